@@ -1,0 +1,3 @@
+from devsync_tui.cli import main
+
+raise SystemExit(main())

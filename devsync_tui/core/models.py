@@ -1,0 +1,238 @@
+"""Typed domain models: one frozen dataclass per table of the schema plan, plus the rows the
+views need (effective configuration, history, audit) and the inputs of the report RPCs.
+
+Column names are the schema plan's. A secret configuration's ``value`` is always ``None`` here:
+secret values travel only through ``Backend.reveal_secret``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+from uuid import UUID
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+class EnvStatus(StrEnum):
+    ACTIVE = "active"
+    OFFLINE = "offline"
+    SYNCING = "syncing"
+    ERROR = "error"
+
+
+class ConfigType(StrEnum):
+    ENV_VAR = "env_var"
+    FILE = "file"
+
+
+class PackageManager(StrEnum):
+    NPM = "npm"
+    PIP = "pip"
+    GEM = "gem"
+    CARGO = "cargo"
+
+
+class DependencyStatus(StrEnum):
+    HEALTHY = "healthy"
+    OUTDATED = "outdated"
+    VULNERABLE = "vulnerable"
+
+
+class MetricType(StrEnum):
+    CPU = "cpu"
+    MEMORY = "memory"
+    DISK = "disk"
+    PING = "ping"
+
+
+ConfigSource = Literal["default", "override"]
+HistoryOp = Literal["insert", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: UUID
+    username: str
+    full_name: str | None = None
+    avatar_url: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: UUID
+    name: str
+    slug: str
+    owner_id: UUID
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    team_id: UUID
+    user_id: UUID
+    role: Role
+    joined_at: datetime | None = None
+    #: Joined from profiles for display; None when the reader did not join it.
+    username: str | None = None
+    full_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: UUID
+    team_id: UUID
+    name: str
+    description: str | None = None
+    repository_url: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvTemplate:
+    id: UUID
+    project_id: UUID
+    name: str
+    config_json: dict[str, Any] = field(default_factory=dict)
+    dependencies_json: list[Any] = field(default_factory=list)
+    is_public: bool = False
+    created_by: UUID | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    id: UUID
+    project_id: UUID
+    user_id: UUID
+    name: str
+    status: EnvStatus = EnvStatus.OFFLINE
+    template_id: UUID | None = None
+    last_sync_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    id: UUID
+    project_id: UUID
+    environment_id: UUID | None
+    key: str
+    value: str | None  # None for every secret (and never the masked text)
+    is_secret: bool
+    type: ConfigType
+    version: int
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveConfigRow:
+    """One key of an environment's effective configuration: the override if the environment
+    has one, else the project default. ``source`` says which."""
+
+    configuration_id: UUID
+    project_id: UUID
+    environment_id: UUID | None  # where the value lives: None = project default
+    key: str
+    value: str | None  # None for secrets
+    is_secret: bool
+    type: ConfigType
+    version: int
+    source: ConfigSource
+    updated_at: datetime | None = None
+    updated_by: str | None = None  # username of the last writer, from history
+    #: For an override: the id of the project default it shadows (if any).
+    overrides_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigHistoryEntry:
+    id: int
+    configuration_id: UUID
+    project_id: UUID
+    environment_id: UUID | None
+    key: str
+    type: ConfigType
+    is_secret: bool
+    version: int
+    value: str | None  # None for secrets (reveal via Backend.reveal_history_secret)
+    op: HistoryOp
+    changed_by: UUID | None
+    changed_by_username: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    id: UUID
+    project_id: UUID
+    environment_id: UUID | None  # None = the project baseline
+    package_manager: PackageManager
+    package_name: str
+    version_constraint: str | None
+    resolved_version: str | None
+    status: DependencyStatus
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyInput:
+    """One package as a machine reports it (``report_dependencies``)."""
+
+    package_manager: PackageManager
+    package_name: str
+    version_constraint: str | None
+    resolved_version: str | None
+    status: DependencyStatus = DependencyStatus.HEALTHY
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCheck:
+    id: UUID
+    environment_id: UUID
+    metric_type: MetricType
+    value: dict[str, Any]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HealthPoint:
+    """One measurement as the agent reports it (``report_health``)."""
+
+    metric_type: MetricType
+    value: dict[str, Any]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    team_id: UUID
+    actor_id: UUID | None
+    actor_username: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    project_id: UUID | None
+    environment_id: UUID | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is signed in."""
+
+    user_id: UUID
+    username: str
+    email: str | None = None

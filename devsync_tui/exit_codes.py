@@ -1,0 +1,32 @@
+"""Exit codes scripts can rely on, and the mapping from DevSync errors onto them."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # drift or problems found by a command that checks
+EXIT_INPUT = 2  # usage or input error
+EXIT_DENIED = 3  # not permitted
+EXIT_UNAVAILABLE = 4  # backend unreachable / database down
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code for an error raised by a command (2 when it is not a DevSync error)."""
+    from devsync_tui.backend.errors import (
+        Conflict,
+        DevSyncError,
+        InvalidInput,
+        NotFound,
+        NotSignedIn,
+        PermissionDenied,
+        Unavailable,
+    )
+
+    if isinstance(exc, PermissionDenied | NotSignedIn):
+        return EXIT_DENIED
+    if isinstance(exc, Unavailable):
+        return EXIT_UNAVAILABLE
+    if isinstance(exc, Conflict):
+        return EXIT_PROBLEMS
+    if isinstance(exc, InvalidInput | NotFound | DevSyncError):
+        return EXIT_INPUT
+    return EXIT_INPUT

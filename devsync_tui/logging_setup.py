@@ -1,0 +1,65 @@
+"""Logging to a file under the state dir. Secret values never reach a log line.
+
+Log records are passed through :func:`redact` (known secret values registered at runtime are
+replaced), and DevSync code never logs configuration values in the first place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from logging.handlers import RotatingFileHandler
+
+from devsync_tui import locations
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_configured = False
+
+
+def register_secret(value: str) -> None:
+    """Remember a revealed secret so that it is scrubbed from any log line that holds it."""
+    if value and len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "••••••••")
+    return text
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Send DevSync's log to ``locations.log_file()`` (0600, rotated)."""
+    global _configured
+    if _configured:
+        return
+    path = locations.log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+        os.close(fd)
+        handler: logging.Handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2)
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("devsync")
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    _configured = True
+
+
+def log_exception(exc: BaseException) -> None:
+    setup_logging()
+    logging.getLogger("devsync").error("unhandled error", exc_info=exc)
