@@ -1,0 +1,138 @@
+"""core.crypto: AES-GCM blobs, context binding, tamper detection, key storage fallback."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devsync_tui.core import crypto
+
+
+@pytest.fixture(autouse=True)
+def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("DEVSYNC_CONFIG", str(tmp_path / "cfg" / "config.toml"))
+    monkeypatch.setenv("DEVSYNC_KEYRING", "off")
+    crypto._reset_for_tests()
+    yield tmp_path / "cfg"
+    crypto._reset_for_tests()
+
+
+def test_round_trip_and_random_nonce() -> None:
+    data = "DATABASE_URL=postgres://x\nüñí $HOME".encode()
+    a = crypto.encrypt(data, context="snapshot:1")
+    b = crypto.encrypt(data, context="snapshot:1")
+    assert a != b  # fresh nonce every time
+    assert data not in a
+    assert a[:4] == b"DSX\x01"
+    assert crypto.decrypt(a, context="snapshot:1") == data
+    assert crypto.decrypt(b, context="snapshot:1") == data
+
+
+def test_empty_plaintext() -> None:
+    assert crypto.decrypt(crypto.encrypt(b"", context="c"), context="c") == b""
+
+
+def test_wrong_context_is_refused() -> None:
+    blob = crypto.encrypt(b"secret", context="snapshot:a")
+    with pytest.raises(crypto.CryptoError):
+        crypto.decrypt(blob, context="snapshot:b")
+
+
+@pytest.mark.parametrize("position", [0, 3, 5, 20, -1])
+def test_any_flipped_byte_is_detected(position: int) -> None:
+    blob = bytearray(crypto.encrypt(b"some plaintext", context="c"))
+    blob[position] ^= 0x01
+    with pytest.raises(crypto.CryptoError) as info:
+        crypto.decrypt(bytes(blob), context="c")
+    assert "plaintext" not in str(info.value)
+
+
+def test_truncated_and_foreign_blobs() -> None:
+    blob = crypto.encrypt(b"x" * 40, context="c")
+    for bad in (b"", blob[:10], b"not a blob at all, but long enough to pass", blob[:-1]):
+        with pytest.raises(crypto.CryptoError):
+            crypto.decrypt(bad, context="c")
+
+
+def test_key_file_fallback_is_private_and_stable(
+    key_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blob = crypto.encrypt(b"v", context="c")
+    key_path = key_home / "local-key"
+    assert crypto.key_location() == str(key_path)
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1  # one-line notice on creation
+    assert str(key_path) in err
+    # No stray temp files beside the key.
+    assert sorted(p.name for p in key_home.iterdir()) == ["local-key"]
+    # A new process (cache cleared) reads the same key back, silently.
+    crypto._reset_for_tests()
+    assert crypto.decrypt(blob, context="c") == b"v"
+    assert capsys.readouterr().err == ""
+
+
+def test_loosened_key_file_is_tightened(key_home: Path) -> None:
+    blob = crypto.encrypt(b"v", context="c")
+    key_path = key_home / "local-key"
+    os.chmod(key_path, 0o644)
+    crypto._reset_for_tests()
+    assert crypto.decrypt(blob, context="c") == b"v"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+
+
+def test_corrupt_key_file_is_a_clear_error(key_home: Path) -> None:
+    key_home.mkdir(parents=True)
+    (key_home / "local-key").write_text("not base64 !!\n")
+    os.chmod(key_home / "local-key", 0o600)
+    with pytest.raises(crypto.CryptoError, match="not valid"):
+        crypto.encrypt(b"v", context="c")
+
+
+def test_other_key_cannot_open(key_home: Path) -> None:
+    blob = crypto.encrypt(b"v", context="c")
+    (key_home / "local-key").unlink()
+    crypto._reset_for_tests()
+    with pytest.raises(crypto.CryptoError):
+        crypto.decrypt(blob, context="c")
+
+
+def test_headless_keyring_falls_back_to_file(tmp_path: Path) -> None:
+    """With keyring enabled but no backend (this box's default), the file is used."""
+    env = dict(os.environ)
+    env.pop("DEVSYNC_KEYRING", None)
+    env["DEVSYNC_CONFIG"] = str(tmp_path / "c2" / "config.toml")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    code = (
+        "from devsync_tui.core import crypto;"
+        "b = crypto.encrypt(b'x', context='c');"
+        "print(crypto.key_location()); print(crypto.decrypt(b, context='c'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.splitlines() == [str(tmp_path / "c2" / "local-key"), "b'x'"]
+    assert "no OS keyring available" in out.stderr
+
+
+def test_concurrent_creators_agree(tmp_path: Path) -> None:
+    """Processes that race to create the key all end up with the same one."""
+    env = dict(os.environ, DEVSYNC_CONFIG=str(tmp_path / "c3" / "config.toml"))
+    env["DEVSYNC_KEYRING"] = "off"
+    code = (
+        "import base64;from devsync_tui.core import crypto;"
+        "print(base64.b64encode(crypto._key()).decode())"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    keys = {p.communicate()[0].strip() for p in procs}
+    assert len(keys) == 1
+    assert (tmp_path / "c3" / "local-key").read_text().strip() in keys
