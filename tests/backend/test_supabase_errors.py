@@ -1,0 +1,84 @@
+"""PostgREST / GoTrue / network errors map onto DevSync's one hierarchy."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from postgrest.exceptions import APIError
+from supabase_auth.errors import (
+    AuthApiError,
+    AuthRetryableError,
+    AuthSessionMissingError,
+)
+
+from devsync_tui.backend.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotSignedIn,
+    PermissionDenied,
+    Unavailable,
+)
+from devsync_tui.backend.supabase_errors import map_exception, translate_errors
+
+
+def api(code: str, message: str = "m", details: object = None) -> APIError:
+    return APIError({"code": code, "message": message, "details": details, "hint": None})
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (api("PT409", "version moved", '{"current_version": 7}'), Conflict),
+        (api("409"), Conflict),
+        (api("42501", "permission denied for table configurations"), PermissionDenied),
+        (api("401"), PermissionDenied),
+        (api("403"), PermissionDenied),
+        (api("PGRST303", "JWT expired"), PermissionDenied),
+        (api("404"), NotFound),
+        (api("PGRST116", "JSON object requested, multiple (or no) rows returned"), NotFound),
+        (api("P0002", "no such user"), NotFound),
+        (api("400"), InvalidInput),
+        (api("22023", "env var key must match"), InvalidInput),
+        (api("23505", "KEY already exists"), InvalidInput),
+        (api("23514", "check violation"), InvalidInput),
+        (api("503"), Unavailable),
+        (api("502"), Unavailable),
+        (api("PGRST001"), Unavailable),
+        (api("57014", "canceling statement due to statement timeout"), Unavailable),
+        (api("PGRST202", "Could not find the function"), Unavailable),
+        (httpx.ConnectError("refused"), Unavailable),
+        (httpx.ReadTimeout("slow"), Unavailable),
+        (ConnectionResetError(), Unavailable),
+        (AuthRetryableError("down", 0), Unavailable),
+        (AuthSessionMissingError(), NotSignedIn),
+        (AuthApiError("Invalid login credentials", 400, "invalid_credentials"), PermissionDenied),
+        (AuthApiError("Token has expired or is invalid", 403, "otp_expired"), PermissionDenied),
+        (AuthApiError("Invalid Refresh Token", 400, "refresh_token_not_found"), NotSignedIn),
+        (AuthApiError("rate", 429, "over_email_send_rate_limit"), Unavailable),
+        (AuthApiError("Unable to validate email address: invalid format", 400, "validation_failed"),
+         InvalidInput),
+    ],
+)
+def test_mapping(exc: BaseException, kind: type[Exception]) -> None:
+    mapped = map_exception(exc)
+    assert type(mapped) is kind
+    text = str(mapped)
+    assert text and text[0].isupper() and text.endswith((".", "!", "?"))
+
+
+def test_conflict_carries_current_version() -> None:
+    mapped = map_exception(api("PT409", "moved", '{"current_version": 7}'))
+    assert isinstance(mapped, Conflict)
+    assert mapped.current_version == 7
+    gone = map_exception(api("PT409", "moved", '{"current_version": null}'))
+    assert isinstance(gone, Conflict)
+    assert gone.current_version is None
+
+
+async def test_translate_errors_hides_the_transport_type() -> None:
+    with pytest.raises(Unavailable) as info:
+        async with translate_errors():
+            raise httpx.ConnectError("refused")
+    assert not isinstance(info.value, httpx.HTTPError)
+    assert info.value.__cause__ is None
