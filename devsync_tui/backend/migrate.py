@@ -75,7 +75,8 @@ def connect(conninfo: str, *, autocommit: bool = False) -> psycopg.Connection[tu
     except psycopg.ProgrammingError as exc:  # malformed conninfo / URL
         raise InvalidInput(f"The database URL is not valid: {_first_line(exc)}") from None
     except psycopg.OperationalError as exc:
-        raise Unavailable(f"Cannot connect to the database: {_first_line(exc)}") from None
+        reason = _first_line(exc).removeprefix("connection is bad: ")
+        raise Unavailable(f"Cannot connect to the database: {reason}.") from None
 
 
 def with_database(conninfo: str, dbname: str) -> str:

@@ -1,0 +1,148 @@
+"""``devsync local start|stop|status|url|reset``: the embedded PostgreSQL with the demo workspace.
+
+Progress lines go to stderr so that stdout stays clean for scripts (``psql "$(devsync local
+url)"``). ``status`` exits 0 when the server runs and 4 when it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from devsync_tui.commands.common import eprint, exit_for
+from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+
+
+def register(subparsers: Any) -> None:
+    """Add ``devsync local`` and its actions."""
+    parser = subparsers.add_parser(
+        "local",
+        help="the embedded local database (demo workspace)",
+        description="Manage the embedded PostgreSQL that DevSync uses when no Supabase project "
+        "is configured. Its data lives under the user-data folder (override DEVSYNC_DATA_DIR).",
+    )
+    actions = parser.add_subparsers(dest="local_action", metavar="ACTION", required=True)
+    start = actions.add_parser("start", help="start it (first start creates the demo workspace)")
+    start.set_defaults(func=_start)
+    stop = actions.add_parser("stop", help="stop it")
+    stop.set_defaults(func=_stop)
+    status = actions.add_parser("status", help="say where it lives and whether it runs")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=_status)
+    url = actions.add_parser("url", help="print a superuser connection URL (for psql)")
+    url.add_argument("--start", action="store_true", help="start the database first if needed")
+    url.set_defaults(func=_url)
+    reset = actions.add_parser("reset", help="delete all local data and recreate the demo")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    reset.set_defaults(func=_reset)
+
+
+def _progress(line: str) -> None:
+    eprint(line)
+
+
+def _guard(action: Any, args: argparse.Namespace) -> int:
+    try:
+        result: int = action(args)
+        return result
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        return exit_for(exc)
+
+
+def _start(args: argparse.Namespace) -> int:
+    def run(_args: argparse.Namespace) -> int:
+        from devsync_tui.backend import local
+
+        local.ensure_running(_progress)
+        state = local.status()
+        print(f"The local database is running (pid {state.pid}); data in {state.data_dir}.")
+        print('Connect with: psql "$(devsync local url)"')
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _stop(args: argparse.Namespace) -> int:
+    def run(_args: argparse.Namespace) -> int:
+        from devsync_tui.backend import local
+
+        if local.stop():
+            print("Stopped the local database.")
+        else:
+            print("The local database was not running.")
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _status(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace) -> int:
+        from devsync_tui.backend import local
+
+        state = local.status()
+        if args.json:
+            payload = {
+                "data_dir": str(state.data_dir),
+                "initialized": state.initialized,
+                "running": state.running,
+                "pid": state.pid,
+                "url": state.url,
+                "postgres_version": state.postgres_version,
+                "migrations_applied": state.migrations_applied,
+                "migrations_available": state.migrations_available,
+            }
+            print(json.dumps(payload, indent=2, sort_keys=True))
+        else:
+            print(f"data:       {state.data_dir}")
+            if not state.initialized:
+                print("state:      not created yet (`devsync local start` creates it)")
+            elif state.running:
+                print(f"state:      running (pid {state.pid}, PostgreSQL {state.postgres_version})")
+                print(f"url:        {state.url}")
+                print(
+                    f"migrations: {state.migrations_applied} of {state.migrations_available} "
+                    "applied"
+                )
+            else:
+                print(f"state:      stopped (PostgreSQL {state.postgres_version})")
+        return EXIT_OK if state.running else EXIT_UNAVAILABLE
+
+    return _guard(run, args)
+
+
+def _url(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace) -> int:
+        from devsync_tui.backend import local
+
+        print(local.ensure_running(_progress) if args.start else local.url())
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _reset(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace) -> int:
+        from devsync_tui.backend import local
+
+        where = local.status().data_dir
+        if not args.yes:
+            if not sys.stdin.isatty():
+                eprint("Refusing to delete local data without confirmation; pass --yes.")
+                return EXIT_INPUT
+            answer = input(
+                f"Delete every local DevSync record in {where} and recreate the demo? [y/N] "
+            )
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return EXIT_OK
+        local.reset()
+        print(f"Deleted the local database in {where}.")
+        local.ensure_running(_progress)
+        print("Recreated the local database with the demo workspace.")
+        return EXIT_OK
+
+    return _guard(run, args)
