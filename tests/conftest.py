@@ -79,6 +79,16 @@ def _start_embedded() -> tuple[str, tuple[Any, Path]]:
     return url, (server, base)
 
 
+_DB_FIXTURES = frozenset({"pg_superuser_url", "demo_db_url", "fresh_db_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a database fixture ``db`` (so ``-m "not db"`` skips them)."""
+    for item in items:
+        if _DB_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session")
 def pg_superuser_url() -> Iterator[str]:
     """Superuser URL of the session's PostgreSQL server (maintenance database)."""
