@@ -1,0 +1,221 @@
+"""The Health tab: each environment of a project with status, last sync, ping and CPU /
+memory / disk over the last day. Loaded in a worker, kept live by the change feed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+from uuid import UUID
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
+
+from devsync_tui import clock
+from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.core.models import Environment, Project
+from devsync_tui.widgets.health_series import WINDOW, EnvHealth, summarize
+from devsync_tui.widgets.health_table import STATUS_SYMBOLS, HealthTable
+
+#: Feed bursts (an agent reports a batch per environment) within this window: one reload.
+COALESCE_SECONDS = 0.5
+#: "3 min ago" moves on by itself.
+TICK_SECONDS = 30.0
+
+
+class HealthLoaded(Message):
+    """A worker read a project's health series."""
+
+    def __init__(self, project_id: UUID, rows: list[EnvHealth]) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.rows = rows
+
+
+class HealthPane(Widget):
+    """Environments' status and metrics for one project."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="health.filter",
+                tooltip="Filter environments by name"),
+        Binding("escape", "clear", "Clear", id="health.clear", tooltip="Clear the filter"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    HealthPane {
+        height: 1fr;
+        layout: vertical;
+        #health-filter { display: none; height: 3; }
+        &.-filtering #health-filter { display: block; }
+        #health-message { height: auto; padding: 1 2; color: $text-muted; display: none; }
+        &.-message #health-message { display: block; }
+        &.-message HealthTable { display: none; }
+        #health-status { height: 1; color: $text-muted; padding: 0 1; }
+    }
+    """
+
+    def __init__(self, backend: Backend, **widget_kwargs: object) -> None:
+        super().__init__(**widget_kwargs)  # type: ignore[arg-type]
+        self.backend = backend
+        self.project: Project | None = None
+        self.environments: list[Environment] = []
+        self.rows: list[EnvHealth] = []
+        self._reload_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Filter environments…", id="health-filter")
+        yield Static("", id="health-message")
+        yield HealthTable(id="health-table")
+        yield Static("", id="health-status")
+
+    def on_mount(self) -> None:
+        self.set_interval(TICK_SECONDS, self.table.refresh, name="health-tick")
+
+    @property
+    def table(self) -> HealthTable:
+        return self.query_one(HealthTable)
+
+    # -- the interface the app uses ------------------------------------------------------------
+    def show(
+        self,
+        project: Project,
+        environments: Sequence[Environment],
+        focus_env: UUID | None = None,
+    ) -> None:
+        """Load and show the health of ``environments`` (the cursor on ``focus_env``)."""
+        if self.project is None or self.project.id != project.id:
+            self.rows = []
+        self.project = project
+        self.environments = list(environments)
+        self._focus_env = focus_env
+        if not self.rows:
+            self._set_message("Loading health…")
+        self._load()
+
+    def apply_changes(self, events: Sequence[FeedEvent]) -> None:
+        """Environment status changes apply at once; new health points and resyncs schedule
+        one reload per burst."""
+        if self.project is None:
+            return
+        reload = False
+        env_ids = {env.id for env in self.environments}
+        for event in events:
+            if isinstance(event, Resync):
+                reload = True
+            elif not isinstance(event, ChangeEvent):
+                continue
+            elif event.table == "environments" and event.project_id == self.project.id:
+                self._apply_environment_change(event)
+            elif event.table == "health_checks" and (
+                event.environment_id in env_ids or event.project_id == self.project.id
+            ):
+                reload = True
+        if reload and self._reload_timer is None:
+            self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
+
+    def _apply_environment_change(self, event: ChangeEvent) -> None:
+        old_ids = [str(env.id) for env in self.environments]
+        envs = [env for env in self.environments if str(env.id) != event.id]
+        if event.op != "DELETE" and isinstance(event.row, Environment):
+            position = old_ids.index(event.id) if event.id in old_ids else len(envs)
+            envs.insert(position, event.row)
+        self.environments = envs
+        by_id = {row.environment.id: row for row in self.rows}
+        self.rows = [
+            EnvHealth(env, by_id[env.id].points) if env.id in by_id else EnvHealth(env)
+            for env in envs
+        ]
+        self._show_rows(flash={env.id for env in envs if str(env.id) == event.id})
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        self._load()
+
+    # -- loading -------------------------------------------------------------------------------
+    @work(exclusive=True, group="health", exit_on_error=False)
+    async def _load(self) -> None:
+        project = self.project
+        if project is None:
+            return
+        environments = list(self.environments)
+        checks = []
+        if environments:
+            since = clock.now() - WINDOW
+            checks = await self.backend.health_series([env.id for env in environments], since)
+        self.post_message(HealthLoaded(project.id, summarize(environments, checks)))
+
+    @on(HealthLoaded)
+    def _loaded(self, message: HealthLoaded) -> None:
+        if self.project is None or message.project_id != self.project.id:
+            return
+        # Environments may have changed while loading: keep the current list and its order.
+        by_id = {row.environment.id: row for row in message.rows}
+        self.rows = [
+            EnvHealth(env, by_id[env.id].points) if env.id in by_id else EnvHealth(env)
+            for env in self.environments
+        ]
+        self._set_message(None)
+        self._show_rows()
+        focus = getattr(self, "_focus_env", None)
+        if focus is not None:
+            self._focus_env = None
+            for index, row in enumerate(self.table.rows):
+                if row.environment.id == focus:
+                    self.table.cursor_row = index
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "health" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        reason = str(error) if isinstance(error, DevSyncError) else "an unexpected error"
+        self._set_message(f"Could not load the health data: {reason}.")
+        self.log.error("health load failed", error=repr(error))
+
+    def _set_message(self, text: str | None) -> None:
+        self.query_one("#health-message", Static).update(text or "")
+        self.set_class(text is not None, "-message")
+
+    def _show_rows(self, flash: set[UUID] | None = None) -> None:
+        self.table.show_rows(self.rows)
+        if flash:
+            self.table.flash(flash)
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.environment.status] = counts.get(row.environment.status, 0) + 1
+        parts = [f"{len(self.rows)} environments"] + [
+            f"{STATUS_SYMBOLS[status]} {counts[status]} {status.value}"
+            for status in STATUS_SYMBOLS
+            if counts.get(status)
+        ]
+        self.query_one("#health-status", Static).update(" · ".join(parts))
+
+    # -- keys ------------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one("#health-filter", Input).focus()
+
+    @on(Input.Changed, "#health-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.filter(event.value)
+
+    @on(Input.Submitted, "#health-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_clear(self) -> None:
+        self.query_one("#health-filter", Input).value = ""
+        self.table.filter("")
+        self.remove_class("-filtering")
+        self.table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear":
+            return self.has_class("-filtering") or bool(self.table.filter_text)
+        return True

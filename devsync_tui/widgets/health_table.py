@@ -1,0 +1,143 @@
+"""The health table: one line per environment with status, last sync, ping and CPU / memory /
+disk sparklines over the last day. Built on the virtual table, so 200 environments cost the
+same as 3; the sparklines widen with the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from rich.style import Style
+from textual import events
+
+from devsync_tui import clock
+from devsync_tui.core.models import EnvStatus, MetricType
+from devsync_tui.widgets.health_series import (
+    PERCENT_METRICS,
+    EnvHealth,
+    format_latest,
+    sparkline,
+)
+from devsync_tui.widgets.virtual_table import CellRender, Column, VirtualTable
+
+#: Symbol per status: the status reads without colour.
+STATUS_SYMBOLS: dict[EnvStatus, str] = {
+    EnvStatus.ACTIVE: "●",
+    EnvStatus.SYNCING: "◐",
+    EnvStatus.OFFLINE: "○",
+    EnvStatus.ERROR: "✗",
+}
+METRIC_LABELS: dict[MetricType, str] = {
+    MetricType.CPU: "cpu",
+    MetricType.MEMORY: "memory",
+    MetricType.DISK: "disk",
+    MetricType.PING: "ping",
+}
+NAME_WIDTH = 14
+STATUS_WIDTH = 10
+SYNC_WIDTH = 11
+PING_WIDTH = 9
+#: Room for " 100%" after a sparkline.
+VALUE_WIDTH = 5
+MIN_SPARK = 6
+
+
+def level_class(value: float | None) -> str:
+    """Component class for a percentage: ok below 70, warn below 90, else high."""
+    if value is None:
+        return "health--none"
+    if value < 70:
+        return "health--ok"
+    if value < 90:
+        return "health--warn"
+    return "health--high"
+
+
+def spark_width(total_width: int) -> int:
+    """Sparkline width so the three metric columns fill what the fixed ones leave."""
+    fixed = NAME_WIDTH + STATUS_WIDTH + SYNC_WIDTH + PING_WIDTH
+    per_metric = (total_width - fixed) // len(PERCENT_METRICS)
+    return max(MIN_SPARK, per_metric - VALUE_WIDTH - 1)
+
+
+class HealthTable(VirtualTable[EnvHealth]):
+    """Environments with their status and metrics."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {
+        *(f"health--{status.value}" for status in EnvStatus),
+        "health--ok",
+        "health--warn",
+        "health--high",
+        "health--none",
+    }
+
+    DEFAULT_CSS = """
+    HealthTable {
+        & > .health--active { color: $success; }
+        & > .health--syncing { color: $accent; }
+        & > .health--offline { color: $text-muted; }
+        & > .health--error { color: $error; text-style: bold; }
+        & > .health--ok { color: $success; }
+        & > .health--warn { color: $warning; }
+        & > .health--high { color: $error; }
+        & > .health--none { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            search_text=lambda row: row.environment.name,
+            row_key=lambda row: row.environment.id,
+            empty_text="No environments in this project yet.",
+            id=id,
+            classes=classes,
+        )
+        self._spark = MIN_SPARK
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name)
+
+    def _status(self, row: EnvHealth) -> CellRender:
+        status = EnvStatus(row.environment.status)
+        return f"{STATUS_SYMBOLS[status]} {status.value}", self._style(f"health--{status.value}")
+
+    def _metric(self, metric: MetricType) -> Callable[[EnvHealth], CellRender]:
+        def render(row: EnvHealth) -> CellRender:
+            latest = row.latest(metric)
+            spark = sparkline(row.buckets(metric, clock.now(), self._spark))
+            text = f"{spark}{format_latest(metric, latest).rjust(VALUE_WIDTH)}"
+            return text, self._style(level_class(latest))
+
+        return render
+
+    def _last_sync(self, row: EnvHealth) -> CellRender:
+        return clock.ago(row.environment.last_sync_at), None
+
+    def _ping(self, row: EnvHealth) -> CellRender:
+        latest = row.latest(MetricType.PING)
+        return format_latest(MetricType.PING, latest), None
+
+    def build_columns(self) -> None:
+        """(Re)make the columns for the current width."""
+        self._spark = spark_width(self.scrollable_content_region.width or 80)
+        metric_width = self._spark + VALUE_WIDTH + 1
+        columns: list[Column[EnvHealth]] = [
+            Column("environment", NAME_WIDTH, lambda row: (row.environment.name, None)),
+            Column("status", STATUS_WIDTH, self._status),
+            Column("last sync", SYNC_WIDTH, self._last_sync),
+            Column("ping", PING_WIDTH, self._ping),
+            *(
+                Column(f"{METRIC_LABELS[m]} 24h", metric_width, self._metric(m))
+                for m in PERCENT_METRICS
+            ),
+        ]
+        self.set_columns(columns, fixed=1)
+
+    def show_rows(self, rows: Sequence[EnvHealth]) -> None:
+        if not self.columns:
+            self.build_columns()
+        self.set_rows(rows)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if spark_width(self.scrollable_content_region.width) != self._spark:
+            self.build_columns()
