@@ -56,8 +56,12 @@ def api(code: str, message: str = "m", details: object = None) -> APIError:
         (AuthApiError("Token has expired or is invalid", 403, "otp_expired"), PermissionDenied),
         (AuthApiError("Invalid Refresh Token", 400, "refresh_token_not_found"), NotSignedIn),
         (AuthApiError("rate", 429, "over_email_send_rate_limit"), Unavailable),
-        (AuthApiError("Unable to validate email address: invalid format", 400, "validation_failed"),
-         InvalidInput),
+        (
+            AuthApiError(
+                "Unable to validate email address: invalid format", 400, "validation_failed"
+            ),
+            InvalidInput,
+        ),
     ],
 )
 def test_mapping(exc: BaseException, kind: type[Exception]) -> None:
