@@ -30,6 +30,8 @@ REFRESH_MARGIN = 60
 #: HTTP timeouts (seconds) for PostgREST and GoTrue requests.
 HTTP_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 5.0
+#: Realtime client options (supabase.types.RealtimeClientOptions).
+DEFAULT_REALTIME: dict[str, Any] = {"auto_reconnect": True, "hb_interval": 25, "max_retries": 5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +83,7 @@ async def create_client(
             httpx_client=http,
             # GET retries in postgrest-py sleep 1+2+4 s; we report Unavailable at once instead.
             postgrest_client_retry=False,
-            realtime=cast(Any, realtime)
-            or {"auto_reconnect": True, "hb_interval": 25, "max_retries": 5},
+            realtime=cast(Any, realtime or DEFAULT_REALTIME),
         )
         return await acreate_client(url, anon_key, options)
 
