@@ -1,0 +1,298 @@
+"""Configuration, history, dependencies, health and audit for the direct PostgreSQL transport."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncCursor
+from psycopg.rows import DictRow, tuple_row
+from psycopg.types.json import Jsonb
+
+from devsync_tui.backend.errors import Conflict, NotFound, PermissionDenied
+from devsync_tui.backend.pg_core import PgCore
+from devsync_tui.backend.rows import (
+    audit_from_row,
+    configuration_from_row,
+    effective_from_row,
+    health_from_row,
+    history_from_row,
+)
+from devsync_tui.core.models import (
+    AuditEntry,
+    ConfigHistoryEntry,
+    ConfigType,
+    Configuration,
+    Dependency,
+    DependencyInput,
+    DependencyStatus,
+    EffectiveConfigRow,
+    HealthCheck,
+    HealthPoint,
+    PackageManager,
+)
+
+_PROJECT_DEFAULTS = """
+select c.id as configuration_id, c.project_id, c.environment_id, c.key, c.value, c.is_secret,
+       c.type, c.version, 'default' as source, c.updated_at,
+       (select p.username from public.configuration_history h
+          left join public.profiles p on p.id = h.changed_by
+         where h.configuration_id = c.id order by h.id desc limit 1) as updated_by,
+       null::uuid as overrides_id
+from public.configurations c
+where c.project_id = %s and c.environment_id is null
+order by c.key
+"""
+_CONFIG_BY_SCOPE = """
+select * from public.configurations
+where project_id = %s and environment_id is not distinct from %s and key = %s
+"""
+_HISTORY = """
+select h.*, p.username as changed_by_username
+from public.configuration_history h left join public.profiles p on p.id = h.changed_by
+where h.project_id = %s and h.environment_id is not distinct from %s and h.key = %s
+order by h.id desc limit %s
+"""
+_DEPENDENCY_COLUMNS = (
+    "id, environment_id, package_manager, package_name, version_constraint, resolved_version, "
+    "status, updated_at"
+)
+_PM = {m.value: m for m in PackageManager}
+_STATUS = {s.value: s for s in DependencyStatus}
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class PgData(PgCore):
+    """The data reads and RPC writes of configuration, dependencies, health and audit."""
+
+    # -- configuration --------------------------------------------------------------------
+    async def list_configurations(
+        self, project_id: UUID, environment_id: UUID | None = None
+    ) -> list[Configuration]:
+        rows = await self.fetch_all(
+            "select * from public.configurations "
+            "where project_id = %s and environment_id is not distinct from %s order by key",
+            (project_id, environment_id),
+        )
+        return [configuration_from_row(r) for r in rows]
+
+    async def effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]:
+        rows = await self.fetch_all(
+            "select * from public.effective_configuration(%s)", (environment_id,)
+        )
+        if not rows:
+            env = await self.fetch_one(
+                "select 1 as one from public.environments where id = %s", (environment_id,)
+            )
+            if env is None:
+                raise NotFound("No such environment (or you may not see it).")
+        return [effective_from_row(r) for r in rows]
+
+    async def project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
+        rows = await self.fetch_all(_PROJECT_DEFAULTS, (project_id,))
+        return [effective_from_row(r) for r in rows]
+
+    async def save_configuration(
+        self,
+        project_id: UUID,
+        environment_id: UUID | None,
+        key: str,
+        value: str,
+        *,
+        is_secret: bool,
+        type: ConfigType,
+        expected_version: int | None,
+    ) -> Configuration:
+        try:
+            row = await self.write_one(
+                "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)",
+                (project_id, environment_id, key, value, is_secret, str(type), expected_version),
+            )
+        except Conflict as exc:
+            current = await self._current_by_scope(project_id, environment_id, key)
+            raise Conflict(str(exc), current_version=exc.current_version, current=current) from None
+        if row is None or row["id"] is None:
+            raise NotFound("The configuration was not saved.")
+        return configuration_from_row(row)
+
+    async def _current_by_scope(
+        self, project_id: UUID, environment_id: UUID | None, key: str
+    ) -> Configuration | None:
+        row = await self.fetch_one(_CONFIG_BY_SCOPE, (project_id, environment_id, key))
+        return configuration_from_row(row) if row else None
+
+    async def delete_configuration(self, configuration_id: UUID, expected_version: int) -> None:
+        try:
+            await self.write_one(
+                "select public.delete_configuration(%s, %s)", (configuration_id, expected_version)
+            )
+        except Conflict as exc:
+            row = await self.fetch_one(
+                "select * from public.configurations where id = %s", (configuration_id,)
+            )
+            current = configuration_from_row(row) if row else None
+            raise Conflict(str(exc), current_version=exc.current_version, current=current) from None
+
+    async def reveal_secret(self, configuration_id: UUID) -> str:
+        row = await self.write_one("select public.reveal_secret(%s) as value", (configuration_id,))
+        return self._revealed(row)
+
+    async def reveal_history_secret(self, history_id: int) -> str:
+        row = await self.write_one(
+            "select public.reveal_history_secret(%s) as value", (history_id,)
+        )
+        return self._revealed(row)
+
+    @staticmethod
+    def _revealed(row: DictRow | None) -> str:
+        if row is None or row["value"] is None:
+            raise NotFound("There is no secret value to reveal.")
+        return str(row["value"])
+
+    async def configuration_history(
+        self, project_id: UUID, environment_id: UUID | None, key: str, limit: int = 100
+    ) -> list[ConfigHistoryEntry]:
+        rows = await self.fetch_all(_HISTORY, (project_id, environment_id, key, max(1, limit)))
+        return [history_from_row(r) for r in rows]
+
+    async def restore_configuration(
+        self, history_id: int, expected_version: int | None
+    ) -> Configuration:
+        try:
+            row = await self.write_one(
+                "select * from public.restore_configuration(%s, %s)",
+                (history_id, expected_version),
+            )
+        except Conflict as exc:
+            entry = await self.fetch_one(
+                "select project_id, environment_id, key from public.configuration_history "
+                "where id = %s",
+                (history_id,),
+            )
+            current = (
+                await self._current_by_scope(
+                    entry["project_id"], entry["environment_id"], entry["key"]
+                )
+                if entry
+                else None
+            )
+            raise Conflict(str(exc), current_version=exc.current_version, current=current) from None
+        if row is None or row["id"] is None:
+            raise NotFound("The history entry was not restored.")
+        return configuration_from_row(row)
+
+    # -- dependencies ---------------------------------------------------------------------
+    async def list_dependencies(
+        self,
+        project_id: UUID,
+        *,
+        environment_ids: Sequence[UUID | None] | None = None,
+        name_filter: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Dependency]:
+        where = ["project_id = %s"]
+        params: list[Any] = [project_id]
+        if environment_ids is not None:
+            ids = [e for e in environment_ids if e is not None]
+            where.append("(environment_id = any(%s::uuid[]) or (%s and environment_id is null))")
+            params += [ids, any(e is None for e in environment_ids)]
+        if name_filter:
+            where.append("package_name ilike %s")
+            params.append(_like_pattern(name_filter))
+        query = (
+            f"select {_DEPENDENCY_COLUMNS} from public.dependencies where {' and '.join(where)} "
+            "order by package_manager, package_name, environment_id nulls first"
+        )
+        if limit is not None:
+            query += " limit %s"
+            params.append(max(0, limit))
+        if offset:
+            query += " offset %s"
+            params.append(max(0, offset))
+
+        async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            await cur.execute(query, params, binary=True)
+            return await cur.fetchall()
+
+        raw = await self.read(work, row_factory=tuple_row)
+        # Built positionally from tuples with enum lookups from dicts: 100k rows stay cheap.
+        pm, st = _PM, _STATUS
+        return [
+            Dependency(i, project_id, e, pm[m], n, c, r, st[s], u) for i, e, m, n, c, r, s, u in raw
+        ]
+
+    async def report_dependencies(
+        self,
+        project_id: UUID,
+        environment_id: UUID | None,
+        packages: Sequence[DependencyInput],
+    ) -> int:
+        payload = [
+            {
+                "package_manager": str(p.package_manager),
+                "package_name": p.package_name,
+                "version_constraint": p.version_constraint,
+                "resolved_version": p.resolved_version,
+                "status": str(p.status),
+            }
+            for p in packages
+        ]
+        row = await self.write_one(
+            "select public.report_dependencies(%s, %s, %s) as n",
+            (project_id, environment_id, Jsonb(payload)),
+        )
+        return int(row["n"]) if row and row["n"] is not None else 0
+
+    # -- health ---------------------------------------------------------------------------
+    async def health_series(
+        self, environment_ids: Sequence[UUID], since: datetime
+    ) -> list[HealthCheck]:
+        if not environment_ids:
+            return []
+        rows = await self.fetch_all(
+            "select * from public.health_checks where environment_id = any(%s::uuid[]) "
+            "and recorded_at >= %s order by environment_id, metric_type, recorded_at",
+            (list(environment_ids), since),
+        )
+        return [health_from_row(r) for r in rows]
+
+    async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
+        payload = [
+            {
+                "metric_type": str(p.metric_type),
+                "value": p.value,
+                "recorded_at": p.recorded_at.isoformat(),
+            }
+            for p in points
+        ]
+        row = await self.write_one(
+            "select public.report_health(%s, %s) as n", (environment_id, Jsonb(payload))
+        )
+        return int(row["n"]) if row and row["n"] is not None else 0
+
+    # -- audit ----------------------------------------------------------------------------
+    async def audit_log(
+        self, team_id: UUID, *, limit: int = 200, before_id: int | None = None
+    ) -> list[AuditEntry]:
+        rows = await self.fetch_all(
+            "select a.*, p.username as actor_username from public.audit_log a "
+            "left join public.profiles p on p.id = a.actor_id "
+            "where a.team_id = %s and (%s::bigint is null or a.id < %s) "
+            "order by a.id desc limit %s",
+            (team_id, before_id, before_id, max(1, limit)),
+        )
+        if not rows and before_id is None:
+            role = await self.fetch_one(
+                "select role from public.team_members where team_id = %s and user_id = %s",
+                (team_id, self.uid),
+            )
+            if role is None or role["role"] != "admin":
+                raise PermissionDenied("Only the team's admins may read its audit log.")
+        return [audit_from_row(r) for r in rows]

@@ -1,0 +1,124 @@
+"""psycopg exceptions → the DevSync error hierarchy, by SQLSTATE.
+
+Messages are one plain sentence. PostgreSQL's own messages for data errors can quote the
+offending value (``invalid input syntax for type uuid: "…"``, a unique violation's detail), so
+they are replaced by generic sentences; only messages our RPCs raise on purpose (SQLSTATE
+22023, P0001, PT409, 42501, P0002 from the DevSync functions) are passed on, and never the
+``detail`` field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import psycopg
+from psycopg import errors as pg
+
+from devsync_tui.backend.errors import (
+    Conflict,
+    DevSyncError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+
+log = logging.getLogger("devsync.backend.postgres")
+
+#: SQLSTATEs that mean "try again later" rather than "your input is wrong".
+_TRANSIENT = {"40001", "40P01", "55P03", "57014", "53300", "57P01", "57P02", "57P03"}
+
+_GENERIC_DATA = {
+    "22001": "A value is too long.",
+    "22003": "A number is out of range.",
+    "22007": "A date or time is not valid.",
+    "22008": "A date or time is out of range.",
+    "22P02": "A value has the wrong format (for example an id that is not a UUID).",
+    "22P05": "A value holds a character the database cannot store.",
+    "22021": "A value holds a character the database cannot store.",
+    "22004": "A required value is missing.",
+    "23502": "A required value is missing.",
+    "23503": "That refers to something that does not exist (or no longer exists).",
+    "23514": "A value is not allowed here.",
+    "23P01": "That overlaps with something that already exists.",
+}
+
+
+def conflict_version(exc: psycopg.Error) -> int | None:
+    """The ``current_version`` a PT409 error carries in its detail JSON (None: row gone)."""
+    detail = exc.diag.message_detail if exc.diag else None
+    if not detail:
+        return None
+    try:
+        value = json.loads(detail).get("current_version")
+    except (ValueError, AttributeError):
+        return None
+    return int(value) if isinstance(value, int) else None
+
+
+def _primary(exc: psycopg.Error, fallback: str) -> str:
+    message = exc.diag.message_primary if exc.diag else None
+    if not message:
+        return fallback
+    message = message.strip()
+    if not message.endswith((".", "!", "?")):
+        message += "."
+    return message[0].upper() + message[1:]
+
+
+def _unique_message(exc: psycopg.Error) -> str:
+    message = exc.diag.message_primary or ""
+    # Our RPCs raise their own "… already exists" sentence; PostgreSQL's names a constraint.
+    if "already exists" in message and "constraint" not in message:
+        return _primary(exc, "That already exists.")
+    table = (exc.diag.table_name or "").rstrip("s").replace("_", " ")
+    constraint = exc.diag.constraint_name or ""
+    if table == "team" and "slug" in constraint:
+        return "A team with that slug already exists."
+    if table:
+        return f"A {table} with that name already exists."
+    return "That already exists."
+
+
+def map_error(exc: BaseException) -> DevSyncError:
+    """The DevSync error for a psycopg (or pool) exception. Never carries a value."""
+    if isinstance(exc, DevSyncError):
+        return exc
+    if not isinstance(exc, psycopg.Error):
+        if isinstance(exc, OSError | TimeoutError):
+            return Unavailable("The database cannot be reached.")
+        return DevSyncError("Unexpected database error.")
+    state = exc.sqlstate or ""
+    log.info("database error %s (%s)", type(exc).__name__, state or "no sqlstate")
+    if state == "42501":
+        return PermissionDenied(_primary(exc, "Permission denied."))
+    if state == "PT409":
+        return Conflict(
+            "Someone else changed this in the meantime.", current_version=conflict_version(exc)
+        )
+    if state == "P0002":
+        return NotFound(_primary(exc, "Not found."))
+    if state in ("22023", "P0001"):
+        return InvalidInput(_primary(exc, "Invalid input."))
+    if state == "23505":
+        return InvalidInput(_unique_message(exc))
+    if state.startswith(("22", "23")):
+        return InvalidInput(_GENERIC_DATA.get(state, "A value is not valid."))
+    if state == "28000" or state == "28P01":
+        return Unavailable("The database refused the login; check the connection settings.")
+    if state == "3D000":
+        return Unavailable("The database does not exist; check the connection settings.")
+    if state.startswith("08") or state in _TRANSIENT:
+        return Unavailable("The database is not available right now; try again in a moment.")
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        # Pool timeouts, closed connections, server gone: no SQLSTATE, but clearly transient.
+        return Unavailable("The database is not available right now; try again in a moment.")
+    if isinstance(exc, pg.UndefinedFunction | pg.UndefinedTable | pg.UndefinedColumn):
+        return DevSyncError("The database schema is out of date; run the migrations.")
+    return DevSyncError(f"The database reported an unexpected error (SQLSTATE {state or 'none'}).")
+
+
+def is_transient(exc: DevSyncError) -> bool:
+    """Whether a read that failed with ``exc`` may be retried."""
+    return isinstance(exc, Unavailable)
