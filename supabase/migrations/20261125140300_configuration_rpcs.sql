@@ -110,7 +110,7 @@ begin
     if v_row.id is null or v_row.version <> p_expected_version then
       raise exception 'configuration "%" was changed by someone else', p_key
         using errcode = 'PT409',
-              detail = json_build_object('current_version', v_row.version)::text,
+              detail = jsonb_build_object('current_version', v_row.version)::text,
               hint = 'reload it and apply your edit again';
     end if;
     update public.configurations c
@@ -173,7 +173,7 @@ begin
   if p_expected_version is null or v_row.version <> p_expected_version then
     raise exception 'configuration "%" was changed by someone else', v_row.key
       using errcode = 'PT409',
-            detail = json_build_object('current_version', v_row.version)::text,
+            detail = jsonb_build_object('current_version', v_row.version)::text,
             hint = 'reload it and decide again';
   end if;
   delete from public.configurations c where c.id = v_row.id;
