@@ -1,0 +1,93 @@
+"""Transports under test for the backend contract suite.
+
+``transport`` is parametrized by transport name. Each entry of ``TRANSPORTS`` is an async
+context manager factory taking ``(request, db_url)`` — ``db_url`` is a fresh, migrated and
+seeded database the test may write to — and yielding a ``Transport``: ``open(username)`` gives
+a connected Backend acting as that demo user, ``force_gap()`` breaks the change feed's link once
+(the feed must then reconnect by itself and yield ``Resync``).
+
+>>> Engineer E (Supabase transport): register "supabase" in TRANSPORTS below. <<<
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import pytest
+
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.postgres import PostgresBackend
+
+
+@dataclass
+class Transport:
+    """One transport over one fresh database."""
+
+    name: str
+    #: A connected backend acting as the demo user ``username`` (closed after the test).
+    open: Callable[[str], Awaitable[Backend]]
+    #: Break the live link of every open change feed once (a dropped connection).
+    force_gap: Callable[[], Awaitable[None]]
+    #: Superuser URL of the database under test (for out-of-band checks only).
+    db_url: str
+    opened: list[Backend] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def _local(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[Transport]:
+    async def open_as(username: str) -> Backend:
+        backend = PostgresBackend(db_url, username, embedded=False, feed_max_backoff=0.5)
+        await backend.connect()
+        transport.opened.append(backend)
+        return backend
+
+    async def force_gap() -> None:
+        # Drop the LISTEN connections the way a server-side failure would.
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+            await conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = current_database() and pid <> pg_backend_pid() "
+                "and query ilike 'listen%%'"
+            )
+
+    transport = Transport("local", open_as, force_gap, db_url)
+    try:
+        yield transport
+    finally:
+        for backend in transport.opened:
+            await backend.close()
+
+
+TransportFactory = Callable[[pytest.FixtureRequest, str], AbstractAsyncContextManager[Transport]]
+
+#: Transport name → factory. Engineer E: add "supabase": _supabase here (same contract).
+TRANSPORTS: dict[str, TransportFactory] = {
+    "local": _local,
+    # "supabase": _supabase,   # <- engineer E registers the Supabase transport here
+}
+
+
+@pytest.fixture(params=sorted(TRANSPORTS))
+async def transport(request: pytest.FixtureRequest, fresh_db_url: str) -> AsyncIterator[Transport]:
+    """The transport named by the parameter, over a fresh database."""
+    async with TRANSPORTS[request.param](request, fresh_db_url) as opened:
+        yield opened
+
+
+async def next_event(
+    stream: AsyncIterator[Any], predicate: Callable[[Any], bool], within: float = 10.0
+) -> Any:
+    """The first event of ``stream`` that matches, skipping others; fails after ``within`` s."""
+
+    async def scan() -> Any:
+        async for event in stream:
+            if predicate(event):
+                return event
+        raise AssertionError("the change feed ended")
+
+    return await asyncio.wait_for(scan(), within)
