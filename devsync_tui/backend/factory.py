@@ -1,0 +1,86 @@
+"""``open_backend``: settings + profile → a connected ``Backend``.
+
+- local profile: its ``database_url``, else ``DEVSYNC_DATABASE_URL``, else the embedded database
+  (started, migrated and seeded on first use by ``backend.local.ensure_running``);
+- supabase profile: ``backend.supabase.SupabaseBackend``, imported only here (it costs ~0.6 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import DevSyncError, InvalidInput, Unavailable
+from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
+
+Progress = Callable[[str], None]
+
+
+async def open_backend(
+    settings: Settings,
+    *,
+    profile: str | None = None,
+    user: str | None = None,
+    progress: Progress | None = None,
+) -> Backend:
+    """The connected backend of ``profile`` (default: as the settings choose it).
+
+    ``user`` (local profiles only) acts as that user instead of the profile's or the workspace
+    owner. ``progress`` receives one line per slow step (first start of the embedded database);
+    it may be called from a worker thread. Raises only DevSync errors.
+    """
+    try:
+        name, chosen = settings.profile(profile)
+    except SettingsError as exc:
+        raise InvalidInput(str(exc)) from None
+    if isinstance(chosen, SupabaseProfile):
+        if user:
+            raise InvalidInput(
+                f"--user works with local profiles only; profile {name!r} is a Supabase project "
+                "(sign in with `devsync login`)."
+            )
+        return await _open_supabase(chosen)
+    return await _open_local(chosen, user=user, progress=progress)
+
+
+async def _open_local(
+    chosen: LocalProfile, *, user: str | None, progress: Progress | None
+) -> Backend:
+    from devsync_tui.backend.postgres import PostgresBackend
+
+    conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
+    embedded = conninfo is None
+    if conninfo is None:
+        from devsync_tui.backend import local
+
+        try:
+            conninfo = await asyncio.to_thread(local.ensure_running, progress)
+        except DevSyncError:
+            raise
+        except Exception as exc:  # pgserver raises plain exceptions; keep them out of callers
+            raise Unavailable(f"The local database could not be started: {exc}") from None
+    backend = PostgresBackend(conninfo, user or chosen.user, embedded=embedded)
+    await _connect(backend)
+    return backend
+
+
+async def _open_supabase(chosen: SupabaseProfile) -> Backend:
+    module = importlib.import_module("devsync_tui.backend.supabase")
+    backend_class: Any = module.SupabaseBackend
+    backend: Backend = backend_class(chosen.url, chosen.anon_key)
+    await _connect(backend)
+    return backend
+
+
+async def _connect(backend: Backend) -> None:
+    try:
+        await backend.connect()
+    except BaseException:
+        with contextlib.suppress(DevSyncError):
+            await backend.close()
+        raise

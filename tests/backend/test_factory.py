@@ -1,0 +1,85 @@
+"""open_backend: profiles → connected backends (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from devsync_tui.backend import local
+from devsync_tui.backend.errors import InvalidInput, NotSignedIn
+from devsync_tui.backend.factory import open_backend
+from devsync_tui.backend.postgres import PostgresBackend, label_for
+from devsync_tui.settings import LocalProfile, Settings, SupabaseProfile, load_settings
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+
+async def test_database_url_env_profile_connects_as_owner(demo_db_url: str, tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "none.toml", environ={"DEVSYNC_DATABASE_URL": demo_db_url})
+    backend = await open_backend(settings)
+    try:
+        assert isinstance(backend, PostgresBackend)
+        assert backend.kind == "local"
+        assert (await backend.whoami()).user_id == demo.TEAM_OWNER.id
+        assert [t.id for t in await backend.list_teams()] == [demo.TEAM_ACME]
+    finally:
+        await backend.close()
+
+
+async def test_profile_user_and_explicit_user(demo_db_url: str) -> None:
+    settings = Settings(profiles={"p": LocalProfile(database_url=demo_db_url, user="carol")})
+    backend = await open_backend(settings, profile="p")
+    try:
+        assert (await backend.whoami()).username == "carol"
+    finally:
+        await backend.close()
+    backend = await open_backend(settings, profile="p", user="bob")
+    try:
+        assert (await backend.whoami()).username == "bob"
+    finally:
+        await backend.close()
+    with pytest.raises(NotSignedIn, match="known users: alice"):
+        await open_backend(settings, profile="p", user="nobody")
+
+
+async def test_bad_choices_are_one_sentence() -> None:
+    settings = Settings(
+        profiles={"cloud": SupabaseProfile(url="https://x.supabase.co", anon_key="k")}
+    )
+    with pytest.raises(InvalidInput, match="No profile named 'ghost'"):
+        await open_backend(settings, profile="ghost")
+    with pytest.raises(InvalidInput, match="local profiles only"):
+        await open_backend(settings, profile="cloud", user="bob")
+
+
+def test_labels() -> None:
+    assert label_for("postgresql://u@db.example.com:5432/x", embedded=False) == "db.example.com"
+    assert label_for("host=/tmp/sock dbname=x", embedded=False) == "LOCAL"
+    assert label_for("host=pg.internal dbname=x", embedded=False) == "pg.internal"
+    assert label_for("postgresql://u@db.example.com/x", embedded=True) == "LOCAL"
+
+
+async def test_embedded_database_when_nothing_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Not tmp_path: pytest keeps it 0700, which locks out the user pgserver runs postgres as.
+    data_dir = Path(tempfile.mkdtemp(prefix="devsync-factory-"))
+    monkeypatch.setenv("DEVSYNC_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("DEVSYNC_DATABASE_URL", raising=False)
+    lines: list[str] = []
+    settings = load_settings(data_dir / "none.toml", environ={})
+    backend = await open_backend(settings, user="bob", progress=lines.append)
+    try:
+        assert backend.label == "LOCAL"
+        assert (await backend.whoami()).username == "bob"
+        assert [t.id for t in await backend.list_teams()] == [demo.TEAM_ACME]
+        assert lines  # the first start said what it was doing
+    finally:
+        await backend.close()
+        await asyncio.to_thread(local.stop)
+        shutil.rmtree(data_dir, ignore_errors=True)
