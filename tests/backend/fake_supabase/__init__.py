@@ -1,0 +1,169 @@
+"""A Supabase project on loopback for tests: GoTrue (``/auth/v1``), PostgREST on a real
+PostgreSQL database (``/rest/v1``) and a Phoenix-protocol Realtime peer
+(``/realtime/v1/websocket``), behind one base URL like a real project.
+
+``FakeSupabase(database_url)`` seeds GoTrue with the demo users (password ``devsync-demo``),
+inserts signed-up users into ``auth.users`` (the profile trigger runs), and — with
+``bridge_changes=True`` — turns the database's ``devsync_changes`` notifications into
+``postgres_changes`` messages, applying RLS per subscriber the way Realtime (WALRUS) does.
+Every HTTP request is kept in ``requests`` for assertions on paths, filters, headers, bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from tests.backend.fake_supabase.gotrue import ANON_KEY, FakeGoTrue, User
+from tests.backend.fake_supabase.httpserver import HttpRequest, HttpResponse, LoopbackServer
+from tests.backend.fake_supabase.phoenix import FakeRealtime
+from tests.backend.fake_supabase.postgrest import FakePostgrest
+
+__all__ = ["ANON_KEY", "FakeSupabase"]
+
+DEMO_PASSWORD = "devsync-demo"
+
+
+class FakeSupabase:
+    def __init__(self, database_url: str, *, bridge_changes: bool = False) -> None:
+        self.database_url = database_url
+        self.gotrue = FakeGoTrue()
+        self.gotrue.on_signup = self._insert_auth_user
+        self.postgrest = FakePostgrest(database_url)
+        self.realtime = FakeRealtime()
+        self.server = LoopbackServer(self._http, self.realtime.serve)
+        self.requests: list[HttpRequest] = []
+        self.anon_key = ANON_KEY
+        self.bridge_changes = bridge_changes
+        self._bridge: asyncio.Task[None] | None = None
+        self._bridge_ready = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def start(self) -> FakeSupabase:
+        async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
+            cur = await conn.execute(
+                "select id::text, email from auth.users where email is not null"
+            )
+            for user_id, email in await cur.fetchall():
+                self.gotrue.add_user(email, DEMO_PASSWORD, user_id)
+        await self.server.start()
+        if self.bridge_changes:
+            self._bridge = asyncio.create_task(self._bridge_loop())
+            await asyncio.wait_for(self._bridge_ready.wait(), 10)
+        return self
+
+    async def stop(self) -> None:
+        if self._bridge is not None:
+            self._bridge.cancel()
+            with contextlib.suppress(BaseException):
+                await self._bridge
+        await self.server.stop()
+        await self.postgrest.close()
+
+    def rest_requests(self, method: str | None = None) -> list[HttpRequest]:
+        return [
+            r
+            for r in self.requests
+            if r.path.startswith("/rest/v1/") and (method is None or r.method == method)
+        ]
+
+    async def _http(self, request: HttpRequest) -> HttpResponse:
+        self.requests.append(request)
+        if request.path.startswith("/auth/v1/"):
+            return await self.gotrue.handle(request, request.path[len("/auth/v1/") :])
+        if request.path.startswith("/rest/v1/"):
+            return await self.postgrest.handle(request, request.path[len("/rest/v1/") :])
+        return HttpResponse(404, {"message": "not found"})
+
+    async def _insert_auth_user(self, user: User) -> None:
+        async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
+            await conn.execute(
+                "insert into auth.users (id, aud, role, email, raw_user_meta_data, "
+                "raw_app_meta_data, created_at, updated_at) values "
+                "(%s, 'authenticated', 'authenticated', %s, %s, '{}'::jsonb, now(), now())",
+                (user.id, user.email, json.dumps(user.user_metadata)),
+            )
+
+    # -- database changes → postgres_changes (what Realtime does from the WAL) ----------------
+    async def _bridge_loop(self) -> None:
+        async with (
+            await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as listen,
+            await psycopg.AsyncConnection.connect(self.database_url) as reader,
+        ):
+            await listen.execute("listen devsync_changes")
+            self._bridge_ready.set()
+            async for note in listen.notifies():
+                with contextlib.suppress(Exception):
+                    await self._relay(reader, json.loads(note.payload))
+
+    async def _relay(self, conn: psycopg.AsyncConnection[Any], note: dict[str, Any]) -> None:
+        table, op, key = note["table"], note["op"], note.get("id")
+        if table in ("configuration_history", "audit_log"):
+            return  # not in the supabase_realtime publication
+        pk = self._pk(table, key)
+        if op == "DELETE":
+            await self.realtime.emit_change(table, "DELETE", None, pk or {})
+            return
+        if pk is None:  # statement-level health_checks event: one record with its scope
+            record = {"environment_id": note.get("environment_id")}
+            await self.realtime.emit_change(table, op, record, {})
+            return
+        where = sql.SQL(" and ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in pk)
+        query = sql.SQL("select to_json(t) from public.{} t where {}").format(
+            sql.Identifier(table), where
+        )
+        async with conn.transaction():
+            cur = await conn.execute(query, list(pk.values()))
+            found = await cur.fetchone()
+        if found is None:
+            return
+        record = found[0]
+        for joined in list(self.realtime.joined):
+            if not any(b.wants(table, op, record) for b in joined.bindings):
+                continue
+            async with conn.transaction():
+                await conn.execute(
+                    "select set_config('role', %s, true), "
+                    "set_config('request.jwt.claims', %s, true)",
+                    (str(joined.claims.get("role") or "anon"), json.dumps(joined.claims)),
+                )
+                cur = await conn.execute(query, list(pk.values()))
+                visible = await cur.fetchone()
+            if visible is None:
+                continue  # RLS hides the row from this subscriber
+            ids = [b.id for b in joined.bindings if b.wants(table, op, record)]
+            await self.realtime._send(
+                joined.ws,
+                joined.topic,
+                "postgres_changes",
+                {
+                    "data": {
+                        "schema": "public",
+                        "table": table,
+                        "type": op,
+                        "commit_timestamp": "2026-01-01T00:00:00Z",
+                        "errors": None,
+                        "columns": [{"name": k, "type": "text"} for k in record],
+                        "record": visible[0],
+                        "old_record": {},
+                    },
+                    "ids": ids,
+                },
+            )
+
+    @staticmethod
+    def _pk(table: str, key: str | None) -> dict[str, str] | None:
+        if key is None:
+            return None
+        if table == "team_members":
+            team, _, user = key.partition(":")
+            return {"team_id": team, "user_id": user}
+        return {"id": key}

@@ -1,0 +1,58 @@
+"""Helpers for tests of the Supabase transport against the fake project."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from devsync_tui.backend import supabase_login
+from devsync_tui.backend.session import SessionStorage
+from devsync_tui.backend.supabase import SupabaseBackend
+from devsync_tui.backend.supabase_realtime import FeedTiming
+from tests.backend.fake_supabase import FakeSupabase
+
+DEMO_PASSWORD = "devsync-demo"
+FAST = FeedTiming(subscribe_timeout=3.0, watchdog_interval=0.3, ping_timeout=0.5, rejoin_grace=0.6)
+
+
+def storage_for(fake: FakeSupabase, folder: Path, name: str) -> SessionStorage:
+    return SessionStorage(
+        supabase_login.storage_namespace(fake.url),
+        use_keyring=False,
+        path=folder / f"{name}-session.json",
+    )
+
+
+async def sign_in(fake: FakeSupabase, storage: SessionStorage, email: str) -> None:
+    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    try:
+        await supabase_login.sign_in_with_password(client, email, DEMO_PASSWORD)
+    finally:
+        await supabase_login.close_client(client)
+
+
+@asynccontextmanager
+async def backend_as(
+    fake: FakeSupabase, folder: Path, email: str, *, timing: FeedTiming | None = FAST
+) -> AsyncIterator[SupabaseBackend]:
+    storage = storage_for(fake, folder, email.split("@")[0])
+    await sign_in(fake, storage, email)
+    backend = SupabaseBackend(
+        fake.url,
+        fake.anon_key,
+        storage=storage,
+        feed_timing=timing,
+        realtime_options={
+            "auto_reconnect": True,
+            "hb_interval": 25,
+            "max_retries": 3,
+            "initial_backoff": 0.1,
+            "timeout": 3,
+        },
+    )
+    await backend.connect()
+    try:
+        yield backend
+    finally:
+        await backend.close()
