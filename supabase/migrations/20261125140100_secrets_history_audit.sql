@@ -207,6 +207,10 @@ create trigger teams_log after insert on public.teams
 revoke all on public.configuration_secrets, public.configuration_history,
   public.configuration_history_secrets, public.audit_log
   from anon, authenticated, public;
+-- Not even the service role reads secret values directly (Supabase's default grants give it
+-- everything in public): they leave the database only through the reveal functions.
+revoke all on public.configuration_secrets, public.configuration_history_secrets
+  from service_role;
 revoke all on function private.audit(uuid, text, text, text, uuid, uuid, jsonb),
   private.configurations_log(), private.configuration_secrets_log(),
   private.team_members_guard(), private.team_members_log(), private.teams_log()

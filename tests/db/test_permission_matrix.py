@@ -1,0 +1,165 @@
+"""Every cell of PERMISSIONS.md, impersonated exactly as PostgREST does, on real Postgres.
+
+One test case per (operation, identity): allowance and denial are both asserted. A second
+suite drops each RLS policy in turn and shows its witness operation is then denied, so every
+policy has a test that fails without it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.db.helpers import IDENTITIES, Conn, acting_as, config_id, impersonate
+from tests.db.matrix_ops import OPS, OPS_BY_NAME, Ids
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def ids(su: Conn) -> Ids:
+    """Ids of the demo rows the operations aim at (looked up once, as superuser)."""
+    s, bob_env = demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP
+
+    def history(cfg: Any, version: int) -> int:
+        row = su.execute(
+            "select id from configuration_history where configuration_id = %s and version = %s",
+            (cfg, version),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    found: Ids = {
+        "log_level": config_id(su, s, None, "LOG_LEVEL"),
+        "feature_flags": config_id(su, s, None, "FEATURE_FLAGS"),
+        "stripe_default": config_id(su, s, None, "STRIPE_SECRET_KEY"),
+        "stripe_staging": config_id(su, s, demo.ENV_STAGING, "STRIPE_SECRET_KEY"),
+        "bob_database_url": config_id(su, s, bob_env, "DATABASE_URL"),
+        "bob_debug_port": config_id(su, s, bob_env, "BOB_DEBUG_PORT"),
+    }
+    found["log_level_v1"] = history(found["log_level"], 1)
+    found["stripe_default_v1"] = history(found["stripe_default"], 1)
+    found["bob_database_url_v1"] = history(found["bob_database_url"], 1)
+    return found
+
+
+CASES = [
+    pytest.param(op.name, who, who in op.allowed, id=f"{op.name}-{who}")
+    for op in OPS
+    for who in IDENTITIES
+]
+
+
+@pytest.mark.parametrize(("op_name", "who", "expected"), CASES)
+def test_cell(su: Conn, ids: Ids, op_name: str, who: str, expected: bool) -> None:
+    op = OPS_BY_NAME[op_name]
+    user = IDENTITIES[who]
+    with acting_as(su, user) as cur:
+        got = op.run(cur, user, ids)
+    verb = "allowed" if expected else "denied"
+    assert got is expected, f"{who} should be {verb}: {op_name}"
+
+
+def _policies(su: Conn) -> list[tuple[str, str]]:
+    rows = su.execute(
+        "select tablename, policyname from pg_policies where schemaname = 'public' order by 1, 2"
+    ).fetchall()
+    return [(str(t), str(p)) for t, p in rows]
+
+
+def _witnesses() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for op in OPS:
+        for policy in op.witness_for:
+            out.setdefault(policy, []).append(op.name)
+    return out
+
+
+def test_every_policy_has_a_witness(su: Conn) -> None:
+    witnessed = _witnesses()
+    missing = [p for _, p in _policies(su) if p not in witnessed]
+    assert not missing, f"policies without a witness operation: {missing}"
+    assert sorted(witnessed) == sorted(p for _, p in _policies(su))
+
+
+@pytest.mark.parametrize("policy", sorted(_witnesses()))
+def test_policy_removal_is_caught(su: Conn, ids: Ids, policy: str) -> None:
+    """With the policy dropped, every allowed identity of its witnesses is denied."""
+    table = policy.rsplit("_", 1)[0]
+    for op_name in _witnesses()[policy]:
+        op = OPS_BY_NAME[op_name]
+        who = sorted(op.allowed)[0]
+        user = IDENTITIES[who]
+        with acting_as(su, user) as cur:
+            assert op.run(cur, user, ids), f"{op_name} should be allowed for {who}"
+        with su.transaction(force_rollback=True), su.cursor() as cur:
+            cur.execute(f'drop policy "{policy}" on public."{table}"')
+            impersonate(cur, user)
+            assert not op.run(cur, user, ids), f"{op_name} still allowed without {policy}"
+
+
+def test_rls_enabled_on_every_table(su: Conn) -> None:
+    rows = su.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity"
+    ).fetchall()
+    assert rows == []
+
+
+def test_anon_has_no_privilege_on_any_table_or_function(su: Conn) -> None:
+    tables = su.execute(
+        "select table_name, privilege_type from information_schema.role_table_grants"
+        " where grantee in ('anon', 'PUBLIC') and table_schema in ('public', 'private', 'auth')"
+    ).fetchall()
+    assert tables == []
+    funcs = su.execute(
+        "select p.oid::regprocedure::text from pg_proc p"
+        " join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname in ('public', 'private')"
+        " and has_function_privilege('anon', p.oid, 'execute')"
+    ).fetchall()
+    assert funcs == []
+
+
+def test_internal_writers_are_not_callable_by_users(su: Conn) -> None:
+    for fn in (
+        "private.write_configuration(uuid, uuid, text, text, boolean, text, integer)",
+        "private.store_dependencies(uuid, uuid, jsonb)",
+        "private.audit(uuid, text, text, text, uuid, uuid, jsonb)",
+    ):
+        row = su.execute(
+            "select has_function_privilege('authenticated', %s, 'execute')", (fn,)
+        ).fetchone()
+        assert row == (False,), fn
+
+
+def test_no_write_grant_on_rpc_only_tables(su: Conn) -> None:
+    rows = su.execute(
+        "select table_name, privilege_type from information_schema.role_table_grants"
+        " where grantee = 'authenticated' and table_schema = 'public'"
+        " and privilege_type in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')"
+        " and table_name in ('configurations', 'configuration_secrets', 'configuration_history',"
+        " 'configuration_history_secrets', 'audit_log', 'team_members')"
+    ).fetchall()
+    assert rows == []
+    secret_reads = su.execute(
+        "select table_name from information_schema.role_table_grants"
+        " where grantee in ('authenticated', 'service_role') and table_name in"
+        " ('configuration_secrets', 'configuration_history_secrets')"
+    ).fetchall()
+    assert secret_reads == []
+
+
+def test_every_definer_function_pins_search_path_and_is_commented(su: Conn) -> None:
+    rows = su.execute(
+        "select p.oid::regprocedure::text, p.proconfig, obj_description(p.oid, 'pg_proc')"
+        " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname in ('public', 'private') and p.prosecdef"
+    ).fetchall()
+    assert rows
+    unpinned = [r[0] for r in rows if "search_path=\"\"" not in (r[1] or [])]
+    assert unpinned == []
+    public_definers = [r[0] for r in rows if not str(r[0]).startswith("private.")]
+    assert public_definers == []
