@@ -1,0 +1,145 @@
+"""Faults under a subscribed local backend: connections killed, the database stopped and started.
+
+Expected: other calls raise ``Unavailable`` while the database is down (never hang, never a
+psycopg type), the feed reports ``reconnecting``, comes back ``live`` by itself, yields
+``Resync``, and what was committed during the gap is there when views re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from devsync_tui.backend import local
+from devsync_tui.backend.base import ChangeEvent, LinkChanged, Resync
+from devsync_tui.backend.errors import Unavailable
+from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.core.models import ConfigType
+from tests.backend.conftest import next_event
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+
+def _reconnecting(event: Any) -> bool:
+    return isinstance(event, LinkChanged) and event.state == "reconnecting"
+
+
+def _inserted(key: str) -> Any:
+    def match(event: Any) -> bool:
+        return (
+            isinstance(event, ChangeEvent)
+            and event.table == "configurations"
+            and event.op == "INSERT"
+            and event.row.key == key
+        )
+
+    return match
+
+
+async def _save(backend: PostgresBackend, key: str) -> None:
+    await backend.save_configuration(
+        demo.PROJECT_STOREFRONT,
+        None,
+        key,
+        "v",
+        is_secret=False,
+        type=ConfigType.ENV_VAR,
+        expected_version=None,
+    )
+
+
+async def _keys(backend: PostgresBackend) -> set[str]:
+    return {c.key for c in await backend.list_configurations(demo.PROJECT_STOREFRONT)}
+
+
+@pytest.fixture
+async def opened() -> AsyncIterator[list[PostgresBackend]]:
+    backends: list[PostgresBackend] = []
+    yield backends
+    for backend in backends:
+        await backend.close()
+
+
+async def _open(
+    opened: list[PostgresBackend], url: str, user: str, **options: Any
+) -> PostgresBackend:
+    backend = PostgresBackend(url, user, embedded=False, feed_max_backoff=0.5, **options)
+    await backend.connect()
+    opened.append(backend)
+    return backend
+
+
+async def test_killed_connections(fresh_db_url: str, opened: list[PostgresBackend]) -> None:
+    alice = await _open(opened, fresh_db_url, "alice")
+    bob = await _open(opened, fresh_db_url, "bob")
+    feed = alice.changes()
+    await next_event(feed, lambda e: e == LinkChanged("live"))
+    assert await _keys(alice)  # the pools hold live connections now
+    async with await psycopg.AsyncConnection.connect(fresh_db_url, autocommit=True) as admin:
+        await admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = current_database() and pid <> pg_backend_pid()"
+        )
+    await next_event(feed, _reconnecting)
+    # During the gap (the feed waits until asked again): bob's pool replaces its dead
+    # connections transparently, and his write commits while nobody listens.
+    await _save(bob, "DURING_GAP")
+    await next_event(feed, lambda e: e == LinkChanged("live"))
+    assert isinstance(await next_event(feed, lambda e: True), Resync)
+    assert "DURING_GAP" in await _keys(alice)  # the re-read after Resync catches up
+    await _save(bob, "AFTER_GAP")
+    await next_event(feed, _inserted("AFTER_GAP"))
+    await feed.aclose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def embedded_data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private embedded server (its own data dir): stopping it disturbs no other test."""
+    # Not tmp_path: pytest keeps it 0700, which locks out the user pgserver runs postgres as.
+    data_dir = Path(tempfile.mkdtemp(prefix="devsync-faults-"))
+    monkeypatch.setenv("DEVSYNC_DATA_DIR", str(data_dir))
+    try:
+        yield data_dir
+    finally:
+        local.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def test_database_stopped_and_started(
+    embedded_data_dir: Path, opened: list[PostgresBackend]
+) -> None:
+    url = await asyncio.to_thread(local.ensure_running)
+    alice = await _open(opened, url, "alice", acquire_timeout=1.0, read_tries=2)
+    feed = alice.changes()
+    await next_event(feed, lambda e: e == LinkChanged("live"))
+
+    assert await asyncio.to_thread(local.stop)  # pg_ctl stop (fast) through the server's bin dir
+    await next_event(feed, _reconnecting)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(Unavailable):
+        await alice.list_teams()  # a read: retried, then Unavailable
+    with pytest.raises(Unavailable):
+        await _save(alice, "WHILE_DOWN")  # a write: not retried
+    assert loop.time() - started < 10  # never a hang
+
+    assert await asyncio.to_thread(local.ensure_running) == url
+    bob = await _open(opened, url, "bob")
+    await _save(bob, "DURING_GAP")  # committed before alice's feed is back
+
+    await next_event(feed, lambda e: e == LinkChanged("live"), within=15)
+    assert isinstance(await next_event(feed, lambda e: True), Resync)
+    keys = await _keys(alice)  # alice's pool is usable again right away
+    assert "DURING_GAP" in keys
+    assert "WHILE_DOWN" not in keys
+    await _save(bob, "AFTER_RESTART")
+    await next_event(feed, _inserted("AFTER_RESTART"))
+    await feed.aclose()  # type: ignore[attr-defined]
