@@ -1,0 +1,140 @@
+"""Configuration values on the machine: gather an effective configuration (revealing secrets
+where allowed), check keys/values before any write, read values safely, write files privately.
+
+The checks mirror the database's ``save_configuration`` validation (docs/DATABASE.md) so that a
+multi-key write (``devsync env import``) is refused as a whole before anything is written; the
+database stays the authority.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from devsync_tui.core.models import ConfigType, EffectiveConfigRow
+
+if TYPE_CHECKING:
+    from devsync_tui.backend.base import Backend
+    from devsync_tui.commands.common import Target
+
+MAX_VALUE_BYTES = 1_048_576
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def problem_with(key: str, value: str, type_: ConfigType) -> str | None:
+    """Why the database would refuse this key/value (one sentence), or None if it is fine."""
+    if type_ is ConfigType.ENV_VAR:
+        if len(key) > 256 or not _ENV_KEY.fullmatch(key):
+            return f"{key!r} is not a valid variable name (letters, digits, _; not first a digit)"
+    else:
+        if not key or len(key) > 1024 or key.startswith("/") or "\\" in key or "\x00" in key:
+            return f"{key!r} is not a valid relative file path"
+        if ".." in key.split("/"):
+            return f"{key!r} must not contain a '..' segment"
+    if "\x00" in value:
+        return f"the value of {key} contains a NUL byte"
+    if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
+        return f"the value of {key} is larger than 1 MiB"
+    if type_ is ConfigType.ENV_VAR and _BAD_CONTROL.search(value):
+        return f"the value of {key} contains control characters"
+    return None
+
+
+def guess_type(key: str) -> ConfigType:
+    """A path-like key (``config/app.yaml``, ``.npmrc``) is a file; anything else is meant as
+    a variable (and validated as one, so ``1BAD`` is an error, not a file)."""
+    if not _ENV_KEY.fullmatch(key) and ("/" in key or "." in key):
+        return ConfigType.FILE
+    return ConfigType.ENV_VAR
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """An effective configuration with the secrets this user may see revealed."""
+
+    rows: dict[str, EffectiveConfigRow]
+    values: dict[str, str]  # key -> value (plain, or revealed secret)
+    withheld: list[str]  # secrets I may not reveal (sorted)
+
+
+async def effective_rows(backend: Backend, target: Target) -> list[EffectiveConfigRow]:
+    if target.environment is None:
+        return await backend.project_configuration(target.project.id)
+    return await backend.effective_configuration(target.environment.id)
+
+
+async def reveal_all(backend: Backend, rows: Sequence[EffectiveConfigRow]) -> Effective:
+    """Values of ``rows``, secrets revealed one by one (each reveal is audited by the DB)."""
+    from devsync_tui.backend.errors import PermissionDenied
+    from devsync_tui.logging_setup import register_secret
+
+    by_key: dict[str, EffectiveConfigRow] = {}
+    values: dict[str, str] = {}
+    withheld: list[str] = []
+    for row in rows:
+        by_key[row.key] = row
+        if not row.is_secret:
+            values[row.key] = row.value or ""
+            continue
+        try:
+            secret = await backend.reveal_secret(row.configuration_id)
+        except PermissionDenied:
+            withheld.append(row.key)
+            continue
+        register_secret(secret)
+        values[row.key] = secret
+    return Effective(by_key, values, sorted(withheld))
+
+
+async def gather(backend: Backend, target: Target) -> Effective:
+    return await reveal_all(backend, await effective_rows(backend, target))
+
+
+def read_value(
+    *, key: str, secret: bool, from_file: str | None, stdin_strip_newline: bool = True
+) -> str:
+    """A value from ``--file`` (exact bytes), a pipe on stdin (one trailing newline dropped,
+    as ``read`` does), or a prompt (hidden for secrets)."""
+    if from_file is not None:
+        data = sys.stdin.buffer.read() if from_file == "-" else Path(from_file).read_bytes()
+        return _decode(data, from_file)
+    if not sys.stdin.isatty():
+        text = _decode(sys.stdin.buffer.read(), "stdin")
+        if stdin_strip_newline:
+            text = text.removesuffix("\n").removesuffix("\r")
+        return text
+    prompt = f"Value for {key}{' (hidden)' if secret else ''}: "
+    return getpass.getpass(prompt) if secret else input(prompt)
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        from devsync_tui.commands.common import UsageError
+
+        raise UsageError(f"{where} is not UTF-8 text.") from None
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically with mode 0600 (temp file + rename)."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,166 @@
+"""``devsync env``: list/get/set/unset/link on the local transport, real Postgres, in-process."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support import demo
+from tests.support.devsync_cli import DevsyncCLI, make_devsync
+
+BOB = ("--user", "bob")
+BOB_LAPTOP = ("--project", "storefront", "--env", "bob-laptop")
+
+
+@pytest.fixture
+def devsync(
+    fresh_db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> DevsyncCLI:
+    return make_devsync(fresh_db_url, tmp_path, capsys, monkeypatch)
+
+
+def test_list_masks_secrets_and_marks_sources(devsync: DevsyncCLI) -> None:
+    secret = "s-" + uuid.uuid4().hex
+    assert devsync("env", "set", "TOKEN", "--secret", *BOB, *BOB_LAPTOP, stdin=secret).code == 0
+    result = devsync("env", "list", *BOB, *BOB_LAPTOP)
+    assert result.code == 0
+    assert secret not in result.out + result.err
+    lines = {line.split()[0]: line for line in result.out.splitlines()}
+    assert set(demo.BOB_LAPTOP_KEYS) <= set(lines)
+    assert "••••••••" in lines["TOKEN"]
+    assert "[override" in lines["BOB_DEBUG_PORT"]
+    assert "[default" in lines["NODE_ENV"]
+
+    data = json.loads(devsync("env", "list", "--json", *BOB, *BOB_LAPTOP).out)
+    rows = {row["key"]: row for row in data["configuration"]}
+    assert rows["TOKEN"]["value"] is None
+    assert rows["TOKEN"]["is_secret"] is True
+    assert data["target"] == "storefront/bob-laptop"
+
+
+def test_set_then_get_round_trips_exact_values(devsync: DevsyncCLI) -> None:
+    value = "it's $HOME # not a comment ünï"
+    assert devsync("env", "set", f"GREETING={value}", *BOB, *BOB_LAPTOP).code == 0
+    got = devsync("env", "get", "GREETING", *BOB, *BOB_LAPTOP)
+    assert (got.code, got.out) == (0, value + "\n")
+    # A value with newlines, exactly, from --file.
+    path = devsync.home / "value.txt"
+    path.write_bytes(b"line1\nline2\n")
+    assert devsync("env", "set", "MULTI", "--file", str(path), *BOB, *BOB_LAPTOP).code == 0
+    data = json.loads(devsync("env", "get", "MULTI", "--json", *BOB, *BOB_LAPTOP).out)
+    assert data["value"] == "line1\nline2\n"
+
+
+def test_secret_from_stdin_is_revealed_only_where_allowed(devsync: DevsyncCLI) -> None:
+    secret = "p@ss " + uuid.uuid4().hex
+    result = devsync("env", "set", "API_TOKEN", "--secret", *BOB, *BOB_LAPTOP, stdin=secret + "\n")
+    assert result.code == 0
+    assert "secret API_TOKEN" in result.out
+    assert secret not in result.out + result.err
+    assert devsync("env", "get", "API_TOKEN", *BOB, *BOB_LAPTOP).out == secret + "\n"
+    # Updating a secret keeps it secret without repeating --secret.
+    assert devsync("env", "set", "API_TOKEN", *BOB, *BOB_LAPTOP, stdin="rotated").code == 0
+    listed = json.loads(devsync("env", "list", "--json", *BOB, *BOB_LAPTOP).out)
+    assert next(r for r in listed["configuration"] if r["key"] == "API_TOKEN")["is_secret"]
+    # carol is a viewer: never reveals (exit 3), and the error holds no value.
+    denied = devsync("env", "get", "API_TOKEN", "--user", "carol", *BOB_LAPTOP)
+    assert denied.code == 3
+    assert denied.out == ""
+    assert "rotated" not in denied.err
+
+
+def test_secret_on_the_command_line_warns(devsync: DevsyncCLI) -> None:
+    result = devsync("env", "set", "X_SECRET=abc123", "--secret", *BOB, *BOB_LAPTOP)
+    assert result.code == 0
+    assert "process list" in result.err
+
+
+def test_stale_expected_version_is_a_conflict_and_writes_nothing(devsync: DevsyncCLI) -> None:
+    assert devsync("env", "set", "PORT=1", *BOB, *BOB_LAPTOP).code == 0
+    assert devsync("env", "set", "PORT=2", *BOB, *BOB_LAPTOP).code == 0  # now version 2
+    stale = devsync("env", "set", "PORT=3", "--expected-version", "1", *BOB, *BOB_LAPTOP)
+    assert stale.code == 1
+    assert "now version 2" in stale.err
+    assert "theirs: '2'" in stale.err
+    assert "yours:  '3'" in stale.err
+    assert devsync("env", "get", "PORT", *BOB, *BOB_LAPTOP).out == "2\n"
+
+
+def test_permission_and_input_errors_have_their_exit_codes(devsync: DevsyncCLI) -> None:
+    viewer = devsync("env", "set", "A=1", "--user", "carol", *BOB_LAPTOP)
+    assert viewer.code == 3
+    assert viewer.err.startswith("devsync: ")
+    assert "Traceback" not in viewer.err
+    bad_key = devsync("env", "set", "1BAD=1", *BOB, *BOB_LAPTOP)
+    assert bad_key.code == 2
+    assert "not a valid variable name" in bad_key.err
+    unknown_env = devsync("env", "list", *BOB, "--project", "storefront", "--env", "nope")
+    assert unknown_env.code == 2
+    assert "No environment 'nope'" in unknown_env.err
+    unknown_key = devsync("env", "get", "NOPE", *BOB, *BOB_LAPTOP)
+    assert unknown_key.code == 2
+
+
+def test_unset_and_inherited_keys(devsync: DevsyncCLI) -> None:
+    assert devsync("env", "unset", "BOB_DEBUG_PORT", *BOB, *BOB_LAPTOP).code == 0
+    assert devsync("env", "get", "BOB_DEBUG_PORT", *BOB, *BOB_LAPTOP).code == 2
+    inherited = devsync("env", "unset", "NODE_ENV", *BOB, *BOB_LAPTOP)
+    assert inherited.code == 2
+    assert "--project-default" in inherited.err
+
+
+def test_project_default_scope(devsync: DevsyncCLI) -> None:
+    args = ("--project", "storefront", "--project-default")
+    assert devsync("env", "set", "NEW_DEFAULT=yes", *BOB, *args).code == 0
+    # Every environment of the project inherits it.
+    assert (
+        devsync(
+            "env",
+            "get",
+            "NEW_DEFAULT",
+            "--user",
+            "erin",
+            "--project",
+            "storefront",
+            "--env",
+            "staging",
+        ).out
+        == "yes\n"
+    )
+    both = devsync("env", "set", "X=1", *BOB, *args, "--env", "bob-laptop")
+    assert both.code == 2
+
+
+def test_default_target_needs_a_link_then_uses_it(devsync: DevsyncCLI) -> None:
+    unlinked = devsync("env", "set", "A=1", *BOB)
+    assert unlinked.code == 2
+    assert "devsync env link" in unlinked.err
+    linked = devsync("env", "link", *BOB, "--env", "bob-laptop")
+    assert linked.code == 0
+    assert "storefront/bob-laptop" in linked.out
+    assert devsync("env", "set", "A=1", *BOB).code == 0
+    assert devsync("env", "get", "A", *BOB, *BOB_LAPTOP).out == "1\n"
+    # The link is bob's: alice on the same machine has none.
+    assert devsync("env", "set", "A=2", "--user", "alice").code == 2
+    assert devsync("env", "unlink", *BOB).code == 0
+    assert devsync("env", "get", "A", *BOB).code == 2
+
+
+def test_env_name_alone_is_found_across_projects(devsync: DevsyncCLI) -> None:
+    result = devsync("env", "get", "DEBUG", "--user", "alice", "--env", "alice-mbp")
+    assert (result.code, result.out) == (0, "true\n")
+    by_path = devsync("env", "get", "CI", "--user", "alice", "--env", "storefront/ci-runner")
+    assert by_path.out == "true\n"
+    by_id = devsync("env", "get", "CI", "--user", "alice", "--env", str(demo.ENV_CI_RUNNER))
+    assert by_id.out == "true\n"
+
+
+@pytest.mark.parametrize("argv", [["env"], ["env", "set"], ["env", "frobnicate"]])
+def test_usage_errors_exit_2(devsync: DevsyncCLI, argv: list[str]) -> None:
+    assert devsync(*argv).code == 2
