@@ -261,33 +261,34 @@ class FakePostgrest:
                 inner += sql.SQL(" offset {}").format(sql.Literal(int(offset)))
             return wrap.format(inner), params, "rows"
         body = request.json()
+        agg = sql.SQL("select coalesce(json_agg(w), '[]'::json) from w")
         if request.method == "POST":
             items = body if isinstance(body, list) else [body]
             columns = sorted({k for item in items for k in item})
             names = sql.SQL(", ").join(ident(c) for c in columns)
             inner = sql.SQL(
                 "with w as (insert into {t} ({c}) select {c} from "
-                "json_populate_recordset(null::{t}, %s::json) returning *) select * from w"
+                "json_populate_recordset(null::{t}, %s::json) returning *) select coalesce(json_agg(w), '[]'::json) from w"
             ).format(t=target, c=names)
-            return wrap.format(inner), [json.dumps(items), *params], "rows"
+            return inner, [json.dumps(items), *params], "rows"
         if request.method == "PATCH":
             columns = sorted(body)
             names = sql.SQL(", ").join(ident(c) for c in columns)
             inner = sql.SQL(
                 "with w as (update {t} set ({c}) = (select {c} from "
-                "json_populate_record(null::{t}, %s::json)){w} returning *) select * from w"
-            ).format(t=target, c=names, w=where)
+                "json_populate_record(null::{t}, %s::json)){w} returning *) {agg}"
+            ).format(t=target, c=names, w=where, agg=agg)
             if len(columns) == 1:
                 inner = sql.SQL(
                     "with w as (update {t} set {c} = (select {c} from "
-                    "json_populate_record(null::{t}, %s::json)){w} returning *) select * from w"
-                ).format(t=target, c=names, w=where)
-            return wrap.format(inner), [json.dumps(body), *params], "rows"
+                    "json_populate_record(null::{t}, %s::json)){w} returning *) {agg}"
+                ).format(t=target, c=names, w=where, agg=agg)
+            return inner, [json.dumps(body), *params], "rows"
         if request.method == "DELETE":
-            inner = sql.SQL("with w as (delete from {t}{w} returning *) select * from w").format(
-                t=target, w=where
+            inner = sql.SQL("with w as (delete from {t}{w} returning *) {agg}").format(
+                t=target, w=where, agg=agg
             )
-            return wrap.format(inner), params, "rows"
+            return inner, params, "rows"
         raise RequestError(405, "PGRST117", f"unsupported method {request.method}")
 
     async def _rpc_query(
