@@ -268,8 +268,8 @@ class FakePostgrest:
             names = sql.SQL(", ").join(ident(c) for c in columns)
             inner = sql.SQL(
                 "with w as (insert into {t} ({c}) select {c} from "
-                "json_populate_recordset(null::{t}, %s::json) returning *) select coalesce(json_agg(w), '[]'::json) from w"
-            ).format(t=target, c=names)
+                "json_populate_recordset(null::{t}, %s::json) returning *) {agg}"
+            ).format(t=target, c=names, agg=agg)
             return inner, [json.dumps(items), *params], "rows"
         if request.method == "PATCH":
             columns = sorted(body)
