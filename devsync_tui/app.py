@@ -1,0 +1,253 @@
+"""DevSyncApp and its one factory, ``make_app`` (called by the CLI and by the tests).
+
+The first frame shows the shell at once; connecting (which may start the embedded database)
+runs in a worker that reports progress and posts ``Connected``. One long-lived worker consumes
+the backend's change feed, coalesces bursts and posts ``LiveBatch`` messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from devsync_tui import ui_commands as cmd
+from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.messages import Connected, ConnectFailed, ConnectProgress, LiveBatch, coalesce
+from devsync_tui.screens.main import MainScreen
+from devsync_tui.ui_commands import ActionsProvider, JumpProvider
+
+log = logging.getLogger("devsync.app")
+
+#: How long a burst of feed events is gathered before the views re-read (seconds).
+COALESCE_WINDOW = 0.08
+
+BackendFactory = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StartTarget:
+    """Where to open: ``--team``, ``--project``, ``--env`` (names, slugs or ids)."""
+
+    team: str | None = None
+    project: str | None = None
+    env: str | None = None
+
+
+class DevSyncApp(App[int]):
+    """The DevSync dashboard."""
+
+    TITLE = "DevSync"
+    CSS_PATH = "styles/app.tcss"
+    BINDINGS = cmd.bindings(cmd.QUIT, cmd.HELP, cmd.PALETTE)
+    COMMANDS = App.COMMANDS | {ActionsProvider, JumpProvider}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def __init__(
+        self,
+        settings: Any,
+        backend_factory: BackendFactory,
+        *,
+        profile: str | None = None,
+        user: str | None = None,
+        target: StartTarget | None = None,
+        animations: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self._backend_factory = backend_factory
+        self._profile = profile
+        self._user = user
+        self.target = target or StartTarget()
+        self.backend: Backend | None = None
+        if not animations:
+            self.animation_level = "none"
+
+    # -- start ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        theme = getattr(self.settings, "theme", None)
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        keymap = getattr(self.settings, "keymap", None)
+        if keymap:
+            self.set_keymap(dict(keymap))
+        self.push_screen(MainScreen(target=self.target))
+        self.connect()
+
+    @property
+    def main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not mounted")
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect(self) -> None:
+        """Open the backend (may start the embedded database), then say who we are.
+
+        The factory returns a connected backend (``backend.factory.open_backend``)."""
+
+        def progress(text: str) -> None:
+            # May be called from a thread that starts the database; post_message is safe.
+            self.post_message(ConnectProgress(text))
+
+        kwargs = {"profile": self._profile, "user": self._user, "progress": progress}
+        factory = self._backend_factory
+        try:
+            if inspect.iscoroutinefunction(factory):
+                backend = await factory(self.settings, **kwargs)
+            else:
+                # Starting the embedded database blocks: keep the event loop (the UI) free.
+                backend = await asyncio.to_thread(factory, self.settings, **kwargs)
+            if inspect.isawaitable(backend):
+                backend = await backend
+            identity = await backend.whoami()
+            roles = await backend.my_roles()
+        except DevSyncError as exc:
+            log.warning("connect failed: %s", exc)
+            self.post_message(ConnectFailed(str(exc) or "Could not connect."))
+            return
+        self.post_message(Connected(backend, identity, roles))
+
+    def on_connect_progress(self, message: ConnectProgress) -> None:
+        self.main.show_progress(message.text)
+
+    def on_connected(self, message: Connected) -> None:
+        self.backend = message.backend
+        self.main.connected(message.backend, message.identity, message.roles)
+        self.watch_changes(message.backend)
+
+    def on_connect_failed(self, message: ConnectFailed) -> None:
+        self.main.show_failure(message.text)
+
+    # -- live ----------------------------------------------------------------------------
+    @work(exclusive=True, group="live", exit_on_error=False)
+    async def watch_changes(self, backend: Backend) -> None:
+        """Consume the change feed for the life of the app, posting coalesced batches.
+
+        The first event of a quiet period is posted at once (low latency); while events keep
+        coming, they are gathered for ``COALESCE_WINDOW`` and posted as one batch."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue()
+        delay = 1.0
+        while True:
+            pump = asyncio.create_task(self._pump(backend, queue))
+            try:
+                await self._post_batches(queue, loop)
+            finally:
+                pump.cancel()
+            # The feed ended: the backend gave up reconnecting by itself. Try again later.
+            self.post_message(LiveBatch([LinkChanged("offline", "the change feed stopped")]))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    async def _pump(self, backend: Backend, queue: asyncio.Queue[FeedEvent | None]) -> None:
+        try:
+            async for event in backend.changes():
+                queue.put_nowait(event)
+        except DevSyncError as exc:
+            log.warning("change feed failed: %s", exc)
+        finally:
+            queue.put_nowait(None)
+
+    async def _post_batches(
+        self, queue: asyncio.Queue[FeedEvent | None], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        last_post = 0.0
+        while True:
+            first = await queue.get()
+            if first is None:
+                return
+            batch: list[FeedEvent] = [first]
+            flush_at = max(loop.time(), last_post + COALESCE_WINDOW)
+            ended = False
+            while True:
+                remaining = flush_at - loop.time()
+                if remaining <= 0:
+                    while not queue.empty():  # take what already arrived
+                        item = queue.get_nowait()
+                        if item is None:
+                            ended = True
+                            break
+                        batch.append(item)
+                    break
+                try:
+                    item = await asyncio.wait_for(queue.get(), remaining)
+                except TimeoutError:
+                    continue
+                if item is None:
+                    ended = True
+                    break
+                batch.append(item)
+            self.post_message(LiveBatch(coalesce(batch)))
+            last_post = loop.time()
+            if ended:
+                return
+
+    def on_live_batch(self, message: LiveBatch) -> None:
+        self.main.apply_live(message)
+
+    # -- errors --------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Unexpected worker failures: one sentence on screen, the details in the log."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+            if event.worker.group == "connect":
+                self.main.show_failure("Could not connect; details are in the log file.")
+            else:
+                self.notify_error(error)
+
+    def notify_error(self, error: BaseException) -> None:
+        """Show a failure as one plain sentence (DevSync errors carry one already)."""
+        if isinstance(error, DevSyncError) and str(error):
+            self.notify(str(error), severity="error", title="")
+        else:
+            log.error("unexpected error", exc_info=error)
+            self.notify("Something went wrong; details are in the log file.", severity="error")
+
+    # -- actions -------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from devsync_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def on_unmount(self) -> None:
+        if self.backend is not None:
+            try:
+                await self.backend.close()
+            except DevSyncError:
+                log.warning("closing the backend failed", exc_info=True)
+
+
+def make_app(
+    settings: Any,
+    backend_factory: BackendFactory,
+    *,
+    profile: str | None = None,
+    user: str | None = None,
+    team: str | None = None,
+    project: str | None = None,
+    env: str | None = None,
+    animations: bool = True,
+) -> DevSyncApp:
+    """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` returns a
+    connected Backend (or an awaitable of one); it is called in a worker, after the first
+    frame, so a slow start (the embedded database) never delays it."""
+    return DevSyncApp(
+        settings,
+        backend_factory,
+        profile=profile,
+        user=user,
+        target=StartTarget(team=team, project=project, env=env),
+        animations=animations,
+    )

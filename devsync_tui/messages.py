@@ -1,0 +1,87 @@
+"""Typed messages that workers post to the app and its screens.
+
+Workers never touch widgets: they return data by posting one of these, and only handlers
+update the screen (STYLE.md habit 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from textual.message import Message
+
+from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.core.models import Identity, Role
+
+
+class ConnectProgress(Message):
+    """The backend factory reported progress (e.g. first start of the local database)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class Connected(Message):
+    """The backend is connected and we know who we are."""
+
+    def __init__(self, backend: Backend, identity: Identity, roles: dict[UUID, Role]) -> None:
+        super().__init__()
+        self.backend = backend
+        self.identity = identity
+        self.roles = roles
+
+
+class ConnectFailed(Message):
+    """Connecting failed; ``text`` is one plain sentence for the user."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class LiveBatch(Message):
+    """A coalesced burst of feed events (superseded ones already dropped)."""
+
+    def __init__(self, events: Sequence[FeedEvent]) -> None:
+        super().__init__()
+        self.events = tuple(events)
+
+    @property
+    def resync(self) -> bool:
+        """True when views must re-read everything."""
+        return any(isinstance(e, Resync) for e in self.events)
+
+    @property
+    def link(self) -> LinkChanged | None:
+        """The newest link state in the batch, if any."""
+        links = [e for e in self.events if isinstance(e, LinkChanged)]
+        return links[-1] if links else None
+
+    @property
+    def changes(self) -> list[ChangeEvent]:
+        return [e for e in self.events if isinstance(e, ChangeEvent)]
+
+    def touches(self, *tables: str) -> bool:
+        """True when a change in the batch is in one of ``tables`` (or a resync happened)."""
+        return self.resync or any(e.table in tables for e in self.changes)
+
+
+def coalesce(events: Sequence[FeedEvent]) -> list[FeedEvent]:
+    """Drop superseded events of a burst.
+
+    A Resync makes every change before it pointless (views re-read everything); for one row
+    only its newest change matters; only the newest link state matters. Order of the kept
+    events follows their last occurrence.
+    """
+    last_resync = max((i for i, e in enumerate(events) if isinstance(e, Resync)), default=-1)
+    kept: dict[tuple[str, str], tuple[int, FeedEvent]] = {}
+    for index, event in enumerate(events):
+        if isinstance(event, LinkChanged):
+            kept[("link", "")] = (index, event)
+        elif isinstance(event, Resync):
+            kept[("resync", "")] = (index, event)
+        elif index > last_resync:
+            kept[(event.table, event.id)] = (index, event)
+    return [event for _, event in sorted(kept.values(), key=lambda pair: pair[0])]

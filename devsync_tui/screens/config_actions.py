@@ -1,0 +1,273 @@
+"""The Configuration tab's actions: edit, new, delete, reveal, copy, history, export."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from textual import on, work
+from textual.widgets import DataTable
+
+from devsync_tui.backend.errors import Conflict, DevSyncError
+from devsync_tui.core import dotenv
+from devsync_tui.core.models import ConfigType, EffectiveConfigRow
+from devsync_tui.logging_setup import register_secret
+from devsync_tui.screens.config_editor import ConfigEditor, EditTarget
+from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog
+from devsync_tui.screens.writes import attempt
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from devsync_tui.screens.configuration import ConfigView
+    from devsync_tui.screens.context import Access, Session
+
+
+class ConfigActions:
+    """Mixed into ConfigurationPane."""
+
+    if TYPE_CHECKING:
+        app: App[Any]
+        session: Session | None
+        view: ConfigView | None
+        revealed: dict[UUID, str]
+
+        @property
+        def access(self) -> Access | None: ...
+
+        def selected(self) -> EffectiveConfigRow | None: ...
+        def fetch_secret(self, configuration_id: UUID, then_copy: bool) -> object: ...
+        def mask(self, configuration_id: UUID) -> None: ...
+        def load(self, selection: Any, flash: frozenset[str]) -> object: ...
+
+    def _env_id(self) -> UUID | None:
+        view = self.view
+        return view.selection.environment.id if view and view.selection.environment else None
+
+    def _reload(self) -> None:
+        if self.view is not None:
+            self.load(self.view.selection, frozenset())
+
+    # -- reveal / copy ---------------------------------------------------------------------
+    def action_reveal(self) -> None:
+        row, access = self.selected(), self.access
+        if row is None or access is None:
+            return
+        if not row.is_secret:
+            self.app.notify(f"{row.key} is not a secret; its value is shown.")
+        elif row.configuration_id in self.revealed:
+            self.mask(row.configuration_id)
+        elif access.can_reveal(row.environment_id):
+            self.fetch_secret(row.configuration_id, False)
+        else:
+            self.app.notify(access.reveal_reason(row.environment_id), severity="warning")
+
+    def action_copy(self) -> None:
+        row, access = self.selected(), self.access
+        if row is None or access is None:
+            return
+        if not row.is_secret:
+            self.app.copy_to_clipboard(row.value or "")
+            self.app.notify(f"Copied the value of {row.key}.")
+        elif row.configuration_id in self.revealed:
+            self.app.copy_to_clipboard(self.revealed[row.configuration_id])
+            self.app.notify(f"Copied the secret {row.key}.")
+        elif access.can_reveal(row.environment_id):
+            self.fetch_secret(row.configuration_id, True)
+        else:
+            self.app.notify(access.reveal_reason(row.environment_id), severity="warning")
+
+    # -- edit / new --------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#config-table")
+    def _row_chosen(self) -> None:
+        self.action_edit()
+
+    def action_edit(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._edit(row)
+
+    def action_new(self) -> None:
+        if self.view is not None and self.view.selection.project is not None:
+            self._edit(None)
+
+    @work(group="config-edit", exit_on_error=False)
+    async def _edit(self, row: EffectiveConfigRow | None) -> None:
+        session, access, view = self.session, self.access, self.view
+        if session is None or access is None or view is None or view.selection.project is None:
+            return
+        env_id = self._env_id()
+        if row is None:
+            scope = env_id
+            expected = None
+        elif env_id is not None and row.environment_id is None:
+            # An inherited default: editing it here makes an override, if the user may.
+            if access.can_edit_config(env_id):
+                scope, expected = env_id, None
+            else:
+                scope, expected = None, row.version
+        else:
+            scope, expected = row.environment_id, row.version
+        if not access.can_edit_config(scope):
+            where = "this environment" if scope is not None else "the project defaults"
+            self.app.notify(f"You may not change {where}.", severity="warning")
+            return
+        value: str | None = row.value if row is not None else ""
+        note = ""
+        if row is not None and row.is_secret:
+            if access.can_reveal(row.environment_id):
+                try:
+                    value = await session.backend.reveal_secret(row.configuration_id)
+                    register_secret(value)
+                except DevSyncError as exc:
+                    self.app.notify(str(exc), severity="error")
+                    return
+            else:
+                value = None
+                note = "You may replace this secret but not see it: type the new value."
+        target = EditTarget(
+            project_id=view.selection.project.id,
+            environment_id=scope,
+            key=row.key if row is not None else "",
+            type=row.type if row is not None else ConfigType.ENV_VAR,
+            is_secret=row.is_secret if row is not None else False,
+            expected_version=expected,
+            value=value,
+            where=_scope_label(view, scope),
+            can_reveal=access.can_reveal(scope),
+        )
+        saved = await self.app.push_screen_wait(ConfigEditor(session, target, note=note))
+        if saved:
+            self._reload()
+
+    # -- delete ------------------------------------------------------------------------------
+    def action_delete(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._delete(row)
+
+    @work(group="config-edit", exit_on_error=False)
+    async def _delete(self, row: EffectiveConfigRow) -> None:
+        session, access = self.session, self.access
+        if session is None or access is None:
+            return
+        if self._env_id() is not None and row.environment_id is None:
+            self.app.notify(
+                f"{row.key} comes from the project defaults; select the project to delete it.",
+                severity="warning",
+            )
+            return
+        if not access.can_edit_config(row.environment_id):
+            self.app.notify("You may not delete keys here.", severity="warning")
+            return
+        if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {row.key}?")):
+            return
+        try:
+            await session.backend.delete_configuration(row.configuration_id, row.version)
+        except Conflict:
+            self.app.notify(
+                f"Someone changed {row.key} since you loaded it; look again and retry.",
+                severity="warning",
+            )
+        except DevSyncError as exc:
+            self.app.notify(str(exc) or "The key could not be deleted.", severity="error")
+        else:
+            self.app.notify(f"Deleted {row.key}.")
+        self._reload()
+
+    # -- history -----------------------------------------------------------------------------
+    def action_history(self) -> None:
+        from devsync_tui.screens.history import HistoryScreen
+
+        row, view, access = self.selected(), self.view, self.access
+        if row is None or view is None or access is None or self.session is None:
+            return
+        assert view.selection.project is not None
+        self.app.push_screen(
+            HistoryScreen(
+                self.session,
+                access,
+                view.selection.project.id,
+                row.environment_id,
+                row.key,
+                row.type,
+            ),
+            callback=lambda restored: self._reload() if restored else None,
+        )
+
+    # -- export ------------------------------------------------------------------------------
+    def action_export(self) -> None:
+        if self.view is not None and self.view.rows:
+            self._export()
+
+    @work(group="config-export", exit_on_error=False)
+    async def _export(self) -> None:
+        session, view, access = self.session, self.view, self.access
+        if session is None or view is None or access is None:
+            return
+        sel = view.selection
+        name = (sel.environment or sel.project).name if (sel.environment or sel.project) else "x"
+        values = await self.app.push_screen_wait(
+            FormDialog(
+                "Export as .env",
+                [Field("path", "File", f"{name}.env")],
+                submit="Export",
+                required=["path"],
+                note="Secrets you may reveal are written (each reveal is recorded); the file "
+                "is created readable by you only.",
+            )
+        )
+        if not values:
+            return
+        out: dict[str, str] = {}
+        omitted: list[str] = []
+        skipped_files: list[str] = []
+        for row in view.rows:
+            if row.type is ConfigType.FILE:
+                skipped_files.append(row.key)
+            elif not row.is_secret:
+                out[row.key] = row.value or ""
+            elif access.can_reveal(row.environment_id):
+                secret = await attempt(
+                    self.app, session.backend.reveal_secret(row.configuration_id)
+                )
+                if secret is None:
+                    omitted.append(row.key)
+                    continue
+                register_secret(secret)
+                out[row.key] = secret
+            else:
+                omitted.append(row.key)
+        path = Path(str(values["path"]))
+        try:
+            text = dotenv.render_dotenv(out)
+            path = await asyncio.to_thread(write_private, path, text)
+        except (OSError, dotenv.DotenvError) as exc:
+            self.app.notify(f"Could not write {path}: {exc}", severity="error")
+            return
+        message = f"Wrote {len(out)} keys to {path}."
+        if omitted:
+            message += f" Left out {len(omitted)} secret(s) you may not see: {', '.join(omitted)}."
+        if skipped_files:
+            message += f" Files are not env vars: {', '.join(skipped_files)} not included."
+        self.app.notify(message, severity="warning" if omitted else "information", timeout=8)
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (``~`` expanded) readable by the user only; the path used."""
+    path = path.expanduser()
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+def _scope_label(view: ConfigView, scope: UUID | None) -> str:
+    sel = view.selection
+    if scope is None:
+        return f"project default of {sel.project.name if sel.project else '?'}"
+    env = next((e for e in sel.environments if e.id == scope), sel.environment)
+    return f"override for {env.name if env else 'this environment'}"

@@ -1,0 +1,305 @@
+"""Editing one configuration value: a line for env vars, a TextArea (highlighted by the key's
+extension) for files. Every keystroke is kept as a draft until the save succeeds; a save over a
+newer version opens the conflict dialog."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+from uuid import UUID
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from devsync_tui import clock, drafts
+from devsync_tui import ui_commands as cmd
+from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied
+from devsync_tui.core.models import ConfigType, Configuration
+from devsync_tui.logging_setup import register_secret
+from devsync_tui.screens.conflict import ConflictDialog, merge_text
+from devsync_tui.screens.context import Session
+
+log = logging.getLogger("devsync.ui")
+
+#: File extensions → TextArea languages (tree-sitter grammars shipped with textual[syntax]).
+LANGUAGES = {
+    ".py": "python", ".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml",
+    ".md": "markdown", ".sql": "sql", ".sh": "bash", ".bash": "bash", ".css": "css",
+    ".html": "html", ".htm": "html", ".js": "javascript", ".mjs": "javascript",
+    ".ts": "javascript", ".xml": "xml", ".rs": "rust", ".go": "go", ".java": "java",
+}  # fmt: skip
+
+
+def language_for(key: str) -> str | None:
+    """The TextArea language for a file key, by its extension (None: plain text)."""
+    name = PurePosixPath(key).name
+    if name in (".env", ".envrc") or name.endswith(".env"):
+        return "bash"
+    return LANGUAGES.get(PurePosixPath(key).suffix.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """What is being edited and where it will be saved."""
+
+    project_id: UUID
+    environment_id: UUID | None
+    key: str  # "" for a new key
+    type: ConfigType
+    is_secret: bool
+    expected_version: int | None  # None: create
+    value: str | None  # None: a secret the user may replace but not see
+    where: str  # "project default of storefront", "override for bob-laptop"
+    can_reveal: bool = True
+
+    @property
+    def is_new(self) -> bool:
+        return not self.key
+
+
+class ConfigEditor(ModalScreen[bool]):
+    """Dismisses with True when a value was saved (or theirs kept), False when cancelled."""
+
+    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.DIALOG_SAVE)
+
+    def __init__(self, session: Session, target: EditTarget, *, note: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.session = session
+        self.target = target
+        self.expected = target.expected_version
+        self._note = note
+        self._draft_timer: Timer | None = None
+        self.store = drafts.DraftStore()
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        t = self.target
+        title = f"New key · {t.where}" if t.is_new else f"{t.key} · {t.where}"
+        with Vertical(classes="dialog-box wide", id="editor"):
+            yield Label(title, classes="dialog-title")
+            if t.is_new:
+                with Horizontal(id="editor-new"):
+                    yield Input(placeholder="KEY or path/to/file.toml", id="editor-key")
+                    yield Select(
+                        [("env var", ConfigType.ENV_VAR.value), ("file", ConfigType.FILE.value)],
+                        value=t.type.value,
+                        allow_blank=False,
+                        id="editor-type",
+                    )
+            yield Checkbox(
+                "Secret (masked, revealed only to those allowed)", t.is_secret, id="editor-secret"
+            )
+            yield Static(self._note, id="editor-note", classes="dialog-note")
+            yield Input(id="editor-line", placeholder="value")
+            yield TextArea(id="editor-area", show_line_numbers=True, soft_wrap=False)
+            yield Static("", id="editor-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save  ctrl+s", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        t = self.target
+        value = t.value or ""
+        draft = self.store.load(t.project_id, t.environment_id, t.key or drafts.NEW_KEY)
+        if draft is not None and draft.value != value:
+            value = draft.value
+            self.expected = draft.base_version
+            if t.is_new:
+                self.query_one("#editor-key", Input).value = draft.key
+                self.query_one("#editor-type", Select).value = draft.type
+            self.query_one("#editor-secret", Checkbox).value = draft.is_secret
+            self._set_note(
+                f"Restored your unsaved draft from {clock.ago(draft.saved)} "
+                f"(based on version {draft.base_version or 'new'})."
+            )
+        self._apply_type(self._type())
+        self.set_value(value)
+        if t.is_new:
+            self.query_one("#editor-key", Input).focus()
+        else:
+            self._value_widget().focus()
+
+    def _set_note(self, text: str) -> None:
+        self._note = text
+        self.query_one("#editor-note", Static).update(text)
+
+    def _type(self) -> ConfigType:
+        if self.target.is_new:
+            return ConfigType(str(self.query_one("#editor-type", Select).value))
+        return self.target.type
+
+    def _apply_type(self, kind: ConfigType) -> None:
+        is_file = kind is ConfigType.FILE
+        self.query_one("#editor-line", Input).display = not is_file
+        area = self.query_one("#editor-area", TextArea)
+        area.display = is_file
+        if is_file:
+            area.language = language_for(self._key())
+
+    def _key(self) -> str:
+        if self.target.is_new:
+            return self.query_one("#editor-key", Input).value.strip()
+        return self.target.key
+
+    def _value_widget(self) -> Input | TextArea:
+        if self._type() is ConfigType.FILE:
+            return self.query_one("#editor-area", TextArea)
+        return self.query_one("#editor-line", Input)
+
+    def value(self) -> str:
+        widget = self._value_widget()
+        return widget.text if isinstance(widget, TextArea) else widget.value
+
+    def set_value(self, value: str) -> None:
+        self.query_one("#editor-line", Input).value = value
+        self.query_one("#editor-area", TextArea).load_text(value)
+
+    # -- drafts --------------------------------------------------------------------------
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.3, self.keep_draft)
+
+    @on(Select.Changed, "#editor-type")
+    def _type_changed(self) -> None:
+        self._apply_type(self._type())
+        self._changed()
+
+    def is_changed(self) -> bool:
+        """True when what is on screen differs from the stored value."""
+        t = self.target
+        secret = self.query_one("#editor-secret", Checkbox).value
+        return (
+            self.value() != (t.value or "")
+            or secret != t.is_secret
+            or bool(t.is_new and self._key())
+        )
+
+    def keep_draft(self) -> None:
+        """Write what is typed now to the draft store (encrypted when it is a secret)."""
+        t = self.target
+        if not self.is_changed():
+            self._drop_draft()
+            return
+        self.store.save(
+            t.project_id,
+            t.environment_id,
+            t.key or drafts.NEW_KEY,
+            self.value(),
+            type=self._type().value,
+            is_secret=self.query_one("#editor-secret", Checkbox).value,
+            base_version=self.expected,
+            name=self._key(),
+        )
+
+    def _drop_draft(self) -> None:
+        t = self.target
+        self.store.delete(t.project_id, t.environment_id, t.key or drafts.NEW_KEY)
+
+    # -- save ----------------------------------------------------------------------------
+    def action_save(self) -> None:
+        if not self._key():
+            self._error("The key is required.")
+            return
+        self.keep_draft()
+        self.save()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Input.Submitted, "#editor-line")
+    def _line_submitted(self) -> None:
+        self.action_save()
+
+    def _error(self, text: str) -> None:
+        self.query_one("#editor-error", Static).update(text)
+
+    @work(exclusive=True, group="editor-save", exit_on_error=False)
+    async def save(self) -> None:
+        t = self.target
+        key, value, kind = self._key(), self.value(), self._type()
+        secret = self.query_one("#editor-secret", Checkbox).value
+        backend = self.session.backend
+        try:
+            await backend.save_configuration(
+                t.project_id, t.environment_id, key, value,
+                is_secret=secret, type=kind, expected_version=self.expected,
+            )  # fmt: skip
+        except Conflict as exc:
+            await self._resolve(exc, key, value)
+            return
+        except PermissionDenied:
+            self._error(f"You may not change the {t.where}.")
+            return
+        except DevSyncError as exc:
+            self._error(str(exc) or "The value could not be saved.")
+            return
+        self._drop_draft()
+        self.app.notify(f"Saved {key}.")
+        self.dismiss(True)
+
+    async def _resolve(self, exc: Conflict, key: str, yours: str) -> None:
+        """Show theirs, yours and the diff; act on the user's choice."""
+        current = exc.current if isinstance(exc.current, Configuration) else None
+        if current is None and exc.current_version is not None:
+            current = await self._read_current(key)
+        theirs: str | None = None
+        if current is not None:
+            theirs = current.value
+            if current.is_secret:
+                theirs = await self._reveal(current.id) if self.target.can_reveal else None
+        version = current.version if current is not None else exc.current_version
+        choice = await self.app.push_screen_wait(
+            ConflictDialog(key, theirs=theirs, yours=yours, their_version=version)
+        )
+        if choice == "overwrite":
+            self.expected = version
+            self.keep_draft()
+            self.save()
+        elif choice == "theirs":
+            self._drop_draft()
+            self.app.notify(f"Kept their version of {key}.")
+            self.dismiss(True)
+        elif choice == "merge":
+            self.expected = version
+            self.target = replace(self.target, value=theirs)
+            self.set_value(merge_text(theirs or "", yours))
+            self._set_note(f"Merging with version {version}: edit, then save.")
+            self._value_widget().focus()
+        else:
+            self._set_note("Not saved: someone else saved first. Save again to choose.")
+
+    async def _read_current(self, key: str) -> Configuration | None:
+        t = self.target
+        try:
+            rows = await self.session.backend.list_configurations(t.project_id, t.environment_id)
+        except DevSyncError:
+            return None
+        return next((r for r in rows if r.key == key), None)
+
+    async def _reveal(self, configuration_id: UUID) -> str | None:
+        try:
+            value = await self.session.backend.reveal_secret(configuration_id)
+        except DevSyncError:
+            return None
+        register_secret(value)
+        return value
+
+    # -- cancel --------------------------------------------------------------------------
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if self.is_changed():
+            self.keep_draft()
+            self.app.notify(
+                "Not saved. Your draft is kept: open the key again to continue.", timeout=5
+            )
+        self.dismiss(False)

@@ -1,0 +1,342 @@
+"""The Configuration tab: a project's defaults, or an environment's effective configuration
+with the source of every value. Secrets are masked; `r` reveals for those who may."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Static
+
+from devsync_tui import clock
+from devsync_tui import ui_commands as cmd
+from devsync_tui.backend.errors import DevSyncError, PermissionDenied
+from devsync_tui.core.models import ConfigType, EffectiveConfigRow
+from devsync_tui.logging_setup import register_secret
+from devsync_tui.messages import LiveBatch
+from devsync_tui.screens.config_actions import ConfigActions
+from devsync_tui.screens.context import Access, Selection, Session
+from devsync_tui.ui_commands import JumpTarget
+from devsync_tui.widgets.filter_table import FilterableTable, KeyTable, Row, enter_binding
+
+log = logging.getLogger("devsync.ui")
+
+MASK = "••••••••"
+COLUMNS = ("Key", "Value", "Type", "Scope", "Ver", "Changed")
+#: Longest value shown in the table (files and long values are cut; `enter` shows all).
+VALUE_WIDTH = 40
+
+
+class ConfigTable(KeyTable):
+    BINDINGS = enter_binding(cmd.CFG_EDIT)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigView:
+    """What the pane shows: a project's defaults or an environment's effective rows."""
+
+    selection: Selection
+    rows: tuple[EffectiveConfigRow, ...]
+
+
+class ConfigLoaded(Message):
+    def __init__(self, view: ConfigView, flash: frozenset[str]) -> None:
+        super().__init__()
+        self.view = view
+        self.flash = flash
+
+
+class SecretRevealed(Message):
+    def __init__(self, configuration_id: UUID, value: str, then_copy: bool) -> None:
+        super().__init__()
+        self.configuration_id = configuration_id
+        self.value = value
+        self.then_copy = then_copy
+
+
+class ConfigurationPane(ConfigActions, Vertical):
+    """Key, value (masked), type, scope, version, changed by/at."""
+
+    BINDINGS = cmd.bindings(
+        cmd.CFG_NEW,
+        cmd.CFG_DELETE,
+        cmd.CFG_REVEAL,
+        cmd.CFG_COPY,
+        cmd.CFG_HISTORY,
+        cmd.CFG_EXPORT,
+    )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.session: Session | None = None
+        self.view: ConfigView | None = None
+        self.revealed: dict[UUID, str] = {}
+        self._mask_timers: dict[UUID, Timer] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "Select a project or an environment in the tree.", id="config-hint", classes="pane-hint"
+        )
+        yield FilterableTable(COLUMNS, table=ConfigTable(id="config-table"), id="config-rows")
+        yield Static("", id="config-detail", classes="pane-detail")
+
+    @property
+    def rows_table(self) -> FilterableTable:
+        return self.query_one("#config-rows", FilterableTable)
+
+    @property
+    def access(self) -> Access | None:
+        if self.session is None or self.view is None:
+            return None
+        return Access.of(self.session, self.view.selection)
+
+    # -- loading -------------------------------------------------------------------------
+    def show(self, session: Session, selection: Selection) -> None:
+        """Show the configuration of the selected project or environment."""
+        self.session = session
+        same = (
+            self.view is not None
+            and self.view.selection.project == selection.project
+            and self.view.selection.environment == selection.environment
+        )
+        if not same:
+            self._mask_all()
+        if selection.project is None:
+            self.view = None
+            self.rows_table.set_rows([])
+            self._hint("Select a project or an environment to see its configuration.")
+            return
+        if not same:
+            self.view = ConfigView(selection, ())
+            self.rows_table.set_rows([])
+            self._hint("Loading…")
+        else:
+            assert self.view is not None
+            self.view = ConfigView(selection, self.view.rows)
+        self.load(selection, frozenset())
+
+    @work(exclusive=True, group="config-load", exit_on_error=False)
+    async def load(self, selection: Selection, flash: frozenset[str]) -> None:
+        session = self.session
+        if session is None or selection.project is None:
+            return
+        backend = session.backend
+        if selection.environment is not None:
+            rows = await backend.effective_configuration(selection.environment.id)
+        else:
+            rows = await backend.project_configuration(selection.project.id)
+        rows.sort(key=lambda r: r.key.lower())
+        self.post_message(ConfigLoaded(ConfigView(selection, tuple(rows)), flash))
+
+    def on_config_loaded(self, message: ConfigLoaded) -> None:
+        current = self.view
+        if current is None or current.selection.project != message.view.selection.project:
+            return
+        if current.selection.environment != message.view.selection.environment:
+            return
+        self.view = message.view
+        self._show_rows()
+        if message.flash:
+            self.rows_table.flash(message.flash)
+
+    def apply_live(self, batch: LiveBatch) -> None:
+        """Re-read when a configuration of the shown project changed; flash those keys."""
+        view = self.view
+        if view is None or view.selection.project is None:
+            return
+        project_id = view.selection.project.id
+        keys: set[str] = set()
+        relevant = batch.resync
+        for event in batch.changes:
+            if event.table == "configurations" and event.project_id == project_id:
+                relevant = True
+                key = getattr(event.row, "key", None)
+                if key is None:  # a delete: find the key by the id we showed
+                    key = next(
+                        (r.key for r in view.rows if str(r.configuration_id) == event.id), None
+                    )
+                if key:
+                    keys.add(key)
+                if _is_uuid(event.id):  # a revealed value that changed is stale
+                    self.revealed.pop(UUID(event.id), None)
+        if relevant:
+            self.load(view.selection, frozenset(keys))
+
+    # -- rendering -----------------------------------------------------------------------
+    def _hint(self, text: str) -> None:
+        self.query_one("#config-hint", Static).update(text)
+
+    def _show_rows(self) -> None:
+        view = self.view
+        access = self.access
+        if view is None or access is None:
+            return
+        sel = view.selection
+        if sel.environment is not None:
+            self._hint(
+                f"Effective configuration of {sel.environment.name}: project defaults with "
+                "this environment's overrides."
+            )
+        else:
+            assert sel.project is not None
+            self._hint(f"Project defaults of {sel.project.name} (every environment inherits them).")
+        rows = [self._row(r, access) for r in view.rows]
+        self.rows_table.set_rows(rows)
+        if not rows:
+            self._hint("No configuration here yet. Press n to add a key.")
+        self._update_detail()
+
+    def _row(self, r: EffectiveConfigRow, access: Access) -> Row:
+        if r.is_secret:
+            shown = self.revealed.get(r.configuration_id)
+            if shown is not None:
+                value = Text(_one_line(shown), style="bold yellow")
+            elif access.can_reveal(r.environment_id):
+                value = Text(MASK, style="dim")
+            else:
+                value = Text.assemble((MASK, "dim"), " 🔒")
+        elif r.value is None:
+            value = Text("")
+        else:
+            value = Text(_one_line(r.value))
+        kind = "file" if r.type is ConfigType.FILE else "env"
+        if r.environment_id is None:
+            scope = Text("default", style="dim") if self._in_env() else Text("project")
+        else:
+            scope = Text("override", style="bold")
+        who = r.updated_by or "?"
+        changed = f"{who} · {clock.ago(r.updated_at)}"
+        cells = (Text(r.key, style="bold"), value, kind, scope, str(r.version), changed)
+        return Row(r.key, cells, f"{r.key} {who}")
+
+    def _in_env(self) -> bool:
+        return self.view is not None and self.view.selection.environment is not None
+
+    def selected(self) -> EffectiveConfigRow | None:
+        view = self.view
+        key = self.rows_table.cursor_key
+        if view is None or key is None:
+            return None
+        return next((r for r in view.rows if r.key == key), None)
+
+    @on(DataTable.RowHighlighted)
+    def _row_moved(self) -> None:
+        self._update_detail()
+
+    def _update_detail(self) -> None:
+        row, access = self.selected(), self.access
+        detail = self.query_one("#config-detail", Static)
+        if row is None or access is None:
+            detail.update("")
+            return
+        parts: list[str] = []
+        if row.is_secret:
+            if row.configuration_id in self.revealed:
+                parts.append("Revealed; masked again shortly or on r.")
+            elif access.can_reveal(row.environment_id):
+                parts.append("Secret: r reveals it (the reveal is recorded).")
+            else:
+                parts.append(f"🔒 {access.reveal_reason(row.environment_id)}")
+        if self._in_env():
+            parts.append(
+                "Overrides the project default."
+                if row.source == "override" and row.overrides_id
+                else "Set for this environment only."
+                if row.source == "override"
+                else "Inherited from the project default."
+            )
+        detail.update("  ".join(parts))
+
+    # -- reveal and mask -----------------------------------------------------------------
+    def reveal_timeout(self) -> float:
+        settings = getattr(self.app, "settings", None)
+        return float(getattr(settings, "reveal_timeout", 30.0) or 30.0)
+
+    @work(group="config-reveal", exit_on_error=False)
+    async def fetch_secret(self, configuration_id: UUID, then_copy: bool) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            value = await session.backend.reveal_secret(configuration_id)
+        except PermissionDenied:
+            self.app.notify("You are not allowed to see this secret.", severity="error")
+            return
+        except DevSyncError as exc:
+            self.app.notify(str(exc) or "The secret could not be read.", severity="error")
+            return
+        register_secret(value)
+        self.post_message(SecretRevealed(configuration_id, value, then_copy))
+
+    def on_secret_revealed(self, message: SecretRevealed) -> None:
+        self.revealed[message.configuration_id] = message.value
+        old = self._mask_timers.pop(message.configuration_id, None)
+        if old is not None:
+            old.stop()
+        self._mask_timers[message.configuration_id] = self.set_timer(
+            self.reveal_timeout(), lambda cid=message.configuration_id: self.mask(cid)
+        )
+        if message.then_copy:
+            self.app.copy_to_clipboard(message.value)
+            self.app.notify("Copied the secret to the clipboard.")
+        self._show_rows()
+
+    def mask(self, configuration_id: UUID) -> None:
+        self.revealed.pop(configuration_id, None)
+        timer = self._mask_timers.pop(configuration_id, None)
+        if timer is not None:
+            timer.stop()
+        if self.is_mounted:
+            self._show_rows()
+
+    def _mask_all(self) -> None:
+        for timer in self._mask_timers.values():
+            timer.stop()
+        self._mask_timers.clear()
+        self.revealed.clear()
+
+    def jump_targets(self) -> list[JumpTarget]:
+        view = self.view
+        if view is None:
+            return []
+        return [
+            JumpTarget(
+                f"{r.key}",
+                f"Configuration key in {view.selection.title}",
+                lambda key=r.key: self._go_to_key(key),
+            )
+            for r in view.rows
+        ]
+
+    def _go_to_key(self, key: str) -> None:
+        from textual.widgets import TabbedContent
+
+        self.screen.query_one(TabbedContent).active = "configuration"
+        table = self.rows_table.table
+        try:
+            table.move_cursor(row=table.get_row_index(key))
+        except Exception:  # filtered out
+            self.rows_table.action_clear_filter()
+            table.move_cursor(row=table.get_row_index(key))
+        table.focus()
+
+
+def _one_line(value: str) -> str:
+    first = value.splitlines()[0] if value else ""
+    more = value.count("\n") > 0 or len(first) > VALUE_WIDTH
+    return first[:VALUE_WIDTH] + ("…" if more else "")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,103 @@
+"""What every pane needs to know: who is signed in (Session) and what is selected (Selection).
+
+The permission questions the panes ask are answered here from ``core.permissions`` so that each
+rule is mirrored in one place; the database stays the authority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from devsync_tui.backend.base import Backend
+from devsync_tui.core import permissions
+from devsync_tui.core.models import Environment, Identity, Project, Role, Team
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """The connected backend and the signed-in user's identity and roles."""
+
+    backend: Backend
+    identity: Identity
+    roles: dict[UUID, Role] = field(default_factory=dict)
+
+    def role_in(self, team_id: UUID | None) -> Role | None:
+        return self.roles.get(team_id) if team_id is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The node chosen in the tree: a team, a project of it, maybe one of its environments.
+
+    ``environments`` are the project's environments (for the drift and health panes and for
+    the permission questions that depend on owning one)."""
+
+    team: Team
+    project: Project | None = None
+    environment: Environment | None = None
+    environments: tuple[Environment, ...] = ()
+
+    @property
+    def title(self) -> str:
+        parts = [self.team.name]
+        if self.project is not None:
+            parts.append(self.project.name)
+        if self.environment is not None:
+            parts.append(self.environment.name)
+        return " ▸ ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Answers, for one user and one selection, the questions the UI asks before offering an
+    action. Built from ``core.permissions``."""
+
+    role: Role | None
+    user_id: UUID
+    environment: Environment | None
+    environments: Sequence[Environment]
+
+    @classmethod
+    def of(cls, session: Session, selection: Selection) -> Access:
+        return cls(
+            role=session.role_in(selection.team.id),
+            user_id=session.identity.user_id,
+            environment=selection.environment,
+            environments=selection.environments,
+        )
+
+    def _owns(self, environment_id: UUID | None) -> bool:
+        return any(e.id == environment_id and e.user_id == self.user_id for e in self.environments)
+
+    @property
+    def owns_env_in_project(self) -> bool:
+        return any(e.user_id == self.user_id for e in self.environments)
+
+    def can_edit_config(self, environment_id: UUID | None) -> bool:
+        """May create/change/delete a key in this scope (None = project default)."""
+        return permissions.can_edit_configuration(
+            self.role,
+            scope_is_default=environment_id is None,
+            env_owner=self._owns(environment_id),
+        )
+
+    def can_reveal(self, environment_id: UUID | None) -> bool:
+        """May reveal a secret stored in this scope."""
+        return permissions.can_reveal(
+            self.role,
+            env_owner=self._owns(environment_id),
+            scope_is_default=environment_id is None,
+            owns_env_in_project=self.owns_env_in_project,
+        )
+
+    def reveal_reason(self, environment_id: UUID | None) -> str:
+        """One line saying why this user may not reveal a secret of this scope."""
+        if self.role is None:
+            return "You are not a member of this team."
+        if self.role is Role.VIEWER:
+            return "Viewers never see secret values."
+        if environment_id is None:
+            return "Only admins and members with an environment in this project see defaults."
+        return "Only admins and this environment's owner see its secrets."

@@ -1,0 +1,326 @@
+"""The dashboard: header, the navigation tree, and the selected item's views in tabs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
+
+from devsync_tui import ui_commands as cmd
+from devsync_tui.backend.base import Backend
+from devsync_tui.core.models import Environment, Identity, Project, Role, Team
+from devsync_tui.messages import LiveBatch
+from devsync_tui.screens.activity import ActivityPane
+from devsync_tui.screens.configuration import ConfigurationPane
+from devsync_tui.screens.context import Selection, Session
+from devsync_tui.screens.drift import DriftPane
+from devsync_tui.screens.health import HealthPane
+from devsync_tui.screens.members import MembersPane
+from devsync_tui.screens.templates import TemplatesPane
+from devsync_tui.screens.tree_actions import TreeActions
+from devsync_tui.ui_commands import JumpTarget
+from devsync_tui.widgets.nav_tree import NavItem, NavTree
+from devsync_tui.widgets.status_header import StatusHeader
+
+log = logging.getLogger("devsync.ui")
+
+TABS = ("configuration", "dependencies", "health", "members", "templates", "activity")
+
+#: Tables whose changes alter the tree (names, environment status, membership).
+_TREE_TABLES = ("teams", "team_members", "projects", "environments", "profiles")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceData:
+    teams: tuple[Team, ...]
+    projects: tuple[Project, ...]
+    environments: dict[UUID, tuple[Environment, ...]]
+    usernames: dict[UUID, str]
+    roles: dict[UUID, Role]
+
+
+class WorkspaceLoaded(Message):
+    """The tree's data was read."""
+
+    def __init__(self, data: WorkspaceData) -> None:
+        super().__init__()
+        self.data = data
+
+
+class MainScreen(TreeActions, Screen[None]):
+    """The one main screen. ``selection`` is bound down to the panes by ``_show_selection``."""
+
+    BINDINGS = cmd.bindings(
+        cmd.TOGGLE_TREE, cmd.REFRESH, cmd.NEXT_TAB, cmd.PREV_TAB, cmd.FOCUS_TREE
+    )
+
+    selection: var[Selection | None] = var(None, init=False)
+    session: var[Session | None] = var(None, init=False)
+
+    def __init__(self, target: object | None = None) -> None:
+        super().__init__()
+        self._target = target
+        self._target_done = False
+        self._data: WorkspaceData | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        with Horizontal(id="body"):
+            yield NavTree(id="nav")
+            with Vertical(id="views"):
+                yield Static("Starting…", id="status-line")
+                with TabbedContent(id="tabs", initial="configuration"):
+                    with TabPane("Configuration", id="configuration"):
+                        yield ConfigurationPane(id="config-pane")
+                    with TabPane("Dependencies", id="dependencies"):
+                        yield Static("Connecting…", classes="pane-hint")
+                    with TabPane("Health", id="health"):
+                        yield Static("Connecting…", classes="pane-hint")
+                    with TabPane("Members", id="members"):
+                        yield MembersPane(id="members-pane")
+                    with TabPane("Templates", id="templates"):
+                        yield TemplatesPane(id="templates-pane")
+                    with TabPane("Activity", id="activity"):
+                        yield ActivityPane(id="activity-pane")
+        yield Footer()
+
+    @property
+    def header(self) -> StatusHeader:
+        return self.query_one(StatusHeader)
+
+    @property
+    def tree(self) -> NavTree:
+        return self.query_one(NavTree)
+
+    # -- connection ----------------------------------------------------------------------
+    def show_progress(self, text: str) -> None:
+        self.query_one("#status-line", Static).update(text)
+
+    def show_failure(self, text: str) -> None:
+        self.header.link = "offline"
+        self.query_one("#status-line", Static).update(f"[b red]{text}[/]")
+
+    def connected(self, backend: Backend, identity: Identity, roles: dict[UUID, Role]) -> None:
+        self.session = Session(backend, identity, dict(roles))
+        # The drift and health panes take the backend at construction: mount them now.
+        for tab, pane in (
+            ("dependencies", DriftPane(backend, id="drift-pane")),
+            ("health", HealthPane(backend, id="health-pane")),
+        ):
+            holder = self.query_one(f"#{tab}", TabPane)
+            holder.remove_children()
+            holder.mount(pane)
+        self.header.workspace = backend.label
+        self.header.user = identity.username
+        self.header.link = "live"
+        self.show_progress("Loading…")
+        self.load_workspace()
+
+    @work(exclusive=True, group="workspace", exit_on_error=False)
+    async def load_workspace(self) -> None:
+        """Read teams, projects, environments and member names for the tree."""
+        session = self.session
+        if session is None:
+            return
+        backend = session.backend
+        teams = await backend.list_teams()
+        roles = await backend.my_roles()
+        projects = await backend.list_projects()
+        environments: dict[UUID, tuple[Environment, ...]] = {}
+        for project in projects:
+            environments[project.id] = tuple(await backend.list_environments(project.id))
+        usernames: dict[UUID, str] = {}
+        for team in teams:
+            for member in await backend.list_members(team.id):
+                if member.username:
+                    usernames[member.user_id] = member.username
+        self.post_message(
+            WorkspaceLoaded(
+                WorkspaceData(tuple(teams), tuple(projects), environments, usernames, roles)
+            )
+        )
+
+    def on_workspace_loaded(self, message: WorkspaceLoaded) -> None:
+        data = message.data
+        self._data = data
+        if self.session is not None and self.session.roles != data.roles:
+            self.session = Session(self.session.backend, self.session.identity, data.roles)
+        self.tree.populate(data.teams, data.projects, data.environments, data.usernames)
+        self.query_one("#status-line", Static).update("")
+        self.query_one("#status-line").display = False
+        if not self._target_done:
+            self._target_done = True
+            self._open_target()
+        self._refresh_selection()
+
+    def _open_target(self) -> None:
+        """Go where --team/--project/--env asked, else the first project."""
+        data = self._data
+        if data is None:
+            return
+        target = self._target
+        team_q = getattr(target, "team", None)
+        project_q = getattr(target, "project", None)
+        env_q = getattr(target, "env", None)
+        key = _resolve_target(data, team_q, project_q, env_q)
+        if key is None:
+            wanted = env_q or project_q or team_q
+            if wanted:
+                self.notify(f"Nothing called “{wanted}” is visible to you.", severity="warning")
+            key = _first_project(data)
+        if key is not None:
+            self.tree.select_item(key)
+            if key[2] is None and key[1] is None:
+                self.query_one(TabbedContent).active = "members"
+        self.tree.focus()
+
+    def _refresh_selection(self) -> None:
+        """Re-derive the selection from the tree's cursor with the fresh data."""
+        node = self.tree.cursor_node
+        item = node.data if node is not None else None
+        self.selection = self._selection_for(item)
+
+    def _selection_for(self, item: NavItem | None) -> Selection | None:
+        if item is None or self._data is None:
+            return None
+        data = self._data
+        team = next((t for t in data.teams if t.id == item.team.id), None)
+        if team is None:
+            return None
+        project = None
+        envs: tuple[Environment, ...] = ()
+        if item.project is not None:
+            project = next((p for p in data.projects if p.id == item.project.id), None)
+            if project is not None:
+                envs = data.environments.get(project.id, ())
+        env = None
+        if item.environment is not None:
+            env = next((e for e in envs if e.id == item.environment.id), None)
+        return Selection(team=team, project=project, environment=env, environments=envs)
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[NavItem]) -> None:
+        self.selection = self._selection_for(event.node.data)
+
+    def watch_selection(self, selection: Selection | None) -> None:
+        session = self.session
+        if session is None or selection is None:
+            return
+        role = session.role_in(selection.team.id)
+        self.header.role = role.value if role else ""
+        self.header.title = selection.title
+        self._show_selection(session, selection)
+
+    def _show_selection(self, session: Session, selection: Selection) -> None:
+        self.query_one(ConfigurationPane).show(session, selection)
+        self.query_one(MembersPane).show(session, selection)
+        self.query_one(TemplatesPane).show(session, selection)
+        self.query_one(ActivityPane).show(session, selection)
+        if selection.project is not None:
+            focus = selection.environment.id if selection.environment else None
+            for pane in [*self.query(DriftPane), *self.query(HealthPane)]:
+                pane.show(selection.project, selection.environments, focus_env=focus)
+
+    # -- live ----------------------------------------------------------------------------
+    def apply_live(self, batch: LiveBatch) -> None:
+        link = batch.link
+        if link is not None:
+            self.header.link = link.state
+        if self.session is None:
+            return
+        if batch.touches(*_TREE_TABLES):
+            self.load_workspace()
+        self.query_one(ConfigurationPane).apply_live(batch)
+        self.query_one(MembersPane).apply_live(batch)
+        self.query_one(TemplatesPane).apply_live(batch)
+        self.query_one(ActivityPane).apply_live(batch)
+        if batch.changes or batch.resync:
+            self.query_one(DriftPane).apply_changes(batch.events)
+            self.query_one(HealthPane).apply_changes(batch.events)
+
+    # -- actions -------------------------------------------------------------------------
+    def action_toggle_tree(self) -> None:
+        self.tree.display = not self.tree.display
+
+    def action_focus_tree(self) -> None:
+        self.tree.display = True
+        self.tree.focus()
+
+    def action_refresh(self) -> None:
+        self.load_workspace()
+        self.apply_live(LiveBatch([]))
+        if self.session is not None and self.selection is not None:
+            self._show_selection(self.session, self.selection)
+
+    def _switch_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        index = TABS.index(tabs.active) if tabs.active in TABS else 0
+        tabs.active = TABS[(index + step) % len(TABS)]
+
+    def action_next_tab(self) -> None:
+        self._switch_tab(1)
+
+    def action_prev_tab(self) -> None:
+        self._switch_tab(-1)
+
+    def jump_targets(self) -> list[JumpTarget]:
+        """Palette targets: every tree item, and every key of the configuration on screen."""
+        targets: list[JumpTarget] = []
+        for item in self.tree.items():
+            kind = "environment" if item.environment else "project" if item.project else "team"
+            label = " ▸ ".join(
+                x.name for x in (item.team, item.project, item.environment) if x is not None
+            )
+            targets.append(
+                JumpTarget(label, f"Open this {kind}", lambda key=item.key: self._jump(key))
+            )
+        targets.extend(self.query_one(ConfigurationPane).jump_targets())
+        return targets
+
+    def _jump(self, key: tuple[UUID, UUID | None, UUID | None]) -> None:
+        self.tree.display = True
+        self.tree.select_item(key)
+
+
+def _match(name: str, ident: object, query: str) -> bool:
+    return query.lower() in (name.lower(), str(ident))
+
+
+def _resolve_target(
+    data: WorkspaceData, team_q: str | None, project_q: str | None, env_q: str | None
+) -> tuple[UUID, UUID | None, UUID | None] | None:
+    teams: Sequence[Team] = data.teams
+    if team_q:
+        teams = [t for t in teams if team_q.lower() in (t.name.lower(), t.slug, str(t.id))]
+        if not teams:
+            return None
+    team_ids = {t.id for t in teams}
+    if not project_q:
+        return (teams[0].id, None, None) if team_q and teams else None
+    for project in data.projects:
+        if project.team_id in team_ids and _match(project.name, project.id, project_q):
+            if not env_q:
+                return (project.team_id, project.id, None)
+            for env in data.environments.get(project.id, ()):
+                if _match(env.name, env.id, env_q):
+                    return (project.team_id, project.id, env.id)
+            return None
+    return None
+
+
+def _first_project(data: WorkspaceData) -> tuple[UUID, UUID | None, UUID | None] | None:
+    for team in sorted(data.teams, key=lambda t: t.name.lower()):
+        for project in sorted(data.projects, key=lambda p: p.name.lower()):
+            if project.team_id == team.id:
+                return (team.id, project.id, None)
+        return (team.id, None, None)
+    return None

@@ -1,0 +1,49 @@
+"""``devsync`` with no subcommand: load the settings and run the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Open the TUI on the profile/user/team/project/environment the flags name."""
+    from devsync_tui.logging_setup import setup_logging
+    from devsync_tui.settings import SettingsError, load_settings
+
+    setup_logging()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"devsync: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if getattr(args, "env", None) and not getattr(args, "project", None):
+        print("devsync: --env needs --project (the environment's project).", file=sys.stderr)
+        return EXIT_INPUT
+
+    from devsync_tui.app import make_app
+    from devsync_tui.backend.factory import open_backend
+    from devsync_tui.core import crypto
+
+    app = make_app(
+        settings,
+        open_backend,
+        profile=args.profile,
+        user=args.user,
+        team=getattr(args, "team", None),
+        project=args.project,
+        env=args.env,
+    )
+
+    # Notices from the local key store (e.g. "no keyring: key kept in a 0600 file") as toasts.
+    def notice(text: str) -> None:
+        try:
+            app.call_from_thread(app.notify, text, timeout=8)
+        except RuntimeError:  # already on the app's thread
+            app.notify(text, timeout=8)
+
+    crypto.set_notice_handler(notice)
+    result = app.run()
+    return result if isinstance(result, int) else EXIT_OK

@@ -1,0 +1,168 @@
+"""A DataTable with a `/` filter, j/k keys, a stable cursor across reloads and row flashes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input
+
+from devsync_tui import ui_commands as cmd
+
+#: How long a row changed by someone else stays highlighted (seconds).
+FLASH_SECONDS = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One table row: a stable key, its cells, and the text the filter searches."""
+
+    key: str
+    cells: tuple[RenderableType, ...]
+    search: str
+
+
+class KeyTable(DataTable[RenderableType]):
+    """DataTable with vi keys; `enter` is labelled by the owner (``enter_command``)."""
+
+    BINDINGS = cmd.bindings(cmd.DOWN, cmd.UP)
+
+
+class FilterableTable(Vertical):
+    """A table whose rows can be filtered with `/`; rows are replaced wholesale with
+    ``set_rows`` and the cursor stays on the same key."""
+
+    DEFAULT_CSS = """
+    FilterableTable {
+        height: 1fr;
+        & > Input { display: none; height: 1; border: none; padding: 0 1; }
+        & > Input.-active { display: block; }
+        & > DataTable { height: 1fr; }
+    }
+    """
+
+    BINDINGS = cmd.bindings(cmd.FILTER, cmd.CLEAR)
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        *,
+        table: KeyTable | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._columns = tuple(columns)
+        self._rows: list[Row] = []
+        self._flashing: set[str] = set()
+        self.table = table or KeyTable()
+        self.table.cursor_type = "row"
+        self.table.zebra_stripes = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter…  (esc clears)", id="filter")
+        yield self.table
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*self._columns)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#filter", Input).value.strip().lower()
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the highlighted row, or None when the table is empty."""
+        if self.table.row_count == 0:
+            return None
+        row_key, _ = self.table.coordinate_to_cell_key(self.table.cursor_coordinate)
+        return row_key.value
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        """Replace the rows; keep the cursor on the same key if it still exists."""
+        self._rows = list(rows)
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        keep = self.cursor_key
+        query = self.filter_text
+        table = self.table
+        table.clear()
+        for row in self._rows:
+            if query and query not in row.search.lower():
+                continue
+            cells = row.cells
+            if row.key in self._flashing:
+                cells = tuple(_flash(cell) for cell in cells)
+            table.add_row(*cells, key=row.key)
+        if keep is not None:
+            try:
+                table.move_cursor(row=table.get_row_index(keep), animate=False)
+            except Exception:  # the row went away (deleted or filtered out)
+                table.move_cursor(row=min(table.cursor_row, max(0, table.row_count - 1)))
+
+    def flash(self, keys: Iterable[str]) -> None:
+        """Highlight these rows briefly (they were changed by someone else)."""
+        new = set(keys) & {row.key for row in self._rows}
+        if not new:
+            return
+        self._flashing |= new
+        self._render_rows()
+        self.set_timer(FLASH_SECONDS, lambda: self._unflash(new))
+
+    def _unflash(self, keys: set[str]) -> None:
+        self._flashing -= keys
+        if self.is_mounted:
+            self._render_rows()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-active")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value:
+            box.value = ""
+        box.remove_class("-active")
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._render_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+
+def _flash(cell: RenderableType) -> RenderableType:
+    if isinstance(cell, Text):
+        flashed = cell.copy()
+        flashed.stylize("bold reverse")
+        return flashed
+    if isinstance(cell, str):
+        return Text(cell, style="bold reverse")
+    return cell
+
+
+def enter_binding(command: cmd.UICommand) -> list[Binding]:
+    """Bindings for a KeyTable subclass whose `enter` runs ``command`` (label and id)."""
+    return [
+        Binding(
+            "enter",
+            "select_cursor",
+            command.label,
+            tooltip=command.help,
+            id=command.id,
+        )
+    ]

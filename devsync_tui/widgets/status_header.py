@@ -1,0 +1,52 @@
+"""The header line: workspace, signed-in user and role, where we are, and the live indicator."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+_LINK = {
+    "live": ("● live", "green"),
+    "reconnecting": ("○ reconnecting", "yellow"),
+    "offline": ("○ offline", "red"),
+    "connecting": ("○ connecting", "grey50"),
+}
+
+
+class StatusHeader(Widget):
+    """One line at the top. Its fields are reactives that the main screen sets; any change
+    repaints it."""
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        height: 1;
+        dock: top;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    workspace: reactive[str] = reactive("")
+    user: reactive[str] = reactive("")
+    role: reactive[str] = reactive("")
+    title: reactive[str] = reactive("")
+    link: reactive[str] = reactive("connecting")
+
+    def render(self) -> Text:
+        label, colour = _LINK.get(self.link, (self.link, "grey50"))
+        right = Text(label, style=colour)
+        left = Text.assemble(("DevSync", "bold"))
+        if self.workspace:
+            left.append("  ")
+            left.append(f" {self.workspace} ", style="reverse")
+        if self.user:
+            left.append(f"  {self.user}", style="bold")
+            if self.role:
+                left.append(f" · {self.role}")
+        if self.title:
+            left.append(f"  │ {self.title}", style="dim")
+        room = max(0, self.content_size.width - right.cell_len - 1)
+        left.truncate(room, overflow="ellipsis")
+        left.append(" " * max(1, room - left.cell_len + 1))
+        return left + right
