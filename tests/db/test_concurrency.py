@@ -22,8 +22,14 @@ ROUNDS = 6
 S = demo.PROJECT_STOREFRONT
 
 
-def _save(url: str, barrier: threading.Barrier, user: demo.DemoUser, value: str,
-          expected: int | None, secret: bool) -> tuple[str, Any]:
+def _save(
+    url: str,
+    barrier: threading.Barrier,
+    user: demo.DemoUser,
+    value: str,
+    expected: int | None,
+    secret: bool,
+) -> tuple[str, Any]:
     with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
         try:
             with conn.transaction():
@@ -88,6 +94,12 @@ def test_one_winner_per_round_gap_free_history(fresh_db_url: str) -> None:
     assert [h[2] for h in history] == accepted
 
 
+def _save_as(conn: psycopg.Connection[Any], user: demo.DemoUser, query: str, params: Any) -> None:
+    with conn.transaction(), conn.cursor() as cur:
+        impersonate(cur, user)
+        cur.execute(query, params)
+
+
 def test_conflict_on_a_deleted_row_reports_null_version(fresh_db_url: str) -> None:
     with psycopg.connect(fresh_db_url, autocommit=True) as conn, conn.cursor() as cur:
         with conn.transaction():
@@ -97,9 +109,10 @@ def test_conflict_on_a_deleted_row_reports_null_version(fresh_db_url: str) -> No
                 " where project_id = %s and environment_id is null and key = 'FEATURE_FLAGS'",
                 (S,),
             )
-        with pytest.raises(psycopg.Error) as err, conn.transaction():
-            impersonate(cur, demo.BOB)
-            cur.execute(
+        with pytest.raises(psycopg.Error) as err:
+            _save_as(
+                conn,
+                demo.BOB,
                 "select save_configuration(%s, null, 'FEATURE_FLAGS', 'x', false, 'env_var', 1)",
                 (S,),
             )

@@ -159,7 +159,7 @@ def test_every_definer_function_pins_search_path_and_is_commented(su: Conn) -> N
         " where n.nspname in ('public', 'private') and p.prosecdef"
     ).fetchall()
     assert rows
-    unpinned = [r[0] for r in rows if "search_path=\"\"" not in (r[1] or [])]
+    unpinned = [r[0] for r in rows if 'search_path=""' not in (r[1] or [])]
     assert unpinned == []
     public_definers = [r[0] for r in rows if not str(r[0]).startswith("private.")]
     assert public_definers == []

@@ -90,7 +90,8 @@ def test_no_function_returns_a_forbidden_secret(su: Conn, who: str) -> None:
             _assert_absent(_call(cur, "select reveal_secret(%s)", cid), forbidden, "reveal_secret")
         for (hid,) in history_ids:
             _assert_absent(
-                _call(cur, "select reveal_history_secret(%s)", hid), forbidden,
+                _call(cur, "select reveal_history_secret(%s)", hid),
+                forbidden,
                 "reveal_history_secret",
             )
 
@@ -104,8 +105,15 @@ def _call(cur: psycopg.Cursor[Any], query: str, *params: Any) -> str:
     except psycopg.Error as exc:
         d = exc.diag
         return " ".join(
-            str(x) for x in (exc, d.message_primary, d.message_detail, d.message_hint,
-                             d.context, d.sqlstate)
+            str(x)
+            for x in (
+                exc,
+                d.message_primary,
+                d.message_detail,
+                d.message_hint,
+                d.context,
+                d.sqlstate,
+            )
         )
 
 
@@ -116,8 +124,9 @@ def test_reveal_is_denied_with_42501_and_no_value(su: Conn) -> None:
     ).fetchone()
     assert cid is not None
     for who in ("viewer", "member", "outsider"):
-        with acting_as(su, IDENTITIES[who]) as cur, pytest.raises(
-            psycopg.errors.InsufficientPrivilege
+        with (
+            acting_as(su, IDENTITIES[who]) as cur,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
         ):
             cur.execute("select reveal_secret(%s)", (cid[0],))
 
@@ -135,13 +144,13 @@ def test_viewer_never_reveals_even_for_an_environment_they_own(su: Conn) -> None
         impersonate(cur, demo.ALICE)
         cur.execute("select set_member_role(%s, %s, 'viewer')", (demo.TEAM_ACME, demo.BOB.id))
         impersonate(cur, demo.BOB)
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            with su.transaction():
-                cur.execute("select reveal_secret(%s)", (cid[0],))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), su.transaction():
+            cur.execute("select reveal_secret(%s)", (cid[0],))
         # nor the project default his machine would inherit
         stripe = su.execute(
             "select id from configurations where project_id = %s and environment_id is null"
-            " and key = 'STRIPE_SECRET_KEY'", (S,),
+            " and key = 'STRIPE_SECRET_KEY'",
+            (S,),
         ).fetchone()
         assert stripe is not None
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -169,14 +178,19 @@ def test_error_text_never_carries_the_value(su: Conn) -> None:
     stored = [s["value"] for s in _all_secrets(su)]
     with acting_as(su, demo.ALICE) as cur:
         text = _call(
-            cur, "select save_configuration(%s, null, 'BAD', %s, true, 'env_var', null)",
-            S, secret,
+            cur,
+            "select save_configuration(%s, null, 'BAD', %s, true, 'env_var', null)",
+            S,
+            secret,
         )
         assert "22023" in text
-        assert secret not in text and "secret-in-an-error" not in text
+        assert secret not in text
+        assert "secret-in-an-error" not in text
         text = _call(
-            cur, "select save_configuration(%s, null, 'STRIPE_SECRET_KEY', %s, true, 'env_var', 1)",
-            S, "demo-new-value-not-real",
+            cur,
+            "select save_configuration(%s, null, 'STRIPE_SECRET_KEY', %s, true, 'env_var', 1)",
+            S,
+            "demo-new-value-not-real",
         )
         assert "PT409" in text
         assert "demo-new-value-not-real" not in text
@@ -189,8 +203,15 @@ def test_secret_tables_are_not_published_to_realtime(su: Conn) -> None:
     ).fetchall()
     published = {r[0] for r in rows}
     assert published == {
-        "profiles", "teams", "team_members", "projects", "env_templates", "environments",
-        "configurations", "dependencies", "health_checks",
+        "profiles",
+        "teams",
+        "team_members",
+        "projects",
+        "env_templates",
+        "environments",
+        "configurations",
+        "dependencies",
+        "health_checks",
     }
 
 

@@ -25,28 +25,46 @@ class DemoUser:
 
 
 ALICE = DemoUser(
-    UUID("00000000-0000-4000-a000-000000000001"), "alice", "alice@example.com",
-    "Alice Anders", "admin",
+    UUID("00000000-0000-4000-a000-000000000001"),
+    "alice",
+    "alice@example.com",
+    "Alice Anders",
+    "admin",
 )
 BOB = DemoUser(
-    UUID("00000000-0000-4000-a000-000000000002"), "bob", "bob@example.com",
-    "Bob Brandt", "member",
+    UUID("00000000-0000-4000-a000-000000000002"),
+    "bob",
+    "bob@example.com",
+    "Bob Brandt",
+    "member",
 )
 CAROL = DemoUser(
-    UUID("00000000-0000-4000-a000-000000000003"), "carol", "carol@example.com",
-    "Carol Chen", "viewer",
+    UUID("00000000-0000-4000-a000-000000000003"),
+    "carol",
+    "carol@example.com",
+    "Carol Chen",
+    "viewer",
 )
 DAVE = DemoUser(
-    UUID("00000000-0000-4000-a000-000000000004"), "dave", "dave@example.com",
-    "Dave Diaz", "member",
+    UUID("00000000-0000-4000-a000-000000000004"),
+    "dave",
+    "dave@example.com",
+    "Dave Diaz",
+    "member",
 )
 ERIN = DemoUser(
-    UUID("00000000-0000-4000-a000-000000000005"), "erin", "erin@example.com",
-    "Erin Eze", "admin",
+    UUID("00000000-0000-4000-a000-000000000005"),
+    "erin",
+    "erin@example.com",
+    "Erin Eze",
+    "admin",
 )
 MALLORY = DemoUser(
-    UUID("00000000-0000-4000-a000-000000000006"), "mallory", "mallory@example.com",
-    "Mallory Moss", None,
+    UUID("00000000-0000-4000-a000-000000000006"),
+    "mallory",
+    "mallory@example.com",
+    "Mallory Moss",
+    None,
 )
 USERS = (ALICE, BOB, CAROL, DAVE, ERIN, MALLORY)
 USERS_BY_NAME = {u.username: u for u in USERS}
