@@ -24,10 +24,11 @@ from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 
 from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.pg_core import IMPERSONATE
 from devsync_tui.backend.rows import row_to_model
 
 if TYPE_CHECKING:
@@ -135,12 +136,15 @@ class ChangeFeed:
         link_down_reported = False
         while True:
             conn: AsyncConnection[Any] | None = None
+            rereader: AsyncConnection[Any] | None = None
             reader: asyncio.Task[None] | None = None
             try:
                 conn = await AsyncConnection.connect(
                     self._conninfo, autocommit=True, connect_timeout=5
                 )
                 await conn.execute(f"LISTEN {CHANNEL}")
+                # Re-reads get their own connection: no pool wait, no check, pipelined.
+                rereader = await AsyncConnection.connect(self._conninfo, connect_timeout=5)
                 # Subscribed first, then read state: nothing committed after this is missed.
                 self._team_ids = await self._load_team_ids()
                 if ever_live:
@@ -158,7 +162,7 @@ class ChangeFeed:
                         batch.append(queue.get_nowait())
                     lost = next((item for item in batch if isinstance(item, _Lost)), None)
                     payloads = [item for item in batch if isinstance(item, str)]
-                    for event in await self._resolve(payloads):
+                    for event in await self._resolve(rereader, payloads):
                         yield event
                     if lost is not None:
                         raise lost.exc
@@ -171,8 +175,9 @@ class ChangeFeed:
                 if reader is not None:
                     reader.cancel()
                     await asyncio.gather(reader, return_exceptions=True)
-                if conn is not None:
-                    await _close_quietly(conn)
+                for opened in (conn, rereader):
+                    if opened is not None:
+                        await _close_quietly(opened)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
@@ -197,7 +202,7 @@ class ChangeFeed:
 
         return await self._core.read(work)
 
-    async def _resolve(self, payloads: list[str]) -> list[FeedEvent]:
+    async def _resolve(self, conn: AsyncConnection[Any], payloads: list[str]) -> list[FeedEvent]:
         notices = [n for n in map(decode, payloads) if n is not None]
         if not notices:
             return []
@@ -210,7 +215,7 @@ class ChangeFeed:
         for n in notices:
             if n.op != "DELETE" and n.id is not None and n.table in _REREAD:
                 wanted[n.table].add(n.id)
-        rows = await self._reread(wanted) if wanted else {}
+        rows = await self._reread(conn, wanted) if wanted else {}
         events: list[FeedEvent] = []
         for n in notices:
             event = self._event(n, rows, scope)
@@ -241,26 +246,30 @@ class ChangeFeed:
             environment_id=n.environment_id,
         )
 
-    async def _reread(self, wanted: Mapping[str, set[str]]) -> dict[tuple[str, str], Any]:
-        """Re-read the rows as the user (RLS), one statement per table, one transaction."""
-
-        async def work(cur: AsyncCursor[DictRow]) -> dict[tuple[str, str], Any]:
-            found: dict[tuple[str, str], Any] = {}
+    async def _reread(
+        self, conn: AsyncConnection[Any], wanted: Mapping[str, set[str]]
+    ) -> dict[tuple[str, str], Any]:
+        """Re-read the rows as the user (RLS): one transaction on the feed's own connection,
+        pipelined (impersonation and one statement per table travel together)."""
+        found: dict[tuple[str, str], Any] = {}
+        async with conn.pipeline(), conn.transaction():
+            await conn.execute(IMPERSONATE, (self._core.claims,))
+            cursors: list[tuple[str, AsyncCursor[DictRow]]] = []
             for table, ids in wanted.items():
                 params = _params(table, ids)
                 if params is None:
                     continue
+                cur = conn.cursor(row_factory=dict_row)
                 await cur.execute(_REREAD[table], params)
+                cursors.append((table, cur))
+            for table, cur in cursors:
                 for r in await cur.fetchall():
-                    key = (
-                        f"{r['team_id']}:{r['user_id']}"
-                        if table == "team_members"
-                        else str(r["id"])
-                    )
+                    if table == "team_members":
+                        key = f"{r['team_id']}:{r['user_id']}"
+                    else:
+                        key = str(r["id"])
                     found[(table, key)] = row_to_model(table, r)
-            return found
-
-        return await self._core.read(work)
+        return found
 
 
 def _params(table: str, ids: set[str]) -> tuple[Any, ...] | None:

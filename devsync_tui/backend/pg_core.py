@@ -152,6 +152,11 @@ class PgCore:
         return self._identity
 
     @property
+    def claims(self) -> str:
+        """The JWT claims JSON this backend impersonates with."""
+        return self._claims
+
+    @property
     def uid(self) -> UUID:
         return self.identity.user_id
 
