@@ -1,0 +1,76 @@
+"""``devsync run [--watch] [--offline] -- COMMAND ...``: run a command with the configuration.
+
+The effective configuration of the target environment (``--env``, default: this checkout's
+linked environment; ``--project-default`` for the project defaults) goes into the child's
+environment; secrets are revealed where the rules allow (else left out, with a warning); file
+configurations are written to a private temp dir named by ``DEVSYNC_FILES_DIR`` and removed at
+exit. Signals and the exit code pass through (``machine/child.py``).
+
+``--watch`` restarts the child (SIGTERM, then SIGKILL after ``--grace`` seconds) when the
+configuration it was given changes, as seen on the live change feed; when the child ends on
+its own, ``devsync run`` ends with its exit code.
+
+Every successful online start saves an encrypted snapshot of what the child got
+(``core/snapshot.py``); ``--offline`` starts from it when the backend is unreachable.
+
+Startup stays lean: nothing heavy is imported until needed, the snapshot is written after the
+child has started, and the backend is closed as soon as the child runs (unless ``--watch``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from devsync_tui.commands.common import UsageError, add_target_flags, run_async
+
+if TYPE_CHECKING:
+    from devsync_tui.machine.runner import Runner
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``devsync run``."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run a command with the environment's configuration",
+        description=__doc__.split("\n\n")[0].replace("``", ""),
+        usage="devsync run [options] -- COMMAND [ARG ...]",
+    )
+    add_target_flags(parser)
+    parser.add_argument(
+        "--project-default", action="store_true", help="use the project defaults only"
+    )
+    parser.add_argument(
+        "--watch", action="store_true", help="restart the command when its configuration changes"
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="if the backend is unreachable, use the last encrypted snapshot",
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="--watch: how long a restarted command may take to stop (default 10)",
+    )
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        from devsync_tui.commands.common import eprint
+
+        eprint("Give the command to run after --, e.g. devsync run -- npm start.")
+        return 2
+    if args.grace < 0:
+        raise UsageError("--grace must not be negative.")
+    from devsync_tui.machine.runner import Runner
+
+    runner: Runner = Runner(args, command)
+    return run_async(runner.run())

@@ -1,0 +1,231 @@
+"""What ``devsync run`` does: fetch, start, snapshot, watch, restart, pass the exit code on.
+
+See ``commands/run.py`` for the user's view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from devsync_tui.commands.common import Target, eprint, open_from_args, resolve_target
+from devsync_tui.machine.child import Child, LaunchError, SignalRelay
+
+if TYPE_CHECKING:
+    from devsync_tui.backend.base import Backend
+    from devsync_tui.core.snapshot import Snapshot
+
+_log = logging.getLogger("devsync.run")
+#: A burst of changes (an import of 30 keys) is one restart, not 30.
+DEBOUNCE_SECONDS = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """What the child gets: variables, files, and the keys withheld from it."""
+
+    variables: dict[str, str]
+    files: dict[str, str]
+    withheld: tuple[str, ...] = ()
+
+
+async def fetch_payload(backend: Backend, target: Target) -> Payload:
+    from devsync_tui.machine.values import gather
+
+    effective = await gather(backend, target)
+    variables: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for key, value in effective.values.items():
+        (files if effective.rows[key].type == "file" else variables)[key] = value
+    return Payload(variables, files, tuple(effective.withheld))
+
+
+def _changed_keys(old: Payload, new: Payload) -> list[str]:
+    keys = set()
+    for a, b in ((old.variables, new.variables), (old.files, new.files)):
+        keys |= {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+    return sorted(keys)
+
+
+class Runner:
+    """One ``devsync run`` invocation."""
+
+    def __init__(self, args: argparse.Namespace, command: Sequence[str]) -> None:
+        self.args = args
+        self.command = list(command)
+        self.child: Child | None = None
+        self.relay = SignalRelay(lambda: self.child)
+
+    def snapshot_key(self) -> str:
+        from devsync_tui.commands.common import profile_name
+        from devsync_tui.core.snapshot import lookup_key
+        from devsync_tui.machine.links import checkout_root
+
+        a = self.args
+        return lookup_key(
+            profile=profile_name(a),
+            user=a.user,
+            project=a.project,
+            env=a.env,
+            project_default="yes" if a.project_default else None,
+            checkout=str(checkout_root()),
+        )
+
+    async def run(self) -> int:
+        from devsync_tui.backend.errors import Unavailable
+
+        self.relay.install()
+        try:
+            try:
+                return await self._online()
+            except Unavailable as exc:
+                if not self.args.offline or self.child is not None:
+                    raise
+                _log.info("backend unavailable, using the offline snapshot: %s", exc)
+                return await self._offline(str(exc))
+        except LaunchError as exc:
+            eprint(str(exc))
+            return 127
+        finally:
+            self.relay.uninstall()
+            if self.child is not None:
+                self.child.cleanup()
+
+    async def _start(self, payload: Payload) -> None:
+        child = Child(self.command, payload.variables, payload.files)
+        await child.start()
+        self.child = child
+
+    async def _online(self) -> int:
+        async with open_from_args(self.args) as backend:
+            target = await resolve_target(
+                backend, self.args, require_environment=not self.args.project_default
+            )
+            if self.args.project_default:
+                target = Target(target.project, None)
+            payload = await fetch_payload(backend, target)
+            if payload.withheld:
+                eprint(
+                    "warning: secrets you may not reveal are not set: "
+                    + ", ".join(payload.withheld)
+                )
+            if self.relay.stop_requested is not None:
+                return 128 + self.relay.stop_requested
+            await self._start(payload)
+            await self._save_snapshot(target, payload)
+            if self.args.watch:
+                return await self._watch(backend, target, payload)
+        assert self.child is not None
+        return await self.child.wait()
+
+    async def _save_snapshot(self, target: Target, payload: Payload) -> None:
+        from devsync_tui import clock
+        from devsync_tui.core import snapshot
+
+        snap = snapshot.Snapshot(
+            project_id=str(target.project.id),
+            project_name=target.project.name,
+            environment_id=str(target.environment.id) if target.environment else None,
+            environment_name=target.environment.name if target.environment else None,
+            saved_at=clock.now(),
+            variables=payload.variables,
+            files=payload.files,
+        )
+        try:
+            await asyncio.to_thread(snapshot.save, self.snapshot_key(), snap)
+        except Exception as exc:  # the run goes on without an offline copy
+            _log.warning("could not save the offline snapshot: %s", exc)
+            eprint(f"warning: could not save the offline snapshot ({exc}).")
+
+    async def _offline(self, reason: str) -> int:
+        from devsync_tui import clock
+        from devsync_tui.core.snapshot import SnapshotError, load
+
+        try:
+            snap: Snapshot = await asyncio.to_thread(load, self.snapshot_key())
+        except SnapshotError as exc:
+            from devsync_tui.backend.errors import Unavailable
+
+            why = str(exc)
+            raise Unavailable(f"{reason.rstrip('.')}, and {why[:1].lower()}{why[1:]}") from None
+        where = snap.project_name + (f"/{snap.environment_name}" if snap.environment_name else "")
+        eprint(
+            f"backend unreachable; using the offline snapshot of {where} saved "
+            f"{clock.ago(snap.saved_at)}."
+        )
+        if self.args.watch:
+            eprint("note: --watch needs the backend; the command will not be restarted.")
+        await self._start(Payload(snap.variables, snap.files))
+        assert self.child is not None
+        return await self.child.wait()
+
+    async def _watch(self, backend: Backend, target: Target, payload: Payload) -> int:
+        from devsync_tui.backend.errors import DevSyncError
+
+        events: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def pump() -> None:
+            async for event in backend.changes():
+                events.put_nowait(event)
+
+        feed = asyncio.create_task(pump())
+        try:
+            while True:
+                assert self.child is not None
+                assert self.child.process is not None
+                # process.wait(), not child.wait(): cancelling it must not remove the files.
+                waiter = asyncio.ensure_future(self.child.process.wait())
+                getter = asyncio.ensure_future(events.get())
+                done, _ = await asyncio.wait({waiter, getter}, return_when="FIRST_COMPLETED")
+                if waiter in done:
+                    getter.cancel()
+                    return await self.child.wait()
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+                if not self._relevant(getter.result(), target):
+                    continue
+                await asyncio.sleep(DEBOUNCE_SECONDS)
+                while not events.empty():
+                    events.get_nowait()
+                try:
+                    fresh = await fetch_payload(backend, target)
+                except DevSyncError as exc:  # keep running; the feed's next "live" retries
+                    _log.info("re-reading the configuration failed: %s", exc)
+                    eprint(f"could not re-read the configuration ({exc}); still running.")
+                    continue
+                changed = _changed_keys(payload, fresh)
+                if not changed:
+                    continue
+                if self.relay.stop_requested is not None:
+                    continue  # we are stopping; the child is on its way out
+                eprint("configuration changed (" + ", ".join(changed) + "); restarting.")
+                await self.child.stop(self.args.grace)
+                payload = fresh
+                await self._start(payload)
+                await self._save_snapshot(target, payload)
+        finally:
+            feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await feed
+
+    def _relevant(self, event: Any, target: Target) -> bool:
+        from devsync_tui.backend.base import ChangeEvent, LinkChanged, Resync
+
+        if isinstance(event, Resync):
+            return True
+        if isinstance(event, LinkChanged):
+            if event.state != "live":
+                eprint(f"live updates {event.state}; the command keeps running.")
+            return event.state == "live"  # (re)subscribed: compare, in case we missed one
+        if isinstance(event, ChangeEvent) and event.table == "configurations":
+            if event.project_id is not None and event.project_id != target.project.id:
+                return False
+            env_id = target.environment.id if target.environment else None
+            return event.environment_id is None or event.environment_id == env_id
+        return False
