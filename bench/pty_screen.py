@@ -1,0 +1,70 @@
+"""Run a terminal program on a pseudo-terminal and watch its screen (pyte) for a marker.
+
+Used by the startup benchmark: the same harness times DevSync and the reference app, from
+process start until the marker text is on the emulated screen.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+from collections.abc import Sequence
+
+import pyte
+
+
+def time_to_text(
+    argv: Sequence[str],
+    marker: str,
+    *,
+    columns: int = 120,
+    lines: int = 40,
+    timeout: float = 30.0,
+    env: dict[str, str] | None = None,
+) -> float:
+    """Seconds from spawning ``argv`` until ``marker`` is visible on its screen."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+    screen = pyte.Screen(columns, lines)
+    stream = pyte.ByteStream(screen)
+    full_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(lines))
+    if env:
+        full_env.update(env)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True
+    )
+    os.close(slave)
+    try:
+        deadline = start + timeout
+        while time.perf_counter() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.01)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                stream.feed(data)
+                if any(marker in row for row in screen.display):
+                    return time.perf_counter() - start
+            elif proc.poll() is not None:
+                break
+        raise TimeoutError(f"{marker!r} never appeared; screen:\n" + "\n".join(screen.display))
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(master)
