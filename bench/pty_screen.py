@@ -6,6 +6,7 @@ process start until the marker text is on the emulated screen.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -58,10 +59,8 @@ def time_to_text(
                 break
         raise TimeoutError(f"{marker!r} never appeared; screen:\n" + "\n".join(screen.display))
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(5)
         except subprocess.TimeoutExpired:
