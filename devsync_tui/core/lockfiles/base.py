@@ -136,6 +136,8 @@ def dedupe(packages: Iterable[ParsedPackage]) -> list[ParsedPackage]:
     equals; a manifest's constraint fills in a lockfile row that lacks one."""
     chosen: dict[tuple[PackageManager, str], ParsedPackage] = {}
     for package in packages:
+        if not package.name.strip():
+            continue  # an empty key in a manifest names no package
         key = (package.manager, package.name)
         current = chosen.get(key)
         if current is None:

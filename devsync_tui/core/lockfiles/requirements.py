@@ -105,14 +105,18 @@ def _parse_file(path: Path, seen: set[Path], depth: int, out: list[_Entry]) -> N
             continue
         include = _INCLUDE_RE.match(stripped)
         if include is not None:
-            target = (path.parent / include.group(1).strip()).resolve()
+            try:
+                target = (path.parent / include.group(1).strip()).resolve()
+                is_file = target.is_file()
+            except (OSError, ValueError) as exc:
+                raise LockfileError(path, number, f"cannot open include: {exc}") from exc
             if target in seen:
                 continue  # an include cycle: each file is read once
             if depth >= MAX_INCLUDE_DEPTH:
                 raise LockfileError(
                     path, number, f"includes nested deeper than {MAX_INCLUDE_DEPTH}"
                 )
-            if not target.is_file():
+            if not is_file:
                 raise LockfileError(path, number, f"included file {include.group(1)!r} not found")
             seen.add(target)
             _parse_file(target, seen, depth + 1, out)
