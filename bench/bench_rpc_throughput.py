@@ -1,0 +1,166 @@
+"""save_configuration throughput with 1, 8 and 32 concurrent clients (local transport).
+
+Each client is its own PostgresBackend (own connection pool) acting as alice and saves through
+the real RPC path. Two workloads per client count:
+- ``own-key``: each client edits its own key (no conflicts possible) — calls per second;
+- ``shared-keys``: all clients edit the same 4 keys, re-reading on conflict — accepted writes
+  and conflicts per second, then a check that nothing was lost: every key's final version is
+  1 + its accepted writes and its history holds exactly one row per version.
+
+Usage: python bench/bench_rpc_throughput.py --database-url URL [--seconds 5]
+(default URL: the embedded database of ``devsync local url``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import figure
+
+from devsync_tui.backend.errors import Conflict
+from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.core.models import ConfigType
+
+STOREFRONT = uuid.UUID("00000000-0000-4000-c000-000000000001")
+
+
+async def _client(
+    url: str, keys: list[str], deadline: float, stats: dict[str, int], latencies: list[float]
+) -> None:
+    backend = PostgresBackend(url, "alice", embedded=False, min_size=1, max_size=1)
+    await backend.connect()
+    try:
+        versions: dict[str, int | None] = {}
+        i = 0
+        while time.perf_counter() < deadline:
+            key = keys[i % len(keys)]
+            i += 1
+            if key not in versions:
+                rows = await backend.list_configurations(STOREFRONT, None)
+                current = {r.key: r.version for r in rows}
+                versions[key] = current.get(key)
+            started = time.perf_counter()
+            try:
+                saved = await backend.save_configuration(
+                    STOREFRONT,
+                    None,
+                    key,
+                    f"v{i}",
+                    is_secret=False,
+                    type=ConfigType.ENV_VAR,
+                    expected_version=versions[key],
+                )
+                versions[key] = saved.version
+                stats["accepted"] += 1
+                stats.setdefault(f"ok:{key}", 0)
+                stats[f"ok:{key}"] += 1
+            except Conflict as exc:
+                versions[key] = exc.current_version
+                stats["conflicts"] += 1
+            latencies.append(time.perf_counter() - started)
+    finally:
+        await backend.close()
+
+
+async def _prepare(url: str, keys: list[str]) -> None:
+    backend = PostgresBackend(url, "alice", embedded=False)
+    await backend.connect()
+    try:
+        existing = {r.key: r for r in await backend.list_configurations(STOREFRONT, None)}
+        for key in keys:
+            if key in existing:
+                await backend.delete_configuration(existing[key].id, existing[key].version)
+            await backend.save_configuration(
+                STOREFRONT,
+                None,
+                key,
+                "start",
+                is_secret=False,
+                type=ConfigType.ENV_VAR,
+                expected_version=None,
+            )
+    finally:
+        await backend.close()
+
+
+def _verify(url: str, keys: list[str], stats: dict[str, int]) -> bool:
+    with psycopg.connect(url) as conn:
+        for key in keys:
+            row = conn.execute(
+                "select id, version from public.configurations "
+                "where project_id = %s and environment_id is null and key = %s",
+                (STOREFRONT, key),
+            ).fetchone()
+            assert row is not None
+            expected = 1 + stats.get(f"ok:{key}", 0)
+            history = conn.execute(
+                "select count(*), count(distinct version) from public.configuration_history "
+                "where configuration_id = %s",
+                (row[0],),
+            ).fetchone()
+            assert history is not None
+            if row[1] != expected or history[0] != expected or history[1] != expected:
+                print(
+                    f"LOST UPDATE on {key}: version {row[1]}, expected {expected}, "
+                    f"history {history}",
+                    file=sys.stderr,
+                )
+                return False
+    return True
+
+
+async def _run(url: str, clients: int, seconds: float, shared: bool) -> None:
+    run = uuid.uuid4().hex[:6]
+    keys_per = [[f"BENCH_{run}_{c}"] for c in range(clients)]
+    if shared:
+        keys_per = [[f"BENCH_{run}_SHARED_{k}" for k in range(4)]] * clients
+    all_keys = sorted({k for ks in keys_per for k in ks})
+    await _prepare(url, all_keys)
+    stats: dict[str, int] = {"accepted": 0, "conflicts": 0}
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(_client(url, keys_per[c], deadline, stats, latencies) for c in range(clients))
+    )
+    elapsed = time.perf_counter() - started
+    ok = _verify(url, all_keys, stats)
+    workload = "shared-keys" if shared else "own-key"
+    figure(
+        f"rpc.save_configuration.{workload}.clients_{clients}.accepted_per_s",
+        [stats["accepted"] / elapsed],
+        "calls/s",
+        extra={"conflicts_per_s": round(stats["conflicts"] / elapsed, 1), "no_lost_update": ok},
+    )
+    figure(
+        f"rpc.save_configuration.{workload}.clients_{clients}.latency",
+        [x * 1000 for x in latencies],
+        "ms",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    url = args.database_url
+    if not url:
+        from devsync_tui.backend import local
+
+        url = local.ensure_running()
+    for clients in (1, 8, 32):
+        asyncio.run(_run(url, clients, args.seconds, shared=False))
+        asyncio.run(_run(url, clients, args.seconds, shared=True))
+
+
+if __name__ == "__main__":
+    main()
