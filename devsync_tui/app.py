@@ -49,7 +49,7 @@ class DevSyncApp(App[int]):
     CSS_PATH = "styles/app.tcss"
     BINDINGS = cmd.bindings(cmd.QUIT, cmd.HELP, cmd.PALETTE)
     COMMANDS = App.COMMANDS | {ActionsProvider, JumpProvider}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (140, "-xwide")]
 
     def __init__(
         self,

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from textual import on, work
-from textual.widgets import DataTable
+from textual import work
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core import dotenv
@@ -81,10 +80,6 @@ class ConfigActions:
             self.app.notify(access.reveal_reason(row.environment_id), severity="warning")
 
     # -- edit / new --------------------------------------------------------------------------
-    @on(DataTable.RowSelected, "#config-table")
-    def _row_chosen(self) -> None:
-        self.action_edit()
-
     def action_edit(self) -> None:
         row = self.selected()
         if row is not None:

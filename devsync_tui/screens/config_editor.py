@@ -92,15 +92,18 @@ class ConfigEditor(ModalScreen[bool]):
                         id="editor-type",
                     )
             yield Checkbox(
-                "Secret (masked, revealed only to those allowed)", t.is_secret, id="editor-secret"
+                "Secret (masked, revealed only to those allowed)",
+                t.is_secret,
+                id="editor-secret",
+                compact=True,
             )
             yield Static(self._note, id="editor-note", classes="dialog-note")
             yield Input(id="editor-line", placeholder="value")
             yield TextArea(id="editor-area", show_line_numbers=True, soft_wrap=False)
             yield Static("", id="editor-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Save  ctrl+s", id="save", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save  ctrl+s", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         t = self.target

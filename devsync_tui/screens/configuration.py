@@ -30,8 +30,10 @@ log = logging.getLogger("devsync.ui")
 
 MASK = "••••••••"
 COLUMNS = ("Key", "Value", "Type", "Scope", "Ver", "Changed")
-#: Longest value shown in the table (files and long values are cut; `enter` shows all).
-VALUE_WIDTH = 40
+#: Value column width bounds (long values are cut; `enter` shows all).
+VALUE_MIN, VALUE_MAX = 10, 60
+#: Room the columns other than key and value take (type, scope, version, changed, gaps).
+OTHER_COLUMNS = 44
 
 
 class ConfigTable(KeyTable):
@@ -79,6 +81,7 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.view: ConfigView | None = None
         self.revealed: dict[UUID, str] = {}
         self._mask_timers: dict[UUID, Timer] = {}
+        self._value_width = VALUE_MAX
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -180,13 +183,13 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         sel = view.selection
         if sel.environment is not None:
-            self._hint(
-                f"Effective configuration of {sel.environment.name}: project defaults with "
-                "this environment's overrides."
-            )
+            self._hint(f"{sel.environment.name}: project defaults + its overrides (effective).")
         else:
             assert sel.project is not None
-            self._hint(f"Project defaults of {sel.project.name} (every environment inherits them).")
+            self._hint(f"{sel.project.name}: project defaults, inherited by every environment.")
+        key_width = min(28, max((len(r.key) for r in view.rows), default=3))
+        width = self.size.width or 100
+        self._value_width = max(VALUE_MIN, min(VALUE_MAX, width - key_width - OTHER_COLUMNS))
         rows = [self._row(r, access) for r in view.rows]
         self.rows_table.set_rows(rows)
         if not rows:
@@ -197,15 +200,18 @@ class ConfigurationPane(ConfigActions, Vertical):
         if r.is_secret:
             shown = self.revealed.get(r.configuration_id)
             if shown is not None:
-                value = Text(_one_line(shown), style="bold yellow")
+                value = Text(_one_line(shown, self._value_width), style="bold yellow")
             elif access.can_reveal(r.environment_id):
                 value = Text(MASK, style="dim")
             else:
                 value = Text.assemble((MASK, "dim"), " 🔒")
         elif r.value is None:
             value = Text("")
+        elif r.type is ConfigType.FILE:
+            lines = r.value.count("\n") + (0 if r.value.endswith("\n") else 1)
+            value = Text(f"{lines} lines, {len(r.value.encode())} B", style="italic")
         else:
-            value = Text(_one_line(r.value))
+            value = Text(_one_line(r.value, self._value_width))
         kind = "file" if r.type is ConfigType.FILE else "env"
         if r.environment_id is None:
             scope = Text("default", style="dim") if self._in_env() else Text("project")
@@ -225,6 +231,15 @@ class ConfigurationPane(ConfigActions, Vertical):
         if view is None or key is None:
             return None
         return next((r for r in view.rows if r.key == key), None)
+
+    def on_resize(self) -> None:
+        if self.view is not None and self.view.rows:
+            self._show_rows()
+
+    @on(DataTable.RowSelected, "#config-table")
+    def _row_chosen(self) -> None:
+        # Declared here, not in the ConfigActions mixin: @on handlers register per class body.
+        self.action_edit()
 
     @on(DataTable.RowHighlighted)
     def _row_moved(self) -> None:
@@ -310,12 +325,12 @@ class ConfigurationPane(ConfigActions, Vertical):
             JumpTarget(
                 f"{r.key}",
                 f"Configuration key in {view.selection.title}",
-                lambda key=r.key: self._go_to_key(key),
+                lambda key=r.key: self.go_to_key(key),
             )
             for r in view.rows
         ]
 
-    def _go_to_key(self, key: str) -> None:
+    def go_to_key(self, key: str) -> None:
         from textual.widgets import TabbedContent
 
         self.screen.query_one(TabbedContent).active = "configuration"
@@ -328,10 +343,11 @@ class ConfigurationPane(ConfigActions, Vertical):
         table.focus()
 
 
-def _one_line(value: str) -> str:
+def _one_line(value: str, width: int) -> str:
     first = value.splitlines()[0] if value else ""
-    more = value.count("\n") > 0 or len(first) > VALUE_WIDTH
-    return first[:VALUE_WIDTH] + ("…" if more else "")
+    if "\n" not in value and len(first) <= width:
+        return first
+    return first[: max(1, width - 1)] + "…"
 
 
 def _is_uuid(text: str) -> bool:

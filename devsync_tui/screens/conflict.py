@@ -83,9 +83,9 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
                 else:
                     yield Static(diff_text(self._theirs, self._yours))
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Overwrite with mine", id="overwrite", variant="warning")
-                yield Button("Keep theirs", id="theirs")
-                yield Button("Edit a merge", id="merge", variant="primary")
+                yield Button("Overwrite with mine", id="overwrite", variant="warning", compact=True)
+                yield Button("Keep theirs", id="theirs", compact=True)
+                yield Button("Edit a merge", id="merge", variant="primary", compact=True)
 
     def _shown(self, value: str | None) -> Text:
         if self._their_version is None:

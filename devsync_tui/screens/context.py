@@ -38,6 +38,8 @@ class Selection:
     project: Project | None = None
     environment: Environment | None = None
     environments: tuple[Environment, ...] = ()
+    #: Username of the selected environment's owner, when known.
+    owner: str | None = None
 
     @property
     def title(self) -> str:
@@ -45,7 +47,8 @@ class Selection:
         if self.project is not None:
             parts.append(self.project.name)
         if self.environment is not None:
-            parts.append(self.environment.name)
+            owner = f" ({self.owner})" if self.owner else ""
+            parts.append(self.environment.name + owner)
         return " ▸ ".join(parts)
 
 

@@ -30,9 +30,12 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog-box"):
             yield Static(self._question, classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button("Cancel", id="cancel", compact=True)
                 yield Button(
-                    self._confirm, id="confirm", variant="error" if self._danger else "primary"
+                    self._confirm,
+                    id="confirm",
+                    variant="error" if self._danger else "primary",
+                    compact=True,
                 )
 
     def on_mount(self) -> None:
@@ -90,13 +93,13 @@ class FormDialog(ModalScreen[dict[str, str | bool] | None]):
                 yield Static(self._note, classes="dialog-note")
             for f in self._fields:
                 if f.kind == "check":
-                    yield Checkbox(f.label, bool(f.value), id=f"f-{f.name}")
+                    yield Checkbox(f.label, bool(f.value), id=f"f-{f.name}", compact=True)
                     continue
                 yield Label(f.label, classes="field-label")
                 if f.kind == "select":
                     yield Select(
                         list(f.options),
-                        value=str(f.value) if f.value else Select.BLANK,
+                        value=str(f.value) if f.value else Select.NULL,
                         allow_blank=not f.value,
                         id=f"f-{f.name}",
                     )
@@ -109,8 +112,8 @@ class FormDialog(ModalScreen[dict[str, str | bool] | None]):
                     )
             yield Static("", id="form-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(self._submit, id="submit", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(self._submit, id="submit", variant="primary", compact=True)
 
     def values(self) -> dict[str, str | bool]:
         found: dict[str, str | bool] = {}
@@ -119,7 +122,7 @@ class FormDialog(ModalScreen[dict[str, str | bool] | None]):
             if isinstance(widget, Checkbox):
                 found[f.name] = widget.value
             elif isinstance(widget, Select):
-                found[f.name] = "" if widget.value is Select.BLANK else str(widget.value)
+                found[f.name] = "" if widget.value is Select.NULL else str(widget.value)
             elif isinstance(widget, Input):
                 found[f.name] = widget.value.strip()
         return found

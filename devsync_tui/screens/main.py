@@ -205,11 +205,25 @@ class MainScreen(TreeActions, Screen[None]):
         env = None
         if item.environment is not None:
             env = next((e for e in envs if e.id == item.environment.id), None)
-        return Selection(team=team, project=project, environment=env, environments=envs)
+        owner = data.usernames.get(env.user_id) if env is not None else None
+        return Selection(
+            team=team, project=project, environment=env, environments=envs, owner=owner
+        )
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[NavItem]) -> None:
         self.selection = self._selection_for(event.node.data)
+
+    @on(Tree.NodeSelected)
+    def _chosen(self) -> None:
+        """Enter in the tree: go to the active tab's table."""
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        if pane is not None:
+            for widget in pane.query("*"):
+                if widget.focusable and widget.display:
+                    widget.focus()
+                    return
 
     def watch_selection(self, selection: Selection | None) -> None:
         session = self.session

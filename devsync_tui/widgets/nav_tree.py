@@ -78,9 +78,6 @@ class NavTree(Tree[NavItem]):
                 for env in sorted(environments.get(project.id, ()), key=lambda e: e.name.lower()):
                     mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
                     label = Text.assemble((mark + " ", colour), env.name)
-                    owner = usernames.get(env.user_id)
-                    if owner:
-                        label.append(f"  {owner}", style="dim")
                     eitem = NavItem(team, project, env)
                     by_key[eitem.key] = project_node.add_leaf(label, data=eitem)
         for key, node in by_key.items():
