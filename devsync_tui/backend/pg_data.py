@@ -225,7 +225,7 @@ class PgData(PgCore):
             params.append(_like_pattern(name_filter))
         query = (
             f"select {_DEPENDENCY_COLUMNS} from public.dependencies where {' and '.join(where)} "
-            "order by package_manager, package_name, environment_id nulls first"
+            'order by package_manager, package_name collate "C", environment_id nulls first'
         )
         if limit is not None:
             query += " limit %s"
