@@ -206,6 +206,8 @@ begin
 end
 $$;
 revoke all on function private.handle_new_user() from public;
+comment on function private.handle_new_user() is
+  'PERMISSIONS.md profiles: created by a trigger on auth.users (username made unique)';
 create trigger on_auth_user_created after insert on auth.users
   for each row execute function private.handle_new_user();
 

@@ -66,6 +66,9 @@ as $$
           p_environment_id, coalesce(p_details, '{}'::jsonb));
 $$;
 
+comment on function private.audit(uuid, text, text, text, uuid, uuid, jsonb) is
+  'PERMISSIONS.md audit log: written by the database only';
+
 -- History and audit for every configuration change. A secret's history value is attached by
 -- the trigger on configuration_secrets below (the secret row is written after its parent).
 create or replace function private.configurations_log() returns trigger
@@ -100,6 +103,8 @@ begin
   return null;
 end
 $$;
+comment on function private.configurations_log() is
+  'PERMISSIONS.md: every configuration change writes history and an audit row, whatever road';
 create trigger configurations_log after insert or update or delete on public.configurations
   for each row execute function private.configurations_log();
 
@@ -125,6 +130,8 @@ begin
   return null;
 end
 $$;
+comment on function private.configuration_secrets_log() is
+  'PERMISSIONS.md configuration history: secret values of history rows kept apart';
 create trigger configuration_secrets_log after insert or update on public.configuration_secrets
   for each row execute function private.configuration_secrets_log();
 
@@ -162,6 +169,8 @@ begin
   return case when tg_op = 'DELETE' then old else new end;
 end
 $$;
+comment on function private.team_members_guard() is
+  'PERMISSIONS.md team_members: nobody can remove or demote the last admin or the owner';
 create trigger team_members_guard before update or delete on public.team_members
   for each row execute function private.team_members_guard();
 
@@ -187,6 +196,8 @@ begin
   return null;
 end
 $$;
+comment on function private.team_members_log() is
+  'PERMISSIONS.md: every membership change writes an audit row, whatever road';
 create trigger team_members_log after insert or update or delete on public.team_members
   for each row execute function private.team_members_log();
 
@@ -201,6 +212,8 @@ begin
   return null;
 end
 $$;
+comment on function private.teams_log() is
+  'PERMISSIONS.md audit log: team creation is recorded';
 create trigger teams_log after insert on public.teams
   for each row execute function private.teams_log();
 

@@ -133,7 +133,7 @@ begin
 end
 $$;
 comment on function private.write_configuration(uuid, uuid, text, text, boolean, text, integer) is
-  'Internal writer (no permission check): optimistic concurrency, secrets apart, history via triggers';
+  'PERMISSIONS.md configurations: internal writer, callers check the rule first (not granted to users)';
 
 create or replace function private.save_configuration(
   p_project_id uuid, p_environment_id uuid, p_key text, p_value text, p_is_secret boolean,

@@ -95,7 +95,7 @@ begin
 end
 $$;
 comment on function private.store_dependencies(uuid, uuid, jsonb) is
-  'Internal writer of a dependency set (no permission check)';
+  'PERMISSIONS.md dependencies: internal writer, callers check the rule first (not granted to users)';
 
 create or replace function private.report_dependencies(
   p_project_id uuid, p_environment_id uuid, p_packages jsonb

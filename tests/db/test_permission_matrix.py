@@ -163,3 +163,54 @@ def test_every_definer_function_pins_search_path_and_is_commented(su: Conn) -> N
     assert unpinned == []
     public_definers = [r[0] for r in rows if not str(r[0]).startswith("private.")]
     assert public_definers == []
+    uncommented = [r[0] for r in rows if "PERMISSIONS.md" not in (r[2] or "")]
+    assert uncommented == []
+
+
+def test_every_policy_is_for_authenticated_and_names_its_rule(su: Conn) -> None:
+    rows = su.execute(
+        "select p.tablename, p.policyname, p.roles::text[], p.qual, p.with_check,"
+        " obj_description(pol.oid, 'pg_policy')"
+        " from pg_policies p join pg_policy pol on pol.polname = p.policyname"
+        " and pol.polrelid = ('public.' || quote_ident(p.tablename))::regclass"
+        " where p.schemaname = 'public'"
+    ).fetchall()
+    assert rows
+    for table, name, roles, qual, check, comment in rows:
+        assert roles == ["authenticated"], name
+        assert "PERMISSIONS.md" in (comment or ""), name
+        for expr in (qual, check):
+            # auth.uid() only ever inside a sub-select, so it is evaluated once per statement
+            if expr and "auth.uid()" in expr:
+                assert "SELECT auth.uid() AS uid" in expr, (table, name, expr)
+
+
+# (table, column) pairs that policies or their helper functions filter on
+POLICY_COLUMNS = [
+    ("team_members", "user_id"),
+    ("team_members", "team_id"),
+    ("teams", "owner_id"),
+    ("projects", "team_id"),
+    ("env_templates", "project_id"),
+    ("env_templates", "created_by"),
+    ("environments", "project_id"),
+    ("environments", "user_id"),
+    ("configurations", "project_id"),
+    ("configuration_history", "project_id"),
+    ("audit_log", "team_id"),
+    ("dependencies", "project_id"),
+    ("dependencies", "environment_id"),
+    ("health_checks", "environment_id"),
+]
+
+
+@pytest.mark.parametrize(("table", "column"), POLICY_COLUMNS)
+def test_policy_columns_lead_an_index(su: Conn, table: str, column: str) -> None:
+    row = su.execute(
+        "select count(*) from pg_index i join pg_attribute a on a.attrelid = i.indrelid"
+        " and a.attnum = i.indkey[0] where i.indrelid = ('public.' || %s)::regclass"
+        " and a.attname = %s",
+        (table, column),
+    ).fetchone()
+    assert row is not None
+    assert row[0] >= 1, f"no index starts with {table}.{column}"
