@@ -1,9 +1,21 @@
 -- Retention for health_checks: raw points older than p_keep become one hourly roll-up per
 -- environment, metric and hour: value = {"value": avg, "avg", "min", "max", "n", "rollup": "hour"}
--- where the numbers summarise the raw points' numeric "value" field. Run it from the agent of an
+-- where the numbers summarise each raw point's number (private.health_number). Run it from the agent of an
 -- admin, from a service-role job, or from pg_cron on Supabase:
 --   select cron.schedule('devsync-health-rollup', '17 * * * *',
 --                        $$select public.rollup_health_checks()$$);
+
+-- The number a raw point measures: its first numeric field of "value", "percent", "ms"
+-- (the seed writes "value"; agents may write "percent" or "ms"); null if none.
+create or replace function private.health_number(p_value jsonb) returns double precision
+language sql immutable set search_path = ''
+as $$
+  select (p_value ->> k)::double precision
+  from unnest(array['value', 'percent', 'ms']) with ordinality as u(k, n)
+  where jsonb_typeof(p_value -> k) = 'number'
+  order by n
+  limit 1
+$$;
 
 create or replace function private.rollup_health_checks(p_keep interval) returns integer
 language plpgsql security definer set search_path = ''
@@ -35,8 +47,7 @@ begin
              avg(h.x) as avg, min(h.x) as min, max(h.x) as max, count(*) as n
       from (
         select c.environment_id, c.metric_type, c.recorded_at,
-               case when jsonb_typeof(c.value -> 'value') = 'number'
-                    then (c.value ->> 'value')::double precision end as x
+               private.health_number(c.value) as x
         from public.health_checks c
         where c.recorded_at < v_cutoff and not (c.value ? 'rollup')
           and (v_uid is null or c.environment_id in (select private.my_admin_env_ids()))
@@ -88,7 +99,8 @@ returns integer
 language sql set search_path = ''
 as $$ select private.rollup_health_checks(p_keep) $$;
 
-revoke all on function private.merge_rollup(jsonb, jsonb) from public, anon, authenticated;
+revoke all on function private.merge_rollup(jsonb, jsonb), private.health_number(jsonb)
+  from public, anon, authenticated;
 revoke all on function private.rollup_health_checks(interval),
   public.rollup_health_checks(interval)
   from public, anon;

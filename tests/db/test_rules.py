@@ -5,6 +5,7 @@ restore, and the health retention roll-up."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -336,3 +337,25 @@ def test_retention_rolls_old_points_into_hourly_averages(cur: Cur) -> None:
         " group by environment_id, metric_type, recorded_at having count(*) > 1) d"
     )
     assert cur.fetchone() == (0,)
+
+
+def test_retention_reads_percent_and_ms_points_too(cur: Cur) -> None:
+    cur.execute("delete from health_checks")
+    cur.execute(
+        "insert into health_checks (environment_id, metric_type, value, recorded_at) values"
+        " (%(e)s, 'cpu', '{\"percent\": 10}', '2020-01-01 10:05Z'),"
+        " (%(e)s, 'cpu', '{\"percent\": 30}', '2020-01-01 10:35Z'),"
+        " (%(e)s, 'ping', '{\"ms\": 4, \"ok\": true}', '2020-01-01 10:10Z'),"
+        " (%(e)s, 'disk', '{\"note\": \"no number\"}', '2020-01-01 10:10Z')",
+        {"e": BOB_ENV},
+    )
+    cur.execute("select rollup_health_checks('1 day')")
+    assert cur.fetchone() == (4,)
+    cur.execute("select metric_type, recorded_at, value from health_checks order by 1")
+    rows = cur.fetchall()
+    assert [(r[0], r[2]["n"], r[2]["avg"]) for r in rows] == [
+        ("cpu", 2, 20.0),
+        ("disk", 1, None),
+        ("ping", 1, 4.0),
+    ]
+    assert {r[1] for r in rows} == {datetime(2020, 1, 1, 10, tzinfo=UTC)}
