@@ -111,6 +111,9 @@ def map_error(exc: BaseException) -> DevSyncError:
         return Unavailable("The database does not exist; check the connection settings.")
     if state.startswith("08") or state in _TRANSIENT:
         return Unavailable("The database is not available right now; try again in a moment.")
+    if not state and isinstance(exc, psycopg.DataError):
+        # Raised by psycopg itself before sending, e.g. a NUL byte in a text value.
+        return InvalidInput("A value holds a character the database cannot store (NUL).")
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         # Pool timeouts, closed connections, server gone: no SQLSTATE, but clearly transient.
         return Unavailable("The database is not available right now; try again in a moment.")
