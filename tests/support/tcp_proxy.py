@@ -1,0 +1,128 @@
+"""A TCP proxy in front of the test PostgreSQL server, to cut the network on purpose.
+
+``TcpProxy(target_url)`` listens on 127.0.0.1 and forwards to the server of ``target_url``
+(a Unix socket directory or a TCP host). ``url`` is ``target_url`` rewritten to go through the
+proxy. ``cut()`` drops every connection now; ``cut_on(marker, forward=...)`` drops a
+connection when the client sends bytes containing ``marker`` — after forwarding them to the
+server (the request happens, the reply is lost) or before (the request never arrives).
+``refuse`` makes new connections fail, as while a network is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from psycopg.conninfo import conninfo_to_dict
+
+
+@dataclass
+class _Trap:
+    marker: bytes
+    forward: bool
+    fired: asyncio.Event
+
+
+class TcpProxy:
+    def __init__(self, target_url: str) -> None:
+        params = conninfo_to_dict(target_url)
+        self._host = str(params.get("host") or "localhost")
+        self._port = int(params.get("port") or 5432)
+        self._params = params
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._traps: list[_Trap] = []
+        self.refuse = False
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        params = {k: str(v) for k, v in self._params.items() if k not in ("host", "port")}
+        params.update(host="127.0.0.1", port=str(self.port), sslmode="disable")
+        return "postgresql:///?" + urlencode(params)
+
+    async def start(self) -> TcpProxy:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def cut(self) -> None:
+        """Drop every open connection (both directions), like a network failure."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    def cut_on(self, marker: bytes, *, forward: bool) -> asyncio.Event:
+        """Drop the connection that sends ``marker``; the event is set when it fired."""
+        trap = _Trap(marker, forward, asyncio.Event())
+        self._traps.append(trap)
+        return trap.fired
+
+    async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._host.startswith("/"):
+            return await asyncio.open_unix_connection(f"{self._host}/.s.PGSQL.{self._port}")
+        return await asyncio.open_connection(self._host, self._port)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refuse:
+            writer.transport.abort()
+            return
+        try:
+            up_reader, up_writer = await self._open_upstream()
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.update((writer, up_writer))
+        pair = (writer, up_writer)
+        await asyncio.gather(
+            self._pump(reader, up_writer, pair, inspect=True),
+            self._pump(up_reader, writer, pair, inspect=False),
+        )
+
+    async def _pump(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        pair: tuple[asyncio.StreamWriter, asyncio.StreamWriter],
+        *,
+        inspect: bool,
+    ) -> None:
+        try:
+            while data := await reader.read(65536):
+                trap = self._match(data) if inspect else None
+                if trap is not None and not trap.forward:
+                    self._abort(pair, trap)
+                    return
+                writer.write(data)
+                await writer.drain()
+                if trap is not None:
+                    # give the server the request, then lose the reply
+                    await asyncio.sleep(0.05)
+                    self._abort(pair, trap)
+                    return
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.transport.abort()
+            self._writers.discard(writer)
+
+    def _match(self, data: bytes) -> _Trap | None:
+        for trap in self._traps:
+            if trap.marker in data and not trap.fired.is_set():
+                return trap
+        return None
+
+    def _abort(self, pair: tuple[asyncio.StreamWriter, ...], trap: _Trap) -> None:
+        for w in pair:
+            w.transport.abort()
+            self._writers.discard(w)
+        trap.fired.set()
