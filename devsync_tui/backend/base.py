@@ -245,6 +245,29 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def reveal_history_secret(self, history_id: int) -> str: ...
 
+    async def confirm_save(
+        self,
+        project_id: UUID,
+        environment_id: UUID | None,
+        key: str,
+        value: str,
+        *,
+        expected_version: int | None,
+    ) -> bool:
+        """After ``OutcomeUnknown``: did that save happen? True when the version it would have
+        written exists, was written by me and (for values I can read) holds ``value``; False
+        when it does not exist or someone else wrote it. Raises Unavailable while unreachable.
+        A save is a single transaction, so the answer is "once" or "not at all"."""
+        me = (await self.whoami()).user_id
+        wanted = 1 if expected_version is None else expected_version + 1
+        for entry in await self.configuration_history(project_id, environment_id, key, limit=50):
+            if entry.version != wanted or entry.op == "delete":
+                continue
+            if entry.changed_by != me:
+                return False
+            return entry.is_secret or entry.value == value
+        return False
+
     @abc.abstractmethod
     async def restore_configuration(
         self, history_id: int, expected_version: int | None

@@ -47,3 +47,10 @@ class InvalidInput(DevSyncError):
 
 class Unavailable(DevSyncError):
     """The database or network is down. Retried with backoff where that is safe."""
+
+
+class OutcomeUnknown(Unavailable):
+    """The connection broke after a write was sent: it may or may not have been applied.
+
+    Never retried blindly. Once the backend is reachable again, ``Backend.confirm_save`` tells
+    whether the save happened (exactly once) or not at all."""
