@@ -1,0 +1,75 @@
+"""``devsync agent [--interval 60] [--once]``: keep this machine's environment true.
+
+Registers (or claims) this machine's environment — ``--env NAME``, else the one linked to this
+checkout, else one named after the host, created if missing — and links it to the checkout so
+``devsync run``/``env`` find it. Then, every interval: cpu/memory/disk and ping into
+health_checks, dependencies re-scanned when a lockfile under ``--path`` changed, status and
+last sync time. It keeps going when the backend goes away (bounded buffer, backoff) and exits
+cleanly on SIGTERM. ``--once`` does one round and exits (for cron and CI): 0 when everything was
+stored, 4 when the backend was unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from devsync_tui.commands.common import UsageError, add_target_flags, print_json, run_async
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``devsync agent``."""
+    parser = subparsers.add_parser(
+        "agent",
+        help="report this machine's health and dependencies",
+        description=__doc__.split("\n\n")[0].replace("``", ""),
+    )
+    add_target_flags(parser)
+    parser.add_argument(
+        "--interval", type=float, default=60.0, metavar="SECONDS", help="default 60"
+    )
+    parser.add_argument("--once", action="store_true", help="one round, then exit")
+    parser.add_argument(
+        "--path", default=None, metavar="DIR", help="where to look for lockfiles (default: here)"
+    )
+    parser.add_argument("--no-scan", action="store_true", help="do not report dependencies")
+    parser.add_argument(
+        "--buffer",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="measurements kept while the backend is away (oldest dropped; default 10000)",
+    )
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.interval <= 0:
+        raise UsageError("--interval must be a positive number of seconds.")
+    if args.buffer < 1:
+        raise UsageError("--buffer must be at least 1.")
+    if args.path is None:
+        from devsync_tui.machine.links import checkout_root
+
+        args.path = str(checkout_root())
+    from devsync_tui.machine.agent import Agent
+
+    async def go() -> int:
+        agent = Agent(args)
+        code = await agent.run()
+        if args.once:
+            report = agent.report
+            if args.json:
+                print_json(vars(report))
+            else:
+                deps = (
+                    f", {report.dependencies} dependencies"
+                    if report.dependencies is not None
+                    else ""
+                )
+                print(
+                    f"{report.target}: stored {report.points_stored} measurements{deps}; "
+                    f"status {report.status}."
+                )
+        return code
+
+    return run_async(go())

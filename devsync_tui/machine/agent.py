@@ -1,0 +1,331 @@
+"""The loop of ``devsync agent``: register, sample, report, re-scan, survive outages, stop.
+
+Each ``interval`` the agent samples cpu/memory/disk into a bounded buffer, then syncs: ping
+the backend (the round trip is the ``ping`` point), store the buffered points in batches
+(``report_health``; the database skips points it already has, so a retried batch never
+duplicates), re-scan dependencies when a lockfile changed (``report_dependencies``, one
+transaction; a file that does not parse uploads nothing and sets status ``error``), and set
+status ``active`` with ``last_sync_at``. While the backend is unreachable the points wait in
+the buffer (the oldest dropped past its capacity) and syncs are retried with exponential
+backoff. SIGTERM/SIGINT: one last flush (bounded), status ``offline``, exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from devsync_tui import clock
+from devsync_tui.commands.common import (
+    UsageError,
+    eprint,
+    find_project,
+    link_scope,
+    open_from_args,
+)
+from devsync_tui.core.models import EnvStatus
+from devsync_tui.machine.health import (
+    MAX_BATCH,
+    Backoff,
+    PointBuffer,
+    Sampler,
+    lockfile_fingerprint,
+    ping_point,
+)
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from devsync_tui.backend.base import Backend
+    from devsync_tui.core.models import Environment, Project
+
+_log = logging.getLogger("devsync.agent")
+STOP_FLUSH_SECONDS = 5.0
+
+
+@dataclass
+class Report:
+    """What one run of the agent did (printed by ``--once``)."""
+
+    target: str = ""
+    points_stored: int = 0
+    points_buffered: int = 0
+    points_dropped: int = 0
+    dependencies: int | None = None
+    status: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+def default_env_name() -> str:
+    """This machine's name as an environment name (host name up to the first dot)."""
+    name = socket.gethostname().split(".")[0].strip() or "machine"
+    return name[:64]
+
+
+class Agent:
+    """One ``devsync agent`` process."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.interval: float = args.interval
+        self.root = Path(args.path).resolve()
+        self.buffer = PointBuffer(args.buffer)
+        self.backoff = Backoff(initial=min(1.0, self.interval), maximum=max(300.0, self.interval))
+        self.stopping = asyncio.Event()
+        self.report = Report()
+        self.backend: Backend | None = None
+        self._backend_cm: AbstractAsyncContextManager[Backend] | None = None
+        self.project: Project | None = None
+        self.env: Environment | None = None
+        self.fingerprint: tuple[tuple[str, int, int], ...] | None = None
+        self._scan_error: str | None = None
+        self._outage = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                loop.add_signal_handler(signum, self.stopping.set)
+        sampler = Sampler(self.root)
+        try:
+            return await self._loop(sampler)
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                    loop.remove_signal_handler(signum)
+            await self._shutdown()
+
+    async def _loop(self, sampler: Sampler) -> int:
+        from devsync_tui.backend.errors import Unavailable
+
+        if self.args.once:
+            self.buffer.extend(sampler.sample(clock.now()))
+            await self._sync()
+            return 0
+        sampling = asyncio.create_task(self._sample_forever(sampler))
+        try:
+            while not self.stopping.is_set():
+                try:
+                    await self._sync()
+                except Unavailable as exc:
+                    delay = self.backoff.next_delay()
+                    self._announce_outage(str(exc), delay)
+                else:
+                    self.backoff.reset()
+                    delay = self.interval
+                    if self._outage:
+                        self._outage = False
+                        eprint("backend reachable again; buffered measurements stored.")
+                await self._sleep(delay)
+        finally:
+            sampling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampling
+        return 0
+
+    async def _sample_forever(self, sampler: Sampler) -> None:
+        """Sample every interval, whatever the syncs are doing (they may hang on an outage)."""
+        while not self.stopping.is_set():
+            self.buffer.extend(sampler.sample(clock.now()))
+            await self._sleep(self.interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    def _announce_outage(self, reason: str, delay: float) -> None:
+        _log.info("sync failed (%s); retrying in %.1f s", reason, delay)
+        if not self._outage:
+            self._outage = True
+            eprint(f"backend unreachable ({reason}); buffering measurements and retrying.")
+
+    async def _shutdown(self) -> None:
+        from devsync_tui.backend.errors import DevSyncError
+
+        if self.backend is not None and self.env is not None and not self.args.once:
+            with contextlib.suppress(DevSyncError, TimeoutError):
+                await asyncio.wait_for(self._stop_sync(), STOP_FLUSH_SECONDS)
+        await self._disconnect()
+        self.report.points_buffered = len(self.buffer)
+        self.report.points_dropped = self.buffer.dropped
+
+    async def _stop_sync(self) -> None:
+        assert self.backend is not None
+        assert self.env is not None
+        await self._flush()
+        await self.backend.set_environment_status(self.env.id, EnvStatus.OFFLINE)
+        self.report.status = EnvStatus.OFFLINE.value
+
+    async def _disconnect(self) -> None:
+        cm, self._backend_cm, self.backend = self._backend_cm, None, None
+        if cm is not None:
+            with contextlib.suppress(Exception):
+                await cm.__aexit__(None, None, None)
+
+    # -- one sync ---------------------------------------------------------------------------
+    async def _sync(self) -> None:
+        from devsync_tui.backend.errors import Unavailable
+
+        try:
+            backend = await self._connected()
+            assert self.env is not None
+            rtt = await backend.ping()
+            self.buffer.extend([ping_point(rtt, clock.now())])
+            await self._flush()
+            await self._sync_dependencies()
+            status = EnvStatus.ERROR if self._scan_error else EnvStatus.ACTIVE
+            await backend.set_environment_status(self.env.id, status, last_sync_at=clock.now())
+            self.report.status = status.value
+        except Unavailable:
+            # A backend that failed to open is opened afresh next time; an open one keeps
+            # its pool, which reconnects by itself.
+            if self.env is None:
+                await self._disconnect()
+            raise
+
+    async def _connected(self) -> Backend:
+        if self.backend is None:
+            cm = open_from_args(self.args)
+            self.backend = await cm.__aenter__()
+            self._backend_cm = cm
+        if self.env is None:
+            await self._register(self.backend)
+        return self.backend
+
+    async def _flush(self) -> None:
+        assert self.backend is not None
+        assert self.env is not None
+        while len(self.buffer):
+            batch, last = self.buffer.peek(MAX_BATCH)
+            stored = await self.backend.report_health(self.env.id, batch)
+            self.buffer.drop_through(last)
+            self.report.points_stored += stored
+
+    async def _sync_dependencies(self) -> None:
+        from devsync_tui.backend.errors import InvalidInput
+        from devsync_tui.core.lockfiles.base import LockfileError
+        from devsync_tui.core.lockfiles.detect import scan_path
+        from devsync_tui.core.models import DependencyInput
+
+        if self.args.no_scan:
+            return
+        assert self.backend is not None
+        assert self.env is not None
+        fingerprint = await asyncio.to_thread(lockfile_fingerprint, self.root)
+        if fingerprint == self.fingerprint:
+            return
+        if not fingerprint:
+            self.fingerprint = fingerprint  # nothing to report: leave what is stored alone
+            return
+        await self.backend.set_environment_status(self.env.id, EnvStatus.SYNCING)
+        try:
+            result = await asyncio.to_thread(scan_path, self.root)
+        except LockfileError as exc:
+            self._scan_failed(str(exc), fingerprint)
+            return
+        packages = [
+            DependencyInput(p.manager, p.name, p.constraint, p.version) for p in result.packages
+        ]
+        try:
+            count = await self.backend.report_dependencies(self.project_id, self.env.id, packages)
+        except InvalidInput as exc:
+            self._scan_failed(str(exc), fingerprint)
+            return
+        self.fingerprint = fingerprint
+        self._save_fingerprint(fingerprint)
+        self._scan_error = None
+        self.report.dependencies = count
+        _log.info("reported %d dependencies from %d files", count, len(result.files))
+
+    def _scan_failed(self, message: str, fingerprint: tuple[tuple[str, int, int], ...]) -> None:
+        # Remember the fingerprint: the same broken file is not re-read every interval.
+        self.fingerprint = fingerprint
+        if message != self._scan_error:
+            eprint(f"dependencies not reported: {message}")
+            self.report.errors.append(message)
+        self._scan_error = message
+
+    def _state_file(self) -> Path:
+        from devsync_tui import locations
+
+        assert self.env is not None
+        return locations.state_dir() / "agent" / f"{self.env.id}.json"
+
+    def _load_fingerprint(self) -> None:
+        """The fingerprint of the last successful report (so ``--once`` from cron re-scans
+        only when a lockfile changed since the previous run, too)."""
+        try:
+            data = json.loads(self._state_file().read_text(encoding="utf-8"))
+            if data.get("root") == str(self.root):
+                self.fingerprint = tuple(tuple(item) for item in data["fingerprint"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.fingerprint = None
+
+    def _save_fingerprint(self, fingerprint: tuple[tuple[str, int, int], ...]) -> None:
+        path = self._state_file()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"root": str(self.root), "fingerprint": fingerprint}))
+            tmp.replace(path)
+        except OSError as exc:  # only costs a re-scan next time
+            _log.warning("could not save the agent state %s: %s", path, exc)
+
+    @property
+    def project_id(self) -> Any:
+        assert self.project is not None
+        return self.project.id
+
+    # -- registration -----------------------------------------------------------------------
+    async def _register(self, backend: Backend) -> None:
+        """Find (or create) this machine's environment and link it to this checkout."""
+        from devsync_tui.machine import links
+
+        scope = await link_scope(backend, self.args)
+        link = links.find(*scope, cwd=self.root)
+        project = await self._project(backend, link)
+        environments = await backend.list_environments(project.id)
+        env_ref: str | None = self.args.env
+        env: Environment | None = None
+        if env_ref is None and link is not None and link.project_id == project.id:
+            env = next((e for e in environments if e.id == link.environment_id), None)
+        if env is None:
+            name = env_ref or default_env_name()
+            env = next((e for e in environments if name in (e.name, str(e.id))), None)
+            me = await backend.whoami()
+            if env is not None and env.user_id != me.user_id and env_ref is None:
+                raise UsageError(
+                    f"Environment {env.name!r} of {project.name} belongs to another user; "
+                    "pass --env NAME to name this machine's environment."
+                )
+            if env is None:
+                env = await backend.create_environment(project.id, name)
+                eprint(f"created environment {project.name}/{env.name}.")
+        links.save(*scope, project.id, env.id, cwd=self.root)
+        self.project, self.env = project, env
+        self._load_fingerprint()
+        self.report.target = f"{project.name}/{env.name}"
+        if not self.args.once:
+            eprint(f"reporting for {self.report.target} every {self.interval:g} s.")
+
+    async def _project(self, backend: Backend, link: Any) -> Project:
+        if self.args.project:
+            return await find_project(backend, self.args.project)
+        projects = await backend.list_projects()
+        if link is not None:
+            for project in projects:
+                if project.id == link.project_id:
+                    return project
+        if len(projects) == 1:
+            return projects[0]
+        names = ", ".join(sorted(p.name for p in projects)) or "none"
+        raise UsageError(f"Which project is this machine for? Pass --project (one of: {names}).")

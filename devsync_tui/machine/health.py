@@ -1,0 +1,153 @@
+"""What ``devsync agent`` measures and how it keeps measurements while the backend is away.
+
+- :class:`Sampler`: cpu, memory and disk (psutil) as ``HealthPoint`` values the Health pane
+  reads (``{"percent": …}``; ping is ``{"ms": …}``).
+- :class:`PointBuffer`: a bounded FIFO of points not yet stored. When full, the oldest points
+  are dropped (and counted): an agent cut off for days must not grow without end.
+- :class:`Backoff`: exponential retry delays with jitter, reset on success.
+- :func:`lockfile_fingerprint`: a cheap stat-only fingerprint of the lockfiles and manifests
+  under a path, so dependencies are re-scanned only when one of them changed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from devsync_tui.core.lockfiles.detect import KNOWN_NAMES, MAX_WALK_DEPTH, SKIP_DIRS
+from devsync_tui.core.models import HealthPoint, MetricType
+
+#: The most points ``report_health`` takes in one call (docs/DATABASE.md).
+MAX_BATCH = 5000
+
+
+class Sampler:
+    """Samples of this machine. ``cpu`` is the average since the previous sample."""
+
+    def __init__(self, disk_path: Path) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self.disk_path = disk_path
+        psutil.cpu_percent(interval=None)  # the first reading is meaningless: prime it
+
+    def sample(self, at: datetime) -> list[HealthPoint]:
+        ps = self._psutil
+        memory = ps.virtual_memory()
+        disk = ps.disk_usage(str(self.disk_path))
+        cpu: dict[str, object] = {
+            "percent": ps.cpu_percent(interval=None),
+            "cores": ps.cpu_count() or 1,
+        }
+        if hasattr(os, "getloadavg"):
+            cpu["load1"] = round(os.getloadavg()[0], 2)
+        return [
+            HealthPoint(MetricType.CPU, cpu, at),
+            HealthPoint(
+                MetricType.MEMORY,
+                {"percent": memory.percent, "used": memory.used, "total": memory.total},
+                at,
+            ),
+            HealthPoint(
+                MetricType.DISK,
+                {
+                    "percent": disk.percent,
+                    "used": disk.used,
+                    "total": disk.total,
+                    "path": str(self.disk_path),
+                },
+                at,
+            ),
+        ]
+
+
+def ping_point(seconds: float, at: datetime) -> HealthPoint:
+    return HealthPoint(MetricType.PING, {"ms": round(seconds * 1000, 3)}, at)
+
+
+class PointBuffer:
+    """Points waiting to be stored, oldest first, at most ``capacity`` of them.
+
+    The sampler adds while a flush is in flight, and a full buffer drops its oldest points, so
+    a flush removes exactly what it sent, by sequence number (:meth:`drop_through`).
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self._points: deque[tuple[int, HealthPoint]] = deque()
+        self._next_seq = 0
+        self.capacity = capacity
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+    def extend(self, points: Iterable[HealthPoint]) -> None:
+        for point in points:
+            if len(self._points) >= self.capacity:
+                self._points.popleft()
+                self.dropped += 1
+            self._points.append((self._next_seq, point))
+            self._next_seq += 1
+
+    def peek(self, limit: int = MAX_BATCH) -> tuple[list[HealthPoint], int]:
+        """The oldest ``limit`` points and the sequence number of the last of them."""
+        taken = [self._points[i] for i in range(min(limit, len(self._points)))]
+        return [p for _, p in taken], (taken[-1][0] if taken else -1)
+
+    def drop_through(self, seq: int) -> None:
+        """Forget every point up to and including sequence number ``seq`` (it was stored)."""
+        while self._points and self._points[0][0] <= seq:
+            self._points.popleft()
+
+
+class Backoff:
+    """Delays of 1, 2, 4, … seconds up to ``maximum``, with ±20 % jitter."""
+
+    def __init__(self, initial: float = 1.0, maximum: float = 300.0) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        base = min(self.maximum, self.initial * 2.0**self.failures)
+        self.failures += 1
+        return base * random.uniform(0.8, 1.2)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def _is_known(name: str) -> bool:
+    return name in KNOWN_NAMES or (name.endswith(".txt") and "requirements" in name)
+
+
+def lockfile_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of every lockfile/manifest the scanner would read under root."""
+    found: list[tuple[str, int, int]] = []
+    queue: list[tuple[Path, int]] = [(root, 0)]
+    while queue:
+        folder, depth = queue.pop(0)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_file() and _is_known(entry.name):
+                    st = entry.stat()
+                    found.append((entry.path, st.st_size, st.st_mtime_ns))
+                elif (
+                    depth < MAX_WALK_DEPTH
+                    and entry.is_dir(follow_symlinks=False)
+                    and entry.name not in SKIP_DIRS
+                ):
+                    queue.append((Path(entry.path), depth + 1))
+            except OSError:
+                continue
+    return tuple(found)

@@ -1,0 +1,219 @@
+"""``devsync agent``: registration, health points, dependency re-scans, status, SIGTERM and
+outages, on the local transport with real Postgres."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from devsync_tui.machine.agent import default_env_name
+from tests.support import demo
+from tests.support.devsync_cli import DevsyncCLI, make_devsync
+
+BOB = ("--user", "bob")
+NPM_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles" / "npm-v3"
+
+
+@pytest.fixture
+def devsync(
+    fresh_db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> DevsyncCLI:
+    return make_devsync(fresh_db_url, tmp_path, capsys, monkeypatch)
+
+
+def _query(url: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def _env(url: str, name: str) -> tuple[Any, ...]:
+    rows = _query(
+        url,
+        "select id, user_id, status, last_sync_at from environments where name = %s",
+        name,
+    )
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _metrics(url: str, env_id: Any) -> dict[str, int]:
+    rows = _query(
+        url,
+        "select metric_type, count(*) from health_checks where environment_id = %s group by 1",
+        env_id,
+    )
+    return dict(rows)
+
+
+def _checkout(devsync: DevsyncCLI) -> Path:
+    repo = devsync.home / "repo"
+    (repo / ".git").mkdir(parents=True)
+    shutil.copy(NPM_FIXTURE / "package.json", repo / "package.json")
+    shutil.copy(NPM_FIXTURE / "package-lock.json", repo / "package-lock.json")
+    return repo
+
+
+def test_once_registers_this_machine_and_reports(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _checkout(devsync)
+    monkeypatch.chdir(repo)
+    result = devsync("agent", "--once", "--json", *BOB, "--project", "storefront")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    name = default_env_name()
+    assert report["target"] == f"storefront/{name}"
+    assert report["status"] == "active"
+    assert report["dependencies"] > 0
+    assert f"created environment storefront/{name}" in result.err
+    env_id, owner, status, last_sync = _env(devsync.db_url, name)
+    assert owner == demo.BOB.id
+    assert status == "active"
+    assert last_sync is not None
+    assert _metrics(devsync.db_url, env_id) == {"cpu": 1, "memory": 1, "disk": 1, "ping": 1}
+    packages = _query(
+        devsync.db_url,
+        "select package_name, resolved_version from dependencies where environment_id = %s",
+        env_id,
+    )
+    assert len(packages) == report["dependencies"]
+    assert ("express", None) not in packages
+    # Claimed: the checkout is now linked, so env commands find the machine by default.
+    assert devsync("env", "set", "FROM_LINK=1", *BOB).code == 0
+    got = devsync("env", "get", "FROM_LINK", *BOB, "--project", "storefront", "--env", name)
+    assert got.out == "1\n"
+    # A second round reuses the environment (no second one).
+    again = devsync("agent", "--once", "--json", *BOB)
+    assert again.code == 0
+    assert "created environment" not in again.err
+    assert json.loads(again.out)["dependencies"] is None  # lockfiles unchanged: no re-scan
+    assert _metrics(devsync.db_url, env_id)["cpu"] == 2
+
+
+def test_broken_lockfile_sets_error_and_uploads_nothing(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _checkout(devsync)
+    (repo / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {\n  oops\n')
+    monkeypatch.chdir(repo)
+    before = _query(
+        devsync.db_url,
+        "select count(*) from dependencies where environment_id = %s",
+        demo.ENV_BOB_LAPTOP,
+    )
+    result = devsync("agent", "--once", *BOB, "--project", "storefront", "--env", "bob-laptop")
+    assert result.code == 0
+    assert "dependencies not reported: " in result.err
+    assert "package-lock.json" in result.err
+    assert "Traceback" not in result.err
+    assert _env(devsync.db_url, "bob-laptop")[2] == "error"
+    after = _query(
+        devsync.db_url,
+        "select count(*) from dependencies where environment_id = %s",
+        demo.ENV_BOB_LAPTOP,
+    )
+    assert after == before
+
+
+def test_someone_elses_machine_name_is_not_taken_over(devsync: DevsyncCLI) -> None:
+    name = default_env_name()
+    created = devsync("agent", "--once", "--user", "alice", "--project", "storefront", "--no-scan")
+    assert created.code == 0
+    taken = devsync("agent", "--once", *BOB, "--project", "storefront", "--no-scan")
+    assert taken.code == 2
+    assert "belongs to another user" in taken.err
+    assert _env(devsync.db_url, name)[1] == demo.ALICE.id
+
+
+def test_viewer_cannot_report(devsync: DevsyncCLI) -> None:
+    result = devsync("agent", "--once", "--user", "carol", "--project", "storefront", "--no-scan")
+    assert result.code == 3
+
+
+def test_unreachable_backend_once_exits_4(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVSYNC_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    result = devsync("agent", "--once", *BOB, "--project", "storefront", "--no-scan")
+    assert result.code == 4
+    assert result.err.startswith("devsync: ")
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def _set_connections(server_url: str, db: str, allowed: bool) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("alter database {} with allow_connections {}").format(
+                sql.Identifier(db), sql.SQL("true" if allowed else "false")
+            )
+        )
+        if not allowed:
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = %s and pid <> pg_backend_pid()",
+                (db,),
+            )
+
+
+def test_agent_survives_an_outage_and_stops_on_sigterm(
+    devsync: DevsyncCLI, pg_superuser_url: str
+) -> None:
+    db = psycopg.conninfo.conninfo_to_dict(devsync.db_url)["dbname"]
+    env = demo.ENV_BOB_LAPTOP
+    proc = devsync.popen(
+        "agent", "--interval", "0.3", "--no-scan", *BOB, "--project", "storefront",
+        "--env", "bob-laptop", stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: _metrics(devsync.db_url, env).get("ping", 0) >= 3)
+        assert _env(devsync.db_url, "bob-laptop")[2] == "active"
+        _set_connections(pg_superuser_url, db, allowed=False)
+        down_from = time.time()
+        time.sleep(3.0)  # the agent keeps sampling into its buffer meanwhile
+        down_to = time.time()
+        _set_connections(pg_superuser_url, db, allowed=True)
+
+        def outage_points_stored() -> bool:
+            rows = _query(
+                devsync.db_url,
+                "select count(*) from health_checks where environment_id = %s "
+                "and metric_type = 'cpu' and recorded_at between to_timestamp(%s) "
+                "and to_timestamp(%s)",
+                env, down_from + 0.5, down_to - 0.5,
+            )  # fmt: skip
+            return rows[0][0] >= 3
+
+        _wait_for(outage_points_stored)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        _set_connections(pg_superuser_url, db, allowed=True)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert "backend unreachable" in err
+    assert "reachable again" in err
+    assert "Traceback" not in err
+    assert _env(devsync.db_url, "bob-laptop")[2] == "offline"
