@@ -61,7 +61,7 @@ insert into public.env_templates (id, project_id, name, config_json, dependencie
 values
   ('00000000-0000-4000-e000-000000000001', '00000000-0000-4000-c000-000000000001', 'Node.js Starter',
    '{"NODE_ENV": "development", "PORT": "3000", "LOG_LEVEL": {"value": "debug"},
-     "STRIPE_SECRET_KEY": {"value": "demo-stripe-template-key-not-real", "is_secret": true},
+     "STRIPE_SECRET_KEY": {"is_secret": true},
      ".nvmrc": {"value": "20\n", "type": "file"}}',
    '[{"package_manager": "npm", "package_name": "react", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
      {"package_manager": "npm", "package_name": "next", "version_constraint": "^14.1.0", "resolved_version": "14.1.0"},
@@ -73,7 +73,7 @@ values
    false, '00000000-0000-4000-a000-000000000001'),
   ('00000000-0000-4000-e000-000000000003', '00000000-0000-4000-c000-000000000002', 'Python Service',
    '{"DJANGO_SETTINGS_MODULE": "billing.settings.dev", "DEBUG": "true",
-     "SECRET_KEY": {"value": "demo-django-secret-not-real", "is_secret": true}}',
+     "SECRET_KEY": {"is_secret": true}}',
    '[{"package_manager": "pip", "package_name": "django", "version_constraint": ">=4.2,<5", "resolved_version": "4.2.11"},
      {"package_manager": "pip", "package_name": "psycopg", "version_constraint": "==3.1.18", "resolved_version": "3.1.18"}]',
    false, '00000000-0000-4000-a000-000000000005'),

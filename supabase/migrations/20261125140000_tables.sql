@@ -17,6 +17,21 @@ begin
 end
 $$;
 
+-- Templates are readable by every member (and by everyone signed in when public), so they
+-- never hold a secret value: a secret entry names the key only ({"is_secret": true}) and an
+-- environment created from the template gets it empty, to be filled by someone allowed.
+create or replace function private.template_config_has_no_secret_values(p_config jsonb)
+returns boolean
+language sql immutable set search_path = ''
+as $$
+  select not exists (
+    select 1 from jsonb_each(p_config) as e(k, v)
+    where jsonb_typeof(v) = 'object'
+      and v ->> 'is_secret' = 'true'
+      and coalesce(v ->> 'value', '') <> ''
+  )
+$$;
+
 create table public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
   username text not null unique
@@ -63,6 +78,8 @@ create table public.env_templates (
   project_id uuid not null references public.projects (id) on delete cascade,
   name text not null check (char_length(btrim(name)) between 1 and 200),
   config_json jsonb not null default '{}'::jsonb check (jsonb_typeof(config_json) = 'object'),
+  constraint env_templates_no_secret_values
+    check (private.template_config_has_no_secret_values(config_json)),
   dependencies_json jsonb not null default '[]'::jsonb
     check (jsonb_typeof(dependencies_json) = 'array'),
   is_public boolean not null default false,
@@ -216,4 +233,6 @@ revoke all on public.profiles, public.teams, public.team_members, public.project
   public.env_templates, public.environments, public.configurations, public.dependencies,
   public.health_checks
   from anon, authenticated, public;
-revoke all on function private.touch_updated_at(), private.configurations_version() from public;
+revoke all on function private.touch_updated_at(), private.configurations_version(),
+  private.template_config_has_no_secret_values(jsonb)
+  from public;

@@ -337,5 +337,7 @@ grant execute on function
   private.my_team_ids(), private.my_writer_team_ids(), private.my_admin_team_ids(),
   private.my_project_ids(), private.my_writer_project_ids(), private.my_admin_project_ids(),
   private.my_env_ids(), private.my_admin_env_ids(), private.my_owned_env_ids(),
-  private.can_write_scope(uuid, uuid), private.can_reveal(uuid, uuid)
+  private.can_write_scope(uuid, uuid), private.can_reveal(uuid, uuid),
+  -- env_templates' check constraint runs as whoever writes the template
+  private.template_config_has_no_secret_values(jsonb)
   to authenticated, service_role;

@@ -154,7 +154,7 @@ begin
     for v_key, v_item in select k, v from jsonb_each(v_tpl.config_json) as j(k, v) loop
       if jsonb_typeof(v_item) = 'object' then
         perform private.write_configuration(
-          p_project_id, v_env.id, v_key, v_item ->> 'value',
+          p_project_id, v_env.id, v_key, coalesce(v_item ->> 'value', ''),
           coalesce((v_item ->> 'is_secret')::boolean, false),
           coalesce(v_item ->> 'type', 'env_var'), null);
       else

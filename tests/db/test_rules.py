@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+import psycopg
 import pytest
 
 from tests.db.helpers import Conn, Cur, config_id, impersonate
@@ -248,9 +249,7 @@ def test_environment_from_template(cur: Cur) -> None:
         "select reveal_secret(id) from configurations where environment_id = %s and is_secret",
         (env,),
     )
-    revealed = cur.fetchone()
-    assert revealed is not None
-    assert revealed[0].startswith("demo-")
+    assert cur.fetchone() == ("",)  # templates name secrets, never hold their values
     cur.execute(
         "select package_name, resolved_version, status from dependencies"
         " where environment_id = %s order by 1",
@@ -359,3 +358,14 @@ def test_retention_reads_percent_and_ms_points_too(cur: Cur) -> None:
         ("ping", 1, 4.0),
     ]
     assert {r[1] for r in rows} == {datetime(2020, 1, 1, 10, tzinfo=UTC)}
+
+
+def test_templates_refuse_secret_values(cur: Cur) -> None:
+    impersonate(cur, demo.DAVE)
+    leaky = json.dumps({"TOKEN": {"value": "demo-leak-not-real", "is_secret": True}})
+    with pytest.raises(psycopg.errors.CheckViolation):
+        cur.execute(
+            "insert into env_templates (project_id, name, config_json, created_by)"
+            " values (%s, 'Leaky', %s, %s)",
+            (S, leaky, demo.DAVE.id),
+        )
