@@ -10,8 +10,7 @@ prerelease on the same ``major.minor.patch`` — the rule both ecosystems share,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Op = Literal["<", "<=", ">", ">=", "="]
 PreId = int | str
@@ -32,22 +31,29 @@ _OP_SPACE_RE = re.compile(r"(~>|~|\^|<=|>=|<|>|=)\s+")
 _MAX_RANGE_LENGTH = 1024
 
 
-@dataclass(frozen=True, slots=True)
-class SemVer:
+SemKey = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
+
+
+class SemVer(NamedTuple):
     """A full ``major.minor.patch[-prerelease]`` version (build metadata dropped: it never
-    takes part in precedence)."""
+    takes part in precedence). Build with ``semver()``, which computes ``key``."""
 
     major: int
     minor: int
     patch: int
-    pre: tuple[PreId, ...] = ()
+    pre: tuple[PreId, ...]
+    #: Sort key with semver precedence: a release ranks above its prereleases, numeric
+    #: identifiers below alphanumeric ones, a shorter identifier list below a longer one.
+    key: SemKey
 
-    @property
-    def key(self) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
-        """Sort key with semver precedence: a release ranks above its prereleases, numeric
-        identifiers below alphanumeric ones, a shorter identifier list below a longer one."""
-        pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in self.pre)
-        return (self.major, self.minor, self.patch, 0 if self.pre else 1, pre)
+
+def semver(major: int, minor: int, patch: int, pre: tuple[PreId, ...] = ()) -> SemVer:
+    """A ``SemVer`` with its precedence key (a tuple: construction stays cheap, since a
+    drift matrix may parse 100k versions)."""
+    if not pre:
+        return SemVer(major, minor, patch, pre, (major, minor, patch, 1, ()))
+    ids = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in pre)
+    return SemVer(major, minor, patch, pre, (major, minor, patch, 0, ids))
 
 
 def _pre_ids(text: str | None) -> tuple[PreId, ...]:
@@ -64,14 +70,14 @@ def parse_version(text: str) -> SemVer | None:
     if match is None:
         return None
     major, minor, patch, pre, _build = match.groups()
-    return SemVer(int(major), int(minor), int(patch), _pre_ids(pre))
+    return semver(int(major), int(minor), int(patch), _pre_ids(pre))
 
 
 Comparator = tuple[Op, SemVer]
 ComparatorSet = tuple[Comparator, ...]
 Range = tuple[ComparatorSet, ...]
 
-_NOTHING: ComparatorSet = (("<", SemVer(0, 0, 0, (0,))),)
+_NOTHING: ComparatorSet = (("<", semver(0, 0, 0, (0,))),)
 
 
 def _is_x(part: str | None) -> bool:
@@ -91,7 +97,7 @@ class _Desugar:
         self.bare = bare
 
     def below(self, major: int, minor: int, patch: int) -> Comparator:
-        return ("<", SemVer(major, minor, patch, self.upper))
+        return ("<", semver(major, minor, patch, self.upper))
 
     def comparator(
         self, op: str, m: str | None, n: str | None, p: str | None, pre: str | None
@@ -111,11 +117,11 @@ class _Desugar:
             return ()
         major = int(m)
         if _is_x(n):
-            return ((">=", SemVer(major, 0, 0)), self.below(major + 1, 0, 0))
+            return ((">=", semver(major, 0, 0)), self.below(major + 1, 0, 0))
         minor = int(n or 0)
         if _is_x(p):
-            return ((">=", SemVer(major, minor, 0)), self.below(major, minor + 1, 0))
-        low = SemVer(major, minor, int(p or 0), _pre_ids(pre))
+            return ((">=", semver(major, minor, 0)), self.below(major, minor + 1, 0))
+        low = semver(major, minor, int(p or 0), _pre_ids(pre))
         return ((">=", low), self.below(major, minor + 1, 0))
 
     def caret(self, m: str | None, n: str | None, p: str | None, pre: str | None) -> ComparatorSet:
@@ -123,14 +129,14 @@ class _Desugar:
             return ()
         major = int(m)
         if _is_x(n):
-            return ((">=", SemVer(major, 0, 0)), self.below(major + 1, 0, 0))
+            return ((">=", semver(major, 0, 0)), self.below(major + 1, 0, 0))
         minor = int(n or 0)
         if _is_x(p):
             if major == 0:
-                return ((">=", SemVer(0, minor, 0)), self.below(0, minor + 1, 0))
-            return ((">=", SemVer(major, minor, 0)), self.below(major + 1, 0, 0))
+                return ((">=", semver(0, minor, 0)), self.below(0, minor + 1, 0))
+            return ((">=", semver(major, minor, 0)), self.below(major + 1, 0, 0))
         patch = int(p or 0)
-        low = SemVer(major, minor, patch, _pre_ids(pre))
+        low = semver(major, minor, patch, _pre_ids(pre))
         if major == 0 and minor == 0:
             return ((">=", low), self.below(0, 0, patch + 1))
         if major == 0:
@@ -144,7 +150,7 @@ class _Desugar:
         x_minor = x_major or _is_x(n)
         x_patch = x_minor or _is_x(p)
         if not x_patch:
-            version = SemVer(int(m or 0), int(n or 0), int(p or 0), _pre_ids(pre))
+            version = semver(int(m or 0), int(n or 0), int(p or 0), _pre_ids(pre))
             return ((op, version),)  # type: ignore[return-value]
         if x_major:
             return _NOTHING if op in ("<", ">") else ()
@@ -152,10 +158,10 @@ class _Desugar:
         minor = 0 if x_minor else int(n or 0)
         if op in ("", "="):
             if x_minor:
-                return ((">=", SemVer(major, 0, 0)), self.below(major + 1, 0, 0))
-            return ((">=", SemVer(major, minor, 0)), self.below(major, minor + 1, 0))
+                return ((">=", semver(major, 0, 0)), self.below(major + 1, 0, 0))
+            return ((">=", semver(major, minor, 0)), self.below(major, minor + 1, 0))
         if op == ">":
-            bumped = SemVer(major + 1, 0, 0) if x_minor else SemVer(major, minor + 1, 0)
+            bumped = semver(major + 1, 0, 0) if x_minor else semver(major, minor + 1, 0)
             return ((">=", bumped),)
         if op == "<=":
             if x_minor:
@@ -163,7 +169,7 @@ class _Desugar:
             return (self.below(major, minor + 1, 0),)
         if op == "<":
             return (self.below(major, minor, 0),)
-        return ((">=", SemVer(major, minor, 0)),)
+        return ((">=", semver(major, minor, 0)),)
 
 
 _NPM = _Desugar(upper=(0,), bare="=")
@@ -182,7 +188,7 @@ def _npm_set(text: str) -> ComparatorSet | None:
         elif _is_x(g[8]):
             high = (_NPM.below(int(g[6]), int(g[7] or 0) + 1, 0),)
         else:
-            high = (("<=", SemVer(int(g[6]), int(g[7] or 0), int(g[8] or 0), _pre_ids(g[9]))),)
+            high = (("<=", semver(int(g[6]), int(g[7] or 0), int(g[8] or 0), _pre_ids(g[9]))),)
         return low + high
     out: list[Comparator] = []
     for token in _OP_SPACE_RE.sub(r"\1", text).split():

@@ -23,7 +23,7 @@ from devsync_tui.core import version_gem as gem
 from devsync_tui.core import version_semver as semver
 from devsync_tui.core.models import PackageManager
 
-_CACHE_SIZE = 1 << 16
+_CACHE_SIZE = 1 << 17
 _MAX_LENGTH = 1024
 _POETRY_CLAUSE_RE = re.compile(r"^\s*(\^|~(?!=))\s*(\S+)\s*$")
 _BARE_VERSION_RE = re.compile(r"^\s*v?[0-9][^\s<>=!~,]*\s*$")
@@ -81,6 +81,15 @@ def _pip_version(text: str) -> Version | None:
         return None
 
 
+# Parsed forms are cached too: a matrix repeats each constraint across every environment and
+# each version across many packages' comparisons.
+_semver_version = lru_cache(maxsize=_CACHE_SIZE)(semver.parse_version)
+_npm_range = lru_cache(maxsize=4096)(semver.parse_npm_range)
+_cargo_range = lru_cache(maxsize=4096)(semver.parse_cargo_range)
+_gem_version = lru_cache(maxsize=_CACHE_SIZE)(gem.parse_version)
+_gem_requirement = lru_cache(maxsize=4096)(gem.parse_requirement)
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def satisfies(manager: PackageManager, version: str, constraint: str) -> bool | None:
     """Whether ``version`` satisfies ``constraint`` under ``manager``'s rules.
@@ -91,11 +100,11 @@ def satisfies(manager: PackageManager, version: str, constraint: str) -> bool | 
     if len(version) > _MAX_LENGTH or len(constraint) > _MAX_LENGTH:
         return None
     if manager in (PackageManager.NPM, PackageManager.CARGO):
-        parsed_version = semver.parse_version(version)
+        parsed_version = _semver_version(version)
         if manager is PackageManager.NPM:
-            version_range = semver.parse_npm_range(constraint)
+            version_range = _npm_range(constraint)
         else:
-            version_range = semver.parse_cargo_range(constraint)
+            version_range = _cargo_range(constraint)
         if parsed_version is None or version_range is None:
             return None
         return semver.range_allows(version_range, parsed_version)
@@ -105,8 +114,8 @@ def satisfies(manager: PackageManager, version: str, constraint: str) -> bool | 
         if pip_version is None or specifiers is None:
             return None
         return any(s.contains(pip_version, prereleases=True) for s in specifiers)
-    gem_version = gem.parse_version(version)
-    requirement = gem.parse_requirement(constraint)
+    gem_version = _gem_version(version)
+    requirement = _gem_requirement(constraint)
     if gem_version is None or requirement is None:
         return None
     return gem.requirement_allows(requirement, gem_version)
@@ -131,7 +140,7 @@ def compare(manager: PackageManager, a: str, b: str) -> int:
     text, so sorting never fails on a git URL.
     """
     if manager in (PackageManager.NPM, PackageManager.CARGO):
-        sa, sb = semver.parse_version(a), semver.parse_version(b)
+        sa, sb = _semver_version(a), _semver_version(b)
         if sa is None or sb is None:
             return _fallback(a, b, sa is not None, sb is not None)
         return _sign((sa.key > sb.key) - (sa.key < sb.key))
@@ -140,7 +149,7 @@ def compare(manager: PackageManager, a: str, b: str) -> int:
         if pa is None or pb is None:
             return _fallback(a, b, pa is not None, pb is not None)
         return _sign((pa > pb) - (pa < pb))
-    ga, gb = gem.parse_version(a), gem.parse_version(b)
+    ga, gb = _gem_version(a), _gem_version(b)
     if ga is None or gb is None:
         return _fallback(a, b, ga is not None, gb is not None)
     return gem.compare_versions(ga, gb)
@@ -149,7 +158,7 @@ def compare(manager: PackageManager, a: str, b: str) -> int:
 def is_valid_version(manager: PackageManager, version: str) -> bool:
     """Whether ``version`` is a version ``manager`` understands."""
     if manager in (PackageManager.NPM, PackageManager.CARGO):
-        return semver.parse_version(version) is not None
+        return _semver_version(version) is not None
     if manager is PackageManager.PIP:
         return _pip_version(version.strip()) is not None
-    return gem.parse_version(version) is not None
+    return _gem_version(version) is not None
