@@ -29,11 +29,20 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def add_target_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags every data command shares: which profile, identity, project and environment."""
-    parser.add_argument("--profile", help="settings profile to use (default: the default profile)")
-    parser.add_argument("--user", help="local transport only: act as this demo user")
-    parser.add_argument("--project", help="project name or id")
-    parser.add_argument("--env", help="environment name or id (default: this machine's)")
+    """Flags every data command shares: which profile, identity, project and environment.
+
+    The first four also exist before the command (``devsync --user bob env list``); SUPPRESS
+    keeps a subcommand's unset flag from overwriting the value given there with None.
+    """
+    keep = argparse.SUPPRESS
+    parser.add_argument(
+        "--profile", default=keep, help="settings profile to use (default: the default profile)"
+    )
+    parser.add_argument("--user", default=keep, help="local transport only: act as this demo user")
+    parser.add_argument("--project", default=keep, help="project name or id")
+    parser.add_argument(
+        "--env", default=keep, help="environment name or id (default: this machine's)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 

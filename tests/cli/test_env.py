@@ -164,3 +164,18 @@ def test_env_name_alone_is_found_across_projects(devsync: DevsyncCLI) -> None:
 @pytest.mark.parametrize("argv", [["env"], ["env", "set"], ["env", "frobnicate"]])
 def test_usage_errors_exit_2(devsync: DevsyncCLI, argv: list[str]) -> None:
     assert devsync(*argv).code == 2
+
+
+def test_flags_before_the_command_are_kept(devsync: DevsyncCLI) -> None:
+    result = devsync(
+        "--user",
+        "bob",
+        "--project",
+        "storefront",
+        "--env",
+        "bob-laptop",
+        "env",
+        "get",
+        "BOB_DEBUG_PORT",
+    )
+    assert (result.code, result.out) == (0, "9229\n")
