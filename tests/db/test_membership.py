@@ -208,3 +208,25 @@ def test_owner_deleting_the_team_removes_everything(cur: Cur) -> None:
     ):
         cur.execute(f"select count(*) from {table}")
         assert cur.fetchone() == (0,), table
+
+
+def test_env_owner_demoted_to_viewer_loses_every_write(cur: Cur) -> None:
+    impersonate(cur, demo.ALICE)
+    cur.execute("select set_member_role(%s, %s, 'viewer')", (ACME, demo.BOB.id))
+    impersonate(cur, demo.BOB)
+    env, project = demo.ENV_BOB_LAPTOP, demo.PROJECT_STOREFRONT
+    _denied(
+        cur, "select save_configuration(%s, %s, 'K', 'v', false, 'env_var', null)", (project, env)
+    )
+    _denied(cur, "select report_health(%s, '[]')", (env,))
+    _denied(cur, "select report_dependencies(%s, %s, '[]')", (project, env))
+    for query in (
+        "update environments set status = 'error' where id = %s returning id",
+        "delete from dependencies where environment_id = %s returning id",
+    ):
+        cur.execute(query, (env,))
+        assert cur.fetchall() == []
+    cur.execute("select count(*) from configurations where environment_id = %s", (env,))
+    still_reads = cur.fetchone()
+    assert still_reads is not None
+    assert still_reads[0] > 0
