@@ -152,7 +152,9 @@ class Runner:
             from devsync_tui.backend.errors import Unavailable
 
             why = str(exc)
-            raise Unavailable(f"{reason.rstrip('.')}, and {why[:1].lower()}{why[1:]}") from None
+            _log.info("offline fallback failed after: %s", reason)
+            message = f"The backend is unreachable and {why[:1].lower()}{why[1:]}"
+            raise Unavailable(message) from None
         where = snap.project_name + (f"/{snap.environment_name}" if snap.environment_name else "")
         eprint(
             f"backend unreachable; using the offline snapshot of {where} saved "
