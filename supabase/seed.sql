@@ -6,7 +6,9 @@
 -- storage are exactly what the RPCs produce. Password of every demo user: devsync-demo.
 
 -- Writers are attributed through the same claim PostgREST sets (auth.uid()); reset at the end.
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000001", "role": "authenticated"}', false);
+do $$ begin
+perform set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000001", "role": "authenticated"}', false);
+end $$;
 
 insert into auth.users (
   instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
@@ -101,7 +103,8 @@ values
 
 -- Configurations --------------------------------------------------------------------------
 -- storefront, project defaults (written by alice)
-select private.write_configuration(p, null, k, v, s, t, null)
+do $$ begin
+perform private.write_configuration(p, null, k, v, s, t, null)
 from (values
   ('API_BASE_URL', 'https://api.storefront.example.com', false, 'env_var'),
   ('LOG_LEVEL', 'info', false, 'env_var'),
@@ -113,38 +116,66 @@ from (values
   ('config/app.json', E'{\n  "theme": "light",\n  "currency": "EUR"\n}\n', false, 'file')
 ) as c(k, v, s, t)
 cross join (values ('00000000-0000-4000-c000-000000000001'::uuid)) as x(p);
+end $$;
 
 -- LOG_LEVEL edited by bob then erin (history v1..v3); the Stripe key rotated by erin (v2).
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000002", "role": "authenticated"}', false);
-select private.write_configuration('00000000-0000-4000-c000-000000000001', null, 'LOG_LEVEL', 'debug', false, 'env_var', 1);
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000005", "role": "authenticated"}', false);
-select private.write_configuration('00000000-0000-4000-c000-000000000001', null, 'LOG_LEVEL', 'warn', false, 'env_var', 2);
-select private.write_configuration('00000000-0000-4000-c000-000000000001', null, 'STRIPE_SECRET_KEY', 'demo-stripe-key-rotated-not-real', true, 'env_var', 1);
+do $$ begin
+perform set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000002", "role": "authenticated"}', false);
+end $$;
+
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000001', null, 'LOG_LEVEL', 'debug', false, 'env_var', 1);
+end $$;
+
+do $$ begin
+perform set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000005", "role": "authenticated"}', false);
+end $$;
+
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000001', null, 'LOG_LEVEL', 'warn', false, 'env_var', 2);
+end $$;
+
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000001', null, 'STRIPE_SECRET_KEY', 'demo-stripe-key-rotated-not-real', true, 'env_var', 1);
+end $$;
 
 -- staging (erin's)
-select private.write_configuration('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000002', k, v, s, 'env_var', null)
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000002', k, v, s, 'env_var', null)
 from (values
   ('API_BASE_URL', 'https://staging-api.storefront.example.com', false),
   ('STRIPE_SECRET_KEY', 'demo-stripe-staging-key-not-real', true),
   ('SENTRY_DSN', 'https://demo-sentry-key-not-real@sentry.example.com/42', true)
 ) as c(k, v, s);
+end $$;
 
 -- bob-laptop (bob's)
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000002", "role": "authenticated"}', false);
-select private.write_configuration('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000001', k, v, s, 'env_var', null)
+do $$ begin
+perform set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000002", "role": "authenticated"}', false);
+end $$;
+
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000001', k, v, s, 'env_var', null)
 from (values
   ('API_BASE_URL', 'http://localhost:4000', false),
   ('LOG_LEVEL', 'debug', false),
   ('BOB_DEBUG_PORT', '9229', false),
   ('DATABASE_URL', 'postgres://bob:demo-local-password-not-real@localhost:5432/storefront_dev', true)
 ) as c(k, v, s);
+end $$;
 
 -- ci-runner and billing-api (alice's)
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000001", "role": "authenticated"}', false);
-select private.write_configuration('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000003', k, v, false, 'env_var', null)
-from (values ('CI', 'true'), ('LOG_LEVEL', 'warn')) as c(k, v);
+do $$ begin
+perform set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-000000000001", "role": "authenticated"}', false);
+end $$;
 
-select private.write_configuration('00000000-0000-4000-c000-000000000002', null, k, v, s, t, null)
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000003', k, v, false, 'env_var', null)
+from (values ('CI', 'true'), ('LOG_LEVEL', 'warn')) as c(k, v);
+end $$;
+
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000002', null, k, v, s, t, null)
 from (values
   ('PAYMENT_PROVIDER', 'demo-pay', false, 'env_var'),
   ('DJANGO_SETTINGS_MODULE', 'billing.settings.production', false, 'env_var'),
@@ -152,10 +183,15 @@ from (values
   ('WEBHOOK_SIGNING_SECRET', 'demo-webhook-secret-not-real', true, 'env_var'),
   ('settings.toml', E'[billing]\ncurrency = "EUR"\nretry_limit = 5\n', false, 'file')
 ) as c(k, v, s, t);
-select private.write_configuration('00000000-0000-4000-c000-000000000002', '00000000-0000-4000-d000-000000000004', 'DEBUG', 'true', false, 'env_var', null);
+end $$;
+
+do $$ begin
+perform private.write_configuration('00000000-0000-4000-c000-000000000002', '00000000-0000-4000-d000-000000000004', 'DEBUG', 'true', false, 'env_var', null);
+end $$;
 
 -- Dependencies: baselines and what each machine really runs -------------------------------
-select private.store_dependencies('00000000-0000-4000-c000-000000000001', null, '[
+do $$ begin
+perform private.store_dependencies('00000000-0000-4000-c000-000000000001', null, '[
   {"package_manager": "npm", "package_name": "react", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "react-dom", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "next", "version_constraint": "^14.1.0", "resolved_version": "14.1.4"},
@@ -165,8 +201,11 @@ select private.store_dependencies('00000000-0000-4000-c000-000000000001', null, 
   {"package_manager": "npm", "package_name": "express", "version_constraint": "^4.18.2", "resolved_version": "4.19.2"},
   {"package_manager": "pip", "package_name": "requests", "version_constraint": ">=2.31", "resolved_version": "2.31.0"}
 ]');
+end $$;
+
 -- bob-laptop: next behind its constraint, a vulnerable lodash, express missing, an extra package
-select private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000001', '[
+do $$ begin
+perform private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000001', '[
   {"package_manager": "npm", "package_name": "react", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "react-dom", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "next", "version_constraint": "^14.1.0", "resolved_version": "13.5.6", "status": "outdated"},
@@ -176,8 +215,11 @@ select private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000
   {"package_manager": "npm", "package_name": "left-pad", "version_constraint": "^1.3.0", "resolved_version": "1.3.0"},
   {"package_manager": "pip", "package_name": "requests", "version_constraint": ">=2.31", "resolved_version": "2.28.2", "status": "vulnerable"}
 ]');
+end $$;
+
 -- staging: an older axios inside its range
-select private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000002', '[
+do $$ begin
+perform private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000002', '[
   {"package_manager": "npm", "package_name": "react", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "react-dom", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "next", "version_constraint": "^14.1.0", "resolved_version": "14.1.4"},
@@ -187,8 +229,11 @@ select private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000
   {"package_manager": "npm", "package_name": "express", "version_constraint": "^4.18.2", "resolved_version": "4.19.2"},
   {"package_manager": "pip", "package_name": "requests", "version_constraint": ">=2.31", "resolved_version": "2.31.0"}
 ]');
+end $$;
+
 -- ci-runner: a typescript outside ~5.3.0 (constraint violated)
-select private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000003', '[
+do $$ begin
+perform private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-d000-000000000003', '[
   {"package_manager": "npm", "package_name": "react", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "react-dom", "version_constraint": "^18.2.0", "resolved_version": "18.2.0"},
   {"package_manager": "npm", "package_name": "next", "version_constraint": "^14.1.0", "resolved_version": "14.1.4"},
@@ -199,7 +244,10 @@ select private.store_dependencies('00000000-0000-4000-c000-000000000001', '00000
   {"package_manager": "npm", "package_name": "jest", "version_constraint": "^29.7.0", "resolved_version": "29.7.0"},
   {"package_manager": "pip", "package_name": "requests", "version_constraint": ">=2.31", "resolved_version": "2.31.0"}
 ]');
-select private.store_dependencies('00000000-0000-4000-c000-000000000002', null, '[
+end $$;
+
+do $$ begin
+perform private.store_dependencies('00000000-0000-4000-c000-000000000002', null, '[
   {"package_manager": "pip", "package_name": "django", "version_constraint": ">=4.2,<5", "resolved_version": "4.2.11"},
   {"package_manager": "pip", "package_name": "psycopg", "version_constraint": "==3.1.18", "resolved_version": "3.1.18"},
   {"package_manager": "pip", "package_name": "celery", "version_constraint": ">=5.3", "resolved_version": "5.3.6"},
@@ -207,8 +255,11 @@ select private.store_dependencies('00000000-0000-4000-c000-000000000002', null, 
   {"package_manager": "pip", "package_name": "cryptography", "version_constraint": ">=42", "resolved_version": "42.0.5"},
   {"package_manager": "npm", "package_name": "prettier", "version_constraint": "^3.2.0", "resolved_version": "3.2.5"}
 ]');
+end $$;
+
 -- alice-mbp: an outdated django, a vulnerable cryptography below its constraint, celery missing
-select private.store_dependencies('00000000-0000-4000-c000-000000000002', '00000000-0000-4000-d000-000000000004', '[
+do $$ begin
+perform private.store_dependencies('00000000-0000-4000-c000-000000000002', '00000000-0000-4000-d000-000000000004', '[
   {"package_manager": "pip", "package_name": "django", "version_constraint": ">=4.2,<5", "resolved_version": "4.2.7", "status": "outdated"},
   {"package_manager": "pip", "package_name": "psycopg", "version_constraint": "==3.1.18", "resolved_version": "3.1.18"},
   {"package_manager": "pip", "package_name": "requests", "version_constraint": ">=2.31", "resolved_version": "2.31.0"},
@@ -216,6 +267,7 @@ select private.store_dependencies('00000000-0000-4000-c000-000000000002', '00000
   {"package_manager": "pip", "package_name": "ipython", "version_constraint": ">=8", "resolved_version": "8.22.2"},
   {"package_manager": "npm", "package_name": "prettier", "version_constraint": "^3.2.0", "resolved_version": "3.2.5"}
 ]');
+end $$;
 
 -- Health: cpu, memory, disk, ping every 5 minutes over the last day, per environment.
 -- Values are smooth deterministic curves; alice-mbp went offline three hours ago and bob's
@@ -244,4 +296,6 @@ cross join lateral (
   from generate_series(0, 287 - e.silent_points) as g(n)
 ) as s;
 
-select set_config('request.jwt.claims', '', false);
+do $$ begin
+perform set_config('request.jwt.claims', '', false);
+end $$;
