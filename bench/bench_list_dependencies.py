@@ -36,10 +36,16 @@ from devsync_tui.backend.rows import dependency_from_row
 
 STOREFRONT = UUID("00000000-0000-4000-c000-000000000001")
 ALICE = UUID("00000000-0000-4000-a000-000000000001")
+#: The statement list_dependencies runs for a whole project (the reference fetches it raw).
 QUERY = (
-    "select id, environment_id, package_manager, package_name, version_constraint, "
+    "select id, environment_id::text, package_manager, package_name, version_constraint, "
     "resolved_version, status, updated_at from public.dependencies where project_id = %s "
-    "order by package_manager, package_name, environment_id nulls first"
+    'order by package_manager, package_name collate "C", environment_id nulls first'
+)
+NAIVE_QUERY = (
+    "select project_id, id, environment_id, package_manager, package_name, version_constraint, "
+    "resolved_version, status, updated_at from public.dependencies where project_id = %s "
+    'order by package_manager, package_name collate "C", environment_id nulls first'
 )
 
 
@@ -56,7 +62,8 @@ def generate(url: str, environments: int, packages: int) -> None:
             insert into public.dependencies (project_id, environment_id, package_manager,
               package_name, version_constraint, resolved_version, status)
             select %(p)s, e.id, (array['npm','pip','gem','cargo'])[1 + g %% 4], 'package-' || g,
-                   '^1.' || (g %% 9) || '.0', '1.' || (g %% 9) || '.' || (abs(hashtext(e.name)) %% 5),
+                   '^1.' || (g %% 9) || '.0',
+                   '1.' || (g %% 9) || '.' || (abs(hashtext(e.name)) %% 5),
                    (array['healthy','healthy','outdated','vulnerable'])[1 + (g * 7) %% 4]
             from (select id, name from public.environments where project_id = %(p)s
                   union all select null, 'baseline') e,
@@ -97,6 +104,7 @@ async def measure(url: str, repeats: int) -> None:
             del rows
 
             async def fetch_raw(cur: Any) -> int:
+                await cur.execute("select set_config('work_mem', '64MB', true)")
                 await cur.execute(QUERY, (STOREFRONT,), binary=True)
                 return len(await cur.fetchall())
 

@@ -56,9 +56,11 @@ from public.configuration_history h left join public.profiles p on p.id = h.chan
 where h.project_id = %s and h.environment_id is not distinct from %s and h.key = %s
 order by h.id desc limit %s
 """
+#: environment_id travels as text: a project has few environments, so each distinct id becomes
+#: one UUID (cached) instead of 100k UUID objects built by the loader.
 _DEPENDENCY_COLUMNS = (
-    "id, environment_id, package_manager, package_name, version_constraint, resolved_version, "
-    "status, updated_at"
+    "id, environment_id::text, package_manager, package_name, version_constraint, "
+    "resolved_version, status, updated_at"
 )
 _PM = {m.value: m for m in PackageManager}
 _STATUS = {s.value: s for s in DependencyStatus}
@@ -69,11 +71,16 @@ def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[De
     100k fresh objects would otherwise trigger collections that only find nothing to free
     (halves the build time). No await in here, so no other task runs with GC paused."""
     pm, st = _PM, _STATUS
+    envs: dict[str | None, UUID | None] = {None: None}
+    for text in {row[1] for row in raw}:
+        if text is not None:
+            envs[text] = UUID(text)
     enabled = gc.isenabled()
     gc.disable()
     try:
         return [
-            Dependency(i, project_id, e, pm[m], n, c, r, st[s], u) for i, e, m, n, c, r, s, u in raw
+            Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u)
+            for i, e, m, n, c, r, s, u in raw
         ]
     finally:
         if enabled:

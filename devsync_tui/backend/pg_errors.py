@@ -45,6 +45,15 @@ _GENERIC_DATA = {
 }
 
 
+#: Check constraints whose violation deserves its own sentence.
+_CONSTRAINTS = {
+    "env_templates_no_secret_values": (
+        "A template may not hold secret values: list secret keys without a value."
+    ),
+    "configurations_secret_value_null": "A secret's value is kept apart, never in the row.",
+}
+
+
 def conflict_version(exc: psycopg.Error) -> int | None:
     """The ``current_version`` a PT409 error carries in its detail JSON (None: row gone)."""
     detail = exc.diag.message_detail if exc.diag else None
@@ -103,6 +112,9 @@ def map_error(exc: BaseException) -> DevSyncError:
         return InvalidInput(_primary(exc, "Invalid input."))
     if state == "23505":
         return InvalidInput(_unique_message(exc))
+    constraint = exc.diag.constraint_name if exc.diag else None
+    if state == "23514" and constraint in _CONSTRAINTS:
+        return InvalidInput(_CONSTRAINTS[constraint])
     if state.startswith(("22", "23")):
         return InvalidInput(_GENERIC_DATA.get(state, "A value is not valid."))
     if state == "28000" or state == "28P01":

@@ -82,7 +82,7 @@ async def test_templates_and_environment_from_template(transport: Transport) -> 
     template = await bob.create_template(
         demo.PROJECT_STOREFRONT,
         "Bob's template",
-        {"GREETING": "hello", "TOKEN": {"value": "t-not-real", "is_secret": True}},
+        {"GREETING": "hello", "TOKEN": {"is_secret": True}},
         [
             {
                 "package_manager": "npm",
@@ -93,6 +93,10 @@ async def test_templates_and_environment_from_template(transport: Transport) -> 
         ],
     )
     assert (template.created_by, template.config_json["GREETING"]) == (demo.BOB.id, "hello")
+    with pytest.raises(InvalidInput, match="secret"):  # templates never hold secret values
+        await bob.create_template(
+            demo.PROJECT_STOREFRONT, "leaky", {"TOKEN": {"value": "x", "is_secret": True}}, []
+        )
     env = await bob.create_environment(demo.PROJECT_STOREFRONT, "bob-desktop", template.id)
     assert (env.user_id, env.template_id, env.status) == (
         demo.BOB.id,
