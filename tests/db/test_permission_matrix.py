@@ -12,10 +12,15 @@ from typing import Any
 import pytest
 
 from tests.db.helpers import IDENTITIES, Conn, acting_as, config_id, impersonate
-from tests.db.matrix_ops import OPS, OPS_BY_NAME, Ids
+from tests.db.matrix_cells_data import DATA_OPS
+from tests.db.matrix_cells_team import TEAM_OPS
+from tests.db.matrix_ops import Ids
 from tests.support import demo
 
 pytestmark = pytest.mark.db
+
+OPS = TEAM_OPS + DATA_OPS
+OPS_BY_NAME = {op.name: op for op in OPS}
 
 
 @pytest.fixture(scope="module")
