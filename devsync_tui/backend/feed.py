@@ -146,7 +146,8 @@ class ChangeFeed:
                 # Re-reads get their own connection: no pool wait, no check, pipelined.
                 rereader = await AsyncConnection.connect(self._conninfo, connect_timeout=5)
                 # Subscribed first, then read state: nothing committed after this is missed.
-                self._team_ids = await self._load_team_ids()
+                self._team_ids = await self._load_team_ids(rereader)
+                self._core.set_link_down(False)
                 if ever_live:
                     await self._core.refresh_pool()
                 queue: asyncio.Queue[str | _Lost] = asyncio.Queue()
@@ -168,6 +169,7 @@ class ChangeFeed:
                         raise lost.exc
             except (psycopg.Error, OSError, DevSyncError) as exc:
                 log.info("change feed interrupted: %s", type(exc).__name__)
+                self._core.set_link_down(True)
                 if not link_down_reported:
                     link_down_reported = True
                     yield LinkChanged("reconnecting", "connection to the database lost")
@@ -193,14 +195,12 @@ class ChangeFeed:
         except BaseException as exc:  # any failure ends this connection's life
             queue.put_nowait(_Lost(exc))
 
-    async def _load_team_ids(self) -> set[UUID]:
-        uid = self._core.uid
-
-        async def work(cur: AsyncCursor[DictRow]) -> set[UUID]:
-            await cur.execute(_MY_TEAMS, (uid,))
-            return {row["team_id"] for row in await cur.fetchall()}
-
-        return await self._core.read(work)
+    async def _load_team_ids(self, conn: AsyncConnection[Any]) -> set[UUID]:
+        """The teams I belong to, read as me on the feed's own connection."""
+        async with conn.transaction():
+            await conn.execute(IMPERSONATE, (self._core.claims,))
+            cur = await conn.execute(_MY_TEAMS, (self._core.uid,))
+            return {row[0] for row in await cur.fetchall()}
 
     async def _resolve(self, conn: AsyncConnection[Any], payloads: list[str]) -> list[FeedEvent]:
         notices = [n for n in map(decode, payloads) if n is not None]
@@ -209,7 +209,7 @@ class ChangeFeed:
         scope = set(self._team_ids)
         if any(n.table == "team_members" for n in notices):
             # Membership changes take effect at once; a team just left still scopes its DELETEs.
-            self._team_ids = await self._load_team_ids()
+            self._team_ids = await self._load_team_ids(conn)
             scope |= self._team_ids
         wanted: dict[str, set[str]] = defaultdict(set)
         for n in notices:

@@ -78,6 +78,9 @@ class PgCore:
         self._read_tries = max(1, read_tries)
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._identity: Identity | None = None
+        #: Set by a running change feed while its connection is lost: calls then fail fast
+        #: (one short try) instead of waiting out the pool's timeout and the read retries.
+        self._link_down = False
         self._claims = ""
         self.known_users: list[str] = []
 
@@ -160,6 +163,10 @@ class PgCore:
     def uid(self) -> UUID:
         return self.identity.user_id
 
+    def set_link_down(self, down: bool) -> None:
+        """The change feed reports whether the database is reachable."""
+        self._link_down = down
+
     async def refresh_pool(self) -> None:
         """Replace broken pooled connections now (after the feed saw the database come back),
         instead of waiting for the pool's own reconnect backoff."""
@@ -177,8 +184,9 @@ class PgCore:
         pool = self._pool
         if pool is None:
             raise Unavailable("Not connected to the database.")
+        timeout = min(0.5, self._acquire_timeout) if self._link_down else self._acquire_timeout
         try:
-            async with pool.connection() as conn, conn.transaction():
+            async with pool.connection(timeout=timeout) as conn, conn.transaction():
                 cur = conn.cursor(row_factory=row_factory)
                 await cur.execute(IMPERSONATE, (self._claims,))
                 yield cur
@@ -190,12 +198,13 @@ class PgCore:
     async def read(self, work: Callable[[AsyncCursor[Any]], Awaitable[T]], **kw: Any) -> T:
         """Run a read-only unit of work, retried with backoff while the database is away."""
         delay = 0.1
-        for attempt in range(self._read_tries):
+        tries = 1 if self._link_down else self._read_tries
+        for attempt in range(tries):
             try:
                 async with self.tx(**kw) as cur:
                     return await work(cur)
             except DevSyncError as exc:
-                if not is_transient(exc) or attempt == self._read_tries - 1:
+                if not is_transient(exc) or attempt == tries - 1:
                     raise
             await asyncio.sleep(delay)
             delay *= 3
