@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -107,6 +108,18 @@ async def target_of(backend: Backend, args: argparse.Namespace, *, write: bool) 
     return await resolve_target(backend, args, require_environment=write)
 
 
+# Characters a terminal acts on (escape sequences, carriage return, bidi overrides): a value
+# someone else stored must not repaint or reorder the reader's screen.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """``text`` with terminal control characters shown as escapes (``\x1b``, ``\u202e``)."""
+    return _UNSAFE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )
+
+
 def _shown(row: EffectiveConfigRow) -> str:
     if row.is_secret:
         return MASK
@@ -114,7 +127,7 @@ def _shown(row: EffectiveConfigRow) -> str:
     if row.type == "file":
         return f"<file, {len(value.encode())} bytes>"
     first, _, rest = value.partition("\n")
-    return first + (" …" if rest else "")
+    return safe(first.replace("\t", " ")) + (" …" if rest else "")
 
 
 def _row_json(row: EffectiveConfigRow) -> dict[str, object]:
@@ -146,7 +159,7 @@ async def _list(args: argparse.Namespace) -> int:
     width = max(len(r.key) for r in rows)
     for row in rows:
         where = "override" if row.source == "override" else "default"
-        print(f"{row.key:<{width}}  {_shown(row)}  [{where}, v{row.version}]")
+        print(f"{safe(row.key):<{width}}  {_shown(row)}  [{where}, v{row.version}]")
     return EXIT_OK
 
 
@@ -165,6 +178,10 @@ async def _get(args: argparse.Namespace) -> int:
             register_secret(value)
     if args.json:
         print_json({**_row_json(row), "value": value})
+    elif sys.stdout.isatty() and _UNSAFE.search(value):
+        # Raw through a pipe (scripts get the exact value); escaped on a terminal.
+        eprint("the value holds terminal control characters; shown escaped (pipe it for raw).")
+        sys.stdout.write(safe(value) + "\n")
     else:
         sys.stdout.write(value if value.endswith("\n") else value + "\n")
     return EXIT_OK

@@ -251,6 +251,7 @@ def _show_import_diff(
 # -- diff -------------------------------------------------------------------------------------
 async def _diff(args: argparse.Namespace) -> int:
     from devsync_tui.commands.common import find_project
+    from devsync_tui.commands.env import safe
 
     async with open_from_args(args) as backend:
         project = await find_project(backend, args.project) if args.project else None
@@ -264,16 +265,16 @@ async def _diff(args: argparse.Namespace) -> int:
         print_json({"a": a, "b": b, **report})
     else:
         for key in report["only_a"]:
-            print(f"- {key}: only in {a}")
+            print(f"- {safe(key)}: only in {a}")
         for key in report["only_b"]:
-            print(f"+ {key}: only in {b}")
+            print(f"+ {safe(key)}: only in {b}")
         for item in report["different"]:
             if item["secret"]:
-                print(f"~ {item['key']}: secret values differ")
+                print(f"~ {safe(item['key'])}: secret values differ")
             else:
-                print(f"~ {item['key']}: {item['a']!r} ({a}) vs {item['b']!r} ({b})")
+                print(f"~ {safe(item['key'])}: {item['a']!r} ({a}) vs {item['b']!r} ({b})")
         for key in report["cannot_compare"]:
-            print(f"? {key}: secret; cannot compare (you may not reveal it on both sides)")
+            print(f"? {safe(key)}: secret; cannot compare (you may not reveal it on both sides)")
         if not any(report[k] for k in ("only_a", "only_b", "different", "cannot_compare")):
             print(f"{a} and {b} have the same configuration.")
     differs = any(report[k] for k in ("only_a", "only_b", "different"))

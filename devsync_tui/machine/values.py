@@ -41,6 +41,10 @@ def problem_with(key: str, value: str, type_: ConfigType) -> str | None:
             return f"{key!r} must not contain a '..' segment"
     if "\x00" in value:
         return f"the value of {key} contains a NUL byte"
+    try:
+        (key + value).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: undecodable bytes from argv or a file name
+        return f"{key!r} or its value is not valid UTF-8 text"
     if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
         return f"the value of {key} is larger than 1 MiB"
     if type_ is ConfigType.ENV_VAR and _BAD_CONTROL.search(value):

@@ -179,3 +179,28 @@ def test_flags_before_the_command_are_kept(devsync: DevsyncCLI) -> None:
         "BOB_DEBUG_PORT",
     )
     assert (result.code, result.out) == (0, "9229\n")
+
+
+def test_control_characters_are_escaped_on_a_terminal_only(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    hostile = "x\x1b[2J\ry\u202ez"
+    path = devsync.home / "hostile"
+    path.write_text(hostile)
+    args = ("--project", "storefront", "--project-default", *BOB)
+    assert devsync("env", "set", "notes/hostile.txt", "--file", str(path), *args).code == 0
+    piped = devsync("env", "get", "notes/hostile.txt", *args)
+    assert piped.out == hostile + "\n"  # a pipe gets the exact value
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    shown = devsync("env", "get", "notes/hostile.txt", *args)
+    assert shown.out == "x\\x1b[2J\\x0dy\\u202ez\n"
+    assert "shown escaped" in shown.err
+
+
+def test_undecodable_command_line_value_is_refused(devsync: DevsyncCLI) -> None:
+    # argv bytes that are not UTF-8 arrive as lone surrogates (surrogateescape).
+    result = devsync("env", "set", "BAD=x\udcff", *BOB, *BOB_LAPTOP)
+    assert result.code == 2
+    assert "not valid UTF-8" in result.err
