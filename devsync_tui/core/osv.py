@@ -27,6 +27,8 @@ from devsync_tui.core.models import PackageManager
 _log = logging.getLogger("devsync.osv")
 
 OSV_URL = "https://api.osv.dev/v1/querybatch"
+#: Environment variable naming another querybatch endpoint (a mirror, or a test server).
+OSV_URL_ENV = "DEVSYNC_OSV_URL"
 #: OSV's ecosystem names.
 ECOSYSTEMS: dict[PackageManager, str] = {
     PackageManager.NPM: "npm",
@@ -145,12 +147,12 @@ class OsvClient:
         self,
         cache_file: Path | None = None,
         *,
-        url: str = OSV_URL,
+        url: str | None = None,
         timeout: float = 10.0,
         fresh_for: timedelta = FRESH_FOR,
     ) -> None:
         self.cache = OsvCache(cache_file or cache_path())
-        self.url = url
+        self.url = url or os.environ.get(OSV_URL_ENV) or OSV_URL
         self.timeout = timeout
         self.fresh_for = fresh_for
 

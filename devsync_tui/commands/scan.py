@@ -1,0 +1,218 @@
+"""``devsync scan [PATH] [--baseline] [--dry-run] [--no-osv]``: report what this machine runs.
+
+Finds the lockfiles and manifests under PATH (default: here), reads them all — one that
+cannot be read stops the scan before anything is sent — and replaces this environment's
+dependency set (or, with ``--baseline``, the project's) in one transaction. Each package's
+status comes from OSV (vulnerable or healthy); a package OSV cannot answer for (offline,
+nothing cached) keeps the status stored for that version, if any. Then a drift summary.
+``--dry-run`` reads and prints, touching no backend; with ``--json`` it is exactly what would
+be reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from devsync_tui.commands.common import (
+    UsageError,
+    add_target_flags,
+    eprint,
+    open_from_args,
+    print_json,
+    resolve_target,
+    run_async,
+)
+from devsync_tui.exit_codes import EXIT_OK
+
+if TYPE_CHECKING:
+    from devsync_tui.core.drift import DriftReport
+    from devsync_tui.core.lockfiles import ParsedPackage, ScanResult
+    from devsync_tui.core.models import Dependency, DependencyInput
+    from devsync_tui.core.osv import OsvResult
+
+#: The database refuses larger reports (docs/DATABASE.md, report_dependencies).
+MAX_PACKAGES = 20_000
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``devsync scan``."""
+    parser = subparsers.add_parser(
+        "scan",
+        help="report this machine's dependencies from its lockfiles",
+        description="Find lockfiles and manifests under PATH, report the packages they lock "
+        "for this environment (or the project baseline) in one transaction, and print a drift "
+        "summary.",
+    )
+    parser.add_argument("path", nargs="?", default=".", help="folder or file (default: here)")
+    parser.add_argument(
+        "--baseline", action="store_true", help="report the project baseline instead"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print what would be reported; write nothing"
+    )
+    parser.add_argument(
+        "--no-osv", action="store_true", help="do not look vulnerabilities up in OSV"
+    )
+    add_target_flags(parser)
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    return run_async(scan(args))
+
+
+def read_lockfiles(path: Path) -> ScanResult:
+    """The scan of ``path``; a file that cannot be read becomes a UsageError (exit 2)."""
+    from devsync_tui.core.lockfiles import LockfileError, scan_path
+
+    try:
+        result = scan_path(path)
+    except LockfileError as exc:
+        raise UsageError(f"{exc}. Nothing was reported.") from exc
+    if not result.packages:
+        raise UsageError(f"No lockfiles or manifests with packages under {path}.")
+    if len(result.packages) > MAX_PACKAGES:
+        raise UsageError(
+            f"{len(result.packages):,} packages is more than one report may hold "
+            f"({MAX_PACKAGES:,}); scan a smaller folder."
+        )
+    return result
+
+
+async def lookup_osv(packages: Sequence[ParsedPackage]) -> OsvResult:
+    """OSV's answers for every package with a resolved version."""
+    from devsync_tui.core.osv import OsvClient
+
+    keys = [(p.manager, p.name, p.version) for p in packages if p.version]
+    return await OsvClient().lookup(keys)
+
+
+def to_inputs(
+    packages: Sequence[ParsedPackage],
+    osv: OsvResult | None,
+    previous: Sequence[Dependency] = (),
+) -> list[DependencyInput]:
+    """Rows to report: OSV decides vulnerable/healthy; where it cannot tell, the status stored
+    for the same version is kept (the last known state)."""
+    from devsync_tui.core.models import DependencyInput, DependencyStatus
+
+    before = {(d.package_manager, d.package_name, d.resolved_version): d.status for d in previous}
+    out: list[DependencyInput] = []
+    for p in packages:
+        known = osv.is_vulnerable((p.manager, p.name, p.version)) if osv and p.version else None
+        if known is True:
+            status = DependencyStatus.VULNERABLE
+        elif known is False:
+            status = DependencyStatus.HEALTHY
+        else:
+            status = before.get((p.manager, p.name, p.version), DependencyStatus.HEALTHY)
+        out.append(DependencyInput(p.manager, p.name, p.constraint, p.version, status))
+    return out
+
+
+def _package_json(p: ParsedPackage, row: DependencyInput) -> dict[str, Any]:
+    return {
+        "package_manager": p.manager.value,
+        "package_name": p.name,
+        "version_constraint": p.constraint,
+        "resolved_version": p.version,
+        "direct": p.direct,
+        "status": row.status.value,
+    }
+
+
+def _summary_lines(result: ScanResult, inputs: Sequence[DependencyInput]) -> list[str]:
+    from devsync_tui.core.models import PackageManager
+
+    direct = sum(1 for p in result.packages if p.direct)
+    per_manager = ", ".join(
+        f"{result.count(m)} {m.value}" for m in PackageManager if result.count(m)
+    )
+    vulnerable = sum(1 for i in inputs if i.status.value == "vulnerable")
+    lines = [
+        f"Read {len(result.files)} file(s): {len(result.packages)} packages "
+        f"({per_manager}; {direct} direct, {len(result.packages) - direct} transitive).",
+    ]
+    if vulnerable:
+        lines.append(f"{vulnerable} package(s) with known vulnerabilities.")
+    return lines
+
+
+def drift_summary(report: DriftReport) -> str:
+    """One line with the three drift signals."""
+    kinds: dict[str, int] = {}
+    for finding in report.baseline_drift:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    drift = f"{len(report.baseline_drift)} baseline drift" + (f" ({detail})" if detail else "")
+    return (
+        f"Drift: {drift}; {len(report.violations)} constraint violation(s); "
+        f"{len(report.freshness)} outdated/vulnerable."
+    )
+
+
+async def scan(args: argparse.Namespace) -> int:
+    """The command: read, look up, report, summarize."""
+    from devsync_tui.core.drift import drift_report
+
+    path = Path(args.path)
+    result = await asyncio.to_thread(read_lockfiles, path)
+    osv = None if args.no_osv else await lookup_osv(result.packages)
+    if osv is not None and osv.note:
+        eprint(osv.note)
+    if args.dry_run:
+        inputs = to_inputs(result.packages, osv)
+        if args.json:
+            print_json(
+                {
+                    "dry_run": True,
+                    "baseline": bool(args.baseline),
+                    "files": [str(f) for f in result.files],
+                    "packages": [
+                        _package_json(p, i) for p, i in zip(result.packages, inputs, strict=True)
+                    ],
+                    "osv": None if osv is None else {"online": osv.online, "note": osv.note},
+                }
+            )
+        else:
+            print("\n".join(_summary_lines(result, inputs)))
+            print("Dry run: nothing was reported.")
+        return EXIT_OK
+
+    async with open_from_args(args) as backend:
+        target = await resolve_target(backend, args, require_environment=not args.baseline)
+        project = target.project
+        env = None if args.baseline else target.environment
+        env_id = env.id if env is not None else None
+        previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
+        inputs = to_inputs(result.packages, osv, previous)
+        stored = await backend.report_dependencies(project.id, env_id, inputs)
+        envs = [env] if env is not None else await backend.list_environments(project.id)
+        scope: list[Any] = [None, *(e.id for e in envs)]
+        deps = await backend.list_dependencies(project.id, environment_ids=scope)
+        report = drift_report(deps, {e.id: e.name for e in envs})
+    label = f"{project.name} (baseline)" if env is None else f"{project.name}/{env.name}"
+    if args.json:
+        print_json(
+            {
+                "dry_run": False,
+                "target": label,
+                "baseline": env is None,
+                "files": [str(f) for f in result.files],
+                "stored": stored,
+                "packages": [
+                    _package_json(p, i) for p, i in zip(result.packages, inputs, strict=True)
+                ],
+                "osv": None if osv is None else {"online": osv.online, "note": osv.note},
+                "drift": report.to_json(),
+            }
+        )
+        return EXIT_OK
+    print("\n".join(_summary_lines(result, inputs)))
+    print(f"Reported {stored} packages for {label}.")
+    print(drift_summary(report))
+    return EXIT_OK

@@ -1,0 +1,193 @@
+"""``devsync scan`` on the local transport (real Postgres, in-process CLI)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from tests.support import demo
+from tests.support.devsync_cli import DevsyncCLI, make_devsync
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
+BOB = ("--user", "bob")
+BOB_LAPTOP = ("--project", "storefront", "--env", "bob-laptop")
+
+
+@pytest.fixture
+def devsync(
+    fresh_db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> DevsyncCLI:
+    cli = make_devsync(fresh_db_url, tmp_path, capsys, monkeypatch)
+    # No test may depend on osv.dev; a closed port makes OSV "unreachable" at once.
+    monkeypatch.setenv("DEVSYNC_OSV_URL", "http://127.0.0.1:9/v1/querybatch")
+    return cli
+
+
+def stored(db_url: str, env_id: UUID | None) -> dict[str, tuple[str | None, str | None, str]]:
+    """name → (resolved, constraint, status) as the database holds them."""
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "select package_name, resolved_version, version_constraint, status "
+            "from public.dependencies where project_id = %s "
+            "and environment_id is not distinct from %s",
+            (demo.PROJECT_STOREFRONT, env_id),
+        ).fetchall()
+    return {name: (version, constraint, status) for name, version, constraint, status in rows}
+
+
+def copy_fixture(devsync: DevsyncCLI, name: str) -> Path:
+    target = devsync.home / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def test_dry_run_json_prints_what_it_would_report(devsync: DevsyncCLI) -> None:
+    before = stored(devsync.db_url, demo.ENV_BOB_LAPTOP)
+    folder = copy_fixture(devsync, "npm-v3")
+    result = devsync("scan", str(folder), "--dry-run", "--json", "--no-osv", *BOB, *BOB_LAPTOP)
+    assert result.code == 0
+    data = json.loads(result.out)
+    assert data["dry_run"] is True
+    assert data["files"] == [str(folder / "package-lock.json")]
+    packages = {p["package_name"]: p for p in data["packages"]}
+    assert len(packages) == 75
+    assert packages["express"] == {
+        "package_manager": "npm",
+        "package_name": "express",
+        "version_constraint": "^4.18.2",
+        "resolved_version": "4.22.3",
+        "direct": True,
+        "status": "healthy",
+    }
+    assert packages["accepts"]["direct"] is False
+    assert stored(devsync.db_url, demo.ENV_BOB_LAPTOP) == before
+
+
+def test_scan_reports_environment_in_one_go(devsync: DevsyncCLI) -> None:
+    folder = copy_fixture(devsync, "npm-v3")
+    result = devsync("scan", str(folder), "--no-osv", *BOB, *BOB_LAPTOP)
+    assert result.code == 0, result.err
+    assert "Reported 75 packages for storefront/bob-laptop." in result.out
+    assert "Drift:" in result.out
+    rows = stored(devsync.db_url, demo.ENV_BOB_LAPTOP)
+    assert len(rows) == 75
+    assert rows["express"] == ("4.22.3", "^4.18.2", "healthy")
+    assert "next" not in rows  # replaced, not merged
+    # The baseline is untouched.
+    assert stored(devsync.db_url, None)["express"][0] == "4.19.2"
+
+
+def test_scan_json_has_the_drift_report(devsync: DevsyncCLI) -> None:
+    folder = copy_fixture(devsync, "npm-v3")
+    result = devsync("scan", str(folder), "--json", "--no-osv", *BOB, *BOB_LAPTOP)
+    data = json.loads(result.out)
+    assert data["stored"] == 75
+    assert data["target"] == "storefront/bob-laptop"
+    drift = data["drift"]
+    kinds = {(f["kind"], f["package_name"]) for f in drift["baseline_drift"]}
+    assert ("differs", "express") in kinds
+    assert ("missing", "react") in kinds
+    assert ("extra", "accepts") in kinds
+
+
+def test_baseline_then_same_env_has_no_drift(devsync: DevsyncCLI) -> None:
+    folder = copy_fixture(devsync, "poetry")
+    assert devsync("scan", str(folder), "--baseline", "--no-osv", *BOB, *BOB_LAPTOP).code == 0
+    baseline = stored(devsync.db_url, None)
+    assert baseline["requests"] == ("2.31.0", "^2.31", "healthy")
+    assert "react" not in baseline
+    assert devsync("scan", str(folder), "--no-osv", *BOB, *BOB_LAPTOP).code == 0
+    check = devsync("drift", *BOB, *BOB_LAPTOP)
+    assert check.code == 0, check.out
+    assert "No drift." in check.out
+
+
+def test_malformed_lockfile_reports_nothing(devsync: DevsyncCLI) -> None:
+    before = stored(devsync.db_url, demo.ENV_BOB_LAPTOP)
+    folder = copy_fixture(devsync, "npm-v3")
+    (folder / "svc").mkdir()
+    (folder / "svc" / "Gemfile.lock").write_text("GEM\n  specs:\n    rails 7.1.2\n")
+    result = devsync("scan", str(folder), "--no-osv", *BOB, *BOB_LAPTOP)
+    assert result.code == 2
+    assert f"{folder / 'svc' / 'Gemfile.lock'}:3: unexpected line" in result.err
+    assert "Traceback" not in result.err
+    assert stored(devsync.db_url, demo.ENV_BOB_LAPTOP) == before
+
+
+def test_empty_folder_is_an_input_error(devsync: DevsyncCLI) -> None:
+    (devsync.home / "empty").mkdir()
+    result = devsync("scan", str(devsync.home / "empty"), *BOB, *BOB_LAPTOP)
+    assert result.code == 2
+    assert "No lockfiles" in result.err
+
+
+def test_viewer_may_not_report(devsync: DevsyncCLI) -> None:
+    before = stored(devsync.db_url, None)
+    folder = copy_fixture(devsync, "cargo")
+    carol = ("--user", "carol", "--project", "storefront")
+    result = devsync("scan", str(folder), "--baseline", "--no-osv", *carol)
+    assert result.code == 3
+    assert stored(devsync.db_url, None) == before
+
+
+class OsvStandIn(BaseHTTPRequestHandler):
+    """Answers querybatch: every version of ``lodash`` below 4.17.21 is vulnerable."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        results: list[dict[str, Any]] = []
+        for query in body["queries"]:
+            name, version = query["package"]["name"], query["version"]
+            hit = name == "lodash" and version != "4.17.21"
+            results.append({"vulns": [{"id": "GHSA-35jh-r3h4-6jhm"}]} if hit else {})
+        payload = json.dumps({"results": results}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def osv_server() -> Iterator[ThreadingHTTPServer]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), OsvStandIn)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_osv_status_and_offline_keeps_last_known(
+    devsync: DevsyncCLI, osv_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = copy_fixture(devsync, "npm-v3")  # lodash 4.17.23: OSV says vulnerable here
+    host, port = osv_server.server_address[:2]
+    monkeypatch.setenv("DEVSYNC_OSV_URL", f"http://{host!s}:{port}/v1/querybatch")
+    online = devsync("scan", str(folder), *BOB, *BOB_LAPTOP)
+    assert online.code == 0, online.err
+    assert "1 package(s) with known vulnerabilities" in online.out
+    assert stored(devsync.db_url, demo.ENV_BOB_LAPTOP)["lodash"][2] == "vulnerable"
+
+    # OSV gone and its cache emptied: the stored status of the same version is kept.
+    shutil.rmtree(devsync.home / "cache")
+    monkeypatch.setenv("DEVSYNC_OSV_URL", "http://127.0.0.1:9/v1/querybatch")
+    offline = devsync("scan", str(folder), *BOB, *BOB_LAPTOP)
+    assert offline.code == 0
+    assert "OSV is unreachable" in offline.err
+    rows = stored(devsync.db_url, demo.ENV_BOB_LAPTOP)
+    assert rows["lodash"][2] == "vulnerable"
+    assert rows["express"][2] == "healthy"
