@@ -28,7 +28,7 @@ from psycopg.rows import DictRow, dict_row
 
 from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.errors import DevSyncError
-from devsync_tui.backend.pg_core import IMPERSONATE
+from devsync_tui.backend.pg_core import SESSION_IMPERSONATE
 from devsync_tui.backend.rows import row_to_model
 
 if TYPE_CHECKING:
@@ -143,8 +143,12 @@ class ChangeFeed:
                     self._conninfo, autocommit=True, connect_timeout=5
                 )
                 await conn.execute(f"LISTEN {CHANNEL}")
-                # Re-reads get their own connection: no pool wait, no check, pipelined.
-                rereader = await AsyncConnection.connect(self._conninfo, connect_timeout=5)
+                # Re-reads get their own connection, impersonating for the whole session (it
+                # serves this user only): each re-read is then just its SELECTs, pipelined.
+                rereader = await AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=5
+                )
+                await rereader.execute(SESSION_IMPERSONATE, (self._core.claims,))
                 # Subscribed first, then read state: nothing committed after this is missed.
                 self._team_ids = await self._load_team_ids(rereader)
                 self._core.set_link_down(False)
@@ -197,10 +201,8 @@ class ChangeFeed:
 
     async def _load_team_ids(self, conn: AsyncConnection[Any]) -> set[UUID]:
         """The teams I belong to, read as me on the feed's own connection."""
-        async with conn.transaction():
-            await conn.execute(IMPERSONATE, (self._core.claims,))
-            cur = await conn.execute(_MY_TEAMS, (self._core.uid,))
-            return {row[0] for row in await cur.fetchall()}
+        cur = await conn.execute(_MY_TEAMS, (self._core.uid,))
+        return {row[0] for row in await cur.fetchall()}
 
     async def _resolve(self, conn: AsyncConnection[Any], payloads: list[str]) -> list[FeedEvent]:
         notices = [n for n in map(decode, payloads) if n is not None]
@@ -249,11 +251,10 @@ class ChangeFeed:
     async def _reread(
         self, conn: AsyncConnection[Any], wanted: Mapping[str, set[str]]
     ) -> dict[tuple[str, str], Any]:
-        """Re-read the rows as the user (RLS): one transaction on the feed's own connection,
-        pipelined (impersonation and one statement per table travel together)."""
+        """Re-read the rows as the user (RLS) on the feed's own connection: one statement per
+        table, pipelined so they travel together."""
         found: dict[tuple[str, str], Any] = {}
-        async with conn.pipeline(), conn.transaction():
-            await conn.execute(IMPERSONATE, (self._core.claims,))
+        async with conn.pipeline():
             cursors: list[tuple[str, AsyncCursor[DictRow]]] = []
             for table, ids in wanted.items():
                 params = _params(table, ids)

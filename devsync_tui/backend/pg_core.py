@@ -32,6 +32,10 @@ log = logging.getLogger("devsync.backend.postgres")
 IMPERSONATE = (
     "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)"
 )
+#: The same for a whole session, on a connection that serves one user only (the change feed's).
+SESSION_IMPERSONATE = (
+    "select set_config('role', 'authenticated', false), set_config('request.jwt.claims', %s, false)"
+)
 
 _KNOWN_USERS = """
 select p.id, p.username, u.email
