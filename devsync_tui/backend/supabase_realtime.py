@@ -282,8 +282,26 @@ class SupabaseFeed:
             realtime._remove_channel(entry.channel)
         self._channels.clear()
         self._presence = None
-        with contextlib.suppress(Exception):
-            await realtime.close()
+        await self._hard_close()
+
+    async def _hard_close(self) -> None:
+        """Close the socket; a peer that stopped answering must not hold us for the
+        websocket's 10 s closing handshake, so after a short wait the connection is aborted."""
+        realtime = self.client.realtime
+        ws = realtime._ws_connection
+        tasks = [realtime._listen_task, realtime._heartbeat_task]
+        try:
+            await asyncio.wait_for(realtime.close(), self.timing.ping_timeout)
+        except Exception as exc:  # TimeoutError, or a socket already broken
+            log.info("realtime close: %s; aborting the connection", type(exc).__name__)
+            realtime._ws_connection = None
+            if ws is not None:
+                with contextlib.suppress(Exception):
+                    ws.transport.abort()
+            for task in tasks:
+                if task is not None and task is not asyncio.current_task():
+                    task.cancel()
+            realtime._listen_task = realtime._heartbeat_task = None
 
     def _set_state(self, state: str, detail: str = "") -> None:
         if state != self._state:

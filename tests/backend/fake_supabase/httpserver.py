@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
 from websockets.server import ServerProtocol
 
@@ -88,6 +90,7 @@ class WebSocket:
         self.closed = False
         #: When True the peer stops reading and writing (a silent, stalled connection).
         self.stalled = False
+        self._pending: deque[Any] = deque()
 
     async def _flush(self) -> None:
         for data in self.protocol.data_to_send():
@@ -99,7 +102,9 @@ class WebSocket:
     async def recv(self) -> str | None:
         """The next text message; None when the connection closed."""
         while True:
-            for event in self.protocol.events_received():
+            self._pending.extend(self.protocol.events_received())
+            while self._pending:
+                event = self._pending.popleft()
                 if isinstance(event, Frame):
                     if event.opcode == Opcode.TEXT:
                         await self._flush()
@@ -113,8 +118,8 @@ class WebSocket:
                 data = await self.reader.read(65536)
             except ConnectionError:
                 data = b""
-            if self.stalled:
-                continue
+            if self.stalled and data:
+                continue  # a stalled peer swallows everything, answering nothing
             if not data:
                 self.protocol.receive_eof()
                 self.closed = True
@@ -124,7 +129,10 @@ class WebSocket:
     async def send(self, text: str) -> None:
         if self.closed or self.stalled:
             return
-        self.protocol.send_text(text.encode())
+        try:
+            self.protocol.send_text(text.encode())
+        except InvalidState:  # the client is closing: nothing more to say
+            return
         await self._flush()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:

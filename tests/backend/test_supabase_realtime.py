@@ -1,0 +1,318 @@
+"""The Supabase change feed against a scripted Phoenix-protocol peer: joins carry the user's
+token and per-team/per-project filters, changes are re-read through PostgREST (RLS), DELETE
+gives row None, and reconnects, closed channels, silent sockets and token refreshes end in a
+Resync. Presence on a per-project channel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import jwt
+import pytest
+
+from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.supabase import SupabaseBackend
+from devsync_tui.core.models import ConfigType, Configuration
+from tests.backend.fake_supabase import FakeSupabase
+from tests.backend.fake_supabase.fixtures import backend_as
+from tests.support.demo import ALICE, BOB, MALLORY, PROJECT_BILLING, PROJECT_STOREFRONT, TEAM_ACME
+
+pytestmark = pytest.mark.db
+
+
+class Recorder:
+    """Consumes ``backend.changes()`` in a task and keeps every event."""
+
+    def __init__(self, backend: SupabaseBackend) -> None:
+        self.events: list[FeedEvent] = []
+        self._changed = asyncio.Event()
+        self._task = asyncio.create_task(self._pump(backend))
+
+    async def _pump(self, backend: SupabaseBackend) -> None:
+        async for event in backend.changes():
+            self.events.append(event)
+            self._changed.set()
+
+    async def wait_for(
+        self, predicate: Callable[[FeedEvent], bool], wait: float = 5.0, after: int = 0
+    ) -> FeedEvent:
+        async def until() -> FeedEvent:
+            while True:
+                for event in self.events[after:]:
+                    if predicate(event):
+                        return event
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(until(), wait)
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(BaseException):
+            await self._task
+
+
+@pytest.fixture
+async def fake(fresh_db_url: str) -> AsyncIterator[FakeSupabase]:
+    server = await FakeSupabase(fresh_db_url, bridge_changes=True).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def bob(
+    fake: FakeSupabase, tmp_path: Path
+) -> AsyncIterator[tuple[SupabaseBackend, Recorder]]:
+    async with backend_as(fake, tmp_path, BOB.email) as backend:
+        recorder = Recorder(backend)
+        await recorder.wait_for(lambda e: isinstance(e, LinkChanged) and e.state == "live")
+        try:
+            yield backend, recorder
+        finally:
+            await recorder.stop()
+
+
+def _is_change(table: str, op: str, key: str | None = None) -> Callable[[FeedEvent], bool]:
+    def check(event: FeedEvent) -> bool:
+        return (
+            isinstance(event, ChangeEvent)
+            and event.table == table
+            and event.op == op
+            and (key is None or event.id == key)
+        )
+
+    return check
+
+
+async def test_joins_carry_the_user_token_and_scoped_filters(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder]
+) -> None:
+    backend, _ = bob
+    [socket] = fake.realtime.sockets
+    assert socket.request.path == "/realtime/v1/websocket"
+    assert socket.request.param("apikey") == fake.anon_key
+    assert socket.request.param("vsn") == "1.0.0"
+    joins = {m["topic"]: m["payload"] for m in fake.realtime.joins()}
+    assert set(joins) == {
+        f"realtime:devsync:user:{BOB.id}",
+        f"realtime:devsync:team:{TEAM_ACME}",
+        f"realtime:devsync:project:{PROJECT_STOREFRONT}",
+        f"realtime:devsync:project:{PROJECT_BILLING}",
+    }
+    for payload in joins.values():
+        claims = jwt.decode(payload["access_token"], options={"verify_signature": False})
+        assert claims["sub"] == str(BOB.id)  # never the anon key (supabase-py joins with it)
+    team = joins[f"realtime:devsync:team:{TEAM_ACME}"]["config"]["postgres_changes"]
+    assert {
+        "event": "*",
+        "schema": "public",
+        "table": "projects",
+        "filter": f"team_id=eq.{TEAM_ACME}",
+    } in team
+    assert {
+        "event": "*",
+        "schema": "public",
+        "table": "teams",
+        "filter": f"id=eq.{TEAM_ACME}",
+    } in team
+    project = joins[f"realtime:devsync:project:{PROJECT_STOREFRONT}"]["config"]["postgres_changes"]
+    assert {b["table"] for b in project} == {
+        "env_templates",
+        "environments",
+        "configurations",
+        "dependencies",
+    }
+    assert all(b["filter"] == f"project_id=eq.{PROJECT_STOREFRONT}" for b in project)
+    personal = joins[f"realtime:devsync:user:{BOB.id}"]["config"]["postgres_changes"]
+    assert {"event": "DELETE", "schema": "public", "table": "configurations"} in personal
+    heartbeats = [m for m in fake.realtime.received if m["event"] == "heartbeat"]
+    assert heartbeats
+    assert heartbeats[0]["topic"] == "phoenix"
+
+
+async def test_changes_are_reread_and_deletes_have_no_row(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder], tmp_path: Path
+) -> None:
+    _, recorder = bob
+    async with backend_as(fake, tmp_path, ALICE.email) as alice:
+        saved = await alice.save_configuration(
+            PROJECT_STOREFRONT,
+            None,
+            "FEED_KEY",
+            "v1",
+            is_secret=False,
+            type=ConfigType.ENV_VAR,
+            expected_version=None,
+        )
+        event = await recorder.wait_for(_is_change("configurations", "INSERT", str(saved.id)))
+        assert isinstance(event, ChangeEvent)
+        assert isinstance(event.row, Configuration)
+        assert (event.row.key, event.row.value, event.row.version) == ("FEED_KEY", "v1", 1)
+        assert event.project_id == PROJECT_STOREFRONT
+        reread = [
+            r
+            for r in fake.rest_requests()
+            if r.path == "/rest/v1/configurations" and ("id", f"eq.{saved.id}") in r.query
+        ]
+        assert reread
+        jwt_sub = jwt.decode(
+            reread[-1].headers["authorization"].removeprefix("Bearer "),
+            options={"verify_signature": False},
+        )["sub"]
+        assert jwt_sub == str(BOB.id)  # re-read as bob: RLS decides what he sees
+        await alice.save_configuration(
+            PROJECT_STOREFRONT,
+            None,
+            "FEED_KEY",
+            "v2",
+            is_secret=False,
+            type=ConfigType.ENV_VAR,
+            expected_version=1,
+        )
+        updated = await recorder.wait_for(_is_change("configurations", "UPDATE", str(saved.id)))
+        assert isinstance(updated, ChangeEvent)
+        assert updated.row.version == 2
+        await alice.delete_configuration(saved.id, 2)
+        deleted = await recorder.wait_for(_is_change("configurations", "DELETE", str(saved.id)))
+        assert isinstance(deleted, ChangeEvent)
+        assert deleted.row is None
+
+
+async def test_outsider_gets_no_team_changes(fake: FakeSupabase, tmp_path: Path) -> None:
+    async with backend_as(fake, tmp_path, MALLORY.email) as mallory:
+        recorder = Recorder(mallory)
+        try:
+            await recorder.wait_for(lambda e: isinstance(e, LinkChanged) and e.state == "live")
+            topics = {m["topic"] for m in fake.realtime.joins()}
+            assert topics == {f"realtime:devsync:user:{MALLORY.id}"}
+            async with backend_as(fake, tmp_path, ALICE.email) as alice:
+                await alice.save_configuration(
+                    PROJECT_STOREFRONT,
+                    None,
+                    "HIDDEN",
+                    "x",
+                    is_secret=False,
+                    type=ConfigType.ENV_VAR,
+                    expected_version=None,
+                )
+                await alice.create_project(TEAM_ACME, "secret-project")
+            await asyncio.sleep(0.5)
+            assert not [
+                e for e in recorder.events if isinstance(e, ChangeEvent) and e.op != "DELETE"
+            ]
+        finally:
+            await recorder.stop()
+
+
+async def test_server_closing_the_socket_ends_in_resync(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder], tmp_path: Path
+) -> None:
+    _, recorder = bob
+    mark = len(recorder.events)
+    await fake.realtime.close_all(1011)
+    await recorder.wait_for(
+        lambda e: isinstance(e, LinkChanged) and e.state == "reconnecting", after=mark
+    )
+    await recorder.wait_for(lambda e: isinstance(e, Resync), after=mark)
+    await recorder.wait_for(lambda e: isinstance(e, LinkChanged) and e.state == "live", after=mark)
+    mark = len(recorder.events)
+    async with backend_as(fake, tmp_path, ALICE.email) as alice:
+        saved = await alice.save_configuration(
+            PROJECT_STOREFRONT,
+            None,
+            "AFTER_RECONNECT",
+            "x",
+            is_secret=False,
+            type=ConfigType.ENV_VAR,
+            expected_version=None,
+        )
+    await recorder.wait_for(_is_change("configurations", "INSERT", str(saved.id)), after=mark)
+
+
+async def test_channel_left_closed_is_recreated(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder]
+) -> None:
+    """supabase-py #1311: a channel that stays CLOSED is re-created by the watchdog."""
+    _, recorder = bob
+    topic = f"realtime:devsync:project:{PROJECT_STOREFRONT}"
+    mark = len(recorder.events)
+    await fake.realtime.close_channel(topic)
+    resync = await recorder.wait_for(lambda e: isinstance(e, Resync), after=mark)
+    assert isinstance(resync, Resync)
+    assert "dropped" in resync.reason or "not joined" in resync.reason
+    await fake.realtime.wait_joined(topic, count=2)
+
+
+async def test_silent_socket_is_replaced(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder]
+) -> None:
+    """supabase-py #1034: a socket that stops answering is detected and replaced."""
+    _, recorder = bob
+    mark = len(recorder.events)
+    fake.realtime.stall_all()
+    resync = await recorder.wait_for(lambda e: isinstance(e, Resync), after=mark, wait=8)
+    assert isinstance(resync, Resync)
+    assert resync.reason == "realtime silent"
+    await fake.realtime.wait_joined(f"realtime:devsync:team:{TEAM_ACME}", count=2)
+    assert len([s for s in fake.realtime.sockets if not s.stalled]) == 1
+
+
+async def test_token_refresh_reaches_realtime_and_resyncs(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder]
+) -> None:
+    backend, recorder = bob
+    mark = len(recorder.events)
+    assert backend.client is not None
+    await backend.client.auth.refresh_session()
+    resync = await recorder.wait_for(lambda e: isinstance(e, Resync), after=mark)
+    assert isinstance(resync, Resync)
+    assert resync.reason == "token refreshed"
+    new_token = backend._session.access_token
+    pushes = [m for m in fake.realtime.received if m["event"] == "access_token"]
+    assert {m["payload"]["access_token"] for m in pushes} == {new_token}
+    assert len({m["topic"] for m in pushes}) == 4
+    for channel in backend.client.realtime.channels.values():
+        # supabase-py #1655: a rejoin must not send the stale token
+        assert channel.join_push.payload["access_token"] == new_token
+
+
+async def test_new_project_gets_a_channel(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder], tmp_path: Path
+) -> None:
+    _, recorder = bob
+    async with backend_as(fake, tmp_path, ALICE.email) as alice:
+        project = await alice.create_project(TEAM_ACME, "mobile")
+    await recorder.wait_for(_is_change("projects", "INSERT", str(project.id)))
+    await fake.realtime.wait_joined(f"realtime:devsync:project:{project.id}")
+    await recorder.wait_for(lambda e: isinstance(e, Resync) and e.reason == "scope changed")
+
+
+async def test_presence_shows_who_else_is_on_the_project(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder], tmp_path: Path
+) -> None:
+    backend, _ = bob
+    async with backend_as(fake, tmp_path, ALICE.email) as alice:
+        await alice.set_presence(PROJECT_STOREFRONT)
+        await backend.set_presence(PROJECT_STOREFRONT)
+
+        async def until(names: tuple[str, ...]) -> None:
+            while (await alice.presence(PROJECT_STOREFRONT)).usernames != names:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(until(("bob",)), 5)
+        assert (await backend.presence(PROJECT_STOREFRONT)).usernames == ("alice",)
+        assert (await backend.presence(PROJECT_BILLING)).usernames == ()
+        joins = [
+            m
+            for m in fake.realtime.joins()
+            if m["topic"] == f"realtime:devsync:presence:{PROJECT_STOREFRONT}"
+        ]
+        keys = {m["payload"]["config"]["presence"]["key"] for m in joins}
+        assert keys == {str(ALICE.id), str(BOB.id)}
+        await backend.set_presence(None)
+        await asyncio.wait_for(until(()), 5)
