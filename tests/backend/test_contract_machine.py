@@ -10,15 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devsync_tui.backend.base import ChangeEvent, LinkChanged
 from devsync_tui.backend.errors import InvalidInput, PermissionDenied
 from devsync_tui.core.models import (
+    Dependency,
     DependencyInput,
     DependencyStatus,
     HealthPoint,
     MetricType,
     PackageManager,
 )
-from tests.backend.conftest import Transport
+from tests.backend.conftest import Transport, next_event
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -111,3 +113,40 @@ async def test_health_series_and_report(transport: Transport) -> None:
     assert next(p.value for p in latest if p.metric_type is MetricType.CPU) == {"percent": 12.5}
     with pytest.raises(PermissionDenied):
         await bob.report_health(demo.ENV_STAGING, points)
+
+
+async def test_change_feed_carries_bulk_reports(transport: Transport) -> None:
+    alice, bob = await transport.open("alice"), await transport.open("bob")
+    feed = alice.changes()
+    await next_event(feed, lambda e: e == LinkChanged("live"))
+    packages = [
+        DependencyInput(PackageManager.NPM, f"bulk-{i:03}", "^1.0.0", "1.0.0") for i in range(300)
+    ]
+    await bob.report_dependencies(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, packages)
+    seen: set[str] = set()
+    while len(seen) < len(packages):
+        event = await next_event(
+            feed,
+            lambda e: isinstance(e, ChangeEvent) and e.table == "dependencies" and e.op == "INSERT",
+        )
+        assert isinstance(event.row, Dependency)
+        assert event.row.environment_id == demo.ENV_BOB_LAPTOP
+        seen.add(event.row.package_name)
+    assert seen == {p.package_name for p in packages}
+
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=2)
+    points = [
+        HealthPoint(MetricType.CPU, {"percent": float(i)}, at + timedelta(seconds=i))
+        for i in range(50)
+    ]
+    await bob.report_health(demo.ENV_BOB_LAPTOP, points)
+    batch = await next_event(
+        feed, lambda e: isinstance(e, ChangeEvent) and e.table == "health_checks"
+    )
+    # One event for the whole batch: the view re-reads the series of that environment.
+    assert (batch.op, batch.environment_id, batch.team_id) == (
+        "INSERT",
+        demo.ENV_BOB_LAPTOP,
+        demo.TEAM_ACME,
+    )
+    await feed.aclose()  # type: ignore[attr-defined]
