@@ -68,7 +68,8 @@ def test_mapping(exc: BaseException, kind: type[Exception]) -> None:
     mapped = map_exception(exc)
     assert type(mapped) is kind
     text = str(mapped)
-    assert text and text[0].isupper() and text.endswith((".", "!", "?"))
+    assert text[:1].isupper()
+    assert text.endswith((".", "!", "?"))
 
 
 def test_conflict_carries_current_version() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -58,7 +59,7 @@ async def test_notice_only_the_first_time(config_dir: Path) -> None:
     assert later.pop_notice() is None
 
 
-async def test_file_never_world_readable_even_while_written(
+def test_file_never_world_readable_even_while_written(
     config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Watch every file in the config dir while many writes happen under a permissive umask."""
@@ -70,10 +71,8 @@ async def test_file_never_world_readable_even_while_written(
         while not stop.is_set():
             if config_dir.exists():
                 for entry in os.scandir(config_dir):
-                    try:
+                    with contextlib.suppress(FileNotFoundError):
                         seen.append(stat.S_IMODE(entry.stat().st_mode))
-                    except FileNotFoundError:
-                        pass
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -165,11 +164,11 @@ def test_headless_default_is_the_file() -> None:
         assert session_mod.keyring_usable()
 
 
-async def test_corrupt_file_is_ignored_and_replaced(config_dir: Path) -> None:
+def test_corrupt_file_is_ignored_and_replaced(config_dir: Path) -> None:
     config_dir.mkdir(parents=True)
     (config_dir / "session.json").write_text("{not json")
     store = SessionStorage("ns", use_keyring=False)
-    assert await store.get_item("k") is None
-    await store.set_item("k", "v")
-    assert await store.get_item("k") == "v"
+    assert store.get_sync("k") is None
+    store.set_sync("k", "v")
+    assert store.get_sync("k") == "v"
     assert _mode(config_dir / "session.json") == 0o600
