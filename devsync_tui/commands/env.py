@@ -208,7 +208,7 @@ def print_conflict(
 
 
 async def _set(args: argparse.Namespace) -> int:
-    from devsync_tui.backend.errors import Conflict
+    from devsync_tui.backend.errors import Conflict, Unavailable
     from devsync_tui.core.models import ConfigType
     from devsync_tui.machine.values import guess_type, problem_with, read_value
 
@@ -259,22 +259,50 @@ async def _set(args: argparse.Namespace) -> int:
                 type=type_,
                 expected_version=expected,
             )
+            version = saved.version
         except Conflict as exc:
             print_conflict(key, exc, yours=value, yours_secret=secret, edited=expected)
             return EXIT_PROBLEMS
+        except Unavailable:
+            # OutcomeUnknown, or any outage during the write: it may have been applied. Ask
+            # the database instead of guessing or retrying blindly.
+            await confirm_or_explain(backend, target, key, value, expected)
+            version = (expected or 0) + 1
     if args.json:
-        print_json(
-            {
-                "key": key,
-                "version": saved.version,
-                "is_secret": saved.is_secret,
-                "target": target.label,
-            }
-        )
+        print_json({"key": key, "version": version, "is_secret": secret, "target": target.label})
     else:
-        kind = "secret " if saved.is_secret else ""
-        print(f"Set {kind}{key} in {target.label} (version {saved.version}).")
+        kind = "secret " if secret else ""
+        print(f"Set {kind}{key} in {target.label} (version {version}).")
     return EXIT_OK
+
+
+async def confirm_or_explain(
+    backend: Backend, target: Target, key: str, value: str, expected: int | None
+) -> None:
+    """After OutcomeUnknown: return if the save happened (once), else raise one sentence."""
+    from devsync_tui.backend.errors import Unavailable
+
+    env_id = target.environment.id if target.environment else None
+    for delay in (0.5, 1.0, 2.0, None):
+        try:
+            done = await backend.confirm_save(
+                target.project.id, env_id, key, value, expected_version=expected
+            )
+        except Unavailable:
+            if delay is None:
+                raise Unavailable(
+                    f"The connection broke while saving {key}; it may or may not have been "
+                    f"written. Check with `devsync env get {key}` once the backend is back."
+                ) from None
+            await asyncio.sleep(delay)
+            continue
+        if done:
+            return
+        raise Unavailable(
+            f"The connection broke while saving {key} and the save did not happen; "
+            "nothing was written."
+        )
+    raise AssertionError("unreachable")
 
 
 async def _unset(args: argparse.Namespace) -> int:
