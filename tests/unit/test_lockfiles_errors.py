@@ -4,6 +4,7 @@ and bounded time and memory."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -161,3 +162,11 @@ def test_pathological_lines_parse_in_bounded_time(tmp_path: Path, name: str, con
     error = outcome(tmp_path)
     assert time.perf_counter() - started < 5
     assert error is None or error.path == tmp_path / name
+
+
+def test_links_to_devices_and_fifos_are_never_read(tmp_path: Path) -> None:
+    (tmp_path / "package-lock.json").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "yarn.lock")
+    assert scan_path(tmp_path).packages == ()  # skipped by the folder walk
+    assert scan_error(tmp_path / "yarn.lock").message == "not a regular file"
+    assert scan_error(tmp_path / "package-lock.json").message == "not a regular file"

@@ -7,7 +7,9 @@ and nesting so that a hostile file costs little time and memory.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -52,14 +54,21 @@ class LockfileError(Exception):
 
 
 def read_text(path: Path) -> str:
-    """The file's text, refusing files over ``MAX_FILE_BYTES`` and non-UTF-8 content."""
+    """The file's text, refusing anything but a regular file, files over ``MAX_FILE_BYTES``
+    and non-UTF-8 content. At most ``MAX_FILE_BYTES + 1`` bytes are ever read, so a file that
+    grows, or a link to a device, cannot make the scan hang or eat memory."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LockfileError(path, None, f"file is {size:,} bytes, over the 50 MB limit")
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise LockfileError(path, None, "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise LockfileError(
+                    path, None, f"file is {info.st_size:,} bytes, over the 50 MB limit"
+                )
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise LockfileError(path, None, f"cannot read the file ({exc.strerror})") from exc
+        raise LockfileError(path, None, f"cannot read the file ({exc.strerror or exc})") from exc
     if len(data) > MAX_FILE_BYTES:
         raise LockfileError(path, None, "file is over the 50 MB limit")
     try:

@@ -169,6 +169,8 @@ def scan_path(path: Path) -> ScanResult:
             raise LockfileError(path, None, "not a lockfile or manifest DevSync knows")
     elif path.is_dir():
         folders = _folders(path)
+    elif path.exists():
+        raise LockfileError(path, None, "not a regular file")
     else:
         raise LockfileError(path, None, "no such file or folder")
     files: list[Path] = []
