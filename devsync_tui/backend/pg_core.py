@@ -196,7 +196,9 @@ class PgCore:
                 yield cur
         except psycopg.Error as exc:
             raise map_error(exc) from None
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, UnicodeError, RecursionError) as exc:
+            # UnicodeError: a str with lone surrogates (undecodable bytes read from a file);
+            # RecursionError: JSON nested too deeply to serialise. Both are bad input.
             raise map_error(exc) from None
 
     async def read(self, work: Callable[[AsyncCursor[Any]], Awaitable[T]], **kw: Any) -> T:

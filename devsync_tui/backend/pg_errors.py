@@ -51,7 +51,13 @@ _CONSTRAINTS = {
         "A template may not hold secret values: list secret keys without a value."
     ),
     "configurations_secret_value_null": "A secret's value is kept apart, never in the row.",
+    "env_templates_size": (
+        "A template may hold at most 1 MiB of configuration and 4 MiB of dependencies."
+    ),
+    "projects_description_size": "A project description may be at most 10,000 characters.",
 }
+#: Constraints named ``*_printable`` keep control characters out of what terminals show.
+_PRINTABLE = "Names and labels may not contain control characters (escape sequences, line breaks)."
 
 
 def conflict_version(exc: psycopg.Error) -> int | None:
@@ -95,6 +101,10 @@ def map_error(exc: BaseException) -> DevSyncError:
     if isinstance(exc, DevSyncError):
         return exc
     if not isinstance(exc, psycopg.Error):
+        if isinstance(exc, UnicodeError):
+            return InvalidInput("Text must be valid UTF-8; this holds an undecodable character.")
+        if isinstance(exc, RecursionError):
+            return InvalidInput("That JSON is nested too deeply.")
         if isinstance(exc, OSError | TimeoutError):
             return Unavailable("The database cannot be reached.")
         return DevSyncError("Unexpected database error.")
@@ -115,6 +125,10 @@ def map_error(exc: BaseException) -> DevSyncError:
     constraint = exc.diag.constraint_name if exc.diag else None
     if state == "23514" and constraint in _CONSTRAINTS:
         return InvalidInput(_CONSTRAINTS[constraint])
+    if state == "23514" and constraint and constraint.endswith("_printable"):
+        return InvalidInput(_PRINTABLE)
+    if state == "54001":  # stack depth: JSON nested deeper than the server parses
+        return InvalidInput("That JSON is nested too deeply.")
     if state.startswith(("22", "23")):
         return InvalidInput(_GENERIC_DATA.get(state, "A value is not valid."))
     if state == "28000" or state == "28P01":
