@@ -144,8 +144,8 @@ def _read_import(path: str) -> dict[str, str]:
 
 
 async def _import(args: argparse.Namespace) -> int:
-    from devsync_tui.backend.errors import Conflict, PermissionDenied
-    from devsync_tui.commands.env import print_conflict, target_of
+    from devsync_tui.backend.errors import Conflict, PermissionDenied, Unavailable
+    from devsync_tui.commands.env import confirm_or_explain, print_conflict, target_of
     from devsync_tui.core.models import ConfigType
 
     incoming = _read_import(args.file)
@@ -181,7 +181,8 @@ async def _import(args: argparse.Namespace) -> int:
                 eprint("nothing was written.")
                 return EXIT_OK
         conflicts = 0
-        for key, _ in changes:
+        written_keys: list[str] = []
+        for key, _kind in changes:
             row = current.get(key)
             secret = key in args.secret or (row is not None and row.is_secret)
             try:
@@ -203,6 +204,18 @@ async def _import(args: argparse.Namespace) -> int:
                     yours_secret=secret,
                     edited=row.version if row is not None else None,
                 )
+                continue
+            except Unavailable:
+                expected = row.version if row is not None else None
+                try:
+                    await confirm_or_explain(backend, target, key, incoming[key], expected)
+                except Unavailable as exc:
+                    raise Unavailable(
+                        f"{exc} Stopped there; written before it: "
+                        + (", ".join(written_keys) or "none")
+                        + "."
+                    ) from None
+            written_keys.append(key)
     written = len(changes) - conflicts
     summary = f"Imported {written} change(s) into {target.label}" + (
         f"; {conflicts} conflict(s) left untouched." if conflicts else "."

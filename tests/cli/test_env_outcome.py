@@ -122,3 +122,23 @@ def test_lost_request_says_nothing_was_written(
 
 async def _arm(tcp: TcpProxy, marker: bytes, *, forward: bool) -> asyncio.Event:
     return tcp.cut_on(marker, forward=forward)
+
+
+def test_import_cut_off_says_what_was_written(
+    devsync: DevsyncCLI,
+    proxy: tuple[TcpProxy, asyncio.AbstractEventLoop],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tcp, loop = proxy
+    env_file = devsync.home / ".env"
+    env_file.write_text("IMPORT_A=1\nIMPORT_B=2\n")
+    monkeypatch.setenv("DEVSYNC_DATABASE_URL", tcp.url)
+    asyncio.run_coroutine_threadsafe(_arm(tcp, b"save_configuration", forward=False), loop).result(
+        10
+    )
+    result = devsync("env", "import", str(env_file), *BOB, *BOB_LAPTOP)
+    assert result.code == 4
+    assert "did not happen" in result.err
+    assert "written before it: none." in result.err
+    assert _versions(devsync.db_url, "IMPORT_A") == []
+    assert _versions(devsync.db_url, "IMPORT_B") == []
