@@ -214,7 +214,7 @@ class Agent:
         from devsync_tui.backend.errors import InvalidInput
         from devsync_tui.core.lockfiles.base import LockfileError
         from devsync_tui.core.lockfiles.detect import scan_path
-        from devsync_tui.core.models import DependencyInput
+        from devsync_tui.core.models import DependencyInput, DependencyStatus
 
         if self.args.no_scan:
             return
@@ -232,8 +232,23 @@ class Agent:
         except LockfileError as exc:
             self._scan_failed(str(exc), fingerprint)
             return
+        # Keep what is known about a package version (outdated/vulnerable, set by `devsync
+        # scan` with OSV): a re-scan that finds the same version must not reset it to healthy.
+        known = {
+            (d.package_manager, d.package_name, d.resolved_version): d.status
+            for d in await self.backend.list_dependencies(
+                self.project_id, environment_ids=[self.env.id]
+            )
+        }
         packages = [
-            DependencyInput(p.manager, p.name, p.constraint, p.version) for p in result.packages
+            DependencyInput(
+                p.manager,
+                p.name,
+                p.constraint,
+                p.version,
+                known.get((p.manager, p.name, p.version), DependencyStatus.HEALTHY),
+            )
+            for p in result.packages
         ]
         try:
             count = await self.backend.report_dependencies(self.project_id, self.env.id, packages)

@@ -217,3 +217,40 @@ def test_agent_survives_an_outage_and_stops_on_sigterm(
     assert "reachable again" in err
     assert "Traceback" not in err
     assert _env(devsync.db_url, "bob-laptop")[2] == "offline"
+
+
+def test_rescan_keeps_what_is_known_about_unchanged_versions(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _checkout(devsync)
+    monkeypatch.chdir(repo)
+    args = ("agent", "--once", "--json", *BOB, "--project", "storefront", "--env", "bob-laptop")
+    assert devsync(*args).code == 0
+    rows = _query(
+        devsync.db_url,
+        "select package_name from dependencies where environment_id = %s "
+        "and resolved_version is not null order by package_name limit 2",
+        demo.ENV_BOB_LAPTOP,
+    )
+    flagged, other = rows[0][0], rows[1][0]
+    with psycopg.connect(devsync.db_url, autocommit=True) as conn:
+        conn.execute(
+            "update dependencies set status = 'vulnerable' where environment_id = %s "
+            "and package_name in (%s, %s)",
+            (demo.ENV_BOB_LAPTOP, flagged, other),
+        )
+    lock = repo / "package-lock.json"
+    data = json.loads(lock.read_text())
+    data["packages"][f"node_modules/{other}"]["version"] = "0.0.0-changed"
+    lock.write_text(json.dumps(data))
+    result = devsync(*args)
+    assert json.loads(result.out)["dependencies"] > 0  # re-scanned: the lockfile changed
+    status = dict(
+        _query(
+            devsync.db_url,
+            "select package_name, status from dependencies where environment_id = %s",
+            demo.ENV_BOB_LAPTOP,
+        )
+    )
+    assert status[flagged] == "vulnerable"  # same version: still known vulnerable
+    assert status[other] == "healthy"  # a new version is not known to be vulnerable
