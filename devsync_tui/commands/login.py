@@ -1,0 +1,274 @@
+"""``devsync login``, ``devsync logout`` and ``devsync whoami``.
+
+``login`` signs in to the Supabase project of a profile: interactively (e-mail, then a password
+or, left empty, a one-time code sent by e-mail — no browser needed over SSH) or from flags:
+``--email E --password-stdin``, ``--email E --otp`` (sends a code, then asks for it, or verifies
+``--code``), ``--signup`` to create the account. ``--url``/``--anon-key`` save a supabase profile
+first. The session goes to the OS keyring, or to a 0600 file where there is none (said once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING, Any
+
+from devsync_tui.exit_codes import EXIT_OK
+
+if TYPE_CHECKING:
+    from devsync_tui.backend.session import SessionStorage
+    from devsync_tui.settings import SupabaseProfile
+
+
+def register(subparsers: Any) -> None:
+    """Add ``login``, ``logout`` and ``whoami``."""
+    login = subparsers.add_parser(
+        "login",
+        help="sign in to a Supabase profile (password or e-mailed code)",
+        description="Sign in to the Supabase project of a profile. Without flags it asks for "
+        "your e-mail and a password; leave the password empty to get a one-time code by e-mail.",
+    )
+    _profile_flag(login)
+    login.add_argument("--email", help="your e-mail address")
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    login.add_argument("--otp", action="store_true", help="sign in with a code sent by e-mail")
+    login.add_argument("--code", help="with --otp: the code from the e-mail (skips sending one)")
+    login.add_argument("--signup", action="store_true", help="create the account first")
+    login.add_argument("--username", help="with --signup: the username to show to your team")
+    login.add_argument("--url", help="save a supabase profile with this project URL first")
+    login.add_argument("--anon-key", help="with --url: the project's anon (public) key")
+    login.set_defaults(func=run_login)
+
+    logout = subparsers.add_parser("logout", help="sign out and forget the stored session")
+    _profile_flag(logout)
+    logout.set_defaults(func=run_logout)
+
+    whoami = subparsers.add_parser("whoami", help="who you are signed in as, and your teams")
+    _profile_flag(whoami)
+    whoami.add_argument("--user", default=argparse.SUPPRESS, help="local profile: demo user")
+    whoami.add_argument("--json", action="store_true", help="machine-readable output")
+    whoami.set_defaults(func=run_whoami)
+
+
+def _profile_flag(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps a `devsync --profile X login` from being reset by the subcommand's default.
+    parser.add_argument("--profile", default=argparse.SUPPRESS, help="settings profile to use")
+
+
+def _eprint(message: str) -> None:
+    print(f"devsync: {message}", file=sys.stderr, flush=True)
+
+
+def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
+    from devsync_tui.commands.common import UsageError
+    from devsync_tui.settings import SupabaseProfile, load_settings, save_settings
+
+    settings = load_settings()
+    explicit = getattr(args, "profile", None)
+    url, key = getattr(args, "url", None), getattr(args, "anon_key", None)
+    if url or key:
+        if not (url and key):
+            raise UsageError("--url and --anon-key go together.")
+        if not url.startswith(("https://", "http://")):
+            raise UsageError(
+                "--url must be the project's http(s) URL, like https://abcd.supabase.co."
+            )
+        name = explicit or "supabase"
+        settings.profiles[name] = SupabaseProfile(url=url.rstrip("/"), anon_key=key)
+        if settings.default_profile is None:
+            settings.default_profile = name
+        path = save_settings(settings)
+        _eprint(f"Saved profile {name!r} in {path}.")
+        explicit = name
+    name, profile = settings.profile(explicit)
+    if not isinstance(profile, SupabaseProfile):
+        raise UsageError(
+            f"Profile {name!r} is the local database: there is nothing to sign in to "
+            "(pick a demo user with --user). Add a Supabase project with "
+            "`devsync login --url URL --anon-key KEY`."
+        )
+    return name, profile
+
+
+def _storage(profile: SupabaseProfile) -> SessionStorage:
+    from devsync_tui.backend.session import SessionStorage
+    from devsync_tui.backend.supabase_login import storage_namespace
+
+    return SessionStorage(storage_namespace(profile.url))
+
+
+def _read_secret_line(what: str) -> str:
+    from devsync_tui.commands.common import UsageError
+
+    line = sys.stdin.readline()
+    if not line:
+        raise UsageError(f"Expected the {what} on standard input.")
+    return line.rstrip("\r\n")
+
+
+def _ask(prompt: str, *, secret: bool = False) -> str:
+    from devsync_tui.commands.common import UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "Standard input is not a terminal: pass --email with --password-stdin or --otp."
+        )
+    try:
+        return getpass.getpass(prompt) if secret else input(prompt)
+    except EOFError:
+        raise UsageError("No answer given.") from None
+
+
+def run_login(args: argparse.Namespace) -> int:
+    from devsync_tui.commands.common import run_async
+
+    return run_async(_login(args))
+
+
+async def _login(args: argparse.Namespace) -> int:
+    from devsync_tui.backend import supabase_login as auth
+    from devsync_tui.commands.common import UsageError
+
+    name, profile = _supabase_profile(args)
+    email = (args.email or "").strip() or _ask("E-mail: ").strip()
+    if args.code and not args.otp:
+        raise UsageError("--code goes with --otp.")
+    if args.otp and (args.password_stdin or args.signup):
+        raise UsageError("--otp signs in without a password: drop --password-stdin/--signup.")
+    storage = _storage(profile)
+    client = await auth.create_client(profile.url, profile.anon_key, storage)
+    try:
+        if args.otp:
+            await _with_code(client, email, args.code)
+        else:
+            if args.password_stdin:
+                password = _read_secret_line("password")
+            elif args.signup:
+                password = _ask("Choose a password: ", secret=True)
+                if password != _ask("The same password again: ", secret=True):
+                    raise UsageError("The passwords differ.")
+            else:
+                password = _ask("Password (empty: e-mail me a code): ", secret=True)
+            if args.signup:
+                result = await auth.sign_up(client, email, password, args.username)
+                if isinstance(result, auth.PendingConfirmation):
+                    print(
+                        f"Account created. Confirm {email} (see the e-mail), then run "
+                        f"`devsync login --profile {name}`."
+                    )
+                    return EXIT_OK
+            elif password:
+                await auth.sign_in_with_password(client, email, password)
+            else:
+                await _with_code(client, email, None)
+    finally:
+        await auth.close_client(client)
+    notice = storage.pop_notice()
+    if notice:
+        _eprint(notice)
+    identity = await _identity(profile, storage)
+    print(f"Signed in to {_host(profile.url)} as {identity} (profile {name}).")
+    return EXIT_OK
+
+
+async def _with_code(client: Any, email: str, code: str | None) -> None:
+    from devsync_tui.backend import supabase_login as auth
+
+    if code is None:
+        await auth.send_code(client, email)
+        if sys.stdin.isatty():
+            code = _ask(f"Code sent to {email}; type it here: ").strip()
+        else:
+            code = _read_secret_line("code from the e-mail").strip()
+    await auth.verify_code(client, email, code)
+
+
+async def _identity(profile: SupabaseProfile, storage: SessionStorage) -> str:
+    from devsync_tui.backend.supabase import SupabaseBackend
+
+    backend = SupabaseBackend(profile.url, profile.anon_key, storage=storage)
+    await backend.connect()
+    try:
+        me = await backend.whoami()
+    finally:
+        await backend.close()
+    return f"{me.username} <{me.email}>" if me.email else me.username
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or url
+
+
+def run_logout(args: argparse.Namespace) -> int:
+    from devsync_tui.commands.common import run_async
+
+    return run_async(_logout(args))
+
+
+async def _logout(args: argparse.Namespace) -> int:
+    from devsync_tui.backend import supabase_login as auth
+    from devsync_tui.backend.errors import DevSyncError
+
+    name, profile = _supabase_profile(args)
+    storage = _storage(profile)
+    if auth.stored_session(await storage.get_item(auth.SESSION_KEY)) is None:
+        await storage.remove_item(auth.SESSION_KEY)
+        print(f"You were not signed in to {_host(profile.url)} (profile {name}).")
+        return EXIT_OK
+    try:
+        client = await auth.create_client(profile.url, profile.anon_key, storage)
+        try:
+            await auth.restore_session(client, storage)
+            await auth.sign_out(client)
+        finally:
+            await auth.close_client(client)
+    except DevSyncError as exc:
+        # Offline or an already dead session: forgetting it here is what the user asked for.
+        _eprint(f"Could not tell the server ({exc}); the session is forgotten here anyway.")
+    await storage.remove_item(auth.SESSION_KEY)
+    print(f"Signed out of {_host(profile.url)} (profile {name}).")
+    return EXIT_OK
+
+
+def run_whoami(args: argparse.Namespace) -> int:
+    from devsync_tui.commands.common import run_async
+
+    return run_async(_whoami(args))
+
+
+async def _whoami(args: argparse.Namespace) -> int:
+    from devsync_tui.commands.common import open_from_args, print_json, profile_name
+
+    async with open_from_args(args) as backend:
+        me = await backend.whoami()
+        roles = await backend.my_roles()
+        teams = {t.id: t for t in await backend.list_teams()}
+    profile = profile_name(args)
+    memberships = sorted(
+        ((teams[t].name if t in teams else str(t), str(role)) for t, role in roles.items()),
+    )
+    if getattr(args, "json", False):
+        print_json(
+            {
+                "profile": profile,
+                "workspace": backend.label,
+                "kind": backend.kind,
+                "user_id": str(me.user_id),
+                "username": me.username,
+                "email": me.email,
+                "teams": [{"team": team, "role": role} for team, role in memberships],
+            }
+        )
+        return EXIT_OK
+    who = f"{me.username} <{me.email}>" if me.email else me.username
+    print(f"{who} on {backend.label} (profile {profile})")
+    for team, role in memberships:
+        print(f"  {team}: {role}")
+    if not memberships:
+        print("  in no team yet")
+    return EXIT_OK

@@ -1,0 +1,208 @@
+"""``devsync login`` / ``logout`` / ``whoami`` against the fake Supabase project."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import stat
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from devsync_tui import cli
+from devsync_tui.backend import session as session_mod
+from devsync_tui.exit_codes import EXIT_DENIED, EXIT_INPUT, EXIT_OK
+from tests.backend.fake_supabase import FakeSupabase
+from tests.support.demo import ALICE, CAROL
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+async def fake(fresh_db_url: str) -> AsyncIterator[FakeSupabase]:
+    server = await FakeSupabase(fresh_db_url).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DEVSYNC_CONFIG", str(tmp_path / "cfg" / "config.toml"))
+    monkeypatch.setenv("DEVSYNC_STATE_DIR", str(tmp_path / "state"))
+    for name in ("SUPABASE_URL", "SUPABASE_ANON_KEY", "DEVSYNC_PROFILE", "DEVSYNC_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # Never touch a developer's real keyring: sessions go to the fallback file here.
+    monkeypatch.setattr(session_mod, "keyring_usable", lambda: False)
+    return tmp_path / "cfg"
+
+
+class Stdin(io.StringIO):
+    """A non-terminal stdin whose next line can come from a callable (e.g. the e-mailed code)."""
+
+    def __init__(self, text: str = "", later: Callable[[], str | None] | None = None) -> None:
+        super().__init__(text)
+        self.later = later
+
+    def isatty(self) -> bool:
+        return False
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        if self.later is None:
+            return super().readline()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            value = self.later()
+            if value:
+                return value + "\n"
+            time.sleep(0.02)
+        return ""
+
+
+async def run(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stdin: io.StringIO | None = None,
+) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", stdin or Stdin())
+    code = await asyncio.to_thread(cli.main, argv)  # the CLI runs its own event loop
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_login_whoami_logout(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, err = await run(
+        [
+            "login",
+            "--url",
+            fake.url,
+            "--anon-key",
+            fake.anon_key,
+            "--email",
+            ALICE.email,
+            "--password-stdin",
+        ],
+        capsys,
+        monkeypatch,
+        Stdin("devsync-demo\n"),
+    )
+    assert code == EXIT_OK, err
+    assert out.strip() == "Signed in to 127.0.0.1 as alice <alice@example.com> (profile supabase)."
+    assert "Saved profile 'supabase'" in err
+    assert "No system keyring is available" in err
+    session_file = config / "session.json"
+    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+    assert 'kind = "supabase"' in (config / "config.toml").read_text()
+
+    code, out, err = await run(["whoami"], capsys, monkeypatch)
+    assert code == EXIT_OK, err
+    assert out.splitlines() == [
+        "alice <alice@example.com> on 127.0.0.1 (profile supabase)",
+        "  Acme: admin",
+    ]
+    code, out, _ = await run(["whoami", "--json"], capsys, monkeypatch)
+    data = json.loads(out)
+    assert (data["username"], data["kind"], data["teams"]) == (
+        "alice",
+        "supabase",
+        [{"team": "Acme", "role": "admin"}],
+    )
+    # a second login does not repeat the keyring notice
+    code, out, err = await run(
+        ["login", "--email", ALICE.email, "--password-stdin"],
+        capsys,
+        monkeypatch,
+        Stdin("devsync-demo\n"),
+    )
+    assert code == EXIT_OK
+    assert "keyring" not in err
+
+    code, out, err = await run(["logout"], capsys, monkeypatch)
+    assert code == EXIT_OK, err
+    assert out.strip() == "Signed out of 127.0.0.1 (profile supabase)."
+    assert json.loads(session_file.read_text())["namespaces"] == {}
+    assert [r for r in fake.requests if r.path == "/auth/v1/logout"]
+    code, out, err = await run(["whoami"], capsys, monkeypatch)
+    assert code == EXIT_DENIED
+    assert "devsync login" in err
+    code, out, _ = await run(["logout"], capsys, monkeypatch)
+    assert code == EXIT_OK
+    assert "were not signed in" in out
+
+
+async def test_wrong_password_and_bad_usage(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = ["login", "--url", fake.url, "--anon-key", fake.anon_key]
+    code, out, err = await run(
+        [*base, "--email", ALICE.email, "--password-stdin"], capsys, monkeypatch, Stdin("nope\n")
+    )
+    assert code == EXIT_DENIED
+    assert err.strip().endswith("Wrong e-mail or password.")
+    assert "Traceback" not in err
+    code, _, err = await run(["login", "--email", ALICE.email], capsys, monkeypatch)
+    assert code == EXIT_INPUT
+    assert "not a terminal" in err
+    code, _, err = await run(["login", "--profile", "local"], capsys, monkeypatch)
+    assert code == EXIT_INPUT
+    assert "nothing to sign in to" in err
+    code, _, err = await run(["login", "--url", fake.url], capsys, monkeypatch)
+    assert code == EXIT_INPUT
+    assert "--anon-key" in err
+
+
+async def test_login_with_an_emailed_code(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = ["login", "--url", fake.url, "--anon-key", fake.anon_key, "--email", CAROL.email]
+    stdin = Stdin(later=lambda: fake.gotrue.codes.get(CAROL.email))
+    code, out, err = await run([*base, "--otp"], capsys, monkeypatch, stdin)
+    assert code == EXIT_OK, err
+    assert "as carol <carol@example.com>" in out
+    code, _, err = await run([*base, "--otp", "--code", "12345678"], capsys, monkeypatch)
+    assert code == EXIT_DENIED
+    assert "code" in err
+
+
+async def test_signup(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, err = await run(
+        [
+            "login",
+            "--url",
+            fake.url,
+            "--anon-key",
+            fake.anon_key,
+            "--signup",
+            "--email",
+            "zoe@example.com",
+            "--username",
+            "zoe",
+            "--password-stdin",
+        ],
+        capsys,
+        monkeypatch,
+        Stdin("long-enough-pw\n"),
+    )
+    assert code == EXIT_OK, err
+    assert "as zoe <zoe@example.com>" in out
