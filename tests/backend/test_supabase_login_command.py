@@ -147,7 +147,7 @@ async def test_wrong_password_and_bad_usage(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base = ["login", "--url", fake.url, "--anon-key", fake.anon_key]
-    code, out, err = await run(
+    code, _, err = await run(
         [*base, "--email", ALICE.email, "--password-stdin"], capsys, monkeypatch, Stdin("nope\n")
     )
     assert code == EXIT_DENIED
