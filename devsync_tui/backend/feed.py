@@ -86,6 +86,14 @@ class _Lost:
         self.exc = exc
 
 
+class _Stop:
+    """Queue sentinel: the feed was stopped (the backend closed)."""
+
+
+class _LinkLost(Exception):
+    """The LISTEN connection failed (raised inside the feed only)."""
+
+
 def decode(payload: str) -> Notice | None:
     """The notice in a payload, or None when it is not one of ours."""
     try:
@@ -129,12 +137,20 @@ class ChangeFeed:
         self._max_backoff = max_backoff
         self._liveness_interval = liveness_interval
         self._team_ids: set[UUID] = set()
+        self._stopping = asyncio.Event()
+        self._queue: asyncio.Queue[str | _Lost | _Stop] | None = None
+
+    def stop(self) -> None:
+        """End the feed: a consumer waiting for the next event gets the end of the stream."""
+        self._stopping.set()
+        if self._queue is not None:
+            self._queue.put_nowait(_Stop())
 
     async def events(self) -> AsyncIterator[FeedEvent]:
         backoff = self._initial_backoff
         ever_live = False
         link_down_reported = False
-        while True:
+        while not self._stopping.is_set():
             conn: AsyncConnection[Any] | None = None
             rereader: AsyncConnection[Any] | None = None
             reader: asyncio.Task[None] | None = None
@@ -154,7 +170,10 @@ class ChangeFeed:
                 self._core.set_link_down(False)
                 if ever_live:
                     await self._core.refresh_pool()
-                queue: asyncio.Queue[str | _Lost] = asyncio.Queue()
+                queue: asyncio.Queue[str | _Lost | _Stop] = asyncio.Queue()
+                self._queue = queue
+                if self._stopping.is_set():
+                    return
                 reader = asyncio.create_task(self._read(conn, queue))
                 yield LinkChanged("live")
                 if ever_live:
@@ -165,29 +184,37 @@ class ChangeFeed:
                     batch = [await queue.get()]
                     while not queue.empty():
                         batch.append(queue.get_nowait())
+                    if any(isinstance(item, _Stop) for item in batch):
+                        return
                     lost = next((item for item in batch if isinstance(item, _Lost)), None)
                     payloads = [item for item in batch if isinstance(item, str)]
                     for event in await self._resolve(rereader, payloads):
                         yield event
                     if lost is not None:
-                        raise lost.exc
-            except (psycopg.Error, OSError, DevSyncError) as exc:
+                        log.info("LISTEN connection lost: %s", type(lost.exc).__name__)
+                        raise _LinkLost
+            except (psycopg.Error, OSError, DevSyncError, _LinkLost) as exc:
                 log.info("change feed interrupted: %s", type(exc).__name__)
                 self._core.set_link_down(True)
                 if not link_down_reported:
                     link_down_reported = True
                     yield LinkChanged("reconnecting", "connection to the database lost")
             finally:
+                self._queue = None
                 if reader is not None:
                     reader.cancel()
                     await asyncio.gather(reader, return_exceptions=True)
                 for opened in (conn, rereader):
                     if opened is not None:
                         await _close_quietly(opened)
-            await asyncio.sleep(backoff)
+            # Back off, but wake up at once when stopped.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
-    async def _read(self, conn: AsyncConnection[Any], queue: asyncio.Queue[str | _Lost]) -> None:
+    async def _read(
+        self, conn: AsyncConnection[Any], queue: asyncio.Queue[str | _Lost | _Stop]
+    ) -> None:
         """Move notifications into the queue; check liveness when the channel is quiet."""
         try:
             while True:
@@ -269,7 +296,10 @@ class ChangeFeed:
                         key = f"{r['team_id']}:{r['user_id']}"
                     else:
                         key = str(r["id"])
-                    found[(table, key)] = row_to_model(table, r)
+                    try:
+                        found[(table, key)] = row_to_model(table, r)
+                    except (ValueError, KeyError, TypeError):
+                        log.warning("dropping a %s change: its row does not map", table)
         return found
 
 

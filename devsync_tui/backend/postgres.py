@@ -7,6 +7,7 @@ are retried while the database is away; writes never are. The change feed is ``f
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -84,12 +85,16 @@ class PostgresBackend(PgData, Backend):
         super().__init__(conninfo, username, **pool_options)
         self.label = label_for(conninfo, embedded=embedded)
         self._feed_max_backoff = feed_max_backoff
+        self._feeds: weakref.WeakSet[ChangeFeed] = weakref.WeakSet()
 
     # -- lifecycle and identity -----------------------------------------------------------
     async def connect(self) -> None:
         await self._open()
 
     async def close(self) -> None:
+        """Close the pool and end every change feed of this backend (their streams finish)."""
+        for feed in list(self._feeds):
+            feed.stop()
         await self._close()
 
     async def whoami(self) -> Identity:
@@ -301,4 +306,5 @@ class PostgresBackend(PgData, Backend):
     # -- live -----------------------------------------------------------------------------
     def changes(self) -> AsyncIterator[FeedEvent]:
         feed = ChangeFeed(self, self._conninfo, max_backoff=self._feed_max_backoff)
+        self._feeds.add(feed)
         return feed.events()

@@ -144,3 +144,28 @@ async def test_database_stopped_and_started(
     await _save(bob, "AFTER_RESTART")
     await next_event(feed, _inserted("AFTER_RESTART"))
     await feed.aclose()  # type: ignore[attr-defined]
+
+
+async def test_closing_the_backend_ends_its_feed(
+    fresh_db_url: str, opened: list[PostgresBackend]
+) -> None:
+    alice = await _open(opened, fresh_db_url, "alice")
+    feed = alice.changes()
+    await next_event(feed, lambda e: e == LinkChanged("live"))
+    waiting = asyncio.ensure_future(anext(feed))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    await alice.close()
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 5)
+    # Pool, LISTEN and re-read connections are all closed (server backends exit just after).
+    async with await psycopg.AsyncConnection.connect(fresh_db_url, autocommit=True) as admin:
+        for _ in range(50):
+            cur = await admin.execute(
+                "select count(*) from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and backend_type = 'client backend'"
+            )
+            remaining = await cur.fetchone()
+            if remaining == (0,):
+                break
+            await asyncio.sleep(0.05)
+        assert remaining == (0,)
