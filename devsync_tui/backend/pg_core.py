@@ -22,7 +22,7 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
+from devsync_tui.backend.errors import DevSyncError, NotSignedIn, OutcomeUnknown, Unavailable
 from devsync_tui.backend.pg_errors import is_transient, map_error
 from devsync_tui.core.models import Identity
 
@@ -217,9 +217,26 @@ class PgCore:
         raise Unavailable("The database is not available right now.")  # not reached
 
     async def write(self, work: Callable[[AsyncCursor[Any]], Awaitable[T]], **kw: Any) -> T:
-        """Run a unit of work that writes: never retried (it may have committed)."""
-        async with self.tx(**kw) as cur:
-            return await work(cur)
+        """Run a unit of work that writes: never retried (it may have committed).
+
+        If the link breaks once the write was sent (during it or its COMMIT), the caller gets
+        ``OutcomeUnknown``: only the database knows whether it committed, and
+        ``Backend.confirm_save`` asks it once it is back. A failure before that (no connection,
+        impersonation failed) is a plain ``Unavailable``: nothing was written.
+        """
+        sent = False
+        try:
+            async with self.tx(**kw) as cur:
+                sent = True
+                return await work(cur)
+        except OutcomeUnknown:
+            raise
+        except Unavailable:
+            if not sent:
+                raise
+            raise OutcomeUnknown(
+                "The connection broke while saving: it may or may not have been applied."
+            ) from None
 
     async def fetch_all(self, query: str, params: Sequence[Any] = ()) -> list[DictRow]:
         async def work(cur: AsyncCursor[DictRow]) -> list[DictRow]:

@@ -33,6 +33,8 @@ class TcpProxy:
         self._params = params
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        #: connections whose replies are swallowed (a trap fired on them)
+        self._muted: set[int] = set()
         self._traps: list[_Trap] = []
         self.refuse = False
         self.port = 0
@@ -97,10 +99,14 @@ class TcpProxy:
     ) -> None:
         try:
             while data := await reader.read(65536):
+                if not inspect and id(pair[0]) in self._muted:
+                    continue  # the reply is lost on the way back
                 trap = self._match(data) if inspect else None
                 if trap is not None and not trap.forward:
                     self._abort(pair, trap)
                     return
+                if trap is not None:
+                    self._muted.add(id(pair[0]))
                 writer.write(data)
                 await writer.drain()
                 if trap is not None:
