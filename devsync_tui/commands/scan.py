@@ -96,8 +96,9 @@ def to_inputs(
     osv: OsvResult | None,
     previous: Sequence[Dependency] = (),
 ) -> list[DependencyInput]:
-    """Rows to report: OSV decides vulnerable/healthy; where it cannot tell, the status stored
-    for the same version is kept (the last known state)."""
+    """Rows to report. OSV decides whether a version is vulnerable; where it cannot tell, the
+    status stored for the same version is kept (the last known state). A version OSV finds
+    clean keeps a stored ``outdated`` (freshness is not OSV's to judge)."""
     from devsync_tui.core.models import DependencyInput, DependencyStatus
 
     before = {(d.package_manager, d.package_name, d.resolved_version): d.status for d in previous}
@@ -107,7 +108,8 @@ def to_inputs(
         if known is True:
             status = DependencyStatus.VULNERABLE
         elif known is False:
-            status = DependencyStatus.HEALTHY
+            kept = before.get((p.manager, p.name, p.version))
+            status = kept if kept is DependencyStatus.OUTDATED else DependencyStatus.HEALTHY
         else:
             status = before.get((p.manager, p.name, p.version), DependencyStatus.HEALTHY)
         out.append(DependencyInput(p.manager, p.name, p.constraint, p.version, status))
