@@ -92,9 +92,12 @@ def with_database(conninfo: str, dbname: str) -> str:
 
 def apply_compat(conninfo: str, compat_file: Path | None = None) -> None:
     """Apply ``sql/supabase_compat.sql`` (roles, ``auth`` schema; idempotent) in one transaction."""
-    path = compat_file if compat_file is not None else locations.sql_dir() / "supabase_compat.sql"
     with connect(conninfo) as conn:
-        _run_file(conn, path, "the Supabase compatibility file")
+        _run_file(conn, _compat_path(compat_file), "the Supabase compatibility file")
+
+
+def _compat_path(compat_file: Path | None) -> Path:
+    return compat_file if compat_file is not None else locations.sql_dir() / "supabase_compat.sql"
 
 
 def apply_migrations(
@@ -115,13 +118,14 @@ def apply_migrations(
     for a new database, not for every upgrade).
     """
     migrations = list_migrations(migrations_dir)
-    if supabase_compat:
-        apply_compat(conninfo, compat_file)
     applied: list[str] = []
     with connect(conninfo, autocommit=True) as conn:
-        # Session lock: two processes starting at once must not both apply the same migration.
+        # Session lock: two processes starting at once must not both apply the same migration
+        # (or race each other creating the compat file's roles).
         conn.execute("select pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
         try:
+            if supabase_compat:
+                _run_file(conn, _compat_path(compat_file), "the Supabase compatibility file")
             conn.execute(_CREATE_HISTORY)
             done = {
                 str(row[0])

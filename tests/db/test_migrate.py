@@ -188,3 +188,14 @@ def test_project_migrations_are_idempotent_over_the_demo_schema(fresh_db_url: st
     assert applied_versions(fresh_db_url) == versions
     assert apply_migrations(fresh_db_url, supabase_compat=True, seed=True) == []
     assert applied_versions(fresh_db_url) == versions
+
+
+def test_concurrent_migrators_apply_each_migration_once(empty_db_url: str, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Not idempotent on purpose: a second application would raise "already exists".
+    folder = _write(tmp_path / "m", {"1_widgets.sql": FIRST, "2_fill.sql": SECOND})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: _migrate(empty_db_url, folder), range(4)))
+    assert sorted(v for applied in results for v in applied) == ["1", "2"]
+    assert _rows(empty_db_url, "select count(*) from widget") == [(2,)]
