@@ -329,9 +329,9 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
         found = await self._select(table, where=[eq("id", key)], limit=1)
         return rows.row_to_model(table, found[0]) if found else None
 
-    async def _scopes(self) -> tuple[list[UUID], list[UUID]]:
+    async def _scopes(self) -> tuple[list[UUID], dict[UUID, UUID]]:
         teams = [t.id for t in await self.list_teams()]
-        projects = [p.id for p in await self.list_projects()]
+        projects = {p.id: p.team_id for p in await self.list_projects()}
         return teams, projects
 
     async def _ensure_feed(self) -> SupabaseFeed:

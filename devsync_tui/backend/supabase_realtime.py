@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -37,19 +38,6 @@ log = logging.getLogger("devsync.supabase.realtime")
 TEAM_TABLES = ("team_members", "projects")
 #: Tables with a ``project_id`` column, filtered ``project_id=eq.<id>`` on the project channel.
 PROJECT_TABLES = ("env_templates", "environments", "configurations", "dependencies")
-#: Every table of the realtime publication (DELETE events carry only the primary key and are
-#: not filterable, so one unfiltered DELETE binding per table catches them).
-ALL_TABLES = (
-    "profiles",
-    "teams",
-    "team_members",
-    "projects",
-    "env_templates",
-    "environments",
-    "configurations",
-    "dependencies",
-    "health_checks",
-)
 
 #: Reads a changed row back through PostgREST: (table, primary key text) → model or None.
 Reread = Callable[[str, str], Awaitable[Any | None]]
@@ -107,7 +95,8 @@ class SupabaseFeed:
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._channels: dict[str, _Channel] = {}
         self._teams: set[UUID] = set()
-        self._projects: set[UUID] = set()
+        #: project id -> team id of every project I can see.
+        self._projects: dict[UUID, UUID] = {}
         self._token: str | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -117,12 +106,14 @@ class SupabaseFeed:
         self._presence_project: UUID | None = None
         self._presence_name = ""
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._recent: deque[tuple[str, str, str, Any]] = deque(maxlen=256)
 
     # -- lifecycle --------------------------------------------------------------------------
-    async def start(self, token: str, teams: Iterable[UUID], projects: Iterable[UUID]) -> None:
-        """Authorize the socket, join every channel, start the watchdog."""
+    async def start(self, token: str, teams: Iterable[UUID], projects: dict[UUID, UUID]) -> None:
+        """Authorize the socket, join every channel, start the watchdog. ``projects`` maps
+        each visible project to its team."""
         self._token = token
-        self._teams, self._projects = set(teams), set(projects)
+        self._teams, self._projects = set(teams), dict(projects)
         async with self._lock:
             await self._open_all()
         if self._watchdog is None:
@@ -142,9 +133,9 @@ class SupabaseFeed:
         self._channels.clear()
         self._presence = None
 
-    async def set_scopes(self, teams: Iterable[UUID], projects: Iterable[UUID]) -> None:
+    async def set_scopes(self, teams: Iterable[UUID], projects: dict[UUID, UUID]) -> None:
         """Re-create channels when the set of teams/projects I can see changed."""
-        teams, projects = set(teams), set(projects)
+        teams = set(teams)
         if teams == self._teams and projects == self._projects:
             return
         self._teams, self._projects = teams, projects
@@ -185,17 +176,21 @@ class SupabaseFeed:
 
     def _specs(self) -> list[tuple[str, list[tuple[str, str, str | None]]]]:
         """(channel key, [(event, table, filter)]) for every channel we want."""
+        # My own memberships: being added to or removed from a team changes my channels.
+        # DELETE events are filtered too: Realtime evaluates filters on the old row when the
+        # table has REPLICA IDENTITY FULL (migration ..._realtime_replica_identity.sql) and
+        # sends only its primary key; outsiders never get them.
         personal: list[tuple[str, str, str | None]] = [
+            ("*", "team_members", f"user_id=eq.{self.user_id}"),
             ("*", "profiles", None),
             ("INSERT", "health_checks", None),
         ]
-        personal += [("DELETE", table, None) for table in ALL_TABLES]
         specs = [(f"devsync:user:{self.user_id}", personal)]
         for team in sorted(self._teams, key=str):
             bindings: list[tuple[str, str, str | None]] = [("*", "teams", f"id=eq.{team}")]
             bindings += [("*", t, f"team_id=eq.{team}") for t in TEAM_TABLES]
             specs.append((f"devsync:team:{team}", bindings))
-        for project in sorted(self._projects, key=str):
+        for project in sorted(self._projects.keys(), key=str):
             specs.append(
                 (
                     f"devsync:project:{project}",
@@ -227,8 +222,19 @@ class SupabaseFeed:
         self._channels[key] = entry
 
     def _callback(self, key: str) -> Callable[[Any], None]:
+        # The channel's own scope fills in what a DELETE (primary key only) does not carry.
+        kind, _, ident = key.rpartition(":")
+        scope: dict[str, str] = {}
+        if kind.endswith(":team"):
+            scope["team_id"] = ident
+        elif kind.endswith(":project"):
+            scope["project_id"] = ident
+            team = self._projects.get(UUID(ident))
+            if team is not None:
+                scope["team_id"] = str(team)
+
         def on_change(payload: Any) -> None:  # sync, in the listen task: never block here
-            self.queue.put_nowait(("change", payload))
+            self.queue.put_nowait(("change", (payload, scope)))
 
         return on_change
 
@@ -240,8 +246,8 @@ class SupabaseFeed:
                     entry.subscribed.set()
                 else:
                     # The library re-joined by itself after a reconnect: we missed changes.
-                    self.queue.put_nowait(("resync", "realtime reconnected"))
                     self._set_state("live")
+                    self.queue.put_nowait(("resync", "realtime reconnected"))
             elif name in ("CHANNEL_ERROR", "TIMED_OUT", "CLOSED"):
                 if entry.subscribed.is_set():
                     self._set_state("reconnecting", f"channel {name.lower()}")
@@ -409,11 +415,11 @@ class SupabaseFeed:
             elif kind == "resync":
                 yield Resync(str(item))
             elif kind == "change":
-                event = await self._to_change(item)
+                event = await self._to_change(*item)
                 if event is not None:
                     yield event
 
-    async def _to_change(self, payload: Any) -> ChangeEvent | None:
+    async def _to_change(self, payload: Any, channel_scope: dict[str, str]) -> ChangeEvent | None:
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
             return None
@@ -427,22 +433,32 @@ class SupabaseFeed:
         key = row_key(table, source) or row_key(table, record) or row_key(table, old)
         if key is None and table != "health_checks":
             return None
+        # One commit reaches every channel whose filter matches (my membership is on both the
+        # team channel and my own): report it once.
+        seen = (table, op, key or str(record.get("environment_id")), data.get("commit_timestamp"))
+        if data.get("commit_timestamp") and seen in self._recent:
+            return None
+        self._recent.append(seen)
         row = None
         if op != "DELETE" and key is not None:
             try:
                 row = await self.reread(table, key)
             except Exception as exc:  # unreadable now (RLS, network): the event still counts
                 log.info("re-read of %s %s failed: %s", table, key, type(exc).__name__)
-        scope = {**old, **record}
+        scope = {**channel_scope, **old, **record}
         team = _uuid(scope.get("team_id")) or (_uuid(scope.get("id")) if table == "teams" else None)
+        project = _uuid(scope.get("project_id")) or (
+            _uuid(scope.get("id")) if table == "projects" else None
+        )
+        if team is None and project is not None:
+            team = self._projects.get(project)
         return ChangeEvent(
             table=table,
             op=op,  # type: ignore[arg-type]
             id=key or "",
             row=row,
             team_id=team,
-            project_id=_uuid(scope.get("project_id"))
-            or (_uuid(scope.get("id")) if table == "projects" else None),
+            project_id=project,
             environment_id=_uuid(scope.get("environment_id"))
             or (_uuid(scope.get("id")) if table == "environments" else None),
         )

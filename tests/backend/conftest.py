@@ -68,8 +68,17 @@ TransportFactory = Callable[[pytest.FixtureRequest, str], AbstractAsyncContextMa
 #: Transport name → factory. Engineer E: add "supabase": _supabase here (same contract).
 TRANSPORTS: dict[str, TransportFactory] = {
     "local": _local,
-    # "supabase": _supabase,   # <- engineer E registers the Supabase transport here
+    "supabase": lambda request, db_url: _supabase(request, db_url),
 }
+
+
+def _supabase(
+    request: pytest.FixtureRequest, db_url: str
+) -> AbstractAsyncContextManager[Transport]:
+    # Imported lazily: the fake Supabase project imports the transport (and supabase-py).
+    from tests.backend.fake_supabase.transport import supabase_transport
+
+    return supabase_transport(request, db_url)
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))

@@ -128,7 +128,8 @@ async def test_joins_carry_the_user_token_and_scoped_filters(
     }
     assert all(b["filter"] == f"project_id=eq.{PROJECT_STOREFRONT}" for b in project)
     personal = joins[f"realtime:devsync:user:{BOB.id}"]["config"]["postgres_changes"]
-    assert {"event": "DELETE", "schema": "public", "table": "configurations"} in personal
+    mine = {"event": "*", "schema": "public", "table": "team_members"}
+    assert {**mine, "filter": f"user_id=eq.{BOB.id}"} in personal
     heartbeats = [m for m in fake.realtime.received if m["event"] == "heartbeat"]
     assert heartbeats
     assert heartbeats[0]["topic"] == "phoenix"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -109,25 +110,30 @@ class FakeSupabase:
         if table in ("configuration_history", "audit_log"):
             return  # not in the supabase_realtime publication
         pk = self._pk(table, key)
-        if op == "DELETE":
-            await self.realtime.emit_change(table, "DELETE", None, pk or {})
+        if op == "DELETE":  # not RLS-checked by Realtime: filtered on the old row only
+            scope = {k: note.get(k) for k in ("team_id", "project_id", "environment_id")}
+            await self.realtime.emit_change(
+                table, "DELETE", None, pk or {}, full_old={**scope, **(pk or {})}
+            )
             return
-        if pk is None:  # statement-level health_checks event: one record with its scope
-            record = {"environment_id": note.get("environment_id")}
-            await self.realtime.emit_change(table, op, record, {})
-            return
+        # Statement-level health_checks events (no id) are shown to whoever may see the
+        # environment: RLS on health_checks follows the environment's team.
+        read_table = table if pk is not None else "environments"
+        pk = pk if pk is not None else {"id": str(note.get("environment_id"))}
         where = sql.SQL(" and ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in pk)
         query = sql.SQL("select to_json(t) from public.{} t where {}").format(
-            sql.Identifier(table), where
+            sql.Identifier(read_table), where
         )
         async with conn.transaction():
             cur = await conn.execute(query, list(pk.values()))
             found = await cur.fetchone()
         if found is None:
             return
-        record = found[0]
+        record = found[0] if read_table == table else {"environment_id": found[0]["id"]}
+        stamp = datetime.now(UTC).isoformat()  # one commit: the same on every channel
         for joined in list(self.realtime.joined):
-            if not any(b.wants(table, op, record) for b in joined.bindings):
+            ids = [b.id for b in joined.bindings if b.wants(table, op, record)]
+            if not ids:
                 continue
             async with conn.transaction():
                 await conn.execute(
@@ -139,7 +145,6 @@ class FakeSupabase:
                 visible = await cur.fetchone()
             if visible is None:
                 continue  # RLS hides the row from this subscriber
-            ids = [b.id for b in joined.bindings if b.wants(table, op, record)]
             await self.realtime._send(
                 joined.ws,
                 joined.topic,
@@ -149,10 +154,10 @@ class FakeSupabase:
                         "schema": "public",
                         "table": table,
                         "type": op,
-                        "commit_timestamp": "2026-01-01T00:00:00Z",
+                        "commit_timestamp": stamp,
                         "errors": None,
                         "columns": [{"name": k, "type": "text"} for k in record],
-                        "record": visible[0],
+                        "record": visible[0] if read_table == table else record,
                         "old_record": {},
                     },
                     "ids": ids,

@@ -2,7 +2,8 @@
 ``phx_join``/``phx_reply`` with postgres_changes binding ids, ``heartbeat``, ``access_token``,
 presence (``presence_state``/``presence_diff``), ``phx_leave``, server close, and
 ``postgres_changes`` pushes that honour each binding's table, event and ``col=eq.value`` filter
-(DELETE events are not filterable: they reach unfiltered bindings only, with the primary key).
+(a DELETE is filtered on the whole old row, as with REPLICA IDENTITY FULL, and carries only
+the primary key, as Realtime does for tables with RLS).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ class Binding:
             return False
         if not self.filter:
             return True
-        if event == "DELETE":
-            return False
         column, _, expr = self.filter.partition("=")
         op, _, value = expr.partition(".")
         if op == "eq":
@@ -95,11 +94,14 @@ class FakeRealtime:
         event: str,
         record: dict[str, Any] | None = None,
         old_record: dict[str, Any] | None = None,
+        full_old: dict[str, Any] | None = None,
     ) -> int:
         """Push a postgres_changes message to every matching binding; returns how many
-        channels got it."""
+        channels got it. A DELETE is filtered on ``full_old`` (the whole old row, as with
+        REPLICA IDENTITY FULL) but carries only ``old_record`` (the primary key)."""
         sent = 0
-        source = old_record if event == "DELETE" else record
+        source = (full_old or old_record) if event == "DELETE" else record
+        stamp = datetime.now(UTC).isoformat()
         for joined in list(self.joined):
             ids = [b.id for b in joined.bindings if b.wants(table, event, source or {})]
             if not ids or joined.ws.closed:
@@ -107,7 +109,7 @@ class FakeRealtime:
             data = {
                 "schema": "public",
                 "table": table,
-                "commit_timestamp": datetime.now(UTC).isoformat(),
+                "commit_timestamp": stamp,
                 "type": event,
                 "errors": None,
                 "columns": [{"name": k, "type": "text"} for k in (source or {})],
