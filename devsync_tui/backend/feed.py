@@ -24,6 +24,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow, dict_row
 
 from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
@@ -64,6 +65,15 @@ _REREAD["audit_log"] = (
     "select a.*, p.username as actor_username from public.audit_log a "
     "left join public.profiles p on p.id = a.actor_id where a.id = any(%s::bigint[])"
 )
+#: TCP keepalives for the LISTEN connection (ignored on Unix sockets): a cut link is noticed
+#: in ~25 s even while the channel is quiet and the ping below is not due.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+_PING_TIMEOUT = 5.0
 _MY_TEAMS = "select team_id from public.team_members where user_id = %s"
 
 
@@ -156,7 +166,7 @@ class ChangeFeed:
             reader: asyncio.Task[None] | None = None
             try:
                 conn = await AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=5
+                    make_conninfo(self._conninfo, **_KEEPALIVES), autocommit=True, connect_timeout=5
                 )
                 await conn.execute(f"LISTEN {CHANNEL}")
                 # Re-reads get their own connection, impersonating for the whole session (it
@@ -220,7 +230,8 @@ class ChangeFeed:
             while True:
                 async for note in conn.notifies(timeout=self._liveness_interval):
                     queue.put_nowait(note.payload)
-                await conn.execute("select 1")
+                # A quiet channel may be a dead link (no RST on a cut network): ask, briefly.
+                await asyncio.wait_for(conn.execute("select 1"), _PING_TIMEOUT)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # any failure ends this connection's life
