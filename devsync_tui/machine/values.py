@@ -8,6 +8,7 @@ database stays the authority.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 import re
@@ -80,6 +81,20 @@ async def reveal_all(backend: Backend, rows: Sequence[EffectiveConfigRow]) -> Ef
     from devsync_tui.backend.errors import PermissionDenied
     from devsync_tui.logging_setup import register_secret
 
+    # A few at a time: more would only queue for the backend's connections (and time out).
+    slots = asyncio.Semaphore(4)
+
+    async def reveal(row: EffectiveConfigRow) -> str | None:
+        async with slots:
+            try:
+                return await backend.reveal_secret(row.configuration_id)
+            except PermissionDenied:
+                return None
+
+    secret_rows = [row for row in rows if row.is_secret]
+    # Concurrently: each reveal is its own round trip (and audit row).
+    revealed = await asyncio.gather(*(reveal(row) for row in secret_rows))
+    secrets = {row.key: value for row, value in zip(secret_rows, revealed, strict=True)}
     by_key: dict[str, EffectiveConfigRow] = {}
     values: dict[str, str] = {}
     withheld: list[str] = []
@@ -87,14 +102,11 @@ async def reveal_all(backend: Backend, rows: Sequence[EffectiveConfigRow]) -> Ef
         by_key[row.key] = row
         if not row.is_secret:
             values[row.key] = row.value or ""
-            continue
-        try:
-            secret = await backend.reveal_secret(row.configuration_id)
-        except PermissionDenied:
+        elif secrets[row.key] is None:
             withheld.append(row.key)
-            continue
-        register_secret(secret)
-        values[row.key] = secret
+        else:
+            register_secret(secrets[row.key] or "")
+            values[row.key] = secrets[row.key] or ""
     return Effective(by_key, values, sorted(withheld))
 
 
