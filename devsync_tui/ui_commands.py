@@ -147,7 +147,7 @@ CFG_REVEAL = UICommand(
     "r",
     "reveal",
     "Reveal",
-    "Reveal or mask the selected secret (masks again after 30 s).",
+    "Reveal or mask the selected secret (masked again after a short while).",
 )
 CFG_COPY = UICommand(
     "config.copy", "y", "copy", "Copy", "Copy the value to the clipboard (OSC 52; works over SSH)."
@@ -163,7 +163,7 @@ CFG_EXPORT = UICommand(
     "config.export",
     "x",
     "export",
-    "Export .env",
+    "Export",
     "Write the effective configuration as a .env file.",
 )
 
@@ -178,7 +178,7 @@ MEMBER_REMOVE = UICommand(
     "members.remove", "d", "remove_member", "Remove", "Remove the selected member (asks first)."
 )
 MEMBER_LEAVE = UICommand(
-    "members.leave", "L", "leave_team", "Leave team", "Leave this team (asks first)."
+    "members.leave", "L", "leave_team", "Leave", "Leave this team (asks first)."
 )
 TEMPLATE_NEW = UICommand(
     "templates.new",

@@ -183,10 +183,10 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         sel = view.selection
         if sel.environment is not None:
-            self._hint(f"{sel.environment.name}: project defaults + its overrides (effective).")
+            self._hint(f"{sel.environment.name}: effective = project defaults + its overrides")
         else:
             assert sel.project is not None
-            self._hint(f"{sel.project.name}: project defaults, inherited by every environment.")
+            self._hint(f"{sel.project.name}: project defaults (every environment inherits them)")
         key_width = min(28, max((len(r.key) for r in view.rows), default=3))
         width = self.size.width or 100
         self._value_width = max(VALUE_MIN, min(VALUE_MAX, width - key_width - OTHER_COLUMNS))

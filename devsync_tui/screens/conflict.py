@@ -17,10 +17,10 @@ from devsync_tui import ui_commands as cmd
 ConflictChoice = Literal["overwrite", "theirs", "merge"]
 
 
-def diff_text(theirs: str, yours: str) -> Text:
+def diff_text(theirs: str, yours: str, *, before: str = "theirs", after: str = "yours") -> Text:
     """A unified diff from theirs to yours, coloured, readable without colour (+/-)."""
     lines = difflib.unified_diff(
-        theirs.splitlines(), yours.splitlines(), "theirs", "yours", lineterm="", n=2
+        theirs.splitlines(), yours.splitlines(), before, after, lineterm="", n=2
     )
     out = Text()
     for line in lines:

@@ -20,21 +20,28 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, under: Screen[object]) -> None:
         super().__init__(classes="dialog")
         self._under = under
+        #: (keys, name, help) as listed.
+        self.rows: list[tuple[str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column(no_wrap=True)
         table.add_column(style="dim")
+        self.rows = [("↑ ↓  j k", "Move", "Arrows move in tables and the tree; tab moves focus.")]
         seen: set[str] = set()
-        for key, active in self._under.active_bindings.items():
+        for active in self._under.active_bindings.values():
             binding = active.binding
-            if binding.action in seen or not binding.description:
+            # Only DevSync's own commands (they all have ids); widgets' cursor keys are above.
+            if binding.action in seen or not binding.description or not binding.id:
+                continue
+            if binding.id in ("table.down", "table.up"):
                 continue
             seen.add(binding.action)
             shown = self.app.get_key_display(binding)
-            table.add_row(shown, binding.description, binding.tooltip or "")
-            del key
+            self.rows.append((shown, binding.description, binding.tooltip or ""))
+        for row in self.rows:
+            table.add_row(*row)
         with Vertical(classes="dialog-box wide", id="help"):
             yield Label("Keys here", classes="dialog-title")
             with VerticalScroll():

@@ -139,7 +139,10 @@ class HistoryScreen(ModalScreen[bool]):
         elif older is None:
             diff_box.update(Text("First version.", style="dim"))
         else:
-            diff_box.update(diff_text(before, now))
+            assert older is not None
+            diff_box.update(
+                diff_text(before, now, before=f"v{older.version}", after=f"v{entry.version}")
+            )
 
     def action_reveal(self) -> None:
         index = self._selected_index()

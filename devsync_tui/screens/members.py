@@ -100,9 +100,9 @@ class MembersPane(Vertical):
         if message.flash:
             table.flash(message.flash)
         admin = permissions.can_add_member(self.role)
-        tail = "n adds, enter changes a role, d removes." if admin else "L leaves the team."
+        tail = "n add · enter role · d remove" if admin else "L leaves the team"
         self.query_one("#members-hint", Static).update(
-            f"{len(rows)} members of {team.name}. {tail}"
+            f"{len(rows)} members of {team.name}: {tail}"
         )
 
     def apply_live(self, batch: LiveBatch) -> None:

@@ -57,6 +57,9 @@ def make_test_app(
         settings: Any, *, profile: str | None, user: str | None, progress: Any
     ) -> PostgresBackend:
         backend = PostgresBackend(db_url, user, embedded=False)
+        # The header shows the host for a TCP URL (e.g. DEVSYNC_TEST_DATABASE_URL in CI); the
+        # tests pin what the user sees in local mode so that snapshots do not depend on it.
+        backend.label = "LOCAL"
         await backend.connect()
         return backend
 
@@ -81,9 +84,16 @@ async def wait_ready(pilot: Pilot[Any], within: float = 10.0) -> None:
     raise AssertionError("the app did not finish loading")
 
 
+#: Worker groups that are not "loading": the change feed (runs for the life of the app) and
+#: the flows that wait on a dialog the user has open.
+_NOT_LOADING = (
+    "live", "config-edit", "config-export", "tree-write", "members-write", "templates-write",
+    "history-restore", "editor-save",
+)  # fmt: skip
+
+
 def _busy(app: DevSyncApp) -> bool:
-    # The change feed's worker runs for the life of the app: it is never "done".
-    return any(w.is_running and w.group != "live" for w in app.workers)
+    return any(w.is_running and w.group not in _NOT_LOADING for w in app.workers)
 
 
 async def wait_for(pilot: Pilot[Any], condition: Any, within: float = 5.0) -> None:

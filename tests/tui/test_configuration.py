@@ -84,15 +84,16 @@ async def test_keep_theirs_writes_nothing(fresh_db_url: str) -> None:
 
 
 @pytest.mark.parametrize(("user", "allowed"), [("alice", True), ("bob", True), ("carol", False)])
-async def test_reveal_follows_the_role(demo_db_url: str, user: str, allowed: bool) -> None:
-    app = make_test_app(demo_db_url, user, project="storefront", env="bob-laptop")
+async def test_reveal_follows_the_role(fresh_db_url: str, user: str, allowed: bool) -> None:
+    # A reveal writes an audit row: never on the shared demo database.
+    app = make_test_app(fresh_db_url, user, project="storefront", env="bob-laptop")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
         pane = config_pane(app)
         pane.go_to_key("DATABASE_URL")
         await pilot.press("r")
         await wait_ready(pilot)
-        secret, _ = stored(demo_db_url, STORE, BOB_ENV, "DATABASE_URL")
+        secret, _ = stored(fresh_db_url, STORE, BOB_ENV, "DATABASE_URL")
         shown = cell_text(pane, "DATABASE_URL", 1)
         if allowed:
             assert secret is not None
@@ -106,10 +107,17 @@ async def test_reveal_follows_the_role(demo_db_url: str, user: str, allowed: boo
             assert "🔒" in shown
             detail = str(pane.query_one("#config-detail").render())
             assert "Viewers never see secret values." in detail
+        reveals = query_one(
+            fresh_db_url,
+            "select count(*) from public.audit_log where action = 'secret.reveal' "
+            "and actor_id = %s",
+            (demo.USERS_BY_NAME[user].id,),
+        )
+        assert reveals == (1 if allowed else 0)
 
 
-async def test_revealed_secret_masks_again_after_the_timeout(demo_db_url: str) -> None:
-    app = make_test_app(demo_db_url, "bob", project="storefront", env="bob-laptop")
+async def test_revealed_secret_masks_again_after_the_timeout(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
     app.settings.reveal_timeout = 0.3
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)

@@ -1,0 +1,103 @@
+"""Navigation: start targets, the command palette, help, the tree."""
+
+from __future__ import annotations
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import TabbedContent
+
+from devsync_tui.screens.help import HelpScreen
+from tests.support import demo
+from tests.tui.conftest import make_test_app, wait_for, wait_ready
+
+pytestmark = pytest.mark.db
+
+
+async def test_start_on_an_environment(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "bob", project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        sel = app.main.selection
+        assert sel is not None
+        assert sel.environment is not None
+        assert sel.environment.id == demo.ENV_BOB_LAPTOP
+        assert app.main.header.role == "member"
+        assert app.main.header.link == "live"
+
+
+async def test_unknown_target_says_so_and_opens_the_first_project(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="nope")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        assert any("Nothing called “nope”" in n.message for n in app._notifications)
+        assert app.main.selection is not None
+        assert app.main.selection.project is not None
+
+
+async def test_palette_jumps_to_an_environment(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="billing-api")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"staging")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.main.selection is not None
+                and app.main.selection.environment is not None
+                and app.main.selection.environment.id == demo.ENV_STAGING
+            ),
+        )
+
+
+async def test_palette_runs_an_action(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"History")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        from devsync_tui.screens.history import HistoryScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+
+
+async def test_help_lists_the_keys_of_this_screen(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        names = {name for _, name, _ in app.screen.rows}
+        assert {"Edit", "Reveal", "Copy", "History", "Export", "Filter", "Help"} <= names
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_keymap_from_settings(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
+    app.settings.keymap = {"config.reveal": "v"}
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        pane = app.main.query_one("ConfigurationPane")
+        pane.go_to_key("DATABASE_URL")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: bool(pane.revealed))
+
+
+async def test_tabs_switch_with_brackets(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        tabs = app.main.query_one(TabbedContent)
+        await pilot.press("right_square_bracket")
+        assert tabs.active == "dependencies"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert tabs.active == "activity"

@@ -1,0 +1,131 @@
+"""Snapshots of every F1 screen and dialog at 80×24 and 120×40.
+
+Deterministic: the clock is frozen relative to the seed (``frozen_clock``), no animations, no
+cursor blink, the header's workspace label pinned. Update after a deliberate visual change with
+``pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TabbedContent
+
+from devsync_tui import clock
+from devsync_tui.core.models import ConfigType
+from devsync_tui.screens.config_editor import ConfigEditor
+from devsync_tui.screens.conflict import ConflictDialog
+from devsync_tui.screens.dialogs import ConfirmDialog, FormDialog
+from devsync_tui.screens.help import HelpScreen
+from devsync_tui.screens.history import HistoryScreen
+from tests.support import demo
+from tests.tui.conftest import make_test_app, wait_for, wait_ready
+from tests.tui.helpers import config_pane, other_client
+
+pytestmark = pytest.mark.db
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+Steps = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def _tab(name: str) -> Steps:
+    async def run(pilot: Pilot[Any]) -> None:
+        await wait_ready(pilot)
+        pilot.app.main.query_one(TabbedContent).active = name
+        await wait_ready(pilot)
+        pilot.app.main.query_one(f"#{name}").query_one("DataTable").focus()
+        await wait_ready(pilot)
+
+    return run
+
+
+async def _config_focus(pilot: Pilot[Any], key: str = "DATABASE_URL") -> None:
+    await wait_ready(pilot)
+    config_pane(pilot.app).go_to_key(key)
+    await wait_ready(pilot)
+
+
+def _dialog(key: str | None, press: str, kind: type) -> Steps:
+    async def run(pilot: Pilot[Any]) -> None:
+        await _config_focus(pilot, key or "API_BASE_URL")
+        await pilot.press(press)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind))
+        await wait_ready(pilot)
+
+    return run
+
+
+async def _tree_new(pilot: Pilot[Any]) -> None:
+    await wait_ready(pilot)
+    pilot.app.main.tree.focus()
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormDialog))
+    await wait_ready(pilot)
+
+
+async def _help(pilot: Pilot[Any]) -> None:
+    await _config_focus(pilot)
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+
+
+SCREENS: dict[str, tuple[str, dict[str, str], Steps]] = {
+    "env_config_bob": ("bob", {"project": "storefront", "env": "bob-laptop"}, _config_focus),
+    "project_config_carol": ("carol", {"project": "storefront"}, _config_focus),
+    "members_alice": ("alice", {"team": "acme"}, _tab("members")),
+    "templates_bob": ("bob", {"project": "storefront"}, _tab("templates")),
+    "activity_alice": ("alice", {"project": "storefront"}, _tab("activity")),
+    "editor_env_var": ("alice", {"project": "storefront"}, _dialog("API_BASE_URL", "enter",
+                                                                   ConfigEditor)),
+    "editor_file": ("alice", {"project": "storefront"}, _dialog("config/app.json", "enter",
+                                                                ConfigEditor)),
+    "new_key": ("alice", {"project": "storefront"}, _dialog(None, "n", ConfigEditor)),
+    "history": ("alice", {"project": "storefront"}, _dialog("LOG_LEVEL", "h", HistoryScreen)),
+    "confirm_delete": ("alice", {"project": "storefront"}, _dialog("NODE_ENV", "d",
+                                                                   ConfirmDialog)),
+    "new_environment": ("bob", {"project": "storefront"}, _tree_new),
+    "help": ("alice", {"project": "storefront"}, _help),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", list(SCREENS))
+def test_screen(
+    snap_compare: Any, demo_db_url: str, frozen_clock: Any, name: str, size: tuple[int, int]
+) -> None:
+    user, target, steps = SCREENS[name]
+    app = make_test_app(demo_db_url, user, size=size, **target)
+    assert snap_compare(app, terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_conflict_dialog(
+    snap_compare: Any, fresh_db_url: str, frozen_clock: Any, size: tuple[int, int]
+) -> None:
+    app = make_test_app(fresh_db_url, "bob", size=size, project="storefront", env="bob-laptop")
+
+    async def steps(pilot: Pilot[Any]) -> None:
+        await _config_focus(pilot, "BOB_DEBUG_PORT")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfigEditor))
+        async with other_client(fresh_db_url, "bob") as other:
+            await other.save_configuration(
+                demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, "BOB_DEBUG_PORT", "9000",
+                is_secret=False, type=ConfigType.ENV_VAR, expected_version=1,
+            )  # fmt: skip
+        pilot.app.screen.query_one("#editor-line", Input).value = "9444"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConflictDialog))
+        pane = config_pane(pilot.app)
+        await wait_for(pilot, lambda: not pane.rows_table._flashing)  # the live flash is over
+        await wait_ready(pilot)
+        pilot.app.clear_notifications()
+
+    # The conflicting write happens now, minutes after the seed: 30 days on, both read as days,
+    # so the background table is the same whenever the test runs.
+    clock.freeze(frozen_clock + timedelta(days=30))
+    assert snap_compare(app, terminal_size=size, run_before=steps)
