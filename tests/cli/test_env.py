@@ -204,3 +204,20 @@ def test_undecodable_command_line_value_is_refused(devsync: DevsyncCLI) -> None:
     result = devsync("env", "set", "BAD=x\udcff", *BOB, *BOB_LAPTOP)
     assert result.code == 2
     assert "not valid UTF-8" in result.err
+
+
+def test_ambiguous_environment_names_ask_for_the_project(devsync: DevsyncCLI) -> None:
+    alice = ("--user", "alice")
+    for project in ("storefront", "billing-api"):
+        created = devsync(
+            "agent", "--once", "--no-scan", *alice, "--project", project, "--env", "shared-name"
+        )
+        assert created.code == 0, created.err
+    devsync("env", "unlink", *alice)
+    ambiguous = devsync("env", "list", *alice, "--env", "shared-name")
+    assert ambiguous.code == 2
+    assert "ambiguous" in ambiguous.err
+    assert "billing-api/shared-name" in ambiguous.err
+    assert "storefront/shared-name" in ambiguous.err
+    chosen = devsync("env", "list", *alice, "--env", "billing-api/shared-name")
+    assert chosen.code == 0
