@@ -3,13 +3,13 @@ docs/DATABASE.md (writes). Mixed into ``SupabaseBackend``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from devsync_tui.backend import rows
-from devsync_tui.backend.errors import Conflict, InvalidInput, NotFound
+from devsync_tui.backend.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from devsync_tui.backend.supabase_rest import Filter, SupabaseRest, eq, in_, jsonable
 from devsync_tui.core.models import (
     AuditEntry,
@@ -21,6 +21,7 @@ from devsync_tui.core.models import (
     EffectiveConfigRow,
     HealthCheck,
     HealthPoint,
+    Role,
 )
 from devsync_tui.logging_setup import register_secret
 
@@ -31,6 +32,9 @@ def _scope(project_id: UUID, environment_id: UUID | None) -> list[Filter]:
 
 class SupabaseConfigMixin(SupabaseRest):
     """The configuration-side half of the Backend on Supabase."""
+
+    #: Provided by ``SupabaseBackend`` (declared here for the type checker only).
+    my_roles: Callable[[], Awaitable[dict[UUID, Role]]]
 
     async def list_configurations(
         self, project_id: UUID, environment_id: UUID | None = None
@@ -193,14 +197,18 @@ class SupabaseConfigMixin(SupabaseRest):
             else:
                 where.append(eq("environment_id", None))
         if name_filter:
-            pattern = (
-                name_filter.replace("*", "").replace(",", "").replace("(", "").replace(")", "")
-            )
+            # A plain substring: LIKE's own wildcards are escaped, PostgREST's ``*`` is the wildcard.
+            pattern = "".join("\\" + c if c in "\\%_" else c for c in name_filter.replace("*", ""))
             where.append(lambda q: q.ilike("package_name", f"*{pattern}*"))
         found = await self._select(
             "dependencies",
             where=where,
-            order=[("package_manager", False), ("package_name", False), ("environment_id", False)],
+            # baseline (environment NULL) first within a package, as the local transport does
+            order=[
+                ("package_manager", False),
+                ("package_name", False),
+                ("environment_id", False, True),
+            ],
             limit=limit,
             offset=offset,
         )
@@ -271,6 +279,11 @@ class SupabaseConfigMixin(SupabaseRest):
         if before_id is not None:
             where.append(lambda q: q.lt("id", str(before_id)))
         found = await self._select("audit_log", where=where, order=[("id", True)], limit=limit)
+        if not found and before_id is None:
+            # RLS shows the log to admins only: say so instead of showing an empty log.
+            roles = await self.my_roles()
+            if roles.get(team_id) is not Role.ADMIN:
+                raise PermissionDenied("Only the team's admins can read its audit log.")
         names = await self._usernames({rows.opt_uuid(r.get("actor_id")) for r in found})
         return [
             rows.audit_from_row(

@@ -450,6 +450,14 @@ class SupabaseFeed:
         project = _uuid(scope.get("project_id")) or (
             _uuid(scope.get("id")) if table == "projects" else None
         )
+        environment = _uuid(scope.get("environment_id")) or (
+            _uuid(scope.get("id")) if table == "environments" else None
+        )
+        if project is None and table == "health_checks" and environment is not None:
+            # health rows carry only their environment: find its project (and so its team)
+            with contextlib.suppress(Exception):
+                env = await self.reread("environments", str(environment))
+                project = getattr(env, "project_id", None)
         if team is None and project is not None:
             team = self._projects.get(project)
         return ChangeEvent(
@@ -459,6 +467,5 @@ class SupabaseFeed:
             row=row,
             team_id=team,
             project_id=project,
-            environment_id=_uuid(scope.get("environment_id"))
-            or (_uuid(scope.get("id")) if table == "environments" else None),
+            environment_id=environment,
         )

@@ -89,7 +89,7 @@ class SupabaseRest:
         columns: str = "*",
         *,
         where: Sequence[Filter] = (),
-        order: Sequence[tuple[str, bool]] = (),
+        order: Sequence[tuple[str, bool] | tuple[str, bool, bool]] = (),
         limit: int | None = None,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
@@ -106,8 +106,9 @@ class SupabaseRest:
                 query = client.table(table).select(columns)
                 for apply in where:
                     query = apply(query)
-                for column, desc in order:
-                    query = query.order(column, desc=desc)
+                for column, desc, *nulls in order:
+                    # (column, desc[, nullsfirst])
+                    query = query.order(column, desc=desc, nullsfirst=nulls[0] if nulls else None)
                 return query.range(start, start + want - 1)
 
             response = await self._run(build, read=True)
