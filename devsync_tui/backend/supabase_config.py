@@ -197,7 +197,7 @@ class SupabaseConfigMixin(SupabaseRest):
             else:
                 where.append(eq("environment_id", None))
         if name_filter:
-            # A plain substring: LIKE's own wildcards are escaped, PostgREST's ``*`` is the wildcard.
+            # A plain substring: LIKE's wildcards are escaped; PostgREST's ``*`` is the wildcard.
             pattern = "".join("\\" + c if c in "\\%_" else c for c in name_filter.replace("*", ""))
             where.append(lambda q: q.ilike("package_name", f"*{pattern}*"))
         found = await self._select(
