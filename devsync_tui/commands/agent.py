@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-scan", action="store_true", help="do not report dependencies")
     parser.add_argument(
+        "--no-osv", action="store_true", help="do not look vulnerabilities up in OSV"
+    )
+    parser.add_argument(
         "--buffer",
         type=int,
         default=10_000,

@@ -91,6 +91,9 @@ class Agent:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self) -> int:
+        from devsync_tui.logging_setup import setup_logging
+
+        setup_logging()  # a long-running process: its warnings go to the log, not the terminal
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
@@ -214,7 +217,6 @@ class Agent:
         from devsync_tui.backend.errors import InvalidInput
         from devsync_tui.core.lockfiles.base import LockfileError
         from devsync_tui.core.lockfiles.detect import scan_path
-        from devsync_tui.core.models import DependencyInput, DependencyStatus
 
         if self.args.no_scan:
             return
@@ -232,24 +234,17 @@ class Agent:
         except LockfileError as exc:
             self._scan_failed(str(exc), fingerprint)
             return
-        # Keep what is known about a package version (outdated/vulnerable, set by `devsync
-        # scan` with OSV): a re-scan that finds the same version must not reset it to healthy.
-        known = {
-            (d.package_manager, d.package_name, d.resolved_version): d.status
-            for d in await self.backend.list_dependencies(
-                self.project_id, environment_ids=[self.env.id]
-            )
-        }
-        packages = [
-            DependencyInput(
-                p.manager,
-                p.name,
-                p.constraint,
-                p.version,
-                known.get((p.manager, p.name, p.version), DependencyStatus.HEALTHY),
-            )
-            for p in result.packages
-        ]
+        # `devsync scan`'s rules (commands/scan.py): OSV decides vulnerable/healthy where it
+        # can; where it cannot (offline), the status stored for the same version is kept.
+        from devsync_tui.commands.scan import lookup_osv, to_inputs
+
+        osv = None if self.args.no_osv else await lookup_osv(result.packages)
+        if osv is not None and osv.note:
+            _log.info("%s", osv.note)
+        previous = await self.backend.list_dependencies(
+            self.project_id, environment_ids=[self.env.id]
+        )
+        packages = to_inputs(result.packages, osv, previous)
         try:
             count = await self.backend.report_dependencies(self.project_id, self.env.id, packages)
         except InvalidInput as exc:

@@ -44,6 +44,8 @@ class DevsyncCLI:
             "DEVSYNC_DATA_DIR": str(home / "data"),
             "DEVSYNC_CACHE_DIR": str(home / "cache"),
             "DEVSYNC_KEYRING": "off",
+            # No network in tests: OSV answers "unreachable" at once (nothing listens on 9).
+            "DEVSYNC_OSV_URL": "http://127.0.0.1:9/v1/querybatch",
         }
         for key, value in self.env.items():
             monkeypatch.setenv(key, value)
