@@ -118,7 +118,13 @@ def exit_for(exc: BaseException) -> int:
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:
-    """Run a command coroutine to its exit code; errors become one sentence and a code."""
+    """Run a command coroutine to its exit code; errors become one sentence and a code.
+
+    Library warnings go to the log file (not the terminal, where they would read as noise).
+    """
+    from devsync_tui.logging_setup import setup_logging
+
+    setup_logging()
     try:
         return asyncio.run(coro)
     except KeyboardInterrupt:
