@@ -118,7 +118,8 @@ class Agent:
         try:
             while not self.stopping.is_set():
                 try:
-                    await self._sync()
+                    if not await self._sync_unless_stopped():
+                        break
                 except Unavailable as exc:
                     delay = self.backoff.next_delay()
                     self._announce_outage(str(exc), delay)
@@ -134,6 +135,21 @@ class Agent:
             with contextlib.suppress(asyncio.CancelledError):
                 await sampling
         return 0
+
+    async def _sync_unless_stopped(self) -> bool:
+        """One sync; a stop request cancels it (an outage must not delay SIGTERM). False when
+        it was cancelled that way."""
+        sync = asyncio.ensure_future(self._sync())
+        stop = asyncio.ensure_future(self.stopping.wait())
+        done, _ = await asyncio.wait({sync, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if sync not in done:
+            sync.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sync
+            return False
+        sync.result()  # re-raise its error, if any
+        return True
 
     async def _sample_forever(self, sampler: Sampler) -> None:
         """Sample every interval, whatever the syncs are doing (they may hang on an outage)."""

@@ -254,3 +254,28 @@ def test_rescan_keeps_what_is_known_about_unchanged_versions(
     )
     assert status[flagged] == "vulnerable"  # same version: still known vulnerable
     assert status[other] == "healthy"  # a new version is not known to be vulnerable
+
+
+def test_sigterm_during_an_outage_exits_promptly(
+    devsync: DevsyncCLI, pg_superuser_url: str
+) -> None:
+    db = psycopg.conninfo.conninfo_to_dict(devsync.db_url)["dbname"]
+    proc = devsync.popen(
+        "agent", "--interval", "0.3", "--no-scan", *BOB, "--project", "storefront",
+        "--env", "bob-laptop", stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: _metrics(devsync.db_url, demo.ENV_BOB_LAPTOP).get("ping", 0) >= 2)
+        _set_connections(pg_superuser_url, db, allowed=False)
+        time.sleep(1.0)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert time.monotonic() - started < 15
+    finally:
+        _set_connections(pg_superuser_url, db, allowed=True)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert "Traceback" not in err
