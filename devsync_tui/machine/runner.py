@@ -172,8 +172,12 @@ class Runner:
         events: asyncio.Queue[Any] = asyncio.Queue()
 
         async def pump() -> None:
-            async for event in backend.changes():
-                events.put_nowait(event)
+            try:
+                async for event in backend.changes():
+                    events.put_nowait(event)
+            except Exception as exc:  # the command runs on; only the restarts stop
+                _log.warning("change feed ended: %s", exc)
+                eprint(f"live updates stopped ({exc}); the command keeps running unwatched.")
 
         feed = asyncio.create_task(pump())
         try:
