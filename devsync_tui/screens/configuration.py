@@ -39,6 +39,14 @@ OTHER_COLUMNS = 44
 class ConfigTable(KeyTable):
     BINDINGS = enter_binding(cmd.CFG_EDIT)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `enter` edits: offered only where the user may change something.
+        if action == "select_cursor":
+            for pane in self.ancestors:
+                if isinstance(pane, ConfigurationPane):
+                    return pane.check_action("edit", parameters)
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class ConfigView:
@@ -100,6 +108,22 @@ class ConfigurationPane(ConfigActions, Vertical):
             return None
         return Access.of(self.session, self.view.selection)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the writing keys from users who may not write here (PERMISSIONS.md)."""
+        if action in ("new", "edit", "delete"):
+            access = self.access
+            if access is None:
+                return False
+            env_id = (
+                self.view.selection.environment.id
+                if self.view and self.view.selection.environment
+                else None
+            )
+            if action == "new":
+                return access.can_edit_config(env_id)
+            return access.can_edit_config(env_id) or access.can_edit_config(None)
+        return True
+
     # -- loading -------------------------------------------------------------------------
     def show(self, session: Session, selection: Selection) -> None:
         """Show the configuration of the selected project or environment."""
@@ -146,6 +170,8 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         self.view = message.view
         self._show_rows()
+        self.refresh_bindings()
+        self.rows_table.table.refresh_bindings()
         if message.flash:
             self.rows_table.flash(message.flash)
 

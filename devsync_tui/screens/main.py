@@ -13,10 +13,11 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.base import Backend
+from devsync_tui.core import permissions
 from devsync_tui.core.models import Environment, Identity, Project, Role, Team
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.activity import ActivityPane
@@ -217,13 +218,28 @@ class MainScreen(TreeActions, Screen[None]):
     @on(Tree.NodeSelected)
     def _chosen(self) -> None:
         """Enter in the tree: go to the active tab's table."""
+        self._focus_active_tab()
+
+    def _focus_active_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
         pane = tabs.get_pane(tabs.active) if tabs.active else None
         if pane is not None:
             for widget in pane.query("*"):
-                if widget.focusable and widget.display:
+                if widget.focusable and widget.display and widget.visible:
                     widget.focus()
                     return
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self) -> None:
+        # Focus left in a pane that is now hidden would leave the footer without keys.
+        focused = self.focused
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        if focused is None or pane is None or focused is self.tree:
+            return
+        if isinstance(focused, Tabs) or pane in focused.ancestors:
+            return
+        self._focus_active_tab()
 
     def watch_selection(self, selection: Selection | None) -> None:
         session = self.session
@@ -233,6 +249,34 @@ class MainScreen(TreeActions, Screen[None]):
         self.header.role = role.value if role else ""
         self.header.title = selection.title
         self._show_selection(session, selection)
+        self.refresh_bindings()
+        self.tree.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The tree's writing keys, offered only where the role allows (PERMISSIONS.md)."""
+        session, sel = self.session, self.selection
+        if action not in ("new_item", "rename_item", "delete_item"):
+            return True
+        if session is None or sel is None:
+            return action == "new_item"
+        role = session.role_in(sel.team.id)
+        mine = sel.environment is not None and sel.environment.user_id == session.identity.user_id
+        if action == "new_item":
+            if sel.project is None:
+                return permissions.can_create_project(role)
+            return permissions.can_create_environment(role)
+        if sel.environment is not None:
+            if action == "rename_item":
+                return permissions.can_edit_environment(role, env_owner=mine)
+            return permissions.can_delete_environment(role, env_owner=mine)
+        if sel.project is not None:
+            if action == "rename_item":
+                return permissions.can_edit_project(role)
+            return permissions.can_delete_project(role)
+        if action == "rename_item":
+            return permissions.can_rename_team(role)
+        owner = sel.team.owner_id == session.identity.user_id
+        return permissions.can_delete_team(role, is_team_owner=owner)
 
     def _show_selection(self, session: Session, selection: Selection) -> None:
         self.query_one(ConfigurationPane).show(session, selection)
@@ -279,6 +323,8 @@ class MainScreen(TreeActions, Screen[None]):
         tabs = self.query_one(TabbedContent)
         index = TABS.index(tabs.active) if tabs.active in TABS else 0
         tabs.active = TABS[(index + step) % len(TABS)]
+        if self.focused is not self.tree:
+            self.call_after_refresh(self._focus_active_tab)
 
     def action_next_tab(self) -> None:
         self._switch_tab(1)

@@ -28,6 +28,13 @@ ROLE_OPTIONS = [("admin", "admin"), ("member", "member"), ("viewer", "viewer")]
 class MembersTable(KeyTable):
     BINDINGS = enter_binding(cmd.MEMBER_ROLE)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "select_cursor":
+            for pane in self.ancestors:
+                if isinstance(pane, MembersPane):
+                    return pane.check_action("add_member", parameters)
+        return True
+
 
 class MembersLoaded(Message):
     def __init__(self, team_id: UUID, members: list[TeamMember], flash: frozenset[str]) -> None:
@@ -61,6 +68,15 @@ class MembersPane(Vertical):
         if self.session is None or self.selection is None:
             return None
         return self.session.role_in(self.selection.team.id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Adding, re-roling and removing are for admins; the owner cannot leave."""
+        if action in ("add_member", "remove_member"):
+            return permissions.can_add_member(self.role)
+        if action == "leave_team":
+            sel, session = self.selection, self.session
+            return not (sel and session and sel.team.owner_id == session.identity.user_id)
+        return True
 
     def show(self, session: Session, selection: Selection) -> None:
         changed_team = self.selection is None or self.selection.team.id != selection.team.id
@@ -97,6 +113,8 @@ class MembersPane(Vertical):
             )
         table = self.query_one(FilterableTable)
         table.set_rows(rows)
+        self.refresh_bindings()
+        table.table.refresh_bindings()
         if message.flash:
             table.flash(message.flash)
         admin = permissions.can_add_member(self.role)

@@ -47,6 +47,15 @@ class TemplatesPane(Vertical):
             ("Template", "Keys", "Packages", "Public", "Created"), id="templates-rows"
         )
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Creating and deleting templates: admins and members (creators), never viewers."""
+        if action in ("new_template", "delete_template"):
+            sel, session = self.selection, self.session
+            if sel is None or session is None or sel.project is None:
+                return False
+            return permissions.can_create_template(session.role_in(sel.team.id))
+        return True
+
     def show(self, session: Session, selection: Selection) -> None:
         self.session, self.selection = session, selection
         if selection.project is None:
@@ -86,6 +95,7 @@ class TemplatesPane(Vertical):
             for t in self.templates
         ]
         self.query_one(FilterableTable).set_rows(rows)
+        self.refresh_bindings()
         hint = (
             f"{len(rows)} templates for {sel.project.name}. A new environment (n in the tree) "
             "can start from one."
