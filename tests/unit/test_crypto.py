@@ -136,3 +136,50 @@ def test_concurrent_creators_agree(tmp_path: Path) -> None:
     keys = {p.communicate()[0].strip() for p in procs}
     assert len(keys) == 1
     assert (tmp_path / "c3" / "local-key").read_text().strip() in keys
+
+
+class _MemoryKeyring:
+    """A real keyring backend (keyring's own base class) that keeps passwords in memory."""
+
+    @staticmethod
+    def make() -> object:
+        from keyring.backend import KeyringBackend
+
+        class Memory(KeyringBackend):
+            priority = 1  # type: ignore[assignment]
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.store: dict[tuple[str, str], str] = {}
+
+            def get_password(self, service: str, username: str) -> str | None:
+                return self.store.get((service, username))
+
+            def set_password(self, service: str, username: str, password: str) -> None:
+                self.store[(service, username)] = password
+
+            def delete_password(self, service: str, username: str) -> None:
+                self.store.pop((service, username), None)
+
+        return Memory()
+
+
+def test_key_goes_to_a_usable_keyring_and_no_file_is_written(
+    key_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keyring
+
+    monkeypatch.delenv("DEVSYNC_KEYRING")
+    backend = _MemoryKeyring.make()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)  # type: ignore[arg-type]
+    try:
+        blob = crypto.encrypt(b"v", context="c")
+        assert crypto.key_location() == "keyring"
+        assert (crypto.KEYRING_SERVICE, crypto.KEYRING_NAME) in backend.store  # type: ignore[attr-defined]
+        assert not (key_home / "local-key").exists()
+        assert capsys.readouterr().err == ""  # no notice: nothing fell back
+        crypto._reset_for_tests()
+        assert crypto.decrypt(blob, context="c") == b"v"
+    finally:
+        keyring.set_keyring(previous)
