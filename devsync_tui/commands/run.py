@@ -70,6 +70,8 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     if args.grace < 0:
         raise UsageError("--grace must not be negative.")
+    if args.project_default and args.env:
+        raise UsageError("Pass either --env or --project-default, not both.")
     from devsync_tui.machine.runner import Runner
 
     runner: Runner = Runner(args, command)
