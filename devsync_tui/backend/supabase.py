@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from devsync_tui.backend import rows
-from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged, PresenceInfo
-from devsync_tui.backend.errors import NotSignedIn, Unavailable
+from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
 from devsync_tui.backend.supabase_config import SupabaseConfigMixin
 from devsync_tui.backend.supabase_rest import eq
 from devsync_tui.core.models import (
@@ -37,9 +37,6 @@ from devsync_tui.core.models import (
 if TYPE_CHECKING:
     from devsync_tui.backend.session import SessionStorage
     from devsync_tui.backend.supabase_realtime import FeedTiming, SupabaseFeed
-
-#: Tables whose changes can change which teams/projects I see (the channels follow).
-_SCOPE_TABLES = ("teams", "team_members", "projects")
 
 
 class SupabaseBackend(SupabaseConfigMixin, Backend):
@@ -65,6 +62,7 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
         self._refresh_lock = asyncio.Lock()
         self._identity: Identity | None = None
         self._feed: SupabaseFeed | None = None
+        self._feed_lock = asyncio.Lock()
         self._feed_timing = feed_timing
         self._realtime_options = realtime_options
         self._auth_subscription: Any | None = None
@@ -337,35 +335,51 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
     async def _ensure_feed(self) -> SupabaseFeed:
         from devsync_tui.backend.supabase_realtime import SupabaseFeed
 
-        if self._feed is None:
-            client = self._require()
-            me = await self.whoami()
-            session = self._session
-            if session is None:
-                raise NotSignedIn("You are signed out; run `devsync login`.")
-            feed = SupabaseFeed(client, me.user_id, self.reread, self._feed_timing)
-            teams, projects = await self._scopes()
-            try:
-                await feed.start(session.access_token, teams, projects)
-            except NotSignedIn:
-                raise
-            except Exception as exc:
-                await feed.close()
-                raise Unavailable("Supabase Realtime is unreachable right now.") from exc
-            self._feed = feed
-        return self._feed
+        async with self._feed_lock:
+            if self._feed is None:
+                client = self._require()
+                me = await self.whoami()
+                session = self._session
+                if session is None:
+                    raise NotSignedIn("You are signed out; run `devsync login`.")
+                feed = SupabaseFeed(
+                    client, me.user_id, self.reread, self._feed_timing, self._follow_scopes
+                )
+                teams, projects = await self._scopes()
+                try:
+                    await feed.start(session.access_token, teams, projects)
+                except Exception as exc:
+                    await feed.close()
+                    raise Unavailable("Supabase Realtime is unreachable right now.") from exc
+                self._feed = feed
+            return self._feed
+
+    async def _follow_scopes(self) -> None:
+        """A team/membership/project changed: the channels follow what I can now see."""
+        feed = self._feed
+        if feed is not None:
+            with contextlib.suppress(DevSyncError):
+                await feed.set_scopes(*await self._scopes())
 
     async def changes(self) -> AsyncIterator[FeedEvent]:
-        try:
-            feed = await self._ensure_feed()
-        except Unavailable as exc:
-            yield LinkChanged("offline", str(exc))
-            return
+        delay = 1.0
+        failed = False
+        while True:
+            try:
+                feed = await self._ensure_feed()
+                break
+            except Unavailable as exc:
+                # Keep trying in the background of the UI: offline now, Resync once live.
+                if not failed:
+                    yield LinkChanged("offline", str(exc))
+                failed = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
         async for event in feed.events():
             yield event
-            if getattr(event, "table", None) in _SCOPE_TABLES:
-                with contextlib.suppress(Exception):
-                    await feed.set_scopes(*await self._scopes())
+            if failed and isinstance(event, LinkChanged) and event.state == "live":
+                failed = False
+                yield Resync("realtime connected")
 
     async def set_presence(self, project_id: UUID | None) -> None:
         feed = await self._ensure_feed()

@@ -21,13 +21,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.base import FeedEvent
+from devsync_tui.backend.supabase_events import FeedFanout, Reread
 
 if TYPE_CHECKING:
     from supabase import AsyncClient
@@ -38,9 +38,6 @@ log = logging.getLogger("devsync.supabase.realtime")
 TEAM_TABLES = ("team_members", "projects")
 #: Tables with a ``project_id`` column, filtered ``project_id=eq.<id>`` on the project channel.
 PROJECT_TABLES = ("env_templates", "environments", "configurations", "dependencies")
-
-#: Reads a changed row back through PostgREST: (table, primary key text) → model or None.
-Reread = Callable[[str, str], Awaitable[Any | None]]
 
 
 @dataclass
@@ -58,24 +55,11 @@ class FeedTiming:
 class _Channel:
     key: str
     channel: Any
-    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set when the first join settled: SUBSCRIBED, or a refusal (``failure`` says which).
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    subscribed: bool = False
+    failure: str | None = None
     not_joined_since: float | None = None
-
-
-def row_key(table: str, record: dict[str, Any]) -> str | None:
-    """The ChangeEvent ``id`` of a realtime record (None when the key columns are missing)."""
-    if table == "team_members":
-        team, user = record.get("team_id"), record.get("user_id")
-        return f"{team}:{user}" if team and user else None
-    value = record.get("id")
-    return None if value is None else str(value)
-
-
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return UUID(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 class SupabaseFeed:
@@ -87,6 +71,7 @@ class SupabaseFeed:
         user_id: UUID,
         reread: Reread,
         timing: FeedTiming | None = None,
+        on_scope_change: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.client = client
         self.user_id = user_id
@@ -106,7 +91,7 @@ class SupabaseFeed:
         self._presence_project: UUID | None = None
         self._presence_name = ""
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._recent: deque[tuple[str, str, str, Any]] = deque(maxlen=256)
+        self.fanout = FeedFanout(self.queue, reread, self._projects_team, on_scope_change)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self, token: str, teams: Iterable[UUID], projects: dict[UUID, UUID]) -> None:
@@ -114,13 +99,22 @@ class SupabaseFeed:
         each visible project to its team."""
         self._token = token
         self._teams, self._projects = set(teams), dict(projects)
+        self.fanout.start()
         async with self._lock:
             await self._open_all()
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="devsync-realtime-watchdog")
 
+    def _projects_team(self, project: UUID) -> UUID | None:
+        return self._projects.get(project)
+
+    def events(self) -> AsyncIterator[FeedEvent]:
+        """A new consumer's stream of FeedEvents."""
+        return self.fanout.events()
+
     async def close(self) -> None:
         self._closed = True
+        await self.fanout.close()
         if self._watchdog is not None:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -242,15 +236,19 @@ class SupabaseFeed:
         def on_state(state: Any, error: Exception | None) -> None:
             name = getattr(state, "value", str(state))
             if name == "SUBSCRIBED":
-                if not entry.subscribed.is_set():
-                    entry.subscribed.set()
+                if not entry.subscribed:
+                    entry.subscribed = True
+                    entry.settled.set()
                 else:
                     # The library re-joined by itself after a reconnect: we missed changes.
                     self._set_state("live")
                     self.queue.put_nowait(("resync", "realtime reconnected"))
             elif name in ("CHANNEL_ERROR", "TIMED_OUT", "CLOSED"):
-                if entry.subscribed.is_set():
+                if entry.subscribed:
                     self._set_state("reconnecting", f"channel {name.lower()}")
+                elif not entry.settled.is_set():  # the first join failed: fail fast
+                    entry.failure = f"{name.lower()}: {error or 'no reason given'}"
+                    entry.settled.set()
                 log.info("channel %s: %s %s", entry.key, name, error or "")
 
         if self._token:
@@ -258,9 +256,11 @@ class SupabaseFeed:
         try:
             # subscribe() has returned before the server's reply (#1209): wait for SUBSCRIBED.
             await asyncio.wait_for(entry.channel.subscribe(on_state), self.timing.subscribe_timeout)
-            await asyncio.wait_for(entry.subscribed.wait(), self.timing.subscribe_timeout)
+            await asyncio.wait_for(entry.settled.wait(), self.timing.subscribe_timeout)
         except TimeoutError:
             raise ConnectionError(f"realtime channel {entry.key} did not join") from None
+        if not entry.subscribed:
+            raise ConnectionError(f"realtime channel {entry.key} refused: {entry.failure}")
 
     async def _reopen(self, reason: str) -> None:
         """Drop the socket and every channel, connect again, join again, then Resync."""
@@ -403,69 +403,3 @@ class SupabaseFeed:
                 if isinstance(name, str) and name:
                     names.add(name)
         return tuple(sorted(names))
-
-    # -- events ----------------------------------------------------------------------------------
-    async def events(self) -> AsyncIterator[FeedEvent]:
-        yield LinkChanged(self._state)  # type: ignore[arg-type]
-        while not self._closed:
-            kind, item = await self.queue.get()
-            if kind == "link":
-                state, detail = item
-                yield LinkChanged(state, detail)
-            elif kind == "resync":
-                yield Resync(str(item))
-            elif kind == "change":
-                event = await self._to_change(*item)
-                if event is not None:
-                    yield event
-
-    async def _to_change(self, payload: Any, channel_scope: dict[str, str]) -> ChangeEvent | None:
-        data = payload.get("data") if isinstance(payload, dict) else None
-        if not isinstance(data, dict):
-            return None
-        table = str(data.get("table") or "")
-        op = str(getattr(data.get("type"), "value", data.get("type")) or "")
-        if op not in ("INSERT", "UPDATE", "DELETE") or not table:
-            return None
-        record = data.get("record") or {}
-        old = data.get("old_record") or {}
-        source = old if op == "DELETE" else record
-        key = row_key(table, source) or row_key(table, record) or row_key(table, old)
-        if key is None and table != "health_checks":
-            return None
-        # One commit reaches every channel whose filter matches (my membership is on both the
-        # team channel and my own): report it once.
-        seen = (table, op, key or str(record.get("environment_id")), data.get("commit_timestamp"))
-        if data.get("commit_timestamp") and seen in self._recent:
-            return None
-        self._recent.append(seen)
-        row = None
-        if op != "DELETE" and key is not None:
-            try:
-                row = await self.reread(table, key)
-            except Exception as exc:  # unreadable now (RLS, network): the event still counts
-                log.info("re-read of %s %s failed: %s", table, key, type(exc).__name__)
-        scope = {**channel_scope, **old, **record}
-        team = _uuid(scope.get("team_id")) or (_uuid(scope.get("id")) if table == "teams" else None)
-        project = _uuid(scope.get("project_id")) or (
-            _uuid(scope.get("id")) if table == "projects" else None
-        )
-        environment = _uuid(scope.get("environment_id")) or (
-            _uuid(scope.get("id")) if table == "environments" else None
-        )
-        if project is None and table == "health_checks" and environment is not None:
-            # health rows carry only their environment: find its project (and so its team)
-            with contextlib.suppress(Exception):
-                env = await self.reread("environments", str(environment))
-                project = getattr(env, "project_id", None)
-        if team is None and project is not None:
-            team = self._projects.get(project)
-        return ChangeEvent(
-            table=table,
-            op=op,  # type: ignore[arg-type]
-            id=key or "",
-            row=row,
-            team_id=team,
-            project_id=project,
-            environment_id=environment,
-        )

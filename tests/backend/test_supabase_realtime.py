@@ -319,3 +319,56 @@ async def test_presence_shows_who_else_is_on_the_project(
         assert keys == {str(ALICE.id), str(BOB.id)}
         await backend.set_presence(None)
         await until(())
+
+
+async def test_two_consumers_both_see_every_change(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder], tmp_path: Path
+) -> None:
+    backend, first = bob
+    second = Recorder(backend)
+    try:
+        await second.wait_for(lambda e: isinstance(e, LinkChanged) and e.state == "live")
+        async with backend_as(fake, tmp_path, ALICE.email) as alice:
+            saved = await alice.save_configuration(
+                PROJECT_STOREFRONT,
+                None,
+                "FANOUT",
+                "x",
+                is_secret=False,
+                type=ConfigType.ENV_VAR,
+                expected_version=None,
+            )
+        check = _is_change("configurations", "INSERT", str(saved.id))
+        one, two = await first.wait_for(check), await second.wait_for(check)
+        assert one == two
+        rereads = [
+            r
+            for r in fake.rest_requests()
+            if r.path == "/rest/v1/configurations" and ("id", f"eq.{saved.id}") in r.query
+        ]
+        assert len(rereads) == 1  # re-read once, whatever the number of consumers
+    finally:
+        await second.stop()
+
+
+async def test_realtime_refusing_at_start_goes_offline_then_live(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    fake.realtime.refuse_joins = True
+    async with backend_as(fake, tmp_path, BOB.email) as backend:
+        recorder = Recorder(backend)
+        try:
+            offline = await recorder.wait_for(lambda e: isinstance(e, LinkChanged))
+            assert isinstance(offline, LinkChanged)
+            assert offline.state == "offline"
+            assert "unreachable" in offline.detail
+            fake.realtime.refuse_joins = False
+            mark = len(recorder.events)
+            await recorder.wait_for(
+                lambda e: isinstance(e, LinkChanged) and e.state == "live", after=mark, wait=8
+            )
+            resync = await recorder.wait_for(lambda e: isinstance(e, Resync), after=mark)
+            assert isinstance(resync, Resync)
+            assert resync.reason == "realtime connected"
+        finally:
+            await recorder.stop()
