@@ -30,6 +30,8 @@ from devsync_tui.commands.common import (
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from devsync_tui.backend.base import Backend
     from devsync_tui.backend.errors import Conflict
     from devsync_tui.core.models import Configuration, EffectiveConfigRow
@@ -230,7 +232,14 @@ async def _set(args: argparse.Namespace) -> int:
             ),
             None,
         )
-        secret = args.secret or (current is not None and current.is_secret and not args.plain)
+        # An override of a secret project default stays a secret unless --plain says not.
+        inherited = (
+            current is None
+            and env_id is not None
+            and key in await secret_defaults(backend, target.project.id)
+        )
+        was_secret = current.is_secret if current is not None else inherited
+        secret = args.secret or (was_secret and not args.plain)
         if has_value and secret:
             eprint(
                 "warning: a secret on the command line can be seen in the process list "
@@ -274,6 +283,11 @@ async def _set(args: argparse.Namespace) -> int:
         kind = "secret " if secret else ""
         print(f"Set {kind}{key} in {target.label} (version {version}).")
     return EXIT_OK
+
+
+async def secret_defaults(backend: Backend, project_id: UUID) -> set[str]:
+    """Keys that are secrets among the project defaults."""
+    return {c.key for c in await backend.list_configurations(project_id, None) if c.is_secret}
 
 
 async def confirm_or_explain(

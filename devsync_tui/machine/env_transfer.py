@@ -145,7 +145,12 @@ def _read_import(path: str) -> dict[str, str]:
 
 async def _import(args: argparse.Namespace) -> int:
     from devsync_tui.backend.errors import Conflict, PermissionDenied, Unavailable
-    from devsync_tui.commands.env import confirm_or_explain, print_conflict, target_of
+    from devsync_tui.commands.env import (
+        confirm_or_explain,
+        print_conflict,
+        secret_defaults,
+        target_of,
+    )
     from devsync_tui.core.models import ConfigType
 
     incoming = _read_import(args.file)
@@ -156,6 +161,10 @@ async def _import(args: argparse.Namespace) -> int:
         target = await target_of(backend, args, write=True)
         env_id = target.environment.id if target.environment else None
         current = {c.key: c for c in await backend.list_configurations(target.project.id, env_id)}
+        # A new override of a secret project default is a secret too.
+        inherited = await secret_defaults(backend, target.project.id) if env_id else set()
+        secret_keys = set(args.secret) | {k for k in inherited if k not in current}
+        secret_keys |= {k for k, c in current.items() if c.is_secret}
         changes: list[tuple[str, str]] = []  # (key, "add" | "change")
         for key, value in incoming.items():
             row = current.get(key)
@@ -171,7 +180,7 @@ async def _import(args: argparse.Namespace) -> int:
                 same = row.value == value and key not in args.secret
             if not same:
                 changes.append((key, "change"))
-        _show_import_diff(target, changes, incoming, current, args)
+        _show_import_diff(target, changes, incoming, current, secret_keys, args)
         if not changes or args.dry_run:
             return EXIT_OK
         if sys.stdin.isatty() and args.file != "-" and not args.yes:
@@ -184,7 +193,7 @@ async def _import(args: argparse.Namespace) -> int:
         written_keys: list[str] = []
         for key, _kind in changes:
             row = current.get(key)
-            secret = key in args.secret or (row is not None and row.is_secret)
+            secret = key in secret_keys
             try:
                 await backend.save_configuration(
                     target.project.id,
@@ -232,6 +241,7 @@ def _show_import_diff(
     changes: list[tuple[str, str]],
     incoming: dict[str, str],
     current: dict[str, Any],
+    secret_keys: set[str],
     args: argparse.Namespace,
 ) -> None:
     if args.json:
@@ -249,7 +259,7 @@ def _show_import_diff(
     print(f"Changes to {target.label}:")
     for key, change in changes:
         row = current.get(key)
-        secret = key in args.secret or (row is not None and row.is_secret)
+        secret = key in secret_keys
         if change == "add":
             shown = "(secret)" if secret else repr(incoming[key])
             print(f"  + {key} = {shown}")

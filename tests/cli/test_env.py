@@ -221,3 +221,16 @@ def test_ambiguous_environment_names_ask_for_the_project(devsync: DevsyncCLI) ->
     assert "storefront/shared-name" in ambiguous.err
     chosen = devsync("env", "list", *alice, "--env", "billing-api/shared-name")
     assert chosen.code == 0
+
+
+def test_override_of_a_secret_default_stays_secret(devsync: DevsyncCLI) -> None:
+    # STRIPE_SECRET_KEY is a secret project default; bob-laptop has no override of it.
+    value = "sk-override-" + uuid.uuid4().hex
+    result = devsync("env", "set", "STRIPE_SECRET_KEY", *BOB, *BOB_LAPTOP, stdin=value)
+    assert result.code == 0
+    assert "secret STRIPE_SECRET_KEY" in result.out
+    listed = devsync("env", "list", *BOB, *BOB_LAPTOP)
+    assert value not in listed.out
+    plain = devsync("env", "set", "STRIPE_SECRET_KEY=visible", "--plain", *BOB, *BOB_LAPTOP)
+    assert plain.code == 0
+    assert "visible" in devsync("env", "list", *BOB, *BOB_LAPTOP).out

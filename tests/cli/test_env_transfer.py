@@ -222,3 +222,17 @@ def test_diff_of_identical_environments_exits_0(devsync: DevsyncCLI) -> None:
     result = devsync("env", "diff", "ci-runner", "ci-runner", "--user", "alice")
     assert result.code == 0
     assert "same configuration" in result.out
+
+
+def test_import_of_a_secret_default_key_stays_secret(devsync: DevsyncCLI) -> None:
+    value = "imported-stripe-" + uuid.uuid4().hex
+    env_file = devsync.home / ".env"
+    env_file.write_text(f"STRIPE_SECRET_KEY={value}\n")
+    result = devsync("env", "import", str(env_file), *BOB, *BOB_LAPTOP)
+    assert result.code == 0
+    assert value not in result.out + result.err
+    assert "+ STRIPE_SECRET_KEY = (secret)" in result.out
+    data = json.loads(devsync("env", "list", "--json", *BOB, *BOB_LAPTOP).out)
+    row = next(r for r in data["configuration"] if r["key"] == "STRIPE_SECRET_KEY")
+    assert row["source"] == "override"
+    assert row["is_secret"] is True
