@@ -22,6 +22,7 @@ from devsync_tui.backend import rows
 from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged, PresenceInfo, Resync
 from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
 from devsync_tui.backend.supabase_config import SupabaseConfigMixin
+from devsync_tui.backend.supabase_errors import translate_errors
 from devsync_tui.backend.supabase_rest import eq
 from devsync_tui.core.models import (
     Environment,
@@ -89,7 +90,9 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
         self.client = client
         try:
             await supabase_login.restore_session(client, self.storage)
-            self._session = self._session or await client.auth.get_session()
+            if self._session is None:
+                async with translate_errors():
+                    self._session = await client.auth.get_session()
             if self._session is None:
                 raise NotSignedIn("Your session has ended; run `devsync login` again.")
             await self.whoami()
@@ -384,7 +387,12 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
     async def set_presence(self, project_id: UUID | None) -> None:
         feed = await self._ensure_feed()
         me = await self.whoami()
-        await feed.set_presence(project_id, me.username)
+        async with translate_errors():
+            await feed.set_presence(project_id, me.username)
+
+    def pop_notice(self) -> str | None:
+        """The one-time notice that sessions live in a 0600 file (no keyring), if any."""
+        return self._storage.pop_notice() if self._storage is not None else None
 
     async def presence(self, project_id: UUID) -> PresenceInfo:
         feed = self._feed

@@ -122,10 +122,14 @@ class SupabaseFeed:
             self._watchdog = None
         for task in list(self._tasks):
             task.cancel()
+        # Leave politely, but never wait long on a server that stopped answering.
         with contextlib.suppress(Exception):
-            await self.client.realtime.remove_all_channels()
+            await asyncio.wait_for(
+                self.client.realtime.remove_all_channels(), self.timing.ping_timeout
+            )
         self._channels.clear()
         self._presence = None
+        await self._hard_close()
 
     async def set_scopes(self, teams: Iterable[UUID], projects: dict[UUID, UUID]) -> None:
         """Re-create channels when the set of teams/projects I can see changed."""

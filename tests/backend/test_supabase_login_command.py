@@ -206,3 +206,41 @@ async def test_signup(
     )
     assert code == EXIT_OK, err
     assert "as zoe <zoe@example.com>" in out
+
+
+class Terminal(Stdin):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_interactive_login_password_then_code(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prompts: list[str] = []
+    answers = iter([ALICE.email])
+    secrets = iter(["devsync-demo"])
+    monkeypatch.setattr("builtins.input", lambda p: (prompts.append(p), next(answers))[1])
+    monkeypatch.setattr("getpass.getpass", lambda p: (prompts.append(p), next(secrets))[1])
+    base = ["login", "--url", fake.url, "--anon-key", fake.anon_key]
+    code, out, err = await run(base, capsys, monkeypatch, Terminal())
+    assert code == EXIT_OK, err
+    assert prompts == ["E-mail: ", "Password (empty: e-mail me a code): "]
+    assert "as alice" in out
+    # An empty password asks for a code by e-mail instead.
+    prompts.clear()
+
+    def code_prompt(prompt: str) -> str:
+        prompts.append(prompt)
+        if prompt == "E-mail: ":
+            return CAROL.email
+        return fake.gotrue.codes[CAROL.email]
+
+    monkeypatch.setattr("builtins.input", code_prompt)
+    monkeypatch.setattr("getpass.getpass", lambda p: (prompts.append(p), "")[1])
+    code, out, err = await run(["login"], capsys, monkeypatch, Terminal())
+    assert code == EXIT_OK, err
+    assert prompts[-1] == f"Code sent to {CAROL.email}; type it here: "
+    assert "as carol" in out
