@@ -29,7 +29,7 @@ from psycopg.rows import DictRow, dict_row
 
 from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.errors import DevSyncError
-from devsync_tui.backend.pg_core import SESSION_IMPERSONATE
+from devsync_tui.backend.pg_core import SESSION_IMPERSONATE, TCP_LIVENESS, watchdog
 from devsync_tui.backend.rows import row_to_model
 
 if TYPE_CHECKING:
@@ -65,15 +65,6 @@ _REREAD["audit_log"] = (
     "select a.*, p.username as actor_username from public.audit_log a "
     "left join public.profiles p on p.id = a.actor_id where a.id = any(%s::bigint[])"
 )
-#: TCP keepalives for the LISTEN connection (ignored on Unix sockets): a cut link is noticed
-#: in ~25 s even while the channel is quiet and the ping below is not due.
-_KEEPALIVES = {
-    "keepalives": 1,
-    "keepalives_idle": 10,
-    "keepalives_interval": 5,
-    "keepalives_count": 3,
-}
-_PING_TIMEOUT = 5.0
 _MY_TEAMS = "select team_id from public.team_members where user_id = %s"
 
 
@@ -140,12 +131,15 @@ class ChangeFeed:
         initial_backoff: float = 0.1,
         max_backoff: float = 5.0,
         liveness_interval: float = 15.0,
+        ping_timeout: float = 5.0,
     ) -> None:
         self._core = core
         self._conninfo = conninfo
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
         self._liveness_interval = liveness_interval
+        self._ping_timeout = ping_timeout
+        self._reread_timeout = 15.0
         self._team_ids: set[UUID] = set()
         self._stopping = asyncio.Event()
         self._queue: asyncio.Queue[str | _Lost | _Stop] | None = None
@@ -165,14 +159,13 @@ class ChangeFeed:
             rereader: AsyncConnection[Any] | None = None
             reader: asyncio.Task[None] | None = None
             try:
-                conn = await AsyncConnection.connect(
-                    make_conninfo(self._conninfo, **_KEEPALIVES), autocommit=True, connect_timeout=5
-                )
+                conninfo = make_conninfo(self._conninfo, **TCP_LIVENESS)
+                conn = await AsyncConnection.connect(conninfo, autocommit=True, connect_timeout=5)
                 await conn.execute(f"LISTEN {CHANNEL}")
                 # Re-reads get their own connection, impersonating for the whole session (it
                 # serves this user only): each re-read is then just its SELECTs, pipelined.
                 rereader = await AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=5
+                    conninfo, autocommit=True, connect_timeout=5
                 )
                 await rereader.execute(SESSION_IMPERSONATE, (self._core.claims,))
                 # Subscribed first, then read state: nothing committed after this is missed.
@@ -198,7 +191,10 @@ class ChangeFeed:
                         return
                     lost = next((item for item in batch if isinstance(item, _Lost)), None)
                     payloads = [item for item in batch if isinstance(item, str)]
-                    for event in await self._resolve(rereader, payloads):
+                    # Bounded: a re-read stuck on a silent link must not freeze the feed.
+                    with watchdog(rereader, self._reread_timeout):
+                        resolved = await self._resolve(rereader, payloads)
+                    for event in resolved:
                         yield event
                     if lost is not None:
                         log.info("LISTEN connection lost: %s", type(lost.exc).__name__)
@@ -231,11 +227,17 @@ class ChangeFeed:
                 async for note in conn.notifies(timeout=self._liveness_interval):
                     queue.put_nowait(note.payload)
                 # A quiet channel may be a dead link (no RST on a cut network): ask, briefly.
-                await asyncio.wait_for(conn.execute("select 1"), _PING_TIMEOUT)
+                await self._ping(conn)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # any failure ends this connection's life
             queue.put_nowait(_Lost(exc))
+
+    async def _ping(self, conn: AsyncConnection[Any]) -> None:
+        """``select 1``; a link that does not answer within ``ping_timeout`` is severed, which
+        fails the ping at once."""
+        with watchdog(conn, self._ping_timeout):
+            await conn.execute("select 1")
 
     async def _load_team_ids(self, conn: AsyncConnection[Any]) -> set[UUID]:
         """The teams I belong to, read as me on the feed's own connection."""

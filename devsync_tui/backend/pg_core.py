@@ -9,11 +9,14 @@ so Row Level Security decides what the user sees and may do, never this client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -45,6 +48,65 @@ order by p.username
 _WORKSPACE_OWNER = "select owner_id from public.teams order by created_at, id limit 1"
 
 
+#: libpq TCP settings (ignored on Unix sockets): a link that dies without a RST (cut network,
+#: suspended laptop) fails the connection in ~25 s instead of hanging a call forever.
+TCP_LIVENESS: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
+
+
+def sever(conn: AsyncConnection[Any]) -> None:
+    """Shut the connection's socket down under psycopg: a call waiting on it wakes at once with
+    an OperationalError. (Cancelling the call instead makes psycopg wait for the server to
+    acknowledge, up to 10 s, which on a silent link never happens.)"""
+    try:
+        dup = os.dup(conn.pgconn.socket)
+    except (OSError, psycopg.Error):
+        return
+    with socket.socket(fileno=dup) as sock, contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextmanager
+def watchdog(conn: AsyncConnection[Any], seconds: float) -> Iterator[None]:
+    """Sever ``conn`` if the block is still running after ``seconds``."""
+    handle = asyncio.get_running_loop().call_later(seconds, sever, conn)
+    try:
+        yield
+    finally:
+        handle.cancel()
+
+
+@asynccontextmanager
+async def _watchdog_tx(conn: AsyncConnection[Any], seconds: float) -> AsyncIterator[None]:
+    with watchdog(conn, seconds):
+        yield
+
+
+def _checked_within(
+    seconds: float,
+) -> Callable[[AsyncConnection[Any]], Awaitable[None]]:
+    """The pool's liveness check, severing a connection that does not answer in time (one
+    that went silent would otherwise hang the check, and the call waiting for it)."""
+
+    async def check(conn: AsyncConnection[Any]) -> None:
+        with watchdog(conn, seconds):
+            await AsyncConnectionPool.check_connection(conn)
+
+    return check
+
+
+async def _retire(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+    try:
+        await pool.close(timeout=5.0)
+    except (psycopg.Error, OSError) as exc:
+        log.info("closing a replaced pool failed: %s", type(exc).__name__)
+
+
 def claims_for(identity: Identity) -> str:
     """The JWT claims JSON PostgREST would set for this user (``role`` included, as it does)."""
     return json.dumps(
@@ -72,6 +134,7 @@ class PgCore:
         acquire_timeout: float = 3.0,
         connect_timeout: float = 5.0,
         read_tries: int = 3,
+        op_timeout: float = 30.0,
     ) -> None:
         self._conninfo = conninfo
         self._requested_user = username
@@ -86,6 +149,9 @@ class PgCore:
         #: (one short try) instead of waiting out the pool's timeout and the read retries.
         self._link_down = False
         self._claims = ""
+        self._op_timeout = op_timeout
+        #: Pools replaced by ``refresh_pool``, closing in the background.
+        self._retiring: set[asyncio.Task[None]] = set()
         self.known_users: list[str] = []
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -105,17 +171,7 @@ class PgCore:
         except psycopg.Error as exc:
             raise map_error(exc) from None
         self._claims = claims_for(self._identity)
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            self._conninfo,
-            min_size=self._min_size,
-            max_size=self._max_size,
-            open=False,
-            timeout=self._acquire_timeout,
-            check=AsyncConnectionPool.check_connection,
-            kwargs={"connect_timeout": int(self._connect_timeout)},
-            reconnect_timeout=24 * 3600.0,  # keep trying: the app may outlive an outage
-            name="devsync",
-        )
+        pool = self._make_pool()
         try:
             await pool.open(wait=True, timeout=self._connect_timeout)
         except psycopg.Error as exc:
@@ -123,10 +179,25 @@ class PgCore:
             raise map_error(exc) from None
         self._pool = pool
 
+    def _make_pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        return AsyncConnectionPool(
+            self._conninfo,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            open=False,
+            timeout=self._acquire_timeout,
+            check=_checked_within(min(2.0, self._connect_timeout)),
+            kwargs={"connect_timeout": int(self._connect_timeout), **TCP_LIVENESS},
+            reconnect_timeout=24 * 3600.0,  # keep trying: the app may outlive an outage
+            name="devsync",
+        )
+
     async def _close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
 
     async def _resolve_identity(self, conn: AsyncConnection[Any]) -> Identity:
         cur = conn.cursor(row_factory=dict_row)
@@ -172,25 +243,51 @@ class PgCore:
         self._link_down = down
 
     async def refresh_pool(self) -> None:
-        """Replace broken pooled connections now (after the feed saw the database come back),
-        instead of waiting for the pool's own reconnect backoff."""
-        pool = self._pool
-        if pool is not None:
-            try:
-                await pool.check()
-            except psycopg.Error as exc:
-                log.info("pool check failed: %s", type(exc).__name__)
+        """After the feed saw the database come back: swap in a new pool at once instead of
+        waiting for the old one's reconnect backoff. Checking the old connections is no
+        option: one that went silent (a cut link) would hang the check. The old pool closes
+        in the background; calls still holding its connections finish or time out."""
+        old = self._pool
+        if old is None:
+            return
+        new = self._make_pool()
+        try:
+            await new.open(wait=True, timeout=self._connect_timeout)
+        except psycopg.Error as exc:
+            log.info("new pool failed to open: %s", type(exc).__name__)
+            await new.close()
+            return
+        self._pool = new
+        task = asyncio.create_task(_retire(old))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    def _deadline(self, *, read: bool) -> float:
+        """Seconds a unit of work may take before it counts as lost. Writes get twice as long
+        (a report of 20,000 packages is legitimately slow); while the feed knows the link is
+        down, reads are cut short."""
+        if read and self._link_down:
+            return min(3.0, self._op_timeout)
+        return self._op_timeout if read else 2 * self._op_timeout
 
     # -- units of work --------------------------------------------------------------------
     @asynccontextmanager
-    async def tx(self, row_factory: Any = dict_row) -> AsyncIterator[AsyncCursor[Any]]:
-        """One impersonated transaction; yields a cursor. psycopg errors become DevSync ones."""
+    async def tx(
+        self, row_factory: Any = dict_row, deadline: float | None = None
+    ) -> AsyncIterator[AsyncCursor[Any]]:
+        """One impersonated transaction; yields a cursor. psycopg errors become DevSync ones.
+        Past ``deadline`` seconds (default: the read deadline) its connection is severed."""
+        limit = self._deadline(read=True) if deadline is None else deadline
         pool = self._pool
         if pool is None:
             raise Unavailable("Not connected to the database.")
         timeout = min(0.5, self._acquire_timeout) if self._link_down else self._acquire_timeout
         try:
-            async with pool.connection(timeout=timeout) as conn, conn.transaction():
+            async with (
+                pool.connection(timeout=timeout) as conn,
+                _watchdog_tx(conn, limit),
+                conn.transaction(),
+            ):
                 cur = conn.cursor(row_factory=row_factory)
                 await cur.execute(IMPERSONATE, (self._claims,))
                 yield cur
@@ -207,7 +304,7 @@ class PgCore:
         tries = 1 if self._link_down else self._read_tries
         for attempt in range(tries):
             try:
-                async with self.tx(**kw) as cur:
+                async with self.tx(deadline=self._deadline(read=True), **kw) as cur:
                     return await work(cur)
             except DevSyncError as exc:
                 if not is_transient(exc) or attempt == tries - 1:
@@ -226,7 +323,7 @@ class PgCore:
         """
         sent = False
         try:
-            async with self.tx(**kw) as cur:
+            async with self.tx(deadline=self._deadline(read=False), **kw) as cur:
                 sent = True
                 return await work(cur)
         except OutcomeUnknown:

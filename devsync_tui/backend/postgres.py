@@ -80,11 +80,14 @@ class PostgresBackend(PgData, Backend):
         *,
         embedded: bool = True,
         feed_max_backoff: float = 5.0,
+        feed_liveness_interval: float = 15.0,
         **pool_options: Any,
     ) -> None:
         super().__init__(conninfo, username, **pool_options)
         self.label = label_for(conninfo, embedded=embedded)
         self._feed_max_backoff = feed_max_backoff
+        #: A quiet change feed pings the database after this many seconds (dead-link check).
+        self._feed_liveness_interval = feed_liveness_interval
         self._feeds: weakref.WeakSet[ChangeFeed] = weakref.WeakSet()
 
     # -- lifecycle and identity -----------------------------------------------------------
@@ -305,6 +308,12 @@ class PostgresBackend(PgData, Backend):
 
     # -- live -----------------------------------------------------------------------------
     def changes(self) -> AsyncIterator[FeedEvent]:
-        feed = ChangeFeed(self, self._conninfo, max_backoff=self._feed_max_backoff)
+        feed = ChangeFeed(
+            self,
+            self._conninfo,
+            max_backoff=self._feed_max_backoff,
+            liveness_interval=self._feed_liveness_interval,
+            ping_timeout=min(5.0, self._feed_liveness_interval),
+        )
         self._feeds.add(feed)
         return feed.events()

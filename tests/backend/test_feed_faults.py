@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from devsync_tui.backend import local
 from devsync_tui.backend.base import ChangeEvent, LinkChanged, Resync
@@ -169,3 +170,100 @@ async def test_closing_the_backend_ends_its_feed(
                 break
             await asyncio.sleep(0.05)
         assert remaining == (0,)
+
+
+class _FreezingProxy:
+    """TCP → database proxy that can go silent: bytes stop flowing but no socket closes, as on
+    a cut network where no RST ever arrives. Connections opened after ``thaw`` work again."""
+
+    def __init__(self, target_url: str) -> None:
+        params = conninfo_to_dict(target_url)
+        self._target = params
+        self._frozen = False
+        self._server: asyncio.base_events.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.url = ""
+
+    async def _upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host = str(self._target.get("host") or "/tmp")
+        port = int(self._target.get("port") or 5432)
+        if host.startswith("/"):
+            return await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        return await asyncio.open_connection(host, port)
+
+    async def start(self) -> _FreezingProxy:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = make_conninfo(
+            "",
+            **{k: v for k, v in self._target.items() if k not in ("host", "port")},
+            host="127.0.0.1",
+            port=str(port),
+        )
+        return self
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def thaw(self) -> None:
+        self._frozen = False
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await self._upstream()
+        born_frozen = self._frozen
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pump(src, dst, born_frozen))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _pump(
+        self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, born_frozen: bool
+    ) -> None:
+        frozen_at_start = self._frozen and not born_frozen
+        try:
+            while data := await src.read(65536):
+                if (self._frozen and not born_frozen) or frozen_at_start:
+                    frozen_at_start = True  # a frozen link stays dead: drop, never close
+                    continue
+                dst.write(data)
+                await dst.drain()
+        except (ConnectionError, OSError):
+            pass
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def test_silent_link_is_noticed_by_the_liveness_ping(
+    fresh_db_url: str, opened: list[PostgresBackend]
+) -> None:
+    proxy = await _FreezingProxy(fresh_db_url).start()
+    try:
+        alice = PostgresBackend(proxy.url, "alice", embedded=False, feed_liveness_interval=0.5)
+        await alice.connect()
+        opened.append(alice)
+        bob = await _open(opened, fresh_db_url, "bob")  # direct: unaffected by the cut
+        feed = alice.changes()
+        await next_event(feed, lambda e: e == LinkChanged("live"))
+        proxy.freeze()
+        await _save(bob, "UNSEEN_WHILE_CUT")
+        await next_event(feed, _reconnecting, within=5)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(Unavailable):  # a pooled connection went silent: bounded, not hung
+            await alice.list_teams()
+        assert loop.time() - started < 4  # the silent connection was severed, not awaited
+        proxy.thaw()
+        await next_event(feed, lambda e: e == LinkChanged("live"), within=10)
+        assert isinstance(await next_event(feed, lambda e: True), Resync)
+        # The views' re-read works: pooled connections that went silent were replaced.
+        assert "UNSEEN_WHILE_CUT" in await asyncio.wait_for(_keys(alice), 10)
+        await _save(bob, "AFTER_CUT")
+        await next_event(feed, _inserted("AFTER_CUT"))
+        await feed.aclose()  # type: ignore[attr-defined]
+    finally:
+        await proxy.close()
