@@ -1,10 +1,12 @@
-"""``devsync scan [PATH] [--baseline] [--dry-run] [--no-osv]``: report what this machine runs.
+"""``devsync scan [PATH] [--baseline] [--dry-run] [--no-osv] [--no-registry]``: report what
+this machine runs.
 
 Finds the lockfiles and manifests under PATH (default: here), reads them all — one that
 cannot be read stops the scan before anything is sent — and replaces this environment's
 dependency set (or, with ``--baseline``, the project's) in one transaction. Each package's
-status comes from OSV (vulnerable or healthy); a package OSV cannot answer for (offline,
-nothing cached) keeps the status stored for that version, if any. Then a drift summary.
+status comes from OSV (vulnerable) and the package registries (outdated: older than the latest
+stable release), else healthy; where a source cannot answer (offline, nothing cached) the
+status stored for that version is kept (``core.statuses``). Then a drift summary.
 ``--dry-run`` reads and prints, touching no backend; with ``--json`` it is exactly what would
 be reported.
 """
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from devsync_tui.core.lockfiles import ParsedPackage, ScanResult
     from devsync_tui.core.models import Dependency, DependencyInput
     from devsync_tui.core.osv import OsvResult
+    from devsync_tui.core.registry import RegistryResult
+    from devsync_tui.core.statuses import Assessment
 
 #: The database refuses larger reports (docs/DATABASE.md, report_dependencies).
 MAX_PACKAGES = 20_000
@@ -56,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--no-osv", action="store_true", help="do not look vulnerabilities up in OSV"
+    )
+    parser.add_argument(
+        "--no-registry",
+        action="store_true",
+        help="do not ask the package registries for the latest releases (outdated status)",
     )
     add_target_flags(parser)
     parser.set_defaults(func=_run)
@@ -85,35 +94,23 @@ def read_lockfiles(path: Path) -> ScanResult:
 
 async def lookup_osv(packages: Sequence[ParsedPackage]) -> OsvResult:
     """OSV's answers for every package with a resolved version."""
-    from devsync_tui.core.osv import OsvClient
+    from devsync_tui.core.statuses import lookup_osv as lookup
 
-    keys = [(p.manager, p.name, p.version) for p in packages if p.version]
-    return await OsvClient().lookup(keys)
+    return await lookup(packages)
 
 
 def to_inputs(
     packages: Sequence[ParsedPackage],
     osv: OsvResult | None,
     previous: Sequence[Dependency] = (),
+    registry: RegistryResult | None = None,
 ) -> list[DependencyInput]:
-    """Rows to report. OSV decides whether a version is vulnerable; where it cannot tell, the
-    status stored for the same version is kept (the last known state). A version OSV finds
-    clean keeps a stored ``outdated`` (freshness is not OSV's to judge)."""
-    from devsync_tui.core.models import DependencyInput, DependencyStatus
+    """Rows to report: ``core.statuses.to_inputs`` (OSV's vulnerable wins, the registries'
+    outdated next; where a source cannot tell, the status stored for the same version is
+    kept)."""
+    from devsync_tui.core.statuses import to_inputs as decide_all
 
-    before = {(d.package_manager, d.package_name, d.resolved_version): d.status for d in previous}
-    out: list[DependencyInput] = []
-    for p in packages:
-        known = osv.is_vulnerable((p.manager, p.name, p.version)) if osv and p.version else None
-        if known is True:
-            status = DependencyStatus.VULNERABLE
-        elif known is False:
-            kept = before.get((p.manager, p.name, p.version))
-            status = kept if kept is DependencyStatus.OUTDATED else DependencyStatus.HEALTHY
-        else:
-            status = before.get((p.manager, p.name, p.version), DependencyStatus.HEALTHY)
-        out.append(DependencyInput(p.manager, p.name, p.constraint, p.version, status))
-    return out
+    return decide_all(packages, osv, registry, previous)
 
 
 def _package_json(p: ParsedPackage, row: DependencyInput) -> dict[str, Any]:
@@ -135,13 +132,26 @@ def _summary_lines(result: ScanResult, inputs: Sequence[DependencyInput]) -> lis
         f"{result.count(m)} {m.value}" for m in PackageManager if result.count(m)
     )
     vulnerable = sum(1 for i in inputs if i.status.value == "vulnerable")
+    outdated = sum(1 for i in inputs if i.status.value == "outdated")
     lines = [
         f"Read {len(result.files)} file(s): {len(result.packages)} packages "
         f"({per_manager}; {direct} direct, {len(result.packages) - direct} transitive).",
     ]
     if vulnerable:
         lines.append(f"{vulnerable} package(s) with known vulnerabilities.")
+    if outdated:
+        lines.append(f"{outdated} package(s) older than their latest stable release.")
     return lines
+
+
+def _sources_json(assessment: Assessment) -> dict[str, Any]:
+    osv, registry = assessment.osv, assessment.registry
+    return {
+        "osv": None if osv is None else {"online": osv.online, "note": osv.note},
+        "registry": None
+        if registry is None
+        else {"online": registry.online, "note": registry.note},
+    }
 
 
 def drift_summary(report: DriftReport) -> str:
@@ -160,14 +170,16 @@ def drift_summary(report: DriftReport) -> str:
 async def scan(args: argparse.Namespace) -> int:
     """The command: read, look up, report, summarize."""
     from devsync_tui.core.drift import drift_report
+    from devsync_tui.core.statuses import assess
 
     path = Path(args.path)
     result = await asyncio.to_thread(read_lockfiles, path)
-    osv = None if args.no_osv else await lookup_osv(result.packages)
-    if osv is not None and osv.note:
-        eprint(osv.note)
+    use_osv, use_registry = not args.no_osv, not args.no_registry
     if args.dry_run:
-        inputs = to_inputs(result.packages, osv)
+        assessment = await assess(result.packages, use_osv=use_osv, use_registry=use_registry)
+        for note in assessment.notes:
+            eprint(note)
+        inputs = assessment.inputs
         if args.json:
             print_json(
                 {
@@ -177,7 +189,7 @@ async def scan(args: argparse.Namespace) -> int:
                     "packages": [
                         _package_json(p, i) for p, i in zip(result.packages, inputs, strict=True)
                     ],
-                    "osv": None if osv is None else {"online": osv.online, "note": osv.note},
+                    **_sources_json(assessment),
                 }
             )
         else:
@@ -191,7 +203,12 @@ async def scan(args: argparse.Namespace) -> int:
         env = None if args.baseline else target.environment
         env_id = env.id if env is not None else None
         previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
-        inputs = to_inputs(result.packages, osv, previous)
+        assessment = await assess(
+            result.packages, previous, use_osv=use_osv, use_registry=use_registry
+        )
+        for note in assessment.notes:
+            eprint(note)
+        inputs = assessment.inputs
         stored = await backend.report_dependencies(project.id, env_id, inputs)
         envs = [env] if env is not None else await backend.list_environments(project.id)
         scope: list[Any] = [None, *(e.id for e in envs)]
@@ -209,7 +226,7 @@ async def scan(args: argparse.Namespace) -> int:
                 "packages": [
                     _package_json(p, i) for p, i in zip(result.packages, inputs, strict=True)
                 ],
-                "osv": None if osv is None else {"online": osv.online, "note": osv.note},
+                **_sources_json(assessment),
                 "drift": report.to_json(),
             }
         )

@@ -16,6 +16,15 @@ from devsync_tui import cli
 from devsync_tui.core import crypto
 
 
+#: The registry base URLs of core.registry, one per package manager.
+REGISTRY_ENV_VARS = (
+    "DEVSYNC_NPM_REGISTRY",
+    "DEVSYNC_PYPI_URL",
+    "DEVSYNC_RUBYGEMS_URL",
+    "DEVSYNC_CRATES_URL",
+)
+
+
 @dataclass
 class Result:
     code: int
@@ -46,6 +55,9 @@ class DevsyncCLI:
             "DEVSYNC_KEYRING": "off",
             # No network in tests: OSV answers "unreachable" at once (nothing listens on 9).
             "DEVSYNC_OSV_URL": "http://127.0.0.1:9/v1/querybatch",
+            # Nor the package registries (core.registry); freshness tests point these at
+            # tests/support/fake_registry.py.
+            **dict.fromkeys(REGISTRY_ENV_VARS, "http://127.0.0.1:9"),
         }
         for key, value in self.env.items():
             monkeypatch.setenv(key, value)
