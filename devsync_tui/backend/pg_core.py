@@ -167,7 +167,8 @@ class PgCore:
             raise map_error(exc) from None
         try:
             async with conn:
-                self._identity = await self._resolve_identity(conn)
+                with watchdog(conn, self._connect_timeout):
+                    self._identity = await self._resolve_identity(conn)
         except psycopg.Error as exc:
             raise map_error(exc) from None
         self._claims = claims_for(self._identity)
