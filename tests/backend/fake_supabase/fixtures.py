@@ -13,7 +13,8 @@ from devsync_tui.backend.supabase_realtime import FeedTiming
 from tests.backend.fake_supabase import FakeSupabase
 
 DEMO_PASSWORD = "devsync-demo"
-FAST = FeedTiming(subscribe_timeout=3.0, watchdog_interval=0.3, ping_timeout=0.5, rejoin_grace=0.6)
+#: Short enough for tests, long enough that a busy CI machine does not look like a dead socket.
+FAST = FeedTiming(subscribe_timeout=5.0, watchdog_interval=0.3, ping_timeout=2.0, rejoin_grace=1.0)
 
 
 def storage_for(fake: FakeSupabase, folder: Path, name: str) -> SessionStorage:
