@@ -102,7 +102,8 @@ class Settings:
     reveal_timeout: float = 20.0
     """Seconds a revealed secret stays visible before it is masked again."""
     path: Path | None = None
-    """The file these settings were read from (None: built from defaults only)."""
+    """The settings file they were read from, or would be saved to when it does not exist yet
+    (None: built in memory)."""
     env_profile: str | None = None
     """The profile ``DEVSYNC_PROFILE`` names, if set."""
 
@@ -146,8 +147,10 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise SettingsError(f"{path}: not valid TOML: {exc}.") from None
         settings = _parse(data, _Locator(path, text))
         settings.path = path
+    elif path.exists():
+        raise SettingsError(f"The settings path {path} exists but is not a file.")
     else:
-        settings.path = path if path.exists() else None
+        settings.path = path
     settings.profiles.setdefault(LOCAL_PROFILE, LocalProfile())
     _apply_env(settings, env)
     return settings

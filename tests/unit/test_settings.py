@@ -24,6 +24,12 @@ def test_no_file_means_local_embedded(tmp_path: Path) -> None:
     assert prof == s.LocalProfile()
     assert loaded.theme == "textual-dark"
     assert loaded.reveal_timeout == 20.0
+    assert loaded.path == tmp_path / "absent.toml"  # where save_settings will write
+
+
+def test_a_directory_is_not_a_settings_file(tmp_path: Path) -> None:
+    with pytest.raises(s.SettingsError, match="not a file"):
+        s.load_settings(tmp_path, environ={})
 
 
 def test_full_file(tmp_path: Path) -> None:
