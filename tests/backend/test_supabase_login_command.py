@@ -244,3 +244,18 @@ async def test_interactive_login_password_then_code(
     assert code == EXIT_OK, err
     assert prompts[-1] == f"Code sent to {CAROL.email}; type it here: "
     assert "as carol" in out
+
+
+async def test_whoami_on_a_local_profile(
+    fresh_db_url: str,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEVSYNC_DATABASE_URL", fresh_db_url)
+    code, out, err = await run(["--user", "bob", "whoami"], capsys, monkeypatch)
+    assert code == EXIT_OK, err
+    first, *teams = out.splitlines()
+    assert first.startswith("bob <bob@example.com> on ")
+    assert first.endswith("(profile env-local)")
+    assert teams == ["  Acme: member"]
