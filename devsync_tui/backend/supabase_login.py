@@ -162,14 +162,16 @@ async def verify_code(client: AsyncClient, email: str, code: str) -> SignedIn:
     return _signed_in(res.session)
 
 
-async def sign_out(client: AsyncClient) -> None:
-    """Forget the session here first, then revoke it on the server (best effort offline)."""
-    async with translate_errors():
-        try:
-            await client.auth.sign_out({"scope": "local"})
-        except Exception as exc:
-            # The local session is already gone (scope "local" removes it before the request).
-            log.info("sign-out request failed: %s", type(exc).__name__)
+async def sign_out(client: AsyncClient) -> bool:
+    """Forget the session here first, then revoke it on the server. Returns False when the
+    server could not be told (offline): the session is forgotten here all the same."""
+    try:
+        await client.auth.sign_out({"scope": "local"})
+    except Exception as exc:
+        # scope "local" removes the stored session before it sends the request
+        log.info("sign-out request failed: %s", type(exc).__name__)
+        return False
+    return True
 
 
 def stored_session(raw: str | None) -> dict[str, Any] | None:

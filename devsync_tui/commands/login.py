@@ -224,7 +224,11 @@ async def _logout(args: argparse.Namespace) -> int:
         client = await auth.create_client(profile.url, profile.anon_key, storage)
         try:
             await auth.restore_session(client, storage)
-            await auth.sign_out(client)
+            if not await auth.sign_out(client):
+                _eprint(
+                    f"Could not reach {_host(profile.url)} to revoke the session; "
+                    "it is forgotten here anyway."
+                )
         finally:
             await auth.close_client(client)
     except DevSyncError as exc:

@@ -259,3 +259,33 @@ async def test_whoami_on_a_local_profile(
     assert first.startswith("bob <bob@example.com> on ")
     assert first.endswith("(profile env-local)")
     assert teams == ["  Acme: member"]
+
+
+async def test_logout_offline_still_forgets_the_session(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = await run(
+        [
+            "login",
+            "--url",
+            fake.url,
+            "--anon-key",
+            fake.anon_key,
+            "--email",
+            ALICE.email,
+            "--password-stdin",
+        ],
+        capsys,
+        monkeypatch,
+        Stdin("devsync-demo\n"),
+    )
+    assert code == EXIT_OK, err
+    await fake.server.stop()
+    code, out, err = await run(["logout"], capsys, monkeypatch)
+    assert code == EXIT_OK
+    assert "forgotten here anyway" in err
+    assert out.strip() == "Signed out of 127.0.0.1 (profile supabase)."
+    assert json.loads((config / "session.json").read_text())["namespaces"] == {}
