@@ -141,6 +141,8 @@ class ChangeFeed:
         self._ping_timeout = ping_timeout
         self._reread_timeout = 15.0
         self._team_ids: set[UUID] = set()
+        #: Teams I left while this feed ran (only their own DELETEs still reach me).
+        self._left: set[UUID] = set()
         self._stopping = asyncio.Event()
         self._queue: asyncio.Queue[str | _Lost | _Stop] | None = None
 
@@ -250,8 +252,13 @@ class ChangeFeed:
             return []
         scope = set(self._team_ids)
         if any(n.table == "team_members" for n in notices):
-            # Membership changes take effect at once; a team just left still scopes its DELETEs.
+            # Membership changes take effect at once; a team just left still scopes this
+            # batch's DELETEs, and its own teams/team_members DELETEs later on (they may come
+            # in the next batch), so the views learn that it is gone.
+            before = self._team_ids
             self._team_ids = await self._load_team_ids(conn)
+            self._left |= before - self._team_ids
+            self._left -= self._team_ids
             scope |= self._team_ids
         wanted: dict[str, set[str]] = defaultdict(set)
         for n in notices:
@@ -269,6 +276,8 @@ class ChangeFeed:
         self, n: Notice, rows: Mapping[tuple[str, str], Any], scope: set[UUID]
     ) -> ChangeEvent | None:
         in_scope = n.table == "profiles" or (n.team_id is not None and n.team_id in scope)
+        if n.op == "DELETE" and n.table in ("teams", "team_members") and n.team_id in self._left:
+            in_scope = True
         if n.op == "DELETE" or n.id is None:
             # Not re-readable (gone, or a statement-level batch): pass on within my teams.
             if not in_scope:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from devsync_tui.backend.base import ChangeEvent, LinkChanged
 from devsync_tui.backend.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
 )
 from devsync_tui.core.models import ConfigType, EnvStatus, Role
-from tests.backend.conftest import Transport
+from tests.backend.conftest import Transport, next_event
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -152,3 +153,16 @@ async def test_audit_log_for_admins_only(transport: Transport) -> None:
     assert older[0].id == entries[1].id
     with pytest.raises(PermissionDenied):
         await bob.audit_log(demo.TEAM_ACME)
+
+
+async def test_team_deletion_reaches_its_members(transport: Transport) -> None:
+    bob, carol = await transport.open("bob"), await transport.open("carol")
+    team = await bob.create_team("Short-lived", "short-lived")
+    await bob.add_member(team.id, "carol", Role.MEMBER)
+    feed = carol.changes()
+    await next_event(feed, lambda e: e == LinkChanged("live"))
+    await bob.delete_team(team.id)
+    gone = await next_event(feed, lambda e: isinstance(e, ChangeEvent) and e.table == "teams")
+    assert (gone.op, gone.id, gone.row) == ("DELETE", str(team.id), None)
+    assert team.id not in await carol.my_roles()
+    await feed.aclose()  # type: ignore[attr-defined]
