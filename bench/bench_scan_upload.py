@@ -2,7 +2,8 @@
 fresh Python process that only json-loads the same file. Whole processes, as a user runs them.
 
 Usage: python bench/bench_scan_upload.py [--runs 5] [--database-url URL]
-(default: the embedded database; uploads to storefront/bob-laptop as bob, OSV off).
+(default: the embedded database; uploads to storefront/bob-laptop as bob, OSV and registry
+lookups off).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def main() -> None:
             "--user",
             "bob",
             "--no-osv",
+            "--no-registry",
         ]
         reference = [sys.executable, "-c", f"import json; json.load(open({str(lock)!r}))"]
         _time(scan, env)
