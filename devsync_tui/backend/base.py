@@ -20,8 +20,8 @@ from uuid import UUID
 from devsync_tui.core.models import (
     AuditEntry,
     ConfigHistoryEntry,
-    Configuration,
     ConfigType,
+    Configuration,
     Dependency,
     DependencyInput,
     EffectiveConfigRow,
