@@ -51,9 +51,10 @@ SECRET_SCOPES = [
 
 
 @pytest.mark.parametrize("username", USERS)
-async def test_reveal_matrix(demo_db_url: str, username: str) -> None:
-    admin = await _as(demo_db_url, "alice")
-    user = await _as(demo_db_url, username)
+async def test_reveal_matrix(fresh_db_url: str, username: str) -> None:
+    # fresh_db_url, not demo_db_url: every reveal writes an audit row.
+    admin = await _as(fresh_db_url, "alice")
+    user = await _as(fresh_db_url, username)
     try:
         for project_id, env_id, key in SECRET_SCOPES:
             rows = await admin.list_configurations(project_id, env_id)
