@@ -15,7 +15,6 @@ import pytest
 from devsync_tui import cli
 from devsync_tui.core import crypto
 
-
 #: The registry base URLs of core.registry, one per package manager.
 REGISTRY_ENV_VARS = (
     "DEVSYNC_NPM_REGISTRY",
