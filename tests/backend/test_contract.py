@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.base import Backend, ChangeEvent, LinkChanged, Resync
-from devsync_tui.backend.errors import Conflict, InvalidInput, NotSignedIn, PermissionDenied
+from devsync_tui.backend.errors import Conflict, InvalidInput, PermissionDenied
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow, Role
 from tests.backend.conftest import Transport, next_event
 from tests.support import demo
@@ -64,15 +64,6 @@ async def test_identity_and_lists(transport: Transport) -> None:
     assert await mallory.list_teams() == []
     assert await mallory.list_projects() == []
     assert await mallory.list_configurations(demo.PROJECT_STOREFRONT) == []
-
-
-async def test_unknown_user_lists_known_names(transport: Transport) -> None:
-    if transport.name != "local":
-        pytest.skip("local identities only: the Supabase transport signs in with Auth")
-    with pytest.raises(NotSignedIn) as info:
-        await transport.open("zelda")
-    assert "alice" in str(info.value)
-    assert "bob" in str(info.value)
 
 
 async def test_effective_configuration(transport: Transport) -> None:
