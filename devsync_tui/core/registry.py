@@ -317,7 +317,9 @@ class RegistryClient:
                         if key[0] not in down:
                             _log.warning("registry unreachable: %s", exc)
                         down.add(key[0])
-                    except _NoAnswer as exc:
+                    except Exception as exc:  # _NoAnswer, or a bug: never a traceback
+                        if not isinstance(exc, _NoAnswer):
+                            _log.exception("registry lookup of %s %s failed", *key)
                         _log.info("no usable answer for %s %s: %s", key[0].value, key[1], exc)
                         # A registry that only ever errors (503, 429) is as good as down:
                         # stop asking it rather than send it thousands of requests.
@@ -336,8 +338,10 @@ class RegistryClient:
         """The JSON at ``url``; None for 404/410 (no such package)."""
         try:
             response = await client.get(url, headers=headers)
-        except (httpx.TransportError, httpx.TooManyRedirects) as exc:
+        except (httpx.TransportError, httpx.TooManyRedirects, httpx.InvalidURL) as exc:
             raise _Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:  # e.g. a body that does not decode
+            raise _NoAnswer(f"{url}: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code in (404, 410):
             return None
         if response.status_code != 200:
@@ -358,8 +362,12 @@ class RegistryClient:
         if manager is PackageManager.GEM:
             url = f"{base}/api/v1/versions/{quote(name, safe='')}/latest.json"
             data = await self._get(client, url)
+            if data is None:
+                return None
+            if not isinstance(data, dict):
+                raise _NoAnswer("RubyGems answered without a version object")
             # RubyGems answers {"version": "unknown"} for a gem it does not have.
-            return _stable_or_none(manager, data.get("version")) if isinstance(data, dict) else None
+            return _stable_or_none(manager, data.get("version"))
         data = await self._get(client, f"{base}/api/v1/crates/{quote(name, safe='')}")
         if data is None:
             return None

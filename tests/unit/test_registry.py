@@ -258,3 +258,28 @@ def test_stable_versions_per_manager() -> None:
     assert not is_stable(GEM, "7.2.0.beta1")
     assert not is_stable(GEM, "")
     assert not is_stable(CARGO, "0.1.0-alpha.1")
+
+
+async def test_a_mistyped_registry_url_is_one_sentence(tmp_path: Path) -> None:
+    urls = dict.fromkeys(PackageManager, "registry.example.invalid/npm")  # no scheme
+    result = await RegistryClient(tmp_path / "r.json", urls=urls).lookup([(NPM, "lodash")])
+    assert not result.online
+    assert result.note is not None
+    assert result.note.startswith("Could not reach the npm registry (registry.example.invalid/npm)")
+
+
+async def test_a_latest_that_is_no_version_counts_as_no_release(tmp_path: Path) -> None:
+    fake = published()
+    fake.npm["weird"] = ({"latest": 42}, [])  # type: ignore[dict-item]
+    fake.gems["odd"] = "not a version"
+    fake.start()
+    try:
+        cache = tmp_path / "r.json"
+        keys = [(NPM, "weird"), (GEM, "odd"), (GEM, "rails")]
+        result = await RegistryClient(cache, urls=fake.urls()).lookup(keys)
+    finally:
+        fake.stop()
+    assert result.online
+    # A non-version "latest" is no stable release: known, and nothing to compare with.
+    assert result.latest == {(NPM, "weird"): None, (GEM, "odd"): None, (GEM, "rails"): "7.1.3"}
+    assert result.is_outdated(NPM, "weird", "1.0.0") is None
