@@ -82,7 +82,7 @@ class FakeRegistry:
 
         server = _Server(("127.0.0.1", 0), Handler)
         self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
