@@ -63,6 +63,9 @@ FRESH_FOR_SECONDS = 24 * 3600.0
 KEEP_FOR_SECONDS = 30 * 24 * 3600.0
 #: Requests in flight at once, over all registries.
 CONCURRENCY = 16
+#: Fewer at once for registries that ask API clients to go slowly (crates.io's data access
+#: policy asks crawlers for about one request a second; a scan is no crawler, but polite).
+PER_REGISTRY_CONCURRENCY = {PackageManager.CARGO: 2}
 #: crates.io asks API clients to identify themselves (requests without one are refused).
 USER_AGENT = f"devsync/{__version__} (dependency freshness check)"
 _NPM_ABBREVIATED = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
@@ -294,6 +297,17 @@ class RegistryClient:
         failures: dict[PackageManager, int] = {}
         timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 3.0))
 
+        gates = {
+            manager: asyncio.Semaphore(limit) for manager, limit in PER_REGISTRY_CONCURRENCY.items()
+        }
+
+        async def fetch(client: httpx.AsyncClient, key: LatestKey) -> str | None:
+            gate = gates.get(key[0])
+            if gate is None:
+                return await self._fetch(client, key)
+            async with gate:
+                return await self._fetch(client, key)
+
         async def worker() -> None:
             # One client per worker, a connection per registry host each: httpcore's shared
             # pool scans all its connections on every request, which doubled the CPU cost of
@@ -312,7 +326,7 @@ class RegistryClient:
                     if key[0] in down:
                         continue
                     try:
-                        latest = await self._fetch(client, key)
+                        latest = await fetch(client, key)
                     except _Unreachable as exc:
                         if key[0] not in down:
                             _log.warning("registry unreachable: %s", exc)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +70,11 @@ class FakeRegistry:
     npm_dist_tags_endpoint: bool = True
     #: an HTTP status every request gets instead of its answer (503 = a registry in trouble)
     fail_with: int | None = None
+    #: seconds each answer takes (to see how many requests a client keeps in flight)
+    delay: float = 0.0
+    #: the most requests in flight at once, per registry prefix
+    max_in_flight: dict[str, int] = field(default_factory=dict)
+    _in_flight: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -115,8 +121,21 @@ class FakeRegistry:
     # -- answers ---------------------------------------------------------------------------
     def answer(self, path: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         """(status, JSON body or None, extra headers) for one GET."""
+        prefix = "/" + path.split("/")[1]
         with self._lock:
             self.requests.append((path, headers))
+            self._in_flight[prefix] = self._in_flight.get(prefix, 0) + 1
+            most = max(self.max_in_flight.get(prefix, 0), self._in_flight[prefix])
+            self.max_in_flight[prefix] = most
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            return self._answer(path, headers)
+        finally:
+            with self._lock:
+                self._in_flight[prefix] -= 1
+
+    def _answer(self, path: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         if self.fail_with is not None:
             return self.fail_with, {"error": "service unavailable"}, {}
         for manager, prefix in PREFIXES.items():

@@ -283,3 +283,20 @@ async def test_a_latest_that_is_no_version_counts_as_no_release(tmp_path: Path) 
     # A non-version "latest" is no stable release: known, and nothing to compare with.
     assert result.latest == {(NPM, "weird"): None, (GEM, "odd"): None, (GEM, "rails"): "7.1.3"}
     assert result.is_outdated(NPM, "weird", "1.0.0") is None
+
+
+async def test_requests_in_flight_are_bounded(tmp_path: Path) -> None:
+    fake = FakeRegistry(
+        npm_generated=lambda name: "1.0.0",
+        crates={f"crate-{i}": ("1.0.0", ["1.0.0"]) for i in range(20)},
+        delay=0.02,
+    )
+    fake.start()
+    try:
+        keys = [(NPM, f"pkg-{i}") for i in range(100)] + [(CARGO, f"crate-{i}") for i in range(20)]
+        result = await RegistryClient(tmp_path / "r.json", urls=fake.urls()).lookup(keys)
+    finally:
+        fake.stop()
+    assert len(result.latest) == 120
+    assert 2 < fake.max_in_flight["/npm"] <= 16  # concurrent, within the bound
+    assert fake.max_in_flight["/crates"] <= 2  # crates.io asks clients to go slowly
