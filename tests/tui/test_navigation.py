@@ -101,3 +101,15 @@ async def test_tabs_switch_with_brackets(demo_db_url: str) -> None:
         assert tabs.active == "dependencies"
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert tabs.active == "activity"
+
+
+async def test_slash_filters_the_table(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("slash", *"stripe")
+        table = app.main.query_one("#config-table")
+        await wait_for(pilot, lambda: table.row_count == 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == len(demo.STOREFRONT_DEFAULT_KEYS))
