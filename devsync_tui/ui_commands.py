@@ -244,6 +244,13 @@ class ActionsProvider(Provider):
             seen.add(binding.action)
             run = partial(active.node.run_action, binding.action)
             found.append((binding.description, binding.tooltip, run))
+        # Actions of the views not focused now (a screen may offer them: MainScreen does).
+        more = getattr(screen, "palette_actions", None)
+        if more is not None:
+            for name, help_text, run, action in more():
+                if action not in seen:
+                    seen.add(action)
+                    found.append((name, help_text, run))
         return found
 
     async def discover(self) -> Hits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
 from textual import work
@@ -29,12 +30,22 @@ _ACTIONS = {
 }
 
 
-def describe(entry: AuditEntry) -> str:
-    """One line for an audit entry (``details`` never holds a value)."""
+def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
+    """One line for an audit entry (``details`` never holds a value). ``names`` maps ids (as
+    text) to user, team, project and environment names."""
+    names = names or {}
+    d = entry.details
     verb = _ACTIONS.get(entry.action, entry.action)
-    what = entry.details.get("key") or entry.details.get("username") or entry.target_id or ""
-    extra = entry.details.get("role")
-    return f"{verb} {what}" + (f" → {extra}" if extra else "")
+    target = entry.target_id or ""
+    what = d.get("key") or d.get("name") or names.get(target) or target
+    if entry.action == "member.role" and d.get("to"):
+        return f"{verb} {what}: {d.get('from')} → {d['to']}"
+    version = d.get("version")
+    extra = d.get("role")
+    text = f"{verb} {what}"
+    if version and entry.action.startswith("config."):
+        text += f" (v{version})"
+    return text + (f" as {extra}" if extra else "")
 
 
 class ActivityLoaded(Message):
@@ -51,6 +62,8 @@ class ActivityPane(Vertical):
         super().__init__(id=id)
         self.session: Session | None = None
         self.selection: Selection | None = None
+        #: Names of users, teams, projects and environments by id (text), from the tree.
+        self.names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Select a team.", id="activity-hint", classes="pane-hint")
@@ -81,13 +94,12 @@ class ActivityPane(Vertical):
         sel = self.selection
         if sel is None or sel.team.id != message.team_id:
             return
-        names = {p.id: p.name for p in ([sel.project] if sel.project else [])}
-        envs = {e.id: e.name for e in sel.environments}
+        names = self.names
         rows = []
         for e in message.entries:
-            where = envs.get(e.environment_id) if e.environment_id else None
-            where = where or (names.get(e.project_id) if e.project_id else None) or ""
-            what = describe(e)
+            scope = e.environment_id or e.project_id
+            where = names.get(str(scope), "") if scope else ""
+            what = describe(e, names)
             rows.append(
                 Row(
                     str(e.id),

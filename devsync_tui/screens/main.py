@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from devsync_tui import ui_commands as cmd
@@ -184,6 +187,18 @@ class MainScreen(TreeActions, Screen[None]):
                 self.query_one(TabbedContent).active = "members"
         self.tree.focus()
 
+    def _names(self) -> dict[str, str]:
+        """Names of everything in the tree (and of members), by id as text."""
+        data = self._data
+        if data is None:
+            return {}
+        names = {str(k): v for k, v in data.usernames.items()}
+        names.update({str(t.id): t.name for t in data.teams})
+        names.update({str(p.id): p.name for p in data.projects})
+        for envs in data.environments.values():
+            names.update({str(e.id): e.name for e in envs})
+        return names
+
     def _refresh_selection(self) -> None:
         """Re-derive the selection from the tree's cursor with the fresh data."""
         node = self.tree.cursor_node
@@ -282,7 +297,9 @@ class MainScreen(TreeActions, Screen[None]):
         self.query_one(ConfigurationPane).show(session, selection)
         self.query_one(MembersPane).show(session, selection)
         self.query_one(TemplatesPane).show(session, selection)
-        self.query_one(ActivityPane).show(session, selection)
+        activity = self.query_one(ActivityPane)
+        activity.names = self._names()
+        activity.show(session, selection)
         if selection.project is not None:
             focus = selection.environment.id if selection.environment else None
             for pane in [*self.query(DriftPane), *self.query(HealthPane)]:
@@ -331,6 +348,48 @@ class MainScreen(TreeActions, Screen[None]):
 
     def action_prev_tab(self) -> None:
         self._switch_tab(-1)
+
+    def palette_actions(self) -> list[tuple[str, str, Callable[[], object], str]]:
+        """Every DevSync command of the active tab, runnable from the palette wherever the
+        focus is: (name, help, run, action)."""
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        if pane is None:
+            return []
+        found: list[tuple[str, str, Callable[[], object], str]] = []
+        seen: set[str] = set()
+        for node in (pane, *pane.query("*")):
+            for cls in type(node).__mro__:
+                for binding in cls.__dict__.get("BINDINGS", ()):
+                    if not isinstance(binding, Binding) or not binding.id:
+                        continue
+                    if binding.action in seen or not binding.description:
+                        continue
+                    if (
+                        binding.id.startswith("table.")
+                        or node.check_action(binding.action, ()) is False
+                    ):
+                        continue
+                    seen.add(binding.action)
+                    found.append(
+                        (
+                            binding.description,
+                            binding.tooltip,
+                            partial(self._run_in, node, binding.action),
+                            binding.action,
+                        )
+                    )
+        return found
+
+    async def _run_in(self, node: Widget, action: str) -> None:
+        target = (
+            node
+            if node.focusable
+            else next((w for w in node.query("*") if w.focusable and w.display), None)
+        )
+        if target is not None:
+            target.focus()
+        await node.run_action(action)
 
     def jump_targets(self) -> list[JumpTarget]:
         """Palette targets: every tree item, and every key of the configuration on screen."""
