@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
@@ -42,7 +42,7 @@ class UICommand:
         )
 
 
-def bindings(*commands: UICommand) -> list[Binding]:
+def bindings(*commands: UICommand) -> list[BindingType]:
     """BINDINGS for a class, from its commands."""
     return [command.binding() for command in commands]
 

@@ -204,11 +204,12 @@ class ConfigActions:
         if session is None or view is None or access is None:
             return
         sel = view.selection
-        name = (sel.environment or sel.project).name if (sel.environment or sel.project) else "x"
+        named = sel.environment or sel.project
+        name = named.name if named is not None else "devsync"
         values = await self.app.push_screen_wait(
             FormDialog(
                 "Export as .env",
-                [Field("path", "File", f"{name}.env")],
+                [Field("path", "File", value=f"{name}.env")],
                 submit="Export",
                 required=["path"],
                 note="Secrets you may reveal are written (each reveal is recorded); the file "

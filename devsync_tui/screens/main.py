@@ -102,7 +102,7 @@ class MainScreen(TreeActions, Screen[None]):
         return self.query_one(StatusHeader)
 
     @property
-    def tree(self) -> NavTree:
+    def nav_tree(self) -> NavTree:
         return self.query_one(NavTree)
 
     # -- connection ----------------------------------------------------------------------
@@ -158,7 +158,7 @@ class MainScreen(TreeActions, Screen[None]):
         self._data = data
         if self.session is not None and self.session.roles != data.roles:
             self.session = Session(self.session.backend, self.session.identity, data.roles)
-        self.tree.populate(data.teams, data.projects, data.environments, data.usernames)
+        self.nav_tree.populate(data.teams, data.projects, data.environments, data.usernames)
         self.query_one("#status-line", Static).update("")
         self.query_one("#status-line").display = False
         if not self._target_done:
@@ -182,10 +182,10 @@ class MainScreen(TreeActions, Screen[None]):
                 self.notify(f"Nothing called “{wanted}” is visible to you.", severity="warning")
             key = _first_project(data)
         if key is not None:
-            self.tree.select_item(key)
+            self.nav_tree.select_item(key)
             if key[2] is None and key[1] is None:
                 self.query_one(TabbedContent).active = "members"
-        self.tree.focus()
+        self.nav_tree.focus()
 
     def _names(self) -> dict[str, str]:
         """Names of everything in the tree (and of members), by id as text."""
@@ -201,7 +201,7 @@ class MainScreen(TreeActions, Screen[None]):
 
     def _refresh_selection(self) -> None:
         """Re-derive the selection from the tree's cursor with the fresh data."""
-        node = self.tree.cursor_node
+        node = self.nav_tree.cursor_node
         item = node.data if node is not None else None
         self.selection = self._selection_for(item)
 
@@ -250,7 +250,7 @@ class MainScreen(TreeActions, Screen[None]):
         focused = self.focused
         tabs = self.query_one(TabbedContent)
         pane = tabs.get_pane(tabs.active) if tabs.active else None
-        if focused is None or pane is None or focused is self.tree:
+        if focused is None or pane is None or focused is self.nav_tree:
             return
         if isinstance(focused, Tabs) or pane in focused.ancestors:
             return
@@ -265,7 +265,7 @@ class MainScreen(TreeActions, Screen[None]):
         self.header.title = selection.title
         self._show_selection(session, selection)
         self.refresh_bindings()
-        self.tree.refresh_bindings()
+        self.nav_tree.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The tree's writing keys, offered only where the role allows (PERMISSIONS.md)."""
@@ -324,11 +324,11 @@ class MainScreen(TreeActions, Screen[None]):
 
     # -- actions -------------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
-        self.tree.display = not self.tree.display
+        self.nav_tree.display = not self.nav_tree.display
 
     def action_focus_tree(self) -> None:
-        self.tree.display = True
-        self.tree.focus()
+        self.nav_tree.display = True
+        self.nav_tree.focus()
 
     def action_refresh(self) -> None:
         self.load_workspace()
@@ -340,7 +340,7 @@ class MainScreen(TreeActions, Screen[None]):
         tabs = self.query_one(TabbedContent)
         index = TABS.index(tabs.active) if tabs.active in TABS else 0
         tabs.active = TABS[(index + step) % len(TABS)]
-        if self.focused is not self.tree:
+        if self.focused is not self.nav_tree:
             self.call_after_refresh(self._focus_active_tab)
 
     def action_next_tab(self) -> None:
@@ -394,7 +394,7 @@ class MainScreen(TreeActions, Screen[None]):
     def jump_targets(self) -> list[JumpTarget]:
         """Palette targets: every tree item, and every key of the configuration on screen."""
         targets: list[JumpTarget] = []
-        for item in self.tree.items():
+        for item in self.nav_tree.items():
             kind = "environment" if item.environment else "project" if item.project else "team"
             label = " ▸ ".join(
                 x.name for x in (item.team, item.project, item.environment) if x is not None
@@ -406,8 +406,8 @@ class MainScreen(TreeActions, Screen[None]):
         return targets
 
     def _jump(self, key: tuple[UUID, UUID | None, UUID | None]) -> None:
-        self.tree.display = True
-        self.tree.select_item(key)
+        self.nav_tree.display = True
+        self.nav_tree.select_item(key)
 
 
 def _match(name: str, ident: object, query: str) -> bool:

@@ -198,7 +198,7 @@ class TreeActions:
 
     async def _ask_name(self, title: str, current: str) -> str:
         values = await self.app.push_screen_wait(
-            FormDialog(title, [Field("name", "New name", current)], required=["name"])
+            FormDialog(title, [Field("name", "New name", value=current)], required=["name"])
         )
         return str(values["name"]) if values else ""
 

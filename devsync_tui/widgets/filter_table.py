@@ -9,7 +9,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input
 
@@ -155,7 +155,7 @@ def _flash(cell: RenderableType) -> RenderableType:
     return cell
 
 
-def enter_binding(command: cmd.UICommand) -> list[Binding]:
+def enter_binding(command: cmd.UICommand) -> list[BindingType]:
     """Bindings for a KeyTable subclass whose `enter` runs ``command`` (label and id)."""
     return [
         Binding(

@@ -57,7 +57,7 @@ async def test_palette_runs_an_action(demo_db_url: str) -> None:
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
-        app.main.tree.focus()  # the palette reaches the tabs' actions from anywhere
+        app.main.nav_tree.focus()  # the palette reaches the tabs' actions from anywhere
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"History")

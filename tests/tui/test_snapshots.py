@@ -61,7 +61,7 @@ def _dialog(key: str | None, press: str, kind: type) -> Steps:
 
 async def _tree_new(pilot: Pilot[Any]) -> None:
     await wait_ready(pilot)
-    pilot.app.main.tree.focus()
+    pilot.app.main.nav_tree.focus()
     await pilot.press("n")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormDialog))
     await wait_ready(pilot)

@@ -106,7 +106,7 @@ async def test_environment_from_a_template(fresh_db_url: str) -> None:
     app = make_test_app(fresh_db_url, "bob", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
-        app.main.tree.focus()
+        app.main.nav_tree.focus()
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
         app.screen.query_one("#f-name", Input).value = "bob-desktop"
@@ -122,7 +122,7 @@ async def test_environment_from_a_template(fresh_db_url: str) -> None:
         assert copied > 0
         await wait_for(pilot, lambda: any(
             i.environment is not None and i.environment.name == "bob-desktop"
-            for i in app.main.tree.items()
+            for i in app.main.nav_tree.items()
         ))  # fmt: skip
 
 
@@ -130,9 +130,10 @@ async def test_rename_and_delete_project(fresh_db_url: str) -> None:
     app = make_test_app(fresh_db_url, "alice", project="billing-api")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
-        app.main.tree.focus()
+        app.main.nav_tree.focus()
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        assert app.screen.query_one("#f-name", Input).value == "billing-api"
         app.screen.query_one("#f-name", Input).value = "billing"
         await pilot.press("ctrl+s")
         sql = "select name from public.projects where id = %s"
@@ -176,6 +177,7 @@ async def test_export_dotenv_omits_secrets_the_user_may_not_see(
         app.main.query_one("#config-table").focus()
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        assert app.screen.query_one("#f-path", Input).value == "bob-laptop.env"
         app.screen.query_one("#f-path", Input).value = str(target)
         await pilot.press("ctrl+s")
         await wait_for(pilot, target.exists)
