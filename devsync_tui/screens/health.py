@@ -60,13 +60,15 @@ class HealthPane(Widget):
     }
     """
 
-    def __init__(self, backend: Backend, **widget_kwargs: object) -> None:
+    def __init__(self, backend: Backend | None, **widget_kwargs: object) -> None:
         super().__init__(**widget_kwargs)  # type: ignore[arg-type]
+        #: May be set after construction (the app connects after composing its screens).
         self.backend = backend
         self.project: Project | None = None
         self.environments: list[Environment] = []
         self.rows: list[EnvHealth] = []
         self._reload_timer: Timer | None = None
+        self._focus_env: UUID | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Filter environments…", id="health-filter")
@@ -88,8 +90,14 @@ class HealthPane(Widget):
         environments: Sequence[Environment],
         focus_env: UUID | None = None,
     ) -> None:
-        """Load and show the health of ``environments`` (the cursor on ``focus_env``)."""
-        if self.project is None or self.project.id != project.id:
+        """Load and show the health of ``environments`` (the cursor on ``focus_env``). The same
+        project and environments again only move the cursor: live changes keep it current."""
+        same_envs = [e.id for e in environments] == [e.id for e in self.environments]
+        if self.project is not None and self.project.id == project.id:
+            if same_envs and self.rows:
+                self._focus_row(focus_env)
+                return
+        else:
             self.rows = []
         self.project = project
         self.environments = list(environments)
@@ -140,14 +148,14 @@ class HealthPane(Widget):
     # -- loading -------------------------------------------------------------------------------
     @work(exclusive=True, group="health", exit_on_error=False)
     async def _load(self) -> None:
-        project = self.project
-        if project is None:
+        project, backend = self.project, self.backend
+        if project is None or backend is None:
             return
         environments = list(self.environments)
         checks = []
         if environments:
             since = clock.now() - WINDOW
-            checks = await self.backend.health_series([env.id for env in environments], since)
+            checks = await backend.health_series([env.id for env in environments], since)
         self.post_message(HealthLoaded(project.id, summarize(environments, checks)))
 
     @on(HealthLoaded)
@@ -162,12 +170,15 @@ class HealthPane(Widget):
         ]
         self._set_message(None)
         self._show_rows()
-        focus = getattr(self, "_focus_env", None)
-        if focus is not None:
-            self._focus_env = None
-            for index, row in enumerate(self.table.rows):
-                if row.environment.id == focus:
-                    self.table.cursor_row = index
+        self._focus_row(self._focus_env)
+        self._focus_env = None
+
+    def _focus_row(self, env_id: UUID | None) -> None:
+        if env_id is None:
+            return
+        for index, row in enumerate(self.table.rows):
+            if row.environment.id == env_id:
+                self.table.cursor_row = index
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

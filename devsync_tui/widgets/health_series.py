@@ -57,6 +57,13 @@ def bucket_series(
     return [s / c if c else None for s, c in zip(sums, counts, strict=True)]
 
 
+def slot_end(now: datetime) -> datetime:
+    """The end of the sparkline window: ``now`` rounded up to the whole minute, so the slots
+    do not shift with every second that passes."""
+    whole = now.replace(second=0, microsecond=0)
+    return whole if whole == now else whole + timedelta(minutes=1)
+
+
 def sparkline(values: Sequence[float | None], low: float = 0.0, high: float = 100.0) -> str:
     """Block characters on a fixed scale (percentages on 0–100, so 40 % always looks like
     40 %); a space for a slot without data."""

@@ -16,6 +16,7 @@ from devsync_tui.widgets.health_series import (
     PERCENT_METRICS,
     EnvHealth,
     format_latest,
+    slot_end,
     sparkline,
 )
 from devsync_tui.widgets.virtual_table import CellRender, Column, VirtualTable
@@ -104,7 +105,7 @@ class HealthTable(VirtualTable[EnvHealth]):
     def _metric(self, metric: MetricType) -> Callable[[EnvHealth], CellRender]:
         def render(row: EnvHealth) -> CellRender:
             latest = row.latest(metric)
-            spark = sparkline(row.buckets(metric, clock.now(), self._spark))
+            spark = sparkline(row.buckets(metric, slot_end(clock.now()), self._spark))
             text = f"{spark}{format_latest(metric, latest).rjust(VALUE_WIDTH)}"
             return text, self._style(level_class(latest))
 
