@@ -36,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--no-osv", action="store_true", help="do not look vulnerabilities up in OSV"
     )
     parser.add_argument(
+        "--no-registry",
+        action="store_true",
+        help="do not ask the package registries for the latest releases (outdated status)",
+    )
+    parser.add_argument(
         "--buffer",
         type=int,
         default=10_000,

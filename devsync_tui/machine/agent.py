@@ -250,17 +250,23 @@ class Agent:
         except LockfileError as exc:
             self._scan_failed(str(exc), fingerprint)
             return
-        # `devsync scan`'s rules (commands/scan.py): OSV decides vulnerable/healthy where it
-        # can; where it cannot (offline), the status stored for the same version is kept.
-        from devsync_tui.commands.scan import lookup_osv, to_inputs
+        # `devsync scan`'s rules (core/statuses.py): OSV decides vulnerable, the registries
+        # outdated; where they cannot answer (offline), the status stored for the same version
+        # is kept.
+        from devsync_tui.core.statuses import assess
 
-        osv = None if self.args.no_osv else await lookup_osv(result.packages)
-        if osv is not None and osv.note:
-            _log.info("%s", osv.note)
         previous = await self.backend.list_dependencies(
             self.project_id, environment_ids=[self.env.id]
         )
-        packages = to_inputs(result.packages, osv, previous)
+        assessment = await assess(
+            result.packages,
+            previous,
+            use_osv=not self.args.no_osv,
+            use_registry=not getattr(self.args, "no_registry", False),
+        )
+        for note in assessment.notes:
+            _log.info("%s", note)
+        packages = assessment.inputs
         try:
             count = await self.backend.report_dependencies(self.project_id, self.env.id, packages)
         except InvalidInput as exc:
