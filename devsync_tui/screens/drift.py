@@ -215,16 +215,17 @@ class DriftPane(Widget):
         if matrix is None:
             return
         total = len(matrix.rows)
-        drifted = sum(1 for row in matrix.rows if row.worst > 0)
-        parts = [f"{total} packages", f"{drifted} drifted", f"{len(matrix.environment_ids)} envs"]
         shown = len(self.table.rows)
-        if shown != total:
-            parts.append(f"showing {shown}")
-        parts.append("by severity" if self.sort_by_severity else "by name")
+        drifted = sum(1 for row in matrix.rows if row.worst > 0)
+        # The filter text is in the input above the table: the status need not repeat it.
+        parts = [
+            f"{total} packages" if shown == total else f"{shown} of {total} packages",
+            f"{drifted} drifted",
+            f"{len(matrix.environment_ids)} envs",
+            "by severity" if self.sort_by_severity else "by name",
+        ]
         if self.drifted_only:
             parts.append("drifted only")
-        if self.table.filter_text:
-            parts.append(f"filter “{self.table.filter_text}”")
         self.query_one("#drift-status", Static).update(" · ".join(parts))
 
     # -- keys ------------------------------------------------------------------------------------

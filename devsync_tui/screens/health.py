@@ -200,7 +200,8 @@ class HealthPane(Widget):
         counts: dict[str, int] = {}
         for row in self.rows:
             counts[row.environment.status] = counts.get(row.environment.status, 0) + 1
-        parts = [f"{len(self.rows)} environments"] + [
+        count = len(self.rows)
+        parts = [f"{count} environment{'' if count == 1 else 's'}"] + [
             f"{STATUS_SYMBOLS[status]} {counts[status]} {status.value}"
             for status in STATUS_SYMBOLS
             if counts.get(status)

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from textual import events
+from textual.binding import Binding, BindingType
 
 from devsync_tui import clock
 from devsync_tui.core.models import EnvStatus, MetricType
@@ -63,6 +64,12 @@ def spark_width(total_width: int) -> int:
 
 class HealthTable(VirtualTable[EnvHealth]):
     """Environments with their status and metrics."""
+
+    # Nothing opens from a health row: keep enter out of the footer.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Open", show=False, id="health.select",
+                tooltip="Select the environment"),
+    ]  # fmt: skip
 
     COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {
         *(f"health--{status.value}" for status in EnvStatus),
