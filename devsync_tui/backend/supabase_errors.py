@@ -149,6 +149,12 @@ def map_exception(exc: BaseException) -> DevSyncError:
         return Unavailable("The Supabase project is unreachable; check the network.")
     if isinstance(exc, OSError | TimeoutError):
         return Unavailable("The Supabase project is unreachable; check the network.")
+    # Bad input found while encoding the request (as on the local transport, pg_errors): a str
+    # with lone surrogates (undecodable bytes read from a file) or JSON nested too deeply.
+    if isinstance(exc, UnicodeError):
+        return InvalidInput("Text must be valid UTF-8; this holds an undecodable character.")
+    if isinstance(exc, RecursionError):
+        return InvalidInput("That JSON is nested too deeply.")
     if name == "SupabaseException":
         return InvalidInput(_sentence(getattr(exc, "message", str(exc)), "Bad Supabase settings."))
     return Unavailable(f"Unexpected error talking to Supabase ({name}).")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from devsync_tui.backend.errors import NotFound, NotSignedIn, PermissionDenied, Unavailable
-from devsync_tui.backend.supabase_errors import translate_errors
+from devsync_tui.backend.supabase_errors import map_exception, translate_errors
 from devsync_tui.backend.supabase_login import REFRESH_MARGIN
 
 if TYPE_CHECKING:
@@ -27,15 +27,25 @@ Filter = Callable[[Any], Any]
 
 
 def jsonable(value: Any) -> Any:
-    """A value ready for a JSON body (UUIDs and datetimes as text)."""
+    """A value ready for a JSON body (UUIDs and datetimes as text).
+
+    JSON nested too deeply to serialise is bad input (InvalidInput), as on the local transport.
+    """
+    try:
+        return _jsonable(value)
+    except RecursionError:
+        raise map_exception(RecursionError()) from None
+
+
+def _jsonable(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+        return [_jsonable(v) for v in value]
     return value
 
 

@@ -1,0 +1,88 @@
+"""Transport parity for hostile input: the same bad input gives the same DevSync error class on
+every transport (local Postgres and Supabase), in bounded time, with nothing written."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+import pytest
+
+from devsync_tui.backend.errors import InvalidInput
+from devsync_tui.core.models import ConfigType
+from tests.backend.conftest import Transport
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+
+def _counts(db_url: str) -> tuple[int, ...]:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "select (select count(*) from public.configurations),"
+            " (select count(*) from public.configuration_history),"
+            " (select count(*) from public.env_templates),"
+            " (select count(*) from public.environments),"
+            " (select count(*) from public.dependencies)"
+        ).fetchone()
+    assert row is not None
+    return tuple(int(x) for x in row)
+
+
+def _deep(depth: int) -> Any:
+    node: Any = {}
+    for _ in range(depth):
+        node = {"a": node}
+    return node
+
+
+BAD_CONFIG = [
+    ("\udcff", "x"),  # a lone surrogate in the key
+    ("HOSTILE", "bad \udcff utf-8"),  # … in the value
+    ("HOSTILE", "a\x00b"),  # NUL
+    ("KEY\x00NUL", "x"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), BAD_CONFIG, ids=["key-surrogate", "surrogate", "nul", "key-nul"]
+)
+@pytest.mark.parametrize("secret", [False, True], ids=["plain", "secret"])
+async def test_bad_configuration_is_invalid_input(
+    transport: Transport, key: str, value: str, secret: bool
+) -> None:
+    alice = await transport.open("alice")
+    before = _counts(transport.db_url)
+    with pytest.raises(InvalidInput) as info:
+        await alice.save_configuration(
+            demo.PROJECT_STOREFRONT,
+            None,
+            key,
+            value,
+            is_secret=secret,
+            type=ConfigType.ENV_VAR,
+            expected_version=None,
+        )
+    assert len(str(info.value)) < 300
+    assert _counts(transport.db_url) == before
+
+
+async def test_deeply_nested_template_json_is_invalid_input(transport: Transport) -> None:
+    alice = await transport.open("alice")
+    before = _counts(transport.db_url)
+    started = time.monotonic()
+    with pytest.raises(InvalidInput):
+        await alice.create_template(demo.PROJECT_STOREFRONT, "deep", _deep(100_000), [])
+    assert time.monotonic() - started < 20
+    assert _counts(transport.db_url) == before
+
+
+async def test_surrogates_in_names_are_invalid_input(transport: Transport) -> None:
+    alice = await transport.open("alice")
+    before = _counts(transport.db_url)
+    with pytest.raises(InvalidInput):
+        await alice.create_environment(demo.PROJECT_STOREFRONT, "bad \udcff name")
+    with pytest.raises(InvalidInput):
+        await alice.create_template(demo.PROJECT_STOREFRONT, "t", {"K\udcff": "v"}, [])
+    assert _counts(transport.db_url) == before
