@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.base import Backend, ChangeEvent, LinkChanged, Resync
-from devsync_tui.backend.errors import Conflict, InvalidInput, PermissionDenied
+from devsync_tui.backend.errors import Conflict, InvalidInput, NotSignedIn, PermissionDenied
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow, Role
 from tests.backend.conftest import Transport, next_event
 from tests.support import demo
@@ -64,6 +64,16 @@ async def test_identity_and_lists(transport: Transport) -> None:
     assert await mallory.list_teams() == []
     assert await mallory.list_projects() == []
     assert await mallory.list_configurations(demo.PROJECT_STOREFRONT) == []
+
+
+# Local identities only (the Supabase transport signs in with Auth and has no user list), so
+# this runs on the local transport alone instead of being skipped for the other one.
+@pytest.mark.parametrize("transport", ["local"], indirect=True)
+async def test_unknown_user_lists_known_names(transport: Transport) -> None:
+    with pytest.raises(NotSignedIn) as info:
+        await transport.open("zelda")
+    assert "alice" in str(info.value)
+    assert "bob" in str(info.value)
 
 
 async def test_effective_configuration(transport: Transport) -> None:
