@@ -52,6 +52,25 @@ def _changed_keys(old: Payload, new: Payload) -> list[str]:
     return sorted(keys)
 
 
+def signed_in_identity(args: argparse.Namespace) -> str:
+    """Who the profile acts as, known without the network: part of the snapshot key, so that a
+    snapshot (secrets included) opens only for the identity that fetched it — never for the
+    next person to sign in on this profile, nor after ``devsync logout``."""
+    from devsync_tui.settings import SupabaseProfile, load_settings
+
+    _name, profile = load_settings().profile(getattr(args, "profile", None))
+    if not isinstance(profile, SupabaseProfile):
+        return f"local:{getattr(args, 'user', None) or profile.user or ''}"
+    from devsync_tui.backend import supabase_login as auth
+    from devsync_tui.backend.session import SessionStorage
+
+    storage = SessionStorage(auth.storage_namespace(profile.url))
+    session = auth.stored_session(storage.get_sync(auth.SESSION_KEY)) or {}
+    user = session.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    return f"supabase:{user_id}" if user_id else "supabase:signed-out"
+
+
 class Runner:
     """One ``devsync run`` invocation."""
 
@@ -70,6 +89,7 @@ class Runner:
         return lookup_key(
             profile=profile_name(a),
             user=a.user,
+            identity=signed_in_identity(a),
             project=a.project,
             env=a.env,
             project_default="yes" if a.project_default else None,

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import stat
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -14,9 +15,9 @@ import pytest
 
 from devsync_tui import cli
 from devsync_tui.backend import session as session_mod
-from devsync_tui.exit_codes import EXIT_DENIED, EXIT_INPUT, EXIT_OK
+from devsync_tui.exit_codes import EXIT_DENIED, EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 from tests.backend.fake_supabase import FakeSupabase
-from tests.support.demo import ALICE, CAROL
+from tests.support.demo import ALICE, BOB, CAROL
 
 pytestmark = pytest.mark.db
 
@@ -289,3 +290,46 @@ async def test_logout_offline_still_forgets_the_session(
     assert "forgotten here anyway" in err
     assert out.strip() == "Signed out of 127.0.0.1 (profile supabase)."
     assert json.loads((config / "session.json").read_text())["namespaces"] == {}
+
+
+async def test_offline_snapshot_is_not_for_whoever_comes_next(
+    fake: FakeSupabase,
+    config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # bob's `run` leaves an encrypted snapshot holding his secrets. When carol (a viewer, who
+    # may not reveal them) signs in on the same profile, `run --offline` must not open it.
+    from devsync_tui.core import crypto
+
+    monkeypatch.setenv("DEVSYNC_KEYRING", "off")
+    crypto._reset_for_tests()
+
+    async def login(email: str) -> None:
+        argv = ["login", "--url", fake.url, "--anon-key", fake.anon_key, "--email", email]
+        code, _, err = await run(
+            [*argv, "--password-stdin"], capsys, monkeypatch, Stdin("devsync-demo\n")
+        )
+        assert code == EXIT_OK, err
+
+    await login(BOB.email)
+    dump = tmp_path / "dump.txt"
+    child = [
+        sys.executable,
+        "-c",
+        "import os, sys; open(sys.argv[1], 'w').write(os.environ.get('DATABASE_URL', '-'))",
+        str(dump),
+    ]
+    target = ["--project", "storefront", "--env", "bob-laptop"]
+    code, _, err = await run(["run", *target, "--", *child], capsys, monkeypatch)
+    assert code == EXIT_OK, err
+    assert dump.read_text().startswith("postgres")  # bob's secret, revealed online
+    await login(CAROL.email)
+    await fake.server.stop()
+    dump.unlink()
+    code, _, err = await run(["run", "--offline", *target, "--", *child], capsys, monkeypatch)
+    assert code == EXIT_UNAVAILABLE, err
+    assert "no offline snapshot" in err
+    assert not dump.exists()  # the command never started with bob's values
+    crypto._reset_for_tests()

@@ -128,6 +128,35 @@ def test_offline_snapshot_is_encrypted_and_used_when_unreachable(
     assert "no offline snapshot" in other.err
 
 
+def test_offline_snapshot_opens_only_for_the_identity_that_fetched_it(
+    devsync: DevsyncCLI,
+) -> None:
+    # The profile acts as bob; its snapshot holds bob's secrets. Once the profile acts as
+    # someone else (here carol, a viewer who may not reveal them), the snapshot must not open.
+    secret = "bob-only-secret-5678"
+    assert devsync("env", "set", "MY_SECRET", "--secret", *BOB, *BOB_LAPTOP, stdin=secret).code == 0
+    config = devsync.home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+
+    def profile(user: str, url: str) -> None:
+        config.write_text(
+            f'default_profile = "p"\n[profiles.p]\nkind = "local"\n'
+            f'database_url = "{url}"\nuser = "{user}"\n'
+        )
+
+    profile("bob", devsync.db_url)
+    assert _dump(devsync, "--profile", "p", *BOB_LAPTOP)[0] == 0  # online: bob's snapshot
+    down = "postgresql://nobody@127.0.0.1:1/none"
+    profile("bob", down)
+    code, dump = _dump(devsync, "--profile", "p", "--offline", *BOB_LAPTOP)
+    assert code == 0
+    assert dump["env"]["MY_SECRET"] == secret
+    profile("carol", down)
+    code, dump = _dump(devsync, "--profile", "p", "--offline", *BOB_LAPTOP)
+    assert code == 4
+    assert dump == {}  # the command never started with bob's values
+
+
 def test_tampered_snapshot_is_refused(devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _dump(devsync, *BOB, *BOB_LAPTOP)[0] == 0
     blob = next((devsync.home / "state" / "snapshots").glob("*.bin"))
