@@ -193,3 +193,29 @@ def test_scan_of_a_single_file() -> None:
     result = scan_path(FIXTURES / "cargo" / "Cargo.lock")
     assert result.files == (FIXTURES / "cargo" / "Cargo.lock",)
     assert result.count(CARGO) == 8
+
+
+def test_credentials_in_dependency_urls_are_never_reported(tmp_path: Path) -> None:
+    # A git or tarball dependency URL may carry a token; the version and constraint are stored
+    # in the team's dependencies table (readable by viewers), so the token must be cut out.
+    git = "git+https://oauth2:ghp_NPMTOKEN@github.com/org/priv.git"
+    tarball = "https://u:TARPASS@files.example.com/tar-1.0.tgz?token=QUERYTOKEN"
+    (tmp_path / "package.json").write_text(
+        '{"name": "x", "version": "1.0.0", "dependencies": '
+        f'{{"priv": "{git}#v1.0.0", "tar": "{tarball}", "lodash": "^4.17.0"}}}}'
+    )
+    (tmp_path / "package-lock.json").write_text(
+        '{"name": "x", "lockfileVersion": 3, "packages": {'
+        f'"": {{"name": "x", "dependencies": {{"priv": "{git}#v1.0.0", "tar": "{tarball}"}}}},'
+        f'"node_modules/priv": {{"version": "{git}#abcdef", "resolved": "{git}#abcdef"}},'
+        f'"node_modules/tar": {{"version": "1.0.0", "resolved": "{tarball}"}},'
+        '"node_modules/lodash": {"version": "4.17.21"}}}'
+    )
+    found = {p.name: p for p in scan_path(tmp_path).packages}
+    assert set(found) == {"priv", "tar", "lodash"}
+    text = repr(found)
+    for secret in ("ghp_NPMTOKEN", "TARPASS", "QUERYTOKEN", "oauth2:", "u:"):
+        assert secret not in text
+    assert found["priv"].constraint == "git+https://github.com/org/priv.git#v1.0.0"
+    assert found["priv"].version == "git+https://github.com/org/priv.git#abcdef"
+    assert found["tar"].constraint == "https://files.example.com/tar-1.0.tgz"
