@@ -166,7 +166,7 @@ def _start_server(pgdata: Path, tell: Progress) -> str:
 def _ensure_schema(server_url: str, report: Progress) -> None:
     """Build the ``devsync`` database on first start; apply new migrations on later starts."""
     with connect(server_url, autocommit=True) as conn:
-        # The same lock the migrator takes: concurrent first starts build the database once.
+        # Concurrent first starts (TUI and CLI at once) must build the database only once.
         conn.execute("select pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY + 1,))
         try:
             names = {

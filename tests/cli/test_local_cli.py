@@ -208,3 +208,19 @@ def test_db_migrate_applies_everything_once(pg_superuser_url: str) -> None:
         )
     finally:
         drop_database(pg_superuser_url, name)
+
+
+def test_an_interrupted_first_build_is_redone_from_scratch(data_dir: Path, started: str) -> None:
+    url = _devsync("local", "url", "--start", data_dir=data_dir).stdout.strip()
+    server = with_database(url, "postgres")
+    # What a first start killed between "create database" and the final rename leaves behind.
+    _query(server, "drop database devsync with (force)")
+    _query(server, "create database devsync_building")
+    _query(with_database(url, "devsync_building"), "create table half_done (x int)")
+
+    done = _devsync("local", "start", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "devsync: Loading the demo workspace" in done.stderr
+    assert _query(url, "select slug from teams") == "acme"
+    assert _query(url, "select to_regclass('public.half_done') is null") == "t"
+    assert _query(server, "select count(*) from pg_database where datname like 'devsync%'") == "1"
