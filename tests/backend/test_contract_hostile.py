@@ -86,3 +86,24 @@ async def test_surrogates_in_names_are_invalid_input(transport: Transport) -> No
     with pytest.raises(InvalidInput):
         await alice.create_template(demo.PROJECT_STOREFRONT, "t", {"K\udcff": "v"}, [])
     assert _counts(transport.db_url) == before
+
+
+async def test_refusals_have_the_same_class_on_every_transport(transport: Transport) -> None:
+    from uuid import UUID
+
+    from devsync_tui.backend.errors import NotFound, PermissionDenied
+
+    alice = await transport.open("alice")
+    carol = await transport.open("carol")
+    before = _counts(transport.db_url)
+    with pytest.raises(NotFound):
+        await alice.reveal_secret(UUID(int=7))
+    with pytest.raises(InvalidInput):
+        await alice.create_team("Acme again", "acme")  # slug taken
+    with pytest.raises(InvalidInput):
+        await alice.create_project(demo.TEAM_ACME, "storefront")  # name taken
+    with pytest.raises(InvalidInput):
+        await alice.create_project(demo.TEAM_ACME, "esc \x1b[2J")
+    with pytest.raises(PermissionDenied):
+        await carol.create_environment(demo.PROJECT_STOREFRONT, "carol-box")
+    assert _counts(transport.db_url) == before
