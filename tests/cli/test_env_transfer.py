@@ -236,3 +236,18 @@ def test_import_of_a_secret_default_key_stays_secret(devsync: DevsyncCLI) -> Non
     row = next(r for r in data["configuration"] if r["key"] == "STRIPE_SECRET_KEY")
     assert row["source"] == "override"
     assert row["is_secret"] is True
+
+
+def test_export_to_a_folder_or_a_missing_folder_names_the_path(devsync: DevsyncCLI) -> None:
+    folder = devsync.home / "out"
+    folder.mkdir()
+    result = devsync("env", "export", "--output", str(folder), *BOB, *BOB_LAPTOP)
+    assert result.code == 2
+    assert f"Is a directory ({folder})." in result.err
+    missing = devsync.home / "nowhere" / "x.env"
+    result = devsync("env", "export", "--output", str(missing), *BOB, *BOB_LAPTOP)
+    assert result.code == 2
+    assert f"No such file or directory ({missing})." in result.err
+    assert "Traceback" not in result.err
+    assert list(folder.iterdir()) == []
+    assert [p.name for p in devsync.home.iterdir() if p.name.startswith(".")] == []
