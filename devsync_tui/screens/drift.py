@@ -28,6 +28,7 @@ from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.models import Environment, Project
 from devsync_tui.screens.drift_detail import PackageDetailScreen
 from devsync_tui.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
+from devsync_tui.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.
 COALESCE_SECONDS = 0.25
@@ -62,8 +63,7 @@ class DriftPane(Widget):
     DriftPane {
         height: 1fr;
         layout: vertical;
-        #drift-filter { display: none; height: 3; }
-        &.-filtering #drift-filter { display: block; }
+        #drift-filter { height: 3; }
         #drift-status { height: 1; color: $text-muted; padding: 0 1; }
         #drift-legend { height: 1; color: $text-muted; padding: 0 1; }
         #drift-message { height: auto; padding: 1 2; color: $text-muted; display: none; }
@@ -87,7 +87,7 @@ class DriftPane(Widget):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Input(placeholder="Filter packages…", id="drift-filter")
+            yield FilterInput("Filter packages…", id="drift-filter")
             yield Static("", id="drift-message")
             yield DriftMatrixTable(id="drift-table")
             yield Static("", id="drift-status")
@@ -230,8 +230,7 @@ class DriftPane(Widget):
 
     # -- keys ------------------------------------------------------------------------------------
     def action_filter(self) -> None:
-        self.add_class("-filtering")
-        self.query_one("#drift-filter", Input).focus()
+        self.query_one(FilterInput).open()
 
     @on(Input.Changed, "#drift-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -255,10 +254,8 @@ class DriftPane(Widget):
         self._refresh_rows()
 
     def action_clear(self) -> None:
-        filter_input = self.query_one("#drift-filter", Input)
-        filter_input.value = ""
+        self.query_one(FilterInput).close()
         self.table.filter("")
-        self.remove_class("-filtering")
         self.drifted_only = False
         self._update_status()
         self.table.focus()
@@ -266,7 +263,8 @@ class DriftPane(Widget):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear":
             # Nothing to clear: let esc go on to whatever "back" means around the pane.
-            return self.has_class("-filtering") or self.drifted_only or bool(self.table.filter_text)
+            filtering = self.query_one(FilterInput).display
+            return filtering or self.drifted_only or bool(self.table.filter_text)
         if action == "detail":
             return self.table.cursor_value is not None
         return True

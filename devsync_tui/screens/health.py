@@ -22,6 +22,7 @@ from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.models import Environment, Project
 from devsync_tui.widgets.health_series import WINDOW, EnvHealth, summarize
 from devsync_tui.widgets.health_table import STATUS_SYMBOLS, HealthTable
+from devsync_tui.widgets.virtual_table import FilterInput
 
 #: Feed bursts (an agent reports a batch per environment) within this window: one reload.
 COALESCE_SECONDS = 0.5
@@ -51,8 +52,7 @@ class HealthPane(Widget):
     HealthPane {
         height: 1fr;
         layout: vertical;
-        #health-filter { display: none; height: 3; }
-        &.-filtering #health-filter { display: block; }
+        #health-filter { height: 3; }
         #health-message { height: auto; padding: 1 2; color: $text-muted; display: none; }
         &.-message #health-message { display: block; }
         &.-message HealthTable { display: none; }
@@ -71,7 +71,7 @@ class HealthPane(Widget):
         self._focus_env: UUID | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Filter environments…", id="health-filter")
+        yield FilterInput("Filter environments…", id="health-filter")
         yield Static("", id="health-message")
         yield HealthTable(id="health-table")
         yield Static("", id="health-status")
@@ -210,8 +210,7 @@ class HealthPane(Widget):
 
     # -- keys ------------------------------------------------------------------------------------
     def action_filter(self) -> None:
-        self.add_class("-filtering")
-        self.query_one("#health-filter", Input).focus()
+        self.query_one(FilterInput).open()
 
     @on(Input.Changed, "#health-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -222,12 +221,11 @@ class HealthPane(Widget):
         self.table.focus()
 
     def action_clear(self) -> None:
-        self.query_one("#health-filter", Input).value = ""
+        self.query_one(FilterInput).close()
         self.table.filter("")
-        self.remove_class("-filtering")
         self.table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear":
-            return self.has_class("-filtering") or bool(self.table.filter_text)
+            return self.query_one(FilterInput).display or bool(self.table.filter_text)
         return True

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Input
 
 RowT = TypeVar("RowT")
 
@@ -413,3 +414,25 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
             row = int(self.scroll_y) + offset.y - 1
             if row < len(self._rows):
                 self.cursor_row = row
+
+
+class FilterInput(Input):
+    """The filter box above a table: hidden, and not focusable, until ``open`` is called, so
+    keys typed before ``/`` never land in it."""
+
+    def __init__(self, placeholder: str, *, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.can_focus = False
+        self.display = False
+
+    def open(self) -> None:
+        """Show the box and put the cursor in it."""
+        self.can_focus = True
+        self.display = True
+        self.focus()
+
+    def close(self) -> None:
+        """Empty and hide the box."""
+        self.value = ""
+        self.can_focus = False
+        self.display = False
