@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 from devsync_tui import __version__, locations
 from devsync_tui.core import version_gem, version_semver, versions
 from devsync_tui.core.models import PackageManager
+from devsync_tui.core.urls import without_credentials
 
 _log = logging.getLogger("devsync.registry")
 
@@ -275,7 +276,8 @@ class RegistryClient:
             missed = [key for key in stale if key[0] in down]
             known = sum(1 for key in missed if key in latest)
             names = " and ".join(
-                f"{REGISTRIES[m].label} ({self.urls[m]})" for m in sorted(down, key=str)
+                f"{REGISTRIES[m].label} ({without_credentials(self.urls[m])})"
+                for m in sorted(down, key=str)
             )
             note = (
                 f"Could not reach {names}; keeping the last known state "
@@ -353,17 +355,18 @@ class RegistryClient:
         try:
             response = await client.get(url, headers=headers)
         except (httpx.TransportError, httpx.TooManyRedirects, httpx.InvalidURL) as exc:
-            raise _Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+            # Logged: a private registry's URL may carry its token (user info, query string).
+            raise _Unreachable(without_credentials(f"{url}: {type(exc).__name__}: {exc}")) from exc
         except httpx.HTTPError as exc:  # e.g. a body that does not decode
-            raise _NoAnswer(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+            raise _NoAnswer(without_credentials(f"{url}: {type(exc).__name__}: {exc}")) from exc
         if response.status_code in (404, 410):
             return None
         if response.status_code != 200:
-            raise _NoAnswer(f"{url} answered HTTP {response.status_code}")
+            raise _NoAnswer(without_credentials(f"{url} answered HTTP {response.status_code}"))
         try:
             return response.json()
         except ValueError as exc:
-            raise _NoAnswer(f"{url} answered with malformed JSON") from exc
+            raise _NoAnswer(without_credentials(f"{url} answered with malformed JSON")) from exc
 
     async def _fetch(self, client: httpx.AsyncClient, key: LatestKey) -> str | None:
         manager, name = key

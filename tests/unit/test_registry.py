@@ -300,3 +300,20 @@ async def test_requests_in_flight_are_bounded(tmp_path: Path) -> None:
     assert len(result.latest) == 120
     assert 2 < fake.max_in_flight["/npm"] <= 16  # concurrent, within the bound
     assert fake.max_in_flight["/crates"] <= 2  # crates.io asks clients to go slowly
+
+
+async def test_a_private_registry_token_is_never_shown_or_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The note is printed by `devsync scan` (CI logs) and logged by the agent; a private
+    # registry configured with its token in the URL must not have the token echoed there.
+    urls = dict.fromkeys(PackageManager, "http://deploy:TOKEN123@127.0.0.1:9/npm?auth=QTOKEN")
+    with caplog.at_level("DEBUG", logger="devsync"):
+        result = await RegistryClient(tmp_path / "r.json", urls=urls).lookup([(NPM, "lodash")])
+    assert not result.online
+    assert result.note is not None
+    assert "(http://127.0.0.1:9/npm)" in result.note
+    for text in (result.note, caplog.text):
+        assert "TOKEN123" not in text
+        assert "QTOKEN" not in text
+        assert "deploy:" not in text

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from devsync_tui.core.models import PackageManager
+from devsync_tui.core.urls import without_credentials
 
 #: Larger files are refused: no real lockfile comes near it.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -46,19 +47,6 @@ class ParsedPackage:
         # the dependencies table): a git/tarball URL must not carry its credentials there.
         object.__setattr__(self, "version", without_credentials(self.version))
         object.__setattr__(self, "constraint", without_credentials(self.constraint))
-
-
-# ``scheme://user:password@`` / ``scheme://token@`` (up to the last @ before the path) and a
-# query string (``?token=…``, signed-URL signatures) of any URL in a version or constraint.
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
-_URL_QUERY = re.compile(r"(?P<url>://[^\s?#]*)\?[^\s#]*")
-
-
-def without_credentials(text: str | None) -> str | None:
-    """``text`` with the credentials of any URL in it removed (user info, query string)."""
-    if text is None or "://" not in text:
-        return text
-    return _URL_QUERY.sub(r"\g<url>", _URL_USERINFO.sub(r"\g<scheme>", text))
 
 
 class LockfileError(Exception):
