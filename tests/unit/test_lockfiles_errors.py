@@ -170,3 +170,16 @@ def test_links_to_devices_and_fifos_are_never_read(tmp_path: Path) -> None:
     assert scan_path(tmp_path).packages == ()  # skipped by the folder walk
     assert scan_error(tmp_path / "yarn.lock").message == "not a regular file"
     assert scan_error(tmp_path / "package-lock.json").message == "not a regular file"
+
+
+def test_an_error_quoting_a_line_leaves_its_credentials_out(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "bad pkg @ https://user:REQTOKEN@files.example.com/x.tgz?sig=QSIG extra\n"
+    )
+    with pytest.raises(LockfileError) as info:
+        scan_path(tmp_path)
+    assert info.value.line == 1
+    assert "files.example.com/x.tgz" in str(info.value)  # the line is still recognisable
+    for text in (str(info.value), info.value.message):
+        assert "REQTOKEN" not in text
+        assert "QSIG" not in text

@@ -55,9 +55,10 @@ class LockfileError(Exception):
     def __init__(self, path: Path | str, line: int | None, message: str) -> None:
         self.path = Path(path)
         self.line = line
-        self.message = message
+        # The message may quote the offending line, and it is printed (CI logs) and logged.
+        self.message = without_credentials(message)
         where = f"{self.path}:{line}" if line else str(self.path)
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {self.message}")
 
 
 def read_text(path: Path) -> str:
