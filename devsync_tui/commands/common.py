@@ -103,6 +103,11 @@ def exit_for(exc: BaseException) -> int:
     if isinstance(exc, SettingsError):
         eprint(str(exc))
         return EXIT_INPUT
+    if isinstance(exc, BrokenPipeError):
+        # The reader of our output went away (`devsync drift | head -1`): nothing to say, and
+        # nowhere to say it on stdout; exit like a process killed by SIGPIPE.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     if isinstance(exc, OSError):
         _log_details(exc)
         where = f" ({exc.filename})" if exc.filename else ""
@@ -115,6 +120,23 @@ def exit_for(exc: BaseException) -> int:
         eprint(str(exc))
         return EXIT_INPUT
     raise exc
+
+
+#: 128 + SIGPIPE, what a shell reports for a writer whose reader has gone.
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the final flush at exit does not fail again (Python
+    would print an "Exception ignored … BrokenPipeError" there)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (captured in tests)
+        pass
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:

@@ -4,6 +4,7 @@ signals, exit 1 on drift (a CI gate), JSON output."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,18 @@ def test_outsider_sees_no_project(devsync: DevsyncCLI) -> None:
     result = devsync("drift", "--user", "mallory", "--project", "storefront")
     assert result.code == 2
     assert "No project named 'storefront'" in result.err
+
+
+def test_a_reader_that_goes_away_ends_the_report_quietly(devsync: DevsyncCLI) -> None:
+    # `devsync drift | head -1`: the reader closes the pipe; no "Broken pipe." sentence, no
+    # "Exception ignored" from the final flush, and the exit code a shell shows for SIGPIPE.
+    proc = devsync.popen(
+        "--user", "alice", "drift", "--project", "storefront",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
