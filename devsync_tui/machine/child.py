@@ -44,14 +44,32 @@ def write_files(files: Mapping[str, str]) -> Path | None:
             path = (root / key).resolve()
             if root.resolve() not in path.parents:
                 raise LaunchError(f"The file configuration {key!r} points outside its folder.")
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                # e.g. both "conf" and "conf/app.json" are file configurations.
+                from devsync_tui.commands.common import UsageError
+
+                clash = sorted(k for k in files if k != key and _nested(k, key))
+                raise UsageError(
+                    f"The file configuration {key!r} clashes with "
+                    + (", ".join(repr(k) for k in clash) or "another one")
+                    + ": one path is used as both a file and a folder."
+                ) from None
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(content)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
     return root
+
+
+def _nested(a: str, b: str) -> bool:
+    """Whether one of two relative paths is a folder the other lies in."""
+    pa, pb = Path(a).parts, Path(b).parts
+    shorter, longer = (pa, pb) if len(pa) <= len(pb) else (pb, pa)
+    return longer[: len(shorter)] == shorter
 
 
 def child_environment(

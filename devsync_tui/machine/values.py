@@ -41,6 +41,8 @@ def problem_with(key: str, value: str, type_: ConfigType) -> str | None:
             return f"{key!r} is not a valid relative file path"
         if ".." in key.split("/"):
             return f"{key!r} must not contain a '..' segment"
+        if {"", "."} & set(key.split("/")):
+            return f"{key!r} must not have empty or '.' segments (no //, no trailing /)"
     if "\x00" in value:
         return f"the value of {key} contains a NUL byte"
     try:

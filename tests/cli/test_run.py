@@ -157,6 +157,27 @@ def test_offline_snapshot_opens_only_for_the_identity_that_fetched_it(
     assert dump == {}  # the command never started with bob's values
 
 
+def test_file_configurations_that_clash_are_one_sentence(
+    devsync: DevsyncCLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "conf" and "conf/inner.txt" cannot both be written: one clear sentence, exit 2, and the
+    # private folder is removed again.
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for key in ("conf", "conf/inner.txt"):
+        assert devsync("env", "set", key, "--type", "file", *BOB, *BOB_LAPTOP, stdin="x").code == 0
+    result = devsync("run", *BOB, *BOB_LAPTOP, "--", "true")
+    assert result.code == 2
+    assert "clashes with" in result.err
+    assert "'conf'" in result.err
+    assert "'conf/inner.txt'" in result.err
+    assert "Traceback" not in result.err
+    assert list(scratch.iterdir()) == []
+
+
 def test_tampered_snapshot_is_refused(devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _dump(devsync, *BOB, *BOB_LAPTOP)[0] == 0
     blob = next((devsync.home / "state" / "snapshots").glob("*.bin"))
