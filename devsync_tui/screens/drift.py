@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 from uuid import UUID
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -65,7 +65,7 @@ class DriftPane(Widget):
         layout: vertical;
         #drift-filter { height: 3; }
         #drift-status { height: 1; color: $text-muted; padding: 0 1; }
-        #drift-legend { height: 1; color: $text-muted; padding: 0 1; }
+        #drift-legend { height: auto; color: $text-muted; padding: 0 1; }
         #drift-message { height: auto; padding: 1 2; color: $text-muted; display: none; }
         &.-message #drift-message { display: block; }
         &.-message DriftMatrixTable { display: none; }
@@ -92,6 +92,9 @@ class DriftPane(Widget):
             yield DriftMatrixTable(id="drift-table")
             yield Static("", id="drift-status")
             yield Static(legend_text(), id="drift-legend")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#drift-legend", Static).update(legend_text(event.size.width - 2))
 
     @property
     def table(self) -> DriftMatrixTable:

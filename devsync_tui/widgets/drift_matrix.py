@@ -22,8 +22,8 @@ STATE_LABELS = LABELS
 
 RowT = TypeVar("RowT")
 
-PACKAGE_WIDTH = 26
-BASELINE_WIDTH = 12
+PACKAGE_MIN, PACKAGE_MAX = 12, 34
+BASELINE_MIN, BASELINE_MAX = 10, 16
 ABSENT = "·"
 
 
@@ -47,6 +47,25 @@ def cell_text(cell: DriftCell | None) -> str:
     if cell is None:
         return ABSENT
     return f"{SYMBOLS[cell.state]} {cell.version or '—'}"
+
+
+def package_width(rows: Sequence[DriftRow]) -> int:
+    """Width of the package column: "<symbol> <manager> <name>" of the longest, bounded."""
+    longest = max((len(row.package_manager) + len(row.package_name) for row in rows), default=0)
+    return max(PACKAGE_MIN, min(longest + 5, PACKAGE_MAX))
+
+
+def baseline_width(rows: Sequence[DriftRow]) -> int:
+    """Width of the baseline column: its longest version (or constraint), bounded."""
+    longest = max(
+        (
+            len(row.baseline.version or row.baseline.constraint or "")
+            for row in rows
+            if row.baseline
+        ),
+        default=0,
+    )
+    return max(BASELINE_MIN, min(longest + 2, BASELINE_MAX))
 
 
 def env_column_width(name: str) -> int:
@@ -92,6 +111,9 @@ class DriftMatrixTable(DriftStyled[DriftRow]):
             classes=classes,
         )
         self.matrix: DriftMatrix | None = None
+        self._package_width = PACKAGE_MIN
+        self._baseline_width = BASELINE_MIN
+        self._spec: tuple[object, ...] = ()
 
     def _render_cell(self, cell: DriftCell | None) -> CellRender:
         if cell is None:
@@ -121,18 +143,20 @@ class DriftMatrixTable(DriftStyled[DriftRow]):
         env_names: Mapping[UUID, str],
     ) -> None:
         """Show ``rows`` (the matrix's rows, drifted-only or sorted as wanted) with one column
-        per environment of ``matrix``."""
-        columns_changed = self.matrix is None or (
-            self.matrix.environment_ids != matrix.environment_ids
-        )
+        per environment of ``matrix``; the fixed columns are as wide as their longest text."""
+        if matrix is not self.matrix:
+            self._package_width = package_width(matrix.rows)
+            self._baseline_width = baseline_width(matrix.rows)
         self.matrix = matrix
-        if columns_changed:
+        names = tuple(env_names.get(env_id, str(env_id)[:8]) for env_id in matrix.environment_ids)
+        spec = (matrix.environment_ids, names, self._package_width, self._baseline_width)
+        if spec != self._spec:
+            self._spec = spec
             columns: list[Column[DriftRow]] = [
-                Column("package", PACKAGE_WIDTH, self._package, key="package"),
-                Column("baseline", BASELINE_WIDTH, self._baseline, key="baseline"),
+                Column("package", self._package_width, self._package, key="package"),
+                Column("baseline", self._baseline_width, self._baseline, key="baseline"),
             ]
-            for index, env_id in enumerate(matrix.environment_ids):
-                name = env_names.get(env_id, str(env_id)[:8])
+            for index, (env_id, name) in enumerate(zip(matrix.environment_ids, names, strict=True)):
                 columns.append(
                     Column(name, env_column_width(name), self._env_renderer(index), str(env_id))
                 )
@@ -144,6 +168,17 @@ class DriftMatrixTable(DriftStyled[DriftRow]):
 _LEGEND_WORDS = {**LABELS, DriftState.VIOLATES: "violates"}
 
 
-def legend_text() -> str:
-    """One line naming every symbol: the matrix is readable without colour."""
-    return "  ".join(f"{SYMBOLS[state]} {_LEGEND_WORDS[state]}" for state in DriftState)
+def legend_text(width: int = 200) -> str:
+    """Every symbol with its word (the matrix reads without colour): one line with two spaces
+    between entries where ``width`` allows, else entries wrapped whole onto more lines."""
+    entries = [f"{SYMBOLS[state]} {_LEGEND_WORDS[state]}" for state in DriftState]
+    roomy = "  ".join(entries)
+    if len(roomy) <= width:
+        return roomy
+    lines = [entries[0]]
+    for entry in entries[1:]:
+        if len(lines[-1]) + 1 + len(entry) <= width:
+            lines[-1] += " " + entry
+        else:
+            lines.append(entry)
+    return "\n".join(lines)

@@ -35,7 +35,7 @@ METRIC_LABELS: dict[MetricType, str] = {
     MetricType.DISK: "disk",
     MetricType.PING: "ping",
 }
-NAME_WIDTH = 14
+NAME_MIN, NAME_MAX = 12, 22
 STATUS_WIDTH = 10
 SYNC_WIDTH = 11
 PING_WIDTH = 9
@@ -55,9 +55,15 @@ def level_class(value: float | None) -> str:
     return "health--high"
 
 
-def spark_width(total_width: int) -> int:
-    """Sparkline width so the three metric columns fill what the fixed ones leave."""
-    fixed = NAME_WIDTH + STATUS_WIDTH + SYNC_WIDTH + PING_WIDTH
+def name_width(rows: Sequence[EnvHealth]) -> int:
+    """Width of the environment column: the longest name, bounded."""
+    longest = max((len(row.environment.name) for row in rows), default=0)
+    return max(NAME_MIN, min(longest + 2, NAME_MAX))
+
+
+def spark_width(total_width: int, name: int = NAME_MIN) -> int:
+    """Sparkline width so the three metric columns fill what the other columns leave."""
+    fixed = name + STATUS_WIDTH + SYNC_WIDTH + PING_WIDTH
     per_metric = (total_width - fixed) // len(PERCENT_METRICS)
     return max(MIN_SPARK, per_metric - VALUE_WIDTH - 1)
 
@@ -101,6 +107,7 @@ class HealthTable(VirtualTable[EnvHealth]):
             classes=classes,
         )
         self._spark = MIN_SPARK
+        self._name = NAME_MIN
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name)
@@ -127,10 +134,10 @@ class HealthTable(VirtualTable[EnvHealth]):
 
     def build_columns(self) -> None:
         """(Re)make the columns for the current width."""
-        self._spark = spark_width(self.scrollable_content_region.width or 80)
+        self._spark = spark_width(self.scrollable_content_region.width or 80, self._name)
         metric_width = self._spark + VALUE_WIDTH + 1
         columns: list[Column[EnvHealth]] = [
-            Column("environment", NAME_WIDTH, lambda row: (row.environment.name, None)),
+            Column("environment", self._name, lambda row: (row.environment.name, None)),
             Column("status", STATUS_WIDTH, self._status),
             Column("last sync", SYNC_WIDTH, self._last_sync),
             Column("ping", PING_WIDTH, self._ping),
@@ -142,10 +149,13 @@ class HealthTable(VirtualTable[EnvHealth]):
         self.set_columns(columns, fixed=1)
 
     def show_rows(self, rows: Sequence[EnvHealth]) -> None:
-        if not self.columns:
+        """Show one line per environment (columns sized for the names and the width)."""
+        width = name_width(rows)
+        if not self.columns or width != self._name:
+            self._name = width
             self.build_columns()
         self.set_rows(rows)
 
     def on_resize(self, event: events.Resize) -> None:
-        if spark_width(self.scrollable_content_region.width) != self._spark:
+        if spark_width(self.scrollable_content_region.width, self._name) != self._spark:
             self.build_columns()

@@ -1,0 +1,88 @@
+"""The pure helpers behind the health table: numbers out of metric JSON, time slots, text
+sparklines, latest values, the legend of the drift matrix (no database, no terminal)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from devsync_tui.core.models import Environment, EnvStatus, HealthCheck, MetricType
+from devsync_tui.widgets.drift_matrix import legend_text
+from devsync_tui.widgets.health_series import (
+    bucket_series,
+    format_latest,
+    metric_number,
+    slot_end,
+    sparkline,
+    summarize,
+)
+from devsync_tui.widgets.health_table import spark_width
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def test_metric_number_takes_the_first_numeric_of_the_known_keys() -> None:
+    assert metric_number({"percent": 41.2}) == 41.2
+    assert metric_number({"ms": 12}) == 12.0
+    assert metric_number({"value": 3.5, "unit": "%"}) == 3.5
+    assert metric_number({"avg": 7.0, "min": 1, "max": 9, "rollup": "hour"}) == 7.0
+    assert metric_number({"percent": "41", "value": 40.0}) == 40.0  # strings are skipped
+    assert metric_number({"value": True, "avg": 2.0}) == 2.0  # so are booleans
+    assert metric_number({"value": float("nan")}) is None
+    assert metric_number({"ok": True}) is None
+    assert metric_number([1, 2]) is None
+
+
+def test_buckets_average_per_slot_and_leave_gaps() -> None:
+    start, end = T0 - timedelta(hours=4), T0
+    points = [
+        (start + timedelta(minutes=10), 10.0),
+        (start + timedelta(minutes=50), 30.0),  # same first hour: averaged with 10
+        (start + timedelta(hours=3, minutes=5), 90.0),
+        (start - timedelta(minutes=1), 99.0),  # before the window: ignored
+    ]
+    assert bucket_series(points, start, end, 4) == [20.0, None, None, 90.0]
+    assert bucket_series(points, end, start, 4) == []
+
+
+def test_sparkline_uses_a_fixed_scale_and_spaces_for_gaps() -> None:
+    assert sparkline([0.0, 50.0, 100.0, None, 150.0]) == "▁▅█ █"
+    assert sparkline([40.0, 40.0]) == "▄▄"  # flat 40 % is not drawn as zero
+
+
+def test_slot_end_rounds_up_to_the_minute() -> None:
+    assert slot_end(T0) == T0
+    assert slot_end(T0 + timedelta(seconds=1)) == T0 + timedelta(minutes=1)
+
+
+def test_summarize_groups_sorts_and_keeps_environments_without_data() -> None:
+    quiet = Environment(uuid4(), uuid4(), uuid4(), "quiet", EnvStatus.OFFLINE)
+    busy = Environment(uuid4(), quiet.project_id, uuid4(), "busy", EnvStatus.ACTIVE)
+    checks = [
+        HealthCheck(uuid4(), busy.id, MetricType.CPU, {"percent": 80.0}, T0),
+        HealthCheck(uuid4(), busy.id, MetricType.CPU, {"percent": 20.0}, T0 - timedelta(hours=1)),
+        HealthCheck(uuid4(), busy.id, MetricType.PING, {"ms": 12.25}, T0),
+        HealthCheck(uuid4(), busy.id, MetricType.DISK, {"note": "no number"}, T0),
+        HealthCheck(uuid4(), uuid4(), MetricType.CPU, {"percent": 1.0}, T0),  # not shown
+    ]
+    rows = summarize([quiet, busy], checks)
+    assert [row.environment.name for row in rows] == ["quiet", "busy"]
+    assert rows[0].points == {}
+    assert rows[0].latest(MetricType.CPU) is None
+    assert rows[1].latest(MetricType.CPU) == 80.0
+    assert rows[1].latest(MetricType.DISK) is None
+    assert format_latest(MetricType.PING, rows[1].latest(MetricType.PING)) == "12.2 ms"
+    assert format_latest(MetricType.CPU, 79.6) == "80%"
+    assert format_latest(MetricType.MEMORY, None) == "—"
+
+
+def test_sparklines_widen_with_the_terminal() -> None:
+    assert spark_width(80) < spark_width(120) < spark_width(200)
+    assert spark_width(40) >= 4
+
+
+def test_legend_wraps_whole_entries() -> None:
+    assert "\n" not in legend_text(100)
+    narrow = legend_text(40)
+    assert all(len(line) <= 40 for line in narrow.splitlines())
+    assert "! vulnerable" in narrow.splitlines()[-1]
