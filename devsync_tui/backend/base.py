@@ -309,6 +309,11 @@ class Backend(abc.ABC):
         """Insert points; a point already stored (same env, metric, recorded_at) is skipped,
         so retries never duplicate. Returns the number inserted."""
 
+    @abc.abstractmethod
+    async def rollup_health(self, keep_days: int = 7) -> int:
+        """Retention: raw health points older than ``keep_days`` become hourly roll-ups (team
+        admins only: PermissionDenied otherwise). Returns how many raw points were folded."""
+
     # -- audit ------------------------------------------------------------------------------
     @abc.abstractmethod
     async def audit_log(

@@ -299,6 +299,12 @@ class PgData(PgCore):
         )
         return int(row["n"]) if row and row["n"] is not None else 0
 
+    async def rollup_health(self, keep_days: int = 7) -> int:
+        row = await self.write_one(
+            "select public.rollup_health_checks(make_interval(days => %s)) as n", (keep_days,)
+        )
+        return int(row["n"]) if row and row["n"] is not None else 0
+
     # -- audit ----------------------------------------------------------------------------
     async def audit_log(
         self, team_id: UUID, *, limit: int = 200, before_id: int | None = None

@@ -271,6 +271,10 @@ class SupabaseConfigMixin(SupabaseRest):
         )
         return int(inserted or 0)
 
+    async def rollup_health(self, keep_days: int = 7) -> int:
+        folded = await self._rpc("rollup_health_checks", {"p_keep": f"{int(keep_days)} days"})
+        return int(folded or 0)
+
     # -- audit ------------------------------------------------------------------------------
     async def audit_log(
         self, team_id: UUID, *, limit: int = 200, before_id: int | None = None

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("devsync.agent")
 STOP_FLUSH_SECONDS = 5.0
+#: Health retention (an admin's agent): raw points older than this become hourly roll-ups.
+RETENTION_DAYS = 7
+ROLLUP_EVERY_SECONDS = 24 * 3600.0
 
 
 @dataclass
@@ -87,6 +90,8 @@ class Agent:
         self.env: Environment | None = None
         self.fingerprint: tuple[tuple[str, int, int], ...] | None = None
         self._scan_error: str | None = None
+        self._last_rollup = 0.0
+        self._rollup_denied = False
         self._outage = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -201,6 +206,7 @@ class Agent:
             self.buffer.extend([ping_point(rtt, clock.now())])
             await self._flush()
             await self._sync_dependencies()
+            await self._retention(backend)
             status = EnvStatus.ERROR if self._scan_error else EnvStatus.ACTIVE
             await backend.set_environment_status(self.env.id, status, last_sync_at=clock.now())
             self.report.status = status.value
@@ -277,6 +283,23 @@ class Agent:
         self._scan_error = None
         self.report.dependencies = count
         _log.info("reported %d dependencies from %d files", count, len(result.files))
+
+    async def _retention(self, backend: Backend) -> None:
+        """Once a day, an admin's agent rolls old raw health points up into hourly ones
+        (health_checks must not grow without end). Other users' agents leave it to admins."""
+        from devsync_tui.backend.errors import PermissionDenied
+
+        now = clock.now().timestamp()
+        if self._rollup_denied or now - self._last_rollup < ROLLUP_EVERY_SECONDS:
+            return
+        try:
+            folded = await backend.rollup_health(RETENTION_DAYS)
+        except PermissionDenied:
+            self._rollup_denied = True
+            return
+        self._last_rollup = now
+        if folded:
+            _log.info("retention: rolled %d raw health points up into hourly points", folded)
 
     def _scan_failed(self, message: str, fingerprint: tuple[tuple[str, int, int], ...]) -> None:
         # Remember the fingerprint: the same broken file is not re-read every interval.

@@ -150,3 +150,22 @@ async def test_change_feed_carries_bulk_reports(transport: Transport) -> None:
         demo.TEAM_ACME,
     )
     await feed.aclose()  # type: ignore[attr-defined]
+
+
+async def test_rollup_health_is_for_admins_and_folds_old_points(transport: Transport) -> None:
+    bob = await transport.open("bob")
+    old = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=9)
+    points = [
+        HealthPoint(MetricType.CPU, {"percent": float(10 + i)}, old + timedelta(minutes=5 * i))
+        for i in range(6)
+    ]
+    assert await bob.report_health(demo.ENV_BOB_LAPTOP, points) == 6
+    with pytest.raises(PermissionDenied):
+        await bob.rollup_health(7)
+    alice = await transport.open("alice")
+    assert await alice.rollup_health(7) >= 6
+    series = await alice.health_series([demo.ENV_BOB_LAPTOP], old - timedelta(hours=1))
+    folded = [p for p in series if p.recorded_at < old + timedelta(hours=1)]
+    assert len(folded) == 1
+    assert folded[0].value["rollup"] == "hour"
+    assert folded[0].value["n"] == 6

@@ -279,3 +279,39 @@ def test_sigterm_during_an_outage_exits_promptly(
             proc.wait()
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert "Traceback" not in err
+
+
+def test_an_admins_agent_applies_health_retention(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Raw points older than 7 days become hourly roll-ups when an admin's agent runs; a
+    member's agent leaves them alone (retention is for admins, PERMISSIONS.md)."""
+    old = "date_trunc('hour', now()) - interval '9 days'"
+    _query(
+        devsync.db_url,
+        "with ins as (insert into health_checks (environment_id, metric_type, value, recorded_at) "
+        f"select %s, 'cpu', jsonb_build_object('percent', g), {old} + g * interval '5 minutes' "
+        "from generate_series(0, 5) g returning 1) select count(*) from ins",
+        demo.ENV_BOB_LAPTOP,
+    )
+    count_old = (
+        "select count(*) from health_checks where environment_id = %s "
+        f"and recorded_at < {old} + interval '1 hour'"
+    )
+    monkeypatch.chdir(devsync.home)
+    bob = devsync("agent", "--once", "--no-scan", *BOB, "--project", "storefront")
+    assert bob.code == 0, bob.err
+    assert _query(devsync.db_url, count_old, demo.ENV_BOB_LAPTOP) == [(6,)]
+    alice = devsync(
+        "agent",
+        "--once",
+        "--no-scan",
+        "--user",
+        "alice",
+        "--project",
+        "storefront",
+        "--env",
+        "ci-runner",
+    )
+    assert alice.code == 0, alice.err
+    assert _query(devsync.db_url, count_old, demo.ENV_BOB_LAPTOP) == [(1,)]
