@@ -107,7 +107,7 @@ class HealthTable(VirtualTable[EnvHealth]):
             classes=classes,
         )
         self._spark = MIN_SPARK
-        self._name = NAME_MIN
+        self._name_width = NAME_MIN
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name)
@@ -134,10 +134,10 @@ class HealthTable(VirtualTable[EnvHealth]):
 
     def build_columns(self) -> None:
         """(Re)make the columns for the current width."""
-        self._spark = spark_width(self.scrollable_content_region.width or 80, self._name)
+        self._spark = spark_width(self.scrollable_content_region.width or 80, self._name_width)
         metric_width = self._spark + VALUE_WIDTH + 1
         columns: list[Column[EnvHealth]] = [
-            Column("environment", self._name, lambda row: (row.environment.name, None)),
+            Column("environment", self._name_width, lambda row: (row.environment.name, None)),
             Column("status", STATUS_WIDTH, self._status),
             Column("last sync", SYNC_WIDTH, self._last_sync),
             Column("ping", PING_WIDTH, self._ping),
@@ -151,11 +151,11 @@ class HealthTable(VirtualTable[EnvHealth]):
     def show_rows(self, rows: Sequence[EnvHealth]) -> None:
         """Show one line per environment (columns sized for the names and the width)."""
         width = name_width(rows)
-        if not self.columns or width != self._name:
-            self._name = width
+        if not self.columns or width != self._name_width:
+            self._name_width = width
             self.build_columns()
         self.set_rows(rows)
 
     def on_resize(self, event: events.Resize) -> None:
-        if spark_width(self.scrollable_content_region.width, self._name) != self._spark:
+        if spark_width(self.scrollable_content_region.width, self._name_width) != self._spark:
             self.build_columns()

@@ -151,3 +151,35 @@ async def test_live_dependency_change_shows_and_flashes(fresh_db_url: str) -> No
             raise AssertionError("the change did not show")
         assert (str(PackageManager.NPM), "lodash") in table._flashing
         assert cells_by_package(table)["requests"][1] == "! 2.28.2"  # untouched rows stay
+
+
+async def test_new_environment_becomes_a_column_live(fresh_db_url: str) -> None:
+    app = PaneHost(fresh_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT, live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, loaded)
+        await pilot.pause(0.3)  # the feed is listening
+        table = app.query_one(DriftMatrixTable)
+        dave = PostgresBackend(fresh_db_url, "dave")
+        await dave.connect()
+        try:
+            env = await dave.create_environment(demo.PROJECT_STOREFRONT, "dave-desktop")
+            await dave.report_dependencies(
+                demo.PROJECT_STOREFRONT,
+                env.id,
+                [DependencyInput(PackageManager.NPM, "react", "^18.2.0", "18.3.1")],
+            )
+        finally:
+            await dave.close()
+        for _ in range(200):
+            if [c.label for c in table.columns[2:]] == [*ENV_COLUMNS, "dave-desktop"]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError([c.label for c in table.columns])
+        for _ in range(200):
+            if cells_by_package(table)["react"][-1] == "≠ 18.3.1":
+                break
+            await asyncio.sleep(0.05)
+        cells = cells_by_package(table)
+        assert cells["react"][-1] == "≠ 18.3.1"
+        assert cells["lodash"][-1] == "∅ —"  # in the baseline, not on dave's new machine
