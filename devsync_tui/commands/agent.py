@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import argparse
 
-from devsync_tui.commands.common import UsageError, add_target_flags, print_json, run_async
+from devsync_tui.commands.common import (
+    UsageError,
+    add_lookup_flags,
+    add_target_flags,
+    print_json,
+    run_async,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,14 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--path", default=None, metavar="DIR", help="where to look for lockfiles (default: here)"
     )
     parser.add_argument("--no-scan", action="store_true", help="do not report dependencies")
-    parser.add_argument(
-        "--no-osv", action="store_true", help="do not look vulnerabilities up in OSV"
-    )
-    parser.add_argument(
-        "--no-registry",
-        action="store_true",
-        help="do not ask the package registries for the latest releases (outdated status)",
-    )
+    add_lookup_flags(parser)
     parser.add_argument(
         "--buffer",
         type=int,

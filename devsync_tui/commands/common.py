@@ -52,6 +52,18 @@ def add_target_flags(parser: argparse.ArgumentParser) -> None:
     _add(parser)
 
 
+def add_lookup_flags(parser: argparse.ArgumentParser) -> None:
+    """``--no-osv`` and ``--no-registry``, shared by ``scan`` and ``agent``."""
+    parser.add_argument(
+        "--no-osv", action="store_true", help="do not look vulnerabilities up in OSV"
+    )
+    parser.add_argument(
+        "--no-registry",
+        action="store_true",
+        help="do not ask the package registries for the latest releases (outdated status)",
+    )
+
+
 class UsageError(Exception):
     """Bad input on the command line or in a file: exit 2 with this sentence."""
 

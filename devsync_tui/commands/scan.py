@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from devsync_tui.commands.common import (
     UsageError,
+    add_lookup_flags,
     add_target_flags,
     eprint,
     open_from_args,
@@ -58,14 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--dry-run", action="store_true", help="print what would be reported; write nothing"
     )
-    parser.add_argument(
-        "--no-osv", action="store_true", help="do not look vulnerabilities up in OSV"
-    )
-    parser.add_argument(
-        "--no-registry",
-        action="store_true",
-        help="do not ask the package registries for the latest releases (outdated status)",
-    )
+    add_lookup_flags(parser)
     add_target_flags(parser)
     parser.set_defaults(func=_run)
 
