@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 from devsync_tui import locations
 from devsync_tui.core import crypto
+from devsync_tui.core.private_file import write_private
 
 FORMAT_VERSION = 1
 
@@ -99,17 +98,7 @@ def save(key: str, snapshot: Snapshot) -> Path:
     folder = snapshot_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = path_for(key)
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot.", dir=folder)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, blob)
     return path
 
 

@@ -9,12 +9,9 @@ database stays the authority.
 from __future__ import annotations
 
 import asyncio
-import errno
 import getpass
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,22 +141,7 @@ def _decode(data: bytes, where: str) -> str:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically with mode 0600 (temp file + rename)."""
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as exc:
-        # Name the file the user asked for, not the temporary one beside it.
-        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` (UTF-8) to ``path`` atomically with mode 0600 (temp file + rename)."""
+    from devsync_tui.core.private_file import write_private as write_bytes
+
+    write_bytes(path, text.encode("utf-8"))
