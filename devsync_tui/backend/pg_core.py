@@ -25,7 +25,13 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from devsync_tui.backend.errors import DevSyncError, NotSignedIn, OutcomeUnknown, Unavailable
+from devsync_tui.backend.errors import (
+    DevSyncError,
+    InvalidInput,
+    NotSignedIn,
+    OutcomeUnknown,
+    Unavailable,
+)
 from devsync_tui.backend.pg_errors import is_transient, map_error
 from devsync_tui.core.models import Identity
 
@@ -163,6 +169,13 @@ class PgCore:
             conn = await AsyncConnection.connect(
                 self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout)
             )
+        except psycopg.ProgrammingError as exc:
+            if exc.sqlstate is None:
+                # libpq could not parse the URL. Its message quotes the URL, password included.
+                raise InvalidInput(
+                    "The database URL is not a valid PostgreSQL connection string."
+                ) from None
+            raise map_error(exc) from None
         except psycopg.Error as exc:
             raise map_error(exc) from None
         try:

@@ -146,3 +146,13 @@ async def test_backend_never_leaks_psycopg_types(demo_db_url: str) -> None:
         assert "secret-bits" not in str(info.value)
     finally:
         await bob.close()
+
+
+async def test_a_malformed_database_url_is_input_and_never_echoed() -> None:
+    # libpq's parse error quotes the whole URL, password included: say what is wrong instead.
+    for url in ("garbage://", "postgresql://u:SECRETPW@[::1/db"):
+        with pytest.raises(InvalidInput) as info:
+            await PostgresBackend(url, "alice", embedded=False).connect()
+        assert str(info.value) == "The database URL is not a valid PostgreSQL connection string."
+        assert info.value.__cause__ is None
+        assert info.value.__suppress_context__
