@@ -57,6 +57,17 @@ def _leaf(
     return parser
 
 
+def _version(text: str) -> int:
+    """A configuration version for ``--expected-version``: a whole number from 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("versions start at 1")
+    return number
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``devsync env`` and its actions."""
     from devsync_tui.machine import env_transfer
@@ -81,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--type", choices=["env_var", "file"], help="default: from the key's shape")
     p.add_argument(
         "--expected-version",
-        type=int,
+        type=_version,
         metavar="N",
         help="write only if the stored version is still N (read-modify-write)",
     )
@@ -89,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = _leaf(sub, "unset", "delete a key from the environment (or the project defaults)")
     p.add_argument("key")
-    p.add_argument("--expected-version", type=int, metavar="N")
+    p.add_argument("--expected-version", type=_version, metavar="N")
     p.set_defaults(func=lambda a: run_async(_unset(a)))
 
     env_transfer.register_actions(sub, _leaf)

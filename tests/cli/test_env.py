@@ -234,3 +234,12 @@ def test_override_of_a_secret_default_stays_secret(devsync: DevsyncCLI) -> None:
     plain = devsync("env", "set", "STRIPE_SECRET_KEY=visible", "--plain", *BOB, *BOB_LAPTOP)
     assert plain.code == 0
     assert "visible" in devsync("env", "list", *BOB, *BOB_LAPTOP).out
+
+
+def test_expected_version_must_be_a_version(devsync: DevsyncCLI) -> None:
+    for bad in ("0", "-5", "two"):
+        for argv in (("set", "PORT=3"), ("unset", "PORT")):
+            result = devsync("env", *argv, "--expected-version", bad, *BOB, *BOB_LAPTOP)
+            assert result.code == 2
+            assert "--expected-version" in result.err
+            assert "changed since you read it" not in result.err
