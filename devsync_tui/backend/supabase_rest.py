@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from devsync_tui.backend.errors import NotFound, NotSignedIn, PermissionDenied, Unavailable
+from devsync_tui.backend.errors import (
+    InvalidInput,
+    NotFound,
+    NotSignedIn,
+    PermissionDenied,
+    Unavailable,
+)
 from devsync_tui.backend.supabase_errors import map_exception, translate_errors
 from devsync_tui.backend.supabase_login import REFRESH_MARGIN
 
@@ -29,7 +36,8 @@ Filter = Callable[[Any], Any]
 def jsonable(value: Any) -> Any:
     """A value ready for a JSON body (UUIDs and datetimes as text).
 
-    JSON nested too deeply to serialise is bad input (InvalidInput), as on the local transport.
+    JSON nested too deeply to serialise, or a number JSON cannot hold (NaN, infinity), is bad
+    input (InvalidInput), as on the local transport.
     """
     try:
         return _jsonable(value)
@@ -38,6 +46,8 @@ def jsonable(value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput("A number is not finite (NaN or infinity); JSON cannot hold it.")
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):

@@ -107,3 +107,19 @@ async def test_refusals_have_the_same_class_on_every_transport(transport: Transp
     with pytest.raises(PermissionDenied):
         await carol.create_environment(demo.PROJECT_STOREFRONT, "carol-box")
     assert _counts(transport.db_url) == before
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf")], ids=["nan", "inf"])
+async def test_a_health_value_json_cannot_hold_is_invalid_input(
+    transport: Transport, number: float
+) -> None:
+    from datetime import UTC, datetime
+
+    from devsync_tui.core.models import HealthPoint, MetricType
+
+    bob = await transport.open("bob")
+    before = _counts(transport.db_url)
+    point = HealthPoint(MetricType.CPU, {"percent": number}, datetime.now(UTC))
+    with pytest.raises(InvalidInput):
+        await bob.report_health(demo.ENV_BOB_LAPTOP, [point])
+    assert _counts(transport.db_url) == before
