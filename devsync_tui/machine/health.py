@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 from collections import deque
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from devsync_tui.core.lockfiles.detect import KNOWN_NAMES, MAX_WALK_DEPTH, SKIP_DIRS
 from devsync_tui.core.models import HealthPoint, MetricType
+
+_log = logging.getLogger("devsync.agent")
 
 #: The most points ``report_health`` takes in one call (docs/DATABASE.md).
 MAX_BATCH = 5000
@@ -38,31 +41,41 @@ class Sampler:
     def sample(self, at: datetime) -> list[HealthPoint]:
         ps = self._psutil
         memory = ps.virtual_memory()
-        disk = ps.disk_usage(str(self.disk_path))
+        try:
+            disk = ps.disk_usage(str(self.disk_path))
+        except OSError as exc:
+            # The checkout was removed or unmounted under a running agent: keep measuring the
+            # rest (an exception here would end the sampling task silently).
+            _log.warning("no disk measurement of %s: %s", self.disk_path, exc)
+            disk = None
         cpu: dict[str, object] = {
             "percent": ps.cpu_percent(interval=None),
             "cores": ps.cpu_count() or 1,
         }
         if hasattr(os, "getloadavg"):
             cpu["load1"] = round(os.getloadavg()[0], 2)
-        return [
+        points = [
             HealthPoint(MetricType.CPU, cpu, at),
             HealthPoint(
                 MetricType.MEMORY,
                 {"percent": memory.percent, "used": memory.used, "total": memory.total},
                 at,
             ),
-            HealthPoint(
-                MetricType.DISK,
-                {
-                    "percent": disk.percent,
-                    "used": disk.used,
-                    "total": disk.total,
-                    "path": str(self.disk_path),
-                },
-                at,
-            ),
         ]
+        if disk is not None:
+            points.append(
+                HealthPoint(
+                    MetricType.DISK,
+                    {
+                        "percent": disk.percent,
+                        "used": disk.used,
+                        "total": disk.total,
+                        "path": str(self.disk_path),
+                    },
+                    at,
+                )
+            )
+        return points
 
 
 def ping_point(seconds: float, at: datetime) -> HealthPoint:

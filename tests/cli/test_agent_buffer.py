@@ -91,3 +91,12 @@ def test_sampler_values_have_the_shape_the_health_pane_reads(tmp_path: Path) -> 
     assert by_metric[MetricType.DISK]["total"] > 0
     assert all(p.recorded_at == T0 for p in points)
     assert ping_point(0.0123, T0).value == {"ms": 12.3}
+
+
+def test_sampler_goes_on_when_the_checkout_disappears(tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    sampler = Sampler(checkout)
+    checkout.rmdir()  # removed under a running agent
+    points = sampler.sample(T0)
+    assert {p.metric_type for p in points} == {MetricType.CPU, MetricType.MEMORY}
