@@ -114,11 +114,15 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 # -- import -----------------------------------------------------------------------------------
+#: The largest .env file read (far above any real one; values are 1 MiB each at most).
+MAX_IMPORT_BYTES = 16 * 1024 * 1024
+
+
 def _read_import(path: str) -> dict[str, str]:
     from devsync_tui.core import dotenv
-    from devsync_tui.machine.values import guess_type, problem_with
+    from devsync_tui.machine.values import guess_type, problem_with, read_bounded
 
-    raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    raw = read_bounded(path, MAX_IMPORT_BYTES, "a .env file may hold 16 MiB")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

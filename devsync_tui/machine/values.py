@@ -119,16 +119,33 @@ def read_value(
 ) -> str:
     """A value from ``--file`` (exact bytes), a pipe on stdin (one trailing newline dropped,
     as ``read`` does), or a prompt (hidden for secrets)."""
+    # +2: a value of exactly 1 MiB piped with its trailing newline is still accepted.
+    limit = MAX_VALUE_BYTES + 2
     if from_file is not None:
-        data = sys.stdin.buffer.read() if from_file == "-" else Path(from_file).read_bytes()
-        return _decode(data, from_file)
+        return _decode(read_bounded(from_file, limit, "a value may hold 1 MiB"), from_file)
     if not sys.stdin.isatty():
-        text = _decode(sys.stdin.buffer.read(), "stdin")
+        text = _decode(read_bounded("-", limit, "a value may hold 1 MiB"), "stdin")
         if stdin_strip_newline:
             text = text.removesuffix("\n").removesuffix("\r")
         return text
     prompt = f"Value for {key}{' (hidden)' if secret else ''}: "
     return getpass.getpass(prompt) if secret else input(prompt)
+
+
+def read_bounded(path: str, limit: int, why: str) -> bytes:
+    """The bytes of ``path`` (``-``: stdin), refusing more than ``limit`` of them (UsageError
+    naming ``why``): ``/dev/zero`` or an endless pipe must not eat the machine's memory."""
+    from devsync_tui.commands.common import UsageError
+
+    if path == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        with Path(path).open("rb") as handle:
+            data = handle.read(limit + 1)
+    if len(data) > limit:
+        where = "stdin" if path == "-" else path
+        raise UsageError(f"{where} is too large ({why}); nothing was written.")
+    return data
 
 
 def _decode(data: bytes, where: str) -> str:

@@ -200,6 +200,28 @@ def test_cli_set_from_a_10mb_file_is_refused(devsync: DevsyncCLI, tmp_path: Path
     assert _counts(devsync.db_url) == before
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("env", "set", "ENDLESS", "--file", "/dev/zero"),
+        ("env", "import", "/dev/zero", "--dry-run"),
+    ],
+    ids=["set", "import"],
+)
+def test_cli_reads_of_an_endless_file_are_bounded(
+    devsync: DevsyncCLI, argv: tuple[str, ...]
+) -> None:
+    # /dev/zero never ends: read whole, it took all the machine's memory (MemoryError at best).
+    before = _counts(devsync.db_url)
+    started = time.monotonic()
+    result = devsync(*argv, "--project", "storefront", "--env", "bob-laptop", "--user", "bob")
+    assert time.monotonic() - started < 20
+    assert result.code == 2
+    assert "/dev/zero is too large" in result.err
+    assert "nothing was written" in result.err
+    assert _counts(devsync.db_url) == before
+
+
 def test_cli_scan_of_a_deeply_nested_lockfile_is_refused(
     devsync: DevsyncCLI, tmp_path: Path
 ) -> None:
