@@ -103,10 +103,18 @@ def _storage(profile: SupabaseProfile) -> SessionStorage:
 def _read_secret_line(what: str) -> str:
     from devsync_tui.commands.common import UsageError
 
-    line = sys.stdin.readline()
+    # Bounded: a stdin that never sends a newline (/dev/zero) must not eat the memory.
+    line = sys.stdin.readline(_MAX_LINE + 3)
     if not line:
         raise UsageError(f"Expected the {what} on standard input.")
-    return line.rstrip("\r\n")
+    text = line.rstrip("\r\n")
+    if len(text) > _MAX_LINE:
+        raise UsageError(f"The {what} on standard input is longer than {_MAX_LINE} characters.")
+    return text
+
+
+#: The longest password or code line read from stdin.
+_MAX_LINE = 4096
 
 
 def _ask(prompt: str, *, secret: bool = False) -> str:

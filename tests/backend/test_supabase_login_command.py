@@ -54,7 +54,7 @@ class Stdin(io.StringIO):
 
     def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
         if self.later is None:
-            return super().readline()
+            return super().readline(-1 if size is None else size)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             value = self.later()
@@ -333,3 +333,22 @@ async def test_offline_snapshot_is_not_for_whoever_comes_next(
     assert "no offline snapshot" in err
     assert not dump.exists()  # the command never started with bob's values
     crypto._reset_for_tests()
+
+
+async def test_a_password_line_that_never_ends_is_refused(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Like /dev/zero on stdin: no newline ever comes; reading must stop, not fill the memory.
+    base = ["login", "--url", fake.url, "--anon-key", fake.anon_key, "--email", ALICE.email]
+    endless = Stdin("x" * 1_000_000)
+    code, _, err = await run([*base, "--password-stdin"], capsys, monkeypatch, endless)
+    assert code == EXIT_INPUT
+    assert "longer than 4096 characters" in err
+    assert endless.tell() < 10_000  # stopped reading early
+    code, _, err = await run(
+        [*base, "--password-stdin"], capsys, monkeypatch, Stdin("p" * 4096 + "\n")
+    )
+    assert code == EXIT_DENIED  # a long password is read whole (and is wrong here)
