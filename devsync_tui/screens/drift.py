@@ -32,17 +32,26 @@ from devsync_tui.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.
 COALESCE_SECONDS = 0.25
+#: Rows of the first read: a big project's first packages are on screen while the rest loads.
+FIRST_PAGE_ROWS = 20_000
 
 
 class DriftLoaded(Message):
     """A worker built the matrix of a project."""
 
-    def __init__(self, project_id: UUID, matrix: DriftMatrix, live: bool) -> None:
+    #: Only the pane that loaded it cares.
+    bubble = False
+
+    def __init__(
+        self, project_id: UUID, matrix: DriftMatrix, live: bool, *, partial: bool = False
+    ) -> None:
         super().__init__()
         self.project_id = project_id
         self.matrix = matrix
         #: True when a live change caused the load: changed rows flash.
         self.live = live
+        #: True for the first page of a big first load: the rest is still coming.
+        self.partial = partial
 
 
 class DriftPane(Widget):
@@ -84,6 +93,8 @@ class DriftPane(Widget):
         self.focus_env: UUID | None = None
         self.matrix: DriftMatrix | None = None
         self._reload_timer: Timer | None = None
+        #: True while only the first page of a big project is shown.
+        self.loading_more = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -164,7 +175,16 @@ class DriftPane(Widget):
         if project is None or backend is None:
             return
         env_ids = [env.id for env in self.environments]
-        deps = await backend.list_dependencies(project.id)
+        deps = await backend.list_dependencies(project.id, limit=FIRST_PAGE_ROWS)
+        if len(deps) == FIRST_PAGE_ROWS:
+            if self.matrix is None:
+                # A big project: show the packages of the first page (all but the last one,
+                # whose rows may go on in the rest) while the rest loads, in one more read.
+                last = (deps[-1].package_manager, deps[-1].package_name)
+                whole = [d for d in deps if (d.package_manager, d.package_name) != last]
+                matrix = await asyncio.to_thread(build_matrix, whole, env_ids)
+                self.post_message(DriftLoaded(project.id, matrix, live, partial=True))
+            deps += await backend.list_dependencies(project.id, offset=len(deps))
         # Building the matrix is pure CPU work in core/: keep the event loop free meanwhile.
         matrix = await asyncio.to_thread(build_matrix, deps, env_ids)
         self.post_message(DriftLoaded(project.id, matrix, live))
@@ -175,6 +195,7 @@ class DriftPane(Widget):
             return
         previous = self.matrix
         self.matrix = message.matrix
+        self.loading_more = message.partial
         self._set_message(None)
         self._refresh_rows()
         if message.live and previous is not None:
@@ -229,6 +250,8 @@ class DriftPane(Widget):
         ]
         if self.drifted_only:
             parts.append("drifted only")
+        if self.loading_more:
+            parts.append("loading the rest…")
         self.query_one("#drift-status", Static).update(" · ".join(parts))
 
     # -- keys ------------------------------------------------------------------------------------

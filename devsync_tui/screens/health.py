@@ -33,6 +33,9 @@ TICK_SECONDS = 30.0
 class HealthLoaded(Message):
     """A worker read a project's health series."""
 
+    #: Only the pane that loaded it cares.
+    bubble = False
+
     def __init__(self, project_id: UUID, rows: list[EnvHealth]) -> None:
         super().__init__()
         self.project_id = project_id

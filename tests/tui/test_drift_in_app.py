@@ -29,7 +29,7 @@ async def _open_tab(pilot: Any, tab: str) -> None:
         await pilot.press("right_square_bracket")
     if tab == "dependencies":
         pane = app.main.query_one(DriftPane)
-        await wait_for(pilot, lambda: pane.matrix is not None)
+        await wait_for(pilot, lambda: pane.matrix is not None and not pane.loading_more)
         pane.table.focus()
     else:
         health = app.main.query_one(HealthPane)

@@ -22,7 +22,7 @@ ENV_COLUMNS = ["bob-laptop", "ci-runner", "staging"]  # list_environments orders
 
 
 def loaded(pane: Widget) -> bool:
-    return isinstance(pane, DriftPane) and pane.matrix is not None
+    return isinstance(pane, DriftPane) and pane.matrix is not None and not pane.loading_more
 
 
 def names(table: DriftMatrixTable) -> list[str]:

@@ -17,7 +17,11 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "12
 
 
 async def _loaded(pilot: Any) -> None:
-    await settle(pilot, lambda pane: isinstance(pane, DriftPane) and pane.matrix is not None)
+    await settle(pilot, _ready)
+
+
+def _ready(pane: object) -> bool:
+    return isinstance(pane, DriftPane) and pane.matrix is not None and not pane.loading_more
 
 
 @SIZES
