@@ -140,11 +140,12 @@ class HealthTable(VirtualTable[EnvHealth]):
             Column("environment", self._name_width, lambda row: (row.environment.name, None)),
             Column("status", STATUS_WIDTH, self._status),
             Column("last sync", SYNC_WIDTH, self._last_sync),
-            Column("ping", PING_WIDTH, self._ping),
             *(
                 Column(f"{METRIC_LABELS[m]} 24h", metric_width, self._metric(m))
                 for m in PERCENT_METRICS
             ),
+            # Last: beside the tree at 80 columns it is the one to scroll to, not the graphs.
+            Column("ping", PING_WIDTH, self._ping),
         ]
         self.set_columns(columns, fixed=1)
 

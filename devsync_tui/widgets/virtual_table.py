@@ -152,8 +152,6 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self._filter_text = ""
         self._flashing: frozenset[Hashable] = frozenset()
         self.empty_text = empty_text
-        #: How many times render_line ran; tests use it to prove only visible lines render.
-        self.lines_rendered = 0
 
     # -- data --------------------------------------------------------------------------------
     @property
@@ -295,7 +293,6 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     # -- rendering ---------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         """One screen line: the header at y == 0, else the row at scroll_y + y - 1."""
-        self.lines_rendered += 1
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
         base = self.rich_style
