@@ -263,3 +263,67 @@ def test_notifications_carry_ids_only(fresh_db_url: str) -> None:
         if body["table"] == "configurations":
             assert body["team_id"] == str(demo.TEAM_ACME)
             UUID(body["id"])
+
+
+def _scan_every_road(conn: Conn, who: str, forbidden: list[str]) -> None:
+    """Every table/view and every reading function, as ``who``: no forbidden value."""
+    secret_ids = conn.execute("select configuration_id from configuration_secrets").fetchall()
+    history_ids = conn.execute("select history_id from configuration_history_secrets").fetchall()
+    with acting_as(conn, IDENTITIES[who]) as cur:
+        for rel in _public_relations(conn):
+            _assert_absent(repr(try_sql(cur, f'select * from public."{rel}"')), forbidden, rel)
+        for env in demo.ENVIRONMENTS:
+            rows = try_sql(cur, "select * from effective_configuration(%s)", (env.id,))
+            _assert_absent(repr(rows), forbidden, "effective_configuration")
+        for (cid,) in secret_ids:
+            _assert_absent(_call(cur, "select reveal_secret(%s)", cid), forbidden, "reveal_secret")
+        for (hid,) in history_ids:
+            _assert_absent(
+                _call(cur, "select reveal_history_secret(%s)", hid), forbidden, "history reveal"
+            )
+            _assert_absent(
+                _call(cur, "select * from restore_configuration(%s, null)", hid),
+                forbidden,
+                "restore_configuration",
+            )
+
+
+def test_a_secret_through_every_transition_reaches_no_one_who_may_not_reveal(
+    fresh_db_url: str,
+) -> None:
+    """A project-default secret created, changed, turned plain and back, restored and deleted
+    (each step a history row): none of its secret versions reaches a non-revealer by any road,
+    nor through what the write RPCs return to a member who may write but not reveal."""
+    versions = [f"demo-transition-{n}-not-real" for n in range(3)]
+    steps = [
+        ("select * from save_configuration(%s, null, 'T_KEY', %s, true, 'env_var', null)", 0),
+        ("select * from save_configuration(%s, null, 'T_KEY', %s, true, 'env_var', 1)", 1),
+        ("select * from save_configuration(%s, null, 'T_KEY', 'now-plain', false, 'env_var', 2)",),
+        ("select * from save_configuration(%s, null, 'T_KEY', %s, true, 'env_var', 3)", 2),
+    ]
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        with conn.cursor() as cur:
+            for step in steps:
+                with conn.transaction():
+                    impersonate(cur, demo.ALICE)
+                    params = (S,) if len(step) == 1 else (S, versions[step[1]])
+                    cur.execute(step[0], params)
+            # dave (member: may write the defaults, may not reveal them) restores version 1;
+            # what the RPC returns to him holds no value.
+            with conn.transaction():
+                impersonate(cur, demo.DAVE)
+                first = "(select min(id) from configuration_history where key = 'T_KEY')"
+                cur.execute(f"select * from restore_configuration({first}, 4)")
+                _assert_absent(repr(cur.fetchall()), versions, "restore returned to dave")
+            with conn.transaction():
+                impersonate(cur, demo.ALICE)
+                cur.execute(
+                    "select delete_configuration(id, 5) from configurations where key = 'T_KEY'"
+                )
+        # every secret version is kept (for those who may reveal), none as a plain value
+        stored = {s["value"] for s in _all_secrets(conn) if s["key"] == "T_KEY"}
+        assert stored == set(versions)
+        for who in ("anon", "outsider", "viewer", "member"):
+            forbidden = _forbidden(conn, who)
+            assert set(versions) <= set(forbidden)
+            _scan_every_road(conn, who, forbidden)
