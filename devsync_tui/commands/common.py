@@ -314,6 +314,10 @@ async def resolve_target(
         )
     if project is None:
         projects = await backend.list_projects()
+        if not projects:
+            raise UsageError(
+                "No project is visible to you yet; an admin of a team must add you to it."
+            )
         if len(projects) != 1:
             raise UsageError(f"Which project? Pass --project (one of: {_names(projects)}).")
         project = projects[0]

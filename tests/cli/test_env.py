@@ -243,3 +243,10 @@ def test_expected_version_must_be_a_version(devsync: DevsyncCLI) -> None:
             assert result.code == 2
             assert "--expected-version" in result.err
             assert "changed since you read it" not in result.err
+
+
+def test_a_user_in_no_team_is_told_so(devsync: DevsyncCLI) -> None:
+    result = devsync("env", "list", "--user", "mallory")
+    assert result.code == 2
+    assert "No project is visible to you yet" in result.err
+    assert "(one of: none)" not in result.err
