@@ -36,10 +36,14 @@ class HealthLoaded(Message):
     #: Only the pane that loaded it cares.
     bubble = False
 
-    def __init__(self, project_id: UUID, rows: list[EnvHealth]) -> None:
+    def __init__(
+        self, project_id: UUID, rows: list[EnvHealth], only: frozenset[UUID] | None = None
+    ) -> None:
         super().__init__()
         self.project_id = project_id
         self.rows = rows
+        #: The environments re-read (None: all of them).
+        self.only = only
 
 
 class HealthPane(Widget):
@@ -72,6 +76,10 @@ class HealthPane(Widget):
         self.rows: list[EnvHealth] = []
         self._reload_timer: Timer | None = None
         self._focus_env: UUID | None = None
+        #: Feed changes waiting for the coalescing timer: some environments, or everything.
+        self._pending: set[UUID] = set()
+        self._pending_all = False
+        self._loading_all = False
 
     def compose(self) -> ComposeResult:
         yield FilterInput("Filter environments…", id="health-filter")
@@ -114,20 +122,23 @@ class HealthPane(Widget):
         one reload per burst."""
         if self.project is None:
             return
-        reload = False
         env_ids = {env.id for env in self.environments}
+        before = (self._pending_all, len(self._pending))
         for event in events:
             if isinstance(event, Resync):
-                reload = True
+                self._pending_all = True
             elif not isinstance(event, ChangeEvent):
                 continue
             elif event.table == "environments" and event.project_id == self.project.id:
                 self._apply_environment_change(event)
-            elif event.table == "health_checks" and (
-                event.environment_id in env_ids or event.project_id == self.project.id
-            ):
-                reload = True
-        if reload and self._reload_timer is None:
+            elif event.table == "health_checks":
+                # Points of one machine: re-read only that machine's day, not the project's.
+                if event.environment_id in env_ids:
+                    self._pending.add(event.environment_id)
+                elif event.environment_id is None and event.project_id == self.project.id:
+                    self._pending_all = True
+        changed = before != (self._pending_all, len(self._pending))
+        if changed and self._reload_timer is None:
             self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
 
     def _apply_environment_change(self, event: ChangeEvent) -> None:
@@ -146,27 +157,37 @@ class HealthPane(Widget):
 
     def _reload_now(self) -> None:
         self._reload_timer = None
-        self._load()
+        # A full load in flight would be cancelled by this one: then this one is full too.
+        everything = self._pending_all or self._loading_all
+        only = None if everything else frozenset(self._pending)
+        self._pending_all, self._pending = False, set()
+        self._load(only)
 
     # -- loading -------------------------------------------------------------------------------
     @work(exclusive=True, group="health", exit_on_error=False)
-    async def _load(self) -> None:
+    async def _load(self, only: frozenset[UUID] | None = None) -> None:
         project, backend = self.project, self.backend
         if project is None or backend is None:
             return
-        environments = list(self.environments)
+        self._loading_all = only is None
+        environments = [env for env in self.environments if only is None or env.id in only]
         checks = []
         if environments:
             since = clock.now() - WINDOW
             checks = await backend.health_series([env.id for env in environments], since)
-        self.post_message(HealthLoaded(project.id, summarize(environments, checks)))
+        self.post_message(HealthLoaded(project.id, summarize(environments, checks), only))
 
     @on(HealthLoaded)
     def _loaded(self, message: HealthLoaded) -> None:
         if self.project is None or message.project_id != self.project.id:
             return
-        # Environments may have changed while loading: keep the current list and its order.
+        if message.only is None:
+            self._loading_all = False
+        # Environments may have changed while loading: keep the current list and its order;
+        # after a partial re-read the other environments keep what they had.
         by_id = {row.environment.id: row for row in message.rows}
+        if message.only is not None:
+            by_id = {row.environment.id: row for row in self.rows} | by_id
         self.rows = [
             EnvHealth(env, by_id[env.id].points) if env.id in by_id else EnvHealth(env)
             for env in self.environments
@@ -187,6 +208,7 @@ class HealthPane(Widget):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "health" or event.state != WorkerState.ERROR:
             return
+        self._loading_all = False
         error = event.worker.error
         reason = str(error) if isinstance(error, DevSyncError) else "an unexpected error"
         self._set_message(f"Could not load the health data: {reason}.")

@@ -13,7 +13,7 @@ from textual.widget import Widget
 
 from devsync_tui import clock
 from devsync_tui.core.models import MetricType
-from devsync_tui.screens.health import HealthPane
+from devsync_tui.screens.health import HealthLoaded, HealthPane
 from devsync_tui.widgets.health_series import format_latest, slot_end
 from devsync_tui.widgets.health_table import HealthTable
 from tests.support import demo
@@ -111,7 +111,13 @@ async def test_filter_narrows_environments_and_escape_clears(demo_db_url: str) -
 
 async def test_live_status_change_and_new_points_show_without_a_key(fresh_db_url: str) -> None:
     app = PaneHost(fresh_db_url, "alice", HealthPane, demo.PROJECT_STOREFRONT, live=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    loads: list[HealthLoaded] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, HealthLoaded) and all(m is not message for m in loads):
+            loads.append(message)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         await settle(pilot, loaded)
         await pilot.pause(0.3)  # let the feed start listening
         newest = clock.now()
@@ -133,3 +139,8 @@ async def test_live_status_change_and_new_points_show_without_a_key(fresh_db_url
         else:
             raise AssertionError(f"live change not shown: {lines['staging']!r}")
         assert "● active" in lines["bob-laptop"]
+        # New points of one machine re-read only that machine's series.
+        assert loads[0].only is None
+        assert [m.only for m in loads[1:]] == [frozenset({demo.ENV_STAGING})]
+        bob = next(r for r in app.query_one(HealthPane).rows if r.environment.name == "bob-laptop")
+        assert bob.latest(MetricType.CPU) is not None  # kept from the first load
