@@ -4,7 +4,6 @@ RPC calls, direct table writes, and error translation around every request."""
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -219,7 +218,3 @@ def eq(column: str, value: Any) -> Filter:
 
 def in_(column: str, values: Sequence[Any]) -> Filter:
     return lambda q: q.in_(column, [str(v) for v in values])
-
-
-def detail_json(value: Any) -> str:
-    return json.dumps(jsonable(value))
