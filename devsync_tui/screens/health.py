@@ -26,6 +26,9 @@ from devsync_tui.widgets.virtual_table import FilterInput
 
 #: Feed bursts (an agent reports a batch per environment) within this window: one reload.
 COALESCE_SECONDS = 0.5
+#: Environments in the first read (enough to fill the screen), then per read.
+FIRST_BATCH = 12
+BATCH = 50
 #: "3 min ago" moves on by itself.
 TICK_SECONDS = 30.0
 
@@ -36,14 +39,13 @@ class HealthLoaded(Message):
     #: Only the pane that loaded it cares.
     bubble = False
 
-    def __init__(
-        self, project_id: UUID, rows: list[EnvHealth], only: frozenset[UUID] | None = None
-    ) -> None:
+    def __init__(self, project_id: UUID, rows: list[EnvHealth], *, final: bool = False) -> None:
         super().__init__()
         self.project_id = project_id
+        #: Rows of the environments this message covers (the others keep theirs).
         self.rows = rows
-        #: The environments re-read (None: all of them).
-        self.only = only
+        #: True for the last message of a load.
+        self.final = final
 
 
 class HealthPane(Widget):
@@ -80,6 +82,8 @@ class HealthPane(Widget):
         self._pending: set[UUID] = set()
         self._pending_all = False
         self._loading_all = False
+        #: True once the series of every environment were read (tests wait on it).
+        self.series_loaded = False
 
     def compose(self) -> ComposeResult:
         yield FilterInput("Filter environments…", id="health-filter")
@@ -110,6 +114,7 @@ class HealthPane(Widget):
                 return
         else:
             self.rows = []
+            self.series_loaded = False
         self.project = project
         self.environments = list(environments)
         self._focus_env = focus_env
@@ -171,23 +176,34 @@ class HealthPane(Widget):
             return
         self._loading_all = only is None
         environments = [env for env in self.environments if only is None or env.id in only]
-        checks = []
-        if environments:
-            since = clock.now() - WINDOW
-            checks = await backend.health_series([env.id for env in environments], since)
-        self.post_message(HealthLoaded(project.id, summarize(environments, checks), only))
+        if not self.rows:
+            # Status and last sync need no read: show every environment at once.
+            self.post_message(HealthLoaded(project.id, summarize(environments, [])))
+        since = clock.now() - WINDOW
+        # A day of points is thousands of rows per machine: read a few machines first (those
+        # on screen), then the rest in batches, each shown as it arrives.
+        start, size = 0, FIRST_BATCH
+        while True:
+            batch = environments[start : start + size]
+            checks = await backend.health_series([env.id for env in batch], since) if batch else []
+            start += size
+            final = start >= len(environments)
+            self.post_message(HealthLoaded(project.id, summarize(batch, checks), final=final))
+            if final:
+                return
+            size = BATCH
 
     @on(HealthLoaded)
     def _loaded(self, message: HealthLoaded) -> None:
         if self.project is None or message.project_id != self.project.id:
             return
-        if message.only is None:
+        if message.final:
             self._loading_all = False
+            self.series_loaded = True
         # Environments may have changed while loading: keep the current list and its order;
-        # after a partial re-read the other environments keep what they had.
-        by_id = {row.environment.id: row for row in message.rows}
-        if message.only is not None:
-            by_id = {row.environment.id: row for row in self.rows} | by_id
+        # environments this message does not cover keep what they had.
+        by_id = {row.environment.id: row for row in self.rows}
+        by_id.update((row.environment.id, row) for row in message.rows)
         self.rows = [
             EnvHealth(env, by_id[env.id].points) if env.id in by_id else EnvHealth(env)
             for env in self.environments
@@ -195,7 +211,8 @@ class HealthPane(Widget):
         self._set_message(None)
         self._show_rows()
         self._focus_row(self._focus_env)
-        self._focus_env = None
+        if message.final:
+            self._focus_env = None
 
     def _focus_row(self, env_id: UUID | None) -> None:
         if env_id is None:
@@ -231,6 +248,8 @@ class HealthPane(Widget):
             for status in STATUS_SYMBOLS
             if counts.get(status)
         ]
+        if not self.series_loaded:
+            parts.append("reading the last day…")
         self.query_one("#health-status", Static).update(" · ".join(parts))
 
     # -- keys ------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def _frozen_clock(demo_db_url: str) -> Iterator[None]:
 
 
 def loaded(pane: Widget) -> bool:
-    return isinstance(pane, HealthPane) and bool(pane.rows)
+    return isinstance(pane, HealthPane) and pane.series_loaded
 
 
 def table_lines(app: PaneHost) -> list[str]:
@@ -119,6 +119,9 @@ async def test_live_status_change_and_new_points_show_without_a_key(fresh_db_url
 
     async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         await settle(pilot, loaded)
+        # First every environment at once (status, last sync), then their series.
+        assert [m.final for m in loads] == [False, True]
+        initial = len(loads)
         await pilot.pause(0.3)  # let the feed start listening
         newest = clock.now()
         with psycopg.connect(fresh_db_url, autocommit=True) as conn:
@@ -140,7 +143,6 @@ async def test_live_status_change_and_new_points_show_without_a_key(fresh_db_url
             raise AssertionError(f"live change not shown: {lines['staging']!r}")
         assert "● active" in lines["bob-laptop"]
         # New points of one machine re-read only that machine's series.
-        assert loads[0].only is None
-        assert [m.only for m in loads[1:]] == [frozenset({demo.ENV_STAGING})]
+        assert [[r.environment.name for r in m.rows] for m in loads[initial:]] == [["staging"]]
         bob = next(r for r in app.query_one(HealthPane).rows if r.environment.name == "bob-laptop")
         assert bob.latest(MetricType.CPU) is not None  # kept from the first load

@@ -24,7 +24,7 @@ def _frozen_clock(demo_db_url: str) -> Iterator[None]:
 
 
 async def _loaded(pilot: Any) -> None:
-    await settle(pilot, lambda pane: isinstance(pane, HealthPane) and bool(pane.rows))
+    await settle(pilot, lambda pane: isinstance(pane, HealthPane) and pane.series_loaded)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
