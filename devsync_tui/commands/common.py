@@ -64,6 +64,10 @@ def add_lookup_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: What a user who sees no project is told (rather than "one of: none").
+NO_PROJECT = "No project is visible to you yet; an admin of a team must add you to it."
+
+
 class UsageError(Exception):
     """Bad input on the command line or in a file: exit 2 with this sentence."""
 
@@ -315,9 +319,7 @@ async def resolve_target(
     if project is None:
         projects = await backend.list_projects()
         if not projects:
-            raise UsageError(
-                "No project is visible to you yet; an admin of a team must add you to it."
-            )
+            raise UsageError(NO_PROJECT)
         if len(projects) != 1:
             raise UsageError(f"Which project? Pass --project (one of: {_names(projects)}).")
         project = projects[0]

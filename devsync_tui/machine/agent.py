@@ -382,5 +382,9 @@ class Agent:
                     return project
         if len(projects) == 1:
             return projects[0]
-        names = ", ".join(sorted(p.name for p in projects)) or "none"
+        if not projects:
+            from devsync_tui.commands.common import NO_PROJECT
+
+            raise UsageError(NO_PROJECT)
+        names = ", ".join(sorted(p.name for p in projects))
         raise UsageError(f"Which project is this machine for? Pass --project (one of: {names}).")

@@ -315,3 +315,10 @@ def test_an_admins_agent_applies_health_retention(
     )
     assert alice.code == 0, alice.err
     assert _query(devsync.db_url, count_old, demo.ENV_BOB_LAPTOP) == [(1,)]
+
+
+def test_a_user_in_no_team_is_told_so(devsync: DevsyncCLI) -> None:
+    result = devsync("agent", "--once", "--no-scan", "--user", "mallory")
+    assert result.code == 2
+    assert "No project is visible to you yet" in result.err
+    assert "none" not in result.err
