@@ -8,9 +8,10 @@ import asyncio
 import pytest
 from textual.widget import Widget
 
+from devsync_tui.backend.base import ChangeEvent, Resync
 from devsync_tui.backend.postgres import PostgresBackend
 from devsync_tui.core.models import DependencyInput, DependencyStatus, PackageManager
-from devsync_tui.screens.drift import DriftPane
+from devsync_tui.screens.drift import DriftLoaded, DriftPane
 from devsync_tui.screens.drift_detail import PackageDetailScreen, PackageDetailTable
 from devsync_tui.widgets.drift_matrix import DriftMatrixTable
 from tests.support import demo
@@ -19,6 +20,7 @@ from tests.tui.pane_host import PaneHost, settle
 pytestmark = pytest.mark.db
 
 ENV_COLUMNS = ["bob-laptop", "ci-runner", "staging"]  # list_environments orders by name
+PROJECT, OTHER = demo.PROJECT_STOREFRONT, demo.PROJECT_BILLING
 
 
 def loaded(pane: Widget) -> bool:
@@ -183,3 +185,33 @@ async def test_new_environment_becomes_a_column_live(fresh_db_url: str) -> None:
         cells = cells_by_package(table)
         assert cells["react"][-1] == "≠ 18.3.1"
         assert cells["lodash"][-1] == "∅ —"  # in the baseline, not on dave's new machine
+
+
+async def test_a_burst_of_changes_and_a_resync_are_one_reload_each(demo_db_url: str) -> None:
+    app = PaneHost(demo_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT)
+    loads: list[DriftLoaded] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, DriftLoaded) and all(m is not message for m in loads):
+            loads.append(message)
+
+    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+        await settle(pilot, loaded)
+        pane = app.query_one(DriftPane)
+        assert len(loads) == 1
+        for n in range(50):
+            pane.apply_changes(
+                [ChangeEvent("dependencies", "UPDATE", str(n), None, project_id=PROJECT)]
+            )
+        # Changes of other projects and other tables are not this pane's business.
+        pane.apply_changes([ChangeEvent("dependencies", "UPDATE", "x", None, project_id=OTHER)])
+        pane.apply_changes([ChangeEvent("configurations", "UPDATE", "y", None, project_id=PROJECT)])
+        await pilot.pause(0.6)
+        await settle(pilot, loaded)
+        assert len(loads) == 2
+        assert loads[1].live
+        pane.apply_changes([Resync("reconnected")])
+        await pilot.pause(0.6)
+        await settle(pilot, loaded)
+        assert len(loads) == 3
+        assert len(pane.table.rows) == 10
