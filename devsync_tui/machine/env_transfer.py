@@ -148,7 +148,7 @@ def _read_import(path: str) -> dict[str, str]:
 
 
 async def _import(args: argparse.Namespace) -> int:
-    from devsync_tui.backend.errors import Conflict, PermissionDenied, Unavailable
+    from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
     from devsync_tui.commands.env import (
         confirm_or_explain,
         print_conflict,
@@ -228,6 +228,14 @@ async def _import(args: argparse.Namespace) -> int:
                         + (", ".join(written_keys) or "none")
                         + "."
                     ) from None
+            except DevSyncError as exc:
+                # Refused part-way (e.g. the right to write was taken meanwhile): say what is
+                # already written, so that a half-applied import is never silent.
+                if not written_keys:
+                    raise
+                raise type(exc)(
+                    f"{exc} Stopped at {key}; written before it: {', '.join(written_keys)}."
+                ) from None
             written_keys.append(key)
     written = len(changes) - conflicts
     summary = f"Imported {written} change(s) into {target.label}" + (

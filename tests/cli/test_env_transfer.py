@@ -251,3 +251,25 @@ def test_export_to_a_folder_or_a_missing_folder_names_the_path(devsync: DevsyncC
     assert "Traceback" not in result.err
     assert list(folder.iterdir()) == []
     assert [p.name for p in devsync.home.iterdir() if p.name.startswith(".")] == []
+
+
+def test_import_refused_part_way_says_what_was_written(devsync: DevsyncCLI) -> None:
+    # Stand-in for the right being taken away mid-import: the database refuses one key (42501).
+    import psycopg
+
+    with psycopg.connect(devsync.db_url, autocommit=True) as conn:
+        conn.execute(
+            "create function public.refuse_one() returns trigger language plpgsql as $$"
+            " begin if new.key = 'REFUSED_KEY' then"
+            " raise exception 'you may not change this' using errcode = '42501'; end if;"
+            " return new; end $$;"
+            " create trigger refuse_one before insert on public.configurations"
+            " for each row execute function public.refuse_one()"
+        )
+    env_file = devsync.home / ".env"
+    env_file.write_text("FIRST_KEY=1\nREFUSED_KEY=2\nTHIRD_KEY=3\n")
+    result = devsync("env", "import", str(env_file), *BOB, *BOB_LAPTOP)
+    assert result.code == 3
+    assert "Stopped at REFUSED_KEY; written before it: FIRST_KEY." in result.err
+    assert devsync("env", "get", "FIRST_KEY", *BOB, *BOB_LAPTOP).out == "1\n"
+    assert devsync("env", "get", "THIRD_KEY", *BOB, *BOB_LAPTOP).code == 2
