@@ -369,3 +369,43 @@ def test_templates_refuse_secret_values(cur: Cur) -> None:
             " values (%s, 'Leaky', %s, %s)",
             (S, leaky, demo.DAVE.id),
         )
+
+
+def test_dependency_url_credentials_are_never_stored(cur: Cur) -> None:
+    """Whatever a client sends (an older CLI, a direct write), the team never reads a token
+    of a git/tarball dependency URL (migration 170100; the CLI also cuts them out)."""
+    git = "git+https://oauth2:ghp_DBTOKEN@github.com/org/priv.git#v1.0.0"
+    tarball = "https://u:TARPASS@files.example.com/tar-1.0.tgz?token=QTOKEN#sha"
+    report = [
+        {"package_manager": "npm", "package_name": "priv", "version_constraint": git,
+         "resolved_version": git},
+        {"package_manager": "npm", "package_name": "tar", "version_constraint": tarball,
+         "resolved_version": "1.0.0"},
+    ]  # fmt: skip
+    impersonate(cur, demo.BOB)
+    cur.execute("select report_dependencies(%s, %s, %s)", (S, BOB_ENV, json.dumps(report)))
+    cur.execute(
+        "update public.dependencies set resolved_version = %s"
+        " where environment_id = %s and package_name = 'tar'",
+        (tarball, BOB_ENV),
+    )  # a direct write the policies allow the env owner
+    cur.execute(
+        "select package_name, version_constraint, resolved_version from public.dependencies"
+        " where environment_id = %s order by 1",
+        (BOB_ENV,),
+    )
+    rows = cur.fetchall()
+    assert rows == [
+        (
+            "priv",
+            "git+https://github.com/org/priv.git#v1.0.0",
+            "git+https://github.com/org/priv.git#v1.0.0",
+        ),
+        (
+            "tar",
+            "https://files.example.com/tar-1.0.tgz#sha",
+            "https://files.example.com/tar-1.0.tgz#sha",
+        ),
+    ]
+    for secret in ("DBTOKEN", "TARPASS", "QTOKEN"):
+        assert secret not in repr(rows)
