@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import ClassVar
 from uuid import UUID
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.message import Message
 from textual.reactive import var
 from textual.timer import Timer
@@ -93,6 +94,8 @@ class DriftPane(Widget):
         self.focus_env: UUID | None = None
         self.matrix: DriftMatrix | None = None
         self._reload_timer: Timer | None = None
+        #: The last load failed: the next show() reads again whatever it shows.
+        self._failed = False
         #: True while only the first page of a big project is shown.
         self.loading_more = False
 
@@ -104,7 +107,7 @@ class DriftPane(Widget):
             yield Static("", id="drift-status")
             yield Static(legend_text(), id="drift-legend")
 
-    def on_resize(self, event: events.Resize) -> None:
+    def on_resize(self, event: Resize) -> None:
         self.query_one("#drift-legend", Static).update(legend_text(event.size.width - 2))
 
     @property
@@ -123,7 +126,7 @@ class DriftPane(Widget):
         keep the loaded matrix current."""
         same_envs = [e.id for e in environments] == [e.id for e in self.environments]
         if self.project is not None and self.project.id == project.id:
-            if same_envs and self.matrix is not None:
+            if same_envs and self.matrix is not None and not self._failed:
                 self.environments = list(environments)
                 self._focus_column(focus_env)
                 return
@@ -196,6 +199,7 @@ class DriftPane(Widget):
         previous = self.matrix
         self.matrix = message.matrix
         self.loading_more = message.partial
+        self._failed = False
         self._set_message(None)
         self._refresh_rows()
         if message.live and previous is not None:
@@ -205,9 +209,13 @@ class DriftPane(Widget):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "drift" or event.state != WorkerState.ERROR:
             return
+        self._failed = True
         error = event.worker.error
-        reason = str(error) if isinstance(error, DevSyncError) else "an unexpected error"
-        self._set_message(f"Could not load the dependencies: {reason}. Press r to retry.")
+        reason = str(error).rstrip(".") if isinstance(error, DevSyncError) else "unexpected error"
+        self._set_message(
+            f"Could not load the dependencies ({reason}). They are read again on the next "
+            "change, or when you refresh."
+        )
         self.log.error("drift load failed", error=repr(error))
 
     def _set_message(self, text: str | None) -> None:

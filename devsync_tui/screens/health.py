@@ -78,6 +78,8 @@ class HealthPane(Widget):
         self.rows: list[EnvHealth] = []
         self._reload_timer: Timer | None = None
         self._focus_env: UUID | None = None
+        #: The last load failed: the next show() reads again.
+        self._failed = False
         #: Feed changes waiting for the coalescing timer: some environments, or everything.
         self._pending: set[UUID] = set()
         self._pending_all = False
@@ -109,7 +111,7 @@ class HealthPane(Widget):
         project and environments again only move the cursor: live changes keep it current."""
         same_envs = [e.id for e in environments] == [e.id for e in self.environments]
         if self.project is not None and self.project.id == project.id:
-            if same_envs and self.rows:
+            if same_envs and self.rows and not self._failed:
                 self._focus_row(focus_env)
                 return
         else:
@@ -200,6 +202,7 @@ class HealthPane(Widget):
         if message.final:
             self._loading_all = False
             self.series_loaded = True
+            self._failed = False
         # Environments may have changed while loading: keep the current list and its order;
         # environments this message does not cover keep what they had.
         by_id = {row.environment.id: row for row in self.rows}
@@ -226,9 +229,13 @@ class HealthPane(Widget):
         if event.worker.group != "health" or event.state != WorkerState.ERROR:
             return
         self._loading_all = False
+        self._failed = True
         error = event.worker.error
-        reason = str(error) if isinstance(error, DevSyncError) else "an unexpected error"
-        self._set_message(f"Could not load the health data: {reason}.")
+        reason = str(error).rstrip(".") if isinstance(error, DevSyncError) else "unexpected error"
+        self._set_message(
+            f"Could not load the health data ({reason}). It is read again on the next change, "
+            "or when you refresh."
+        )
         self.log.error("health load failed", error=repr(error))
 
     def _set_message(self, text: str | None) -> None:

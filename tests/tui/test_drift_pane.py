@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
 import pytest
 from textual.widget import Widget
 
@@ -214,4 +215,24 @@ async def test_a_burst_of_changes_and_a_resync_are_one_reload_each(demo_db_url: 
         await pilot.pause(0.6)
         await settle(pilot, loaded)
         assert len(loads) == 3
+        assert len(pane.table.rows) == 10
+
+
+async def test_a_failed_load_says_so_in_one_sentence_and_recovers(fresh_db_url: str) -> None:
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("revoke select on public.dependencies from authenticated")
+    app = PaneHost(fresh_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda p: "Could not" in str(p.query_one("#drift-message").render()))
+        pane = app.query_one(DriftPane)
+        text = str(pane.query_one("#drift-message").render())
+        assert text.startswith("Could not load the dependencies (")
+        assert "Traceback" not in text
+        assert not pane.table.display
+        with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+            conn.execute("grant select on public.dependencies to authenticated")
+        pane.apply_changes([Resync("reconnected")])
+        await pilot.pause(0.5)
+        await settle(pilot, loaded)
+        assert not pane.has_class("-message")
         assert len(pane.table.rows) == 10
