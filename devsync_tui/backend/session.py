@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -87,20 +85,10 @@ class _FallbackFile:
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        directory = self.path.parent
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".session-", suffix=".tmp", dir=directory)
-        try:
-            os.fchmod(fd, 0o600)  # mkstemp already uses 0600; be explicit against odd umasks
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        from devsync_tui.core.private_file import write_private
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(self.path, json.dumps(data).encode("utf-8"))
 
     def get(self, namespace: str, key: str) -> str | None:
         with _file_lock:
