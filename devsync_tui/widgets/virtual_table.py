@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import Input
 
 RowT = TypeVar("RowT")
@@ -151,6 +152,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self._keys_lower: list[str] | None = None
         self._filter_text = ""
         self._flashing: frozenset[Hashable] = frozenset()
+        self._flash_timer: Timer | None = None
         self.empty_text = empty_text
 
     # -- data --------------------------------------------------------------------------------
@@ -245,9 +247,13 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self._flashing = frozenset(keys)
         if self._flashing:
             self.refresh()
-            self.set_timer(seconds, self._end_flash, name="flash")
+            # A newer flash restarts the clock instead of being cut short by an older one.
+            if self._flash_timer is not None:
+                self._flash_timer.stop()
+            self._flash_timer = self.set_timer(seconds, self._end_flash, name="flash")
 
     def _end_flash(self) -> None:
+        self._flash_timer = None
         self._flashing = frozenset()
         self.refresh()
 

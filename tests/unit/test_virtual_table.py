@@ -168,3 +168,18 @@ async def test_set_rows_keeps_filter_and_cursor_and_enter_selects() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.selected == [Item(53)]
+
+
+async def test_flash_highlights_rows_for_a_moment() -> None:
+    app = Host(20)
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(VirtualTable)
+        await pilot.pause()
+        plain, neighbour = table.render_line(4), table.render_line(5)
+        table.flash([3], seconds=0.2)
+        flashed = table.render_line(4)  # row 3 is on screen line 4 (after the header)
+        assert flashed.text == plain.text
+        assert flashed != plain  # same text, flash background
+        assert table.render_line(5) == neighbour  # other rows unchanged
+        await pilot.pause(0.5)
+        assert table.render_line(4) == plain
