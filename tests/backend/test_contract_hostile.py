@@ -4,37 +4,16 @@ every transport (local Postgres and Supabase), in bounded time, with nothing wri
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import psycopg
 import pytest
 
 from devsync_tui.backend.errors import InvalidInput
 from devsync_tui.core.models import ConfigType
 from tests.backend.conftest import Transport
+from tests.faults.test_hostile_input import _counts, _deep
 from tests.support import demo
 
 pytestmark = pytest.mark.db
-
-
-def _counts(db_url: str) -> tuple[int, ...]:
-    with psycopg.connect(db_url) as conn:
-        row = conn.execute(
-            "select (select count(*) from public.configurations),"
-            " (select count(*) from public.configuration_history),"
-            " (select count(*) from public.env_templates),"
-            " (select count(*) from public.environments),"
-            " (select count(*) from public.dependencies)"
-        ).fetchone()
-    assert row is not None
-    return tuple(int(x) for x in row)
-
-
-def _deep(depth: int) -> Any:
-    node: Any = {}
-    for _ in range(depth):
-        node = {"a": node}
-    return node
 
 
 BAD_CONFIG = [

@@ -70,19 +70,28 @@ NON_REVEALERS = ["anon", "outsider", "viewer", "member", "env_owner"]
 def test_no_table_or_view_returns_a_forbidden_secret(su: Conn, who: str) -> None:
     forbidden = _forbidden(su, who)
     assert forbidden, "the demo must hold secrets this identity may not reveal"
-    with acting_as(su, IDENTITIES[who]) as cur:
-        for rel in _public_relations(su):
-            rows = try_sql(cur, f'select * from public."{rel}"')
-            _assert_absent(repr(rows), forbidden, f"select from {rel}")
+    _scan_relations(su, who, forbidden)
 
 
 @pytest.mark.parametrize("who", NON_REVEALERS)
 def test_no_function_returns_a_forbidden_secret(su: Conn, who: str) -> None:
-    forbidden = _forbidden(su, who)
-    user = IDENTITIES[who]
-    secret_ids = su.execute("select configuration_id from configuration_secrets").fetchall()
-    history_ids = su.execute("select history_id from configuration_history_secrets").fetchall()
-    with acting_as(su, user) as cur:
+    _scan_functions(su, who, _forbidden(su, who))
+
+
+def _scan_relations(conn: Conn, who: str, forbidden: list[str]) -> None:
+    """Every table and view of the public schema, read as ``who``: no forbidden value."""
+    with acting_as(conn, IDENTITIES[who]) as cur:
+        for rel in _public_relations(conn):
+            rows = try_sql(cur, f'select * from public."{rel}"')
+            _assert_absent(repr(rows), forbidden, f"select from {rel}")
+
+
+def _scan_functions(conn: Conn, who: str, forbidden: list[str]) -> None:
+    """Every function that reads values (effective_configuration, the reveals) and what
+    restore_configuration returns, called as ``who`` on every secret: no forbidden value."""
+    secret_ids = conn.execute("select configuration_id from configuration_secrets").fetchall()
+    history_ids = conn.execute("select history_id from configuration_history_secrets").fetchall()
+    with acting_as(conn, IDENTITIES[who]) as cur:
         for env in demo.ENVIRONMENTS:
             rows = try_sql(cur, "select * from effective_configuration(%s)", (env.id,))
             _assert_absent(repr(rows), forbidden, "effective_configuration")
@@ -93,6 +102,11 @@ def test_no_function_returns_a_forbidden_secret(su: Conn, who: str) -> None:
                 _call(cur, "select reveal_history_secret(%s)", hid),
                 forbidden,
                 "reveal_history_secret",
+            )
+            _assert_absent(
+                _call(cur, "select * from restore_configuration(%s, null)", hid),
+                forbidden,
+                "restore_configuration",
             )
 
 
@@ -265,29 +279,6 @@ def test_notifications_carry_ids_only(fresh_db_url: str) -> None:
             UUID(body["id"])
 
 
-def _scan_every_road(conn: Conn, who: str, forbidden: list[str]) -> None:
-    """Every table/view and every reading function, as ``who``: no forbidden value."""
-    secret_ids = conn.execute("select configuration_id from configuration_secrets").fetchall()
-    history_ids = conn.execute("select history_id from configuration_history_secrets").fetchall()
-    with acting_as(conn, IDENTITIES[who]) as cur:
-        for rel in _public_relations(conn):
-            _assert_absent(repr(try_sql(cur, f'select * from public."{rel}"')), forbidden, rel)
-        for env in demo.ENVIRONMENTS:
-            rows = try_sql(cur, "select * from effective_configuration(%s)", (env.id,))
-            _assert_absent(repr(rows), forbidden, "effective_configuration")
-        for (cid,) in secret_ids:
-            _assert_absent(_call(cur, "select reveal_secret(%s)", cid), forbidden, "reveal_secret")
-        for (hid,) in history_ids:
-            _assert_absent(
-                _call(cur, "select reveal_history_secret(%s)", hid), forbidden, "history reveal"
-            )
-            _assert_absent(
-                _call(cur, "select * from restore_configuration(%s, null)", hid),
-                forbidden,
-                "restore_configuration",
-            )
-
-
 def test_a_secret_through_every_transition_reaches_no_one_who_may_not_reveal(
     fresh_db_url: str,
 ) -> None:
@@ -326,4 +317,5 @@ def test_a_secret_through_every_transition_reaches_no_one_who_may_not_reveal(
         for who in ("anon", "outsider", "viewer", "member"):
             forbidden = _forbidden(conn, who)
             assert set(versions) <= set(forbidden)
-            _scan_every_road(conn, who, forbidden)
+            _scan_relations(conn, who, forbidden)
+            _scan_functions(conn, who, forbidden)
