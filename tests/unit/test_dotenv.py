@@ -7,8 +7,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
+import time
 import unicodedata
 from pathlib import Path
 
@@ -270,3 +272,31 @@ def test_renderers_refuse_bad_keys_and_the_reserved_name() -> None:
             render({"1BAD": "x"})
     with pytest.raises(dotenv.DotenvError, match="reserved"):
         dotenv.render_dotenv({dotenv.LITERAL_DOLLAR_VAR: "x"})
+
+
+def _regex_interpolate(value: str, env: dict[str, str | None]) -> str:
+    """python-dotenv's own way (``re.sub`` of its variable pattern): the reference."""
+
+    def resolve(match: re.Match[str]) -> str:
+        default = match["default"] if match["default"] is not None else ""
+        found = env.get(match["name"], default)
+        return found if found is not None else ""
+
+    return dotenv._VARIABLE.sub(resolve, value)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="${}:-ab", max_size=24))
+def test_interpolation_is_python_dotenvs(value: str) -> None:
+    env: dict[str, str | None] = {"a": "X", "": "E", "b": None, "a:": "Q", "ab": "AB", "$": "D"}
+    assert dotenv._interpolate(value, env) == _regex_interpolate(value, env)
+
+
+def test_a_value_full_of_unclosed_variables_is_read_in_linear_time() -> None:
+    # The regex retried from every "${" to the end of the value: 300,000 of them took minutes
+    # (`devsync env import` of such a file hung).
+    started = time.monotonic()
+    entries = dotenv.parse('A="' + "${" * 300_000 + '"\nB=${A:-x}}\n', source="hostile.env")
+    assert time.monotonic() - started < 5
+    assert entries[0].value == "${" * 300_000
+    assert entries[1].value == "${" * 300_000 + "}"
