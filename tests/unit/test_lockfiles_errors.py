@@ -183,3 +183,12 @@ def test_an_error_quoting_a_line_leaves_its_credentials_out(tmp_path: Path) -> N
     for text in (str(info.value), info.value.message):
         assert "REQTOKEN" not in text
         assert "QSIG" not in text
+
+
+def test_an_error_quoting_a_huge_line_stays_short(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("a" + "[" * 200_000 + "\n")
+    with pytest.raises(LockfileError) as info:
+        scan_path(tmp_path)
+    assert info.value.line == 1
+    assert "invalid requirement" in str(info.value)
+    assert len(str(info.value)) < 600

@@ -23,6 +23,8 @@ from devsync_tui.core.urls import without_credentials
 
 #: Larger files are refused: no real lockfile comes near it.
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Longest error message (they may quote the offending line, which may be huge).
+MAX_MESSAGE = 400
 #: Deepest nesting a parser follows (npm v1 nests dependencies inside dependencies).
 MAX_DEPTH = 64
 
@@ -55,8 +57,12 @@ class LockfileError(Exception):
     def __init__(self, path: Path | str, line: int | None, message: str) -> None:
         self.path = Path(path)
         self.line = line
-        # The message may quote the offending line, and it is printed (CI logs) and logged.
-        self.message = without_credentials(message)
+        # The message may quote the offending line, and it is printed (CI logs) and logged:
+        # no credentials, and not a whole 50 MB line either.
+        message = without_credentials(message)
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + "… (cut)"
+        self.message = message
         where = f"{self.path}:{line}" if line else str(self.path)
         super().__init__(f"{where}: {self.message}")
 
