@@ -28,6 +28,7 @@ from devsync_tui.core.models import (
     Environment,
     EnvStatus,
     EnvTemplate,
+    HealthBucket,
     HealthCheck,
     HealthPoint,
     Identity,
@@ -303,6 +304,20 @@ class Backend(abc.ABC):
     async def health_series(
         self, environment_ids: Sequence[UUID], since: datetime
     ) -> list[HealthCheck]: ...
+
+    @abc.abstractmethod
+    async def health_buckets(
+        self,
+        environment_ids: Sequence[UUID],
+        since: datetime,
+        slots: int,
+        *,
+        until: datetime | None = None,
+    ) -> list[HealthBucket]:
+        """Each environment's points per metric averaged into ``slots`` equal time slots over
+        [since, until] (until: the database's now() when None), computed by the database (RPC
+        ``health_buckets``); only environments I may read contribute. At most 500 environments
+        and 1..1440 slots, ``since`` before ``until``: InvalidInput otherwise."""
 
     @abc.abstractmethod
     async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:

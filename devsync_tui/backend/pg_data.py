@@ -18,6 +18,7 @@ from devsync_tui.backend.rows import (
     audit_from_row,
     configuration_from_row,
     effective_from_row,
+    health_bucket_from_row,
     health_from_row,
     history_from_row,
 )
@@ -30,6 +31,7 @@ from devsync_tui.core.models import (
     DependencyInput,
     DependencyStatus,
     EffectiveConfigRow,
+    HealthBucket,
     HealthCheck,
     HealthPoint,
     PackageManager,
@@ -284,6 +286,20 @@ class PgData(PgCore):
             (list(environment_ids), since),
         )
         return [health_from_row(r) for r in rows]
+
+    async def health_buckets(
+        self,
+        environment_ids: Sequence[UUID],
+        since: datetime,
+        slots: int,
+        *,
+        until: datetime | None = None,
+    ) -> list[HealthBucket]:
+        rows = await self.fetch_all(
+            "select * from public.health_buckets(%s::uuid[], %s, %s, %s)",
+            (list(environment_ids), since, slots, until),
+        )
+        return [health_bucket_from_row(r) for r in rows]
 
     async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         payload = [

@@ -25,6 +25,7 @@ from devsync_tui.core.models import (
     Environment,
     EnvStatus,
     EnvTemplate,
+    HealthBucket,
     HealthCheck,
     MetricType,
     PackageManager,
@@ -239,6 +240,16 @@ def health_from_row(r: Row) -> HealthCheck:
         metric_type=MetricType(r["metric_type"]),
         value=cast(dict[str, Any], as_json(r.get("value"), {})),
         recorded_at=as_datetime(r["recorded_at"]),
+    )
+
+
+def health_bucket_from_row(r: Row) -> HealthBucket:
+    return HealthBucket(
+        environment_id=as_uuid(r["environment_id"]),
+        metric_type=MetricType(r["metric_type"]),
+        slot=int(r["slot"]),
+        value=float(r["value"]),
+        n=int(r["n"]),
     )
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from devsync_tui.backend import rows
 from devsync_tui.backend.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from devsync_tui.backend.supabase_rest import Filter, SupabaseRest, eq, in_, jsonable
+from devsync_tui.backend.supabase_rest import PAGE, Filter, SupabaseRest, eq, in_, jsonable
 from devsync_tui.core.models import (
     AuditEntry,
     ConfigHistoryEntry,
@@ -19,8 +19,10 @@ from devsync_tui.core.models import (
     Dependency,
     DependencyInput,
     EffectiveConfigRow,
+    HealthBucket,
     HealthCheck,
     HealthPoint,
+    MetricType,
     Role,
 )
 from devsync_tui.logging_setup import register_secret
@@ -258,6 +260,29 @@ class SupabaseConfigMixin(SupabaseRest):
         series = [rows.health_from_row(r) for r in found]
         series.sort(key=lambda h: (h.recorded_at, str(h.environment_id), h.metric_type))
         return series
+
+    async def health_buckets(
+        self,
+        environment_ids: Sequence[UUID],
+        since: datetime,
+        slots: int,
+        *,
+        until: datetime | None = None,
+    ) -> list[HealthBucket]:
+        ids = [str(e) for e in environment_ids]
+        params: dict[str, Any] = {"p_since": since, "p_slots": slots, "p_until": until}
+        if len(ids) > 500 or not ids:
+            # The database says why (or returns nothing) in one call.
+            chunks = [ids]
+        else:
+            # A response holds at most PAGE rows (max_rows): ask for as many environments per
+            # call as fill a page at most (4 metrics × slots rows each); larger answers page.
+            per_call = max(1, PAGE // (len(MetricType) * max(1, slots)))
+            chunks = [ids[i : i + per_call] for i in range(0, len(ids), per_call)]
+        found: list[dict[str, Any]] = []
+        for chunk in chunks:
+            found += await self._rpc_rows("health_buckets", {"p_environment_ids": chunk, **params})
+        return [rows.health_bucket_from_row(r) for r in found]
 
     async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         if len(points) > 5_000:

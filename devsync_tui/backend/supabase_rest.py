@@ -149,6 +149,24 @@ class SupabaseRest:
         response = await self._run(lambda c: c.rpc(fn, body), read=False)
         return response.data
 
+    async def _rpc_rows(self, fn: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row of a read-only set-returning RPC. A response holds at most ``PAGE`` rows
+        (max_rows), so a full page asks for the next; the function must return its rows in a
+        stable order."""
+        body = {k: jsonable(v) for k, v in params.items()}
+        rows: list[dict[str, Any]] = []
+        while True:
+            start = len(rows)
+
+            def build(client: AsyncClient, start: int = start) -> Any:
+                return client.rpc(fn, body).range(start, start + PAGE - 1)
+
+            response = await self._run(build, read=True)
+            page = [r for r in (response.data or []) if isinstance(r, dict)]
+            rows.extend(page)
+            if len(page) < PAGE:
+                return rows
+
     async def _rpc_row(self, fn: str, params: dict[str, Any]) -> dict[str, Any]:
         """An RPC that returns one composite row (PostgREST sends an object; tolerate a list)."""
         data = await self._rpc(fn, params)

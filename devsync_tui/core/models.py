@@ -215,6 +215,20 @@ class HealthPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthBucket:
+    """The average of one environment's points of one metric in one time slot
+    (``Backend.health_buckets``): slot ``i`` of ``slots`` covers
+    ``[since + i·w, since + (i+1)·w)`` with ``w = (until - since) / slots``. ``n`` points with a
+    number were averaged; slots without any are not returned."""
+
+    environment_id: UUID
+    metric_type: MetricType
+    slot: int
+    value: float
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     id: int
     team_id: UUID

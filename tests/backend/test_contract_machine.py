@@ -6,7 +6,9 @@ Same transports as test_contract.py (conftest.TRANSPORTS), real PostgreSQL, demo
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -169,3 +171,83 @@ async def test_rollup_health_is_for_admins_and_folds_old_points(transport: Trans
     assert len(folded) == 1
     assert folded[0].value["rollup"] == "hour"
     assert folded[0].value["n"] == 6
+
+
+def _number(value: dict[str, object]) -> float | None:
+    """private.health_number: the first number under "value", "percent", "ms"."""
+    for key in ("value", "percent", "ms"):
+        number = value.get(key)
+        if isinstance(number, int | float) and not isinstance(number, bool):
+            return float(number)
+    return None
+
+
+async def test_health_buckets_average_each_slot(transport: Transport) -> None:
+    bob = await transport.open("bob")
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
+    since = until - timedelta(hours=5, seconds=7)  # slot edges fall between the seed's points
+    # 1,200 cpu points 13 s apart (every tenth without a number) and a ping exactly at `until`
+    # (the last slot holds it): with 1,440 slots of 12.5 s one environment has over a thousand
+    # buckets, so the Supabase transport pages through max_rows.
+    start = until - timedelta(seconds=13 * 1200, milliseconds=-250)  # off the seed's times
+    points = [
+        HealthPoint(
+            MetricType.CPU,
+            {"percent": float(i % 97)} if i % 10 else {"note": "no number"},
+            start + timedelta(seconds=13 * i),
+        )
+        for i in range(1200)
+    ] + [HealthPoint(MetricType.PING, {"ms": 7.5, "value": 2.5}, until)]
+    assert await bob.report_health(demo.ENV_BOB_LAPTOP, points) == len(points)
+    envs = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING]
+    raw = await bob.health_series(envs, since)
+    for slots in (1, 13, 1440):
+        expected: dict[tuple[object, str, int], list[float]] = {}
+        span = (until - since).total_seconds()
+        for p in raw:
+            number = _number(p.value)
+            if number is None or p.recorded_at > until:
+                continue
+            offset = (p.recorded_at - since).total_seconds()
+            slot = min(slots - 1, math.floor(offset / span * slots))
+            expected.setdefault((p.environment_id, str(p.metric_type), slot), []).append(number)
+        got = await bob.health_buckets(envs, since, slots, until=until)
+        assert {(b.environment_id, str(b.metric_type), b.slot) for b in got} == set(expected)
+        for b in got:
+            numbers = expected[(b.environment_id, str(b.metric_type), b.slot)]
+            assert b.n == len(numbers)
+            assert b.value == pytest.approx(sum(numbers) / len(numbers))
+        if slots == 1440:
+            assert len([b for b in got if b.environment_id == demo.ENV_BOB_LAPTOP]) > 1000
+            last = [b for b in got if b.metric_type is MetricType.PING and b.slot == slots - 1]
+            assert [(b.environment_id, b.value, b.n) for b in last] == [
+                (demo.ENV_BOB_LAPTOP, 2.5, 1)  # "value" comes before "ms"
+            ]
+    # Without `until` the window ends now: the ping reported for later is left out.
+    now_buckets = await bob.health_buckets(envs, since, 24)
+    assert sum(b.n for b in now_buckets) == sum(
+        1 for p in raw if _number(p.value) is not None and p.recorded_at <= datetime.now(UTC)
+    )
+    assert await bob.health_buckets([], since, 24) == []
+
+
+async def test_health_buckets_show_outsiders_nothing_and_check_bounds(
+    transport: Transport,
+) -> None:
+    since = datetime.now(UTC) - timedelta(days=1)
+    envs = [e.id for e in demo.ENVIRONMENTS]
+    mallory = await transport.open("mallory")
+    assert await mallory.health_buckets(envs, since, 48) == []
+    bob = await transport.open("bob")
+    seen = {p.environment_id for p in await bob.health_series(envs, since)}
+    assert seen
+    assert {b.environment_id for b in await bob.health_buckets(envs, since, 48)} == seen
+    too_many = [uuid4() for _ in range(501)]
+    for ids, slots, until in (
+        (too_many, 48, None),
+        (envs, 0, None),
+        (envs, 1441, None),
+        (envs, 48, since),
+    ):
+        with pytest.raises(InvalidInput):
+            await bob.health_buckets(ids, since, slots, until=until)

@@ -196,7 +196,9 @@ class FakePostgrest:
             claims = self._claims(request)
             role = str(claims.get("role") or "anon")
             if path.startswith("rpc/"):
-                query, params, shape = await self._rpc_query(path[4:], request.json() or {})
+                query, params, shape = await self._rpc_query(
+                    path[4:], request.json() or {}, _page(request)
+                )
             else:
                 query, params, shape = self._table_query(request, path)
         except RequestError as exc:
@@ -292,12 +294,17 @@ class FakePostgrest:
         raise RequestError(405, "PGRST117", f"unsupported method {request.method}")
 
     async def _rpc_query(
-        self, fn: str, body: dict[str, Any]
+        self, fn: str, body: dict[str, Any], page: sql.Composable | None = None
     ) -> tuple[sql.Composable, list[Any], str]:
         async with self._lock:
             conn = await self._connection()
             cur = await conn.execute(
-                "select p.proretset, t.typtype, t.typname from pg_proc p "
+                "select p.proretset, t.typtype, t.typname, "
+                # the names of the array-typed arguments: PostgREST sends them a JSON array
+                "  array(select a.name from unnest(p.proargnames, "
+                "          coalesce(p.proallargtypes, p.proargtypes::oid[])) a(name, type) "
+                "        join pg_type at on at.oid = a.type where at.typcategory = 'A') "
+                "from pg_proc p "
                 "join pg_type t on t.oid = p.prorettype "
                 "join pg_namespace n on n.oid = p.pronamespace "
                 "where n.nspname = 'public' and p.proname = %s",
@@ -307,13 +314,18 @@ class FakePostgrest:
             await conn.rollback()
         if found is None:
             raise RequestError(404, "PGRST202", f"Could not find the function public.{fn}")
-        retset, typtype, typname = found
+        retset, typtype, typname, array_args = found
         args = sql.SQL(", ").join(sql.SQL("{} => %s").format(ident(k)) for k in body)
-        params = [_arg(v) for v in body.values()]
+        params = [
+            _array_arg(v) if k in array_args and isinstance(v, list) else _arg(v)
+            for k, v in body.items()
+        ]
         call = sql.SQL("public.{}({})").format(ident(fn), args)
         if retset:
+            # a page reads the rows as a table (a set of scalars is not paged by DevSync)
+            source = call if page is None else sql.SQL("(select * from {}{})").format(call, page)
             return (
-                sql.SQL("select coalesce(json_agg(r), '[]'::json) from {} r").format(call),
+                sql.SQL("select coalesce(json_agg(r), '[]'::json) from {} r").format(source),
                 params,
                 "rows",
             )
@@ -322,6 +334,28 @@ class FakePostgrest:
         if typtype == "c":
             return sql.SQL("select to_json(r) from {} r").format(call), params, "object"
         return sql.SQL("select to_json({})").format(call), params, "scalar"
+
+
+def _page(request: HttpRequest) -> sql.Composable | None:
+    """?limit=&offset= (supabase-py's ``range``) on a set-returning RPC, as PostgREST does."""
+    limit, offset = request.param("limit"), request.param("offset")
+    if limit is None and offset is None:
+        return None
+    page: sql.Composable = sql.SQL("")
+    if limit is not None:
+        page += sql.SQL(" limit {}").format(sql.Literal(int(limit)))
+    if offset is not None:
+        page += sql.SQL(" offset {}").format(sql.Literal(int(offset)))
+    return page
+
+
+def _array_arg(value: list[Any]) -> str:
+    """A JSON array for an array-typed argument, as a Postgres array literal."""
+    items = ",".join(
+        "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in value
+    )
+    return "{" + items + "}"
 
 
 def _arg(value: Any) -> str | None:
