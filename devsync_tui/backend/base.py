@@ -320,6 +320,14 @@ class Backend(abc.ABC):
         and 1..1440 slots, ``since`` before ``until``: InvalidInput otherwise."""
 
     @abc.abstractmethod
+    async def health_latest(
+        self, environment_ids: Sequence[UUID], since: datetime
+    ) -> list[HealthCheck]:
+        """The newest point with a number per environment and metric recorded since ``since``
+        (RPC ``health_latest``), ordered by environment and metric; only environments I may
+        read. At most 500 environments: InvalidInput otherwise."""
+
+    @abc.abstractmethod
     async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         """Insert points; a point already stored (same env, metric, recorded_at) is skipped,
         so retries never duplicate. Returns the number inserted."""

@@ -301,6 +301,14 @@ class PgData(PgCore):
         )
         return [health_bucket_from_row(r) for r in rows]
 
+    async def health_latest(
+        self, environment_ids: Sequence[UUID], since: datetime
+    ) -> list[HealthCheck]:
+        rows = await self.fetch_all(
+            "select * from public.health_latest(%s::uuid[], %s)", (list(environment_ids), since)
+        )
+        return [health_from_row(r) for r in rows]
+
     async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         payload = [
             {

@@ -284,6 +284,15 @@ class SupabaseConfigMixin(SupabaseRest):
             found += await self._rpc_rows("health_buckets", {"p_environment_ids": chunk, **params})
         return [rows.health_bucket_from_row(r) for r in found]
 
+    async def health_latest(
+        self, environment_ids: Sequence[UUID], since: datetime
+    ) -> list[HealthCheck]:
+        found = await self._rpc_rows(
+            "health_latest",
+            {"p_environment_ids": [str(e) for e in environment_ids], "p_since": since},
+        )
+        return [rows.health_from_row(r) for r in found]
+
     async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         if len(points) > 5_000:
             raise InvalidInput("At most 5,000 health points can be reported at once.")

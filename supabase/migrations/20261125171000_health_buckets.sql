@@ -9,7 +9,8 @@
 --
 -- PERMISSIONS.md health_checks read: members. The function is security invoker: the select
 -- policy health_checks_select decides which rows the caller sees, exactly as a direct select
--- would; ids the caller may not read contribute nothing.
+-- would; ids the caller may not read contribute nothing. public.health_latest (below) gives the
+-- newest reading per environment and metric, shown beside each sparkline.
 --
 -- Speed (1,000,000 points of 200 environments, all in the last day): the points of one series
 -- are spread over the whole heap (machines report side by side), so reading a day of many
@@ -79,3 +80,42 @@ revoke all on function public.health_buckets(uuid[], timestamptz, integer, times
   from public, anon;
 grant execute on function public.health_buckets(uuid[], timestamptz, integer, timestamptz)
   to authenticated;
+
+-- The newest point with a number per environment and metric since p_since (the value beside a
+-- sparkline: a slot's average is not the latest reading). One backward index probe per
+-- environment and metric on (environment_id, metric_type, recorded_at): 800 probes for 200
+-- machines, whatever the number of points. Same rules as health_buckets.
+create or replace function public.health_latest(p_environment_ids uuid[], p_since timestamptz)
+returns setof public.health_checks
+language plpgsql stable security invoker
+set search_path = ''
+as $$
+begin
+  if p_environment_ids is null or cardinality(p_environment_ids) > 500 then
+    raise exception 'ask for at most 500 environments at once' using errcode = '22023';
+  end if;
+  if p_since is null then
+    raise exception 'the start of the window is missing' using errcode = '22023';
+  end if;
+  return query
+    select l.*
+    from (select distinct u.id from unnest(p_environment_ids) u(id)) e
+    cross join (values ('cpu'), ('memory'), ('disk'), ('ping')) m(metric)
+    cross join lateral (
+      select c.* from public.health_checks c
+      where c.environment_id = e.id and c.metric_type = m.metric and c.recorded_at >= p_since
+        and (jsonb_typeof(c.value -> 'value') = 'number'
+             or jsonb_typeof(c.value -> 'percent') = 'number'
+             or jsonb_typeof(c.value -> 'ms') = 'number')
+      order by c.recorded_at desc
+      limit 1
+    ) l
+    -- a stable order: the Supabase transport pages through max_rows-sized responses
+    order by l.environment_id, l.metric_type;
+end
+$$;
+comment on function public.health_latest(uuid[], timestamptz) is
+  'PERMISSIONS.md health_checks read: members (security invoker: the select policy applies)';
+
+revoke all on function public.health_latest(uuid[], timestamptz) from public, anon;
+grant execute on function public.health_latest(uuid[], timestamptz) to authenticated;

@@ -251,3 +251,34 @@ async def test_health_buckets_show_outsiders_nothing_and_check_bounds(
     ):
         with pytest.raises(InvalidInput):
             await bob.health_buckets(ids, since, slots, until=until)
+
+
+async def test_health_latest_is_the_newest_point_with_a_number(transport: Transport) -> None:
+    bob = await transport.open("bob")
+    since = datetime.now(UTC) - timedelta(days=1)
+    envs = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING, demo.ENV_CI_RUNNER]
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    points = [
+        HealthPoint(MetricType.CPU, {"percent": 33.0}, at - timedelta(seconds=1)),
+        HealthPoint(MetricType.CPU, {"note": "no number"}, at),  # newer, but no number
+    ]
+    assert await bob.report_health(demo.ENV_BOB_LAPTOP, points) == 2
+    raw = await bob.health_series(envs, since)
+    newest: dict[tuple[object, str], datetime] = {}
+    for p in raw:
+        key = (p.environment_id, str(p.metric_type))
+        if _number(p.value) is not None and p.recorded_at > newest.get(key, since):
+            newest[key] = p.recorded_at
+    latest = await bob.health_latest(envs, since)
+    assert {(p.environment_id, str(p.metric_type)): p.recorded_at for p in latest} == newest
+    assert [(p.environment_id, str(p.metric_type)) for p in latest] == sorted(
+        ((p.environment_id, str(p.metric_type)) for p in latest), key=lambda k: (str(k[0]), k[1])
+    )
+    cpu = next(
+        p for p in latest if p.environment_id == demo.ENV_BOB_LAPTOP and p.metric_type == "cpu"
+    )
+    assert cpu.value == {"percent": 33.0}
+    mallory = await transport.open("mallory")
+    assert await mallory.health_latest(envs, since) == []
+    with pytest.raises(InvalidInput):
+        await bob.health_latest([uuid4() for _ in range(501)], since)
