@@ -8,6 +8,7 @@ the backend's change feed, coalesces bursts and posts ``LiveBatch`` messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -84,10 +85,15 @@ class DevSyncApp(App[int]):
 
     @property
     def main(self) -> MainScreen:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        raise LookupError("the main screen is not mounted")
+        main = self.main_or_none
+        if main is None:
+            raise LookupError("the main screen is not mounted")
+        return main
+
+    @property
+    def main_or_none(self) -> MainScreen | None:
+        """The main screen, or None while the app starts or closes."""
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
@@ -118,15 +124,18 @@ class DevSyncApp(App[int]):
         self.post_message(Connected(backend, identity, roles))
 
     def on_connect_progress(self, message: ConnectProgress) -> None:
-        self.main.show_progress(message.text)
+        if (main := self.main_or_none) is not None:
+            main.show_progress(message.text)
 
     def on_connected(self, message: Connected) -> None:
         self.backend = message.backend
-        self.main.connected(message.backend, message.identity, message.roles)
-        self.watch_changes(message.backend)
+        if (main := self.main_or_none) is not None:
+            main.connected(message.backend, message.identity, message.roles)
+            self.watch_changes(message.backend)
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
-        self.main.show_failure(message.text)
+        if (main := self.main_or_none) is not None:
+            main.show_failure(message.text)
 
     # -- live ----------------------------------------------------------------------------
     @work(exclusive=True, group="live", exit_on_error=False)
@@ -138,25 +147,34 @@ class DevSyncApp(App[int]):
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue()
         delay = 1.0
-        while True:
+        while self.is_running:
             pump = asyncio.create_task(self._pump(backend, queue))
             try:
                 await self._post_batches(queue, loop)
             finally:
                 pump.cancel()
+                # Let the feed close its connection now, not when the event loop shuts down.
+                await asyncio.wait({pump}, timeout=2.0)
+            if not self.is_running:
+                return
             # The feed ended: the backend gave up reconnecting by itself. Try again later.
             self.post_message(LiveBatch([LinkChanged("offline", "the change feed stopped")]))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
     async def _pump(self, backend: Backend, queue: asyncio.Queue[FeedEvent | None]) -> None:
+        feed = backend.changes()
         try:
-            async for event in backend.changes():
+            async for event in feed:
                 queue.put_nowait(event)
         except DevSyncError as exc:
             log.warning("change feed failed: %s", exc)
         finally:
             queue.put_nowait(None)
+            aclose = getattr(feed, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
 
     async def _post_batches(
         self, queue: asyncio.Queue[FeedEvent | None], loop: asyncio.AbstractEventLoop
@@ -193,7 +211,12 @@ class DevSyncApp(App[int]):
                 return
 
     def on_live_batch(self, message: LiveBatch) -> None:
-        self.main.apply_live(message)
+        # While the app shuts down, a batch must not start new loads (their tasks would
+        # outlive the app and the closed backend).
+        if not self.is_running:
+            return
+        if (main := self.main_or_none) is not None and main.is_attached:
+            main.apply_live(message)
 
     # -- errors --------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -201,8 +224,9 @@ class DevSyncApp(App[int]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             log.error("worker %s failed", event.worker.name, exc_info=error)
-            if event.worker.group == "connect":
-                self.main.show_failure("Could not connect; details are in the log file.")
+            main = self.main_or_none
+            if event.worker.group == "connect" and main is not None:
+                main.show_failure("Could not connect; details are in the log file.")
             else:
                 self.notify_error(error)
 
@@ -222,6 +246,8 @@ class DevSyncApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     async def on_unmount(self) -> None:
+        # Stop the change feed (and any load) before the backend closes under it.
+        self.workers.cancel_all()
         if self.backend is not None:
             try:
                 await self.backend.close()

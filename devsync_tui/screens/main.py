@@ -309,18 +309,18 @@ class MainScreen(TreeActions, Screen[None]):
     def apply_live(self, batch: LiveBatch) -> None:
         link = batch.link
         if link is not None:
-            self.header.link = link.state
-        if self.session is None:
+            for header in self.query(StatusHeader):
+                header.link = link.state
+        if self.session is None or not self.query(StatusHeader):
             return
         if batch.touches(*_TREE_TABLES):
             self.load_workspace()
-        self.query_one(ConfigurationPane).apply_live(batch)
-        self.query_one(MembersPane).apply_live(batch)
-        self.query_one(TemplatesPane).apply_live(batch)
-        self.query_one(ActivityPane).apply_live(batch)
+        # query(), not query_one(): a batch may arrive while the app is closing.
+        for pane in self.query("ConfigurationPane, MembersPane, TemplatesPane, ActivityPane"):
+            pane.apply_live(batch)  # type: ignore[attr-defined]
         if batch.changes or batch.resync:
-            self.query_one(DriftPane).apply_changes(batch.events)
-            self.query_one(HealthPane).apply_changes(batch.events)
+            for other in [*self.query(DriftPane), *self.query(HealthPane)]:
+                other.apply_changes(batch.events)
 
     # -- actions -------------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
