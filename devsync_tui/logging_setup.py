@@ -34,6 +34,14 @@ def redact(text: str) -> str:
     return text
 
 
+class _PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotating log whose every file (the rotated ones included) is created 0600."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -47,9 +55,9 @@ def setup_logging(level: int = logging.INFO) -> None:
     path = locations.log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
-        os.close(fd)
-        handler: logging.Handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2)
+        handler: logging.Handler = _PrivateRotatingFileHandler(
+            path, maxBytes=2_000_000, backupCount=2
+        )
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
