@@ -98,6 +98,11 @@ class MainScreen(TreeActions, Screen[None]):
         yield Footer()
 
     @property
+    def loaded(self) -> bool:
+        """True once the workspace (teams, projects, environments) has been read."""
+        return self._data is not None
+
+    @property
     def header(self) -> StatusHeader:
         return self.query_one(StatusHeader)
 
@@ -159,8 +164,15 @@ class MainScreen(TreeActions, Screen[None]):
         if self.session is not None and self.session.roles != data.roles:
             self.session = Session(self.session.backend, self.session.identity, data.roles)
         self.nav_tree.populate(data.teams, data.projects, data.environments, data.usernames)
-        self.query_one("#status-line", Static).update("")
-        self.query_one("#status-line").display = False
+        status = self.query_one("#status-line", Static)
+        if data.teams:
+            status.update("")
+            status.display = False
+        else:
+            status.update(
+                "You are in no team yet: press N to create one (or ask an admin to add you)."
+            )
+            status.display = True
         if not self._target_done:
             self._target_done = True
             self._open_target()

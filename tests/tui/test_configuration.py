@@ -186,3 +186,47 @@ async def test_new_key_and_delete(fresh_db_url: str) -> None:
                 == 0
             ),
         )
+
+
+async def test_history_restores_an_old_version(fresh_db_url: str) -> None:
+    from devsync_tui.screens.dialogs import ConfirmDialog
+    from devsync_tui.screens.history import HistoryScreen
+
+    app = make_test_app(fresh_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        config_pane(app).go_to_key("LOG_LEVEL")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        history = app.screen
+        await wait_for(pilot, lambda: len(history.entries) == 3)
+        assert [e.version for e in history.entries] == [3, 2, 1]
+        await pilot.press("down", "down")  # version 1: "info"
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: stored(fresh_db_url, STORE, None, "LOG_LEVEL")[1] == 4)
+        assert stored(fresh_db_url, STORE, None, "LOG_LEVEL") == ("info", 4)
+        await wait_for(pilot, lambda: len(history.entries) == 4)
+
+
+async def test_conflict_edit_a_merge(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        editor = await _open_editor(pilot, "API_BASE_URL")
+        async with other_client(fresh_db_url, "bob") as other:
+            await other.save_configuration(
+                STORE, BOB_ENV, "API_BASE_URL", "http://localhost:5000",
+                is_secret=False, type=ConfigType.ENV_VAR, expected_version=1,
+            )  # fmt: skip
+        editor.query_one("#editor-line", Input).value = "http://localhost:4001"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConflictDialog))
+        await pilot.click("#merge")
+        await wait_for(pilot, lambda: app.screen is editor)
+        assert editor.expected == 2  # the merge is based on their version now
+        editor.query_one("#editor-line", Input).value = "http://localhost:5001"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfigEditor))
+        assert stored(fresh_db_url, STORE, BOB_ENV, "API_BASE_URL") == ("http://localhost:5001", 3)

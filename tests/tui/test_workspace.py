@@ -186,3 +186,20 @@ async def test_export_dotenv_omits_secrets_the_user_may_not_see(
         assert "BOB_DEBUG_PORT='9229'" in text or "BOB_DEBUG_PORT=9229" in text
         assert "DATABASE_URL" not in text
         assert any("Left out" in n.message for n in app._notifications)
+
+
+async def test_create_a_team(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "mallory")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_for(pilot, lambda: app.main.loaded)
+        assert "no team yet" in str(app.main.query_one("#status-line").render())
+        app.main.nav_tree.focus()
+        await pilot.press("N")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        app.screen.query_one("#f-name", Input).value = "Moss Labs"
+        await pilot.press("ctrl+s")
+        sql = "select owner_id from public.teams where slug = 'moss-labs'"
+        await wait_for(pilot, lambda: query_one(fresh_db_url, sql) == demo.MALLORY.id)
+        await wait_for(
+            pilot, lambda: any(i.team.name == "Moss Labs" for i in app.main.nav_tree.items())
+        )
