@@ -70,7 +70,9 @@ class Sampler:
                         "percent": disk.percent,
                         "used": disk.used,
                         "total": disk.total,
-                        "path": str(self.disk_path),
+                        # the filesystem's mount point, not the checkout path: every team
+                        # member reads health points, and a path names people and projects
+                        "mount": mount_point(self.disk_path),
                     },
                     at,
                 )
@@ -164,3 +166,14 @@ def lockfile_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
             except OSError:
                 continue
     return tuple(found)
+
+
+def mount_point(path: Path) -> str:
+    """The mount point of the filesystem holding ``path`` ("/" when it cannot be told)."""
+    try:
+        current = path.resolve()
+        while not os.path.ismount(current) and current != current.parent:
+            current = current.parent
+        return str(current)
+    except OSError:
+        return "/"
