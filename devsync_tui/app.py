@@ -79,7 +79,7 @@ class DevSyncApp(App[int]):
             self.theme = theme
         keymap = getattr(self.settings, "keymap", None)
         if keymap:
-            self.set_keymap(dict(keymap))
+            self.set_keymap(expand_keymap(dict(keymap)))
         self.push_screen(MainScreen(target=self.target))
         self.connect()
 
@@ -253,6 +253,21 @@ class DevSyncApp(App[int]):
                 await self.backend.close()
             except DevSyncError:
                 log.warning("closing the backend failed", exc_info=True)
+
+
+def expand_keymap(keymap: dict[str, str]) -> dict[str, str]:
+    """Binding ids are ``area.action`` (``config.reveal``); a bare action name in the settings
+    (``reveal = "v"``) applies to every binding with that action name."""
+    known = cmd.all_ids()
+    expanded: dict[str, str] = {}
+    for name, keys in keymap.items():
+        if "." in name or name in known:
+            expanded[name] = keys
+            continue
+        matches = [i for i in known if i.rsplit(".", 1)[-1] == name]
+        for binding_id in matches or [name]:
+            expanded[binding_id] = keys
+    return expanded
 
 
 def make_app(

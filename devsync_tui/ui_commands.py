@@ -51,6 +51,11 @@ def by_id(commands: Iterable[UICommand]) -> dict[str, UICommand]:
     return {command.id: command for command in commands}
 
 
+def all_ids() -> set[str]:
+    """The ids of every command defined here (the names the settings' [keymap] uses)."""
+    return {value.id for value in globals().values() if isinstance(value, UICommand)}
+
+
 # -- app-wide ------------------------------------------------------------------------------
 QUIT = UICommand("app.quit", "q", "quit", "Quit", "Leave DevSync (unsaved edits are kept).")
 HELP = UICommand(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import permissions
 from devsync_tui.core.models import Environment, Identity, Project, Role, Team
 from devsync_tui.messages import LiveBatch
@@ -60,6 +62,19 @@ class WorkspaceLoaded(Message):
         self.data = data
 
 
+class PresenceSeen(Message):
+    """Who else is looking at the selected project (transports with presence)."""
+
+    def __init__(self, project_id: UUID, usernames: tuple[str, ...]) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.usernames = usernames
+
+
+#: How often the list of who else is looking is refreshed (seconds).
+PRESENCE_INTERVAL = 10.0
+
+
 class MainScreen(TreeActions, Screen[None]):
     """The one main screen. ``selection`` is bound down to the panes by ``_show_selection``."""
 
@@ -75,6 +90,7 @@ class MainScreen(TreeActions, Screen[None]):
         self._target = target
         self._target_done = False
         self._data: WorkspaceData | None = None
+        self._presence_project: UUID | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -278,6 +294,32 @@ class MainScreen(TreeActions, Screen[None]):
         self._show_selection(session, selection)
         self.refresh_bindings()
         self.nav_tree.refresh_bindings()
+        project_id = selection.project.id if selection.project else None
+        if project_id != self._presence_project:
+            self._presence_project = project_id
+            self.header.presence = ""
+            self.watch_presence(session, project_id)
+
+    @work(exclusive=True, group="presence", exit_on_error=False)
+    async def watch_presence(self, session: Session, project_id: UUID | None) -> None:
+        """Announce which project I look at; show who else does (where the transport can)."""
+        try:
+            await session.backend.set_presence(project_id)
+        except DevSyncError:
+            log.info("presence not announced", exc_info=True)
+        while project_id is not None:
+            try:
+                info = await session.backend.presence(project_id)
+            except DevSyncError:
+                info = None
+            if info is not None:
+                others = tuple(u for u in info.usernames if u != session.identity.username)
+                self.post_message(PresenceSeen(project_id, others))
+            await asyncio.sleep(PRESENCE_INTERVAL)
+
+    def on_presence_seen(self, message: PresenceSeen) -> None:
+        if message.project_id == self._presence_project:
+            self.header.presence = ", ".join(message.usernames)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The tree's writing keys, offered only where the role allows (PERMISSIONS.md)."""

@@ -32,10 +32,14 @@ class StatusHeader(Widget):
     role: reactive[str] = reactive("")
     title: reactive[str] = reactive("")
     link: reactive[str] = reactive("connecting")
+    #: Who else is looking at the same project ("bob, erin"), where the transport tells.
+    presence: reactive[str] = reactive("")
 
     def render(self) -> Text:
         label, colour = _LINK.get(self.link, (self.link, "grey50"))
         right = Text(label, style=colour)
+        if self.presence:
+            right = Text.assemble((f"also here: {self.presence}  ", "cyan"), right)
         left = Text.assemble(("DevSync", "bold"))
         if self.workspace:
             left.append("  ")

@@ -88,7 +88,7 @@ async def wait_ready(pilot: Pilot[Any], within: float = 10.0) -> None:
 #: the flows that wait on a dialog the user has open.
 _NOT_LOADING = (
     "live", "config-edit", "config-export", "tree-write", "members-write", "templates-write",
-    "history-restore", "editor-save",
+    "history-restore", "editor-save", "presence",
 )  # fmt: skip
 
 

@@ -83,7 +83,7 @@ async def test_help_lists_the_keys_of_this_screen(demo_db_url: str) -> None:
 
 async def test_keymap_from_settings(fresh_db_url: str) -> None:
     app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
-    app.settings.keymap = {"config.reveal": "v"}
+    app.settings.keymap = {"reveal": "v"}  # a bare action name maps to config.reveal too
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
         pane = app.main.query_one("ConfigurationPane")
