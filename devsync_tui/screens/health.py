@@ -1,8 +1,13 @@
 """The Health tab: each environment of a project with status, last sync, ping and CPU /
-memory / disk over the last day. Loaded in a worker, kept live by the change feed."""
+memory / disk over the last day. Loaded in a worker, kept live by the change feed.
+
+The database averages a day of points into as many slots as a sparkline is wide
+(``Backend.health_buckets``: a few dozen numbers per metric, not thousands of points) and gives
+the newest reading per metric (``Backend.health_latest``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import ClassVar
 from uuid import UUID
@@ -20,15 +25,16 @@ from devsync_tui import clock
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.models import Environment, Project
-from devsync_tui.widgets.health_series import WINDOW, EnvHealth, summarize
+from devsync_tui.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
 from devsync_tui.widgets.health_table import STATUS_SYMBOLS, HealthTable
 from devsync_tui.widgets.virtual_table import FilterInput
 
 #: Feed bursts (an agent reports a batch per environment) within this window: one reload.
 COALESCE_SECONDS = 0.5
-#: Environments in the first read (enough to fill the screen), then per read.
+#: Environments in the first read (enough to fill the screen), then per read: the rest at
+#: once up to the RPC's limit (a read of many machines scans the day once, whatever their number).
 FIRST_BATCH = 12
-BATCH = 50
+BATCH = 500
 #: "3 min ago" moves on by itself.
 TICK_SECONDS = 30.0
 
@@ -86,6 +92,8 @@ class HealthPane(Widget):
         self._loading_all = False
         #: True once the series of every environment were read (tests wait on it).
         self.series_loaded = False
+        #: The slots per sparkline of the last read (None before any).
+        self._slots: int | None = None
 
     def compose(self) -> ComposeResult:
         yield FilterInput("Filter environments…", id="health-filter")
@@ -157,10 +165,24 @@ class HealthPane(Widget):
         self.environments = envs
         by_id = {row.environment.id: row for row in self.rows}
         self.rows = [
-            EnvHealth(env, by_id[env.id].points) if env.id in by_id else EnvHealth(env)
+            EnvHealth(env, by_id[env.id].series, by_id[env.id].newest)
+            if env.id in by_id
+            else EnvHealth(env)
             for env in envs
         ]
         self._show_rows(flash={env.id for env in envs if str(env.id) == event.id})
+
+    @on(HealthTable.SparkWidthChanged)
+    def _spark_width_changed(self) -> None:
+        """Read the slots again at the new width (a resize drag is one reload)."""
+        # Before the first read picked its width there is nothing to read again.
+        if self.project is None or self._slots in (None, self.table.spark_slots):
+            return
+        # Drawn stretched until then: not "loaded" at this width yet (the status says so).
+        self.series_loaded = False
+        self._pending_all = True
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
 
     def _reload_now(self) -> None:
         self._reload_timer = None
@@ -181,19 +203,37 @@ class HealthPane(Widget):
         if not self.rows:
             # Status and last sync need no read: show every environment at once.
             self.post_message(HealthLoaded(project.id, summarize(environments, [])))
-        since = clock.now() - WINDOW
-        # A day of points is thousands of rows per machine: read a few machines first (those
-        # on screen), then the rest in batches, each shown as it arrives.
+        # The window ends on a whole minute (slots stay put while the clock ticks); as many
+        # slots as the sparklines are wide, so what the database averaged is what is drawn.
+        end = slot_end(clock.now())
+        since = end - WINDOW
+        slots = await self._spark_slots()
+        # Averaging a day of a machine's points still reads them all: a few machines first
+        # (those on screen), then the rest in batches, each shown as it arrives.
         start, size = 0, FIRST_BATCH
         while True:
             batch = environments[start : start + size]
-            checks = await backend.health_series([env.id for env in batch], since) if batch else []
+            ids = [env.id for env in batch]
+            buckets = await backend.health_buckets(ids, since, slots, until=end) if ids else []
+            latest = await backend.health_latest(ids, since) if ids else []
+            rows = summarize(batch, buckets, latest, start=since, end=end, slots=slots)
             start += size
             final = start >= len(environments)
-            self.post_message(HealthLoaded(project.id, summarize(batch, checks), final=final))
+            self.post_message(HealthLoaded(project.id, rows, final=final))
             if final:
                 return
             size = BATCH
+
+    async def _spark_slots(self) -> int:
+        """The sparklines' width once the table is laid out: the rows just posted show it
+        (hidden while "Loading health…" is up); a pane never shown reads at 80 columns and
+        again at its width once shown (SparkWidthChanged)."""
+        for _ in range(50):
+            if self.table.scrollable_content_region.width:
+                break
+            await asyncio.sleep(0.02)
+        self._slots = self.table.spark_for([EnvHealth(env) for env in self.environments])
+        return self._slots
 
     @on(HealthLoaded)
     def _loaded(self, message: HealthLoaded) -> None:
@@ -208,7 +248,9 @@ class HealthPane(Widget):
         by_id = {row.environment.id: row for row in self.rows}
         by_id.update((row.environment.id, row) for row in message.rows)
         self.rows = [
-            EnvHealth(env, by_id[env.id].points) if env.id in by_id else EnvHealth(env)
+            EnvHealth(env, by_id[env.id].series, by_id[env.id].newest)
+            if env.id in by_id
+            else EnvHealth(env)
             for env in self.environments
         ]
         self._set_message(None)

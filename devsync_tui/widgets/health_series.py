@@ -1,6 +1,8 @@
 """Health data for display: numbers out of the metric JSON, time buckets, text sparklines.
 
-No Textual here: these are plain functions the health table calls and the tests check.
+The database averages the points into time slots (``Backend.health_buckets``) as many as the
+sparkline is wide; the newest reading beside it comes from ``Backend.health_latest``. No Textual
+here: these are plain functions the health table calls and the tests check.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from devsync_tui.core.models import Environment, HealthCheck, MetricType
+from devsync_tui.core.models import Environment, HealthBucket, HealthCheck, MetricType
 
 #: Keys a metric's JSON value may carry its number under, in order of preference
 #: (agents report {"percent": …} / {"ms": …}; the hourly rollup stores {"avg": …}).
@@ -40,20 +42,27 @@ def metric_number(value: Mapping[str, Any] | Any) -> float | None:
 def bucket_series(
     points: Iterable[tuple[datetime, float]], start: datetime, end: datetime, buckets: int
 ) -> list[float | None]:
-    """Average the points into ``buckets`` equal time slots over [start, end); None marks a
+    """Average the points into ``buckets`` equal time slots over [start, end]; None marks a
     slot with no point (the machine was off), so gaps show as gaps."""
+    return weighted_buckets(((at, number, 1) for at, number in points), start, end, buckets)
+
+
+def weighted_buckets(
+    points: Iterable[tuple[datetime, float, int]], start: datetime, end: datetime, buckets: int
+) -> list[float | None]:
+    """``bucket_series`` for (time, average, count) triples: each weighs its count."""
     if buckets <= 0 or end <= start:
         return []
     span = (end - start).total_seconds()
     sums = [0.0] * buckets
     counts = [0] * buckets
-    for at, number in points:
+    for at, number, weight in points:
         offset = (at - start).total_seconds()
         if offset < 0 or offset > span:
             continue
         slot = min(buckets - 1, int(offset / span * buckets))
-        sums[slot] += number
-        counts[slot] += 1
+        sums[slot] += number * weight
+        counts[slot] += weight
     return [s / c if c else None for s, c in zip(sums, counts, strict=True)]
 
 
@@ -79,42 +88,100 @@ def sparkline(values: Sequence[float | None], low: float = 0.0, high: float = 10
 
 
 @dataclass(frozen=True, slots=True)
+class SlotSeries:
+    """One metric's slots as the database averaged them: ``values[i]`` (None: no point) over
+    ``counts[i]`` points in slot ``i`` of ``len(values)`` equal slots over [start, end]."""
+
+    start: datetime
+    end: datetime
+    values: tuple[float | None, ...]
+    counts: tuple[int, ...]
+
+    def resample(self, start: datetime, end: datetime, slots: int) -> list[float | None]:
+        """The averages over ``slots`` slots of [start, end]: these very values when the slots
+        are the same; otherwise each slot's average placed at its middle (weighing its count),
+        and a wider line repeats the slot under each new slot's middle."""
+        if start == self.start and end == self.end and slots == len(self.values):
+            return list(self.values)
+        if slots <= 0 or end <= start or not self.values:
+            return [None] * max(0, slots) if end > start else []
+        width = (self.end - self.start) / len(self.values)
+        out = weighted_buckets(
+            (
+                (self.start + width * (i + 0.5), value, count)
+                for i, (value, count) in enumerate(zip(self.values, self.counts, strict=True))
+                if value is not None
+            ),
+            start,
+            end,
+            slots,
+        )
+        step = (end - start) / slots
+        for j, value in enumerate(out):
+            if value is None:
+                index = int((start + step * (j + 0.5) - self.start) / width)
+                if 0 <= index < len(self.values):
+                    out[j] = self.values[index]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class EnvHealth:
     """One environment's row in the health view."""
 
     environment: Environment
-    #: Raw (time, number) points per metric within the window, oldest first.
-    points: Mapping[MetricType, tuple[tuple[datetime, float], ...]] = field(default_factory=dict)
+    #: Slot averages per metric within the window.
+    series: Mapping[MetricType, SlotSeries] = field(default_factory=dict)
+    #: The newest reading per metric within the window.
+    newest: Mapping[MetricType, float] = field(default_factory=dict)
 
     def latest(self, metric: MetricType) -> float | None:
-        series = self.points.get(metric)
-        return series[-1][1] if series else None
+        return self.newest.get(metric)
 
     def buckets(
         self, metric: MetricType, end: datetime, slots: int, window: timedelta = WINDOW
     ) -> list[float | None]:
-        return bucket_series(self.points.get(metric, ()), end - window, end, slots)
+        series = self.series.get(metric)
+        if series is None:
+            return [None] * slots if slots > 0 and window > timedelta(0) else []
+        return series.resample(end - window, end, slots)
 
 
 def summarize(
-    environments: Sequence[Environment], checks: Iterable[HealthCheck]
+    environments: Sequence[Environment],
+    buckets: Iterable[HealthBucket] = (),
+    latest: Iterable[HealthCheck] = (),
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    slots: int = 0,
 ) -> list[EnvHealth]:
-    """Group health checks per environment and metric, oldest first; environments keep their
-    order, and one without checks still gets a row."""
-    grouped: dict[UUID, dict[MetricType, list[tuple[datetime, float]]]] = {
-        env.id: {} for env in environments
-    }
-    for check in checks:
-        per_env = grouped.get(check.environment_id)
-        number = metric_number(check.value)
-        if per_env is None or number is None:
+    """One row per environment, in their order (one without data still gets a row): the
+    buckets of [start, end] in ``slots`` slots per metric, and the newest reading per metric
+    (``latest``: a point per environment and metric; one without a number is skipped)."""
+    values: dict[tuple[UUID, MetricType], list[float | None]] = {}
+    counts: dict[tuple[UUID, MetricType], list[int]] = {}
+    for bucket in buckets:
+        key = (bucket.environment_id, MetricType(bucket.metric_type))
+        if not 0 <= bucket.slot < slots:
             continue
-        per_env.setdefault(MetricType(check.metric_type), []).append((check.recorded_at, number))
+        values.setdefault(key, [None] * slots)[bucket.slot] = bucket.value
+        counts.setdefault(key, [0] * slots)[bucket.slot] = bucket.n
+    newest: dict[UUID, dict[MetricType, float]] = {}
+    for check in latest:
+        number = metric_number(check.value)
+        if number is not None:
+            newest.setdefault(check.environment_id, {})[MetricType(check.metric_type)] = number
     rows = []
     for env in environments:
-        metrics = grouped[env.id]
-        points = {metric: tuple(sorted(series)) for metric, series in metrics.items()}
-        rows.append(EnvHealth(env, points))
+        series = {}
+        if start is not None and end is not None:
+            series = {
+                metric: SlotSeries(start, end, tuple(values[key]), tuple(counts[key]))
+                for metric in MetricType
+                if (key := (env.id, metric)) in values
+            }
+        rows.append(EnvHealth(env, series, newest.get(env.id, {})))
     return rows
 
 

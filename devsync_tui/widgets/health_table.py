@@ -10,6 +10,7 @@ from typing import ClassVar
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.message import Message
 
 from devsync_tui import clock
 from devsync_tui.core.models import EnvStatus, MetricType
@@ -70,6 +71,10 @@ def spark_width(total_width: int, name: int = NAME_MIN) -> int:
 
 class HealthTable(VirtualTable[EnvHealth]):
     """Environments with their status and metrics."""
+
+    class SparkWidthChanged(Message):
+        """The sparklines changed width (the terminal did): their slots are worth reading
+        again at the new width (until then the old ones are stretched to fit)."""
 
     # Nothing opens from a health row: keep enter out of the footer.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -132,6 +137,15 @@ class HealthTable(VirtualTable[EnvHealth]):
         latest = row.latest(MetricType.PING)
         return format_latest(MetricType.PING, latest), None
 
+    @property
+    def spark_slots(self) -> int:
+        """How many slots each sparkline draws now (one character each)."""
+        return self._spark
+
+    def spark_for(self, rows: Sequence[EnvHealth]) -> int:
+        """The sparkline width ``rows`` will get at the current size (before they are shown)."""
+        return spark_width(self.scrollable_content_region.width or 80, name_width(rows))
+
     def build_columns(self) -> None:
         """(Re)make the columns for the current width."""
         self._spark = spark_width(self.scrollable_content_region.width or 80, self._name_width)
@@ -158,5 +172,8 @@ class HealthTable(VirtualTable[EnvHealth]):
         self.set_rows(rows)
 
     def on_resize(self, event: events.Resize) -> None:
+        if not self.scrollable_content_region.width:
+            return  # hidden ("Loading health…"): keep the columns for when it shows again
         if spark_width(self.scrollable_content_region.width, self._name_width) != self._spark:
             self.build_columns()
+            self.post_message(self.SparkWidthChanged())

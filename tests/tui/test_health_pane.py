@@ -83,15 +83,23 @@ async def test_each_environment_shows_status_sync_ping_and_metrics(demo_db_url: 
 
 async def test_offline_environment_and_gap_in_its_series(demo_db_url: str) -> None:
     app = PaneHost(demo_db_url, "alice", HealthPane, demo.PROJECT_BILLING, demo.ENV_ALICE_MBP)
-    async with app.run_test(size=(80, 24)) as pilot:
+    # Wide enough for slots of under an hour (at 80 columns a slot is 4 h: no gap to see).
+    async with app.run_test(size=(160, 24)) as pilot:
         await settle(pilot, loaded)
         line = next(line for line in table_lines(app) if line.startswith("alice-mbp"))
         assert "○ offline" in line
         assert "3 h ago" in line
         row = app.query_one(HealthPane).rows[0]
-        # It went silent three hours ago: the last slots of the day have no data.
-        assert row.buckets(MetricType.CPU, slot_end(clock.now()), 24)[-2:] == [None, None]
-        assert app.query_one(HealthTable).cursor_value is row
+        table = app.query_one(HealthTable)
+        slots = table.spark_slots
+        assert 24 * 60 / slots < 60
+        # It went silent three hours ago: the last slots of the day have no data, and the
+        # database read them at the width drawn.
+        buckets = row.buckets(MetricType.CPU, slot_end(clock.now()), slots)
+        assert buckets == list(row.series[MetricType.CPU].values)
+        assert buckets[-3:] == [None, None, None]
+        assert buckets[0] is not None
+        assert table.cursor_value is row
 
 
 async def test_filter_narrows_environments_and_escape_clears(demo_db_url: str) -> None:
@@ -146,3 +154,27 @@ async def test_live_status_change_and_new_points_show_without_a_key(fresh_db_url
         assert [[r.environment.name for r in m.rows] for m in loads[initial:]] == [["staging"]]
         bob = next(r for r in app.query_one(HealthPane).rows if r.environment.name == "bob-laptop")
         assert bob.latest(MetricType.CPU) is not None  # kept from the first load
+
+
+async def test_sparklines_are_read_at_the_width_drawn_and_again_after_a_resize(
+    demo_db_url: str,
+) -> None:
+    app = PaneHost(demo_db_url, "alice", HealthPane, demo.PROJECT_STOREFRONT)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, loaded)
+        pane, table = app.query_one(HealthPane), app.query_one(HealthTable)
+        narrow = table.spark_slots
+        assert {len(s.values) for row in pane.rows for s in row.series.values()} == {narrow}
+        await pilot.resize_terminal(160, 30)
+        for _ in range(200):
+            await pilot.pause(0.02)
+            sizes = {len(s.values) for row in pane.rows for s in row.series.values()}
+            if sizes == {table.spark_slots} and table.spark_slots > narrow:
+                break
+        else:
+            raise AssertionError(f"not read again at {table.spark_slots} slots: {sizes}")
+        # What is drawn is what the database averaged, slot for slot.
+        bob = next(r for r in pane.rows if r.environment.id == demo.ENV_BOB_LAPTOP)
+        drawn = bob.buckets(MetricType.MEMORY, slot_end(clock.now()), table.spark_slots)
+        assert drawn == list(bob.series[MetricType.MEMORY].values)
+        assert drawn[-1] == max(b for b in drawn if b is not None)
