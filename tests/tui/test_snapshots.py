@@ -55,6 +55,7 @@ def _dialog(key: str | None, press: str, kind: type) -> Steps:
         await pilot.press(press)
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind))
         await wait_ready(pilot)
+        await pilot.pause(0.1)  # let the dialog's first focus settle (CI machines are busy)
 
     return run
 
@@ -65,6 +66,7 @@ async def _tree_new(pilot: Pilot[Any]) -> None:
     await pilot.press("n")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormDialog))
     await wait_ready(pilot)
+    await pilot.pause(0.1)
 
 
 async def _help(pilot: Pilot[Any]) -> None:
