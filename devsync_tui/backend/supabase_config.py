@@ -3,6 +3,7 @@ docs/DATABASE.md (writes). Mixed into ``SupabaseBackend``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -279,10 +280,17 @@ class SupabaseConfigMixin(SupabaseRest):
             # call as fill a page at most (4 metrics × slots rows each); larger answers page.
             per_call = max(1, PAGE // (len(MetricType) * max(1, slots)))
             chunks = [ids[i : i + per_call] for i in range(0, len(ids), per_call)]
-        found: list[dict[str, Any]] = []
-        for chunk in chunks:
-            found += await self._rpc_rows("health_buckets", {"p_environment_ids": chunk, **params})
-        return [rows.health_bucket_from_row(r) for r in found]
+        # A few calls at a time: each is a short read, the round trips are what adds up.
+        limit = asyncio.Semaphore(4)
+
+        async def read(chunk: list[str]) -> list[dict[str, Any]]:
+            async with limit:
+                return await self._rpc_rows(
+                    "health_buckets", {"p_environment_ids": chunk, **params}
+                )
+
+        found = await asyncio.gather(*(read(chunk) for chunk in chunks))
+        return [rows.health_bucket_from_row(r) for part in found for r in part]
 
     async def health_latest(
         self, environment_ids: Sequence[UUID], since: datetime
