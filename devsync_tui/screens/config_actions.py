@@ -131,7 +131,12 @@ class ConfigActions:
             is_secret=row.is_secret if row is not None else False,
             expected_version=expected,
             value=value,
-            where=_scope_label(view, scope),
+            where=(
+                _scope_label(view, scope).replace("override", "new override", 1)
+                + " (the default stays)"
+                if row is not None and expected is None and scope is not None
+                else _scope_label(view, scope)
+            ),
             can_reveal=access.can_reveal(scope),
         )
         saved = await self.app.push_screen_wait(ConfigEditor(session, target, note=note))

@@ -97,16 +97,17 @@ class ConfigEditor(ModalScreen[bool]):
                 id="editor-secret",
                 compact=True,
             )
-            yield Static(self._note, id="editor-note", classes="dialog-note")
+            yield Static(self._note, id="editor-note", classes="dialog-note -empty")
             yield Input(id="editor-line", placeholder="value")
             yield TextArea(id="editor-area", show_line_numbers=True, soft_wrap=False)
-            yield Static("", id="editor-error", classes="dialog-error")
+            yield Static("", id="editor-error", classes="dialog-error -empty")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save  ctrl+s", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         t = self.target
+        self._set_note(self._note)
         value = t.value or ""
         draft = self.store.load(t.project_id, t.environment_id, t.key or drafts.NEW_KEY)
         if draft is not None and draft.value != value:
@@ -129,7 +130,9 @@ class ConfigEditor(ModalScreen[bool]):
 
     def _set_note(self, text: str) -> None:
         self._note = text
-        self.query_one("#editor-note", Static).update(text)
+        note = self.query_one("#editor-note", Static)
+        note.update(text)
+        note.set_class(not text, "-empty")
 
     def _type(self) -> ConfigType:
         if self.target.is_new:
@@ -224,7 +227,9 @@ class ConfigEditor(ModalScreen[bool]):
         self.action_save()
 
     def _error(self, text: str) -> None:
-        self.query_one("#editor-error", Static).update(text)
+        error = self.query_one("#editor-error", Static)
+        error.update(text)
+        error.set_class(not text, "-empty")
 
     @work(exclusive=True, group="editor-save", exit_on_error=False)
     async def save(self) -> None:

@@ -110,7 +110,7 @@ class FormDialog(ModalScreen[dict[str, str | bool] | None]):
                         password=f.password,
                         id=f"f-{f.name}",
                     )
-            yield Static("", id="form-error", classes="dialog-error")
+            yield Static("", id="form-error", classes="dialog-error -empty")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button(self._submit, id="submit", variant="primary", compact=True)
@@ -131,7 +131,9 @@ class FormDialog(ModalScreen[dict[str, str | bool] | None]):
         values = self.values()
         missing = [f.label for f in self._fields if f.name in self._required and not values[f.name]]
         if missing:
-            self.query_one("#form-error", Static).update(f"{missing[0]} is required.")
+            error = self.query_one("#form-error", Static)
+            error.update(f"{missing[0]} is required.")
+            error.remove_class("-empty")
             return
         self.dismiss(values)
 
