@@ -4,7 +4,7 @@ Example::
 
     default_profile = "team"
     theme = "textual-dark"
-    reveal_timeout = 20.0
+    reveal_timeout = 30.0
     redraw_interval = 0.1
 
     [profiles.team]
@@ -99,7 +99,7 @@ class Settings:
     """Action id → keys (comma-separated Textual key names), e.g. ``{"reveal": "r,ctrl+r"}``."""
     redraw_interval: float = 0.1
     """Seconds live changes are coalesced before the screen is redrawn."""
-    reveal_timeout: float = 20.0
+    reveal_timeout: float = 30.0
     """Seconds a revealed secret stays visible before it is masked again."""
     path: Path | None = None
     """The settings file they were read from, or would be saved to when it does not exist yet

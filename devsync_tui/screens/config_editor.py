@@ -4,6 +4,7 @@ newer version opens the conflict dialog."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -18,12 +19,20 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 
 from devsync_tui import clock, drafts
 from devsync_tui import ui_commands as cmd
-from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied
+from devsync_tui.backend.errors import (
+    Conflict,
+    DevSyncError,
+    OutcomeUnknown,
+    PermissionDenied,
+    Unavailable,
+)
 from devsync_tui.core.models import ConfigType, Configuration
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.screens.conflict import ConflictDialog, merge_text
 from devsync_tui.screens.context import Session
 
+#: How often a save whose link broke is checked (with backoff up to 5 s: about a minute).
+CONFIRM_TRIES = 15
 log = logging.getLogger("devsync.ui")
 
 #: File extensions → TextArea languages (tree-sitter grammars shipped with textual[syntax]).
@@ -245,6 +254,9 @@ class ConfigEditor(ModalScreen[bool]):
         except Conflict as exc:
             await self._resolve(exc, key, value)
             return
+        except OutcomeUnknown:
+            await self._settle_unknown(key, value)
+            return
         except PermissionDenied:
             self._error(f"You may not change the {t.where}.")
             return
@@ -254,6 +266,43 @@ class ConfigEditor(ModalScreen[bool]):
         self._drop_draft()
         self.app.notify(f"Saved {key}.")
         self.dismiss(True)
+
+    async def _settle_unknown(self, key: str, value: str) -> None:
+        """The link broke after the save was sent: ask the database, once it is back, whether
+        it happened (a save is one transaction: exactly once or not at all) and say which.
+        The draft stays on disk until the answer is "saved"."""
+        t = self.target
+        self._error("The connection broke while saving; checking whether it was saved…")
+        delay = 0.5
+        for _ in range(CONFIRM_TRIES):
+            try:
+                saved = await self.session.backend.confirm_save(
+                    t.project_id, t.environment_id, key, value, expected_version=self.expected
+                )
+            except Unavailable:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            except DevSyncError as exc:
+                self._error(str(exc) or "Could not tell whether the value was saved.")
+                return
+            if saved:
+                self._drop_draft()
+                self.app.notify(
+                    f"Saved {key} (the connection broke after it was written; "
+                    "it was saved exactly once)."
+                )
+                self.dismiss(True)
+            else:
+                self._error(
+                    f"{key} was not saved: the connection broke before it was written. "
+                    "Your edit is kept; save again."
+                )
+            return
+        self._error(
+            "The database is still unreachable, so it is not known whether this was saved. "
+            "Your edit is kept as a draft; save again once the database is back."
+        )
 
     async def _resolve(self, exc: Conflict, key: str, yours: str) -> None:
         """Show theirs, yours and the diff; act on the user's choice."""

@@ -23,7 +23,7 @@ def test_no_file_means_local_embedded(tmp_path: Path) -> None:
     assert name == "local"
     assert prof == s.LocalProfile()
     assert loaded.theme == "textual-dark"
-    assert loaded.reveal_timeout == 20.0
+    assert loaded.reveal_timeout == 30.0
     assert loaded.path == tmp_path / "absent.toml"  # where save_settings will write
 
 
