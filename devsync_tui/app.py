@@ -72,6 +72,28 @@ class DevSyncApp(App[int]):
         if not animations:
             self.animation_level = "none"
 
+    # -- crashes -------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error still ends the app, but with one plain sentence on screen and
+        the details in the log. Textual's own report prints a traceback *with local
+        variables*, which could hold a revealed secret: it is never shown."""
+        from rich.text import Text
+
+        from devsync_tui import locations
+        from devsync_tui.logging_setup import log_exception
+
+        log_exception(error)
+        self._return_code = 1
+        if self._exception is None:  # what run_test re-raises for the test frameworks
+            self._exception = error
+            self._exception_event.set()
+        self.panic(
+            Text(
+                f"DevSync stopped after an unexpected error ({type(error).__name__}). "
+                f"The details are in {locations.log_file()}."
+            )
+        )
+
     # -- start ---------------------------------------------------------------------------
     def on_mount(self) -> None:
         theme = getattr(self.settings, "theme", None)
