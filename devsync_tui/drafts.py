@@ -44,16 +44,23 @@ class Draft:
         return datetime.fromisoformat(self.saved_at)
 
 
-def _file_id(project_id: UUID | str, environment_id: UUID | str | None, key: str) -> str:
-    raw = f"{project_id}|{environment_id or ''}|{key}".encode()
+def _file_id(
+    owner: str, project_id: UUID | str, environment_id: UUID | str | None, key: str
+) -> str:
+    raw = f"{owner}|{project_id}|{environment_id or ''}|{key}".encode()
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
 class DraftStore:
-    """Drafts on disk. Failures to write are logged and never interrupt the user."""
+    """Drafts on disk. Failures to write are logged and never interrupt the user.
 
-    def __init__(self, root: Path | None = None) -> None:
+    Drafts belong to the user who typed them (``owner``, the signed-in user's id): another
+    person signed in on the same machine and profile never sees them (a draft may hold a
+    secret they may not reveal)."""
+
+    def __init__(self, root: Path | None = None, *, owner: UUID | str = "") -> None:
         self.root = root or locations.state_dir() / "drafts"
+        self.owner = str(owner)
 
     def _paths(self, file_id: str) -> tuple[Path, Path]:
         return self.root / f"{file_id}.json", self.root / f"{file_id}.enc"
@@ -81,7 +88,7 @@ class DraftStore:
             base_version,
             clock.now().isoformat(),
         )
-        file_id = _file_id(project_id, environment_id, key)
+        file_id = _file_id(self.owner, project_id, environment_id, key)
         plain, sealed = self._paths(file_id)
         data = json.dumps(asdict(draft)).encode()
         try:
@@ -105,7 +112,7 @@ class DraftStore:
 
     def load(self, project_id: UUID, environment_id: UUID | None, key: str) -> Draft | None:
         """The draft of this key, or None (also when it cannot be read)."""
-        file_id = _file_id(project_id, environment_id, key)
+        file_id = _file_id(self.owner, project_id, environment_id, key)
         plain, sealed = self._paths(file_id)
         try:
             if sealed.exists():
@@ -120,6 +127,6 @@ class DraftStore:
             return None
 
     def delete(self, project_id: UUID, environment_id: UUID | None, key: str) -> None:
-        for path in self._paths(_file_id(project_id, environment_id, key)):
+        for path in self._paths(_file_id(self.owner, project_id, environment_id, key)):
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)

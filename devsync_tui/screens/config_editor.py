@@ -83,7 +83,7 @@ class ConfigEditor(ModalScreen[bool]):
         self.expected = target.expected_version
         self._note = note
         self._draft_timer: Timer | None = None
-        self.store = drafts.DraftStore()
+        self.store = drafts.DraftStore(owner=session.identity.user_id)
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

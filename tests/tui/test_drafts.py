@@ -67,9 +67,14 @@ async def test_secret_draft_is_encrypted_on_disk(fresh_db_url: str) -> None:
     assert [f.suffix for f in files] == [".enc"]
     assert typed.encode() not in files[0].read_bytes()
     assert oct(os.stat(files[0]).st_mode & 0o777) == "0o600"
-    draft = DraftStore().load(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, "DATABASE_URL")
+    mine = DraftStore(owner=demo.BOB.id)
+    draft = mine.load(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, "DATABASE_URL")
     assert draft is not None
     assert draft.value == typed
+    # the next person signed in on this machine does not get bob's draft
+    for other in (demo.ALICE.id, demo.CAROL.id):
+        theirs = DraftStore(owner=other)
+        assert theirs.load(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, "DATABASE_URL") is None
 
 
 def test_draft_store_round_trip(tmp_path: Path) -> None:
