@@ -79,8 +79,7 @@ class DevSyncApp(App[int]):
         variables*, which could hold a revealed secret: it is never shown."""
         from rich.text import Text
 
-        from devsync_tui import locations
-        from devsync_tui.logging_setup import log_exception
+        from devsync_tui.logging_setup import current_log_file, log_exception
 
         log_exception(error)
         self._return_code = 1
@@ -90,7 +89,7 @@ class DevSyncApp(App[int]):
         self.panic(
             Text(
                 f"DevSync stopped after an unexpected error ({type(error).__name__}). "
-                f"The details are in {locations.log_file()}."
+                f"The details are in {current_log_file()}."
             )
         )
 

@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 from devsync_tui import locations
 
@@ -93,3 +94,12 @@ def setup_logging(level: int = logging.INFO) -> None:
 def log_exception(exc: BaseException) -> None:
     setup_logging()
     logging.getLogger("devsync").error("unhandled error", exc_info=exc)
+
+
+def current_log_file() -> Path:
+    """The file DevSync's log is being written to (set up on first use)."""
+    setup_logging()
+    for handler in logging.getLogger("devsync").handlers:
+        if isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return locations.log_file()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui import locations
+from devsync_tui.logging_setup import current_log_file
 from tests.tui.conftest import make_test_app, wait_ready
 
 pytestmark = pytest.mark.db
@@ -46,6 +46,6 @@ async def test_a_crash_shows_one_sentence_and_logs_the_details(
     assert "DevSync stopped after an unexpected error (Boom)" in shown
     assert "Traceback" not in shown
     assert LOCAL_VALUE not in shown
-    log = _read(Path(locations.log_file()))
+    log = _read(current_log_file())
     assert "Boom: kaboom after 29 characters" in log
     assert LOCAL_VALUE not in log
