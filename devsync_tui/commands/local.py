@@ -37,6 +37,13 @@ def register(subparsers: Any) -> None:
     reset = actions.add_parser("reset", help="delete all local data and recreate the demo")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     reset.set_defaults(func=_reset)
+    demo = actions.add_parser(
+        "demo",
+        help="add the benchmark project 'monolith' (large: 200 machines, 100k dependencies, "
+        "10k configurations, 1M health points)",
+    )
+    demo.add_argument("--size", choices=("small", "large"), default="large")
+    demo.set_defaults(func=_demo)
 
 
 def _progress(line: str) -> None:
@@ -57,7 +64,8 @@ def _start(args: argparse.Namespace) -> int:
     def run(_args: argparse.Namespace) -> int:
         from devsync_tui.backend import local
 
-        local.ensure_running(_progress)
+        url = local.ensure_running(_progress)
+        _apply_retention(url)
         state = local.status()
         print(f"The local database is running (pid {state.pid}); data in {state.data_dir}.")
         print('Connect with: psql "$(devsync local url)"')
@@ -143,6 +151,35 @@ def _reset(args: argparse.Namespace) -> int:
         print(f"Deleted the local database in {where}.")
         local.ensure_running(_progress)
         print("Recreated the local database with the demo workspace.")
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _apply_retention(url: str) -> None:
+    """Health retention on the local database: raw points older than 7 days become hourly
+    roll-ups (on Supabase, pg_cron or an admin's agent does this)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("select public.rollup_health_checks()").fetchone()
+    if row and row[0]:
+        print(f"Rolled {row[0]} health points older than 7 days up into hourly points.")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace) -> int:
+        import time
+
+        from devsync_tui.backend import demo_large, local
+
+        url = local.ensure_running(_progress)
+        started = time.perf_counter()
+        demo_large.generate(url, args.size, lambda step: eprint(f"adding {step}"))
+        print(
+            f"Project {demo_large.PROJECT_NAME!r} ({args.size}) is in team Acme "
+            f"({time.perf_counter() - started:.1f} s): devsync --project {demo_large.PROJECT_NAME}"
+        )
         return EXIT_OK
 
     return _guard(run, args)

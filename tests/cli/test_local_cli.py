@@ -224,3 +224,33 @@ def test_an_interrupted_first_build_is_redone_from_scratch(data_dir: Path, start
     assert _query(url, "select slug from teams") == "acme"
     assert _query(url, "select to_regclass('public.half_done') is null") == "t"
     assert _query(server, "select count(*) from pg_database where datname like 'devsync%'") == "1"
+
+
+def test_demo_adds_the_benchmark_project_and_start_applies_retention(
+    data_dir: Path, started: str
+) -> None:
+    done = _devsync("local", "demo", "--size", "small", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "monolith" in done.stdout
+    url = _devsync("local", "url", data_dir=data_dir).stdout.strip()
+    counts = _query(
+        url,
+        "select (select count(*) from environments e join projects p on p.id = e.project_id "
+        "where p.name = 'monolith') || '/' || (select count(*) from dependencies d "
+        "join projects p on p.id = d.project_id where p.name = 'monolith')",
+    )
+    assert counts == "10/550"
+    # a second run replaces the project instead of adding another
+    assert _devsync("local", "demo", "--size", "small", data_dir=data_dir).returncode == 0
+    assert _query(url, "select count(*) from projects where name = 'monolith'") == "1"
+    # raw health points older than 7 days are rolled up by `devsync local start`
+    _query(
+        url,
+        "insert into health_checks (environment_id, metric_type, value, recorded_at) "
+        "select e.id, 'cpu', jsonb_build_object('percent', g), "
+        "date_trunc('hour', now()) - interval '9 days' + g * interval '5 minutes' "
+        "from environments e, generate_series(0, 5) g where e.name = 'bob-laptop'",
+    )
+    done = _devsync("local", "start", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "Rolled 6 health points" in done.stdout
