@@ -93,7 +93,10 @@ class FilterableTable(Vertical):
         keep = self.cursor_key
         query = self.filter_text
         table = self.table
-        table.clear()
+        # Columns too: a DataTable keeps each column as wide as the widest cell it ever held,
+        # so rows cut for an earlier (narrower or wider) layout would decide today's widths.
+        table.clear(columns=True)
+        table.add_columns(*self._columns)
         for row in self._rows:
             if query and query not in row.search.lower():
                 continue
