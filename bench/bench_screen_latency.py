@@ -1,0 +1,127 @@
+"""Live latency to the screen: a change committed by another client → the new value in the
+open dashboard's configuration table (feed, coalescing, re-read, table render), beside the
+raw LISTEN/NOTIFY round trip on the same server as the floor. (Commit → ``ChangeEvent`` is
+bench_live_latency.py.) Target: median ≤ 100 ms on screen.
+
+The dashboard runs headless (``App.run_test``, 120×40) as alice on storefront/bob-laptop;
+bob saves ``BOB_DEBUG_PORT`` through the RPC. Changes are sequential (one in flight), and the
+clock stops when the table holds the new value and a frame was rendered after it.
+
+Usage: python bench/bench_screen_latency.py [--changes 500] [--database-url URL]
+(default: the embedded database; writes the demo key BOB_DEBUG_PORT of storefront/bob-laptop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import figure
+
+from devsync_tui.app import make_app
+from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.core.models import ConfigType
+from devsync_tui.screens.configuration import ConfigurationPane
+from devsync_tui.settings import Settings
+
+STOREFRONT = UUID("00000000-0000-4000-c000-000000000001")
+BOB_LAPTOP = UUID("00000000-0000-4000-d000-000000000001")
+KEY = "BOB_DEBUG_PORT"
+
+
+def _cell(app: Any) -> str:
+    table = app.main.query_one(ConfigurationPane).rows_table.table
+    try:
+        cell = table.get_row(KEY)[1]
+    except Exception:
+        return ""
+    return str(getattr(cell, "plain", cell))
+
+
+async def _raw_round_trip(url: str, n: int) -> list[float]:
+    listener = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    sender = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    await listener.execute("listen bench_floor")
+    out: list[float] = []
+    gen = listener.notifies()
+    for i in range(n):
+        started = time.perf_counter()
+        await sender.execute(f"notify bench_floor, '{i}'")
+        await anext(gen)
+        out.append((time.perf_counter() - started) * 1000)
+    await listener.close()
+    await sender.close()
+    return out
+
+
+async def run(url: str, changes: int) -> None:
+    async def factory(settings: Any, **_: Any) -> PostgresBackend:
+        backend = PostgresBackend(url, "alice", embedded=False)
+        await backend.connect()
+        return backend
+
+    app = make_app(
+        Settings(), factory, user="alice", project="storefront", env="bob-laptop",
+        animations=False,
+    )  # fmt: skip
+    writer = PostgresBackend(url, "bob", embedded=False)
+    await writer.connect()
+    screen_ms: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.perf_counter() + 30
+        while not _cell(app) and time.perf_counter() < deadline:
+            await pilot.pause(0.05)
+        rows = await writer.list_configurations(STOREFRONT, BOB_LAPTOP)
+        version = next(r.version for r in rows if r.key == KEY)
+        for i in range(changes):
+            value = str(20000 + i)
+            started = time.perf_counter()
+            saved = await writer.save_configuration(
+                STOREFRONT, BOB_LAPTOP, KEY, value, is_secret=False,
+                type=ConfigType.ENV_VAR, expected_version=version,
+            )  # fmt: skip
+            version = saved.version
+            while _cell(app) != value:
+                await asyncio.sleep(0.0005)
+                if time.perf_counter() - started > 10:
+                    raise SystemExit(f"change {i} never reached the screen")
+            await pilot.pause(0)  # the frame with it
+            screen_ms.append((time.perf_counter() - started) * 1000)
+            # Changes a moment apart, as people make them: a change right after the previous
+            # screen update is coalesced with whatever follows (COALESCE_WINDOW), by design.
+            await asyncio.sleep(0.1)
+    await writer.close()
+    floor = await _raw_round_trip(url, changes)
+    figure(
+        "live.commit_to_screen",
+        screen_ms,
+        "ms",
+        reference=floor,
+        reference_name="raw LISTEN/NOTIFY round trip",
+        target=100,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--changes", type=int, default=500)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    url = args.database_url
+    if not url:
+        from devsync_tui.backend import local
+
+        url = local.ensure_running()
+    asyncio.run(run(url, args.changes))
+
+
+if __name__ == "__main__":
+    main()
