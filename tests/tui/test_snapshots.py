@@ -127,7 +127,8 @@ def test_conflict_dialog(
         await wait_ready(pilot)
         pilot.app.clear_notifications()
 
-    # The conflicting write happens now, minutes after the seed: 30 days on, both read as days,
-    # so the background table is the same whenever the test runs.
-    clock.freeze(frozen_clock + timedelta(days=30))
+    # The conflicting write happens now, minutes after the seed was loaded (more minutes the
+    # later this test runs in the session): 30.5 days on, every row reads in whole days and
+    # the write reads "30 d ago" whether it came 1 minute or 11 hours after the seed.
+    clock.freeze(frozen_clock + timedelta(days=30, hours=12))
     assert snap_compare(app, terminal_size=size, run_before=steps)
