@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.text import Text
 from textual import on
@@ -93,13 +94,18 @@ class FilterableTable(Vertical):
         keep = self.cursor_key
         query = self.filter_text
         table = self.table
-        # Columns too: a DataTable keeps each column as wide as the widest cell it ever held,
-        # so rows cut for an earlier (narrower or wider) layout would decide today's widths.
+        shown = [row for row in self._rows if not query or query in row.search.lower()]
+        # Column widths are computed here, from the cells themselves: a DataTable that
+        # measures rows added before its first layout makes every column as narrow as its
+        # label, and it keeps each column as wide as the widest cell it ever held.
+        widths = [cell_len(label) for label in self._columns]
+        for row in shown:
+            for i, cell in enumerate(row.cells[: len(widths)]):
+                widths[i] = max(widths[i], _cell_width(cell))
         table.clear(columns=True)
-        table.add_columns(*self._columns)
-        for row in self._rows:
-            if query and query not in row.search.lower():
-                continue
+        for label, width in zip(self._columns, widths, strict=True):
+            table.add_column(label, width=width)
+        for row in shown:
             cells = row.cells
             if row.key in self._flashing:
                 cells = tuple(_flash(cell) for cell in cells)
@@ -146,6 +152,15 @@ class FilterableTable(Vertical):
 
     def focus_table(self) -> None:
         self.table.focus()
+
+
+def _cell_width(cell: RenderableType) -> int:
+    """The width a cell needs on one line (its longest line)."""
+    if isinstance(cell, Text):
+        return max((line.cell_len for line in cell.split("\n")), default=0)
+    if isinstance(cell, str):
+        return max((cell_len(line) for line in cell.split("\n")), default=0)
+    return 8
 
 
 def _flash(cell: RenderableType) -> RenderableType:
