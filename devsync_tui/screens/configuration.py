@@ -19,6 +19,7 @@ from devsync_tui import clock
 from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
+from devsync_tui.core.printable import visible
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.config_actions import ConfigActions
@@ -370,6 +371,7 @@ class ConfigurationPane(ConfigActions, Vertical):
 
 
 def _one_line(value: str, width: int) -> str:
+    value = visible(value)
     first = value.splitlines()[0] if value else ""
     if "\n" not in value and len(first) <= width:
         return first

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from devsync_tui import ui_commands as cmd
+from devsync_tui.core.printable import visible
 
 ConflictChoice = Literal["overwrite", "theirs", "merge"]
 
@@ -20,7 +21,7 @@ ConflictChoice = Literal["overwrite", "theirs", "merge"]
 def diff_text(theirs: str, yours: str, *, before: str = "theirs", after: str = "yours") -> Text:
     """A unified diff from theirs to yours, coloured, readable without colour (+/-)."""
     lines = difflib.unified_diff(
-        theirs.splitlines(), yours.splitlines(), before, after, lineterm="", n=2
+        visible(theirs).splitlines(), visible(yours).splitlines(), before, after, lineterm="", n=2
     )
     out = Text()
     for line in lines:
@@ -75,7 +76,7 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
                     yield Static(self._shown(self._theirs), id="conflict-theirs")
                 with Vertical(classes="side"):
                     yield Label("Yours", classes="field-label")
-                    yield Static(Text(self._yours), id="conflict-yours")
+                    yield Static(Text(visible(self._yours)), id="conflict-yours")
             yield Label("Difference", classes="field-label")
             with VerticalScroll(id="conflict-diff"):
                 if self._theirs is None:
@@ -92,7 +93,7 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
             return Text("(deleted)", style="dim")
         if value is None:
             return Text("•••••••• 🔒", style="dim")
-        return Text(value)
+        return Text(visible(value))
 
     @on(Button.Pressed)
     def _chosen(self, event: Button.Pressed) -> None:

@@ -16,6 +16,7 @@ from devsync_tui import clock
 from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core.models import ConfigHistoryEntry, ConfigType
+from devsync_tui.core.printable import visible
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.screens.conflict import diff_text
 from devsync_tui.screens.context import Access, Session
@@ -105,9 +106,11 @@ class HistoryScreen(ModalScreen[bool]):
         return min(table.cursor_row, len(self.entries) - 1)
 
     def _value_of(self, entry: ConfigHistoryEntry) -> str | None:
+        """The entry's value as shown (control characters made visible, never replayed)."""
         if entry.is_secret:
-            return self.revealed.get(entry.id)
-        return entry.value or ""
+            shown = self.revealed.get(entry.id)
+            return None if shown is None else visible(shown)
+        return visible(entry.value or "")
 
     @on(DataTable.RowHighlighted)
     def _moved(self) -> None:
