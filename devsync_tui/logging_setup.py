@@ -86,7 +86,8 @@ def setup_logging(level: int = logging.INFO) -> None:
     for name in _LIBRARY_LOGGERS:
         library = logging.getLogger(name)
         library.addHandler(handler)
-        library.setLevel(max(level, logging.INFO))
+        # WARNING and up only: request lines (URLs, filters) have no place in the log
+        library.setLevel(max(level, logging.WARNING))
         library.propagate = False
     _configured = True
 
