@@ -13,13 +13,14 @@ import pytest
 
 from tests.db.helpers import IDENTITIES, Conn, acting_as, config_id, impersonate
 from tests.db.matrix_cells_data import DATA_OPS
+from tests.db.matrix_cells_presence import PRESENCE_OPS
 from tests.db.matrix_cells_team import TEAM_OPS
 from tests.db.matrix_ops import Ids
 from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS
+OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 
@@ -47,6 +48,11 @@ def ids(su: Conn) -> Ids:
     found["log_level_v1"] = history(found["log_level"], 1)
     found["stripe_default_v1"] = history(found["stripe_default"], 1)
     found["bob_database_url_v1"] = history(found["bob_database_url"], 1)
+    # someone to be seen on storefront, for the presence cells
+    su.execute(
+        "insert into presence (user_id, project_id) values (%s, %s) on conflict do nothing",
+        (demo.ALICE.id, s),
+    )
     return found
 
 
@@ -206,6 +212,8 @@ POLICY_COLUMNS = [
     ("dependencies", "project_id"),
     ("dependencies", "environment_id"),
     ("health_checks", "environment_id"),
+    ("presence", "project_id"),
+    ("presence", "user_id"),
 ]
 
 
