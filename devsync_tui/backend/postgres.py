@@ -7,6 +7,7 @@ are retried while the database is away; writes never are. The change feed is ``f
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -14,12 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from psycopg import sql
+from psycopg import AsyncCursor, sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from devsync_tui.backend.base import Backend, FeedEvent
-from devsync_tui.backend.errors import NotFound, PermissionDenied
+from devsync_tui.backend.base import Backend, FeedEvent, PresenceInfo
+from devsync_tui.backend.errors import DevSyncError, NotFound, PermissionDenied
 from devsync_tui.backend.feed import ChangeFeed
 from devsync_tui.backend.pg_data import PgData
 from devsync_tui.backend.rows import (
@@ -40,10 +42,14 @@ from devsync_tui.core.models import (
     TeamMember,
 )
 
+log = logging.getLogger("devsync.backend.postgres")
+
 _MEMBER_JOIN = (
     "select tm.*, p.username, p.full_name from {source} tm "
     "left join public.profiles p on p.id = tm.user_id"
 )
+#: How long ``close`` may spend taking my presence down (a dead link must not hold up quitting).
+_PRESENCE_CLEAR_SECONDS = 2.0
 _NOUNS = {
     "teams": "team",
     "projects": "project",
@@ -89,15 +95,19 @@ class PostgresBackend(PgData, Backend):
         #: A quiet change feed pings the database after this many seconds (dead-link check).
         self._feed_liveness_interval = feed_liveness_interval
         self._feeds: weakref.WeakSet[ChangeFeed] = weakref.WeakSet()
+        #: Whether this backend may have left a presence row behind (``close`` removes it).
+        self._announced = False
 
     # -- lifecycle and identity -----------------------------------------------------------
     async def connect(self) -> None:
         await self._open()
 
     async def close(self) -> None:
-        """Close the pool and end every change feed of this backend (their streams finish)."""
+        """Close the pool and end every change feed of this backend (their streams finish).
+        Presence this backend announced is taken down first, best effort."""
         for feed in list(self._feeds):
             feed.stop()
+        await self._clear_presence()
         await self._close()
 
     async def whoami(self) -> Identity:
@@ -305,6 +315,40 @@ class PostgresBackend(PgData, Backend):
             (str(status), last_sync_at, environment_id),
         )
         return environment_from_row(await self._changed_one("environments", row, environment_id))
+
+    # -- presence ---------------------------------------------------------------------------
+    async def set_presence(self, project_id: UUID | None) -> None:
+        """Announce the project I look at (None: none); PermissionDenied outside its team."""
+        await self.write_one("select public.set_presence(%s)", (project_id,))
+        self._announced = project_id is not None
+
+    async def presence(self, project_id: UUID) -> PresenceInfo:
+        """Who else looked at the project in the last 30 s. The call is also my heartbeat (it
+        refreshes my own row), which repeats harmlessly: so it is retried like a read."""
+
+        async def work(cur: AsyncCursor[DictRow]) -> list[DictRow]:
+            await cur.execute(
+                "select user_id, username from public.who_is_viewing(%s)", (project_id,)
+            )
+            return await cur.fetchall()
+
+        rows = await self.read(work)
+        self._announced = True
+        me = self.uid
+        names = tuple(str(r["username"]) for r in rows if r["user_id"] != me)
+        return PresenceInfo(project_id=project_id, usernames=names)
+
+    async def _clear_presence(self) -> None:
+        """Remove my presence rows on the way out; a failure only leaves a row that stops
+        being reported after 30 s, so it is logged, never raised."""
+        if not self._announced or self._pool is None:
+            return
+        try:
+            async with self.tx(deadline=_PRESENCE_CLEAR_SECONDS) as cur:
+                await cur.execute("select public.set_presence(null)")
+            self._announced = False
+        except DevSyncError as exc:
+            log.info("presence not cleared on close: %s", type(exc).__name__)
 
     # -- live -----------------------------------------------------------------------------
     def changes(self) -> AsyncIterator[FeedEvent]:
