@@ -11,6 +11,7 @@ Usage: python bench/bench_startup.py [--runs 7]   (target: ratio ≤ 1.5)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,10 @@ def main() -> None:
     parser.add_argument("--marker", default="FEATURE_FLAGS")
     args = parser.parse_args()
 
+    # An installed DevSync has byte code (pip compiles it; an editable install writes it on
+    # the first run). A shell with PYTHONDONTWRITEBYTECODE would time compiling our sources
+    # on every start while the reference app's library has its .pyc files: not comparable.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     from devsync_tui.backend import local
 
     local.ensure_running()
