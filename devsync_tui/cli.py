@@ -46,7 +46,11 @@ def add_target_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Top-level flags that take a value (``--user alice``), for ``_names_a_command``.
+_VALUE_FLAGS = frozenset({"--profile", "--user", "--project", "--env", "--team"})
+
+
+def build_parser(commands: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="devsync",
         description="DevSync keeps a team's environments in step. Without a command it opens "
@@ -58,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", help="open straight on this environment (with --project)")
     parser.add_argument("--team", help="open straight on this team (name or slug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in commands:
         try:
             module = importlib.import_module(f"devsync_tui.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -69,8 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _names_a_command(argv: Sequence[str]) -> bool:
+    """True unless ``argv`` is only top-level flags with their values (``devsync --user bob``).
+
+    Opening the dashboard then skips importing every subcommand module (a tenth of a second
+    of the first frame); anything else, ``--help`` and mistakes included, gets the full parser.
+    """
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _VALUE_FLAGS:
+            next(tokens, None)
+        elif token.split("=", 1)[0] not in _VALUE_FLAGS:
+            return True
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser() if _names_a_command(argv) else build_parser(commands=())
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
