@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,14 +25,10 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import permissions
 from devsync_tui.core.models import Environment, Identity, Project, Role, Team
+from devsync_tui.core.targets import first_project, resolve_target
 from devsync_tui.messages import LiveBatch
-from devsync_tui.screens.activity import ActivityPane
-from devsync_tui.screens.configuration import ConfigurationPane
+from devsync_tui.screens.configuration import ConfigLoaded, ConfigurationPane
 from devsync_tui.screens.context import Selection, Session
-from devsync_tui.screens.drift import DriftPane
-from devsync_tui.screens.health import HealthPane
-from devsync_tui.screens.members import MembersPane
-from devsync_tui.screens.templates import TemplatesPane
 from devsync_tui.screens.tree_actions import TreeActions
 from devsync_tui.ui_commands import JumpTarget
 from devsync_tui.widgets.nav_tree import NavItem, NavTree
@@ -43,6 +40,23 @@ TABS = ("configuration", "dependencies", "health", "members", "templates", "acti
 
 #: Tables whose changes alter the tree (names, environment status, membership).
 _TREE_TABLES = ("teams", "team_members", "projects", "environments", "profiles")
+
+#: The tabs behind the first: (tab id, title, module, pane class, pane id). Their modules are
+#: imported and their panes mounted once the first view is on screen, which keeps them out
+#: of the time to the first frame with data; they load in the background from then on, so
+#: switching to one shows its data at once.
+LATER_PANES = (
+    ("dependencies", "Dependencies", "devsync_tui.screens.drift", "DriftPane", "drift-pane"),
+    ("health", "Health", "devsync_tui.screens.health", "HealthPane", "health-pane"),
+    ("members", "Members", "devsync_tui.screens.members", "MembersPane", "members-pane"),
+    ("templates", "Templates", "devsync_tui.screens.templates", "TemplatesPane", "templates-pane"),
+    ("activity", "Activity", "devsync_tui.screens.activity", "ActivityPane", "activity-pane"),
+)
+#: Panes that take the backend when built and show a project (drift, health).
+_PROJECT_PANES = ("drift-pane", "health-pane")
+#: The later panes are mounted at the latest this long after the workspace loaded, should
+#: the first view never arrive (an error reading it).
+_LATER_PANES_DEADLINE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +105,8 @@ class MainScreen(TreeActions, Screen[None]):
         self._target_done = False
         self._data: WorkspaceData | None = None
         self._presence_project: UUID | None = None
+        self._later_panes: list[Widget] = []
+        self._later_started = False
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -101,16 +117,9 @@ class MainScreen(TreeActions, Screen[None]):
                 with TabbedContent(id="tabs", initial="configuration"):
                     with TabPane("Configuration", id="configuration"):
                         yield ConfigurationPane(id="config-pane")
-                    with TabPane("Dependencies", id="dependencies"):
-                        yield Static("Connecting…", classes="pane-hint")
-                    with TabPane("Health", id="health"):
-                        yield Static("Connecting…", classes="pane-hint")
-                    with TabPane("Members", id="members"):
-                        yield MembersPane(id="members-pane")
-                    with TabPane("Templates", id="templates"):
-                        yield TemplatesPane(id="templates-pane")
-                    with TabPane("Activity", id="activity"):
-                        yield ActivityPane(id="activity-pane")
+                    for tab, title, *_ in LATER_PANES:
+                        with TabPane(title, id=tab):
+                            yield Static("Connecting…", classes="pane-hint")
         yield Footer()
 
     @property
@@ -136,14 +145,6 @@ class MainScreen(TreeActions, Screen[None]):
 
     def connected(self, backend: Backend, identity: Identity, roles: dict[UUID, Role]) -> None:
         self.session = Session(backend, identity, dict(roles))
-        # The drift and health panes take the backend at construction: mount them now.
-        for tab, pane in (
-            ("dependencies", DriftPane(backend, id="drift-pane")),
-            ("health", HealthPane(backend, id="health-pane")),
-        ):
-            holder = self.query_one(f"#{tab}", TabPane)
-            holder.remove_children()
-            holder.mount(pane)
         self.header.workspace = backend.label
         self.header.user = identity.username
         self.header.link = "live"
@@ -193,6 +194,38 @@ class MainScreen(TreeActions, Screen[None]):
             self._target_done = True
             self._open_target()
         self._refresh_selection()
+        if not self._later_started:
+            selection = self.selection
+            if selection is None or selection.project is None:  # no configuration to read
+                self.call_after_refresh(self._start_later_panes)
+            else:
+                self.set_timer(_LATER_PANES_DEADLINE, self._start_later_panes)
+
+    @on(ConfigLoaded)
+    def _first_view_loaded(self) -> None:
+        if not self._later_started:
+            self.call_after_refresh(self._start_later_panes)
+
+    def _start_later_panes(self) -> None:
+        if not self._later_started and self.session is not None:
+            self._later_started = True
+            self._mount_later_panes(self.session.backend)
+
+    @work(group="panes", exit_on_error=False)
+    async def _mount_later_panes(self, backend: Backend) -> None:
+        """Import and mount the panes of the other tabs, then show them the selection."""
+        for tab, _title, module_name, class_name, pane_id in LATER_PANES:
+            pane_class = getattr(importlib.import_module(module_name), class_name)
+            if pane_id in _PROJECT_PANES:
+                pane = pane_class(backend, id=pane_id)
+            else:
+                pane = pane_class(id=pane_id)
+            holder = self.query_one(f"#{tab}", TabPane)
+            await holder.remove_children()
+            await holder.mount(pane)
+            self._later_panes.append(pane)
+        if self.session is not None and self.selection is not None:
+            self._show_selection(self.session, self.selection, self._later_panes)
 
     def _open_target(self) -> None:
         """Go where --team/--project/--env asked, else the first project."""
@@ -203,12 +236,12 @@ class MainScreen(TreeActions, Screen[None]):
         team_q = getattr(target, "team", None)
         project_q = getattr(target, "project", None)
         env_q = getattr(target, "env", None)
-        key = _resolve_target(data, team_q, project_q, env_q)
+        key = resolve_target(data.teams, data.projects, data.environments, team_q, project_q, env_q)
         if key is None:
             wanted = env_q or project_q or team_q
             if wanted:
                 self.notify(f"Nothing called “{wanted}” is visible to you.", severity="warning")
-            key = _first_project(data)
+            key = first_project(data.teams, data.projects)
         if key is not None:
             self.nav_tree.select_item(key)
             if key[2] is None and key[1] is None:
@@ -347,17 +380,21 @@ class MainScreen(TreeActions, Screen[None]):
         owner = sel.team.owner_id == session.identity.user_id
         return permissions.can_delete_team(role, is_team_owner=owner)
 
-    def _show_selection(self, session: Session, selection: Selection) -> None:
-        self.query_one(ConfigurationPane).show(session, selection)
-        self.query_one(MembersPane).show(session, selection)
-        self.query_one(TemplatesPane).show(session, selection)
-        activity = self.query_one(ActivityPane)
-        activity.names = self._names()
-        activity.show(session, selection)
-        if selection.project is not None:
-            focus = selection.environment.id if selection.environment else None
-            for pane in [*self.query(DriftPane), *self.query(HealthPane)]:
-                pane.show(selection.project, selection.environments, focus_env=focus)
+    def _show_selection(
+        self, session: Session, selection: Selection, panes: Sequence[Widget] | None = None
+    ) -> None:
+        """Show ``selection`` in ``panes`` (default: every pane mounted so far)."""
+        if panes is None:
+            panes = [self.query_one(ConfigurationPane), *self._later_panes]
+        focus = selection.environment.id if selection.environment else None
+        for pane in panes:
+            if pane.id in _PROJECT_PANES:
+                if selection.project is not None:
+                    pane.show(selection.project, selection.environments, focus_env=focus)  # type: ignore[attr-defined]
+                continue
+            if pane.id == "activity-pane":
+                pane.names = self._names()  # type: ignore[attr-defined]
+            pane.show(session, selection)  # type: ignore[attr-defined]
 
     # -- live ----------------------------------------------------------------------------
     def apply_live(self, batch: LiveBatch) -> None:
@@ -373,8 +410,8 @@ class MainScreen(TreeActions, Screen[None]):
         for pane in self.query("ConfigurationPane, MembersPane, TemplatesPane, ActivityPane"):
             pane.apply_live(batch)  # type: ignore[attr-defined]
         if batch.changes or batch.resync:
-            for other in [*self.query(DriftPane), *self.query(HealthPane)]:
-                other.apply_changes(batch.events)
+            for other in self.query("DriftPane, HealthPane"):
+                other.apply_changes(batch.events)  # type: ignore[attr-defined]
 
     # -- actions -------------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
@@ -462,38 +499,3 @@ class MainScreen(TreeActions, Screen[None]):
     def _jump(self, key: tuple[UUID, UUID | None, UUID | None]) -> None:
         self.nav_tree.display = True
         self.nav_tree.select_item(key)
-
-
-def _match(name: str, ident: object, query: str) -> bool:
-    return query.lower() in (name.lower(), str(ident))
-
-
-def _resolve_target(
-    data: WorkspaceData, team_q: str | None, project_q: str | None, env_q: str | None
-) -> tuple[UUID, UUID | None, UUID | None] | None:
-    teams: Sequence[Team] = data.teams
-    if team_q:
-        teams = [t for t in teams if team_q.lower() in (t.name.lower(), t.slug, str(t.id))]
-        if not teams:
-            return None
-    team_ids = {t.id for t in teams}
-    if not project_q:
-        return (teams[0].id, None, None) if team_q and teams else None
-    for project in data.projects:
-        if project.team_id in team_ids and _match(project.name, project.id, project_q):
-            if not env_q:
-                return (project.team_id, project.id, None)
-            for env in data.environments.get(project.id, ()):
-                if _match(env.name, env.id, env_q):
-                    return (project.team_id, project.id, env.id)
-            return None
-    return None
-
-
-def _first_project(data: WorkspaceData) -> tuple[UUID, UUID | None, UUID | None] | None:
-    for team in sorted(data.teams, key=lambda t: t.name.lower()):
-        for project in sorted(data.projects, key=lambda p: p.name.lower()):
-            if project.team_id == team.id:
-                return (team.id, project.id, None)
-        return (team.id, None, None)
-    return None
