@@ -11,12 +11,12 @@ from uuid import UUID
 from textual import work
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
-from devsync_tui.core import dotenv
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.logging_setup import register_secret
-from devsync_tui.screens.config_editor import ConfigEditor, EditTarget
-from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog
 from devsync_tui.screens.writes import attempt
+
+# The editor and the dialogs are imported when first used: they (TextArea, tree-sitter) are
+# a good part of the import time, and the first frame needs none of them.
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -123,6 +123,8 @@ class ConfigActions:
             else:
                 value = None
                 note = "You may replace this secret but not see it: type the new value."
+        from devsync_tui.screens.config_editor import ConfigEditor, EditTarget
+
         target = EditTarget(
             project_id=view.selection.project.id,
             environment_id=scope,
@@ -163,6 +165,8 @@ class ConfigActions:
         if not access.can_edit_config(row.environment_id):
             self.app.notify("You may not delete keys here.", severity="warning")
             return
+        from devsync_tui.screens.dialogs import ConfirmDialog
+
         if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {row.key}?")):
             return
         try:
@@ -208,6 +212,9 @@ class ConfigActions:
         session, view, access = self.session, self.view, self.access
         if session is None or view is None or access is None:
             return
+        from devsync_tui.core import dotenv
+        from devsync_tui.screens.dialogs import Field, FormDialog
+
         sel = view.selection
         named = sel.environment or sel.project
         name = named.name if named is not None else "devsync"
