@@ -13,12 +13,13 @@ import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
+from devsync_tui import startup_gc
 from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged
 from devsync_tui.backend.errors import DevSyncError
@@ -26,10 +27,19 @@ from devsync_tui.messages import Connected, ConnectFailed, ConnectProgress, Live
 from devsync_tui.screens.main import MainScreen
 from devsync_tui.ui_commands import ActionsProvider, JumpProvider
 
+if TYPE_CHECKING:
+    from devsync_tui.backend.warm import WarmBackend
+    from devsync_tui.screens.main import WarmOpening
+    from devsync_tui.warm_start import WarmStart
+
 log = logging.getLogger("devsync.app")
 
 #: How long a burst of feed events is gathered before the views re-read (seconds).
 COALESCE_WINDOW = 0.08
+#: With a warm start, connecting for real waits at most this long for the opening view.
+FIRST_VIEW_WAIT = 1.0
+#: How long the first frame may wait for a warm start's snapshot (seconds).
+WARM_START_WAIT = 0.3
 
 BackendFactory = Callable[..., Any]
 
@@ -61,6 +71,7 @@ class DevSyncApp(App[int]):
         user: str | None = None,
         target: StartTarget | None = None,
         animations: bool = True,
+        warm_start: WarmStart | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -69,6 +80,10 @@ class DevSyncApp(App[int]):
         self._user = user
         self.target = target or StartTarget()
         self.backend: Backend | None = None
+        self._warm_start = warm_start
+        self._warm: WarmBackend | None = None
+        #: Set by the main screen once the opening view is on screen.
+        self.first_view = asyncio.Event()
         if not animations:
             self.animation_level = "none"
 
@@ -101,8 +116,36 @@ class DevSyncApp(App[int]):
         keymap = getattr(self.settings, "keymap", None)
         if keymap:
             self.set_keymap(expand_keymap(dict(keymap)))
-        self.push_screen(MainScreen(target=self.target))
+        # After Textual's start-up batch, which paints nothing until it ends: the main
+        # screen's first frame is then painted as soon as it is ready, and what it schedules
+        # "after refresh" (the other tabs, the real connection) runs after that paint.
+        self.call_later(self._open_main)
+        # Should the first view never come (an error), collection resumes anyway.
+        self.set_timer(FIRST_VIEW_WAIT, startup_gc.resume)
+
+    def first_view_shown(self) -> None:
+        """The main screen's first view is on screen: connect for real, collect again."""
+        self.first_view.set()
+        startup_gc.resume()
+
+    async def _open_main(self) -> None:
+        opening = await self._warm_opening()
+        self.push_screen(MainScreen(target=self.target, warm=opening))
         self.connect()
+
+    async def _warm_opening(self) -> WarmOpening | None:
+        """The warm start's snapshot behind a stand-in backend, if it came in time. Usually
+        it is there before the UI is; the short wait keeps a blank screen brief."""
+        if self._warm_start is None:
+            return None
+        snapshot = await self._warm_start.snapshot(WARM_START_WAIT)
+        if snapshot is None:
+            return None
+        from devsync_tui.backend.warm import WarmBackend
+
+        self._warm = WarmBackend(snapshot.label, snapshot.answers)
+        self.backend = self._warm.as_backend()
+        return (self.backend, snapshot.identity, snapshot.roles)
 
     @property
     def main(self) -> MainScreen:
@@ -120,12 +163,20 @@ class DevSyncApp(App[int]):
     async def connect(self) -> None:
         """Open the backend (may start the embedded database), then say who we are.
 
-        The factory returns a connected backend (``backend.factory.open_backend``)."""
+        The factory returns a connected backend (``backend.factory.open_backend``). With a
+        warm start, its snapshot is shown first through a stand-in backend, and the real one
+        is attached to it once connected."""
 
         def progress(text: str) -> None:
             # May be called from a thread that starts the database; post_message is safe.
             self.post_message(ConnectProgress(text))
 
+        warm = self._warm
+        if warm is not None:
+            # Connecting for real loads the database driver: not before the first view is
+            # on screen.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.first_view.wait(), FIRST_VIEW_WAIT)
         kwargs = {"profile": self._profile, "user": self._user, "progress": progress}
         factory = self._backend_factory
         try:
@@ -136,13 +187,20 @@ class DevSyncApp(App[int]):
                 backend = await asyncio.to_thread(factory, self.settings, **kwargs)
             if inspect.isawaitable(backend):
                 backend = await backend
-            identity = await backend.whoami()
-            roles = await backend.my_roles()
+            if warm is None:
+                identity = await backend.whoami()
+                roles = await backend.my_roles()
         except DevSyncError as exc:
             log.warning("connect failed: %s", exc)
+            if warm is not None:
+                warm.fail(exc)
             self.post_message(ConnectFailed(str(exc) or "Could not connect."))
             return
-        self.post_message(Connected(backend, identity, roles))
+        if warm is not None:
+            warm.attach(backend)
+            self.watch_changes(warm.as_backend())
+        else:
+            self.post_message(Connected(backend, identity, roles))
 
     def on_connect_progress(self, message: ConnectProgress) -> None:
         if (main := self.main_or_none) is not None:
@@ -151,7 +209,7 @@ class DevSyncApp(App[int]):
     def on_connected(self, message: Connected) -> None:
         self.backend = message.backend
         if (main := self.main_or_none) is not None:
-            main.connected(message.backend, message.identity, message.roles)
+            main.connected(message.backend, message.identity, message.roles, live=message.live)
             self.watch_changes(message.backend)
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
@@ -269,6 +327,8 @@ class DevSyncApp(App[int]):
     async def on_unmount(self) -> None:
         # Stop the change feed (and any load) before the backend closes under it.
         self.workers.cancel_all()
+        if self._warm_start is not None:
+            self._warm_start.cancel()
         if self.backend is not None:
             try:
                 await self.backend.close()
@@ -301,10 +361,12 @@ def make_app(
     project: str | None = None,
     env: str | None = None,
     animations: bool = True,
+    warm_start: WarmStart | None = None,
 ) -> DevSyncApp:
     """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` returns a
     connected Backend (or an awaitable of one); it is called in a worker, after the first
-    frame, so a slow start (the embedded database) never delays it."""
+    frame, so a slow start (the embedded database) never delays it. ``warm_start`` (from
+    ``warm_start.begin``) supplies the opening view read ahead by a forked process."""
     return DevSyncApp(
         settings,
         backend_factory,
@@ -312,4 +374,5 @@ def make_app(
         user=user,
         target=StartTarget(team=team, project=project, env=env),
         animations=animations,
+        warm_start=warm_start,
     )

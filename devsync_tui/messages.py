@@ -24,13 +24,17 @@ class ConnectProgress(Message):
 
 
 class Connected(Message):
-    """The backend is connected and we know who we are."""
+    """The backend is connected and we know who we are. ``live`` is False for a warm start's
+    stand-in, which shows the opening view while the real connection is made."""
 
-    def __init__(self, backend: Backend, identity: Identity, roles: dict[UUID, Role]) -> None:
+    def __init__(
+        self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.identity = identity
         self.roles = roles
+        self.live = live
 
 
 class ConnectFailed(Message):

@@ -10,6 +10,16 @@ from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK
 
 def run_tui(args: argparse.Namespace) -> int:
     """Open the TUI on the profile/user/team/project/environment the flags name."""
+    from devsync_tui import startup_gc
+
+    startup_gc.pause()  # until the first view is on screen (or at the latest, the app ends)
+    try:
+        return _run(args)
+    finally:
+        startup_gc.resume()
+
+
+def _run(args: argparse.Namespace) -> int:
     from devsync_tui.logging_setup import setup_logging
     from devsync_tui.settings import SettingsError, load_settings
 
@@ -23,6 +33,18 @@ def run_tui(args: argparse.Namespace) -> int:
         print("devsync: --env needs --project (the environment's project).", file=sys.stderr)
         return EXIT_INPUT
 
+    # Before the UI is imported: a forked process reads the opening view meanwhile.
+    from devsync_tui import warm_start
+
+    warm = warm_start.begin(
+        settings,
+        profile=args.profile,
+        user=args.user,
+        team=getattr(args, "team", None),
+        project=args.project,
+        env=args.env,
+    )
+
     from devsync_tui.app import make_app
     from devsync_tui.backend.factory import open_backend
     from devsync_tui.core import crypto
@@ -35,6 +57,7 @@ def run_tui(args: argparse.Namespace) -> int:
         team=getattr(args, "team", None),
         project=args.project,
         env=args.env,
+        warm_start=warm,
     )
 
     # Notices from the local key store (e.g. "no keyring: key kept in a 0600 file") as toasts.

@@ -12,11 +12,14 @@ import contextlib
 import importlib
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, InvalidInput, Unavailable
 from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
+
+if TYPE_CHECKING:
+    from devsync_tui.backend.postgres import PostgresBackend
 
 Progress = Callable[[str], None]
 
@@ -27,12 +30,15 @@ async def open_backend(
     profile: str | None = None,
     user: str | None = None,
     progress: Progress | None = None,
+    start_database: bool = True,
 ) -> Backend:
     """The connected backend of ``profile`` (default: as the settings choose it).
 
     ``user`` (local profiles only) acts as that user instead of the profile's or the workspace
     owner. ``progress`` receives one line per slow step (first start of the embedded database);
-    it may be called from a worker thread. Raises only DevSync errors.
+    it may be called from a worker thread. With ``start_database=False`` the embedded
+    database is used only if it already runs with a checked schema (else Unavailable).
+    Raises only DevSync errors.
     """
     try:
         name, chosen = settings.profile(profile)
@@ -45,17 +51,19 @@ async def open_backend(
                 "(sign in with `devsync login`)."
             )
         return await _open_supabase(chosen)
-    return await _open_local(chosen, user=user, progress=progress)
+    return await _open_local(chosen, user=user, progress=progress, start=start_database)
 
 
 async def _open_local(
-    chosen: LocalProfile, *, user: str | None, progress: Progress | None
+    chosen: LocalProfile, *, user: str | None, progress: Progress | None, start: bool
 ) -> Backend:
-    from devsync_tui.backend.postgres import PostgresBackend
+    # psycopg is a tenth of a second to import: in a thread, the UI keeps drawing meanwhile.
+    postgres = await asyncio.to_thread(importlib.import_module, "devsync_tui.backend.postgres")
+    backend_class: type[PostgresBackend] = postgres.PostgresBackend
 
     conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
     if conninfo is not None:
-        backend = PostgresBackend(conninfo, user or chosen.user, embedded=False)
+        backend = backend_class(conninfo, user or chosen.user, embedded=False)
         await _connect(backend)
         return backend
     from devsync_tui.backend import local
@@ -63,19 +71,23 @@ async def _open_local(
     # The usual case: the embedded server already runs with a checked schema (files say so).
     quick = local.running_url()
     if quick is not None:
-        backend = PostgresBackend(quick, user or chosen.user, embedded=True)
+        backend = backend_class(quick, user or chosen.user, embedded=True)
         try:
             await _connect(backend)
             return backend
         except Unavailable:
-            pass  # the files were stale (a crash, a dropped database): take the long way
+            if not start:
+                raise
+            # the files were stale (a crash, a dropped database): take the long way
+    if not start:
+        raise Unavailable("The local database is not running.")
     try:
         conninfo = await asyncio.to_thread(local.ensure_running, progress)
     except DevSyncError:
         raise
     except Exception as exc:  # pgserver raises plain exceptions; keep them out of callers
         raise Unavailable(f"The local database could not be started: {exc}") from None
-    backend = PostgresBackend(conninfo, user or chosen.user, embedded=True)
+    backend = backend_class(conninfo, user or chosen.user, embedded=True)
     await _connect(backend)
     return backend
 

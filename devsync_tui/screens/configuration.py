@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
 from rich.text import Text
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Static
 
 from devsync_tui import clock
 from devsync_tui import ui_commands as cmd
+from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.core.printable import visible
@@ -55,6 +57,16 @@ class ConfigView:
 
     selection: Selection
     rows: tuple[EffectiveConfigRow, ...]
+
+
+async def read_rows(backend: Backend, selection: Selection) -> tuple[EffectiveConfigRow, ...]:
+    """The selected environment's effective configuration, or the project's defaults."""
+    if selection.environment is not None:
+        rows = await backend.effective_configuration(selection.environment.id)
+    else:
+        assert selection.project is not None
+        rows = await backend.project_configuration(selection.project.id)
+    return tuple(sorted(rows, key=lambda r: r.key.lower()))
 
 
 class ConfigLoaded(Message):
@@ -148,6 +160,11 @@ class ConfigurationPane(ConfigActions, Vertical):
         else:
             assert self.view is not None
             self.view = ConfigView(selection, self.view.rows)
+        answer_now = getattr(session.backend, "answer_now", None)
+        rows = answer_now(partial(read_rows, selection=selection)) if answer_now else None
+        if rows is not None:  # a warm start's snapshot: on the very first frame
+            self.on_config_loaded(ConfigLoaded(ConfigView(selection, rows), frozenset()))
+            return
         self.load(selection, frozenset())
 
     @work(exclusive=True, group="config-load", exit_on_error=False)
@@ -155,13 +172,8 @@ class ConfigurationPane(ConfigActions, Vertical):
         session = self.session
         if session is None or selection.project is None:
             return
-        backend = session.backend
-        if selection.environment is not None:
-            rows = await backend.effective_configuration(selection.environment.id)
-        else:
-            rows = await backend.project_configuration(selection.project.id)
-        rows.sort(key=lambda r: r.key.lower())
-        self.post_message(ConfigLoaded(ConfigView(selection, tuple(rows)), flash))
+        rows = await read_rows(session.backend, selection)
+        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash))
 
     def on_config_loaded(self, message: ConfigLoaded) -> None:
         current = self.view

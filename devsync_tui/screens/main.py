@@ -59,6 +59,10 @@ _PROJECT_PANES = ("drift-pane", "health-pane")
 _LATER_PANES_DEADLINE = 0.5
 
 
+#: A warm start's opening: its stand-in backend, who I am, my roles.
+WarmOpening = tuple[Backend, Identity, dict[UUID, Role]]
+
+
 @dataclass(frozen=True, slots=True)
 class WorkspaceData:
     teams: tuple[Team, ...]
@@ -66,6 +70,22 @@ class WorkspaceData:
     environments: dict[UUID, tuple[Environment, ...]]
     usernames: dict[UUID, str]
     roles: dict[UUID, Role]
+
+
+async def read_workspace(backend: Backend) -> WorkspaceData:
+    """Teams, projects, environments and member names: what the tree shows."""
+    teams = await backend.list_teams()
+    roles = await backend.my_roles()
+    projects = await backend.list_projects()
+    environments: dict[UUID, tuple[Environment, ...]] = {}
+    for project in projects:
+        environments[project.id] = tuple(await backend.list_environments(project.id))
+    usernames: dict[UUID, str] = {}
+    for team in teams:
+        for member in await backend.list_members(team.id):
+            if member.username:
+                usernames[member.user_id] = member.username
+    return WorkspaceData(tuple(teams), tuple(projects), environments, usernames, roles)
 
 
 class WorkspaceLoaded(Message):
@@ -99,9 +119,10 @@ class MainScreen(TreeActions, Screen[None]):
     selection: var[Selection | None] = var(None, init=False)
     session: var[Session | None] = var(None, init=False)
 
-    def __init__(self, target: object | None = None) -> None:
+    def __init__(self, target: object | None = None, warm: WarmOpening | None = None) -> None:
         super().__init__()
         self._target = target
+        self._warm = warm
         self._target_done = False
         self._data: WorkspaceData | None = None
         self._presence_project: UUID | None = None
@@ -118,8 +139,7 @@ class MainScreen(TreeActions, Screen[None]):
                     with TabPane("Configuration", id="configuration"):
                         yield ConfigurationPane(id="config-pane")
                     for tab, title, *_ in LATER_PANES:
-                        with TabPane(title, id=tab):
-                            yield Static("Connecting…", classes="pane-hint")
+                        yield TabPane(title, id=tab)  # its pane comes after the first view
         yield Footer()
 
     @property
@@ -143,13 +163,27 @@ class MainScreen(TreeActions, Screen[None]):
         self.header.link = "offline"
         self.query_one("#status-line", Static).update(f"[b red]{text}[/]")
 
-    def connected(self, backend: Backend, identity: Identity, roles: dict[UUID, Role]) -> None:
+    def connected(
+        self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
+    ) -> None:
         self.session = Session(backend, identity, dict(roles))
         self.header.workspace = backend.label
         self.header.user = identity.username
-        self.header.link = "live"
+        # A warm start's stand-in is not live yet: the change feed says when it is.
+        self.header.link = "live" if live else "connecting"
+        answer_now = getattr(backend, "answer_now", None)
+        data = answer_now(read_workspace) if answer_now is not None else None
+        if data is not None:  # a warm start's snapshot: on the very first frame
+            self.on_workspace_loaded(WorkspaceLoaded(data))
+            return
         self.show_progress("Loading…")
         self.load_workspace()
+
+    def on_mount(self) -> None:
+        if self._warm is not None:
+            backend, identity, roles = self._warm
+            self.connected(backend, identity, roles, live=False)
+            self.call_after_refresh(self._start_later_panes)
 
     @work(exclusive=True, group="workspace", exit_on_error=False)
     async def load_workspace(self) -> None:
@@ -157,23 +191,7 @@ class MainScreen(TreeActions, Screen[None]):
         session = self.session
         if session is None:
             return
-        backend = session.backend
-        teams = await backend.list_teams()
-        roles = await backend.my_roles()
-        projects = await backend.list_projects()
-        environments: dict[UUID, tuple[Environment, ...]] = {}
-        for project in projects:
-            environments[project.id] = tuple(await backend.list_environments(project.id))
-        usernames: dict[UUID, str] = {}
-        for team in teams:
-            for member in await backend.list_members(team.id):
-                if member.username:
-                    usernames[member.user_id] = member.username
-        self.post_message(
-            WorkspaceLoaded(
-                WorkspaceData(tuple(teams), tuple(projects), environments, usernames, roles)
-            )
-        )
+        self.post_message(WorkspaceLoaded(await read_workspace(session.backend)))
 
     def on_workspace_loaded(self, message: WorkspaceLoaded) -> None:
         data = message.data
@@ -209,6 +227,9 @@ class MainScreen(TreeActions, Screen[None]):
     def _start_later_panes(self) -> None:
         if not self._later_started and self.session is not None:
             self._later_started = True
+            shown = getattr(self.app, "first_view_shown", None)
+            if shown is not None:
+                shown()
             self._mount_later_panes(self.session.backend)
 
     @work(group="panes", exit_on_error=False)
@@ -289,6 +310,11 @@ class MainScreen(TreeActions, Screen[None]):
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[NavItem]) -> None:
+        # Rebuilding the tree moves its cursor through other lines first; those events
+        # arrive after the selection was already set from the cursor's final place, and
+        # following them would load (and draw) a view that is replaced at once.
+        if event.node is not self.nav_tree.cursor_node:
+            return
         self.selection = self._selection_for(event.node.data)
 
     @on(Tree.NodeSelected)
