@@ -10,8 +10,9 @@ from textual import work
 
 from devsync_tui.core import permissions
 from devsync_tui.screens.context import Selection, Session
-from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog
 from devsync_tui.screens.writes import attempt
+
+# The dialogs are imported by the actions that open them: the first frame needs none.
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -56,6 +57,8 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_team(self) -> None:
+        from devsync_tui.screens.dialogs import Field, FormDialog
+
         session = self.session
         if session is None:
             return
@@ -83,6 +86,8 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_project(self, sel: Selection) -> None:
+        from devsync_tui.screens.dialogs import Field, FormDialog
+
         session = self.session
         if session is None:
             return
@@ -118,6 +123,8 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_environment(self, sel: Selection) -> None:
+        from devsync_tui.screens.dialogs import Field, FormDialog
+
         session = self.session
         if session is None or sel.project is None:
             return
@@ -197,6 +204,8 @@ class TreeActions:
                 self.load_workspace()
 
     async def _ask_name(self, title: str, current: str) -> str:
+        from devsync_tui.screens.dialogs import Field, FormDialog
+
         values = await self.app.push_screen_wait(
             FormDialog(title, [Field("name", "New name", value=current)], required=["name"])
         )
@@ -204,6 +213,8 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _delete(self) -> None:
+        from devsync_tui.screens.dialogs import ConfirmDialog
+
         session, sel = self.session, self.selection
         if session is None or sel is None:
             return
