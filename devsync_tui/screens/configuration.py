@@ -105,9 +105,8 @@ class ConfigurationPane(ConfigActions, Vertical):
         self._value_width = VALUE_MAX
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "Select a project or an environment in the tree.", id="config-hint", classes="pane-hint"
-        )
+        # Empty until there is a selection (or a reason there is none) to speak of.
+        yield Static("", id="config-hint", classes="pane-hint")
         yield FilterableTable(COLUMNS, table=ConfigTable(id="config-table"), id="config-rows")
         yield Static("", id="config-detail", classes="pane-detail")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -128,6 +129,8 @@ class MainScreen(TreeActions, Screen[None]):
         self._presence_project: UUID | None = None
         self._later_panes: list[Widget] = []
         self._later_started = False
+        #: Connecting failed (the status line says why); ctrl+r tries again.
+        self._failed = False
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -160,8 +163,11 @@ class MainScreen(TreeActions, Screen[None]):
         self.query_one("#status-line", Static).update(text)
 
     def show_failure(self, text: str) -> None:
+        self._failed = True
         self.header.link = "offline"
-        self.query_one("#status-line", Static).update(f"[b red]{text}[/]")
+        status = self.query_one("#status-line", Static)
+        status.update(Text.assemble((text, "bold red"), "  ctrl+r tries again."))
+        status.display = True
 
     def connected(
         self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
@@ -385,7 +391,9 @@ class MainScreen(TreeActions, Screen[None]):
         session, sel = self.session, self.selection
         if action not in ("new_item", "rename_item", "delete_item"):
             return True
-        if session is None or sel is None:
+        if session is None:
+            return False  # nothing to create things in before we are connected
+        if sel is None:
             return action == "new_item"
         role = session.role_in(sel.team.id)
         mine = sel.environment is not None and sel.environment.user_id == session.identity.user_id
@@ -448,6 +456,12 @@ class MainScreen(TreeActions, Screen[None]):
         self.nav_tree.focus()
 
     def action_refresh(self) -> None:
+        if self._failed:
+            self._failed = False
+            self.header.link = "connecting"
+            self.show_progress("Connecting…")
+            self.app.connect()  # type: ignore[attr-defined]
+            return
         self.load_workspace()
         self.apply_live(LiveBatch([]))
         if self.session is not None and self.selection is not None:

@@ -7,21 +7,26 @@ cursor blink, the header's workspace label pinned. Update after a deliberate vis
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, TabbedContent
 
 from devsync_tui import clock
+from devsync_tui.app import make_app
+from devsync_tui.backend.errors import Unavailable
 from devsync_tui.core.models import ConfigType
 from devsync_tui.screens.config_editor import ConfigEditor
 from devsync_tui.screens.conflict import ConflictDialog
 from devsync_tui.screens.dialogs import ConfirmDialog, FormDialog
 from devsync_tui.screens.help import HelpScreen
 from devsync_tui.screens.history import HistoryScreen
+from devsync_tui.settings import Settings
 from tests.support import demo
 from tests.tui.conftest import make_test_app, wait_for, wait_ready
 from tests.tui.helpers import config_pane, other_client
@@ -60,13 +65,27 @@ def _dialog(key: str | None, press: str, kind: type) -> Steps:
     return run
 
 
-async def _tree_new(pilot: Pilot[Any]) -> None:
-    await wait_ready(pilot)
-    pilot.app.main.nav_tree.focus()
-    await pilot.press("n")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormDialog))
-    await wait_ready(pilot)
-    await pilot.pause(0.1)
+def _tree_key(key: str) -> Steps:
+    """Press ``key`` in the tree (new, rename, new team) and wait for its dialog."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await wait_ready(pilot)
+        pilot.app.main.nav_tree.focus()
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormDialog))
+        await wait_ready(pilot)
+        await pilot.pause(0.1)
+
+    return run
+
+
+async def _palette(pilot: Pilot[Any]) -> None:
+    await _config_focus(pilot)
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    pilot.app.screen.query_one(Input).value = "reveal"
+    await wait_for(pilot, lambda: pilot.app.screen.query_one(CommandList).option_count > 0)
+    await pilot.pause(0.3)  # the palette searches in a worker; let its list settle
 
 
 async def _help(pilot: Pilot[Any]) -> None:
@@ -89,7 +108,11 @@ SCREENS: dict[str, tuple[str, dict[str, str], Steps]] = {
     "history": ("alice", {"project": "storefront"}, _dialog("LOG_LEVEL", "h", HistoryScreen)),
     "confirm_delete": ("alice", {"project": "storefront"}, _dialog("NODE_ENV", "d",
                                                                    ConfirmDialog)),
-    "new_environment": ("bob", {"project": "storefront"}, _tree_new),
+    "new_environment": ("bob", {"project": "storefront"}, _tree_key("n")),
+    "new_team": ("alice", {"project": "storefront"}, _tree_key("N")),
+    "rename_project": ("alice", {"project": "storefront"}, _tree_key("e")),
+    "export": ("alice", {"project": "storefront"}, _dialog(None, "x", FormDialog)),
+    "palette": ("alice", {"project": "storefront"}, _palette),
     "help": ("alice", {"project": "storefront"}, _help),
 }  # fmt: skip
 
@@ -131,4 +154,44 @@ def test_conflict_dialog(
     # later this test runs in the session): 30.5 days on, every row reads in whole days and
     # the write reads "30 d ago" whether it came 1 minute or 11 hours after the seed.
     clock.freeze(frozen_clock + timedelta(days=30, hours=12))
+    assert snap_compare(app, terminal_size=size, run_before=steps)
+
+
+def _starting_app(*, line: str | None = None, error: str | None = None) -> Any:
+    """The app before it is connected: a first start reporting ``line`` (and taking its
+    time), or one that fails with ``error``."""
+
+    async def factory(settings: Any, *, profile: Any, user: Any, progress: Any) -> Any:
+        if error is not None:
+            raise Unavailable(error)
+        progress(line)
+        await asyncio.Event().wait()  # still creating the database
+
+    return make_app(Settings(), factory, user="alice", animations=False)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    ("progress", "error"),
+    [
+        pytest.param(
+            "Creating the local database in /home/you/.local/share/devsync", None, id="first_start"
+        ),
+        pytest.param(
+            None, "The local database could not be started: disk full", id="cannot_connect"
+        ),
+    ],
+)
+def test_before_connecting(
+    snap_compare: Any, progress: str | None, error: str | None, size: tuple[int, int]
+) -> None:
+    app = _starting_app(line=progress, error=error)
+    expected = progress or error or ""
+
+    async def steps(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: pilot.app.main_or_none is not None)
+        line = pilot.app.main.query_one("#status-line")
+        await wait_for(pilot, lambda: expected in str(line.render()))
+        await pilot.pause(0.1)
+
     assert snap_compare(app, terminal_size=size, run_before=steps)
