@@ -26,6 +26,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import figure
 
+from devsync_tui import startup_gc
 from devsync_tui.app import make_app
 from devsync_tui.backend.postgres import PostgresBackend
 from devsync_tui.core.models import ConfigType
@@ -68,6 +69,9 @@ async def run(url: str, changes: int) -> None:
         await backend.connect()
         return backend
 
+    # As `devsync` does (tui_main): collection paused until the first view, then resumed with
+    # what exists by then frozen.
+    startup_gc.pause()
     app = make_app(
         Settings(), factory, user="alice", project="storefront", env="bob-laptop",
         animations=False,
