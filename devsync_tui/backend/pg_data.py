@@ -18,7 +18,6 @@ from devsync_tui.backend.rows import (
     audit_from_row,
     configuration_from_row,
     effective_from_row,
-    health_bucket_from_row,
     health_from_row,
     history_from_row,
 )
@@ -34,6 +33,7 @@ from devsync_tui.core.models import (
     HealthBucket,
     HealthCheck,
     HealthPoint,
+    MetricType,
     PackageManager,
 )
 
@@ -84,6 +84,29 @@ def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[De
             Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u)
             for i, e, m, n, c, r, s, u in raw
         ]
+    finally:
+        if enabled:
+            gc.enable()
+
+
+#: As the dependencies': a day of 200 environments is 48,000 buckets (4 metrics x 60 slots),
+#: read in binary as tuples; environment_id travels as text so that each distinct id becomes
+#: one UUID (~0.2 s less than dict rows with a UUID each, half of health_buckets' budget).
+_BUCKETS = (
+    "select environment_id::text, metric_type, slot, value, n "
+    "from public.health_buckets(%s::uuid[], %s, %s, %s)"
+)
+_METRIC = {m.value: m for m in MetricType}
+
+
+def _build_buckets(raw: list[tuple[Any, ...]]) -> list[HealthBucket]:
+    """Models from tuples, positionally; the cyclic GC paused meanwhile, as for dependencies."""
+    envs = {text: UUID(text) for text in {row[0] for row in raw}}
+    metric = _METRIC
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [HealthBucket(envs[e], metric[m], s, v, n) for e, m, s, v, n in raw]
     finally:
         if enabled:
             gc.enable()
@@ -295,11 +318,11 @@ class PgData(PgCore):
         *,
         until: datetime | None = None,
     ) -> list[HealthBucket]:
-        rows = await self.fetch_all(
-            "select * from public.health_buckets(%s::uuid[], %s, %s, %s)",
-            (list(environment_ids), since, slots, until),
-        )
-        return [health_bucket_from_row(r) for r in rows]
+        async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            await cur.execute(_BUCKETS, (list(environment_ids), since, slots, until), binary=True)
+            return await cur.fetchall()
+
+        return _build_buckets(await self.read(work, row_factory=tuple_row))
 
     async def health_latest(
         self, environment_ids: Sequence[UUID], since: datetime
