@@ -1,0 +1,106 @@
+"""public.health_buckets since migration ...190000_health_buckets_fast (one environment at a time,
+read from a covering index) gives what a plain aggregate of the caller's visible points gives:
+repeated ids count once, environments of other teams and unknown ids contribute nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from tests.db.helpers import acting_as
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+START = datetime(2026, 2, 1, tzinfo=UTC)
+SPAN = timedelta(hours=2)
+
+#: The plain form over the environments the caller may read (run as superuser: private.health_number
+#: is not granted to users), one row per environment, metric and slot.
+REFERENCE = """
+select c.environment_id, c.metric_type,
+       least(%(slots)s - 1, floor(date_part('epoch', c.recorded_at - %(since)s)
+             / date_part('epoch', %(until)s - %(since)s) * %(slots)s)::integer) as slot,
+       avg(private.health_number(c.value)), count(*)::integer
+from public.health_checks c
+where c.environment_id = any(%(ids)s) and c.recorded_at between %(since)s and %(until)s
+  and private.health_number(c.value) is not null
+group by 1, 2, 3
+order by 1, 2, 3
+"""
+
+
+def _foreign_environment(conn: psycopg.Connection[tuple[object, ...]]) -> object:
+    """An environment of a team bob is not in (mallory's)."""
+    row = conn.execute(
+        "insert into public.teams (name, slug, owner_id) values ('Other', 'other', %s) "
+        "returning id",
+        (demo.MALLORY.id,),
+    ).fetchone()
+    assert row is not None
+    project = conn.execute(
+        "insert into public.projects (team_id, name) values (%s, 'elsewhere') returning id",
+        (row[0],),
+    ).fetchone()
+    assert project is not None
+    env = conn.execute(
+        "insert into public.environments (project_id, user_id, name) "
+        "values (%s, %s, 'far-away') returning id",
+        (project[0], demo.MALLORY.id),
+    ).fetchone()
+    assert env is not None
+    return env[0]
+
+
+def test_buckets_are_the_plain_aggregate_of_the_visible_points(fresh_db_url: str) -> None:
+    with psycopg.connect(fresh_db_url) as conn:
+        foreign = _foreign_environment(conn)
+        envs = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING, foreign]
+        rows = []
+        for e, env in enumerate(envs):
+            # A point every 37 s from a little before the window to a little after it, so that
+            # both ends and many slot edges are crossed; every seventh carries no number.
+            for i in range(-5, int(SPAN.total_seconds() / 37) + 5):
+                at = START + timedelta(seconds=37 * i + e)
+                for metric in ("cpu", "memory", "ping"):
+                    value = {"note": "none"} if i % 7 == 0 else {"percent": (i * 13 + e) % 101}
+                    if metric == "ping" and i % 7:
+                        value = {"ms": i % 50 + 0.25, "value": float(i % 9)}
+                    rows.append((env, metric, Jsonb(value), at))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into public.health_checks (environment_id, metric_type, value, "
+                "recorded_at) values (%s, %s, %s, %s)",
+                rows,
+            )
+        conn.commit()
+        # Points at exactly both ends of the window belong to it (the last one to the last slot).
+        conn.execute(
+            "insert into public.health_checks (environment_id, metric_type, value, recorded_at) "
+            "values (%s, 'disk', '{\"value\": 1}', %s), (%s, 'disk', '{\"value\": 3}', %s)",
+            (demo.ENV_STAGING, START, demo.ENV_STAGING, START + SPAN),
+        )
+        conn.commit()
+        asked = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING, demo.ENV_BOB_LAPTOP, foreign, uuid4()]
+        for slots in (1, 7, 60, 1440):
+            params = {"ids": asked, "since": START, "until": START + SPAN, "slots": slots}
+            with acting_as(conn, demo.BOB) as cur:
+                cur.execute(
+                    "select * from public.health_buckets(%(ids)s, %(since)s, %(slots)s, %(until)s)",
+                    params,
+                )
+                got = cur.fetchall()
+            visible = {**params, "ids": [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING]}
+            expected = conn.execute(REFERENCE, visible).fetchall()
+            assert {row[0] for row in expected} == {demo.ENV_BOB_LAPTOP, demo.ENV_STAGING}
+            assert [(e, m, s, n) for e, m, s, _, n in got] == [
+                (e, m, s, n) for e, m, s, _, n in expected
+            ]
+            for (*_, value, _n), (*_, want, _m) in zip(got, expected, strict=True):
+                assert value == pytest.approx(want, rel=1e-12)
+            disk = [(s, v, n) for e, m, s, v, n in got if m == "disk"]
+            assert disk == ([(0, 1.0, 1), (slots - 1, 3.0, 1)] if slots > 1 else [(0, 2.0, 2)])
