@@ -1,6 +1,8 @@
-"""public.health_buckets since migration ...190000_health_buckets_fast (one environment at a time,
-read from a covering index) gives what a plain aggregate of the caller's visible points gives:
-repeated ids count once, environments of other teams and unknown ids contribute nothing."""
+"""public.health_buckets since migrations ...190000_health_buckets_fast (one environment at a
+time, read from a covering index) and ...191000_health_buckets_unvacuumed (the sequential scan
+while the table is not mostly all-visible) gives, on both plans, what a plain aggregate of the
+caller's visible points gives: repeated ids count once, environments of other teams and unknown
+ids contribute nothing."""
 
 from __future__ import annotations
 
@@ -85,22 +87,48 @@ def test_buckets_are_the_plain_aggregate_of_the_visible_points(fresh_db_url: str
             (demo.ENV_STAGING, START, demo.ENV_STAGING, START + SPAN),
         )
         conn.commit()
-        asked = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING, demo.ENV_BOB_LAPTOP, foreign, uuid4()]
-        for slots in (1, 7, 60, 1440):
-            params = {"ids": asked, "since": START, "until": START + SPAN, "slots": slots}
-            with acting_as(conn, demo.BOB) as cur:
-                cur.execute(
-                    "select * from public.health_buckets(%(ids)s, %(since)s, %(slots)s, %(until)s)",
-                    params,
-                )
-                got = cur.fetchall()
-            visible = {**params, "ids": [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING]}
-            expected = conn.execute(REFERENCE, visible).fetchall()
-            assert {row[0] for row in expected} == {demo.ENV_BOB_LAPTOP, demo.ENV_STAGING}
-            assert [(e, m, s, n) for e, m, s, _, n in got] == [
-                (e, m, s, n) for e, m, s, _, n in expected
-            ]
-            for (*_, value, _n), (*_, want, _m) in zip(got, expected, strict=True):
-                assert value == pytest.approx(want, rel=1e-12)
-            disk = [(s, v, n) for e, m, s, v, n in got if m == "disk"]
-            assert disk == ([(0, 1.0, 1), (slots - 1, 3.0, 1)] if slots > 1 else [(0, 2.0, 2)])
+        # Both plans (migration ...191000): the sequential scan while fewer than 90% of the
+        # pages are all-visible (just written, only analyzed), then the index-only scans.
+        with psycopg.connect(fresh_db_url, autocommit=True) as admin:
+            admin.execute("analyze public.health_checks")
+            assert not _mostly_visible(admin)
+            _assert_plain_aggregate(conn, foreign)
+            conn.rollback()
+            # The test server commits asynchronously, and vacuum marks no page all-visible
+            # whose rows' commit is not yet flushed: one synchronous commit flushes them all.
+            admin.execute("set synchronous_commit = on")
+            admin.execute("select txid_current()")
+            admin.execute("vacuum (analyze) public.health_checks")
+            assert _mostly_visible(admin)
+            _assert_plain_aggregate(conn, foreign)
+
+
+def _mostly_visible(conn: psycopg.Connection[tuple[object, ...]]) -> bool:
+    row = conn.execute(
+        "select relallvisible >= 0.9 * relpages from pg_class "
+        "where oid = 'public.health_checks'::regclass"
+    ).fetchone()
+    assert row is not None
+    return bool(row[0])
+
+
+def _assert_plain_aggregate(conn: psycopg.Connection[tuple[object, ...]], foreign: object) -> None:
+    asked = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING, demo.ENV_BOB_LAPTOP, foreign, uuid4()]
+    for slots in (1, 7, 60, 1440):
+        params = {"ids": asked, "since": START, "until": START + SPAN, "slots": slots}
+        with acting_as(conn, demo.BOB) as cur:
+            cur.execute(
+                "select * from public.health_buckets(%(ids)s, %(since)s, %(slots)s, %(until)s)",
+                params,
+            )
+            got = cur.fetchall()
+        visible = {**params, "ids": [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING]}
+        expected = conn.execute(REFERENCE, visible).fetchall()
+        assert {row[0] for row in expected} == {demo.ENV_BOB_LAPTOP, demo.ENV_STAGING}
+        assert [(e, m, s, n) for e, m, s, _, n in got] == [
+            (e, m, s, n) for e, m, s, _, n in expected
+        ]
+        for (*_, value, _n), (*_, want, _m) in zip(got, expected, strict=True):
+            assert value == pytest.approx(want, rel=1e-12)
+        disk = [(s, v, n) for e, m, s, v, n in got if m == "disk"]
+        assert disk == ([(0, 1.0, 1), (slots - 1, 3.0, 1)] if slots > 1 else [(0, 2.0, 2)])
