@@ -33,6 +33,16 @@ def _run(args: argparse.Namespace) -> int:
         print("devsync: --env needs --project (the environment's project).", file=sys.stderr)
         return EXIT_INPUT
 
+    if not _on_a_terminal():
+        # Textual reads keys from stdin and draws on stderr; without a terminal it would spin.
+        print(
+            "devsync: the dashboard needs a terminal (stdin and stderr are not one here); "
+            "in scripts use a command such as `devsync env` or `devsync scan` "
+            "(see `devsync --help`).",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+
     # Before the UI is imported: a forked process reads the opening view meanwhile.
     from devsync_tui import warm_start
 
@@ -70,3 +80,8 @@ def _run(args: argparse.Namespace) -> int:
     crypto.set_notice_handler(notice)
     result = app.run()
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _on_a_terminal() -> bool:
+    streams = (sys.__stdin__, sys.__stderr__)
+    return all(stream is not None and stream.isatty() for stream in streams)

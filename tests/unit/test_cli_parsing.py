@@ -46,3 +46,18 @@ def test_the_dashboard_path_imports_no_subcommand() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_dashboard_without_a_terminal_says_so_and_exits() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "devsync_tui", "--user", "alice"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("devsync: the dashboard needs a terminal")
+    assert "Traceback" not in done.stderr
