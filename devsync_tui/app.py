@@ -22,7 +22,8 @@ from textual.worker import Worker, WorkerState
 from devsync_tui import startup_gc
 from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged
-from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.errors import DevSyncError, Unavailable
+from devsync_tui.exit_codes import exit_code_for
 from devsync_tui.messages import Connected, ConnectFailed, ConnectProgress, LiveBatch, coalesce
 from devsync_tui.screens.main import MainScreen
 from devsync_tui.ui_commands import ActionsProvider, JumpProvider
@@ -84,6 +85,9 @@ class DevSyncApp(App[int]):
         self._warm: WarmBackend | None = None
         #: Set by the main screen once the opening view is on screen.
         self.first_view = asyncio.Event()
+        #: The exit code of the last failed attempt to connect (None once connected): what
+        #: ``devsync`` returns when the user quits without ever getting connected.
+        self.failure_code: int | None = None
         if not animations:
             self.animation_level = "none"
 
@@ -194,8 +198,11 @@ class DevSyncApp(App[int]):
             log.warning("connect failed: %s", exc)
             if warm is not None:
                 warm.fail(exc)
-            self.post_message(ConnectFailed(str(exc) or "Could not connect."))
+            self.failure_code = exit_code_for(exc)
+            retry = isinstance(exc, Unavailable)
+            self.post_message(ConnectFailed(str(exc) or "Could not connect.", retry=retry))
             return
+        self.failure_code = None
         if warm is not None:
             warm.attach(backend)
             self.watch_changes(warm.as_backend())
@@ -214,7 +221,7 @@ class DevSyncApp(App[int]):
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         if (main := self.main_or_none) is not None:
-            main.show_failure(message.text)
+            main.show_failure(message.text, retry=message.retry)
 
     # -- live ----------------------------------------------------------------------------
     @work(exclusive=True, group="live", exit_on_error=False)

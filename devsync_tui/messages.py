@@ -38,11 +38,13 @@ class Connected(Message):
 
 
 class ConnectFailed(Message):
-    """Connecting failed; ``text`` is one plain sentence for the user."""
+    """Connecting failed; ``text`` is one plain sentence for the user. ``retry`` says whether
+    trying again can help (the database was away), not when the answer was a refusal."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, retry: bool = True) -> None:
         super().__init__()
         self.text = text
+        self.retry = retry
 
 
 class LiveBatch(Message):

@@ -79,7 +79,10 @@ def _run(args: argparse.Namespace) -> int:
 
     crypto.set_notice_handler(notice)
     result = app.run()
-    return result if isinstance(result, int) else EXIT_OK
+    if isinstance(result, int):
+        return result
+    # Quitting without ever getting connected is not a success (e.g. an unknown --user).
+    return app.failure_code if app.failure_code is not None else EXIT_OK
 
 
 def _on_a_terminal() -> bool:

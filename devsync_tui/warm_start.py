@@ -143,15 +143,23 @@ def _child(
     """Read, send, exit. Silent: the terminal and the log belong to the parent."""
     code = 0
     try:
+        # The terminal belongs to the parent: nothing of the child may reach it.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(devnull, std)
         logging.disable(logging.CRITICAL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.alarm(int(CHILD_DEADLINE) + 1)  # never outlive a parent that stopped waiting
         result: list[Snapshot] = []
+
+        def read() -> None:
+            # Every failure is silent: an uncaught one would be printed on the terminal.
+            with contextlib.suppress(BaseException):
+                result.append(asyncio.run(_read(settings, profile, user, target)))
+
         # A fresh thread: a fork taken inside a running event loop (tests) leaves this thread
         # marked as running one, and asyncio.run would refuse.
-        reader = threading.Thread(
-            target=lambda: result.append(asyncio.run(_read(settings, profile, user, target)))
-        )
+        reader = threading.Thread(target=read)
         reader.start()
         reader.join()
         if result:

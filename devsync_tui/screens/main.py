@@ -162,11 +162,13 @@ class MainScreen(TreeActions, Screen[None]):
     def show_progress(self, text: str) -> None:
         self.query_one("#status-line", Static).update(text)
 
-    def show_failure(self, text: str) -> None:
-        self._failed = True
+    def show_failure(self, text: str, *, retry: bool = True) -> None:
+        """Say why connecting failed; offer ctrl+r only where trying again can help."""
+        self._failed = retry
         self.header.link = "offline"
         status = self.query_one("#status-line", Static)
-        status.update(Text.assemble((text, "bold red"), "  ctrl+r tries again."))
+        then = "ctrl+r tries again." if retry else "q quits."
+        status.update(Text.assemble((text, "bold red"), f"  {then}"))
         status.display = True
 
     def connected(

@@ -129,12 +129,16 @@ async def test_a_failed_connection_after_a_warm_start_is_said_plainly(fresh_db_u
             await session.backend.list_templates(demo.PROJECT_STOREFRONT)
 
 
-async def test_a_child_that_cannot_read_means_the_ordinary_path(fresh_db_url: str) -> None:
+async def test_a_child_that_cannot_read_means_the_ordinary_path(
+    fresh_db_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
     warm = warm_start.begin(
         _settings(fresh_db_url), profile=None, user="nobody", team=None, project=None, env=None
     )
     assert warm is not None
     assert await warm.snapshot() is None
+    out, err = capfd.readouterr()  # the child never writes on the terminal
+    assert (out, err) == ("", "")
 
 
 def test_no_warm_start_where_it_does_not_apply(
