@@ -14,11 +14,12 @@ from textual.widgets import DataTable, Static
 
 from devsync_tui import clock
 from devsync_tui import ui_commands as cmd
+from devsync_tui.backend.errors import InvalidInput
 from devsync_tui.core import permissions
 from devsync_tui.core.models import Role, TeamMember
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.context import Selection, Session
-from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog
+from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
 from devsync_tui.screens.writes import attempt
 from devsync_tui.widgets.filter_table import FilterableTable, KeyTable, Row, enter_binding
 
@@ -157,19 +158,35 @@ class MembersPane(Vertical):
     async def _add(self) -> None:
         if self.session is None or self.selection is None:
             return
+        backend, team = self.session.backend, self.selection.team
+        added: list[TeamMember] = []
+
+        async def add(values: FormValues) -> str | None:
+            username = str(values["username"])
+            try:
+                added.append(await backend.add_member(team.id, username, Role(str(values["role"]))))
+            except InvalidInput:
+                # The server says "already a member of this team"; name the person and team.
+                known = self._member_named(username)
+                if known is None:
+                    raise
+                return f"{known.username} is already a member of {team.name}."
+            return None
+
         values = await self.app.push_screen_wait(FormDialog(
-            f"Add a member to {self.selection.team.name}",
+            f"Add a member to {team.name}",
             [Field("username", "Username", placeholder="dave"),
              Field("role", "Role", "select", "member", ROLE_OPTIONS)],
-            submit="Add", required=["username"],
+            submit="Add", required=["username"], on_submit=add,
         ))  # fmt: skip
-        if not values:
-            return
-        added = await attempt(self.app, self.session.backend.add_member(
-            self.selection.team.id, str(values["username"]), Role(str(values["role"]))
-        ), done=f"Added {values['username']}.")  # fmt: skip
-        if added is not None:
-            self.load(frozenset({str(added.user_id)}))
+        if values and added:
+            self.app.notify(f"Added {added[0].username or values['username']}.")
+            self.load(frozenset({str(added[0].user_id)}))
+
+    def _member_named(self, username: str) -> TeamMember | None:
+        """The loaded member with this username (the server matches case-insensitively too)."""
+        wanted = username.lower()
+        return next((m for m in self.members if (m.username or "").lower() == wanted), None)
 
     @on(DataTable.RowSelected, "#members-table")
     def _row_chosen(self) -> None:
@@ -188,24 +205,30 @@ class MembersPane(Vertical):
     async def _change_role(self, member: TeamMember) -> None:
         if self.session is None or self.selection is None:
             return
+        backend, team_id = self.session.backend, self.selection.team.id
+
+        async def change(values: FormValues) -> str | None:
+            new_role = Role(str(values["role"]))
+            if new_role is member.role:
+                return None
+            is_owner, last_admin = self._facts(member)
+            if not permissions.can_set_member_role(
+                self.role,
+                target_is_owner=is_owner,
+                target_is_last_admin=last_admin,
+                new_role=new_role,
+            ):
+                return f"You cannot demote {'the owner' if is_owner else 'the last admin'}."
+            await backend.set_member_role(team_id, member.user_id, new_role)
+            return None
+
         values = await self.app.push_screen_wait(FormDialog(
             f"Role of {member.username}",
             [Field("role", "Role", "select", member.role.value, ROLE_OPTIONS)],
-            submit="Change",
+            submit="Change", on_submit=change,
         ))  # fmt: skip
-        if not values or values["role"] == member.role.value:
-            return
-        new_role = Role(str(values["role"]))
-        is_owner, last_admin = self._facts(member)
-        if not permissions.can_set_member_role(
-            self.role, target_is_owner=is_owner, target_is_last_admin=last_admin, new_role=new_role
-        ):
-            who = "the owner" if is_owner else "the last admin"
-            self.app.notify(f"You cannot demote {who}.", severity="warning")
-            return
-        if await attempt(self.app, self.session.backend.set_member_role(
-            self.selection.team.id, member.user_id, new_role
-        ), done=f"{member.username} is now {new_role.value}."):  # fmt: skip
+        if values and values["role"] != member.role.value:
+            self.app.notify(f"{member.username} is now {values['role']}.")
             self.load(frozenset({str(member.user_id)}))
 
     def action_remove_member(self) -> None:

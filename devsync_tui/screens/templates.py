@@ -18,7 +18,7 @@ from devsync_tui.core import permissions
 from devsync_tui.core.models import ConfigType, EnvTemplate
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.context import Selection, Session
-from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog
+from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
 from devsync_tui.screens.writes import attempt
 from devsync_tui.widgets.filter_table import FilterableTable, Row
 
@@ -127,39 +127,42 @@ class TemplatesPane(Vertical):
         if sel is None or session is None or sel.project is None:
             return
         source = sel.environment.name if sel.environment else f"{sel.project.name} defaults"
+        backend, project_id = session.backend, sel.project.id
+        env_id = sel.environment.id if sel.environment else None
+
+        async def create(values: FormValues) -> None:
+            if env_id is not None:
+                rows = await backend.effective_configuration(env_id)
+            else:
+                rows = await backend.project_configuration(project_id)
+            config: dict[str, Any] = {
+                r.key: {"value": r.value or "", "type": r.type.value}
+                if r.type is ConfigType.FILE
+                else (r.value or "")
+                for r in rows
+                if not r.is_secret
+            }
+            deps = await backend.list_dependencies(project_id, environment_ids=[env_id])
+            packages = [
+                {"package_manager": d.package_manager.value, "package_name": d.package_name,
+                 "version_constraint": d.version_constraint,
+                 "resolved_version": d.resolved_version}
+                for d in deps
+            ]  # fmt: skip
+            await backend.create_template(
+                project_id, str(values["name"]), config, packages, bool(values["public"])
+            )
+
         values = await self.app.push_screen_wait(FormDialog(
             "New environment template",
             [Field("name", "Name", placeholder="laptop"),
              Field("public", "Public (everyone signed in may read it)", "check", False)],
-            submit="Create", required=["name"],
+            submit="Create", required=["name"], on_submit=create,
             note=f"Copies the configuration and dependencies of {source}. Secret values are "
             "never copied into a template: their keys are left out.",
         ))  # fmt: skip
-        if not values:
-            return
-        backend = session.backend
-        env_id = sel.environment.id if sel.environment else None
-        if env_id is not None:
-            rows = await backend.effective_configuration(env_id)
-        else:
-            rows = await backend.project_configuration(sel.project.id)
-        config: dict[str, Any] = {
-            r.key: {"value": r.value or "", "type": r.type.value}
-            if r.type is ConfigType.FILE
-            else (r.value or "")
-            for r in rows
-            if not r.is_secret
-        }
-        deps = await backend.list_dependencies(sel.project.id, environment_ids=[env_id])
-        packages = [
-            {"package_manager": d.package_manager.value, "package_name": d.package_name,
-             "version_constraint": d.version_constraint, "resolved_version": d.resolved_version}
-            for d in deps
-        ]  # fmt: skip
-        created = await attempt(self.app, backend.create_template(
-            sel.project.id, str(values["name"]), config, packages, bool(values["public"])
-        ), done=f"Template {values['name']} created.")  # fmt: skip
-        if created is not None:
+        if values:
+            self.app.notify(f"Template {values['name']} created.")
             self.load()
 
     def action_delete_template(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -57,11 +58,17 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_team(self) -> None:
-        from devsync_tui.screens.dialogs import Field, FormDialog
+        from devsync_tui.screens.dialogs import Field, FormDialog, FormValues
 
         session = self.session
         if session is None:
             return
+        backend = session.backend
+
+        async def create(values: FormValues) -> None:
+            name = str(values["name"])
+            await backend.create_team(name, str(values["slug"]) or slugify(name))
+
         values = await self.app.push_screen_wait(
             FormDialog(
                 "New team",
@@ -72,21 +79,16 @@ class TreeActions:
                 submit="Create",
                 required=["name"],
                 note="You become the team's owner and an admin.",
+                on_submit=create,
             )
         )
-        if not values:
-            return
-        name = str(values["name"])
-        slug = str(values["slug"]) or slugify(name)
-        team = await attempt(
-            self.app, session.backend.create_team(name, slug), done=f"Team {name} created."
-        )
-        if team is not None:
+        if values:
+            self.app.notify(f"Team {values['name']} created.")
             self.load_workspace()
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_project(self, sel: Selection) -> None:
-        from devsync_tui.screens.dialogs import Field, FormDialog
+        from devsync_tui.screens.dialogs import Field, FormDialog, FormValues
 
         session = self.session
         if session is None:
@@ -94,6 +96,16 @@ class TreeActions:
         if not permissions.can_create_project(session.role_in(sel.team.id)):
             self._refused("Only admins and members can create projects.")
             return
+        backend = session.backend
+
+        async def create(values: FormValues) -> None:
+            await backend.create_project(
+                sel.team.id,
+                str(values["name"]),
+                str(values["description"]) or None,
+                str(values["repository_url"]) or None,
+            )
+
         values = await self.app.push_screen_wait(
             FormDialog(
                 f"New project in {sel.team.name}",
@@ -104,59 +116,50 @@ class TreeActions:
                 ],
                 submit="Create",
                 required=["name"],
+                on_submit=create,
             )
         )
-        if not values:
-            return
-        project = await attempt(
-            self.app,
-            session.backend.create_project(
-                sel.team.id,
-                str(values["name"]),
-                str(values["description"]) or None,
-                str(values["repository_url"]) or None,
-            ),
-            done=f"Project {values['name']} created.",
-        )
-        if project is not None:
+        if values:
+            self.app.notify(f"Project {values['name']} created.")
             self.load_workspace()
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_environment(self, sel: Selection) -> None:
-        from devsync_tui.screens.dialogs import Field, FormDialog
+        from devsync_tui.screens.dialogs import Field, FormDialog, FormValues
 
         session = self.session
         if session is None or sel.project is None:
             return
+        project = sel.project
         if not permissions.can_create_environment(session.role_in(sel.team.id)):
             self._refused("Only admins and members can create environments.")
             return
-        templates = await attempt(self.app, session.backend.list_templates(sel.project.id))
+        backend = session.backend
+        templates = await attempt(self.app, backend.list_templates(project.id))
         options = [(t.name, str(t.id)) for t in templates or []]
         fields = [Field("name", "Name", placeholder=f"{session.identity.username}-laptop")]
         if options:
             fields.append(Field("template", "From template (optional)", "select", "", options))
+
+        async def create(values: FormValues) -> None:
+            template = str(values.get("template") or "")
+            await backend.create_environment(
+                project.id, str(values["name"]), UUID(template) if template else None
+            )
+
         values = await self.app.push_screen_wait(
             FormDialog(
-                f"New environment in {sel.project.name}",
+                f"New environment in {project.name}",
                 fields,
                 submit="Create",
                 required=["name"],
                 note="The environment will be yours; a template copies its configuration "
                 "and dependencies in.",
+                on_submit=create,
             )
         )
-        if not values:
-            return
-        template = str(values.get("template") or "")
-        env = await attempt(
-            self.app,
-            session.backend.create_environment(
-                sel.project.id, str(values["name"]), UUID(template) if template else None
-            ),
-            done=f"Environment {values['name']} created.",
-        )
-        if env is not None:
+        if values:
+            self.app.notify(f"Environment {values['name']} created.")
             self.load_workspace()
 
     @work(group="tree-write", exit_on_error=False)
@@ -173,43 +176,51 @@ class TreeActions:
             ):
                 self._refused("Only admins and the environment's owner can rename it.")
                 return
-            name = await self._ask_name("Rename environment", env.name)
-            if (
-                name
-                and name != env.name
-                and await attempt(self.app, backend.rename_environment(env.id, name))
-            ):
-                self.load_workspace()
+
+            async def rename_env(name: str) -> None:
+                await backend.rename_environment(env.id, name)
+
+            renamed = await self._ask_name("Rename environment", env.name, rename_env)
         elif sel.project is not None:
+            project = sel.project
             if not permissions.can_edit_project(role):
                 self._refused("Only admins and members can rename projects.")
                 return
-            name = await self._ask_name("Rename project", sel.project.name)
-            if (
-                name
-                and name != sel.project.name
-                and await attempt(self.app, backend.update_project(sel.project.id, name=name))
-            ):
-                self.load_workspace()
+
+            async def rename_project(name: str) -> None:
+                await backend.update_project(project.id, name=name)
+
+            renamed = await self._ask_name("Rename project", project.name, rename_project)
         else:
+            team = sel.team
             if not permissions.can_rename_team(role):
                 self._refused("Only the team's admins can rename it.")
                 return
-            name = await self._ask_name("Rename team", sel.team.name)
-            if (
-                name
-                and name != sel.team.name
-                and await attempt(self.app, backend.rename_team(sel.team.id, name))
-            ):
-                self.load_workspace()
 
-    async def _ask_name(self, title: str, current: str) -> str:
-        from devsync_tui.screens.dialogs import Field, FormDialog
+            async def rename_team(name: str) -> None:
+                await backend.rename_team(team.id, name)
+
+            renamed = await self._ask_name("Rename team", team.name, rename_team)
+        if renamed:
+            self.load_workspace()
+
+    async def _ask_name(
+        self, title: str, current: str, rename: Callable[[str], Awaitable[None]]
+    ) -> bool:
+        """Ask for a new name and ``rename`` to it inside the dialog; True when renamed."""
+        from devsync_tui.screens.dialogs import Field, FormDialog, FormValues
+
+        async def save(values: FormValues) -> None:
+            name = str(values["name"])
+            if name != current:
+                await rename(name)
 
         values = await self.app.push_screen_wait(
-            FormDialog(title, [Field("name", "New name", value=current)], required=["name"])
+            FormDialog(
+                title, [Field("name", "New name", value=current)], required=["name"], on_submit=save
+            )
         )
-        return str(values["name"]) if values else ""
+        return values is not None and values["name"] != current
 
     @work(group="tree-write", exit_on_error=False)
     async def _delete(self) -> None:
