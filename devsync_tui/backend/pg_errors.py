@@ -55,6 +55,37 @@ _CONSTRAINTS = {
         "A template may hold at most 1 MiB of configuration and 4 MiB of dependencies."
     ),
     "projects_description_size": "A project description may be at most 10,000 characters.",
+    # The length checks of supabase/migrations/20261125140000_tables.sql (char_length(btrim())).
+    "teams_name_check": "A team name must have 1 to 200 characters.",
+    "projects_name_check": "A project name must have 1 to 200 characters.",
+    "env_templates_name_check": "A template name must have 1 to 200 characters.",
+    "environments_name_check": "An environment name must have 1 to 200 characters.",
+    "teams_slug_check": (
+        "A team slug must be 1 to 63 lowercase letters, digits or -, not starting with -."
+    ),
+    "profiles_username_check": (
+        "A username must be 1 to 63 letters, digits, _ . or -, starting with a letter or digit."
+    ),
+    "profiles_full_name_check": "A full name may be at most 200 characters.",
+    "profiles_avatar_url_check": "An avatar URL may be at most 2,048 characters.",
+    "projects_repository_url_printable": (
+        "A repository URL may be at most 2,048 characters, without control characters."
+    ),
+    "dependencies_package_name_check": "A package name must have 1 to 512 characters.",
+    "dependencies_version_constraint_check": "A version constraint may be at most 512 characters.",
+    "dependencies_resolved_version_check": "A resolved version may be at most 512 characters.",
+}
+
+#: Unique constraints → what a person calls the thing that already exists (and where).
+_UNIQUE = {
+    "teams_slug_key": "A team with that slug already exists.",
+    "profiles_username_key": "That username is taken.",
+    "projects_team_id_name_key": "A project with that name already exists in this team.",
+    "environments_project_id_name_key": (
+        "An environment with that name already exists in this project."
+    ),
+    "configurations_scope_key": "That configuration key already exists here.",
+    "dependencies_scope_package": "That package is already listed here.",
 }
 #: Constraints named ``*_printable`` keep control characters out of what terminals show.
 _PRINTABLE = "Names and labels may not contain control characters (escape sequences, line breaks)."
@@ -84,16 +115,38 @@ def _primary(exc: psycopg.Error, fallback: str) -> str:
 
 def _unique_message(exc: psycopg.Error) -> str:
     message = exc.diag.message_primary or ""
-    # Our RPCs raise their own "… already exists" sentence; PostgreSQL's names a constraint.
-    if "already exists" in message and "constraint" not in message:
+    # Our RPCs raise their own sentence ("… already exists", "… is already a member of this
+    # team"); PostgreSQL's own names a constraint and may quote the value in its detail.
+    if "already" in message and "constraint" not in message:
         return _primary(exc, "That already exists.")
-    table = (exc.diag.table_name or "").rstrip("s").replace("_", " ")
     constraint = exc.diag.constraint_name or ""
-    if table == "team" and "slug" in constraint:
-        return "A team with that slug already exists."
+    if constraint in _UNIQUE:
+        return _UNIQUE[constraint]
+    table = (exc.diag.table_name or "").rstrip("s").replace("_", " ")
     if table:
-        return f"A {table} with that name already exists."
+        return f"{with_article(table).capitalize()} with that name already exists."
     return "That already exists."
+
+
+def constraint_sentence(state: str, constraint: str | None) -> str | None:
+    """The sentence for a named check (23514) or unique (23505) constraint we know, else None.
+
+    Shared with the Supabase transport, which finds the name in PostgREST's message."""
+    if not constraint:
+        return None
+    if state == "23514":
+        if constraint in _CONSTRAINTS:
+            return _CONSTRAINTS[constraint]
+        if constraint.endswith("_printable"):
+            return _PRINTABLE
+    if state == "23505":
+        return _UNIQUE.get(constraint)
+    return None
+
+
+def with_article(noun: str) -> str:
+    """``noun`` with "a" or "an" before it, by its first letter ("an environment")."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def map_error(exc: BaseException) -> DevSyncError:
@@ -122,11 +175,9 @@ def map_error(exc: BaseException) -> DevSyncError:
         return InvalidInput(_primary(exc, "Invalid input."))
     if state == "23505":
         return InvalidInput(_unique_message(exc))
-    constraint = exc.diag.constraint_name if exc.diag else None
-    if state == "23514" and constraint in _CONSTRAINTS:
-        return InvalidInput(_CONSTRAINTS[constraint])
-    if state == "23514" and constraint and constraint.endswith("_printable"):
-        return InvalidInput(_PRINTABLE)
+    known = constraint_sentence(state, exc.diag.constraint_name if exc.diag else None)
+    if known is not None:
+        return InvalidInput(known)
     if state == "54001":  # stack depth: JSON nested deeper than the server parses
         return InvalidInput("That JSON is nested too deeply.")
     if state.startswith(("22", "23")):

@@ -8,6 +8,7 @@ attributes so that this module imports nothing heavy.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -48,6 +49,21 @@ _NETWORK_ERROR_NAMES = {
     "InvalidStatus",
     "AuthRetryableError",
 }
+
+
+#: PostgreSQL's own message for a check or unique violation names the constraint in quotes.
+_CONSTRAINT_NAME = re.compile(r'constraint "([^"]+)"')
+
+
+def _constraint_sentence(code: str, message: str | None) -> str | None:
+    """The local transport's sentence for a known constraint named in ``message``, if any."""
+    found = _CONSTRAINT_NAME.search(message or "")
+    if found is None:
+        return None
+    # Imported here: only an error path needs it, and it brings psycopg along.
+    from devsync_tui.backend.pg_errors import constraint_sentence
+
+    return constraint_sentence(code, found.group(1))
 
 
 def _current_version(details: Any) -> int | None:
@@ -100,6 +116,10 @@ def map_postgrest_error(code: str | None, message: str | None, details: Any) -> 
         if status >= 500 or status in (408, 429):
             return Unavailable(f"The Supabase project answered HTTP {status}; try again later.")
         return InvalidInput(_sentence(message, f"The request was refused (HTTP {status})."))
+    if code in ("23505", "23514"):
+        known = _constraint_sentence(code, message)
+        if known is not None:
+            return InvalidInput(known)
     if code.startswith(("22", "23", "P0", "PGRST1", "42")) or code == "400":
         return InvalidInput(_sentence(message, "The request was not valid."))
     return InvalidInput(_sentence(message, "The request failed."))
