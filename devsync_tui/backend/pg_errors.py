@@ -23,6 +23,7 @@ from devsync_tui.backend.errors import (
     PermissionDenied,
     Unavailable,
 )
+from devsync_tui.core.wording import with_article
 
 log = logging.getLogger("devsync.backend.postgres")
 
@@ -142,11 +143,6 @@ def constraint_sentence(state: str, constraint: str | None) -> str | None:
     if state == "23505":
         return _UNIQUE.get(constraint)
     return None
-
-
-def with_article(noun: str) -> str:
-    """``noun`` with "a" or "an" before it, by its first letter ("an environment")."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def map_error(exc: BaseException) -> DevSyncError:

@@ -17,6 +17,7 @@ from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.errors import InvalidInput
 from devsync_tui.core import permissions
 from devsync_tui.core.models import Role, TeamMember
+from devsync_tui.core.wording import count
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.context import Selection, Session
 from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
@@ -121,7 +122,7 @@ class MembersPane(Vertical):
         admin = permissions.can_add_member(self.role)
         tail = "n add · enter role · d remove" if admin else "L leaves the team"
         self.query_one("#members-hint", Static).update(
-            f"{len(rows)} members of {team.name}: {tail}"
+            f"{count(len(rows), 'member')} of {team.name}: {tail}"
         )
 
     def apply_live(self, batch: LiveBatch) -> None:

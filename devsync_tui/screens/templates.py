@@ -16,6 +16,7 @@ from devsync_tui import clock
 from devsync_tui import ui_commands as cmd
 from devsync_tui.core import permissions
 from devsync_tui.core.models import ConfigType, EnvTemplate
+from devsync_tui.core.wording import count
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.context import Selection, Session
 from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
@@ -97,8 +98,8 @@ class TemplatesPane(Vertical):
         self.query_one(FilterableTable).set_rows(rows)
         self.refresh_bindings()
         hint = (
-            f"{len(rows)} templates for {sel.project.name}. A new environment (n in the tree) "
-            "can start from one."
+            f"{count(len(rows), 'template')} for {sel.project.name}. A new environment "
+            "(n in the tree) can start from one."
         )
         self.query_one("#templates-hint", Static).update(hint)
 
