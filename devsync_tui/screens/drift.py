@@ -139,6 +139,13 @@ class DriftPane(Widget):
             self._set_message("Loading dependencies…")
         self._load(live=False)
 
+    def show_nothing(self, text: str) -> None:
+        """No project is selected: forget the one shown and say what to select."""
+        self.project = None
+        self.environments = []
+        self.matrix = None
+        self._set_message(text)
+
     def apply_changes(self, events: Sequence[FeedEvent]) -> None:
         """React to feed events: dependency or environment changes of this project, or a
         resync, schedule one reload however many events arrive together."""

@@ -132,6 +132,14 @@ class HealthPane(Widget):
             self._set_message("Loading health…")
         self._load()
 
+    def show_nothing(self, text: str) -> None:
+        """No project is selected: forget the one shown and say what to select."""
+        self.project = None
+        self.environments = []
+        self.rows = []
+        self.series_loaded = False
+        self._set_message(text)
+
     def apply_changes(self, events: Sequence[FeedEvent]) -> None:
         """Environment status changes apply at once; new health points and resyncs schedule
         one reload per burst."""

@@ -204,10 +204,13 @@ class MainScreen(TreeActions, Screen[None]):
     def on_workspace_loaded(self, message: WorkspaceLoaded) -> None:
         data = message.data
         self._data = data
-        if self.session is not None and self.session.roles != data.roles:
+        roles_changed = self.session is not None and self.session.roles != data.roles
+        if self.session is not None and roles_changed:
             self.session = Session(self.session.backend, self.session.identity, data.roles)
         self.nav_tree.populate(data.teams, data.projects, data.environments, data.usernames)
         status = self.query_one("#status-line", Static)
+        # With no team there is nothing for the tabs to show (and nothing of a team left).
+        self.query_one(TabbedContent).display = bool(data.teams)
         if data.teams:
             status.update("")
             status.display = False
@@ -216,10 +219,18 @@ class MainScreen(TreeActions, Screen[None]):
                 "You are in no team yet: press N to create one (or ask an admin to add you)."
             )
             status.display = True
+            self.header.role = ""
+            self.header.title = ""
         if not self._target_done:
             self._target_done = True
             self._open_target()
+        before = self.selection
         self._refresh_selection()
+        if roles_changed and self.selection is not None and self.selection == before:
+            # Same place, new role: the header, the panes' offers and locks follow it.
+            self.watch_selection(self.selection)
+        # The tree lays its lines out on the next refresh: follow its cursor from there too.
+        self.call_after_refresh(self._refresh_selection)
         if not self._later_started:
             selection = self.selection
             if selection is None or selection.project is None:  # no configuration to read
@@ -427,6 +438,9 @@ class MainScreen(TreeActions, Screen[None]):
             if pane.id in _PROJECT_PANES:
                 if selection.project is not None:
                     pane.show(selection.project, selection.environments, focus_env=focus)  # type: ignore[attr-defined]
+                else:
+                    what = "dependencies" if pane.id == "drift-pane" else "machines' health"
+                    pane.show_nothing(f"Select a project to see its {what}.")  # type: ignore[attr-defined]
                 continue
             if pane.id == "activity-pane":
                 pane.names = self._names()  # type: ignore[attr-defined]

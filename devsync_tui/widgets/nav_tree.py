@@ -83,8 +83,17 @@ class NavTree(Tree[NavItem]):
         for key, node in by_key.items():
             if first_fill or key in expanded:
                 node.expand()
-        if current in by_key:
-            self._move_to(by_key[current])
+        if current is not None:
+            # Where the cursor was, else what held it (a deleted environment: its project;
+            # a deleted project: its team), else the first team.
+            team, project, _env = current
+            for key in (current, (team, project, None), (team, None, None)):
+                if key in by_key:
+                    self._move_to(by_key[key])
+                    break
+            else:
+                if self.root.children:
+                    self._move_to(self.root.children[0])
 
     def _move_to(self, node: TreeNode[NavItem]) -> None:
         # Reading last_line rebuilds the line index, so the node knows its line number.
