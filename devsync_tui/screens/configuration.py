@@ -22,6 +22,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.core.printable import visible
+from devsync_tui.core.wording import count
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.config_actions import ConfigActions
@@ -247,7 +248,7 @@ class ConfigurationPane(ConfigActions, Vertical):
             value = Text("")
         elif r.type is ConfigType.FILE:
             lines = r.value.count("\n") + (0 if r.value.endswith("\n") else 1)
-            value = Text(f"{lines} lines, {len(r.value.encode())} B", style="italic")
+            value = Text(f"{count(lines, 'line')}, {len(r.value.encode())} B", style="italic")
         else:
             value = Text(_one_line(r.value, self._value_width))
         kind = "file" if r.type is ConfigType.FILE else "env"

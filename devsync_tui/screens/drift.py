@@ -27,6 +27,7 @@ from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.models import Environment, Project
+from devsync_tui.core.wording import count
 from devsync_tui.screens.drift_detail import PackageDetailScreen
 from devsync_tui.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
 from devsync_tui.widgets.virtual_table import FilterInput
@@ -260,7 +261,7 @@ class DriftPane(Widget):
         parts = [
             f"{total} packages" if shown == total else f"{shown} of {total} packages",
             f"{drifted} drifted",
-            f"{len(matrix.environment_ids)} envs",
+            count(len(matrix.environment_ids), "env"),
             "by severity" if self.sort_by_severity else "by name",
         ]
         if self.drifted_only:
