@@ -244,6 +244,10 @@ class ActionsProvider(Provider):
             binding = active.binding
             if not active.enabled or not binding.description or binding.action in seen:
                 continue
+            # Textual's own widget keys (cursor moves, paging, focus next) are no commands;
+            # DevSync's all carry an id.
+            if not binding.id:
+                continue
             if binding.action == "command_palette":
                 continue
             seen.add(binding.action)

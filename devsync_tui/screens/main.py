@@ -526,7 +526,35 @@ class MainScreen(TreeActions, Screen[None]):
                             binding.action,
                         )
                     )
+        return found + self._screen_palette_actions()
+
+    def _screen_palette_actions(self) -> list[tuple[str, str, Callable[[], object], str]]:
+        """The tabs, and the tree's commands that make sense wherever the focus is."""
+        found: list[tuple[str, str, Callable[[], object], str]] = []
+        titles = {"configuration": "Configuration"} | {tab: t for tab, t, *_ in LATER_PANES}
+        for tab in TABS:
+            found.append(
+                (
+                    f"Show {titles[tab]}",
+                    f"Switch to the {titles[tab]} tab.",
+                    partial(self._show_tab, tab),
+                    f"tab_{tab}",
+                )
+            )
+        if self.session is not None:
+            found.append(
+                (
+                    "New team",
+                    "Create a team; you become its owner.",
+                    self.action_new_team,
+                    "new_team",
+                )
+            )
         return found
+
+    def _show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.call_after_refresh(self._focus_active_tab)
 
     async def _run_in(self, node: Widget, action: str) -> None:
         target = (

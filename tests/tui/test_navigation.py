@@ -68,6 +68,24 @@ async def test_palette_runs_an_action(demo_db_url: str) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
 
 
+async def test_palette_switches_tabs_and_lists_no_widget_internals(demo_db_url: str) -> None:
+    from devsync_tui.ui_commands import ActionsProvider
+
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        names = {name for name, _, _ in ActionsProvider(app.main)._actions()}
+        assert {"Show Members", "Show Dependencies", "New team", "Reveal"} <= names
+        assert not names & {"Cursor left", "Page left", "Focus Next", "Cursor up"}
+        await pilot.press(*"Show Members")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.query_one(TabbedContent).active == "members")
+
+
 async def test_help_lists_the_keys_of_this_screen(demo_db_url: str) -> None:
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
