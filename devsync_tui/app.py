@@ -117,9 +117,24 @@ class DevSyncApp(App[int]):
         theme = getattr(self.settings, "theme", None)
         if theme and theme in self.available_themes:
             self.theme = theme
+        elif theme:
+            self.notify(
+                f"The settings name a theme DevSync does not know ({theme!r}); "
+                f"using {self.theme!r}. Themes: {', '.join(sorted(self.available_themes))}.",
+                severity="warning",
+                timeout=10,
+            )
         keymap = getattr(self.settings, "keymap", None)
         if keymap:
             self.set_keymap(expand_keymap(dict(keymap)))
+            unknown = unknown_keymap_names(dict(keymap))
+            if unknown:
+                self.notify(
+                    "The settings' keymap names actions DevSync does not have, ignored: "
+                    f"{', '.join(unknown)} (the names are in the help, `?`).",
+                    severity="warning",
+                    timeout=10,
+                )
         # After Textual's start-up batch, which paints nothing until it ends: the main
         # screen's first frame is then painted as soon as it is ready, and what it schedules
         # "after refresh" (the other tabs, the real connection) runs after that paint.
@@ -356,6 +371,13 @@ def expand_keymap(keymap: dict[str, str]) -> dict[str, str]:
         for binding_id in matches or [name]:
             expanded[binding_id] = keys
     return expanded
+
+
+def unknown_keymap_names(keymap: dict[str, str]) -> list[str]:
+    """The keymap's names that match no binding (neither an id nor an action name)."""
+    known = cmd.all_ids()
+    actions = {i.rsplit(".", 1)[-1] for i in known}
+    return sorted(name for name in keymap if name not in known and name not in actions)
 
 
 def make_app(

@@ -110,6 +110,18 @@ async def test_keymap_from_settings(fresh_db_url: str) -> None:
         await wait_for(pilot, lambda: bool(pane.revealed))
 
 
+async def test_unknown_theme_and_keymap_names_are_said(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    app.settings.theme = "solarised-purple"
+    app.settings.keymap = {"reveal": "v", "teleport": "t", "config.nothing": "z"}
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("'solarised-purple'" in m and "textual-dark" in m for m in said)
+        assert any("config.nothing, teleport" in m for m in said)
+        assert not any("reveal" in m for m in said)
+
+
 async def test_tabs_switch_with_brackets(demo_db_url: str) -> None:
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
