@@ -11,7 +11,7 @@ from functools import partial
 from uuid import UUID
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -52,6 +52,17 @@ LATER_PANES = (
     ("members", "Members", "devsync_tui.screens.members", "MembersPane", "members-pane"),
     ("templates", "Templates", "devsync_tui.screens.templates", "TemplatesPane", "templates-pane"),
     ("activity", "Activity", "devsync_tui.screens.activity", "ActivityPane", "activity-pane"),
+)
+#: Below this many columns the tab titles are short and the footer compact.
+NARROW_WIDTH = 100
+#: Each tab's title, wide and narrow.
+TAB_TITLES = (
+    ("configuration", "Configuration", "Config"),
+    ("dependencies", "Dependencies", "Deps"),
+    ("health", "Health", "Health"),
+    ("members", "Members", "Members"),
+    ("templates", "Templates", "Templates"),
+    ("activity", "Activity", "Activity"),
 )
 #: Panes that take the backend when built and show a project (drift, health).
 _PROJECT_PANES = ("drift-pane", "health-pane")
@@ -144,6 +155,17 @@ class MainScreen(TreeActions, Screen[None]):
                     for tab, title, *_ in LATER_PANES:
                         yield TabPane(title, id=tab)  # its pane comes after the first view
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """At 80 columns everything still fits: short tab titles, a compact footer without
+        the palette hint (`?` lists every key, ctrl+p included)."""
+        narrow = event.size.width < NARROW_WIDTH
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
+        tabs = self.query_one(TabbedContent)
+        for tab, wide, short in TAB_TITLES:
+            tabs.get_tab(tab).label = short if narrow else wide
 
     @property
     def loaded(self) -> bool:
