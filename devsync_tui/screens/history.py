@@ -35,7 +35,7 @@ class HistoryLoaded(Message):
 class HistoryScreen(ModalScreen[bool]):
     """Dismisses with True when a version was restored."""
 
-    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.HISTORY_RESTORE, cmd.HISTORY_REVEAL)
+    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.HISTORY_RESTORE, cmd.HISTORY_REVEAL, cmd.HELP)
 
     def __init__(
         self,
@@ -67,10 +67,21 @@ class HistoryScreen(ModalScreen[bool]):
                     yield Static("", id="history-value")
                     yield Label("Change from the version before", classes="field-label")
                     yield Static("", id="history-diff")
-            yield Static(
-                "R restores the selected version · r reveals a secret · esc closes",
-                classes="dialog-note",
-            )
+            yield Static(" · ".join(self._hints()), classes="dialog-note")
+
+    def _hints(self) -> list[str]:
+        """The keys this user can use here (R and r explain themselves when pressed anyway)."""
+        hints = []
+        if self.access.can_edit_config(self.environment_id):
+            hints.append("R restores the selected version")
+        if self.access.can_reveal(self.environment_id):
+            hints.append("r reveals a secret")
+        return [*hints, "? keys", "esc closes"]
+
+    def action_help(self) -> None:
+        from devsync_tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", KeyTable)

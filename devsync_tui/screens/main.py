@@ -167,6 +167,14 @@ class MainScreen(TreeActions, Screen[None]):
         for tab, wide, short in TAB_TITLES:
             tabs.get_tab(tab).label = short if narrow else wide
 
+    def on_screen_suspend(self) -> None:
+        # A dialog is on top: this footer's keys do not reach through it (the dialog says
+        # its own), so do not show them beneath it.
+        self.query_one(Footer).display = False
+
+    def on_screen_resume(self) -> None:
+        self.query_one(Footer).display = True
+
     @property
     def loaded(self) -> bool:
         """True once the workspace (teams, projects, environments) has been read."""
