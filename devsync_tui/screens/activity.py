@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
+from rich.cells import cell_len, set_cell_size
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -48,6 +49,17 @@ def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
     return text + (f" as {extra}" if extra else "")
 
 
+#: The narrowest "What" column; the cells' padding and the scrollbar beside the columns.
+_WHAT_MIN, _PADDING = 20, 2 * 4 + 2
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` within ``width`` cells, an ellipsis marking a cut."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(1, width - 1)) + "…"
+
+
 class ActivityLoaded(Message):
     def __init__(self, team_id: UUID, entries: list[AuditEntry]) -> None:
         super().__init__()
@@ -64,12 +76,18 @@ class ActivityPane(Vertical):
         self.selection: Selection | None = None
         #: Names of users, teams, projects and environments by id (text), from the tree.
         self.names: dict[str, str] = {}
+        self._entries: list[AuditEntry] = []
 
     def compose(self) -> ComposeResult:
         yield Static("Select a team.", id="activity-hint", classes="pane-hint")
-        yield FilterableTable(("When", "Who", "What", "Where"), id="activity-rows")
+        # Newest first: a cursor on the newest entry stays on the newest as entries arrive.
+        yield FilterableTable(
+            ("When", "Who", "What", "Where"), id="activity-rows", follow_first=True
+        )
 
     def show(self, session: Session, selection: Selection) -> None:
+        if self.selection is None or self.selection.team.id != selection.team.id:
+            self._entries = []  # another team's log must not come back on a resize
         self.session, self.selection = session, selection
         table = self.query_one(FilterableTable)
         if not permissions.can_read_audit_log(session.role_in(selection.team.id)):
@@ -94,23 +112,43 @@ class ActivityPane(Vertical):
         sel = self.selection
         if sel is None or sel.team.id != message.team_id:
             return
-        names = self.names
-        rows = []
-        for e in message.entries:
-            scope = e.environment_id or e.project_id
-            where = names.get(str(scope), "") if scope else ""
-            what = describe(e, names)
-            rows.append(
-                Row(
-                    str(e.id),
-                    (clock.ago(e.created_at), e.actor_username or "?", what, where),
-                    f"{e.actor_username} {what} {where}",
-                )
-            )
-        self.query_one(FilterableTable).set_rows(rows)
+        self._entries = message.entries
+        self._show_entries()
         self.query_one("#activity-hint", Static).update(
             f"Audit log of {sel.team.name}: configuration changes, reveals and membership."
         )
+
+    def _show_entries(self) -> None:
+        names = self.names
+        cells = []
+        for e in self._entries:
+            scope = e.environment_id or e.project_id
+            where = names.get(str(scope), "") if scope else ""
+            cells.append(
+                (
+                    str(e.id),
+                    clock.ago(e.created_at),
+                    e.actor_username or "?",
+                    describe(e, names),
+                    where,
+                )
+            )
+        # "What" gets the room the other columns leave, so that a long description (a long
+        # key, an id without a name) never pushes "Where" out of sight.
+        others = sum(
+            max([cell_len(label), *(cell_len(c[i]) for c in cells)])
+            for i, label in ((1, "When"), (2, "Who"), (4, "Where"))
+        )
+        room = max(_WHAT_MIN, (self.size.width or 100) - others - _PADDING)
+        rows = [
+            Row(key, (when, who, _cut(what, room), where), f"{who} {what} {where}")
+            for key, when, who, what, where in cells
+        ]
+        self.query_one(FilterableTable).set_rows(rows)
+
+    def on_resize(self) -> None:
+        if self._entries:
+            self._show_entries()
 
     def apply_live(self, batch: LiveBatch) -> None:
         sel = self.selection

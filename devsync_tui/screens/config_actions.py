@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -11,7 +12,8 @@ from uuid import UUID
 from textual import work
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
-from devsync_tui.core.models import ConfigType, EffectiveConfigRow
+from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
+from devsync_tui.core.printable import visible
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.screens.writes import attempt
 
@@ -169,17 +171,32 @@ class ConfigActions:
 
         if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {row.key}?")):
             return
-        try:
-            await session.backend.delete_configuration(row.configuration_id, row.version)
-        except Conflict:
-            self.app.notify(
-                f"Someone changed {row.key} since you loaded it; look again and retry.",
-                severity="warning",
-            )
-        except DevSyncError as exc:
-            self.app.notify(str(exc) or "The key could not be deleted.", severity="error")
-        else:
-            self.app.notify(f"Deleted {row.key}.")
+        version = row.version
+        for _ in range(2):  # the version loaded, then (if the user agrees) the one now stored
+            try:
+                await session.backend.delete_configuration(row.configuration_id, version)
+            except Conflict as exc:
+                current = exc.current if isinstance(exc.current, Configuration) else None
+                if current is None and exc.current_version is None:
+                    self.app.notify(f"{row.key} was already deleted by someone else.")
+                    break
+                if current is None:  # the transport could not read what is there now
+                    self.app.notify(
+                        f"Someone changed {row.key} since you loaded it (now version "
+                        f"{exc.current_version}); look again and retry.",
+                        severity="warning",
+                    )
+                    break
+                question = delete_conflict_text(row.key, current, access)
+                if not await self.app.push_screen_wait(ConfirmDialog(question)):
+                    break
+                version = current.version
+                continue
+            except DevSyncError as exc:
+                self.app.notify(str(exc) or "The key could not be deleted.", severity="error")
+            else:
+                self.app.notify(f"Deleted {row.key}.")
+            break
         self._reload()
 
     # -- history -----------------------------------------------------------------------------
@@ -213,11 +230,11 @@ class ConfigActions:
         if session is None or view is None or access is None:
             return
         from devsync_tui.core import dotenv
-        from devsync_tui.screens.dialogs import Field, FormDialog
+        from devsync_tui.screens.dialogs import ConfirmDialog, Field, FormDialog
 
         sel = view.selection
         named = sel.environment or sel.project
-        name = named.name if named is not None else "devsync"
+        name = safe_file_name(named.name if named is not None else "")
         values = await self.app.push_screen_wait(
             FormDialog(
                 "Export as .env",
@@ -229,6 +246,13 @@ class ConfigActions:
             )
         )
         if not values:
+            return
+        path = Path(str(values["path"]))
+        path, replace = await asyncio.to_thread(_existing, path)
+        if replace and not await self.app.push_screen_wait(
+            ConfirmDialog(f"Replace {path}?", confirm="Replace")
+        ):
+            self.app.notify(f"Not exported: {path} was left as it was.")
             return
         out: dict[str, str] = {}
         omitted: list[str] = []
@@ -249,10 +273,15 @@ class ConfigActions:
                 out[row.key] = secret
             else:
                 omitted.append(row.key)
-        path = Path(str(values["path"]))
         try:
             text = dotenv.render_dotenv(out)
-            path = await asyncio.to_thread(write_private, path, text)
+            path = await asyncio.to_thread(write_private, path, text, replace=replace)
+        except FileExistsError:
+            self.app.notify(
+                f"Not exported: {path} appeared meanwhile; export again to replace it.",
+                severity="warning",
+            )
+            return
         except (OSError, dotenv.DotenvError) as exc:
             self.app.notify(f"Could not write {path}: {exc}", severity="error")
             return
@@ -264,13 +293,49 @@ class ConfigActions:
         self.app.notify(message, severity="warning" if omitted else "information", timeout=8)
 
 
-def write_private(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` (``~`` expanded) readable by the user only; the path used."""
+def write_private(path: Path, text: str, *, replace: bool = True) -> Path:
+    """Write ``text`` to ``path`` (``~`` expanded) readable by the user only; the path used.
+
+    ``replace=False`` never touches an existing file (FileExistsError): the user was not
+    asked about it. A replaced file is made 0600 too (it may have been readable by others)."""
     path = path.expanduser()
-    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    flags = os.O_CREAT | os.O_WRONLY | (os.O_TRUNC if replace else os.O_EXCL)
+    fd = os.open(path, flags, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
         handle.write(text)
     return path
+
+
+def _existing(path: Path) -> tuple[Path, bool]:
+    """``path`` with ``~`` expanded, and whether something is there already."""
+    path = path.expanduser()
+    return path, path.exists()
+
+
+def safe_file_name(name: str, fallback: str = "devsync") -> str:
+    """``name`` as a plain file name: letters, digits, ``-``, ``_`` and ``.`` (others become
+    ``_``), no leading dots, so it cannot name another directory or a hidden file."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip("._").rstrip("_")
+    return cleaned[:100] or fallback
+
+
+def delete_conflict_text(key: str, current: Configuration, access: Access) -> str:
+    """What changed under a delete, worded for the case: the value is called hidden only when
+    it is a secret this user may not reveal."""
+    head = f"Someone changed {key} since you loaded it (now version {current.version})."
+    if not current.is_secret:
+        shown = visible(current.value or "")
+        first = shown.splitlines()[0] if shown else ""
+        if len(first) > 60 or "\n" in shown:
+            first = first[:59] + "…"
+        body = f" Its value is now: {first}" if first else " Its value is now empty."
+    elif access.can_reveal(current.environment_id):
+        body = " It is a secret: its value is not shown here (r reveals it, recorded)."
+    else:
+        body = " Its value is a secret you may not see."
+    return f"{head}{body}\nDelete it anyway?"
 
 
 def _scope_label(view: ConfigView, scope: UUID | None) -> str:

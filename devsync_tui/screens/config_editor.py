@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from uuid import UUID
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
@@ -52,6 +53,39 @@ def language_for(key: str) -> str | None:
     return LANGUAGES.get(PurePosixPath(key).suffix.lower())
 
 
+#: Put a restored draft away: the stored value comes back and the draft file is deleted.
+DRAFT_DISCARD = cmd.UICommand(
+    "editor.discard_draft",
+    "ctrl+d",
+    "discard_draft",
+    "Discard draft",
+    "Throw the restored draft away and show the stored value again.",
+    priority=True,  # above the value box's own ctrl+d (delete right), only while offered
+)
+
+
+class ValueLine(Input):
+    """The one-line value box of an env var. Input keeps only the first line of a paste;
+    this one hands a multi-line paste to the editor (``MultilinePaste``) so none is lost."""
+
+    class MultilinePaste(Message):
+        def __init__(self, text: str, value: str) -> None:
+            super().__init__()
+            #: The value with the paste put where the cursor (or selection) was.
+            self.value = value
+            self.text = text
+
+    def _on_paste(self, event: events.Paste) -> None:
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text.rstrip("\n"):
+            super()._on_paste(event)
+            return
+        event.stop()
+        event.prevent_default()
+        start, end = sorted(self.selection)
+        self.post_message(self.MultilinePaste(text, self.value[:start] + text + self.value[end:]))
+
+
 @dataclass(frozen=True, slots=True)
 class EditTarget:
     """What is being edited and where it will be saved."""
@@ -74,7 +108,7 @@ class EditTarget:
 class ConfigEditor(ModalScreen[bool]):
     """Dismisses with True when a value was saved (or theirs kept), False when cancelled."""
 
-    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.DIALOG_SAVE)
+    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.DIALOG_SAVE, DRAFT_DISCARD)
 
     def __init__(self, session: Session, target: EditTarget, *, note: str = "") -> None:
         super().__init__(classes="dialog")
@@ -83,6 +117,10 @@ class ConfigEditor(ModalScreen[bool]):
         self.expected = target.expected_version
         self._note = note
         self._draft_timer: Timer | None = None
+        #: An env var value with line breaks is edited in the TextArea (see ValueLine).
+        self._multiline = False
+        #: A draft was restored and not yet discarded or saved: ctrl+d discards it.
+        self.draft_restored = False
         self.store = drafts.DraftStore(owner=session.identity.user_id)
 
     # -- layout --------------------------------------------------------------------------
@@ -107,10 +145,11 @@ class ConfigEditor(ModalScreen[bool]):
                 compact=True,
             )
             yield Static(self._note, id="editor-note", classes="dialog-note -empty")
-            yield Input(id="editor-line", placeholder="value")
+            yield ValueLine(id="editor-line", placeholder="value")
             yield TextArea(id="editor-area", show_line_numbers=True, soft_wrap=False)
             yield Static("", id="editor-error", classes="dialog-error -empty")
             with Horizontal(classes="dialog-buttons"):
+                yield Button("Discard draft  ctrl+d", id="discard", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save  ctrl+s", id="save", variant="primary", compact=True)
 
@@ -126,10 +165,13 @@ class ConfigEditor(ModalScreen[bool]):
                 self.query_one("#editor-key", Input).value = draft.key
                 self.query_one("#editor-type", Select).value = draft.type
             self.query_one("#editor-secret", Checkbox).value = draft.is_secret
+            self.draft_restored = True
             self._set_note(
                 f"Restored your unsaved draft from {clock.ago(draft.saved)} "
-                f"(based on version {draft.base_version or 'new'})."
+                f"(based on version {draft.base_version or 'new'}). ctrl+d discards it."
             )
+        self._show_discard()
+        self._multiline = "\n" in value
         self._apply_type(self._type())
         self.set_value(value)
         if t.is_new:
@@ -150,11 +192,11 @@ class ConfigEditor(ModalScreen[bool]):
 
     def _apply_type(self, kind: ConfigType) -> None:
         is_file = kind is ConfigType.FILE
-        self.query_one("#editor-line", Input).display = not is_file
+        in_area = is_file or self._multiline
+        self.query_one("#editor-line", Input).display = not in_area
         area = self.query_one("#editor-area", TextArea)
-        area.display = is_file
-        if is_file:
-            area.language = language_for(self._key())
+        area.display = in_area
+        area.language = language_for(self._key()) if is_file else None
 
     def _key(self) -> str:
         if self.target.is_new:
@@ -162,7 +204,7 @@ class ConfigEditor(ModalScreen[bool]):
         return self.target.key
 
     def _value_widget(self) -> Input | TextArea:
-        if self._type() is ConfigType.FILE:
+        if self._type() is ConfigType.FILE or self._multiline:
             return self.query_one("#editor-area", TextArea)
         return self.query_one("#editor-line", Input)
 
@@ -173,6 +215,61 @@ class ConfigEditor(ModalScreen[bool]):
     def set_value(self, value: str) -> None:
         self.query_one("#editor-line", Input).value = value
         self.query_one("#editor-area", TextArea).load_text(value)
+
+    @on(ValueLine.MultilinePaste)
+    def _multiline_pasted(self, event: ValueLine.MultilinePaste) -> None:
+        """Keep every line: an env var may hold line breaks (a PEM key, say), and .env
+        export quotes them, so the value moves to the multi-line box instead of being cut."""
+        lines = event.text.count("\n") + 1
+        self._multiline = True
+        self._apply_type(self._type())
+        area = self.query_one("#editor-area", TextArea)
+        area.load_text(event.value)
+        area.move_cursor(area.document.end)
+        area.focus()
+        self._set_note(
+            f"The pasted text has {lines} lines: all of it is kept, and this env var's value "
+            "is edited as multi-line text now (ctrl+s saves)."
+        )
+        self._changed()
+
+    # -- discarding a restored draft -------------------------------------------------------
+    def _show_discard(self) -> None:
+        self.query_one("#discard", Button).display = self.draft_restored
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "discard_draft":
+            return self.draft_restored
+        return True
+
+    @on(Button.Pressed, "#discard")
+    def action_discard_draft(self) -> None:
+        """Show the stored value again and delete the draft file."""
+        if not self.draft_restored:
+            return
+        t = self.target
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        self.draft_restored = False
+        self._drop_draft()
+        self.expected = t.expected_version
+        if t.is_new:
+            self.query_one("#editor-key", Input).value = ""
+            self.query_one("#editor-type", Select).value = t.type.value
+        self.query_one("#editor-secret", Checkbox).value = t.is_secret
+        value = t.value or ""
+        self._multiline = "\n" in value
+        self._apply_type(self._type())
+        self.set_value(value)
+        self._show_discard()
+        self._set_note(
+            "Draft discarded: this is the stored value."
+            if t.value is not None or t.is_new
+            else "Draft discarded. You may replace this secret but not see it."
+        )
+        self._value_widget().focus()
 
     # -- drafts --------------------------------------------------------------------------
     @on(Input.Changed)
@@ -310,13 +407,19 @@ class ConfigEditor(ModalScreen[bool]):
         if current is None and exc.current_version is not None:
             current = await self._read_current(key)
         theirs: str | None = None
+        hidden = False
         if current is not None:
             theirs = current.value
             if current.is_secret:
-                theirs = await self._reveal(current.id) if self.target.can_reveal else None
+                hidden = not self.target.can_reveal
+                theirs = None if hidden else await self._reveal(current.id)
+            elif theirs is None:
+                theirs = ""  # a plain value that is empty, not one kept from us
         version = current.version if current is not None else exc.current_version
         choice = await self.app.push_screen_wait(
-            ConflictDialog(key, theirs=theirs, yours=yours, their_version=version)
+            ConflictDialog(
+                key, theirs=theirs, yours=yours, their_version=version, theirs_hidden=hidden
+            )
         )
         if choice == "overwrite":
             self.expected = version

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from devsync_tui import clock
 from devsync_tui import ui_commands as cmd
@@ -35,9 +36,9 @@ log = logging.getLogger("devsync.ui")
 MASK = "••••••••"
 COLUMNS = ("Key", "Value", "Type", "Scope", "Ver", "Changed")
 #: Value column width bounds (long values are cut; `enter` shows all).
-VALUE_MIN, VALUE_MAX = 10, 60
-#: Room the columns other than key and value take (type, scope, version, changed, gaps).
-OTHER_COLUMNS = 44
+VALUE_MIN, VALUE_MAX = 10, 120
+#: Room beside the cells: each column's padding (1 each side) and the vertical scrollbar.
+OTHER_COLUMNS = 2 * len(COLUMNS) + 2
 
 
 class ConfigTable(KeyTable):
@@ -226,10 +227,16 @@ class ConfigurationPane(ConfigActions, Vertical):
         else:
             assert sel.project is not None
             self._hint(f"{sel.project.name}: project defaults (every environment inherits them)")
-        key_width = min(28, max((len(r.key) for r in view.rows), default=3))
-        width = self.size.width or 100
-        self._value_width = max(VALUE_MIN, min(VALUE_MAX, width - key_width - OTHER_COLUMNS))
+        self._value_width = VALUE_MAX
         rows = [self._row(r, access) for r in view.rows]
+        # The value column gets the room the other columns leave (measured from their cells:
+        # the table sizes every column to its widest cell), so that hiding the tree or a
+        # wider terminal shows more of each value.
+        room = (self.size.width or 100) - _other_columns_width(rows)
+        width = max(VALUE_MIN, min(VALUE_MAX, room))
+        if width != self._value_width:
+            self._value_width = width
+            rows = [self._row(r, access) for r in view.rows]
         self.rows_table.set_rows(rows)
         if not rows:
             self._hint("No configuration here yet. Press n to add a key.")
@@ -272,6 +279,7 @@ class ConfigurationPane(ConfigActions, Vertical):
         return next((r for r in view.rows if r.key == key), None)
 
     def on_resize(self) -> None:
+        # Also when the tree is hidden or shown (ctrl+b): the pane's width changes then.
         if self.view is not None and self.view.rows:
             self._show_rows()
 
@@ -282,6 +290,12 @@ class ConfigurationPane(ConfigActions, Vertical):
 
     @on(DataTable.RowHighlighted)
     def _row_moved(self) -> None:
+        self._update_detail()
+
+    @on(Input.Changed, "#filter")
+    def _filtered(self) -> None:
+        # The table (handled first, it is nearer) has re-rendered its rows: a cursor that
+        # stays at row 0 or a table left empty sends no RowHighlighted, so say it here.
         self._update_detail()
 
     def _update_detail(self) -> None:
@@ -380,6 +394,22 @@ class ConfigurationPane(ConfigActions, Vertical):
             self.rows_table.action_clear_filter()
             table.move_cursor(row=table.get_row_index(key))
         table.focus()
+
+
+def _other_columns_width(rows: list[Row]) -> int:
+    """What every column but the value takes: its widest cell or label, plus the padding."""
+    total = OTHER_COLUMNS
+    for i, label in enumerate(COLUMNS):
+        if i == 1:
+            continue
+        total += max([cell_len(label), *(_cell_width(row.cells[i]) for row in rows)])
+    return total
+
+
+def _cell_width(cell: object) -> int:
+    if isinstance(cell, Text):
+        return max((line.cell_len for line in cell.split("\n")), default=0)
+    return max((cell_len(line) for line in str(cell).split("\n")), default=0)
 
 
 def _one_line(value: str, width: int) -> str:

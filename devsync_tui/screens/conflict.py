@@ -50,8 +50,12 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
         yours: str,
         their_version: int | None,
         their_author: str | None = None,
+        theirs_hidden: bool = False,
     ) -> None:
+        """``theirs`` is None when they deleted the key (``their_version`` None), when it is
+        a secret this user may not reveal (``theirs_hidden``), or when it could not be read."""
         super().__init__(classes="dialog")
+        self._theirs_hidden = theirs_hidden
         self._key = key
         self._theirs = theirs
         self._yours = yours
@@ -80,7 +84,7 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
             yield Label("Difference", classes="field-label")
             with VerticalScroll(id="conflict-diff"):
                 if self._theirs is None:
-                    yield Static(Text("Their value is a secret you may not see.", style="dim"))
+                    yield Static(Text(self._missing_reason(), style="dim"))
                 else:
                     yield Static(diff_text(self._theirs, self._yours))
             with Horizontal(classes="dialog-buttons"):
@@ -88,11 +92,19 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
                 yield Button("Keep theirs", id="theirs", compact=True)
                 yield Button("Edit a merge", id="merge", variant="primary", compact=True)
 
+    def _missing_reason(self) -> str:
+        """Why there is no difference to show, for the case at hand."""
+        if self._their_version is None:
+            return "They deleted it: overwriting with yours creates it again."
+        if self._theirs_hidden:
+            return "Their value is a secret you may not see."
+        return "Their value could not be read; look at the key again before overwriting."
+
     def _shown(self, value: str | None) -> Text:
         if self._their_version is None:
             return Text("(deleted)", style="dim")
         if value is None:
-            return Text("•••••••• 🔒", style="dim")
+            return Text("•••••••• 🔒" if self._theirs_hidden else "(unknown)", style="dim")
         return Text(visible(value))
 
     @on(Button.Pressed)

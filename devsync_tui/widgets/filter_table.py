@@ -42,7 +42,9 @@ class FilterableTable(Vertical):
     DEFAULT_CSS = """
     FilterableTable {
         height: 1fr;
-        & > Input { display: none; height: 1; border: none; padding: 0 1; }
+        /* One line, focused or not: Input's own `:focus` rule (a tall border) outranks a
+           plain `> Input` rule and would make the box two rows with the text hidden. */
+        & > Input, & > Input:focus { display: none; height: 1; border: none; padding: 0 1; }
         & > Input.-active { display: block; }
         & > DataTable { height: 1fr; }
     }
@@ -57,9 +59,13 @@ class FilterableTable(Vertical):
         table: KeyTable | None = None,
         id: str | None = None,
         classes: str | None = None,
+        follow_first: bool = False,
     ) -> None:
+        """``follow_first``: a newest-first list; a cursor on the first row stays on the
+        first row when rows are added above it (it follows the newest)."""
         super().__init__(id=id, classes=classes)
         self._columns = tuple(columns)
+        self._follow_first = follow_first
         self._rows: list[Row] = []
         self._flashing: set[str] = set()
         self.table = table or KeyTable()
@@ -91,9 +97,11 @@ class FilterableTable(Vertical):
         self._render_rows()
 
     def _render_rows(self) -> None:
-        keep = self.cursor_key
-        query = self.filter_text
         table = self.table
+        keep = self.cursor_key
+        if self._follow_first and table.cursor_row <= 0:
+            keep = None
+        query = self.filter_text
         shown = [row for row in self._rows if not query or query in row.search.lower()]
         # Column widths are computed here, from the cells themselves: a DataTable that
         # measures rows added before its first layout makes every column as narrow as its
@@ -110,11 +118,17 @@ class FilterableTable(Vertical):
             if row.key in self._flashing:
                 cells = tuple(_flash(cell) for cell in cells)
             table.add_row(*cells, key=row.key)
-        if keep is not None:
-            try:
-                table.move_cursor(row=table.get_row_index(keep), animate=False)
-            except Exception:  # the row went away (deleted or filtered out)
-                table.move_cursor(row=min(table.cursor_row, max(0, table.row_count - 1)))
+        # A table in a hidden tab has no height: scrolling its cursor "into view" there would
+        # leave the rows above the cursor scrolled out of sight once the tab is shown again.
+        scroll = table.size.height > 0
+        if keep is None:
+            table.move_cursor(row=0, animate=False, scroll=scroll)
+            table.scroll_to(y=0, animate=False, immediate=True)
+            return
+        try:
+            table.move_cursor(row=table.get_row_index(keep), animate=False, scroll=scroll)
+        except Exception:  # the row went away (deleted or filtered out)
+            table.move_cursor(row=min(table.cursor_row, max(0, table.row_count - 1)), scroll=scroll)
 
     def flash(self, keys: Iterable[str]) -> None:
         """Highlight these rows briefly (they were changed by someone else)."""
