@@ -78,8 +78,7 @@ class ValueLine(Input):
     def _on_paste(self, event: events.Paste) -> None:
         text = event.text.replace("\r\n", "\n").replace("\r", "\n")
         if "\n" not in text.rstrip("\n"):
-            super()._on_paste(event)
-            return
+            return  # one line: Input's own handler (called after this one) inserts it
         event.stop()
         event.prevent_default()
         start, end = sorted(self.selection)
