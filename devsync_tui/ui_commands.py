@@ -203,6 +203,14 @@ TEMPLATE_DELETE = UICommand(
 # -- dialogs -------------------------------------------------------------------------------
 DIALOG_CANCEL = UICommand("dialog.cancel", "escape", "cancel", "Cancel", "Close without saving.")
 DIALOG_SAVE = UICommand("dialog.save", "ctrl+s", "save", "Save", "Save and close.", priority=True)
+DRAFT_DISCARD = UICommand(
+    "editor.discard_draft",
+    "ctrl+d",
+    "discard_draft",
+    "Discard draft",
+    "Throw the restored draft away and show the stored value again.",
+    priority=True,  # above the value box's own ctrl+d (delete right), only while offered
+)
 HISTORY_RESTORE = UICommand(
     "history.restore",
     "R",

@@ -53,17 +53,6 @@ def language_for(key: str) -> str | None:
     return LANGUAGES.get(PurePosixPath(key).suffix.lower())
 
 
-#: Put a restored draft away: the stored value comes back and the draft file is deleted.
-DRAFT_DISCARD = cmd.UICommand(
-    "editor.discard_draft",
-    "ctrl+d",
-    "discard_draft",
-    "Discard draft",
-    "Throw the restored draft away and show the stored value again.",
-    priority=True,  # above the value box's own ctrl+d (delete right), only while offered
-)
-
-
 class ValueLine(Input):
     """The one-line value box of an env var. Input keeps only the first line of a paste;
     this one hands a multi-line paste to the editor (``MultilinePaste``) so none is lost."""
@@ -107,7 +96,7 @@ class EditTarget:
 class ConfigEditor(ModalScreen[bool]):
     """Dismisses with True when a value was saved (or theirs kept), False when cancelled."""
 
-    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.DIALOG_SAVE, DRAFT_DISCARD)
+    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.DIALOG_SAVE, cmd.DRAFT_DISCARD)
 
     def __init__(self, session: Session, target: EditTarget, *, note: str = "") -> None:
         super().__init__(classes="dialog")
