@@ -182,6 +182,32 @@ def demo_db_url(pg_superuser_url: str, _template_db: str) -> Iterator[str]:
         drop_database(pg_superuser_url, DEMO_DB)
 
 
+#: What tests must never change in the shared demo database (secrets revealed, values saved,
+#: members or environments changed): later tests and snapshots depend on it.
+_DEMO_FINGERPRINT = """
+select (select count(*) from public.audit_log),
+       (select coalesce(sum(version), 0) from public.configurations),
+       (select count(*) from public.team_members),
+       (select count(*) from public.environments),
+       (select count(*) from public.projects)
+"""
+
+
+@pytest.fixture(autouse=True)
+def _demo_db_untouched(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test that writes to the shared demo database (it should use fresh_db_url)."""
+    if "demo_db_url" not in request.fixturenames:
+        yield
+        return
+    url = request.getfixturevalue("demo_db_url")
+    with psycopg.connect(url, autocommit=True) as conn:
+        before = conn.execute(_DEMO_FINGERPRINT).fetchone()
+    yield
+    with psycopg.connect(url, autocommit=True) as conn:
+        after = conn.execute(_DEMO_FINGERPRINT).fetchone()
+    assert after == before, "this test wrote to the shared demo database: use fresh_db_url"
+
+
 @pytest.fixture
 def fresh_db_url(pg_superuser_url: str, _template_db: str) -> Iterator[str]:
     """URL of a new database cloned from the migrated + seeded template; dropped after the test."""

@@ -130,9 +130,9 @@ async def test_detail_line_follows_the_filter(demo_db_url: str) -> None:
 
 
 # -- 3. value width ---------------------------------------------------------------------------
-async def test_value_column_uses_the_room_the_tree_leaves(demo_db_url: str) -> None:
+async def test_value_column_uses_the_room_the_tree_leaves(fresh_db_url: str) -> None:
     app = make_test_app(
-        demo_db_url, "alice", size=(100, 30), project="storefront", env="bob-laptop"
+        fresh_db_url, "alice", size=(100, 30), project="storefront", env="bob-laptop"
     )
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
