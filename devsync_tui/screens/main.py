@@ -496,6 +496,9 @@ class MainScreen(TreeActions, Screen[None]):
     # -- actions -------------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
         self.nav_tree.display = not self.nav_tree.display
+        # The configuration's value column takes the room the tree leaves: lay it out again
+        # once the new widths are known (its own resize event alone missed it once in CI).
+        self.call_after_refresh(self.query_one(ConfigurationPane).on_resize)
 
     def action_focus_tree(self) -> None:
         self.nav_tree.display = True
