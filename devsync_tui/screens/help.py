@@ -37,6 +37,12 @@ class HelpScreen(ModalScreen[None]):
                 continue
             if binding.id in ("table.down", "table.up"):
                 continue
+            # "screen.…" actions were checked against the active screen, which is this one
+            # now: ask the screen beneath, so that what it does not offer is not listed.
+            if binding.action.startswith("screen."):
+                name = binding.action.removeprefix("screen.")
+                if self._under.check_action(name, ()) is False:
+                    continue
             seen.add(binding.action)
             shown = self.app.get_key_display(binding)
             self.rows.append((shown, binding.description, binding.tooltip or ""))

@@ -39,3 +39,15 @@ async def test_history_offers_what_the_user_may_do(demo_db_url: str, user: str, 
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main)
         assert app.main.query_one(Footer).display
+
+
+async def test_help_lists_only_what_the_user_may_do(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "carol", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.nav_tree.focus()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        names = {name for _, name, _ in app.screen.rows}
+        assert "Help" in names
+        assert not names & {"New", "Rename", "Delete"}  # a viewer changes nothing here
