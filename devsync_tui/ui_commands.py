@@ -42,6 +42,16 @@ class UICommand:
         )
 
 
+def key_name(app: object, command: UICommand) -> str:
+    """The key that runs ``command`` now, for sentences ("r reveals it"): the settings'
+    keymap override if there is one (its first key), else the command's own key."""
+    keymap: dict[str, str] = getattr(app, "_keymap", None) or {}
+    override = keymap.get(command.id)
+    if override:
+        return override.split(",")[0].strip()
+    return command.key_display or command.key
+
+
 def bindings(*commands: UICommand) -> list[BindingType]:
     """BINDINGS for a class, from its commands."""
     return [command.binding() for command in commands]

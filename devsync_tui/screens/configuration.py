@@ -239,7 +239,8 @@ class ConfigurationPane(ConfigActions, Vertical):
             rows = [self._row(r, access) for r in view.rows]
         self.rows_table.set_rows(rows)
         if not rows:
-            self._hint("No configuration here yet. Press n to add a key.")
+            new_key = cmd.key_name(self.app, cmd.CFG_NEW)
+            self._hint(f"No configuration here yet. Press {new_key} to add a key.")
         self._update_detail()
 
     def _row(self, r: EffectiveConfigRow, access: Access) -> Row:
@@ -307,9 +308,13 @@ class ConfigurationPane(ConfigActions, Vertical):
         parts: list[str] = []
         if row.is_secret:
             if row.configuration_id in self.revealed:
-                parts.append("Revealed; masked again shortly or on r.")
+                reveal_key = cmd.key_name(self.app, cmd.CFG_REVEAL)
+                parts.append(f"Revealed; masked again shortly or on {reveal_key}.")
             elif access.can_reveal(row.environment_id):
-                parts.append("Secret: r reveals it (the reveal is recorded).")
+                parts.append(
+                    f"Secret: {cmd.key_name(self.app, cmd.CFG_REVEAL)} reveals it "
+                    "(the reveal is recorded)."
+                )
             else:
                 parts.append(f"🔒 {access.reveal_reason(row.environment_id)}")
         if self._in_env():

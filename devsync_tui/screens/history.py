@@ -73,9 +73,11 @@ class HistoryScreen(ModalScreen[bool]):
         """The keys this user can use here (R and r explain themselves when pressed anyway)."""
         hints = []
         if self.access.can_edit_config(self.environment_id):
-            hints.append("R restores the selected version")
+            hints.append(
+                f"{cmd.key_name(self.app, cmd.HISTORY_RESTORE)} restores the selected version"
+            )
         if self.access.can_reveal(self.environment_id):
-            hints.append("r reveals a secret")
+            hints.append(f"{cmd.key_name(self.app, cmd.HISTORY_REVEAL)} reveals a secret")
         return [*hints, "? keys", "esc closes"]
 
     def action_help(self) -> None:

@@ -197,7 +197,8 @@ class MainScreen(TreeActions, Screen[None]):
         self._failed = retry
         self.header.link = "offline"
         status = self.query_one("#status-line", Static)
-        then = "ctrl+r tries again." if retry else "q quits."
+        retry_key, quit_key = cmd.key_name(self.app, cmd.REFRESH), cmd.key_name(self.app, cmd.QUIT)
+        then = f"{retry_key} tries again." if retry else f"{quit_key} quits."
         status.update(Text.assemble((text, "bold red"), f"  {then}"))
         status.display = True
 

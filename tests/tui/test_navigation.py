@@ -106,8 +106,12 @@ async def test_keymap_from_settings(fresh_db_url: str) -> None:
         await wait_ready(pilot)
         pane = app.main.query_one("ConfigurationPane")
         pane.go_to_key("DATABASE_URL")
+        detail = pane.query_one("#config-detail")
+        # Sentences name the key as remapped, not the default r.
+        await wait_for(pilot, lambda: "Secret: v reveals it" in str(detail.render()))
         await pilot.press("v")
         await wait_for(pilot, lambda: bool(pane.revealed))
+        await wait_for(pilot, lambda: "masked again shortly or on v." in str(detail.render()))
 
 
 async def test_unknown_theme_and_keymap_names_are_said(demo_db_url: str) -> None:
