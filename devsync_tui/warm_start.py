@@ -25,10 +25,11 @@ import pickle
 import signal
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from devsync_tui.backend.base import Backend
     from devsync_tui.backend.warm import CallKey
     from devsync_tui.core.models import Identity, Role
     from devsync_tui.settings import Settings
@@ -172,40 +173,48 @@ def _child(
         os._exit(code)
 
 
+class _Recorder:
+    """The backend, keeping each read's answer under its call key for the snapshot."""
+
+    def __init__(self, backend: Backend, answers: dict[CallKey, object]) -> None:
+        self._backend = backend
+        self._answers = answers
+
+    def __getattr__(self, name: str) -> Any:
+        from devsync_tui.backend.warm import call_key
+
+        method = getattr(self._backend, name)
+
+        async def call(*args: object, **kwargs: object) -> object:
+            answer = await method(*args, **kwargs)
+            self._answers[call_key(name, args, kwargs)] = answer
+            return answer
+
+        return call
+
+
 async def _read(
     settings: Settings,
     profile: str | None,
     user: str | None,
     target: tuple[str | None, str | None, str | None],
 ) -> Snapshot:
-    """The reads the dashboard opens with, in the order ``MainScreen`` makes them."""
+    """The reads the dashboard opens with: the very functions ``MainScreen`` calls."""
     from devsync_tui.backend.factory import open_backend
-    from devsync_tui.backend.warm import call_key
     from devsync_tui.core.targets import first_project, resolve_target
+    from devsync_tui.workspace import read_rows, read_workspace
 
     backend = await open_backend(settings, profile=profile, user=user, start_database=False)
     answers: dict[CallKey, object] = {}
-
-    async def read(name: str, *args: object) -> Any:
-        answer = await getattr(backend, name)(*args)
-        answers[call_key(name, args, {})] = answer
-        return answer
-
+    recorder = cast("Backend", _Recorder(backend, answers))
     try:
-        await read("whoami")
-        await read("my_roles")
-        teams = await read("list_teams")
-        projects = await read("list_projects")
-        environments = {p.id: await read("list_environments", p.id) for p in projects}
-        for team in teams:
-            await read("list_members", team.id)
-        key = resolve_target(teams, projects, environments, *target) or first_project(
-            teams, projects
-        )
-        if key is not None and key[2] is not None:
-            await read("effective_configuration", key[2])
-        elif key is not None and key[1] is not None:
-            await read("project_configuration", key[1])
+        await recorder.whoami()
+        data = await read_workspace(recorder)
+        key = resolve_target(
+            data.teams, data.projects, data.environments, *target
+        ) or first_project(data.teams, data.projects)
+        if key is not None and key[1] is not None:
+            await read_rows(recorder, key[1], key[2])
         return Snapshot(backend.label, answers)
     finally:
         await backend.close()

@@ -19,7 +19,6 @@ from textual.widgets import DataTable, Input, Static
 
 from devsync_tui import clock
 from devsync_tui import ui_commands as cmd
-from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.core.printable import visible
@@ -30,6 +29,7 @@ from devsync_tui.screens.config_actions import ConfigActions
 from devsync_tui.screens.context import Access, Selection, Session
 from devsync_tui.ui_commands import JumpTarget
 from devsync_tui.widgets.filter_table import FilterableTable, KeyTable, Row, enter_binding
+from devsync_tui.workspace import read_rows
 
 log = logging.getLogger("devsync.ui")
 
@@ -59,16 +59,6 @@ class ConfigView:
 
     selection: Selection
     rows: tuple[EffectiveConfigRow, ...]
-
-
-async def read_rows(backend: Backend, selection: Selection) -> tuple[EffectiveConfigRow, ...]:
-    """The selected environment's effective configuration, or the project's defaults."""
-    if selection.environment is not None:
-        rows = await backend.effective_configuration(selection.environment.id)
-    else:
-        assert selection.project is not None
-        rows = await backend.project_configuration(selection.project.id)
-    return tuple(sorted(rows, key=lambda r: r.key.lower()))
 
 
 class ConfigLoaded(Message):
@@ -162,7 +152,13 @@ class ConfigurationPane(ConfigActions, Vertical):
             assert self.view is not None
             self.view = ConfigView(selection, self.view.rows)
         answer_now = getattr(session.backend, "answer_now", None)
-        rows = answer_now(partial(read_rows, selection=selection)) if answer_now else None
+        assert selection.project is not None
+        read = partial(
+            read_rows,
+            project_id=selection.project.id,
+            environment_id=selection.environment.id if selection.environment else None,
+        )
+        rows = answer_now(read) if answer_now else None
         if rows is not None:  # a warm start's snapshot: on the very first frame
             self.on_config_loaded(ConfigLoaded(ConfigView(selection, rows), frozenset()))
             return
@@ -173,7 +169,8 @@ class ConfigurationPane(ConfigActions, Vertical):
         session = self.session
         if session is None or selection.project is None:
             return
-        rows = await read_rows(session.backend, selection)
+        environment_id = selection.environment.id if selection.environment else None
+        rows = await read_rows(session.backend, selection.project.id, environment_id)
         self.post_message(ConfigLoaded(ConfigView(selection, rows), flash))
 
     def on_config_loaded(self, message: ConfigLoaded) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
@@ -25,7 +24,7 @@ from devsync_tui import ui_commands as cmd
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import permissions
-from devsync_tui.core.models import Environment, Identity, Project, Role, Team
+from devsync_tui.core.models import Environment, Identity, Role
 from devsync_tui.core.targets import first_project, resolve_target
 from devsync_tui.messages import LiveBatch
 from devsync_tui.screens.configuration import ConfigLoaded, ConfigurationPane
@@ -34,6 +33,7 @@ from devsync_tui.screens.tree_actions import TreeActions
 from devsync_tui.ui_commands import JumpTarget
 from devsync_tui.widgets.nav_tree import NavItem, NavTree
 from devsync_tui.widgets.status_header import StatusHeader
+from devsync_tui.workspace import WorkspaceData, read_workspace
 
 log = logging.getLogger("devsync.ui")
 
@@ -73,31 +73,6 @@ _LATER_PANES_DEADLINE = 0.5
 
 #: A warm start's opening: its stand-in backend, who I am, my roles.
 WarmOpening = tuple[Backend, Identity, dict[UUID, Role]]
-
-
-@dataclass(frozen=True, slots=True)
-class WorkspaceData:
-    teams: tuple[Team, ...]
-    projects: tuple[Project, ...]
-    environments: dict[UUID, tuple[Environment, ...]]
-    usernames: dict[UUID, str]
-    roles: dict[UUID, Role]
-
-
-async def read_workspace(backend: Backend) -> WorkspaceData:
-    """Teams, projects, environments and member names: what the tree shows."""
-    teams = await backend.list_teams()
-    roles = await backend.my_roles()
-    projects = await backend.list_projects()
-    environments: dict[UUID, tuple[Environment, ...]] = {}
-    for project in projects:
-        environments[project.id] = tuple(await backend.list_environments(project.id))
-    usernames: dict[UUID, str] = {}
-    for team in teams:
-        for member in await backend.list_members(team.id):
-            if member.username:
-                usernames[member.user_id] = member.username
-    return WorkspaceData(tuple(teams), tuple(projects), environments, usernames, roles)
 
 
 class WorkspaceLoaded(Message):
