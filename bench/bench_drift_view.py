@@ -51,9 +51,9 @@ from devsync_tui.core.models import (
     PackageManager,
     Project,
 )
-from devsync_tui.screens import drift as drift_screen
-from devsync_tui.screens.drift import DriftPane
-from devsync_tui.widgets.drift_matrix import DriftMatrixTable, cell_text
+from devsync_tui.dashboard.panes import drift as drift_screen
+from devsync_tui.dashboard.panes.drift import DriftPane
+from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable, cell_text
 
 ENVIRONMENTS = 200
 PACKAGES = 500

@@ -35,14 +35,14 @@ from common import figure
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
-from devsync_tui import clock
-from devsync_tui.backend import demo_large
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres import demo_large
+from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, Project
-from devsync_tui.screens import health as health_screen
-from devsync_tui.screens.health import HealthPane
-from devsync_tui.widgets.health_series import BARS
-from devsync_tui.widgets.health_table import HealthTable
+from devsync_tui.dashboard.panes import health as health_screen
+from devsync_tui.dashboard.panes.health import HealthPane
+from devsync_tui.dashboard.widgets.health_series import BARS
+from devsync_tui.dashboard.widgets.health_table import HealthTable
 
 SIZE = (120, 40)
 LIMIT_S = 300.0
@@ -168,7 +168,7 @@ async def main() -> None:
         return
     data_dir = Path(tempfile.mkdtemp(prefix="devsync-bench-health-"))
     os.environ["DEVSYNC_DATA_DIR"] = str(data_dir)
-    from devsync_tui.backend import local
+    from devsync_tui.backend.postgres import server as local
 
     try:
         url = await asyncio.to_thread(local.ensure_running)

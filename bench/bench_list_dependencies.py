@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 from psycopg.rows import dict_row, tuple_row
 
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.backend.rows import dependency_from_row
 
 STOREFRONT = UUID("00000000-0000-4000-c000-000000000001")
@@ -153,7 +153,7 @@ async def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="devsync-bench-deps-"))
     os.environ["DEVSYNC_DATA_DIR"] = str(data_dir)
-    from devsync_tui.backend import local
+    from devsync_tui.backend.postgres import server as local
 
     try:
         url = await asyncio.to_thread(local.ensure_running)

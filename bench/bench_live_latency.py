@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 from devsync_tui.backend.base import ChangeEvent, LinkChanged
-from devsync_tui.backend.pg_core import IMPERSONATE, claims_for
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.backend.postgres.pool import IMPERSONATE, claims_for
 
 STOREFRONT = UUID("00000000-0000-4000-c000-000000000001")
 WARMUP = 20
@@ -133,7 +133,7 @@ async def live_latency(url: str, count: int) -> list[float]:
 def start_embedded() -> tuple[str, Path]:
     data_dir = Path(tempfile.mkdtemp(prefix="devsync-bench-"))
     os.environ["DEVSYNC_DATA_DIR"] = str(data_dir)
-    from devsync_tui.backend import local
+    from devsync_tui.backend.postgres import server as local
 
     return local.ensure_running(), data_dir
 
@@ -152,7 +152,7 @@ async def main() -> None:
         live = await live_latency(url, args.changes)
     finally:
         if data_dir is not None:
-            from devsync_tui.backend import local
+            from devsync_tui.backend.postgres import server as local
 
             await asyncio.to_thread(local.stop)
             shutil.rmtree(data_dir, ignore_errors=True)

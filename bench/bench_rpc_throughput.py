@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import figure
 
 from devsync_tui.backend.errors import Conflict
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
 
 STOREFRONT = uuid.UUID("00000000-0000-4000-c000-000000000001")
@@ -154,7 +154,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url
     if not url:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         url = local.ensure_running()
     for clients in (1, 8, 32):

@@ -136,7 +136,7 @@ def main() -> None:
     try:
         if embedded:
             os.environ["DEVSYNC_DATA_DIR"] = env["DEVSYNC_DATA_DIR"]
-            from devsync_tui.backend import local
+            from devsync_tui.backend.postgres import server as local
 
             url = local.ensure_running()
             # The default path: the embedded database found (and checked) by the profile.
@@ -147,7 +147,7 @@ def main() -> None:
         measure("database_url", {**env, "DEVSYNC_DATABASE_URL": url}, args.runs)
     finally:
         if embedded:
-            from devsync_tui.backend import local
+            from devsync_tui.backend.postgres import server as local
 
             local.stop()
         shutil.rmtree(home, ignore_errors=True)

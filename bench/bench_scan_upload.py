@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url
     if not url:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         url = local.ensure_running()
     env = dict(os.environ, DEVSYNC_DATABASE_URL=url)

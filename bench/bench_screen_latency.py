@@ -26,11 +26,11 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import figure
 
-from devsync_tui import startup_gc
-from devsync_tui.app import make_app
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
-from devsync_tui.screens.configuration import ConfigurationPane
+from devsync_tui.dashboard import startup_gc
+from devsync_tui.dashboard.app import make_app
+from devsync_tui.dashboard.panes.configuration import ConfigurationPane
 from devsync_tui.settings import Settings
 
 STOREFRONT = UUID("00000000-0000-4000-c000-000000000001")
@@ -69,7 +69,7 @@ async def run(url: str, changes: int) -> None:
         await backend.connect()
         return backend
 
-    # As `devsync` does (tui_main): collection paused until the first view, then resumed with
+    # As `devsync` does (dashboard/launch.py): collection paused until the first view, then resumed with
     # what exists by then frozen.
     startup_gc.pause()
     app = make_app(
@@ -121,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url
     if not url:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         url = local.ensure_running()
     asyncio.run(run(url, args.changes))

@@ -32,7 +32,7 @@ def main() -> None:
     # the first run). A shell with PYTHONDONTWRITEBYTECODE would time compiling our sources
     # on every start while the reference app's library has its .pyc files: not comparable.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    from devsync_tui.backend import local
+    from devsync_tui.backend.postgres import server as local
 
     local.ensure_running()
     devsync = [sys.executable, "-m", "devsync_tui", "--user", "alice", "--project", "storefront"]

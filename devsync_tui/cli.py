@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     try:
         if func is None:
-            from devsync_tui.tui_main import run_tui
+            from devsync_tui.dashboard.launch import run_tui
 
             return run_tui(args)
         return func(args)

@@ -28,7 +28,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from devsync_tui.backend.migrate import apply_migrations, drop_database, load_seed, with_database
+from devsync_tui.backend.postgres.migrate import (
+    apply_migrations,
+    drop_database,
+    load_seed,
+    with_database,
+)
 
 TEMPLATE_DB = "devsync_template"
 DEMO_DB = "devsync_demo"

@@ -19,7 +19,7 @@ from devsync_tui.backend.errors import DevSyncError, InvalidInput, Unavailable
 from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
 
 if TYPE_CHECKING:
-    from devsync_tui.backend.postgres import PostgresBackend
+    from devsync_tui.backend.postgres.backend import PostgresBackend
 
 Progress = Callable[[str], None]
 
@@ -58,7 +58,9 @@ async def _open_local(
     chosen: LocalProfile, *, user: str | None, progress: Progress | None, start: bool
 ) -> Backend:
     # psycopg is a tenth of a second to import: in a thread, the UI keeps drawing meanwhile.
-    postgres = await asyncio.to_thread(importlib.import_module, "devsync_tui.backend.postgres")
+    postgres = await asyncio.to_thread(
+        importlib.import_module, "devsync_tui.backend.postgres.backend"
+    )
     backend_class: type[PostgresBackend] = postgres.PostgresBackend
 
     conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
@@ -66,7 +68,7 @@ async def _open_local(
         backend = backend_class(conninfo, user or chosen.user, embedded=False)
         await _connect(backend)
         return backend
-    from devsync_tui.backend import local
+    from devsync_tui.backend.postgres import server as local
 
     # The usual case: the embedded server already runs with a checked schema (files say so).
     quick = local.running_url()
@@ -93,7 +95,7 @@ async def _open_local(
 
 
 async def _open_supabase(chosen: SupabaseProfile) -> Backend:
-    module = importlib.import_module("devsync_tui.backend.supabase")
+    module = importlib.import_module("devsync_tui.backend.supabase.backend")
     backend_class: Any = module.SupabaseBackend
     backend: Backend = backend_class(chosen.url, chosen.anon_key)
     await _connect(backend)

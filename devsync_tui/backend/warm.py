@@ -1,7 +1,7 @@
 """``WarmBackend``: the dashboard's backend for its first moments, before the real one is up.
 
-A warm start (``devsync_tui.warm_start``) reads the opening view in a separate process while
-the UI loads; this stand-in answers exactly those reads from that snapshot until the real
+A warm start (``dashboard/warm_start.py``) reads the opening view in a separate process
+while the UI loads; this stand-in answers exactly those reads from that snapshot until the real
 backend is attached, and makes every other call wait for it. Once attached, everything goes
 to the real backend. Its change feed ends the first ``LinkChanged("live")`` with a
 ``Resync``: what was read from the snapshot predates the feed, so the views read it again.

@@ -51,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     import psycopg
 
     from devsync_tui.backend.errors import Unavailable
-    from devsync_tui.backend.migrate import applied_versions, apply_migrations
+    from devsync_tui.backend.postgres.migrate import applied_versions, apply_migrations
 
     url: str = args.database_url
     try:

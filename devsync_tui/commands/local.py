@@ -62,7 +62,7 @@ def _guard(action: Any, args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace) -> int:
     def run(_args: argparse.Namespace) -> int:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         url = local.ensure_running(_progress)
         _apply_retention(url)
@@ -76,7 +76,7 @@ def _start(args: argparse.Namespace) -> int:
 
 def _stop(args: argparse.Namespace) -> int:
     def run(_args: argparse.Namespace) -> int:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         if local.stop():
             print("Stopped the local database.")
@@ -89,7 +89,7 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         state = local.status()
         if args.json:
@@ -124,7 +124,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _url(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         print(local.ensure_running(_progress) if args.start else local.url())
         return EXIT_OK
@@ -134,7 +134,7 @@ def _url(args: argparse.Namespace) -> int:
 
 def _reset(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        from devsync_tui.backend import local
+        from devsync_tui.backend.postgres import server as local
 
         where = local.status().data_dir
         if not args.yes:
@@ -171,7 +171,8 @@ def _demo(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
         import time
 
-        from devsync_tui.backend import demo_large, local
+        from devsync_tui.backend.postgres import demo_large
+        from devsync_tui.backend.postgres import server as local
 
         url = local.ensure_running(_progress)
         started = time.perf_counter()

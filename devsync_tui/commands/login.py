@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from devsync_tui.exit_codes import EXIT_OK
 
 if TYPE_CHECKING:
-    from devsync_tui.backend.session import SessionStorage
+    from devsync_tui.backend.supabase.session import SessionStorage
     from devsync_tui.settings import SupabaseProfile
 
 
@@ -94,8 +94,8 @@ def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
 
 
 def _storage(profile: SupabaseProfile) -> SessionStorage:
-    from devsync_tui.backend.session import SessionStorage
-    from devsync_tui.backend.supabase_login import storage_namespace
+    from devsync_tui.backend.supabase.auth import storage_namespace
+    from devsync_tui.backend.supabase.session import SessionStorage
 
     return SessionStorage(storage_namespace(profile.url))
 
@@ -137,7 +137,7 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 async def _login(args: argparse.Namespace) -> int:
-    from devsync_tui.backend import supabase_login as auth
+    from devsync_tui.backend.supabase import auth
     from devsync_tui.commands.common import UsageError
 
     name, profile = _supabase_profile(args)
@@ -183,7 +183,7 @@ async def _login(args: argparse.Namespace) -> int:
 
 
 async def _with_code(client: Any, email: str, code: str | None) -> None:
-    from devsync_tui.backend import supabase_login as auth
+    from devsync_tui.backend.supabase import auth
 
     if code is None:
         await auth.send_code(client, email)
@@ -195,7 +195,7 @@ async def _with_code(client: Any, email: str, code: str | None) -> None:
 
 
 async def _identity(profile: SupabaseProfile, storage: SessionStorage) -> str:
-    from devsync_tui.backend.supabase import SupabaseBackend
+    from devsync_tui.backend.supabase.backend import SupabaseBackend
 
     backend = SupabaseBackend(profile.url, profile.anon_key, storage=storage)
     await backend.connect()
@@ -219,8 +219,8 @@ def run_logout(args: argparse.Namespace) -> int:
 
 
 async def _logout(args: argparse.Namespace) -> int:
-    from devsync_tui.backend import supabase_login as auth
     from devsync_tui.backend.errors import DevSyncError
+    from devsync_tui.backend.supabase import auth
 
     name, profile = _supabase_profile(args)
     storage = _storage(profile)

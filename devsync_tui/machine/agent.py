@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from devsync_tui import clock
 from devsync_tui.commands.common import (
     UsageError,
     eprint,
@@ -31,6 +30,7 @@ from devsync_tui.commands.common import (
     link_scope,
     open_from_args,
 )
+from devsync_tui.core import clock
 from devsync_tui.core.models import EnvStatus
 from devsync_tui.machine.health import (
     MAX_BATCH,

@@ -61,8 +61,8 @@ def signed_in_identity(args: argparse.Namespace) -> str:
     _name, profile = load_settings().profile(getattr(args, "profile", None))
     if not isinstance(profile, SupabaseProfile):
         return f"local:{getattr(args, 'user', None) or profile.user or ''}"
-    from devsync_tui.backend import supabase_login as auth
-    from devsync_tui.backend.session import SessionStorage
+    from devsync_tui.backend.supabase import auth
+    from devsync_tui.backend.supabase.session import SessionStorage
 
     storage = SessionStorage(auth.storage_namespace(profile.url))
     session = auth.stored_session(storage.get_sync(auth.SESSION_KEY)) or {}
@@ -144,8 +144,7 @@ class Runner:
         return await self.child.wait()
 
     async def _save_snapshot(self, target: Target, payload: Payload) -> None:
-        from devsync_tui import clock
-        from devsync_tui.core import snapshot
+        from devsync_tui.core import clock, snapshot
 
         snap = snapshot.Snapshot(
             project_id=str(target.project.id),
@@ -163,7 +162,7 @@ class Runner:
             eprint(f"warning: could not save the offline snapshot ({exc}).")
 
     async def _offline(self, reason: str) -> int:
-        from devsync_tui import clock
+        from devsync_tui.core import clock
         from devsync_tui.core.snapshot import SnapshotError, load
 
         try:

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.base import Backend
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 
 
 @dataclass

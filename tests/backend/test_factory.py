@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui.backend import local
 from devsync_tui.backend.errors import InvalidInput, NotSignedIn
 from devsync_tui.backend.factory import open_backend
-from devsync_tui.backend.postgres import PostgresBackend, label_for
+from devsync_tui.backend.postgres import server as local
+from devsync_tui.backend.postgres.backend import PostgresBackend, label_for
 from devsync_tui.settings import LocalProfile, Settings, SupabaseProfile, load_settings
 from tests.support import demo
 

@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from devsync_tui.backend import local
 from devsync_tui.backend.base import ChangeEvent, LinkChanged, Resync
 from devsync_tui.backend.errors import Unavailable
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres import server as local
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
 from tests.backend.conftest import next_event
 from tests.support import demo

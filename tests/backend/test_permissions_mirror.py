@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 
 from devsync_tui.backend.errors import NotFound, PermissionDenied
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core import permissions
 from devsync_tui.core.models import ConfigType, EnvStatus, Role
 from tests.support import demo

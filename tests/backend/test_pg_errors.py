@@ -17,8 +17,8 @@ from devsync_tui.backend.errors import (
     PermissionDenied,
     Unavailable,
 )
-from devsync_tui.backend.pg_errors import map_error
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.backend.postgres.errors import map_error
 from devsync_tui.core.models import ConfigType
 from tests.support import demo
 

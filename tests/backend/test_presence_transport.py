@@ -17,7 +17,7 @@ from psycopg import sql
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from tests.backend.conftest import Transport
 from tests.support import demo
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import jwt
 import pytest
 
-from devsync_tui.backend import supabase_login
 from devsync_tui.backend.errors import InvalidInput, NotSignedIn, PermissionDenied
-from devsync_tui.backend.supabase import SupabaseBackend
+from devsync_tui.backend.supabase import auth as supabase_login
+from devsync_tui.backend.supabase.backend import SupabaseBackend
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import DEMO_PASSWORD, backend_as, storage_for
 from tests.backend.fake_supabase.gotrue import make_token

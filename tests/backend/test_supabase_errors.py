@@ -19,7 +19,7 @@ from devsync_tui.backend.errors import (
     PermissionDenied,
     Unavailable,
 )
-from devsync_tui.backend.supabase_errors import map_exception, translate_errors
+from devsync_tui.backend.supabase.errors import map_exception, translate_errors
 
 
 def api(code: str, message: str = "m", details: object = None) -> APIError:

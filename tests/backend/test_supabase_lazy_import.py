@@ -9,7 +9,7 @@ import sys
 
 def test_importing_the_transport_does_not_import_supabase_py() -> None:
     code = (
-        "import sys, devsync_tui.backend.supabase, devsync_tui.commands.login; "
+        "import sys, devsync_tui.backend.supabase.backend, devsync_tui.commands.login; "
         "print(','.join(m for m in ('supabase', 'postgrest', 'realtime', 'supabase_auth', "
         "'httpx', 'websockets', 'keyring') if m in sys.modules))"
     )

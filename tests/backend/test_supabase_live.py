@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui.backend import supabase_login
 from devsync_tui.backend.base import ChangeEvent, LinkChanged
 from devsync_tui.backend.errors import Conflict
-from devsync_tui.backend.session import SessionStorage
-from devsync_tui.backend.supabase import SupabaseBackend
+from devsync_tui.backend.supabase import auth as supabase_login
+from devsync_tui.backend.supabase.backend import SupabaseBackend
+from devsync_tui.backend.supabase.session import SessionStorage
 from devsync_tui.core.models import ConfigType, Role
 
 _NEEDED = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "DEVSYNC_TEST_EMAIL", "DEVSYNC_TEST_PASSWORD")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from devsync_tui import cli
-from devsync_tui.backend import session as session_mod
+from devsync_tui.backend.supabase import session as session_mod
 from devsync_tui.exit_codes import EXIT_DENIED, EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 from tests.backend.fake_supabase import FakeSupabase
 from tests.support.demo import ALICE, BOB, CAROL

@@ -14,7 +14,7 @@ import jwt
 import pytest
 
 from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
-from devsync_tui.backend.supabase import SupabaseBackend
+from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.core.models import ConfigType, Configuration
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import backend_as

@@ -16,7 +16,7 @@ from devsync_tui.backend.errors import (
     PermissionDenied,
     Unavailable,
 )
-from devsync_tui.backend.supabase import SupabaseBackend
+from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.core.models import ConfigType, Role
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import backend_as

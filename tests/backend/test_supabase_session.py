@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui.backend import session as session_mod
-from devsync_tui.backend.session import SessionStorage
+from devsync_tui.backend.supabase import session as session_mod
+from devsync_tui.backend.supabase.session import SessionStorage
 
 
 @pytest.fixture

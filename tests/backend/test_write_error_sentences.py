@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from devsync_tui.backend.errors import InvalidInput, NotFound
-from devsync_tui.backend.postgres import PostgresBackend
-from devsync_tui.backend.supabase_errors import map_postgrest_error
+from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.backend.supabase.errors import map_postgrest_error
 from devsync_tui.core.models import Role
 from devsync_tui.core.wording import count, with_article
 from tests.support import demo

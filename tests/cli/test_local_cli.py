@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from devsync_tui.backend.migrate import drop_database, list_migrations, with_database
+from devsync_tui.backend.postgres.migrate import drop_database, list_migrations, with_database
 
 DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from devsync_tui.backend.migrate import drop_database, with_database
+from devsync_tui.backend.postgres.migrate import drop_database, with_database
 
 _counter = itertools.count(1)
 

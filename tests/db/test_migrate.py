@@ -13,7 +13,7 @@ from psycopg import sql
 
 from devsync_tui import locations
 from devsync_tui.backend.errors import InvalidInput, Unavailable
-from devsync_tui.backend.migrate import (
+from devsync_tui.backend.postgres.migrate import (
     MigrationFailed,
     applied_versions,
     apply_migrations,

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.errors import Conflict
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
 from tests.support.demo import PROJECT_STOREFRONT as STOREFRONT
 

@@ -19,13 +19,13 @@ import psycopg
 import pytest
 from textual.widgets import Input
 
-from devsync_tui.backend import local
+from devsync_tui.backend.postgres import server as local
 from devsync_tui.core.models import ConfigType
-from devsync_tui.screens.config_editor import ConfigEditor
-from devsync_tui.widgets.status_header import StatusHeader
+from devsync_tui.dashboard.screens.config_editor import ConfigEditor
+from devsync_tui.dashboard.widgets.status_header import StatusHeader
+from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.dashboard.helpers import cell_text, config_pane, other_client, stored
 from tests.support import demo
-from tests.tui.conftest import make_test_app, wait_for, wait_ready
-from tests.tui.helpers import cell_text, config_pane, other_client, stored
 
 pytestmark = pytest.mark.db
 

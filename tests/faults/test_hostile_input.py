@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.errors import InvalidInput
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
 from tests.support.demo import PROJECT_STOREFRONT as STOREFRONT
 from tests.support.devsync_cli import DevsyncCLI, make_devsync

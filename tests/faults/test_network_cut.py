@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.errors import OutcomeUnknown, Unavailable
-from devsync_tui.backend.postgres import PostgresBackend
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
 from tests.support.demo import PROJECT_STOREFRONT as STOREFRONT
 from tests.support.tcp_proxy import TcpProxy

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Static
 
-from devsync_tui.screens.config_editor import ConfigEditor
+from devsync_tui.dashboard.screens.config_editor import ConfigEditor
+from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.dashboard.helpers import config_pane, stored
 from tests.support import demo
 from tests.support.tcp_proxy import TcpProxy
-from tests.tui.conftest import make_test_app, wait_for, wait_ready
-from tests.tui.helpers import config_pane, stored
 
 pytestmark = pytest.mark.db
 

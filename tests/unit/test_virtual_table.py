@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from textual.app import App, ComposeResult
 
-from devsync_tui.widgets.virtual_table import Column, VirtualTable, fit
+from devsync_tui.dashboard.widgets.virtual_table import Column, VirtualTable, fit
 
 
 @dataclass(frozen=True)

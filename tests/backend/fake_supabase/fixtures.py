@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from devsync_tui.backend import supabase_login
-from devsync_tui.backend.session import SessionStorage
-from devsync_tui.backend.supabase import SupabaseBackend
-from devsync_tui.backend.supabase_realtime import FeedTiming
+from devsync_tui.backend.supabase import auth as supabase_login
+from devsync_tui.backend.supabase.backend import SupabaseBackend
+from devsync_tui.backend.supabase.realtime import FeedTiming
+from devsync_tui.backend.supabase.session import SessionStorage
 from tests.backend.fake_supabase import FakeSupabase
 
 DEMO_PASSWORD = "devsync-demo"

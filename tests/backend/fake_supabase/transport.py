@@ -13,7 +13,7 @@ import pytest
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import NotSignedIn
-from devsync_tui.backend.supabase import SupabaseBackend
+from devsync_tui.backend.supabase.backend import SupabaseBackend
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import FAST, sign_in, storage_for
 

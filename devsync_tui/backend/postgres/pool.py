@@ -1,0 +1,376 @@
+"""The plumbing of the direct PostgreSQL transport: pool, impersonated transactions, identity,
+retries and error mapping. ``PostgresBackend`` builds on it.
+
+Every unit of work runs in one transaction that first does what PostgREST does for a request:
+``set_config('role', 'authenticated', true)`` and ``set_config('request.jwt.claims', …, true)``,
+so Row Level Security decides what the user sees and may do, never this client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from devsync_tui.backend.errors import (
+    DevSyncError,
+    InvalidInput,
+    NotSignedIn,
+    OutcomeUnknown,
+    Unavailable,
+)
+from devsync_tui.backend.postgres.errors import is_transient, map_error
+from devsync_tui.core.models import Identity
+
+T = TypeVar("T")
+log = logging.getLogger("devsync.backend.postgres")
+
+IMPERSONATE = (
+    "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)"
+)
+#: The same for a whole session, on a connection that serves one user only (the change feed's).
+SESSION_IMPERSONATE = (
+    "select set_config('role', 'authenticated', false), set_config('request.jwt.claims', %s, false)"
+)
+
+_KNOWN_USERS = """
+select p.id, p.username, u.email
+from public.profiles p left join auth.users u on u.id = p.id
+order by p.username
+"""
+_WORKSPACE_OWNER = "select owner_id from public.teams order by created_at, id limit 1"
+
+
+#: libpq TCP settings (ignored on Unix sockets): a link that dies without a RST (cut network,
+#: suspended laptop) fails the connection in ~25 s instead of hanging a call forever.
+TCP_LIVENESS: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
+
+
+def sever(conn: AsyncConnection[Any]) -> None:
+    """Shut the connection's socket down under psycopg: a call waiting on it wakes at once with
+    an OperationalError. (Cancelling the call instead makes psycopg wait for the server to
+    acknowledge, up to 10 s, which on a silent link never happens.)"""
+    try:
+        dup = os.dup(conn.pgconn.socket)
+    except (OSError, psycopg.Error):
+        return
+    with socket.socket(fileno=dup) as sock, contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextmanager
+def watchdog(conn: AsyncConnection[Any], seconds: float) -> Iterator[None]:
+    """Sever ``conn`` if the block is still running after ``seconds``."""
+    handle = asyncio.get_running_loop().call_later(seconds, sever, conn)
+    try:
+        yield
+    finally:
+        handle.cancel()
+
+
+@asynccontextmanager
+async def _watchdog_tx(conn: AsyncConnection[Any], seconds: float) -> AsyncIterator[None]:
+    with watchdog(conn, seconds):
+        yield
+
+
+def _checked_within(
+    seconds: float,
+) -> Callable[[AsyncConnection[Any]], Awaitable[None]]:
+    """The pool's liveness check, severing a connection that does not answer in time (one
+    that went silent would otherwise hang the check, and the call waiting for it)."""
+
+    async def check(conn: AsyncConnection[Any]) -> None:
+        with watchdog(conn, seconds):
+            await AsyncConnectionPool.check_connection(conn)
+
+    return check
+
+
+async def _retire(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+    try:
+        await pool.close(timeout=5.0)
+    except (psycopg.Error, OSError) as exc:
+        log.info("closing a replaced pool failed: %s", type(exc).__name__)
+
+
+def claims_for(identity: Identity) -> str:
+    """The JWT claims JSON PostgREST would set for this user (``role`` included, as it does)."""
+    return json.dumps(
+        {
+            "sub": str(identity.user_id),
+            "role": "authenticated",
+            "aud": "authenticated",
+            "email": identity.email,
+        }
+    )
+
+
+class PgCore:
+    """Pool + impersonated transactions. Not a Backend by itself."""
+
+    kind = "local"
+
+    def __init__(
+        self,
+        conninfo: str,
+        username: str | None = None,
+        *,
+        min_size: int = 1,
+        max_size: int = 4,
+        acquire_timeout: float = 3.0,
+        connect_timeout: float = 5.0,
+        read_tries: int = 3,
+        op_timeout: float = 30.0,
+    ) -> None:
+        self._conninfo = conninfo
+        self._requested_user = username
+        self._min_size = min_size
+        self._max_size = max_size
+        self._acquire_timeout = acquire_timeout
+        self._connect_timeout = connect_timeout
+        self._read_tries = max(1, read_tries)
+        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._identity: Identity | None = None
+        #: Set by a running change feed while its connection is lost: calls then fail fast
+        #: (one short try) instead of waiting out the pool's timeout and the read retries.
+        self._link_down = False
+        self._claims = ""
+        self._op_timeout = op_timeout
+        #: Pools replaced by ``refresh_pool``, closing in the background.
+        self._retiring: set[asyncio.Task[None]] = set()
+        self.known_users: list[str] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def _open(self) -> None:
+        """Resolve the identity (as the login role) and open the pool."""
+        if self._pool is not None:
+            return
+        try:
+            conn = await AsyncConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout)
+            )
+        except psycopg.ProgrammingError as exc:
+            if exc.sqlstate is None:
+                # libpq could not parse the URL. Its message quotes the URL, password included.
+                raise InvalidInput(
+                    "The database URL is not a valid PostgreSQL connection string."
+                ) from None
+            raise map_error(exc) from None
+        except psycopg.Error as exc:
+            raise map_error(exc) from None
+        try:
+            async with conn:
+                with watchdog(conn, self._connect_timeout):
+                    self._identity = await self._resolve_identity(conn)
+        except psycopg.Error as exc:
+            raise map_error(exc) from None
+        self._claims = claims_for(self._identity)
+        pool = self._make_pool()
+        try:
+            await pool.open(wait=True, timeout=self._connect_timeout)
+        except psycopg.Error as exc:
+            await pool.close()
+            raise map_error(exc) from None
+        self._pool = pool
+
+    def _make_pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        return AsyncConnectionPool(
+            self._conninfo,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            open=False,
+            timeout=self._acquire_timeout,
+            check=_checked_within(min(2.0, self._connect_timeout)),
+            kwargs={"connect_timeout": int(self._connect_timeout), **TCP_LIVENESS},
+            reconnect_timeout=24 * 3600.0,  # keep trying: the app may outlive an outage
+            name="devsync",
+        )
+
+    async def _close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
+
+    async def _resolve_identity(self, conn: AsyncConnection[Any]) -> Identity:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(_KNOWN_USERS)
+        users = await cur.fetchall()
+        self.known_users = [str(u["username"]) for u in users]
+        if not users:
+            raise NotSignedIn("This database has no users yet; load the demo workspace first.")
+        wanted = self._requested_user
+        if wanted is None:
+            await cur.execute(_WORKSPACE_OWNER)
+            owner = await cur.fetchone()
+            chosen = next((u for u in users if owner and u["id"] == owner["owner_id"]), users[0])
+        else:
+            found = [u for u in users if u["username"] == wanted]
+            if not found:
+                known = ", ".join(self.known_users)
+                raise NotSignedIn(f"There is no local user named {wanted!r}; known users: {known}.")
+            chosen = found[0]
+        return Identity(
+            user_id=UUID(str(chosen["id"])),
+            username=str(chosen["username"]),
+            email=chosen["email"],
+        )
+
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            raise NotSignedIn("Not connected: call connect() first.")
+        return self._identity
+
+    @property
+    def claims(self) -> str:
+        """The JWT claims JSON this backend impersonates with."""
+        return self._claims
+
+    @property
+    def uid(self) -> UUID:
+        return self.identity.user_id
+
+    def set_link_down(self, down: bool) -> None:
+        """The change feed reports whether the database is reachable."""
+        self._link_down = down
+
+    async def refresh_pool(self) -> None:
+        """After the feed saw the database come back: swap in a new pool at once instead of
+        waiting for the old one's reconnect backoff. Checking the old connections is no
+        option: one that went silent (a cut link) would hang the check. The old pool closes
+        in the background; calls still holding its connections finish or time out."""
+        old = self._pool
+        if old is None:
+            return
+        new = self._make_pool()
+        try:
+            await new.open(wait=True, timeout=self._connect_timeout)
+        except psycopg.Error as exc:
+            log.info("new pool failed to open: %s", type(exc).__name__)
+            await new.close()
+            return
+        self._pool = new
+        task = asyncio.create_task(_retire(old))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    def _deadline(self, *, read: bool) -> float:
+        """Seconds a unit of work may take before it counts as lost. Writes get twice as long
+        (a report of 20,000 packages is legitimately slow); while the feed knows the link is
+        down, reads are cut short."""
+        if read and self._link_down:
+            return min(3.0, self._op_timeout)
+        return self._op_timeout if read else 2 * self._op_timeout
+
+    # -- units of work --------------------------------------------------------------------
+    @asynccontextmanager
+    async def tx(
+        self, row_factory: Any = dict_row, deadline: float | None = None
+    ) -> AsyncIterator[AsyncCursor[Any]]:
+        """One impersonated transaction; yields a cursor. psycopg errors become DevSync ones.
+        Past ``deadline`` seconds (default: the read deadline) its connection is severed."""
+        limit = self._deadline(read=True) if deadline is None else deadline
+        pool = self._pool
+        if pool is None:
+            raise Unavailable("Not connected to the database.")
+        timeout = min(0.5, self._acquire_timeout) if self._link_down else self._acquire_timeout
+        try:
+            async with (
+                pool.connection(timeout=timeout) as conn,
+                _watchdog_tx(conn, limit),
+                conn.transaction(),
+            ):
+                cur = conn.cursor(row_factory=row_factory)
+                await cur.execute(IMPERSONATE, (self._claims,))
+                yield cur
+        except psycopg.Error as exc:
+            raise map_error(exc) from None
+        except (OSError, TimeoutError, UnicodeError, RecursionError) as exc:
+            # UnicodeError: a str with lone surrogates (undecodable bytes read from a file);
+            # RecursionError: JSON nested too deeply to serialise. Both are bad input.
+            raise map_error(exc) from None
+
+    async def read(self, work: Callable[[AsyncCursor[Any]], Awaitable[T]], **kw: Any) -> T:
+        """Run a read-only unit of work, retried with backoff while the database is away."""
+        delay = 0.1
+        tries = 1 if self._link_down else self._read_tries
+        for attempt in range(tries):
+            try:
+                async with self.tx(deadline=self._deadline(read=True), **kw) as cur:
+                    return await work(cur)
+            except DevSyncError as exc:
+                if not is_transient(exc) or attempt == tries - 1:
+                    raise
+            await asyncio.sleep(delay)
+            delay *= 3
+        raise Unavailable("The database is not available right now.")  # not reached
+
+    async def write(self, work: Callable[[AsyncCursor[Any]], Awaitable[T]], **kw: Any) -> T:
+        """Run a unit of work that writes: never retried (it may have committed).
+
+        If the link breaks once the write was sent (during it or its COMMIT), the caller gets
+        ``OutcomeUnknown``: only the database knows whether it committed, and
+        ``Backend.confirm_save`` asks it once it is back. A failure before that (no connection,
+        impersonation failed) is a plain ``Unavailable``: nothing was written.
+        """
+        sent = False
+        try:
+            async with self.tx(deadline=self._deadline(read=False), **kw) as cur:
+                sent = True
+                return await work(cur)
+        except OutcomeUnknown:
+            raise
+        except Unavailable:
+            if not sent:
+                raise
+            raise OutcomeUnknown(
+                "The connection broke while saving: it may or may not have been applied."
+            ) from None
+
+    async def fetch_all(self, query: str, params: Sequence[Any] = ()) -> list[DictRow]:
+        async def work(cur: AsyncCursor[DictRow]) -> list[DictRow]:
+            await cur.execute(query, params)
+            return await cur.fetchall()
+
+        return await self.read(work)
+
+    async def fetch_one(self, query: str, params: Sequence[Any] = ()) -> DictRow | None:
+        async def work(cur: AsyncCursor[DictRow]) -> DictRow | None:
+            await cur.execute(query, params)
+            return await cur.fetchone()
+
+        return await self.read(work)
+
+    async def write_one(self, query: str, params: Sequence[Any] = ()) -> DictRow | None:
+        async def work(cur: AsyncCursor[DictRow]) -> DictRow | None:
+            await cur.execute(query, params)
+            return await cur.fetchone() if cur.description else None
+
+        return await self.write(work)
+
+    async def _ping(self) -> float:
+        start = time.perf_counter()
+        await self.fetch_one("select 1 as one")
+        return time.perf_counter() - start

@@ -1,0 +1,400 @@
+"""The Supabase transport: ``SupabaseBackend`` implements ``Backend`` with supabase-py.
+
+Reads go through PostgREST (RLS applies to the signed-in user), writes through the RPCs of
+docs/DATABASE.md and the direct table writes its policies allow, the change feed through
+Realtime ``postgres_changes`` (``supabase_realtime``). supabase-py is imported lazily, inside
+``connect()``: importing this module costs nothing noticeable, so the TUI's first frame does not
+wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from devsync_tui.backend import rows
+from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
+from devsync_tui.backend.supabase.data import SupabaseConfigMixin
+from devsync_tui.backend.supabase.errors import translate_errors
+from devsync_tui.backend.supabase.rest import eq
+from devsync_tui.core.models import (
+    Environment,
+    EnvStatus,
+    EnvTemplate,
+    Identity,
+    Project,
+    Role,
+    Team,
+    TeamMember,
+)
+
+if TYPE_CHECKING:
+    from devsync_tui.backend.supabase.realtime import FeedTiming, SupabaseFeed
+    from devsync_tui.backend.supabase.session import SessionStorage
+
+
+class SupabaseBackend(SupabaseConfigMixin, Backend):
+    """Backend on a Supabase project, as the user whose session the storage holds."""
+
+    kind = "supabase"
+
+    def __init__(
+        self,
+        url: str,
+        anon_key: str,
+        *,
+        storage: SessionStorage | None = None,
+        feed_timing: FeedTiming | None = None,
+        realtime_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.anon_key = anon_key
+        self.label = urlsplit(self.url).hostname or self.url
+        self.client = None
+        self._storage = storage
+        self._session: Any | None = None
+        self._refresh_lock = asyncio.Lock()
+        self._identity: Identity | None = None
+        self._feed: SupabaseFeed | None = None
+        self._feed_lock = asyncio.Lock()
+        self._feed_timing = feed_timing
+        self._realtime_options = realtime_options
+        self._auth_subscription: Any | None = None
+
+    # -- lifecycle and identity ---------------------------------------------------------------
+    @property
+    def storage(self) -> SessionStorage:
+        if self._storage is None:
+            from devsync_tui.backend.supabase.auth import storage_namespace
+            from devsync_tui.backend.supabase.session import SessionStorage
+
+            self._storage = SessionStorage(storage_namespace(self.url))
+        return self._storage
+
+    async def connect(self) -> None:
+        from devsync_tui.backend.supabase import auth as supabase_login
+
+        if self.client is not None:
+            return
+        client = await supabase_login.create_client(
+            self.url, self.anon_key, self.storage, realtime=self._realtime_options
+        )
+        self._auth_subscription = client.auth.on_auth_state_change(self._on_auth_event)
+        self.client = client
+        try:
+            await supabase_login.restore_session(client, self.storage)
+            if self._session is None:
+                async with translate_errors():
+                    self._session = await client.auth.get_session()
+            if self._session is None:
+                raise NotSignedIn("Your session has ended; run `devsync login` again.")
+            await self.whoami()
+        except BaseException:
+            await self.close()
+            raise
+
+    def _on_auth_event(self, event: str, session: Any | None) -> None:
+        """supabase-py auth callback (sync): track the session; hand new tokens to realtime."""
+        self._session = session
+        if session is not None and self._feed is not None:
+            self._feed.on_token(session.access_token)
+        if event == "SIGNED_OUT" and self._feed is not None:
+            self._feed.queue.put_nowait(("link", ("offline", "signed out")))
+
+    async def close(self) -> None:
+        from devsync_tui.backend.supabase.auth import close_client
+
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await feed.close()
+        client, self.client = self.client, None
+        if self._auth_subscription is not None:
+            with contextlib.suppress(Exception):
+                self._auth_subscription.unsubscribe()
+            self._auth_subscription = None
+        if client is not None:
+            await close_client(client)
+
+    async def whoami(self) -> Identity:
+        if self._identity is not None:
+            return self._identity
+        session = self._session
+        if session is None:
+            raise NotSignedIn("You are not signed in; run `devsync login`.")
+        user_id = UUID(str(session.user.id))
+        row = await self._one("profiles", [eq("id", user_id)], "Your profile")
+        self._identity = Identity(
+            user_id=user_id, username=str(row["username"]), email=session.user.email
+        )
+        return self._identity
+
+    async def my_roles(self) -> dict[UUID, Role]:
+        me = await self.whoami()
+        found = await self._select(
+            "team_members", "team_id,role", where=[eq("user_id", me.user_id)]
+        )
+        return {UUID(str(r["team_id"])): Role(r["role"]) for r in found}
+
+    async def ping(self) -> float:
+        me = await self.whoami()
+        started = time.perf_counter()
+        await self._select("profiles", "id", where=[eq("id", me.user_id)], limit=1)
+        return time.perf_counter() - started
+
+    # -- teams and members ----------------------------------------------------------------
+    async def list_teams(self) -> list[Team]:
+        found = await self._select("teams", order=[("name", False), ("id", False)])
+        return [rows.team_from_row(r) for r in found]
+
+    async def create_team(self, name: str, slug: str) -> Team:
+        row = await self._rpc_row("create_team", {"p_name": name, "p_slug": slug})
+        return rows.team_from_row(row)
+
+    async def rename_team(self, team_id: UUID, name: str) -> Team:
+        row = await self._write_one("teams", {"id": team_id}, {"name": name}, "team")
+        return rows.team_from_row(row)
+
+    async def delete_team(self, team_id: UUID) -> None:
+        await self._write_one("teams", {"id": team_id}, None, "team")
+
+    async def list_members(self, team_id: UUID) -> list[TeamMember]:
+        found = await self._select("team_members", where=[eq("team_id", team_id)])
+        return await self._with_names(found)
+
+    async def _with_names(self, found: list[dict[str, Any]]) -> list[TeamMember]:
+        ids = {UUID(str(r["user_id"])) for r in found}
+        profiles = {}
+        if ids:
+            for r in await self._select(
+                "profiles",
+                "id,username,full_name",
+                where=[lambda q: q.in_("id", sorted(map(str, ids)))],
+            ):
+                profiles[str(r["id"])] = r
+        members = [
+            rows.member_from_row({**r, "profiles": profiles.get(str(r["user_id"]), {})})
+            for r in found
+        ]
+        return sorted(members, key=lambda m: ((m.username or "").lower(), str(m.user_id)))
+
+    async def add_member(self, team_id: UUID, username: str, role: Role) -> TeamMember:
+        row = await self._rpc_row(
+            "add_team_member", {"p_team_id": team_id, "p_username": username, "p_role": str(role)}
+        )
+        return (await self._with_names([row]))[0]
+
+    async def set_member_role(self, team_id: UUID, user_id: UUID, role: Role) -> TeamMember:
+        row = await self._rpc_row(
+            "set_member_role", {"p_team_id": team_id, "p_user_id": user_id, "p_role": str(role)}
+        )
+        return (await self._with_names([row]))[0]
+
+    async def remove_member(self, team_id: UUID, user_id: UUID) -> None:
+        await self._rpc("remove_team_member", {"p_team_id": team_id, "p_user_id": user_id})
+
+    # -- projects ---------------------------------------------------------------------------
+    async def list_projects(self, team_id: UUID | None = None) -> list[Project]:
+        where = [eq("team_id", team_id)] if team_id is not None else []
+        found = await self._select("projects", where=where, order=[("name", False)])
+        return [rows.project_from_row(r) for r in found]
+
+    async def create_project(
+        self,
+        team_id: UUID,
+        name: str,
+        description: str | None = None,
+        repository_url: str | None = None,
+    ) -> Project:
+        row = await self._insert(
+            "projects",
+            {
+                "team_id": team_id,
+                "name": name,
+                "description": description,
+                "repository_url": repository_url,
+            },
+        )
+        return rows.project_from_row(row)
+
+    async def update_project(
+        self,
+        project_id: UUID,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        repository_url: str | None = None,
+    ) -> Project:
+        values = {
+            k: v
+            for k, v in (
+                ("name", name),
+                ("description", description),
+                ("repository_url", repository_url),
+            )
+            if v is not None
+        }
+        if not values:
+            return rows.project_from_row(
+                await self._one("projects", [eq("id", project_id)], "That project")
+            )
+        row = await self._write_one("projects", {"id": project_id}, values, "project")
+        return rows.project_from_row(row)
+
+    async def delete_project(self, project_id: UUID) -> None:
+        await self._write_one("projects", {"id": project_id}, None, "project")
+
+    # -- templates --------------------------------------------------------------------------
+    async def list_templates(self, project_id: UUID) -> list[EnvTemplate]:
+        found = await self._select(
+            "env_templates", where=[eq("project_id", project_id)], order=[("name", False)]
+        )
+        return [rows.template_from_row(r) for r in found]
+
+    async def create_template(
+        self,
+        project_id: UUID,
+        name: str,
+        config_json: dict[str, Any],
+        dependencies_json: list[Any],
+        is_public: bool = False,
+    ) -> EnvTemplate:
+        me = await self.whoami()
+        row = await self._insert(
+            "env_templates",
+            {
+                "project_id": project_id,
+                "name": name,
+                "config_json": config_json,
+                "dependencies_json": dependencies_json,
+                "is_public": is_public,
+                "created_by": me.user_id,
+            },
+        )
+        return rows.template_from_row(row)
+
+    async def delete_template(self, template_id: UUID) -> None:
+        await self._write_one("env_templates", {"id": template_id}, None, "template")
+
+    # -- environments -----------------------------------------------------------------------
+    async def list_environments(self, project_id: UUID) -> list[Environment]:
+        found = await self._select(
+            "environments", where=[eq("project_id", project_id)], order=[("name", False)]
+        )
+        return [rows.environment_from_row(r) for r in found]
+
+    async def create_environment(
+        self, project_id: UUID, name: str, template_id: UUID | None = None
+    ) -> Environment:
+        row = await self._rpc_row(
+            "create_environment",
+            {"p_project_id": project_id, "p_name": name, "p_template_id": template_id},
+        )
+        return rows.environment_from_row(row)
+
+    async def rename_environment(self, environment_id: UUID, name: str) -> Environment:
+        row = await self._write_one(
+            "environments", {"id": environment_id}, {"name": name}, "environment"
+        )
+        return rows.environment_from_row(row)
+
+    async def delete_environment(self, environment_id: UUID) -> None:
+        await self._write_one("environments", {"id": environment_id}, None, "environment")
+
+    async def set_environment_status(
+        self, environment_id: UUID, status: EnvStatus, last_sync_at: datetime | None = None
+    ) -> Environment:
+        values: dict[str, Any] = {"status": str(status)}
+        if last_sync_at is not None:
+            values["last_sync_at"] = last_sync_at
+        row = await self._write_one("environments", {"id": environment_id}, values, "environment")
+        return rows.environment_from_row(row)
+
+    # -- live -------------------------------------------------------------------------------
+    async def reread(self, table: str, key: str) -> Any | None:
+        """A changed row read back through PostgREST (None when I may not see it)."""
+        if table == "team_members":
+            team, _, user = key.partition(":")
+            found = await self._select(
+                "team_members", where=[eq("team_id", team), eq("user_id", user)], limit=1
+            )
+            return (await self._with_names(found))[0] if found else None
+        if table not in rows.ROW_MAPPERS:
+            return None
+        found = await self._select(table, where=[eq("id", key)], limit=1)
+        return rows.row_to_model(table, found[0]) if found else None
+
+    async def _scopes(self) -> tuple[list[UUID], dict[UUID, UUID]]:
+        teams = [t.id for t in await self.list_teams()]
+        projects = {p.id: p.team_id for p in await self.list_projects()}
+        return teams, projects
+
+    async def _ensure_feed(self) -> SupabaseFeed:
+        from devsync_tui.backend.supabase.realtime import SupabaseFeed
+
+        async with self._feed_lock:
+            if self._feed is None:
+                client = self._require()
+                me = await self.whoami()
+                session = self._session
+                if session is None:
+                    raise NotSignedIn("You are signed out; run `devsync login`.")
+                feed = SupabaseFeed(
+                    client, me.user_id, self.reread, self._feed_timing, self._follow_scopes
+                )
+                teams, projects = await self._scopes()
+                try:
+                    await feed.start(session.access_token, teams, projects)
+                except Exception as exc:
+                    await feed.close()
+                    raise Unavailable("Supabase Realtime is unreachable right now.") from exc
+                self._feed = feed
+            return self._feed
+
+    async def _follow_scopes(self) -> None:
+        """A team/membership/project changed: the channels follow what I can now see."""
+        feed = self._feed
+        if feed is not None:
+            with contextlib.suppress(DevSyncError):
+                await feed.set_scopes(*await self._scopes())
+
+    async def changes(self) -> AsyncIterator[FeedEvent]:
+        delay = 1.0
+        failed = False
+        while True:
+            try:
+                feed = await self._ensure_feed()
+                break
+            except Unavailable as exc:
+                # Keep trying in the background of the UI: offline now, Resync once live.
+                if not failed:
+                    yield LinkChanged("offline", str(exc))
+                failed = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        async for event in feed.events():
+            yield event
+            if failed and isinstance(event, LinkChanged) and event.state == "live":
+                failed = False
+                yield Resync("realtime connected")
+
+    async def set_presence(self, project_id: UUID | None) -> None:
+        feed = await self._ensure_feed()
+        me = await self.whoami()
+        async with translate_errors():
+            await feed.set_presence(project_id, me.username)
+
+    def pop_notice(self) -> str | None:
+        """The one-time notice that sessions live in a 0600 file (no keyring), if any."""
+        return self._storage.pop_notice() if self._storage is not None else None
+
+    async def presence(self, project_id: UUID) -> PresenceInfo:
+        feed = self._feed
+        names = feed.presence_usernames(project_id) if feed is not None else ()
+        return PresenceInfo(project_id=project_id, usernames=names)

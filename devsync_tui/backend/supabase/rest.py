@@ -1,0 +1,238 @@
+"""PostgREST plumbing shared by the Supabase transport: session freshness, selects with paging,
+RPC calls, direct table writes, and error translation around every request."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from devsync_tui.backend.errors import (
+    InvalidInput,
+    NotFound,
+    NotSignedIn,
+    PermissionDenied,
+    Unavailable,
+)
+from devsync_tui.backend.supabase.auth import REFRESH_MARGIN
+from devsync_tui.backend.supabase.errors import map_exception, translate_errors
+
+if TYPE_CHECKING:
+    from supabase import AsyncClient
+
+#: Supabase projects cap a response at ``max_rows`` (1000 by default); reads page by this.
+PAGE = 1000
+#: A read that failed for a network reason is retried once after this many seconds.
+READ_RETRY_DELAY = 0.3
+
+Filter = Callable[[Any], Any]
+
+
+def jsonable(value: Any) -> Any:
+    """A value ready for a JSON body (UUIDs and datetimes as text).
+
+    JSON nested too deeply to serialise, or a number JSON cannot hold (NaN, infinity), is bad
+    input (InvalidInput), as on the local transport.
+    """
+    try:
+        return _jsonable(value)
+    except RecursionError:
+        raise map_exception(RecursionError()) from None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput("A number is not finite (NaN or infinity); JSON cannot hold it.")
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class SupabaseRest:
+    """Mixin holding the client and the request helpers."""
+
+    client: AsyncClient | None
+    _session: Any | None
+    _refresh_lock: asyncio.Lock
+
+    def _require(self) -> AsyncClient:
+        if self.client is None:
+            raise NotSignedIn("Not connected to Supabase; connect() first.")
+        return self.client
+
+    async def _fresh(self) -> AsyncClient:
+        """The client, with an access token that will not expire during the request."""
+        client = self._require()
+        session = self._session
+        if session is None:
+            raise NotSignedIn("You are signed out; run `devsync login`.")
+        expires_at = getattr(session, "expires_at", None)
+        if expires_at is not None and expires_at <= time.time() + REFRESH_MARGIN:
+            async with self._refresh_lock:
+                session = self._session
+                if session is not None and session.expires_at <= time.time() + REFRESH_MARGIN:
+                    async with translate_errors():
+                        res = await client.auth.refresh_session(session.refresh_token)
+                    self._session = res.session
+        return client
+
+    async def _run(self, build: Callable[[AsyncClient], Any], *, read: bool) -> Any:
+        """Build a request on a fresh client and execute it; reads are retried once when the
+        network failed (safe: they change nothing)."""
+        attempts = 2 if read else 1
+        for attempt in range(attempts):
+            client = await self._fresh()
+            try:
+                async with translate_errors():
+                    response = await build(client).execute()
+                return response
+            except Unavailable:
+                if attempt + 1 >= attempts:
+                    raise
+                await asyncio.sleep(READ_RETRY_DELAY)
+        raise Unavailable("The Supabase project is unreachable; check the network.")
+
+    async def _select(
+        self,
+        table: str,
+        columns: str = "*",
+        *,
+        where: Sequence[Filter] = (),
+        order: Sequence[tuple[str, bool] | tuple[str, bool, bool]] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Rows of ``table`` visible to me; pages through ``PAGE``-sized ranges when ``limit``
+        is None or larger than a page."""
+        rows: list[dict[str, Any]] = []
+        start = offset
+        while True:
+            want = PAGE if limit is None else min(PAGE, limit - len(rows))
+            if want <= 0:
+                break
+
+            def build(client: AsyncClient, start: int = start, want: int = want) -> Any:
+                query = client.table(table).select(columns)
+                for apply in where:
+                    query = apply(query)
+                for column, desc, *nulls in order:
+                    # (column, desc[, nullsfirst])
+                    query = query.order(column, desc=desc, nullsfirst=nulls[0] if nulls else None)
+                return query.range(start, start + want - 1)
+
+            response = await self._run(build, read=True)
+            page = [r for r in (response.data or []) if isinstance(r, dict)]
+            rows.extend(page)
+            if len(page) < want:
+                break
+            start += len(page)
+        return rows
+
+    async def _one(self, table: str, where: Sequence[Filter], what: str) -> dict[str, Any]:
+        rows = await self._select(table, where=where, limit=1)
+        if not rows:
+            raise NotFound(f"{what} does not exist or you cannot see it.")
+        return rows[0]
+
+    async def _rpc(self, fn: str, params: dict[str, Any]) -> Any:
+        body = {k: jsonable(v) for k, v in params.items()}
+        response = await self._run(lambda c: c.rpc(fn, body), read=False)
+        return response.data
+
+    async def _rpc_rows(self, fn: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row of a read-only set-returning RPC. A response holds at most ``PAGE`` rows
+        (max_rows), so a full page asks for the next; the function must return its rows in a
+        stable order."""
+        body = {k: jsonable(v) for k, v in params.items()}
+        rows: list[dict[str, Any]] = []
+        while True:
+            start = len(rows)
+
+            def build(client: AsyncClient, start: int = start) -> Any:
+                return client.rpc(fn, body).range(start, start + PAGE - 1)
+
+            response = await self._run(build, read=True)
+            page = [r for r in (response.data or []) if isinstance(r, dict)]
+            rows.extend(page)
+            if len(page) < PAGE:
+                return rows
+
+    async def _rpc_row(self, fn: str, params: dict[str, Any]) -> dict[str, Any]:
+        """An RPC that returns one composite row (PostgREST sends an object; tolerate a list)."""
+        data = await self._rpc(fn, params)
+        if isinstance(data, list):
+            data = data[0] if data else None
+        if not isinstance(data, dict):
+            raise Unavailable(f"{fn} returned nothing; is the DevSync schema up to date?")
+        return data
+
+    async def _insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        body = jsonable(row)
+        response = await self._run(lambda c: c.table(table).insert(body), read=False)
+        data = response.data
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            return data[0]
+        raise PermissionDenied(f"You are not allowed to add to {table.replace('_', ' ')}.")
+
+    async def _write_one(
+        self,
+        table: str,
+        key: dict[str, Any],
+        values: dict[str, Any] | None,
+        what: str,
+    ) -> dict[str, Any]:
+        """PATCH (values) or DELETE (values None) one row by key. RLS makes a forbidden write
+        change zero rows: then tell NotFound (not visible) from PermissionDenied (visible)."""
+        body = jsonable(values) if values is not None else None
+
+        def build(client: AsyncClient) -> Any:
+            query: Any = client.table(table)
+            query = query.update(body) if body is not None else query.delete()
+            for column, value in key.items():
+                query = query.eq(column, str(value))
+            return query
+
+        response = await self._run(build, read=False)
+        data = response.data
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            return data[0]
+        visible = await self._select(table, where=[_eq(c, v) for c, v in key.items()], limit=1)
+        if visible:
+            raise PermissionDenied(f"You are not allowed to change this {what}.")
+        raise NotFound(f"This {what} does not exist or you cannot see it.")
+
+    async def _usernames(self, ids: set[UUID | None]) -> dict[UUID, str]:
+        wanted = sorted(str(i) for i in ids if i is not None)
+        if not wanted:
+            return {}
+        found: dict[UUID, str] = {}
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start : start + 100]
+            rows = await self._select("profiles", "id,username", where=[in_("id", chunk)])
+            found.update({UUID(str(r["id"])): str(r["username"]) for r in rows})
+        return found
+
+
+def _eq(column: str, value: Any) -> Filter:
+    return lambda q: q.eq(column, str(value))
+
+
+def eq(column: str, value: Any) -> Filter:
+    """``column=eq.value`` (``is.null`` when value is None)."""
+    if value is None:
+        return lambda q: q.is_(column, "null")
+    return _eq(column, value)
+
+
+def in_(column: str, values: Sequence[Any]) -> Filter:
+    return lambda q: q.in_(column, [str(v) for v in values])

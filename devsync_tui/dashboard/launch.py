@@ -1,0 +1,90 @@
+"""``devsync`` with no subcommand: load the settings and run the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Open the TUI on the profile/user/team/project/environment the flags name."""
+    from devsync_tui.dashboard import startup_gc
+
+    startup_gc.pause()  # until the first view is on screen (or at the latest, the app ends)
+    try:
+        return _run(args)
+    finally:
+        startup_gc.resume()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from devsync_tui.logging_setup import setup_logging
+    from devsync_tui.settings import SettingsError, load_settings
+
+    setup_logging()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"devsync: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if getattr(args, "env", None) and not getattr(args, "project", None):
+        print("devsync: --env needs --project (the environment's project).", file=sys.stderr)
+        return EXIT_INPUT
+
+    if not _on_a_terminal():
+        # Textual reads keys from stdin and draws on stderr; without a terminal it would spin.
+        print(
+            "devsync: the dashboard needs a terminal (stdin and stderr are not one here); "
+            "in scripts use a command such as `devsync env` or `devsync scan` "
+            "(see `devsync --help`).",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+
+    # Before the UI is imported: a forked process reads the opening view meanwhile.
+    from devsync_tui.dashboard import warm_start
+
+    warm = warm_start.begin(
+        settings,
+        profile=args.profile,
+        user=args.user,
+        team=getattr(args, "team", None),
+        project=args.project,
+        env=args.env,
+    )
+
+    from devsync_tui.backend.factory import open_backend
+    from devsync_tui.core import crypto
+    from devsync_tui.dashboard.app import make_app
+
+    app = make_app(
+        settings,
+        open_backend,
+        profile=args.profile,
+        user=args.user,
+        team=getattr(args, "team", None),
+        project=args.project,
+        env=args.env,
+        warm_start=warm,
+    )
+
+    # Notices from the local key store (e.g. "no keyring: key kept in a 0600 file") as toasts.
+    def notice(text: str) -> None:
+        try:
+            app.call_from_thread(app.notify, text, timeout=8)
+        except RuntimeError:  # already on the app's thread
+            app.notify(text, timeout=8)
+
+    crypto.set_notice_handler(notice)
+    result = app.run()
+    if isinstance(result, int):
+        return result
+    # Quitting without ever getting connected is not a success (e.g. an unknown --user).
+    return app.failure_code if app.failure_code is not None else EXIT_OK
+
+
+def _on_a_terminal() -> bool:
+    streams = (sys.__stdin__, sys.__stderr__)
+    return all(stream is not None and stream.isatty() for stream in streams)

@@ -1,0 +1,161 @@
+"""The Activity tab: the team's audit log (reveals, changes, membership), for admins."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import UUID
+
+from rich.cells import cell_len, set_cell_size
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from devsync_tui.core import clock, permissions
+from devsync_tui.core.models import AuditEntry
+from devsync_tui.dashboard.messages import LiveBatch
+from devsync_tui.dashboard.session import Selection, Session
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
+
+_ACTIONS = {
+    "config.create": "created",
+    "config.update": "changed",
+    "config.delete": "deleted",
+    "secret.reveal": "revealed",
+    "member.add": "added member",
+    "member.role": "changed role of",
+    "member.remove": "removed member",
+    "team.create": "created team",
+}
+
+
+def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
+    """One line for an audit entry (``details`` never holds a value). ``names`` maps ids (as
+    text) to user, team, project and environment names."""
+    names = names or {}
+    d = entry.details
+    verb = _ACTIONS.get(entry.action, entry.action)
+    target = entry.target_id or ""
+    what = d.get("key") or d.get("name") or names.get(target) or target
+    if entry.action == "member.role" and d.get("to"):
+        return f"{verb} {what}: {d.get('from')} → {d['to']}"
+    version = d.get("version")
+    extra = d.get("role")
+    text = f"{verb} {what}"
+    if version and entry.action.startswith("config."):
+        text += f" (v{version})"
+    return text + (f" as {extra}" if extra else "")
+
+
+#: The narrowest "What" column; the cells' padding and the scrollbar beside the columns.
+_WHAT_MIN, _PADDING = 20, 2 * 4 + 2
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` within ``width`` cells, an ellipsis marking a cut."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(1, width - 1)) + "…"
+
+
+class ActivityLoaded(Message):
+    def __init__(self, team_id: UUID, entries: list[AuditEntry]) -> None:
+        super().__init__()
+        self.team_id = team_id
+        self.entries = entries
+
+
+class ActivityPane(Vertical):
+    """Newest first; admins only, others see why not."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.session: Session | None = None
+        self.selection: Selection | None = None
+        #: Names of users, teams, projects and environments by id (text), from the tree.
+        self.names: dict[str, str] = {}
+        self._entries: list[AuditEntry] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Select a team.", id="activity-hint", classes="pane-hint")
+        # Newest first: a cursor on the newest entry stays on the newest as entries arrive.
+        yield FilterableTable(
+            ("When", "Who", "What", "Where"), id="activity-rows", follow_first=True
+        )
+
+    def show(self, session: Session, selection: Selection) -> None:
+        if self.selection is None or self.selection.team.id != selection.team.id:
+            self._entries = []  # another team's log must not come back on a resize
+        self.session, self.selection = session, selection
+        table = self.query_one(FilterableTable)
+        if not permissions.can_read_audit_log(session.role_in(selection.team.id)):
+            table.display = False
+            table.set_rows([])
+            self.query_one("#activity-hint", Static).update(
+                f"Only admins of {selection.team.name} see its activity log."
+            )
+            return
+        table.display = True
+        self.load()
+
+    @work(exclusive=True, group="activity-load", exit_on_error=False)
+    async def load(self) -> None:
+        if self.session is None or self.selection is None:
+            return
+        team_id = self.selection.team.id
+        entries = await self.session.backend.audit_log(team_id, limit=200)
+        self.post_message(ActivityLoaded(team_id, entries))
+
+    def on_activity_loaded(self, message: ActivityLoaded) -> None:
+        sel = self.selection
+        if sel is None or sel.team.id != message.team_id:
+            return
+        self._entries = message.entries
+        self._show_entries()
+        self.query_one("#activity-hint", Static).update(
+            f"Audit log of {sel.team.name}: configuration changes, reveals and membership."
+        )
+
+    def _show_entries(self) -> None:
+        names = self.names
+        cells = []
+        for e in self._entries:
+            scope = e.environment_id or e.project_id
+            where = names.get(str(scope), "") if scope else ""
+            cells.append(
+                (
+                    str(e.id),
+                    clock.ago(e.created_at),
+                    e.actor_username or "?",
+                    describe(e, names),
+                    where,
+                )
+            )
+        # "What" gets the room the other columns leave, so that a long description (a long
+        # key, an id without a name) never pushes "Where" out of sight.
+        others = sum(
+            max([cell_len(label), *(cell_len(c[i]) for c in cells)])
+            for i, label in ((1, "When"), (2, "Who"), (4, "Where"))
+        )
+        room = max(_WHAT_MIN, (self.size.width or 100) - others - _PADDING)
+        rows = [
+            Row(key, (when, who, _cut(what, room), where), f"{who} {what} {where}")
+            for key, when, who, what, where in cells
+        ]
+        self.query_one(FilterableTable).set_rows(rows)
+
+    def on_resize(self) -> None:
+        if self._entries:
+            self._show_entries()
+
+    def apply_live(self, batch: LiveBatch) -> None:
+        sel = self.selection
+        if sel is None or self.session is None:
+            return
+        if not permissions.can_read_audit_log(self.session.role_in(sel.team.id)):
+            return
+        if batch.resync or any(
+            e.table == "audit_log" and e.team_id == sel.team.id for e in batch.changes
+        ):
+            self.load()

@@ -1,0 +1,346 @@
+"""The Configuration tab's actions: edit, new, delete, reveal, copy, history, export."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from textual import work
+
+from devsync_tui.backend.errors import Conflict, DevSyncError
+from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
+from devsync_tui.core.printable import visible
+from devsync_tui.dashboard.writes import attempt
+from devsync_tui.logging_setup import register_secret
+
+# The editor and the dialogs are imported when first used: they (TextArea, tree-sitter) are
+# a good part of the import time, and the first frame needs none of them.
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from devsync_tui.dashboard.panes.configuration import ConfigView
+    from devsync_tui.dashboard.session import Access, Session
+
+
+class ConfigActions:
+    """Mixed into ConfigurationPane."""
+
+    if TYPE_CHECKING:
+        app: App[Any]
+        session: Session | None
+        view: ConfigView | None
+        revealed: dict[UUID, str]
+
+        @property
+        def access(self) -> Access | None: ...
+
+        def selected(self) -> EffectiveConfigRow | None: ...
+        def fetch_secret(self, configuration_id: UUID, then_copy: bool) -> object: ...
+        def mask(self, configuration_id: UUID) -> None: ...
+        def load(self, selection: Any, flash: frozenset[str]) -> object: ...
+
+    def _env_id(self) -> UUID | None:
+        view = self.view
+        return view.selection.environment.id if view and view.selection.environment else None
+
+    def _reload(self) -> None:
+        if self.view is not None:
+            self.load(self.view.selection, frozenset())
+
+    # -- reveal / copy ---------------------------------------------------------------------
+    def action_reveal(self) -> None:
+        row, access = self.selected(), self.access
+        if row is None or access is None:
+            return
+        if not row.is_secret:
+            self.app.notify(f"{row.key} is not a secret; its value is shown.")
+        elif row.configuration_id in self.revealed:
+            self.mask(row.configuration_id)
+        elif access.can_reveal(row.environment_id):
+            self.fetch_secret(row.configuration_id, False)
+        else:
+            self.app.notify(access.reveal_reason(row.environment_id), severity="warning")
+
+    def action_copy(self) -> None:
+        row, access = self.selected(), self.access
+        if row is None or access is None:
+            return
+        if not row.is_secret:
+            self.app.copy_to_clipboard(row.value or "")
+            self.app.notify(f"Copied the value of {row.key}.")
+        elif row.configuration_id in self.revealed:
+            self.app.copy_to_clipboard(self.revealed[row.configuration_id])
+            self.app.notify(f"Copied the secret {row.key}.")
+        elif access.can_reveal(row.environment_id):
+            self.fetch_secret(row.configuration_id, True)
+        else:
+            self.app.notify(access.reveal_reason(row.environment_id), severity="warning")
+
+    # -- edit / new --------------------------------------------------------------------------
+    def action_edit(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._edit(row)
+
+    def action_new(self) -> None:
+        if self.view is not None and self.view.selection.project is not None:
+            self._edit(None)
+
+    @work(group="config-edit", exit_on_error=False)
+    async def _edit(self, row: EffectiveConfigRow | None) -> None:
+        session, access, view = self.session, self.access, self.view
+        if session is None or access is None or view is None or view.selection.project is None:
+            return
+        env_id = self._env_id()
+        if row is None:
+            scope = env_id
+            expected = None
+        elif env_id is not None and row.environment_id is None:
+            # An inherited default: editing it here makes an override, if the user may.
+            if access.can_edit_config(env_id):
+                scope, expected = env_id, None
+            else:
+                scope, expected = None, row.version
+        else:
+            scope, expected = row.environment_id, row.version
+        if not access.can_edit_config(scope):
+            where = "this environment" if scope is not None else "the project defaults"
+            self.app.notify(f"You may not change {where}.", severity="warning")
+            return
+        value: str | None = row.value if row is not None else ""
+        note = ""
+        if row is not None and row.is_secret:
+            if access.can_reveal(row.environment_id):
+                try:
+                    value = await session.backend.reveal_secret(row.configuration_id)
+                    register_secret(value)
+                except DevSyncError as exc:
+                    self.app.notify(str(exc), severity="error")
+                    return
+            else:
+                value = None
+                note = "You may replace this secret but not see it: type the new value."
+        from devsync_tui.dashboard.screens.config_editor import ConfigEditor, EditTarget
+
+        target = EditTarget(
+            project_id=view.selection.project.id,
+            environment_id=scope,
+            key=row.key if row is not None else "",
+            type=row.type if row is not None else ConfigType.ENV_VAR,
+            is_secret=row.is_secret if row is not None else False,
+            expected_version=expected,
+            value=value,
+            where=(
+                _scope_label(view, scope).replace("override", "new override", 1)
+                + " (the default stays)"
+                if row is not None and expected is None and scope is not None
+                else _scope_label(view, scope)
+            ),
+            can_reveal=access.can_reveal(scope),
+        )
+        saved = await self.app.push_screen_wait(ConfigEditor(session, target, note=note))
+        if saved:
+            self._reload()
+
+    # -- delete ------------------------------------------------------------------------------
+    def action_delete(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._delete(row)
+
+    @work(group="config-edit", exit_on_error=False)
+    async def _delete(self, row: EffectiveConfigRow) -> None:
+        session, access = self.session, self.access
+        if session is None or access is None:
+            return
+        if self._env_id() is not None and row.environment_id is None:
+            self.app.notify(
+                f"{row.key} comes from the project defaults; select the project to delete it.",
+                severity="warning",
+            )
+            return
+        if not access.can_edit_config(row.environment_id):
+            self.app.notify("You may not delete keys here.", severity="warning")
+            return
+        from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
+
+        if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {row.key}?")):
+            return
+        version = row.version
+        for _ in range(2):  # the version loaded, then (if the user agrees) the one now stored
+            try:
+                await session.backend.delete_configuration(row.configuration_id, version)
+            except Conflict as exc:
+                current = exc.current if isinstance(exc.current, Configuration) else None
+                if current is None and exc.current_version is None:
+                    self.app.notify(f"{row.key} was already deleted by someone else.")
+                    break
+                if current is None:  # the transport could not read what is there now
+                    self.app.notify(
+                        f"Someone changed {row.key} since you loaded it (now version "
+                        f"{exc.current_version}); look again and retry.",
+                        severity="warning",
+                    )
+                    break
+                question = delete_conflict_text(row.key, current, access)
+                if not await self.app.push_screen_wait(ConfirmDialog(question)):
+                    break
+                version = current.version
+                continue
+            except DevSyncError as exc:
+                self.app.notify(str(exc) or "The key could not be deleted.", severity="error")
+            else:
+                self.app.notify(f"Deleted {row.key}.")
+            break
+        self._reload()
+
+    # -- history -----------------------------------------------------------------------------
+    def action_history(self) -> None:
+        from devsync_tui.dashboard.screens.history import HistoryScreen
+
+        row, view, access = self.selected(), self.view, self.access
+        if row is None or view is None or access is None or self.session is None:
+            return
+        assert view.selection.project is not None
+        self.app.push_screen(
+            HistoryScreen(
+                self.session,
+                access,
+                view.selection.project.id,
+                row.environment_id,
+                row.key,
+                row.type,
+            ),
+            callback=lambda restored: self._reload() if restored else None,
+        )
+
+    # -- export ------------------------------------------------------------------------------
+    def action_export(self) -> None:
+        if self.view is not None and self.view.rows:
+            self._export()
+
+    @work(group="config-export", exit_on_error=False)
+    async def _export(self) -> None:
+        session, view, access = self.session, self.view, self.access
+        if session is None or view is None or access is None:
+            return
+        from devsync_tui.core import dotenv
+        from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog
+
+        sel = view.selection
+        named = sel.environment or sel.project
+        name = safe_file_name(named.name if named is not None else "")
+        values = await self.app.push_screen_wait(
+            FormDialog(
+                "Export as .env",
+                [Field("path", "File", value=f"{name}.env")],
+                submit="Export",
+                required=["path"],
+                note="Secrets you may reveal are written (each reveal is recorded); the file "
+                "is created readable by you only.",
+            )
+        )
+        if not values:
+            return
+        path = Path(str(values["path"]))
+        path, replace = await asyncio.to_thread(_existing, path)
+        if replace and not await self.app.push_screen_wait(
+            ConfirmDialog(f"Replace {path}?", confirm="Replace")
+        ):
+            self.app.notify(f"Not exported: {path} was left as it was.")
+            return
+        out: dict[str, str] = {}
+        omitted: list[str] = []
+        skipped_files: list[str] = []
+        for row in view.rows:
+            if row.type is ConfigType.FILE:
+                skipped_files.append(row.key)
+            elif not row.is_secret:
+                out[row.key] = row.value or ""
+            elif access.can_reveal(row.environment_id):
+                secret = await attempt(
+                    self.app, session.backend.reveal_secret(row.configuration_id)
+                )
+                if secret is None:
+                    omitted.append(row.key)
+                    continue
+                register_secret(secret)
+                out[row.key] = secret
+            else:
+                omitted.append(row.key)
+        try:
+            text = dotenv.render_dotenv(out)
+            path = await asyncio.to_thread(write_private, path, text, replace=replace)
+        except FileExistsError:
+            self.app.notify(
+                f"Not exported: {path} appeared meanwhile; export again to replace it.",
+                severity="warning",
+            )
+            return
+        except (OSError, dotenv.DotenvError) as exc:
+            self.app.notify(f"Could not write {path}: {exc}", severity="error")
+            return
+        message = f"Wrote {len(out)} keys to {path}."
+        if omitted:
+            message += f" Left out {len(omitted)} secret(s) you may not see: {', '.join(omitted)}."
+        if skipped_files:
+            message += f" Files are not env vars: {', '.join(skipped_files)} not included."
+        self.app.notify(message, severity="warning" if omitted else "information", timeout=8)
+
+
+def write_private(path: Path, text: str, *, replace: bool = True) -> Path:
+    """Write ``text`` to ``path`` (``~`` expanded) readable by the user only; the path used.
+
+    ``replace=False`` never touches an existing file (FileExistsError): the user was not
+    asked about it. A replaced file is made 0600 too (it may have been readable by others)."""
+    path = path.expanduser()
+    flags = os.O_CREAT | os.O_WRONLY | (os.O_TRUNC if replace else os.O_EXCL)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+    return path
+
+
+def _existing(path: Path) -> tuple[Path, bool]:
+    """``path`` with ``~`` expanded, and whether something is there already."""
+    path = path.expanduser()
+    return path, path.exists()
+
+
+def safe_file_name(name: str, fallback: str = "devsync") -> str:
+    """``name`` as a plain file name: letters, digits, ``-``, ``_`` and ``.`` (others become
+    ``_``), no leading dots, so it cannot name another directory or a hidden file."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip("._").rstrip("_")
+    return cleaned[:100] or fallback
+
+
+def delete_conflict_text(key: str, current: Configuration, access: Access) -> str:
+    """What changed under a delete, worded for the case: the value is called hidden only when
+    it is a secret this user may not reveal."""
+    head = f"Someone changed {key} since you loaded it (now version {current.version})."
+    if not current.is_secret:
+        shown = visible(current.value or "")
+        first = shown.splitlines()[0] if shown else ""
+        if len(first) > 60 or "\n" in shown:
+            first = first[:59] + "…"
+        body = f" Its value is now: {first}" if first else " Its value is now empty."
+    elif access.can_reveal(current.environment_id):
+        body = " It is a secret: its value is not shown here (r reveals it, recorded)."
+    else:
+        body = " Its value is a secret you may not see."
+    return f"{head}{body}\nDelete it anyway?"
+
+
+def _scope_label(view: ConfigView, scope: UUID | None) -> str:
+    sel = view.selection
+    if scope is None:
+        return f"project default of {sel.project.name if sel.project else '?'}"
+    env = next((e for e in sel.environments if e.id == scope), sel.environment)
+    return f"override for {env.name if env else 'this environment'}"

@@ -1,0 +1,337 @@
+"""The Dependencies tab: a project's drift matrix, loaded in a worker, kept live.
+
+The app mounts one ``DriftPane`` and calls ``show`` whenever the selection changes and
+``apply_changes`` with every batch of feed events; the pane decides what concerns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import ClassVar
+from uuid import UUID
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.reactive import var
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
+
+from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
+from devsync_tui.core.models import Environment, Project
+from devsync_tui.core.wording import count
+from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen
+from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
+from devsync_tui.dashboard.widgets.virtual_table import FilterInput
+
+#: Feed bursts within this many seconds become one reload.
+COALESCE_SECONDS = 0.25
+#: Rows of the first read: a big project's first packages are on screen while the rest loads.
+FIRST_PAGE_ROWS = 20_000
+
+
+class DriftLoaded(Message):
+    """A worker built the matrix of a project."""
+
+    #: Only the pane that loaded it cares.
+    bubble = False
+
+    def __init__(
+        self, project_id: UUID, matrix: DriftMatrix, live: bool, *, partial: bool = False
+    ) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.matrix = matrix
+        #: True when a live change caused the load: changed rows flash.
+        self.live = live
+        #: True for the first page of a big first load: the rest is still coming.
+        self.partial = partial
+
+
+class DriftPane(Widget):
+    """Packages × (baseline + environments), filterable, sortable, with a package detail."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="drift.filter",
+                tooltip="Filter packages by name; every keystroke re-filters"),
+        Binding("f", "toggle_drifted", "Drifted only", id="drift.drifted",
+                tooltip="Show only packages that differ somewhere (press again for all)"),
+        Binding("s", "toggle_sort", "Sort", id="drift.sort",
+                tooltip="Sort by severity (worst first) or by name"),
+        Binding("escape", "clear", "Clear", id="drift.clear",
+                tooltip="Clear the filter and the drifted-only view"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    DriftPane {
+        height: 1fr;
+        layout: vertical;
+        #drift-filter { height: 3; }
+        #drift-status { height: 1; color: $text-muted; padding: 0 1; }
+        #drift-legend { height: auto; color: $text-muted; padding: 0 1; }
+        #drift-message { height: auto; padding: 1 2; color: $text-muted; display: none; }
+        &.-message #drift-message { display: block; }
+        &.-message DriftMatrixTable { display: none; }
+    }
+    """
+
+    drifted_only: var[bool] = var(False)
+    sort_by_severity: var[bool] = var(False)
+
+    def __init__(self, backend: Backend | None, **widget_kwargs: object) -> None:
+        super().__init__(**widget_kwargs)  # type: ignore[arg-type]
+        #: May be set after construction (the app connects after composing its screens).
+        self.backend = backend
+        self.project: Project | None = None
+        self.environments: list[Environment] = []
+        self.focus_env: UUID | None = None
+        self.matrix: DriftMatrix | None = None
+        self._reload_timer: Timer | None = None
+        #: The last load failed: the next show() reads again whatever it shows.
+        self._failed = False
+        #: True while only the first page of a big project is shown.
+        self.loading_more = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield FilterInput("Filter packages…", id="drift-filter")
+            yield Static("", id="drift-message")
+            yield DriftMatrixTable(id="drift-table")
+            yield Static("", id="drift-status")
+            yield Static(legend_text(), id="drift-legend")
+
+    def on_resize(self, event: Resize) -> None:
+        self.query_one("#drift-legend", Static).update(legend_text(event.size.width - 2))
+
+    @property
+    def table(self) -> DriftMatrixTable:
+        return self.query_one(DriftMatrixTable)
+
+    # -- the interface the app uses ------------------------------------------------------------
+    def show(
+        self,
+        project: Project,
+        environments: Sequence[Environment],
+        focus_env: UUID | None = None,
+    ) -> None:
+        """Load and show ``project``'s matrix with a column per environment. Showing the same
+        project and environments again only moves the cursor to ``focus_env``: live changes
+        keep the loaded matrix current."""
+        same_envs = [e.id for e in environments] == [e.id for e in self.environments]
+        if self.project is not None and self.project.id == project.id:
+            if same_envs and self.matrix is not None and not self._failed:
+                self.environments = list(environments)
+                self._focus_column(focus_env)
+                return
+        else:
+            self.matrix = None
+        self.project = project
+        self.environments = list(environments)
+        self.focus_env = focus_env
+        if self.matrix is None:
+            self._set_message("Loading dependencies…")
+        self._load(live=False)
+
+    def show_nothing(self, text: str) -> None:
+        """No project is selected: forget the one shown and say what to select."""
+        self.project = None
+        self.environments = []
+        self.matrix = None
+        self._set_message(text)
+
+    def apply_changes(self, events: Sequence[FeedEvent]) -> None:
+        """React to feed events: dependency or environment changes of this project, or a
+        resync, schedule one reload however many events arrive together."""
+        if self.project is None:
+            return
+        relevant = False
+        for event in events:
+            if isinstance(event, Resync):
+                relevant = True
+            elif isinstance(event, ChangeEvent) and event.project_id == self.project.id:
+                if event.table == "environments":
+                    self._apply_environment_change(event)
+                    relevant = True
+                elif event.table == "dependencies":
+                    relevant = True
+        if relevant and self._reload_timer is None:
+            self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
+
+    def _apply_environment_change(self, event: ChangeEvent) -> None:
+        envs = [e for e in self.environments if str(e.id) != event.id]
+        if event.op != "DELETE" and isinstance(event.row, Environment):
+            position = next(
+                (i for i, e in enumerate(self.environments) if str(e.id) == event.id),
+                len(envs),
+            )
+            envs.insert(position, event.row)
+        self.environments = envs
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        self._load(live=True)
+
+    # -- loading -------------------------------------------------------------------------------
+    @work(exclusive=True, group="drift", exit_on_error=False)
+    async def _load(self, live: bool) -> None:
+        project, backend = self.project, self.backend
+        if project is None or backend is None:
+            return
+        env_ids = [env.id for env in self.environments]
+        deps = await backend.list_dependencies(project.id, limit=FIRST_PAGE_ROWS)
+        if len(deps) == FIRST_PAGE_ROWS:
+            if self.matrix is None:
+                # A big project: show the packages of the first page (all but the last one,
+                # whose rows may go on in the rest) while the rest loads, in one more read.
+                last = (deps[-1].package_manager, deps[-1].package_name)
+                whole = [d for d in deps if (d.package_manager, d.package_name) != last]
+                matrix = await asyncio.to_thread(build_matrix, whole, env_ids)
+                self.post_message(DriftLoaded(project.id, matrix, live, partial=True))
+            deps += await backend.list_dependencies(project.id, offset=len(deps))
+        # Building the matrix is pure CPU work in core/: keep the event loop free meanwhile.
+        matrix = await asyncio.to_thread(build_matrix, deps, env_ids)
+        self.post_message(DriftLoaded(project.id, matrix, live))
+
+    @on(DriftLoaded)
+    def _loaded(self, message: DriftLoaded) -> None:
+        if self.project is None or message.project_id != self.project.id:
+            return
+        previous = self.matrix
+        self.matrix = message.matrix
+        self.loading_more = message.partial
+        self._failed = False
+        self._set_message(None)
+        self._refresh_rows()
+        if message.live and previous is not None:
+            self.table.flash(_changed_keys(previous, message.matrix))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "drift" or event.state != WorkerState.ERROR:
+            return
+        self._failed = True
+        error = event.worker.error
+        reason = str(error).rstrip(".") if isinstance(error, DevSyncError) else "unexpected error"
+        self._set_message(
+            f"Could not load the dependencies ({reason}). They are read again on the next "
+            "change, or when you refresh."
+        )
+        self.log.error("drift load failed", error=repr(error))
+
+    def _set_message(self, text: str | None) -> None:
+        message = self.query_one("#drift-message", Static)
+        message.update(text or "")
+        self.set_class(text is not None, "-message")
+
+    def _refresh_rows(self) -> None:
+        matrix = self.matrix
+        if matrix is None:
+            return
+        view = matrix.drifted() if self.drifted_only else matrix
+        if self.sort_by_severity:
+            view = view.sorted_by_severity()
+        names = {env.id: env.name for env in self.environments}
+        self.table.set_matrix(matrix, view.rows, names)
+        # Only the first load after show() jumps to the focused environment.
+        self._focus_column(self.focus_env)
+        self.focus_env = None
+        self._update_status()
+
+    def _focus_column(self, env_id: UUID | None) -> None:
+        matrix = self.matrix
+        if env_id is not None and matrix is not None and env_id in matrix.environment_ids:
+            self.table.cursor_column = 2 + matrix.environment_ids.index(env_id)
+
+    def _update_status(self) -> None:
+        matrix = self.matrix
+        if matrix is None:
+            return
+        total = len(matrix.rows)
+        shown = len(self.table.rows)
+        drifted = sum(1 for row in matrix.rows if row.worst > 0)
+        # The filter text is in the input above the table: the status need not repeat it.
+        parts = [
+            f"{total} packages" if shown == total else f"{shown} of {total} packages",
+            f"{drifted} drifted",
+            count(len(matrix.environment_ids), "env"),
+            "by severity" if self.sort_by_severity else "by name",
+        ]
+        if self.drifted_only:
+            parts.append("drifted only")
+        if self.loading_more:
+            parts.append("loading the rest…")
+        self.query_one("#drift-status", Static).update(" · ".join(parts))
+
+    # -- keys ------------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).open()
+
+    @on(Input.Changed, "#drift-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.filter(event.value)
+        self._update_status()
+
+    @on(Input.Submitted, "#drift-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_toggle_drifted(self) -> None:
+        self.drifted_only = not self.drifted_only
+
+    def action_toggle_sort(self) -> None:
+        self.sort_by_severity = not self.sort_by_severity
+
+    def watch_drifted_only(self) -> None:
+        self._refresh_rows()
+
+    def watch_sort_by_severity(self) -> None:
+        self._refresh_rows()
+
+    def action_clear(self) -> None:
+        self.query_one(FilterInput).close()
+        self.table.filter("")
+        self.drifted_only = False
+        self._update_status()
+        self.table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear":
+            # Nothing to clear: let esc go on to whatever "back" means around the pane.
+            filtering = self.query_one(FilterInput).display
+            return filtering or self.drifted_only or bool(self.table.filter_text)
+        if action == "detail":
+            return self.table.cursor_value is not None
+        return True
+
+    def action_detail(self) -> None:
+        row = self.table.cursor_value
+        if row is not None:
+            self._open_detail(row)
+
+    @on(DriftMatrixTable.RowSelected)
+    def _row_selected(self, event: DriftMatrixTable.RowSelected) -> None:
+        event.stop()
+        if isinstance(event.row, DriftRow):
+            self._open_detail(event.row)
+
+    def _open_detail(self, row: DriftRow) -> None:
+        if self.matrix is None:
+            return
+        names = {env.id: env.name for env in self.environments}
+        self.app.push_screen(PackageDetailScreen(row, self.matrix.environment_ids, names))
+
+
+def _changed_keys(before: DriftMatrix, after: DriftMatrix) -> set[object]:
+    """Keys of rows that are new or whose cells changed between two loads."""
+    if before.environment_ids != after.environment_ids:
+        return set()
+    old = {row_key(row): row for row in before.rows}
+    return {row_key(row) for row in after.rows if old.get(row_key(row)) != row}

@@ -1,0 +1,332 @@
+"""The Health tab: each environment of a project with status, last sync, ping and CPU /
+memory / disk over the last day. Loaded in a worker, kept live by the change feed.
+
+The database averages a day of points into as many slots as a sparkline is wide
+(``Backend.health_buckets``: a few dozen numbers per metric, not thousands of points) and gives
+the newest reading per metric (``Backend.health_latest``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import ClassVar
+from uuid import UUID
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
+
+from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.core import clock
+from devsync_tui.core.models import Environment, Project
+from devsync_tui.dashboard.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
+from devsync_tui.dashboard.widgets.health_table import STATUS_SYMBOLS, HealthTable
+from devsync_tui.dashboard.widgets.virtual_table import FilterInput
+
+#: Feed bursts (an agent reports a batch per environment) within this window: one reload.
+COALESCE_SECONDS = 0.5
+#: Environments in the first read (enough to fill the screen), then per read: the rest at
+#: once up to the RPC's limit (a read of many machines scans the day once, whatever their number).
+FIRST_BATCH = 12
+BATCH = 500
+#: "3 min ago" moves on by itself.
+TICK_SECONDS = 30.0
+
+
+class HealthLoaded(Message):
+    """A worker read a project's health series."""
+
+    #: Only the pane that loaded it cares.
+    bubble = False
+
+    def __init__(self, project_id: UUID, rows: list[EnvHealth], *, final: bool = False) -> None:
+        super().__init__()
+        self.project_id = project_id
+        #: Rows of the environments this message covers (the others keep theirs).
+        self.rows = rows
+        #: True for the last message of a load.
+        self.final = final
+
+
+class HealthPane(Widget):
+    """Environments' status and metrics for one project."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="health.filter",
+                tooltip="Filter environments by name"),
+        Binding("escape", "clear", "Clear", id="health.clear", tooltip="Clear the filter"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    HealthPane {
+        height: 1fr;
+        layout: vertical;
+        #health-filter { height: 3; }
+        #health-message { height: auto; padding: 1 2; color: $text-muted; display: none; }
+        &.-message #health-message { display: block; }
+        &.-message HealthTable { display: none; }
+        #health-status { height: 1; color: $text-muted; padding: 0 1; }
+    }
+    """
+
+    def __init__(self, backend: Backend | None, **widget_kwargs: object) -> None:
+        super().__init__(**widget_kwargs)  # type: ignore[arg-type]
+        #: May be set after construction (the app connects after composing its screens).
+        self.backend = backend
+        self.project: Project | None = None
+        self.environments: list[Environment] = []
+        self.rows: list[EnvHealth] = []
+        self._reload_timer: Timer | None = None
+        self._focus_env: UUID | None = None
+        #: The last load failed: the next show() reads again.
+        self._failed = False
+        #: Feed changes waiting for the coalescing timer: some environments, or everything.
+        self._pending: set[UUID] = set()
+        self._pending_all = False
+        self._loading_all = False
+        #: True once the series of every environment were read (tests wait on it).
+        self.series_loaded = False
+        #: The slots per sparkline of the last read (None before any).
+        self._slots: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield FilterInput("Filter environments…", id="health-filter")
+        yield Static("", id="health-message")
+        yield HealthTable(id="health-table")
+        yield Static("", id="health-status")
+
+    def on_mount(self) -> None:
+        self.set_interval(TICK_SECONDS, self.table.refresh, name="health-tick")
+
+    @property
+    def table(self) -> HealthTable:
+        return self.query_one(HealthTable)
+
+    # -- the interface the app uses ------------------------------------------------------------
+    def show(
+        self,
+        project: Project,
+        environments: Sequence[Environment],
+        focus_env: UUID | None = None,
+    ) -> None:
+        """Load and show the health of ``environments`` (the cursor on ``focus_env``). The same
+        project and environments again only move the cursor: live changes keep it current."""
+        same_envs = [e.id for e in environments] == [e.id for e in self.environments]
+        if self.project is not None and self.project.id == project.id:
+            if same_envs and self.rows and not self._failed:
+                self._focus_row(focus_env)
+                return
+        else:
+            self.rows = []
+            self.series_loaded = False
+        self.project = project
+        self.environments = list(environments)
+        self._focus_env = focus_env
+        if not self.rows:
+            self._set_message("Loading health…")
+        self._load()
+
+    def show_nothing(self, text: str) -> None:
+        """No project is selected: forget the one shown and say what to select."""
+        self.project = None
+        self.environments = []
+        self.rows = []
+        self.series_loaded = False
+        self._set_message(text)
+
+    def apply_changes(self, events: Sequence[FeedEvent]) -> None:
+        """Environment status changes apply at once; new health points and resyncs schedule
+        one reload per burst."""
+        if self.project is None:
+            return
+        env_ids = {env.id for env in self.environments}
+        before = (self._pending_all, len(self._pending))
+        for event in events:
+            if isinstance(event, Resync):
+                self._pending_all = True
+            elif not isinstance(event, ChangeEvent):
+                continue
+            elif event.table == "environments" and event.project_id == self.project.id:
+                self._apply_environment_change(event)
+            elif event.table == "health_checks":
+                # Points of one machine: re-read only that machine's day, not the project's.
+                if event.environment_id in env_ids:
+                    self._pending.add(event.environment_id)
+                elif event.environment_id is None and event.project_id == self.project.id:
+                    self._pending_all = True
+        changed = before != (self._pending_all, len(self._pending))
+        if changed and self._reload_timer is None:
+            self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
+
+    def _apply_environment_change(self, event: ChangeEvent) -> None:
+        old_ids = [str(env.id) for env in self.environments]
+        envs = [env for env in self.environments if str(env.id) != event.id]
+        if event.op != "DELETE" and isinstance(event.row, Environment):
+            position = old_ids.index(event.id) if event.id in old_ids else len(envs)
+            envs.insert(position, event.row)
+        self.environments = envs
+        by_id = {row.environment.id: row for row in self.rows}
+        self.rows = [
+            EnvHealth(env, by_id[env.id].series, by_id[env.id].newest)
+            if env.id in by_id
+            else EnvHealth(env)
+            for env in envs
+        ]
+        self._show_rows(flash={env.id for env in envs if str(env.id) == event.id})
+
+    @on(HealthTable.SparkWidthChanged)
+    def _spark_width_changed(self) -> None:
+        """Read the slots again at the new width (a resize drag is one reload)."""
+        # Before the first read picked its width there is nothing to read again.
+        if self.project is None or self._slots in (None, self.table.spark_slots):
+            return
+        # Drawn stretched until then: not "loaded" at this width yet (the status says so).
+        self.series_loaded = False
+        self._pending_all = True
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        # A full load in flight would be cancelled by this one: then this one is full too.
+        everything = self._pending_all or self._loading_all
+        only = None if everything else frozenset(self._pending)
+        self._pending_all, self._pending = False, set()
+        self._load(only)
+
+    # -- loading -------------------------------------------------------------------------------
+    @work(exclusive=True, group="health", exit_on_error=False)
+    async def _load(self, only: frozenset[UUID] | None = None) -> None:
+        project, backend = self.project, self.backend
+        if project is None or backend is None:
+            return
+        self._loading_all = only is None
+        environments = [env for env in self.environments if only is None or env.id in only]
+        if not self.rows:
+            # Status and last sync need no read: show every environment at once.
+            self.post_message(HealthLoaded(project.id, summarize(environments, [])))
+        # The window ends on a whole minute (slots stay put while the clock ticks); as many
+        # slots as the sparklines are wide, so what the database averaged is what is drawn.
+        end = slot_end(clock.now())
+        since = end - WINDOW
+        slots = await self._spark_slots()
+        # Averaging a day of a machine's points still reads them all: a few machines first
+        # (those on screen), then the rest in batches, each shown as it arrives.
+        start, size = 0, FIRST_BATCH
+        while True:
+            batch = environments[start : start + size]
+            ids = [env.id for env in batch]
+            buckets = await backend.health_buckets(ids, since, slots, until=end) if ids else []
+            latest = await backend.health_latest(ids, since) if ids else []
+            rows = summarize(batch, buckets, latest, start=since, end=end, slots=slots)
+            start += size
+            final = start >= len(environments)
+            self.post_message(HealthLoaded(project.id, rows, final=final))
+            if final:
+                return
+            size = BATCH
+
+    async def _spark_slots(self) -> int:
+        """The sparklines' width once the table is laid out: the rows just posted show it
+        (hidden while "Loading health…" is up); a pane never shown reads at 80 columns and
+        again at its width once shown (SparkWidthChanged)."""
+        for _ in range(50):
+            if self.table.scrollable_content_region.width:
+                break
+            await asyncio.sleep(0.02)
+        self._slots = self.table.spark_for([EnvHealth(env) for env in self.environments])
+        return self._slots
+
+    @on(HealthLoaded)
+    def _loaded(self, message: HealthLoaded) -> None:
+        if self.project is None or message.project_id != self.project.id:
+            return
+        if message.final:
+            self._loading_all = False
+            self.series_loaded = True
+            self._failed = False
+        # Environments may have changed while loading: keep the current list and its order;
+        # environments this message does not cover keep what they had.
+        by_id = {row.environment.id: row for row in self.rows}
+        by_id.update((row.environment.id, row) for row in message.rows)
+        self.rows = [
+            EnvHealth(env, by_id[env.id].series, by_id[env.id].newest)
+            if env.id in by_id
+            else EnvHealth(env)
+            for env in self.environments
+        ]
+        self._set_message(None)
+        self._show_rows()
+        self._focus_row(self._focus_env)
+        if message.final:
+            self._focus_env = None
+
+    def _focus_row(self, env_id: UUID | None) -> None:
+        if env_id is None:
+            return
+        for index, row in enumerate(self.table.rows):
+            if row.environment.id == env_id:
+                self.table.cursor_row = index
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "health" or event.state != WorkerState.ERROR:
+            return
+        self._loading_all = False
+        self._failed = True
+        error = event.worker.error
+        reason = str(error).rstrip(".") if isinstance(error, DevSyncError) else "unexpected error"
+        self._set_message(
+            f"Could not load the health data ({reason}). It is read again on the next change, "
+            "or when you refresh."
+        )
+        self.log.error("health load failed", error=repr(error))
+
+    def _set_message(self, text: str | None) -> None:
+        self.query_one("#health-message", Static).update(text or "")
+        self.set_class(text is not None, "-message")
+
+    def _show_rows(self, flash: set[UUID] | None = None) -> None:
+        self.table.show_rows(self.rows)
+        if flash:
+            self.table.flash(flash)
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.environment.status] = counts.get(row.environment.status, 0) + 1
+        count = len(self.rows)
+        parts = [f"{count} environment{'' if count == 1 else 's'}"] + [
+            f"{STATUS_SYMBOLS[status]} {counts[status]} {status.value}"
+            for status in STATUS_SYMBOLS
+            if counts.get(status)
+        ]
+        if not self.series_loaded:
+            parts.append("reading the last day…")
+        self.query_one("#health-status", Static).update(" · ".join(parts))
+
+    # -- keys ------------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).open()
+
+    @on(Input.Changed, "#health-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.filter(event.value)
+
+    @on(Input.Submitted, "#health-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_clear(self) -> None:
+        self.query_one(FilterInput).close()
+        self.table.filter("")
+        self.table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear":
+            return self.query_one(FilterInput).display or bool(self.table.filter_text)
+        return True

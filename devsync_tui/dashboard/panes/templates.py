@@ -1,0 +1,192 @@
+"""The Templates tab: a project's environment templates; create one from what is selected,
+delete (admins or the creator)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from devsync_tui.core import clock, permissions
+from devsync_tui.core.models import ConfigType, EnvTemplate
+from devsync_tui.core.wording import count
+from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.messages import LiveBatch
+from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
+from devsync_tui.dashboard.session import Selection, Session
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
+from devsync_tui.dashboard.writes import attempt
+
+
+class TemplatesLoaded(Message):
+    def __init__(self, project_id: UUID, templates: list[EnvTemplate]) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.templates = templates
+
+
+class TemplatesPane(Vertical):
+    """Templates of the selected project."""
+
+    BINDINGS = cmd.bindings(cmd.TEMPLATE_NEW, cmd.TEMPLATE_DELETE)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.session: Session | None = None
+        self.selection: Selection | None = None
+        self.templates: list[EnvTemplate] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Select a project.", id="templates-hint", classes="pane-hint")
+        yield FilterableTable(
+            ("Template", "Keys", "Packages", "Public", "Created"), id="templates-rows"
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Creating and deleting templates: admins and members (creators), never viewers."""
+        if action in ("new_template", "delete_template"):
+            sel, session = self.selection, self.session
+            if sel is None or session is None or sel.project is None:
+                return False
+            return permissions.can_create_template(session.role_in(sel.team.id))
+        return True
+
+    def show(self, session: Session, selection: Selection) -> None:
+        self.session, self.selection = session, selection
+        if selection.project is None:
+            self.templates = []
+            self.query_one(FilterableTable).set_rows([])
+            self.query_one("#templates-hint", Static).update(
+                "Select a project to see its environment templates."
+            )
+            return
+        self.load()
+
+    @work(exclusive=True, group="templates-load", exit_on_error=False)
+    async def load(self) -> None:
+        sel = self.selection
+        if self.session is None or sel is None or sel.project is None:
+            return
+        templates = await self.session.backend.list_templates(sel.project.id)
+        self.post_message(TemplatesLoaded(sel.project.id, templates))
+
+    def on_templates_loaded(self, message: TemplatesLoaded) -> None:
+        sel = self.selection
+        if sel is None or sel.project is None or sel.project.id != message.project_id:
+            return
+        self.templates = sorted(message.templates, key=lambda t: t.name.lower())
+        rows = [
+            Row(
+                str(t.id),
+                (
+                    t.name,
+                    str(len(t.config_json)),
+                    str(len(t.dependencies_json)),
+                    "yes" if t.is_public else "",
+                    clock.ago(t.created_at),
+                ),
+                t.name,
+            )
+            for t in self.templates
+        ]
+        self.query_one(FilterableTable).set_rows(rows)
+        self.refresh_bindings()
+        hint = (
+            f"{count(len(rows), 'template')} for {sel.project.name}. A new environment "
+            "(n in the tree) can start from one."
+        )
+        self.query_one("#templates-hint", Static).update(hint)
+
+    def apply_live(self, batch: LiveBatch) -> None:
+        sel = self.selection
+        if sel is None or sel.project is None:
+            return
+        if batch.resync or any(
+            e.table == "env_templates" and e.project_id == sel.project.id for e in batch.changes
+        ):
+            self.load()
+
+    # -- actions -------------------------------------------------------------------------
+    def action_new_template(self) -> None:
+        sel, session = self.selection, self.session
+        if sel is None or session is None or sel.project is None:
+            return
+        if not permissions.can_create_template(session.role_in(sel.team.id)):
+            self.app.notify("Only admins and members can create templates.", severity="warning")
+            return
+        self._create()
+
+    @work(group="templates-write", exit_on_error=False)
+    async def _create(self) -> None:
+        sel, session = self.selection, self.session
+        if sel is None or session is None or sel.project is None:
+            return
+        source = sel.environment.name if sel.environment else f"{sel.project.name} defaults"
+        backend, project_id = session.backend, sel.project.id
+        env_id = sel.environment.id if sel.environment else None
+
+        async def create(values: FormValues) -> None:
+            if env_id is not None:
+                rows = await backend.effective_configuration(env_id)
+            else:
+                rows = await backend.project_configuration(project_id)
+            config: dict[str, Any] = {
+                r.key: {"value": r.value or "", "type": r.type.value}
+                if r.type is ConfigType.FILE
+                else (r.value or "")
+                for r in rows
+                if not r.is_secret
+            }
+            deps = await backend.list_dependencies(project_id, environment_ids=[env_id])
+            packages = [
+                {"package_manager": d.package_manager.value, "package_name": d.package_name,
+                 "version_constraint": d.version_constraint,
+                 "resolved_version": d.resolved_version}
+                for d in deps
+            ]  # fmt: skip
+            await backend.create_template(
+                project_id, str(values["name"]), config, packages, bool(values["public"])
+            )
+
+        values = await self.app.push_screen_wait(FormDialog(
+            "New environment template",
+            [Field("name", "Name", placeholder="laptop"),
+             Field("public", "Public (everyone signed in may read it)", "check", False)],
+            submit="Create", required=["name"], on_submit=create,
+            note=f"Copies the configuration and dependencies of {source}. Secret values are "
+            "never copied into a template: their keys are left out.",
+        ))  # fmt: skip
+        if values:
+            self.app.notify(f"Template {values['name']} created.")
+            self.load()
+
+    def action_delete_template(self) -> None:
+        sel, session = self.selection, self.session
+        key = self.query_one(FilterableTable).cursor_key
+        template = next((t for t in self.templates if str(t.id) == key), None)
+        if sel is None or session is None or template is None:
+            return
+        if not permissions.can_delete_template(
+            session.role_in(sel.team.id), is_creator=template.created_by == session.identity.user_id
+        ):
+            self.app.notify(
+                "Only admins and the template's creator can delete it.", severity="warning"
+            )
+            return
+        self._delete(template)
+
+    @work(group="templates-write", exit_on_error=False)
+    async def _delete(self, template: EnvTemplate) -> None:
+        assert self.session is not None
+        if await self.app.push_screen_wait(ConfirmDialog(f"Delete template {template.name}?")):
+            await attempt(
+                self.app,
+                self.session.backend.delete_template(template.id),
+                done=f"Template {template.name} deleted.",
+            )
+            self.load()

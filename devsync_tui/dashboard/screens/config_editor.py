@@ -1,0 +1,454 @@
+"""Editing one configuration value: a line for env vars, a TextArea (highlighted by the key's
+extension) for files. Every keystroke is kept as a draft until the save succeeds; a save over a
+newer version opens the conflict dialog."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+from uuid import UUID
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from devsync_tui.backend.errors import (
+    Conflict,
+    DevSyncError,
+    OutcomeUnknown,
+    PermissionDenied,
+    Unavailable,
+)
+from devsync_tui.core import clock
+from devsync_tui.core.models import ConfigType, Configuration
+from devsync_tui.dashboard import drafts
+from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.screens.conflict import ConflictDialog, merge_text
+from devsync_tui.dashboard.session import Session
+from devsync_tui.logging_setup import register_secret
+
+#: How often a save whose link broke is checked (with backoff up to 5 s: about a minute).
+CONFIRM_TRIES = 15
+log = logging.getLogger("devsync.ui")
+
+#: File extensions → TextArea languages (tree-sitter grammars shipped with textual[syntax]).
+LANGUAGES = {
+    ".py": "python", ".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml",
+    ".md": "markdown", ".sql": "sql", ".sh": "bash", ".bash": "bash", ".css": "css",
+    ".html": "html", ".htm": "html", ".js": "javascript", ".mjs": "javascript",
+    ".ts": "javascript", ".xml": "xml", ".rs": "rust", ".go": "go", ".java": "java",
+}  # fmt: skip
+
+
+def language_for(key: str) -> str | None:
+    """The TextArea language for a file key, by its extension (None: plain text)."""
+    name = PurePosixPath(key).name
+    if name in (".env", ".envrc") or name.endswith(".env"):
+        return "bash"
+    return LANGUAGES.get(PurePosixPath(key).suffix.lower())
+
+
+class ValueLine(Input):
+    """The one-line value box of an env var. Input keeps only the first line of a paste;
+    this one hands a multi-line paste to the editor (``MultilinePaste``) so none is lost."""
+
+    class MultilinePaste(Message):
+        def __init__(self, text: str, value: str) -> None:
+            super().__init__()
+            #: The value with the paste put where the cursor (or selection) was.
+            self.value = value
+            self.text = text
+
+    def _on_paste(self, event: events.Paste) -> None:
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text.rstrip("\n"):
+            return  # one line: Input's own handler (called after this one) inserts it
+        event.stop()
+        event.prevent_default()
+        start, end = sorted(self.selection)
+        self.post_message(self.MultilinePaste(text, self.value[:start] + text + self.value[end:]))
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """What is being edited and where it will be saved."""
+
+    project_id: UUID
+    environment_id: UUID | None
+    key: str  # "" for a new key
+    type: ConfigType
+    is_secret: bool
+    expected_version: int | None  # None: create
+    value: str | None  # None: a secret the user may replace but not see
+    where: str  # "project default of storefront", "override for bob-laptop"
+    can_reveal: bool = True
+
+    @property
+    def is_new(self) -> bool:
+        return not self.key
+
+
+class ConfigEditor(ModalScreen[bool]):
+    """Dismisses with True when a value was saved (or theirs kept), False when cancelled."""
+
+    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.DIALOG_SAVE, cmd.DRAFT_DISCARD)
+
+    def __init__(self, session: Session, target: EditTarget, *, note: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.session = session
+        self.target = target
+        self.expected = target.expected_version
+        self._note = note
+        self._draft_timer: Timer | None = None
+        #: An env var value with line breaks is edited in the TextArea (see ValueLine).
+        self._multiline = False
+        #: A draft was restored and not yet discarded or saved: ctrl+d discards it.
+        self.draft_restored = False
+        self.store = drafts.DraftStore(owner=session.identity.user_id)
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        t = self.target
+        title = f"New key · {t.where}" if t.is_new else f"{t.key} · {t.where}"
+        with Vertical(classes="dialog-box wide", id="editor"):
+            yield Label(title, classes="dialog-title")
+            if t.is_new:
+                with Horizontal(id="editor-new"):
+                    yield Input(placeholder="KEY or path/to/file.toml", id="editor-key")
+                    yield Select(
+                        [("env var", ConfigType.ENV_VAR.value), ("file", ConfigType.FILE.value)],
+                        value=t.type.value,
+                        allow_blank=False,
+                        id="editor-type",
+                    )
+            yield Checkbox(
+                "Secret (masked, revealed only to those allowed)",
+                t.is_secret,
+                id="editor-secret",
+                compact=True,
+            )
+            yield Static(self._note, id="editor-note", classes="dialog-note -empty")
+            yield ValueLine(id="editor-line", placeholder="value")
+            yield TextArea(id="editor-area", show_line_numbers=True, soft_wrap=False)
+            yield Static("", id="editor-error", classes="dialog-error -empty")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Discard draft  ctrl+d", id="discard", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save  ctrl+s", id="save", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        t = self.target
+        self._set_note(self._note)
+        value = t.value or ""
+        draft = self.store.load(t.project_id, t.environment_id, t.key or drafts.NEW_KEY)
+        if draft is not None and draft.value != value:
+            value = draft.value
+            self.expected = draft.base_version
+            if t.is_new:
+                self.query_one("#editor-key", Input).value = draft.key
+                self.query_one("#editor-type", Select).value = draft.type
+            self.query_one("#editor-secret", Checkbox).value = draft.is_secret
+            self.draft_restored = True
+            self._set_note(
+                f"Restored your unsaved draft from {clock.ago(draft.saved)} "
+                f"(based on version {draft.base_version or 'new'}). ctrl+d discards it."
+            )
+        self._show_discard()
+        self._multiline = "\n" in value
+        self._apply_type(self._type())
+        self.set_value(value)
+        if t.is_new:
+            self.query_one("#editor-key", Input).focus()
+        else:
+            self._value_widget().focus()
+
+    def _set_note(self, text: str) -> None:
+        self._note = text
+        note = self.query_one("#editor-note", Static)
+        note.update(text)
+        note.set_class(not text, "-empty")
+
+    def _type(self) -> ConfigType:
+        if self.target.is_new:
+            return ConfigType(str(self.query_one("#editor-type", Select).value))
+        return self.target.type
+
+    def _apply_type(self, kind: ConfigType) -> None:
+        is_file = kind is ConfigType.FILE
+        in_area = is_file or self._multiline
+        self.query_one("#editor-line", Input).display = not in_area
+        area = self.query_one("#editor-area", TextArea)
+        area.display = in_area
+        area.language = language_for(self._key()) if is_file else None
+
+    def _key(self) -> str:
+        if self.target.is_new:
+            return self.query_one("#editor-key", Input).value.strip()
+        return self.target.key
+
+    def _value_widget(self) -> Input | TextArea:
+        if self._type() is ConfigType.FILE or self._multiline:
+            return self.query_one("#editor-area", TextArea)
+        return self.query_one("#editor-line", Input)
+
+    def value(self) -> str:
+        widget = self._value_widget()
+        return widget.text if isinstance(widget, TextArea) else widget.value
+
+    def set_value(self, value: str) -> None:
+        self.query_one("#editor-line", Input).value = value
+        self.query_one("#editor-area", TextArea).load_text(value)
+
+    @on(ValueLine.MultilinePaste)
+    def _multiline_pasted(self, event: ValueLine.MultilinePaste) -> None:
+        """Keep every line: an env var may hold line breaks (a PEM key, say), and .env
+        export quotes them, so the value moves to the multi-line box instead of being cut."""
+        lines = event.text.count("\n") + 1
+        self._multiline = True
+        self._apply_type(self._type())
+        area = self.query_one("#editor-area", TextArea)
+        area.load_text(event.value)
+        area.move_cursor(area.document.end)
+        area.focus()
+        self._set_note(
+            f"The pasted text has {lines} lines: all of it is kept, and this env var's value "
+            "is edited as multi-line text now (ctrl+s saves)."
+        )
+        self._changed()
+
+    # -- discarding a restored draft -------------------------------------------------------
+    def _show_discard(self) -> None:
+        self.query_one("#discard", Button).display = self.draft_restored
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "discard_draft":
+            return self.draft_restored
+        return True
+
+    @on(Button.Pressed, "#discard")
+    def action_discard_draft(self) -> None:
+        """Show the stored value again and delete the draft file."""
+        if not self.draft_restored:
+            return
+        t = self.target
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        self.draft_restored = False
+        self._drop_draft()
+        self.expected = t.expected_version
+        if t.is_new:
+            self.query_one("#editor-key", Input).value = ""
+            self.query_one("#editor-type", Select).value = t.type.value
+        self.query_one("#editor-secret", Checkbox).value = t.is_secret
+        value = t.value or ""
+        self._multiline = "\n" in value
+        self._apply_type(self._type())
+        self.set_value(value)
+        self._show_discard()
+        self._set_note(
+            "Draft discarded: this is the stored value."
+            if t.value is not None or t.is_new
+            else "Draft discarded. You may replace this secret but not see it."
+        )
+        self._value_widget().focus()
+
+    # -- drafts --------------------------------------------------------------------------
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.3, self.keep_draft)
+
+    @on(Select.Changed, "#editor-type")
+    def _type_changed(self) -> None:
+        self._apply_type(self._type())
+        self._changed()
+
+    def is_changed(self) -> bool:
+        """True when what is on screen differs from the stored value."""
+        t = self.target
+        secret = self.query_one("#editor-secret", Checkbox).value
+        return (
+            self.value() != (t.value or "")
+            or secret != t.is_secret
+            or bool(t.is_new and self._key())
+        )
+
+    def keep_draft(self) -> None:
+        """Write what is typed now to the draft store (encrypted when it is a secret)."""
+        t = self.target
+        if not self.is_changed():
+            self._drop_draft()
+            return
+        self.store.save(
+            t.project_id,
+            t.environment_id,
+            t.key or drafts.NEW_KEY,
+            self.value(),
+            type=self._type().value,
+            is_secret=self.query_one("#editor-secret", Checkbox).value,
+            base_version=self.expected,
+            name=self._key(),
+        )
+
+    def _drop_draft(self) -> None:
+        t = self.target
+        self.store.delete(t.project_id, t.environment_id, t.key or drafts.NEW_KEY)
+
+    # -- save ----------------------------------------------------------------------------
+    def action_save(self) -> None:
+        if not self._key():
+            self._error("The key is required.")
+            return
+        self.keep_draft()
+        self.save()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Input.Submitted, "#editor-line")
+    def _line_submitted(self) -> None:
+        self.action_save()
+
+    def _error(self, text: str) -> None:
+        error = self.query_one("#editor-error", Static)
+        error.update(text)
+        error.set_class(not text, "-empty")
+
+    @work(exclusive=True, group="editor-save", exit_on_error=False)
+    async def save(self) -> None:
+        t = self.target
+        key, value, kind = self._key(), self.value(), self._type()
+        secret = self.query_one("#editor-secret", Checkbox).value
+        backend = self.session.backend
+        try:
+            await backend.save_configuration(
+                t.project_id, t.environment_id, key, value,
+                is_secret=secret, type=kind, expected_version=self.expected,
+            )  # fmt: skip
+        except Conflict as exc:
+            await self._resolve(exc, key, value)
+            return
+        except OutcomeUnknown:
+            await self._settle_unknown(key, value)
+            return
+        except PermissionDenied:
+            self._error(f"You may not change the {t.where}.")
+            return
+        except DevSyncError as exc:
+            self._error(str(exc) or "The value could not be saved.")
+            return
+        self._drop_draft()
+        self.app.notify(f"Saved {key}.")
+        self.dismiss(True)
+
+    async def _settle_unknown(self, key: str, value: str) -> None:
+        """The link broke after the save was sent: ask the database, once it is back, whether
+        it happened (a save is one transaction: exactly once or not at all) and say which.
+        The draft stays on disk until the answer is "saved"."""
+        t = self.target
+        self._error("The connection broke while saving; checking whether it was saved…")
+        delay = 0.5
+        for _ in range(CONFIRM_TRIES):
+            try:
+                saved = await self.session.backend.confirm_save(
+                    t.project_id, t.environment_id, key, value, expected_version=self.expected
+                )
+            except Unavailable:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            except DevSyncError as exc:
+                self._error(str(exc) or "Could not tell whether the value was saved.")
+                return
+            if saved:
+                self._drop_draft()
+                self.app.notify(
+                    f"Saved {key} (the connection broke after it was written; "
+                    "it was saved exactly once)."
+                )
+                self.dismiss(True)
+            else:
+                self._error(
+                    f"{key} was not saved: the connection broke before it was written. "
+                    "Your edit is kept; save again."
+                )
+            return
+        self._error(
+            "The database is still unreachable, so it is not known whether this was saved. "
+            "Your edit is kept as a draft; save again once the database is back."
+        )
+
+    async def _resolve(self, exc: Conflict, key: str, yours: str) -> None:
+        """Show theirs, yours and the diff; act on the user's choice."""
+        current = exc.current if isinstance(exc.current, Configuration) else None
+        if current is None and exc.current_version is not None:
+            current = await self._read_current(key)
+        theirs: str | None = None
+        hidden = False
+        if current is not None:
+            theirs = current.value
+            if current.is_secret:
+                hidden = not self.target.can_reveal
+                theirs = None if hidden else await self._reveal(current.id)
+            elif theirs is None:
+                theirs = ""  # a plain value that is empty, not one kept from us
+        version = current.version if current is not None else exc.current_version
+        choice = await self.app.push_screen_wait(
+            ConflictDialog(
+                key, theirs=theirs, yours=yours, their_version=version, theirs_hidden=hidden
+            )
+        )
+        if choice == "overwrite":
+            self.expected = version
+            self.keep_draft()
+            self.save()
+        elif choice == "theirs":
+            self._drop_draft()
+            self.app.notify(f"Kept their version of {key}.")
+            self.dismiss(True)
+        elif choice == "merge":
+            self.expected = version
+            self.target = replace(self.target, value=theirs)
+            self.set_value(merge_text(theirs or "", yours))
+            self._set_note(f"Merging with version {version}: edit, then save.")
+            self._value_widget().focus()
+        else:
+            self._set_note("Not saved: someone else saved first. Save again to choose.")
+
+    async def _read_current(self, key: str) -> Configuration | None:
+        t = self.target
+        try:
+            rows = await self.session.backend.list_configurations(t.project_id, t.environment_id)
+        except DevSyncError:
+            return None
+        return next((r for r in rows if r.key == key), None)
+
+    async def _reveal(self, configuration_id: UUID) -> str | None:
+        try:
+            value = await self.session.backend.reveal_secret(configuration_id)
+        except DevSyncError:
+            return None
+        register_secret(value)
+        return value
+
+    # -- cancel --------------------------------------------------------------------------
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if self.is_changed():
+            self.keep_draft()
+            self.app.notify(
+                "Not saved. Your draft is kept: open the key again to continue.", timeout=5
+            )
+        self.dismiss(False)

@@ -1,0 +1,113 @@
+"""The package detail dialog of the drift matrix: every environment's version, constraint and
+state of one package, baseline first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+from uuid import UUID
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from devsync_tui.core.drift import SYMBOLS, DriftCell, DriftRow
+from devsync_tui.dashboard.widgets.drift_matrix import STATE_LABELS, DriftStyled
+from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
+
+
+@dataclass(frozen=True, slots=True)
+class DetailLine:
+    """One line of the dialog: where, and that place's cell (None: no such package there)."""
+
+    place: str
+    cell: DriftCell | None
+
+
+class PackageDetailTable(DriftStyled[DetailLine]):
+    """The dialog's table; it reuses the matrix's state colours."""
+
+    def show_lines(self, lines: Sequence[DetailLine]) -> None:
+        def state(line: DetailLine) -> CellRender:
+            if line.cell is None:
+                return "· not installed", None
+            label = f"{SYMBOLS[line.cell.state]} {STATE_LABELS[line.cell.state]}"
+            return label, self._state_style(line.cell.state)
+
+        def version(line: DetailLine) -> CellRender:
+            if line.cell is None:
+                return "—", None
+            return line.cell.version or "—", self._state_style(line.cell.state)
+
+        def constraint(line: DetailLine) -> CellRender:
+            return (line.cell.constraint if line.cell else None) or "—", None
+
+        columns: list[Column[DetailLine]] = [
+            Column("environment", 22, lambda line: (line.place, None)),
+            Column("version", 14, version),
+            Column("constraint", 14, constraint),
+            Column("state", 22, state),
+        ]
+        self.set_columns(columns, fixed=1)
+        self.set_rows(list(lines))
+
+
+class PackageDetailScreen(ModalScreen[None]):
+    """A package's version, constraint and state in the baseline and every environment."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss", "Close", id="drift.detail.close",
+                tooltip="Close the package detail"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    PackageDetailScreen {
+        align: center middle;
+        & > Vertical {
+            width: 78;
+            max-width: 100%;
+            height: auto;
+            max-height: 90%;
+            border: round $primary;
+            background: $surface;
+            padding: 0 1;
+        }
+        #detail-title { text-style: bold; height: 1; }
+        #detail-summary { color: $text-muted; height: 1; }
+        PackageDetailTable { height: auto; max-height: 30; }
+    }
+    """
+
+    def __init__(
+        self,
+        row: DriftRow,
+        environment_ids: Sequence[UUID],
+        env_names: Mapping[UUID, str],
+    ) -> None:
+        super().__init__()
+        self.row = row
+        self.lines = [DetailLine("baseline", row.baseline)] + [
+            DetailLine(env_names.get(env_id, str(env_id)[:8]), cell)
+            for env_id, cell in zip(environment_ids, row.cells, strict=True)
+        ]
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        worst = f"{SYMBOLS[row.worst]} {STATE_LABELS[row.worst]}"
+        with Vertical():
+            yield Static(f"{row.package_manager} · {row.package_name}", id="detail-title")
+            yield Static(f"worst: {worst} · esc to close", id="detail-summary")
+            yield PackageDetailTable(id="detail-table")
+
+    def on_mount(self) -> None:
+        table = self.query_one(PackageDetailTable)
+        table.show_lines(self.lines)
+        table.styles.height = min(len(self.lines) + 1, 30)
+        table.focus()
+
+    def on_virtual_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
+        event.stop()
+        self.dismiss(None)

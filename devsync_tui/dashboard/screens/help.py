@@ -1,0 +1,71 @@
+"""`?`: the keys that work on the current screen, with what each does."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Label, Static
+
+from devsync_tui.dashboard import keys as cmd
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys of the screen beneath (the focused widget's first, then its containers')."""
+
+    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.HELP, cmd.QUIT)
+
+    def __init__(self, under: Screen[object]) -> None:
+        super().__init__(classes="dialog")
+        self._under = under
+        #: (keys, name, help) as listed.
+        self.rows: list[tuple[str, str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(style="dim")
+        self.rows = [("↑ ↓  j k", "Move", "Arrows move in tables and the tree; tab moves focus.")]
+        seen: set[str] = set()
+        for active in self._under.active_bindings.values():
+            binding = active.binding
+            # Only DevSync's own commands (they all have ids); widgets' cursor keys are above.
+            if binding.action in seen or not binding.description or not binding.id:
+                continue
+            if binding.id in ("table.down", "table.up"):
+                continue
+            # "screen.…" actions were checked against the active screen, which is this one
+            # now: ask the screen beneath, so that what it does not offer is not listed.
+            if binding.action.startswith("screen."):
+                name = binding.action.removeprefix("screen.")
+                if self._under.check_action(name, ()) is False:
+                    continue
+            seen.add(binding.action)
+            shown = self.app.get_key_display(binding)
+            self.rows.append((shown, binding.description, binding.tooltip or ""))
+        for row in self.rows:
+            table.add_row(*row)
+        with Vertical(classes="dialog-box wide", id="help"):
+            yield Label("Keys here", classes="dialog-title")
+            with VerticalScroll():
+                yield Static(table)
+            yield Static(
+                Text(
+                    "ctrl+p runs any action by name or jumps anywhere · "
+                    "keys can be remapped in the settings file ([keymap])",
+                    style="dim",
+                ),
+                classes="dialog-note",
+            )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_help(self) -> None:
+        self.dismiss(None)
+
+    def action_quit(self) -> None:
+        self.dismiss(None)

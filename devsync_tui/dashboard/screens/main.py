@@ -1,0 +1,612 @@
+"""The dashboard: header, the navigation tree, and the selected item's views in tabs."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from functools import partial
+from uuid import UUID
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs, Tree
+
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.core import permissions
+from devsync_tui.core.models import Environment, Identity, Role
+from devsync_tui.core.targets import first_project, resolve_target
+from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.keys import JumpTarget
+from devsync_tui.dashboard.messages import LiveBatch
+from devsync_tui.dashboard.panes.configuration import ConfigLoaded, ConfigurationPane
+from devsync_tui.dashboard.screens.tree_actions import TreeActions
+from devsync_tui.dashboard.session import Selection, Session
+from devsync_tui.dashboard.widgets.nav_tree import NavItem, NavTree
+from devsync_tui.dashboard.widgets.status_header import StatusHeader
+from devsync_tui.dashboard.workspace import WorkspaceData, read_workspace
+
+log = logging.getLogger("devsync.ui")
+
+TABS = ("configuration", "dependencies", "health", "members", "templates", "activity")
+
+#: Tables whose changes alter the tree (names, environment status, membership).
+_TREE_TABLES = ("teams", "team_members", "projects", "environments", "profiles")
+
+#: The tabs behind the first: (tab id, title, module, pane class, pane id). Their modules are
+#: imported and their panes mounted once the first view is on screen, which keeps them out
+#: of the time to the first frame with data; they load in the background from then on, so
+#: switching to one shows its data at once.
+LATER_PANES = (
+    (
+        "dependencies",
+        "Dependencies",
+        "devsync_tui.dashboard.panes.drift",
+        "DriftPane",
+        "drift-pane",
+    ),
+    ("health", "Health", "devsync_tui.dashboard.panes.health", "HealthPane", "health-pane"),
+    ("members", "Members", "devsync_tui.dashboard.panes.members", "MembersPane", "members-pane"),
+    (
+        "templates",
+        "Templates",
+        "devsync_tui.dashboard.panes.templates",
+        "TemplatesPane",
+        "templates-pane",
+    ),
+    (
+        "activity",
+        "Activity",
+        "devsync_tui.dashboard.panes.activity",
+        "ActivityPane",
+        "activity-pane",
+    ),
+)
+#: Below this many columns the tab titles are short and the footer compact.
+NARROW_WIDTH = 100
+#: Each tab's title, wide and narrow.
+TAB_TITLES = (
+    ("configuration", "Configuration", "Config"),
+    ("dependencies", "Dependencies", "Deps"),
+    ("health", "Health", "Health"),
+    ("members", "Members", "Members"),
+    ("templates", "Templates", "Templates"),
+    ("activity", "Activity", "Activity"),
+)
+#: Panes that take the backend when built and show a project (drift, health).
+_PROJECT_PANES = ("drift-pane", "health-pane")
+#: The later panes are mounted at the latest this long after the workspace loaded, should
+#: the first view never arrive (an error reading it).
+_LATER_PANES_DEADLINE = 0.5
+
+
+#: A warm start's opening: its stand-in backend, who I am, my roles.
+WarmOpening = tuple[Backend, Identity, dict[UUID, Role]]
+
+
+class WorkspaceLoaded(Message):
+    """The tree's data was read."""
+
+    def __init__(self, data: WorkspaceData) -> None:
+        super().__init__()
+        self.data = data
+
+
+class PresenceSeen(Message):
+    """Who else is looking at the selected project (transports with presence)."""
+
+    def __init__(self, project_id: UUID, usernames: tuple[str, ...]) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.usernames = usernames
+
+
+#: How often the list of who else is looking is refreshed (seconds).
+PRESENCE_INTERVAL = 10.0
+
+
+class MainScreen(TreeActions, Screen[None]):
+    """The one main screen. ``selection`` is bound down to the panes by ``_show_selection``."""
+
+    BINDINGS = cmd.bindings(
+        cmd.TOGGLE_TREE, cmd.REFRESH, cmd.NEXT_TAB, cmd.PREV_TAB, cmd.FOCUS_TREE
+    )
+
+    selection: var[Selection | None] = var(None, init=False)
+    session: var[Session | None] = var(None, init=False)
+
+    def __init__(self, target: object | None = None, warm: WarmOpening | None = None) -> None:
+        super().__init__()
+        self._target = target
+        self._warm = warm
+        self._target_done = False
+        self._data: WorkspaceData | None = None
+        self._presence_project: UUID | None = None
+        self._later_panes: list[Widget] = []
+        self._later_started = False
+        #: Connecting failed (the status line says why); ctrl+r tries again.
+        self._failed = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        with Horizontal(id="body"):
+            yield NavTree(id="nav")
+            with Vertical(id="views"):
+                yield Static("Starting…", id="status-line")
+                with TabbedContent(id="tabs", initial="configuration"):
+                    with TabPane("Configuration", id="configuration"):
+                        yield ConfigurationPane(id="config-pane")
+                    for tab, title, *_ in LATER_PANES:
+                        yield TabPane(title, id=tab)  # its pane comes after the first view
+        yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """At 80 columns everything still fits: short tab titles, a compact footer without
+        the palette hint (`?` lists every key, ctrl+p included)."""
+        narrow = event.size.width < NARROW_WIDTH
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
+        tabs = self.query_one(TabbedContent)
+        for tab, wide, short in TAB_TITLES:
+            tabs.get_tab(tab).label = short if narrow else wide
+
+    def on_screen_suspend(self) -> None:
+        # A dialog is on top: this footer's keys do not reach through it (the dialog says
+        # its own), so do not show them beneath it.
+        self.query_one(Footer).display = False
+
+    def on_screen_resume(self) -> None:
+        self.query_one(Footer).display = True
+
+    @property
+    def loaded(self) -> bool:
+        """True once the workspace (teams, projects, environments) has been read."""
+        return self._data is not None
+
+    @property
+    def header(self) -> StatusHeader:
+        return self.query_one(StatusHeader)
+
+    @property
+    def nav_tree(self) -> NavTree:
+        return self.query_one(NavTree)
+
+    # -- connection ----------------------------------------------------------------------
+    def show_progress(self, text: str) -> None:
+        self.query_one("#status-line", Static).update(text)
+
+    def show_failure(self, text: str, *, retry: bool = True) -> None:
+        """Say why connecting failed; offer ctrl+r only where trying again can help."""
+        self._failed = retry
+        self.header.link = "offline"
+        status = self.query_one("#status-line", Static)
+        retry_key, quit_key = cmd.key_name(self.app, cmd.REFRESH), cmd.key_name(self.app, cmd.QUIT)
+        then = f"{retry_key} tries again." if retry else f"{quit_key} quits."
+        status.update(Text.assemble((text, "bold red"), f"  {then}"))
+        status.display = True
+
+    def connected(
+        self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
+    ) -> None:
+        self.session = Session(backend, identity, dict(roles))
+        self.header.workspace = backend.label
+        self.header.user = identity.username
+        # A warm start's stand-in is not live yet: the change feed says when it is.
+        self.header.link = "live" if live else "connecting"
+        answer_now = getattr(backend, "answer_now", None)
+        data = answer_now(read_workspace) if answer_now is not None else None
+        if data is not None:  # a warm start's snapshot: on the very first frame
+            self.on_workspace_loaded(WorkspaceLoaded(data))
+            return
+        self.show_progress("Loading…")
+        self.load_workspace()
+
+    def on_mount(self) -> None:
+        if self._warm is not None:
+            backend, identity, roles = self._warm
+            self.connected(backend, identity, roles, live=False)
+            self.call_after_refresh(self._start_later_panes)
+
+    @work(exclusive=True, group="workspace", exit_on_error=False)
+    async def load_workspace(self) -> None:
+        """Read teams, projects, environments and member names for the tree."""
+        session = self.session
+        if session is None:
+            return
+        self.post_message(WorkspaceLoaded(await read_workspace(session.backend)))
+
+    def on_workspace_loaded(self, message: WorkspaceLoaded) -> None:
+        data = message.data
+        self._data = data
+        roles_changed = self.session is not None and self.session.roles != data.roles
+        if self.session is not None and roles_changed:
+            self.session = Session(self.session.backend, self.session.identity, data.roles)
+        self.nav_tree.populate(data.teams, data.projects, data.environments, data.usernames)
+        status = self.query_one("#status-line", Static)
+        # With no team there is nothing for the tabs to show (and nothing of a team left).
+        self.query_one(TabbedContent).display = bool(data.teams)
+        if data.teams:
+            status.update("")
+            status.display = False
+        else:
+            status.update(
+                "You are in no team yet: press N to create one (or ask an admin to add you)."
+            )
+            status.display = True
+            self.header.role = ""
+            self.header.title = ""
+        if not self._target_done:
+            self._target_done = True
+            self._open_target()
+        before = self.selection
+        self._refresh_selection()
+        if roles_changed and self.selection is not None and self.selection == before:
+            # Same place, new role: the header, the panes' offers and locks follow it.
+            self.watch_selection(self.selection)
+        # The tree lays its lines out on the next refresh: follow its cursor from there too.
+        self.call_after_refresh(self._refresh_selection)
+        if not self._later_started:
+            selection = self.selection
+            if selection is None or selection.project is None:  # no configuration to read
+                self.call_after_refresh(self._start_later_panes)
+            else:
+                self.set_timer(_LATER_PANES_DEADLINE, self._start_later_panes)
+
+    @on(ConfigLoaded)
+    def _first_view_loaded(self) -> None:
+        if not self._later_started:
+            self.call_after_refresh(self._start_later_panes)
+
+    def _start_later_panes(self) -> None:
+        if not self._later_started and self.session is not None:
+            self._later_started = True
+            shown = getattr(self.app, "first_view_shown", None)
+            if shown is not None:
+                shown()
+            self._mount_later_panes(self.session.backend)
+
+    @work(group="panes", exit_on_error=False)
+    async def _mount_later_panes(self, backend: Backend) -> None:
+        """Import and mount the panes of the other tabs, then show them the selection."""
+        for tab, _title, module_name, class_name, pane_id in LATER_PANES:
+            pane_class = getattr(importlib.import_module(module_name), class_name)
+            if pane_id in _PROJECT_PANES:
+                pane = pane_class(backend, id=pane_id)
+            else:
+                pane = pane_class(id=pane_id)
+            holder = self.query_one(f"#{tab}", TabPane)
+            await holder.remove_children()
+            await holder.mount(pane)
+            self._later_panes.append(pane)
+        if self.session is not None and self.selection is not None:
+            self._show_selection(self.session, self.selection, self._later_panes)
+
+    def _open_target(self) -> None:
+        """Go where --team/--project/--env asked, else the first project."""
+        data = self._data
+        if data is None:
+            return
+        target = self._target
+        team_q = getattr(target, "team", None)
+        project_q = getattr(target, "project", None)
+        env_q = getattr(target, "env", None)
+        key = resolve_target(data.teams, data.projects, data.environments, team_q, project_q, env_q)
+        if key is None:
+            wanted = env_q or project_q or team_q
+            if wanted:
+                self.notify(f"Nothing called “{wanted}” is visible to you.", severity="warning")
+            key = first_project(data.teams, data.projects)
+        if key is not None:
+            self.nav_tree.select_item(key)
+            if key[2] is None and key[1] is None:
+                self.query_one(TabbedContent).active = "members"
+        self.nav_tree.focus()
+
+    def _names(self) -> dict[str, str]:
+        """Names of everything in the tree (and of members), by id as text."""
+        data = self._data
+        if data is None:
+            return {}
+        names = {str(k): v for k, v in data.usernames.items()}
+        names.update({str(t.id): t.name for t in data.teams})
+        names.update({str(p.id): p.name for p in data.projects})
+        for envs in data.environments.values():
+            names.update({str(e.id): e.name for e in envs})
+        return names
+
+    def _refresh_selection(self) -> None:
+        """Re-derive the selection from the tree's cursor with the fresh data."""
+        node = self.nav_tree.cursor_node
+        item = node.data if node is not None else None
+        self.selection = self._selection_for(item)
+
+    def _selection_for(self, item: NavItem | None) -> Selection | None:
+        if item is None or self._data is None:
+            return None
+        data = self._data
+        team = next((t for t in data.teams if t.id == item.team.id), None)
+        if team is None:
+            return None
+        project = None
+        envs: tuple[Environment, ...] = ()
+        if item.project is not None:
+            project = next((p for p in data.projects if p.id == item.project.id), None)
+            if project is not None:
+                envs = data.environments.get(project.id, ())
+        env = None
+        if item.environment is not None:
+            env = next((e for e in envs if e.id == item.environment.id), None)
+        owner = data.usernames.get(env.user_id) if env is not None else None
+        return Selection(
+            team=team, project=project, environment=env, environments=envs, owner=owner
+        )
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[NavItem]) -> None:
+        # Rebuilding the tree moves its cursor through other lines first; those events
+        # arrive after the selection was already set from the cursor's final place, and
+        # following them would load (and draw) a view that is replaced at once.
+        if event.node is not self.nav_tree.cursor_node:
+            return
+        self.selection = self._selection_for(event.node.data)
+
+    @on(Tree.NodeSelected)
+    def _chosen(self) -> None:
+        """Enter in the tree: go to the active tab's table."""
+        self._focus_active_tab()
+
+    def _focus_active_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        if pane is not None:
+            for widget in pane.query("*"):
+                if widget.focusable and widget.display and widget.visible:
+                    widget.focus()
+                    return
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self) -> None:
+        # Focus left in a pane that is now hidden would leave the footer without keys.
+        focused = self.focused
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        if focused is None or pane is None or focused is self.nav_tree:
+            return
+        if isinstance(focused, Tabs) or pane in focused.ancestors:
+            return
+        self._focus_active_tab()
+
+    def watch_selection(self, selection: Selection | None) -> None:
+        session = self.session
+        if session is None or selection is None:
+            return
+        role = session.role_in(selection.team.id)
+        self.header.role = role.value if role else ""
+        self.header.title = selection.title
+        self._show_selection(session, selection)
+        self.refresh_bindings()
+        self.nav_tree.refresh_bindings()
+        project_id = selection.project.id if selection.project else None
+        if project_id != self._presence_project:
+            self._presence_project = project_id
+            self.header.presence = ""
+            self.watch_presence(session, project_id)
+
+    @work(exclusive=True, group="presence", exit_on_error=False)
+    async def watch_presence(self, session: Session, project_id: UUID | None) -> None:
+        """Announce which project I look at; show who else does (where the transport can)."""
+        try:
+            await session.backend.set_presence(project_id)
+        except DevSyncError:
+            log.info("presence not announced", exc_info=True)
+        while project_id is not None:
+            try:
+                info = await session.backend.presence(project_id)
+            except DevSyncError:
+                info = None
+            if info is not None:
+                others = tuple(u for u in info.usernames if u != session.identity.username)
+                self.post_message(PresenceSeen(project_id, others))
+            await asyncio.sleep(PRESENCE_INTERVAL)
+
+    def on_presence_seen(self, message: PresenceSeen) -> None:
+        if message.project_id == self._presence_project:
+            self.header.presence = ", ".join(message.usernames)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The tree's writing keys, offered only where the role allows (PERMISSIONS.md)."""
+        session, sel = self.session, self.selection
+        if action not in ("new_item", "rename_item", "delete_item"):
+            return True
+        if session is None:
+            return False  # nothing to create things in before we are connected
+        if sel is None:
+            return action == "new_item"
+        role = session.role_in(sel.team.id)
+        mine = sel.environment is not None and sel.environment.user_id == session.identity.user_id
+        if action == "new_item":
+            if sel.project is None:
+                return permissions.can_create_project(role)
+            return permissions.can_create_environment(role)
+        if sel.environment is not None:
+            if action == "rename_item":
+                return permissions.can_edit_environment(role, env_owner=mine)
+            return permissions.can_delete_environment(role, env_owner=mine)
+        if sel.project is not None:
+            if action == "rename_item":
+                return permissions.can_edit_project(role)
+            return permissions.can_delete_project(role)
+        if action == "rename_item":
+            return permissions.can_rename_team(role)
+        owner = sel.team.owner_id == session.identity.user_id
+        return permissions.can_delete_team(role, is_team_owner=owner)
+
+    def _show_selection(
+        self, session: Session, selection: Selection, panes: Sequence[Widget] | None = None
+    ) -> None:
+        """Show ``selection`` in ``panes`` (default: every pane mounted so far)."""
+        if panes is None:
+            panes = [self.query_one(ConfigurationPane), *self._later_panes]
+        focus = selection.environment.id if selection.environment else None
+        for pane in panes:
+            if pane.id in _PROJECT_PANES:
+                if selection.project is not None:
+                    pane.show(selection.project, selection.environments, focus_env=focus)  # type: ignore[attr-defined]
+                else:
+                    what = "dependencies" if pane.id == "drift-pane" else "machines' health"
+                    pane.show_nothing(f"Select a project to see its {what}.")  # type: ignore[attr-defined]
+                continue
+            if pane.id == "activity-pane":
+                pane.names = self._names()  # type: ignore[attr-defined]
+            pane.show(session, selection)  # type: ignore[attr-defined]
+
+    # -- live ----------------------------------------------------------------------------
+    def apply_live(self, batch: LiveBatch) -> None:
+        link = batch.link
+        if link is not None:
+            for header in self.query(StatusHeader):
+                header.link = link.state
+        if self.session is None or not self.query(StatusHeader):
+            return
+        if batch.touches(*_TREE_TABLES):
+            self.load_workspace()
+        # query(), not query_one(): a batch may arrive while the app is closing.
+        for pane in self.query("ConfigurationPane, MembersPane, TemplatesPane, ActivityPane"):
+            pane.apply_live(batch)  # type: ignore[attr-defined]
+        if batch.changes or batch.resync:
+            for other in self.query("DriftPane, HealthPane"):
+                other.apply_changes(batch.events)  # type: ignore[attr-defined]
+
+    # -- actions -------------------------------------------------------------------------
+    def action_toggle_tree(self) -> None:
+        self.nav_tree.display = not self.nav_tree.display
+        # The configuration's value column takes the room the tree leaves: lay it out again
+        # once the new widths are known (its own resize event alone missed it once in CI).
+        self.call_after_refresh(self.query_one(ConfigurationPane).on_resize)
+
+    def action_focus_tree(self) -> None:
+        self.nav_tree.display = True
+        self.nav_tree.focus()
+
+    def action_refresh(self) -> None:
+        if self._failed:
+            self._failed = False
+            self.header.link = "connecting"
+            self.show_progress("Connecting…")
+            self.app.connect()  # type: ignore[attr-defined]
+            return
+        self.load_workspace()
+        self.apply_live(LiveBatch([]))
+        if self.session is not None and self.selection is not None:
+            self._show_selection(self.session, self.selection)
+
+    def _switch_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        index = TABS.index(tabs.active) if tabs.active in TABS else 0
+        tabs.active = TABS[(index + step) % len(TABS)]
+        if self.focused is not self.nav_tree:
+            self.call_after_refresh(self._focus_active_tab)
+
+    def action_next_tab(self) -> None:
+        self._switch_tab(1)
+
+    def action_prev_tab(self) -> None:
+        self._switch_tab(-1)
+
+    def palette_actions(self) -> list[tuple[str, str, Callable[[], object], str]]:
+        """Every DevSync command of the active tab, runnable from the palette wherever the
+        focus is: (name, help, run, action)."""
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        if pane is None:
+            return []
+        found: list[tuple[str, str, Callable[[], object], str]] = []
+        seen: set[str] = set()
+        for node in (pane, *pane.query("*")):
+            for cls in type(node).__mro__:
+                for binding in cls.__dict__.get("BINDINGS", ()):
+                    if not isinstance(binding, Binding) or not binding.id:
+                        continue
+                    if binding.action in seen or not binding.description:
+                        continue
+                    if (
+                        binding.id.startswith("table.")
+                        or node.check_action(binding.action, ()) is False
+                    ):
+                        continue
+                    seen.add(binding.action)
+                    found.append(
+                        (
+                            binding.description,
+                            binding.tooltip,
+                            partial(self._run_in, node, binding.action),
+                            binding.action,
+                        )
+                    )
+        return found + self._screen_palette_actions()
+
+    def _screen_palette_actions(self) -> list[tuple[str, str, Callable[[], object], str]]:
+        """The tabs, and the tree's commands that make sense wherever the focus is."""
+        found: list[tuple[str, str, Callable[[], object], str]] = []
+        titles = {"configuration": "Configuration"} | {tab: t for tab, t, *_ in LATER_PANES}
+        for tab in TABS:
+            found.append(
+                (
+                    f"Show {titles[tab]}",
+                    f"Switch to the {titles[tab]} tab.",
+                    partial(self._show_tab, tab),
+                    f"tab_{tab}",
+                )
+            )
+        if self.session is not None:
+            found.append(
+                (
+                    "New team",
+                    "Create a team; you become its owner.",
+                    self.action_new_team,
+                    "new_team",
+                )
+            )
+        return found
+
+    def _show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.call_after_refresh(self._focus_active_tab)
+
+    async def _run_in(self, node: Widget, action: str) -> None:
+        target = (
+            node
+            if node.focusable
+            else next((w for w in node.query("*") if w.focusable and w.display), None)
+        )
+        if target is not None:
+            target.focus()
+        await node.run_action(action)
+
+    def jump_targets(self) -> list[JumpTarget]:
+        """Palette targets: every tree item, and every key of the configuration on screen."""
+        targets: list[JumpTarget] = []
+        for item in self.nav_tree.items():
+            kind = "environment" if item.environment else "project" if item.project else "team"
+            label = " ▸ ".join(
+                x.name for x in (item.team, item.project, item.environment) if x is not None
+            )
+            targets.append(
+                JumpTarget(label, f"Open this {kind}", lambda key=item.key: self._jump(key))
+            )
+        targets.extend(self.query_one(ConfigurationPane).jump_targets())
+        return targets
+
+    def _jump(self, key: tuple[UUID, UUID | None, UUID | None]) -> None:
+        self.nav_tree.display = True
+        self.nav_tree.select_item(key)

@@ -1,0 +1,220 @@
+"""Warm start: read the dashboard's opening view in a forked process while the UI loads.
+
+Loading the UI (Textual and our screens) and loading the database driver (psycopg) plus the
+first reads are each a good part of the time to the first frame with data, and neither needs
+the other. ``begin`` forks before the UI is imported; the child connects the way the app
+would, makes the reads the dashboard opens with (who am I, the tree, the opening view's
+configuration) and sends them back through a pipe, then exits. The app shows them through
+``backend.warm.WarmBackend`` while it connects for real, and re-reads them once the change
+feed is live, so nothing committed in between is missed.
+
+Only for local profiles (the embedded database or a Postgres URL), and only when the embedded
+server already runs: a first start with its progress lines, and Supabase sign-in sessions
+(whose refresh tokens must not be used by two processes), take the ordinary path. Anything
+going wrong in the child only means the ordinary path is taken. The pipe carries what the
+user may see anyway (secrets are masked in these reads); nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import signal
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from devsync_tui.backend.base import Backend
+    from devsync_tui.backend.warm import CallKey
+    from devsync_tui.core.models import Identity, Role
+    from devsync_tui.settings import Settings
+
+#: Turn warm starts off (``DEVSYNC_WARM_START=0``), e.g. to compare start-up times.
+ENV_SWITCH = "DEVSYNC_WARM_START"
+#: The child gives up after this long (seconds); the app then connects the ordinary way.
+CHILD_DEADLINE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the child read: the backend's label and each read's answer by call."""
+
+    label: str
+    answers: dict[CallKey, object]
+
+    @property
+    def identity(self) -> Identity:
+        found: Identity = self.answers[("whoami", (), ())]  # type: ignore[assignment]
+        return found
+
+    @property
+    def roles(self) -> dict[UUID, Role]:
+        found: dict[UUID, Role] = self.answers[("my_roles", (), ())]  # type: ignore[assignment]
+        return found
+
+
+class WarmStart:
+    """The parent's end: a thread reads the child's answer, then reaps it."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self._pid = pid
+        self._fd = fd
+        self._snapshot: Snapshot | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._collect, name="devsync-warm-start", daemon=True).start()
+
+    def _collect(self) -> None:
+        chunks: list[bytes] = []
+        try:
+            with open(self._fd, "rb", closefd=True) as pipe:
+                while chunk := pipe.read(1 << 16):
+                    chunks.append(chunk)
+            found = pickle.loads(b"".join(chunks)) if chunks else None
+            self._snapshot = found if isinstance(found, Snapshot) else None
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+            self._snapshot = None
+        finally:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._done.set()
+
+    async def snapshot(self, wait: float = CHILD_DEADLINE) -> Snapshot | None:
+        """The child's snapshot, or None (it failed, or took longer than ``wait`` seconds)."""
+        done = self._done.is_set() or await asyncio.to_thread(self._done.wait, wait)
+        if not done:
+            self.cancel()
+            return None
+        return self._snapshot
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (the app closes, or it took too long)."""
+        if not self._done.is_set():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self._pid, signal.SIGKILL)
+
+
+def begin(
+    settings: Settings,
+    *,
+    profile: str | None,
+    user: str | None,
+    team: str | None,
+    project: str | None,
+    env: str | None,
+) -> WarmStart | None:
+    """Fork the child that reads the opening view; None where a warm start does not apply.
+
+    Call before the UI is imported and before any thread or event loop exists."""
+    if os.environ.get(ENV_SWITCH, "1") == "0" or not hasattr(os, "fork"):
+        return None
+    from devsync_tui.settings import LocalProfile, SettingsError
+
+    try:
+        _name, chosen = settings.profile(profile)
+    except SettingsError:
+        return None  # the ordinary path reports it
+    if not isinstance(chosen, LocalProfile):
+        return None
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid == 0:  # the child: never returns
+        os.close(read_fd)
+        _child(write_fd, settings, profile, user, (team, project, env))
+    os.close(write_fd)
+    return WarmStart(pid, read_fd)
+
+
+def _child(
+    fd: int,
+    settings: Settings,
+    profile: str | None,
+    user: str | None,
+    target: tuple[str | None, str | None, str | None],
+) -> None:
+    """Read, send, exit. Silent: the terminal and the log belong to the parent."""
+    code = 0
+    try:
+        # The terminal belongs to the parent: nothing of the child may reach it.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(devnull, std)
+        logging.disable(logging.CRITICAL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.alarm(int(CHILD_DEADLINE) + 1)  # never outlive a parent that stopped waiting
+        result: list[Snapshot] = []
+
+        def read() -> None:
+            # Every failure is silent: an uncaught one would be printed on the terminal.
+            with contextlib.suppress(BaseException):
+                result.append(asyncio.run(_read(settings, profile, user, target)))
+
+        # A fresh thread: a fork taken inside a running event loop (tests) leaves this thread
+        # marked as running one, and asyncio.run would refuse.
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join()
+        if result:
+            data = pickle.dumps(result[0], protocol=pickle.HIGHEST_PROTOCOL)
+            with open(fd, "wb", closefd=True) as pipe:
+                pipe.write(data)
+    except BaseException:  # any failure means "take the ordinary path"
+        code = 1
+    finally:
+        os._exit(code)
+
+
+class _Recorder:
+    """The backend, keeping each read's answer under its call key for the snapshot."""
+
+    def __init__(self, backend: Backend, answers: dict[CallKey, object]) -> None:
+        self._backend = backend
+        self._answers = answers
+
+    def __getattr__(self, name: str) -> Any:
+        from devsync_tui.backend.warm import call_key
+
+        method = getattr(self._backend, name)
+
+        async def call(*args: object, **kwargs: object) -> object:
+            answer = await method(*args, **kwargs)
+            self._answers[call_key(name, args, kwargs)] = answer
+            return answer
+
+        return call
+
+
+async def _read(
+    settings: Settings,
+    profile: str | None,
+    user: str | None,
+    target: tuple[str | None, str | None, str | None],
+) -> Snapshot:
+    """The reads the dashboard opens with: the very functions ``MainScreen`` calls."""
+    from devsync_tui.backend.factory import open_backend
+    from devsync_tui.core.targets import first_project, resolve_target
+    from devsync_tui.dashboard.workspace import read_rows, read_workspace
+
+    backend = await open_backend(settings, profile=profile, user=user, start_database=False)
+    answers: dict[CallKey, object] = {}
+    recorder = cast("Backend", _Recorder(backend, answers))
+    try:
+        await recorder.whoami()
+        data = await read_workspace(recorder)
+        key = resolve_target(
+            data.teams, data.projects, data.environments, *target
+        ) or first_project(data.teams, data.projects)
+        if key is not None and key[1] is not None:
+            await read_rows(recorder, key[1], key[2])
+        return Snapshot(backend.label, answers)
+    finally:
+        await backend.close()

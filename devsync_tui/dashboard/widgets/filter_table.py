@@ -1,0 +1,200 @@
+"""A DataTable with a `/` filter, j/k keys, a stable cursor across reloads and row flashes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.console import RenderableType
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input
+
+from devsync_tui.dashboard import keys as cmd
+
+#: How long a row changed by someone else stays highlighted (seconds).
+FLASH_SECONDS = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One table row: a stable key, its cells, and the text the filter searches."""
+
+    key: str
+    cells: tuple[RenderableType, ...]
+    search: str
+
+
+class KeyTable(DataTable[RenderableType]):
+    """DataTable with vi keys; `enter` is labelled by the owner (``enter_command``)."""
+
+    BINDINGS = cmd.bindings(cmd.DOWN, cmd.UP)
+
+
+class FilterableTable(Vertical):
+    """A table whose rows can be filtered with `/`; rows are replaced wholesale with
+    ``set_rows`` and the cursor stays on the same key."""
+
+    DEFAULT_CSS = """
+    FilterableTable {
+        height: 1fr;
+        /* One line, focused or not: Input's own `:focus` rule (a tall border) outranks a
+           plain `> Input` rule and would make the box two rows with the text hidden. */
+        & > Input, & > Input:focus { display: none; height: 1; border: none; padding: 0 1; }
+        & > Input.-active { display: block; }
+        & > DataTable { height: 1fr; }
+    }
+    """
+
+    BINDINGS = cmd.bindings(cmd.FILTER, cmd.CLEAR)
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        *,
+        table: KeyTable | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        follow_first: bool = False,
+    ) -> None:
+        """``follow_first``: a newest-first list; a cursor on the first row stays on the
+        first row when rows are added above it (it follows the newest)."""
+        super().__init__(id=id, classes=classes)
+        self._columns = tuple(columns)
+        self._follow_first = follow_first
+        self._rows: list[Row] = []
+        self._flashing: set[str] = set()
+        self.table = table or KeyTable()
+        self.table.cursor_type = "row"
+        self.table.zebra_stripes = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter…  (esc clears)", id="filter")
+        yield self.table
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*self._columns)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#filter", Input).value.strip().lower()
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the highlighted row, or None when the table is empty."""
+        if self.table.row_count == 0:
+            return None
+        row_key, _ = self.table.coordinate_to_cell_key(self.table.cursor_coordinate)
+        return row_key.value
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        """Replace the rows; keep the cursor on the same key if it still exists."""
+        self._rows = list(rows)
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        table = self.table
+        keep = self.cursor_key
+        if self._follow_first and table.cursor_row <= 0:
+            keep = None
+        query = self.filter_text
+        shown = [row for row in self._rows if not query or query in row.search.lower()]
+        # Column widths are computed here, from the cells themselves: a DataTable that
+        # measures rows added before its first layout makes every column as narrow as its
+        # label, and it keeps each column as wide as the widest cell it ever held.
+        widths = [cell_len(label) for label in self._columns]
+        for row in shown:
+            for i, cell in enumerate(row.cells[: len(widths)]):
+                widths[i] = max(widths[i], _cell_width(cell))
+        table.clear(columns=True)
+        for label, width in zip(self._columns, widths, strict=True):
+            table.add_column(label, width=width)
+        for row in shown:
+            cells = row.cells
+            if row.key in self._flashing:
+                cells = tuple(_flash(cell) for cell in cells)
+            table.add_row(*cells, key=row.key)
+        # A table in a hidden tab has no height: scrolling its cursor "into view" there would
+        # leave the rows above the cursor scrolled out of sight once the tab is shown again.
+        scroll = table.size.height > 0
+        if keep is None:
+            table.move_cursor(row=0, animate=False, scroll=scroll)
+            table.scroll_to(y=0, animate=False, immediate=True)
+            return
+        try:
+            table.move_cursor(row=table.get_row_index(keep), animate=False, scroll=scroll)
+        except Exception:  # the row went away (deleted or filtered out)
+            table.move_cursor(row=min(table.cursor_row, max(0, table.row_count - 1)), scroll=scroll)
+
+    def flash(self, keys: Iterable[str]) -> None:
+        """Highlight these rows briefly (they were changed by someone else)."""
+        new = set(keys) & {row.key for row in self._rows}
+        if not new:
+            return
+        self._flashing |= new
+        self._render_rows()
+        self.set_timer(FLASH_SECONDS, lambda: self._unflash(new))
+
+    def _unflash(self, keys: set[str]) -> None:
+        self._flashing -= keys
+        if self.is_mounted:
+            self._render_rows()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-active")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value:
+            box.value = ""
+        box.remove_class("-active")
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._render_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+
+def _cell_width(cell: RenderableType) -> int:
+    """The width a cell needs on one line (its longest line)."""
+    if isinstance(cell, Text):
+        return max((line.cell_len for line in cell.split("\n")), default=0)
+    if isinstance(cell, str):
+        return max((cell_len(line) for line in cell.split("\n")), default=0)
+    return 8
+
+
+def _flash(cell: RenderableType) -> RenderableType:
+    if isinstance(cell, Text):
+        flashed = cell.copy()
+        flashed.stylize("bold reverse")
+        return flashed
+    if isinstance(cell, str):
+        return Text(cell, style="bold reverse")
+    return cell
+
+
+def enter_binding(command: cmd.UICommand) -> list[BindingType]:
+    """Bindings for a KeyTable subclass whose `enter` runs ``command`` (label and id)."""
+    return [
+        Binding(
+            "enter",
+            "select_cursor",
+            command.label,
+            tooltip=command.help,
+            id=command.id,
+        )
+    ]

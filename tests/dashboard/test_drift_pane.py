@@ -1,0 +1,238 @@
+"""DriftPane on the local transport over the seeded demo: the matrix cells, drifted-only,
+severity sort, the filter, the package detail and live changes from another user."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+from textual.widget import Widget
+
+from devsync_tui.backend.base import ChangeEvent, Resync
+from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.core.models import DependencyInput, DependencyStatus, PackageManager
+from devsync_tui.dashboard.panes.drift import DriftLoaded, DriftPane
+from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen, PackageDetailTable
+from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable
+from tests.dashboard.pane_host import PaneHost, settle
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+ENV_COLUMNS = ["bob-laptop", "ci-runner", "staging"]  # list_environments orders by name
+PROJECT, OTHER = demo.PROJECT_STOREFRONT, demo.PROJECT_BILLING
+
+
+def loaded(pane: Widget) -> bool:
+    return isinstance(pane, DriftPane) and pane.matrix is not None and not pane.loading_more
+
+
+def names(table: DriftMatrixTable) -> list[str]:
+    return [row.package_name for row in table.rows]
+
+
+def cells_by_package(table: DriftMatrixTable) -> dict[str, list[str]]:
+    """What each column renders per package: [baseline, bob-laptop, ci-runner, staging]."""
+    out = {}
+    for row in table.rows:
+        out[row.package_name] = [column.render(row)[0] for column in table.columns[1:]]
+    return out
+
+
+async def test_matrix_shows_each_environments_version_and_state(demo_db_url: str) -> None:
+    app = PaneHost(demo_db_url, "carol", DriftPane, demo.PROJECT_STOREFRONT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, loaded)
+        table = app.query_one(DriftMatrixTable)
+        assert [c.label for c in table.columns] == ["package", "baseline", *ENV_COLUMNS]
+        assert sorted(names(table)) == sorted(
+            ["axios", "express", "jest", "left-pad", "lodash", "next", "react", "react-dom",
+             "requests", "typescript"]
+        )  # fmt: skip
+        cells = cells_by_package(table)
+        assert cells["react"] == ["18.2.0", "= 18.2.0", "= 18.2.0", "= 18.2.0"]
+        assert cells["lodash"][1] == "! 4.17.20"  # vulnerable on bob's laptop
+        assert cells["requests"][1] == "! 2.28.2"
+        assert cells["next"][1] == "✗ 13.5.6"  # below ^14.1.0
+        assert cells["typescript"][2] == "✗ 5.4.2"  # outside ~5.3.0 on ci-runner
+        assert cells["axios"][3] == "↑ 1.6.2"  # outdated on staging
+        assert cells["express"][1] == "∅ —"  # missing on bob's laptop
+        assert cells["left-pad"] == ["·", "≠ 1.3.0", "·", "·"]  # only on bob's laptop
+        # What is on screen is what the columns render (the visible part of the table).
+        screen = [table.render_line(y).text for y in range(table.size.height)]
+        lodash = next(line for line in screen if "lodash" in line)
+        assert "! 4.17.20" in lodash
+        assert "= 4.17.21" in lodash
+        status = str(app.query_one("#drift-status").render())
+        assert "10 packages" in status
+        assert "3 envs" in status
+        legend = str(app.query_one("#drift-legend").render())
+        assert "! vulnerable" in legend
+        assert "∅ missing" in legend
+
+
+async def test_drifted_only_sort_filter_and_escape(demo_db_url: str) -> None:
+    app = PaneHost(demo_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, loaded)
+        table = app.query_one(DriftMatrixTable)
+        await pilot.press("f")
+        assert "react" not in names(table)
+        assert "react-dom" not in names(table)
+        assert all(row.worst > 0 for row in table.rows)
+        await pilot.press("s")
+        worst = [row.worst for row in table.rows]
+        assert worst == sorted(worst, reverse=True)
+        assert names(table)[:2] == ["lodash", "requests"]  # vulnerable first, then by name
+        await pilot.press("slash", "r", "e")
+        assert table.filter_text == "re"
+        assert names(table) == ["requests", "express"]  # still drifted only, by severity
+        await pilot.press("f")  # typed into the filter ("ref"), not drifted-only again
+        assert table.filter_text == "ref"
+        assert app.query_one(DriftPane).drifted_only
+        assert names(table) == []
+        assert "No dependencies to show." in table.render_line(1).text
+        await pilot.press("escape")
+        assert table.filter_text == ""
+        assert len(table.rows) == 10
+        assert table.has_focus
+        await pilot.press("s")
+        assert names(table) == sorted(names(table), key=lambda n: (n == "requests", n))
+
+
+async def test_enter_opens_the_package_detail(demo_db_url: str) -> None:
+    app = PaneHost(demo_db_url, "bob", DriftPane, demo.PROJECT_STOREFRONT, demo.ENV_CI_RUNNER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, loaded)
+        table = app.query_one(DriftMatrixTable)
+        assert table.columns[table.cursor_column].label == "ci-runner"  # focus_env
+        await pilot.press("slash", *"typescript", "enter")
+        assert table.has_focus
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PackageDetailScreen)
+        detail = app.screen.query_one(PackageDetailTable)
+        lines = [detail.render_line(y).text.split() for y in range(1, 5)]
+        assert lines[0][:3] == ["baseline", "5.3.3", "~5.3.0"]
+        assert lines[1][:4] == ["bob-laptop", "5.3.3", "~5.3.0", "="]
+        assert lines[2][:4] == ["ci-runner", "5.4.2", "~5.3.0", "✗"]
+        assert " ".join(lines[2][4:]) == "violates constraint"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PackageDetailScreen)
+
+
+async def test_live_dependency_change_shows_and_flashes(fresh_db_url: str) -> None:
+    app = PaneHost(fresh_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT, live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, loaded)
+        await pilot.pause(0.3)  # the feed is listening
+        table = app.query_one(DriftMatrixTable)
+        assert cells_by_package(table)["lodash"][1] == "! 4.17.20"
+        bob = PostgresBackend(fresh_db_url, "bob")
+        await bob.connect()
+        try:
+            current = await bob.list_dependencies(
+                demo.PROJECT_STOREFRONT, environment_ids=[demo.ENV_BOB_LAPTOP]
+            )
+            fixed = [
+                DependencyInput(
+                    d.package_manager, d.package_name, d.version_constraint,
+                    "4.17.21" if d.package_name == "lodash" else d.resolved_version,
+                    DependencyStatus.HEALTHY if d.package_name == "lodash" else d.status,
+                )
+                for d in current
+            ]  # fmt: skip
+            await bob.report_dependencies(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, fixed)
+        finally:
+            await bob.close()
+        for _ in range(200):
+            if cells_by_package(table)["lodash"][1] == "= 4.17.21":
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the change did not show")
+        assert (str(PackageManager.NPM), "lodash") in table._flashing
+        assert cells_by_package(table)["requests"][1] == "! 2.28.2"  # untouched rows stay
+
+
+async def test_new_environment_becomes_a_column_live(fresh_db_url: str) -> None:
+    app = PaneHost(fresh_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT, live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, loaded)
+        await pilot.pause(0.3)  # the feed is listening
+        table = app.query_one(DriftMatrixTable)
+        dave = PostgresBackend(fresh_db_url, "dave")
+        await dave.connect()
+        try:
+            env = await dave.create_environment(demo.PROJECT_STOREFRONT, "dave-desktop")
+            await dave.report_dependencies(
+                demo.PROJECT_STOREFRONT,
+                env.id,
+                [DependencyInput(PackageManager.NPM, "react", "^18.2.0", "18.3.1")],
+            )
+        finally:
+            await dave.close()
+        for _ in range(200):
+            if [c.label for c in table.columns[2:]] == [*ENV_COLUMNS, "dave-desktop"]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError([c.label for c in table.columns])
+        for _ in range(200):
+            if cells_by_package(table)["react"][-1] == "≠ 18.3.1":
+                break
+            await asyncio.sleep(0.05)
+        cells = cells_by_package(table)
+        assert cells["react"][-1] == "≠ 18.3.1"
+        assert cells["lodash"][-1] == "∅ —"  # in the baseline, not on dave's new machine
+
+
+async def test_a_burst_of_changes_and_a_resync_are_one_reload_each(demo_db_url: str) -> None:
+    app = PaneHost(demo_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT)
+    loads: list[DriftLoaded] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, DriftLoaded) and all(m is not message for m in loads):
+            loads.append(message)
+
+    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+        await settle(pilot, loaded)
+        pane = app.query_one(DriftPane)
+        assert len(loads) == 1
+        for n in range(50):
+            pane.apply_changes(
+                [ChangeEvent("dependencies", "UPDATE", str(n), None, project_id=PROJECT)]
+            )
+        # Changes of other projects and other tables are not this pane's business.
+        pane.apply_changes([ChangeEvent("dependencies", "UPDATE", "x", None, project_id=OTHER)])
+        pane.apply_changes([ChangeEvent("configurations", "UPDATE", "y", None, project_id=PROJECT)])
+        await pilot.pause(0.6)
+        await settle(pilot, loaded)
+        assert len(loads) == 2
+        assert loads[1].live
+        pane.apply_changes([Resync("reconnected")])
+        await pilot.pause(0.6)
+        await settle(pilot, loaded)
+        assert len(loads) == 3
+        assert len(pane.table.rows) == 10
+
+
+async def test_a_failed_load_says_so_in_one_sentence_and_recovers(fresh_db_url: str) -> None:
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("revoke select on public.dependencies from authenticated")
+    app = PaneHost(fresh_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda p: "Could not" in str(p.query_one("#drift-message").render()))
+        pane = app.query_one(DriftPane)
+        text = str(pane.query_one("#drift-message").render())
+        assert text.startswith("Could not load the dependencies (")
+        assert "Traceback" not in text
+        assert not pane.table.display
+        with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+            conn.execute("grant select on public.dependencies to authenticated")
+        pane.apply_changes([Resync("reconnected")])
+        await pilot.pause(0.5)
+        await settle(pilot, loaded)
+        assert not pane.has_class("-message")
+        assert len(pane.table.rows) == 10

@@ -1,0 +1,149 @@
+"""Navigation: start targets, the command palette, help, the tree."""
+
+from __future__ import annotations
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import TabbedContent
+
+from devsync_tui.dashboard.screens.help import HelpScreen
+from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+
+async def test_start_on_an_environment(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "bob", project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        sel = app.main.selection
+        assert sel is not None
+        assert sel.environment is not None
+        assert sel.environment.id == demo.ENV_BOB_LAPTOP
+        assert app.main.header.role == "member"
+        assert app.main.header.link == "live"
+
+
+async def test_unknown_target_says_so_and_opens_the_first_project(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="nope")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        assert any("Nothing called “nope”" in n.message for n in app._notifications)
+        assert app.main.selection is not None
+        assert app.main.selection.project is not None
+
+
+async def test_palette_jumps_to_an_environment(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="billing-api")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"staging")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.main.selection is not None
+                and app.main.selection.environment is not None
+                and app.main.selection.environment.id == demo.ENV_STAGING
+            ),
+        )
+
+
+async def test_palette_runs_an_action(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.nav_tree.focus()  # the palette reaches the tabs' actions from anywhere
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"History")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        from devsync_tui.dashboard.screens.history import HistoryScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+
+
+async def test_palette_switches_tabs_and_lists_no_widget_internals(demo_db_url: str) -> None:
+    from devsync_tui.dashboard.keys import ActionsProvider
+
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        names = {name for name, _, _ in ActionsProvider(app.main)._actions()}
+        assert {"Show Members", "Show Dependencies", "New team", "Reveal"} <= names
+        assert not names & {"Cursor left", "Page left", "Focus Next", "Cursor up"}
+        await pilot.press(*"Show Members")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.query_one(TabbedContent).active == "members")
+
+
+async def test_help_lists_the_keys_of_this_screen(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        names = {name for _, name, _ in app.screen.rows}
+        assert {"Edit", "Reveal", "Copy", "History", "Export", "Filter", "Help"} <= names
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_keymap_from_settings(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
+    app.settings.keymap = {"reveal": "v"}  # a bare action name maps to config.reveal too
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        pane = app.main.query_one("ConfigurationPane")
+        pane.go_to_key("DATABASE_URL")
+        detail = pane.query_one("#config-detail")
+        # Sentences name the key as remapped, not the default r.
+        await wait_for(pilot, lambda: "Secret: v reveals it" in str(detail.render()))
+        await pilot.press("v")
+        await wait_for(pilot, lambda: bool(pane.revealed))
+        await wait_for(pilot, lambda: "masked again shortly or on v." in str(detail.render()))
+
+
+async def test_unknown_theme_and_keymap_names_are_said(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    app.settings.theme = "solarised-purple"
+    app.settings.keymap = {"reveal": "v", "teleport": "t", "config.nothing": "z"}
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("'solarised-purple'" in m and "textual-dark" in m for m in said)
+        assert any("config.nothing, teleport" in m for m in said)
+        assert not any("reveal" in m for m in said)
+
+
+async def test_tabs_switch_with_brackets(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        tabs = app.main.query_one(TabbedContent)
+        await pilot.press("right_square_bracket")
+        assert tabs.active == "dependencies"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert tabs.active == "activity"
+
+
+async def test_slash_filters_the_table(demo_db_url: str) -> None:
+    app = make_test_app(demo_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("slash", *"stripe")
+        table = app.main.query_one("#config-table")
+        await wait_for(pilot, lambda: table.row_count == 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == len(demo.STOREFRONT_DEFAULT_KEYS))
