@@ -69,7 +69,8 @@ async def run(url: str, changes: int) -> None:
         await backend.connect()
         return backend
 
-    # As `devsync` does (dashboard/launch.py): collection paused until the first view, then resumed with
+    # As `devsync` does (dashboard/launch.py): collection paused until the first view, then
+    # resumed with
     # what exists by then frozen.
     startup_gc.pause()
     app = make_app(
