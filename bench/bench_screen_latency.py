@@ -70,8 +70,7 @@ async def run(url: str, changes: int) -> None:
         return backend
 
     # As `devsync` does (dashboard/launch.py): collection paused until the first view, then
-    # resumed with
-    # what exists by then frozen.
+    # resumed with what exists by then frozen.
     startup_gc.pause()
     app = make_app(
         Settings(), factory, user="alice", project="storefront", env="bob-laptop",

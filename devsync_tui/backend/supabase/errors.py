@@ -170,8 +170,7 @@ def map_exception(exc: BaseException) -> DevSyncError:
     if isinstance(exc, OSError | TimeoutError):
         return Unavailable("The Supabase project is unreachable; check the network.")
     # Bad input found while encoding the request (as on the local transport, postgres/errors.py):
-    # a str
-    # with lone surrogates (undecodable bytes read from a file) or JSON nested too deeply.
+    # a str with lone surrogates (undecodable bytes read from a file) or JSON nested too deeply.
     if isinstance(exc, UnicodeError):
         return InvalidInput("Text must be valid UTF-8; this holds an undecodable character.")
     if isinstance(exc, RecursionError):
