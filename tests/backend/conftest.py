@@ -5,8 +5,6 @@ context manager factory taking ``(request, db_url)`` — ``db_url`` is a fresh, 
 seeded database the test may write to — and yielding a ``Transport``: ``open(username)`` gives
 a connected Backend acting as that demo user, ``force_gap()`` breaks the change feed's link once
 (the feed must then reconnect by itself and yield ``Resync``).
-
->>> Engineer E (Supabase transport): register "supabase" in TRANSPORTS below. <<<
 """
 
 from __future__ import annotations

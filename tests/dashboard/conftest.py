@@ -1,6 +1,6 @@
 """Fixtures for the TUI tests: the real app on the local transport over a real database.
 
-How to use (F1's and F2's tests alike)::
+How to use::
 
     async def test_x(fresh_db_url):
         app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
