@@ -63,7 +63,7 @@ async def _local(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[T
 
 TransportFactory = Callable[[pytest.FixtureRequest, str], AbstractAsyncContextManager[Transport]]
 
-#: Transport name → factory. Engineer E: add "supabase": _supabase here (same contract).
+#: Transport name → factory; every transport runs the same contract suite.
 TRANSPORTS: dict[str, TransportFactory] = {
     "local": _local,
     "supabase": lambda request, db_url: _supabase(request, db_url),

@@ -1,4 +1,4 @@
-"""Snapshots of every F1 screen and dialog at 80×24 and 120×40.
+"""Snapshots of every screen and dialog at 80×24 and 120×40.
 
 Deterministic: the clock is frozen relative to the seed (``frozen_clock``), no animations, no
 cursor blink, the header's workspace label pinned. Update after a deliberate visual change with
