@@ -61,17 +61,27 @@ def test_dry_run_json_prints_what_it_would_report(devsync: DevsyncCLI) -> None:
     data = json.loads(result.out)
     assert data["dry_run"] is True
     assert data["files"] == [str(folder / "package-lock.json")]
-    packages = {p["package_name"]: p for p in data["packages"]}
-    assert len(packages) == 75
-    assert packages["express"] == {
+    packages = {(p["package_name"], p["resolved_version"]): p for p in data["packages"]}
+    # Every version: ms is locked at 2.1.3 (the project's) and 2.0.0 (debug's); the report
+    # itself still stores one version per package, the direct one.
+    assert len(data["packages"]) == len(packages) == 76
+    assert packages["express", "4.22.3"] == {
         "package_manager": "npm",
         "package_name": "express",
         "version_constraint": "^4.18.2",
         "resolved_version": "4.22.3",
         "direct": True,
+        "kind": "registry",
+        "alias": None,
+        "marker": None,
+        "platforms": [],
         "status": "healthy",
+        "reported": True,
     }
-    assert packages["accepts"]["direct"] is False
+    assert packages["ms", "2.1.3"]["reported"] is True
+    assert packages["ms", "2.0.0"]["reported"] is False
+    assert packages["ms", "2.0.0"]["direct"] is False
+    assert packages["accepts", "1.3.8"]["direct"] is False
     assert stored(devsync.db_url, demo.ENV_BOB_LAPTOP) == before
 
 
