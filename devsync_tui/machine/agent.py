@@ -237,8 +237,7 @@ class Agent:
 
     async def _sync_dependencies(self) -> None:
         from devsync_tui.backend.errors import InvalidInput
-        from devsync_tui.core.lockfiles.base import LockfileError
-        from devsync_tui.core.lockfiles.detect import scan_path
+        from devsync_tui.core.lockfiles import LockfileError, one_version_per_name, scan_path
 
         if self.args.no_scan:
             return
@@ -264,8 +263,12 @@ class Agent:
         previous = await self.backend.list_dependencies(
             self.project_id, environment_ids=[self.env.id]
         )
+        for warning in result.warnings:
+            _log.warning("%s", warning)
+        # The report stores one version per package until the schema keeps them all.
+        reported = one_version_per_name(result.packages)
         assessment = await assess(
-            result.packages,
+            reported,
             previous,
             use_osv=not self.args.no_osv,
             use_registry=not getattr(self.args, "no_registry", False),
