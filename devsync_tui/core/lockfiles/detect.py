@@ -216,6 +216,7 @@ def _walk(root: Path, warnings: list[str]) -> list[_Folder]:
                 folder.names.add(entry.name)
             elif is_requirements_name(entry.name) or (
                 entry.name.endswith(".txt")
+                and "constraint" not in entry.name  # pip constraints install nothing
                 and _is_requirements_content(
                     Path(entry.path), path.name.lower() in REQUIREMENTS_FOLDERS
                 )
