@@ -67,11 +67,6 @@ def cargo_toml_requirements(path: Path) -> dict[str, list[str]]:
     return out
 
 
-def cargo_toml_constraints(path: Path) -> dict[str, str]:
-    """Crate name → its first requirement (see ``cargo_toml_requirements``)."""
-    return {name: reqs[0] for name, reqs in cargo_toml_requirements(path).items() if reqs}
-
-
 def _requirement_for(version: str, requirements: list[str]) -> str | None:
     """The requirement ``version`` was locked for: the first it satisfies, else the first."""
     for requirement in requirements:

@@ -9,7 +9,6 @@ from dataclasses import replace
 
 from devsync_tui.core.lockfiles.base import ParsedPackage
 from devsync_tui.core.models import PackageManager
-from devsync_tui.core.names import package_key
 from devsync_tui.core.versions import compare
 
 
@@ -79,15 +78,3 @@ def merge_versions(packages: Iterable[ParsedPackage]) -> list[ParsedPackage]:
             )
     return list(rows.values())
 
-
-def by_name(packages: Iterable[ParsedPackage]) -> dict[tuple[PackageManager, str], list[str]]:
-    """(manager, name key) → the distinct versions locked, in first-seen order (tests and
-    summaries)."""
-    out: dict[tuple[PackageManager, str], list[str]] = {}
-    for package in packages:
-        if package.version is None:
-            continue
-        versions = out.setdefault((package.manager, package_key(package.manager, package.name)), [])
-        if package.version not in versions:
-            versions.append(package.version)
-    return out

@@ -29,8 +29,6 @@ NPM = PackageManager.NPM
 _VERSION_LINE_RE = re.compile(r'^\s+version:?\s+"?([^"\s]+)"?\s*$')
 _RESOLVED_LINE_RE = re.compile(r'^\s+resolved:?\s+"?([^"\s]+)"?\s*$')
 
-split_descriptor = split_name  # the name this module exported before npm_spec existed
-
 
 def _matches(spec: str, wanted: str) -> bool:
     """Whether a lockfile descriptor's range is the manifest's (Berry prefixes ``npm:``)."""
