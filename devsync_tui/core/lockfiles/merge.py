@@ -77,4 +77,3 @@ def merge_versions(packages: Iterable[ParsedPackage]) -> list[ParsedPackage]:
                 direct=row.direct or loose.direct,
             )
     return list(rows.values())
-
