@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, one_version_per_name, scan_path
 from devsync_tui.core.models import PackageKind, PackageManager
@@ -202,3 +204,43 @@ def test_one_version_per_name_keeps_the_direct_else_the_highest() -> None:
         (PIP, "numpy", "2.0.2"),
         (CARGO, "serde_json", "1.0.0"),
     ]
+
+
+def test_a_manifest_requirement_folds_into_the_versions_it_names() -> None:
+    from devsync_tui.core.lockfiles.merge import merge_versions
+
+    rows = merge_versions(
+        [
+            ParsedPackage(PIP, "django", "4.2.8", None, False),
+            ParsedPackage(PIP, "django", "3.2.0", None, False),
+            ParsedPackage(PIP, "django", None, "~=4.2.7", True),  # requirements.txt, unpinned
+            ParsedPackage(PIP, "flask", None, ">=3", True),  # named nowhere else: stays
+        ]
+    )
+    assert rows == [
+        ParsedPackage(PIP, "django", "4.2.8", "~=4.2.7", True),
+        ParsedPackage(PIP, "django", "3.2.0", None, False),
+        ParsedPackage(PIP, "flask", None, ">=3", True),
+    ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "A", "b", "c_d", "c-d"]),
+            st.sampled_from(["1.0.0", "1.0.1", "2.0.0", None]),
+            st.booleans(),
+        ),
+        max_size=30,
+    )
+)
+def test_merging_never_loses_a_version(items: list[tuple[str, str | None, bool]]) -> None:
+    from devsync_tui.core.lockfiles.merge import merge_versions
+    from devsync_tui.core.names import package_key
+
+    packages = [ParsedPackage(PIP, name, version, None, direct) for name, version, direct in items]
+    merged = merge_versions(packages)
+    wanted = {(package_key(PIP, p.name), p.version) for p in packages if p.version}
+    got = [(package_key(PIP, p.name), p.version) for p in merged if p.version]
+    assert sorted(got) == sorted(wanted)  # every version once
+    assert any(p.direct for p in merged) == any(p.direct for p in packages)
