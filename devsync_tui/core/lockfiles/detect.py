@@ -245,8 +245,8 @@ def _named_file(path: Path) -> _Folder:
         return folder
     head = _head(path)
     if head is None:
-        read_text(path)  # says why it cannot be read (not a regular file…)
-        raise LockfileError(path, None, "not a regular file")
+        read_text(path)  # says why it cannot be read (permissions…)
+        raise LockfileError(path, None, "cannot read the file")
     found = sniff_format(head[0], truncated=head[1], loose=path.suffix in (".txt", ".in"))
     if found is None:
         raise LockfileError(path, None, "not a lockfile or manifest DevSync recognises")
@@ -277,7 +277,8 @@ def _read_named(folder: _Folder, path: Path) -> tuple[list[Path], list[ParsedPac
 def scan_path(path: Path) -> ScanResult:
     """Read every lockfile and manifest under ``path`` (a folder, or one file)."""
     warnings: list[str] = []
-    if path.is_file():
+    named = path.is_file()
+    if named:
         root = path.parent
         folders = [_named_file(path)]
     elif path.is_dir():
@@ -290,7 +291,7 @@ def scan_path(path: Path) -> ScanResult:
     files: list[Path] = []
     rows: list[ParsedPackage] = []
     for folder in folders:
-        if path.is_file() and path.name not in folder.names and folder.names:
+        if named and folder.names and path.name not in folder.names:  # recognised by content
             found, parsed = _read_named(folder, path)
             files.extend(found)
             rows.extend(parsed)
