@@ -15,7 +15,8 @@ explicitly may have any name — its content says which format it is.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,45 +187,70 @@ def _is_requirements_content(path: Path, in_requirements_folder: bool) -> bool:
     )
 
 
-def _walk(root: Path, warnings: list[str]) -> list[_Folder]:
-    """Folders under root (breadth first, sorted) with the files to read in each."""
-    out: list[_Folder] = []
-    queue: list[tuple[Path, int]] = [(root, 0)]
-    count = 0
+def _reads(entry: os.DirEntry[str], folder: Path) -> bool:
+    """Whether the scanner reads this regular file: a known name, a requirements name, or a
+    ``.txt`` whose content is pip's (``sniff.py``; never a constraints file, which installs
+    nothing)."""
+    name = entry.name
+    if name in KNOWN_NAMES or is_requirements_name(name):
+        return True
+    if not name.endswith(".txt") or "constraint" in name:
+        return False
+    return _is_requirements_content(Path(entry.path), folder.name.lower() in REQUIREMENTS_FOLDERS)
+
+
+def walk(
+    root: Path, warnings: list[str] | None = None
+) -> Iterator[tuple[Path, list[os.DirEntry[str]]]]:
+    """The folders under ``root`` that hold files the scanner reads, with those files.
+
+    Breadth first, folders and files in name order, at most ``MAX_WALK_DEPTH`` levels down,
+    never into ``SKIP_DIRS`` nor through a link to a folder. A link (to a file or a folder)
+    that points outside ``root`` is skipped, with a sentence appended to ``warnings``. This is
+    the only walk: the scanner reads what it yields and the agent fingerprints it
+    (``machine/health.py``), so both always see the same files. A folder or entry that
+    cannot be read is passed over.
+    """
+    queue: deque[tuple[Path, int]] = deque([(root, 0)])
     while queue:
-        path, depth = queue.pop(0)
+        folder, depth = queue.popleft()
         try:
-            entries = sorted(os.scandir(path), key=lambda e: e.name)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
+        found: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                if entry.is_symlink() and not inside(root, Path(entry.path)):
+                    if warnings is not None and entry.name not in SKIP_DIRS:
+                        warnings.append(
+                            f"Skipped {visible(entry.path)}: a link to somewhere outside "
+                            f"{visible(str(root))}, the folder being scanned."
+                        )
+                elif entry.is_dir(follow_symlinks=False):
+                    if depth < MAX_WALK_DEPTH and entry.name not in SKIP_DIRS:
+                        queue.append((Path(entry.path), depth + 1))
+                elif entry.is_file() and _reads(entry, folder):
+                    found.append(entry)
+            except OSError:
+                continue
+        if found:
+            yield folder, found
+
+
+def _folders(root: Path, warnings: list[str]) -> list[_Folder]:
+    """The walk's folders, each with its known files and its requirements files."""
+    out: list[_Folder] = []
+    count = 0
+    for path, entries in walk(root, warnings):
         folder = _Folder(path)
         for entry in entries:
-            if entry.is_symlink() and not inside(root, Path(entry.path)):
-                if entry.name not in SKIP_DIRS:
-                    warnings.append(
-                        f"Skipped {visible(entry.path)}: a link to somewhere outside "
-                        f"{visible(str(root))}, the folder being scanned."
-                    )
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                if depth < MAX_WALK_DEPTH and entry.name not in SKIP_DIRS:
-                    queue.append((Path(entry.path), depth + 1))
-                continue
-            if not entry.is_file():
-                continue
             if entry.name in KNOWN_NAMES:
                 folder.names.add(entry.name)
-            elif is_requirements_name(entry.name) or (
-                entry.name.endswith(".txt")
-                and "constraint" not in entry.name  # pip constraints install nothing
-                and _is_requirements_content(
-                    Path(entry.path), path.name.lower() in REQUIREMENTS_FOLDERS
-                )
-            ):
+            else:
                 folder.requirements.append(entry.name)
-        if folder.names or folder.requirements:
-            out.append(folder)
-            count += len(folder.names) + len(folder.requirements)
+        out.append(folder)
+        count += len(entries)
         if count > MAX_FILES:
             raise LockfileError(root, None, f"more than {MAX_FILES} lockfiles and manifests")
     return out
@@ -283,7 +309,7 @@ def scan_path(path: Path) -> ScanResult:
         folders = [_named_file(path)]
     elif path.is_dir():
         root = path
-        folders = _walk(path, warnings)
+        folders = _folders(path, warnings)
     elif path.exists() or path.is_symlink():
         raise LockfileError(path, None, "not a regular file")
     else:
