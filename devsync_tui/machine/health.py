@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+import psutil
+
 from devsync_tui.core.lockfiles.detect import walk
 from devsync_tui.core.models import HealthPoint, MetricType
 
@@ -32,25 +34,21 @@ class Sampler:
     """Samples of this machine. ``cpu`` is the average since the previous sample."""
 
     def __init__(self, disk_path: Path) -> None:
-        import psutil
-
-        self._psutil = psutil
         self.disk_path = disk_path
         psutil.cpu_percent(interval=None)  # the first reading is meaningless: prime it
 
     def sample(self, at: datetime) -> list[HealthPoint]:
-        ps = self._psutil
-        memory = ps.virtual_memory()
+        memory = psutil.virtual_memory()
         try:
-            disk = ps.disk_usage(str(self.disk_path))
+            disk = psutil.disk_usage(str(self.disk_path))
         except OSError as exc:
             # The checkout was removed or unmounted under a running agent: keep measuring the
             # rest (an exception here would end the sampling task silently).
             _log.warning("no disk measurement of %s: %s", self.disk_path, exc)
             disk = None
         cpu: dict[str, object] = {
-            "percent": ps.cpu_percent(interval=None),
-            "cores": ps.cpu_count() or 1,
+            "percent": psutil.cpu_percent(interval=None),
+            "cores": psutil.cpu_count() or 1,
         }
         if hasattr(os, "getloadavg"):
             cpu["load1"] = round(os.getloadavg()[0], 2)
