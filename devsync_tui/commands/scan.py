@@ -17,7 +17,8 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from uuid import UUID
 
 from devsync_tui.commands.common import (
     UsageError,
@@ -28,16 +29,16 @@ from devsync_tui.commands.common import (
     print_json,
     resolve_target,
     run_async,
+    say,
 )
+from devsync_tui.core import statuses
+from devsync_tui.core.drift import DriftReport, drift_report
+from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, ScanResult, scan_path
+from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
+from devsync_tui.core.osv import OsvResult
+from devsync_tui.core.registry import RegistryResult
+from devsync_tui.core.statuses import Assessment, assess
 from devsync_tui.exit_codes import EXIT_OK
-
-if TYPE_CHECKING:
-    from devsync_tui.core.drift import DriftReport
-    from devsync_tui.core.lockfiles import ParsedPackage, ScanResult
-    from devsync_tui.core.models import Dependency, DependencyInput
-    from devsync_tui.core.osv import OsvResult
-    from devsync_tui.core.registry import RegistryResult
-    from devsync_tui.core.statuses import Assessment
 
 #: The database refuses larger reports (docs/DATABASE.md, report_dependencies).
 MAX_PACKAGES = 20_000
@@ -70,8 +71,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def read_lockfiles(path: Path) -> ScanResult:
     """The scan of ``path``; a file that cannot be read becomes a UsageError (exit 2)."""
-    from devsync_tui.core.lockfiles import LockfileError, scan_path
-
     try:
         result = scan_path(path)
     except LockfileError as exc:
@@ -88,9 +87,7 @@ def read_lockfiles(path: Path) -> ScanResult:
 
 async def lookup_osv(packages: Sequence[ParsedPackage]) -> OsvResult:
     """OSV's answers for every package with a resolved version."""
-    from devsync_tui.core.statuses import lookup_osv as lookup
-
-    return await lookup(packages)
+    return await statuses.lookup_osv(packages)
 
 
 def to_inputs(
@@ -102,9 +99,7 @@ def to_inputs(
     """Rows to report: ``core.statuses.to_inputs`` (OSV's vulnerable wins, the registries'
     outdated next; where a source cannot tell, the status stored for the same version is
     kept)."""
-    from devsync_tui.core.statuses import to_inputs as decide_all
-
-    return decide_all(packages, osv, registry, previous)
+    return statuses.to_inputs(packages, osv, registry, previous)
 
 
 def _package_json(p: ParsedPackage, row: DependencyInput) -> dict[str, Any]:
@@ -119,8 +114,6 @@ def _package_json(p: ParsedPackage, row: DependencyInput) -> dict[str, Any]:
 
 
 def _summary_lines(result: ScanResult, inputs: Sequence[DependencyInput]) -> list[str]:
-    from devsync_tui.core.models import PackageManager
-
     direct = sum(1 for p in result.packages if p.direct)
     per_manager = ", ".join(
         f"{result.count(m)} {m.value}" for m in PackageManager if result.count(m)
@@ -163,9 +156,6 @@ def drift_summary(report: DriftReport) -> str:
 
 async def scan(args: argparse.Namespace) -> int:
     """The command: read, look up, report, summarize."""
-    from devsync_tui.core.drift import drift_report
-    from devsync_tui.core.statuses import assess
-
     path = Path(args.path)
     result = await asyncio.to_thread(read_lockfiles, path)
     use_osv, use_registry = not args.no_osv, not args.no_registry
@@ -187,8 +177,8 @@ async def scan(args: argparse.Namespace) -> int:
                 }
             )
         else:
-            print("\n".join(_summary_lines(result, inputs)))
-            print("Dry run: nothing was reported.")
+            say("\n".join(_summary_lines(result, inputs)))
+            say("Dry run: nothing was reported.")
         return EXIT_OK
 
     async with open_from_args(args) as backend:
@@ -205,7 +195,7 @@ async def scan(args: argparse.Namespace) -> int:
         inputs = assessment.inputs
         stored = await backend.report_dependencies(project.id, env_id, inputs)
         envs = [env] if env is not None else await backend.list_environments(project.id)
-        scope: list[Any] = [None, *(e.id for e in envs)]
+        scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
         report = drift_report(deps, {e.id: e.name for e in envs})
     label = f"{project.name} (baseline)" if env is None else f"{project.name}/{env.name}"
@@ -225,7 +215,7 @@ async def scan(args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    print("\n".join(_summary_lines(result, inputs)))
-    print(f"Reported {stored} packages for {label}.")
-    print(drift_summary(report))
+    say("\n".join(_summary_lines(result, inputs)))
+    say(f"Reported {stored} packages for {label}.")
+    say(drift_summary(report))
     return EXIT_OK

@@ -9,7 +9,8 @@ target, ...) are not searched. Folders nearer the top win when two name the same
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,30 +133,51 @@ _FOLDER_READERS: tuple[Callable[[Path, set[str]], tuple[list[Path], list[ParsedP
 )
 
 
-def _folders(root: Path) -> list[tuple[Path, set[str]]]:
-    """Folders under root (breadth first, sorted) with the names of the files we read."""
-    out: list[tuple[Path, set[str]]] = []
-    queue: list[tuple[Path, int]] = [(root, 0)]
+def is_known(name: str) -> bool:
+    """Whether the scanner reads a file of this name (a lockfile or manifest)."""
+    return name in KNOWN_NAMES or _is_requirements(name)
+
+
+def walk(root: Path) -> Iterator[tuple[Path, list[os.DirEntry[str]]]]:
+    """The folders under ``root`` that hold files the scanner reads, with those files.
+
+    Breadth first, folders and files in name order, at most ``MAX_WALK_DEPTH`` levels down,
+    never into ``SKIP_DIRS`` nor through a symbolic link to a folder. This is the only walk:
+    the scanner reads what it yields and the agent fingerprints it (``machine/health.py``),
+    so both always see the same files. A folder or entry that cannot be read is passed over.
+    """
+    queue: deque[tuple[Path, int]] = deque([(root, 0)])
     while queue:
-        folder, depth = queue.pop(0)
+        folder, depth = queue.popleft()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
-        names = {
-            e.name
-            for e in entries
-            if e.is_file() and (e.name in KNOWN_NAMES or _is_requirements(e.name))
-        }
-        if names:
-            out.append((folder, names))
-        if depth < MAX_WALK_DEPTH:
-            queue.extend(
-                (Path(e.path), depth + 1)
-                for e in entries
-                if e.is_dir(follow_symlinks=False) and e.name not in SKIP_DIRS
-            )
-        if sum(len(n) for _f, n in out) > MAX_FILES:
+        known: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                if entry.is_file() and is_known(entry.name):
+                    known.append(entry)
+                elif (
+                    depth < MAX_WALK_DEPTH
+                    and entry.is_dir(follow_symlinks=False)
+                    and entry.name not in SKIP_DIRS
+                ):
+                    queue.append((Path(entry.path), depth + 1))
+            except OSError:
+                continue
+        if known:
+            yield folder, known
+
+
+def _folders(root: Path) -> list[tuple[Path, set[str]]]:
+    """Folders under root (breadth first, sorted) with the names of the files we read."""
+    out: list[tuple[Path, set[str]]] = []
+    files = 0
+    for folder, entries in walk(root):
+        out.append((folder, {e.name for e in entries}))
+        files += len(entries)
+        if files > MAX_FILES:
             raise LockfileError(root, None, f"more than {MAX_FILES} lockfiles and manifests")
     return out
 
@@ -165,7 +187,7 @@ def scan_path(path: Path) -> ScanResult:
     if path.is_file():
         folder, names = path.parent, {path.name}
         folders = [(folder, names)]
-        if path.name not in KNOWN_NAMES and not _is_requirements(path.name):
+        if not is_known(path.name):
             raise LockfileError(path, None, "not a lockfile or manifest DevSync knows")
     elif path.is_dir():
         folders = _folders(path)
