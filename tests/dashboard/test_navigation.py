@@ -69,7 +69,7 @@ async def test_palette_runs_an_action(demo_db_url: str) -> None:
 
 
 async def test_palette_switches_tabs_and_lists_no_widget_internals(demo_db_url: str) -> None:
-    from devsync_tui.dashboard.keys import ActionsProvider
+    from devsync_tui.dashboard.palette import ActionsProvider
 
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
@@ -77,7 +77,7 @@ async def test_palette_switches_tabs_and_lists_no_widget_internals(demo_db_url: 
         app.main.query_one("#config-table").focus()
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
-        names = {name for name, _, _ in ActionsProvider(app.main)._actions()}
+        names = {action.name for action in ActionsProvider(app.main)._actions()}
         assert {"Show Members", "Show Dependencies", "New team", "Reveal"} <= names
         assert not names & {"Cursor left", "Page left", "Focus Next", "Cursor up"}
         await pilot.press(*"Show Members")

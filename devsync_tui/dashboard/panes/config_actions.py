@@ -14,6 +14,7 @@ from textual import work
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
 from devsync_tui.core.printable import visible
+from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.writes import attempt
 from devsync_tui.logging_setup import register_secret
 
@@ -187,7 +188,8 @@ class ConfigActions:
                         severity="warning",
                     )
                     break
-                question = delete_conflict_text(row.key, current, access)
+                reveal_key = cmd.key_name(self.app, cmd.CFG_REVEAL)
+                question = delete_conflict_text(row.key, current, access, reveal_key)
                 if not await self.app.push_screen_wait(ConfirmDialog(question)):
                     break
                 version = current.version
@@ -321,9 +323,9 @@ def safe_file_name(name: str, fallback: str = "devsync") -> str:
     return cleaned[:100] or fallback
 
 
-def delete_conflict_text(key: str, current: Configuration, access: Access) -> str:
+def delete_conflict_text(key: str, current: Configuration, access: Access, reveal_key: str) -> str:
     """What changed under a delete, worded for the case: the value is called hidden only when
-    it is a secret this user may not reveal."""
+    it is a secret this user may not reveal (``reveal_key`` reveals one)."""
     head = f"Someone changed {key} since you loaded it (now version {current.version})."
     if not current.is_secret:
         shown = visible(current.value or "")
@@ -332,7 +334,7 @@ def delete_conflict_text(key: str, current: Configuration, access: Access) -> st
             first = first[:59] + "…"
         body = f" Its value is now: {first}" if first else " Its value is now empty."
     elif access.can_reveal(current.environment_id):
-        body = " It is a secret: its value is not shown here (r reveals it, recorded)."
+        body = f" It is a secret: its value is not shown here ({reveal_key} reveals it, recorded)."
     else:
         body = " Its value is a secret you may not see."
     return f"{head}{body}\nDelete it anyway?"

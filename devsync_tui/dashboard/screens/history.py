@@ -78,7 +78,9 @@ class HistoryScreen(ModalScreen[bool]):
             )
         if self.access.can_reveal(self.environment_id):
             hints.append(f"{cmd.key_name(self.app, cmd.HISTORY_REVEAL)} reveals a secret")
-        return [*hints, "? keys", "esc closes"]
+        help_key = cmd.key_name(self.app, cmd.HELP)
+        close_key = cmd.key_name(self.app, cmd.DIALOG_CANCEL)
+        return [*hints, f"{help_key} keys", f"{close_key} closes"]
 
     def action_help(self) -> None:
         from devsync_tui.dashboard.screens.help import HelpScreen
