@@ -4,7 +4,6 @@ with the source of every value. Secrets are masked; `r` reveals for those who ma
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
@@ -25,7 +24,7 @@ from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.palette import JumpTarget
-from devsync_tui.dashboard.panes.config_actions import ConfigActions
+from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
 from devsync_tui.dashboard.workspace import read_rows
@@ -51,14 +50,6 @@ class ConfigTable(KeyTable):
                 if isinstance(pane, ConfigurationPane):
                     return pane.check_action("edit", parameters)
         return True
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigView:
-    """What the pane shows: a project's defaults or an environment's effective rows."""
-
-    selection: Selection
-    rows: tuple[EffectiveConfigRow, ...]
 
 
 class ConfigLoaded(Message):

@@ -12,10 +12,9 @@ from uuid import UUID
 from textual import work
 
 from devsync_tui.core import permissions
+from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.writes import attempt
-
-# The dialogs are imported by the actions that open them: the first frame needs none.
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -125,8 +124,6 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_team(self) -> None:
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
-
         session = self.session
         if session is None:
             return
@@ -155,8 +152,6 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_project(self, sel: Selection) -> None:
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
-
         session = self.session
         if session is None:
             return
@@ -191,8 +186,6 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_environment(self, sel: Selection) -> None:
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
-
         session = self.session
         if session is None or sel.project is None:
             return
@@ -261,7 +254,6 @@ class TreeActions:
         self, title: str, current: str, rename: Callable[[str], Awaitable[None]]
     ) -> bool:
         """Ask for a new name and ``rename`` to it inside the dialog; True when renamed."""
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
 
         async def save(values: FormValues) -> None:
             name = str(values["name"])
@@ -277,8 +269,6 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _delete(self) -> None:
-        from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
-
         session, sel = self.session, self.selection
         if session is None or sel is None or self._refused(session, sel, "delete"):
             return
