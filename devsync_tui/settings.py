@@ -273,6 +273,13 @@ def _parse(data: dict[str, Any], loc: _Locator) -> Settings:
     if not isinstance(keymap, dict):
         raise loc.error("'keymap' must be a table of action = \"keys\".", _key_rx("keymap"))
     for action, keys in keymap.items():
+        if isinstance(keys, dict):  # drift.filter = "F": TOML read a table "drift"
+            dotted = f"{action}.{next(iter(keys), 'action')}"
+            raise loc.error(
+                f'keymap: quote binding ids, which hold dots: "{dotted}" = "…".',
+                _table_rx("keymap"),
+                rf"^\s*[\"']?{re.escape(action)}[\"']?\s*\.",
+            )
         if not isinstance(keys, str) or not _KEYS_RE.match(keys.replace(" ", "")):
             raise loc.error(
                 f'keymap {action!r} must be a string of comma-separated keys like "r,ctrl+r".',

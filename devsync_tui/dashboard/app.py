@@ -138,7 +138,7 @@ class DevSyncApp(App[int]):
             if unknown:
                 self.notify(
                     "The settings' keymap names actions DevSync does not have, ignored: "
-                    f"{', '.join(unknown)} (the names are in the help, `?`).",
+                    f"{', '.join(unknown)} (the names are listed under “Keys” in the README).",
                     severity="warning",
                     timeout=10,
                 )

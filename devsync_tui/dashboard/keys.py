@@ -164,14 +164,14 @@ TREE_RENAME = _command(
     "e",
     "screen.rename_item",
     "Rename",
-    "Rename the selected project or environment.",
+    "Rename the selected team, project or environment.",
 )
 TREE_DELETE = _command(
     "tree.delete",
     "d",
     "screen.delete_item",
     "Delete",
-    "Delete the selected project or environment (asks first).",
+    "Delete the selected team, project or environment (asks first).",
 )
 TREE_NEW_TEAM = _command(
     "tree.new_team",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 from textual.app import App
@@ -84,6 +85,12 @@ def test_remapping_a_registered_command_applies_and_is_known(command: cmd.UIComm
         for old in command.key.split(","):
             left = bindings_map.key_to_bindings.get(old, [])
             assert command.id not in {b.id for b in left}, f"{cls.__name__} keeps {old}"
+
+
+def test_the_readme_lists_every_binding_id() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [i for i in cmd.COMMANDS if f"`{i}`" not in readme]
+    assert missing == []
 
 
 def test_unknown_names_are_still_reported() -> None:

@@ -131,6 +131,7 @@ def test_broken_toml_names_file_and_line(tmp_path: Path) -> None:
         ('colour = "red"\n', 1, "unknown setting 'colour'"),
         ('default_profile = "ghost"\n', 1, "not a [profiles.*] table"),
         ("[keymap]\nquit = 5\n", 2, "keymap 'quit'"),
+        ('[keymap]\ndrift.filter = "F"\n', 2, 'quote binding ids, which hold dots: "drift.filter"'),
     ],
 )
 def test_bad_values_name_file_and_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
