@@ -372,10 +372,10 @@ def make_app(
     animations: bool = True,
     warm_start: WarmStart | None = None,
 ) -> DevSyncApp:
-    """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` returns (an
-    awaitable of) a connected Backend; it is called in a worker, after the first
-    frame, so a slow start (the embedded database) never delays it. ``warm_start`` (from
-    ``warm_start.begin``) supplies the opening view read ahead by a forked process."""
+    """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` is awaited for
+    a connected Backend in a worker, after the first frame, so a slow start (the embedded
+    database) never delays it. ``warm_start`` (from ``warm_start.begin``) supplies the
+    opening view read ahead by a forked process."""
     return DevSyncApp(
         settings,
         backend_factory,
