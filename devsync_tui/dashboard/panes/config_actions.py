@@ -13,12 +13,9 @@ from uuid import UUID
 from textual import work
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
-from devsync_tui.core import dotenv
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
 from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog
-from devsync_tui.dashboard.screens.history import HistoryScreen
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.writes import attempt
 from devsync_tui.logging_setup import register_secret
@@ -178,6 +175,9 @@ class ConfigActions:
         if not access.can_edit_config(row.environment_id):
             self.app.notify("You may not delete keys here.", severity="warning")
             return
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
+
         if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {row.key}?")):
             return
         version = row.version
@@ -211,6 +211,9 @@ class ConfigActions:
 
     # -- history -----------------------------------------------------------------------------
     def action_history(self) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.history import HistoryScreen
+
         row, view, access = self.selected(), self.view, self.access
         if row is None or view is None or access is None or self.session is None:
             return
@@ -237,6 +240,10 @@ class ConfigActions:
         session, view, access = self.session, self.view, self.access
         if session is None or view is None or access is None:
             return
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.core import dotenv
+        from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog
+
         sel = view.selection
         named = sel.environment or sel.project
         name = safe_file_name(named.name if named is not None else "")

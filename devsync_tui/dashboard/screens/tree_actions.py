@@ -12,12 +12,13 @@ from uuid import UUID
 from textual import work
 
 from devsync_tui.core import permissions
-from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.writes import attempt
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from devsync_tui.dashboard.screens.dialogs import FormValues
 
 
 #: What the tree's keys do to the selected item.
@@ -124,6 +125,9 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_team(self) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
+
         session = self.session
         if session is None:
             return
@@ -152,6 +156,9 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_project(self, sel: Selection) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
+
         session = self.session
         if session is None:
             return
@@ -186,6 +193,9 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_environment(self, sel: Selection) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
+
         session = self.session
         if session is None or sel.project is None:
             return
@@ -254,6 +264,8 @@ class TreeActions:
         self, title: str, current: str, rename: Callable[[str], Awaitable[None]]
     ) -> bool:
         """Ask for a new name and ``rename`` to it inside the dialog; True when renamed."""
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
 
         async def save(values: FormValues) -> None:
             name = str(values["name"])
@@ -269,6 +281,9 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _delete(self) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
+
         session, sel = self.session, self.selection
         if session is None or sel is None or self._refused(session, sel, "delete"):
             return
