@@ -161,9 +161,6 @@ class Agent:
                 else:
                     self.backoff.reset()
                     delay = self.interval
-                    if self._outage:
-                        self._outage = False
-                        self.say("backend reachable again; buffered measurements stored.")
                 await self._sleep(delay)
         finally:
             sampling.cancel()
@@ -261,6 +258,14 @@ class Agent:
             stored = await self.backend.report_health(self.env.id, batch)
             self.buffer.drop_through(last)
             self.report.points_stored += stored
+            self._outage_over()
+
+    def _outage_over(self) -> None:
+        # Said when the first batch after an outage is stored, wherever that happens (a sync,
+        # or the last flush at shutdown): a stop right after it must not hide that it did.
+        if self._outage:
+            self._outage = False
+            self.say("backend reachable again; buffered measurements stored.")
 
     async def _sync_dependencies(self) -> None:
         if not self.options.scan:
