@@ -10,7 +10,8 @@ The rule:
 - a project may be written ``team/project`` (the team by slug, name or id) when the whole text
   is not itself a project's name;
 - more than one match is ambiguous: the command line names the candidates and stops; the
-  dashboard opens on the first of them in its tree order.
+  dashboard opens on the first of them in its tree order and says which others there were
+  (:func:`ambiguity`).
 
 Also where the dashboard opens without a query (:func:`first_project`). Shared by the main
 screen and the warm start, which reads the opening view ahead of the UI.
@@ -117,6 +118,38 @@ def resolve_target(
         return (project.team_id, project.id, None)
     envs = match_environments(environments.get(project.id, ()), env_q)
     return (project.team_id, project.id, envs[0].id) if envs else None
+
+
+def ambiguity(
+    teams: Sequence[Team],
+    projects: Sequence[Project],
+    environments: Mapping[UUID, Sequence[Environment]],
+    team_q: str | None,
+    project_q: str | None,
+    env_q: str | None,
+) -> str | None:
+    """A sentence naming the candidates when a query names several (the dashboard opened the
+    first of them), else None."""
+    chosen: Sequence[Team] = match_teams(teams, team_q) if team_q else teams
+    if team_q and len(chosen) > 1:
+        return _several(team_q, [t.slug for t in chosen])
+    if not project_q or not chosen:
+        return None
+    team_ids = {t.id for t in chosen}
+    candidates = match_projects(chosen, [p for p in projects if p.team_id in team_ids], project_q)
+    if len(candidates) > 1:
+        slugs = {t.id: t.slug for t in teams}
+        return _several(
+            project_q, [f"{slugs.get(p.team_id, p.team_id)}/{p.name}" for p in candidates]
+        )
+    if not candidates or not env_q:
+        return None
+    envs = match_environments(environments.get(candidates[0].id, ()), env_q)
+    return _several(env_q, [e.name for e in envs]) if len(envs) > 1 else None
+
+
+def _several(query: str, names: Sequence[str]) -> str:
+    return f"“{query}” names several: {', '.join(names)}; showing the first."
 
 
 def first_project(teams: Sequence[Team], projects: Sequence[Project]) -> TreeKey | None:

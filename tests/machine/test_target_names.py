@@ -90,7 +90,12 @@ async def test_the_dashboard_opens_where_the_cli_resolves(
             selection.project.name,
             selection.environment.name if selection.environment else None,
         )
-    if opened is None:  # ambiguous: the first candidate, one of the two
+        said = [n.message for n in app._notifications]
+    if opened is None:  # ambiguous: the first candidate, one of the two, and it says so
         assert shown in {("storefront", None), (SHOUTING, None)}
+        assert said == [
+            "“STOREFRONT” names several: acme/StoreFront, acme/storefront; showing the first."
+        ]
     else:
         assert shown == opened
+        assert not any("names several" in message for message in said)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from devsync_tui.core.models import Environment, Project, Team
 from devsync_tui.core.targets import (
+    ambiguity,
     first_project,
     match_environments,
     match_projects,
@@ -107,6 +108,11 @@ def test_the_dashboard_follows_the_same_rule() -> None:
         UPPER_API.id,
         None,
     )
+    assert ambiguity(teams, projects, envs, None, "Api", None) == (
+        f"“Api” names several: {ACME.slug}/API, {ZETA.slug}/api; showing the first."
+    )
+    assert ambiguity(teams, projects, envs, None, "api", None) is None
+    assert ambiguity(teams, projects, envs, "acme", "Storefront", "BOB-LAPTOP") is None
     assert resolve_target(teams, projects, envs, None, "zeta/API", None) == (
         ZETA.id,
         LOWER_API.id,

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs, Tree
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.models import Environment, Identity, Role
-from devsync_tui.core.targets import first_project, resolve_target
+from devsync_tui.core.targets import ambiguity, first_project, resolve_target
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import FirstViewShown, LiveBatch, Reconnect
 from devsync_tui.dashboard.palette import JumpTarget, PaletteAction, widget_actions
@@ -288,6 +288,9 @@ class MainScreen(TreeActions, Screen[None]):
         target = self._target
         team_q, project_q, env_q = target.team, target.project, target.env
         key = resolve_target(data.teams, data.projects, data.environments, team_q, project_q, env_q)
+        several = ambiguity(data.teams, data.projects, data.environments, team_q, project_q, env_q)
+        if several is not None:
+            self.notify(several, severity="warning")
         if key is None:
             wanted = env_q or project_q or team_q
             if wanted:
