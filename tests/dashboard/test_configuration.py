@@ -290,13 +290,15 @@ async def test_delete_conflict_on_a_plain_key_shows_its_value(fresh_db_url: str)
         pane = config_pane(app)
         pane.go_to_key("NODE_ENV")
         _, version = stored(fresh_db_url, STORE, None, "NODE_ENV")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        # Erin saves while alice is asked to confirm (saved before "d", the live feed could
+        # bring the new version to alice's row first, and there would be no conflict).
         async with other_client(fresh_db_url, "erin") as erin:
             await erin.save_configuration(
                 STORE, None, "NODE_ENV", "staging-changed",
                 is_secret=False, type=ConfigType.ENV_VAR, expected_version=version,
             )  # fmt: skip
-        await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.click("#confirm")
         await wait_for(
             pilot,
