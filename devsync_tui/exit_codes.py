@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from devsync_tui.backend.errors import (
+    Conflict,
+    DevSyncError,
+    InvalidInput,
+    NotFound,
+    NotSignedIn,
+    PermissionDenied,
+    Unavailable,
+)
+
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # drift or problems found by a command that checks
 EXIT_INPUT = 2  # usage or input error
@@ -11,16 +21,6 @@ EXIT_UNAVAILABLE = 4  # backend unreachable / database down
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code for an error raised by a command (2 when it is not a DevSync error)."""
-    from devsync_tui.backend.errors import (
-        Conflict,
-        DevSyncError,
-        InvalidInput,
-        NotFound,
-        NotSignedIn,
-        PermissionDenied,
-        Unavailable,
-    )
-
     if isinstance(exc, PermissionDenied | NotSignedIn):
         return EXIT_DENIED
     if isinstance(exc, Unavailable):

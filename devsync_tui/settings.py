@@ -5,7 +5,6 @@ Example::
     default_profile = "team"
     theme = "textual-dark"
     reveal_timeout = 30.0
-    redraw_interval = 0.1
 
     [profiles.team]
     kind = "supabase"
@@ -24,6 +23,9 @@ Environment overrides: ``DEVSYNC_PROFILE`` picks the profile; ``SUPABASE_URL`` w
 ``SUPABASE_ANON_KEY`` adds an implicit supabase profile named ``env-supabase``;
 ``DEVSYNC_DATABASE_URL`` adds an implicit local profile named ``env-local`` on that URL. With no
 profile at all, the built-in ``local`` profile runs the embedded database.
+
+``redraw_interval``, which earlier versions wrote into this file but never used, is accepted and
+ignored (a warning would mostly reach people who never typed it); saving drops it.
 """
 
 from __future__ import annotations
@@ -97,8 +99,6 @@ class Settings:
     """Textual theme name."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Action id → keys (comma-separated Textual key names), e.g. ``{"reveal": "r,ctrl+r"}``."""
-    redraw_interval: float = 0.1
-    """Seconds live changes are coalesced before the screen is redrawn."""
     reveal_timeout: float = 30.0
     """Seconds a revealed secret stays visible before it is masked again."""
     path: Path | None = None
@@ -184,7 +184,6 @@ def dump_settings(settings: Settings) -> str:
     if settings.default_profile:
         lines.append(f"default_profile = {_toml_str(settings.default_profile)}")
     lines.append(f"theme = {_toml_str(settings.theme)}")
-    lines.append(f"redraw_interval = {float(settings.redraw_interval)!r}")
     lines.append(f"reveal_timeout = {float(settings.reveal_timeout)!r}")
     for name, prof in sorted(settings.profiles.items()):
         if prof.from_env or (name == LOCAL_PROFILE and prof == LocalProfile()):
@@ -250,15 +249,18 @@ def _table_rx(*parts: str) -> str:
     return rf"^\s*\[\s*{quoted}\s*\]"
 
 
+#: Settings older versions wrote that no longer mean anything: accepted and ignored.
+_OBSOLETE = frozenset({"redraw_interval"})
+
+
 def _parse(data: dict[str, Any], loc: _Locator) -> Settings:
-    known = {"profiles", "default_profile", "theme", "keymap", "redraw_interval", "reveal_timeout"}
+    known = {"profiles", "default_profile", "theme", "keymap", "reveal_timeout"}
     for key in data:
-        if key not in known:
+        if key not in known and key not in _OBSOLETE:
             raise loc.error(f"unknown setting {key!r}.", _key_rx(key))
     settings = Settings()
     settings.default_profile = _opt_str(data, "default_profile", loc)
     settings.theme = _opt_str(data, "theme", loc) or settings.theme
-    settings.redraw_interval = _seconds(data, "redraw_interval", settings.redraw_interval, loc)
     settings.reveal_timeout = _seconds(data, "reveal_timeout", settings.reveal_timeout, loc)
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
@@ -271,6 +273,13 @@ def _parse(data: dict[str, Any], loc: _Locator) -> Settings:
     if not isinstance(keymap, dict):
         raise loc.error("'keymap' must be a table of action = \"keys\".", _key_rx("keymap"))
     for action, keys in keymap.items():
+        if isinstance(keys, dict):  # drift.filter = "F": TOML read a table "drift"
+            dotted = f"{action}.{next(iter(keys), 'action')}"
+            raise loc.error(
+                f'keymap: quote binding ids, which hold dots: "{dotted}" = "…".',
+                _table_rx("keymap"),
+                rf"^\s*[\"']?{re.escape(action)}[\"']?\s*\.",
+            )
         if not isinstance(keys, str) or not _KEYS_RE.match(keys.replace(" ", "")):
             raise loc.error(
                 f'keymap {action!r} must be a string of comma-separated keys like "r,ctrl+r".',

@@ -1,9 +1,18 @@
-"""The Backend interface: everything above the database talks to this, never to a transport.
+"""The Backend contract: everything above the database talks to this, never to a transport.
 
 Two transports implement it: ``backend.postgres.PostgresBackend`` (direct psycopg, used for the
 embedded local database and ``DEVSYNC_DATABASE_URL``) and ``backend.supabase.SupabaseBackend``
-(supabase-py). Both let the database decide authorization (RLS + RPCs); ``capabilities`` only
-mirrors PERMISSIONS.md so the UI can hide actions that would fail.
+(supabase-py). Both let the database decide authorization (RLS + RPCs).
+
+The rules that do not depend on the transport are written here, once, around the calls each
+transport translates (``transport.Transport``):
+
+- refusals: one sentence per refusal (``refusals``), whichever transport met it;
+- ``Conflict.current``: a save, delete or restore refused for a version conflict carries the
+  row now stored under that scope and key (None when there is none) and its version;
+- a revealed value is registered for log redaction (``logging_setup.register_secret``);
+- lists are ordered by ``rules`` (names ignoring case, then id; keys exactly; newest first);
+- timestamps are timezone-aware, in UTC (``rows``; the local transport's sessions run in UTC).
 
 Every method raises only ``backend.errors`` types.
 """
@@ -11,81 +20,40 @@ Every method raises only ``backend.errors`` types.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
+from devsync_tui.backend import refusals, rules
+from devsync_tui.backend.data import DataContract
+from devsync_tui.backend.errors import DevSyncError
+
+# The feed's types belong to the contract (``changes`` yields them): importable from here too.
+from devsync_tui.backend.live import ChangeEvent as ChangeEvent
+from devsync_tui.backend.live import ChangeOp as ChangeOp
+from devsync_tui.backend.live import FeedEvent as FeedEvent
+from devsync_tui.backend.live import LinkChanged as LinkChanged
+from devsync_tui.backend.live import LinkState as LinkState
+from devsync_tui.backend.live import PresenceInfo as PresenceInfo
+from devsync_tui.backend.live import Resync as Resync
 from devsync_tui.core.models import (
-    AuditEntry,
-    ConfigHistoryEntry,
-    ConfigType,
-    Configuration,
-    Dependency,
-    DependencyInput,
-    EffectiveConfigRow,
     Environment,
     EnvStatus,
     EnvTemplate,
-    HealthBucket,
-    HealthCheck,
-    HealthPoint,
-    Identity,
     Project,
     Role,
     Team,
     TeamMember,
 )
 
-ChangeOp = Literal["INSERT", "UPDATE", "DELETE"]
-LinkState = Literal["live", "reconnecting", "offline"]
 
+class Backend(DataContract):
+    """One interface, two transports. All methods are coroutines except ``changes``.
 
-@dataclass(frozen=True, slots=True)
-class ChangeEvent:
-    """A row changed. ``row`` is the re-read row (a model from core.models) or None for
-    DELETE and for rows the user may no longer see. ``id`` is the primary key as text
-    (``"<team_id>:<user_id>"`` for team_members). ``team_id``/``project_id``/``environment_id``
-    are the scope ids the change carried (None where not applicable)."""
-
-    table: str
-    op: ChangeOp
-    id: str
-    row: Any | None
-    team_id: UUID | None = None
-    project_id: UUID | None = None
-    environment_id: UUID | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Resync:
-    """A gap happened (reconnect, token refresh): re-read everything on screen."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class LinkChanged:
-    """The change feed's connection state changed (header: live / reconnecting / offline)."""
-
-    state: LinkState
-    detail: str = ""
-
-
-FeedEvent = ChangeEvent | Resync | LinkChanged
-
-
-@dataclass(frozen=True, slots=True)
-class PresenceInfo:
-    """Who else is looking at a project (transports without presence report nobody)."""
-
-    project_id: UUID
-    usernames: tuple[str, ...]
-
-
-class Backend(abc.ABC):
-    """One interface, two transports. All methods are coroutines except ``changes``."""
+    Abstract methods are translated by each transport as they are; the others apply the
+    contract's rules around the transport's calls (``Transport``). Configuration,
+    dependencies, health and audit are in ``data.DataContract``, as in each transport."""
 
     #: ``"local"`` or ``"supabase"``.
     kind: str
@@ -100,32 +68,46 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None: ...
 
-    @abc.abstractmethod
-    async def whoami(self) -> Identity: ...
-
-    @abc.abstractmethod
-    async def my_roles(self) -> dict[UUID, Role]:
-        """My role in each team I belong to."""
+    # whoami() and my_roles(): declared with the data contract, whose rules use them.
 
     @abc.abstractmethod
     async def ping(self) -> float:
         """Round trip to the database, in seconds."""
 
+    # -- writes by id: the refusal when nothing changed -----------------------------------
+    async def _changed(self, table: str, key: UUID, values: dict[str, Any]) -> Any:
+        row = await self._update_row(table, key, values)
+        if row is None:
+            raise await self._refusal(table, key)
+        return row
+
+    async def _deleted(self, table: str, key: UUID) -> None:
+        if not await self._delete_row(table, key):
+            raise await self._refusal(table, key)
+
+    async def _refusal(self, table: str, key: UUID) -> DevSyncError:
+        """Why a write by id changed nothing: row-level security hides the row (NotFound) or
+        shows it but refuses the write (PermissionDenied)."""
+        if await self._row(table, key) is None:
+            return refusals.not_visible(table)
+        return refusals.may_not_change(table)
+
     # -- teams and members ------------------------------------------------------------------
-    @abc.abstractmethod
-    async def list_teams(self) -> list[Team]: ...
+    async def list_teams(self) -> list[Team]:
+        return rules.by_name(await self._rows("teams", {}))
 
     @abc.abstractmethod
     async def create_team(self, name: str, slug: str) -> Team: ...
 
-    @abc.abstractmethod
-    async def rename_team(self, team_id: UUID, name: str) -> Team: ...
+    async def rename_team(self, team_id: UUID, name: str) -> Team:
+        team: Team = await self._changed("teams", team_id, {"name": name})
+        return team
 
-    @abc.abstractmethod
-    async def delete_team(self, team_id: UUID) -> None: ...
+    async def delete_team(self, team_id: UUID) -> None:
+        await self._deleted("teams", team_id)
 
-    @abc.abstractmethod
-    async def list_members(self, team_id: UUID) -> list[TeamMember]: ...
+    async def list_members(self, team_id: UUID) -> list[TeamMember]:
+        return rules.by_username(await self._list_members(team_id))
 
     @abc.abstractmethod
     async def add_member(self, team_id: UUID, username: str, role: Role) -> TeamMember: ...
@@ -138,19 +120,28 @@ class Backend(abc.ABC):
         """Remove a member (admins) or leave (user_id = me)."""
 
     # -- projects -------------------------------------------------------------------------
-    @abc.abstractmethod
-    async def list_projects(self, team_id: UUID | None = None) -> list[Project]: ...
+    async def list_projects(self, team_id: UUID | None = None) -> list[Project]:
+        match = {} if team_id is None else {"team_id": team_id}
+        return rules.by_name(await self._rows("projects", match))
 
-    @abc.abstractmethod
     async def create_project(
         self,
         team_id: UUID,
         name: str,
         description: str | None = None,
         repository_url: str | None = None,
-    ) -> Project: ...
+    ) -> Project:
+        values = {
+            "team_id": team_id,
+            "name": name,
+            "description": description,
+            "repository_url": repository_url,
+        }
+        project: Project | None = await self._insert_row("projects", values)
+        if project is None:
+            raise refusals.may_not_create("projects")
+        return project
 
-    @abc.abstractmethod
     async def update_project(
         self,
         project_id: UUID,
@@ -158,16 +149,27 @@ class Backend(abc.ABC):
         name: str | None = None,
         description: str | None = None,
         repository_url: str | None = None,
-    ) -> Project: ...
+    ) -> Project:
+        """Change the fields given (None: unchanged); with none given, the project as it is."""
+        fields = (("name", name), ("description", description), ("repository_url", repository_url))
+        values = {column: value for column, value in fields if value is not None}
+        project: Project | None
+        if values:
+            project = await self._changed("projects", project_id, values)
+        else:
+            project = await self._row("projects", project_id)
+        if project is None:
+            raise refusals.not_visible("projects")
+        return project
 
-    @abc.abstractmethod
-    async def delete_project(self, project_id: UUID) -> None: ...
+    async def delete_project(self, project_id: UUID) -> None:
+        await self._deleted("projects", project_id)
 
     # -- templates --------------------------------------------------------------------------
-    @abc.abstractmethod
-    async def list_templates(self, project_id: UUID) -> list[EnvTemplate]: ...
+    async def list_templates(self, project_id: UUID) -> list[EnvTemplate]:
+        found = await self._rows("env_templates", {"project_id": project_id})
+        return rules.by_name(found)
 
-    @abc.abstractmethod
     async def create_template(
         self,
         project_id: UUID,
@@ -175,14 +177,29 @@ class Backend(abc.ABC):
         config_json: dict[str, Any],
         dependencies_json: list[Any],
         is_public: bool = False,
-    ) -> EnvTemplate: ...
+    ) -> EnvTemplate:
+        rules.check_json(config_json)
+        rules.check_json(dependencies_json)
+        values = {
+            "project_id": project_id,
+            "name": name,
+            "config_json": config_json,
+            "dependencies_json": dependencies_json,
+            "is_public": is_public,
+            "created_by": (await self.whoami()).user_id,
+        }
+        template: EnvTemplate | None = await self._insert_row("env_templates", values)
+        if template is None:
+            raise refusals.may_not_create("env_templates")
+        return template
 
-    @abc.abstractmethod
-    async def delete_template(self, template_id: UUID) -> None: ...
+    async def delete_template(self, template_id: UUID) -> None:
+        await self._deleted("env_templates", template_id)
 
     # -- environments -----------------------------------------------------------------------
-    @abc.abstractmethod
-    async def list_environments(self, project_id: UUID) -> list[Environment]: ...
+    async def list_environments(self, project_id: UUID) -> list[Environment]:
+        found = await self._rows("environments", {"project_id": project_id})
+        return rules.by_name(found)
 
     @abc.abstractmethod
     async def create_environment(
@@ -191,157 +208,24 @@ class Backend(abc.ABC):
         """Create an environment owned by me (from a template: its configuration and
         dependencies are copied in, in the same transaction)."""
 
-    @abc.abstractmethod
-    async def rename_environment(self, environment_id: UUID, name: str) -> Environment: ...
+    async def rename_environment(self, environment_id: UUID, name: str) -> Environment:
+        environment: Environment = await self._changed(
+            "environments", environment_id, {"name": name}
+        )
+        return environment
 
-    @abc.abstractmethod
-    async def delete_environment(self, environment_id: UUID) -> None: ...
+    async def delete_environment(self, environment_id: UUID) -> None:
+        await self._deleted("environments", environment_id)
 
-    @abc.abstractmethod
     async def set_environment_status(
         self, environment_id: UUID, status: EnvStatus, last_sync_at: datetime | None = None
-    ) -> Environment: ...
-
-    # -- configuration ----------------------------------------------------------------------
-    @abc.abstractmethod
-    async def list_configurations(
-        self, project_id: UUID, environment_id: UUID | None = None
-    ) -> list[Configuration]:
-        """The rows of one scope: project defaults (None) or one environment's overrides."""
-
-    @abc.abstractmethod
-    async def effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]: ...
-
-    @abc.abstractmethod
-    async def project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
-        """The project defaults as effective rows (source ``"default"``), with updated_by."""
-
-    @abc.abstractmethod
-    async def save_configuration(
-        self,
-        project_id: UUID,
-        environment_id: UUID | None,
-        key: str,
-        value: str,
-        *,
-        is_secret: bool,
-        type: ConfigType,
-        expected_version: int | None,
-    ) -> Configuration:
-        """Create (expected_version None) or update; Conflict when the version moved on."""
-
-    @abc.abstractmethod
-    async def delete_configuration(self, configuration_id: UUID, expected_version: int) -> None: ...
-
-    @abc.abstractmethod
-    async def reveal_secret(self, configuration_id: UUID) -> str:
-        """The secret's value if the rule allows (audited); PermissionDenied otherwise."""
-
-    @abc.abstractmethod
-    async def configuration_history(
-        self, project_id: UUID, environment_id: UUID | None, key: str, limit: int = 100
-    ) -> list[ConfigHistoryEntry]:
-        """Newest first; includes versions of deleted rows with the same scope and key."""
-
-    @abc.abstractmethod
-    async def reveal_history_secret(self, history_id: int) -> str: ...
-
-    async def confirm_save(
-        self,
-        project_id: UUID,
-        environment_id: UUID | None,
-        key: str,
-        value: str,
-        *,
-        expected_version: int | None,
-    ) -> bool:
-        """After ``OutcomeUnknown``: did that save happen? True when the version it would have
-        written exists, was written by me and (for values I can read) holds ``value``; False
-        when it does not exist or someone else wrote it. Raises Unavailable while unreachable.
-        A save is a single transaction, so the answer is "once" or "not at all"."""
-        me = (await self.whoami()).user_id
-        wanted = 1 if expected_version is None else expected_version + 1
-        for entry in await self.configuration_history(project_id, environment_id, key, limit=50):
-            if entry.version != wanted or entry.op == "delete":
-                continue
-            if entry.changed_by != me:
-                return False
-            return entry.is_secret or entry.value == value
-        return False
-
-    @abc.abstractmethod
-    async def restore_configuration(
-        self, history_id: int, expected_version: int | None
-    ) -> Configuration:
-        """Write a history entry's value back as a new version (secrets never leave the DB)."""
-
-    # -- dependencies -----------------------------------------------------------------------
-    @abc.abstractmethod
-    async def list_dependencies(
-        self,
-        project_id: UUID,
-        *,
-        environment_ids: Sequence[UUID | None] | None = None,
-        name_filter: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[Dependency]:
-        """Dependency rows of a project (None in environment_ids = the baseline), ordered by
-        package_manager, package_name, environment; paged with limit/offset."""
-
-    @abc.abstractmethod
-    async def report_dependencies(
-        self,
-        project_id: UUID,
-        environment_id: UUID | None,
-        packages: Sequence[DependencyInput],
-    ) -> int:
-        """Replace the dependency set of an environment (None = baseline) in one transaction.
-        Returns the number of rows now stored."""
-
-    # -- health -----------------------------------------------------------------------------
-    @abc.abstractmethod
-    async def health_series(
-        self, environment_ids: Sequence[UUID], since: datetime
-    ) -> list[HealthCheck]: ...
-
-    @abc.abstractmethod
-    async def health_buckets(
-        self,
-        environment_ids: Sequence[UUID],
-        since: datetime,
-        slots: int,
-        *,
-        until: datetime | None = None,
-    ) -> list[HealthBucket]:
-        """Each environment's points per metric averaged into ``slots`` equal time slots over
-        [since, until] (until: the database's now() when None), computed by the database (RPC
-        ``health_buckets``); only environments I may read contribute. At most 500 environments
-        and 1..1440 slots, ``since`` before ``until``: InvalidInput otherwise."""
-
-    @abc.abstractmethod
-    async def health_latest(
-        self, environment_ids: Sequence[UUID], since: datetime
-    ) -> list[HealthCheck]:
-        """The newest point with a number per environment and metric recorded since ``since``
-        (RPC ``health_latest``), ordered by environment and metric; only environments I may
-        read. At most 500 environments: InvalidInput otherwise."""
-
-    @abc.abstractmethod
-    async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
-        """Insert points; a point already stored (same env, metric, recorded_at) is skipped,
-        so retries never duplicate. Returns the number inserted."""
-
-    @abc.abstractmethod
-    async def rollup_health(self, keep_days: int = 7) -> int:
-        """Retention: raw health points older than ``keep_days`` become hourly roll-ups (team
-        admins only: PermissionDenied otherwise). Returns how many raw points were folded."""
-
-    # -- audit ------------------------------------------------------------------------------
-    @abc.abstractmethod
-    async def audit_log(
-        self, team_id: UUID, *, limit: int = 200, before_id: int | None = None
-    ) -> list[AuditEntry]: ...
+    ) -> Environment:
+        """Set the status (and the last sync time; None keeps the stored one)."""
+        values: dict[str, Any] = {"status": str(status)}
+        if last_sync_at is not None:
+            values["last_sync_at"] = last_sync_at
+        environment: Environment = await self._changed("environments", environment_id, values)
+        return environment
 
     # -- live -------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -349,7 +233,7 @@ class Backend(abc.ABC):
         """Change feed scoped to what I may see. Yields LinkChanged on state changes and
         Resync after any gap. One consumer per call."""
 
-    async def set_presence(self, project_id: UUID | None) -> None:  # noqa: B027
+    async def set_presence(self, project_id: UUID | None) -> None:
         """Announce which project I am looking at (no-op where unsupported)."""
 
     async def presence(self, project_id: UUID) -> PresenceInfo:

@@ -1,7 +1,7 @@
 """``open_backend``: settings + profile → a connected ``Backend``.
 
 - local profile: its ``database_url``, else ``DEVSYNC_DATABASE_URL``, else the embedded database
-  (started, migrated and seeded on first use by ``backend.local.ensure_running``);
+  (started, migrated and seeded on first use by ``backend.postgres.server.ensure_running``);
 - supabase profile: ``backend.supabase.SupabaseBackend``, imported only here (it costs ~0.6 s).
 """
 
@@ -68,10 +68,11 @@ async def _open_local(
         backend = backend_class(conninfo, user or chosen.user, embedded=False)
         await _connect(backend)
         return backend
-    from devsync_tui.backend.postgres import server as local
+    # Deferred like the transport: the embedded server's module imports psycopg (~0.14 s).
+    from devsync_tui.backend.postgres import server
 
     # The usual case: the embedded server already runs with a checked schema (files say so).
-    quick = local.running_url()
+    quick = server.running_url()
     if quick is not None:
         backend = backend_class(quick, user or chosen.user, embedded=True)
         try:
@@ -84,7 +85,7 @@ async def _open_local(
     if not start:
         raise Unavailable("The local database is not running.")
     try:
-        conninfo = await asyncio.to_thread(local.ensure_running, progress)
+        conninfo = await asyncio.to_thread(server.ensure_running, progress)
     except DevSyncError:
         raise
     except Exception as exc:  # pgserver raises plain exceptions; keep them out of callers

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -53,17 +53,23 @@ def opt_uuid(value: Any) -> UUID | None:
 
 
 def as_datetime(value: Any) -> datetime:
-    """A datetime from a datetime or ISO-8601 text (``Z`` and ``+00:00`` offsets both work)."""
-    if isinstance(value, datetime):
-        return value
+    """A timezone-aware UTC datetime from a datetime or ISO-8601 text (``Z`` and ``+00:00``
+    offsets both work; any offset is converted; a time without one is taken as UTC, the zone
+    of every DevSync session)."""
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
         if " " in text and "T" not in text:
             text = text.replace(" ", "T", 1)
-        return datetime.fromisoformat(text)
-    raise ValueError(f"expected a timestamp, got {type(value).__name__}")
+        value = datetime.fromisoformat(text)
+    if not isinstance(value, datetime):
+        raise ValueError(f"expected a timestamp, got {type(value).__name__}")
+    if value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def opt_datetime(value: Any) -> datetime | None:

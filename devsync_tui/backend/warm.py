@@ -13,8 +13,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
-from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, Unavailable
+from devsync_tui.backend.live import FeedEvent, LinkChanged, Resync
 
 T = TypeVar("T")
 

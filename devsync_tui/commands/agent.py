@@ -12,14 +12,21 @@ stored, 4 when the backend was unreachable.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from devsync_tui.commands.common import (
     UsageError,
     add_lookup_flags,
     add_target_flags,
+    eprint,
+    flag,
     print_json,
+    progress,
     run_async,
+    say,
 )
+from devsync_tui.machine.agent import Agent, AgentOptions
+from devsync_tui.machine.links import checkout_root
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,14 +61,22 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError("--interval must be a positive number of seconds.")
     if args.buffer < 1:
         raise UsageError("--buffer must be at least 1.")
-    if args.path is None:
-        from devsync_tui.machine.links import checkout_root
-
-        args.path = str(checkout_root())
-    from devsync_tui.machine.agent import Agent
+    options = AgentOptions(
+        path=Path(args.path) if args.path is not None else checkout_root(),
+        interval=args.interval,
+        once=args.once,
+        scan=not args.no_scan,
+        use_osv=not args.no_osv,
+        use_registry=not args.no_registry,
+        buffer=args.buffer,
+        profile=flag(args, "profile"),
+        user=flag(args, "user"),
+        project=flag(args, "project"),
+        env=flag(args, "env"),
+    )
 
     async def go() -> int:
-        agent = Agent(args)
+        agent = Agent(options, say=eprint, progress=progress)
         code = await agent.run()
         if args.once:
             report = agent.report
@@ -73,7 +88,7 @@ def _main(args: argparse.Namespace) -> int:
                     if report.dependencies is not None
                     else ""
                 )
-                print(
+                say(
                     f"{report.target}: stored {report.points_stored} measurements{deps}; "
                     f"status {report.status}."
                 )

@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import psycopg
+
+from devsync_tui.backend.errors import Unavailable
+from devsync_tui.backend.postgres.migrate import applied_versions, apply_migrations
 from devsync_tui.commands.common import exit_for
 from devsync_tui.exit_codes import EXIT_OK
 
@@ -48,10 +52,6 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import psycopg
-
-    from devsync_tui.backend.errors import Unavailable
-    from devsync_tui.backend.postgres.migrate import applied_versions, apply_migrations
 
     url: str = args.database_url
     try:

@@ -12,7 +12,7 @@ only ``--project``, every environment of the project.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from uuid import UUID
 
 from devsync_tui.commands.common import (
     add_target_flags,
@@ -20,11 +20,10 @@ from devsync_tui.commands.common import (
     print_json,
     resolve_target,
     run_async,
+    say,
 )
+from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
-
-if TYPE_CHECKING:
-    from devsync_tui.core.drift import DriftFinding, DriftReport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,8 +86,6 @@ def render(report: DriftReport, label: str, limit: int) -> str:
 
 async def drift(args: argparse.Namespace) -> int:
     """The command: load baseline + environments, report, exit 1 on drift."""
-    from devsync_tui.core.drift import drift_report
-
     async with open_from_args(args) as backend:
         target = await resolve_target(backend, args, require_environment=False)
         project = target.project
@@ -96,11 +93,11 @@ async def drift(args: argparse.Namespace) -> int:
             envs = [target.environment]
         else:
             envs = await backend.list_environments(project.id)
-        scope = [None, *(e.id for e in envs)]
+        scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
     report = drift_report(deps, {e.id: e.name for e in envs})
     if args.json:
         print_json({"target": target.label, **report.to_json()})
     else:
-        print(render(report, target.label, args.limit))
+        say(render(report, target.label, args.limit))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK

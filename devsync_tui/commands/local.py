@@ -9,8 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
+import psycopg
+
+from devsync_tui.backend.postgres import demo_large
+from devsync_tui.backend.postgres import server as local
 from devsync_tui.commands.common import eprint, exit_for
 from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 
@@ -62,8 +67,6 @@ def _guard(action: Any, args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace) -> int:
     def run(_args: argparse.Namespace) -> int:
-        from devsync_tui.backend.postgres import server as local
-
         url = local.ensure_running(_progress)
         _apply_retention(url)
         state = local.status()
@@ -76,8 +79,6 @@ def _start(args: argparse.Namespace) -> int:
 
 def _stop(args: argparse.Namespace) -> int:
     def run(_args: argparse.Namespace) -> int:
-        from devsync_tui.backend.postgres import server as local
-
         if local.stop():
             print("Stopped the local database.")
         else:
@@ -89,8 +90,6 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        from devsync_tui.backend.postgres import server as local
-
         state = local.status()
         if args.json:
             payload = {
@@ -124,8 +123,6 @@ def _status(args: argparse.Namespace) -> int:
 
 def _url(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        from devsync_tui.backend.postgres import server as local
-
         print(local.ensure_running(_progress) if args.start else local.url())
         return EXIT_OK
 
@@ -134,8 +131,6 @@ def _url(args: argparse.Namespace) -> int:
 
 def _reset(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        from devsync_tui.backend.postgres import server as local
-
         where = local.status().data_dir
         if not args.yes:
             if not sys.stdin.isatty():
@@ -159,8 +154,6 @@ def _reset(args: argparse.Namespace) -> int:
 def _apply_retention(url: str) -> None:
     """Health retention on the local database: raw points older than 7 days become hourly
     roll-ups (on Supabase, pg_cron or an admin's agent does this)."""
-    import psycopg
-
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("select public.rollup_health_checks()").fetchone()
     if row and row[0]:
@@ -169,11 +162,6 @@ def _apply_retention(url: str) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        import time
-
-        from devsync_tui.backend.postgres import demo_large
-        from devsync_tui.backend.postgres import server as local
-
         url = local.ensure_running(_progress)
         started = time.perf_counter()
         demo_large.generate(url, args.size, lambda step: eprint(f"adding {step}"))

@@ -13,12 +13,25 @@ import argparse
 import getpass
 import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.supabase import auth
+from devsync_tui.backend.supabase.backend import SupabaseBackend
+from devsync_tui.commands.common import (
+    UsageError,
+    eprint,
+    open_from_args,
+    print_json,
+    profile_of,
+    run_async,
+    say,
+)
 from devsync_tui.exit_codes import EXIT_OK
+from devsync_tui.settings import SupabaseProfile, load_settings, save_settings
 
 if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
-    from devsync_tui.settings import SupabaseProfile
 
 
 def register(subparsers: Any) -> None:
@@ -58,14 +71,7 @@ def _profile_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=argparse.SUPPRESS, help="settings profile to use")
 
 
-def _eprint(message: str) -> None:
-    print(f"devsync: {message}", file=sys.stderr, flush=True)
-
-
 def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
-    from devsync_tui.commands.common import UsageError
-    from devsync_tui.settings import SupabaseProfile, load_settings, save_settings
-
     settings = load_settings()
     explicit = getattr(args, "profile", None)
     url, key = getattr(args, "url", None), getattr(args, "anon_key", None)
@@ -81,7 +87,7 @@ def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
         if settings.default_profile is None:
             settings.default_profile = name
         path = save_settings(settings)
-        _eprint(f"Saved profile {name!r} in {path}.")
+        eprint(f"Saved profile {name!r} in {path}.")
         explicit = name
     name, profile = settings.profile(explicit)
     if not isinstance(profile, SupabaseProfile):
@@ -94,15 +100,14 @@ def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
 
 
 def _storage(profile: SupabaseProfile) -> SessionStorage:
-    from devsync_tui.backend.supabase.auth import storage_namespace
+    # Deferred: the session store imports supabase-py's auth package (~0.27 s), which
+    # `devsync whoami` on a local profile never needs.
     from devsync_tui.backend.supabase.session import SessionStorage
 
-    return SessionStorage(storage_namespace(profile.url))
+    return SessionStorage(auth.storage_namespace(profile.url))
 
 
 def _read_secret_line(what: str) -> str:
-    from devsync_tui.commands.common import UsageError
-
     # Bounded: a stdin that never sends a newline (/dev/zero) must not eat the memory.
     line = sys.stdin.readline(_MAX_LINE + 3)
     if not line:
@@ -118,8 +123,6 @@ _MAX_LINE = 4096
 
 
 def _ask(prompt: str, *, secret: bool = False) -> str:
-    from devsync_tui.commands.common import UsageError
-
     if not sys.stdin.isatty():
         raise UsageError(
             "Standard input is not a terminal: pass --email with --password-stdin or --otp."
@@ -131,15 +134,10 @@ def _ask(prompt: str, *, secret: bool = False) -> str:
 
 
 def run_login(args: argparse.Namespace) -> int:
-    from devsync_tui.commands.common import run_async
-
     return run_async(_login(args))
 
 
 async def _login(args: argparse.Namespace) -> int:
-    from devsync_tui.backend.supabase import auth
-    from devsync_tui.commands.common import UsageError
-
     name, profile = _supabase_profile(args)
     email = (args.email or "").strip() or _ask("E-mail: ").strip()
     if args.code and not args.otp:
@@ -176,15 +174,13 @@ async def _login(args: argparse.Namespace) -> int:
         await auth.close_client(client)
     notice = storage.pop_notice()
     if notice:
-        _eprint(notice)
+        eprint(notice)
     identity = await _identity(profile, storage)
-    print(f"Signed in to {_host(profile.url)} as {identity} (profile {name}).")
+    say(f"Signed in to {_host(profile.url)} as {identity} (profile {name}).")
     return EXIT_OK
 
 
 async def _with_code(client: Any, email: str, code: str | None) -> None:
-    from devsync_tui.backend.supabase import auth
-
     if code is None:
         await auth.send_code(client, email)
         if sys.stdin.isatty():
@@ -195,8 +191,6 @@ async def _with_code(client: Any, email: str, code: str | None) -> None:
 
 
 async def _identity(profile: SupabaseProfile, storage: SessionStorage) -> str:
-    from devsync_tui.backend.supabase.backend import SupabaseBackend
-
     backend = SupabaseBackend(profile.url, profile.anon_key, storage=storage)
     await backend.connect()
     try:
@@ -207,21 +201,14 @@ async def _identity(profile: SupabaseProfile, storage: SessionStorage) -> str:
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).hostname or url
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    from devsync_tui.commands.common import run_async
-
     return run_async(_logout(args))
 
 
 async def _logout(args: argparse.Namespace) -> int:
-    from devsync_tui.backend.errors import DevSyncError
-    from devsync_tui.backend.supabase import auth
-
     name, profile = _supabase_profile(args)
     storage = _storage(profile)
     if auth.stored_session(await storage.get_item(auth.SESSION_KEY)) is None:
@@ -233,7 +220,7 @@ async def _logout(args: argparse.Namespace) -> int:
         try:
             await auth.restore_session(client, storage)
             if not await auth.sign_out(client):
-                _eprint(
+                eprint(
                     f"Could not reach {_host(profile.url)} to revoke the session; "
                     "it is forgotten here anyway."
                 )
@@ -241,26 +228,22 @@ async def _logout(args: argparse.Namespace) -> int:
             await auth.close_client(client)
     except DevSyncError as exc:
         # Offline or an already dead session: forgetting it here is what the user asked for.
-        _eprint(f"Could not tell the server ({exc}); the session is forgotten here anyway.")
+        eprint(f"Could not tell the server ({exc}); the session is forgotten here anyway.")
     await storage.remove_item(auth.SESSION_KEY)
     print(f"Signed out of {_host(profile.url)} (profile {name}).")
     return EXIT_OK
 
 
 def run_whoami(args: argparse.Namespace) -> int:
-    from devsync_tui.commands.common import run_async
-
     return run_async(_whoami(args))
 
 
 async def _whoami(args: argparse.Namespace) -> int:
-    from devsync_tui.commands.common import open_from_args, print_json, profile_name
-
     async with open_from_args(args) as backend:
         me = await backend.whoami()
         roles = await backend.my_roles()
         teams = {t.id: t for t in await backend.list_teams()}
-    profile = profile_name(args)
+    profile = profile_of(args)
     memberships = sorted(
         ((teams[t].name if t in teams else str(t), str(role)) for t, role in roles.items()),
     )
@@ -278,9 +261,9 @@ async def _whoami(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     who = f"{me.username} <{me.email}>" if me.email else me.username
-    print(f"{who} on {backend.label} (profile {profile})")
+    say(f"{who} on {backend.label} (profile {profile})")
     for team, role in memberships:
-        print(f"  {team}: {role}")
+        say(f"  {team}: {role}")
     if not memberships:
         print("  in no team yet")
     return EXIT_OK

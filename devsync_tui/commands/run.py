@@ -20,12 +20,16 @@ child has started, and the backend is closed as soon as the child runs (unless `
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
-from devsync_tui.commands.common import UsageError, add_target_flags, run_async
-
-if TYPE_CHECKING:
-    from devsync_tui.machine.runner import Runner
+from devsync_tui.commands.common import (
+    UsageError,
+    add_target_flags,
+    eprint,
+    flag,
+    progress,
+    run_async,
+)
+from devsync_tui.machine.runner import Runner, RunOptions
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,15 +68,21 @@ def _main(args: argparse.Namespace) -> int:
     if command and command[0] == "--":
         command = command[1:]
     if not command:
-        from devsync_tui.commands.common import eprint
-
         eprint("Give the command to run after --, e.g. devsync run -- npm start.")
         return 2
     if args.grace < 0:
         raise UsageError("--grace must not be negative.")
     if args.project_default and args.env:
         raise UsageError("Pass either --env or --project-default, not both.")
-    from devsync_tui.machine.runner import Runner
-
-    runner: Runner = Runner(args, command)
-    return run_async(runner.run())
+    options = RunOptions(
+        command=tuple(command),
+        profile=flag(args, "profile"),
+        user=flag(args, "user"),
+        project=flag(args, "project"),
+        env=flag(args, "env"),
+        project_default=args.project_default,
+        watch=args.watch,
+        offline=args.offline,
+        grace=args.grace,
+    )
+    return run_async(Runner(options, say=eprint, progress=progress).run())

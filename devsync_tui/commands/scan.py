@@ -20,7 +20,8 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from uuid import UUID
 
 from devsync_tui.commands.common import (
     UsageError,
@@ -31,16 +32,23 @@ from devsync_tui.commands.common import (
     print_json,
     resolve_target,
     run_async,
+    say,
 )
+from devsync_tui.core import statuses
+from devsync_tui.core.drift import DriftReport, drift_report
+from devsync_tui.core.lockfiles import (
+    LockfileError,
+    ParsedPackage,
+    ScanResult,
+    one_version_per_name,
+    scan_path,
+)
+from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
+from devsync_tui.core.names import package_key
+from devsync_tui.core.osv import OsvResult
+from devsync_tui.core.registry import RegistryResult
+from devsync_tui.core.statuses import Assessment, assess
 from devsync_tui.exit_codes import EXIT_OK
-
-if TYPE_CHECKING:
-    from devsync_tui.core.drift import DriftReport
-    from devsync_tui.core.lockfiles import ParsedPackage, ScanResult
-    from devsync_tui.core.models import Dependency, DependencyInput
-    from devsync_tui.core.osv import OsvResult
-    from devsync_tui.core.registry import RegistryResult
-    from devsync_tui.core.statuses import Assessment
 
 #: The database refuses larger reports (docs/DATABASE.md, report_dependencies).
 MAX_PACKAGES = 20_000
@@ -73,15 +81,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def read_lockfiles(path: Path) -> ScanResult:
     """The scan of ``path``; a file that cannot be read becomes a UsageError (exit 2)."""
-    from devsync_tui.core.lockfiles import LockfileError, scan_path
-    from devsync_tui.core.printable import visible
-
     try:
         result = scan_path(path)
     except LockfileError as exc:
         raise UsageError(f"{exc}. Nothing was reported.") from exc
     if not result.packages:
-        raise UsageError(f"No lockfiles or manifests with packages under {visible(str(path))}.")
+        raise UsageError(f"No lockfiles or manifests with packages under {path}.")
     if len(result.packages) > MAX_PACKAGES:
         raise UsageError(
             f"{len(result.packages):,} packages is more than one report may hold "
@@ -92,9 +97,7 @@ def read_lockfiles(path: Path) -> ScanResult:
 
 async def lookup_osv(packages: Sequence[ParsedPackage]) -> OsvResult:
     """OSV's answers for every package with a resolved version."""
-    from devsync_tui.core.statuses import lookup_osv as lookup
-
-    return await lookup(packages)
+    return await statuses.lookup_osv(packages)
 
 
 def to_inputs(
@@ -106,9 +109,7 @@ def to_inputs(
     """Rows to report: ``core.statuses.to_inputs`` (OSV's vulnerable wins, the registries'
     outdated next; where a source cannot tell, the status stored for the same version is
     kept)."""
-    from devsync_tui.core.statuses import to_inputs as decide_all
-
-    return decide_all(packages, osv, registry, previous)
+    return statuses.to_inputs(packages, osv, registry, previous)
 
 
 def _package_json(p: ParsedPackage, row: DependencyInput, reported: bool) -> dict[str, Any]:
@@ -137,9 +138,6 @@ def _packages_json(
 
 
 def _summary_lines(result: ScanResult, inputs: Sequence[DependencyInput]) -> list[str]:
-    from devsync_tui.core.models import PackageManager
-    from devsync_tui.core.names import package_key
-
     names = {(p.manager, package_key(p.manager, p.name)) for p in result.packages}
     direct = sum(1 for p in result.packages if p.direct)
     per_manager = ", ".join(
@@ -185,10 +183,6 @@ def drift_summary(report: DriftReport) -> str:
 
 async def scan(args: argparse.Namespace) -> int:
     """The command: read, look up, report, summarize."""
-    from devsync_tui.core.drift import drift_report
-    from devsync_tui.core.lockfiles import one_version_per_name
-    from devsync_tui.core.statuses import assess
-
     path = Path(args.path)
     result = await asyncio.to_thread(read_lockfiles, path)
     for warning in result.warnings:
@@ -211,8 +205,8 @@ async def scan(args: argparse.Namespace) -> int:
                 }
             )
         else:
-            print("\n".join(_summary_lines(result, inputs)))
-            print("Dry run: nothing was reported.")
+            say("\n".join(_summary_lines(result, inputs)))
+            say("Dry run: nothing was reported.")
         return EXIT_OK
 
     async with open_from_args(args) as backend:
@@ -232,7 +226,7 @@ async def scan(args: argparse.Namespace) -> int:
             project.id, env_id, [by_package[p] for p in reported]
         )
         envs = [env] if env is not None else await backend.list_environments(project.id)
-        scope: list[Any] = [None, *(e.id for e in envs)]
+        scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
         report = drift_report(deps, {e.id: e.name for e in envs})
     label = f"{project.name} (baseline)" if env is None else f"{project.name}/{env.name}"
@@ -250,7 +244,7 @@ async def scan(args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    print("\n".join(_summary_lines(result, inputs)))
-    print(f"Reported {stored} packages for {label}.")
-    print(drift_summary(report))
+    say("\n".join(_summary_lines(result, inputs)))
+    say(f"Reported {stored} packages for {label}.")
+    say(drift_summary(report))
     return EXIT_OK

@@ -113,6 +113,8 @@ def _keyring_get() -> str | None:
     if os.environ.get("DEVSYNC_KEYRING", "").lower() in {"off", "0", "no", "file"}:
         raise LookupError("keyring disabled")
     try:
+        # Deferred: keyring costs ~0.06 s to import, which a start with DEVSYNC_KEYRING=off
+        # (and every process that never encrypts) must not pay.
         import keyring
         from keyring.errors import KeyringError
 
@@ -128,7 +130,7 @@ def _keyring_get() -> str | None:
 
 def _keyring_set(text: str) -> bool:
     try:
-        import keyring
+        import keyring  # deferred: see _keyring_get
 
         keyring.set_password(KEYRING_SERVICE, KEYRING_NAME, text)
         # Some backends accept a write they cannot give back; trust only a read-back.
@@ -232,6 +234,8 @@ def _aad(context: str) -> bytes:
 
 def encrypt(data: bytes, *, context: str) -> bytes:
     """Encrypt ``data``; only :func:`decrypt` with the same ``context`` (and key) opens it."""
+    # Deferred: ~0.01 s of the dashboard's first frame (it imports this module at start and
+    # encrypts only later, drafts and snapshots).
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = secrets.token_bytes(_NONCE_LEN)
@@ -240,6 +244,7 @@ def encrypt(data: bytes, *, context: str) -> bytes:
 
 def decrypt(blob: bytes, *, context: str) -> bytes:
     """Open a blob from :func:`encrypt`; CryptoError if it was altered or is from elsewhere."""
+    # Deferred: see encrypt.
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

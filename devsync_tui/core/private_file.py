@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -14,8 +15,6 @@ def write_private(path: Path, data: bytes) -> None:
     An error raised before anything is written names ``path``, not the temp file.
     """
     if path.is_dir():
-        import errno
-
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     directory = path.parent if str(path.parent) else Path(".")
     try:

@@ -7,13 +7,14 @@ two report the same statuses for the same lockfiles. ``decide`` is the rule itse
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from devsync_tui.core.lockfiles import ParsedPackage
 from devsync_tui.core.models import Dependency, DependencyInput, DependencyStatus, PackageKind
-from devsync_tui.core.osv import OsvResult
-from devsync_tui.core.registry import RegistryResult
+from devsync_tui.core.osv import OsvClient, OsvResult
+from devsync_tui.core.registry import RegistryClient, RegistryResult
 
 HEALTHY, OUTDATED, VULNERABLE = (
     DependencyStatus.HEALTHY,
@@ -84,8 +85,6 @@ def _registry_packages(packages: Sequence[ParsedPackage]) -> list[ParsedPackage]
 
 async def lookup_osv(packages: Sequence[ParsedPackage]) -> OsvResult:
     """OSV's answers for every registry package with a resolved version."""
-    from devsync_tui.core.osv import OsvClient
-
     keys = [(p.manager, p.name, p.version) for p in _registry_packages(packages) if p.version]
     return await OsvClient().lookup(keys)
 
@@ -93,8 +92,6 @@ async def lookup_osv(packages: Sequence[ParsedPackage]) -> OsvResult:
 async def lookup_registry(packages: Sequence[ParsedPackage]) -> RegistryResult:
     """The registries' latest stable versions for every registry package with a resolved
     version."""
-    from devsync_tui.core.registry import RegistryClient
-
     return await RegistryClient().lookup((p.manager, p.name) for p in _registry_packages(packages))
 
 
@@ -107,7 +104,6 @@ async def assess(
 ) -> Assessment:
     """Look ``packages`` up in OSV and the registries (concurrently, both cached) and decide
     every status; ``previous`` is what is stored for the same environment (or baseline)."""
-    import asyncio
 
     async def nothing() -> None:
         return None

@@ -1,12 +1,26 @@
-"""Where the dashboard opens: ``--team`` / ``--project`` / ``--env`` resolved against what the
-user can see, else the first project (teams and projects in name order).
+"""Which team, project or environment a name the user typed means: the one matching rule, for
+the command line (``machine/targets.py``) and the dashboard (``devsync --team/--project/--env``).
 
-Shared by the main screen and the warm start, which reads the opening view ahead of the UI.
+The rule:
+
+- an id (a UUID, in any letter case) matches that id and nothing else;
+- otherwise a name matches exactly; only when nothing matches exactly does it match without
+  regard to letter case (``storefront`` finds ``Storefront``; with both ``api`` and ``API``
+  visible, ``api`` is ``api`` and ``Api`` is ambiguous). A team also answers to its slug;
+- a project may be written ``team/project`` (the team by slug, name or id) when the whole text
+  is not itself a project's name;
+- more than one match is ambiguous: the command line names the candidates and stops; the
+  dashboard opens on the first of them in its tree order and says which others there were
+  (:func:`ambiguity`).
+
+Also where the dashboard opens without a query (:func:`first_project`). Shared by the main
+screen and the warm start, which reads the opening view ahead of the UI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from devsync_tui.core.models import Environment, Project, Team
@@ -15,8 +29,67 @@ from devsync_tui.core.models import Environment, Project, Team
 TreeKey = tuple[UUID, UUID | None, UUID | None]
 
 
-def _match(name: str, ident: object, query: str) -> bool:
-    return query.lower() in (name.lower(), str(ident))
+class _Named(Protocol):
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def as_uuid(text: str) -> UUID | None:
+    """``text`` as an id, or None when it is not one."""
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+def match(
+    items: Sequence[N], query: str, aliases: Callable[[N], Sequence[str]] = lambda _item: ()
+) -> list[N]:
+    """The items ``query`` names by the rule above (id; exact name; name in any case), in
+    their given order. ``aliases`` are further names of an item (a team's slug)."""
+    wanted = as_uuid(query)
+    if wanted is not None:
+        return [item for item in items if item.id == wanted]
+    exact = [item for item in items if query in (item.name, *aliases(item))]
+    if exact:
+        return exact
+    folded = query.casefold()
+    return [
+        item
+        for item in items
+        if folded in (name.casefold() for name in (item.name, *aliases(item)))
+    ]
+
+
+def _slug(team: Team) -> Sequence[str]:
+    return (team.slug,)
+
+
+def match_teams(teams: Sequence[Team], query: str) -> list[Team]:
+    """The teams ``query`` names (id, name or slug)."""
+    return match(teams, query, _slug)
+
+
+def match_projects(teams: Sequence[Team], projects: Sequence[Project], query: str) -> list[Project]:
+    """The projects ``query`` names: an id, a name, or ``team/name`` when no project is named
+    the whole text (``teams`` are needed only then)."""
+    found = match(projects, query)
+    if found or "/" not in query:
+        return found
+    team_query, _, name = query.rpartition("/")
+    team_ids = {team.id for team in match_teams(teams, team_query)}
+    return match([p for p in projects if p.team_id in team_ids], name)
+
+
+def match_environments(environments: Sequence[Environment], query: str) -> list[Environment]:
+    """The environments ``query`` names (id or name)."""
+    return match(environments, query)
 
 
 def resolve_target(
@@ -27,25 +100,56 @@ def resolve_target(
     project_q: str | None,
     env_q: str | None,
 ) -> TreeKey | None:
-    """The tree position the queries (names, slugs or ids) name, or None if nothing matches
-    or nothing was asked."""
+    """The tree position the dashboard's queries name (the first match where several do), or
+    None if nothing matches or nothing was asked."""
     chosen: Sequence[Team] = teams
     if team_q:
-        chosen = [t for t in teams if team_q.lower() in (t.name.lower(), t.slug, str(t.id))]
+        chosen = match_teams(teams, team_q)
         if not chosen:
             return None
-    team_ids = {t.id for t in chosen}
     if not project_q:
-        return (chosen[0].id, None, None) if team_q and chosen else None
-    for project in projects:
-        if project.team_id in team_ids and _match(project.name, project.id, project_q):
-            if not env_q:
-                return (project.team_id, project.id, None)
-            for env in environments.get(project.id, ()):
-                if _match(env.name, env.id, env_q):
-                    return (project.team_id, project.id, env.id)
-            return None
-    return None
+        return (chosen[0].id, None, None) if team_q else None
+    team_ids = {t.id for t in chosen}
+    candidates = match_projects(chosen, [p for p in projects if p.team_id in team_ids], project_q)
+    if not candidates:
+        return None
+    project = candidates[0]
+    if not env_q:
+        return (project.team_id, project.id, None)
+    envs = match_environments(environments.get(project.id, ()), env_q)
+    return (project.team_id, project.id, envs[0].id) if envs else None
+
+
+def ambiguity(
+    teams: Sequence[Team],
+    projects: Sequence[Project],
+    environments: Mapping[UUID, Sequence[Environment]],
+    team_q: str | None,
+    project_q: str | None,
+    env_q: str | None,
+) -> str | None:
+    """A sentence naming the candidates when a query names several (the dashboard opened the
+    first of them), else None."""
+    chosen: Sequence[Team] = match_teams(teams, team_q) if team_q else teams
+    if team_q and len(chosen) > 1:
+        return _several(team_q, [t.slug for t in chosen])
+    if not project_q or not chosen:
+        return None
+    team_ids = {t.id for t in chosen}
+    candidates = match_projects(chosen, [p for p in projects if p.team_id in team_ids], project_q)
+    if len(candidates) > 1:
+        slugs = {t.id: t.slug for t in teams}
+        return _several(
+            project_q, [f"{slugs.get(p.team_id, p.team_id)}/{p.name}" for p in candidates]
+        )
+    if not candidates or not env_q:
+        return None
+    envs = match_environments(environments.get(candidates[0].id, ()), env_q)
+    return _several(env_q, [e.name for e in envs]) if len(envs) > 1 else None
+
+
+def _several(query: str, names: Sequence[str]) -> str:
+    return f"“{query}” names several: {', '.join(names)}; showing the first."
 
 
 def first_project(teams: Sequence[Team], projects: Sequence[Project]) -> TreeKey | None:

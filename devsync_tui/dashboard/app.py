@@ -9,35 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged
 from devsync_tui.backend.errors import DevSyncError, Unavailable
+from devsync_tui.backend.warm import WarmBackend
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard import startup_gc
-from devsync_tui.dashboard.keys import ActionsProvider, JumpProvider
 from devsync_tui.dashboard.messages import (
     Connected,
     ConnectFailed,
     ConnectProgress,
+    FirstViewShown,
     LiveBatch,
+    Reconnect,
     coalesce,
 )
-from devsync_tui.dashboard.screens.main import MainScreen
+from devsync_tui.dashboard.palette import ActionsProvider, JumpProvider
+from devsync_tui.dashboard.screens.help import HelpScreen
+from devsync_tui.dashboard.screens.main import MainScreen, StartTarget, WarmOpening
+from devsync_tui.dashboard.warm_start import WarmStart
 from devsync_tui.exit_codes import exit_code_for
-
-if TYPE_CHECKING:
-    from devsync_tui.backend.warm import WarmBackend
-    from devsync_tui.dashboard.screens.main import WarmOpening
-    from devsync_tui.dashboard.warm_start import WarmStart
+from devsync_tui.logging_setup import current_log_file, log_exception
+from devsync_tui.settings import Settings
 
 log = logging.getLogger("devsync.app")
 
@@ -48,16 +49,20 @@ FIRST_VIEW_WAIT = 1.0
 #: How long the first frame may wait for a warm start's snapshot (seconds).
 WARM_START_WAIT = 0.3
 
-BackendFactory = Callable[..., Any]
 
+class BackendFactory(Protocol):
+    """Opens the connected backend for the settings' profile: ``backend.factory.open_backend``
+    (which starts the embedded database in a thread, keeping the UI free) or, in tests, one on
+    a test database."""
 
-@dataclass(frozen=True, slots=True)
-class StartTarget:
-    """Where to open: ``--team``, ``--project``, ``--env`` (names, slugs or ids)."""
-
-    team: str | None = None
-    project: str | None = None
-    env: str | None = None
+    def __call__(
+        self,
+        settings: Settings,
+        *,
+        profile: str | None,
+        user: str | None,
+        progress: Callable[[str], None],
+    ) -> Awaitable[Backend]: ...
 
 
 class DevSyncApp(App[int]):
@@ -71,7 +76,7 @@ class DevSyncApp(App[int]):
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         backend_factory: BackendFactory,
         *,
         profile: str | None = None,
@@ -102,10 +107,6 @@ class DevSyncApp(App[int]):
         """An unexpected error still ends the app, but with one plain sentence on screen and
         the details in the log. Textual's own report prints a traceback *with local
         variables*, which could hold a revealed secret: it is never shown."""
-        from rich.text import Text
-
-        from devsync_tui.logging_setup import current_log_file, log_exception
-
         log_exception(error)
         self._return_code = 1
         if self._exception is None:  # what run_test re-raises for the test frameworks
@@ -120,24 +121,24 @@ class DevSyncApp(App[int]):
 
     # -- start ---------------------------------------------------------------------------
     def on_mount(self) -> None:
-        theme = getattr(self.settings, "theme", None)
-        if theme and theme in self.available_themes:
+        theme = self.settings.theme
+        if theme in self.available_themes:
             self.theme = theme
-        elif theme:
+        else:
             self.notify(
                 f"The settings name a theme DevSync does not know ({theme!r}); "
                 f"using {self.theme!r}. Themes: {', '.join(sorted(self.available_themes))}.",
                 severity="warning",
                 timeout=10,
             )
-        keymap = getattr(self.settings, "keymap", None)
+        keymap = self.settings.keymap
         if keymap:
-            self.set_keymap(expand_keymap(dict(keymap)))
-            unknown = unknown_keymap_names(dict(keymap))
+            self.set_keymap(cmd.expand_keymap(keymap))
+            unknown = cmd.unknown_keymap_names(keymap)
             if unknown:
                 self.notify(
                     "The settings' keymap names actions DevSync does not have, ignored: "
-                    f"{', '.join(unknown)} (the names are in the help, `?`).",
+                    f"{', '.join(unknown)} (the names are listed under “Keys” in the README).",
                     severity="warning",
                     timeout=10,
                 )
@@ -148,14 +149,19 @@ class DevSyncApp(App[int]):
         # Should the first view never come (an error), collection resumes anyway.
         self.set_timer(FIRST_VIEW_WAIT, startup_gc.resume)
 
-    def first_view_shown(self) -> None:
+    @on(FirstViewShown)
+    def _first_view_shown(self) -> None:
         """The main screen's first view is on screen: connect for real, collect again."""
         self.first_view.set()
         startup_gc.resume()
 
+    @on(Reconnect)
+    def _reconnect(self) -> None:
+        self.connect()
+
     async def _open_main(self) -> None:
         opening = await self._warm_opening()
-        self.push_screen(MainScreen(target=self.target, warm=opening))
+        self.push_screen(MainScreen(self.settings, target=self.target, warm=opening))
         self.connect()
 
     async def _warm_opening(self) -> WarmOpening | None:
@@ -166,8 +172,6 @@ class DevSyncApp(App[int]):
         snapshot = await self._warm_start.snapshot(WARM_START_WAIT)
         if snapshot is None:
             return None
-        from devsync_tui.backend.warm import WarmBackend
-
         self._warm = WarmBackend(snapshot.label, snapshot.answers)
         self.backend = self._warm.as_backend()
         return (self.backend, snapshot.identity, snapshot.roles)
@@ -202,16 +206,10 @@ class DevSyncApp(App[int]):
             # on screen.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.first_view.wait(), FIRST_VIEW_WAIT)
-        kwargs = {"profile": self._profile, "user": self._user, "progress": progress}
-        factory = self._backend_factory
         try:
-            if inspect.iscoroutinefunction(factory):
-                backend = await factory(self.settings, **kwargs)
-            else:
-                # Starting the embedded database blocks: keep the event loop (the UI) free.
-                backend = await asyncio.to_thread(factory, self.settings, **kwargs)
-            if inspect.isawaitable(backend):
-                backend = await backend
+            backend = await self._backend_factory(
+                self.settings, profile=self._profile, user=self._user, progress=progress
+            )
             if warm is None:
                 identity = await backend.whoami()
                 roles = await backend.my_roles()
@@ -347,8 +345,6 @@ class DevSyncApp(App[int]):
 
     # -- actions -------------------------------------------------------------------------
     def action_help(self) -> None:
-        from devsync_tui.dashboard.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -364,30 +360,8 @@ class DevSyncApp(App[int]):
                 log.warning("closing the backend failed", exc_info=True)
 
 
-def expand_keymap(keymap: dict[str, str]) -> dict[str, str]:
-    """Binding ids are ``area.action`` (``config.reveal``); a bare action name in the settings
-    (``reveal = "v"``) applies to every binding with that action name."""
-    known = cmd.all_ids()
-    expanded: dict[str, str] = {}
-    for name, keys in keymap.items():
-        if "." in name or name in known:
-            expanded[name] = keys
-            continue
-        matches = [i for i in known if i.rsplit(".", 1)[-1] == name]
-        for binding_id in matches or [name]:
-            expanded[binding_id] = keys
-    return expanded
-
-
-def unknown_keymap_names(keymap: dict[str, str]) -> list[str]:
-    """The keymap's names that match no binding (neither an id nor an action name)."""
-    known = cmd.all_ids()
-    actions = {i.rsplit(".", 1)[-1] for i in known}
-    return sorted(name for name in keymap if name not in known and name not in actions)
-
-
 def make_app(
-    settings: Any,
+    settings: Settings,
     backend_factory: BackendFactory,
     *,
     profile: str | None = None,
@@ -398,10 +372,10 @@ def make_app(
     animations: bool = True,
     warm_start: WarmStart | None = None,
 ) -> DevSyncApp:
-    """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` returns a
-    connected Backend (or an awaitable of one); it is called in a worker, after the first
-    frame, so a slow start (the embedded database) never delays it. ``warm_start`` (from
-    ``warm_start.begin``) supplies the opening view read ahead by a forked process."""
+    """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` is awaited for
+    a connected Backend in a worker, after the first frame, so a slow start (the embedded
+    database) never delays it. ``warm_start`` (from ``warm_start.begin``) supplies the
+    opening view read ahead by a forked process."""
     return DevSyncApp(
         settings,
         backend_factory,

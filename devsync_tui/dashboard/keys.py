@@ -1,24 +1,25 @@
-"""Commands as objects: each carries its key, footer text, id and help; BINDINGS and the
-command palette are derived from them (STYLE.md habit 8).
+"""The one registry of the dashboard's keys: commands as objects (STYLE.md habit 8).
 
-Every binding has an ``id`` (``area.action``) so users can remap it in the settings file's
-``[keymap]`` table, applied with ``App.set_keymap``.
+Each ``UICommand`` carries its id (``area.action``: the name the settings' ``[keymap]`` uses),
+its default key, the action it runs, its footer label and a one-line help. Every ``BINDINGS``
+in dashboard/ is made here with ``bindings(...)``, so the footer, the help screen, the palette
+(``palette.py``) and the keymap check (``expand_keymap``, ``unknown_keymap_names``) all read
+the same set; user keymaps apply with ``App.set_keymap``. A test walks every class in
+dashboard/ and fails on a binding that does not come from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
-from typing import Protocol
 
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.keys import format_key
 
 
 @dataclass(frozen=True, slots=True)
 class UICommand:
-    """One user action: key, action name, footer label and a one-line help text."""
+    """One user action: id, key, action name, footer label and a one-line help text."""
 
     id: str
     key: str
@@ -30,6 +31,7 @@ class UICommand:
     key_display: str | None = None
 
     def binding(self) -> Binding:
+        """The Textual binding of this command (its tooltip is the help text)."""
         return Binding(
             self.key,
             self.action,
@@ -42,14 +44,26 @@ class UICommand:
         )
 
 
-def key_name(app: object, command: UICommand) -> str:
-    """The key that runs ``command`` now, for sentences ("r reveals it"): the settings'
-    keymap override if there is one (its first key), else the command's own key."""
-    keymap: dict[str, str] = getattr(app, "_keymap", None) or {}
-    override = keymap.get(command.id)
-    if override:
-        return override.split(",")[0].strip()
-    return command.key_display or command.key
+#: Every command, by id: the names a ``[keymap]`` table may use.
+COMMANDS: dict[str, UICommand] = {}
+
+
+def _command(
+    id: str,
+    key: str,
+    action: str,
+    label: str,
+    help: str,
+    *,
+    show: bool = True,
+    priority: bool = False,
+    key_display: str | None = None,
+) -> UICommand:
+    command = UICommand(id, key, action, label, help, show, priority, key_display)
+    if id in COMMANDS:
+        raise ValueError(f"two commands have the id {id!r}")
+    COMMANDS[id] = command
+    return command
 
 
 def bindings(*commands: UICommand) -> list[BindingType]:
@@ -57,21 +71,46 @@ def bindings(*commands: UICommand) -> list[BindingType]:
     return [command.binding() for command in commands]
 
 
-def by_id(commands: Iterable[UICommand]) -> dict[str, UICommand]:
-    return {command.id: command for command in commands}
+def key_name(app: App[object], command: UICommand) -> str:
+    """The key that runs ``command`` now, for sentences ("r reveals it"): the settings'
+    keymap override if there is one (its first key), else the command's own key."""
+    override = app._keymap.get(command.id)
+    if override:
+        return _spoken(override.split(",")[0].strip())
+    return command.key_display or _spoken(command.key.split(",")[0])
 
 
-def all_ids() -> set[str]:
-    """The ids of every command defined here (the names the settings' [keymap] uses)."""
-    return {value.id for value in globals().values() if isinstance(value, UICommand)}
+def _spoken(key: str) -> str:
+    # "enter" reads better in a sentence than Textual's ⏎; "escape" becomes "esc", "?" stays.
+    return key if key == "enter" else format_key(key)
+
+
+def expand_keymap(keymap: dict[str, str]) -> dict[str, str]:
+    """Binding ids are ``area.action`` (``config.reveal``); a bare action name in the settings
+    (``reveal = "v"``) applies to every binding with that action name."""
+    expanded: dict[str, str] = {}
+    for name, keys in keymap.items():
+        if "." in name or name in COMMANDS:
+            expanded[name] = keys
+            continue
+        matches = [i for i in COMMANDS if i.rsplit(".", 1)[-1] == name]
+        for binding_id in matches or [name]:
+            expanded[binding_id] = keys
+    return expanded
+
+
+def unknown_keymap_names(keymap: dict[str, str]) -> list[str]:
+    """The keymap's names that match no binding (neither an id nor an action name)."""
+    actions = {i.rsplit(".", 1)[-1] for i in COMMANDS}
+    return sorted(name for name in keymap if name not in COMMANDS and name not in actions)
 
 
 # -- app-wide ------------------------------------------------------------------------------
-QUIT = UICommand("app.quit", "q", "quit", "Quit", "Leave DevSync (unsaved edits are kept).")
-HELP = UICommand(
+QUIT = _command("app.quit", "q", "quit", "Quit", "Leave DevSync (unsaved edits are kept).")
+HELP = _command(
     "app.help", "question_mark", "help", "Help", "List the keys of this screen.", key_display="?"
 )
-PALETTE = UICommand(
+PALETTE = _command(
     "app.palette",
     "ctrl+p",
     "command_palette",
@@ -79,10 +118,10 @@ PALETTE = UICommand(
     "Jump anywhere or run any action by name.",
     show=False,
 )
-TOGGLE_TREE = UICommand(
+TOGGLE_TREE = _command(
     "app.tree", "ctrl+b", "toggle_tree", "Tree", "Show or hide the navigation tree.", show=False
 )
-REFRESH = UICommand(
+REFRESH = _command(
     "app.refresh",
     "ctrl+r",
     "refresh",
@@ -90,7 +129,7 @@ REFRESH = UICommand(
     "Re-read everything on screen (live updates do this by themselves).",
     show=False,
 )
-NEXT_TAB = UICommand(
+NEXT_TAB = _command(
     "app.next_tab",
     "right_square_bracket",
     "next_tab",
@@ -99,7 +138,7 @@ NEXT_TAB = UICommand(
     show=False,
     key_display="]",
 )
-PREV_TAB = UICommand(
+PREV_TAB = _command(
     "app.prev_tab",
     "left_square_bracket",
     "prev_tab",
@@ -108,33 +147,33 @@ PREV_TAB = UICommand(
     show=False,
     key_display="[",
 )
-FOCUS_TREE = UICommand(
+FOCUS_TREE = _command(
     "app.focus_tree", "t", "focus_tree", "Tree", "Move focus to the tree.", show=False
 )
 
 # -- navigation tree -----------------------------------------------------------------------
-TREE_NEW = UICommand(
+TREE_NEW = _command(
     "tree.new",
     "n",
     "screen.new_item",
     "New",
     "Create a team, a project in the selected team or an environment in the selected project.",
 )
-TREE_RENAME = UICommand(
+TREE_RENAME = _command(
     "tree.rename",
     "e",
     "screen.rename_item",
     "Rename",
-    "Rename the selected project or environment.",
+    "Rename the selected team, project or environment.",
 )
-TREE_DELETE = UICommand(
+TREE_DELETE = _command(
     "tree.delete",
     "d",
     "screen.delete_item",
     "Delete",
-    "Delete the selected project or environment (asks first).",
+    "Delete the selected team, project or environment (asks first).",
 )
-TREE_NEW_TEAM = UICommand(
+TREE_NEW_TEAM = _command(
     "tree.new_team",
     "N",
     "screen.new_team",
@@ -143,38 +182,54 @@ TREE_NEW_TEAM = UICommand(
     show=False,
 )
 
-# -- tables --------------------------------------------------------------------------------
-FILTER = UICommand(
+# -- tables (the filterable tables, the tree and the virtual tables) ------------------------
+FILTER = _command(
     "table.filter", "slash", "filter", "Filter", "Filter the rows of this table.", key_display="/"
 )
-CLEAR = UICommand("table.clear", "escape", "clear_filter", "Clear", "Clear the filter.", show=False)
-DOWN = UICommand("table.down", "j", "cursor_down", "Down", "Next row.", show=False)
-UP = UICommand("table.up", "k", "cursor_up", "Up", "Previous row.", show=False)
+CLEAR = _command("table.clear", "escape", "clear_filter", "Clear", "Clear the filter.", show=False)
+DOWN = _command("table.down", "j", "cursor_down", "Down", "Next row.", show=False)
+UP = _command("table.up", "k", "cursor_up", "Up", "Previous row.", show=False)
+# The virtual tables (dependencies, health) draw their own cursor, arrows included.
+ROW_UP = _command("table.cursor_up", "up", "cursor_up", "Up", "Previous row", show=False)
+ROW_DOWN = _command("table.cursor_down", "down", "cursor_down", "Down", "Next row", show=False)
+COLUMN_LEFT = _command("table.left", "left", "cursor_left", "Left", "Previous column", show=False)
+COLUMN_RIGHT = _command("table.right", "right", "cursor_right", "Right", "Next column", show=False)
+PAGE_UP = _command("table.page_up", "pageup", "page_up", "Page up", "Up one screen", show=False)
+PAGE_DOWN = _command(
+    "table.page_down", "pagedown", "page_down", "Page down", "Down one screen", show=False
+)
+FIRST_ROW = _command("table.first", "home,g", "first", "First", "First row", show=False)
+LAST_ROW = _command("table.last", "end,G", "last", "Last", "Last row", show=False)
+OPEN_ROW = _command("table.select", "enter", "select", "Open", "Open the selected row")
+
+#: The commands the help screen sums up in its one "↑ ↓ j k  Move" line.
+MOVES = frozenset({UP.id, DOWN.id, ROW_UP.id, ROW_DOWN.id})
 
 # -- configuration -------------------------------------------------------------------------
-CFG_EDIT = UICommand("config.edit", "enter", "edit", "Edit", "Edit the selected value.")
-CFG_NEW = UICommand("config.new", "n", "new", "New", "Add a configuration key here.")
-CFG_DELETE = UICommand(
+# `enter` is the table's own select_cursor (DataTable.RowSelected), labelled as an edit.
+CFG_EDIT = _command("config.edit", "enter", "select_cursor", "Edit", "Edit the selected value.")
+CFG_NEW = _command("config.new", "n", "new", "New", "Add a configuration key here.")
+CFG_DELETE = _command(
     "config.delete", "d", "delete", "Delete", "Delete the selected key (asks first)."
 )
-CFG_REVEAL = UICommand(
+CFG_REVEAL = _command(
     "config.reveal",
     "r",
     "reveal",
     "Reveal",
     "Reveal or mask the selected secret (masked again after a short while).",
 )
-CFG_COPY = UICommand(
+CFG_COPY = _command(
     "config.copy", "y", "copy", "Copy", "Copy the value to the clipboard (OSC 52; works over SSH)."
 )
-CFG_HISTORY = UICommand(
+CFG_HISTORY = _command(
     "config.history",
     "h",
     "history",
     "History",
     "Versions of the selected key, with diffs; restore one.",
 )
-CFG_EXPORT = UICommand(
+CFG_EXPORT = _command(
     "config.export",
     "x",
     "export",
@@ -182,27 +237,68 @@ CFG_EXPORT = UICommand(
     "Write the effective configuration as a .env file.",
 )
 
+# -- dependencies (drift) and health -------------------------------------------------------
+DRIFT_FILTER = _command(
+    "drift.filter",
+    "slash",
+    "filter",
+    "Filter",
+    "Filter packages by name; every keystroke re-filters",
+)
+DRIFT_DRIFTED = _command(
+    "drift.drifted",
+    "f",
+    "toggle_drifted",
+    "Drifted only",
+    "Show only packages that differ somewhere (press again for all)",
+)
+DRIFT_SORT = _command(
+    "drift.sort", "s", "toggle_sort", "Sort", "Sort by severity (worst first) or by name"
+)
+DRIFT_CLEAR = _command(
+    "drift.clear", "escape", "clear", "Clear", "Clear the filter and the drifted-only view"
+)
+DRIFT_DETAIL = _command(
+    "drift.detail",
+    "enter",
+    "select",
+    "Detail",
+    "Every environment's version, constraint and state of this package",
+)
+DRIFT_DETAIL_CLOSE = _command(
+    "drift.detail.close", "escape,q", "dismiss", "Close", "Close the package detail"
+)
+HEALTH_FILTER = _command(
+    "health.filter", "slash", "filter", "Filter", "Filter environments by name"
+)
+HEALTH_CLEAR = _command("health.clear", "escape", "clear", "Clear", "Clear the filter")
+# Nothing opens from a health row: enter stays out of the footer.
+HEALTH_SELECT = _command(
+    "health.select", "enter", "select", "Open", "Select the environment", show=False
+)
+
 # -- members / templates -------------------------------------------------------------------
-MEMBER_ADD = UICommand(
+MEMBER_ADD = _command(
     "members.add", "n", "add_member", "Add", "Add a member to the team by username."
 )
-MEMBER_ROLE = UICommand(
-    "members.role", "enter", "change_role", "Role", "Change the selected member's role."
+# Like config.edit: the members table's own select_cursor, labelled as a role change.
+MEMBER_ROLE = _command(
+    "members.role", "enter", "select_cursor", "Role", "Change the selected member's role."
 )
-MEMBER_REMOVE = UICommand(
+MEMBER_REMOVE = _command(
     "members.remove", "d", "remove_member", "Remove", "Remove the selected member (asks first)."
 )
-MEMBER_LEAVE = UICommand(
+MEMBER_LEAVE = _command(
     "members.leave", "L", "leave_team", "Leave", "Leave this team (asks first)."
 )
-TEMPLATE_NEW = UICommand(
+TEMPLATE_NEW = _command(
     "templates.new",
     "n",
     "new_template",
     "New",
     "Create a template from the selected environment's configuration.",
 )
-TEMPLATE_DELETE = UICommand(
+TEMPLATE_DELETE = _command(
     "templates.delete",
     "d",
     "delete_template",
@@ -211,9 +307,9 @@ TEMPLATE_DELETE = UICommand(
 )
 
 # -- dialogs -------------------------------------------------------------------------------
-DIALOG_CANCEL = UICommand("dialog.cancel", "escape", "cancel", "Cancel", "Close without saving.")
-DIALOG_SAVE = UICommand("dialog.save", "ctrl+s", "save", "Save", "Save and close.", priority=True)
-DRAFT_DISCARD = UICommand(
+DIALOG_CANCEL = _command("dialog.cancel", "escape", "cancel", "Cancel", "Close without saving.")
+DIALOG_SAVE = _command("dialog.save", "ctrl+s", "save", "Save", "Save and close.", priority=True)
+DRAFT_DISCARD = _command(
     "editor.discard_draft",
     "ctrl+d",
     "discard_draft",
@@ -221,91 +317,17 @@ DRAFT_DISCARD = UICommand(
     "Throw the restored draft away and show the stored value again.",
     priority=True,  # above the value box's own ctrl+d (delete right), only while offered
 )
-HISTORY_RESTORE = UICommand(
+HISTORY_RESTORE = _command(
     "history.restore",
     "R",
     "restore",
     "Restore",
     "Write the selected version back as the newest one.",
 )
-HISTORY_REVEAL = UICommand(
+HISTORY_REVEAL = _command(
     "history.reveal",
     "r",
     "reveal",
     "Reveal",
     "Reveal the selected version's secret value, if you may.",
 )
-
-
-# -- command palette -----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class JumpTarget:
-    """A place the palette can jump to (a team, project, environment or configuration key)."""
-
-    label: str
-    help: str
-    go: Callable[[], object]
-
-
-class HasJumpTargets(Protocol):
-    def jump_targets(self) -> list[JumpTarget]: ...
-
-
-class ActionsProvider(Provider):
-    """Every action that has a key on the current screen, by its name."""
-
-    def _actions(self) -> list[tuple[str, str, Callable[[], object]]]:
-        found: list[tuple[str, str, Callable[[], object]]] = []
-        seen: set[str] = set()
-        screen = self.screen
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not active.enabled or not binding.description or binding.action in seen:
-                continue
-            # Textual's own widget keys (cursor moves, paging, focus next) are no commands;
-            # DevSync's all carry an id.
-            if not binding.id:
-                continue
-            if binding.action == "command_palette":
-                continue
-            seen.add(binding.action)
-            run = partial(active.node.run_action, binding.action)
-            found.append((binding.description, binding.tooltip, run))
-        # Actions of the views not focused now (a screen may offer them: MainScreen does).
-        more = getattr(screen, "palette_actions", None)
-        if more is not None:
-            for name, help_text, run, action in more():
-                if action not in seen:
-                    seen.add(action)
-                    found.append((name, help_text, run))
-        return found
-
-    async def discover(self) -> Hits:
-        for name, help_text, run in self._actions():
-            yield DiscoveryHit(name, run, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, run in self._actions():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), run, help=help_text)
-
-
-class JumpProvider(Provider):
-    """Jump to any team, project, environment or configuration key."""
-
-    def _targets(self) -> list[JumpTarget]:
-        for screen in self.app.screen_stack:
-            jump = getattr(screen, "jump_targets", None)
-            if jump is not None:
-                targets: list[JumpTarget] = jump()
-                return targets
-        return []
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for target in self._targets():
-            score = matcher.match(target.label)
-            if score > 0:
-                yield Hit(score, matcher.highlight(target.label), target.go, help=target.help)

@@ -47,6 +47,15 @@ class ConnectFailed(Message):
         self.retry = retry
 
 
+class FirstViewShown(Message):
+    """The main screen's first view is on screen: the app may connect for real and collect
+    garbage again."""
+
+
+class Reconnect(Message):
+    """The user asked to try connecting again after a failure."""
+
+
 class LiveBatch(Message):
     """A coalesced burst of feed events (superseded ones already dropped)."""
 

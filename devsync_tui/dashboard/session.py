@@ -1,4 +1,5 @@
-"""What every pane needs to know: who is signed in (Session) and what is selected (Selection).
+"""What every pane needs to know: who is signed in with what settings (Session) and what is
+selected (Selection).
 
 The permission questions the panes ask are answered here from ``core.permissions`` so that each
 rule is mirrored in one place; the database stays the authority.
@@ -13,17 +14,20 @@ from uuid import UUID
 from devsync_tui.backend.base import Backend
 from devsync_tui.core import permissions
 from devsync_tui.core.models import Environment, Identity, Project, Role, Team
+from devsync_tui.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """The connected backend and the signed-in user's identity and roles."""
+    """The connected backend, the signed-in user's identity and roles, and the settings."""
 
     backend: Backend
     identity: Identity
     roles: dict[UUID, Role] = field(default_factory=dict)
+    settings: Settings = field(kw_only=True)
 
     def role_in(self, team_id: UUID | None) -> Role | None:
+        """The user's role in the team (None: not a member, or no team)."""
         return self.roles.get(team_id) if team_id is not None else None
 
 

@@ -28,11 +28,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
+from devsync_tui.settings import LocalProfile, Settings, SettingsError
+
+# The child's modules (the backend, its reads) are imported in the child, after the fork:
+# imported here, they make the fork 20-35 ms later (measured with the first-frame benchmark's
+# harness), and the first frame then waits for the snapshot.
 if TYPE_CHECKING:
     from devsync_tui.backend.base import Backend
     from devsync_tui.backend.warm import CallKey
     from devsync_tui.core.models import Identity, Role
-    from devsync_tui.settings import Settings
 
 #: Turn warm starts off (``DEVSYNC_WARM_START=0``), e.g. to compare start-up times.
 ENV_SWITCH = "DEVSYNC_WARM_START"
@@ -112,8 +116,6 @@ def begin(
     Call before the UI is imported and before any thread or event loop exists."""
     if os.environ.get(ENV_SWITCH, "1") == "0" or not hasattr(os, "fork"):
         return None
-    from devsync_tui.settings import LocalProfile, SettingsError
-
     try:
         _name, chosen = settings.profile(profile)
     except SettingsError:
@@ -181,7 +183,7 @@ class _Recorder:
         self._answers = answers
 
     def __getattr__(self, name: str) -> Any:
-        from devsync_tui.backend.warm import call_key
+        from devsync_tui.backend.warm import call_key  # in the child only (see the top)
 
         method = getattr(self._backend, name)
 
@@ -200,6 +202,7 @@ async def _read(
     target: tuple[str | None, str | None, str | None],
 ) -> Snapshot:
     """The reads the dashboard opens with: the very functions ``MainScreen`` calls."""
+    # In the child only, after the fork (see the top).
     from devsync_tui.backend.factory import open_backend
     from devsync_tui.core.targets import first_project, resolve_target
     from devsync_tui.dashboard.workspace import read_rows, read_workspace

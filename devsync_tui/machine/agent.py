@@ -8,30 +8,36 @@ transaction; a file that does not parse uploads nothing and sets status ``error`
 status ``active`` with ``last_sync_at``. While the backend is unreachable the points wait in
 the buffer (the oldest dropped past its capacity) and syncs are retried with exponential
 backoff. SIGTERM/SIGINT: one last flush (bounded), status ``offline``, exit 0.
+
+:class:`Agent` takes :class:`AgentOptions` and two callbacks: ``say`` receives each message for
+the person (registration, outages, a lockfile that does not parse), ``progress`` each slow step
+of opening the backend. It prints nothing itself; :attr:`Agent.report` says what a run did.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import logging
 import signal
 import socket
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-from devsync_tui.commands.common import (
-    UsageError,
-    eprint,
-    find_project,
-    link_scope,
-    open_from_args,
-)
+from devsync_tui import locations
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import DevSyncError, InvalidInput, PermissionDenied, Unavailable
 from devsync_tui.core import clock
-from devsync_tui.core.models import EnvStatus
+from devsync_tui.core.lockfiles import LockfileError, one_version_per_name, scan_path
+from devsync_tui.core.models import Environment, EnvStatus, Project
+from devsync_tui.core.statuses import assess
+from devsync_tui.machine import links
+from devsync_tui.machine.connect import connected
+from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.health import (
     MAX_BATCH,
     Backoff,
@@ -40,18 +46,39 @@ from devsync_tui.machine.health import (
     lockfile_fingerprint,
     ping_point,
 )
-
-if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
-
-    from devsync_tui.backend.base import Backend
-    from devsync_tui.core.models import Environment, Project
+from devsync_tui.machine.targets import (
+    NO_PROJECT,
+    environment_named,
+    find_project,
+    link_scope,
+)
 
 _log = logging.getLogger("devsync.agent")
 STOP_FLUSH_SECONDS = 5.0
 #: Health retention (an admin's agent): raw points older than this become hourly roll-ups.
 RETENTION_DAYS = 7
 ROLLUP_EVERY_SECONDS = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOptions:
+    """One ``devsync agent``: where and how often it measures, and for which environment.
+
+    ``profile``, ``user``, ``project`` and ``env`` are as the user typed them; without ``env``
+    the environment linked to the checkout at ``path`` is used, else one named after the host.
+    """
+
+    path: Path
+    interval: float = 60.0
+    once: bool = False
+    scan: bool = True
+    use_osv: bool = True
+    use_registry: bool = True
+    buffer: int = 10_000
+    profile: str | None = None
+    user: str | None = None
+    project: str | None = None
+    env: str | None = None
 
 
 @dataclass
@@ -76,11 +103,18 @@ def default_env_name() -> str:
 class Agent:
     """One ``devsync agent`` process."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.interval: float = args.interval
-        self.root = Path(args.path).resolve()
-        self.buffer = PointBuffer(args.buffer)
+    def __init__(
+        self,
+        options: AgentOptions,
+        say: Callable[[str], None],
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.options = options
+        self.say = say
+        self.progress = progress or say
+        self.interval = options.interval
+        self.root = options.path.resolve()
+        self.buffer = PointBuffer(options.buffer)
         self.backoff = Backoff(initial=min(1.0, self.interval), maximum=max(300.0, self.interval))
         self.stopping = asyncio.Event()
         self.report = Report()
@@ -96,9 +130,7 @@ class Agent:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self) -> int:
-        from devsync_tui.logging_setup import setup_logging
-
-        setup_logging()  # a long-running process: its warnings go to the log, not the terminal
+        """Run until stopped (or one round with ``once``); the exit code (0)."""
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
@@ -113,9 +145,7 @@ class Agent:
             await self._shutdown()
 
     async def _loop(self, sampler: Sampler) -> int:
-        from devsync_tui.backend.errors import Unavailable
-
-        if self.args.once:
+        if self.options.once:
             self.buffer.extend(sampler.sample(clock.now()))
             await self._sync()
             return 0
@@ -131,9 +161,6 @@ class Agent:
                 else:
                     self.backoff.reset()
                     delay = self.interval
-                    if self._outage:
-                        self._outage = False
-                        eprint("backend reachable again; buffered measurements stored.")
                 await self._sleep(delay)
         finally:
             sampling.cancel()
@@ -170,12 +197,10 @@ class Agent:
         _log.info("sync failed (%s); retrying in %.1f s", reason, delay)
         if not self._outage:
             self._outage = True
-            eprint(f"backend unreachable ({reason}); buffering measurements and retrying.")
+            self.say(f"backend unreachable ({reason}); buffering measurements and retrying.")
 
     async def _shutdown(self) -> None:
-        from devsync_tui.backend.errors import DevSyncError
-
-        if self.backend is not None and self.env is not None and not self.args.once:
+        if self.backend is not None and self.env is not None and not self.options.once:
             with contextlib.suppress(DevSyncError, TimeoutError):
                 await asyncio.wait_for(self._stop_sync(), STOP_FLUSH_SECONDS)
         await self._disconnect()
@@ -197,8 +222,6 @@ class Agent:
 
     # -- one sync ---------------------------------------------------------------------------
     async def _sync(self) -> None:
-        from devsync_tui.backend.errors import Unavailable
-
         try:
             backend = await self._connected()
             assert self.env is not None
@@ -219,7 +242,8 @@ class Agent:
 
     async def _connected(self) -> Backend:
         if self.backend is None:
-            cm = open_from_args(self.args)
+            o = self.options
+            cm = connected(o.profile, o.user, progress=self.progress)
             self.backend = await cm.__aenter__()
             self._backend_cm = cm
         if self.env is None:
@@ -234,12 +258,17 @@ class Agent:
             stored = await self.backend.report_health(self.env.id, batch)
             self.buffer.drop_through(last)
             self.report.points_stored += stored
+            self._outage_over()
+
+    def _outage_over(self) -> None:
+        # Said when the first batch after an outage is stored, wherever that happens (a sync,
+        # or the last flush at shutdown): a stop right after it must not hide that it did.
+        if self._outage:
+            self._outage = False
+            self.say("backend reachable again; buffered measurements stored.")
 
     async def _sync_dependencies(self) -> None:
-        from devsync_tui.backend.errors import InvalidInput
-        from devsync_tui.core.lockfiles import LockfileError, one_version_per_name, scan_path
-
-        if self.args.no_scan:
+        if not self.options.scan:
             return
         assert self.backend is not None
         assert self.env is not None
@@ -258,8 +287,6 @@ class Agent:
         # `devsync scan`'s rules (core/statuses.py): OSV decides vulnerable, the registries
         # outdated; where they cannot answer (offline), the status stored for the same version
         # is kept.
-        from devsync_tui.core.statuses import assess
-
         previous = await self.backend.list_dependencies(
             self.project_id, environment_ids=[self.env.id]
         )
@@ -270,8 +297,8 @@ class Agent:
         assessment = await assess(
             reported,
             previous,
-            use_osv=not self.args.no_osv,
-            use_registry=not getattr(self.args, "no_registry", False),
+            use_osv=self.options.use_osv,
+            use_registry=self.options.use_registry,
         )
         for note in assessment.notes:
             _log.info("%s", note)
@@ -290,8 +317,6 @@ class Agent:
     async def _retention(self, backend: Backend) -> None:
         """Once a day, an admin's agent rolls old raw health points up into hourly ones
         (health_checks must not grow without end). Other users' agents leave it to admins."""
-        from devsync_tui.backend.errors import PermissionDenied
-
         now = clock.now().timestamp()
         if self._rollup_denied or now - self._last_rollup < ROLLUP_EVERY_SECONDS:
             return
@@ -308,13 +333,11 @@ class Agent:
         # Remember the fingerprint: the same broken file is not re-read every interval.
         self.fingerprint = fingerprint
         if message != self._scan_error:
-            eprint(f"dependencies not reported: {message}")
+            self.say(f"dependencies not reported: {message}")
             self.report.errors.append(message)
         self._scan_error = message
 
     def _state_file(self) -> Path:
-        from devsync_tui import locations
-
         assert self.env is not None
         return locations.state_dir() / "agent" / f"{self.env.id}.json"
 
@@ -339,45 +362,43 @@ class Agent:
             _log.warning("could not save the agent state %s: %s", path, exc)
 
     @property
-    def project_id(self) -> Any:
+    def project_id(self) -> UUID:
         assert self.project is not None
         return self.project.id
 
     # -- registration -----------------------------------------------------------------------
     async def _register(self, backend: Backend) -> None:
         """Find (or create) this machine's environment and link it to this checkout."""
-        from devsync_tui.machine import links
-
-        scope = await link_scope(backend, self.args)
+        scope = await link_scope(backend, self.options.profile)
         link = links.find(*scope, cwd=self.root)
         project = await self._project(backend, link)
         environments = await backend.list_environments(project.id)
-        env_ref: str | None = self.args.env
+        env_ref = self.options.env
         env: Environment | None = None
         if env_ref is None and link is not None and link.project_id == project.id:
             env = next((e for e in environments if e.id == link.environment_id), None)
         if env is None:
             name = env_ref or default_env_name()
-            env = next((e for e in environments if name in (e.name, str(e.id))), None)
+            env = environment_named(environments, name, project)
             me = await backend.whoami()
             if env is not None and env.user_id != me.user_id and env_ref is None:
-                raise UsageError(
+                raise InputError(
                     f"Environment {env.name!r} of {project.name} belongs to another user; "
                     "pass --env NAME to name this machine's environment."
                 )
             if env is None:
                 env = await backend.create_environment(project.id, name)
-                eprint(f"created environment {project.name}/{env.name}.")
+                self.say(f"created environment {project.name}/{env.name}.")
         links.save(*scope, project.id, env.id, cwd=self.root)
         self.project, self.env = project, env
         self._load_fingerprint()
         self.report.target = f"{project.name}/{env.name}"
-        if not self.args.once:
-            eprint(f"reporting for {self.report.target} every {self.interval:g} s.")
+        if not self.options.once:
+            self.say(f"reporting for {self.report.target} every {self.interval:g} s.")
 
-    async def _project(self, backend: Backend, link: Any) -> Project:
-        if self.args.project:
-            return await find_project(backend, self.args.project)
+    async def _project(self, backend: Backend, link: links.Link | None) -> Project:
+        if self.options.project:
+            return await find_project(backend, self.options.project)
         projects = await backend.list_projects()
         if link is not None:
             for project in projects:
@@ -386,8 +407,6 @@ class Agent:
         if len(projects) == 1:
             return projects[0]
         if not projects:
-            from devsync_tui.commands.common import NO_PROJECT
-
-            raise UsageError(NO_PROJECT)
+            raise InputError(NO_PROJECT)
         names = ", ".join(sorted(p.name for p in projects))
-        raise UsageError(f"Which project is this machine for? Pass --project (one of: {names}).")
+        raise InputError(f"Which project is this machine for? Pass --project (one of: {names}).")

@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from devsync_tui.machine.errors import InputError
+
 FILES_DIR_VAR = "DEVSYNC_FILES_DIR"
 FORWARDED = tuple(
     getattr(signal, name)
@@ -49,10 +51,8 @@ def write_files(files: Mapping[str, str]) -> Path | None:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
             except (FileExistsError, NotADirectoryError, IsADirectoryError):
                 # e.g. both "conf" and "conf/app.json" are file configurations.
-                from devsync_tui.commands.common import UsageError
-
                 clash = sorted(k for k in files if k != key and _nested(k, key))
-                raise UsageError(
+                raise InputError(
                     f"The file configuration {key!r} clashes with "
                     + (", ".join(repr(k) for k in clash) or "another one")
                     + ": one path is used as both a file and a folder."

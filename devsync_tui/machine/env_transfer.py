@@ -1,329 +1,252 @@
-"""``devsync env export|import|diff``: configuration in and out of files, and side by side.
+"""Configuration in and out of files, and two environments side by side (the library behind
+``devsync env export|import|diff``; ``commands/env/transfer.py`` shows and asks).
 
-- export: the effective configuration as dotenv/json/shell/docker (``core.dotenv``); secrets
-  the user may not reveal are left out with a warning on stderr, never written masked; file
-  configurations are not variables and are left out (``devsync run`` writes them). ``--output``
-  writes atomically with mode 0600.
-- import: a .env file into the environment or the project defaults. The whole file is parsed
-  and checked before anything is written; the diff is shown first (secret values never); each
-  key is then saved with the version that was read, so a key someone changed meanwhile is not
-  overwritten: theirs vs yours is shown and the exit code is 1. Keys absent from the file are
-  kept (import merges, it never deletes).
-- diff: keys missing or different between two environments; secrets compared by value where
-  both may be revealed, else reported as "cannot compare"; exit 1 when anything differs.
+- export: :func:`export` renders the effective configuration as dotenv/json/shell/docker
+  (``core.dotenv``). Secrets the user may not reveal are left out (named in ``withheld``),
+  never written masked; file configurations are not variables and are left out too.
+- import: :func:`parse_import` reads and checks a whole .env file before anything is written;
+  :func:`plan_import` compares it with what is stored (secret values compared, never shown);
+  :func:`apply_import` saves each changed key with the version that was read, so a key someone
+  changed meanwhile is not overwritten (the conflict is handed to ``on_conflict``). Keys absent
+  from the file are kept: import merges, it never deletes.
+- diff: :func:`compare` lists keys missing or different between two environments; secrets are
+  compared by value where both may be revealed, else reported as "cannot compare".
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-from devsync_tui.commands.common import (
-    Target,
-    UsageError,
-    eprint,
-    find_environment,
-    open_from_args,
-    print_json,
-    run_async,
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
+from devsync_tui.core import dotenv
+from devsync_tui.core.models import ConfigType, Configuration
+from devsync_tui.machine.errors import InputError
+from devsync_tui.machine.targets import Target
+from devsync_tui.machine.values import (
+    Effective,
+    confirm_or_explain,
+    guess_type,
+    problem_with,
+    secret_defaults,
 )
-from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
-
-if TYPE_CHECKING:
-    from devsync_tui.backend.base import Backend
 
 FORMATS = ("dotenv", "json", "shell", "docker")
-Leaf = Callable[..., argparse.ArgumentParser]
-
-
-def register_actions(sub: Any, leaf: Leaf) -> None:
-    """Add export, import and diff to ``devsync env``."""
-    p = leaf(sub, "export", "the effective configuration as a dotenv/json/shell/docker file")
-    p.add_argument("--format", choices=FORMATS, default="dotenv")
-    p.add_argument("--output", "-o", metavar="FILE", help="write here (0600) instead of stdout")
-    p.set_defaults(func=lambda a: run_async(_export(a)))
-
-    p = leaf(sub, "import", "set the keys of a .env file, showing the diff first")
-    p.add_argument("file", metavar="FILE", help="a .env file ('-': stdin)")
-    p.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
-    p.add_argument(
-        "--secret",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="store this new key as a secret (repeatable)",
-    )
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask before writing")
-    p.set_defaults(func=lambda a: run_async(_import(a)))
-
-    p = leaf(sub, "diff", "keys missing or different between two environments", scope=False)
-    p.add_argument("env_a", metavar="ENV_A")
-    p.add_argument("env_b", metavar="ENV_B")
-    p.set_defaults(func=lambda a: run_async(_diff(a)))
+_RENDER: dict[str, Callable[[Mapping[str, str]], str]] = {
+    "dotenv": dotenv.render_dotenv,
+    "json": dotenv.render_json,
+    "shell": dotenv.render_shell,
+    "docker": dotenv.render_docker,
+}
+#: The largest .env file read (far above any real one; values are 1 MiB each at most).
+MAX_IMPORT_BYTES = 16 * 1024 * 1024
 
 
 # -- export -----------------------------------------------------------------------------------
-async def _export(args: argparse.Namespace) -> int:
-    from devsync_tui.commands.env import target_of
-    from devsync_tui.core import dotenv
-    from devsync_tui.machine.values import gather, write_private
+@dataclass(frozen=True, slots=True)
+class Export:
+    """An effective configuration rendered as a file."""
 
-    async with open_from_args(args) as backend:
-        target = await target_of(backend, args, write=False)
-        effective = await gather(backend, target)
+    text: str
+    variables: dict[str, str]
+    files_left_out: list[str]  # file configurations (not variables)
+    withheld: list[str]  # secrets the user may not reveal
+    docker_incompatible: list[str]  # dotenv only: keys docker --env-file would misread
+
+
+def export(effective: Effective, format_: str) -> Export:
+    """``effective`` rendered in ``format_`` (one of :data:`FORMATS`); InputError when a value
+    cannot be written in it."""
     variables = {
         key: value
         for key, value in sorted(effective.values.items())
         if effective.rows[key].type == "env_var"
     }
     files = sorted(k for k, r in effective.rows.items() if r.type == "file")
-    if effective.withheld:
-        eprint("warning: left out secrets you may not reveal: " + ", ".join(effective.withheld))
-    if files:
-        eprint(
-            f"note: {len(files)} file configuration(s) are not variables and were left out "
-            "(devsync run writes them)."
-        )
     try:
-        render = {
-            "dotenv": dotenv.render_dotenv,
-            "json": dotenv.render_json,
-            "shell": dotenv.render_shell,
-            "docker": dotenv.render_docker,
-        }[args.format]
-        text = render(variables)
+        text = _RENDER[format_](variables)
     except dotenv.DotenvError as exc:
-        raise UsageError(f"{exc}.") from None
-    if args.format == "dotenv" and dotenv.docker_incompatible(variables):
-        eprint(
-            "note: quoted values make this file unfit for docker --env-file ("
-            + ", ".join(dotenv.docker_incompatible(variables))
-            + "); use --format docker."
-        )
-    if args.output:
-        write_private(Path(args.output), text)
-        eprint(f"wrote {len(variables)} variable(s) of {target.label} to {args.output}.")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    return EXIT_OK
+        raise InputError(f"{exc}.") from None
+    docker = dotenv.docker_incompatible(variables) if format_ == "dotenv" else []
+    return Export(text, variables, files, list(effective.withheld), docker)
 
 
 # -- import -----------------------------------------------------------------------------------
-#: The largest .env file read (far above any real one; values are 1 MiB each at most).
-MAX_IMPORT_BYTES = 16 * 1024 * 1024
-
-
-def _read_import(path: str) -> dict[str, str]:
-    from devsync_tui.core import dotenv
-    from devsync_tui.machine.values import guess_type, problem_with, read_bounded
-
-    raw = read_bounded(path, MAX_IMPORT_BYTES, "a .env file may hold 16 MiB")
+def parse_import(raw: bytes, source: str, warn: Callable[[str], None]) -> dict[str, str]:
+    """The values of a .env file's bytes; InputError (naming ``source`` and the line) when any
+    line cannot be imported, so that nothing is written. Lines that are skipped (no value) or
+    repeated are told to ``warn``."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text.") from None
+        raise InputError(f"{source} is not UTF-8 text.") from None
     try:
-        entries = dotenv.parse(text, source=path)
+        entries = dotenv.parse(text, source=source)
     except dotenv.DotenvError as exc:
-        raise UsageError(f"{exc}.") from None
+        raise InputError(f"{exc}.") from None
     values: dict[str, str] = {}
     for entry in entries:
         if entry.value is None:
-            eprint(f"warning: {path}, line {entry.line}: {entry.key} has no value; skipped.")
+            warn(f"{source}, line {entry.line}: {entry.key} has no value; skipped.")
             continue
         problem = problem_with(entry.key, entry.value, guess_type(entry.key))
         if problem is None and guess_type(entry.key) != "env_var":
             problem = f"{entry.key!r} is not a variable name"
         if problem:
-            raise UsageError(f"{path}, line {entry.line}: {problem}; nothing was written.")
+            raise InputError(f"{source}, line {entry.line}: {problem}; nothing was written.")
         if entry.key in values:
-            eprint(f"warning: {path}, line {entry.line}: {entry.key} repeated; the last wins.")
+            warn(f"{source}, line {entry.line}: {entry.key} repeated; the last wins.")
         values[entry.key] = entry.value
     return values
 
 
-async def _import(args: argparse.Namespace) -> int:
-    from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
-    from devsync_tui.commands.env import (
-        confirm_or_explain,
-        print_conflict,
-        secret_defaults,
-        target_of,
-    )
-    from devsync_tui.core.models import ConfigType
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """What importing would change in ``target``."""
 
-    incoming = _read_import(args.file)
-    unknown_secret = sorted(set(args.secret) - set(incoming))
-    if unknown_secret:
-        raise UsageError("--secret names keys not in the file: " + ", ".join(unknown_secret) + ".")
-    async with open_from_args(args) as backend:
-        target = await target_of(backend, args, write=True)
-        env_id = target.environment.id if target.environment else None
-        current = {c.key: c for c in await backend.list_configurations(target.project.id, env_id)}
-        # A new override of a secret project default is a secret too.
-        inherited = await secret_defaults(backend, target.project.id) if env_id else set()
-        secret_keys = set(args.secret) | {k for k in inherited if k not in current}
-        secret_keys |= {k for k, c in current.items() if c.is_secret}
-        changes: list[tuple[str, str]] = []  # (key, "add" | "change")
-        for key, value in incoming.items():
-            row = current.get(key)
-            if row is None:
-                changes.append((key, "add"))
-                continue
-            if row.is_secret:
-                try:
-                    same = await backend.reveal_secret(row.id) == value
-                except PermissionDenied:
-                    same = False  # cannot compare: write it (the database checks the right)
-            else:
-                same = row.value == value and key not in args.secret
-            if not same:
-                changes.append((key, "change"))
-        _show_import_diff(target, changes, incoming, current, secret_keys, args)
-        if not changes or args.dry_run:
-            return EXIT_OK
-        if sys.stdin.isatty() and args.file != "-" and not args.yes:
-            question = f"Write {len(changes)} change(s) to {target.label}? [y/N] "
-            answer = await asyncio.to_thread(input, question)
-            if answer.strip().lower() not in {"y", "yes"}:
-                eprint("nothing was written.")
-                return EXIT_OK
-        conflicts = 0
-        written_keys: list[str] = []
-        for key, _kind in changes:
-            row = current.get(key)
-            secret = key in secret_keys
-            try:
-                await backend.save_configuration(
-                    target.project.id,
-                    env_id,
-                    key,
-                    incoming[key],
-                    is_secret=secret,
-                    type=row.type if row is not None else ConfigType.ENV_VAR,
-                    expected_version=row.version if row is not None else None,
-                )
-            except Conflict as exc:
-                conflicts += 1
-                print_conflict(
-                    key,
-                    exc,
-                    yours=incoming[key],
-                    yours_secret=secret,
-                    edited=row.version if row is not None else None,
-                )
-                continue
-            except Unavailable:
-                expected = row.version if row is not None else None
-                try:
-                    await confirm_or_explain(backend, target, key, incoming[key], expected)
-                except Unavailable as exc:
-                    raise Unavailable(
-                        f"{exc} Stopped there; written before it: "
-                        + (", ".join(written_keys) or "none")
-                        + "."
-                    ) from None
-            except DevSyncError as exc:
-                # Refused part-way (e.g. the right to write was taken meanwhile): say what is
-                # already written, so that a half-applied import is never silent.
-                if not written_keys:
-                    raise
-                raise type(exc)(
-                    f"{exc} Stopped at {key}; written before it: {', '.join(written_keys)}."
-                ) from None
-            written_keys.append(key)
-    written = len(changes) - conflicts
-    summary = f"Imported {written} change(s) into {target.label}" + (
-        f"; {conflicts} conflict(s) left untouched." if conflicts else "."
-    )
-    if args.json:
-        eprint(summary)  # stdout holds the JSON document
-    else:
-        print(summary)
-    return EXIT_PROBLEMS if conflicts else EXIT_OK
+    target: Target
+    incoming: dict[str, str]
+    current: dict[str, Configuration]  # the rows of the target, by key
+    secret_keys: set[str]  # keys saved as secrets
+    changes: list[tuple[str, Literal["add", "change"]]]
 
 
-def _show_import_diff(
-    target: Target,
-    changes: list[tuple[str, str]],
-    incoming: dict[str, str],
-    current: dict[str, Any],
-    secret_keys: set[str],
-    args: argparse.Namespace,
-) -> None:
-    if args.json:
-        print_json(
-            {
-                "target": target.label,
-                "dry_run": args.dry_run,
-                "changes": [{"key": k, "change": c} for k, c in changes],
-            }
-        )
-        return
-    if not changes:
-        print(f"{target.label} already has every value of {args.file}.")
-        return
-    print(f"Changes to {target.label}:")
-    for key, change in changes:
+async def plan_import(
+    backend: Backend, target: Target, incoming: dict[str, str], secret: Sequence[str] = ()
+) -> ImportPlan:
+    """Compare ``incoming`` with ``target``; ``secret`` names new keys to store as secrets."""
+    env_id = target.environment.id if target.environment else None
+    current = {c.key: c for c in await backend.list_configurations(target.project.id, env_id)}
+    # A new override of a secret project default is a secret too.
+    inherited = await secret_defaults(backend, target.project.id) if env_id else set()
+    secret_keys = set(secret) | {k for k in inherited if k not in current}
+    secret_keys |= {k for k, c in current.items() if c.is_secret}
+    changes: list[tuple[str, Literal["add", "change"]]] = []
+    for key, value in incoming.items():
         row = current.get(key)
-        secret = key in secret_keys
-        if change == "add":
-            shown = "(secret)" if secret else repr(incoming[key])
-            print(f"  + {key} = {shown}")
-        elif secret:
-            print(f"  ~ {key} (secret value changes)")
+        if row is None:
+            changes.append((key, "add"))
+            continue
+        if row.is_secret:
+            try:
+                same = await backend.reveal_secret(row.id) == value
+            except PermissionDenied:
+                same = False  # cannot compare: write it (the database checks the right)
         else:
-            print(f"  ~ {key}: {row.value if row else None!r} -> {incoming[key]!r}")
-    if args.dry_run:
-        print("Dry run: nothing was written.")
+            same = row.value == value and key not in secret
+        if not same:
+            changes.append((key, "change"))
+    return ImportPlan(target, incoming, current, secret_keys, changes)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportConflict:
+    """A key someone changed since the plan read it: nothing was written for it."""
+
+    key: str
+    error: Conflict
+    yours: str
+    secret: bool
+    edited: int | None  # the version the plan read (None: the key was new)
+
+
+async def apply_import(
+    backend: Backend, plan: ImportPlan, on_conflict: Callable[[ImportConflict], None]
+) -> int:
+    """Save every change of ``plan``, each with the version it read; the number of conflicts
+    (each handed to ``on_conflict`` as it happens). A refusal part-way raises with a sentence
+    naming the keys already written, so a half-applied import is never silent."""
+    target = plan.target
+    env_id = target.environment.id if target.environment else None
+    conflicts = 0
+    written: list[str] = []
+    for key, _kind in plan.changes:
+        row = plan.current.get(key)
+        expected = row.version if row is not None else None
+        secret = key in plan.secret_keys
+        try:
+            await backend.save_configuration(
+                target.project.id,
+                env_id,
+                key,
+                plan.incoming[key],
+                is_secret=secret,
+                type=row.type if row is not None else ConfigType.ENV_VAR,
+                expected_version=expected,
+            )
+        except Conflict as exc:
+            conflicts += 1
+            on_conflict(ImportConflict(key, exc, plan.incoming[key], secret, expected))
+            continue
+        except Unavailable:
+            try:
+                await confirm_or_explain(backend, target, key, plan.incoming[key], expected)
+            except Unavailable as exc:
+                raise Unavailable(
+                    f"{exc} Stopped there; written before it: "
+                    + (", ".join(written) or "none")
+                    + "."
+                ) from None
+        except DevSyncError as exc:
+            # Refused part-way (e.g. the right to write was taken meanwhile).
+            if not written:
+                raise
+            raise type(exc)(
+                f"{exc} Stopped at {key}; written before it: {', '.join(written)}."
+            ) from None
+        written.append(key)
+    return conflicts
 
 
 # -- diff -------------------------------------------------------------------------------------
-async def _diff(args: argparse.Namespace) -> int:
-    from devsync_tui.commands.common import find_project
-    from devsync_tui.commands.env import safe
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A key both environments have with different values (``a``/``b`` None for secrets)."""
 
-    async with open_from_args(args) as backend:
-        project = await find_project(backend, args.project) if args.project else None
-        sides = []
-        for ref in (args.env_a, args.env_b):
-            proj, env = await find_environment(backend, ref, project)
-            sides.append(Target(proj, env))
-        report = await _compare(backend, sides[0], sides[1])
-    a, b = sides[0].label, sides[1].label
-    if args.json:
-        print_json({"a": a, "b": b, **report})
-    else:
-        for key in report["only_a"]:
-            print(f"- {safe(key)}: only in {a}")
-        for key in report["only_b"]:
-            print(f"+ {safe(key)}: only in {b}")
-        for item in report["different"]:
-            if item["secret"]:
-                print(f"~ {safe(item['key'])}: secret values differ")
-            else:
-                print(f"~ {safe(item['key'])}: {item['a']!r} ({a}) vs {item['b']!r} ({b})")
-        for key in report["cannot_compare"]:
-            print(f"? {safe(key)}: secret; cannot compare (you may not reveal it on both sides)")
-        if not any(report[k] for k in ("only_a", "only_b", "different", "cannot_compare")):
-            print(f"{a} and {b} have the same configuration.")
-    differs = any(report[k] for k in ("only_a", "only_b", "different"))
-    return EXIT_PROBLEMS if differs else EXIT_OK
+    key: str
+    secret: bool
+    a: str | None = None
+    b: str | None = None
 
 
-async def _compare(backend: Backend, a: Target, b: Target) -> dict[str, Any]:
-    from devsync_tui.backend.errors import PermissionDenied
+@dataclass(frozen=True, slots=True)
+class EnvDiff:
+    """Keys missing or different between two environments."""
 
+    only_a: list[str]
+    only_b: list[str]
+    different: list[Difference]
+    cannot_compare: list[str]  # secrets the user may not reveal on both sides
+
+    @property
+    def differs(self) -> bool:
+        """Whether anything is known to differ."""
+        return bool(self.only_a or self.only_b or self.different)
+
+    def to_json(self) -> dict[str, object]:
+        """The diff as JSON-ready data (a secret's values are never in it)."""
+        return {
+            "only_a": self.only_a,
+            "only_b": self.only_b,
+            "different": [
+                {"key": d.key, "secret": True}
+                if d.secret
+                else {"key": d.key, "secret": False, "a": d.a, "b": d.b}
+                for d in self.different
+            ],
+            "cannot_compare": self.cannot_compare,
+        }
+
+
+async def compare(backend: Backend, a: Target, b: Target) -> EnvDiff:
+    """The differences between the effective configurations of two environments."""
     assert a.environment is not None
     assert b.environment is not None
     rows_a = {r.key: r for r in await backend.effective_configuration(a.environment.id)}
     rows_b = {r.key: r for r in await backend.effective_configuration(b.environment.id)}
-    different: list[dict[str, Any]] = []
+    different: list[Difference] = []
     cannot: list[str] = []
     for key in sorted(rows_a.keys() & rows_b.keys()):
         ra, rb = rows_a[key], rows_b[key]
@@ -337,12 +260,12 @@ async def _compare(backend: Backend, a: Target, b: Target) -> dict[str, Any]:
                 cannot.append(key)
                 continue
             if va != vb or ra.type != rb.type:
-                different.append({"key": key, "secret": True})
+                different.append(Difference(key, True))
         elif ra.value != rb.value or ra.type != rb.type:
-            different.append({"key": key, "secret": False, "a": ra.value, "b": rb.value})
-    return {
-        "only_a": sorted(rows_a.keys() - rows_b.keys()),
-        "only_b": sorted(rows_b.keys() - rows_a.keys()),
-        "different": different,
-        "cannot_compare": cannot,
-    }
+            different.append(Difference(key, False, ra.value, rb.value))
+    return EnvDiff(
+        sorted(rows_a.keys() - rows_b.keys()),
+        sorted(rows_b.keys() - rows_a.keys()),
+        different,
+        cannot,
+    )

@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from devsync_tui.core.lockfiles.detect import KNOWN_NAMES, MAX_WALK_DEPTH, SKIP_DIRS
+import psutil
+
+from devsync_tui.core.lockfiles.detect import walk
 from devsync_tui.core.models import HealthPoint, MetricType
 
 _log = logging.getLogger("devsync.agent")
@@ -32,25 +34,21 @@ class Sampler:
     """Samples of this machine. ``cpu`` is the average since the previous sample."""
 
     def __init__(self, disk_path: Path) -> None:
-        import psutil
-
-        self._psutil = psutil
         self.disk_path = disk_path
         psutil.cpu_percent(interval=None)  # the first reading is meaningless: prime it
 
     def sample(self, at: datetime) -> list[HealthPoint]:
-        ps = self._psutil
-        memory = ps.virtual_memory()
+        memory = psutil.virtual_memory()
         try:
-            disk = ps.disk_usage(str(self.disk_path))
+            disk = psutil.disk_usage(str(self.disk_path))
         except OSError as exc:
             # The checkout was removed or unmounted under a running agent: keep measuring the
             # rest (an exception here would end the sampling task silently).
             _log.warning("no disk measurement of %s: %s", self.disk_path, exc)
             disk = None
         cpu: dict[str, object] = {
-            "percent": ps.cpu_percent(interval=None),
-            "cores": ps.cpu_count() or 1,
+            "percent": psutil.cpu_percent(interval=None),
+            "cores": psutil.cpu_count() or 1,
         }
         if hasattr(os, "getloadavg"):
             cpu["load1"] = round(os.getloadavg()[0], 2)
@@ -138,33 +136,16 @@ class Backoff:
         self.failures = 0
 
 
-def _is_known(name: str) -> bool:
-    return name in KNOWN_NAMES or (name.endswith(".txt") and "requirements" in name)
-
-
 def lockfile_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
     """(path, size, mtime_ns) of every lockfile/manifest the scanner would read under root."""
     found: list[tuple[str, int, int]] = []
-    queue: list[tuple[Path, int]] = [(root, 0)]
-    while queue:
-        folder, depth = queue.pop(0)
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
+    for _folder, entries in walk(root):
         for entry in entries:
             try:
-                if entry.is_file() and _is_known(entry.name):
-                    st = entry.stat()
-                    found.append((entry.path, st.st_size, st.st_mtime_ns))
-                elif (
-                    depth < MAX_WALK_DEPTH
-                    and entry.is_dir(follow_symlinks=False)
-                    and entry.name not in SKIP_DIRS
-                ):
-                    queue.append((Path(entry.path), depth + 1))
-            except OSError:
+                st = entry.stat()
+            except OSError:  # removed since the walk saw it
                 continue
+            found.append((entry.path, st.st_size, st.st_mtime_ns))
     return tuple(found)
 
 

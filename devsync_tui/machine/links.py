@@ -21,7 +21,7 @@ The store is one JSON file, ``locations.state_dir()/links.json`` (0600, replaced
 ``"*"`` is the machine-wide link: the last environment ``devsync agent`` or ``devsync env link``
 registered on this host, used from a directory that has no link of its own. Nothing in the store
 is secret (ids only). Written by ``devsync env link`` and ``devsync agent``; read by every data
-command through ``commands.common.resolve_target``.
+command through ``machine.targets.resolve_target``.
 """
 
 from __future__ import annotations

@@ -1,24 +1,29 @@
 """What ``devsync run`` does: fetch, start, snapshot, watch, restart, pass the exit code on.
 
-See ``commands/run.py`` for the user's view.
+:class:`Runner` takes :class:`RunOptions` and two callbacks: ``say`` receives each message for
+the person (warnings, the offline fallback, restarts), ``progress`` each slow step of opening
+the backend (the first start of the embedded database); it prints nothing itself. See
+``commands/run.py`` for the user's view.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from devsync_tui.commands.common import Target, eprint, open_from_args, resolve_target
+from devsync_tui.backend.base import Backend, ChangeEvent, LinkChanged, Resync
+from devsync_tui.backend.errors import DevSyncError, Unavailable
+from devsync_tui.backend.supabase import auth
+from devsync_tui.core import clock, snapshot
 from devsync_tui.machine.child import Child, LaunchError, SignalRelay
-
-if TYPE_CHECKING:
-    from devsync_tui.backend.base import Backend
-    from devsync_tui.core.snapshot import Snapshot
+from devsync_tui.machine.connect import connected, profile_name
+from devsync_tui.machine.links import checkout_root
+from devsync_tui.machine.targets import Target, TargetQuery, resolve_target
+from devsync_tui.machine.values import gather
+from devsync_tui.settings import SupabaseProfile, load_settings
 
 _log = logging.getLogger("devsync.run")
 #: A burst of changes (an import of 30 keys) is one restart, not 30.
@@ -34,9 +39,26 @@ class Payload:
     withheld: tuple[str, ...] = ()
 
 
-async def fetch_payload(backend: Backend, target: Target) -> Payload:
-    from devsync_tui.machine.values import gather
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """One ``devsync run``: the command, whose configuration it gets, and how it is run.
 
+    ``profile``, ``user``, ``project`` and ``env`` are as the user typed them (they are part of
+    the offline snapshot's key)."""
+
+    command: tuple[str, ...]
+    profile: str | None = None
+    user: str | None = None
+    project: str | None = None
+    env: str | None = None
+    project_default: bool = False
+    watch: bool = False
+    offline: bool = False
+    grace: float = 10.0
+
+
+async def fetch_payload(backend: Backend, target: Target) -> Payload:
+    """What the child gets from ``target``'s effective configuration."""
     effective = await gather(backend, target)
     variables: dict[str, str] = {}
     files: dict[str, str] = {}
@@ -52,64 +74,65 @@ def _changed_keys(old: Payload, new: Payload) -> list[str]:
     return sorted(keys)
 
 
-def signed_in_identity(args: argparse.Namespace) -> str:
+def signed_in_identity(profile_ref: str | None, user: str | None) -> str:
     """Who the profile acts as, known without the network: part of the snapshot key, so that a
     snapshot (secrets included) opens only for the identity that fetched it — never for the
     next person to sign in on this profile, nor after ``devsync logout``."""
-    from devsync_tui.settings import SupabaseProfile, load_settings
-
-    _name, profile = load_settings().profile(getattr(args, "profile", None))
+    _name, profile = load_settings().profile(profile_ref)
     if not isinstance(profile, SupabaseProfile):
-        return f"local:{getattr(args, 'user', None) or profile.user or ''}"
-    from devsync_tui.backend.supabase import auth
+        return f"local:{user or profile.user or ''}"
+    # Deferred: the session store imports supabase-py's auth package (~0.27 s), which a run on
+    # a local profile, `run --offline` included, never needs.
     from devsync_tui.backend.supabase.session import SessionStorage
 
     storage = SessionStorage(auth.storage_namespace(profile.url))
     session = auth.stored_session(storage.get_sync(auth.SESSION_KEY)) or {}
-    user = session.get("user")
-    user_id = user.get("id") if isinstance(user, dict) else None
+    signed_in = session.get("user")
+    user_id = signed_in.get("id") if isinstance(signed_in, dict) else None
     return f"supabase:{user_id}" if user_id else "supabase:signed-out"
 
 
 class Runner:
     """One ``devsync run`` invocation."""
 
-    def __init__(self, args: argparse.Namespace, command: Sequence[str]) -> None:
-        self.args = args
-        self.command = list(command)
+    def __init__(
+        self,
+        options: RunOptions,
+        say: Callable[[str], None],
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.options = options
+        self.say = say
+        self.progress = progress or say
+        self.command = list(options.command)
         self.child: Child | None = None
         self.relay = SignalRelay(lambda: self.child)
 
     def snapshot_key(self) -> str:
-        from devsync_tui.commands.common import profile_name
-        from devsync_tui.core.snapshot import lookup_key
-        from devsync_tui.machine.links import checkout_root
-
-        a = self.args
-        return lookup_key(
-            profile=profile_name(a),
-            user=a.user,
-            identity=signed_in_identity(a),
-            project=a.project,
-            env=a.env,
-            project_default="yes" if a.project_default else None,
+        o = self.options
+        return snapshot.lookup_key(
+            profile=profile_name(o.profile),
+            user=o.user,
+            identity=signed_in_identity(o.profile, o.user),
+            project=o.project,
+            env=o.env,
+            project_default="yes" if o.project_default else None,
             checkout=str(checkout_root()),
         )
 
     async def run(self) -> int:
-        from devsync_tui.backend.errors import Unavailable
-
+        """Run the command to its end; its exit code (127 when it could not be started)."""
         self.relay.install()
         try:
             try:
                 return await self._online()
             except Unavailable as exc:
-                if not self.args.offline or self.child is not None:
+                if not self.options.offline or self.child is not None:
                     raise
                 _log.info("backend unavailable, using the offline snapshot: %s", exc)
                 return await self._offline(str(exc))
         except LaunchError as exc:
-            eprint(str(exc))
+            self.say(str(exc))
             return 127
         finally:
             self.relay.uninstall()
@@ -122,15 +145,15 @@ class Runner:
         self.child = child
 
     async def _online(self) -> int:
-        async with open_from_args(self.args) as backend:
-            target = await resolve_target(
-                backend, self.args, require_environment=not self.args.project_default
-            )
-            if self.args.project_default:
+        o = self.options
+        async with connected(o.profile, o.user, progress=self.progress) as backend:
+            query = TargetQuery(o.profile, o.project, o.env)
+            target = await resolve_target(backend, query, require_environment=not o.project_default)
+            if o.project_default:
                 target = Target(target.project, None)
             payload = await fetch_payload(backend, target)
             if payload.withheld:
-                eprint(
+                self.say(
                     "warning: secrets you may not reveal are not set: "
                     + ", ".join(payload.withheld)
                 )
@@ -138,14 +161,12 @@ class Runner:
                 return 128 + self.relay.stop_requested
             await self._start(payload)
             await self._save_snapshot(target, payload)
-            if self.args.watch:
+            if o.watch:
                 return await self._watch(backend, target, payload)
         assert self.child is not None
         return await self.child.wait()
 
     async def _save_snapshot(self, target: Target, payload: Payload) -> None:
-        from devsync_tui.core import clock, snapshot
-
         snap = snapshot.Snapshot(
             project_id=str(target.project.id),
             project_name=target.project.name,
@@ -159,36 +180,29 @@ class Runner:
             await asyncio.to_thread(snapshot.save, self.snapshot_key(), snap)
         except Exception as exc:  # the run goes on without an offline copy
             _log.warning("could not save the offline snapshot: %s", exc)
-            eprint(f"warning: could not save the offline snapshot ({exc}).")
+            self.say(f"warning: could not save the offline snapshot ({exc}).")
 
     async def _offline(self, reason: str) -> int:
-        from devsync_tui.core import clock
-        from devsync_tui.core.snapshot import SnapshotError, load
-
         try:
-            snap: Snapshot = await asyncio.to_thread(load, self.snapshot_key())
-        except SnapshotError as exc:
-            from devsync_tui.backend.errors import Unavailable
-
+            snap = await asyncio.to_thread(snapshot.load, self.snapshot_key())
+        except snapshot.SnapshotError as exc:
             why = str(exc)
             _log.info("offline fallback failed after: %s", reason)
             message = f"The backend is unreachable and {why[:1].lower()}{why[1:]}"
             raise Unavailable(message) from None
         where = snap.project_name + (f"/{snap.environment_name}" if snap.environment_name else "")
-        eprint(
+        self.say(
             f"backend unreachable; using the offline snapshot of {where} saved "
             f"{clock.ago(snap.saved_at)}."
         )
-        if self.args.watch:
-            eprint("note: --watch needs the backend; the command will not be restarted.")
+        if self.options.watch:
+            self.say("note: --watch needs the backend; the command will not be restarted.")
         await self._start(Payload(snap.variables, snap.files))
         assert self.child is not None
         return await self.child.wait()
 
     async def _watch(self, backend: Backend, target: Target, payload: Payload) -> int:
-        from devsync_tui.backend.errors import DevSyncError
-
-        events: asyncio.Queue[Any] = asyncio.Queue()
+        events: asyncio.Queue[object] = asyncio.Queue()
 
         async def pump() -> None:
             try:
@@ -196,7 +210,7 @@ class Runner:
                     events.put_nowait(event)
             except Exception as exc:  # the command runs on; only the restarts stop
                 _log.warning("change feed ended: %s", exc)
-                eprint(f"live updates stopped ({exc}); the command keeps running unwatched.")
+                self.say(f"live updates stopped ({exc}); the command keeps running unwatched.")
 
         feed = asyncio.create_task(pump())
         try:
@@ -222,15 +236,15 @@ class Runner:
                     fresh = await fetch_payload(backend, target)
                 except DevSyncError as exc:  # keep running; the feed's next "live" retries
                     _log.info("re-reading the configuration failed: %s", exc)
-                    eprint(f"could not re-read the configuration ({exc}); still running.")
+                    self.say(f"could not re-read the configuration ({exc}); still running.")
                     continue
                 changed = _changed_keys(payload, fresh)
                 if not changed:
                     continue
                 if self.relay.stop_requested is not None:
                     continue  # we are stopping; the child is on its way out
-                eprint("configuration changed (" + ", ".join(changed) + "); restarting.")
-                await self.child.stop(self.args.grace)
+                self.say("configuration changed (" + ", ".join(changed) + "); restarting.")
+                await self.child.stop(self.options.grace)
                 payload = fresh
                 await self._start(payload)
                 await self._save_snapshot(target, payload)
@@ -239,14 +253,12 @@ class Runner:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await feed
 
-    def _relevant(self, event: Any, target: Target) -> bool:
-        from devsync_tui.backend.base import ChangeEvent, LinkChanged, Resync
-
+    def _relevant(self, event: object, target: Target) -> bool:
         if isinstance(event, Resync):
             return True
         if isinstance(event, LinkChanged):
             if event.state != "live":
-                eprint(f"live updates {event.state}; the command keeps running.")
+                self.say(f"live updates {event.state}; the command keeps running.")
             return event.state == "live"  # (re)subscribed: compare, in case we missed one
         if isinstance(event, ChangeEvent) and event.table == "configurations":
             if event.project_id is not None and event.project_id != target.project.id:

@@ -1,5 +1,6 @@
 """Configuration values on the machine: gather an effective configuration (revealing secrets
-where allowed), check keys/values before any write, read values safely, write files privately.
+where allowed), check keys/values before any write, tell whether a save whose reply was lost
+happened, write files privately.
 
 The checks mirror the database's ``save_configuration`` validation (docs/DATABASE.md) so that a
 multi-key write (``devsync env import``) is refused as a whole before anything is written; the
@@ -9,19 +10,18 @@ database stays the authority.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from uuid import UUID
 
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import PermissionDenied, Unavailable
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
-
-if TYPE_CHECKING:
-    from devsync_tui.backend.base import Backend
-    from devsync_tui.commands.common import Target
+from devsync_tui.core.private_file import write_private as write_bytes
+from devsync_tui.logging_setup import register_secret
+from devsync_tui.machine.targets import Target
 
 MAX_VALUE_BYTES = 1_048_576
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -78,9 +78,6 @@ async def effective_rows(backend: Backend, target: Target) -> list[EffectiveConf
 
 async def reveal_all(backend: Backend, rows: Sequence[EffectiveConfigRow]) -> Effective:
     """Values of ``rows``, secrets revealed one by one (each reveal is audited by the DB)."""
-    from devsync_tui.backend.errors import PermissionDenied
-    from devsync_tui.logging_setup import register_secret
-
     # A few at a time: more would only queue for the backend's connections (and time out).
     slots = asyncio.Semaphore(4)
 
@@ -114,51 +111,39 @@ async def gather(backend: Backend, target: Target) -> Effective:
     return await reveal_all(backend, await effective_rows(backend, target))
 
 
-def read_value(
-    *, key: str, secret: bool, from_file: str | None, stdin_strip_newline: bool = True
-) -> str:
-    """A value from ``--file`` (exact bytes), a pipe on stdin (one trailing newline dropped,
-    as ``read`` does), or a prompt (hidden for secrets)."""
-    # +2: a value of exactly 1 MiB piped with its trailing newline is still accepted.
-    limit = MAX_VALUE_BYTES + 2
-    if from_file is not None:
-        return _decode(read_bounded(from_file, limit, "a value may hold 1 MiB"), from_file)
-    if not sys.stdin.isatty():
-        text = _decode(read_bounded("-", limit, "a value may hold 1 MiB"), "stdin")
-        if stdin_strip_newline:
-            text = text.removesuffix("\n").removesuffix("\r")
-        return text
-    prompt = f"Value for {key}{' (hidden)' if secret else ''}: "
-    return getpass.getpass(prompt) if secret else input(prompt)
+async def secret_defaults(backend: Backend, project_id: UUID) -> set[str]:
+    """Keys that are secrets among the project defaults."""
+    return {c.key for c in await backend.list_configurations(project_id, None) if c.is_secret}
 
 
-def read_bounded(path: str, limit: int, why: str) -> bytes:
-    """The bytes of ``path`` (``-``: stdin), refusing more than ``limit`` of them (UsageError
-    naming ``why``): ``/dev/zero`` or an endless pipe must not eat the machine's memory."""
-    from devsync_tui.commands.common import UsageError
-
-    if path == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    else:
-        with Path(path).open("rb") as handle:
-            data = handle.read(limit + 1)
-    if len(data) > limit:
-        where = "stdin" if path == "-" else path
-        raise UsageError(f"{where} is too large ({why}); nothing was written.")
-    return data
-
-
-def _decode(data: bytes, where: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        from devsync_tui.commands.common import UsageError
-
-        raise UsageError(f"{where} is not UTF-8 text.") from None
+async def confirm_or_explain(
+    backend: Backend, target: Target, key: str, value: str, expected: int | None
+) -> None:
+    """After a save whose outcome is unknown (the connection broke): return if the save
+    happened (once), else raise Unavailable with one sentence saying what is known."""
+    env_id = target.environment.id if target.environment else None
+    for delay in (0.5, 1.0, 2.0, None):
+        try:
+            done = await backend.confirm_save(
+                target.project.id, env_id, key, value, expected_version=expected
+            )
+        except Unavailable:
+            if delay is None:
+                raise Unavailable(
+                    f"The connection broke while saving {key}; it may or may not have been "
+                    f"written. Check with `devsync env get {key}` once the backend is back."
+                ) from None
+            await asyncio.sleep(delay)
+            continue
+        if done:
+            return
+        raise Unavailable(
+            f"The connection broke while saving {key} and the save did not happen; "
+            "nothing was written."
+        )
+    raise AssertionError("unreachable")
 
 
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically with mode 0600 (temp file + rename)."""
-    from devsync_tui.core.private_file import write_private as write_bytes
-
     write_bytes(path, text.encode("utf-8"))

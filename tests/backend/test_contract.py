@@ -12,8 +12,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from devsync_tui.backend.base import Backend, ChangeEvent, LinkChanged, Resync
+from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import Conflict, InvalidInput, NotSignedIn, PermissionDenied
+from devsync_tui.backend.live import ChangeEvent, LinkChanged, Resync
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow, Role
 from tests.backend.conftest import Transport, next_event
 from tests.support import demo
@@ -222,8 +223,9 @@ async def test_conflict_carries_current_row(transport: Transport) -> None:
     # Nothing was written by the refused save.
     rows = await alice.list_configurations(demo.PROJECT_STOREFRONT)
     assert [(c.value, c.version) for c in rows if c.key == "LOG_LEVEL"] == [("trace", seen + 1)]
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         await alice.delete_configuration(mine.id, seen)
+    assert refused.value.current == current  # a delete conflict carries the row as well
 
 
 async def test_reveal_rules(transport: Transport) -> None:

@@ -12,8 +12,8 @@ from uuid import uuid4
 
 import pytest
 
-from devsync_tui.backend.base import ChangeEvent, LinkChanged
 from devsync_tui.backend.errors import InvalidInput, PermissionDenied
+from devsync_tui.backend.live import ChangeEvent, LinkChanged
 from devsync_tui.core.models import (
     Dependency,
     DependencyInput,

@@ -11,7 +11,7 @@ import pytest
 
 from devsync_tui.backend.errors import InvalidInput, NotSignedIn
 from devsync_tui.backend.factory import open_backend
-from devsync_tui.backend.postgres import server as local
+from devsync_tui.backend.postgres import server
 from devsync_tui.backend.postgres.backend import PostgresBackend, label_for
 from devsync_tui.settings import LocalProfile, Settings, SupabaseProfile, load_settings
 from tests.support import demo
@@ -82,9 +82,9 @@ async def test_embedded_database_when_nothing_is_configured(
         await backend.close()
 
         # Later starts: the running server and its checked schema are known from files alone.
-        quick = local.running_url()
+        quick = server.running_url()
         assert quick is not None
-        assert quick == local.url()
+        assert quick == server.url()
         lines.clear()
         backend = await open_backend(settings, user="carol", progress=lines.append)
         assert (await backend.whoami()).username == "carol"
@@ -93,9 +93,9 @@ async def test_embedded_database_when_nothing_is_configured(
 
         # The shortcut is only a shortcut: a database dropped behind the server's back is
         # noticed when connecting, and the long way rebuilds it.
-        with local.connect(local.with_database(quick, "postgres"), autocommit=True) as conn:
+        with server.connect(server.with_database(quick, "postgres"), autocommit=True) as conn:
             conn.execute("drop database devsync with (force)")
-        assert local.running_url() == quick  # the files cannot know
+        assert server.running_url() == quick  # the files cannot know
         backend = await open_backend(settings, user="bob", progress=lines.append)
         assert [t.id for t in await backend.list_teams()] == [demo.TEAM_ACME]
         assert "Loading the demo workspace" in lines
@@ -104,11 +104,11 @@ async def test_embedded_database_when_nothing_is_configured(
         # A stamp from another server start (or other migrations) is not trusted.
         stamp = data_dir / ".schema-checked"
         stamp.write_text(stamp.read_text().replace("\n", " 1\n", 1))
-        assert local.running_url() is None
+        assert server.running_url() is None
         backend = await open_backend(settings, user="bob")
-        assert local.running_url() == quick  # the long way checked it and wrote it again
+        assert server.running_url() == quick  # the long way checked it and wrote it again
     finally:
         await backend.close()
-        await asyncio.to_thread(local.stop)
-        assert local.running_url() is None
+        await asyncio.to_thread(server.stop)
+        assert server.running_url() is None
         shutil.rmtree(data_dir, ignore_errors=True)

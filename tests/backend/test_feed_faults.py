@@ -18,9 +18,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from devsync_tui.backend.base import ChangeEvent, LinkChanged, Resync
 from devsync_tui.backend.errors import Unavailable
-from devsync_tui.backend.postgres import server as local
+from devsync_tui.backend.live import ChangeEvent, LinkChanged, Resync
+from devsync_tui.backend.postgres import server
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
 from tests.backend.conftest import next_event
@@ -110,19 +110,19 @@ def embedded_data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     try:
         yield data_dir
     finally:
-        local.stop()
+        server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def test_database_stopped_and_started(
     embedded_data_dir: Path, opened: list[PostgresBackend]
 ) -> None:
-    url = await asyncio.to_thread(local.ensure_running)
+    url = await asyncio.to_thread(server.ensure_running)
     alice = await _open(opened, url, "alice")  # default pool timeout and read retries
     feed = alice.changes()
     await next_event(feed, lambda e: e == LinkChanged("live"))
 
-    assert await asyncio.to_thread(local.stop)  # pg_ctl stop (fast) through the server's bin dir
+    assert await asyncio.to_thread(server.stop)  # pg_ctl stop (fast) through the server's bin dir
     await next_event(feed, _reconnecting)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -133,7 +133,7 @@ async def test_database_stopped_and_started(
     # The feed knows the link is down, so calls fail fast instead of waiting out the pool.
     assert loop.time() - started < 2.5
 
-    assert await asyncio.to_thread(local.ensure_running) == url
+    assert await asyncio.to_thread(server.ensure_running) == url
     bob = await _open(opened, url, "bob")
     await _save(bob, "DURING_GAP")  # committed before alice's feed is back
 

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from devsync_tui.backend.errors import InvalidInput, NotSignedIn, PermissionDenied
-from devsync_tui.backend.supabase import auth as supabase_login
+from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import DEMO_PASSWORD, backend_as, storage_for
@@ -41,11 +41,11 @@ async def test_password_sign_in_persists_a_0600_session_and_reads_as_the_user(
     fake: FakeSupabase, tmp_path: Path
 ) -> None:
     storage = storage_for(fake, tmp_path, "alice")
-    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    client = await auth.create_client(fake.url, fake.anon_key, storage)
     try:
-        signed = await supabase_login.sign_in_with_password(client, ALICE.email, DEMO_PASSWORD)
+        signed = await auth.sign_in_with_password(client, ALICE.email, DEMO_PASSWORD)
     finally:
-        await supabase_login.close_client(client)
+        await auth.close_client(client)
     assert signed.user_id == ALICE.id
     [token_request] = [r for r in fake.requests if r.path == "/auth/v1/token"]
     assert token_request.method == "POST"
@@ -56,7 +56,7 @@ async def test_password_sign_in_persists_a_0600_session_and_reads_as_the_user(
     session_file = tmp_path / "alice-session.json"
     assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
     stored = json.loads(session_file.read_text())["namespaces"][fake.url.lower()]
-    assert json.loads(stored[supabase_login.SESSION_KEY])["user"]["id"] == str(ALICE.id)
+    assert json.loads(stored[auth.SESSION_KEY])["user"]["id"] == str(ALICE.id)
 
     backend = SupabaseBackend(fake.url, fake.anon_key, storage=storage)
     await backend.connect()
@@ -73,38 +73,36 @@ async def test_password_sign_in_persists_a_0600_session_and_reads_as_the_user(
 
 async def test_wrong_password_is_permission_denied(fake: FakeSupabase, tmp_path: Path) -> None:
     storage = storage_for(fake, tmp_path, "x")
-    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    client = await auth.create_client(fake.url, fake.anon_key, storage)
     try:
         with pytest.raises(PermissionDenied, match="Wrong e-mail or password"):
-            await supabase_login.sign_in_with_password(client, ALICE.email, "nope")
+            await auth.sign_in_with_password(client, ALICE.email, "nope")
         with pytest.raises(InvalidInput):
-            await supabase_login.sign_in_with_password(client, "not-an-email", "x")
+            await auth.sign_in_with_password(client, "not-an-email", "x")
     finally:
-        await supabase_login.close_client(client)
-    assert await storage.get_item(supabase_login.SESSION_KEY) is None
+        await auth.close_client(client)
+    assert await storage.get_item(auth.SESSION_KEY) is None
 
 
 async def test_one_time_code_sign_in(fake: FakeSupabase, tmp_path: Path) -> None:
     storage = storage_for(fake, tmp_path, "carol")
-    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    client = await auth.create_client(fake.url, fake.anon_key, storage)
     try:
-        await supabase_login.send_code(client, CAROL.email)
+        await auth.send_code(client, CAROL.email)
         [otp] = [r for r in fake.requests if r.path == "/auth/v1/otp"]
         assert otp.json()["email"] == CAROL.email
         assert otp.json()["create_user"] is False
         code = fake.gotrue.codes[CAROL.email]
         wrong = "000000" if code != "000000" else "111111"
         with pytest.raises(PermissionDenied, match="code"):
-            await supabase_login.verify_code(client, CAROL.email, wrong)
-        await supabase_login.send_code(client, CAROL.email)
-        signed = await supabase_login.verify_code(
-            client, CAROL.email, fake.gotrue.codes[CAROL.email]
-        )
+            await auth.verify_code(client, CAROL.email, wrong)
+        await auth.send_code(client, CAROL.email)
+        signed = await auth.verify_code(client, CAROL.email, fake.gotrue.codes[CAROL.email])
         assert signed.user_id == CAROL.id
         verify = [r for r in fake.requests if r.path == "/auth/v1/verify"][-1].json()
         assert (verify["type"], verify["email"]) == ("email", CAROL.email)
     finally:
-        await supabase_login.close_client(client)
+        await auth.close_client(client)
     async with backend_as(fake, tmp_path, CAROL.email) as backend:
         assert (await backend.whoami()).username == "carol"
 
@@ -113,12 +111,12 @@ async def test_sign_up_creates_the_profile_from_metadata(
     fake: FakeSupabase, tmp_path: Path
 ) -> None:
     storage = storage_for(fake, tmp_path, "newbie")
-    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    client = await auth.create_client(fake.url, fake.anon_key, storage)
     try:
-        result = await supabase_login.sign_up(client, "newbie@example.com", "s3cret-pass", "newbie")
+        result = await auth.sign_up(client, "newbie@example.com", "s3cret-pass", "newbie")
     finally:
-        await supabase_login.close_client(client)
-    assert isinstance(result, supabase_login.SignedIn)
+        await auth.close_client(client)
+    assert isinstance(result, auth.SignedIn)
     [signup] = [r for r in fake.requests if r.path == "/auth/v1/signup"]
     assert signup.json()["data"] == {"username": "newbie"}
     backend = SupabaseBackend(fake.url, fake.anon_key, storage=storage)
@@ -133,29 +131,29 @@ async def test_sign_up_creates_the_profile_from_metadata(
 async def test_sign_up_pending_confirmation(fake: FakeSupabase, tmp_path: Path) -> None:
     fake.gotrue.confirm_signups = False
     storage = storage_for(fake, tmp_path, "pending")
-    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    client = await auth.create_client(fake.url, fake.anon_key, storage)
     try:
-        result = await supabase_login.sign_up(client, "pending@example.com", "s3cret-pass")
-        assert result == supabase_login.PendingConfirmation("pending@example.com")
+        result = await auth.sign_up(client, "pending@example.com", "s3cret-pass")
+        assert result == auth.PendingConfirmation("pending@example.com")
         with pytest.raises(InvalidInput):
-            await supabase_login.sign_up(client, "short@example.com", "123")
+            await auth.sign_up(client, "short@example.com", "123")
     finally:
-        await supabase_login.close_client(client)
-    assert await storage.get_item(supabase_login.SESSION_KEY) is None
+        await auth.close_client(client)
+    assert await storage.get_item(auth.SESSION_KEY) is None
 
 
 async def test_sign_out_forgets_the_session(fake: FakeSupabase, tmp_path: Path) -> None:
     async with backend_as(fake, tmp_path, ALICE.email):
         pass
     storage = storage_for(fake, tmp_path, "alice")
-    assert await storage.get_item(supabase_login.SESSION_KEY) is not None
-    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    assert await storage.get_item(auth.SESSION_KEY) is not None
+    client = await auth.create_client(fake.url, fake.anon_key, storage)
     try:
-        await supabase_login.restore_session(client, storage)
-        await supabase_login.sign_out(client)
+        await auth.restore_session(client, storage)
+        await auth.sign_out(client)
     finally:
-        await supabase_login.close_client(client)
-    assert await storage.get_item(supabase_login.SESSION_KEY) is None
+        await auth.close_client(client)
+    assert await storage.get_item(auth.SESSION_KEY) is None
     assert [r for r in fake.requests if r.path == "/auth/v1/logout"]
     backend = SupabaseBackend(fake.url, fake.anon_key, storage=storage)
     with pytest.raises(NotSignedIn):
@@ -176,11 +174,11 @@ async def test_expired_stored_session_is_refreshed_with_its_refresh_token(
     async with backend_as(fake, tmp_path, ALICE.email):
         pass
     storage = storage_for(fake, tmp_path, "alice")
-    raw = json.loads(await storage.get_item(supabase_login.SESSION_KEY) or "{}")
+    raw = json.loads(await storage.get_item(auth.SESSION_KEY) or "{}")
     raw["access_token"] = make_token(str(ALICE.id), email=ALICE.email, expires_in=-7200)
     raw["expires_at"] = int(time.time()) - 7200
     old_refresh = raw["refresh_token"]
-    await storage.set_item(supabase_login.SESSION_KEY, json.dumps(raw))
+    await storage.set_item(auth.SESSION_KEY, json.dumps(raw))
 
     backend = SupabaseBackend(fake.url, fake.anon_key, storage=storage)
     await backend.connect()
@@ -195,7 +193,7 @@ async def test_expired_stored_session_is_refreshed_with_its_refresh_token(
     ]
     assert refreshes
     assert refreshes[0].json() == {"refresh_token": old_refresh}
-    stored = json.loads(await storage.get_item(supabase_login.SESSION_KEY) or "{}")
+    stored = json.loads(await storage.get_item(auth.SESSION_KEY) or "{}")
     assert stored["refresh_token"] != old_refresh
     assert stored["expires_at"] > time.time() + 600
     last_read = fake.rest_requests()[-1]

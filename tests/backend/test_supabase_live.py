@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui.backend.base import ChangeEvent, LinkChanged
 from devsync_tui.backend.errors import Conflict
-from devsync_tui.backend.supabase import auth as supabase_login
+from devsync_tui.backend.live import ChangeEvent, LinkChanged
+from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.backend.supabase.session import SessionStorage
 from devsync_tui.core.models import ConfigType, Role
@@ -37,15 +37,15 @@ _REASON = f"live Supabase suite: set {', '.join(_MISSING)} to run it against a r
 async def live(tmp_path: Path) -> AsyncIterator[SupabaseBackend]:
     url, key = os.environ["SUPABASE_URL"], os.environ["SUPABASE_ANON_KEY"]
     storage = SessionStorage(
-        supabase_login.storage_namespace(url), use_keyring=False, path=tmp_path / "session.json"
+        auth.storage_namespace(url), use_keyring=False, path=tmp_path / "session.json"
     )
-    client = await supabase_login.create_client(url, key, storage)
+    client = await auth.create_client(url, key, storage)
     try:
-        await supabase_login.sign_in_with_password(
+        await auth.sign_in_with_password(
             client, os.environ["DEVSYNC_TEST_EMAIL"], os.environ["DEVSYNC_TEST_PASSWORD"]
         )
     finally:
-        await supabase_login.close_client(client)
+        await auth.close_client(client)
     backend = SupabaseBackend(url, key, storage=storage)
     await backend.connect()
     try:

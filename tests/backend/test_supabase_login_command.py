@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from devsync_tui import cli
-from devsync_tui.backend.supabase import session as session_mod
+from devsync_tui.backend.supabase import session
 from devsync_tui.exit_codes import EXIT_DENIED, EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 from tests.backend.fake_supabase import FakeSupabase
 from tests.support.demo import ALICE, BOB, CAROL
@@ -38,7 +38,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("SUPABASE_URL", "SUPABASE_ANON_KEY", "DEVSYNC_PROFILE", "DEVSYNC_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     # Never touch a developer's real keyring: sessions go to the fallback file here.
-    monkeypatch.setattr(session_mod, "keyring_usable", lambda: False)
+    monkeypatch.setattr(session, "keyring_usable", lambda: False)
     return tmp_path / "cfg"
 
 

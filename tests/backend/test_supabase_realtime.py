@@ -13,7 +13,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.live import ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.core.models import ConfigType, Configuration
 from tests.backend.fake_supabase import FakeSupabase

@@ -58,10 +58,12 @@ async def test_list_projects_request_shape(fake: FakeSupabase, alice: SupabaseBa
     assert [p.name for p in projects] == ["billing-api", "storefront"]
     [request] = fake.rest_requests()
     assert (request.method, request.path) == ("GET", "/rest/v1/projects")
+    # The list's order is the contract's (names, then id); the request orders by the primary
+    # key only, so that pages of a long list never overlap.
     assert request.query == [
         ("select", "*"),
         ("team_id", f"eq.{TEAM_ACME}"),
-        ("order", "name.asc"),
+        ("order", "id.asc"),
         ("offset", "0"),
         ("limit", "1000"),
     ]

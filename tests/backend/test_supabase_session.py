@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui.backend.supabase import session as session_mod
+from devsync_tui.backend.supabase import session
 from devsync_tui.backend.supabase.session import SessionStorage
 
 
@@ -140,7 +140,7 @@ async def test_keyring_used_when_it_works(
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:
-        assert session_mod.keyring_usable()
+        assert session.keyring_usable()
         store = SessionStorage("https://p.supabase.co")
         await store.set_item("supabase.auth.token", "tok")
         assert backend.items == {("devsync", "https://p.supabase.co|supabase.auth.token"): "tok"}
@@ -159,9 +159,9 @@ def test_headless_default_is_the_file() -> None:
     from keyring.backends import fail
 
     if isinstance(keyring.get_keyring(), fail.Keyring):
-        assert not session_mod.keyring_usable()
+        assert not session.keyring_usable()
     else:
-        assert session_mod.keyring_usable()
+        assert session.keyring_usable()
 
 
 def test_corrupt_file_is_ignored_and_replaced(config_dir: Path) -> None:

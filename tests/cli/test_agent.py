@@ -181,16 +181,17 @@ def test_agent_survives_an_outage_and_stops_on_sigterm(
 ) -> None:
     db = psycopg.conninfo.conninfo_to_dict(devsync.db_url)["dbname"]
     env = demo.ENV_BOB_LAPTOP
+    # The database is away when the agent starts (a server that boots before its database):
+    # the agent says so, samples into its buffer, and stores it all once it is back. (An
+    # outage mid-run shorter than the pool's read retries, ~9 s, is absorbed without a word.)
+    _set_connections(pg_superuser_url, db, allowed=False)
+    down_from = time.time()
     proc = devsync.popen(
         "agent", "--interval", "0.3", "--no-scan", *BOB, "--project", "storefront",
         "--env", "bob-laptop", stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        _wait_for(lambda: _metrics(devsync.db_url, env).get("ping", 0) >= 3)
-        assert _env(devsync.db_url, "bob-laptop")[2] == "active"
-        _set_connections(pg_superuser_url, db, allowed=False)
-        down_from = time.time()
-        time.sleep(3.0)  # the agent keeps sampling into its buffer meanwhile
+        time.sleep(3.0)
         down_to = time.time()
         _set_connections(pg_superuser_url, db, allowed=True)
 

@@ -78,8 +78,8 @@ def test_connection_cut_mid_save_is_checked_not_guessed(
 async def _confirm(url: str, key: str, expected: int | None) -> str:
     from devsync_tui.backend.errors import Unavailable
     from devsync_tui.backend.postgres.backend import PostgresBackend
-    from devsync_tui.commands.common import Target, find_environment
-    from devsync_tui.commands.env import confirm_or_explain
+    from devsync_tui.machine.targets import Target, find_environment
+    from devsync_tui.machine.values import confirm_or_explain
 
     backend = PostgresBackend(url, "bob", embedded=False)
     await backend.connect()

@@ -1,13 +1,17 @@
-"""Configuration tab behaviour on the local transport over a real database."""
+"""Configuration tab behaviour on the local transport over a real database: editing, conflicts
+(their wording fits the case), history, reveal, live updates, the detail line and the value
+column's width."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard.screens.config_editor import ConfigEditor
 from devsync_tui.dashboard.screens.conflict import ConflictDialog
+from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
 from tests.dashboard.helpers import cell_text, config_pane, other_client, query_one, stored
 from tests.support import demo
@@ -231,3 +235,108 @@ async def test_conflict_edit_a_merge(fresh_db_url: str) -> None:
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfigEditor))
         assert stored(fresh_db_url, STORE, BOB_ENV, "API_BASE_URL") == ("http://localhost:5001", 3)
+
+
+async def test_detail_line_follows_the_filter(demo_db_url: str) -> None:
+    app = make_test_app(
+        demo_db_url, "alice", size=(120, 30), project="storefront", env="bob-laptop"
+    )
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        pane = config_pane(app)
+        pane.go_to_key("DATABASE_URL")
+        await pilot.pause()
+        detail = pane.query_one("#config-detail", Static)
+        assert "Secret" in str(detail.render())
+        await pilot.press("slash", *"BOB_DEBUG")
+        await pilot.pause()
+        assert pane.rows_table.cursor_key == "BOB_DEBUG_PORT"
+        text = str(detail.render())
+        assert "Secret" not in text
+        assert "environment" in text
+        await pilot.press(*"zzz")
+        await pilot.pause()
+        assert pane.rows_table.cursor_key is None
+        assert str(detail.render()).strip() == ""
+
+
+async def test_value_column_uses_the_room_the_tree_leaves(fresh_db_url: str) -> None:
+    app = make_test_app(
+        fresh_db_url, "alice", size=(100, 30), project="storefront", env="bob-laptop"
+    )
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        pane = config_pane(app)
+        pane.go_to_key("DATABASE_URL")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: any(pane.revealed))
+        with_tree = len(cell_text(pane, "DATABASE_URL", 1))
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: pane.size.width == 100)
+        await wait_for(pilot, lambda: len(cell_text(pane, "DATABASE_URL", 1)) > with_tree)
+        without_tree = len(cell_text(pane, "DATABASE_URL", 1))
+        assert without_tree >= with_tree + 20
+        # The whole table still fits: nothing is pushed out of sight on the right.
+        table = pane.rows_table.table
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= pane.size.width
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: len(cell_text(pane, "DATABASE_URL", 1)) == with_tree)
+
+
+async def test_delete_conflict_on_a_plain_key_shows_its_value(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        pane = config_pane(app)
+        pane.go_to_key("NODE_ENV")
+        _, version = stored(fresh_db_url, STORE, None, "NODE_ENV")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        # Erin saves while alice is asked to confirm (saved before "d", the live feed could
+        # bring the new version to alice's row first, and there would be no conflict).
+        async with other_client(fresh_db_url, "erin") as erin:
+            await erin.save_configuration(
+                STORE, None, "NODE_ENV", "staging-changed",
+                is_secret=False, type=ConfigType.ENV_VAR, expected_version=version,
+            )  # fmt: skip
+        await pilot.click("#confirm")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConfirmDialog)
+                and "Someone changed" in str(app.screen.query_one(".dialog-text").render())
+            ),
+        )
+        text = str(app.screen.query_one(".dialog-text").render())
+        assert "staging-changed" in text
+        assert "secret" not in text
+        await pilot.click("#confirm")
+        await wait_for(
+            pilot,
+            lambda: (
+                psycopg.connect(fresh_db_url)
+                .execute(
+                    "select count(*) from public.configurations where project_id = %s "
+                    "and environment_id is null and key = 'NODE_ENV'",
+                    (STORE,),
+                )
+                .fetchone()[0]
+                == 0
+            ),
+        )
+
+
+async def test_conflict_after_a_delete_says_deleted_not_secret(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        editor = await _open_editor(pilot, "BOB_DEBUG_PORT")
+        row = next(r for r in config_pane(app).view.rows if r.key == "BOB_DEBUG_PORT")  # type: ignore[union-attr]
+        async with other_client(fresh_db_url, "bob") as other:
+            await other.delete_configuration(row.configuration_id, row.version)
+        editor.query_one("#editor-line", Input).value = "9555"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConflictDialog))
+        texts = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "deleted" in texts
+        assert "secret" not in texts

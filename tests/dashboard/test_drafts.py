@@ -1,4 +1,5 @@
-"""Nothing typed is lost: drafts survive closing the app; secret drafts are encrypted."""
+"""Nothing typed is lost: drafts survive closing the app; secret drafts are encrypted; a
+restored draft can be discarded for the stored value."""
 
 from __future__ import annotations
 
@@ -87,3 +88,34 @@ def test_draft_store_round_trip(tmp_path: Path) -> None:
     assert (draft.value, draft.base_version, draft.is_secret) == ("1", 3, False)
     store.delete(demo.PROJECT_STOREFRONT, None, "A")
     assert store.load(demo.PROJECT_STOREFRONT, None, "A") is None
+
+
+async def test_discard_draft_restores_the_stored_value(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        editor = await _edit(pilot, "BOB_DEBUG_PORT")
+        assert not editor.query_one("#discard").display  # nothing to discard yet
+        editor.query_one("#editor-line", Input).value = "9777"
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfigEditor))
+        assert list(DraftStore().root.glob("*.json"))
+        editor = await _edit(pilot, "BOB_DEBUG_PORT")
+        assert editor.query_one("#editor-line", Input).value == "9777"
+        assert editor.query_one("#discard").display
+        assert "ctrl+d" in str(editor.query_one("#editor-note", Static).render())
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.5)
+        assert editor.query_one("#editor-line", Input).value == "9229"
+        assert not editor.query_one("#discard").display
+        assert list(DraftStore().root.glob("*")) == []
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfigEditor))
+        editor = await _edit(pilot, "BOB_DEBUG_PORT")
+        assert editor.query_one("#editor-line", Input).value == "9229"
+        # Without a draft, ctrl+d is the value box's own key again (delete to the right).
+        line = editor.query_one("#editor-line", Input)
+        line.cursor_position = 0
+        await pilot.press("ctrl+d")
+        assert line.value == "229"

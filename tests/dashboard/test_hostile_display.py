@@ -36,3 +36,20 @@ async def test_escape_sequences_in_a_value_are_shown_not_replayed(fresh_db_url: 
             for segment in line
         )
         assert "\x1b" not in screen_text
+
+
+async def test_bidi_overrides_in_a_value_are_neutralised(fresh_db_url: str) -> None:
+    # "pay_\u202egpj.exe" would read as "pay_exe.jpg" on a screen that obeys the override.
+    with psycopg.connect(fresh_db_url) as conn:
+        conn.execute(
+            "insert into public.configurations (project_id, environment_id, key, value, "
+            "is_secret, type) values (%s, null, 'BIDI', %s, false, 'env_var')",
+            (demo.PROJECT_STOREFRONT, "pay_\u202egpj.exe\u200b"),
+        )
+    app = make_test_app(fresh_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        shown = cell_text(config_pane(app), "BIDI", 1)
+        assert shown.startswith("pay_\ufffdgpj.exe\ufffd")
+        assert "\u202e" not in shown
+        assert "\u200b" not in shown

@@ -1,12 +1,13 @@
-"""Navigation: start targets, the command palette, help, the tree."""
+"""Navigation: start targets, the command palette, help, the tree, the tables' filter."""
 
 from __future__ import annotations
 
 import pytest
 from textual.command import CommandPalette
-from textual.widgets import TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from devsync_tui.dashboard.screens.help import HelpScreen
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
 from tests.support import demo
 
@@ -69,7 +70,7 @@ async def test_palette_runs_an_action(demo_db_url: str) -> None:
 
 
 async def test_palette_switches_tabs_and_lists_no_widget_internals(demo_db_url: str) -> None:
-    from devsync_tui.dashboard.keys import ActionsProvider
+    from devsync_tui.dashboard.palette import ActionsProvider
 
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
@@ -77,7 +78,7 @@ async def test_palette_switches_tabs_and_lists_no_widget_internals(demo_db_url: 
         app.main.query_one("#config-table").focus()
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
-        names = {name for name, _, _ in ActionsProvider(app.main)._actions()}
+        names = {action.name for action in ActionsProvider(app.main)._actions()}
         assert {"Show Members", "Show Dependencies", "New team", "Reveal"} <= names
         assert not names & {"Cursor left", "Page left", "Focus Next", "Cursor up"}
         await pilot.press(*"Show Members")
@@ -147,3 +148,21 @@ async def test_slash_filters_the_table(demo_db_url: str) -> None:
         await wait_for(pilot, lambda: table.row_count == 1)
         await pilot.press("escape")
         await wait_for(pilot, lambda: table.row_count == len(demo.STOREFRONT_DEFAULT_KEYS))
+
+
+@pytest.mark.parametrize("tab", ["configuration", "templates"])
+async def test_filter_box_is_one_visible_line(demo_db_url: str, tab: str) -> None:
+    app = make_test_app(demo_db_url, "alice", size=(100, 30), project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one(TabbedContent).active = tab
+        await pilot.pause()
+        await wait_ready(pilot)
+        rows = app.main.query_one(f"#{tab}").query_one(FilterableTable)
+        rows.focus_table()
+        await pilot.press("slash", "L", "O")
+        box = rows.query_one("#filter", Input)
+        assert box.has_focus
+        assert box.region.height == 1
+        line = "".join(segment.text for segment in box.render_line(0))
+        assert "LO" in line

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select, TabbedContent
 
+from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard.panes.activity import ActivityPane
 from devsync_tui.dashboard.panes.members import MembersPane
 from devsync_tui.dashboard.panes.templates import TemplatesPane
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, FormDialog
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
-from tests.dashboard.helpers import query_one
+from tests.dashboard.helpers import other_client, query_one
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -203,3 +205,45 @@ async def test_create_a_team(fresh_db_url: str) -> None:
         await wait_for(
             pilot, lambda: any(i.team.name == "Moss Labs" for i in app.main.nav_tree.items())
         )
+
+
+def _visible_rows(pane: ActivityPane) -> list[str]:
+    """The "What" of the activity rows on screen, top first (scrolled-away rows excluded)."""
+    table = pane.query_one("#activity-rows", FilterableTable).table
+    first = int(table.scroll_y)
+    return [str(table.get_row_at(i)[2]) for i in range(first, min(first + 3, table.row_count))]
+
+
+async def test_activity_shows_entries_made_while_its_tab_was_hidden(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "alice", size=(100, 30), project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        await _tab(pilot, "activity")
+        await wait_ready(pilot)
+        pane = app.main.query_one(ActivityPane)
+        pane.query_one("#activity-rows", FilterableTable).focus_table()
+        await _tab(pilot, "configuration")
+        async with other_client(fresh_db_url, "bob") as bob:
+            for version, value in ((1, "9001"), (2, "9002")):
+                await bob.save_configuration(
+                    demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, "BOB_DEBUG_PORT", value,
+                    is_secret=False, type=ConfigType.ENV_VAR, expected_version=version,
+                )  # fmt: skip
+                await pilot.pause(0.3)
+        # Both changes reached the (hidden) pane through the live feed.
+        await wait_for(pilot, lambda: pane._entries[0].details.get("version") == 3)
+        # Another selection and back, then the tab: the newest entry is the first row shown.
+        tree = app.main.nav_tree
+        tree.select_item((demo.TEAM_ACME, demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP))
+        await wait_ready(pilot)
+        tree.select_item((demo.TEAM_ACME, demo.PROJECT_STOREFRONT, None))
+        await wait_ready(pilot)
+        await _tab(pilot, "activity")
+        await pilot.pause(0.2)
+        shown = _visible_rows(pane)
+        assert shown[:2] == ["changed BOB_DEBUG_PORT (v3)", "changed BOB_DEBUG_PORT (v2)"]
+        # Same four columns, all of them inside the pane.
+        table = pane.query_one("#activity-rows", FilterableTable).table
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels == ["When", "Who", "What", "Where"]
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= pane.size.width

@@ -24,6 +24,30 @@ REGISTRY_ENV_VARS = (
 )
 
 
+def use_private_home(db_url: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point DevSync at ``db_url`` with settings, state, data and keys under ``home`` (never
+    the user's own), and nothing online; the variables set."""
+    env = {
+        "DEVSYNC_DATABASE_URL": db_url,
+        "DEVSYNC_CONFIG": str(home / "config" / "config.toml"),
+        "DEVSYNC_STATE_DIR": str(home / "state"),
+        "DEVSYNC_DATA_DIR": str(home / "data"),
+        "DEVSYNC_CACHE_DIR": str(home / "cache"),
+        "DEVSYNC_KEYRING": "off",
+        # No network in tests: OSV answers "unreachable" at once (nothing listens on 9).
+        "DEVSYNC_OSV_URL": "http://127.0.0.1:9/v1/querybatch",
+        # Nor the package registries (core.registry); freshness tests point these at
+        # tests/support/fake_registry.py.
+        **dict.fromkeys(REGISTRY_ENV_VARS, "http://127.0.0.1:9"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for key in ("DEVSYNC_PROFILE", "SUPABASE_URL", "SUPABASE_ANON_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    crypto._reset_for_tests()
+    return env
+
+
 @dataclass
 class Result:
     code: int
@@ -45,24 +69,7 @@ class DevsyncCLI:
         self.home = home
         self._capsys = capsys
         self._monkeypatch = monkeypatch
-        self.env = {
-            "DEVSYNC_DATABASE_URL": db_url,
-            "DEVSYNC_CONFIG": str(home / "config" / "config.toml"),
-            "DEVSYNC_STATE_DIR": str(home / "state"),
-            "DEVSYNC_DATA_DIR": str(home / "data"),
-            "DEVSYNC_CACHE_DIR": str(home / "cache"),
-            "DEVSYNC_KEYRING": "off",
-            # No network in tests: OSV answers "unreachable" at once (nothing listens on 9).
-            "DEVSYNC_OSV_URL": "http://127.0.0.1:9/v1/querybatch",
-            # Nor the package registries (core.registry); freshness tests point these at
-            # tests/support/fake_registry.py.
-            **dict.fromkeys(REGISTRY_ENV_VARS, "http://127.0.0.1:9"),
-        }
-        for key, value in self.env.items():
-            monkeypatch.setenv(key, value)
-        for key in ("DEVSYNC_PROFILE", "SUPABASE_URL", "SUPABASE_ANON_KEY"):
-            monkeypatch.delenv(key, raising=False)
-        crypto._reset_for_tests()
+        self.env = use_private_home(db_url, home, monkeypatch)
 
     def __call__(self, *argv: str, stdin: str | bytes | None = None) -> Result:
         """Run ``devsync ARGV`` in-process; stdin is a pipe holding ``stdin`` (or empty)."""

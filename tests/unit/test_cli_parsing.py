@@ -1,4 +1,4 @@
-"""``devsync`` argument handling: opening the dashboard skips loading the subcommands."""
+"""``devsync`` argument handling: the dashboard loads no subcommand, a command only its own."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from devsync_tui.cli import _names_a_command, main
+from devsync_tui import cli
+from devsync_tui.cli import _command_named, _names_a_command, build_parser, main
 
 
 @pytest.mark.parametrize(
@@ -61,3 +62,43 @@ def test_the_dashboard_without_a_terminal_says_so_and_exits() -> None:
     assert done.stdout == ""
     assert done.stderr.startswith("devsync: the dashboard needs a terminal")
     assert "Traceback" not in done.stderr
+
+
+def test_the_command_list_is_what_the_modules_register() -> None:
+    # `devsync --help` lists the commands from cli.COMMANDS without importing their modules;
+    # the listing must be exactly what the modules themselves register.
+    assert build_parser().format_help() == build_parser(commands=()).format_help()
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["env", "list"], "env"),
+        (["--user", "bob", "--proj", "storefront", "whoami"], "whoami"),  # an abbreviation
+        (["--user=bob", "run", "--", "env", "--help"], "run"),
+        (["--user", "bob"], None),
+    ],
+)
+def test_the_named_command_is_read_as_argparse_reads_it(argv: list[str], command: str) -> None:
+    assert _command_named(argv) == command
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    code = (
+        "import sys; from devsync_tui import cli; "
+        "cli.main(['env', 'frobnicate']); cli.main(['--help']); "
+        "print(sorted(m for m in sys.modules if m.startswith('devsync_tui.commands')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    imported = done.stdout.strip().splitlines()[-1]
+    assert "devsync_tui.commands.env" in imported
+    for other in ("scan", "drift", "run", "agent", "login", "local", "db"):
+        assert f"devsync_tui.commands.{other}'" not in imported
+
+
+def test_a_missing_command_module_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(cli.COMMANDS, "ghost", ("ghost", "a command whose module is missing"))
+    with pytest.raises(ModuleNotFoundError, match=r"devsync_tui\.commands\.ghost"):
+        main(["ghost"])

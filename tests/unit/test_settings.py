@@ -58,7 +58,6 @@ reveal = "r, ctrl+r"
     loaded = s.load_settings(path, environ={})
     assert loaded.path == path
     assert loaded.theme == "nord"
-    assert loaded.redraw_interval == 0.25
     assert loaded.reveal_timeout == 5.0
     assert loaded.keymap == {"reveal": "r,ctrl+r"}
     name, prof = loaded.profile()
@@ -68,6 +67,17 @@ reveal = "r, ctrl+r"
         database_url="postgresql://me@localhost/devsync", user="bob"
     )
     assert "local" in loaded.profiles
+
+
+def test_an_old_file_with_redraw_interval_loads_and_saving_drops_it(tmp_path: Path) -> None:
+    # Earlier versions wrote redraw_interval into every saved file without ever using it.
+    path = _write(tmp_path, 'theme = "nord"\nredraw_interval = 0.1\nreveal_timeout = 5\n')
+    loaded = s.load_settings(path, environ={})
+    assert (loaded.theme, loaded.reveal_timeout) == ("nord", 5.0)
+    assert not hasattr(loaded, "redraw_interval")
+    s.save_settings(loaded)
+    assert "redraw_interval" not in path.read_text()
+    assert s.load_settings(path, environ={}).reveal_timeout == 5.0
 
 
 def test_env_overrides(tmp_path: Path) -> None:
@@ -121,6 +131,7 @@ def test_broken_toml_names_file_and_line(tmp_path: Path) -> None:
         ('colour = "red"\n', 1, "unknown setting 'colour'"),
         ('default_profile = "ghost"\n', 1, "not a [profiles.*] table"),
         ("[keymap]\nquit = 5\n", 2, "keymap 'quit'"),
+        ('[keymap]\ndrift.filter = "F"\n', 2, 'quote binding ids, which hold dots: "drift.filter"'),
     ],
 )
 def test_bad_values_name_file_and_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:

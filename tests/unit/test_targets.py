@@ -1,11 +1,19 @@
-"""Where ``devsync --team/--project/--env`` opens (core.targets)."""
+"""Which team, project or environment a name means (core.targets): the one matching rule,
+and where ``devsync --team/--project/--env`` opens."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
 from devsync_tui.core.models import Environment, Project, Team
-from devsync_tui.core.targets import first_project, resolve_target
+from devsync_tui.core.targets import (
+    ambiguity,
+    first_project,
+    match_environments,
+    match_projects,
+    match_teams,
+    resolve_target,
+)
 
 OWNER = UUID(int=99)
 ZETA = Team(id=UUID(int=1), name="Zeta", slug="zeta", owner_id=OWNER)
@@ -50,3 +58,68 @@ def test_first_project_is_by_name() -> None:
     empty = Team(id=UUID(int=3), name="Aaa", slug="aaa", owner_id=OWNER)
     assert first_project((ZETA, empty), (API,)) == (empty.id, None, None)
     assert first_project((), ()) is None
+
+
+# -- the one matching rule (core.targets.match), the same for the CLI and the dashboard --------
+UPPER_API = Project(id=UUID(int=12), team_id=ACME.id, name="API")
+LOWER_API = Project(id=UUID(int=13), team_id=ZETA.id, name="api")
+
+
+def test_exact_name_wins_over_a_match_in_another_case() -> None:
+    projects = (UPPER_API, LOWER_API)
+    assert match_projects((ZETA, ACME), projects, "api") == [LOWER_API]
+    assert match_projects((ZETA, ACME), projects, "API") == [UPPER_API]
+    # Neither exact: both match, in the order given (the CLI names them; see machine.targets).
+    assert match_projects((ZETA, ACME), projects, "Api") == [UPPER_API, LOWER_API]
+
+
+def test_ids_match_in_any_case_and_only_as_ids() -> None:
+    assert match_projects((), (SHOP, API), str(SHOP.id).upper()) == [SHOP]
+    named_like_an_id = Project(id=UUID(int=14), team_id=ACME.id, name=str(API.id))
+    assert match_projects((), (API, named_like_an_id), str(API.id)) == [API]
+
+
+def test_team_slash_project_names_the_team_by_slug_name_or_id() -> None:
+    teams, projects = (ZETA, ACME), (UPPER_API, LOWER_API)
+    assert match_projects(teams, projects, "acme/api") == [UPPER_API]
+    assert match_projects(teams, projects, "Zeta/API") == [LOWER_API]
+    assert match_projects(teams, projects, f"{ZETA.id}/api") == [LOWER_API]
+    assert match_projects(teams, projects, "nobody/api") == []
+    # A project whose own name holds a slash is found by that name first.
+    slashed = Project(id=UUID(int=15), team_id=ACME.id, name="acme/api")
+    assert match_projects(teams, (*projects, slashed), "acme/api") == [slashed]
+
+
+def test_teams_answer_to_their_slug_and_environments_to_their_name() -> None:
+    assert match_teams((ZETA, ACME), "ACME") == [ACME]
+    assert match_teams((ZETA, ACME), "zeta") == [ZETA]
+    assert match_environments((LAPTOP,), "BOB-Laptop") == [LAPTOP]
+    assert match_environments((LAPTOP,), "laptop") == []
+
+
+def test_the_dashboard_follows_the_same_rule() -> None:
+    teams, projects = (ZETA, ACME), (UPPER_API, LOWER_API, SHOP)
+    envs = {SHOP.id: (LAPTOP,)}
+    assert resolve_target(teams, projects, envs, None, "api", None) == (ZETA.id, LOWER_API.id, None)
+    assert resolve_target(teams, projects, envs, None, "API", None) == (ACME.id, UPPER_API.id, None)
+    # Ambiguous: the dashboard opens on the first candidate in the order it was given.
+    assert resolve_target(teams, projects, envs, None, "Api", None) == (
+        ACME.id,
+        UPPER_API.id,
+        None,
+    )
+    assert ambiguity(teams, projects, envs, None, "Api", None) == (
+        f"“Api” names several: {ACME.slug}/API, {ZETA.slug}/api; showing the first."
+    )
+    assert ambiguity(teams, projects, envs, None, "api", None) is None
+    assert ambiguity(teams, projects, envs, "acme", "Storefront", "BOB-LAPTOP") is None
+    assert resolve_target(teams, projects, envs, None, "zeta/API", None) == (
+        ZETA.id,
+        LOWER_API.id,
+        None,
+    )
+    assert resolve_target(teams, projects, envs, "acme", "Storefront", "BOB-LAPTOP") == (
+        ACME.id,
+        SHOP.id,
+        LAPTOP.id,
+    )

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -20,27 +19,19 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from devsync_tui.backend.base import Backend, FeedEvent, PresenceInfo
-from devsync_tui.backend.errors import DevSyncError, NotFound, PermissionDenied
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.live import FeedEvent, PresenceInfo
 from devsync_tui.backend.postgres.data import PgData
 from devsync_tui.backend.postgres.feed import ChangeFeed
+from devsync_tui.backend.refusals import not_done
 from devsync_tui.backend.rows import (
     environment_from_row,
     member_from_row,
-    project_from_row,
+    row_to_model,
     team_from_row,
-    template_from_row,
 )
-from devsync_tui.core.models import (
-    Environment,
-    EnvStatus,
-    EnvTemplate,
-    Identity,
-    Project,
-    Role,
-    Team,
-    TeamMember,
-)
+from devsync_tui.core.models import Environment, Identity, Role, Team, TeamMember
 
 log = logging.getLogger("devsync.backend.postgres")
 
@@ -50,12 +41,19 @@ _MEMBER_JOIN = (
 )
 #: How long ``close`` may spend taking my presence down (a dead link must not hold up quitting).
 _PRESENCE_CLEAR_SECONDS = 2.0
-_NOUNS = {
-    "teams": "team",
-    "projects": "project",
-    "env_templates": "template",
-    "environments": "environment",
-}
+
+
+def _param(value: Any) -> Any:
+    """A column value as psycopg sends it: dicts and lists are JSON (jsonb columns)."""
+    return Jsonb(value) if isinstance(value, dict | list) else value
+
+
+def _returned(row: DictRow | None, rpc: str, *, key: str = "id") -> DictRow:
+    """The row a write function returned; a function returning no row (or a null composite,
+    all columns NULL) stored nothing."""
+    if row is None or row[key] is None:
+        raise not_done(rpc)
+    return row
 
 
 def label_for(conninfo: str, *, embedded: bool) -> str:
@@ -122,199 +120,76 @@ class PostgresBackend(PgData, Backend):
     async def ping(self) -> float:
         return await self._ping()
 
-    # -- helpers ----------------------------------------------------------------------------
-    async def _changed_one(self, table: str, row: Any | None, row_id: UUID) -> Any:
-        """A write's returned row, or why there is none: invisible → NotFound, visible but
-        untouched (RLS refused the write) → PermissionDenied."""
-        if row is not None:
-            return row
-        noun = _NOUNS.get(table, "row")
-        visible = await self.fetch_one(
-            sql.SQL("select 1 as one from public.{} where id = %s")
-            .format(sql.Identifier(table))
-            .as_string(),
-            (row_id,),
-        )
-        if visible is None:
-            raise NotFound(f"No such {noun} (or you may not see it).")
-        raise PermissionDenied(f"You may not change this {noun}.")
+    # -- rows of a table (Transport) ----------------------------------------------------------
+    async def _row(self, table: str, key: UUID | int) -> Any | None:
+        query = sql.SQL("select * from public.{} where id = %s").format(sql.Identifier(table))
+        row = await self.fetch_one(query.as_string(), (key,))
+        return None if row is None else row_to_model(table, row)
 
-    async def _delete(self, table: str, row_id: UUID) -> None:
-        query = (
-            sql.SQL("delete from public.{} where id = %s returning id")
-            .format(sql.Identifier(table))
-            .as_string()
+    async def _rows(self, table: str, match: Mapping[str, Any]) -> list[Any]:
+        conditions = [
+            sql.SQL("{} is null" if value is None else "{} = %s").format(sql.Identifier(column))
+            for column, value in match.items()
+        ]
+        query = sql.SQL("select * from public.{}").format(sql.Identifier(table))
+        if conditions:
+            query += sql.SQL(" where ") + sql.SQL(" and ").join(conditions)
+        params = [value for value in match.values() if value is not None]
+        return [row_to_model(table, r) for r in await self.fetch_all(query.as_string(), params)]
+
+    async def _insert_row(self, table: str, values: Mapping[str, Any]) -> Any | None:
+        query = sql.SQL("insert into public.{} ({}) values ({}) returning *").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, values)),
+            sql.SQL(", ").join(sql.Placeholder() * len(values)),
         )
-        row = await self.write_one(query, (row_id,))
-        await self._changed_one(table, row, row_id)
+        row = await self.write_one(query.as_string(), [_param(v) for v in values.values()])
+        return None if row is None else row_to_model(table, row)
+
+    async def _update_row(self, table: str, key: UUID, values: Mapping[str, Any]) -> Any | None:
+        query = sql.SQL("update public.{} set {} where id = %s returning *").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in values),
+        )
+        row = await self.write_one(query.as_string(), [*map(_param, values.values()), key])
+        return None if row is None else row_to_model(table, row)
+
+    async def _delete_row(self, table: str, key: UUID) -> bool:
+        query = sql.SQL("delete from public.{} where id = %s returning id")
+        row = await self.write_one(query.format(sql.Identifier(table)).as_string(), (key,))
+        return row is not None
 
     # -- teams and members ------------------------------------------------------------------
-    async def list_teams(self) -> list[Team]:
-        rows = await self.fetch_all("select * from public.teams order by name, id")
-        return [team_from_row(r) for r in rows]
-
     async def create_team(self, name: str, slug: str) -> Team:
         row = await self.write_one("select * from public.create_team(%s, %s)", (name, slug))
-        return team_from_row(await self._changed_one("teams", row, UUID(int=0)))
+        return team_from_row(_returned(row, "create_team"))
 
-    async def rename_team(self, team_id: UUID, name: str) -> Team:
-        row = await self.write_one(
-            "update public.teams set name = %s where id = %s returning *", (name, team_id)
-        )
-        return team_from_row(await self._changed_one("teams", row, team_id))
-
-    async def delete_team(self, team_id: UUID) -> None:
-        await self._delete("teams", team_id)
-
-    async def list_members(self, team_id: UUID) -> list[TeamMember]:
+    async def _list_members(self, team_id: UUID) -> list[TeamMember]:
         query = _MEMBER_JOIN.format(source="public.team_members")
-        rows = await self.fetch_all(
-            f"{query} where tm.team_id = %s order by p.username", (team_id,)
-        )
+        rows = await self.fetch_all(f"{query} where tm.team_id = %s", (team_id,))
         return [member_from_row(r) for r in rows]
 
     async def add_member(self, team_id: UUID, username: str, role: Role) -> TeamMember:
         query = _MEMBER_JOIN.format(source="public.add_team_member(%s, %s, %s)")
         row = await self.write_one(query, (team_id, username, str(role)))
-        if row is None:
-            raise NotFound("The member was not added.")
-        return member_from_row(row)
+        return member_from_row(_returned(row, "add_team_member", key="team_id"))
 
     async def set_member_role(self, team_id: UUID, user_id: UUID, role: Role) -> TeamMember:
         query = _MEMBER_JOIN.format(source="public.set_member_role(%s, %s, %s)")
         row = await self.write_one(query, (team_id, user_id, str(role)))
-        if row is None:
-            raise NotFound("No such member.")
-        return member_from_row(row)
+        return member_from_row(_returned(row, "set_member_role", key="team_id"))
 
     async def remove_member(self, team_id: UUID, user_id: UUID) -> None:
         await self.write_one("select public.remove_team_member(%s, %s)", (team_id, user_id))
 
-    # -- projects -------------------------------------------------------------------------
-    async def list_projects(self, team_id: UUID | None = None) -> list[Project]:
-        rows = await self.fetch_all(
-            "select * from public.projects where (%s::uuid is null or team_id = %s) "
-            "order by name, id",
-            (team_id, team_id),
-        )
-        return [project_from_row(r) for r in rows]
-
-    async def create_project(
-        self,
-        team_id: UUID,
-        name: str,
-        description: str | None = None,
-        repository_url: str | None = None,
-    ) -> Project:
-        row = await self.write_one(
-            "insert into public.projects (team_id, name, description, repository_url) "
-            "values (%s, %s, %s, %s) returning *",
-            (team_id, name, description, repository_url),
-        )
-        if row is None:
-            raise PermissionDenied("You may not create projects in this team.")
-        return project_from_row(row)
-
-    async def update_project(
-        self,
-        project_id: UUID,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        repository_url: str | None = None,
-    ) -> Project:
-        changes = {
-            k: v
-            for k, v in (
-                ("name", name),
-                ("description", description),
-                ("repository_url", repository_url),
-            )
-            if v is not None
-        }
-        if not changes:
-            row = await self.fetch_one("select * from public.projects where id = %s", (project_id,))
-            if row is None:
-                raise NotFound("No such project (or you may not see it).")
-            return project_from_row(row)
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = %s").format(sql.Identifier(column)) for column in changes
-        )
-        query = sql.SQL("update public.projects set {} where id = %s returning *").format(
-            assignments
-        )
-        row = await self.write_one(query.as_string(), (*changes.values(), project_id))
-        return project_from_row(await self._changed_one("projects", row, project_id))
-
-    async def delete_project(self, project_id: UUID) -> None:
-        await self._delete("projects", project_id)
-
-    # -- templates ------------------------------------------------------------------------
-    async def list_templates(self, project_id: UUID) -> list[EnvTemplate]:
-        rows = await self.fetch_all(
-            "select * from public.env_templates where project_id = %s order by name, id",
-            (project_id,),
-        )
-        return [template_from_row(r) for r in rows]
-
-    async def create_template(
-        self,
-        project_id: UUID,
-        name: str,
-        config_json: dict[str, Any],
-        dependencies_json: list[Any],
-        is_public: bool = False,
-    ) -> EnvTemplate:
-        row = await self.write_one(
-            "insert into public.env_templates "
-            "(project_id, name, config_json, dependencies_json, is_public, created_by) "
-            "values (%s, %s, %s, %s, %s, %s) returning *",
-            (project_id, name, Jsonb(config_json), Jsonb(dependencies_json), is_public, self.uid),
-        )
-        if row is None:
-            raise PermissionDenied("You may not create templates in this project.")
-        return template_from_row(row)
-
-    async def delete_template(self, template_id: UUID) -> None:
-        await self._delete("env_templates", template_id)
-
     # -- environments -----------------------------------------------------------------------
-    async def list_environments(self, project_id: UUID) -> list[Environment]:
-        rows = await self.fetch_all(
-            "select * from public.environments where project_id = %s order by name, id",
-            (project_id,),
-        )
-        return [environment_from_row(r) for r in rows]
-
     async def create_environment(
         self, project_id: UUID, name: str, template_id: UUID | None = None
     ) -> Environment:
         row = await self.write_one(
             "select * from public.create_environment(%s, %s, %s)", (project_id, name, template_id)
         )
-        if row is None or row["id"] is None:
-            raise NotFound("The environment was not created.")
-        return environment_from_row(row)
-
-    async def rename_environment(self, environment_id: UUID, name: str) -> Environment:
-        row = await self.write_one(
-            "update public.environments set name = %s where id = %s returning *",
-            (name, environment_id),
-        )
-        return environment_from_row(await self._changed_one("environments", row, environment_id))
-
-    async def delete_environment(self, environment_id: UUID) -> None:
-        await self._delete("environments", environment_id)
-
-    async def set_environment_status(
-        self, environment_id: UUID, status: EnvStatus, last_sync_at: datetime | None = None
-    ) -> Environment:
-        row = await self.write_one(
-            "update public.environments set status = %s, "
-            "last_sync_at = coalesce(%s, last_sync_at) where id = %s returning *",
-            (str(status), last_sync_at, environment_id),
-        )
-        return environment_from_row(await self._changed_one("environments", row, environment_id))
+        return environment_from_row(_returned(row, "create_environment"))
 
     # -- presence ---------------------------------------------------------------------------
     async def set_presence(self, project_id: UUID | None) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncCursor
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
-from devsync_tui.backend.errors import Conflict, NotFound, PermissionDenied
 from devsync_tui.backend.postgres.pool import PgCore
+from devsync_tui.backend.refusals import not_done
 from devsync_tui.backend.rows import (
     audit_from_row,
     configuration_from_row,
@@ -47,10 +47,6 @@ select c.id as configuration_id, c.project_id, c.environment_id, c.key, c.value,
 from public.configurations c
 where c.project_id = %s and c.environment_id is null
 order by c.key
-"""
-_CONFIG_BY_SCOPE = """
-select * from public.configurations
-where project_id = %s and environment_id is not distinct from %s and key = %s
 """
 _HISTORY = """
 select h.*, p.username as changed_by_username
@@ -121,33 +117,17 @@ class PgData(PgCore):
     """The data reads and RPC writes of configuration, dependencies, health and audit."""
 
     # -- configuration --------------------------------------------------------------------
-    async def list_configurations(
-        self, project_id: UUID, environment_id: UUID | None = None
-    ) -> list[Configuration]:
-        rows = await self.fetch_all(
-            "select * from public.configurations "
-            "where project_id = %s and environment_id is not distinct from %s order by key",
-            (project_id, environment_id),
-        )
-        return [configuration_from_row(r) for r in rows]
-
-    async def effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]:
+    async def _effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]:
         rows = await self.fetch_all(
             "select * from public.effective_configuration(%s)", (environment_id,)
         )
-        if not rows:
-            env = await self.fetch_one(
-                "select 1 as one from public.environments where id = %s", (environment_id,)
-            )
-            if env is None:
-                raise NotFound("No such environment (or you may not see it).")
         return [effective_from_row(r) for r in rows]
 
-    async def project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
+    async def _project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
         rows = await self.fetch_all(_PROJECT_DEFAULTS, (project_id,))
         return [effective_from_row(r) for r in rows]
 
-    async def save_configuration(
+    async def _save_configuration(
         self,
         project_id: UUID,
         environment_id: UUID | None,
@@ -158,93 +138,53 @@ class PgData(PgCore):
         type: ConfigType,
         expected_version: int | None,
     ) -> Configuration:
-        try:
-            row = await self.write_one(
-                "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)",
-                (project_id, environment_id, key, value, is_secret, str(type), expected_version),
-            )
-        except Conflict as exc:
-            current = await self._current_by_scope(project_id, environment_id, key)
-            raise Conflict(str(exc), current_version=exc.current_version, current=current) from None
+        row = await self.write_one(
+            "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)",
+            (project_id, environment_id, key, value, is_secret, str(type), expected_version),
+        )
         if row is None or row["id"] is None:
-            raise NotFound("The configuration was not saved.")
+            raise not_done("save_configuration")
         return configuration_from_row(row)
 
-    async def _current_by_scope(
-        self, project_id: UUID, environment_id: UUID | None, key: str
-    ) -> Configuration | None:
-        row = await self.fetch_one(_CONFIG_BY_SCOPE, (project_id, environment_id, key))
-        return configuration_from_row(row) if row else None
+    async def _delete_configuration(self, configuration_id: UUID, expected_version: int) -> None:
+        await self.write_one(
+            "select public.delete_configuration(%s, %s)", (configuration_id, expected_version)
+        )
 
-    async def delete_configuration(self, configuration_id: UUID, expected_version: int) -> None:
-        try:
-            await self.write_one(
-                "select public.delete_configuration(%s, %s)", (configuration_id, expected_version)
-            )
-        except Conflict as exc:
-            row = await self.fetch_one(
-                "select * from public.configurations where id = %s", (configuration_id,)
-            )
-            current = configuration_from_row(row) if row else None
-            raise Conflict(str(exc), current_version=exc.current_version, current=current) from None
-
-    async def reveal_secret(self, configuration_id: UUID) -> str:
+    async def _reveal_secret(self, configuration_id: UUID) -> str | None:
         row = await self.write_one("select public.reveal_secret(%s) as value", (configuration_id,))
-        return self._revealed(row)
+        return None if row is None or row["value"] is None else str(row["value"])
 
-    async def reveal_history_secret(self, history_id: int) -> str:
+    async def _reveal_history_secret(self, history_id: int) -> str | None:
         row = await self.write_one(
             "select public.reveal_history_secret(%s) as value", (history_id,)
         )
-        return self._revealed(row)
+        return None if row is None or row["value"] is None else str(row["value"])
 
-    @staticmethod
-    def _revealed(row: DictRow | None) -> str:
-        if row is None or row["value"] is None:
-            raise NotFound("There is no secret value to reveal.")
-        return str(row["value"])
-
-    async def configuration_history(
-        self, project_id: UUID, environment_id: UUID | None, key: str, limit: int = 100
+    async def _configuration_history(
+        self, project_id: UUID, environment_id: UUID | None, key: str, limit: int
     ) -> list[ConfigHistoryEntry]:
-        rows = await self.fetch_all(_HISTORY, (project_id, environment_id, key, max(1, limit)))
+        rows = await self.fetch_all(_HISTORY, (project_id, environment_id, key, limit))
         return [history_from_row(r) for r in rows]
 
-    async def restore_configuration(
+    async def _restore_configuration(
         self, history_id: int, expected_version: int | None
     ) -> Configuration:
-        try:
-            row = await self.write_one(
-                "select * from public.restore_configuration(%s, %s)",
-                (history_id, expected_version),
-            )
-        except Conflict as exc:
-            entry = await self.fetch_one(
-                "select project_id, environment_id, key from public.configuration_history "
-                "where id = %s",
-                (history_id,),
-            )
-            current = (
-                await self._current_by_scope(
-                    entry["project_id"], entry["environment_id"], entry["key"]
-                )
-                if entry
-                else None
-            )
-            raise Conflict(str(exc), current_version=exc.current_version, current=current) from None
+        row = await self.write_one(
+            "select * from public.restore_configuration(%s, %s)", (history_id, expected_version)
+        )
         if row is None or row["id"] is None:
-            raise NotFound("The history entry was not restored.")
+            raise not_done("restore_configuration")
         return configuration_from_row(row)
 
     # -- dependencies ---------------------------------------------------------------------
-    async def list_dependencies(
+    async def _list_dependencies(
         self,
         project_id: UUID,
-        *,
-        environment_ids: Sequence[UUID | None] | None = None,
-        name_filter: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
+        environment_ids: Sequence[UUID | None] | None,
+        name_filter: str | None,
+        limit: int | None,
+        offset: int,
     ) -> list[Dependency]:
         where = ["project_id = %s"]
         params: list[Any] = [project_id]
@@ -261,10 +201,10 @@ class PgData(PgCore):
         )
         if limit is not None:
             query += " limit %s"
-            params.append(max(0, limit))
+            params.append(limit)
         if offset:
             query += " offset %s"
-            params.append(max(0, offset))
+            params.append(offset)
 
         async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             # A whole project is ~100k rows: sort them in memory, not in temp files.
@@ -275,7 +215,7 @@ class PgData(PgCore):
         raw = await self.read(work, row_factory=tuple_row)
         return _build_dependencies(project_id, raw)
 
-    async def report_dependencies(
+    async def _report_dependencies(
         self,
         project_id: UUID,
         environment_id: UUID | None,
@@ -298,11 +238,9 @@ class PgData(PgCore):
         return int(row["n"]) if row and row["n"] is not None else 0
 
     # -- health ---------------------------------------------------------------------------
-    async def health_series(
+    async def _health_series(
         self, environment_ids: Sequence[UUID], since: datetime
     ) -> list[HealthCheck]:
-        if not environment_ids:
-            return []
         rows = await self.fetch_all(
             "select * from public.health_checks where environment_id = any(%s::uuid[]) "
             "and recorded_at >= %s order by environment_id, metric_type, recorded_at",
@@ -332,7 +270,7 @@ class PgData(PgCore):
         )
         return [health_from_row(r) for r in rows]
 
-    async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
+    async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         payload = [
             {
                 "metric_type": str(p.metric_type),
@@ -353,21 +291,14 @@ class PgData(PgCore):
         return int(row["n"]) if row and row["n"] is not None else 0
 
     # -- audit ----------------------------------------------------------------------------
-    async def audit_log(
-        self, team_id: UUID, *, limit: int = 200, before_id: int | None = None
+    async def _audit_log(
+        self, team_id: UUID, limit: int, before_id: int | None
     ) -> list[AuditEntry]:
         rows = await self.fetch_all(
             "select a.*, p.username as actor_username from public.audit_log a "
             "left join public.profiles p on p.id = a.actor_id "
             "where a.team_id = %s and (%s::bigint is null or a.id < %s) "
             "order by a.id desc limit %s",
-            (team_id, before_id, before_id, max(1, limit)),
+            (team_id, before_id, before_id, limit),
         )
-        if not rows and before_id is None:
-            role = await self.fetch_one(
-                "select role from public.team_members where team_id = %s and user_id = %s",
-                (team_id, self.uid),
-            )
-            if role is None or role["role"] != "admin":
-                raise PermissionDenied("Only the team's admins may read its audit log.")
         return [audit_from_row(r) for r in rows]

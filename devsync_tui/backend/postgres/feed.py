@@ -27,8 +27,8 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow, dict_row
 
-from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.live import ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.postgres.pool import SESSION_IMPERSONATE, TCP_LIVENESS, watchdog
 from devsync_tui.backend.rows import row_to_model
 

@@ -41,9 +41,11 @@ log = logging.getLogger("devsync.backend.postgres")
 IMPERSONATE = (
     "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)"
 )
-#: The same for a whole session, on a connection that serves one user only (the change feed's).
+#: The same for a whole session, on a connection that serves one user only (the change feed's),
+#: in UTC like every session of this transport (see ``_in_utc``).
 SESSION_IMPERSONATE = (
-    "select set_config('role', 'authenticated', false), set_config('request.jwt.claims', %s, false)"
+    "select set_config('role', 'authenticated', false),"
+    " set_config('request.jwt.claims', %s, false), set_config('TimeZone', 'UTC', false)"
 )
 
 _KNOWN_USERS = """
@@ -91,6 +93,14 @@ def watchdog(conn: AsyncConnection[Any], seconds: float) -> Iterator[None]:
 async def _watchdog_tx(conn: AsyncConnection[Any], seconds: float) -> AsyncIterator[None]:
     with watchdog(conn, seconds):
         yield
+
+
+async def _in_utc(conn: AsyncConnection[Any]) -> None:
+    """Every pooled session runs in UTC, as PostgREST's do on Supabase: timestamps come back in
+    UTC whatever the server's zone (the embedded server takes the machine's), and the database
+    truncates to hours (health roll-ups) and reads zone-less times the same on both transports."""
+    await conn.execute("set time zone 'UTC'")
+    await conn.commit()
 
 
 def _checked_within(
@@ -201,6 +211,7 @@ class PgCore:
             open=False,
             timeout=self._acquire_timeout,
             check=_checked_within(min(2.0, self._connect_timeout)),
+            configure=_in_utc,
             kwargs={"connect_timeout": int(self._connect_timeout), **TCP_LIVENESS},
             reconnect_timeout=24 * 3600.0,  # keep trying: the app may outlive an outage
             name="devsync",

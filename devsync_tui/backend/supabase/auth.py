@@ -67,6 +67,8 @@ async def create_client(
     if not url or not anon_key:
         raise InvalidInput("A Supabase profile needs both a URL and an anon key.")
     async with translate_errors():
+        # Deferred: supabase-py (~0.35-0.6 s with httpx) loads when a client is made, never
+        # when this module is (the login command and the transport import it first).
         import httpx
 
         from supabase import AsyncClientOptions, acreate_client

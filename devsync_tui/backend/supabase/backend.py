@@ -12,31 +12,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from devsync_tui.backend import rows
-from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
+from devsync_tui.backend.live import FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
+from devsync_tui.backend.supabase.realtime import FeedTiming, SupabaseFeed
 from devsync_tui.backend.supabase.rest import eq
 from devsync_tui.core.models import (
     Environment,
-    EnvStatus,
-    EnvTemplate,
     Identity,
-    Project,
     Role,
     Team,
     TeamMember,
 )
 
 if TYPE_CHECKING:
-    from devsync_tui.backend.supabase.realtime import FeedTiming, SupabaseFeed
     from devsync_tui.backend.supabase.session import SessionStorage
 
 
@@ -72,24 +70,22 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
     @property
     def storage(self) -> SessionStorage:
         if self._storage is None:
-            from devsync_tui.backend.supabase.auth import storage_namespace
+            # Deferred: session imports supabase_auth (~0.2 s), not needed until a session is.
             from devsync_tui.backend.supabase.session import SessionStorage
 
-            self._storage = SessionStorage(storage_namespace(self.url))
+            self._storage = SessionStorage(auth.storage_namespace(self.url))
         return self._storage
 
     async def connect(self) -> None:
-        from devsync_tui.backend.supabase import auth as supabase_login
-
         if self.client is not None:
             return
-        client = await supabase_login.create_client(
+        client = await auth.create_client(
             self.url, self.anon_key, self.storage, realtime=self._realtime_options
         )
         self._auth_subscription = client.auth.on_auth_state_change(self._on_auth_event)
         self.client = client
         try:
-            await supabase_login.restore_session(client, self.storage)
+            await auth.restore_session(client, self.storage)
             if self._session is None:
                 async with translate_errors():
                     self._session = await client.auth.get_session()
@@ -109,8 +105,6 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
             self._feed.queue.put_nowait(("link", ("offline", "signed out")))
 
     async def close(self) -> None:
-        from devsync_tui.backend.supabase.auth import close_client
-
         feed, self._feed = self._feed, None
         if feed is not None:
             await feed.close()
@@ -120,7 +114,7 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
                 self._auth_subscription.unsubscribe()
             self._auth_subscription = None
         if client is not None:
-            await close_client(client)
+            await auth.close_client(client)
 
     async def whoami(self) -> Identity:
         if self._identity is not None:
@@ -148,24 +142,37 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
         await self._select("profiles", "id", where=[eq("id", me.user_id)], limit=1)
         return time.perf_counter() - started
 
-    # -- teams and members ----------------------------------------------------------------
-    async def list_teams(self) -> list[Team]:
-        found = await self._select("teams", order=[("name", False), ("id", False)])
-        return [rows.team_from_row(r) for r in found]
+    # -- rows of a table (Transport) ----------------------------------------------------------
+    async def _row(self, table: str, key: UUID | int) -> Any | None:
+        found = await self._select(table, where=[eq("id", key)], limit=1)
+        return rows.row_to_model(table, found[0]) if found else None
 
+    async def _rows(self, table: str, match: Mapping[str, Any]) -> list[Any]:
+        # ordered by the primary key only so that pages never overlap
+        where = [eq(column, value) for column, value in match.items()]
+        found = await self._select(table, where=where, order=[("id", False)])
+        return [rows.row_to_model(table, r) for r in found]
+
+    async def _insert_row(self, table: str, values: Mapping[str, Any]) -> Any | None:
+        row = await self._insert(table, dict(values))
+        return None if row is None else rows.row_to_model(table, row)
+
+    async def _update_row(self, table: str, key: UUID, values: Mapping[str, Any]) -> Any | None:
+        row = await self._write_one(table, key, dict(values))
+        return None if row is None else rows.row_to_model(table, row)
+
+    async def _delete_row(self, table: str, key: UUID) -> bool:
+        return await self._write_one(table, key, None) is not None
+
+    # -- teams and members ----------------------------------------------------------------
     async def create_team(self, name: str, slug: str) -> Team:
         row = await self._rpc_row("create_team", {"p_name": name, "p_slug": slug})
         return rows.team_from_row(row)
 
-    async def rename_team(self, team_id: UUID, name: str) -> Team:
-        row = await self._write_one("teams", {"id": team_id}, {"name": name}, "team")
-        return rows.team_from_row(row)
-
-    async def delete_team(self, team_id: UUID) -> None:
-        await self._write_one("teams", {"id": team_id}, None, "team")
-
-    async def list_members(self, team_id: UUID) -> list[TeamMember]:
-        found = await self._select("team_members", where=[eq("team_id", team_id)])
+    async def _list_members(self, team_id: UUID) -> list[TeamMember]:
+        found = await self._select(
+            "team_members", where=[eq("team_id", team_id)], order=[("user_id", False)]
+        )
         return await self._with_names(found)
 
     async def _with_names(self, found: list[dict[str, Any]]) -> list[TeamMember]:
@@ -178,117 +185,31 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
                 where=[lambda q: q.in_("id", sorted(map(str, ids)))],
             ):
                 profiles[str(r["id"])] = r
-        members = [
+        return [
             rows.member_from_row({**r, "profiles": profiles.get(str(r["user_id"]), {})})
             for r in found
         ]
-        return sorted(members, key=lambda m: ((m.username or "").lower(), str(m.user_id)))
 
     async def add_member(self, team_id: UUID, username: str, role: Role) -> TeamMember:
         row = await self._rpc_row(
-            "add_team_member", {"p_team_id": team_id, "p_username": username, "p_role": str(role)}
+            "add_team_member",
+            {"p_team_id": team_id, "p_username": username, "p_role": str(role)},
+            key="team_id",
         )
         return (await self._with_names([row]))[0]
 
     async def set_member_role(self, team_id: UUID, user_id: UUID, role: Role) -> TeamMember:
         row = await self._rpc_row(
-            "set_member_role", {"p_team_id": team_id, "p_user_id": user_id, "p_role": str(role)}
+            "set_member_role",
+            {"p_team_id": team_id, "p_user_id": user_id, "p_role": str(role)},
+            key="team_id",
         )
         return (await self._with_names([row]))[0]
 
     async def remove_member(self, team_id: UUID, user_id: UUID) -> None:
         await self._rpc("remove_team_member", {"p_team_id": team_id, "p_user_id": user_id})
 
-    # -- projects ---------------------------------------------------------------------------
-    async def list_projects(self, team_id: UUID | None = None) -> list[Project]:
-        where = [eq("team_id", team_id)] if team_id is not None else []
-        found = await self._select("projects", where=where, order=[("name", False)])
-        return [rows.project_from_row(r) for r in found]
-
-    async def create_project(
-        self,
-        team_id: UUID,
-        name: str,
-        description: str | None = None,
-        repository_url: str | None = None,
-    ) -> Project:
-        row = await self._insert(
-            "projects",
-            {
-                "team_id": team_id,
-                "name": name,
-                "description": description,
-                "repository_url": repository_url,
-            },
-        )
-        return rows.project_from_row(row)
-
-    async def update_project(
-        self,
-        project_id: UUID,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        repository_url: str | None = None,
-    ) -> Project:
-        values = {
-            k: v
-            for k, v in (
-                ("name", name),
-                ("description", description),
-                ("repository_url", repository_url),
-            )
-            if v is not None
-        }
-        if not values:
-            return rows.project_from_row(
-                await self._one("projects", [eq("id", project_id)], "That project")
-            )
-        row = await self._write_one("projects", {"id": project_id}, values, "project")
-        return rows.project_from_row(row)
-
-    async def delete_project(self, project_id: UUID) -> None:
-        await self._write_one("projects", {"id": project_id}, None, "project")
-
-    # -- templates --------------------------------------------------------------------------
-    async def list_templates(self, project_id: UUID) -> list[EnvTemplate]:
-        found = await self._select(
-            "env_templates", where=[eq("project_id", project_id)], order=[("name", False)]
-        )
-        return [rows.template_from_row(r) for r in found]
-
-    async def create_template(
-        self,
-        project_id: UUID,
-        name: str,
-        config_json: dict[str, Any],
-        dependencies_json: list[Any],
-        is_public: bool = False,
-    ) -> EnvTemplate:
-        me = await self.whoami()
-        row = await self._insert(
-            "env_templates",
-            {
-                "project_id": project_id,
-                "name": name,
-                "config_json": config_json,
-                "dependencies_json": dependencies_json,
-                "is_public": is_public,
-                "created_by": me.user_id,
-            },
-        )
-        return rows.template_from_row(row)
-
-    async def delete_template(self, template_id: UUID) -> None:
-        await self._write_one("env_templates", {"id": template_id}, None, "template")
-
     # -- environments -----------------------------------------------------------------------
-    async def list_environments(self, project_id: UUID) -> list[Environment]:
-        found = await self._select(
-            "environments", where=[eq("project_id", project_id)], order=[("name", False)]
-        )
-        return [rows.environment_from_row(r) for r in found]
-
     async def create_environment(
         self, project_id: UUID, name: str, template_id: UUID | None = None
     ) -> Environment:
@@ -296,24 +217,6 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
             "create_environment",
             {"p_project_id": project_id, "p_name": name, "p_template_id": template_id},
         )
-        return rows.environment_from_row(row)
-
-    async def rename_environment(self, environment_id: UUID, name: str) -> Environment:
-        row = await self._write_one(
-            "environments", {"id": environment_id}, {"name": name}, "environment"
-        )
-        return rows.environment_from_row(row)
-
-    async def delete_environment(self, environment_id: UUID) -> None:
-        await self._write_one("environments", {"id": environment_id}, None, "environment")
-
-    async def set_environment_status(
-        self, environment_id: UUID, status: EnvStatus, last_sync_at: datetime | None = None
-    ) -> Environment:
-        values: dict[str, Any] = {"status": str(status)}
-        if last_sync_at is not None:
-            values["last_sync_at"] = last_sync_at
-        row = await self._write_one("environments", {"id": environment_id}, values, "environment")
         return rows.environment_from_row(row)
 
     # -- live -------------------------------------------------------------------------------
@@ -336,8 +239,6 @@ class SupabaseBackend(SupabaseConfigMixin, Backend):
         return teams, projects
 
     async def _ensure_feed(self) -> SupabaseFeed:
-        from devsync_tui.backend.supabase.realtime import SupabaseFeed
-
         async with self._feed_lock:
             if self._feed is None:
                 client = self._require()

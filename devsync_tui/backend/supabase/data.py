@@ -4,13 +4,12 @@ docs/DATABASE.md (writes). Mixed into ``SupabaseBackend``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from devsync_tui.backend import rows
-from devsync_tui.backend.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from devsync_tui.backend.supabase.rest import PAGE, Filter, SupabaseRest, eq, in_, jsonable
 from devsync_tui.core.models import (
     AuditEntry,
@@ -24,9 +23,7 @@ from devsync_tui.core.models import (
     HealthCheck,
     HealthPoint,
     MetricType,
-    Role,
 )
-from devsync_tui.logging_setup import register_secret
 
 
 def _scope(project_id: UUID, environment_id: UUID | None) -> list[Filter]:
@@ -36,67 +33,50 @@ def _scope(project_id: UUID, environment_id: UUID | None) -> list[Filter]:
 class SupabaseConfigMixin(SupabaseRest):
     """The configuration-side half of the Backend on Supabase."""
 
-    #: Provided by ``SupabaseBackend`` (declared here for the type checker only).
-    my_roles: Callable[[], Awaitable[dict[UUID, Role]]]
-
-    async def list_configurations(
-        self, project_id: UUID, environment_id: UUID | None = None
-    ) -> list[Configuration]:
-        found = await self._select(
-            "configurations", where=_scope(project_id, environment_id), order=[("key", False)]
-        )
-        return [rows.configuration_from_row(r) for r in found]
-
-    async def effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]:
+    async def _effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]:
         data = await self._rpc("effective_configuration", {"p_environment_id": environment_id})
-        items = [r for r in (data or []) if isinstance(r, dict)]
-        return sorted((rows.effective_from_row(r) for r in items), key=lambda e: e.key)
+        return [rows.effective_from_row(r) for r in (data or []) if isinstance(r, dict)]
 
-    async def project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
-        configs = await self.list_configurations(project_id, None)
+    async def _project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
+        found = await self._select(
+            "configurations", where=_scope(project_id, None), order=[("id", False)]
+        )
+        configs = [rows.configuration_from_row(r) for r in found]
         if not configs:
             return []
-        history = await self._select(
-            "configuration_history",
-            "configuration_id,version,changed_by",
-            where=[in_("configuration_id", [c.id for c in configs])],
-            order=[("id", True)],
-        )
-        writer: dict[tuple[str, int], UUID | None] = {}
-        for h in history:
-            writer.setdefault(
-                (str(h["configuration_id"]), int(h["version"])), rows.opt_uuid(h.get("changed_by"))
-            )
-        names = await self._usernames(set(writer.values()))
-        result = []
-        for c in configs:
-            who = writer.get((str(c.id), c.version))
-            result.append(
-                EffectiveConfigRow(
-                    configuration_id=c.id,
-                    project_id=c.project_id,
-                    environment_id=None,
-                    key=c.key,
-                    value=c.value,
-                    is_secret=c.is_secret,
-                    type=c.type,
-                    version=c.version,
-                    source="default",
-                    updated_at=c.updated_at,
-                    updated_by=names.get(who) if who else None,
+        # Who wrote each one: the newest history entry of the configuration (as the local
+        # transport's query and effective_configuration() find it).
+        writer: dict[UUID, UUID | None] = {}
+        ids = [c.id for c in configs]
+        for start in range(0, len(ids), 100):  # keep the URL short
+            for h in await self._select(
+                "configuration_history",
+                "configuration_id,changed_by",
+                where=[in_("configuration_id", ids[start : start + 100])],
+                order=[("id", True)],
+            ):
+                writer.setdefault(
+                    rows.as_uuid(h["configuration_id"]), rows.opt_uuid(h["changed_by"])
                 )
+        names = await self._usernames(set(writer.values()))
+        return [
+            EffectiveConfigRow(
+                configuration_id=c.id,
+                project_id=c.project_id,
+                environment_id=None,
+                key=c.key,
+                value=c.value,
+                is_secret=c.is_secret,
+                type=c.type,
+                version=c.version,
+                source="default",
+                updated_at=c.updated_at,
+                updated_by=names.get(who) if (who := writer.get(c.id)) else None,
             )
-        return result
+            for c in configs
+        ]
 
-    async def _current_config(
-        self, project_id: UUID, environment_id: UUID | None, key: str
-    ) -> Configuration | None:
-        found = await self._select(
-            "configurations", where=[*_scope(project_id, environment_id), eq("key", key)], limit=1
-        )
-        return rows.configuration_from_row(found[0]) if found else None
-
-    async def save_configuration(
+    async def _save_configuration(
         self,
         project_id: UUID,
         environment_id: UUID | None,
@@ -116,32 +96,20 @@ class SupabaseConfigMixin(SupabaseRest):
             "p_type": str(type),
             "p_expected_version": expected_version,
         }
-        try:
-            row = await self._rpc_row("save_configuration", params)
-        except Conflict as exc:
-            current = await self._current_config(project_id, environment_id, key)
-            raise Conflict(
-                str(exc),
-                current_version=current.version if current else exc.current_version,
-                current=current,
-            ) from None
-        return rows.configuration_from_row(row)
+        return rows.configuration_from_row(await self._rpc_row("save_configuration", params))
 
-    async def delete_configuration(self, configuration_id: UUID, expected_version: int) -> None:
+    async def _delete_configuration(self, configuration_id: UUID, expected_version: int) -> None:
         await self._rpc(
             "delete_configuration",
             {"p_configuration_id": configuration_id, "p_expected_version": expected_version},
         )
 
-    async def reveal_secret(self, configuration_id: UUID) -> str:
+    async def _reveal_secret(self, configuration_id: UUID) -> str | None:
         value = await self._rpc("reveal_secret", {"p_configuration_id": configuration_id})
-        if not isinstance(value, str):
-            raise NotFound("That secret has no value.")
-        register_secret(value)
-        return value
+        return value if isinstance(value, str) else None
 
-    async def configuration_history(
-        self, project_id: UUID, environment_id: UUID | None, key: str, limit: int = 100
+    async def _configuration_history(
+        self, project_id: UUID, environment_id: UUID | None, key: str, limit: int
     ) -> list[ConfigHistoryEntry]:
         found = await self._select(
             "configuration_history",
@@ -159,14 +127,11 @@ class SupabaseConfigMixin(SupabaseRest):
             for r in found
         ]
 
-    async def reveal_history_secret(self, history_id: int) -> str:
+    async def _reveal_history_secret(self, history_id: int) -> str | None:
         value = await self._rpc("reveal_history_secret", {"p_history_id": history_id})
-        if not isinstance(value, str):
-            raise NotFound("That history entry has no secret value.")
-        register_secret(value)
-        return value
+        return value if isinstance(value, str) else None
 
-    async def restore_configuration(
+    async def _restore_configuration(
         self, history_id: int, expected_version: int | None
     ) -> Configuration:
         row = await self._rpc_row(
@@ -176,21 +141,18 @@ class SupabaseConfigMixin(SupabaseRest):
         return rows.configuration_from_row(row)
 
     # -- dependencies ---------------------------------------------------------------------
-    async def list_dependencies(
+    async def _list_dependencies(
         self,
         project_id: UUID,
-        *,
-        environment_ids: Sequence[UUID | None] | None = None,
-        name_filter: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
+        environment_ids: Sequence[UUID | None] | None,
+        name_filter: str | None,
+        limit: int | None,
+        offset: int,
     ) -> list[Dependency]:
         where: list[Filter] = [eq("project_id", project_id)]
         if environment_ids is not None:
             ids = [str(e) for e in environment_ids if e is not None]
             with_baseline = any(e is None for e in environment_ids)
-            if not ids and not with_baseline:
-                return []
             if ids and with_baseline:
                 where.append(
                     lambda q: q.or_(f"environment_id.is.null,environment_id.in.({','.join(ids)})")
@@ -199,32 +161,39 @@ class SupabaseConfigMixin(SupabaseRest):
                 where.append(in_("environment_id", ids))
             else:
                 where.append(eq("environment_id", None))
+        # A plain substring: LIKE's wildcards are escaped. PostgREST reads every ``*`` as the
+        # wildcard and has no escape for it: a ``*`` asks for any one character (``_``) and the
+        # page is cut from the exact matches here instead.
+        exact = name_filter is not None and "*" in name_filter
         if name_filter:
-            # A plain substring: LIKE's wildcards are escaped; PostgREST's ``*`` is the wildcard.
-            pattern = "".join("\\" + c if c in "\\%_" else c for c in name_filter.replace("*", ""))
+            pattern = "".join("\\" + c if c in "\\%_" else c for c in name_filter)
+            pattern = pattern.replace("*", "_")
             where.append(lambda q: q.ilike("package_name", f"*{pattern}*"))
         found = await self._select(
             "dependencies",
             where=where,
-            # baseline (environment NULL) first within a package, as the local transport does
+            # baseline (environment NULL) first within a package, as the contract orders
             order=[
                 ("package_manager", False),
                 ("package_name", False),
                 ("environment_id", False, True),
             ],
-            limit=limit,
-            offset=offset,
+            limit=None if exact else limit,
+            offset=0 if exact else offset,
         )
-        return [rows.dependency_from_row(r) for r in found]
+        deps = [rows.dependency_from_row(r) for r in found]
+        if exact and name_filter is not None:
+            needle = name_filter.casefold()
+            deps = [d for d in deps if needle in d.package_name.casefold()][offset:]
+            deps = deps if limit is None else deps[:limit]
+        return deps
 
-    async def report_dependencies(
+    async def _report_dependencies(
         self,
         project_id: UUID,
         environment_id: UUID | None,
         packages: Sequence[DependencyInput],
     ) -> int:
-        if len(packages) > 20_000:
-            raise InvalidInput("At most 20,000 packages can be reported at once.")
         body = [
             {
                 "package_manager": str(p.package_manager),
@@ -242,11 +211,9 @@ class SupabaseConfigMixin(SupabaseRest):
         return int(stored or 0)
 
     # -- health -----------------------------------------------------------------------------
-    async def health_series(
+    async def _health_series(
         self, environment_ids: Sequence[UUID], since: datetime
     ) -> list[HealthCheck]:
-        if not environment_ids:
-            return []
         found: list[dict[str, Any]] = []
         ids = [str(e) for e in environment_ids]
         for start in range(0, len(ids), 100):  # keep the URL short
@@ -256,11 +223,9 @@ class SupabaseConfigMixin(SupabaseRest):
                     in_("environment_id", ids[start : start + 100]),
                     lambda q: q.gte("recorded_at", since.isoformat()),
                 ],
-                order=[("recorded_at", False), ("id", False)],
+                order=[("id", False)],
             )
-        series = [rows.health_from_row(r) for r in found]
-        series.sort(key=lambda h: (h.recorded_at, str(h.environment_id), h.metric_type))
-        return series
+        return [rows.health_from_row(r) for r in found]
 
     async def health_buckets(
         self,
@@ -270,7 +235,9 @@ class SupabaseConfigMixin(SupabaseRest):
         *,
         until: datetime | None = None,
     ) -> list[HealthBucket]:
-        ids = [str(e) for e in environment_ids]
+        # In id order: each call's rows come ordered by environment, metric, slot, so the calls'
+        # answers joined in that order are ordered as one call's would be.
+        ids = sorted(str(e) for e in environment_ids)
         params: dict[str, Any] = {"p_since": since, "p_slots": slots, "p_until": until}
         if len(ids) > 500 or not ids:
             # The database says why (or returns nothing) in one call.
@@ -301,9 +268,7 @@ class SupabaseConfigMixin(SupabaseRest):
         )
         return [rows.health_from_row(r) for r in found]
 
-    async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
-        if len(points) > 5_000:
-            raise InvalidInput("At most 5,000 health points can be reported at once.")
+    async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         body = [
             {"metric_type": str(p.metric_type), "value": p.value, "recorded_at": p.recorded_at}
             for p in points
@@ -318,18 +283,13 @@ class SupabaseConfigMixin(SupabaseRest):
         return int(folded or 0)
 
     # -- audit ------------------------------------------------------------------------------
-    async def audit_log(
-        self, team_id: UUID, *, limit: int = 200, before_id: int | None = None
+    async def _audit_log(
+        self, team_id: UUID, limit: int, before_id: int | None
     ) -> list[AuditEntry]:
         where: list[Filter] = [eq("team_id", team_id)]
         if before_id is not None:
             where.append(lambda q: q.lt("id", str(before_id)))
         found = await self._select("audit_log", where=where, order=[("id", True)], limit=limit)
-        if not found and before_id is None:
-            # RLS shows the log to admins only: say so instead of showing an empty log.
-            roles = await self.my_roles()
-            if roles.get(team_id) is not Role.ADMIN:
-                raise PermissionDenied("Only the team's admins can read its audit log.")
         names = await self._usernames({rows.opt_uuid(r.get("actor_id")) for r in found})
         return [
             rows.audit_from_row(

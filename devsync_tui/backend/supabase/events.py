@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 from uuid import UUID
 
-from devsync_tui.backend.base import ChangeEvent, FeedEvent, LinkChanged, LinkState, Resync
+from devsync_tui.backend.live import ChangeEvent, FeedEvent, LinkChanged, LinkState, Resync
 
 log = logging.getLogger("devsync.supabase.realtime")
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from devsync_tui.backend.base import FeedEvent
+from devsync_tui.backend.live import FeedEvent
 from devsync_tui.backend.supabase.events import FeedFanout, Reread
 
 if TYPE_CHECKING:

@@ -11,13 +11,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from devsync_tui.backend.errors import (
-    InvalidInput,
-    NotFound,
-    NotSignedIn,
-    PermissionDenied,
-    Unavailable,
-)
+from devsync_tui.backend.errors import InvalidInput, NotFound, NotSignedIn, Unavailable
+from devsync_tui.backend.refusals import NOT_FINITE, not_done
 from devsync_tui.backend.supabase.auth import REFRESH_MARGIN
 from devsync_tui.backend.supabase.errors import map_exception, translate_errors
 
@@ -46,7 +41,7 @@ def jsonable(value: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidInput("A number is not finite (NaN or infinity); JSON cannot hold it.")
+        raise InvalidInput(NOT_FINITE)
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
@@ -167,49 +162,42 @@ class SupabaseRest:
             if len(page) < PAGE:
                 return rows
 
-    async def _rpc_row(self, fn: str, params: dict[str, Any]) -> dict[str, Any]:
-        """An RPC that returns one composite row (PostgREST sends an object; tolerate a list)."""
+    async def _rpc_row(self, fn: str, params: dict[str, Any], *, key: str = "id") -> dict[str, Any]:
+        """An RPC that returns one composite row (PostgREST sends an object; tolerate a list).
+        No row, or a null composite (every column null), means it stored nothing."""
         data = await self._rpc(fn, params)
         if isinstance(data, list):
             data = data[0] if data else None
-        if not isinstance(data, dict):
-            raise Unavailable(f"{fn} returned nothing; is the DevSync schema up to date?")
+        if not isinstance(data, dict) or data.get(key) is None:
+            raise not_done(fn)
         return data
 
-    async def _insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+    async def _insert(self, table: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        """Insert one row; the stored row (None: nothing came back)."""
         body = jsonable(row)
         response = await self._run(lambda c: c.table(table).insert(body), read=False)
         data = response.data
         if isinstance(data, list) and data and isinstance(data[0], dict):
             return data[0]
-        raise PermissionDenied(f"You are not allowed to add to {table.replace('_', ' ')}.")
+        return None
 
     async def _write_one(
-        self,
-        table: str,
-        key: dict[str, Any],
-        values: dict[str, Any] | None,
-        what: str,
-    ) -> dict[str, Any]:
-        """PATCH (values) or DELETE (values None) one row by key. RLS makes a forbidden write
-        change zero rows: then tell NotFound (not visible) from PermissionDenied (visible)."""
+        self, table: str, key: Any, values: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """PATCH (values) or DELETE (values None) the row whose id is ``key``; the row written,
+        None when no row was (row-level security makes a forbidden write change none)."""
         body = jsonable(values) if values is not None else None
 
         def build(client: AsyncClient) -> Any:
             query: Any = client.table(table)
             query = query.update(body) if body is not None else query.delete()
-            for column, value in key.items():
-                query = query.eq(column, str(value))
-            return query
+            return query.eq("id", str(key))
 
         response = await self._run(build, read=False)
         data = response.data
         if isinstance(data, list) and data and isinstance(data[0], dict):
             return data[0]
-        visible = await self._select(table, where=[_eq(c, v) for c, v in key.items()], limit=1)
-        if visible:
-            raise PermissionDenied(f"You are not allowed to change this {what}.")
-        raise NotFound(f"This {what} does not exist or you cannot see it.")
+        return None
 
     async def _usernames(self, ids: set[UUID | None]) -> dict[UUID, str]:
         wanted = sorted(str(i) for i in ids if i is not None)
@@ -223,15 +211,11 @@ class SupabaseRest:
         return found
 
 
-def _eq(column: str, value: Any) -> Filter:
-    return lambda q: q.eq(column, str(value))
-
-
 def eq(column: str, value: Any) -> Filter:
     """``column=eq.value`` (``is.null`` when value is None)."""
     if value is None:
         return lambda q: q.is_(column, "null")
-    return _eq(column, value)
+    return lambda q: q.eq(column, str(value))
 
 
 def in_(column: str, values: Sequence[Any]) -> Filter:

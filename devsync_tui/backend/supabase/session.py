@@ -18,9 +18,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import keyring
+from keyring.backends import fail
+from keyring.errors import PasswordDeleteError
 from supabase_auth import AsyncSupportedStorage
 
 from devsync_tui import locations
+from devsync_tui.core.private_file import write_private
 
 log = logging.getLogger("devsync.session")
 
@@ -41,9 +45,6 @@ def fallback_path() -> Path:
 def keyring_usable() -> bool:
     """True when keyring has a backend that can store secrets (not the ``fail`` backend)."""
     try:
-        import keyring
-        from keyring.backends import fail
-
         backend = keyring.get_keyring()
     except Exception:  # a broken keyring configuration is "no keyring"
         return False
@@ -85,8 +86,6 @@ class _FallbackFile:
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        from devsync_tui.core.private_file import write_private
-
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(self.path, json.dumps(data).encode("utf-8"))
 
@@ -157,8 +156,6 @@ class SessionStorage(AsyncSupportedStorage):
     def get_sync(self, key: str) -> str | None:
         if self._use_keyring:
             try:
-                import keyring
-
                 value = keyring.get_password(KEYRING_SERVICE, self._account(key))
             except Exception as exc:
                 log.warning("keyring read failed (%s); using the session file", type(exc).__name__)
@@ -171,8 +168,6 @@ class SessionStorage(AsyncSupportedStorage):
     def set_sync(self, key: str, value: str) -> None:
         if self._use_keyring:
             try:
-                import keyring
-
                 keyring.set_password(KEYRING_SERVICE, self._account(key), value)
                 return
             except Exception as exc:  # NoKeyringError, PasswordSetError, D-Bus errors, size limits
@@ -186,9 +181,6 @@ class SessionStorage(AsyncSupportedStorage):
 
     def remove_sync(self, key: str) -> None:
         try:
-            import keyring
-            from keyring.errors import PasswordDeleteError
-
             with contextlib.suppress(PasswordDeleteError):
                 keyring.delete_password(KEYRING_SERVICE, self._account(key))
         except Exception as exc:  # no backend at all: nothing stored there

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -14,17 +15,22 @@ from textual import work
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
 from devsync_tui.core.printable import visible
+from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.writes import attempt
 from devsync_tui.logging_setup import register_secret
-
-# The editor and the dialogs are imported when first used: they (TextArea, tree-sitter) are
-# a good part of the import time, and the first frame needs none of them.
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from devsync_tui.dashboard.panes.configuration import ConfigView
-    from devsync_tui.dashboard.session import Access, Session
+
+@dataclass(frozen=True, slots=True)
+class ConfigView:
+    """What the Configuration tab shows: a project's defaults or an environment's effective
+    rows."""
+
+    selection: Selection
+    rows: tuple[EffectiveConfigRow, ...]
 
 
 class ConfigActions:
@@ -42,7 +48,7 @@ class ConfigActions:
         def selected(self) -> EffectiveConfigRow | None: ...
         def fetch_secret(self, configuration_id: UUID, then_copy: bool) -> object: ...
         def mask(self, configuration_id: UUID) -> None: ...
-        def load(self, selection: Any, flash: frozenset[str]) -> object: ...
+        def load(self, selection: Selection, flash: frozenset[str]) -> object: ...
 
     def _env_id(self) -> UUID | None:
         view = self.view
@@ -125,6 +131,8 @@ class ConfigActions:
             else:
                 value = None
                 note = "You may replace this secret but not see it: type the new value."
+        # Not at the top: the editor (TextArea, tree-sitter) costs the first frame ~19 ms
+        # (measured with process_time after the app's imports), a sixteenth of it.
         from devsync_tui.dashboard.screens.config_editor import ConfigEditor, EditTarget
 
         target = EditTarget(
@@ -167,6 +175,7 @@ class ConfigActions:
         if not access.can_edit_config(row.environment_id):
             self.app.notify("You may not delete keys here.", severity="warning")
             return
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
         from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
 
         if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {row.key}?")):
@@ -187,7 +196,8 @@ class ConfigActions:
                         severity="warning",
                     )
                     break
-                question = delete_conflict_text(row.key, current, access)
+                reveal_key = cmd.key_name(self.app, cmd.CFG_REVEAL)
+                question = delete_conflict_text(row.key, current, access, reveal_key)
                 if not await self.app.push_screen_wait(ConfirmDialog(question)):
                     break
                 version = current.version
@@ -201,6 +211,7 @@ class ConfigActions:
 
     # -- history -----------------------------------------------------------------------------
     def action_history(self) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
         from devsync_tui.dashboard.screens.history import HistoryScreen
 
         row, view, access = self.selected(), self.view, self.access
@@ -229,6 +240,7 @@ class ConfigActions:
         session, view, access = self.session, self.view, self.access
         if session is None or view is None or access is None:
             return
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
         from devsync_tui.core import dotenv
         from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog
 
@@ -321,9 +333,9 @@ def safe_file_name(name: str, fallback: str = "devsync") -> str:
     return cleaned[:100] or fallback
 
 
-def delete_conflict_text(key: str, current: Configuration, access: Access) -> str:
+def delete_conflict_text(key: str, current: Configuration, access: Access, reveal_key: str) -> str:
     """What changed under a delete, worded for the case: the value is called hidden only when
-    it is a secret this user may not reveal."""
+    it is a secret this user may not reveal (``reveal_key`` reveals one)."""
     head = f"Someone changed {key} since you loaded it (now version {current.version})."
     if not current.is_secret:
         shown = visible(current.value or "")
@@ -332,7 +344,7 @@ def delete_conflict_text(key: str, current: Configuration, access: Access) -> st
             first = first[:59] + "…"
         body = f" Its value is now: {first}" if first else " Its value is now empty."
     elif access.can_reveal(current.environment_id):
-        body = " It is a secret: its value is not shown here (r reveals it, recorded)."
+        body = f" It is a secret: its value is not shown here ({reveal_key} reveals it, recorded)."
     else:
         body = " Its value is a secret you may not see."
     return f"{head}{body}\nDelete it anyway?"

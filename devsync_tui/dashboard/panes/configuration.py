@@ -4,7 +4,6 @@ with the source of every value. Secrets are masked; `r` reveals for those who ma
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core import clock
@@ -23,11 +22,11 @@ from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.core.printable import visible
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.keys import JumpTarget
 from devsync_tui.dashboard.messages import LiveBatch
-from devsync_tui.dashboard.panes.config_actions import ConfigActions
+from devsync_tui.dashboard.palette import JumpTarget
+from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
 from devsync_tui.dashboard.session import Access, Selection, Session
-from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row, enter_binding
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
 from devsync_tui.dashboard.workspace import read_rows
 from devsync_tui.logging_setup import register_secret
 
@@ -42,7 +41,7 @@ OTHER_COLUMNS = 2 * len(COLUMNS) + 2
 
 
 class ConfigTable(KeyTable):
-    BINDINGS = enter_binding(cmd.CFG_EDIT)
+    BINDINGS = cmd.bindings(cmd.CFG_EDIT)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # `enter` edits: offered only where the user may change something.
@@ -51,14 +50,6 @@ class ConfigTable(KeyTable):
                 if isinstance(pane, ConfigurationPane):
                     return pane.check_action("edit", parameters)
         return True
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigView:
-    """What the pane shows: a project's defaults or an environment's effective rows."""
-
-    selection: Selection
-    rows: tuple[EffectiveConfigRow, ...]
 
 
 class ConfigLoaded(Message):
@@ -325,10 +316,6 @@ class ConfigurationPane(ConfigActions, Vertical):
         detail.update("  ".join(parts))
 
     # -- reveal and mask -----------------------------------------------------------------
-    def reveal_timeout(self) -> float:
-        settings = getattr(self.app, "settings", None)
-        return float(getattr(settings, "reveal_timeout", 30.0) or 30.0)
-
     @work(group="config-reveal", exit_on_error=False)
     async def fetch_secret(self, configuration_id: UUID, then_copy: bool) -> None:
         session = self.session
@@ -346,12 +333,14 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.post_message(SecretRevealed(configuration_id, value, then_copy))
 
     def on_secret_revealed(self, message: SecretRevealed) -> None:
+        if self.session is None:  # only a session reveals
+            return
         self.revealed[message.configuration_id] = message.value
         old = self._mask_timers.pop(message.configuration_id, None)
         if old is not None:
             old.stop()
         self._mask_timers[message.configuration_id] = self.set_timer(
-            self.reveal_timeout(), lambda cid=message.configuration_id: self.mask(cid)
+            self.session.settings.reveal_timeout, partial(self.mask, message.configuration_id)
         )
         if message.then_copy:
             self.app.copy_to_clipboard(message.value)
@@ -380,15 +369,15 @@ class ConfigurationPane(ConfigActions, Vertical):
             JumpTarget(
                 f"{r.key}",
                 f"Configuration key in {view.selection.title}",
-                lambda key=r.key: self.go_to_key(key),
+                partial(self.go_to_key, r.key),
             )
             for r in view.rows
         ]
 
     def go_to_key(self, key: str) -> None:
-        from textual.widgets import TabbedContent
-
-        self.screen.query_one(TabbedContent).active = "configuration"
+        """Show this pane's tab with the cursor on ``key``."""
+        tab = next(a for a in self.ancestors if isinstance(a, TabPane))
+        self.screen.query_one(TabbedContent).active = tab.id or ""
         table = self.rows_table.table
         try:
             table.move_cursor(row=table.get_row_index(key))

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import ClassVar
 from uuid import UUID
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.message import Message
@@ -28,6 +26,7 @@ from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.models import Environment, Project
 from devsync_tui.core.wording import count
+from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
@@ -59,16 +58,7 @@ class DriftLoaded(Message):
 class DriftPane(Widget):
     """Packages × (baseline + environments), filterable, sortable, with a package detail."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="drift.filter",
-                tooltip="Filter packages by name; every keystroke re-filters"),
-        Binding("f", "toggle_drifted", "Drifted only", id="drift.drifted",
-                tooltip="Show only packages that differ somewhere (press again for all)"),
-        Binding("s", "toggle_sort", "Sort", id="drift.sort",
-                tooltip="Sort by severity (worst first) or by name"),
-        Binding("escape", "clear", "Clear", id="drift.clear",
-                tooltip="Clear the filter and the drifted-only view"),
-    ]  # fmt: skip
+    BINDINGS = cmd.bindings(cmd.DRIFT_FILTER, cmd.DRIFT_DRIFTED, cmd.DRIFT_SORT, cmd.DRIFT_CLEAR)
 
     DEFAULT_CSS = """
     DriftPane {

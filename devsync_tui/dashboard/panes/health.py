@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import ClassVar
 from uuid import UUID
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
@@ -25,6 +23,7 @@ from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, Project
+from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
 from devsync_tui.dashboard.widgets.health_table import STATUS_SYMBOLS, HealthTable
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
@@ -57,11 +56,7 @@ class HealthLoaded(Message):
 class HealthPane(Widget):
     """Environments' status and metrics for one project."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="health.filter",
-                tooltip="Filter environments by name"),
-        Binding("escape", "clear", "Clear", id="health.clear", tooltip="Clear the filter"),
-    ]  # fmt: skip
+    BINDINGS = cmd.bindings(cmd.HEALTH_FILTER, cmd.HEALTH_CLEAR)
 
     DEFAULT_CSS = """
     HealthPane {

@@ -3,6 +3,7 @@ leave (admins only where PERMISSIONS.md allows)."""
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
 from rich.text import Text
@@ -20,14 +21,14 @@ from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
 from devsync_tui.dashboard.session import Selection, Session
-from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row, enter_binding
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
 from devsync_tui.dashboard.writes import attempt
 
 ROLE_OPTIONS = [("admin", "admin"), ("member", "member"), ("viewer", "viewer")]
 
 
 class MembersTable(KeyTable):
-    BINDINGS = enter_binding(cmd.MEMBER_ROLE)
+    BINDINGS = cmd.bindings(cmd.MEMBER_ROLE)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "select_cursor":
@@ -119,7 +120,13 @@ class MembersPane(Vertical):
         if message.flash:
             table.flash(message.flash)
         admin = permissions.can_add_member(self.role)
-        tail = "n add · enter role · d remove" if admin else "L leaves the team"
+        key = partial(cmd.key_name, self.app)
+        tail = (
+            f"{key(cmd.MEMBER_ADD)} add · {key(cmd.MEMBER_ROLE)} role · "
+            f"{key(cmd.MEMBER_REMOVE)} remove"
+            if admin
+            else f"{key(cmd.MEMBER_LEAVE)} leaves the team"
+        )
         self.query_one("#members-hint", Static).update(
             f"{count(len(rows), 'member')} of {team.name}: {tail}"
         )

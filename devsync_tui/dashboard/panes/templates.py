@@ -98,7 +98,7 @@ class TemplatesPane(Vertical):
         self.refresh_bindings()
         hint = (
             f"{count(len(rows), 'template')} for {sel.project.name}. A new environment "
-            "(n in the tree) can start from one."
+            f"({cmd.key_name(self.app, cmd.TREE_NEW)} in the tree) can start from one."
         )
         self.query_one("#templates-hint", Static).update(hint)
 

@@ -138,9 +138,10 @@ class ConfigEditor(ModalScreen[bool]):
             yield TextArea(id="editor-area", show_line_numbers=True, soft_wrap=False)
             yield Static("", id="editor-error", classes="dialog-error -empty")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Discard draft  ctrl+d", id="discard", compact=True)
+                discard, save = self._shortcut(cmd.DRAFT_DISCARD), self._shortcut(cmd.DIALOG_SAVE)
+                yield Button(f"Discard draft  {discard}", id="discard", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Save  ctrl+s", id="save", variant="primary", compact=True)
+                yield Button(f"Save  {save}", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         t = self.target
@@ -157,7 +158,8 @@ class ConfigEditor(ModalScreen[bool]):
             self.draft_restored = True
             self._set_note(
                 f"Restored your unsaved draft from {clock.ago(draft.saved)} "
-                f"(based on version {draft.base_version or 'new'}). ctrl+d discards it."
+                f"(based on version {draft.base_version or 'new'}). "
+                f"{self._shortcut(cmd.DRAFT_DISCARD)} discards it."
             )
         self._show_discard()
         self._multiline = "\n" in value
@@ -167,6 +169,9 @@ class ConfigEditor(ModalScreen[bool]):
             self.query_one("#editor-key", Input).focus()
         else:
             self._value_widget().focus()
+
+    def _shortcut(self, command: cmd.UICommand) -> str:
+        return cmd.key_name(self.app, command)
 
     def _set_note(self, text: str) -> None:
         self._note = text
@@ -218,7 +223,7 @@ class ConfigEditor(ModalScreen[bool]):
         area.focus()
         self._set_note(
             f"The pasted text has {lines} lines: all of it is kept, and this env var's value "
-            "is edited as multi-line text now (ctrl+s saves)."
+            f"is edited as multi-line text now ({self._shortcut(cmd.DIALOG_SAVE)} saves)."
         )
         self._changed()
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 from uuid import UUID
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from devsync_tui.core.drift import SYMBOLS, DriftCell, DriftRow
+from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.drift_matrix import STATE_LABELS, DriftStyled
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
 
@@ -58,10 +57,7 @@ class PackageDetailTable(DriftStyled[DetailLine]):
 class PackageDetailScreen(ModalScreen[None]):
     """A package's version, constraint and state in the baseline and every environment."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close", id="drift.detail.close",
-                tooltip="Close the package detail"),
-    ]  # fmt: skip
+    BINDINGS = cmd.bindings(cmd.DRIFT_DETAIL_CLOSE)
 
     DEFAULT_CSS = """
     PackageDetailScreen {
@@ -99,7 +95,8 @@ class PackageDetailScreen(ModalScreen[None]):
         worst = f"{SYMBOLS[row.worst]} {STATE_LABELS[row.worst]}"
         with Vertical():
             yield Static(f"{row.package_manager} · {row.package_name}", id="detail-title")
-            yield Static(f"worst: {worst} · esc to close", id="detail-summary")
+            close = cmd.key_name(self.app, cmd.DRIFT_DETAIL_CLOSE)
+            yield Static(f"worst: {worst} · {close} to close", id="detail-summary")
             yield PackageDetailTable(id="detail-table")
 
     def on_mount(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,7 +19,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.HELP, cmd.QUIT)
 
-    def __init__(self, under: Screen[object]) -> None:
+    def __init__(self, under: Screen[Any]) -> None:
         super().__init__(classes="dialog")
         self._under = under
         #: (keys, name, help) as listed.
@@ -35,7 +37,7 @@ class HelpScreen(ModalScreen[None]):
             # Only DevSync's own commands (they all have ids); widgets' cursor keys are above.
             if binding.action in seen or not binding.description or not binding.id:
                 continue
-            if binding.id in ("table.down", "table.up"):
+            if binding.id in cmd.MOVES:
                 continue
             # "screen.…" actions were checked against the active screen, which is this one
             # now: ask the screen beneath, so that what it does not offer is not listed.
@@ -54,7 +56,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(table)
             yield Static(
                 Text(
-                    "ctrl+p runs any action by name or jumps anywhere · "
+                    f"{cmd.key_name(self.app, cmd.PALETTE)} runs any action by name or jumps "
+                    "anywhere · "
                     "keys can be remapped in the settings file ([keymap])",
                     style="dim",
                 ),

@@ -19,6 +19,7 @@ from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.screens.conflict import diff_text
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
+from devsync_tui.dashboard.screens.help import HelpScreen
 from devsync_tui.dashboard.session import Access, Session
 from devsync_tui.dashboard.widgets.filter_table import KeyTable
 from devsync_tui.logging_setup import register_secret
@@ -78,11 +79,11 @@ class HistoryScreen(ModalScreen[bool]):
             )
         if self.access.can_reveal(self.environment_id):
             hints.append(f"{cmd.key_name(self.app, cmd.HISTORY_REVEAL)} reveals a secret")
-        return [*hints, "? keys", "esc closes"]
+        help_key = cmd.key_name(self.app, cmd.HELP)
+        close_key = cmd.key_name(self.app, cmd.DIALOG_CANCEL)
+        return [*hints, f"{help_key} keys", f"{close_key} closes"]
 
     def action_help(self) -> None:
-        from devsync_tui.dashboard.screens.help import HelpScreen
-
         self.app.push_screen(HelpScreen(self))
 
     def on_mount(self) -> None:

@@ -1,10 +1,12 @@
-"""Create, rename and delete teams, projects and environments from the navigation tree."""
+"""Create, rename and delete teams, projects and environments from the navigation tree.
+
+What the tree offers and what its actions check is one answer, ``tree_refusal``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from textual import work
@@ -13,10 +15,66 @@ from devsync_tui.core import permissions
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.writes import attempt
 
-# The dialogs are imported by the actions that open them: the first frame needs none.
-
 if TYPE_CHECKING:
     from textual.app import App
+
+    from devsync_tui.dashboard.screens.dialogs import FormValues
+
+
+#: What the tree's keys do to the selected item.
+TreeAction = Literal["new", "rename", "delete"]
+#: The screen actions of the tree's keys (``keys.TREE_NEW`` …).
+_ACTIONS: dict[str, TreeAction] = {
+    "new_item": "new",
+    "rename_item": "rename",
+    "delete_item": "delete",
+}
+
+
+def tree_refusal(
+    session: Session | None, selection: Selection | None, action: TreeAction
+) -> str | None:
+    """None when the user may ``action`` the selected item (new: a project in a team, an
+    environment in a project, a team when nothing is selected); else one sentence saying who
+    may (PERMISSIONS.md, through ``core.permissions``; the database stays the authority)."""
+    if session is None:
+        return "Not connected yet."
+    if selection is None:
+        return None if action == "new" else "Select a team, project or environment first."
+    role = session.role_in(selection.team.id)
+    me = session.identity.user_id
+    allowed: bool
+    if action == "new":
+        allowed = (
+            permissions.can_create_project(role)
+            if selection.project is None
+            else permissions.can_create_environment(role)
+        )
+        what = "projects" if selection.project is None else "environments"
+        refusal = f"Only admins and members can create {what}."
+    elif selection.environment is not None:
+        mine = selection.environment.user_id == me
+        allowed = (
+            permissions.can_edit_environment(role, env_owner=mine)
+            if action == "rename"
+            else permissions.can_delete_environment(role, env_owner=mine)
+        )
+        refusal = f"Only admins and the environment's owner can {action} it."
+    elif selection.project is not None:
+        if action == "rename":
+            allowed = permissions.can_edit_project(role)
+            refusal = "Only admins and members can rename projects."
+        else:
+            allowed = permissions.can_delete_project(role)
+            refusal = "Only the team's admins can delete projects."
+    elif action == "rename":
+        allowed = permissions.can_rename_team(role)
+        refusal = "Only the team's admins can rename it."
+    else:
+        owner = selection.team.owner_id == me
+        allowed = permissions.can_delete_team(role, is_team_owner=owner)
+        refusal = "Only the team's owner can delete it."
+    return None if allowed else refusal
 
 
 def slugify(name: str) -> str:
@@ -35,8 +93,17 @@ class TreeActions:
 
         def load_workspace(self) -> object: ...  # provided by MainScreen
 
-    def _refused(self, sentence: str) -> None:
-        self.app.notify(sentence, severity="warning")
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The tree's writing keys, offered only where the role allows (``tree_refusal``)."""
+        what = _ACTIONS.get(action)
+        return what is None or tree_refusal(self.session, self.selection, what) is None
+
+    def _refused(self, session: Session, selection: Selection, action: TreeAction) -> bool:
+        """Say why not and return True when the user may not ``action`` the selection."""
+        refusal = tree_refusal(session, selection, action)
+        if refusal is not None:
+            self.app.notify(refusal, severity="warning")
+        return refusal is not None
 
     def action_new_item(self) -> None:
         sel = self.selection
@@ -58,7 +125,8 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_team(self) -> None:
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
 
         session = self.session
         if session is None:
@@ -88,13 +156,13 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_project(self, sel: Selection) -> None:
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
 
         session = self.session
         if session is None:
             return
-        if not permissions.can_create_project(session.role_in(sel.team.id)):
-            self._refused("Only admins and members can create projects.")
+        if self._refused(session, sel, "new"):
             return
         backend = session.backend
 
@@ -125,14 +193,14 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_environment(self, sel: Selection) -> None:
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
 
         session = self.session
         if session is None or sel.project is None:
             return
         project = sel.project
-        if not permissions.can_create_environment(session.role_in(sel.team.id)):
-            self._refused("Only admins and members can create environments.")
+        if self._refused(session, sel, "new"):
             return
         backend = session.backend
         templates = await attempt(self.app, backend.list_templates(project.id))
@@ -165,17 +233,11 @@ class TreeActions:
     @work(group="tree-write", exit_on_error=False)
     async def _rename(self) -> None:
         session, sel = self.session, self.selection
-        if session is None or sel is None:
+        if session is None or sel is None or self._refused(session, sel, "rename"):
             return
-        role = session.role_in(sel.team.id)
         backend = session.backend
         if sel.environment is not None:
             env = sel.environment
-            if not permissions.can_edit_environment(
-                role, env_owner=env.user_id == session.identity.user_id
-            ):
-                self._refused("Only admins and the environment's owner can rename it.")
-                return
 
             async def rename_env(name: str) -> None:
                 await backend.rename_environment(env.id, name)
@@ -183,9 +245,6 @@ class TreeActions:
             renamed = await self._ask_name("Rename environment", env.name, rename_env)
         elif sel.project is not None:
             project = sel.project
-            if not permissions.can_edit_project(role):
-                self._refused("Only admins and members can rename projects.")
-                return
 
             async def rename_project(name: str) -> None:
                 await backend.update_project(project.id, name=name)
@@ -193,9 +252,6 @@ class TreeActions:
             renamed = await self._ask_name("Rename project", project.name, rename_project)
         else:
             team = sel.team
-            if not permissions.can_rename_team(role):
-                self._refused("Only the team's admins can rename it.")
-                return
 
             async def rename_team(name: str) -> None:
                 await backend.rename_team(team.id, name)
@@ -208,7 +264,8 @@ class TreeActions:
         self, title: str, current: str, rename: Callable[[str], Awaitable[None]]
     ) -> bool:
         """Ask for a new name and ``rename`` to it inside the dialog; True when renamed."""
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog, FormValues
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
 
         async def save(values: FormValues) -> None:
             name = str(values["name"])
@@ -224,20 +281,15 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _delete(self) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
         from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
 
         session, sel = self.session, self.selection
-        if session is None or sel is None:
+        if session is None or sel is None or self._refused(session, sel, "delete"):
             return
-        role = session.role_in(sel.team.id)
         backend = session.backend
         if sel.environment is not None:
             env = sel.environment
-            if not permissions.can_delete_environment(
-                role, env_owner=env.user_id == session.identity.user_id
-            ):
-                self._refused("Only admins and the environment's owner can delete it.")
-                return
             question = (
                 f"Delete environment {env.name}? Its overrides, dependencies and health "
                 "history go with it."
@@ -250,9 +302,6 @@ class TreeActions:
                 )
                 self.load_workspace()
         elif sel.project is not None:
-            if not permissions.can_delete_project(role):
-                self._refused("Only the team's admins can delete projects.")
-                return
             question = f"Delete project {sel.project.name} with its environments and configuration?"
             if await self.app.push_screen_wait(ConfirmDialog(question)):
                 await attempt(
@@ -262,11 +311,6 @@ class TreeActions:
                 )
                 self.load_workspace()
         else:
-            if not permissions.can_delete_team(
-                role, is_team_owner=sel.team.owner_id == session.identity.user_id
-            ):
-                self._refused("Only the team's owner can delete it.")
-                return
             question = f"Delete team {sel.team.name} with all its projects?"
             if await self.app.push_screen_wait(ConfirmDialog(question)):
                 await attempt(

@@ -12,9 +12,9 @@ from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from rich.style import Style
-from textual.binding import Binding, BindingType
 
 from devsync_tui.core.drift import LABELS, SYMBOLS, DriftCell, DriftMatrix, DriftRow, DriftState
+from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
 
 #: What each state is called on screen (legend, detail dialog).
@@ -97,10 +97,7 @@ class DriftStyled(VirtualTable[RowT]):
 class DriftMatrixTable(DriftStyled[DriftRow]):
     """The matrix itself; rows are ``DriftRow`` objects of ``core.drift``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Detail", id="drift.detail",
-                tooltip="Every environment's version, constraint and state of this package"),
-    ]  # fmt: skip
+    BINDINGS = cmd.bindings(cmd.DRIFT_DETAIL)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(

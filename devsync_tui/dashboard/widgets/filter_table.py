@@ -10,7 +10,6 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input
 
@@ -30,7 +29,7 @@ class Row:
 
 
 class KeyTable(DataTable[RenderableType]):
-    """DataTable with vi keys; `enter` is labelled by the owner (``enter_command``)."""
+    """DataTable with vi keys; a subclass may label `enter` (``keys.CFG_EDIT``)."""
 
     BINDINGS = cmd.bindings(cmd.DOWN, cmd.UP)
 
@@ -73,7 +72,8 @@ class FilterableTable(Vertical):
         self.table.zebra_stripes = False
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter…  (esc clears)", id="filter")
+        clear = cmd.key_name(self.app, cmd.CLEAR)
+        yield Input(placeholder=f"filter…  ({clear} clears)", id="filter")
         yield self.table
 
     def on_mount(self) -> None:
@@ -185,16 +185,3 @@ def _flash(cell: RenderableType) -> RenderableType:
     if isinstance(cell, str):
         return Text(cell, style="bold reverse")
     return cell
-
-
-def enter_binding(command: cmd.UICommand) -> list[BindingType]:
-    """Bindings for a KeyTable subclass whose `enter` runs ``command`` (label and id)."""
-    return [
-        Binding(
-            "enter",
-            "select_cursor",
-            command.label,
-            tooltip=command.help,
-            id=command.id,
-        )
-    ]

@@ -9,11 +9,11 @@ from typing import ClassVar
 
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from devsync_tui.core import clock
 from devsync_tui.core.models import EnvStatus, MetricType
+from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.health_series import (
     PERCENT_METRICS,
     EnvHealth,
@@ -76,11 +76,7 @@ class HealthTable(VirtualTable[EnvHealth]):
         """The sparklines changed width (the terminal did): their slots are worth reading
         again at the new width (until then the old ones are stretched to fit)."""
 
-    # Nothing opens from a health row: keep enter out of the footer.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Open", show=False, id="health.select",
-                tooltip="Select the environment"),
-    ]  # fmt: skip
+    BINDINGS = cmd.bindings(cmd.HEALTH_SELECT)
 
     COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {
         *(f"health--{status.value}" for status in EnvStatus),

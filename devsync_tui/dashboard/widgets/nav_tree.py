@@ -86,8 +86,8 @@ class NavTree(Tree[NavItem]):
         if current is not None:
             # Where the cursor was, else what held it (a deleted environment: its project;
             # a deleted project: its team), else the first team.
-            team, project, _env = current
-            for key in (current, (team, project, None), (team, None, None)):
+            team_id, project_id, _env_id = current
+            for key in (current, (team_id, project_id, None), (team_id, None, None)):
                 if key in by_key:
                     self._move_to(by_key[key])
                     break

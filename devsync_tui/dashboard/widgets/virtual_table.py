@@ -19,7 +19,6 @@ from typing import ClassVar, Generic, TypeVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -27,6 +26,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Input
+
+from devsync_tui.dashboard import keys as cmd
 
 RowT = TypeVar("RowT")
 
@@ -57,30 +58,19 @@ def fit(text: str, width: int) -> str:
 class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     """A scrollable table that renders only what is visible. Rows are any objects."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="table.up", tooltip="Previous row"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="table.down", tooltip="Next row"),
-        Binding(
-            "left", "cursor_left", "Left", show=False, id="table.left", tooltip="Previous column"
-        ),
-        Binding(
-            "right", "cursor_right", "Right", show=False, id="table.right", tooltip="Next column"
-        ),
-        Binding(
-            "pageup", "page_up", "Page up", show=False, id="table.page_up", tooltip="Up one screen"
-        ),
-        Binding(
-            "pagedown",
-            "page_down",
-            "Page down",
-            show=False,
-            id="table.page_down",
-            tooltip="Down one screen",
-        ),
-        Binding("home,g", "first", "First", show=False, id="table.first", tooltip="First row"),
-        Binding("end,G", "last", "Last", show=False, id="table.last", tooltip="Last row"),
-        Binding("enter", "select", "Open", id="table.select", tooltip="Open the selected row"),
-    ]
+    BINDINGS = cmd.bindings(
+        cmd.ROW_UP,
+        cmd.UP,
+        cmd.ROW_DOWN,
+        cmd.DOWN,
+        cmd.COLUMN_LEFT,
+        cmd.COLUMN_RIGHT,
+        cmd.PAGE_UP,
+        cmd.PAGE_DOWN,
+        cmd.FIRST_ROW,
+        cmd.LAST_ROW,
+        cmd.OPEN_ROW,
+    )
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "virtual-table--header",

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from devsync_tui.backend.supabase import auth as supabase_login
+from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.backend.supabase.realtime import FeedTiming
 from devsync_tui.backend.supabase.session import SessionStorage
@@ -19,18 +19,18 @@ FAST = FeedTiming(subscribe_timeout=5.0, watchdog_interval=0.3, ping_timeout=2.0
 
 def storage_for(fake: FakeSupabase, folder: Path, name: str) -> SessionStorage:
     return SessionStorage(
-        supabase_login.storage_namespace(fake.url),
+        auth.storage_namespace(fake.url),
         use_keyring=False,
         path=folder / f"{name}-session.json",
     )
 
 
 async def sign_in(fake: FakeSupabase, storage: SessionStorage, email: str) -> None:
-    client = await supabase_login.create_client(fake.url, fake.anon_key, storage)
+    client = await auth.create_client(fake.url, fake.anon_key, storage)
     try:
-        await supabase_login.sign_in_with_password(client, email, DEMO_PASSWORD)
+        await auth.sign_in_with_password(client, email, DEMO_PASSWORD)
     finally:
-        await supabase_login.close_client(client)
+        await auth.close_client(client)
 
 
 @asynccontextmanager

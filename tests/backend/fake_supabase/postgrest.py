@@ -224,6 +224,18 @@ class FakePostgrest:
                     return HttpResponse(503, {"code": "PGRST001", "message": str(exc)})
                 diag = exc.diag
                 state = diag.sqlstate or "XX000"
+                if not diag.sqlstate and isinstance(exc, psycopg.DataError):
+                    # psycopg refuses a NUL before sending; PostgREST's server refuses the
+                    # "\u0000" of a JSON body when it becomes text, as 22P05.
+                    return HttpResponse(
+                        400,
+                        {
+                            "code": "22P05",
+                            "message": "unsupported Unicode escape sequence",
+                            "details": "\\u0000 cannot be converted to text.",
+                            "hint": None,
+                        },
+                    )
                 return HttpResponse(
                     _status_for(state, role),
                     {

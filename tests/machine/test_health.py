@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devsync_tui.core.lockfiles import scan_path
+from devsync_tui.core.lockfiles.detect import MAX_WALK_DEPTH
 from devsync_tui.core.models import HealthPoint, MetricType
 from devsync_tui.machine.health import (
     Backoff,
@@ -80,6 +82,30 @@ def test_fingerprint_changes_only_with_lockfiles(tmp_path: Path) -> None:
     assert lockfile_fingerprint(tmp_path) != first
     (tmp_path / "requirements-dev.txt").write_text("pytest==8\n")
     assert len(lockfile_fingerprint(tmp_path)) == 2
+
+
+def test_fingerprint_and_scanner_see_the_same_files(tmp_path: Path) -> None:
+    # One walk (core.lockfiles.detect.walk): same depth limit, same skipped folders, no
+    # symbolic links followed, for the agent's fingerprint and for the scan it triggers.
+    deep = tmp_path.joinpath(*(f"d{i}" for i in range(MAX_WALK_DEPTH)))
+    deep.mkdir(parents=True)
+    (deep / "requirements.txt").write_text("a==1\n")  # the deepest level still read
+    too_deep = deep / "further"
+    too_deep.mkdir()
+    (too_deep / "requirements.txt").write_text("b==1\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "requirements.txt").write_text("c==1\n")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "requirements.txt").write_text("d==1\n")
+    (tmp_path / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (tmp_path / "requirements-dev.txt").write_text("e==1\n")
+
+    fingerprinted = {path for path, _size, _mtime in lockfile_fingerprint(tmp_path)}
+    scanned = scan_path(tmp_path)
+    assert fingerprinted == {str(f) for f in scanned.files}
+    assert fingerprinted == {str(deep / "requirements.txt"), str(tmp_path / "requirements-dev.txt")}
+    assert {p.name for p in scanned.packages} == {"a", "e"}
 
 
 def test_sampler_values_have_the_shape_the_health_pane_reads(tmp_path: Path) -> None:

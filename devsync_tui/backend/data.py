@@ -1,0 +1,251 @@
+"""The Backend contract for configuration, dependencies, health and audit (``base.Backend``
+builds on it, as each transport has its ``data`` module beside its ``backend``).
+
+The rules are written here once, around the calls each transport translates
+(``transport.Transport``): a version conflict carries the row now stored, a revealed value is
+registered for log redaction, rows come in the contract's order, reads are bounded, reports
+are checked before they are sent.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from devsync_tui.backend import refusals, rules
+from devsync_tui.backend.errors import Conflict, PermissionDenied
+from devsync_tui.backend.transport import Transport
+from devsync_tui.core.models import (
+    AuditEntry,
+    ConfigHistoryEntry,
+    ConfigType,
+    Configuration,
+    Dependency,
+    DependencyInput,
+    EffectiveConfigRow,
+    HealthBucket,
+    HealthCheck,
+    HealthPoint,
+    Identity,
+    Role,
+)
+
+
+class DataContract(Transport):
+    """Configuration, dependencies, health and audit of the Backend contract."""
+
+    # -- identity (the rules below ask who I am) --------------------------------------------
+    @abc.abstractmethod
+    async def whoami(self) -> Identity: ...
+
+    @abc.abstractmethod
+    async def my_roles(self) -> dict[UUID, Role]:
+        """My role in each team I belong to."""
+
+    # -- configuration ----------------------------------------------------------------------
+    async def list_configurations(
+        self, project_id: UUID, environment_id: UUID | None = None
+    ) -> list[Configuration]:
+        """The rows of one scope: project defaults (None) or one environment's overrides."""
+        match = {"project_id": project_id, "environment_id": environment_id}
+        found = await self._rows("configurations", match)
+        return rules.by_key(found)
+
+    async def effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]:
+        """The environment's configuration: its overrides and the defaults they leave; NotFound
+        when I may not see the environment."""
+        found = await self._effective_configuration(environment_id)
+        if not found and await self._row("environments", environment_id) is None:
+            raise refusals.not_visible("environments")
+        return rules.by_key(found)
+
+    async def project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
+        """The project defaults as effective rows (source ``"default"``), with updated_by."""
+        return rules.by_key(await self._project_configuration(project_id))
+
+    async def save_configuration(
+        self,
+        project_id: UUID,
+        environment_id: UUID | None,
+        key: str,
+        value: str,
+        *,
+        is_secret: bool,
+        type: ConfigType,
+        expected_version: int | None,
+    ) -> Configuration:
+        """Create (expected_version None) or update; Conflict when the version moved on."""
+        try:
+            return await self._save_configuration(
+                project_id,
+                environment_id,
+                key,
+                value,
+                is_secret=is_secret,
+                type=type,
+                expected_version=expected_version,
+            )
+        except Conflict as exc:
+            raise await rules.with_current(
+                exc, self._stored(project_id, environment_id, key)
+            ) from None
+
+    async def delete_configuration(self, configuration_id: UUID, expected_version: int) -> None:
+        """Delete if still at ``expected_version``; Conflict (with the current row) if not."""
+        try:
+            await self._delete_configuration(configuration_id, expected_version)
+        except Conflict as exc:
+            raise await rules.with_current(
+                exc, self._row("configurations", configuration_id)
+            ) from None
+
+    async def reveal_secret(self, configuration_id: UUID) -> str:
+        """The secret's value if the rule allows (audited); PermissionDenied otherwise."""
+        return rules.revealed(await self._reveal_secret(configuration_id))
+
+    async def configuration_history(
+        self, project_id: UUID, environment_id: UUID | None, key: str, limit: int = 100
+    ) -> list[ConfigHistoryEntry]:
+        """Newest first; includes versions of deleted rows with the same scope and key."""
+        limit = rules.at_least_one(limit)
+        found = await self._configuration_history(project_id, environment_id, key, limit)
+        return rules.newest_first(found)
+
+    async def reveal_history_secret(self, history_id: int) -> str:
+        """A history entry's secret value, by the same rule as ``reveal_secret``."""
+        return rules.revealed(await self._reveal_history_secret(history_id))
+
+    async def confirm_save(
+        self,
+        project_id: UUID,
+        environment_id: UUID | None,
+        key: str,
+        value: str,
+        *,
+        expected_version: int | None,
+    ) -> bool:
+        """After ``OutcomeUnknown``: did that save happen? True when the version it would have
+        written exists, was written by me and (for values I can read) holds ``value``; False
+        when it does not exist or someone else wrote it. Raises Unavailable while unreachable.
+        A save is a single transaction, so the answer is "once" or "not at all"."""
+        me = (await self.whoami()).user_id
+        wanted = 1 if expected_version is None else expected_version + 1
+        for entry in await self.configuration_history(project_id, environment_id, key, limit=50):
+            if entry.version != wanted or entry.op == "delete":
+                continue
+            if entry.changed_by != me:
+                return False
+            return entry.is_secret or entry.value == value
+        return False
+
+    async def restore_configuration(
+        self, history_id: int, expected_version: int | None
+    ) -> Configuration:
+        """Write a history entry's value back as a new version (secrets never leave the DB)."""
+        try:
+            return await self._restore_configuration(history_id, expected_version)
+        except Conflict as exc:
+            raise await rules.with_current(exc, self._stored_for_history(history_id)) from None
+
+    async def _stored(
+        self, project_id: UUID, environment_id: UUID | None, key: str
+    ) -> Configuration | None:
+        """The configuration row now stored under a scope and key, if any."""
+        match = {"project_id": project_id, "environment_id": environment_id, "key": key}
+        found: list[Configuration] = await self._rows("configurations", match)
+        return found[0] if found else None
+
+    async def _stored_for_history(self, history_id: int) -> Configuration | None:
+        """The configuration row now stored under the scope and key of a history entry."""
+        entry: ConfigHistoryEntry | None = await self._row("configuration_history", history_id)
+        if entry is None:
+            return None
+        return await self._stored(entry.project_id, entry.environment_id, entry.key)
+
+    # -- dependencies -----------------------------------------------------------------------
+    async def list_dependencies(
+        self,
+        project_id: UUID,
+        *,
+        environment_ids: Sequence[UUID | None] | None = None,
+        name_filter: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Dependency]:
+        """Dependency rows of a project (None in environment_ids = the baseline), ordered by
+        package_manager, package_name (bytewise), baseline first, then environment; paged with
+        limit/offset; ``name_filter`` is a case-insensitive substring of the package name."""
+        if environment_ids is not None and not environment_ids:
+            return []
+        limit, offset = rules.page(limit, offset)
+        return await self._list_dependencies(
+            project_id, environment_ids, name_filter or None, limit, offset
+        )
+
+    async def report_dependencies(
+        self,
+        project_id: UUID,
+        environment_id: UUID | None,
+        packages: Sequence[DependencyInput],
+    ) -> int:
+        """Replace the dependency set of an environment (None = baseline) in one transaction.
+        Returns the number of rows now stored."""
+        rules.check_report("packages", refusals.MAX_PACKAGES, packages)
+        return await self._report_dependencies(project_id, environment_id, packages)
+
+    # -- health -----------------------------------------------------------------------------
+    async def health_series(
+        self, environment_ids: Sequence[UUID], since: datetime
+    ) -> list[HealthCheck]:
+        """The raw points recorded since ``since``, by environment, metric, then time."""
+        if not environment_ids:
+            return []
+        return rules.health_order(await self._health_series(environment_ids, since))
+
+    @abc.abstractmethod
+    async def health_buckets(
+        self,
+        environment_ids: Sequence[UUID],
+        since: datetime,
+        slots: int,
+        *,
+        until: datetime | None = None,
+    ) -> list[HealthBucket]:
+        """Each environment's points per metric averaged into ``slots`` equal time slots over
+        [since, until] (until: the database's now() when None), computed by the database (RPC
+        ``health_buckets``); only environments I may read contribute, ordered by environment,
+        metric, slot. At most 500 environments and 1..1440 slots, ``since`` before ``until``:
+        InvalidInput otherwise."""
+
+    @abc.abstractmethod
+    async def health_latest(
+        self, environment_ids: Sequence[UUID], since: datetime
+    ) -> list[HealthCheck]:
+        """The newest point with a number per environment and metric recorded since ``since``
+        (RPC ``health_latest``), ordered by environment and metric; only environments I may
+        read. At most 500 environments: InvalidInput otherwise."""
+
+    async def report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
+        """Insert points; a point already stored (same env, metric, recorded_at) is skipped,
+        so retries never duplicate. Returns the number inserted."""
+        rules.check_report("health points", refusals.MAX_HEALTH_POINTS, points)
+        rules.check_json([p.value for p in points])
+        return await self._report_health(environment_id, points)
+
+    @abc.abstractmethod
+    async def rollup_health(self, keep_days: int = 7) -> int:
+        """Retention: raw health points older than ``keep_days`` become hourly roll-ups (team
+        admins only: PermissionDenied otherwise). Returns how many raw points were folded."""
+
+    # -- audit ------------------------------------------------------------------------------
+    async def audit_log(
+        self, team_id: UUID, *, limit: int = 200, before_id: int | None = None
+    ) -> list[AuditEntry]:
+        """The team's audit entries, newest first (older than ``before_id``); team admins only:
+        row-level security shows others nothing, which is told as PermissionDenied."""
+        found = await self._audit_log(team_id, rules.at_least_one(limit), before_id)
+        if not found and before_id is None and (await self.my_roles()).get(team_id) != Role.ADMIN:
+            raise PermissionDenied(refusals.AUDIT_ADMINS_ONLY)
+        return rules.newest_first(found)

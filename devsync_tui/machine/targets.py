@@ -1,0 +1,183 @@
+"""What a machine-side action works on: names and ids turned into a project and an environment,
+with this checkout's link as the default.
+
+How the target is found (``project`` and ``env`` each take a name or an id; names match by the
+one rule of ``core/targets.py``: exact, else in any letter case, ambiguity named):
+
+1. ``env`` given: that environment. A name is looked up in ``project`` if given, else in the
+   linked project, else in every project the user can see (ambiguous → :class:`InputError`
+   naming the candidates as ``project/env``). ``project/env`` is accepted as a name too.
+2. no ``env``: the environment linked to this checkout/machine (``machine/links.py``: written
+   by ``devsync env link`` and ``devsync agent``), if it belongs to ``project`` (when given).
+3. otherwise: with ``require_environment=False`` the target is the project defaults
+   (``environment=None``) of ``project`` (or the linked project, or the user's only project);
+   with ``require_environment=True`` an :class:`InputError` says to name the environment or
+   link one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from devsync_tui.backend.base import Backend
+from devsync_tui.core.models import Environment, Project
+from devsync_tui.core.targets import as_uuid, match_environments, match_projects
+from devsync_tui.machine import links
+from devsync_tui.machine.connect import profile_name
+from devsync_tui.machine.errors import InputError
+
+#: What a user who sees no project is told (rather than "one of: none").
+NO_PROJECT = "No project is visible to you yet; an admin of a team must add you to it."
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an action works on: a project, and one of its environments or its defaults."""
+
+    project: Project
+    environment: Environment | None
+
+    @property
+    def label(self) -> str:
+        """``project/env`` or ``project (project defaults)`` for messages."""
+        if self.environment is None:
+            return f"{self.project.name} (project defaults)"
+        return f"{self.project.name}/{self.environment.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetQuery:
+    """The target as the user named it: the settings profile (whose links apply), and the
+    project and environment as typed (names, ids, ``team/project``, ``project/env``)."""
+
+    profile: str | None = None
+    project: str | None = None
+    env: str | None = None
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def _names(items: Sequence[_Named]) -> str:
+    return ", ".join(sorted(item.name for item in items)) or "none"
+
+
+async def link_scope(backend: Backend, profile: str | None) -> tuple[str, str]:
+    """(profile, username) under which this machine's links are kept."""
+    return profile_name(profile), (await backend.whoami()).username
+
+
+async def find_project(backend: Backend, ref: str) -> Project:
+    """A project by id, name, or ``team/name``; InputError when unknown or ambiguous."""
+    projects = await backend.list_projects()
+    # Teams are read only when they can matter: for `team/name`, or to name the candidates.
+    teams = await backend.list_teams() if "/" in ref else []
+    found = match_projects(teams, projects, ref)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        if as_uuid(ref) is not None:
+            raise InputError(f"No project with id {ref} is visible to you.")
+        raise InputError(f"No project named {ref!r} (yours: {_names(projects)}).")
+    slugs = {t.id: t.slug for t in teams or await backend.list_teams()}
+    options = ", ".join(sorted(f"{slugs.get(p.team_id, p.team_id)}/{p.name}" for p in found))
+    raise InputError(f"Project name {ref!r} is ambiguous; use one of: {options}.")
+
+
+async def find_environment(
+    backend: Backend, ref: str, project: Project | None
+) -> tuple[Project, Environment]:
+    """An environment by id or name in ``project`` or, without one, in any visible project
+    (where ``project/env`` names it too)."""
+    projects = [project] if project is not None else await backend.list_projects()
+    by_id = {p.id: p for p in projects}
+    environments = [e for p in projects for e in await backend.list_environments(p.id)]
+    found = match_environments(environments, ref)
+    if not found and project is None and "/" in ref and as_uuid(ref) is None:
+        project_ref, _, name = ref.rpartition("/")
+        return await find_environment(backend, name, await find_project(backend, project_ref))
+    if len(found) == 1:
+        return by_id[found[0].project_id], found[0]
+    if not found:
+        where = f" in project {project.name}" if project is not None else ""
+        raise InputError(f"No environment {ref!r}{where} is visible to you.")
+    options = ", ".join(sorted(f"{by_id[e.project_id].name}/{e.name}" for e in found))
+    raise InputError(f"Environment {ref!r} is ambiguous; pass --project or use one of: {options}.")
+
+
+def environment_named(
+    environments: Sequence[Environment], name: str, project: Project
+) -> Environment | None:
+    """The one of ``project``'s ``environments`` that ``name`` names, None when none does;
+    InputError when several do (``Laptop`` with both ``laptop`` and ``LAPTOP``)."""
+    found = match_environments(environments, name)
+    if len(found) > 1:
+        options = ", ".join(sorted(e.name for e in found))
+        raise InputError(
+            f"Environment {name!r} of {project.name} is ambiguous; use one of: {options}."
+        )
+    return found[0] if found else None
+
+
+async def linked_environment(
+    backend: Backend, profile: str | None
+) -> tuple[Project, Environment] | None:
+    """The environment linked to this checkout (or machine), None when there is no link."""
+    link = links.find(*await link_scope(backend, profile))
+    if link is None:
+        return None
+    projects = {p.id: p for p in await backend.list_projects()}
+    project = projects.get(link.project_id)
+    if project is not None:
+        for env in await backend.list_environments(project.id):
+            if env.id == link.environment_id:
+                return project, env
+    raise InputError(
+        "The environment linked to this checkout no longer exists or is not visible to you; "
+        "pass --env or run `devsync env link --env NAME`."
+    )
+
+
+async def resolve_target(
+    backend: Backend, query: TargetQuery, *, require_environment: bool = True
+) -> Target:
+    """The project and environment ``query`` names (see the module docstring)."""
+    project = await find_project(backend, query.project) if query.project else None
+    if query.env:
+        linked = None
+        if project is None and as_uuid(query.env) is None and "/" not in query.env:
+            try:
+                linked = await linked_environment(backend, query.profile)
+            except InputError:
+                linked = None
+        if linked is not None:
+            try:
+                return Target(*await find_environment(backend, query.env, linked[0]))
+            except InputError:
+                pass  # not in the linked project: look everywhere
+        return Target(*await find_environment(backend, query.env, project))
+    linked = await linked_environment(backend, query.profile)
+    if linked is not None and (project is None or linked[0].id == project.id):
+        return Target(*linked)
+    if require_environment:
+        raise InputError(
+            "No environment is linked to this checkout; pass --env NAME "
+            "or run `devsync env link --project P --env NAME`."
+        )
+    if project is None:
+        project = await only_project(backend)
+    return Target(project, None)
+
+
+async def only_project(backend: Backend) -> Project:
+    """The user's one project; InputError when there are none or several."""
+    projects = await backend.list_projects()
+    if not projects:
+        raise InputError(NO_PROJECT)
+    if len(projects) != 1:
+        raise InputError(f"Which project? Pass --project (one of: {_names(projects)}).")
+    return projects[0]

@@ -1,0 +1,1 @@
+"""Tests of machine/, the library below the commands: called directly, no argparse."""
