@@ -1,9 +1,12 @@
 """``devsync scan [PATH] [--baseline] [--dry-run] [--no-osv] [--no-registry]``: report what
 this machine runs.
 
-Finds the lockfiles and manifests under PATH (default: here), reads them all — one that
-cannot be read stops the scan before anything is sent — and replaces this environment's
-dependency set (or, with ``--baseline``, the project's) in one transaction. Each package's
+Finds the lockfiles and manifests under PATH (default: here; a file of any name is read by
+its content), reads them all — one that cannot be read stops the scan before anything is
+sent — and replaces this environment's dependency set (or, with ``--baseline``, the
+project's) in one transaction. The scan has every locked version of every package (``--json``
+shows them all); the report keeps one version per package until the schema stores them all
+(``one_version_per_name``). Each package's
 status comes from OSV (vulnerable) and the package registries (outdated: older than the latest
 stable release), else healthy; where a source cannot answer (offline, nothing cached) the
 status stored for that version is kept (``core.statuses``). Then a drift summary.
@@ -33,8 +36,15 @@ from devsync_tui.commands.common import (
 )
 from devsync_tui.core import statuses
 from devsync_tui.core.drift import DriftReport, drift_report
-from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, ScanResult, scan_path
+from devsync_tui.core.lockfiles import (
+    LockfileError,
+    ParsedPackage,
+    ScanResult,
+    one_version_per_name,
+    scan_path,
+)
 from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
+from devsync_tui.core.names import package_key
 from devsync_tui.core.osv import OsvResult
 from devsync_tui.core.registry import RegistryResult
 from devsync_tui.core.statuses import Assessment, assess
@@ -102,27 +112,44 @@ def to_inputs(
     return statuses.to_inputs(packages, osv, registry, previous)
 
 
-def _package_json(p: ParsedPackage, row: DependencyInput) -> dict[str, Any]:
+def _package_json(p: ParsedPackage, row: DependencyInput, reported: bool) -> dict[str, Any]:
+    """One scanned (package, version) as ``--json`` shows it; ``reported``: whether it is the
+    version the report stores for its package (see ``one_version_per_name``)."""
     return {
         "package_manager": p.manager.value,
         "package_name": p.name,
         "version_constraint": p.constraint,
         "resolved_version": p.version,
         "direct": p.direct,
+        "kind": p.kind.value,
+        "alias": p.alias,
+        "marker": p.marker,
+        "platforms": list(p.platforms),
         "status": row.status.value,
+        "reported": reported,
     }
 
 
+def _packages_json(
+    result: ScanResult, inputs: Sequence[DependencyInput], reported: Sequence[ParsedPackage]
+) -> list[dict[str, Any]]:
+    chosen = set(reported)
+    return [_package_json(p, i, p in chosen) for p, i in zip(result.packages, inputs, strict=True)]
+
+
 def _summary_lines(result: ScanResult, inputs: Sequence[DependencyInput]) -> list[str]:
+    names = {(p.manager, package_key(p.manager, p.name)) for p in result.packages}
     direct = sum(1 for p in result.packages if p.direct)
     per_manager = ", ".join(
         f"{result.count(m)} {m.value}" for m in PackageManager if result.count(m)
     )
     vulnerable = sum(1 for i in inputs if i.status.value == "vulnerable")
     outdated = sum(1 for i in inputs if i.status.value == "outdated")
+    rows = len(result.packages)
+    versions = f" at {rows} versions" if rows != len(names) else ""
     lines = [
-        f"Read {len(result.files)} file(s): {len(result.packages)} packages "
-        f"({per_manager}; {direct} direct, {len(result.packages) - direct} transitive).",
+        f"Read {len(result.files)} file(s): {len(names)} packages{versions} "
+        f"({per_manager}; {direct} direct, {rows - direct} transitive).",
     ]
     if vulnerable:
         lines.append(f"{vulnerable} package(s) with known vulnerabilities.")
@@ -158,6 +185,9 @@ async def scan(args: argparse.Namespace) -> int:
     """The command: read, look up, report, summarize."""
     path = Path(args.path)
     result = await asyncio.to_thread(read_lockfiles, path)
+    for warning in result.warnings:
+        eprint(warning)
+    reported = one_version_per_name(result.packages)
     use_osv, use_registry = not args.no_osv, not args.no_registry
     if args.dry_run:
         assessment = await assess(result.packages, use_osv=use_osv, use_registry=use_registry)
@@ -170,9 +200,7 @@ async def scan(args: argparse.Namespace) -> int:
                     "dry_run": True,
                     "baseline": bool(args.baseline),
                     "files": [str(f) for f in result.files],
-                    "packages": [
-                        _package_json(p, i) for p, i in zip(result.packages, inputs, strict=True)
-                    ],
+                    "packages": _packages_json(result, inputs, reported),
                     **_sources_json(assessment),
                 }
             )
@@ -193,7 +221,10 @@ async def scan(args: argparse.Namespace) -> int:
         for note in assessment.notes:
             eprint(note)
         inputs = assessment.inputs
-        stored = await backend.report_dependencies(project.id, env_id, inputs)
+        by_package = dict(zip(result.packages, inputs, strict=True))
+        stored = await backend.report_dependencies(
+            project.id, env_id, [by_package[p] for p in reported]
+        )
         envs = [env] if env is not None else await backend.list_environments(project.id)
         scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
@@ -207,9 +238,7 @@ async def scan(args: argparse.Namespace) -> int:
                 "baseline": env is None,
                 "files": [str(f) for f in result.files],
                 "stored": stored,
-                "packages": [
-                    _package_json(p, i) for p, i in zip(result.packages, inputs, strict=True)
-                ],
+                "packages": _packages_json(result, inputs, reported),
                 **_sources_json(assessment),
                 "drift": report.to_json(),
             }

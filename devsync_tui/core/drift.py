@@ -25,6 +25,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from devsync_tui.core.models import Dependency, DependencyStatus, PackageManager
+from devsync_tui.core.names import package_key
 from devsync_tui.core.versions import compare, satisfies
 
 
@@ -166,7 +167,9 @@ def _group(
 ) -> dict[_Key, tuple[Dependency | None, dict[int, Dependency]]]:
     grouped: dict[_Key, tuple[Dependency | None, dict[int, Dependency]]] = {}
     for dep in deps:
-        key = (dep.package_manager, dep.package_name)
+        # Names are matched the way the ecosystem matches them (PEP 503 for pip, crates.io's
+        # rule for cargo; npm and gems exactly): ``Foo_Bar`` on one machine is ``foo-bar``.
+        key = (dep.package_manager, package_key(dep.package_manager, dep.package_name))
         entry = grouped.get(key)
         if dep.environment_id is None:
             grouped[key] = (dep, entry[1] if entry else {})
@@ -178,6 +181,20 @@ def _group(
             entry = grouped[key] = (None, {})
         entry[1][column] = dep
     return grouped
+
+
+def _shown(entry: tuple[Dependency | None, dict[int, Dependency]]) -> str:
+    """The name a row shows: the baseline's spelling, else the first environment's."""
+    baseline, by_column = entry
+    first = baseline if baseline is not None else by_column[min(by_column)]
+    return first.package_name
+
+
+def _ordered(
+    grouped: dict[_Key, tuple[Dependency | None, dict[int, Dependency]]],
+) -> list[tuple[PackageManager, str, _Key]]:
+    """(manager, shown name, key) sorted by manager then shown name."""
+    return sorted((key[0], _shown(entry), key) for key, entry in grouped.items())
 
 
 def build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -> DriftMatrix:
@@ -204,7 +221,7 @@ def _build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -
     states: dict[tuple[Any, ...], DriftState] = {}
     missing = DriftCell(None, None, DriftState.MISSING)
     rows: list[DriftRow] = []
-    for key in sorted(grouped):
+    for manager, shown, key in _ordered(grouped):
         baseline_dep, by_column = grouped[key]
         baseline_cell = None
         worst = DriftState.MATCHES
@@ -234,7 +251,7 @@ def _build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -
             row[column] = cell
             if state > worst:
                 worst = state
-        rows.append(DriftRow(key[0], key[1], baseline_cell, tuple(row), worst))
+        rows.append(DriftRow(manager, shown, baseline_cell, tuple(row), worst))
     return DriftMatrix(env_ids, tuple(rows))
 
 
@@ -301,7 +318,8 @@ def drift_report(deps: Iterable[Dependency], environments: Mapping[UUID, str]) -
     drift: list[DriftFinding] = []
     violations: list[DriftFinding] = []
     freshness: list[DriftFinding] = []
-    for (manager, name), (baseline, by_column) in sorted(grouped.items()):
+    for manager, name, key in _ordered(grouped):
+        baseline, by_column = grouped[key]
         for column, env_id in enumerate(env_ids):
             dep = by_column.get(column)
             kind: FindingKind | None = None

@@ -39,6 +39,18 @@ class PackageManager(StrEnum):
     CARGO = "cargo"
 
 
+class PackageKind(StrEnum):
+    """Where a locked package comes from. Only ``registry`` packages have a version the
+    ecosystem's registry and advisory databases know; the others are reported as such."""
+
+    REGISTRY = "registry"  # from the ecosystem's registry (or a mirror of it)
+    WORKSPACE = "workspace"  # the project's own package (a workspace member)
+    PATH = "path"  # a local folder or file (file:, link:, portal:, a path dependency)
+    EDITABLE = "editable"  # installed in development mode (pip -e, uv/poetry editable)
+    GIT = "git"  # a git (or other VCS) checkout
+    URL = "url"  # a tarball or archive downloaded from a URL
+
+
 class DependencyStatus(StrEnum):
     HEALTHY = "healthy"
     OUTDATED = "outdated"

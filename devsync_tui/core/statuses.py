@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from devsync_tui.core.lockfiles import ParsedPackage
-from devsync_tui.core.models import Dependency, DependencyInput, DependencyStatus
+from devsync_tui.core.models import Dependency, DependencyInput, DependencyStatus, PackageKind
 from devsync_tui.core.osv import OsvClient, OsvResult
 from devsync_tui.core.registry import RegistryClient, RegistryResult
 
@@ -54,7 +54,7 @@ def to_inputs(
     out: list[DependencyInput] = []
     for p in packages:
         vulnerable = outdated = None
-        if p.version:
+        if p.version and p.kind is PackageKind.REGISTRY:
             if osv is not None:
                 vulnerable = osv.is_vulnerable((p.manager, p.name, p.version))
             if registry is not None:
@@ -76,15 +76,23 @@ class Assessment:
     notes: list[str] = field(default_factory=list)
 
 
+def _registry_packages(packages: Sequence[ParsedPackage]) -> list[ParsedPackage]:
+    """The packages a registry or OSV can know: from the registry, with a resolved version.
+    A workspace, path, git or URL package may share its name with an unrelated published one,
+    whose advisories and releases say nothing about it."""
+    return [p for p in packages if p.version and p.kind is PackageKind.REGISTRY]
+
+
 async def lookup_osv(packages: Sequence[ParsedPackage]) -> OsvResult:
-    """OSV's answers for every package with a resolved version."""
-    keys = [(p.manager, p.name, p.version) for p in packages if p.version]
+    """OSV's answers for every registry package with a resolved version."""
+    keys = [(p.manager, p.name, p.version) for p in _registry_packages(packages) if p.version]
     return await OsvClient().lookup(keys)
 
 
 async def lookup_registry(packages: Sequence[ParsedPackage]) -> RegistryResult:
-    """The registries' latest stable versions for every package with a resolved version."""
-    return await RegistryClient().lookup((p.manager, p.name) for p in packages if p.version)
+    """The registries' latest stable versions for every registry package with a resolved
+    version."""
+    return await RegistryClient().lookup((p.manager, p.name) for p in _registry_packages(packages))
 
 
 async def assess(

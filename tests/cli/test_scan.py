@@ -61,17 +61,27 @@ def test_dry_run_json_prints_what_it_would_report(devsync: DevsyncCLI) -> None:
     data = json.loads(result.out)
     assert data["dry_run"] is True
     assert data["files"] == [str(folder / "package-lock.json")]
-    packages = {p["package_name"]: p for p in data["packages"]}
-    assert len(packages) == 75
-    assert packages["express"] == {
+    packages = {(p["package_name"], p["resolved_version"]): p for p in data["packages"]}
+    # Every version: ms is locked at 2.1.3 (the project's) and 2.0.0 (debug's); the report
+    # itself still stores one version per package, the direct one.
+    assert len(data["packages"]) == len(packages) == 76
+    assert packages["express", "4.22.3"] == {
         "package_manager": "npm",
         "package_name": "express",
         "version_constraint": "^4.18.2",
         "resolved_version": "4.22.3",
         "direct": True,
+        "kind": "registry",
+        "alias": None,
+        "marker": None,
+        "platforms": [],
         "status": "healthy",
+        "reported": True,
     }
-    assert packages["accepts"]["direct"] is False
+    assert packages["ms", "2.1.3"]["reported"] is True
+    assert packages["ms", "2.0.0"]["reported"] is False
+    assert packages["ms", "2.0.0"]["direct"] is False
+    assert packages["accepts", "1.3.8"]["direct"] is False
     assert stored(devsync.db_url, demo.ENV_BOB_LAPTOP) == before
 
 
@@ -191,3 +201,37 @@ def test_osv_status_and_offline_keeps_last_known(
     rows = stored(devsync.db_url, demo.ENV_BOB_LAPTOP)
     assert rows["lodash"][2] == "vulnerable"
     assert rows["express"][2] == "healthy"
+
+
+def test_an_include_of_the_environment_is_refused_without_showing_it(devsync: DevsyncCLI) -> None:
+    folder = devsync.home / "hostile"
+    folder.mkdir()
+    (folder / "requirements.txt").write_text("-r /proc/self/environ\n")
+    result = devsync("scan", str(folder), "--dry-run", "--no-osv", *BOB, *BOB_LAPTOP)
+    assert result.code == 2
+    assert f"{folder / 'requirements.txt'}:1: -r names a file outside {folder}" in result.err
+    environ = Path("/proc/self/environ").read_bytes().split(b"\0")
+    for item in environ:
+        value = item.partition(b"=")[2].decode("utf-8", "replace")
+        if len(value) >= 6:
+            assert value not in result.err
+            assert value not in result.out
+
+
+def test_a_file_of_any_name_and_links_out_of_the_folder(devsync: DevsyncCLI) -> None:
+    folder = copy_fixture(devsync, "cargo")
+    (folder / "Cargo.lock").rename(folder / "crates.lock")
+    (folder / "outside-link.lock").symlink_to("/etc/hostname")
+    named = devsync(
+        "scan", str(folder / "crates.lock"), "--dry-run", "--json", "--no-osv", *BOB, *BOB_LAPTOP
+    )
+    assert named.code == 0, named.err
+    data = json.loads(named.out)
+    assert data["files"] == [str(folder / "crates.lock")]
+    rand = sorted(p["resolved_version"] for p in data["packages"] if p["package_name"] == "rand")
+    assert rand == ["0.7.3", "0.8.5"]
+    workspace = {p["package_name"] for p in data["packages"] if p["kind"] == "workspace"}
+    assert workspace == {"edge-proxy", "local-helpers"}
+    walked = devsync("scan", str(folder), "--dry-run", "--no-osv", *BOB, *BOB_LAPTOP)
+    assert walked.code == 0, walked.err
+    assert f"Skipped {folder / 'outside-link.lock'}: a link to somewhere outside" in walked.err

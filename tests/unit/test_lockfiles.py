@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devsync_tui.core.lockfiles import ParsedPackage, scan_path
-from devsync_tui.core.models import PackageManager
+from devsync_tui.core.models import PackageKind, PackageManager
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
 NPM, PIP, GEM, CARGO = (
@@ -24,10 +24,21 @@ NPM, PIP, GEM, CARGO = (
 )
 
 
+def versions(packages: tuple[ParsedPackage, ...] | list[ParsedPackage], name: str) -> set[str]:
+    """The versions the scan has for ``name``."""
+    return {p.version for p in packages if p.name == name and p.version is not None}
+
+
 def rows(folder: str) -> dict[str, ParsedPackage]:
+    """name → row for the fixture; a package at several versions maps to its direct row (or,
+    when none is direct, the first). Each (name, version) must be one row."""
     result = scan_path(FIXTURES / folder)
-    by_name = {p.name: p for p in result.packages}
-    assert len(by_name) == len(result.packages), "one row per (manager, name)"
+    pairs = [(p.manager, p.name, p.version) for p in result.packages]
+    assert len(set(pairs)) == len(pairs), "one row per (manager, name, version)"
+    by_name: dict[str, ParsedPackage] = {}
+    for package in result.packages:
+        if package.name not in by_name or (package.direct and not by_name[package.name].direct):
+            by_name[package.name] = package
     return by_name
 
 
@@ -48,8 +59,11 @@ def test_npm_family_agrees_across_formats(folder: str) -> None:
     assert len(found) == 75
     direct = {n: (p.version, p.constraint) for n, p in found.items() if p.direct}
     assert direct == NPM_DIRECT
-    # debug@2.6.9 pulls ms@2.0.0 nested; the project's own ms@2.1.3 is the one kept.
+    # debug@2.6.9 pulls ms@2.0.0 nested; the project's own ms@2.1.3 is direct, and both are
+    # reported.
     assert found["ms"].version == "2.1.3"
+    assert versions(scan_path(FIXTURES / folder).packages, "ms") == {"2.0.0", "2.1.3"}
+    assert len(scan_path(FIXTURES / folder).packages) == 76
     assert found["accepts"] == ParsedPackage(NPM, "accepts", "1.3.8", None, False)
 
 
@@ -60,15 +74,18 @@ def test_yarn_v1() -> None:
     assert found["@babel/runtime"].version == "7.23.6"
     assert not found["old-utils"].direct
     assert len(found) == 10
+    # lodash is locked at 4.17.21 (the project's) and 3.10.1 (old-utils'): both are rows.
+    assert versions(scan_path(FIXTURES / "yarn-v1").packages, "lodash") == {"4.17.21", "3.10.1"}
 
 
 def test_yarn_berry() -> None:
     found = rows("yarn-berry")
     assert found["chalk"] == ParsedPackage(NPM, "chalk", "5.3.0", "^5.3.0", True)
     assert found["yallist"] == ParsedPackage(NPM, "yallist", "4.0.0", None, False)
-    assert "storefront-docs" not in found  # the workspace itself
+    # The workspace itself is reported as such (it used to be dropped).
+    assert found["storefront-docs"].kind is PackageKind.WORKSPACE
     assert found["typescript"].version == "5.3.3"
-    assert len(found) == 5
+    assert len(found) == 6
 
 
 def test_pnpm_v6_strips_peer_suffixes() -> None:
@@ -85,6 +102,7 @@ def test_pnpm_v5() -> None:
     assert found["express"] == ParsedPackage(NPM, "express", "4.17.1", "^4.17.1", True)
     assert found["react-dom"].version == "17.0.2"
     assert set(found) == {"ms", "express", "debug", "react-dom"}
+    assert versions(scan_path(FIXTURES / "pnpm-v5").packages, "ms") == {"2.0.0", "2.1.3"}
 
 
 def test_requirements_pip_compile_includes_and_markers() -> None:
@@ -93,8 +111,13 @@ def test_requirements_pip_compile_includes_and_markers() -> None:
     assert found["markupsafe"] == ParsedPackage(PIP, "markupsafe", "3.0.4", None, False)
     assert found["django"] == ParsedPackage(PIP, "django", None, "~=4.2.7", True)
     assert found["mypy"].version == "1.8.0"  # the --hash continuation is not part of it
-    assert "tomli" not in found  # its marker is false here
-    assert "black" not in found  # a VCS URL names no index version
+    # Markers are kept, not evaluated (DevSync's interpreter is not the project's).
+    assert found["tomli"].version == "2.0.1"
+    assert found["tomli"].marker == 'python_version < "3.0"'
+    assert found["pytest"].marker == 'python_version >= "3.8"'
+    # A VCS requirement that names its package is a git row.
+    assert found["black"].kind is PackageKind.GIT
+    assert found["black"].version is None
     assert "pysocks" in found
     assert found["requests"].version == "2.31.0"
 
@@ -121,13 +144,15 @@ def test_uv() -> None:
     assert found["httpx"].version == "0.28.1"
     assert found["pytest"].direct  # from [dependency-groups]
     assert not found["anyio"].direct
-    assert "billing-api" not in found
+    assert found["billing-api"].kind is PackageKind.WORKSPACE  # the project itself
 
 
 def test_pipenv() -> None:
     found = rows("pipenv")
     assert found["gunicorn"] == ParsedPackage(PIP, "gunicorn", "21.2.0", ">=21.2", True)
-    assert found["flask"] == ParsedPackage(PIP, "flask", "3.0.0", None, True)
+    assert found["flask"] == ParsedPackage(
+        PIP, "flask", "3.0.0", None, True, marker='python_version >= "3.8"'
+    )
     assert found["werkzeug"] == ParsedPackage(PIP, "werkzeug", "3.0.1", None, False)
     assert len(found) == 6
 
@@ -136,11 +161,15 @@ def test_bundler() -> None:
     found = rows("bundler")
     assert found["rails"] == ParsedPackage(GEM, "rails", "7.1.2", "~> 7.1.2", True)
     assert found["puma"].constraint == ">= 5.0, < 7"
-    assert found["nokogiri"] == ParsedPackage(GEM, "nokogiri", "1.15.5", None, True)
+    # Platform builds of one version are one row that lists the platforms.
+    assert found["nokogiri"] == ParsedPackage(
+        GEM, "nokogiri", "1.15.5", None, True, platforms=("arm64-darwin", "x86_64-linux")
+    )
     assert found["acme-auth"].version == "0.4.0"  # from the GIT section
-    assert "storefront-core" not in found  # PATH: the project's own gem
+    assert found["acme-auth"].kind is PackageKind.GIT
+    assert found["storefront-core"].kind is PackageKind.PATH  # the project's own gem
     assert found["racc"].direct is False
-    assert len(found) == 17
+    assert len(found) == 18
 
 
 def test_gemfile_alone(tmp_path: Path) -> None:
@@ -157,9 +186,16 @@ def test_cargo() -> None:
     assert found["log"].constraint == "=0.4.20"
     assert found["libc"].direct  # from [target.'cfg(unix)'.dependencies]
     assert found["serde_derive"].direct is False
-    assert found["rand"] == ParsedPackage(CARGO, "rand", "0.7.3", "0.7", True)
-    assert "edge-proxy" not in found
-    assert "local-helpers" not in found
+    # Two majors of rand are locked (0.7 renamed as rand_old, 0.8 for tests): two rows,
+    # each direct with its own requirement.
+    both = sorted(
+        (p.version, p.constraint, p.direct)
+        for p in scan_path(FIXTURES / "cargo").packages
+        if p.name == "rand"
+    )
+    assert both == [("0.7.3", "0.7", True), ("0.8.5", "0.8.5", True)]
+    assert found["edge-proxy"].kind is PackageKind.WORKSPACE
+    assert found["local-helpers"].kind is PackageKind.WORKSPACE
 
 
 def test_manifests_without_lockfiles(tmp_path: Path) -> None:
@@ -192,7 +228,7 @@ def test_scan_skips_installed_code_and_prefers_the_top(tmp_path: Path) -> None:
 def test_scan_of_a_single_file() -> None:
     result = scan_path(FIXTURES / "cargo" / "Cargo.lock")
     assert result.files == (FIXTURES / "cargo" / "Cargo.lock",)
-    assert result.count(CARGO) == 8
+    assert result.count(CARGO) == 11  # 9 from crates.io (rand twice), 2 of the workspace
 
 
 def test_credentials_in_dependency_urls_are_never_reported(tmp_path: Path) -> None:

@@ -15,7 +15,11 @@ from devsync_tui.core.lockfiles.detect import KNOWN_NAMES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
 NAMES = sorted(KNOWN_NAMES | {"requirements.txt"})
-SEEDS = {p.name: p.read_text() for p in FIXTURES.rglob("*") if p.is_file() and p.suffix != ".gz"}
+SEEDS = {
+    p.name: p.read_text()
+    for p in FIXTURES.rglob("*")
+    if p.is_file() and p.suffix != ".gz" and "third_party" not in p.parts
+}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=12),

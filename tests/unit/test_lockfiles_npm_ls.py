@@ -1,7 +1,7 @@
 """The npm parser against npm itself: ``npm ls --package-lock-only --json --all`` on the same
 lockfiles (v1, v2, v3, and a 3,192-entry v3 lock of a large front-end monorepo's dependencies)
-must name the same packages, and the version we keep for each must be one npm installs — for
-direct dependencies, exactly the one at the top of the tree."""
+must name exactly the same (package, version) pairs — every installed copy — and the direct
+rows must be exactly the top of the tree."""
 
 from __future__ import annotations
 
@@ -19,10 +19,17 @@ from devsync_tui.core.lockfiles import scan_path
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
 
 
+def real_name(key: str, node: dict[str, Any]) -> str:
+    """npm ls keys a node by the name it is installed as (an alias for ``npm:`` specs);
+    ``--long`` adds the package's own ``name``."""
+    name = node.get("name")
+    return name if isinstance(name, str) else key
+
+
 def walk(tree: dict[str, Any], out: dict[str, set[str]]) -> None:
-    for name, node in (tree.get("dependencies") or {}).items():
+    for key, node in (tree.get("dependencies") or {}).items():
         if "version" in node:
-            out.setdefault(name, set()).add(node["version"])
+            out.setdefault(real_name(key, node), set()).add(node["version"])
         walk(node, out)
 
 
@@ -37,7 +44,7 @@ def test_matches_npm_ls(tmp_path: Path, folder: str) -> None:
         (work / "package-lock.json").write_bytes(gzip.decompress(packed.read_bytes()))
         packed.unlink()
     completed = subprocess.run(
-        [npm, "ls", "--package-lock-only", "--json", "--all", "--offline"],
+        [npm, "ls", "--package-lock-only", "--json", "--all", "--long", "--offline"],
         cwd=work,
         capture_output=True,
         text=True,
@@ -47,11 +54,12 @@ def test_matches_npm_ls(tmp_path: Path, folder: str) -> None:
     tree = json.loads(completed.stdout)
     versions: dict[str, set[str]] = {}
     walk(tree, versions)
-    top = {name: node["version"] for name, node in tree["dependencies"].items()}
+    top = {real_name(key, node): node["version"] for key, node in tree["dependencies"].items()}
 
-    ours = {p.name: p for p in scan_path(work).packages}
-    assert set(ours) == set(versions)
-    for name, package in ours.items():
-        assert package.version in versions[name], name
-    direct = {name: p.version for name, p in ours.items() if p.direct}
+    ours = scan_path(work).packages
+    pairs = {(p.name, p.version) for p in ours}
+    assert len(pairs) == len(ours)
+    assert pairs == {(name, v) for name, found in versions.items() for v in found}
+    direct = {p.name: p.version for p in ours if p.direct}
+    assert len(direct) == sum(1 for p in ours if p.direct)
     assert direct == top

@@ -116,3 +116,18 @@ async def test_assess_without_lookups_asks_nothing(fake: FakeRegistry) -> None:
     assert result.notes == []
     assert fake.requests == []
     assert {r.package_name: r.status for r in result.inputs}["c"] is OUTDATED
+
+
+def test_only_registry_packages_take_osv_and_registry_answers() -> None:
+    """A workspace or git package sharing a published package's name is not that package:
+    OSV's advisories for the name say nothing about it."""
+    from devsync_tui.core.models import PackageKind
+
+    osv = OsvResult({(NPM, "ui", "1.0.0"): ("GHSA-xxxx",), (NPM, "lib", "2.0.0"): ("GHSA-y",)})
+    packages = [
+        ParsedPackage(NPM, "ui", "1.0.0", None, False, PackageKind.WORKSPACE),
+        ParsedPackage(NPM, "lib", "2.0.0", None, False, PackageKind.GIT),
+        ParsedPackage(NPM, "lib", "2.0.0", None, False),
+    ]
+    statuses = [row.status for row in to_inputs(packages, osv, None)]
+    assert statuses == [HEALTHY, HEALTHY, VULNERABLE]

@@ -11,14 +11,15 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
-from devsync_tui.core.models import PackageManager
+from devsync_tui.core.models import PackageKind, PackageManager
+from devsync_tui.core.names import package_key
+from devsync_tui.core.printable import visible
 from devsync_tui.core.urls import without_credentials
 
 #: Larger files are refused: no real lockfile comes near it.
@@ -31,11 +32,29 @@ MAX_DEPTH = 64
 
 @dataclass(frozen=True, slots=True)
 class ParsedPackage:
-    """One package a lockfile or manifest names.
+    """One package, at one version, that a lockfile or manifest names.
 
-    ``version`` is the resolved version (None when only a manifest names it); ``constraint``
-    the requirement the manifest states (None for transitive packages); ``direct`` whether the
-    project itself asks for it (rather than one of its dependencies).
+    A package locked at several versions (nested npm copies, exclusive pip markers, two
+    Cargo majors) is one ``ParsedPackage`` per distinct version.
+
+    - ``name``: the real package name as its ecosystem publishes it (PEP 503 normal form for
+      pip; for an npm alias, the aliased package, not the alias). Compare names with
+      ``core.names.package_key``.
+    - ``version``: the resolved version (None when only a manifest names the package, or for
+      a git/URL requirement that pins no version).
+    - ``constraint``: the requirement the project states (None for transitive packages).
+    - ``direct``: whether the project itself asks for this package at this version.
+    - ``kind``: where it comes from (registry, workspace, path, editable, git, url); only
+      registry packages can be looked up in a registry or an advisory database.
+    - ``alias``: for npm aliases (``"foo": "npm:bar@1.2.3"``), the name the project installs
+      it under (``foo``), kept for display; None otherwise.
+    - ``marker``: for pip, the environment marker under which this version is installed
+      (``python_version >= "3.8"``), None when it always is. Markers are not evaluated: the
+      machine running DevSync is not the project's interpreter.
+    - ``platforms``: for gems, the platforms the lockfile carries this version for
+      (``x86_64-linux``, ``arm64-darwin``; ``ruby`` for the platform-independent gem), empty
+      elsewhere. Platform builds of one version are one row: they are one release, with the
+      same advisories and the same place in the version order.
     """
 
     manager: PackageManager
@@ -43,6 +62,10 @@ class ParsedPackage:
     version: str | None
     constraint: str | None
     direct: bool
+    kind: PackageKind = PackageKind.REGISTRY
+    alias: str | None = None
+    marker: str | None = None
+    platforms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Versions and constraints are reported to the team (every member, viewers too, reads
@@ -50,21 +73,61 @@ class ParsedPackage:
         object.__setattr__(self, "version", without_credentials(self.version))
         object.__setattr__(self, "constraint", without_credentials(self.constraint))
 
+    @property
+    def key(self) -> tuple[PackageManager, str, str | None]:
+        """(manager, comparison key of the name, version): what makes two rows one."""
+        return (self.manager, package_key(self.manager, self.name), self.version)
+
 
 class LockfileError(Exception):
-    """A lockfile or manifest could not be read; the message names file and line."""
+    """A lockfile or manifest could not be read; the message names file and line.
+
+    The message never quotes the file's content (a ``-r /proc/self/environ`` must not print
+    the environment); the path is shown with its control characters made visible."""
 
     def __init__(self, path: Path | str, line: int | None, message: str) -> None:
         self.path = Path(path)
         self.line = line
-        # The message may quote the offending line, and it is printed (CI logs) and logged:
-        # no credentials, and not a whole 50 MB line either.
-        message = without_credentials(message)
+        # The message is printed (CI logs) and logged: no credentials, no escape sequences,
+        # and not a whole 50 MB line either.
+        message = visible(without_credentials(message))
         if len(message) > MAX_MESSAGE:
             message = message[:MAX_MESSAGE] + "… (cut)"
         self.message = message
-        where = f"{self.path}:{line}" if line else str(self.path)
+        shown = visible(str(self.path))
+        where = f"{shown}:{line}" if line else shown
         super().__init__(f"{where}: {self.message}")
+
+
+_QUOTED_RE = re.compile(r"""'[^'\n]*'|"[^"\n]*"|`[^`\n]*`""")
+
+
+def without_quotes(problem: str) -> str:
+    """A parser's own error text without the bits of the file it quotes (``found character
+    '\\t'``, ``undefined alias 'x'``): only its description may reach an error message."""
+    return _QUOTED_RE.sub("…", problem.splitlines()[0] if problem else problem)
+
+
+def inside(root: Path, target: Path) -> bool:
+    """Whether ``target`` (followed through every link) lies inside ``root`` (likewise)."""
+    try:
+        resolved = target.resolve()
+        base = root.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return resolved == base or resolved.is_relative_to(base)
+
+
+def _read_bounded(handle: BinaryIO, size: int) -> bytes:
+    """At most ``MAX_FILE_BYTES + 1`` bytes: the stated size at once (a read of N bytes
+    reserves N bytes first, so never ask for the 50 MB limit itself), then small chunks for
+    files that grow or state no size (/proc)."""
+    chunks = [handle.read(min(size, MAX_FILE_BYTES) + 1)]
+    total = len(chunks[0])
+    while chunks[-1] and total <= MAX_FILE_BYTES:
+        chunks.append(handle.read(min(1 << 16, MAX_FILE_BYTES + 1 - total)))
+        total += len(chunks[-1])
+    return b"".join(chunks)
 
 
 def read_text(path: Path) -> str:
@@ -80,7 +143,7 @@ def read_text(path: Path) -> str:
                 raise LockfileError(
                     path, None, f"file is {info.st_size:,} bytes, over the 50 MB limit"
                 )
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = _read_bounded(handle, info.st_size)
     except OSError as exc:
         raise LockfileError(path, None, f"cannot read the file ({exc.strerror or exc})") from exc
     if len(data) > MAX_FILE_BYTES:
@@ -103,7 +166,7 @@ def load_json(path: Path, text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LockfileError(path, exc.lineno, f"invalid JSON: {exc.msg}") from exc
+        raise LockfileError(path, exc.lineno, f"invalid JSON: {without_quotes(exc.msg)}") from exc
     except RecursionError as exc:
         raise LockfileError(path, None, "JSON nested too deeply") from exc
 
@@ -117,27 +180,54 @@ def load_toml(path: Path, text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE_RE.search(str(exc))
-        message = str(exc).split(" (at ")[0]
+        message = without_quotes(str(exc).split(" (at ")[0])
         line = int(match.group(1)) if match else None
         raise LockfileError(path, line, f"invalid TOML: {message}") from exc
     except RecursionError as exc:
         raise LockfileError(path, None, "TOML nested too deeply") from exc
 
 
-def load_yaml(path: Path, text: str) -> Any:
-    """Parse YAML with the safe (C when available) loader, errors as ``LockfileError``."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _refuse_anchors(path: Path, text: str) -> None:
+    """Refuse any anchor or alias before anything is built. PyYAML's loaders expand aliases
+    into shared objects, so a few hundred bytes of nested aliases ("billion laughs") become a
+    structure that anything walking or printing it cannot finish; no lockfile writer emits
+    them (pnpm and Yarn write plain YAML). The events are read one at a time and the first
+    anchor stops the parse, so the cost stays that of the bytes read."""
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            mark = event.start_mark
+            line = mark.line + 1 if mark is not None else None
+            raise LockfileError(
+                path, line, "YAML anchors and aliases are not accepted in a lockfile"
+            )
+
+
+def load_yaml_documents(path: Path, text: str) -> list[Any]:
+    """Every document of a YAML stream, parsed with the safe (C when available) loader after
+    refusing anchors and aliases; errors as ``LockfileError``."""
     try:
-        return yaml.load(text, Loader=loader)
+        _refuse_anchors(path, text)
+        return list(yaml.load_all(text, Loader=_YAML_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "syntax error"
+        problem = without_quotes(exc.problem or exc.context or "syntax error")
         raise LockfileError(path, line, f"invalid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
-        raise LockfileError(path, None, f"invalid YAML: {exc}") from exc
+        raise LockfileError(path, None, "invalid YAML") from exc
     except RecursionError as exc:
         raise LockfileError(path, None, "YAML nested too deeply") from exc
+
+
+def load_yaml(path: Path, text: str) -> Any:
+    """The one document of a YAML file (see ``load_yaml_documents``)."""
+    documents = load_yaml_documents(path, text)
+    if len(documents) > 1:
+        raise LockfileError(path, None, "expected one YAML document, found several")
+    return documents[0] if documents else None
 
 
 def expect_dict(value: Any, path: Path, text: str, what: str, needle: str = "") -> dict[str, Any]:
@@ -152,33 +242,3 @@ def text_field(entry: dict[str, Any], key: str) -> str | None:
     """A string field of a parsed entry, or None when it is absent or not a string."""
     value = entry.get(key)
     return value if isinstance(value, str) else None
-
-
-def dedupe(packages: Iterable[ParsedPackage]) -> list[ParsedPackage]:
-    """One row per (manager, name): a direct row beats a transitive one, the first wins among
-    equals; a manifest's constraint fills in a lockfile row that lacks one."""
-    chosen: dict[tuple[PackageManager, str], ParsedPackage] = {}
-    for package in packages:
-        if not package.name.strip():
-            continue  # an empty key in a manifest names no package
-        key = (package.manager, package.name)
-        current = chosen.get(key)
-        if current is None:
-            chosen[key] = package
-            continue
-        winner, other = (
-            (package, current)
-            if package.direct and not current.direct
-            else (
-                current,
-                package,
-            )
-        )
-        chosen[key] = ParsedPackage(
-            manager=winner.manager,
-            name=winner.name,
-            version=winner.version or other.version,
-            constraint=winner.constraint or other.constraint,
-            direct=winner.direct or other.direct,
-        )
-    return list(chosen.values())

@@ -2,7 +2,8 @@
 
 Gemfile.lock lists resolved gems under ``specs:`` of its GEM and GIT sections (4 spaces:
 ``name (version[-platform])``; 6 spaces: that gem's own requirements) and the project's own
-requirements under ``DEPENDENCIES``. PATH sections are the project's local gems, left out.
+requirements under ``DEPENDENCIES``. PATH sections are the project's local gems (rows of kind
+``path``), GIT sections gems from a git checkout.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from pathlib import Path
 
 from devsync_tui.core.lockfiles.base import LockfileError, ParsedPackage, read_text
-from devsync_tui.core.models import PackageManager
+from devsync_tui.core.models import PackageKind, PackageManager
 
 GEM = PackageManager.GEM
 _SPEC_RE = re.compile(r"^    ([^\s(]+) \(([^)\s]+)\)$")
@@ -21,20 +22,26 @@ _GEMFILE_RE = re.compile(r"""^\s*gem\s*\(?\s*["']([^"'\s]+)["']((?:\s*,\s*["'][^
 _QUOTED_RE = re.compile(r"""["']([^"']*)["']""")
 
 
-def _strip_platform(version: str) -> str:
-    """``1.15.4-x86_64-linux`` → ``1.15.4`` (Bundler appends the platform with a dash)."""
-    head, _, _platform = version.partition("-")
-    return head
+def _split_platform(spec: str) -> tuple[str, str]:
+    """``1.15.4-x86_64-linux`` → (``1.15.4``, ``x86_64-linux``); no platform → ``ruby``.
+    Bundler splits at the first dash the same way (a gem version holds no dash)."""
+    version, _, platform = spec.partition("-")
+    return version, platform or "ruby"
+
+
+_SECTION_KINDS = {"GEM": PackageKind.REGISTRY, "GIT": PackageKind.GIT, "PATH": PackageKind.PATH}
 
 
 def parse_gemfile_lock(path: Path) -> list[ParsedPackage]:
-    """Every gem of a Gemfile.lock; those under DEPENDENCIES are direct, with their
-    requirement."""
+    """Every gem of a Gemfile.lock, one row per (name, version) with the platforms it is
+    locked for (none listed when only the platform-independent ``ruby`` build is). Gems under
+    DEPENDENCIES are direct, with their requirement; GIT and PATH gems are rows of those
+    kinds."""
     text = read_text(path)
     section = ""
     in_specs = False
-    resolved: dict[str, str] = {}
-    local: set[str] = set()  # gems of PATH sections: the project's own code
+    # (name, version) → (kind, platforms), in the order the lockfile lists them
+    resolved: dict[tuple[str, str], tuple[PackageKind, list[str]]] = {}
     direct: dict[str, str | None] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -44,32 +51,43 @@ def parse_gemfile_lock(path: Path) -> list[ParsedPackage]:
             section = line.strip()
             in_specs = False
             continue
-        if section in ("GEM", "GIT", "PATH") and line == "  specs:":
+        if section in _SECTION_KINDS and line == "  specs:":
             in_specs = True
             continue
         if in_specs:
             spec = _SPEC_RE.match(line)
-            if spec is not None and section == "PATH":
-                local.add(spec.group(1))
-            elif spec is not None:
-                resolved.setdefault(spec.group(1), _strip_platform(spec.group(2)))
+            if spec is not None:
+                version, platform = _split_platform(spec.group(2))
+                _kind, platforms = resolved.setdefault(
+                    (spec.group(1), version), (_SECTION_KINDS[section], [])
+                )
+                if platform not in platforms:
+                    platforms.append(platform)
             elif not _SPEC_DEP_RE.match(line):
-                raise LockfileError(path, number, f"unexpected line in specs: {line.strip()!r}")
+                raise LockfileError(path, number, "unexpected line in specs")
             continue
         if section == "DEPENDENCIES":
             dep = _DEPENDENCY_RE.match(line)
             if dep is None:
-                raise LockfileError(path, number, f"unexpected dependency line: {line.strip()!r}")
+                raise LockfileError(path, number, "unexpected dependency line")
             direct[dep.group(1)] = dep.group(3) or None
     out = [
-        ParsedPackage(GEM, name, resolved.get(name), constraint, True)
-        for name, constraint in direct.items()
-        if name not in local
+        ParsedPackage(
+            GEM,
+            name,
+            version,
+            direct.get(name),
+            name in direct,
+            kind,
+            platforms=() if platforms == ["ruby"] else tuple(platforms),
+        )
+        for (name, version), (kind, platforms) in resolved.items()
     ]
+    locked = {name for name, _version in resolved}
     out.extend(
-        ParsedPackage(GEM, name, version, None, False)
-        for name, version in resolved.items()
-        if name not in direct
+        ParsedPackage(GEM, name, None, constraint, True)
+        for name, constraint in direct.items()
+        if name not in locked
     )
     return out
 

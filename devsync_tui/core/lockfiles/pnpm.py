@@ -1,9 +1,13 @@
 """pnpm-lock.yaml, lockfile versions 5.x, 6.x and 9.x.
 
-Direct dependencies come from the importers (``importers`` in monorepos and v9, the top-level
-``dependencies``/``specifiers`` before that); every other package from the ``packages`` keys
-(``/name/1.2.3`` in v5, ``/name@1.2.3`` in v6, ``name@1.2.3`` in v9). Peer suffixes such as
-``(react@18.2.0)`` or ``_react@18.2.0`` are not part of the version.
+Every ``packages`` key is one locked package at one version: ``/name/1.2.3`` (v5),
+``/name@1.2.3`` (v6), ``name@1.2.3`` (v9). Peer suffixes (``_react@18.2.0`` in v5,
+``(react@18.2.0)`` since v6) tell installed variants of one version apart and are not part of
+it. Keys that are not a registry version (git, tarball, directory) carry ``name`` and
+``version`` fields and a ``resolution`` saying which kind they are. Direct dependencies come
+from the importers (``importers`` in monorepos and v9, top-level sections before). pnpm 10
+may write two YAML documents (its own install first, then the project's): the project's is
+the last one.
 """
 
 from __future__ import annotations
@@ -17,101 +21,172 @@ from devsync_tui.core.lockfiles.base import (
     ParsedPackage,
     expect_dict,
     line_of,
-    load_yaml,
+    load_yaml_documents,
     read_text,
+    text_field,
 )
-from devsync_tui.core.models import PackageManager
-from devsync_tui.core.versions import compare
+from devsync_tui.core.lockfiles.npm_spec import classify, split_name
+from devsync_tui.core.models import PackageKind, PackageManager
 
 NPM = PackageManager.NPM
 _SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 _PEER_SUFFIX_RE = re.compile(r"[(_].*$")
 
 
-def _clean_version(raw: Any) -> str | None:
-    if not isinstance(raw, str | int | float):
-        return None
-    text = str(raw)
-    if text.startswith(("link:", "file:", "workspace:")):
-        return None
-    return _PEER_SUFFIX_RE.sub("", text.lstrip("/")) or None
-
-
-def _package_key(key: str, major: int) -> tuple[str, str] | None:
-    """(name, version) from a ``packages`` key, or None for non-registry entries."""
-    key = key.lstrip("/")
+def _registry_key(key: str, major: int) -> tuple[str, str] | None:
+    """(name, version) of a registry key, None for git/tarball/directory keys."""
+    if major < 9:
+        if not key.startswith("/"):
+            return None  # github.com/…, file:…, registry.example.com/…: not a registry key
+        key = key[1:]
     if major < 6:
         name, _, version = key.rpartition("/")
     else:
-        key = key.split("(", 1)[0]
-        at = key.find("@", 1)
-        name, version = (key[:at], key[at + 1 :]) if at > 0 else ("", "")
+        name, version = split_name(key)
     version = _PEER_SUFFIX_RE.sub("", version)
-    if not name or not version or ":" in version or "/" in version:
+    if not name or not version[:1].isdigit() or ":" in version or "/" in version:
         return None
     return name, version
 
 
-def _importer_deps(
-    importer: dict[str, Any], specifiers: dict[str, Any]
-) -> dict[str, tuple[str | None, str | None]]:
-    """name → (version, specifier) from one importer."""
-    out: dict[str, tuple[str | None, str | None]] = {}
-    for section in _SECTIONS:
-        entries = importer.get(section)
-        if not isinstance(entries, dict):
-            continue
-        for name, value in entries.items():
-            if isinstance(value, dict):  # v6+: {specifier, version}
-                version, spec = _clean_version(value.get("version")), value.get("specifier")
-            else:  # v5: bare version, specifier in a separate map
-                version, spec = _clean_version(value), specifiers.get(name)
-            out.setdefault(str(name), (version, spec if isinstance(spec, str) else None))
+def _resolution_kind(entry: dict[str, Any]) -> PackageKind:
+    resolution = entry.get("resolution")
+    if not isinstance(resolution, dict):
+        return PackageKind.REGISTRY
+    if resolution.get("type") == "git" or "commit" in resolution:
+        return PackageKind.GIT
+    if resolution.get("type") == "directory" or "directory" in resolution:
+        return PackageKind.PATH
+    tarball = resolution.get("tarball")
+    if isinstance(tarball, str):
+        return PackageKind.PATH if tarball.startswith("file:") else PackageKind.URL
+    return PackageKind.REGISTRY
+
+
+def _package_rows(packages: dict[str, Any], major: int) -> dict[str, ParsedPackage]:
+    """Lookup key → row: ``name@version`` for registry packages (whatever the lockfile
+    version), the key itself for the others."""
+    rows: dict[str, ParsedPackage] = {}
+    for raw_key, entry in packages.items():
+        key = str(raw_key)
+        entry = entry if isinstance(entry, dict) else {}
+        parsed = _registry_key(key, major)
+        kind = _resolution_kind(entry)
+        if parsed is not None and kind is not PackageKind.PATH and kind is not PackageKind.GIT:
+            name, version = parsed
+            if kind is PackageKind.URL and "integrity" in (entry.get("resolution") or {}):
+                kind = PackageKind.REGISTRY  # a registry other than the default one
+            lookup = f"{name}@{version}"
+        else:
+            name = text_field(entry, "name") or (split_name(key)[0] if major >= 9 else "")
+            raw_version = entry.get("version")
+            version = str(raw_version) if isinstance(raw_version, str | int | float) else ""
+            if kind is PackageKind.REGISTRY:
+                kind = PackageKind.URL
+            lookup = key
+        if name:
+            rows.setdefault(lookup, ParsedPackage(NPM, name, version or None, None, False, kind))
+    return rows
+
+
+def _importer_target(name: str, ref: str, major: int) -> tuple[str, str]:
+    """(real name, lookup key in ``_package_rows``) of an importer's ``name: ref``."""
+    if ref[:1].isdigit():
+        return name, f"{name}@{_PEER_SUFFIX_RE.sub('', ref)}"
+    if ref.startswith("/"):  # v5/v6 alias: /bar/1.2.3, /bar@1.2.3(peer)
+        parsed = _registry_key(ref, major)
+        if parsed is not None:
+            return parsed[0], f"{parsed[0]}@{parsed[1]}"
+    if major >= 9 and not ref.startswith(("file:", "http", "git", "link:")):
+        real, version = split_name(ref)  # v9 alias: bar@1.2.3(peer)
+        if real and version[:1].isdigit():
+            return real, f"{real}@{_PEER_SUFFIX_RE.sub('', version)}"
+    return name, ref if major < 9 else f"{name}@{ref}"
+
+
+def _importer_rows(
+    importers: dict[str, dict[str, Any]], rows: dict[str, ParsedPackage], major: int
+) -> list[ParsedPackage]:
+    """The direct rows: each importer's dependencies, marked direct with their specifier."""
+    out: list[ParsedPackage] = []
+    for importer_path, importer in importers.items():
+        specifiers = importer.get("specifiers")
+        specifiers = specifiers if isinstance(specifiers, dict) else {}
+        for section in _SECTIONS:
+            entries = importer.get(section)
+            for name, value in (entries if isinstance(entries, dict) else {}).items():
+                if isinstance(value, dict):  # v6+: {specifier, version}
+                    raw_ref, spec = value.get("version"), value.get("specifier")
+                else:  # v5: bare version, specifier in a separate map
+                    raw_ref, spec = value, specifiers.get(name)
+                if not isinstance(raw_ref, str | int | float):
+                    continue
+                out.append(
+                    _direct_row(
+                        str(name), str(raw_ref), spec, importer_path, importers, rows, major
+                    )
+                )
     return out
 
 
+def _direct_row(
+    name: str,
+    ref: str,
+    spec: Any,
+    importer_path: str,
+    importers: dict[str, dict[str, Any]],
+    rows: dict[str, ParsedPackage],
+    major: int,
+) -> ParsedPackage:
+    spec = spec if isinstance(spec, str) else None
+    read = classify(spec) if spec is not None else None
+    constraint = read.range if read is not None and read.kind is PackageKind.REGISTRY else spec
+    if ref.startswith("link:"):
+        target = _normal_join(importer_path, ref[len("link:") :])
+        kind = PackageKind.WORKSPACE if target in importers else PackageKind.PATH
+        return ParsedPackage(NPM, name, None, constraint or None, True, kind)
+    real, key = _importer_target(name, ref, major)
+    row = rows.get(key)
+    alias = name if real != name else None
+    if row is None:
+        version = ref if ref[:1].isdigit() else None
+        version = _PEER_SUFFIX_RE.sub("", version) if version else None
+        return ParsedPackage(NPM, real, version, constraint or None, True, alias=alias)
+    return ParsedPackage(
+        NPM, row.name, row.version, constraint or None, True, row.kind, alias or row.alias
+    )
+
+
+def _normal_join(base: str, relative: str) -> str:
+    parts: list[str] = [] if base in ("", ".") else base.split("/")
+    for part in relative.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts) or "."
+
+
 def parse_pnpm_lock(path: Path) -> list[ParsedPackage]:
-    """Every package of a pnpm-lock.yaml, one row per name (direct version first, else the
-    highest locked version)."""
+    """Every package of a pnpm-lock.yaml, one row per distinct (package, version)."""
     text = read_text(path)
-    data = expect_dict(load_yaml(path, text), path, text, "the lockfile")
+    documents = [d for d in load_yaml_documents(path, text) if d is not None]
+    data = expect_dict(documents[-1] if documents else None, path, text, "the lockfile")
     raw_version = str(data.get("lockfileVersion", "")).strip("'\"")
     try:
         major = int(float(raw_version))
     except ValueError:
         raise LockfileError(
-            path, line_of(text, "lockfileVersion"), f"unsupported lockfileVersion {raw_version!r}"
+            path, line_of(text, "lockfileVersion"), "unsupported lockfileVersion (5, 6 or 9)"
         ) from None
-    importers = data.get("importers")
-    if isinstance(importers, dict):
-        importer_list = [v for v in importers.values() if isinstance(v, dict)]
-    else:
-        importer_list = [data]
-    direct: dict[str, tuple[str | None, str | None]] = {}
-    for importer in importer_list:
-        specifiers = importer.get("specifiers")
-        for name, pair in _importer_deps(
-            importer, specifiers if isinstance(specifiers, dict) else {}
-        ).items():
-            direct.setdefault(name, pair)
     packages = data.get("packages") or {}
     if not isinstance(packages, dict):
         raise LockfileError(path, line_of(text, "packages:"), "packages should be a mapping")
-    highest: dict[str, str] = {}
-    for key in packages:
-        parsed = _package_key(str(key), major)
-        if parsed is None:
-            continue
-        name, version = parsed
-        if name not in highest or compare(NPM, version, highest[name]) > 0:
-            highest[name] = version
-    out = [
-        ParsedPackage(NPM, name, version or highest.get(name), spec, True)
-        for name, (version, spec) in direct.items()
-    ]
-    out.extend(
-        ParsedPackage(NPM, name, version, None, False)
-        for name, version in highest.items()
-        if name not in direct
-    )
-    return out
+    rows = _package_rows(packages, major)
+    raw_importers = data.get("importers")
+    if isinstance(raw_importers, dict):
+        importers = {str(k): v for k, v in raw_importers.items() if isinstance(v, dict)}
+    else:
+        importers = {".": data}
+    return [*_importer_rows(importers, rows, major), *rows.values()]
