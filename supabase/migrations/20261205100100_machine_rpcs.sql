@@ -1,6 +1,6 @@
 -- What a machine may do (PERMISSIONS.md "machine"): read its environment's effective
--- configuration and reveal its secrets, report its dependencies, health, status and
--- last_sync_at. Nothing else. Each is a machine_* RPC granted to anon alone: the environment
+-- configuration and reveal its secrets, report its dependencies (reading back what it
+-- reported), health, status and last_sync_at. Nothing else. Each is a machine_* RPC granted to anon alone: the environment
 -- comes from the request's token (private.machine_token()), never from an argument, so a
 -- machine cannot even name another environment. Table policies stay closed to anon.
 --
@@ -270,6 +270,23 @@ $$;
 comment on function private.machine_report_dependencies(jsonb) is
   'PERMISSIONS.md machine: writes its environment''s dependencies';
 
+-- What the machine reported last: `devsync scan` and the agent keep a package's stored status
+-- where OSV or the registries cannot answer (core/statuses.py), so reporting needs it.
+create or replace function private.machine_dependencies() returns setof public.dependencies
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_token public.machine_tokens := private.machine_token();
+begin
+  return query
+    select d.* from public.dependencies d
+    where d.environment_id = v_token.environment_id
+    order by d.package_manager, d.package_name;
+end
+$$;
+comment on function private.machine_dependencies() is
+  'PERMISSIONS.md machine: reads back its own environment''s dependencies (what it reported)';
+
 create or replace function private.machine_report_health(p_points jsonb) returns integer
 language plpgsql volatile security definer set search_path = ''
 as $$
@@ -334,6 +351,10 @@ create or replace function public.machine_report_dependencies(p_packages jsonb) 
 language sql volatile set search_path = ''
 as $$ select private.machine_report_dependencies(p_packages) $$;
 
+create or replace function public.machine_dependencies() returns setof public.dependencies
+language sql volatile set search_path = ''
+as $$ select * from private.machine_dependencies() $$;
+
 create or replace function public.machine_report_health(p_points jsonb) returns integer
 language sql volatile set search_path = ''
 as $$ select private.machine_report_health(p_points) $$;
@@ -355,19 +376,19 @@ revoke all on function
   private.machine_whoami(), private.machine_effective_configuration(),
   private.machine_config_fingerprint(), private.machine_reveal_secret(uuid),
   private.machine_report_dependencies(jsonb), private.machine_report_health(jsonb),
-  private.machine_set_status(text, timestamptz),
+  private.machine_set_status(text, timestamptz), private.machine_dependencies(),
   public.machine_whoami(), public.machine_effective_configuration(),
   public.machine_config_fingerprint(), public.machine_reveal_secret(uuid),
   public.machine_report_dependencies(jsonb), public.machine_report_health(jsonb),
-  public.machine_set_status(text, timestamptz)
+  public.machine_set_status(text, timestamptz), public.machine_dependencies()
   from public, authenticated, service_role;
 grant execute on function
   private.machine_whoami(), private.machine_effective_configuration(),
   private.machine_config_fingerprint(), private.machine_reveal_secret(uuid),
   private.machine_report_dependencies(jsonb), private.machine_report_health(jsonb),
-  private.machine_set_status(text, timestamptz),
+  private.machine_set_status(text, timestamptz), private.machine_dependencies(),
   public.machine_whoami(), public.machine_effective_configuration(),
   public.machine_config_fingerprint(), public.machine_reveal_secret(uuid),
   public.machine_report_dependencies(jsonb), public.machine_report_health(jsonb),
-  public.machine_set_status(text, timestamptz)
+  public.machine_set_status(text, timestamptz), public.machine_dependencies()
   to anon;

@@ -154,6 +154,25 @@ MACHINE_OPS: list[Op] = [
         ),
     ),
     Op(
+        "machine.dependencies_of_bob_laptop",
+        frozenset({"machine"}),
+        lambda c, u, i: q(
+            c,
+            "select package_name from machine_dependencies() where environment_id = %s",
+            (BOB_ENV,),
+        ),
+    ),
+    Op(
+        "machine.dependencies_only_its_own",
+        NOBODY,
+        lambda c, u, i: q(
+            c,
+            "select package_name from machine_dependencies()"
+            " where environment_id is distinct from %s and environment_id is distinct from %s",
+            (BOB_ENV, STAGING),
+        ),
+    ),
+    Op(
         "machine.report_health",
         VALID_MACHINES,
         lambda c, u, i: q(

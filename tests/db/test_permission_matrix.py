@@ -139,6 +139,7 @@ def test_rls_enabled_on_every_table(su: Conn) -> None:
 #: private bodies. Nothing else, and no table.
 MACHINE_RPCS = [
     "machine_config_fingerprint()",
+    "machine_dependencies()",
     "machine_effective_configuration()",
     "machine_report_dependencies(jsonb)",
     "machine_report_health(jsonb)",
