@@ -40,7 +40,7 @@ def create(devsync: DevsyncCLI, *args: str) -> dict[str, str]:
     return payload
 
 
-def as_machine(devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+def as_machine(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
     monkeypatch.setenv("DEVSYNC_TOKEN", token)
 
 
@@ -80,7 +80,7 @@ def test_a_machine_runs_with_exactly_its_environment(
     devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = create(devsync)["token"]
-    as_machine(devsync, monkeypatch, token)
+    as_machine(monkeypatch, token)
     out = devsync.home / "env.json"
     result = devsync("run", "--", PY, "-c", DUMP_ENV, str(out))
     assert result.code == 0, result.err
@@ -101,7 +101,7 @@ def test_export_scan_and_agent_as_a_machine(
     devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = create(devsync)["token"]
-    as_machine(devsync, monkeypatch, token)
+    as_machine(monkeypatch, token)
     exported = devsync("env", "export")
     assert exported.code == 0, exported.err
     assert "BOB_DEBUG_PORT=9229" in exported.out
@@ -137,7 +137,7 @@ def test_export_scan_and_agent_as_a_machine(
     "argv",
     [
         ("env", "list"),
-        ("env", "set", "X", "1"),
+        ("env", "set", "X=1"),
         ("env", "get", "DATABASE_URL"),
         ("drift",),
         ("token", "list"),
@@ -148,7 +148,7 @@ def test_every_other_command_refuses_a_token(
     devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
 ) -> None:
     token = create(devsync)["token"]
-    as_machine(devsync, monkeypatch, token)
+    as_machine(monkeypatch, token)
     result = devsync(*argv)
     assert result.code == 2
     assert "DEVSYNC_TOKEN" in result.err
@@ -159,11 +159,11 @@ def test_expired_and_revoked_tokens_are_refused_at_once(
     devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = create(devsync)
-    as_machine(devsync, monkeypatch, made["token"])
+    as_machine(monkeypatch, made["token"])
     assert devsync("run", "--", "true").code == 0
     monkeypatch.delenv("DEVSYNC_TOKEN")
     assert devsync("token", "revoke", made["id"], *BOB).code == 0
-    as_machine(devsync, monkeypatch, made["token"])
+    as_machine(monkeypatch, made["token"])
     revoked = devsync("run", "--", "true")
     assert revoked.code == 3
     assert "This machine token was revoked (on " in revoked.err
@@ -174,7 +174,7 @@ def test_expired_and_revoked_tokens_are_refused_at_once(
             "update machine_tokens set expires_at = now() - interval '1 second' where id = %s",
             (second["id"],),
         )
-    as_machine(devsync, monkeypatch, second["token"])
+    as_machine(monkeypatch, second["token"])
     expired = devsync("env", "export")
     assert expired.code == 3
     assert "This machine token has expired (on " in expired.err
