@@ -80,3 +80,8 @@ def is_execution_control(key: str, type: str = "env_var") -> bool:
 def described() -> str:
     """The list for a sentence or a help text: ``PATH, PATHEXT, …, DYLD_*, GIT_CONFIG_*``."""
     return ", ".join([*EXECUTION_CONTROL_NAMES, *(p + "*" for p in EXECUTION_CONTROL_PREFIXES)])
+
+
+def refusal(key: str) -> str:
+    """What a non-admin is told for such a key: the database's own sentence (42501)."""
+    return f"Only team admins may set or change {key}: it decides which programs run."
