@@ -142,6 +142,9 @@ def test_export_scan_and_agent_as_a_machine(
         ("drift",),
         ("token", "list"),
         ("whoami",),
+        ("local", "status"),
+        (),  # the dashboard
+        ("--user", "bob"),  # the dashboard, as a demo user
     ],
 )
 def test_every_other_command_refuses_a_token(
