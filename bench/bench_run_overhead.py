@@ -14,6 +14,11 @@ the machines these run on are shared, and wall time there grows with other peopl
 Both are measured for the default path (the embedded database, found and checked through the
 settings profile) and for ``DEVSYNC_DATABASE_URL`` naming the same server.
 
+In the same runs, interleaved with those two, the same child is started as a machine: a token
+for bob-laptop in ``DEVSYNC_TOKEN`` (made with ``devsync token create`` first) and no target
+flags. ``run_machine_token_overhead_<path>`` gives its overhead beside the signed-in user's
+and the ratio of the two medians (target: within 20 %, ratio ≤ 1.2).
+
 A second figure is the whole wall time of ``devsync run -- true`` beside ``true`` (it includes
 what devsync does after the child started: the encrypted snapshot, closing the backend).
 
@@ -28,6 +33,7 @@ and the key file live in a temp dir. Prints one JSON object per figure.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -62,16 +68,33 @@ def _wall(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def make_token(env: dict[str, str]) -> str:
+    """A machine token for bob-laptop, made as bob through the CLI."""
+    out = subprocess.run(
+        [sys.executable, "-m", "devsync_tui", "token", "create", *TARGET, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return str(json.loads(out)["token"])
+
+
 def measure(name: str, env: dict[str, str], runs: int) -> None:
     devsync = [sys.executable, "-m", "devsync_tui", "run", *TARGET, "--"]
+    as_machine = [sys.executable, "-m", "devsync_tui", "run", "--"]
+    machine_env = {**env, "DEVSYNC_TOKEN": make_token(env)}
     # Warm up: first-run work (key file, byte-code cache, OS caches) is not start-up cost.
     for _ in range(2):
         _start_latency(devsync + CHILD, env)
+        _start_latency(as_machine + CHILD, machine_env)
         _start_latency(CHILD, env)
     direct: list[float] = []
     via: list[float] = []
+    as_token: list[float] = []
     cpu_direct: list[float] = []
     cpu_via: list[float] = []
+    cpu_machine: list[float] = []
     for _ in range(runs):
         latency, cpu = _start_latency(CHILD, env)
         direct.append(latency)
@@ -79,7 +102,27 @@ def measure(name: str, env: dict[str, str], runs: int) -> None:
         latency, cpu = _start_latency(devsync + CHILD, env)
         via.append(latency)
         cpu_via.append(cpu)
+        latency, cpu = _start_latency(as_machine + CHILD, machine_env)
+        as_token.append(latency)
+        cpu_machine.append(cpu)
     overhead = [v - d for v, d in zip(via, direct, strict=True)]
+    machine_overhead = [m - d for m, d in zip(as_token, direct, strict=True)]
+    machine_cpu = [m - d for m, d in zip(cpu_machine, cpu_direct, strict=True)]
+    user_median = statistics.median(overhead)
+    figure(
+        f"run_machine_token_overhead_{name}",
+        machine_overhead,
+        "s",
+        reference=overhead,
+        reference_name="overhead of the same run as a signed-in user (bob)",
+        target=1.2,
+        extra={
+            "target_applies_to": "ratio",
+            "user_overhead_median": round(user_median, 4),
+            "cpu_overhead_median": round(statistics.median(machine_cpu), 4),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        },
+    )
     cpu_overhead = [v - d for v, d in zip(cpu_via, cpu_direct, strict=True)]
     figure(
         f"run_child_start_latency_{name}",

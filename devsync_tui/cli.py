@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -30,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("login", "sign in to a Supabase profile (password or e-mailed code)"),
     "logout": ("login", "sign out and forget the stored session"),
     "whoami": ("login", "who you are signed in as, and your teams"),
+    "token": ("token", "machine tokens for CI runners and servers: create, list, revoke"),
     "local": ("local", "the embedded local database (demo workspace)"),
     "db": ("db", "database maintenance (migrations)"),
 }
@@ -99,6 +101,23 @@ def _names_a_command(argv: Sequence[str]) -> bool:
     return False
 
 
+#: Set to a machine token, it makes run, env export, scan and agent act as that machine.
+TOKEN_ENV_VAR = "DEVSYNC_TOKEN"
+
+
+def refuse_token(args: argparse.Namespace) -> str | None:
+    """Why this command may not run with ``DEVSYNC_TOKEN`` set (None: it may). Only the
+    commands registered with ``--token-file`` act as a machine; the dashboard and every other
+    command would act as a person, so a token there is a mistake, said before anything runs."""
+    if not os.environ.get(TOKEN_ENV_VAR) or getattr(args, "accepts_token", False):
+        return None
+    what = "the dashboard" if getattr(args, "func", None) is None else "this command"
+    return (
+        f"{TOKEN_ENV_VAR} is set, and a machine token works only with devsync run, env export, "
+        f"scan and agent, not with {what}; unset {TOKEN_ENV_VAR} to act as yourself."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``devsync``: parse ``argv`` and run the dashboard or the command; the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -112,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    refusal = refuse_token(args)
+    if refusal is not None:
+        print(f"devsync: {refusal}", file=sys.stderr)
+        return EXIT_INPUT
     try:
         if func is None:
             return run_tui(args)

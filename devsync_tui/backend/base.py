@@ -37,6 +37,7 @@ from devsync_tui.backend.live import LinkChanged as LinkChanged
 from devsync_tui.backend.live import LinkState as LinkState
 from devsync_tui.backend.live import PresenceInfo as PresenceInfo
 from devsync_tui.backend.live import Resync as Resync
+from devsync_tui.backend.tokens import TokenContract
 from devsync_tui.core.models import (
     Environment,
     EnvStatus,
@@ -48,12 +49,13 @@ from devsync_tui.core.models import (
 )
 
 
-class Backend(DataContract):
+class Backend(DataContract, TokenContract):
     """One interface, two transports. All methods are coroutines except ``changes``.
 
     Abstract methods are translated by each transport as they are; the others apply the
     contract's rules around the transport's calls (``Transport``). Configuration,
-    dependencies, health and audit are in ``data.DataContract``, as in each transport."""
+    dependencies, health and audit are in ``data.DataContract``, as in each transport;
+    machine tokens in ``tokens.TokenContract``."""
 
     #: ``"local"`` or ``"supabase"``.
     kind: str

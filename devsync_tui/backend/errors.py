@@ -20,6 +20,11 @@ class PermissionDenied(DevSyncError):
     """SQLSTATE 42501 / HTTP 401, 403: the database refused."""
 
 
+class TokenRefused(PermissionDenied):
+    """SQLSTATE PT401: the machine token was refused (expired, revoked, unknown, or its
+    creator lost access). The message says which, once, the same on both transports."""
+
+
 class Conflict(DevSyncError):
     """SQLSTATE PT409 / HTTP 409: the row moved on since the caller read it."""
 

@@ -3,6 +3,9 @@
 - local profile: its ``database_url``, else ``DEVSYNC_DATABASE_URL``, else the embedded database
   (started, migrated and seeded on first use by ``backend.postgres.server.ensure_running``);
 - supabase profile: ``backend.supabase.SupabaseBackend``, imported only here (it costs ~0.6 s).
+
+``open_machine_backend`` opens the same database as a machine (``backend.machine``): a token
+instead of a user, on either transport.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from devsync_tui.backend.errors import DevSyncError, InvalidInput, Unavailable
 from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
 
 if TYPE_CHECKING:
+    from devsync_tui.backend.machine import MachineBackend, MachineCalls
     from devsync_tui.backend.postgres.backend import PostgresBackend
+    from devsync_tui.core.machine_token import MachineToken
 
 Progress = Callable[[str], None]
 
@@ -52,6 +57,58 @@ async def open_backend(
             )
         return await _open_supabase(chosen)
     return await _open_local(chosen, user=user, progress=progress, start=start_database)
+
+
+async def open_machine_backend(
+    settings: Settings,
+    token: MachineToken,
+    *,
+    profile: str | None = None,
+    progress: Progress | None = None,
+    poll_seconds: float | None = None,
+) -> MachineBackend:
+    """The connected backend of ``profile`` acting as the machine ``token`` is for: the same
+    database as ``open_backend``'s, the anon key plus the token (TokenRefused at once when the
+    database refuses the token). ``poll_seconds``: how often its change feed polls."""
+    # Deferred: only a machine needs them; the dashboard's start does not.
+    from devsync_tui.backend.machine import POLL_SECONDS, MachineBackend
+
+    try:
+        _name, chosen = settings.profile(profile)
+    except SettingsError as exc:
+        raise InvalidInput(str(exc)) from None
+    calls: MachineCalls
+    if isinstance(chosen, SupabaseProfile):
+        from devsync_tui.backend.supabase.machine import SupabaseMachineCalls
+
+        calls = SupabaseMachineCalls(chosen.url, chosen.anon_key, token)
+    else:
+        from devsync_tui.backend.postgres.machine import PostgresMachineCalls
+
+        conninfo, embedded = await _local_conninfo(chosen, progress)
+        calls = PostgresMachineCalls(conninfo, token, embedded=embedded)
+    backend = MachineBackend(calls, poll_seconds=poll_seconds or POLL_SECONDS)
+    await _connect(backend)
+    return backend
+
+
+async def _local_conninfo(chosen: LocalProfile, progress: Progress | None) -> tuple[str, bool]:
+    """(connection string, embedded?) of a local profile, the embedded database started if
+    it is not running."""
+    conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
+    if conninfo is not None:
+        return conninfo, False
+    from devsync_tui.backend.postgres import server
+
+    quick = server.running_url()
+    if quick is not None:
+        return quick, True
+    try:
+        return await asyncio.to_thread(server.ensure_running, progress), True
+    except DevSyncError:
+        raise
+    except Exception as exc:  # pgserver raises plain exceptions; keep them out of callers
+        raise Unavailable(f"The local database could not be started: {exc}") from None
 
 
 async def _open_local(

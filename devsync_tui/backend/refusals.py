@@ -7,7 +7,8 @@ exception type (psycopg's ``diag``, PostgREST's JSON body). PostgreSQL's own mes
 errors can quote the offending value (``invalid input syntax for type uuid: "…"``, a unique
 violation's detail), so they are replaced by sentences here; only messages DevSync's functions
 raise on purpose (SQLSTATE 22023, P0001, P0002, PT409, 42501, "… already exists") are passed
-on, and never the ``detail``.
+on, and never the ``detail`` (a refused machine token, PT401, is told from its detail's
+reason, which never holds the token).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from devsync_tui.backend.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TokenRefused,
     Unavailable,
 )
 
@@ -88,6 +90,7 @@ _CHECKS = {
     "dependencies_package_name_check": "A package name must have 1 to 512 characters.",
     "dependencies_version_constraint_check": "A version constraint may be at most 512 characters.",
     "dependencies_resolved_version_check": "A resolved version may be at most 512 characters.",
+    "machine_tokens_name_check": "A token name must have 1 to 200 characters.",
 }
 #: Constraints named ``*_printable`` keep control characters out of what terminals show.
 _PRINTABLE = "Names and labels may not contain control characters (escape sequences, line breaks)."
@@ -136,6 +139,8 @@ _NOT_DONE = {
     "create_environment": "The environment was not created.",
     "save_configuration": "The configuration was not saved.",
     "restore_configuration": "The history entry was not restored.",
+    "create_machine_token": "The machine token was not created.",
+    "revoke_machine_token": "The machine token was not revoked.",
 }
 
 
@@ -191,6 +196,8 @@ def database_refusal(
         constraint = found.group(1) if found else None
     if code == "42501":
         return PermissionDenied(sentence(message, "You are not allowed to do that."))
+    if code == "PT401":
+        return TokenRefused(token_refusal(detail))
     if code == "PT409":
         return Conflict(CONFLICT, current_version=conflict_version(detail))
     if code in ("P0002", "02000"):
@@ -220,6 +227,19 @@ def database_refusal(
     if code.startswith(("08", "53", "57")) or code in _TRANSIENT:
         return Unavailable(UNAVAILABLE)
     return DevSyncError(f"The database reported an unexpected error (SQLSTATE {code or 'none'}).")
+
+
+def token_refusal(detail: Any) -> str:
+    """The sentence for a refused machine token, from the PT401's ``detail``
+    ``{"reason", "at"}`` (text from psycopg and PostgREST, or already decoded)."""
+    # Deferred: only a machine whose token was refused needs it (it imports json, see above).
+    from devsync_tui.core.machine_token import refusal_sentence
+
+    if isinstance(detail, dict):
+        import json
+
+        detail = json.dumps(detail)
+    return refusal_sentence(detail if isinstance(detail, str) else None)
 
 
 def encoding_refusal(exc: BaseException) -> InvalidInput | None:

@@ -9,7 +9,7 @@ row holds, so a masked placeholder can never pass for a value.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -20,6 +20,7 @@ from devsync_tui.core.models import (
     ConfigType,
     Configuration,
     Dependency,
+    DependencyInput,
     DependencyStatus,
     EffectiveConfigRow,
     Environment,
@@ -27,6 +28,8 @@ from devsync_tui.core.models import (
     EnvTemplate,
     HealthBucket,
     HealthCheck,
+    HealthPoint,
+    MachineTokenInfo,
     MetricType,
     PackageManager,
     Profile,
@@ -277,6 +280,25 @@ def audit_from_row(r: Row) -> AuditEntry:
     )
 
 
+def machine_token_from_row(r: Row) -> MachineTokenInfo:
+    """A row of ``list_machine_tokens()`` / ``revoke_machine_token()`` (never the hash)."""
+    return MachineTokenInfo(
+        id=as_uuid(r["id"]),
+        project_id=as_uuid(r["project_id"]),
+        environment_id=as_uuid(r["environment_id"]),
+        environment_name=str(r.get("environment_name") or ""),
+        name=str(r["name"]),
+        created_by=opt_uuid(r.get("created_by")),
+        created_by_username=opt_str(r.get("created_by_username")),
+        created_at=as_datetime(r["created_at"]),
+        expires_at=opt_datetime(r.get("expires_at")),
+        last_used_at=opt_datetime(r.get("last_used_at")),
+        revoked_at=opt_datetime(r.get("revoked_at")),
+        revoked_by=opt_uuid(r.get("revoked_by")),
+        revoked_by_username=opt_str(r.get("revoked_by_username")),
+    )
+
+
 #: Table name → mapper, for change events (``configuration_history`` and ``audit_log`` too).
 ROW_MAPPERS: dict[str, Callable[[Row], Any]] = {
     "profiles": profile_from_row,
@@ -299,3 +321,30 @@ def row_to_model(table: str, r: Row) -> Any:
     if mapper is None:
         raise ValueError(f"no model for table {table!r}")
     return mapper(r)
+
+
+# -- models → the JSON the report RPCs take (one shape for every transport and the machine) --
+def dependency_payload(packages: Sequence[DependencyInput]) -> list[dict[str, Any]]:
+    """``p_packages`` of ``report_dependencies`` / ``machine_report_dependencies``."""
+    return [
+        {
+            "package_manager": str(p.package_manager),
+            "package_name": p.package_name,
+            "version_constraint": p.version_constraint,
+            "resolved_version": p.resolved_version,
+            "status": str(p.status),
+        }
+        for p in packages
+    ]
+
+
+def health_payload(points: Sequence[HealthPoint]) -> list[dict[str, Any]]:
+    """``p_points`` of ``report_health`` / ``machine_report_health``."""
+    return [
+        {
+            "metric_type": str(p.metric_type),
+            "value": p.value,
+            "recorded_at": p.recorded_at.isoformat(),
+        }
+        for p in points
+    ]

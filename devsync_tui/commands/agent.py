@@ -6,7 +6,8 @@ checkout, else one named after the host, created if missing — and links it to 
 health_checks, dependencies re-scanned when a lockfile under ``--path`` changed, status and
 last sync time. It keeps going when the backend goes away (bounded buffer, backoff) and exits
 cleanly on SIGTERM. ``--once`` does one round and exits (for cron and CI): 0 when everything was
-stored, 4 when the backend was unreachable.
+stored, 4 when the backend was unreachable. With ``DEVSYNC_TOKEN`` or ``--token-file`` it runs
+as that token's machine, for the environment the token names.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from devsync_tui.commands.common import (
     UsageError,
     add_lookup_flags,
     add_target_flags,
+    add_token_flag,
     eprint,
     flag,
+    machine_token,
     print_json,
     progress,
     run_async,
@@ -46,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-scan", action="store_true", help="do not report dependencies")
     add_lookup_flags(parser)
+    add_token_flag(parser)
     parser.add_argument(
         "--buffer",
         type=int,
@@ -73,6 +77,7 @@ def _main(args: argparse.Namespace) -> int:
         user=flag(args, "user"),
         project=flag(args, "project"),
         env=flag(args, "env"),
+        token=machine_token(args),
     )
 
     async def go() -> int:

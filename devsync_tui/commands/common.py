@@ -5,7 +5,9 @@ and errors mapped to exit codes.
 - :func:`run_async` runs a command's coroutine and turns DevSync errors into the exit codes of
   ``exit_codes.py`` with one plain sentence on stderr (details and tracebacks go to the log).
 - :func:`open_from_args` opens the Backend named by ``--profile``/``--user``
-  (``machine.connect``); use it as ``async with open_from_args(args) as backend``.
+  (``machine.connect``), or the machine of ``DEVSYNC_TOKEN``/``--token-file`` for the commands
+  that take one (:func:`add_token_flag`); use it as ``async with open_from_args(args) as
+  backend``.
 - :func:`resolve_target` turns ``--project``/``--env`` into a :class:`Target`
   (``machine.targets``, where the rules are written).
 - :func:`eprint`, :func:`say` and :func:`print_json`: what a command says, on stderr and
@@ -27,6 +29,8 @@ from typing import Any
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.crypto import CryptoError
+from devsync_tui.core.machine_token import ENV_VAR as TOKEN_ENV_VAR
+from devsync_tui.core.machine_token import MachineToken, TokenError, from_environment
 from devsync_tui.core.printable import escaped, json_escaped
 from devsync_tui.exit_codes import EXIT_INPUT, exit_code_for
 from devsync_tui.logging_setup import log_exception, setup_logging
@@ -67,6 +71,25 @@ def add_lookup_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not ask the package registries for the latest releases (outdated status)",
     )
+
+
+def add_token_flag(parser: argparse.ArgumentParser) -> None:
+    """``--token-file``: this command may act as a machine (``DEVSYNC_TOKEN`` works too). Every
+    command without it refuses a token (``cli.refuse_token``)."""
+    parser.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help=f"act as the machine of the token in PATH (a file only you may read; or "
+        f"{TOKEN_ENV_VAR})",
+    )
+    parser.set_defaults(accepts_token=True)
+
+
+#: What a command that cannot act as a machine says when it is given a token.
+TOKEN_NOT_HERE = (
+    f"A machine token ({TOKEN_ENV_VAR}) works only with devsync run, env export, scan and "
+    f"agent; unset {TOKEN_ENV_VAR} to act as yourself."
+)
 
 
 class UsageError(InputError):
@@ -163,10 +186,26 @@ def flag(args: argparse.Namespace, name: str) -> str | None:
     return value
 
 
+def machine_token(args: argparse.Namespace) -> MachineToken | None:
+    """The token this invocation acts with (``--token-file``, else ``DEVSYNC_TOKEN``), or None;
+    a command that takes none refuses one (UsageError)."""
+    if not getattr(args, "accepts_token", False):
+        if os.environ.get(TOKEN_ENV_VAR):
+            raise UsageError(TOKEN_NOT_HERE)
+        return None
+    try:
+        return from_environment(os.environ, flag(args, "token_file"))
+    except TokenError as exc:
+        raise UsageError(str(exc)) from None
+
+
 @asynccontextmanager
 async def open_from_args(args: argparse.Namespace) -> AsyncIterator[Backend]:
-    """The connected Backend for ``--profile``/``--user``; closed when the block ends."""
-    async with connected(flag(args, "profile"), flag(args, "user"), progress=progress) as backend:
+    """The connected Backend for ``--profile``/``--user`` (or the token's machine); closed when
+    the block ends."""
+    async with connected(
+        flag(args, "profile"), flag(args, "user"), progress=progress, token=machine_token(args)
+    ) as backend:
         yield backend
 
 

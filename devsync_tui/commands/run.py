@@ -7,8 +7,14 @@ configurations are written to a private temp dir named by ``DEVSYNC_FILES_DIR`` 
 exit. Signals and the exit code pass through (``machine/child.py``).
 
 ``--watch`` restarts the child (SIGTERM, then SIGKILL after ``--grace`` seconds) when the
-configuration it was given changes, as seen on the live change feed; when the child ends on
-its own, ``devsync run`` ends with its exit code.
+configuration it was given changes, as seen on the live change feed (with a machine token:
+checked every ``--poll`` seconds); when the child ends on its own, ``devsync run`` ends with
+its exit code. A changed execution-control variable (``PATH``, ``LD_PRELOAD``, …) is never
+restarted into: that is said, and the child keeps running as it was started.
+
+The command is found with this process's own ``PATH``, never with a configured one (the child
+still gets the configured ``PATH``). ``DEVSYNC_TOKEN`` or ``--token-file`` runs it as that
+token's machine: the token names the environment.
 
 Every successful online start saves an encrypted snapshot of what the child got
 (``core/snapshot.py``); ``--offline`` starts from it when the backend is unreachable.
@@ -24,8 +30,10 @@ import argparse
 from devsync_tui.commands.common import (
     UsageError,
     add_target_flags,
+    add_token_flag,
     eprint,
     flag,
+    machine_token,
     progress,
     run_async,
 )
@@ -59,6 +67,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="--watch: how long a restarted command may take to stop (default 10)",
     )
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="--watch with a machine token: how often to check for changes (default 5)",
+    )
+    add_token_flag(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
     parser.set_defaults(func=_main)
 
@@ -74,6 +90,9 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError("--grace must not be negative.")
     if args.project_default and args.env:
         raise UsageError("Pass either --env or --project-default, not both.")
+    if args.poll is not None and not 0.5 <= args.poll <= 3600:
+        raise UsageError("--poll takes 0.5 to 3600 seconds.")
+    token = machine_token(args)
     options = RunOptions(
         command=tuple(command),
         profile=flag(args, "profile"),
@@ -84,5 +103,7 @@ def _main(args: argparse.Namespace) -> int:
         watch=args.watch,
         offline=args.offline,
         grace=args.grace,
+        token=token,
+        poll_seconds=args.poll,
     )
     return run_async(Runner(options, say=eprint, progress=progress).run())

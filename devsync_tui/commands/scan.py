@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.commands.common import (
     UsageError,
     add_lookup_flags,
     add_target_flags,
+    add_token_flag,
     eprint,
     open_from_args,
     print_json,
@@ -72,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_lookup_flags(parser)
     add_target_flags(parser)
+    add_token_flag(parser)
     parser.set_defaults(func=_run)
 
 
@@ -210,6 +213,9 @@ async def scan(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     async with open_from_args(args) as backend:
+        machine = isinstance(backend, MachineBackend)
+        if machine and args.baseline:
+            raise UsageError("A machine token reports its environment only, not the baseline.")
         target = await resolve_target(backend, args, require_environment=not args.baseline)
         project = target.project
         env = None if args.baseline else target.environment
@@ -226,9 +232,11 @@ async def scan(args: argparse.Namespace) -> int:
             project.id, env_id, [by_package[p] for p in reported]
         )
         envs = [env] if env is not None else await backend.list_environments(project.id)
-        scope: list[UUID | None] = [None, *(e.id for e in envs)]
-        deps = await backend.list_dependencies(project.id, environment_ids=scope)
-        report = drift_report(deps, {e.id: e.name for e in envs})
+        report: DriftReport | None = None
+        if not machine:  # a machine reads no baseline: drift is for people (devsync drift)
+            scope: list[UUID | None] = [None, *(e.id for e in envs)]
+            deps = await backend.list_dependencies(project.id, environment_ids=scope)
+            report = drift_report(deps, {e.id: e.name for e in envs})
     label = f"{project.name} (baseline)" if env is None else f"{project.name}/{env.name}"
     if args.json:
         print_json(
@@ -240,11 +248,12 @@ async def scan(args: argparse.Namespace) -> int:
                 "stored": stored,
                 "packages": _packages_json(result, inputs, reported),
                 **_sources_json(assessment),
-                "drift": report.to_json(),
+                "drift": report.to_json() if report is not None else None,
             }
         )
         return EXIT_OK
     say("\n".join(_summary_lines(result, inputs)))
     say(f"Reported {stored} packages for {label}.")
-    say(drift_summary(report))
+    if report is not None:
+        say(drift_summary(report))
     return EXIT_OK

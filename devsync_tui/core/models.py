@@ -262,3 +262,41 @@ class Identity:
     user_id: UUID
     username: str
     email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMachineToken:
+    """A token just made: its id, and the token itself, which exists nowhere else now."""
+
+    id: UUID
+    token: str
+
+    def __repr__(self) -> str:  # never the token, not even in a traceback or a log
+        return f"NewMachineToken(id={self.id})"
+
+
+@dataclass(frozen=True, slots=True)
+class MachineTokenInfo:
+    """A machine token as ``devsync token list`` shows it: never the token, nor its hash."""
+
+    id: UUID
+    project_id: UUID
+    environment_id: UUID
+    environment_name: str
+    name: str
+    created_by: UUID | None
+    created_by_username: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: UUID | None
+    revoked_by_username: str | None
+
+    def state(self, now: datetime) -> str:
+        """``revoked``, ``expired`` or ``active`` at ``now``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"

@@ -9,6 +9,7 @@ Viewers are read-only everywhere, even for an environment they own.
 
 from __future__ import annotations
 
+from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.core.models import Role
 
 _WRITERS = frozenset({Role.ADMIN, Role.MEMBER})
@@ -131,11 +132,22 @@ def can_delete_environment(role: Role | None, *, env_owner: bool) -> bool:
 
 
 # -- configuration ---------------------------------------------------------------------------
-def can_edit_configuration(role: Role | None, *, scope_is_default: bool, env_owner: bool) -> bool:
+def can_edit_configuration(
+    role: Role | None,
+    *,
+    scope_is_default: bool,
+    env_owner: bool,
+    key: str | None = None,
+    key_type: str = "env_var",
+) -> bool:
     """Create, change, delete or restore a configuration key.
 
     Project default (``scope_is_default``): admins and members. Environment-specific: admins
-    and the environment's owner (a member, not a viewer)."""
+    and the environment's owner (a member, not a viewer). An execution-control variable
+    (``key``: PATH, LD_PRELOAD, NODE_OPTIONS, … see ``execution_control``): admins only, at
+    every scope."""
+    if key is not None and is_execution_control(key, key_type):
+        return _is_admin(role)
     if scope_is_default:
         return _is_writer(role)
     return _is_admin(role) or (_is_writer(role) and env_owner)

@@ -82,12 +82,17 @@ class Access:
     def owns_env_in_project(self) -> bool:
         return any(e.user_id == self.user_id for e in self.environments)
 
-    def can_edit_config(self, environment_id: UUID | None) -> bool:
-        """May create/change/delete a key in this scope (None = project default)."""
+    def can_edit_config(
+        self, environment_id: UUID | None, key: str | None = None, key_type: str = "env_var"
+    ) -> bool:
+        """May create/change/delete a key in this scope (None = project default); with ``key``,
+        that key (an execution-control variable such as PATH: admins only)."""
         return permissions.can_edit_configuration(
             self.role,
             scope_is_default=environment_id is None,
             env_owner=self._owns(environment_id),
+            key=key,
+            key_type=key_type,
         )
 
     def can_reveal(self, environment_id: UUID | None) -> bool:

@@ -31,8 +31,10 @@ from uuid import UUID
 from devsync_tui import locations
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, InvalidInput, PermissionDenied, Unavailable
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core import clock
 from devsync_tui.core.lockfiles import LockfileError, one_version_per_name, scan_path
+from devsync_tui.core.machine_token import MachineToken
 from devsync_tui.core.models import Environment, EnvStatus, Project
 from devsync_tui.core.statuses import assess
 from devsync_tui.machine import links
@@ -48,9 +50,11 @@ from devsync_tui.machine.health import (
 )
 from devsync_tui.machine.targets import (
     NO_PROJECT,
+    TargetQuery,
     environment_named,
     find_project,
     link_scope,
+    machine_target,
 )
 
 _log = logging.getLogger("devsync.agent")
@@ -66,6 +70,7 @@ class AgentOptions:
 
     ``profile``, ``user``, ``project`` and ``env`` are as the user typed them; without ``env``
     the environment linked to the checkout at ``path`` is used, else one named after the host.
+    With ``token`` the agent is that token's machine: its environment is the token's.
     """
 
     path: Path
@@ -79,6 +84,7 @@ class AgentOptions:
     user: str | None = None
     project: str | None = None
     env: str | None = None
+    token: MachineToken | None = None
 
 
 @dataclass
@@ -243,7 +249,7 @@ class Agent:
     async def _connected(self) -> Backend:
         if self.backend is None:
             o = self.options
-            cm = connected(o.profile, o.user, progress=self.progress)
+            cm = connected(o.profile, o.user, progress=self.progress, token=o.token)
             self.backend = await cm.__aenter__()
             self._backend_cm = cm
         if self.env is None:
@@ -368,7 +374,14 @@ class Agent:
 
     # -- registration -----------------------------------------------------------------------
     async def _register(self, backend: Backend) -> None:
-        """Find (or create) this machine's environment and link it to this checkout."""
+        """Find (or create) this machine's environment and link it to this checkout. A machine
+        token names its environment: nothing to find, create or link."""
+        if isinstance(backend, MachineBackend):
+            query = TargetQuery(self.options.profile, self.options.project, self.options.env)
+            target = machine_target(backend, query)
+            assert target.environment is not None
+            self._registered(target.project, target.environment)
+            return
         scope = await link_scope(backend, self.options.profile)
         link = links.find(*scope, cwd=self.root)
         project = await self._project(backend, link)
@@ -390,6 +403,9 @@ class Agent:
                 env = await backend.create_environment(project.id, name)
                 self.say(f"created environment {project.name}/{env.name}.")
         links.save(*scope, project.id, env.id, cwd=self.root)
+        self._registered(project, env)
+
+    def _registered(self, project: Project, env: Environment) -> None:
         self.project, self.env = project, env
         self._load_fingerprint()
         self.report.target = f"{project.name}/{env.name}"

@@ -1,6 +1,7 @@
 """The child of ``devsync run``: its environment, its private files, its signals, its exit.
 
-- Variables are added to (and override) this process's environment.
+- Variables are added to (and override) this process's environment. The command itself is
+  found with this process's ``PATH`` before that (:func:`resolve_command`).
 - File configurations are written under a fresh private directory (``mkdtemp``: 0700; files
   0600), named to the child by ``DEVSYNC_FILES_DIR``, and removed when the child is done.
 - Signals sent to ``devsync run`` (TERM, INT, HUP, QUIT, USR1, USR2, WINCH) go on to the child.
@@ -84,6 +85,19 @@ def child_environment(
     return env
 
 
+def resolve_command(name: str) -> str:
+    """The executable ``name`` starts, found with this process's own ``PATH`` (and
+    ``PATHEXT``), never with the configured one the child gets: a ``PATH`` stored in the
+    configuration must not decide which program ``devsync run`` starts. A name with a
+    directory part is used as it is."""
+    if os.sep in name or (os.altsep and os.altsep in name):
+        return name
+    found = shutil.which(name, path=os.environ.get("PATH", os.defpath))
+    if found is None:
+        raise LaunchError(f"Command not found: {name}.")
+    return found
+
+
 def exit_status(returncode: int) -> int:
     """The shell's view of a child's end: its code, or 128 + N when signal N killed it."""
     return 128 - returncode if returncode < 0 else returncode
@@ -112,10 +126,13 @@ class Child:
         self.files_dir: Path | None = None
 
     async def start(self) -> None:
+        program = resolve_command(self.command[0])
         self.files_dir = write_files(self.files)
         env = child_environment(self.variables, self.files_dir)
         try:
-            self.process = await asyncio.create_subprocess_exec(*self.command, env=env)
+            self.process = await asyncio.create_subprocess_exec(
+                *self.command, executable=program, env=env
+            )
         except FileNotFoundError:
             self.cleanup()
             raise LaunchError(f"Command not found: {self.command[0]}.") from None

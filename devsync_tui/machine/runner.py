@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from devsync_tui.backend.base import Backend, ChangeEvent, LinkChanged, Resync
 from devsync_tui.backend.errors import DevSyncError, Unavailable
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.backend.supabase import auth
 from devsync_tui.core import clock, snapshot
+from devsync_tui.core.execution_control import is_execution_control
+from devsync_tui.core.machine_token import MachineToken
 from devsync_tui.machine.child import Child, LaunchError, SignalRelay
 from devsync_tui.machine.connect import connected, profile_name
+from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.links import checkout_root
 from devsync_tui.machine.targets import Target, TargetQuery, resolve_target
 from devsync_tui.machine.values import gather
@@ -44,7 +49,8 @@ class RunOptions:
     """One ``devsync run``: the command, whose configuration it gets, and how it is run.
 
     ``profile``, ``user``, ``project`` and ``env`` are as the user typed them (they are part of
-    the offline snapshot's key)."""
+    the offline snapshot's key). With ``token`` the command runs as that token's machine, and
+    ``--watch`` polls for changes every ``poll_seconds`` (None: the machine default)."""
 
     command: tuple[str, ...]
     profile: str | None = None
@@ -55,6 +61,8 @@ class RunOptions:
     watch: bool = False
     offline: bool = False
     grace: float = 10.0
+    token: MachineToken | None = None
+    poll_seconds: float | None = None
 
 
 async def fetch_payload(backend: Backend, target: Target) -> Payload:
@@ -74,10 +82,22 @@ def _changed_keys(old: Payload, new: Payload) -> list[str]:
     return sorted(keys)
 
 
-def signed_in_identity(profile_ref: str | None, user: str | None) -> str:
+def _execution_control(old: Payload, new: Payload, changed: list[str]) -> list[str]:
+    """The changed keys that are execution-control variables (PATH, LD_PRELOAD, …)."""
+    return [
+        k for k in changed if (k in old.variables or k in new.variables) and is_execution_control(k)
+    ]
+
+
+def signed_in_identity(
+    profile_ref: str | None, user: str | None, token: MachineToken | None = None
+) -> str:
     """Who the profile acts as, known without the network: part of the snapshot key, so that a
     snapshot (secrets included) opens only for the identity that fetched it — never for the
-    next person to sign in on this profile, nor after ``devsync logout``."""
+    next person to sign in on this profile, nor after ``devsync logout``. A machine is its
+    token (by a digest: the key is never the token)."""
+    if token is not None:
+        return "machine:" + hashlib.sha256(token.value.encode()).hexdigest()
     _name, profile = load_settings().profile(profile_ref)
     if not isinstance(profile, SupabaseProfile):
         return f"local:{user or profile.user or ''}"
@@ -113,7 +133,7 @@ class Runner:
         return snapshot.lookup_key(
             profile=profile_name(o.profile),
             user=o.user,
-            identity=signed_in_identity(o.profile, o.user),
+            identity=signed_in_identity(o.profile, o.user, o.token),
             project=o.project,
             env=o.env,
             project_default="yes" if o.project_default else None,
@@ -146,7 +166,13 @@ class Runner:
 
     async def _online(self) -> int:
         o = self.options
-        async with connected(o.profile, o.user, progress=self.progress) as backend:
+        if o.token is not None and o.project_default:
+            raise InputError(
+                "A machine token acts for its environment only; --project-default is not its."
+            )
+        async with connected(
+            o.profile, o.user, progress=self.progress, token=o.token, poll_seconds=o.poll_seconds
+        ) as backend:
             query = TargetQuery(o.profile, o.project, o.env)
             target = await resolve_target(backend, query, require_environment=not o.project_default)
             if o.project_default:
@@ -212,6 +238,11 @@ class Runner:
                 _log.warning("change feed ended: %s", exc)
                 self.say(f"live updates stopped ({exc}); the command keeps running unwatched.")
 
+        if isinstance(backend, MachineBackend):
+            self.say(
+                f"watching {target.label} for configuration changes every "
+                f"{backend.poll_seconds:g} s (a machine token has no live feed)."
+            )
         feed = asyncio.create_task(pump())
         try:
             while True:
@@ -243,6 +274,20 @@ class Runner:
                     continue
                 if self.relay.stop_requested is not None:
                     continue  # we are stopping; the child is on its way out
+                control = _execution_control(payload, fresh, changed)
+                if control:
+                    # Never restart into a changed PATH, LD_PRELOAD, …: the person watching
+                    # did not choose that program; they restart devsync run to take it.
+                    names = ", ".join(control)
+                    self.say(
+                        "configuration changed ("
+                        + ", ".join(changed)
+                        + f"); {names} "
+                        + ("decides" if len(control) == 1 else "decide")
+                        + " which programs run, so the command is not restarted into it: it "
+                        "keeps running as it was started. Restart devsync run to take the change."
+                    )
+                    continue
                 self.say("configuration changed (" + ", ".join(changed) + "); restarting.")
                 await self.child.stop(self.options.grace)
                 payload = fresh

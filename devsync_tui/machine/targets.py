@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from devsync_tui.backend.base import Backend
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core.models import Environment, Project
-from devsync_tui.core.targets import as_uuid, match_environments, match_projects
+from devsync_tui.core.targets import as_uuid, match, match_environments, match_projects
 from devsync_tui.machine import links
 from devsync_tui.machine.connect import profile_name
 from devsync_tui.machine.errors import InputError
@@ -142,10 +143,38 @@ async def linked_environment(
     )
 
 
+def machine_target(backend: MachineBackend, query: TargetQuery) -> Target:
+    """A machine's one environment. There is no choice to make: a project or environment
+    named anyway must be the token's (name or id, by the one name rule), else InputError."""
+    m = backend.machine
+    project, env = m.project, m.environment
+    env_ref, project_ref = query.env, query.project
+    if env_ref and "/" in env_ref and as_uuid(env_ref) is None:
+        project_ref, _, env_ref = env_ref.rpartition("/")
+    team_ref, _, name_ref = (project_ref or "").rpartition("/")
+    names_project = bool(match([project], project_ref or "")) or (
+        bool(team_ref)
+        and team_ref.casefold() in (m.team_slug.casefold(), m.team_name.casefold())
+        and bool(match([project], name_ref))
+    )
+    if project_ref and not names_project:
+        raise InputError(
+            f"This machine token is for {m.label}; it cannot act for project {project_ref!r}."
+        )
+    if env_ref and not match_environments([env], env_ref):
+        raise InputError(
+            f"This machine token is for {m.label}; it cannot act for environment {env_ref!r}."
+        )
+    return Target(project, env)
+
+
 async def resolve_target(
     backend: Backend, query: TargetQuery, *, require_environment: bool = True
 ) -> Target:
-    """The project and environment ``query`` names (see the module docstring)."""
+    """The project and environment ``query`` names (see the module docstring); a machine's
+    is its token's (:func:`machine_target`)."""
+    if isinstance(backend, MachineBackend):
+        return machine_target(backend, query)
     project = await find_project(backend, query.project) if query.project else None
     if query.env:
         linked = None

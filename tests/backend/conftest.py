@@ -3,8 +3,9 @@
 ``transport`` is parametrized by transport name. Each entry of ``TRANSPORTS`` is an async
 context manager factory taking ``(request, db_url)`` — ``db_url`` is a fresh, migrated and
 seeded database the test may write to — and yielding a ``Transport``: ``open(username)`` gives
-a connected Backend acting as that demo user, ``force_gap()`` breaks the change feed's link once
-(the feed must then reconnect by itself and yield ``Resync``).
+a connected Backend acting as that demo user, ``open_machine(token)`` one acting as the
+machine of a machine token (anon + ``x-devsync-token``), ``force_gap()`` breaks the change
+feed's link once (the feed must then reconnect by itself and yield ``Resync``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.base import Backend
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.backend.postgres.machine import PostgresMachineCalls
+from devsync_tui.core.machine_token import MachineToken
+
+#: How often a machine's change feed polls in tests (seconds).
+MACHINE_POLL = 0.2
 
 
 @dataclass
@@ -33,7 +40,11 @@ class Transport:
     force_gap: Callable[[], Awaitable[None]]
     #: Superuser URL of the database under test (for out-of-band checks only).
     db_url: str
+    #: A connected Backend acting as the machine of a token (TokenRefused when refused).
+    open_machine: Callable[[str], Awaitable[MachineBackend]]
     opened: list[Backend] = field(default_factory=list)
+    #: The fake Supabase project (its ``requests`` log), None on the local transport.
+    fake: Any | None = None
 
 
 @asynccontextmanager
@@ -53,7 +64,14 @@ async def _local(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[T
                 "and query ilike 'listen%%'"
             )
 
-    transport = Transport("local", open_as, force_gap, db_url)
+    async def open_machine(token: str) -> MachineBackend:
+        calls = PostgresMachineCalls(db_url, MachineToken(token, "a test"), embedded=False)
+        backend = MachineBackend(calls, poll_seconds=MACHINE_POLL)
+        await backend.connect()
+        transport.opened.append(backend)
+        return backend
+
+    transport = Transport("local", open_as, force_gap, db_url, open_machine)
     try:
         yield transport
     finally:

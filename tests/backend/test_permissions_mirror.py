@@ -85,18 +85,22 @@ WRITE_SCOPES = [
 
 
 @pytest.mark.parametrize("username", USERS)
-async def test_configuration_write_matrix(fresh_db_url: str, username: str) -> None:
+@pytest.mark.parametrize("key", ["MIRROR", "NODE_OPTIONS", "path", "DYLD_INSERT_LIBRARIES"])
+async def test_configuration_write_matrix(fresh_db_url: str, username: str, key: str) -> None:
     user = await _as(fresh_db_url, username)
     try:
         for project_id, env_id in WRITE_SCOPES:
             predicted = permissions.can_edit_configuration(
-                _role(username), scope_is_default=env_id is None, env_owner=_owns(username, env_id)
+                _role(username),
+                scope_is_default=env_id is None,
+                env_owner=_owns(username, env_id),
+                key=key,
             )
             try:
                 await user.save_configuration(
                     project_id,
                     env_id,
-                    f"MIRROR_{username.upper()}",
+                    key if key != "MIRROR" else f"MIRROR_{username.upper()}",
                     "1",
                     is_secret=False,
                     type=ConfigType.ENV_VAR,

@@ -1,16 +1,22 @@
 """Impersonation exactly as PostgREST does it, and small query helpers for the database suite.
 
 PostgREST runs, inside the request transaction,
-``select set_config('role', <role>, true), set_config('request.jwt.claims', <claims>, true)``;
-we do the same on a superuser connection, so RLS, grants and ``auth.uid()`` behave as they do
-behind the API. ``acting_as`` always rolls back.
+``select set_config('role', <role>, true), set_config('request.jwt.claims', <claims>, true),
+set_config('request.headers', <headers>, true)``; we do the same on a superuser connection, so
+RLS, grants, ``auth.uid()`` and the machine token header behave as they do behind the API.
+``acting_as`` always rolls back.
+
+A machine (PERMISSIONS.md "machine") is anon plus the header ``x-devsync-token``; the tokens
+of the ``machine*`` identities are stored by :func:`install_machine_tokens`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -21,8 +27,66 @@ from tests.support import demo
 Conn = psycopg.Connection[tuple[Any, ...]]
 Cur = psycopg.Cursor[tuple[Any, ...]]
 
-#: The identities of PERMISSIONS.md, as demo users (None = anon, no session).
-IDENTITIES: dict[str, demo.DemoUser | None] = {
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """A machine token as a request presents it: the anon key plus ``x-devsync-token``."""
+
+    token_id: UUID
+    token: str
+    environment_id: UUID
+    created_by: demo.DemoUser
+    state: str  # "valid", "expired" or "revoked"
+
+
+def _token(seed: str) -> str:
+    return "dsm_" + hashlib.sha256(seed.encode()).hexdigest()
+
+
+#: bob's laptop as a machine (token made by bob, its owner), the same with an expired and a
+#: revoked token, staging (erin's) as a machine, and a token alice (an admin) made for bob's
+#: laptop (not an identity of the matrix: the one only admins may revoke).
+MACHINE = Machine(
+    UUID("00000000-0000-4000-f000-000000000001"),
+    _token("bob-laptop"),
+    demo.ENV_BOB_LAPTOP,
+    demo.BOB,
+    "valid",
+)
+MACHINE_EXPIRED = Machine(
+    UUID("00000000-0000-4000-f000-000000000002"),
+    _token("bob-laptop expired"),
+    demo.ENV_BOB_LAPTOP,
+    demo.BOB,
+    "expired",
+)
+MACHINE_REVOKED = Machine(
+    UUID("00000000-0000-4000-f000-000000000003"),
+    _token("bob-laptop revoked"),
+    demo.ENV_BOB_LAPTOP,
+    demo.BOB,
+    "revoked",
+)
+MACHINE_STAGING = Machine(
+    UUID("00000000-0000-4000-f000-000000000004"),
+    _token("staging"),
+    demo.ENV_STAGING,
+    demo.ERIN,
+    "valid",
+)
+MACHINE_BY_ALICE = Machine(
+    UUID("00000000-0000-4000-f000-000000000005"),
+    _token("bob-laptop by alice"),
+    demo.ENV_BOB_LAPTOP,
+    demo.ALICE,
+    "valid",
+)
+MACHINES = (MACHINE, MACHINE_EXPIRED, MACHINE_REVOKED, MACHINE_STAGING, MACHINE_BY_ALICE)
+
+Identity = demo.DemoUser | Machine | None
+
+#: The identities of PERMISSIONS.md: demo users, None = anon (no session), and machines.
+IDENTITIES: dict[str, Identity] = {
     "anon": None,
     "outsider": demo.MALLORY,
     "viewer": demo.CAROL,
@@ -30,16 +94,51 @@ IDENTITIES: dict[str, demo.DemoUser | None] = {
     "env_owner": demo.BOB,
     "admin": demo.ERIN,
     "owner": demo.ALICE,
+    "machine": MACHINE,
+    "machine_expired": MACHINE_EXPIRED,
+    "machine_revoked": MACHINE_REVOKED,
+    "machine_other_env": MACHINE_STAGING,
 }
-SIGNED_IN = frozenset(k for k in IDENTITIES if k != "anon")
+USERS = frozenset(k for k, v in IDENTITIES.items() if isinstance(v, demo.DemoUser))
+SIGNED_IN = USERS
 MEMBERS = frozenset({"viewer", "member", "env_owner", "admin", "owner"})
 WRITERS = frozenset({"member", "env_owner", "admin", "owner"})
 ADMINS = frozenset({"admin", "owner"})
+#: Machines whose token is accepted (each acts for its own environment).
+VALID_MACHINES = frozenset({"machine", "machine_other_env"})
 
 
-def claims_for(user: demo.DemoUser | None) -> dict[str, Any]:
-    """The JWT claims GoTrue would issue (anon key: just the role)."""
-    if user is None:
+def install_machine_tokens(conn: Conn) -> None:
+    """Store the tokens of :data:`MACHINES` (as superuser; only their hashes, as the RPC
+    does). Idempotent."""
+    for m in MACHINES:
+        conn.execute(
+            "insert into machine_tokens (id, project_id, environment_id, name, token_hash,"
+            " created_by, created_at, expires_at, revoked_at, revoked_by)"
+            " values (%s, %s, %s, %s, sha256(convert_to(%s, 'UTF8')), %s,"
+            " now() - interval '2 days',"
+            " case when %s = 'expired' then now() - interval '1 day' end,"
+            " case when %s = 'revoked' then now() - interval '1 hour' end,"
+            " case when %s = 'revoked' then %s::uuid end)"
+            " on conflict (id) do nothing",
+            (
+                m.token_id,
+                demo.PROJECT_STOREFRONT,
+                m.environment_id,
+                f"{m.state} token of {m.created_by.username}",
+                m.token,
+                m.created_by.id,
+                m.state,
+                m.state,
+                m.state,
+                m.created_by.id,
+            ),
+        )
+
+
+def claims_for(user: Identity) -> dict[str, Any]:
+    """The JWT claims GoTrue would issue (anon key, machines too: just the role)."""
+    if not isinstance(user, demo.DemoUser):
         return {"role": "anon", "iss": "supabase"}
     return {
         "sub": str(user.id),
@@ -52,17 +151,26 @@ def claims_for(user: demo.DemoUser | None) -> dict[str, Any]:
     }
 
 
-def impersonate(cur: Cur, user: demo.DemoUser | None) -> None:
+def headers_for(user: Identity) -> dict[str, str]:
+    """The request headers PostgREST would hand to SQL (lowercase names)."""
+    headers = {"apikey": "anon-key", "content-type": "application/json", "accept": "*/*"}
+    if isinstance(user, Machine):
+        headers["x-devsync-token"] = user.token
+    return headers
+
+
+def impersonate(cur: Cur, user: Identity) -> None:
     """Switch the current transaction to ``user`` the way PostgREST does."""
-    role = "anon" if user is None else "authenticated"
+    role = "authenticated" if isinstance(user, demo.DemoUser) else "anon"
     cur.execute(
-        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-        (role, json.dumps(claims_for(user))),
+        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true),"
+        " set_config('request.headers', %s, true)",
+        (role, json.dumps(claims_for(user)), json.dumps(headers_for(user))),
     )
 
 
 @contextmanager
-def acting_as(conn: Conn, user: demo.DemoUser | None) -> Iterator[Cur]:
+def acting_as(conn: Conn, user: Identity) -> Iterator[Cur]:
     """A rolled-back transaction in which ``user`` is signed in."""
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         impersonate(cur, user)
@@ -70,13 +178,18 @@ def acting_as(conn: Conn, user: demo.DemoUser | None) -> Iterator[Cur]:
 
 
 def try_sql(cur: Cur, query: str, params: Any = None) -> list[tuple[Any, ...]] | None:
-    """Run ``query`` under a savepoint: its rows, or None when it raised 42501."""
+    """Run ``query`` under a savepoint: its rows, or None when it raised 42501 (or PT401: a
+    machine token refused)."""
     try:
         with cur.connection.transaction():
             cur.execute(query, params)
             return cur.fetchall() if cur.description else []
     except psycopg.errors.InsufficientPrivilege:
         return None
+    except psycopg.DatabaseError as exc:
+        if exc.sqlstate == "PT401":
+            return None
+        raise
 
 
 def config_id(conn: Conn, project: UUID, env: UUID | None, key: str) -> UUID:

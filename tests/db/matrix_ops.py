@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from tests.db.helpers import ADMINS, Cur, try_sql
+from tests.db.helpers import ADMINS, Cur, Identity, try_sql
 from tests.support import demo
 
 S = demo.PROJECT_STOREFRONT
@@ -25,7 +25,7 @@ BOB_ENV = demo.ENV_BOB_LAPTOP
 NOBODY: frozenset[str] = frozenset()
 ENV_WRITERS = ADMINS | {"env_owner"}
 
-User = demo.DemoUser | None
+User = Identity
 Ids = dict[str, Any]
 
 
@@ -44,7 +44,8 @@ def q(cur: Cur, query: str, params: Any = None) -> bool:
 
 
 def me(user: User) -> UUID | None:
-    return None if user is None else user.id
+    """The user's id; None for anon and machines (they are nobody)."""
+    return user.id if isinstance(user, demo.DemoUser) else None
 
 
 def other_than(user: User, first: demo.DemoUser, second: demo.DemoUser) -> UUID:

@@ -11,8 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.db.helpers import IDENTITIES, Conn, acting_as, config_id, impersonate
+from tests.db.helpers import (
+    IDENTITIES,
+    Conn,
+    acting_as,
+    config_id,
+    impersonate,
+    install_machine_tokens,
+)
 from tests.db.matrix_cells_data import DATA_OPS
+from tests.db.matrix_cells_exec import EXEC_OPS, install_execution_control_rows
+from tests.db.matrix_cells_machine import MACHINE_OPS
 from tests.db.matrix_cells_presence import PRESENCE_OPS
 from tests.db.matrix_cells_team import TEAM_OPS
 from tests.db.matrix_ops import Ids
@@ -20,7 +29,7 @@ from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS
+OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 
@@ -37,6 +46,8 @@ def ids(su: Conn) -> Ids:
         assert row is not None
         return int(row[0])
 
+    install_machine_tokens(su)
+    install_execution_control_rows(su)
     found: Ids = {
         "log_level": config_id(su, s, None, "LOG_LEVEL"),
         "feature_flags": config_id(su, s, None, "FEATURE_FLAGS"),
@@ -44,10 +55,15 @@ def ids(su: Conn) -> Ids:
         "stripe_staging": config_id(su, s, demo.ENV_STAGING, "STRIPE_SECRET_KEY"),
         "bob_database_url": config_id(su, s, bob_env, "DATABASE_URL"),
         "bob_debug_port": config_id(su, s, bob_env, "BOB_DEBUG_PORT"),
+        "database_url_default": config_id(su, s, None, "DATABASE_URL"),
+        "webhook_secret": config_id(su, demo.PROJECT_BILLING, None, "WEBHOOK_SIGNING_SECRET"),
+        "path_default": config_id(su, s, None, "PATH"),
+        "ld_preload_env": config_id(su, s, bob_env, "LD_PRELOAD"),
     }
     found["log_level_v1"] = history(found["log_level"], 1)
     found["stripe_default_v1"] = history(found["stripe_default"], 1)
     found["bob_database_url_v1"] = history(found["bob_database_url"], 1)
+    found["path_default_v1"] = history(found["path_default"], 1)
     # someone to be seen on storefront, for the presence cells
     su.execute(
         "insert into presence (user_id, project_id) values (%s, %s) on conflict do nothing",
@@ -119,19 +135,47 @@ def test_rls_enabled_on_every_table(su: Conn) -> None:
     assert rows == []
 
 
-def test_anon_has_no_privilege_on_any_table_or_function(su: Conn) -> None:
+#: What anon may run: the machine RPCs (a machine is anon plus its token header) and their
+#: private bodies. Nothing else, and no table.
+MACHINE_RPCS = [
+    "machine_config_fingerprint()",
+    "machine_dependencies()",
+    "machine_effective_configuration()",
+    "machine_report_dependencies(jsonb)",
+    "machine_report_health(jsonb)",
+    "machine_reveal_secret(uuid)",
+    "machine_set_status(text,timestamp with time zone)",
+    "machine_whoami()",
+]
+
+
+def test_anon_may_run_only_the_machine_rpcs(su: Conn) -> None:
     tables = su.execute(
         "select table_name, privilege_type from information_schema.role_table_grants"
         " where grantee in ('anon', 'PUBLIC') and table_schema in ('public', 'private', 'auth')"
     ).fetchall()
     assert tables == []
+    columns = su.execute(
+        "select table_name, column_name from information_schema.column_privileges"
+        " where grantee in ('anon', 'PUBLIC') and table_schema in ('public', 'private', 'auth')"
+    ).fetchall()
+    assert columns == []
     funcs = su.execute(
         "select p.oid::regprocedure::text from pg_proc p"
         " join pg_namespace n on n.oid = p.pronamespace"
         " where n.nspname in ('public', 'private')"
-        " and has_function_privilege('anon', p.oid, 'execute')"
+        " and has_function_privilege('anon', p.oid, 'execute') order by 1"
     ).fetchall()
-    assert funcs == []
+    # regprocedure names public functions without their schema (it is on the search path)
+    expected = sorted([f"private.{fn}" for fn in MACHINE_RPCS] + MACHINE_RPCS)
+    assert sorted(str(f[0]) for f in funcs) == expected
+    # and signed-in users may not run them: a machine is never a person
+    for name in expected:
+        row = su.execute(
+            "select has_function_privilege('authenticated', %s::regprocedure, 'execute')",
+            (name,),
+        ).fetchone()
+        assert row == (False,), name
 
 
 def test_internal_writers_are_not_callable_by_users(su: Conn) -> None:
@@ -139,6 +183,9 @@ def test_internal_writers_are_not_callable_by_users(su: Conn) -> None:
         "private.write_configuration(uuid, uuid, text, text, boolean, text, integer)",
         "private.store_dependencies(uuid, uuid, jsonb)",
         "private.audit(uuid, text, text, text, uuid, uuid, jsonb)",
+        "private.store_health(uuid, jsonb)",
+        "private.secret_value_audited(public.configurations, jsonb)",
+        "private.machine_token()",
     ):
         row = su.execute(
             "select has_function_privilege('authenticated', %s, 'execute')", (fn,)
@@ -152,7 +199,7 @@ def test_no_write_grant_on_rpc_only_tables(su: Conn) -> None:
         " where grantee = 'authenticated' and table_schema = 'public'"
         " and privilege_type in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')"
         " and table_name in ('configurations', 'configuration_secrets', 'configuration_history',"
-        " 'configuration_history_secrets', 'audit_log', 'team_members')"
+        " 'configuration_history_secrets', 'audit_log', 'team_members', 'machine_tokens')"
     ).fetchall()
     assert rows == []
     secret_reads = su.execute(
@@ -214,6 +261,8 @@ POLICY_COLUMNS = [
     ("health_checks", "environment_id"),
     ("presence", "project_id"),
     ("presence", "user_id"),
+    ("machine_tokens", "project_id"),
+    ("machine_tokens", "environment_id"),
 ]
 
 

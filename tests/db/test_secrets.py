@@ -12,7 +12,15 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from tests.db.helpers import IDENTITIES, Conn, acting_as, impersonate, try_sql
+from tests.db.helpers import (
+    IDENTITIES,
+    Conn,
+    Machine,
+    acting_as,
+    impersonate,
+    install_machine_tokens,
+    try_sql,
+)
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -58,6 +66,22 @@ def _public_relations(su: Conn) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def _machine_forbidden(su: Conn, who: str) -> list[str]:
+    """For a machine: every secret value but the current ones of its environment's effective
+    configuration (all of them when its token is refused); history is never a machine's."""
+    machine = IDENTITIES[who]
+    assert isinstance(machine, Machine)
+    allowed: set[str] = set()
+    if machine.state == "valid":
+        rows = su.execute(
+            "select s.value from private.effective_rows(%s) e"
+            " join configuration_secrets s on s.configuration_id = e.configuration_id",
+            (machine.environment_id,),
+        ).fetchall()
+        allowed = {str(r[0]) for r in rows}
+    return [s["value"] for s in _all_secrets(su) if s["value"] not in allowed]
+
+
 def _assert_absent(text: str, forbidden: list[str], where: str) -> None:
     for value in forbidden:
         assert value not in text, f"a secret value leaked through {where}"
@@ -76,6 +100,29 @@ def test_no_table_or_view_returns_a_forbidden_secret(su: Conn, who: str) -> None
 @pytest.mark.parametrize("who", NON_REVEALERS)
 def test_no_function_returns_a_forbidden_secret(su: Conn, who: str) -> None:
     _scan_functions(su, who, _forbidden(su, who))
+
+
+MACHINES = ["machine", "machine_other_env", "machine_expired", "machine_revoked"]
+
+
+@pytest.mark.parametrize("who", MACHINES)
+def test_a_machine_gets_no_secret_beyond_its_environment(su: Conn, who: str) -> None:
+    install_machine_tokens(su)
+    forbidden = _machine_forbidden(su, who)
+    assert forbidden
+    _scan_relations(su, who, forbidden)
+    _scan_functions(su, who, forbidden)
+    secret_ids = su.execute("select configuration_id from configuration_secrets").fetchall()
+    with acting_as(su, IDENTITIES[who]) as cur:
+        for call in (
+            "select * from machine_whoami()",
+            "select * from machine_effective_configuration()",
+        ):
+            _assert_absent(_call(cur, call), forbidden, call)
+        for (cid,) in secret_ids:
+            _assert_absent(
+                _call(cur, "select machine_reveal_secret(%s)", cid), forbidden, "machine reveal"
+            )
 
 
 def _scan_relations(conn: Conn, who: str, forbidden: list[str]) -> None:

@@ -42,7 +42,7 @@ def use_private_home(db_url: str, home: Path, monkeypatch: pytest.MonkeyPatch) -
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    for key in ("DEVSYNC_PROFILE", "SUPABASE_URL", "SUPABASE_ANON_KEY"):
+    for key in ("DEVSYNC_PROFILE", "SUPABASE_URL", "SUPABASE_ANON_KEY", "DEVSYNC_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     crypto._reset_for_tests()
     return env

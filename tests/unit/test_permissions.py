@@ -227,3 +227,28 @@ def test_report_health(role: Role | None, owner: bool, expected: bool) -> None:
 @pytest.mark.parametrize(("role", "expected"), _expect({A}))
 def test_rollup_health_admins(role: Role | None, expected: bool) -> None:
     assert p.can_rollup_health(role) is expected
+
+
+@pytest.mark.parametrize(
+    ("role", "default", "owner", "key", "key_type", "expected"),
+    [
+        (Role.ADMIN, True, False, "PATH", "env_var", True),
+        (Role.ADMIN, False, False, "ld_preload", "env_var", True),
+        (Role.MEMBER, True, False, "PATH", "env_var", False),
+        (Role.MEMBER, False, True, "NODE_OPTIONS", "env_var", False),  # not even the owner
+        (Role.MEMBER, False, True, "DYLD_INSERT_LIBRARIES", "env_var", False),
+        (Role.MEMBER, False, True, "PATH", "file", True),  # a file key is not one
+        (Role.MEMBER, True, False, "PATH_PREFIX", "env_var", True),
+        (Role.VIEWER, True, False, "PATH", "env_var", False),
+        (None, True, False, "PATH", "env_var", False),
+    ],
+)
+def test_execution_control_keys_admins_only(
+    role: Role | None, default: bool, owner: bool, key: str, key_type: str, expected: bool
+) -> None:
+    assert (
+        p.can_edit_configuration(
+            role, scope_is_default=default, env_owner=owner, key=key, key_type=key_type
+        )
+        is expected
+    )

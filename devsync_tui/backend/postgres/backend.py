@@ -24,6 +24,7 @@ from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.backend.live import FeedEvent, PresenceInfo
 from devsync_tui.backend.postgres.data import PgData
 from devsync_tui.backend.postgres.feed import ChangeFeed
+from devsync_tui.backend.postgres.tokens import PgTokens
 from devsync_tui.backend.refusals import not_done
 from devsync_tui.backend.rows import (
     environment_from_row,
@@ -72,7 +73,7 @@ def label_for(conninfo: str, *, embedded: bool) -> str:
     return str(host)
 
 
-class PostgresBackend(PgData, Backend):
+class PostgresBackend(PgData, PgTokens, Backend):
     """The Backend over a direct PostgreSQL connection, acting as one of its users."""
 
     kind = "local"

@@ -17,8 +17,10 @@ from devsync_tui.backend.refusals import not_done
 from devsync_tui.backend.rows import (
     audit_from_row,
     configuration_from_row,
+    dependency_payload,
     effective_from_row,
     health_from_row,
+    health_payload,
     history_from_row,
 )
 from devsync_tui.core.models import (
@@ -221,16 +223,7 @@ class PgData(PgCore):
         environment_id: UUID | None,
         packages: Sequence[DependencyInput],
     ) -> int:
-        payload = [
-            {
-                "package_manager": str(p.package_manager),
-                "package_name": p.package_name,
-                "version_constraint": p.version_constraint,
-                "resolved_version": p.resolved_version,
-                "status": str(p.status),
-            }
-            for p in packages
-        ]
+        payload = dependency_payload(packages)
         row = await self.write_one(
             "select public.report_dependencies(%s, %s, %s) as n",
             (project_id, environment_id, Jsonb(payload)),
@@ -271,14 +264,7 @@ class PgData(PgCore):
         return [health_from_row(r) for r in rows]
 
     async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
-        payload = [
-            {
-                "metric_type": str(p.metric_type),
-                "value": p.value,
-                "recorded_at": p.recorded_at.isoformat(),
-            }
-            for p in points
-        ]
+        payload = health_payload(points)
         row = await self.write_one(
             "select public.report_health(%s, %s) as n", (environment_id, Jsonb(payload))
         )

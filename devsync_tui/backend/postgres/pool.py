@@ -4,6 +4,10 @@ retries and error mapping. ``PostgresBackend`` builds on it.
 Every unit of work runs in one transaction that first does what PostgREST does for a request:
 ``set_config('role', 'authenticated', true)`` and ``set_config('request.jwt.claims', …, true)``,
 so Row Level Security decides what the user sees and may do, never this client.
+
+A machine (``machine_token``) is impersonated as PostgREST serves a request with the anon key
+and the ``x-devsync-token`` header: role ``anon`` and ``request.headers`` holding the token;
+the machine RPCs check it (docs/DATABASE.md, "Machines").
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -41,6 +46,12 @@ log = logging.getLogger("devsync.backend.postgres")
 IMPERSONATE = (
     "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)"
 )
+#: A machine: anon, with the request's headers (the token among them) as PostgREST sets them.
+MACHINE_IMPERSONATE = (
+    "select set_config('role', 'anon', true), set_config('request.jwt.claims', %s, true),"
+    " set_config('request.headers', %s, true)"
+)
+_ANON_CLAIMS = json.dumps({"role": "anon"})
 #: The same for a whole session, on a connection that serves one user only (the change feed's),
 #: in UTC like every session of this transport (see ``_in_utc``).
 SESSION_IMPERSONATE = (
@@ -123,6 +134,17 @@ async def _retire(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
         log.info("closing a replaced pool failed: %s", type(exc).__name__)
 
 
+def _check_conninfo(conninfo: str) -> None:
+    """InvalidInput for a connection string libpq cannot parse (its message would quote the
+    string, password included)."""
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        raise InvalidInput(
+            "The database URL is not a valid PostgreSQL connection string."
+        ) from None
+
+
 def claims_for(identity: Identity) -> str:
     """The JWT claims JSON PostgREST would set for this user (``role`` included, as it does)."""
     return json.dumps(
@@ -151,8 +173,16 @@ class PgCore:
         connect_timeout: float = 5.0,
         read_tries: int = 3,
         op_timeout: float = 30.0,
+        machine_token: str | None = None,
     ) -> None:
         self._conninfo = conninfo
+        #: What each transaction runs first: the user's impersonation (set once the identity is
+        #: known), or the machine's (anon + its token header).
+        self._impersonation: tuple[str, tuple[str, ...]] = (IMPERSONATE, ("",))
+        self._machine = machine_token is not None
+        if machine_token is not None:
+            headers = json.dumps({"x-devsync-token": machine_token})
+            self._impersonation = (MACHINE_IMPERSONATE, (_ANON_CLAIMS, headers))
         self._requested_user = username
         self._min_size = min_size
         self._max_size = max_size
@@ -172,9 +202,24 @@ class PgCore:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def _open(self) -> None:
-        """Resolve the identity (as the login role) and open the pool."""
+        """Resolve the identity (as the login role) and open the pool. A machine has no
+        identity to resolve: the database learns it from the token, per transaction."""
         if self._pool is not None:
             return
+        if self._machine:
+            _check_conninfo(self._conninfo)
+        else:
+            await self._open_identity()
+        pool = self._make_pool()
+        try:
+            await pool.open(wait=True, timeout=self._connect_timeout)
+        except psycopg.Error as exc:
+            await pool.close()
+            raise map_error(exc) from None
+        self._pool = pool
+
+    async def _open_identity(self) -> None:
+        """Who this backend acts as, read once on a connection of its own (as the login role)."""
         try:
             conn = await AsyncConnection.connect(
                 self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout)
@@ -195,13 +240,7 @@ class PgCore:
         except psycopg.Error as exc:
             raise map_error(exc) from None
         self._claims = claims_for(self._identity)
-        pool = self._make_pool()
-        try:
-            await pool.open(wait=True, timeout=self._connect_timeout)
-        except psycopg.Error as exc:
-            await pool.close()
-            raise map_error(exc) from None
-        self._pool = pool
+        self._impersonation = (IMPERSONATE, (self._claims,))
 
     def _make_pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
         return AsyncConnectionPool(
@@ -314,7 +353,7 @@ class PgCore:
                 conn.transaction(),
             ):
                 cur = conn.cursor(row_factory=row_factory)
-                await cur.execute(IMPERSONATE, (self._claims,))
+                await cur.execute(*self._impersonation)
                 yield cur
         except psycopg.Error as exc:
             raise map_error(exc) from None

@@ -26,6 +26,7 @@ from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
 from devsync_tui.backend.supabase.realtime import FeedTiming, SupabaseFeed
 from devsync_tui.backend.supabase.rest import eq
+from devsync_tui.backend.supabase.tokens import SupabaseTokens
 from devsync_tui.core.models import (
     Environment,
     Identity,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
 
 
-class SupabaseBackend(SupabaseConfigMixin, Backend):
+class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
     """Backend on a Supabase project, as the user whose session the storage holds."""
 
     kind = "supabase"

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from devsync_tui.backend import rows
-from devsync_tui.backend.supabase.rest import PAGE, Filter, SupabaseRest, eq, in_, jsonable
+from devsync_tui.backend.supabase.rest import PAGE, Filter, SupabaseRest, eq, in_
 from devsync_tui.core.models import (
     AuditEntry,
     ConfigHistoryEntry,
@@ -194,16 +194,7 @@ class SupabaseConfigMixin(SupabaseRest):
         environment_id: UUID | None,
         packages: Sequence[DependencyInput],
     ) -> int:
-        body = [
-            {
-                "package_manager": str(p.package_manager),
-                "package_name": p.package_name,
-                "version_constraint": p.version_constraint,
-                "resolved_version": p.resolved_version,
-                "status": str(p.status),
-            }
-            for p in packages
-        ]
+        body = rows.dependency_payload(packages)
         stored = await self._rpc(
             "report_dependencies",
             {"p_project_id": project_id, "p_environment_id": environment_id, "p_packages": body},
@@ -269,12 +260,9 @@ class SupabaseConfigMixin(SupabaseRest):
         return [rows.health_from_row(r) for r in found]
 
     async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
-        body = [
-            {"metric_type": str(p.metric_type), "value": p.value, "recorded_at": p.recorded_at}
-            for p in points
-        ]
+        body = rows.health_payload(points)
         inserted = await self._rpc(
-            "report_health", {"p_environment_id": environment_id, "p_points": jsonable(body)}
+            "report_health", {"p_environment_id": environment_id, "p_points": body}
         )
         return int(inserted or 0)
 

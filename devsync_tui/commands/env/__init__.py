@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from devsync_tui.commands.common import add_target_flags, run_async
+from devsync_tui.commands.common import add_target_flags, add_token_flag, run_async
 from devsync_tui.commands.env import edit, transfer
 
 
@@ -83,6 +83,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = _leaf(sub, "export", "the effective configuration as a dotenv/json/shell/docker file")
     p.add_argument("--format", choices=transfer.FORMATS, default="dotenv")
     p.add_argument("--output", "-o", metavar="FILE", help="write here (0600) instead of stdout")
+    add_token_flag(p)
     p.set_defaults(func=lambda a: run_async(transfer.export(a)))
 
     p = _leaf(sub, "import", "set the keys of a .env file, showing the diff first")

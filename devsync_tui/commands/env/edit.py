@@ -11,6 +11,7 @@ import sys
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import Conflict, Unavailable
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.commands.common import (
     UsageError,
     eprint,
@@ -43,6 +44,10 @@ async def target_of(backend: Backend, args: argparse.Namespace, *, write: bool) 
     if getattr(args, "project_default", False):
         if args.env:
             raise UsageError("Pass either --env or --project-default, not both.")
+        if isinstance(backend, MachineBackend):
+            raise UsageError(
+                "A machine token acts for its environment only; --project-default is not its."
+            )
         target = await resolve_target(backend, args, require_environment=False)
         return Target(target.project, None)
     return await resolve_target(backend, args, require_environment=write)

@@ -27,7 +27,18 @@ _ACTIONS = {
     "member.role": "changed role of",
     "member.remove": "removed member",
     "team.create": "created team",
+    "token.create": "created machine token",
+    "token.revoke": "revoked machine token",
+    "token.use": "machine token used:",
 }
+
+
+def who(entry: AuditEntry) -> str:
+    """Who did it: a user, or the machine whose token it was (its uses and reveals)."""
+    if entry.actor_username:
+        return entry.actor_username
+    token = entry.details.get("token")
+    return f"machine {token}" if isinstance(token, str) and token else "?"
 
 
 def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
@@ -37,7 +48,7 @@ def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
     d = entry.details
     verb = _ACTIONS.get(entry.action, entry.action)
     target = entry.target_id or ""
-    what = d.get("key") or d.get("name") or names.get(target) or target
+    what = d.get("key") or d.get("name") or d.get("token") or names.get(target) or target
     if entry.action == "member.role" and d.get("to"):
         return f"{verb} {what}: {d.get('from')} → {d['to']}"
     version = d.get("version")
@@ -127,7 +138,7 @@ class ActivityPane(Vertical):
                 (
                     str(e.id),
                     clock.ago(e.created_at),
-                    e.actor_username or "?",
+                    who(e),
                     describe(e, names),
                     where,
                 )

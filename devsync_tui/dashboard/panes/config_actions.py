@@ -13,6 +13,7 @@ from uuid import UUID
 from textual import work
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
+from devsync_tui.core.execution_control import refusal as execution_control_refusal
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
 from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
@@ -118,6 +119,9 @@ class ConfigActions:
             where = "this environment" if scope is not None else "the project defaults"
             self.app.notify(f"You may not change {where}.", severity="warning")
             return
+        if row is not None and not access.can_edit_config(scope, row.key, row.type):
+            self.app.notify(execution_control_refusal(row.key), severity="warning")
+            return
         value: str | None = row.value if row is not None else ""
         note = ""
         if row is not None and row.is_secret:
@@ -174,6 +178,9 @@ class ConfigActions:
             return
         if not access.can_edit_config(row.environment_id):
             self.app.notify("You may not delete keys here.", severity="warning")
+            return
+        if not access.can_edit_config(row.environment_id, row.key, row.type):
+            self.app.notify(execution_control_refusal(row.key), severity="warning")
             return
         # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
         from devsync_tui.dashboard.screens.dialogs import ConfirmDialog

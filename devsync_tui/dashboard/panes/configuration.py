@@ -116,6 +116,11 @@ class ConfigurationPane(ConfigActions, Vertical):
             )
             if action == "new":
                 return access.can_edit_config(env_id)
+            row = self.selected()
+            if row is not None and not access.can_edit_config(
+                row.environment_id, row.key, row.type
+            ):
+                return False  # an execution-control variable (PATH, …): admins only
             return access.can_edit_config(env_id) or access.can_edit_config(None)
         return True
 
@@ -280,6 +285,7 @@ class ConfigurationPane(ConfigActions, Vertical):
     @on(DataTable.RowHighlighted)
     def _row_moved(self) -> None:
         self._update_detail()
+        self.refresh_bindings()  # edit/delete follow the row (execution-control keys)
 
     @on(Input.Changed, "#filter")
     def _filtered(self) -> None:

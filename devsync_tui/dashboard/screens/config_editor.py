@@ -26,6 +26,7 @@ from devsync_tui.backend.errors import (
     Unavailable,
 )
 from devsync_tui.core import clock
+from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.core.models import ConfigType, Configuration
 from devsync_tui.dashboard import drafts
 from devsync_tui.dashboard import keys as cmd
@@ -348,8 +349,13 @@ class ConfigEditor(ModalScreen[bool]):
         except OutcomeUnknown:
             await self._settle_unknown(key, value)
             return
-        except PermissionDenied:
-            self._error(f"You may not change the {t.where}.")
+        except PermissionDenied as exc:
+            # The execution-control rule (PATH, …: admins only) is the database's sentence.
+            self._error(
+                str(exc)
+                if is_execution_control(key, kind)
+                else f"You may not change the {t.where}."
+            )
             return
         except DevSyncError as exc:
             self._error(str(exc) or "The value could not be saved.")

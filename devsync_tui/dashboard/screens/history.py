@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label, Static
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core import clock
+from devsync_tui.core.execution_control import refusal as execution_control_refusal
 from devsync_tui.core.models import ConfigHistoryEntry, ConfigType
 from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
@@ -73,7 +74,7 @@ class HistoryScreen(ModalScreen[bool]):
     def _hints(self) -> list[str]:
         """The keys this user can use here (R and r explain themselves when pressed anyway)."""
         hints = []
-        if self.access.can_edit_config(self.environment_id):
+        if self.access.can_edit_config(self.environment_id, self.key):
             hints.append(
                 f"{cmd.key_name(self.app, cmd.HISTORY_RESTORE)} restores the selected version"
             )
@@ -194,6 +195,9 @@ class HistoryScreen(ModalScreen[bool]):
             return
         if not self.access.can_edit_config(self.environment_id):
             self.app.notify("You may not change this key.", severity="warning")
+            return
+        if not self.access.can_edit_config(self.environment_id, entry.key, entry.type):
+            self.app.notify(execution_control_refusal(entry.key), severity="warning")
             return
         self._restore(entry)
 

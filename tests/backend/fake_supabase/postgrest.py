@@ -1,9 +1,12 @@
 """A PostgREST peer backed by a real PostgreSQL database.
 
 It translates the subset of PostgREST requests DevSync sends into SQL and runs each request in
-one transaction with PostgREST's impersonation (``set_config('role', …)`` and
-``set_config('request.jwt.claims', …)``, both transaction-local), so RLS and the RPCs decide
-exactly as on Supabase. Errors come back as PostgREST's JSON body with its HTTP status.
+one transaction with PostgREST's impersonation (``set_config('role', …)``,
+``set_config('request.jwt.claims', …)`` and ``set_config('request.headers', …)`` — every
+request header, names lowercase, as a JSON object — all transaction-local), so RLS, the RPCs
+and the machine token header decide exactly as on Supabase. Like PostgREST, a GET and an RPC
+to a function that is not volatile run read-only. Errors come back as PostgREST's JSON body
+with its HTTP status.
 """
 
 from __future__ import annotations
@@ -195,10 +198,12 @@ class FakePostgrest:
         try:
             claims = self._claims(request)
             role = str(claims.get("role") or "anon")
+            read_only = request.method == "GET"
             if path.startswith("rpc/"):
-                query, params, shape = await self._rpc_query(
+                query, params, shape, volatile = await self._rpc_query(
                     path[4:], request.json() or {}, _page(request)
                 )
+                read_only = read_only or not volatile
             else:
                 query, params, shape = self._table_query(request, path)
         except RequestError as exc:
@@ -210,12 +215,13 @@ class FakePostgrest:
             conn = await self._connection()
             try:
                 async with conn.transaction():
-                    if request.method == "GET":
+                    if read_only:
                         await conn.execute("set transaction read only")
                     await conn.execute(
                         "select set_config('role', %s, true), "
-                        "set_config('request.jwt.claims', %s, true)",
-                        (role, json.dumps(claims)),
+                        "set_config('request.jwt.claims', %s, true), "
+                        "set_config('request.headers', %s, true)",
+                        (role, json.dumps(claims), json.dumps(request.headers)),
                     )
                     cur = await conn.execute(query, params)
                     row = await cur.fetchone() if cur.description else None
@@ -307,11 +313,13 @@ class FakePostgrest:
 
     async def _rpc_query(
         self, fn: str, body: dict[str, Any], page: sql.Composable | None = None
-    ) -> tuple[sql.Composable, list[Any], str]:
+    ) -> tuple[sql.Composable, list[Any], str, bool]:
+        """The SQL of an RPC, its parameters, the shape of its answer, and whether the
+        function is volatile (PostgREST runs the others read-only)."""
         async with self._lock:
             conn = await self._connection()
             cur = await conn.execute(
-                "select p.proretset, t.typtype, t.typname, "
+                "select p.proretset, t.typtype, t.typname, p.provolatile = 'v', "
                 # the names of the array-typed arguments: PostgREST sends them a JSON array
                 "  array(select a.name from unnest(p.proargnames, "
                 "          coalesce(p.proallargtypes, p.proargtypes::oid[])) a(name, type) "
@@ -326,7 +334,7 @@ class FakePostgrest:
             await conn.rollback()
         if found is None:
             raise RequestError(404, "PGRST202", f"Could not find the function public.{fn}")
-        retset, typtype, typname, array_args = found
+        retset, typtype, typname, volatile, array_args = found
         args = sql.SQL(", ").join(sql.SQL("{} => %s").format(ident(k)) for k in body)
         params = [
             _array_arg(v) if k in array_args and isinstance(v, list) else _arg(v)
@@ -340,12 +348,13 @@ class FakePostgrest:
                 sql.SQL("select coalesce(json_agg(r), '[]'::json) from {} r").format(source),
                 params,
                 "rows",
+                volatile,
             )
         if typname == "void":
-            return sql.SQL("select {}").format(call), params, "void"
+            return sql.SQL("select {}").format(call), params, "void", volatile
         if typtype == "c":
-            return sql.SQL("select to_json(r) from {} r").format(call), params, "object"
-        return sql.SQL("select to_json({})").format(call), params, "scalar"
+            return sql.SQL("select to_json(r) from {} r").format(call), params, "object", volatile
+        return sql.SQL("select to_json({})").format(call), params, "scalar", volatile
 
 
 def _page(request: HttpRequest) -> sql.Composable | None:

@@ -13,7 +13,10 @@ import pytest
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import NotSignedIn
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.backend.supabase.backend import SupabaseBackend
+from devsync_tui.backend.supabase.machine import SupabaseMachineCalls
+from devsync_tui.core.machine_token import MachineToken
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import FAST, sign_in, storage_for
 
@@ -56,7 +59,16 @@ async def supabase_transport(
     async def force_gap() -> None:
         await fake.realtime.close_all(1011)
 
-    transport = Transport("supabase", open_as, force_gap, db_url)
+    async def open_machine(token: str) -> MachineBackend:
+        from tests.backend.conftest import MACHINE_POLL
+
+        calls = SupabaseMachineCalls(fake.url, fake.anon_key, MachineToken(token, "a test"))
+        backend = MachineBackend(calls, poll_seconds=MACHINE_POLL)
+        await backend.connect()
+        transport.opened.append(backend)
+        return backend
+
+    transport = Transport("supabase", open_as, force_gap, db_url, open_machine, fake=fake)
     try:
         yield transport
     finally:

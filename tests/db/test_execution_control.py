@@ -1,0 +1,220 @@
+"""Execution-control variables in the database (migration 20261205100200_execution_control):
+the one list agrees with core/execution_control.py, matches any case, and a refused write
+leaves nothing behind. Who may do what is in the permission matrix (matrix_cells_exec.py)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from devsync_tui import locations
+from devsync_tui.backend.postgres.migrate import apply_migrations, drop_database, with_database
+from devsync_tui.core.execution_control import (
+    EXECUTION_CONTROL_NAMES,
+    EXECUTION_CONTROL_PREFIXES,
+    is_execution_control,
+)
+from tests.db.helpers import Conn, Cur, acting_as, config_id, impersonate
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+S = demo.PROJECT_STOREFRONT
+BOB_ENV = demo.ENV_BOB_LAPTOP
+EXEC_MIGRATION = "20261205100200"
+
+
+def test_the_python_list_is_the_sql_list(su: Conn) -> None:
+    row = su.execute(
+        "select private.execution_control_names(), private.execution_control_prefixes()"
+    ).fetchone()
+    assert row is not None
+    assert list(row[0]) == list(EXECUTION_CONTROL_NAMES)
+    assert list(row[1]) == list(EXECUTION_CONTROL_PREFIXES)
+
+
+CASES = [
+    *((name, "env_var", True) for name in EXECUTION_CONTROL_NAMES),
+    *((name.lower(), "env_var", True) for name in EXECUTION_CONTROL_NAMES),
+    ("Path", "env_var", True),
+    ("PyThOnPaTh", "env_var", True),
+    ("DYLD_INSERT_LIBRARIES", "env_var", True),
+    ("dyld_library_path", "env_var", True),
+    ("GIT_CONFIG_GLOBAL", "env_var", True),
+    ("GIT_CONFIG_KEY_0", "env_var", True),
+    ("PATH", "file", False),
+    ("NODE_OPTIONS", "file", False),
+    ("PATH_PREFIX", "env_var", False),
+    ("MY_PATH", "env_var", False),
+    ("DYLD", "env_var", False),
+    ("GIT_CONFIGURED", "env_var", False),
+    ("NODE_ENV", "env_var", False),
+    ("DATABASE_URL", "env_var", False),
+]
+
+
+@pytest.mark.parametrize(("key", "type_", "expected"), CASES)
+def test_python_and_sql_classify_every_key_alike(
+    su: Conn, key: str, type_: str, expected: bool
+) -> None:
+    row = su.execute("select private.is_execution_control(%s, %s)", (key, type_)).fetchone()
+    assert row == (expected,)
+    assert is_execution_control(key, type_) is expected
+
+
+@pytest.fixture
+def cur(su: Conn) -> Iterator[Cur]:
+    with su.transaction(force_rollback=True), su.cursor() as c:
+        yield c
+
+
+def _state(cur: Cur) -> tuple[Any, ...]:
+    cur.execute(
+        "select (select count(*) from configurations), (select count(*) from"
+        " configuration_history), (select count(*) from audit_log),"
+        " (select coalesce(sum(version), 0) from configurations)"
+    )
+    row = cur.fetchone()
+    assert row is not None
+    return row
+
+
+def test_a_refused_write_leaves_nothing_behind(cur: Cur) -> None:
+    cur.execute(
+        "select private.write_configuration(%s, null, 'NODE_OPTIONS', '--max-old-space-size=1',"
+        " false, 'env_var', null)",
+        (S,),
+    )
+    before = _state(cur)
+    impersonate(cur, demo.BOB)
+    for statement in (
+        "select save_configuration(%s, null, 'NODE_OPTIONS', '--require=/tmp/x.js', false,"
+        " 'env_var', 1)",
+        "select save_configuration(%s, %s, 'LD_PRELOAD', '/tmp/x.so', false, 'env_var', null)",
+    ):
+        params = (S,) if statement.count("%s") == 1 else (S, BOB_ENV)
+        with (
+            pytest.raises(psycopg.errors.InsufficientPrivilege) as caught,
+            cur.connection.transaction(),
+        ):
+            cur.execute(statement, params)
+        message = caught.value.diag.message_primary or ""
+        assert "only team admins" in message
+        assert "/tmp/x" not in str(caught.value)  # never the value
+    cur.execute("reset role")
+    assert _state(cur) == before
+
+
+def test_an_admin_may_and_the_change_is_recorded(cur: Cur) -> None:
+    impersonate(cur, demo.ERIN)
+    cur.execute(
+        "select version from save_configuration(%s, %s, 'PATH', '/opt/bin:/usr/bin', false,"
+        " 'env_var', null)",
+        (S, BOB_ENV),
+    )
+    assert cur.fetchone() == (1,)
+    cur.execute("select count(*) from audit_log where details ->> 'key' = 'PATH'")
+    assert cur.fetchone() == (1,)
+
+
+def test_the_env_owner_still_deletes_an_environment_holding_one(su: Conn) -> None:
+    su.execute(
+        "select private.write_configuration(%s, %s, 'PATH', '/opt/bin', false, 'env_var', null)",
+        (S, BOB_ENV),
+    )
+    try:
+        with acting_as(su, demo.BOB) as cur:
+            cur.execute("delete from environments where id = %s returning id", (BOB_ENV,))
+            assert cur.fetchone() is not None
+    finally:
+        su.execute(
+            "delete from configurations where environment_id = %s and key = 'PATH'", (BOB_ENV,)
+        )
+
+
+def test_a_template_of_another_team_may_not_bring_them(cur: Cur) -> None:
+    # mallory's own team, with a public template that sets NODE_OPTIONS
+    impersonate(cur, demo.MALLORY)
+    cur.execute("select id from create_team('Evil', 'evil')")
+    team = cur.fetchone()
+    assert team is not None
+    cur.execute("insert into projects (team_id, name) values (%s, 'bait') returning id", team)
+    project = cur.fetchone()
+    assert project is not None
+    cur.execute(
+        "insert into env_templates (project_id, name, config_json, is_public, created_by)"
+        ' values (%s, \'Handy\', \'{"NODE_OPTIONS": "--require=/tmp/x.js", "A": "1"}\','
+        " true, auth.uid()) returning id",
+        project,
+    )
+    template = cur.fetchone()
+    assert template is not None
+    impersonate(cur, demo.ALICE)  # even an admin of Acme
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege) as caught,
+        cur.connection.transaction(),
+    ):
+        cur.execute("select create_environment(%s, 'new', %s)", (S, template[0]))
+    assert "NODE_OPTIONS" in str(caught.value)
+    # a public template without such keys still works
+    impersonate(cur, demo.MALLORY)
+    cur.execute(
+        'update env_templates set config_json = \'{"A": "1"}\' where id = %s returning id',
+        template,
+    )
+    assert cur.fetchone() is not None
+    impersonate(cur, demo.ALICE)
+    cur.execute("select name from create_environment(%s, 'new', %s)", (S, template[0]))
+    assert cur.fetchone() == ("new",)
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def upgraded_db(pg_superuser_url: str, tmp_path: Path) -> Iterator[str]:
+    """A demo database migrated up to just before the rule, holding a member-written
+    NODE_OPTIONS default; then every later migration applied."""
+    name = f"devsync_exec{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(pg_superuser_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = with_database(pg_superuser_url, name)
+    try:
+        before = tmp_path / "before"
+        before.mkdir()
+        for path in sorted(locations.migrations_dir().glob("*.sql")):
+            if path.name < EXEC_MIGRATION:
+                shutil.copy(path, before / path.name)
+        apply_migrations(url, supabase_compat=True, migrations_dir=before, seed=True)
+        with psycopg.connect(url) as conn, conn.cursor() as c:
+            impersonate(c, demo.DAVE)
+            c.execute(
+                "select save_configuration(%s, null, 'NODE_OPTIONS', '--require=./dave.js',"
+                " false, 'env_var', null)",
+                (S,),
+            )
+        applied = apply_migrations(url, supabase_compat=False)
+        assert EXEC_MIGRATION in {v[: len(EXEC_MIGRATION)] for v in applied}
+        yield url
+    finally:
+        drop_database(pg_superuser_url, name)
+
+
+def test_rows_written_before_the_rule_stay_readable_and_need_an_admin(upgraded_db: str) -> None:
+    with psycopg.connect(upgraded_db, autocommit=True) as su:
+        cid = config_id(su, S, None, "NODE_OPTIONS")
+        with acting_as(su, demo.DAVE) as cur:
+            cur.execute("select key, value from effective_configuration(%s)", (BOB_ENV,))
+            assert ("NODE_OPTIONS", "--require=./dave.js") in cur.fetchall()
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                cur.execute("select delete_configuration(%s, 1)", (cid,))
+        with acting_as(su, demo.ERIN) as cur:
+            cur.execute("select delete_configuration(%s, 1)", (cid,))
