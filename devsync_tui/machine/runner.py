@@ -22,6 +22,7 @@ from devsync_tui.backend.supabase import auth
 from devsync_tui.core import clock, snapshot
 from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.core.machine_token import MachineToken
+from devsync_tui.core.masking import MIN_MASKED, plan_masks
 from devsync_tui.machine.child import Child, LaunchError, SignalRelay
 from devsync_tui.machine.connect import connected, profile_name
 from devsync_tui.machine.errors import InputError
@@ -42,6 +43,7 @@ class Payload:
     variables: dict[str, str]
     files: dict[str, str]
     withheld: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()  # the variables that are secrets (masked in the output)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class RunOptions:
     grace: float = 10.0
     token: MachineToken | None = None
     poll_seconds: float | None = None
+    mask: bool = True
+    allow_missing: bool = False
 
 
 async def fetch_payload(backend: Backend, target: Target) -> Payload:
@@ -72,7 +76,8 @@ async def fetch_payload(backend: Backend, target: Target) -> Payload:
     files: dict[str, str] = {}
     for key, value in effective.values.items():
         (files if effective.rows[key].type == "file" else variables)[key] = value
-    return Payload(variables, files, tuple(effective.withheld))
+    secrets = tuple(sorted(k for k in variables if effective.rows[k].is_secret))
+    return Payload(variables, files, tuple(effective.withheld), secrets)
 
 
 def _changed_keys(old: Payload, new: Payload) -> list[str]:
@@ -127,6 +132,7 @@ class Runner:
         self.command = list(options.command)
         self.child: Child | None = None
         self.relay = SignalRelay(lambda: self.child)
+        self._told_short: set[str] = set()
 
     def snapshot_key(self) -> str:
         o = self.options
@@ -159,8 +165,22 @@ class Runner:
             if self.child is not None:
                 self.child.cleanup()
 
+    def _masks(self, payload: Payload) -> dict[bytes, str]:
+        """The secret values to mask in the child's output (none with ``--no-mask``)."""
+        if not self.options.mask:
+            return {}
+        plan = plan_masks({k: payload.variables[k] for k in payload.secrets})
+        short = [name for name in plan.too_short if name not in self._told_short]
+        if short:
+            self._told_short.update(short)
+            self.say(
+                f"note: secrets shorter than {MIN_MASKED} characters are not masked in the "
+                "output: " + ", ".join(short)
+            )
+        return plan.masks
+
     async def _start(self, payload: Payload) -> None:
-        child = Child(self.command, payload.variables, payload.files)
+        child = Child(self.command, payload.variables, payload.files, self._masks(payload))
         await child.start()
         self.child = child
 
@@ -201,6 +221,7 @@ class Runner:
             saved_at=clock.now(),
             variables=payload.variables,
             files=payload.files,
+            secrets=list(payload.secrets),
         )
         try:
             await asyncio.to_thread(snapshot.save, self.snapshot_key(), snap)
@@ -223,7 +244,7 @@ class Runner:
         )
         if self.options.watch:
             self.say("note: --watch needs the backend; the command will not be restarted.")
-        await self._start(Payload(snap.variables, snap.files))
+        await self._start(Payload(snap.variables, snap.files, (), tuple(snap.secrets)))
         assert self.child is not None
         return await self.child.wait()
 
