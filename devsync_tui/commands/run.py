@@ -22,6 +22,10 @@ is. Where our stdout/stderr is a terminal the command gets a pseudo-terminal for
 still sees a terminal (``machine/output.py``). Values shorter than 4 characters are not masked
 (said at start).
 
+A key the environment's template marks required (``core/required.py``) and the environment
+lacks stops the start: it is named and the exit code is 1; ``--allow-missing`` starts anyway
+(with a warning). Not checked offline, nor with a machine token (it may not read templates).
+
 Every successful online start saves an encrypted snapshot of what the child got
 (``core/snapshot.py``); ``--offline`` starts from it when the backend is unreachable.
 
@@ -85,6 +89,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="do not mask the injected secrets in the command's output",
     )
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="start even when a key the environment's template requires is missing",
+    )
     add_token_flag(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
     parser.set_defaults(func=_main)
@@ -117,5 +126,6 @@ def _main(args: argparse.Namespace) -> int:
         token=token,
         poll_seconds=args.poll,
         mask=not args.no_mask,
+        allow_missing=args.allow_missing,
     )
     return run_async(Runner(options, say=eprint, progress=progress).run())

@@ -27,11 +27,14 @@ from devsync_tui.machine.child import Child, LaunchError, SignalRelay
 from devsync_tui.machine.connect import connected, profile_name
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.links import checkout_root
+from devsync_tui.machine.required import missing_keys
 from devsync_tui.machine.targets import Target, TargetQuery, resolve_target
 from devsync_tui.machine.values import gather
 from devsync_tui.settings import SupabaseProfile, load_settings
 
 _log = logging.getLogger("devsync.run")
+#: The exit code when a required key is missing (README: 1, problems found).
+EXIT_MISSING = 1
 #: A burst of changes (an import of 30 keys) is one restart, not 30.
 DEBOUNCE_SECONDS = 0.3
 
@@ -203,6 +206,8 @@ class Runner:
                     "warning: secrets you may not reveal are not set: "
                     + ", ".join(payload.withheld)
                 )
+            if not await self._required_present(backend, target, payload):
+                return EXIT_MISSING
             if self.relay.stop_requested is not None:
                 return 128 + self.relay.stop_requested
             await self._start(payload)
@@ -211,6 +216,27 @@ class Runner:
                 return await self._watch(backend, target, payload)
         assert self.child is not None
         return await self.child.wait()
+
+    async def _required_present(self, backend: Backend, target: Target, payload: Payload) -> bool:
+        """Whether the command may start as far as required keys go (says why not)."""
+        keys = [*payload.variables, *payload.files, *payload.withheld]
+        missing, template = await missing_keys(backend, target, keys)
+        if not missing:
+            return True
+        names = ", ".join(missing)
+        one = len(missing) == 1
+        if self.options.allow_missing:
+            self.say(
+                f"warning: {target.label} lacks {names}, required by its template {template}; "
+                "starting anyway (--allow-missing)."
+            )
+            return True
+        self.say(
+            f"Not started: {target.label} lacks {names}, required by its template {template}. "
+            f"Set {'it' if one else 'them'} (devsync env set {missing[0]}=…) or pass "
+            "--allow-missing."
+        )
+        return False
 
     async def _save_snapshot(self, target: Target, payload: Payload) -> None:
         snap = snapshot.Snapshot(
