@@ -1,7 +1,8 @@
 """``devsync env``: the configuration of an environment (or of the project defaults).
 
 ``list``, ``get KEY``, ``set KEY[=VALUE]``, ``unset KEY``, ``link``, ``unlink`` (``edit.py``);
-``export``, ``diff ENV_A ENV_B`` (``transfer.py``), ``import FILE`` (``importing.py``).
+``export``, ``diff ENV_A ENV_B`` (``transfer.py``), ``import FILE`` (``importing.py``),
+``history KEY``, ``restore KEY --version N`` (``history.py``).
 Writes follow the dashboard's rules: every save names the version it edited
 (``Backend.save_configuration(expected_version=…)``); if the row moved on, nothing is written,
 theirs and yours are printed, and the exit code is 1. Secret values are read from stdin,
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from devsync_tui.commands.common import add_target_flags, add_token_flag, run_async
-from devsync_tui.commands.env import edit, importing, transfer
+from devsync_tui.commands.env import edit, history, importing, transfer
 
 
 def _leaf(
@@ -87,6 +88,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=lambda a: run_async(transfer.export(a)))
 
     importing.register(sub, _leaf)
+    history.register(sub, _leaf)
 
     p = _leaf(sub, "diff", "keys missing or different between two environments", scope=False)
     p.add_argument("env_a", metavar="ENV_A")
