@@ -171,18 +171,16 @@ async def restore(args: argparse.Namespace) -> int:
     async with open_from_args(args) as backend:
         target = await target_of(backend, args, write=True)
         entries = await _entries(backend, target, args.key, DEFAULT_LIMIT)
-        # The newest entry with that number (a key deleted and made again counts from 1 anew).
-        entry = next((e for e in entries if e.version == args.restore), None)
+        # The newest value with that number (a deletion keeps the number of the version it
+        # deleted; a key deleted and made again counts from 1 anew).
+        entry = next((e for e in entries if e.version == args.restore and e.op != "delete"), None)
         if entry is None:
-            versions = ", ".join(str(v) for v in sorted({e.version for e in entries}))
+            versions = ", ".join(
+                str(v) for v in sorted({e.version for e in entries if e.op != "delete"})
+            )
             raise UsageError(
                 f"{args.key} has no version {args.restore} in {target.label} "
-                f"(versions: {versions})."
-            )
-        if entry.op == "delete":
-            raise UsageError(
-                f"Version {args.restore} of {args.key} is its deletion; pick a version with a "
-                "value."
+                f"(versions: {versions or 'none'})."
             )
         newest = entries[0]
         current = None if newest.op == "delete" else newest.version
