@@ -24,7 +24,7 @@ still sees a terminal (``machine/output.py``). Values shorter than 4 characters 
 
 A key the environment's template marks required (``core/required.py``) and the environment
 lacks stops the start: it is named and the exit code is 1; ``--allow-missing`` starts anyway
-(with a warning). Not checked offline, nor with a machine token (it may not read templates).
+(with a warning). A machine token is checked too; an offline start is not.
 
 Every successful online start saves an encrypted snapshot of what the child got
 (``core/snapshot.py``); ``--offline`` starts from it when the backend is unreachable.

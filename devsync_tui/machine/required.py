@@ -17,17 +17,15 @@ async def missing_keys(
 ) -> tuple[list[str], str | None]:
     """The required keys ``target`` lacks, and the name of the template that requires them.
     Nothing is missing for the project defaults, an environment made from no template, or one
-    whose template is gone. A machine token may not read templates: ``([], None)``, and the
-    caller says the check was skipped (:func:`checkable`)."""
+    whose template is gone. A machine token reads its own template's required keys only."""
     env = target.environment
-    if env is None or env.template_id is None or not checkable(backend):
+    if env is None or env.template_id is None:
         return [], None
+    if isinstance(backend, MachineBackend):
+        keys, name = await backend.required_keys()
+        present = set(effective_keys)
+        return [k for k in keys if k not in present], name
     template = await backend.template(env.template_id)
     if template is None:
         return [], None
     return missing_required(template.config_json, effective_keys), template.name
-
-
-def checkable(backend: Backend) -> bool:
-    """Whether required keys can be checked with this backend (not with a machine token)."""
-    return not isinstance(backend, MachineBackend)

@@ -4,9 +4,14 @@ keys that have no value (machine.required.missing_keys)."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
+import psycopg
 import pytest
 
 from devsync_tui.backend.errors import InvalidInput
+from devsync_tui.core import clock
 from devsync_tui.machine.required import missing_keys
 from devsync_tui.machine.targets import Target
 from tests.backend.conftest import Transport
@@ -41,3 +46,27 @@ async def test_required_must_be_true_or_false(transport: Transport) -> None:
     assert str(caught.value) == (
         'A template marks a key required with "required": true (or false), nothing else.'
     )
+
+
+async def test_a_machine_reads_its_own_templates_required_keys(transport: Transport) -> None:
+    bob = await transport.open("bob")
+    # bob-laptop was made from Node.js Starter (bob's template): make it require two keys.
+    config = {"NODE_ENV": {"value": "x", "required": True}, "SENTRY_DSN": {"required": True}}
+    async with await psycopg.AsyncConnection.connect(transport.db_url, autocommit=True) as conn:
+        await conn.execute(
+            "update env_templates set config_json = %s where id = %s",
+            (json.dumps(config), demo.TEMPLATE_NODE_STARTER),
+        )
+    made = await bob.create_machine_token(
+        demo.ENV_BOB_LAPTOP, "ci", clock.now() + timedelta(days=1)
+    )
+    machine = await transport.open_machine(made.token)
+    assert await machine.required_keys() == (["NODE_ENV", "SENTRY_DSN"], "Node.js Starter")
+    ident = machine.machine
+    target = Target(ident.project, ident.environment)
+    keys = [r.key for r in await machine.effective_configuration(ident.environment.id)]
+    assert await missing_keys(machine, target, keys) == (["SENTRY_DSN"], "Node.js Starter")
+    # staging has no template: nothing is required of its machine.
+    erin = await transport.open("erin")
+    other = await erin.create_machine_token(demo.ENV_STAGING, "ci", None)
+    assert await (await transport.open_machine(other.token)).required_keys() == ([], None)

@@ -79,3 +79,18 @@ def test_an_environment_without_a_template_has_nothing_required(devsync: Devsync
     staging = ("--user", "erin", "--project", "storefront", "--env", "staging")
     assert devsync("run", *staging, "--", *command).code == 0
     assert marker.exists()
+
+
+def test_a_machine_token_is_held_to_its_templates_required_keys(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = devsync("token", "create", *BOB, "--json")
+    assert made.code == 0, made.err
+    monkeypatch.setenv("DEVSYNC_TOKEN", json.loads(made.out)["token"])
+    marker, command = _touch(devsync)
+    result = devsync("run", "--", *command)
+    assert result.code == 1
+    assert "Not started: storefront/bob-laptop lacks RELEASE_CHANNEL, SENTRY_DSN" in result.err
+    assert not marker.exists()
+    assert devsync("run", "--allow-missing", "--", *command).code == 0
+    assert marker.exists()
