@@ -19,7 +19,6 @@ wins.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -63,7 +62,6 @@ class Masker:
         values = sorted(masks, key=len, reverse=True)  # the longer wins where both match
         self._values = values
         self._names = dict(masks)
-        self._pattern = re.compile(b"|".join(re.escape(v) for v in values)) if values else None
         self._longest = len(values[0]) if values else 0
         self._newline_safe = not any(b"\n" in v for v in values)
         self._pending = b""
@@ -76,7 +74,7 @@ class Masker:
     def feed(self, chunk: bytes, *, final: bool = False) -> bytes:
         """The bytes that may be shown after ``chunk``; ``final`` releases everything (end of
         the stream, or a quiet spell: no more of a secret is coming now)."""
-        if self._pattern is None:
+        if not self._values:
             return chunk
         buf = self._pending + chunk
         # Up to here a match is complete for good: enough bytes follow for the longest secret,
@@ -86,16 +84,35 @@ class Masker:
             settled = max(settled, buf.rfind(b"\n") + 1)
         out: list[bytes] = []
         done = 0
-        for match in self._pattern.finditer(buf):
-            if match.start() >= settled and self._may_grow(buf[match.start() :]):
+        for start, value in self._matches(buf):
+            if start >= settled and self._may_grow(buf[start:]):
                 break  # a longer secret may begin here: wait for the bytes that tell
-            out.append(buf[done : match.start()])
-            out.append(placeholder(self._names[match.group()]))
-            done = match.end()
+            out.append(buf[done:start])
+            out.append(placeholder(self._names[value]))
+            done = start + len(value)
         cut = len(buf) if final else self._held_from(buf, max(done, settled))
         out.append(buf[done:cut])
         self._pending = buf[cut:]
         return b"".join(out)
+
+    def _matches(self, buf: bytes) -> list[tuple[int, bytes]]:
+        """Where secrets occur in ``buf``, left to right, not overlapping; where several start
+        at one place, the longest. (``bytes.find`` per value: far faster than one regular
+        expression of alternatives.)"""
+        found: list[tuple[int, int, bytes]] = []
+        for value in self._values:
+            at = buf.find(value)
+            while at >= 0:
+                found.append((at, -len(value), value))
+                at = buf.find(value, at + 1)
+        found.sort()
+        chosen: list[tuple[int, bytes]] = []
+        end = 0
+        for at, _length, value in found:
+            if at >= end:
+                chosen.append((at, value))
+                end = at + len(value)
+        return chosen
 
     def _may_grow(self, rest: bytes) -> bool:
         """Whether more bytes after ``rest`` could make it the beginning of a secret."""

@@ -199,7 +199,9 @@ def _show_plan(plan: ImportPlan, args: argparse.Namespace) -> None:
             old = "(not shown)" if hidden else repr(base.value)
             say(f"  ! {key}: inherited {old} -> override {new}")
         elif hidden:
-            say(f"  ~ {key} ({kind} value changes)")
+            row = plan.current.get(key)
+            turned = row is not None and not row.is_secret and kind == "secret"
+            say(f"  ~ {key} ({kind} value changes" + ("; a secret from now on)" if turned else ")"))
         else:
             row = plan.current.get(key)
             say(f"  ~ {key}: {row.value if row else None!r} -> {new}")
