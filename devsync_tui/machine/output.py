@@ -131,6 +131,8 @@ class MaskedStream:
 
     async def drain(self) -> None:
         """Wait for the end of the stream after the child ended (bounded: see module doc)."""
+        # Idle from now: what the child wrote last may not have been read yet.
+        self._last_read = time.monotonic()
         while self._eof is not None and not self._eof.done():
             idle = time.monotonic() - self._last_read
             if idle >= DRAIN_IDLE_SECONDS:

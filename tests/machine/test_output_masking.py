@@ -188,3 +188,19 @@ async def test_a_reader_that_goes_away_stops_the_child_as_a_broken_pipe_would(
     await child.start()
     status = await asyncio.wait_for(child.wait(), 20)
     assert status != 0  # EPIPE / SIGPIPE, not an endless loop
+
+
+async def test_the_last_words_of_a_long_silent_child_are_not_lost(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdout", terminal.stream)
+    script = (
+        "import os, sys, time; time.sleep(0.8); "
+        "sys.stdout.write('bye ' + os.environ['API_TOKEN'] + '\\n')"
+    )
+    for _ in range(3):
+        terminal.data = b""
+        child = Child([sys.executable, "-c", script], {"API_TOKEN": SECRET}, {}, MASKS)
+        await child.start()
+        assert await child.wait() == 0
+        assert terminal.read() == b"bye " + CONCEALED + b"\n"
