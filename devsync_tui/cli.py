@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("login", "sign in to a Supabase profile (password or e-mailed code)"),
     "logout": ("login", "sign out and forget the stored session"),
     "whoami": ("login", "who you are signed in as, and your teams"),
+    "audit": ("audit", "the team's audit log (admins)"),
     "token": ("token", "machine tokens for CI runners and servers: create, list, revoke"),
     "local": ("local", "the embedded local database (demo workspace)"),
     "db": ("db", "database maintenance (migrations)"),

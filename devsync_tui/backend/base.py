@@ -172,6 +172,11 @@ class Backend(DataContract, TokenContract):
         found = await self._rows("env_templates", {"project_id": project_id})
         return rules.by_name(found)
 
+    async def template(self, template_id: UUID) -> EnvTemplate | None:
+        """One template by id (a public one of another project too); None if I may not see it."""
+        found: EnvTemplate | None = await self._row("env_templates", template_id)
+        return found
+
     async def create_template(
         self,
         project_id: UUID,

@@ -192,6 +192,13 @@ class MachineBackend(Backend):
         found = await self.calls.rows("machine_effective_configuration")
         return rules.by_key([rows.effective_from_row(r) for r in found])
 
+    async def required_keys(self) -> tuple[list[str], str | None]:
+        """The keys this environment's template marks required, and the template's name (a
+        machine may not read templates: ``machine_required_keys()`` gives just this)."""
+        found = await self.calls.rows("machine_required_keys")
+        names = {str(r["template_name"]) for r in found}
+        return sorted(str(r["key"]) for r in found), (names.pop() if names else None)
+
     async def _reveal_secret(self, configuration_id: UUID) -> str | None:
         value = await self.calls.value(
             "machine_reveal_secret", {"p_configuration_id": configuration_id}

@@ -66,6 +66,9 @@ _CHECKS = {
     "env_templates_no_secret_values": (
         "A template may not hold secret values: list secret keys without a value."
     ),
+    "env_templates_required_boolean": (
+        'A template marks a key required with "required": true (or false), nothing else.'
+    ),
     "configurations_secret_value_null": "A secret's value is kept apart, never in the row.",
     "env_templates_size": (
         "A template may hold at most 1 MiB of configuration and 4 MiB of dependencies."

@@ -16,6 +16,16 @@ The command is found with this process's own ``PATH``, never with a configured o
 still gets the configured ``PATH``). ``DEVSYNC_TOKEN`` or ``--token-file`` runs it as that
 token's machine: the token names the environment.
 
+The values of the secrets it injects are masked in the command's output (stdout and stderr):
+each becomes ``<concealed by devsync: NAME>``; ``--no-mask`` passes the output through as it
+is. Where our stdout/stderr is a terminal the command gets a pseudo-terminal for it, so it
+still sees a terminal (``machine/output.py``). Values shorter than 4 characters are not masked
+(said at start).
+
+A key the environment's template marks required (``core/required.py``) and the environment
+lacks stops the start: it is named and the exit code is 1; ``--allow-missing`` starts anyway
+(with a warning). A machine token is checked too; an offline start is not.
+
 Every successful online start saves an encrypted snapshot of what the child got
 (``core/snapshot.py``); ``--offline`` starts from it when the backend is unreachable.
 
@@ -74,6 +84,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="--watch with a machine token: how often to check for changes (default 5)",
     )
+    parser.add_argument(
+        "--no-mask",
+        action="store_true",
+        help="do not mask the injected secrets in the command's output",
+    )
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="start even when a key the environment's template requires is missing",
+    )
     add_token_flag(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
     parser.set_defaults(func=_main)
@@ -105,5 +125,7 @@ def _main(args: argparse.Namespace) -> int:
         grace=args.grace,
         token=token,
         poll_seconds=args.poll,
+        mask=not args.no_mask,
+        allow_missing=args.allow_missing,
     )
     return run_async(Runner(options, say=eprint, progress=progress).run())

@@ -42,6 +42,7 @@ class Snapshot:
     saved_at: datetime
     variables: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)  # the variables that are secrets
 
     def to_json(self) -> bytes:
         payload: dict[str, Any] = {
@@ -53,6 +54,7 @@ class Snapshot:
             "saved_at": self.saved_at.isoformat(),
             "variables": self.variables,
             "files": self.files,
+            "secrets": self.secrets,
         }
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
@@ -70,6 +72,8 @@ class Snapshot:
                 saved_at=datetime.fromisoformat(raw["saved_at"]),
                 variables={str(k): str(v) for k, v in raw["variables"].items()},
                 files={str(k): str(v) for k, v in raw["files"].items()},
+                # Older snapshots did not say: every variable is then masked as a secret.
+                secrets=[str(k) for k in raw.get("secrets", raw["variables"])],
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SnapshotError("The offline snapshot is damaged.") from exc

@@ -8,6 +8,9 @@
   The child shares our process group, so a Ctrl-C typed at a terminal already reached it:
   SIGINT is forwarded only when we are not the terminal's foreground group (a ``kill -INT``).
 - The exit code is the child's; a child killed by signal N gives 128 + N, as shells report it.
+- Given secrets to mask, the child's stdout and stderr go through ``machine/output.py`` (a pty
+  per stream where ours is a terminal, else a pipe) and come out with each secret's value
+  replaced by a placeholder; without, the child writes straight to our streams.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from devsync_tui.machine.errors import InputError
+from devsync_tui.machine.output import MaskedStream
 
 FILES_DIR_VAR = "DEVSYNC_FILES_DIR"
 FORWARDED = tuple(
@@ -117,21 +121,33 @@ class Child:
     """One run of the command: start, forward signals, stop, and clean up its files."""
 
     def __init__(
-        self, command: Sequence[str], variables: Mapping[str, str], files: Mapping[str, str]
+        self,
+        command: Sequence[str],
+        variables: Mapping[str, str],
+        files: Mapping[str, str],
+        masks: Mapping[bytes, str] | None = None,
     ) -> None:
         self.command = list(command)
         self.variables = dict(variables)
         self.files = dict(files)
+        self.masks = dict(masks or {})
         self.process: asyncio.subprocess.Process | None = None
         self.files_dir: Path | None = None
+        self.streams: list[MaskedStream] = []
 
     async def start(self) -> None:
         program = resolve_command(self.command[0])
         self.files_dir = write_files(self.files)
         env = child_environment(self.variables, self.files_dir)
+        if self.masks:
+            self.streams = [
+                MaskedStream(sys.stdout, self.masks),
+                MaskedStream(sys.stderr, self.masks),
+            ]
+        ends: list[int | None] = [s.child_fd for s in self.streams] or [None, None]
         try:
             self.process = await asyncio.create_subprocess_exec(
-                *self.command, executable=program, env=env
+                *self.command, executable=program, env=env, stdout=ends[0], stderr=ends[1]
             )
         except FileNotFoundError:
             self.cleanup()
@@ -142,6 +158,13 @@ class Child:
         except OSError as exc:
             self.cleanup()
             raise LaunchError(f"Cannot start {self.command[0]}: {exc.strerror or exc}.") from None
+        for stream in self.streams:
+            stream.start()
+
+    def resize(self) -> None:
+        """Our terminal changed size: so do the child's ptys."""
+        for stream in self.streams:
+            stream.resize()
 
     def send(self, signum: int) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -151,7 +174,10 @@ class Child:
     async def wait(self) -> int:
         assert self.process is not None
         try:
-            return exit_status(await self.process.wait())
+            status = exit_status(await self.process.wait())
+            for stream in self.streams:
+                await stream.drain()
+            return status
         finally:
             self.cleanup()
 
@@ -166,6 +192,8 @@ class Child:
         return await self.wait()
 
     def cleanup(self) -> None:
+        for stream in self.streams:
+            stream.close()
         if self.files_dir is not None:
             shutil.rmtree(self.files_dir, ignore_errors=True)
             self.files_dir = None
@@ -200,6 +228,8 @@ class SignalRelay:
         child = self._current()
         if child is None:
             return
+        if signum == getattr(signal, "SIGWINCH", None):
+            child.resize()
         if signum == signal.SIGINT and _terminal_sent_it():
             return  # the terminal already delivered it to the child
         child.send(signum)

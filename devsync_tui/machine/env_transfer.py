@@ -5,32 +5,26 @@
   (``core.dotenv``). Secrets the user may not reveal are left out (named in ``withheld``),
   never written masked; file configurations are not variables and are left out too.
 - import: :func:`parse_import` reads and checks a whole .env file before anything is written;
-  :func:`plan_import` compares it with what is stored (secret values compared, never shown);
-  :func:`apply_import` saves each changed key with the version that was read, so a key someone
-  changed meanwhile is not overwritten (the conflict is handed to ``on_conflict``). Keys absent
-  from the file are kept: import merges, it never deletes.
+  ``machine/env_import.py`` plans and writes it. Keys absent from the file are kept: import
+  merges, it never deletes.
 - diff: :func:`compare` lists keys missing or different between two environments; secrets are
   compared by value where both may be revealed, else reported as "cannot compare".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from devsync_tui.backend.base import Backend
-from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
+from devsync_tui.backend.errors import PermissionDenied
 from devsync_tui.core import dotenv
-from devsync_tui.core.models import ConfigType, Configuration
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.targets import Target
 from devsync_tui.machine.values import (
     Effective,
-    confirm_or_explain,
     guess_type,
     problem_with,
-    secret_defaults,
 )
 
 FORMATS = ("dotenv", "json", "shell", "docker")
@@ -100,104 +94,6 @@ def parse_import(raw: bytes, source: str, warn: Callable[[str], None]) -> dict[s
             warn(f"{source}, line {entry.line}: {entry.key} repeated; the last wins.")
         values[entry.key] = entry.value
     return values
-
-
-@dataclass(frozen=True, slots=True)
-class ImportPlan:
-    """What importing would change in ``target``."""
-
-    target: Target
-    incoming: dict[str, str]
-    current: dict[str, Configuration]  # the rows of the target, by key
-    secret_keys: set[str]  # keys saved as secrets
-    changes: list[tuple[str, Literal["add", "change"]]]
-
-
-async def plan_import(
-    backend: Backend, target: Target, incoming: dict[str, str], secret: Sequence[str] = ()
-) -> ImportPlan:
-    """Compare ``incoming`` with ``target``; ``secret`` names new keys to store as secrets."""
-    env_id = target.environment.id if target.environment else None
-    current = {c.key: c for c in await backend.list_configurations(target.project.id, env_id)}
-    # A new override of a secret project default is a secret too.
-    inherited = await secret_defaults(backend, target.project.id) if env_id else set()
-    secret_keys = set(secret) | {k for k in inherited if k not in current}
-    secret_keys |= {k for k, c in current.items() if c.is_secret}
-    changes: list[tuple[str, Literal["add", "change"]]] = []
-    for key, value in incoming.items():
-        row = current.get(key)
-        if row is None:
-            changes.append((key, "add"))
-            continue
-        if row.is_secret:
-            try:
-                same = await backend.reveal_secret(row.id) == value
-            except PermissionDenied:
-                same = False  # cannot compare: write it (the database checks the right)
-        else:
-            same = row.value == value and key not in secret
-        if not same:
-            changes.append((key, "change"))
-    return ImportPlan(target, incoming, current, secret_keys, changes)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportConflict:
-    """A key someone changed since the plan read it: nothing was written for it."""
-
-    key: str
-    error: Conflict
-    yours: str
-    secret: bool
-    edited: int | None  # the version the plan read (None: the key was new)
-
-
-async def apply_import(
-    backend: Backend, plan: ImportPlan, on_conflict: Callable[[ImportConflict], None]
-) -> int:
-    """Save every change of ``plan``, each with the version it read; the number of conflicts
-    (each handed to ``on_conflict`` as it happens). A refusal part-way raises with a sentence
-    naming the keys already written, so a half-applied import is never silent."""
-    target = plan.target
-    env_id = target.environment.id if target.environment else None
-    conflicts = 0
-    written: list[str] = []
-    for key, _kind in plan.changes:
-        row = plan.current.get(key)
-        expected = row.version if row is not None else None
-        secret = key in plan.secret_keys
-        try:
-            await backend.save_configuration(
-                target.project.id,
-                env_id,
-                key,
-                plan.incoming[key],
-                is_secret=secret,
-                type=row.type if row is not None else ConfigType.ENV_VAR,
-                expected_version=expected,
-            )
-        except Conflict as exc:
-            conflicts += 1
-            on_conflict(ImportConflict(key, exc, plan.incoming[key], secret, expected))
-            continue
-        except Unavailable:
-            try:
-                await confirm_or_explain(backend, target, key, plan.incoming[key], expected)
-            except Unavailable as exc:
-                raise Unavailable(
-                    f"{exc} Stopped there; written before it: "
-                    + (", ".join(written) or "none")
-                    + "."
-                ) from None
-        except DevSyncError as exc:
-            # Refused part-way (e.g. the right to write was taken meanwhile).
-            if not written:
-                raise
-            raise type(exc)(
-                f"{exc} Stopped at {key}; written before it: {', '.join(written)}."
-            ) from None
-        written.append(key)
-    return conflicts
 
 
 # -- diff -------------------------------------------------------------------------------------

@@ -22,15 +22,19 @@ from devsync_tui.backend.supabase import auth
 from devsync_tui.core import clock, snapshot
 from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.core.machine_token import MachineToken
+from devsync_tui.core.masking import MIN_MASKED, plan_masks
 from devsync_tui.machine.child import Child, LaunchError, SignalRelay
 from devsync_tui.machine.connect import connected, profile_name
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.links import checkout_root
+from devsync_tui.machine.required import missing_keys
 from devsync_tui.machine.targets import Target, TargetQuery, resolve_target
 from devsync_tui.machine.values import gather
 from devsync_tui.settings import SupabaseProfile, load_settings
 
 _log = logging.getLogger("devsync.run")
+#: The exit code when a required key is missing (README: 1, problems found).
+EXIT_MISSING = 1
 #: A burst of changes (an import of 30 keys) is one restart, not 30.
 DEBOUNCE_SECONDS = 0.3
 
@@ -42,6 +46,7 @@ class Payload:
     variables: dict[str, str]
     files: dict[str, str]
     withheld: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()  # the variables that are secrets (masked in the output)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,8 @@ class RunOptions:
     grace: float = 10.0
     token: MachineToken | None = None
     poll_seconds: float | None = None
+    mask: bool = True
+    allow_missing: bool = False
 
 
 async def fetch_payload(backend: Backend, target: Target) -> Payload:
@@ -72,7 +79,8 @@ async def fetch_payload(backend: Backend, target: Target) -> Payload:
     files: dict[str, str] = {}
     for key, value in effective.values.items():
         (files if effective.rows[key].type == "file" else variables)[key] = value
-    return Payload(variables, files, tuple(effective.withheld))
+    secrets = tuple(sorted(k for k in variables if effective.rows[k].is_secret))
+    return Payload(variables, files, tuple(effective.withheld), secrets)
 
 
 def _changed_keys(old: Payload, new: Payload) -> list[str]:
@@ -127,6 +135,7 @@ class Runner:
         self.command = list(options.command)
         self.child: Child | None = None
         self.relay = SignalRelay(lambda: self.child)
+        self._told_short: set[str] = set()
 
     def snapshot_key(self) -> str:
         o = self.options
@@ -159,8 +168,22 @@ class Runner:
             if self.child is not None:
                 self.child.cleanup()
 
+    def _masks(self, payload: Payload) -> dict[bytes, str]:
+        """The secret values to mask in the child's output (none with ``--no-mask``)."""
+        if not self.options.mask:
+            return {}
+        plan = plan_masks({k: payload.variables[k] for k in payload.secrets})
+        short = [name for name in plan.too_short if name not in self._told_short]
+        if short:
+            self._told_short.update(short)
+            self.say(
+                f"note: secrets shorter than {MIN_MASKED} characters are not masked in the "
+                "output: " + ", ".join(short)
+            )
+        return plan.masks
+
     async def _start(self, payload: Payload) -> None:
-        child = Child(self.command, payload.variables, payload.files)
+        child = Child(self.command, payload.variables, payload.files, self._masks(payload))
         await child.start()
         self.child = child
 
@@ -183,6 +206,8 @@ class Runner:
                     "warning: secrets you may not reveal are not set: "
                     + ", ".join(payload.withheld)
                 )
+            if not await self._required_present(backend, target, payload):
+                return EXIT_MISSING
             if self.relay.stop_requested is not None:
                 return 128 + self.relay.stop_requested
             await self._start(payload)
@@ -191,6 +216,27 @@ class Runner:
                 return await self._watch(backend, target, payload)
         assert self.child is not None
         return await self.child.wait()
+
+    async def _required_present(self, backend: Backend, target: Target, payload: Payload) -> bool:
+        """Whether the command may start as far as required keys go (says why not)."""
+        keys = [*payload.variables, *payload.files, *payload.withheld]
+        missing, template = await missing_keys(backend, target, keys)
+        if not missing:
+            return True
+        names = ", ".join(missing)
+        one = len(missing) == 1
+        if self.options.allow_missing:
+            self.say(
+                f"warning: {target.label} lacks {names}, required by its template {template}; "
+                "starting anyway (--allow-missing)."
+            )
+            return True
+        self.say(
+            f"Not started: {target.label} lacks {names}, required by its template {template}. "
+            f"Set {'it' if one else 'them'} (devsync env set {missing[0]}=…) or pass "
+            "--allow-missing."
+        )
+        return False
 
     async def _save_snapshot(self, target: Target, payload: Payload) -> None:
         snap = snapshot.Snapshot(
@@ -201,6 +247,7 @@ class Runner:
             saved_at=clock.now(),
             variables=payload.variables,
             files=payload.files,
+            secrets=list(payload.secrets),
         )
         try:
             await asyncio.to_thread(snapshot.save, self.snapshot_key(), snap)
@@ -223,7 +270,7 @@ class Runner:
         )
         if self.options.watch:
             self.say("note: --watch needs the backend; the command will not be restarted.")
-        await self._start(Payload(snap.variables, snap.files))
+        await self._start(Payload(snap.variables, snap.files, (), tuple(snap.secrets)))
         assert self.child is not None
         return await self.child.wait()
 

@@ -136,7 +136,7 @@ def test_import_cut_off_says_what_was_written(
     asyncio.run_coroutine_threadsafe(_arm(tcp, b"save_configuration", forward=False), loop).result(
         10
     )
-    result = devsync("env", "import", str(env_file), *BOB, *BOB_LAPTOP)
+    result = devsync("env", "import", str(env_file), "--yes", *BOB, *BOB_LAPTOP)
     assert result.code == 4
     assert "did not happen" in result.err
     assert "written before it: none." in result.err

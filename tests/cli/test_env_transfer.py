@@ -124,7 +124,7 @@ def test_import_dry_run_shows_the_diff_and_writes_nothing(devsync: DevsyncCLI) -
     assert "BOB_DEBUG_PORT" not in dry.out  # unchanged
     assert "nothing was written" in dry.out
     assert devsync("env", "get", "NEW_ONE", *BOB, *BOB_LAPTOP).code == 2
-    applied = devsync("env", "import", str(env_file), *BOB, *BOB_LAPTOP)
+    applied = devsync("env", "import", str(env_file), "--yes", *BOB, *BOB_LAPTOP)
     assert applied.code == 0
     assert "Imported 2 change(s)" in applied.out
     assert devsync("env", "get", "NEW_ONE", *BOB, *BOB_LAPTOP).out == "hello world\n"
@@ -136,7 +136,9 @@ def test_import_secrets_are_never_shown(devsync: DevsyncCLI) -> None:
     secret = "imported-" + uuid.uuid4().hex
     env_file = devsync.home / ".env"
     env_file.write_text(f"NEW_SECRET={secret}\nDATABASE_URL=postgres://changed\n")
-    result = devsync("env", "import", str(env_file), "--secret", "NEW_SECRET", *BOB, *BOB_LAPTOP)
+    result = devsync(
+        "env", "import", str(env_file), "--yes", "--secret", "NEW_SECRET", *BOB, *BOB_LAPTOP
+    )
     assert result.code == 0
     assert secret not in result.out + result.err
     assert "postgres://changed" not in result.out  # DATABASE_URL is a secret in bob-laptop
@@ -171,10 +173,18 @@ def test_import_into_project_defaults_needs_the_right(devsync: DevsyncCLI) -> No
         "--project",
         "storefront",
         "--project-default",
+        "--yes",
     )
     assert denied.code == 3
     ok = devsync(
-        "env", "import", str(env_file), *BOB, "--project", "storefront", "--project-default"
+        "env",
+        "import",
+        str(env_file),
+        "--yes",
+        *BOB,
+        "--project",
+        "storefront",
+        "--project-default",
     )
     assert ok.code == 0
 
@@ -228,10 +238,12 @@ def test_import_of_a_secret_default_key_stays_secret(devsync: DevsyncCLI) -> Non
     value = "imported-stripe-" + uuid.uuid4().hex
     env_file = devsync.home / ".env"
     env_file.write_text(f"STRIPE_SECRET_KEY={value}\n")
-    result = devsync("env", "import", str(env_file), *BOB, *BOB_LAPTOP)
+    result = devsync("env", "import", str(env_file), "--yes", "--override", *BOB, *BOB_LAPTOP)
     assert result.code == 0
     assert value not in result.out + result.err
-    assert "+ STRIPE_SECRET_KEY = (secret)" in result.out
+    assert (
+        "! STRIPE_SECRET_KEY: inherited (not shown) -> override (secret, not shown)" in result.out
+    )
     data = json.loads(devsync("env", "list", "--json", *BOB, *BOB_LAPTOP).out)
     row = next(r for r in data["configuration"] if r["key"] == "STRIPE_SECRET_KEY")
     assert row["source"] == "override"
@@ -268,7 +280,7 @@ def test_import_refused_part_way_says_what_was_written(devsync: DevsyncCLI) -> N
         )
     env_file = devsync.home / ".env"
     env_file.write_text("FIRST_KEY=1\nREFUSED_KEY=2\nTHIRD_KEY=3\n")
-    result = devsync("env", "import", str(env_file), *BOB, *BOB_LAPTOP)
+    result = devsync("env", "import", str(env_file), "--yes", *BOB, *BOB_LAPTOP)
     assert result.code == 3
     assert "Stopped at REFUSED_KEY; written before it: FIRST_KEY." in result.err
     assert devsync("env", "get", "FIRST_KEY", *BOB, *BOB_LAPTOP).out == "1\n"

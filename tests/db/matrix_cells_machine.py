@@ -122,6 +122,13 @@ MACHINE_OPS: list[Op] = [
         lambda c, u, i: q(c, "select f from machine_config_fingerprint() f where f is not null"),
     ),
     Op(
+        # migration 20261205140100: its own template's required keys (none in the seed: the
+        # count row says the call went through)
+        "machine.required_keys",
+        VALID_MACHINES,
+        lambda c, u, i: q(c, "select count(*) from machine_required_keys()"),
+    ),
+    Op(
         "machine.reveal_env",
         frozenset({"machine"}),
         lambda c, u, i: q(c, "select machine_reveal_secret(%s)", (i["bob_database_url"],)),

@@ -143,6 +143,7 @@ MACHINE_RPCS = [
     "machine_effective_configuration()",
     "machine_report_dependencies(jsonb)",
     "machine_report_health(jsonb)",
+    "machine_required_keys()",
     "machine_reveal_secret(uuid)",
     "machine_set_status(text,timestamp with time zone)",
     "machine_whoami()",

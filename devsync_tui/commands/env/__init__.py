@@ -1,8 +1,9 @@
 """``devsync env``: the configuration of an environment (or of the project defaults).
 
 ``list``, ``get KEY``, ``set KEY[=VALUE]``, ``unset KEY``, ``link``, ``unlink`` (``edit.py``);
-``export``, ``import FILE``, ``diff ENV_A ENV_B`` (``transfer.py``). Writes follow the
-dashboard's rules: every save names the version it edited
+``export``, ``diff ENV_A ENV_B`` (``transfer.py``), ``import FILE`` (``importing.py``),
+``history KEY``, ``restore KEY --version N`` (``history.py``).
+Writes follow the dashboard's rules: every save names the version it edited
 (``Backend.save_configuration(expected_version=…)``); if the row moved on, nothing is written,
 theirs and yours are printed, and the exit code is 1. Secret values are read from stdin,
 ``--file`` or a hidden prompt — never needed on the command line — and are never printed
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from devsync_tui.commands.common import add_target_flags, add_token_flag, run_async
-from devsync_tui.commands.env import edit, transfer
+from devsync_tui.commands.env import edit, history, importing, transfer
 
 
 def _leaf(
@@ -86,18 +87,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_token_flag(p)
     p.set_defaults(func=lambda a: run_async(transfer.export(a)))
 
-    p = _leaf(sub, "import", "set the keys of a .env file, showing the diff first")
-    p.add_argument("file", metavar="FILE", help="a .env file ('-': stdin)")
-    p.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
-    p.add_argument(
-        "--secret",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="store this new key as a secret (repeatable)",
-    )
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask before writing")
-    p.set_defaults(func=lambda a: run_async(transfer.import_(a)))
+    importing.register(sub, _leaf)
+    history.register(sub, _leaf)
 
     p = _leaf(sub, "diff", "keys missing or different between two environments", scope=False)
     p.add_argument("env_a", metavar="ENV_A")

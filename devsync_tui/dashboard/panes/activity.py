@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from uuid import UUID
 
 from rich.cells import cell_len, set_cell_size
@@ -13,51 +12,11 @@ from textual.message import Message
 from textual.widgets import Static
 
 from devsync_tui.core import clock, permissions
+from devsync_tui.core.audit_wording import describe, who
 from devsync_tui.core.models import AuditEntry
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
-
-_ACTIONS = {
-    "config.create": "created",
-    "config.update": "changed",
-    "config.delete": "deleted",
-    "secret.reveal": "revealed",
-    "member.add": "added member",
-    "member.role": "changed role of",
-    "member.remove": "removed member",
-    "team.create": "created team",
-    "token.create": "created machine token",
-    "token.revoke": "revoked machine token",
-    "token.use": "machine token used:",
-}
-
-
-def who(entry: AuditEntry) -> str:
-    """Who did it: a user, or the machine whose token it was (its uses and reveals)."""
-    if entry.actor_username:
-        return entry.actor_username
-    token = entry.details.get("token")
-    return f"machine {token}" if isinstance(token, str) and token else "?"
-
-
-def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
-    """One line for an audit entry (``details`` never holds a value). ``names`` maps ids (as
-    text) to user, team, project and environment names."""
-    names = names or {}
-    d = entry.details
-    verb = _ACTIONS.get(entry.action, entry.action)
-    target = entry.target_id or ""
-    what = d.get("key") or d.get("name") or d.get("token") or names.get(target) or target
-    if entry.action == "member.role" and d.get("to"):
-        return f"{verb} {what}: {d.get('from')} → {d['to']}"
-    version = d.get("version")
-    extra = d.get("role")
-    text = f"{verb} {what}"
-    if version and entry.action.startswith("config."):
-        text += f" (v{version})"
-    return text + (f" as {extra}" if extra else "")
-
 
 #: The narrowest "What" column; the cells' padding and the scrollbar beside the columns.
 _WHAT_MIN, _PADDING = 20, 2 * 4 + 2

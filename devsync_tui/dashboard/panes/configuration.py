@@ -25,6 +25,7 @@ from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
+from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
 from devsync_tui.dashboard.workspace import read_rows
@@ -53,10 +54,13 @@ class ConfigTable(KeyTable):
 
 
 class ConfigLoaded(Message):
-    def __init__(self, view: ConfigView, flash: frozenset[str]) -> None:
+    def __init__(
+        self, view: ConfigView, flash: frozenset[str], missing: tuple[tuple[str, ...], str | None]
+    ) -> None:
         super().__init__()
         self.view = view
         self.flash = flash
+        self.missing = missing  # required keys the environment lacks, its template's name
 
 
 class SecretRevealed(Message):
@@ -90,6 +94,9 @@ class ConfigurationPane(ConfigActions, Vertical):
     def compose(self) -> ComposeResult:
         # Empty until there is a selection (or a reason there is none) to speak of.
         yield Static("", id="config-hint", classes="pane-hint")
+        required = Static("", id="config-required", classes="pane-hint")
+        required.display = False  # only when a required key is missing
+        yield required
         yield FilterableTable(COLUMNS, table=ConfigTable(id="config-table"), id="config-rows")
         yield Static("", id="config-detail", classes="pane-detail")
 
@@ -135,6 +142,7 @@ class ConfigurationPane(ConfigActions, Vertical):
         )
         if not same:
             self._mask_all()
+            self.query_one("#config-required", Static).display = False
         if selection.project is None:
             self.view = None
             self.rows_table.set_rows([])
@@ -156,7 +164,8 @@ class ConfigurationPane(ConfigActions, Vertical):
         )
         rows = answer_now(read) if answer_now else None
         if rows is not None:  # a warm start's snapshot: on the very first frame
-            self.on_config_loaded(ConfigLoaded(ConfigView(selection, rows), frozenset()))
+            view = ConfigView(selection, rows)
+            self.on_config_loaded(ConfigLoaded(view, frozenset(), ((), None)))
             return
         self.load(selection, frozenset())
 
@@ -167,7 +176,8 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         environment_id = selection.environment.id if selection.environment else None
         rows = await read_rows(session.backend, selection.project.id, environment_id)
-        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash))
+        missing = await read_missing(session.backend, selection, rows)
+        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash, missing))
 
     def on_config_loaded(self, message: ConfigLoaded) -> None:
         current = self.view
@@ -176,6 +186,9 @@ class ConfigurationPane(ConfigActions, Vertical):
         if current.selection.environment != message.view.selection.environment:
             return
         self.view = message.view
+        required = self.query_one("#config-required", Static)
+        required.update(missing_line(*message.missing) if message.missing[0] else "")
+        required.display = bool(message.missing[0])
         self._show_rows()
         self.refresh_bindings()
         self.rows_table.table.refresh_bindings()
