@@ -7,6 +7,12 @@ the real RPC path. Two workloads per client count:
   and conflicts per second, then a check that nothing was lost: every key's final version is
   1 + its accepted writes and its history holds exactly one row per version.
 
+The reference, measured in the same run for each client count: the same number of plain
+psycopg connections each running a raw one-row ``UPDATE public.configurations`` of its own key
+in autocommit (the same triggers fire: version bump, history row, change notification), with
+no permission check and no impersonation. ``ratio`` = save_configuration calls/s ÷ raw
+UPDATEs/s (target at 32 clients: ≥ 0.8).
+
 Usage: python bench/bench_rpc_throughput.py --database-url URL [--seconds 5]
 (default URL: the embedded database of ``devsync local url``).
 """
@@ -70,6 +76,38 @@ async def _client(
         await backend.close()
 
 
+async def _raw_client(url: str, key_id: uuid.UUID, deadline: float, done: list[int]) -> None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        i = 0
+        while time.perf_counter() < deadline:
+            i += 1
+            await conn.execute(
+                "update public.configurations set value = %s where id = %s", (f"r{i}", key_id)
+            )
+        done.append(i)
+
+
+async def _raw_updates_per_s(url: str, clients: int, seconds: float) -> float:
+    """The reference: raw one-row UPDATEs per second by ``clients`` connections, own keys."""
+    run = uuid.uuid4().hex[:6]
+    keys = [f"BENCH_{run}_RAW_{c}" for c in range(clients)]
+    await _prepare(url, keys)
+    with psycopg.connect(url) as conn:
+        ids = [
+            conn.execute(
+                "select id from public.configurations "
+                "where project_id = %s and environment_id is null and key = %s",
+                (STOREFRONT, key),
+            ).fetchone()[0]  # type: ignore[index]
+            for key in keys
+        ]
+    done: list[int] = []
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(*(_raw_client(url, ids[c], deadline, done) for c in range(clients)))
+    return sum(done) / (time.perf_counter() - started)
+
+
 async def _prepare(url: str, keys: list[str]) -> None:
     backend = PostgresBackend(url, "alice", embedded=False)
     await backend.connect()
@@ -117,7 +155,9 @@ def _verify(url: str, keys: list[str], stats: dict[str, int]) -> bool:
     return True
 
 
-async def _run(url: str, clients: int, seconds: float, shared: bool) -> None:
+async def _run(
+    url: str, clients: int, seconds: float, shared: bool, reference: float | None = None
+) -> None:
     run = uuid.uuid4().hex[:6]
     keys_per = [[f"BENCH_{run}_{c}"] for c in range(clients)]
     if shared:
@@ -138,6 +178,9 @@ async def _run(url: str, clients: int, seconds: float, shared: bool) -> None:
         f"rpc.save_configuration.{workload}.clients_{clients}.accepted_per_s",
         [stats["accepted"] / elapsed],
         "calls/s",
+        reference=[reference] if reference else None,
+        reference_name="raw one-row UPDATE, same triggers, calls/s" if reference else None,
+        target=0.8 if reference and clients == 32 else None,
         extra={"conflicts_per_s": round(stats["conflicts"] / elapsed, 1), "no_lost_update": ok},
     )
     figure(
@@ -158,7 +201,8 @@ def main() -> None:
 
         url = local.ensure_running()
     for clients in (1, 8, 32):
-        asyncio.run(_run(url, clients, args.seconds, shared=False))
+        raw = asyncio.run(_raw_updates_per_s(url, clients, args.seconds))
+        asyncio.run(_run(url, clients, args.seconds, shared=False, reference=raw))
         asyncio.run(_run(url, clients, args.seconds, shared=True))
 
 

@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
@@ -114,17 +115,33 @@ async def _in_utc(conn: AsyncConnection[Any]) -> None:
     await conn.commit()
 
 
-def _checked_within(
-    seconds: float,
-) -> Callable[[AsyncConnection[Any]], Awaitable[None]]:
-    """The pool's liveness check, severing a connection that does not answer in time (one
-    that went silent would otherwise hang the check, and the call waiting for it)."""
+#: A connection that finished a unit of work this recently is not asked whether it is alive
+#: before the next one (a round trip of five for a one-statement write). If it died in between,
+#: the unit fails before anything is sent: reads are retried, a write is "not applied".
+FRESH_SECONDS = 1.0
 
-    async def check(conn: AsyncConnection[Any]) -> None:
-        with watchdog(conn, seconds):
+
+class _Liveness:
+    """The pool's liveness check, severing a connection that does not answer in time (one
+    that went silent would otherwise hang the check, and the call waiting for it); skipped
+    for a connection returned to the pool less than ``FRESH_SECONDS`` ago."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._returned: weakref.WeakKeyDictionary[AsyncConnection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def check(self, conn: AsyncConnection[Any]) -> None:
+        returned = self._returned.pop(conn, None)
+        if returned is not None and time.monotonic() - returned < FRESH_SECONDS:
+            return
+        with watchdog(conn, self.seconds):
             await AsyncConnectionPool.check_connection(conn)
 
-    return check
+    async def returned(self, conn: AsyncConnection[Any]) -> None:
+        """The pool's ``reset`` hook: called when a connection comes back in a clean state."""
+        self._returned[conn] = time.monotonic()
 
 
 async def _retire(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
@@ -243,13 +260,15 @@ class PgCore:
         self._impersonation = (IMPERSONATE, (self._claims,))
 
     def _make_pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        liveness = _Liveness(min(2.0, self._connect_timeout))
         return AsyncConnectionPool(
             self._conninfo,
             min_size=self._min_size,
             max_size=self._max_size,
             open=False,
             timeout=self._acquire_timeout,
-            check=_checked_within(min(2.0, self._connect_timeout)),
+            check=liveness.check,
+            reset=liveness.returned,
             configure=_in_utc,
             kwargs={"connect_timeout": int(self._connect_timeout), **TCP_LIVENESS},
             reconnect_timeout=24 * 3600.0,  # keep trying: the app may outlive an outage

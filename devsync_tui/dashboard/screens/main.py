@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs, Tree
+from textual.widgets import Static, TabbedContent, TabPane, Tabs, Tree
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
@@ -40,6 +40,7 @@ from devsync_tui.dashboard.panes.tabs import (
 )
 from devsync_tui.dashboard.screens.tree_actions import TreeActions
 from devsync_tui.dashboard.session import Selection, Session
+from devsync_tui.dashboard.widgets.footer import Footer
 from devsync_tui.dashboard.widgets.nav_tree import NavItem, NavTree
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
 from devsync_tui.dashboard.workspace import WorkspaceData, read_workspace
