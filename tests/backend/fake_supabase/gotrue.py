@@ -70,6 +70,8 @@ def make_token(
         "app_metadata": {"provider": "email", "providers": ["email"]},
         "user_metadata": {},
         "is_anonymous": False,
+        # Two tokens issued within one second differ (a refresh right after a sign-in is new).
+        "jti": str(uuid.uuid4()),
     }
     if user_id is not None:
         claims["sub"] = user_id
