@@ -79,12 +79,12 @@ def _try(fd: int) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def locked(path: Path, *, timeout: float) -> AsyncIterator[None]:
-    """Hold the lock ``path`` (waiting without blocking the event loop, up to ``timeout``)."""
+async def locked(path: Path, *, wait: float) -> AsyncIterator[None]:
+    """Hold the lock ``path`` (waiting without blocking the event loop, up to ``wait`` s)."""
     private_folder(path.parent)
     fd = _open(path)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait
         while not _try(fd):
             if time.monotonic() >= deadline:
                 raise LockTimeout(str(path))

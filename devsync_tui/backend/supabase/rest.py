@@ -92,9 +92,7 @@ class SupabaseRest:
         session = self._session
         if session is None:
             raise NotSignedIn("You are signed out; run `devsync login`.")
-        if getattr(session, "expires_at", None) is not None and shared_session.near_expiry(
-            session
-        ):
+        if getattr(session, "expires_at", None) is not None and shared_session.near_expiry(session):
             await self._refresh(client)
         return client
 

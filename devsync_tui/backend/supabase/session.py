@@ -165,7 +165,7 @@ class SessionStorage(AsyncSupportedStorage):
                 self._lock_depth -= 1
             return
         try:
-            async with file_lock.locked(self.lock_path, timeout=LOCK_TIMEOUT):
+            async with file_lock.locked(self.lock_path, wait=LOCK_TIMEOUT):
                 self._lock_depth = 1
                 try:
                     yield
