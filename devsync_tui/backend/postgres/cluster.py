@@ -131,8 +131,9 @@ def password_file() -> Path:
 
 
 def lock_file() -> Path:
-    """The per-user lock around starting, stopping and migrating the cluster."""
-    return locations.data_dir() / LOCK_FILE
+    """The per-user lock around starting and migrating the cluster, in a private folder of its
+    own (the data folder itself may have to stay open to the service user)."""
+    return locations.data_dir() / "locks" / LOCK_FILE
 
 
 def url_for(socket_dir: str | Path, database: str = "postgres") -> str:
