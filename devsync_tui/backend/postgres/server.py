@@ -48,7 +48,7 @@ _BUILDING = "devsync_building"
 #: The system user PostgreSQL runs as when we are root.
 SYSTEM_USER = cluster.SERVICE_USER
 _ROOT_NOTICE_MARKER = ".root-notice-shown"
-#: Beside the data folder: which server start last had its schema checked, and against
+#: In the user's data folder: which server start last had its schema checked, and against
 #: which migrations. While both still hold, ``running_url`` answers from files alone.
 _SCHEMA_STAMP = ".schema-checked"
 
@@ -123,7 +123,7 @@ def running_url() -> str | None:
     pgdata = cluster.pgdata()
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
-        stamp = (pgdata.parent / _SCHEMA_STAMP).read_text()
+        stamp = (locations.data_dir() / _SCHEMA_STAMP).read_text()
     except (OSError, UnicodeDecodeError):
         return None
     if len(lines) < 8 or lines[7].strip() != "ready" or not lines[0].strip().isdigit():
@@ -152,7 +152,7 @@ def _write_schema_stamp(pgdata: Path) -> None:
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
         if len(lines) >= 3:
-            (pgdata.parent / _SCHEMA_STAMP).write_text(_schema_stamp(lines))
+            (locations.data_dir() / _SCHEMA_STAMP).write_text(_schema_stamp(lines))
     except (OSError, UnicodeDecodeError):
         pass  # only a shortcut for the next start is lost
 
@@ -359,7 +359,7 @@ def reset() -> None:
     with contextlib.suppress(OSError):
         cluster.socket_dir(pgdata, cluster.run_as())[0].rmdir()
     cluster.password_file().unlink(missing_ok=True)
-    (pgdata.parent / _SCHEMA_STAMP).unlink(missing_ok=True)
+    (locations.data_dir() / _SCHEMA_STAMP).unlink(missing_ok=True)
     marker = locations.data_dir() / _ROOT_NOTICE_MARKER
     marker.unlink(missing_ok=True)
 
