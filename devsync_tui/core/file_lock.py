@@ -95,12 +95,12 @@ async def locked(path: Path, *, wait: float) -> AsyncIterator[None]:
 
 
 @contextlib.contextmanager
-def locked_sync(path: Path, *, timeout: float) -> Iterator[None]:
+def locked_sync(path: Path, *, wait: float) -> Iterator[None]:
     """``locked`` for code without an event loop."""
     private_folder(path.parent)
     fd = _open(path)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait
         while not _try(fd):
             if time.monotonic() >= deadline:
                 raise LockTimeout(str(path))

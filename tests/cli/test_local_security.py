@@ -127,6 +127,11 @@ def test_no_trust_a_0600_password_file_and_no_password_in_the_url(
     assert stat.S_IMODE(info.st_mode) == 0o700
     assert info.st_uid == cluster.run_as().uid
     assert stat.S_IMODE(pgdata.stat().st_mode) == 0o700
+    # Starting is locked per user, in the user's data folder (not one file in the shared /tmp).
+    lock = cluster.lock_file()
+    assert lock.parent == started / "locks"
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+    assert stat.S_IMODE(lock.parent.stat().st_mode) == 0o700
 
 
 def test_a_second_local_user_cannot_connect_or_read(

@@ -169,7 +169,7 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
     from devsync_tui.core import file_lock
 
     try:
-        with file_lock.locked_sync(cluster.lock_file(), timeout=300):
+        with file_lock.locked_sync(cluster.lock_file(), wait=300):
             server_url = _start_server(report, tell)
     except file_lock.LockRefused as exc:
         raise Unavailable(str(exc)) from None
