@@ -81,12 +81,18 @@ def run_as(*, create: bool = False) -> RunAs:
     except KeyError:
         if not create:
             raise Unavailable(f"The system user '{SERVICE_USER}' does not exist yet.") from None
-        subprocess.run(
-            ["useradd", "--system", "--user-group", "--no-create-home",
-             "--shell", "/usr/sbin/nologin", SERVICE_USER],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        entry = pwd.getpwnam(SERVICE_USER)
+        try:
+            subprocess.run(
+                ["useradd", "--system", "--user-group", "--no-create-home",
+                 "--shell", "/usr/sbin/nologin", SERVICE_USER],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            entry = pwd.getpwnam(SERVICE_USER)
+        except (subprocess.SubprocessError, OSError, KeyError):
+            raise Unavailable(
+                f"Running as root, DevSync runs PostgreSQL as the system user '{SERVICE_USER}', "
+                "but could not create it with useradd; create it and try again."
+            ) from None
     return RunAs(entry.pw_uid, entry.pw_gid, SERVICE_USER)
 
 
@@ -147,23 +153,24 @@ def socket_dir(data: Path, who: RunAs) -> tuple[Path, str | None]:
     """Where the socket goes, and a sentence when it is not beside the data folder."""
     beside = data.parent / "pg-socket"
     fits = len(os.fsencode(beside / SOCKET_NAME)) <= SOCKET_PATH_MAX
-    plain = not _has_space(str(beside))
+    plain = not _awkward(str(beside))
     if fits and plain:
         return beside, None
     # The user's runtime folder is private already; root's is closed to the service user.
     runtime = os.environ.get("XDG_RUNTIME_DIR", "") if who.is_self else ""
-    base = Path(runtime) if runtime.startswith("/") and not _has_space(runtime) else Path("/tmp")
+    base = Path(runtime) if runtime.startswith("/") and not _awkward(runtime) else Path("/tmp")
     short = base / f"devsync-{who.uid}" / hashlib.sha256(str(data).encode()).hexdigest()[:12]
     why = (
-        "has spaces"
+        "has spaces or quotes"
         if not plain
         else f"is longer than a socket path may be ({SOCKET_PATH_MAX} bytes)"
     )
     return short, f"The local database's folder {data.parent} {why}; its socket is in {short}."
 
 
-def _has_space(text: str) -> bool:
-    return any(c.isspace() for c in text)
+def _awkward(text: str) -> bool:
+    """Spaces or shell quotes: ``pg_ctl`` hands the socket folder to a shell."""
+    return any(c.isspace() or c in "'\"\\$`" for c in text)
 
 
 def prepare_private_dir(folder: Path, who: RunAs) -> bool:

@@ -4,9 +4,7 @@ its private socket, stop it. Every program runs as the cluster's user and group 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -89,6 +87,13 @@ def initdb(data: Path, who: RunAs) -> None:
             "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
         ]  # fmt: skip
         run("initdb", args, who)
+    except (subprocess.SubprocessError, OSError) as exc:
+        output = getattr(exc, "output", "") or ""
+        reason = next((line for line in output.splitlines() if "error" in line.lower()), "")
+        raise Unavailable(
+            f"Could not create the local database in {data}"
+            + (f" (initdb: {reason.strip()})." if reason else f" ({type(exc).__name__}).")
+        ) from None
     finally:
         pwfile.unlink(missing_ok=True)
     cluster.write_hba(data, who)
@@ -123,6 +128,20 @@ def move_to_password(data: Path, socket_dir: Path, who: RunAs, tell: Tell) -> No
     superuser a new password, keep it in the pgpass file, require scram-sha-256 from now on."""
     password = cluster.read_password() or cluster.new_password()
     cluster.write_password_file(password)
+    try:
+        _set_password(data, socket_dir, who, password)
+    except psycopg.Error as exc:
+        raise Unavailable(
+            f"Could not give the local database in {data} a password "
+            f"({type(exc).__name__}); PostgreSQL's log is {data / 'log'}."
+        ) from None
+    tell(
+        f"The local database in {data} let local users in without a password; it now has one "
+        f"(kept in {cluster.password_file()}, readable only by you)."
+    )
+
+
+def _set_password(data: Path, socket_dir: Path, who: RunAs, password: str) -> None:
     url = cluster.url_for(socket_dir)
     with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
         conn.execute("set password_encryption = 'scram-sha-256'")
@@ -133,23 +152,14 @@ def move_to_password(data: Path, socket_dir: Path, who: RunAs, tell: Tell) -> No
         )
         cluster.write_hba(data, who)
         conn.execute("select pg_reload_conf()")
-    # The reload is asynchronous: wait until the new rules are what the server applies.
+    # The reload is asynchronous: wait until a connection with a wrong password is refused.
+    bare = f"host={socket_dir} user={cluster.SUPERUSER} dbname=postgres password=not-it"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        with contextlib.suppress(psycopg.Error), psycopg.connect(url, connect_timeout=5) as conn:
-            row = conn.execute(
-                "select count(*) from pg_hba_file_rules where auth_method <> 'scram-sha-256'"
-            ).fetchone()
-            if row is not None and row[0] == 0:
-                break
-        time.sleep(0.1)
-    tell(
-        f"The local database in {data} let local users in without a password; it now has one "
-        f"(kept in {cluster.password_file()}, readable only by you)."
-    )
-
-
-def remove(data: Path) -> None:
-    """Delete the cluster, its socket folder and its password."""
-    shutil.rmtree(data, ignore_errors=True)
-    cluster.password_file().unlink(missing_ok=True)
+        try:
+            psycopg.connect(bare, connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            if "password" in str(exc):
+                return
+        time.sleep(0.05)
+    raise psycopg.OperationalError("the server still lets connections in without a password")
