@@ -16,7 +16,7 @@ import stat
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -280,84 +280,3 @@ async def test_the_lock_refuses_a_folder_of_another_user(
     with pytest.raises(Exception, match="belongs to another user"):
         async with storage.locked():
             pass
-
-
-async def test_the_agent_keeps_running_while_another_client_refreshes_its_session(
-    fake: FakeSupabase, tmp_path: Path
-) -> None:
-    """``devsync agent`` (its own process) and a second client on one profile: each refreshes
-    the shared session many times; the agent is never signed out and stops cleanly."""
-    fake.gotrue.access_expires_in = 30  # every request of both refreshes
-    fake.gotrue.reuse_interval = 0  # one refresh with a retired token would end the session
-    config = tmp_path / "cfg"
-    storage = storage_for(fake, config, "unused")
-    storage._file.path = config / "session.json"  # where the agent's profile keeps it
-    await sign_in(fake, storage, ALICE.email)
-    env = {
-        **os.environ,
-        "DEVSYNC_CONFIG": str(config / "config.toml"),
-        "DEVSYNC_STATE_DIR": str(tmp_path / "state"),
-        "DEVSYNC_CACHE_DIR": str(tmp_path / "cache"),
-        "SUPABASE_URL": fake.url,
-        "SUPABASE_ANON_KEY": fake.anon_key,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        "PYTHONPATH": str(REPO),
-    }
-    for name in ("DEVSYNC_PROFILE", "DEVSYNC_DATABASE_URL", "DEVSYNC_TOKEN"):
-        env.pop(name, None)
-    agent = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "devsync_tui",
-        "agent",
-        "--project",
-        "storefront",
-        "--env",
-        "shared-agent",
-        "--interval",
-        "0.2",
-        "--no-scan",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        await _wait_for(lambda: _agent_syncs(fake) >= 3, agent)
-        client = SupabaseBackend(fake.url, fake.anon_key, storage=storage)
-        await client.connect()
-        try:
-            for _ in range(30):
-                assert await client.list_teams()
-                await asyncio.sleep(0.05)
-        finally:
-            await client.close()
-        syncs = _agent_syncs(fake)
-        await _wait_for(lambda: _agent_syncs(fake) >= syncs + 3, agent)
-        assert agent.returncode is None  # still running
-    finally:
-        if agent.returncode is None:
-            agent.terminate()
-        out, err = await asyncio.wait_for(agent.communicate(), 60)
-    assert agent.returncode == 0, err.decode()
-    said = (out + err).decode()
-    assert "login" not in said
-    assert "ended" not in said
-    assert "reporting for storefront/shared-agent" in said
-    outcomes = _outcomes(fake)
-    assert set(outcomes) == {"rotated"}
-    assert outcomes["rotated"] >= 30 + 6
-
-
-def _agent_syncs(fake: FakeSupabase) -> int:
-    """How many writes the agent made (a few per sync round; the other client only reads)."""
-    return sum(1 for r in fake.rest_requests() if r.method != "GET")
-
-
-async def _wait_for(condition: Callable[[], bool], process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 60
-    while not condition():
-        if process.returncode is not None:
-            raise AssertionError(f"the agent exited with {process.returncode}")
-        assert time.monotonic() < deadline, "the agent did not sync in time"
-        await asyncio.sleep(0.1)
