@@ -30,7 +30,7 @@ from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.backend.supabase.errors import SESSION_REUSED
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import DEMO_PASSWORD, sign_in, storage_for
-from tests.support.demo import ALICE
+from tests.support.demo import ALICE, BOB
 
 pytestmark = pytest.mark.db
 
@@ -280,3 +280,21 @@ async def test_the_lock_refuses_a_folder_of_another_user(
     with pytest.raises(Exception, match="belongs to another user"):
         async with storage.locked():
             pass
+
+
+async def test_a_session_stored_for_someone_else_is_never_adopted(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    """Another terminal signed this profile in as bob: alice's dashboard must not go on as bob."""
+    await sign_in(fake, storage_for(fake, tmp_path, "alice"), ALICE.email)
+    backend = await _backend(fake, tmp_path)
+    try:
+        await sign_in(fake, storage_for(fake, tmp_path, "alice"), BOB.email)
+        await _expire_in_memory(backend)
+        with pytest.raises(NotSignedIn) as refused:
+            await backend.list_teams()
+        assert str(refused.value) == shared_session.OTHER_USER
+    finally:
+        await backend.close()
+    stored = _stored(tmp_path / "alice-session.json", fake)
+    assert dict(stored["user"])["email"] == BOB.email  # type: ignore[call-overload]

@@ -105,7 +105,9 @@ class SupabaseRest:
             if session is None or not shared_session.near_expiry(session):
                 return  # another task of this process refreshed meanwhile
             try:
-                fresh = await shared_session.refresh(client, self.storage, session.refresh_token)
+                fresh = await shared_session.refresh(
+                    client, self.storage, session.refresh_token, str(session.user.id)
+                )
             except NotSignedIn as exc:
                 self._ended = exc
                 log.warning("the Supabase session ended: %s", exc)

@@ -42,6 +42,10 @@ SESSION_KEY = "supabase.auth.token"
 #: Refresh when the access token has less than this many seconds left.
 REFRESH_MARGIN = 60
 NOT_SIGNED_IN = "You are not signed in to this Supabase project; run `devsync login`."
+OTHER_USER = (
+    "This profile was signed in as someone else in another DevSync process; start DevSync "
+    "again to continue as them."
+)
 
 
 def near_expiry(session: Any, margin: float = REFRESH_MARGIN) -> bool:
@@ -84,8 +88,11 @@ async def restore(client: AsyncClient, storage: SessionStorage) -> Session:
     return await refresh(client, storage, stored.refresh_token)
 
 
-async def refresh(client: AsyncClient, storage: SessionStorage, held: str | None) -> Session:
-    """A fresh session for a process whose copy has the refresh token ``held``.
+async def refresh(
+    client: AsyncClient, storage: SessionStorage, held: str | None, user_id: str | None = None
+) -> Session:
+    """A fresh session for a process whose copy has the refresh token ``held`` (of the user
+    ``user_id``: a session stored for someone else is never adopted in its place).
 
     Raises NotSignedIn (with why) when the session is over, Unavailable when GoTrue cannot be
     reached (the session is kept then: a later try may succeed).
@@ -94,6 +101,8 @@ async def refresh(client: AsyncClient, storage: SessionStorage, held: str | None
         stored = await read_stored(storage)
         if stored is None:
             raise NotSignedIn(NOT_SIGNED_IN)
+        if user_id is not None and str(stored.user.id) != user_id:
+            raise NotSignedIn(OTHER_USER)
         if stored.refresh_token != held and not near_expiry(stored):
             log.info("adopting the session another DevSync process refreshed")
             return adopt(client, stored)
@@ -101,6 +110,8 @@ async def refresh(client: AsyncClient, storage: SessionStorage, held: str | None
             return await _refresh_with(client, stored.refresh_token)
         except NotSignedIn as refused:
             again = await read_stored(storage)
+            if again is not None and user_id is not None and str(again.user.id) != user_id:
+                raise NotSignedIn(OTHER_USER) from None
             if again is not None and again.refresh_token != stored.refresh_token:
                 log.info("refresh refused, but a newer session was stored meanwhile; adopting it")
                 if not near_expiry(again):
