@@ -111,4 +111,5 @@ async def test_embedded_database_when_nothing_is_configured(
         await backend.close()
         await asyncio.to_thread(server.stop)
         assert server.running_url() is None
+        await asyncio.to_thread(server.reset)  # as root, its service folder too
         shutil.rmtree(data_dir, ignore_errors=True)

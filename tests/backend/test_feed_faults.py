@@ -110,7 +110,7 @@ def embedded_data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     try:
         yield data_dir
     finally:
-        server.stop()
+        server.reset()  # stops it and deletes it (as root, its service folder too)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

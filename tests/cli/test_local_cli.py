@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from devsync_tui.backend.postgres import cluster, server
 from devsync_tui.backend.postgres.migrate import drop_database, list_migrations, with_database
 
 DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]
@@ -68,7 +69,9 @@ def data_dir() -> Iterator[Path]:
     try:
         yield folder
     finally:
-        _devsync("local", "stop", data_dir=folder)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DEVSYNC_DATA_DIR", str(folder))
+            server.reset()  # stops it and deletes it (as root, its service folder too)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -124,7 +127,12 @@ def test_status_json_and_a_second_start_is_quick_and_quiet(data_dir: Path, start
     state = json.loads(status.stdout)
     assert state["running"] is True
     assert state["initialized"] is True
-    assert state["data_dir"] == str(data_dir / "pgdata")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEVSYNC_DATA_DIR", str(data_dir))
+        # As root, a folder closed to the service user (mkdtemp's 0700) moves to its own.
+        assert state["data_dir"] == str(cluster.pgdata())
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        assert state["data_dir"] == str(data_dir / "pgdata")
     assert state["migrations_applied"] == state["migrations_available"] == len(list_migrations())
     assert isinstance(state["pid"], int)
 

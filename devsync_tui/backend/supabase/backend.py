@@ -66,6 +66,7 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
         self._feed_timing = feed_timing
         self._realtime_options = realtime_options
         self._auth_subscription: Any | None = None
+        self._keeper: asyncio.Task[None] | None = None
 
     # -- lifecycle and identity ---------------------------------------------------------------
     @property
@@ -88,14 +89,16 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
         try:
             await auth.restore_session(client, self.storage)
             if self._session is None:
-                async with translate_errors():
-                    self._session = await client.auth.get_session()
-            if self._session is None:
                 raise NotSignedIn("Your session has ended; run `devsync login` again.")
             await self.whoami()
         except BaseException:
             await self.close()
             raise
+        self._keeper = asyncio.create_task(self._keep_fresh())
+
+    def _session_ended(self, reason: NotSignedIn) -> None:
+        if self._feed is not None:
+            self._feed.queue.put_nowait(("link", ("offline", str(reason))))
 
     def _on_auth_event(self, event: str, session: Any | None) -> None:
         """supabase-py auth callback (sync): track the session; hand new tokens to realtime."""
@@ -106,6 +109,11 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
             self._feed.queue.put_nowait(("link", ("offline", "signed out")))
 
     async def close(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         feed, self._feed = self._feed, None
         if feed is not None:
             await feed.close()

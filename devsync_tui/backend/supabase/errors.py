@@ -31,6 +31,15 @@ from devsync_tui.backend.refusals import (
     sentence,
 )
 
+#: A refresh was refused: the session is over.
+SESSION_ENDED = "Your session has ended; run `devsync login` again."
+#: GoTrue revoked the whole session because one of its old refresh tokens was used again after
+#: the reuse grace (it treats that as a stolen token).
+SESSION_REUSED = (
+    "Supabase ended your session because an old copy of it was used again (it treats that as "
+    "a stolen token); run `devsync login` again."
+)
+
 #: PostgREST's own codes (https://postgrest.org errors reference) that mean "the server side is
 #: not reachable or not set up" rather than "your request was wrong".
 _UNAVAILABLE_PGRST = {"PGRST000", "PGRST001", "PGRST002", "PGRST003"}
@@ -111,8 +120,10 @@ def _auth_error(exc: BaseException) -> DevSyncError:
         return PermissionDenied("That code is wrong or has expired; ask for a new one.")
     if code in ("email_not_confirmed",):
         return PermissionDenied("Confirm your e-mail address first (see the message we sent).")
-    if code in ("refresh_token_not_found", "refresh_token_already_used", "session_not_found"):
-        return NotSignedIn("Your session has ended; run `devsync login` again.")
+    if code == "refresh_token_already_used":
+        return NotSignedIn(SESSION_REUSED)
+    if code in ("refresh_token_not_found", "session_not_found"):
+        return NotSignedIn(SESSION_ENDED)
     if status in (401, 403):
         return NotSignedIn("Your session has ended; run `devsync login` again.")
     if status == 422 or status == 400:

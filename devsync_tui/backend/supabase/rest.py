@@ -1,9 +1,11 @@
-"""PostgREST plumbing shared by the Supabase transport: session freshness, selects with paging,
-RPC calls, direct table writes, and error translation around every request."""
+"""PostgREST plumbing shared by the Supabase transport: session freshness (the session every
+DevSync process of the user shares, see ``shared_session``), selects with paging, RPC calls,
+direct table writes, and error translation around every request."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -13,16 +15,24 @@ from uuid import UUID
 
 from devsync_tui.backend.errors import InvalidInput, NotFound, NotSignedIn, Unavailable
 from devsync_tui.backend.refusals import NOT_FINITE, not_done
-from devsync_tui.backend.supabase.auth import REFRESH_MARGIN
+from devsync_tui.backend.supabase import shared_session
 from devsync_tui.backend.supabase.errors import map_exception, translate_errors
+from devsync_tui.backend.supabase.shared_session import REFRESH_MARGIN
 
 if TYPE_CHECKING:
+    from devsync_tui.backend.supabase.session import SessionStorage
     from supabase import AsyncClient
+
+log = logging.getLogger("devsync.supabase")
 
 #: Supabase projects cap a response at ``max_rows`` (1000 by default); reads page by this.
 PAGE = 1000
 #: A read that failed for a network reason is retried once after this many seconds.
 READ_RETRY_DELAY = 0.3
+#: The keeper refreshes at least this long after its last look (tokens shorter than the margin).
+KEEP_FRESH_MIN = 5.0
+#: After a refresh that could not reach GoTrue, the keeper tries again after this long.
+KEEP_FRESH_RETRY = 10.0
 
 Filter = Callable[[Any], Any]
 
@@ -59,6 +69,15 @@ class SupabaseRest:
     client: AsyncClient | None
     _session: Any | None
     _refresh_lock: asyncio.Lock
+    #: Why the session ended (set once; every later request says the same, GoTrue is not asked).
+    _ended: NotSignedIn | None = None
+
+    @property
+    def storage(self) -> SessionStorage:
+        raise NotImplementedError
+
+    def _session_ended(self, reason: NotSignedIn) -> None:
+        """Told once when the shared session is over (the backend tells the live feed)."""
 
     def _require(self) -> AsyncClient:
         if self.client is None:
@@ -68,18 +87,48 @@ class SupabaseRest:
     async def _fresh(self) -> AsyncClient:
         """The client, with an access token that will not expire during the request."""
         client = self._require()
+        if self._ended is not None:
+            raise NotSignedIn(str(self._ended))
         session = self._session
         if session is None:
             raise NotSignedIn("You are signed out; run `devsync login`.")
-        expires_at = getattr(session, "expires_at", None)
-        if expires_at is not None and expires_at <= time.time() + REFRESH_MARGIN:
-            async with self._refresh_lock:
-                session = self._session
-                if session is not None and session.expires_at <= time.time() + REFRESH_MARGIN:
-                    async with translate_errors():
-                        res = await client.auth.refresh_session(session.refresh_token)
-                    self._session = res.session
+        if getattr(session, "expires_at", None) is not None and shared_session.near_expiry(session):
+            await self._refresh(client)
         return client
+
+    async def _refresh(self, client: AsyncClient) -> None:
+        """Refresh the shared session (or adopt the one another process stored)."""
+        async with self._refresh_lock:
+            session = self._session
+            if self._ended is not None:
+                raise NotSignedIn(str(self._ended))
+            if session is None or not shared_session.near_expiry(session):
+                return  # another task of this process refreshed meanwhile
+            try:
+                fresh = await shared_session.refresh(
+                    client, self.storage, session.refresh_token, str(session.user.id)
+                )
+            except NotSignedIn as exc:
+                self._ended = exc
+                log.warning("the Supabase session ended: %s", exc)
+                self._session_ended(exc)
+                raise
+            self._session = fresh
+
+    async def _keep_fresh(self) -> None:
+        """While connected: refresh ahead of expiry even when no request is made, so that
+        Realtime never holds an expired token (supabase-py's own timer is off)."""
+        while self._ended is None:
+            expires_at = getattr(self._session, "expires_at", None) or 0
+            wait = max(expires_at - REFRESH_MARGIN - time.time(), KEEP_FRESH_MIN)
+            await asyncio.sleep(wait)
+            try:
+                await self._fresh()
+            except NotSignedIn:
+                return
+            except Unavailable as exc:
+                log.info("could not refresh the session (%s); trying again later", exc)
+                await asyncio.sleep(KEEP_FRESH_RETRY)
 
     async def _run(self, build: Callable[[AsyncClient], Any], *, read: bool) -> Any:
         """Build a request on a fresh client and execute it; reads are retried once when the

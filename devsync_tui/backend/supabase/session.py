@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from keyring.errors import PasswordDeleteError
 from supabase_auth import AsyncSupportedStorage
 
 from devsync_tui import locations
+from devsync_tui.backend.errors import PermissionDenied, Unavailable
+from devsync_tui.core import file_lock
 from devsync_tui.core.private_file import write_private
 
 log = logging.getLogger("devsync.session")
@@ -33,6 +36,8 @@ KEYRING_SERVICE = "devsync"
 #: The fallback file's name inside ``locations.config_dir()``.
 FALLBACK_FILE = "session.json"
 _NOTICE_FLAG = "notice_shown"
+#: How long a process waits for another one's refresh (a refresh is one HTTP request).
+LOCK_TIMEOUT = 30.0
 
 _file_lock = threading.Lock()
 
@@ -86,7 +91,10 @@ class _FallbackFile:
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            file_lock.private_folder(self.path.parent)
+        except file_lock.LockRefused as exc:
+            raise PermissionDenied(str(exc)) from None
         write_private(self.path, json.dumps(data).encode("utf-8"))
 
     def get(self, namespace: str, key: str) -> str | None:
@@ -136,6 +144,40 @@ class SessionStorage(AsyncSupportedStorage):
         self._file = _FallbackFile(path or fallback_path())
         #: Set the first time a session lands in the fallback file; read with ``pop_notice``.
         self._notice: str | None = None
+        self._lock_depth = 0
+
+    @property
+    def lock_path(self) -> Path:
+        """The inter-process lock of the stored session: beside the session file (also when
+        the session itself is in the keyring), in a folder only this user can enter."""
+        return self._file.path.with_suffix(".lock")
+
+    @contextlib.asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """Hold the session lock: every DevSync process of this user that reads, refreshes or
+        replaces the stored session does so holding it. Re-entering from this storage is a no-op
+        (the supabase-py writes of a sign-in or refresh happen inside our own locked block)."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        try:
+            async with file_lock.locked(self.lock_path, wait=LOCK_TIMEOUT):
+                self._lock_depth = 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth = 0
+        except file_lock.LockRefused as exc:
+            raise PermissionDenied(str(exc)) from None
+        except file_lock.LockTimeout:
+            raise Unavailable(
+                f"Another DevSync process has held the session lock {self.lock_path} for "
+                f"{LOCK_TIMEOUT:.0f} s; try again."
+            ) from None
 
     @property
     def location(self) -> str:

@@ -1,5 +1,13 @@
 """A GoTrue (Supabase Auth) peer: the endpoints supabase-py's auth client calls, with real
-HS256 JWTs carrying the claims GoTrue issues (sub, role, aud, exp, email, session_id, ...)."""
+HS256 JWTs carrying the claims GoTrue issues (sub, role, aud, exp, email, session_id, ...).
+
+Refresh tokens rotate as GoTrue's do (``RefreshTokenGrant``, rotation on): a sign-in opens a
+session; each refresh retires the token it used and issues its child. Using a retired token
+again within ``reuse_interval`` seconds (GoTrue's ``REFRESH_TOKEN_REUSE_INTERVAL``, 10 s by
+default) answers with the session's current token (a client that lost the answer of its own
+refresh); after it, GoTrue takes the reuse for theft and revokes the whole session: every
+refresh token of it then fails with ``refresh_token_already_used``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,22 @@ import jwt
 from tests.backend.fake_supabase.httpserver import HttpRequest, HttpResponse
 
 JWT_SECRET = "fake-supabase-jwt-secret-at-least-32-bytes-long"
+
+
+@dataclass
+class AuthSession:
+    """One sign-in: its refresh tokens form a family; ``current`` is the one not yet used."""
+
+    id: str
+    user_id: str
+    current: str
+    revoked: bool = False
+
+
+@dataclass
+class RefreshToken:
+    session_id: str
+    used_at: float | None = None
 
 
 @dataclass
@@ -46,6 +70,8 @@ def make_token(
         "app_metadata": {"provider": "email", "providers": ["email"]},
         "user_metadata": {},
         "is_anonymous": False,
+        # Two tokens issued within one second differ (a refresh right after a sign-in is new).
+        "jti": str(uuid.uuid4()),
     }
     if user_id is not None:
         claims["sub"] = user_id
@@ -70,9 +96,14 @@ class FakeGoTrue:
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
         self.codes: dict[str, str] = {}  # email -> code sent
-        self.refresh_tokens: dict[str, str] = {}  # refresh token -> user id
+        self.sessions: dict[str, AuthSession] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
         self.revoked: list[str] = []
         self.access_expires_in = 3600
+        self.reuse_interval = 10.0
+        #: Every refresh answered: (refresh token sent, outcome) with outcome "rotated",
+        #: "reused" (the current token handed back within the grace) or an error code.
+        self.refresh_log: list[tuple[str, str]] = []
         self.on_signup: Callable[[User], Awaitable[None]] | None = None
         self.confirm_signups = True
 
@@ -100,12 +131,19 @@ class FakeGoTrue:
             "is_anonymous": False,
         }
 
-    def _session(self, user: User) -> dict[str, Any]:
-        refresh = secrets.token_urlsafe(16)
-        self.refresh_tokens[refresh] = user.id
+    def _session(self, user: User, auth_session: AuthSession | None = None) -> dict[str, Any]:
+        """A new session (sign-in), or the tokens of ``auth_session`` as they are now."""
+        if auth_session is None:
+            refresh = secrets.token_urlsafe(16)
+            auth_session = AuthSession(str(uuid.uuid4()), user.id, refresh)
+            self.sessions[auth_session.id] = auth_session
+            self.refresh_tokens[refresh] = RefreshToken(auth_session.id)
+        refresh = auth_session.current
         expires_in = self.access_expires_in
         return {
-            "access_token": make_token(user.id, email=user.email, expires_in=expires_in),
+            "access_token": make_token(
+                user.id, email=user.email, expires_in=expires_in, session_id=auth_session.id
+            ),
             "token_type": "bearer",
             "expires_in": expires_in,
             "expires_at": int(time.time()) + expires_in,
@@ -131,13 +169,7 @@ class FakeGoTrue:
                     return self._error(400, "invalid_credentials", "Invalid login credentials")
                 return HttpResponse(200, self._session(user))
             if grant == "refresh_token":
-                user_id = self.refresh_tokens.pop(str(body.get("refresh_token")), None)
-                found = self._by_id(user_id) if user_id else None
-                if found is None:
-                    return self._error(
-                        400, "refresh_token_not_found", "Invalid Refresh Token: Not Found"
-                    )
-                return HttpResponse(200, self._session(found))
+                return self._refresh(str(body.get("refresh_token")))
             return self._error(400, "validation_failed", "unsupported grant_type")
         if request.method == "POST" and path == "signup":
             email, password = str(body.get("email")), str(body.get("password"))
@@ -165,6 +197,13 @@ class FakeGoTrue:
         if request.method == "POST" and path == "logout":
             token = request.headers.get("authorization", "").removeprefix("Bearer ")
             self.revoked.append(token)
+            try:
+                session_id = decode_token(token).get("session_id")
+            except jwt.InvalidTokenError:
+                session_id = None
+            ended = self.sessions.get(str(session_id))
+            if ended is not None:
+                ended.revoked = True
             return HttpResponse(204)
         if request.method == "GET" and path == "user":
             token = request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -177,3 +216,40 @@ class FakeGoTrue:
                 return self._error(404, "user_not_found", "User not found")
             return HttpResponse(200, self._user_json(found))
         return self._error(404, "not_found", f"no such endpoint {path}")
+
+    def _refresh(self, token: str) -> HttpResponse:
+        found = self.refresh_tokens.get(token)
+        auth_session = self.sessions.get(found.session_id) if found is not None else None
+        user = self._by_id(auth_session.user_id) if auth_session is not None else None
+        if found is None or auth_session is None or user is None:
+            self.refresh_log.append((token, "refresh_token_not_found"))
+            return self._error(
+                400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found"
+            )
+        if auth_session.revoked:
+            self.refresh_log.append((token, "refresh_token_already_used"))
+            return self._error(
+                400, "refresh_token_already_used", "Invalid Refresh Token: Already Used"
+            )
+        now = time.monotonic()
+        if found.used_at is not None:
+            if now - found.used_at > self.reuse_interval:
+                auth_session.revoked = True  # RevokeTokenFamily
+                self.refresh_log.append((token, "refresh_token_already_used"))
+                return self._error(
+                    400, "refresh_token_already_used", "Invalid Refresh Token: Already Used"
+                )
+            self.refresh_log.append((token, "reused"))
+            return HttpResponse(200, self._session(user, auth_session))
+        found.used_at = now
+        child = secrets.token_urlsafe(16)
+        self.refresh_tokens[child] = RefreshToken(auth_session.id)
+        auth_session.current = child
+        self.refresh_log.append((token, "rotated"))
+        return HttpResponse(200, self._session(user, auth_session))
+
+    def backdate_use(self, token: str, seconds: float) -> None:
+        """Pretend ``token`` was used ``seconds`` earlier than it was (past the grace)."""
+        found = self.refresh_tokens[token]
+        assert found.used_at is not None, "that refresh token was never used"
+        found.used_at -= seconds
