@@ -195,6 +195,8 @@ class Dependency:
     resolved_version: str | None
     status: DependencyStatus
     updated_at: datetime | None = None
+    #: Where it comes from: only ``registry`` rows have advisories and releases.
+    kind: PackageKind = PackageKind.REGISTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +208,7 @@ class DependencyInput:
     version_constraint: str | None
     resolved_version: str | None
     status: DependencyStatus = DependencyStatus.HEALTHY
+    kind: PackageKind = PackageKind.REGISTRY
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ def to_inputs(
                 outdated = registry.is_outdated(p.manager, p.name, p.version)
         kept = before.get((p.manager, p.name, p.version))
         status = decide(vulnerable, outdated, kept)
-        out.append(DependencyInput(p.manager, p.name, p.constraint, p.version, status))
+        out.append(DependencyInput(p.manager, p.name, p.constraint, p.version, status, p.kind))
     return out
 
 

@@ -33,7 +33,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, InvalidInput, PermissionDenied, Unavailable
 from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core import clock
-from devsync_tui.core.lockfiles import LockfileError, one_version_per_name, scan_path
+from devsync_tui.core.lockfiles import LockfileError, scan_path
 from devsync_tui.core.machine_token import MachineToken
 from devsync_tui.core.models import Environment, EnvStatus, Project
 from devsync_tui.core.statuses import assess
@@ -298,10 +298,8 @@ class Agent:
         )
         for warning in result.warnings:
             _log.warning("%s", warning)
-        # The report stores one version per package until the schema keeps them all.
-        reported = one_version_per_name(result.packages)
         assessment = await assess(
-            reported,
+            result.packages,
             previous,
             use_osv=self.options.use_osv,
             use_registry=self.options.use_registry,

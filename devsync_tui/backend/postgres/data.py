@@ -36,6 +36,7 @@ from devsync_tui.core.models import (
     HealthCheck,
     HealthPoint,
     MetricType,
+    PackageKind,
     PackageManager,
 )
 
@@ -60,17 +61,18 @@ order by h.id desc limit %s
 #: one UUID (cached) instead of 100k UUID objects built by the loader.
 _DEPENDENCY_COLUMNS = (
     "id, environment_id::text, package_manager, package_name, version_constraint, "
-    "resolved_version, status, updated_at"
+    "resolved_version, status, updated_at, kind"
 )
 _PM = {m.value: m for m in PackageManager}
 _STATUS = {s.value: s for s in DependencyStatus}
+_KIND = {k.value: k for k in PackageKind}
 
 
 def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[Dependency]:
     """Models from tuples, positionally, enums from dicts. The cyclic GC is paused meanwhile:
     100k fresh objects would otherwise trigger collections that only find nothing to free
     (halves the build time). No await in here, so no other task runs with GC paused."""
-    pm, st = _PM, _STATUS
+    pm, st, kd = _PM, _STATUS, _KIND
     envs: dict[str | None, UUID | None] = {None: None}
     for text in {row[1] for row in raw}:
         if text is not None:
@@ -79,8 +81,8 @@ def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[De
     gc.disable()
     try:
         return [
-            Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u)
-            for i, e, m, n, c, r, s, u in raw
+            Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u, kd[k])
+            for i, e, m, n, c, r, s, u, k in raw
         ]
     finally:
         if enabled:
@@ -199,7 +201,8 @@ class PgData(PgCore):
             params.append(_like_pattern(name_filter))
         query = (
             f"select {_DEPENDENCY_COLUMNS} from public.dependencies where {' and '.join(where)} "
-            'order by package_manager, package_name collate "C", environment_id nulls first'
+            'order by package_manager, package_name collate "C", environment_id nulls first, '
+            'resolved_version collate "C" nulls first, id'
         )
         if limit is not None:
             query += " limit %s"

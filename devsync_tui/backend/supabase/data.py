@@ -177,6 +177,8 @@ class SupabaseConfigMixin(SupabaseRest):
                 ("package_manager", False),
                 ("package_name", False),
                 ("environment_id", False, True),
+                ("resolved_version", False, True),
+                ("id", False),
             ],
             limit=None if exact else limit,
             offset=0 if exact else offset,
