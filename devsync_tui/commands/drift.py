@@ -1,7 +1,8 @@
 """``devsync drift [--json]``: the drift report of a project or one environment — a CI gate.
 
-Three signals, listed apart: baseline drift (versions that differ from the project baseline,
-packages missing from or extra to an environment), constraint violations (a resolved version
+Three signals, listed apart: baseline drift (the versions of each package compared with the
+project baseline's: a version that differs, a package missing or extra, an extra copy such as
+a nested old version, a baseline version lacking), constraint violations (a resolved version
 outside the baseline's constraint, else its own), and freshness/security (``status``
 outdated or vulnerable). Exit 1 when any is found, 0 when none.
 
@@ -59,6 +60,10 @@ def _line(finding: DriftFinding) -> str:
         return f"  {where}  missing (baseline {finding.expected or 'unresolved'})"
     if finding.kind == "extra":
         return f"  {where}  {version} (not in the baseline)"
+    if finding.kind == "extra_version":
+        return f"  {where}  {version} (an extra copy; baseline {finding.expected})"
+    if finding.kind == "missing_version":
+        return f"  {where}  lacks {finding.expected} (a version the baseline also has)"
     if finding.kind == "violates":
         return f"  {where}  {version} does not satisfy {finding.expected}"
     return f"  {where}  {version} {finding.kind}"

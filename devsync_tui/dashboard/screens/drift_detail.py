@@ -1,5 +1,6 @@
-"""The package detail dialog of the drift matrix: every environment's version, constraint and
-state of one package, baseline first."""
+"""The package detail dialog of the drift matrix: every version, constraint and state of one
+package in the baseline and each environment, baseline first; a place that holds several
+versions (a nested npm copy, two Cargo majors) has a line per version."""
 
 from __future__ import annotations
 
@@ -20,10 +21,18 @@ from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, Virt
 
 @dataclass(frozen=True, slots=True)
 class DetailLine:
-    """One line of the dialog: where, and that place's cell (None: no such package there)."""
+    """One line of the dialog: where (empty on a place's further versions), and one version's
+    cell (None: no such package there)."""
 
     place: str
     cell: DriftCell | None
+
+
+def detail_lines(place: str, cell: DriftCell | None) -> list[DetailLine]:
+    """A place's lines: one per installed version, the place named on the first."""
+    if cell is None:
+        return [DetailLine(place, None)]
+    return [DetailLine(place if i == 0 else "", entry) for i, entry in enumerate(cell.entries)]
 
 
 class PackageDetailTable(DriftStyled[DetailLine]):
@@ -85,10 +94,11 @@ class PackageDetailScreen(ModalScreen[None]):
     ) -> None:
         super().__init__()
         self.row = row
-        self.lines = [DetailLine("baseline", row.baseline)] + [
-            DetailLine(env_names.get(env_id, str(env_id)[:8]), cell)
+        places = [("baseline", row.baseline)] + [
+            (env_names.get(env_id, str(env_id)[:8]), cell)
             for env_id, cell in zip(environment_ids, row.cells, strict=True)
         ]
+        self.lines = [line for place, cell in places for line in detail_lines(place, cell)]
 
     def compose(self) -> ComposeResult:
         row = self.row
