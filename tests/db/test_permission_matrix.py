@@ -21,6 +21,7 @@ from tests.db.helpers import (
 )
 from tests.db.matrix_cells_data import DATA_OPS
 from tests.db.matrix_cells_exec import EXEC_OPS, install_execution_control_rows
+from tests.db.matrix_cells_facts import FACTS_OPS, install_package_facts
 from tests.db.matrix_cells_machine import MACHINE_OPS
 from tests.db.matrix_cells_presence import PRESENCE_OPS
 from tests.db.matrix_cells_team import TEAM_OPS
@@ -29,7 +30,7 @@ from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS
+OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS + FACTS_OPS
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 
@@ -48,6 +49,7 @@ def ids(su: Conn) -> Ids:
 
     install_machine_tokens(su)
     install_execution_control_rows(su)
+    install_package_facts(su)
     found: Ids = {
         "log_level": config_id(su, s, None, "LOG_LEVEL"),
         "feature_flags": config_id(su, s, None, "FEATURE_FLAGS"),
@@ -143,6 +145,7 @@ MACHINE_RPCS = [
     "machine_effective_configuration()",
     "machine_report_dependencies(jsonb)",
     "machine_report_health(jsonb)",
+    "machine_report_package_facts(jsonb)",
     "machine_reveal_secret(uuid)",
     "machine_set_status(text,timestamp with time zone)",
     "machine_whoami()",
@@ -182,6 +185,7 @@ def test_internal_writers_are_not_callable_by_users(su: Conn) -> None:
     for fn in (
         "private.write_configuration(uuid, uuid, text, text, boolean, text, integer)",
         "private.store_dependencies(uuid, uuid, jsonb)",
+        "private.store_package_facts(uuid, jsonb)",
         "private.audit(uuid, text, text, text, uuid, uuid, jsonb)",
         "private.store_health(uuid, jsonb)",
         "private.secret_value_audited(public.configurations, jsonb)",
