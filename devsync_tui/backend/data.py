@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from devsync_tui.backend import refusals, rules
+from devsync_tui.backend import refusals, rows, rules
 from devsync_tui.backend.errors import Conflict, PermissionDenied
 from devsync_tui.backend.transport import Transport
 from devsync_tui.core.models import (
+    AdvisoryCheck,
     AuditEntry,
     ConfigHistoryEntry,
     ConfigType,
@@ -25,10 +26,12 @@ from devsync_tui.core.models import (
     Dependency,
     DependencyInput,
     EffectiveConfigRow,
+    Freshness,
     HealthBucket,
     HealthCheck,
     HealthPoint,
     Identity,
+    PackageFacts,
     Role,
 )
 
@@ -194,6 +197,31 @@ class DataContract(Transport):
         Returns the number of rows now stored."""
         rules.check_report("packages", refusals.MAX_PACKAGES, packages)
         return await self._report_dependencies(project_id, environment_id, packages)
+
+    # -- package facts: advisories and freshness, stored once for everyone -------------------
+    async def report_package_facts(
+        self, advisories: Sequence[AdvisoryCheck], freshness: Sequence[Freshness]
+    ) -> int:
+        """Store what OSV and the registries said (docs/DATABASE.md ``report_package_facts``):
+        only for versions and packages I report, never an older answer over a newer one.
+        Returns how many versions and packages were written."""
+        if not advisories and not freshness:
+            return 0
+        rules.check_report("versions", refusals.MAX_PACKAGES, advisories)
+        rules.check_report("packages", refusals.MAX_PACKAGES, freshness)
+        return await self._report_package_facts(rows.package_facts_payload(advisories, freshness))
+
+    async def package_facts(self, project_id: UUID) -> PackageFacts:
+        """The stored advisories of the versions the project runs, and the freshness of its
+        packages (per constraint), in (manager, name, version) order."""
+        found, fresh = await self._project_facts(project_id)
+        advisories = [rows.version_advisory_from_row(r) for r in found]
+        advisories.sort(key=lambda a: (a.package_manager, a.package_name, a.version, a.advisory.id))
+        freshness = [rows.freshness_from_row(r) for r in fresh]
+        freshness.sort(
+            key=lambda f: (f.package_manager, f.package_name, f.version_constraint or "")
+        )
+        return PackageFacts(tuple(advisories), tuple(freshness))
 
     # -- health -----------------------------------------------------------------------------
     async def health_series(

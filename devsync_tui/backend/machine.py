@@ -230,6 +230,10 @@ class MachineBackend(Backend):
         )
         return int(n or 0)
 
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        n = await self.calls.value("machine_report_package_facts", {"p_facts": payload}, write=True)
+        return int(n or 0)
+
     async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         self._own(environment_id)
         n = await self.calls.value(
@@ -293,6 +297,9 @@ class MachineBackend(Backend):
         raise PermissionDenied(MACHINE_ONLY)
 
     async def _row(self, table: str, key: UUID | int) -> Any | None:
+        self._refuse()
+
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
         self._refuse()
 
     async def _rows(self, table: str, match: Mapping[str, Any]) -> list[Any]:

@@ -15,6 +15,8 @@ from typing import Any, cast
 from uuid import UUID
 
 from devsync_tui.core.models import (
+    Advisory,
+    AdvisoryCheck,
     AuditEntry,
     ConfigHistoryEntry,
     ConfigType,
@@ -26,6 +28,7 @@ from devsync_tui.core.models import (
     Environment,
     EnvStatus,
     EnvTemplate,
+    Freshness,
     HealthBucket,
     HealthCheck,
     HealthPoint,
@@ -38,6 +41,7 @@ from devsync_tui.core.models import (
     Role,
     Team,
     TeamMember,
+    VersionAdvisory,
 )
 
 Row = Mapping[str, Any]
@@ -351,3 +355,71 @@ def health_payload(points: Sequence[HealthPoint]) -> list[dict[str, Any]]:
         }
         for p in points
     ]
+
+
+# -- package facts (advisories and freshness) ----------------------------------------------
+def package_facts_payload(
+    advisories: Sequence[AdvisoryCheck], freshness: Sequence[Freshness]
+) -> dict[str, Any]:
+    """``p_facts`` of ``report_package_facts`` / ``machine_report_package_facts``."""
+    return {
+        "advisories": [
+            {
+                "package_manager": str(c.package_manager),
+                "package_name": c.package_name,
+                "version": c.version,
+                "checked_at": c.checked_at.isoformat(),
+                "advisories": [
+                    {
+                        "id": a.id,
+                        "aliases": list(a.aliases),
+                        "severity": a.severity,
+                        "summary": a.summary,
+                        "fixed_version": a.fixed_version,
+                    }
+                    for a in c.advisories
+                ],
+            }
+            for c in advisories
+        ],
+        "freshness": [
+            {
+                "package_manager": str(f.package_manager),
+                "package_name": f.package_name,
+                "version_constraint": f.version_constraint or "",
+                "latest": f.latest,
+                "wanted": f.wanted,
+                "checked_at": f.checked_at.isoformat(),
+            }
+            for f in freshness
+        ],
+    }
+
+
+def version_advisory_from_row(r: Row) -> VersionAdvisory:
+    aliases = r.get("aliases") or []
+    if isinstance(aliases, str):  # PostgREST sends text[] as a JSON array; be lenient
+        aliases = [aliases]
+    return VersionAdvisory(
+        package_manager=PackageManager(r["package_manager"]),
+        package_name=str(r["package_name"]),
+        version=str(r["version"]),
+        advisory=Advisory(
+            id=str(r["advisory_id"]),
+            aliases=tuple(str(a) for a in aliases),
+            severity=opt_str(r.get("severity")),
+            summary=opt_str(r.get("summary")),
+            fixed_version=opt_str(r.get("fixed_version")),
+        ),
+    )
+
+
+def freshness_from_row(r: Row) -> Freshness:
+    return Freshness(
+        package_manager=PackageManager(r["package_manager"]),
+        package_name=str(r["package_name"]),
+        version_constraint=opt_str(r.get("version_constraint")) or None,
+        latest=opt_str(r.get("latest")),
+        wanted=opt_str(r.get("wanted")),
+        checked_at=as_datetime(r["checked_at"]),
+    )

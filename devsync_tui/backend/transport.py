@@ -125,6 +125,14 @@ class Transport(abc.ABC):
         """RPC ``report_dependencies``."""
 
     @abc.abstractmethod
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        """RPC ``report_package_facts`` (a machine: ``machine_report_package_facts``)."""
+
+    @abc.abstractmethod
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        """The rows of RPCs ``project_advisories`` and ``project_freshness``."""
+
+    @abc.abstractmethod
     async def _health_series(
         self, environment_ids: Sequence[UUID], since: datetime
     ) -> list[HealthCheck]:

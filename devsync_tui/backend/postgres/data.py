@@ -233,6 +233,20 @@ class PgData(PgCore):
         )
         return int(row["n"]) if row and row["n"] is not None else 0
 
+    # -- package facts ----------------------------------------------------------------------
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        row = await self.write_one("select public.report_package_facts(%s) as n", (Jsonb(payload),))
+        return int(row["n"]) if row and row["n"] is not None else 0
+
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        advisories = await self.fetch_all(
+            "select * from public.project_advisories(%s)", (project_id,)
+        )
+        freshness = await self.fetch_all(
+            "select * from public.project_freshness(%s)", (project_id,)
+        )
+        return list(advisories), list(freshness)
+
     # -- health ---------------------------------------------------------------------------
     async def _health_series(
         self, environment_ids: Sequence[UUID], since: datetime

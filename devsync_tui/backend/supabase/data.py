@@ -261,6 +261,17 @@ class SupabaseConfigMixin(SupabaseRest):
         )
         return [rows.health_from_row(r) for r in found]
 
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        return int(await self._rpc("report_package_facts", {"p_facts": payload}) or 0)
+
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        params = {"p_project_id": str(project_id)}
+        advisories, freshness = await asyncio.gather(
+            self._rpc_rows("project_advisories", params),
+            self._rpc_rows("project_freshness", params),
+        )
+        return list(advisories), list(freshness)
+
     async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         body = rows.health_payload(points)
         inserted = await self._rpc(
