@@ -179,8 +179,11 @@ async def scan(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         eprint(warning)
     use_osv, use_registry = not args.no_osv, not args.no_registry
+    offline = bool(args.offline)
     if args.dry_run:
-        assessment = await assess(result.packages, use_osv=use_osv, use_registry=use_registry)
+        assessment = await assess(
+            result.packages, use_osv=use_osv, use_registry=use_registry, offline=offline
+        )
         for note in assessment.notes:
             eprint(note)
         inputs = assessment.inputs
@@ -209,12 +212,14 @@ async def scan(args: argparse.Namespace) -> int:
         env_id = env.id if env is not None else None
         previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
         assessment = await assess(
-            result.packages, previous, use_osv=use_osv, use_registry=use_registry
+            result.packages, previous, use_osv=use_osv, use_registry=use_registry, offline=offline
         )
         for note in assessment.notes:
             eprint(note)
         inputs = assessment.inputs
         stored = await backend.report_dependencies(project.id, env_id, inputs)
+        # What OSV and the registries said, stored once for everyone on the team.
+        await backend.report_package_facts(assessment.advisory_checks, assessment.freshness)
         envs = [env] if env is not None else await backend.list_environments(project.id)
         report: DriftReport | None = None
         if not machine:  # a machine reads no baseline: drift is for people (devsync drift)

@@ -79,6 +79,7 @@ class AgentOptions:
     scan: bool = True
     use_osv: bool = True
     use_registry: bool = True
+    offline: bool = False
     buffer: int = 10_000
     profile: str | None = None
     user: str | None = None
@@ -303,6 +304,7 @@ class Agent:
             previous,
             use_osv=self.options.use_osv,
             use_registry=self.options.use_registry,
+            offline=self.options.offline,
         )
         for note in assessment.notes:
             _log.info("%s", note)
@@ -312,6 +314,7 @@ class Agent:
         except InvalidInput as exc:
             self._scan_failed(str(exc), fingerprint)
             return
+        await self.backend.report_package_facts(assessment.advisory_checks, assessment.freshness)
         self.fingerprint = fingerprint
         self._save_fingerprint(fingerprint)
         self._scan_error = None
