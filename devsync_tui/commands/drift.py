@@ -24,6 +24,8 @@ from devsync_tui.commands.common import (
     say,
 )
 from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
+from devsync_tui.core.drift_facts import advisory_text, report_json
+from devsync_tui.core.models import PackageFacts
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 
 
@@ -51,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     return run_async(drift(args))
 
 
-def _line(finding: DriftFinding) -> str:
+def _line(finding: DriftFinding, facts: PackageFacts | None = None) -> str:
     where = f"{finding.package_manager.value} {finding.package_name}  [{finding.environment_name}]"
     version = finding.version or "—"
     if finding.kind == "differs":
@@ -66,10 +68,17 @@ def _line(finding: DriftFinding) -> str:
         return f"  {where}  lacks {finding.expected} (a version the baseline also has)"
     if finding.kind == "violates":
         return f"  {where}  {version} does not satisfy {finding.expected}"
+    known = (
+        facts.advisories_of(finding.package_manager, finding.package_name, finding.version)
+        if facts is not None and finding.kind == "vulnerable"
+        else []
+    )
+    if known:
+        return f"  {where}  {version} vulnerable: " + "; ".join(advisory_text(a) for a in known)
     return f"  {where}  {version} {finding.kind}"
 
 
-def render(report: DriftReport, label: str, limit: int) -> str:
+def render(report: DriftReport, label: str, limit: int, facts: PackageFacts | None = None) -> str:
     """The text report: a heading, then each signal with up to ``limit`` lines."""
     lines = [
         f"Drift for {label}: {report.packages} packages, {report.environments} environment(s)."
@@ -82,7 +91,7 @@ def render(report: DriftReport, label: str, limit: int) -> str:
     for title, findings in sections:
         lines.append(f"{title}: {len(findings) or 'none'}")
         shown = findings if limit <= 0 else findings[:limit]
-        lines.extend(_line(f) for f in shown)
+        lines.extend(_line(f, facts) for f in shown)
         if len(shown) < len(findings):
             lines.append(f"  … and {len(findings) - len(shown)} more (see --json)")
     lines.append("Drift found." if report.has_drift else "No drift.")
@@ -100,9 +109,10 @@ async def drift(args: argparse.Namespace) -> int:
             envs = await backend.list_environments(project.id)
         scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
+        facts = await backend.package_facts(project.id)
     report = drift_report(deps, {e.id: e.name for e in envs})
     if args.json:
-        print_json({"target": target.label, **report.to_json()})
+        print_json({"target": target.label, **report_json(report, deps, facts)})
     else:
-        say(render(report, target.label, args.limit))
+        say(render(report, target.label, args.limit, facts))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK
