@@ -3,10 +3,19 @@ copy of lodash beside the baseline's version is listed in the cell and has its o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from textual.widgets import Static
 
 from devsync_tui.backend.postgres.backend import PostgresBackend
-from devsync_tui.core.models import DependencyInput, PackageManager
+from devsync_tui.core.models import (
+    Advisory,
+    AdvisoryCheck,
+    DependencyInput,
+    Freshness,
+    PackageManager,
+)
 from devsync_tui.dashboard.panes.drift import DriftPane
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen, PackageDetailTable
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable
@@ -15,6 +24,15 @@ from tests.dashboard.test_drift_pane import cells_by_package, loaded
 from tests.support import demo
 
 pytestmark = pytest.mark.db
+
+#: A summary with markup in it: shown as it is, never interpreted.
+GHSA = Advisory(
+    "GHSA-35jh-r3h4-6jhm",
+    ("CVE-2021-23337",),
+    "HIGH",
+    "Command Injection in [lodash]",
+    "4.17.21",
+)
 
 
 async def test_a_nested_copy_is_in_the_cell_and_the_detail(fresh_db_url: str) -> None:
@@ -36,6 +54,11 @@ async def test_a_nested_copy_is_in_the_cell_and_the_detail(fresh_db_url: str) ->
             DependencyInput(PackageManager.NPM, "lodash", None, "4.17.11"),
         ]
         await bob.report_dependencies(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, report)
+        checked = datetime(2026, 11, 1, tzinfo=UTC)
+        await bob.report_package_facts(
+            [AdvisoryCheck(PackageManager.NPM, "lodash", "4.17.11", checked, (GHSA,))],
+            [Freshness(PackageManager.NPM, "lodash", "^4.17.21", "4.17.21", "4.17.21", checked)],
+        )
     finally:
         await bob.close()
     app = PaneHost(fresh_db_url, "bob", DriftPane, demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP)
@@ -52,3 +75,14 @@ async def test_a_nested_copy_is_in_the_cell_and_the_detail(fresh_db_url: str) ->
         assert lines[1][:4] == ["bob-laptop", "4.17.21", "^4.17.21", "="]
         assert lines[2][:2] == ["4.17.11", "—"]  # the same machine's second copy
         assert " ".join(lines[2][3:]) == "violates constraint"
+        facts = app.screen.query_one("#detail-facts", Static)
+        for _ in range(100):
+            if "GHSA" in str(facts.render()):
+                break
+            await pilot.pause(0.05)
+        shown = str(facts.render())
+        assert (
+            "! 4.17.11  GHSA-35jh-r3h4-6jhm (CVE-2021-23337, HIGH; fixed in 4.17.21)"
+            " — Command Injection in [lodash]" in shown
+        )
+        assert "latest 4.17.21 · wanted 4.17.21 (^4.17.21)" in shown

@@ -4,16 +4,20 @@ versions (a nested npm copy, two Cargo majors) has a line per version."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.drift import SYMBOLS, DriftCell, DriftRow
+from devsync_tui.core.drift_facts import advisory_text
+from devsync_tui.core.models import PackageFacts
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.drift_matrix import STATE_LABELS, DriftStyled
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
@@ -33,6 +37,35 @@ def detail_lines(place: str, cell: DriftCell | None) -> list[DetailLine]:
     if cell is None:
         return [DetailLine(place, None)]
     return [DetailLine(place if i == 0 else "", entry) for i, entry in enumerate(cell.entries)]
+
+
+def facts_text(row: DriftRow, cells: Sequence[DriftCell | None], facts: PackageFacts) -> str:
+    """The advisories of every version shown, and the package's latest and wanted releases."""
+    manager, name = row.package_manager, row.package_name
+    versions: list[str] = []
+    constraints: list[str | None] = []
+    for cell in cells:
+        for entry in cell.entries if cell is not None else ():
+            if entry.version and entry.version not in versions:
+                versions.append(entry.version)
+            if entry.constraint not in constraints:
+                constraints.append(entry.constraint)
+    lines = []
+    for version in versions:
+        for advisory in facts.advisories_of(manager, name, version):
+            summary = f" — {advisory.summary}" if advisory.summary else ""
+            lines.append(f"! {version}  {advisory_text(advisory)}{summary}")
+    if not lines:
+        lines.append("advisories: none known for these versions")
+    for constraint in constraints or [None]:
+        fresh = facts.freshness_of(manager, name, constraint)
+        if fresh is None:
+            continue
+        wanted = f" · wanted {fresh.wanted} ({constraint})" if constraint and fresh.wanted else ""
+        line = f"latest {fresh.latest or 'unknown'}{wanted}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 class PackageDetailTable(DriftStyled[DetailLine]):
@@ -82,6 +115,7 @@ class PackageDetailScreen(ModalScreen[None]):
         }
         #detail-title { text-style: bold; height: 1; }
         #detail-summary { color: $text-muted; height: 1; }
+        #detail-facts { height: auto; max-height: 12; }
         PackageDetailTable { height: auto; max-height: 30; }
     }
     """
@@ -91,9 +125,11 @@ class PackageDetailScreen(ModalScreen[None]):
         row: DriftRow,
         environment_ids: Sequence[UUID],
         env_names: Mapping[UUID, str],
+        facts: Callable[[], Awaitable[PackageFacts]] | None = None,
     ) -> None:
         super().__init__()
         self.row = row
+        self._facts = facts
         places = [("baseline", row.baseline)] + [
             (env_names.get(env_id, str(env_id)[:8]), cell)
             for env_id, cell in zip(environment_ids, row.cells, strict=True)
@@ -108,12 +144,27 @@ class PackageDetailScreen(ModalScreen[None]):
             close = cmd.key_name(self.app, cmd.DRIFT_DETAIL_CLOSE)
             yield Static(f"worst: {worst} · {close} to close", id="detail-summary")
             yield PackageDetailTable(id="detail-table")
+            yield Static("", id="detail-facts")
 
     def on_mount(self) -> None:
         table = self.query_one(PackageDetailTable)
         table.show_lines(self.lines)
         table.styles.height = min(len(self.lines) + 1, 30)
         table.focus()
+        if self._facts is not None:
+            self.query_one("#detail-facts", Static).update(Text("advisories: reading…"))
+            self.run_worker(self._read_facts(), exclusive=True, group="detail-facts")
+
+    async def _read_facts(self) -> None:
+        assert self._facts is not None
+        try:
+            facts = await self._facts()
+        except DevSyncError as exc:
+            text = f"Could not read the advisories ({str(exc).rstrip('.')})."
+        else:
+            text = facts_text(self.row, [line.cell for line in self.lines], facts)
+        # Text, not markup: summaries come from other people's lockfiles and advisories.
+        self.query_one("#detail-facts", Static).update(Text(text))
 
     def on_virtual_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
