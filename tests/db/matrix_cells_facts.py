@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from tests.db.helpers import ADMINS, USERS, WRITERS, Conn
-from tests.db.matrix_ops import ENV_WRITERS, NOBODY, Op, q
+from tests.db.helpers import ADMINS, MEMBERS, USERS, WRITERS, Conn
+from tests.db.matrix_ops import ENV_WRITERS, NOBODY, Op, S, q
 
 #: The seed's versions: lodash 4.17.20 is on bob's laptop only, typescript 5.4.2 on alice's
 #: ci-runner only, express 4.19.2 in the baseline (and on staging and ci-runner).
@@ -112,5 +112,48 @@ FACTS_OPS: list[Op] = [
         "package_facts.machine_report_other_env_version",
         NOBODY,
         lambda c, u, i: q(c, _report("machine_report_package_facts", CI_RUNNER_ONLY)),
+    ),
+]
+
+
+def install_accepted_risk(su: Conn) -> None:
+    """One accepted risk of storefront, for the read and withdraw cells."""
+    su.execute(
+        "insert into accepted_risks (project_id, advisory_id, reason, until)"
+        " values (%s, 'GHSA-seed-0000-0000', 'seeded', '2999-01-01') on conflict do nothing",
+        (S,),
+    )
+
+
+RISK_OPS: list[Op] = [
+    Op(
+        "accepted_risks.select",
+        MEMBERS,
+        lambda c, u, i: q(c, "select id from accepted_risks where project_id = %s", (S,)),
+        ("accepted_risks_select",),
+    ),
+    Op(
+        "accepted_risks.insert_direct",
+        NOBODY,
+        lambda c, u, i: q(
+            c,
+            "insert into accepted_risks (project_id, advisory_id, reason, until)"
+            " values (%s, 'X-1', 'r', '2999-01-01') returning id",
+            (S,),
+        ),
+    ),
+    Op(
+        "accepted_risks.rpc_ignore",
+        WRITERS,
+        lambda c, u, i: q(
+            c,
+            "select id from ignore_advisory(%s, 'GHSA-new-0000-0000', '2999-01-01', 'ok')",
+            (S,),
+        ),
+    ),
+    Op(
+        "accepted_risks.rpc_unignore",
+        WRITERS,
+        lambda c, u, i: q(c, "select 1 from unignore_advisory(%s, 'GHSA-seed-0000-0000')", (S,)),
     ),
 ]
