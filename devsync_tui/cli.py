@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logout": ("login", "sign out and forget the stored session"),
     "whoami": ("login", "who you are signed in as, and your teams"),
     "token": ("token", "machine tokens for CI runners and servers: create, list, revoke"),
+    "deps": ("deps", "accepted risks: ignore an advisory until a date, list, unignore"),
     "local": ("local", "the embedded local database (demo workspace)"),
     "db": ("db", "database maintenance (migrations)"),
 }

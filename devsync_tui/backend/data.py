@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from devsync_tui.backend import refusals, rows, rules
 from devsync_tui.backend.errors import Conflict, PermissionDenied
 from devsync_tui.backend.transport import Transport
 from devsync_tui.core.models import (
+    AcceptedRisk,
     AdvisoryCheck,
     AuditEntry,
     ConfigHistoryEntry,
@@ -222,6 +223,25 @@ class DataContract(Transport):
             key=lambda f: (f.package_manager, f.package_name, f.version_constraint or "")
         )
         return PackageFacts(tuple(advisories), tuple(freshness))
+
+    # -- accepted risks ---------------------------------------------------------------------
+    async def accepted_risks(self, project_id: UUID) -> list[AcceptedRisk]:
+        """The project's accepted risks (expired ones too), by advisory id."""
+        found: list[AcceptedRisk] = await self._rows("accepted_risks", {"project_id": project_id})
+        return sorted(found, key=lambda r: (r.advisory_id.casefold(), r.advisory_id))
+
+    async def ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> AcceptedRisk:
+        """Accept an advisory for the project until a date (admins and members; again: the
+        date and reason are replaced). Audited."""
+        return rows.accepted_risk_from_row(
+            await self._ignore_advisory(project_id, advisory_id, until, reason)
+        )
+
+    async def unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
+        """Withdraw an accepted risk (NotFound when there is none). Audited."""
+        await self._unignore_advisory(project_id, advisory_id)
 
     # -- health -----------------------------------------------------------------------------
     async def health_series(

@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -300,6 +300,14 @@ class MachineBackend(Backend):
         self._refuse()
 
     async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        self._refuse()
+
+    async def _ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> Any:
+        self._refuse()
+
+    async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
         self._refuse()
 
     async def _rows(self, table: str, match: Mapping[str, Any]) -> list[Any]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
 from devsync_tui.core.models import (
+    AcceptedRisk,
     Advisory,
     AdvisoryCheck,
     AuditEntry,
@@ -423,3 +424,19 @@ def freshness_from_row(r: Row) -> Freshness:
         wanted=opt_str(r.get("wanted")),
         checked_at=as_datetime(r["checked_at"]),
     )
+
+
+def accepted_risk_from_row(r: Row) -> AcceptedRisk:
+    until = r["until"]
+    return AcceptedRisk(
+        id=as_uuid(r["id"]),
+        project_id=as_uuid(r["project_id"]),
+        advisory_id=str(r["advisory_id"]),
+        reason=str(r["reason"]),
+        until=until if isinstance(until, date) else date.fromisoformat(str(until)),
+        created_by=opt_uuid(r.get("created_by")),
+        created_at=as_datetime(r["created_at"]),
+    )
+
+
+ROW_MAPPERS["accepted_risks"] = accepted_risk_from_row

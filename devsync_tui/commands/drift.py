@@ -13,6 +13,7 @@ only ``--project``, every environment of the project.
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from uuid import UUID
 
 from devsync_tui.commands.common import (
@@ -23,9 +24,10 @@ from devsync_tui.commands.common import (
     run_async,
     say,
 )
+from devsync_tui.core import clock
 from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
-from devsync_tui.core.drift_facts import advisory_text, report_json
-from devsync_tui.core.models import PackageFacts
+from devsync_tui.core.drift_facts import accepted_for, advisory_text, apply_accepted, report_json
+from devsync_tui.core.models import AcceptedRisk, PackageFacts
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 
 
@@ -53,6 +55,20 @@ def _run(args: argparse.Namespace) -> int:
     return run_async(drift(args))
 
 
+def _ignored_line(
+    finding: DriftFinding, facts: PackageFacts, risks: list[AcceptedRisk], today: date
+) -> str:
+    where = f"{finding.package_manager.value} {finding.package_name}  [{finding.environment_name}]"
+    parts = []
+    for advisory in facts.advisories_of(
+        finding.package_manager, finding.package_name, finding.version
+    ):
+        risk = accepted_for(advisory, risks, today)
+        if risk is not None:
+            parts.append(f"{advisory.id} accepted until {risk.until.isoformat()}: {risk.reason}")
+    return f"  {where}  {finding.version or '—'} ignored: " + "; ".join(parts)
+
+
 def _line(finding: DriftFinding, facts: PackageFacts | None = None) -> str:
     where = f"{finding.package_manager.value} {finding.package_name}  [{finding.environment_name}]"
     version = finding.version or "—"
@@ -78,7 +94,14 @@ def _line(finding: DriftFinding, facts: PackageFacts | None = None) -> str:
     return f"  {where}  {version} {finding.kind}"
 
 
-def render(report: DriftReport, label: str, limit: int, facts: PackageFacts | None = None) -> str:
+def render(
+    report: DriftReport,
+    label: str,
+    limit: int,
+    facts: PackageFacts | None = None,
+    risks: list[AcceptedRisk] | None = None,
+    today: date | None = None,
+) -> str:
     """The text report: a heading, then each signal with up to ``limit`` lines."""
     lines = [
         f"Drift for {label}: {report.packages} packages, {report.environments} environment(s)."
@@ -94,6 +117,9 @@ def render(report: DriftReport, label: str, limit: int, facts: PackageFacts | No
         lines.extend(_line(f, facts) for f in shown)
         if len(shown) < len(findings):
             lines.append(f"  … and {len(findings) - len(shown)} more (see --json)")
+    if report.ignored and facts is not None and today is not None:
+        lines.append(f"Accepted risks (not counted): {len(report.ignored)}")
+        lines.extend(_ignored_line(f, facts, risks or [], today) for f in report.ignored)
     lines.append("Drift found." if report.has_drift else "No drift.")
     return "\n".join(lines)
 
@@ -110,9 +136,11 @@ async def drift(args: argparse.Namespace) -> int:
         scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
         facts = await backend.package_facts(project.id)
-    report = drift_report(deps, {e.id: e.name for e in envs})
+        risks = await backend.accepted_risks(project.id)
+    today = clock.now().date()
+    report = apply_accepted(drift_report(deps, {e.id: e.name for e in envs}), facts, risks, today)
     if args.json:
-        print_json({"target": target.label, **report_json(report, deps, facts)})
+        print_json({"target": target.label, **report_json(report, deps, facts, risks, today)})
     else:
-        say(render(report, target.label, args.limit, facts))
+        say(render(report, target.label, args.limit, facts, risks, today))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK

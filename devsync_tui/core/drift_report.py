@@ -82,6 +82,9 @@ class DriftReport:
     freshness: tuple[DriftFinding, ...]
     packages: int
     environments: int
+    #: Vulnerable versions whose every known advisory the project accepts (until a date):
+    #: shown apart, not counted as drift (``core.drift_facts.apply_accepted``).
+    ignored: tuple[DriftFinding, ...] = ()
 
     @property
     def has_drift(self) -> bool:
@@ -95,6 +98,7 @@ class DriftReport:
             "baseline_drift": [f.to_json() for f in self.baseline_drift],
             "constraint_violations": [f.to_json() for f in self.violations],
             "outdated_or_vulnerable": [f.to_json() for f in self.freshness],
+            "ignored": [f.to_json() for f in self.ignored],
         }
 
 

@@ -8,7 +8,7 @@ secret values travel only through ``Backend.reveal_secret``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -381,3 +381,20 @@ class PackageFacts:
                 if f.version_constraint is None:
                     fallback = f
         return fallback
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedRisk:
+    """An advisory a project accepts until a date, with the reason (``accepted_risks``)."""
+
+    id: UUID
+    project_id: UUID
+    advisory_id: str
+    reason: str
+    until: date
+    created_by: UUID | None
+    created_at: datetime
+
+    def active(self, today: date) -> bool:
+        """Whether it still counts on ``today`` (the last day included)."""
+        return today <= self.until

@@ -3,11 +3,11 @@ a person's scan and by a machine, read back by any member of the project, never 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from devsync_tui.backend.errors import PermissionDenied
+from devsync_tui.backend.errors import NotFound, PermissionDenied
 from devsync_tui.core import clock
 from devsync_tui.core.models import Advisory, AdvisoryCheck, Freshness, PackageManager
 from tests.backend.conftest import Transport
@@ -53,3 +53,20 @@ async def test_a_machine_reports_facts_of_its_versions_only(transport: Transport
         await machine.package_facts(demo.PROJECT_STOREFRONT)
     facts = await bob.package_facts(demo.PROJECT_STOREFRONT)
     assert [a.package_name for a in facts.advisories] == ["lodash"]
+
+
+async def test_accepted_risks_round_trip(transport: Transport) -> None:
+    dave = await transport.open("dave")  # a member
+    until = date(2999, 3, 1)
+    risk = await dave.ignore_advisory(demo.PROJECT_STOREFRONT, GHSA.id, until, "not reachable")
+    assert (risk.advisory_id, risk.until, risk.reason) == (GHSA.id, until, "not reachable")
+    carol = await transport.open("carol")  # a viewer reads, never writes
+    assert [r.advisory_id for r in await carol.accepted_risks(demo.PROJECT_STOREFRONT)] == [GHSA.id]
+    with pytest.raises(PermissionDenied):
+        await carol.ignore_advisory(demo.PROJECT_STOREFRONT, "CVE-2021-1", until, "no")
+    with pytest.raises(PermissionDenied):
+        await carol.unignore_advisory(demo.PROJECT_STOREFRONT, GHSA.id)
+    await dave.unignore_advisory(demo.PROJECT_STOREFRONT, GHSA.id)
+    assert await dave.accepted_risks(demo.PROJECT_STOREFRONT) == []
+    with pytest.raises(NotFound):
+        await dave.unignore_advisory(demo.PROJECT_STOREFRONT, GHSA.id)

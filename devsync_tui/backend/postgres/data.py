@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -237,6 +237,20 @@ class PgData(PgCore):
     async def _report_package_facts(self, payload: dict[str, Any]) -> int:
         row = await self.write_one("select public.report_package_facts(%s) as n", (Jsonb(payload),))
         return int(row["n"]) if row and row["n"] is not None else 0
+
+    async def _ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> Any:
+        row = await self.write_one(
+            "select * from public.ignore_advisory(%s, %s, %s, %s)",
+            (project_id, advisory_id, until, reason),
+        )
+        if row is None or row["id"] is None:
+            raise not_done("ignore_advisory")
+        return row
+
+    async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
+        await self.write_one("select public.unignore_advisory(%s, %s)", (project_id, advisory_id))
 
     async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
         advisories = await self.fetch_all(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -263,6 +263,22 @@ class SupabaseConfigMixin(SupabaseRest):
 
     async def _report_package_facts(self, payload: dict[str, Any]) -> int:
         return int(await self._rpc("report_package_facts", {"p_facts": payload}) or 0)
+
+    async def _ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> Any:
+        params = {
+            "p_project_id": project_id,
+            "p_advisory_id": advisory_id,
+            "p_until": until.isoformat(),
+            "p_reason": reason,
+        }
+        return await self._rpc_row("ignore_advisory", params)
+
+    async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
+        await self._rpc(
+            "unignore_advisory", {"p_project_id": project_id, "p_advisory_id": advisory_id}
+        )
 
     async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
         params = {"p_project_id": str(project_id)}
