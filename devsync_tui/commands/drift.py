@@ -27,6 +27,7 @@ from devsync_tui.commands.common import (
 from devsync_tui.core import clock
 from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
 from devsync_tui.core.drift_facts import accepted_for, advisory_text, apply_accepted, report_json
+from devsync_tui.core.fix import TOOLS, FixStep, fix_plan
 from devsync_tui.core.models import AcceptedRisk, PackageFacts
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 
@@ -46,6 +47,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=50,
         metavar="N",
         help="findings listed per signal in text output (0: all; default 50)",
+    )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="print, per machine, the commands that would bring it to the baseline (never run)",
+    )
+    parser.add_argument(
+        "--tool",
+        action="append",
+        default=[],
+        choices=sorted({t for tools in TOOLS.values() for t in tools}),
+        help="write --fix commands for this tool (npm: npm, yarn, pnpm; pip: pip, uv, poetry); "
+        "may be given once per ecosystem",
     )
     add_target_flags(parser)
     parser.set_defaults(func=_run)
@@ -124,6 +138,22 @@ def render(
     return "\n".join(lines)
 
 
+def _fix_json(steps: list[FixStep]) -> list[dict[str, object]]:
+    return [{"argv": list(s.argv), "command": s.text, "note": s.note} for s in steps]
+
+
+def render_fix(plan: dict[str, list[FixStep]], label: str) -> str:
+    """Per machine, the commands (never run): shell-quoted, to review and run on it."""
+    lines = [f"Commands that would bring each machine of {label} to the baseline (not run):"]
+    for name, steps in plan.items():
+        if not steps:
+            lines.append(f"{name}: nothing to do.")
+            continue
+        lines.append(f"{name}:")
+        lines.extend(f"  {s.text}" for s in steps)
+    return "\n".join(lines)
+
+
 async def drift(args: argparse.Namespace) -> int:
     """The command: load baseline + environments, report, exit 1 on drift."""
     async with open_from_args(args) as backend:
@@ -139,6 +169,13 @@ async def drift(args: argparse.Namespace) -> int:
         risks = await backend.accepted_risks(project.id)
     today = clock.now().date()
     report = apply_accepted(drift_report(deps, {e.id: e.name for e in envs}), facts, risks, today)
+    if args.fix:
+        plan = fix_plan(report.baseline_drift, {e.id: e.name for e in envs}, args.tool)
+        if args.json:
+            print_json({"target": target.label, "fix": {n: _fix_json(s) for n, s in plan.items()}})
+        else:
+            say(render_fix(plan, target.label))
+        return EXIT_PROBLEMS if any(plan.values()) else EXIT_OK
     if args.json:
         print_json({"target": target.label, **report_json(report, deps, facts, risks, today)})
     else:

@@ -70,3 +70,44 @@ def test_nested_copies_of_a_real_lockfile_are_drift(devsync: DevsyncCLI) -> None
     assert ("minimist", "0.0.8") in extra
     text = devsync("drift", "--limit", "0", *BOB)
     assert "npm minimist  [bob-laptop]  0.0.8 (an extra copy; baseline 1.2.5)" in text.out
+
+
+def test_fix_prints_each_machines_commands_and_runs_nothing(devsync: DevsyncCLI) -> None:
+    # a hostile package on bob's laptop: its name would be an option, then a command
+    with psycopg.connect(devsync.db_url) as conn:
+        conn.execute(
+            "select private.store_dependencies(%s, %s, %s)",
+            (
+                demo.PROJECT_STOREFRONT,
+                demo.ENV_BOB_LAPTOP,
+                json.dumps(
+                    [
+                        {"package_manager": "npm", "package_name": "left-pad",
+                         "resolved_version": "1.3.0"},
+                        {"package_manager": "npm", "package_name": "$(touch pwned)",
+                         "resolved_version": "1.0.0"},
+                        {"package_manager": "pip", "package_name": "requests",
+                         "resolved_version": "2.28.2"},
+                    ]
+                ),
+            ),
+        )  # fmt: skip
+    project = ("--user", "bob", "--project", "storefront")
+    result = devsync("drift", "--fix", *project, "--tool", "uv")
+    assert result.code == 1
+    out = result.out.splitlines()
+    assert out[0] == (
+        "Commands that would bring each machine of storefront (project defaults) to the "
+        "baseline (not run):"
+    )
+    laptop = out[out.index("bob-laptop:") + 1 : out.index("ci-runner:")]
+    assert "  npm install express@4.19.2" in laptop
+    assert "  npm uninstall left-pad" in laptop
+    assert "  uv add requests==2.31.0" in laptop
+    assert "  # skipped a package whose name or version no registry allows" in laptop
+    assert not any("pwned" in line for line in out)
+    assert not (devsync.home / "pwned").exists()
+    data = json.loads(devsync("drift", "--fix", "--json", *project).out)
+    argv = [s["argv"] for s in data["fix"]["bob-laptop"]]
+    assert ["pip", "install", "requests==2.31.0"] in argv
+    assert "staging" in data["fix"]
