@@ -147,7 +147,10 @@ async def freshness(
         found = constraints.setdefault((p.manager, p.name), set())
         if p.constraint and p.direct:
             found.add(p.constraint)
-    keys = [(m, n, c) for (m, n), cs in constraints.items() for c in cs]
+    # Only packages the registry has a release of (a 404 has nothing to satisfy a constraint).
+    keys = [
+        (m, n, c) for (m, n), cs in constraints.items() for c in cs if registry.latest.get((m, n))
+    ]
     wanted = await lookup_wanted(keys, offline=offline)
     out: list[Freshness] = []
     for (manager, name), found in sorted(constraints.items()):
