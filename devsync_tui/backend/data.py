@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
-from devsync_tui.backend import refusals, rows, rules
+from devsync_tui.backend import refusals, rows_facts, rules
 from devsync_tui.backend.errors import Conflict, PermissionDenied
 from devsync_tui.backend.transport import Transport
 from devsync_tui.core.models import (
@@ -210,15 +210,17 @@ class DataContract(Transport):
             return 0
         rules.check_report("versions", refusals.MAX_PACKAGES, advisories)
         rules.check_report("packages", refusals.MAX_PACKAGES, freshness)
-        return await self._report_package_facts(rows.package_facts_payload(advisories, freshness))
+        return await self._report_package_facts(
+            rows_facts.package_facts_payload(advisories, freshness)
+        )
 
     async def package_facts(self, project_id: UUID) -> PackageFacts:
         """The stored advisories of the versions the project runs, and the freshness of its
         packages (per constraint), in (manager, name, version) order."""
         found, fresh = await self._project_facts(project_id)
-        advisories = [rows.version_advisory_from_row(r) for r in found]
+        advisories = [rows_facts.version_advisory_from_row(r) for r in found]
         advisories.sort(key=lambda a: (a.package_manager, a.package_name, a.version, a.advisory.id))
-        freshness = [rows.freshness_from_row(r) for r in fresh]
+        freshness = [rows_facts.freshness_from_row(r) for r in fresh]
         freshness.sort(
             key=lambda f: (f.package_manager, f.package_name, f.version_constraint or "")
         )
@@ -235,7 +237,7 @@ class DataContract(Transport):
     ) -> AcceptedRisk:
         """Accept an advisory for the project until a date (admins and members; again: the
         date and reason are replaced). Audited."""
-        return rows.accepted_risk_from_row(
+        return rows_facts.accepted_risk_from_row(
             await self._ignore_advisory(project_id, advisory_id, until, reason)
         )
 
