@@ -358,6 +358,8 @@ class PackageFacts:
 
     advisories: tuple[VersionAdvisory, ...] = ()
     freshness: tuple[Freshness, ...] = ()
+    #: The project's accepted risks, when the reader asked for them too.
+    accepted: tuple[AcceptedRisk, ...] = ()
 
     def advisories_of(
         self, manager: PackageManager, name: str, version: str | None

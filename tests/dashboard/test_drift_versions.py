@@ -86,3 +86,29 @@ async def test_a_nested_copy_is_in_the_cell_and_the_detail(fresh_db_url: str) ->
             " — Command Injection in [lodash]" in shown
         )
         assert "latest 4.17.21 · wanted 4.17.21 (^4.17.21)" in shown
+
+
+def test_an_accepted_advisory_is_shown_ignored_with_date_and_reason() -> None:
+    from datetime import date
+    from uuid import uuid4
+
+    from devsync_tui.core.drift import DriftCell, DriftRow, DriftState
+    from devsync_tui.core.models import AcceptedRisk, PackageFacts, VersionAdvisory
+    from devsync_tui.dashboard.screens.drift_detail import facts_text
+
+    cell = DriftCell("4.17.11", None, DriftState.VULNERABLE)
+    row = DriftRow(PackageManager.NPM, "lodash", None, (cell,), DriftState.VULNERABLE)
+    risk = AcceptedRisk(
+        uuid4(), uuid4(), "CVE-2021-23337", "never called", date(2027, 3, 1), None,
+        datetime(2026, 12, 1, tzinfo=UTC),
+    )  # fmt: skip
+    facts = PackageFacts(
+        (VersionAdvisory(PackageManager.NPM, "lodash", "4.17.11", GHSA),), (), (risk,)
+    )
+    text = facts_text(row, [cell], facts, date(2027, 3, 1))
+    assert text.startswith(
+        "· 4.17.11  GHSA-35jh-r3h4-6jhm (CVE-2021-23337, HIGH; fixed in 4.17.21)"
+        " — ignored: accepted until 2027-03-01: never called"
+    )
+    # the day after, it counts again
+    assert facts_text(row, [cell], facts, date(2027, 3, 2)).startswith("! 4.17.11")

@@ -7,6 +7,7 @@ The app mounts one ``DriftPane`` and calls ``show`` whenever the selection chang
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -322,7 +323,9 @@ class DriftPane(Widget):
             project_id = project.id
 
             async def facts() -> PackageFacts:
-                return await backend.package_facts(project_id)
+                found = await backend.package_facts(project_id)
+                risks = await backend.accepted_risks(project_id)
+                return dataclasses.replace(found, accepted=tuple(risks))
 
         self.app.push_screen(PackageDetailScreen(row, self.matrix.environment_ids, names, facts))
 

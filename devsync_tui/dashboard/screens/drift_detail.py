@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from rich.text import Text
@@ -15,8 +16,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.core import clock
 from devsync_tui.core.drift import SYMBOLS, DriftCell, DriftRow
-from devsync_tui.core.drift_facts import advisory_text
+from devsync_tui.core.drift_facts import accepted_for, advisory_text
 from devsync_tui.core.models import PackageFacts
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.drift_matrix import STATE_LABELS, DriftStyled
@@ -39,8 +41,11 @@ def detail_lines(place: str, cell: DriftCell | None) -> list[DetailLine]:
     return [DetailLine(place if i == 0 else "", entry) for i, entry in enumerate(cell.entries)]
 
 
-def facts_text(row: DriftRow, cells: Sequence[DriftCell | None], facts: PackageFacts) -> str:
-    """The advisories of every version shown, and the package's latest and wanted releases."""
+def facts_text(
+    row: DriftRow, cells: Sequence[DriftCell | None], facts: PackageFacts, today: date
+) -> str:
+    """The advisories of every version shown (one the project accepts as ignored, with its
+    date and reason), and the package's latest and wanted releases."""
     manager, name = row.package_manager, row.package_name
     versions: list[str] = []
     constraints: list[str | None] = []
@@ -54,7 +59,11 @@ def facts_text(row: DriftRow, cells: Sequence[DriftCell | None], facts: PackageF
     for version in versions:
         for advisory in facts.advisories_of(manager, name, version):
             summary = f" — {advisory.summary}" if advisory.summary else ""
-            lines.append(f"! {version}  {advisory_text(advisory)}{summary}")
+            risk = accepted_for(advisory, facts.accepted, today)
+            if risk is not None:
+                summary = f" — ignored: accepted until {risk.until.isoformat()}: {risk.reason}"
+            mark = "·" if risk is not None else "!"
+            lines.append(f"{mark} {version}  {advisory_text(advisory)}{summary}")
     if not lines:
         lines.append("advisories: none known for these versions")
     for constraint in constraints or [None]:
@@ -162,7 +171,8 @@ class PackageDetailScreen(ModalScreen[None]):
         except DevSyncError as exc:
             text = f"Could not read the advisories ({str(exc).rstrip('.')})."
         else:
-            text = facts_text(self.row, [line.cell for line in self.lines], facts)
+            today = clock.now().date()
+            text = facts_text(self.row, [line.cell for line in self.lines], facts, today)
         # Text, not markup: summaries come from other people's lockfiles and advisories.
         self.query_one("#detail-facts", Static).update(Text(text))
 
