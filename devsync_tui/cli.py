@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "whoami": ("login", "who you are signed in as, and your teams"),
     "audit": ("audit", "the team's audit log (admins)"),
     "token": ("token", "machine tokens for CI runners and servers: create, list, revoke"),
+    "deps": ("deps", "accepted risks: ignore an advisory until a date, list, unignore"),
     "local": ("local", "the embedded local database (demo workspace)"),
     "db": ("db", "database maintenance (migrations)"),
 }

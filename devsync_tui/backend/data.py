@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
-from devsync_tui.backend import refusals, rules
+from devsync_tui.backend import refusals, rows_facts, rules
 from devsync_tui.backend.errors import Conflict, PermissionDenied
 from devsync_tui.backend.transport import Transport
 from devsync_tui.core.models import (
+    AcceptedRisk,
+    AdvisoryCheck,
     AuditEntry,
     ConfigHistoryEntry,
     ConfigType,
@@ -25,10 +27,12 @@ from devsync_tui.core.models import (
     Dependency,
     DependencyInput,
     EffectiveConfigRow,
+    Freshness,
     HealthBucket,
     HealthCheck,
     HealthPoint,
     Identity,
+    PackageFacts,
     Role,
 )
 
@@ -194,6 +198,52 @@ class DataContract(Transport):
         Returns the number of rows now stored."""
         rules.check_report("packages", refusals.MAX_PACKAGES, packages)
         return await self._report_dependencies(project_id, environment_id, packages)
+
+    # -- package facts: advisories and freshness, stored once for everyone -------------------
+    async def report_package_facts(
+        self, advisories: Sequence[AdvisoryCheck], freshness: Sequence[Freshness]
+    ) -> int:
+        """Store what OSV and the registries said (docs/DATABASE.md ``report_package_facts``):
+        only for versions and packages I report, never an older answer over a newer one.
+        Returns how many versions and packages were written."""
+        if not advisories and not freshness:
+            return 0
+        rules.check_report("versions", refusals.MAX_PACKAGES, advisories)
+        rules.check_report("packages", refusals.MAX_PACKAGES, freshness)
+        return await self._report_package_facts(
+            rows_facts.package_facts_payload(advisories, freshness)
+        )
+
+    async def package_facts(self, project_id: UUID) -> PackageFacts:
+        """The stored advisories of the versions the project runs, and the freshness of its
+        packages (per constraint), in (manager, name, version) order."""
+        found, fresh = await self._project_facts(project_id)
+        advisories = [rows_facts.version_advisory_from_row(r) for r in found]
+        advisories.sort(key=lambda a: (a.package_manager, a.package_name, a.version, a.advisory.id))
+        freshness = [rows_facts.freshness_from_row(r) for r in fresh]
+        freshness.sort(
+            key=lambda f: (f.package_manager, f.package_name, f.version_constraint or "")
+        )
+        return PackageFacts(tuple(advisories), tuple(freshness))
+
+    # -- accepted risks ---------------------------------------------------------------------
+    async def accepted_risks(self, project_id: UUID) -> list[AcceptedRisk]:
+        """The project's accepted risks (expired ones too), by advisory id."""
+        found: list[AcceptedRisk] = await self._rows("accepted_risks", {"project_id": project_id})
+        return sorted(found, key=lambda r: (r.advisory_id.casefold(), r.advisory_id))
+
+    async def ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> AcceptedRisk:
+        """Accept an advisory for the project until a date (admins and members; again: the
+        date and reason are replaced). Audited."""
+        return rows_facts.accepted_risk_from_row(
+            await self._ignore_advisory(project_id, advisory_id, until, reason)
+        )
+
+    async def unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
+        """Withdraw an accepted risk (NotFound when there is none). Audited."""
+        await self._unignore_advisory(project_id, advisory_id)
 
     # -- health -----------------------------------------------------------------------------
     async def health_series(

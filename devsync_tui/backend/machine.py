@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -237,6 +237,10 @@ class MachineBackend(Backend):
         )
         return int(n or 0)
 
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        n = await self.calls.value("machine_report_package_facts", {"p_facts": payload}, write=True)
+        return int(n or 0)
+
     async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         self._own(environment_id)
         n = await self.calls.value(
@@ -300,6 +304,17 @@ class MachineBackend(Backend):
         raise PermissionDenied(MACHINE_ONLY)
 
     async def _row(self, table: str, key: UUID | int) -> Any | None:
+        self._refuse()
+
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        self._refuse()
+
+    async def _ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> Any:
+        self._refuse()
+
+    async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
         self._refuse()
 
     async def _rows(self, table: str, match: Mapping[str, Any]) -> list[Any]:

@@ -93,6 +93,9 @@ _CHECKS = {
     "dependencies_package_name_check": "A package name must have 1 to 512 characters.",
     "dependencies_version_constraint_check": "A version constraint may be at most 512 characters.",
     "dependencies_resolved_version_check": "A resolved version may be at most 512 characters.",
+    "dependencies_kind_check": (
+        "A package's kind must be registry, workspace, path, editable, git or url."
+    ),
     "machine_tokens_name_check": "A token name must have 1 to 200 characters.",
 }
 #: Constraints named ``*_printable`` keep control characters out of what terminals show.
@@ -109,6 +112,7 @@ _UNIQUE = {
     ),
     "configurations_scope_key": "That configuration key already exists here.",
     "dependencies_scope_package": "That package is already listed here.",
+    "dependencies_scope_package_version": "That package version is already listed here.",
     "health_checks_environment_id_metric_type_recorded_at_key": (
         "A health point of that metric is already stored for that time."
     ),

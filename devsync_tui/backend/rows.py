@@ -31,6 +31,7 @@ from devsync_tui.core.models import (
     HealthPoint,
     MachineTokenInfo,
     MetricType,
+    PackageKind,
     PackageManager,
     Profile,
     Project,
@@ -239,6 +240,7 @@ def dependency_from_row(r: Row) -> Dependency:
         resolved_version=opt_str(r.get("resolved_version")),
         status=DependencyStatus(r.get("status") or "healthy"),
         updated_at=opt_datetime(r.get("updated_at")),
+        kind=PackageKind(r.get("kind") or "registry"),
     )
 
 
@@ -333,6 +335,7 @@ def dependency_payload(packages: Sequence[DependencyInput]) -> list[dict[str, An
             "version_constraint": p.version_constraint,
             "resolved_version": p.resolved_version,
             "status": str(p.status),
+            "kind": str(p.kind),
         }
         for p in packages
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -123,6 +123,24 @@ class Transport(abc.ABC):
         self, project_id: UUID, environment_id: UUID | None, packages: Sequence[DependencyInput]
     ) -> int:
         """RPC ``report_dependencies``."""
+
+    @abc.abstractmethod
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        """RPC ``report_package_facts`` (a machine: ``machine_report_package_facts``)."""
+
+    @abc.abstractmethod
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        """The rows of RPCs ``project_advisories`` and ``project_freshness``."""
+
+    @abc.abstractmethod
+    async def _ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> Any:
+        """RPC ``ignore_advisory``: the stored row."""
+
+    @abc.abstractmethod
+    async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
+        """RPC ``unignore_advisory``."""
 
     @abc.abstractmethod
     async def _health_series(

@@ -72,6 +72,7 @@ def _main(args: argparse.Namespace) -> int:
         scan=not args.no_scan,
         use_osv=not args.no_osv,
         use_registry=not args.no_registry,
+        offline=args.offline,
         buffer=args.buffer,
         profile=flag(args, "profile"),
         user=flag(args, "user"),

@@ -71,6 +71,12 @@ def add_lookup_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not ask the package registries for the latest releases (outdated status)",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="ask no network: answer from the local caches, say what could not be checked and "
+        "keep the last known state",
+    )
 
 
 def add_token_flag(parser: argparse.ArgumentParser) -> None:

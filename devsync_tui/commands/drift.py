@@ -1,7 +1,8 @@
 """``devsync drift [--json]``: the drift report of a project or one environment — a CI gate.
 
-Three signals, listed apart: baseline drift (versions that differ from the project baseline,
-packages missing from or extra to an environment), constraint violations (a resolved version
+Three signals, listed apart: baseline drift (the versions of each package compared with the
+project baseline's: a version that differs, a package missing or extra, an extra copy such as
+a nested old version, a baseline version lacking), constraint violations (a resolved version
 outside the baseline's constraint, else its own), and freshness/security (``status``
 outdated or vulnerable). Exit 1 when any is found, 0 when none.
 
@@ -12,6 +13,7 @@ only ``--project``, every environment of the project.
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from uuid import UUID
 
 from devsync_tui.commands.common import (
@@ -22,7 +24,11 @@ from devsync_tui.commands.common import (
     run_async,
     say,
 )
+from devsync_tui.core import clock
 from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
+from devsync_tui.core.drift_facts import accepted_for, advisory_text, apply_accepted, report_json
+from devsync_tui.core.fix import TOOLS, FixStep, fix_plan
+from devsync_tui.core.models import AcceptedRisk, PackageFacts
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 
 
@@ -42,6 +48,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="findings listed per signal in text output (0: all; default 50)",
     )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="print, per machine, the commands that would bring it to the baseline (never run)",
+    )
+    parser.add_argument(
+        "--tool",
+        action="append",
+        default=[],
+        choices=sorted({t for tools in TOOLS.values() for t in tools}),
+        help="write --fix commands for this tool (npm: npm, yarn, pnpm; pip: pip, uv, poetry); "
+        "may be given once per ecosystem",
+    )
     add_target_flags(parser)
     parser.set_defaults(func=_run)
 
@@ -50,7 +69,21 @@ def _run(args: argparse.Namespace) -> int:
     return run_async(drift(args))
 
 
-def _line(finding: DriftFinding) -> str:
+def _ignored_line(
+    finding: DriftFinding, facts: PackageFacts, risks: list[AcceptedRisk], today: date
+) -> str:
+    where = f"{finding.package_manager.value} {finding.package_name}  [{finding.environment_name}]"
+    parts = []
+    for advisory in facts.advisories_of(
+        finding.package_manager, finding.package_name, finding.version
+    ):
+        risk = accepted_for(advisory, risks, today)
+        if risk is not None:
+            parts.append(f"{advisory.id} accepted until {risk.until.isoformat()}: {risk.reason}")
+    return f"  {where}  {finding.version or '—'} ignored: " + "; ".join(parts)
+
+
+def _line(finding: DriftFinding, facts: PackageFacts | None = None) -> str:
     where = f"{finding.package_manager.value} {finding.package_name}  [{finding.environment_name}]"
     version = finding.version or "—"
     if finding.kind == "differs":
@@ -59,12 +92,30 @@ def _line(finding: DriftFinding) -> str:
         return f"  {where}  missing (baseline {finding.expected or 'unresolved'})"
     if finding.kind == "extra":
         return f"  {where}  {version} (not in the baseline)"
+    if finding.kind == "extra_version":
+        return f"  {where}  {version} (an extra copy; baseline {finding.expected})"
+    if finding.kind == "missing_version":
+        return f"  {where}  lacks {finding.expected} (a version the baseline also has)"
     if finding.kind == "violates":
         return f"  {where}  {version} does not satisfy {finding.expected}"
+    known = (
+        facts.advisories_of(finding.package_manager, finding.package_name, finding.version)
+        if facts is not None and finding.kind == "vulnerable"
+        else []
+    )
+    if known:
+        return f"  {where}  {version} vulnerable: " + "; ".join(advisory_text(a) for a in known)
     return f"  {where}  {version} {finding.kind}"
 
 
-def render(report: DriftReport, label: str, limit: int) -> str:
+def render(
+    report: DriftReport,
+    label: str,
+    limit: int,
+    facts: PackageFacts | None = None,
+    risks: list[AcceptedRisk] | None = None,
+    today: date | None = None,
+) -> str:
     """The text report: a heading, then each signal with up to ``limit`` lines."""
     lines = [
         f"Drift for {label}: {report.packages} packages, {report.environments} environment(s)."
@@ -77,10 +128,29 @@ def render(report: DriftReport, label: str, limit: int) -> str:
     for title, findings in sections:
         lines.append(f"{title}: {len(findings) or 'none'}")
         shown = findings if limit <= 0 else findings[:limit]
-        lines.extend(_line(f) for f in shown)
+        lines.extend(_line(f, facts) for f in shown)
         if len(shown) < len(findings):
             lines.append(f"  … and {len(findings) - len(shown)} more (see --json)")
+    if report.ignored and facts is not None and today is not None:
+        lines.append(f"Accepted risks (not counted): {len(report.ignored)}")
+        lines.extend(_ignored_line(f, facts, risks or [], today) for f in report.ignored)
     lines.append("Drift found." if report.has_drift else "No drift.")
+    return "\n".join(lines)
+
+
+def _fix_json(steps: list[FixStep]) -> list[dict[str, object]]:
+    return [{"argv": list(s.argv), "command": s.text, "note": s.note} for s in steps]
+
+
+def render_fix(plan: dict[str, list[FixStep]], label: str) -> str:
+    """Per machine, the commands (never run): shell-quoted, to review and run on it."""
+    lines = [f"Commands that would bring each machine of {label} to the baseline (not run):"]
+    for name, steps in plan.items():
+        if not steps:
+            lines.append(f"{name}: nothing to do.")
+            continue
+        lines.append(f"{name}:")
+        lines.extend(f"  {s.text}" for s in steps)
     return "\n".join(lines)
 
 
@@ -95,9 +165,19 @@ async def drift(args: argparse.Namespace) -> int:
             envs = await backend.list_environments(project.id)
         scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
-    report = drift_report(deps, {e.id: e.name for e in envs})
+        facts = await backend.package_facts(project.id)
+        risks = await backend.accepted_risks(project.id)
+    today = clock.now().date()
+    report = apply_accepted(drift_report(deps, {e.id: e.name for e in envs}), facts, risks, today)
+    if args.fix:
+        plan = fix_plan(report.baseline_drift, {e.id: e.name for e in envs}, args.tool)
+        if args.json:
+            print_json({"target": target.label, "fix": {n: _fix_json(s) for n, s in plan.items()}})
+        else:
+            say(render_fix(plan, target.label))
+        return EXIT_PROBLEMS if any(plan.values()) else EXIT_OK
     if args.json:
-        print_json({"target": target.label, **report.to_json()})
+        print_json({"target": target.label, **report_json(report, deps, facts, risks, today)})
     else:
-        say(render(report, target.label, args.limit))
+        say(render(report, target.label, args.limit, facts, risks, today))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK

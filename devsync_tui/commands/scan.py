@@ -4,9 +4,8 @@ this machine runs.
 Finds the lockfiles and manifests under PATH (default: here; a file of any name is read by
 its content), reads them all — one that cannot be read stops the scan before anything is
 sent — and replaces this environment's dependency set (or, with ``--baseline``, the
-project's) in one transaction. The scan has every locked version of every package (``--json``
-shows them all); the report keeps one version per package until the schema stores them all
-(``one_version_per_name``). Each package's
+project's) in one transaction. Every locked version of every package is a row, workspace,
+path, editable, git and URL packages included (as their kind). Each package's
 status comes from OSV (vulnerable) and the package registries (outdated: older than the latest
 stable release), else healthy; where a source cannot answer (offline, nothing cached) the
 status stored for that version is kept (``core.statuses``). Then a drift summary.
@@ -38,13 +37,7 @@ from devsync_tui.commands.common import (
 )
 from devsync_tui.core import statuses
 from devsync_tui.core.drift import DriftReport, drift_report
-from devsync_tui.core.lockfiles import (
-    LockfileError,
-    ParsedPackage,
-    ScanResult,
-    one_version_per_name,
-    scan_path,
-)
+from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, ScanResult, scan_path
 from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
 from devsync_tui.core.names import package_key
 from devsync_tui.core.osv import OsvResult
@@ -115,9 +108,8 @@ def to_inputs(
     return statuses.to_inputs(packages, osv, registry, previous)
 
 
-def _package_json(p: ParsedPackage, row: DependencyInput, reported: bool) -> dict[str, Any]:
-    """One scanned (package, version) as ``--json`` shows it; ``reported``: whether it is the
-    version the report stores for its package (see ``one_version_per_name``)."""
+def _package_json(p: ParsedPackage, row: DependencyInput) -> dict[str, Any]:
+    """One scanned (package, version) as ``--json`` shows it (each is reported)."""
     return {
         "package_manager": p.manager.value,
         "package_name": p.name,
@@ -129,15 +121,11 @@ def _package_json(p: ParsedPackage, row: DependencyInput, reported: bool) -> dic
         "marker": p.marker,
         "platforms": list(p.platforms),
         "status": row.status.value,
-        "reported": reported,
     }
 
 
-def _packages_json(
-    result: ScanResult, inputs: Sequence[DependencyInput], reported: Sequence[ParsedPackage]
-) -> list[dict[str, Any]]:
-    chosen = set(reported)
-    return [_package_json(p, i, p in chosen) for p, i in zip(result.packages, inputs, strict=True)]
+def _packages_json(result: ScanResult, inputs: Sequence[DependencyInput]) -> list[dict[str, Any]]:
+    return [_package_json(p, i) for p, i in zip(result.packages, inputs, strict=True)]
 
 
 def _summary_lines(result: ScanResult, inputs: Sequence[DependencyInput]) -> list[str]:
@@ -190,10 +178,12 @@ async def scan(args: argparse.Namespace) -> int:
     result = await asyncio.to_thread(read_lockfiles, path)
     for warning in result.warnings:
         eprint(warning)
-    reported = one_version_per_name(result.packages)
     use_osv, use_registry = not args.no_osv, not args.no_registry
+    offline = bool(args.offline)
     if args.dry_run:
-        assessment = await assess(result.packages, use_osv=use_osv, use_registry=use_registry)
+        assessment = await assess(
+            result.packages, use_osv=use_osv, use_registry=use_registry, offline=offline
+        )
         for note in assessment.notes:
             eprint(note)
         inputs = assessment.inputs
@@ -203,7 +193,7 @@ async def scan(args: argparse.Namespace) -> int:
                     "dry_run": True,
                     "baseline": bool(args.baseline),
                     "files": [str(f) for f in result.files],
-                    "packages": _packages_json(result, inputs, reported),
+                    "packages": _packages_json(result, inputs),
                     **_sources_json(assessment),
                 }
             )
@@ -222,15 +212,14 @@ async def scan(args: argparse.Namespace) -> int:
         env_id = env.id if env is not None else None
         previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
         assessment = await assess(
-            result.packages, previous, use_osv=use_osv, use_registry=use_registry
+            result.packages, previous, use_osv=use_osv, use_registry=use_registry, offline=offline
         )
         for note in assessment.notes:
             eprint(note)
         inputs = assessment.inputs
-        by_package = dict(zip(result.packages, inputs, strict=True))
-        stored = await backend.report_dependencies(
-            project.id, env_id, [by_package[p] for p in reported]
-        )
+        stored = await backend.report_dependencies(project.id, env_id, inputs)
+        # What OSV and the registries said, stored once for everyone on the team.
+        await backend.report_package_facts(assessment.advisory_checks, assessment.freshness)
         envs = [env] if env is not None else await backend.list_environments(project.id)
         report: DriftReport | None = None
         if not machine:  # a machine reads no baseline: drift is for people (devsync drift)
@@ -246,14 +235,15 @@ async def scan(args: argparse.Namespace) -> int:
                 "baseline": env is None,
                 "files": [str(f) for f in result.files],
                 "stored": stored,
-                "packages": _packages_json(result, inputs, reported),
+                "packages": _packages_json(result, inputs),
                 **_sources_json(assessment),
                 "drift": report.to_json() if report is not None else None,
             }
         )
         return EXIT_OK
     say("\n".join(_summary_lines(result, inputs)))
-    say(f"Reported {stored} packages for {label}.")
+    noun = "package version" if stored == 1 else "package versions"
+    say(f"Reported {stored} {noun} for {label}.")
     if report is not None:
         say(drift_summary(report))
     return EXIT_OK

@@ -8,7 +8,7 @@ secret values travel only through ``Backend.reveal_secret``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -195,6 +195,8 @@ class Dependency:
     resolved_version: str | None
     status: DependencyStatus
     updated_at: datetime | None = None
+    #: Where it comes from: only ``registry`` rows have advisories and releases.
+    kind: PackageKind = PackageKind.REGISTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +208,7 @@ class DependencyInput:
     version_constraint: str | None
     resolved_version: str | None
     status: DependencyStatus = DependencyStatus.HEALTHY
+    kind: PackageKind = PackageKind.REGISTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,3 +303,100 @@ class MachineTokenInfo:
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "active"
+
+
+@dataclass(frozen=True, slots=True)
+class Advisory:
+    """A known vulnerability (OSV): its id, other ids for it (CVE, GHSA), severity (the
+    database's word, e.g. ``HIGH``, else a CVSS vector), summary, and the first version that
+    fixes it for the package it was found in (None: no fix known)."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    severity: str | None = None
+    summary: str | None = None
+    fixed_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisoryCheck:
+    """What OSV said about one package version at ``checked_at`` (no advisories: clean)."""
+
+    package_manager: PackageManager
+    package_name: str
+    version: str
+    checked_at: datetime
+    advisories: tuple[Advisory, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionAdvisory:
+    """A stored advisory of one package version (``project_advisories``)."""
+
+    package_manager: PackageManager
+    package_name: str
+    version: str
+    advisory: Advisory
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """A package's releases as its registry published them at ``checked_at``: the latest
+    stable one, and (for a constraint) the newest stable one satisfying it."""
+
+    package_manager: PackageManager
+    package_name: str
+    version_constraint: str | None
+    latest: str | None
+    wanted: str | None
+    checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PackageFacts:
+    """What is stored about the versions and packages of a project (``package_facts``)."""
+
+    advisories: tuple[VersionAdvisory, ...] = ()
+    freshness: tuple[Freshness, ...] = ()
+    #: The project's accepted risks, when the reader asked for them too.
+    accepted: tuple[AcceptedRisk, ...] = ()
+
+    def advisories_of(
+        self, manager: PackageManager, name: str, version: str | None
+    ) -> list[Advisory]:
+        """The advisories stored for one version (none known: empty)."""
+        return [
+            a.advisory
+            for a in self.advisories
+            if a.package_manager is manager and a.package_name == name and a.version == version
+        ]
+
+    def freshness_of(
+        self, manager: PackageManager, name: str, constraint: str | None
+    ) -> Freshness | None:
+        """The freshness stored for a package under a constraint (else without one)."""
+        fallback = None
+        for f in self.freshness:
+            if f.package_manager is manager and f.package_name == name:
+                if (f.version_constraint or None) == (constraint or None):
+                    return f
+                if f.version_constraint is None:
+                    fallback = f
+        return fallback
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedRisk:
+    """An advisory a project accepts until a date, with the reason (``accepted_risks``)."""
+
+    id: UUID
+    project_id: UUID
+    advisory_id: str
+    reason: str
+    until: date
+    created_by: UUID | None
+    created_at: datetime
+
+    def active(self, today: date) -> bool:
+        """Whether it still counts on ``today`` (the last day included)."""
+        return today <= self.until

@@ -58,6 +58,8 @@ class OsvResult:
     advisories: dict[PackageKey, tuple[str, ...]] = field(default_factory=dict)
     online: bool = True
     note: str | None = None
+    #: When each answer was learned (from OSV now, or the cache).
+    checked: dict[PackageKey, datetime] = field(default_factory=dict)
 
     def is_vulnerable(self, key: PackageKey) -> bool | None:
         """True/False when known, None when neither OSV nor the cache could tell."""
@@ -156,8 +158,9 @@ class OsvClient:
         self.timeout = timeout
         self.fresh_for = fresh_for
 
-    async def lookup(self, packages: Iterable[PackageKey]) -> OsvResult:
-        """Advisory ids for each package with a version; see the module docstring."""
+    async def lookup(self, packages: Iterable[PackageKey], *, offline: bool = False) -> OsvResult:
+        """Advisory ids for each package with a version; see the module docstring.
+        ``offline``: ask OSV nothing, answer from the cache and say what it could not check."""
         now = datetime.now(UTC)
         wanted = sorted(set(packages), key=_cache_key)
         stale = [
@@ -167,7 +170,14 @@ class OsvClient:
         ]
         note: str | None = None
         online = True
-        if stale:
+        if stale and offline:
+            online = False
+            known = sum(1 for key in stale if key in self.cache.entries)
+            note = (
+                f"Offline: {len(stale) - known} of {len(wanted)} package versions could not be "
+                f"checked against OSV; kept the last known state ({known} from the local cache)."
+            )
+        elif stale:
             try:
                 await self._query(stale, now)
             except (httpx.HTTPError, ValueError) as exc:
@@ -185,7 +195,8 @@ class OsvClient:
         advisories = {
             key: self.cache.entries[key][0] for key in wanted if key in self.cache.entries
         }
-        return OsvResult(advisories, online, note)
+        checked = {key: self.cache.entries[key][1] for key in advisories}
+        return OsvResult(advisories, online, note, checked)
 
     async def _query(self, keys: Sequence[PackageKey], now: datetime) -> None:
         async with httpx.AsyncClient(timeout=self.timeout) as client:

@@ -108,6 +108,8 @@ class RegistryResult:
     latest: dict[LatestKey, str | None] = field(default_factory=dict)
     online: bool = True
     note: str | None = None
+    #: When each answer was learned (seconds since the epoch).
+    checked: dict[LatestKey, float] = field(default_factory=dict)
 
     def is_outdated(self, manager: PackageManager, name: str, version: str) -> bool | None:
         """True when ``version`` is older than the latest stable release, False when it is
@@ -196,7 +198,7 @@ class _NoAnswer(Exception):
     """The registry answered, but not usably for this package (5xx, 429, bad JSON)."""
 
 
-def _npm_name(name: str) -> str:
+def npm_url_name(name: str) -> str:
     """The name as npm puts it in a URL: a scoped name keeps its "@" and has its "/"
     encoded (``@scope%2fname``)."""
     if name.startswith("@") and "/" in name:
@@ -254,25 +256,36 @@ class RegistryClient:
         self.fresh_for = fresh_for
         self.concurrency = max(1, concurrency)
 
-    async def lookup(self, keys: Iterable[LatestKey]) -> RegistryResult:
-        """The latest stable version of each (manager, name); see the module docstring."""
+    async def lookup(self, keys: Iterable[LatestKey], *, offline: bool = False) -> RegistryResult:
+        """The latest stable version of each (manager, name); see the module docstring.
+        ``offline``: ask no registry, answer from the cache and say what it could not check."""
         now = time.time()
         wanted = sorted(set(keys))
         stale = [key for key in wanted if not self._fresh(key, now)]
         down: set[PackageManager] = set()
-        if stale:
+        if stale and offline:
+            down = {key[0] for key in stale}
+        elif stale:
             down = await self._fetch_all(stale, now)
             try:
                 self.cache.save(now)
             except OSError as exc:
                 _log.warning("could not write the registry cache: %s", exc)
         latest: dict[LatestKey, str | None] = {}
+        checked: dict[LatestKey, float] = {}
         for key in wanted:
             cached = self.cache.get(self.urls[key[0]], key)
             if cached is not None:
-                latest[key] = cached[0]
+                latest[key], checked[key] = cached
         note = None
-        if down:
+        if down and offline:
+            missed = [key for key in stale if key not in latest]
+            note = (
+                f"Offline: {len(missed)} of {len(wanted)} packages could not be checked against "
+                f"their registries; kept the last known state "
+                f"({len(stale) - len(missed)} from the local cache)."
+            )
+        elif down:
             missed = [key for key in stale if key[0] in down]
             known = sum(1 for key in missed if key in latest)
             names = " and ".join(
@@ -283,7 +296,7 @@ class RegistryClient:
                 f"Could not reach {names}; keeping the last known state "
                 f"({known} of {len(missed)} packages from the local cache)."
             )
-        return RegistryResult(latest, online=not down, note=note)
+        return RegistryResult(latest, online=not down, note=note, checked=checked)
 
     def _fresh(self, key: LatestKey, now: float) -> bool:
         cached = self.cache.get(self.urls[key[0]], key)
@@ -396,7 +409,7 @@ class RegistryClient:
     async def _fetch_npm(self, client: httpx.AsyncClient, base: str, name: str) -> str | None:
         """``dist-tags.latest``: first from the dist-tags endpoint (a few bytes), else from
         the abbreviated packument (megabytes for big packages; some mirrors only have it)."""
-        escaped = _npm_name(name)
+        escaped = npm_url_name(name)
         tags = await self._get(client, f"{base}/-/package/{escaped}/dist-tags")
         if tags is None:
             packument = await self._get(client, f"{base}/{escaped}", Accept=_NPM_ABBREVIATED)

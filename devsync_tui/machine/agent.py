@@ -33,7 +33,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, InvalidInput, PermissionDenied, Unavailable
 from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core import clock
-from devsync_tui.core.lockfiles import LockfileError, one_version_per_name, scan_path
+from devsync_tui.core.lockfiles import LockfileError, scan_path
 from devsync_tui.core.machine_token import MachineToken
 from devsync_tui.core.models import Environment, EnvStatus, Project
 from devsync_tui.core.statuses import assess
@@ -79,6 +79,7 @@ class AgentOptions:
     scan: bool = True
     use_osv: bool = True
     use_registry: bool = True
+    offline: bool = False
     buffer: int = 10_000
     profile: str | None = None
     user: str | None = None
@@ -298,13 +299,12 @@ class Agent:
         )
         for warning in result.warnings:
             _log.warning("%s", warning)
-        # The report stores one version per package until the schema keeps them all.
-        reported = one_version_per_name(result.packages)
         assessment = await assess(
-            reported,
+            result.packages,
             previous,
             use_osv=self.options.use_osv,
             use_registry=self.options.use_registry,
+            offline=self.options.offline,
         )
         for note in assessment.notes:
             _log.info("%s", note)
@@ -314,6 +314,7 @@ class Agent:
         except InvalidInput as exc:
             self._scan_failed(str(exc), fingerprint)
             return
+        await self.backend.report_package_facts(assessment.advisory_checks, assessment.freshness)
         self.fingerprint = fingerprint
         self._save_fingerprint(fingerprint)
         self._scan_error = None

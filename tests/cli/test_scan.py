@@ -62,8 +62,8 @@ def test_dry_run_json_prints_what_it_would_report(devsync: DevsyncCLI) -> None:
     assert data["dry_run"] is True
     assert data["files"] == [str(folder / "package-lock.json")]
     packages = {(p["package_name"], p["resolved_version"]): p for p in data["packages"]}
-    # Every version: ms is locked at 2.1.3 (the project's) and 2.0.0 (debug's); the report
-    # itself still stores one version per package, the direct one.
+    # Every version: ms is locked at 2.1.3 (the project's) and 2.0.0 (debug's); both are
+    # reported.
     assert len(data["packages"]) == len(packages) == 76
     assert packages["express", "4.22.3"] == {
         "package_manager": "npm",
@@ -76,10 +76,8 @@ def test_dry_run_json_prints_what_it_would_report(devsync: DevsyncCLI) -> None:
         "marker": None,
         "platforms": [],
         "status": "healthy",
-        "reported": True,
     }
-    assert packages["ms", "2.1.3"]["reported"] is True
-    assert packages["ms", "2.0.0"]["reported"] is False
+    assert packages["ms", "2.1.3"]["direct"] is True
     assert packages["ms", "2.0.0"]["direct"] is False
     assert packages["accepts", "1.3.8"]["direct"] is False
     assert stored(devsync.db_url, demo.ENV_BOB_LAPTOP) == before
@@ -89,10 +87,17 @@ def test_scan_reports_environment_in_one_go(devsync: DevsyncCLI) -> None:
     folder = copy_fixture(devsync, "npm-v3")
     result = devsync("scan", str(folder), "--no-osv", *BOB, *BOB_LAPTOP)
     assert result.code == 0, result.err
-    assert "Reported 75 packages for storefront/bob-laptop." in result.out
+    assert "Reported 76 package versions for storefront/bob-laptop." in result.out
     assert "Drift:" in result.out
     rows = stored(devsync.db_url, demo.ENV_BOB_LAPTOP)
-    assert len(rows) == 75
+    assert len(rows) == 75  # by name: ms is stored at two versions
+    with psycopg.connect(devsync.db_url) as conn:
+        ms = conn.execute(
+            "select resolved_version from public.dependencies where environment_id = %s"
+            " and package_name = 'ms' order by 1",
+            (demo.ENV_BOB_LAPTOP,),
+        ).fetchall()
+    assert ms == [("2.0.0",), ("2.1.3",)]
     assert rows["express"] == ("4.22.3", "^4.18.2", "healthy")
     assert "next" not in rows  # replaced, not merged
     # The baseline is untouched.
@@ -103,7 +108,7 @@ def test_scan_json_has_the_drift_report(devsync: DevsyncCLI) -> None:
     folder = copy_fixture(devsync, "npm-v3")
     result = devsync("scan", str(folder), "--json", "--no-osv", *BOB, *BOB_LAPTOP)
     data = json.loads(result.out)
-    assert data["stored"] == 75
+    assert data["stored"] == 76
     assert data["target"] == "storefront/bob-laptop"
     drift = data["drift"]
     kinds = {(f["kind"], f["package_name"]) for f in drift["baseline_drift"]}

@@ -104,7 +104,20 @@ def test_scan_stores_outdated_statuses(devsync: DevsyncCLI, registry: FakeRegist
     assert "Could not reach" not in result.err
     assert f"{len(OUTDATED)} package(s) older than their latest stable release." in result.out
     rows = statuses(devsync.db_url)
-    assert len(rows) == 75 + 11 + 17 + 8
+    # every package, the project's own (workspace, path) ones too, as their kind
+    assert len(rows) == 75 + 11 + 17 + 8 + 3
+    with psycopg.connect(devsync.db_url) as conn:
+        kinds = conn.execute(
+            "select package_name, kind from public.dependencies where environment_id = %s"
+            " and kind <> 'registry' order by 1",
+            (demo.ENV_BOB_LAPTOP,),
+        ).fetchall()
+    assert kinds == [
+        ("acme-auth", "git"),
+        ("edge-proxy", "workspace"),
+        ("local-helpers", "workspace"),
+        ("storefront-core", "path"),
+    ]
     assert outdated(rows) == OUTDATED
     assert rows["npm", "lodash"] == "healthy"
     assert rows["npm", "semver"] == "healthy"

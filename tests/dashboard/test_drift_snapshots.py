@@ -52,6 +52,10 @@ def test_drift_package_detail(
         await _loaded(pilot)
         await pilot.press("slash", *"lodash", "enter", "enter")
         await pilot.pause()
+        for _ in range(100):  # the advisories are read when the detail opens
+            if "reading" not in str(pilot.app.screen.query_one("#detail-facts").render()):
+                break
+            await pilot.pause(0.05)
 
     app = PaneHost(demo_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT)
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -21,6 +21,12 @@ from tests.db.helpers import (
 )
 from tests.db.matrix_cells_data import DATA_OPS
 from tests.db.matrix_cells_exec import EXEC_OPS, install_execution_control_rows
+from tests.db.matrix_cells_facts import (
+    FACTS_OPS,
+    RISK_OPS,
+    install_accepted_risk,
+    install_package_facts,
+)
 from tests.db.matrix_cells_machine import MACHINE_OPS
 from tests.db.matrix_cells_presence import PRESENCE_OPS
 from tests.db.matrix_cells_team import TEAM_OPS
@@ -29,7 +35,7 @@ from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS
+OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS + FACTS_OPS + RISK_OPS
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 
@@ -48,6 +54,8 @@ def ids(su: Conn) -> Ids:
 
     install_machine_tokens(su)
     install_execution_control_rows(su)
+    install_package_facts(su)
+    install_accepted_risk(su)
     found: Ids = {
         "log_level": config_id(su, s, None, "LOG_LEVEL"),
         "feature_flags": config_id(su, s, None, "FEATURE_FLAGS"),
@@ -143,6 +151,7 @@ MACHINE_RPCS = [
     "machine_effective_configuration()",
     "machine_report_dependencies(jsonb)",
     "machine_report_health(jsonb)",
+    "machine_report_package_facts(jsonb)",
     "machine_required_keys()",
     "machine_reveal_secret(uuid)",
     "machine_set_status(text,timestamp with time zone)",
@@ -183,6 +192,7 @@ def test_internal_writers_are_not_callable_by_users(su: Conn) -> None:
     for fn in (
         "private.write_configuration(uuid, uuid, text, text, boolean, text, integer)",
         "private.store_dependencies(uuid, uuid, jsonb)",
+        "private.store_package_facts(uuid, jsonb)",
         "private.audit(uuid, text, text, text, uuid, uuid, jsonb)",
         "private.store_health(uuid, jsonb)",
         "private.secret_value_audited(public.configurations, jsonb)",
@@ -200,7 +210,9 @@ def test_no_write_grant_on_rpc_only_tables(su: Conn) -> None:
         " where grantee = 'authenticated' and table_schema = 'public'"
         " and privilege_type in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')"
         " and table_name in ('configurations', 'configuration_secrets', 'configuration_history',"
-        " 'configuration_history_secrets', 'audit_log', 'team_members', 'machine_tokens')"
+        " 'configuration_history_secrets', 'audit_log', 'team_members', 'machine_tokens',"
+        " 'accepted_risks', 'package_advisories', 'package_advisory_checks',"
+        " 'package_freshness')"
     ).fetchall()
     assert rows == []
     secret_reads = su.execute(
@@ -264,6 +276,7 @@ POLICY_COLUMNS = [
     ("presence", "user_id"),
     ("machine_tokens", "project_id"),
     ("machine_tokens", "environment_id"),
+    ("accepted_risks", "project_id"),
 ]
 
 

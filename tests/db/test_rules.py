@@ -176,13 +176,13 @@ def test_effective_configuration_merges_defaults_and_overrides(cur: Cur) -> None
     assert cur.fetchone() == (0,)
 
 
-def _deps(cur: Cur, env: Any) -> dict[str, tuple[Any, ...]]:
+def _deps(cur: Cur, env: Any) -> dict[tuple[str, str | None], tuple[Any, ...]]:
     cur.execute(
-        "select package_name, id, resolved_version, status, xmin::text from dependencies"
+        "select package_name, resolved_version, id, status, kind, xmin::text from dependencies"
         " where project_id = %s and environment_id is not distinct from %s",
         (S, env),
     )
-    return {r[0]: r[1:] for r in cur.fetchall()}
+    return {(r[0], r[1]): r[2:] for r in cur.fetchall()}
 
 
 def test_report_dependencies_replaces_the_set_and_leaves_unchanged_rows(cur: Cur) -> None:
@@ -205,18 +205,31 @@ def test_report_dependencies_replaces_the_set_and_leaves_unchanged_rows(cur: Cur
             "package_name": "lodash",
             "version_constraint": "^4.17.21",
             "resolved_version": "4.17.22",
-        },  # duplicates: the last one wins
+            "status": "outdated",
+        },
+        {
+            "package_manager": "npm",
+            "package_name": "lodash",
+            "version_constraint": "^4.17.21",
+            "resolved_version": "4.17.22",
+        },  # the same version twice: the last one wins
         {"package_manager": "cargo", "package_name": "serde", "resolved_version": "1.0.197"},
     ]
     impersonate(cur, demo.BOB)
     cur.execute("select report_dependencies(%s, %s, %s)", (S, BOB_ENV, json.dumps(report)))
-    assert cur.fetchone() == (3,)
+    assert cur.fetchone() == (4,)
     after = _deps(cur, BOB_ENV)
-    assert set(after) == {"react", "lodash", "serde"}
-    assert after["react"] == before["react"]  # untouched: same row version (xmin)
-    assert after["lodash"][0] == before["lodash"][0]
-    assert after["lodash"][1:3] == ("4.17.22", "healthy")
-    assert after["serde"][2] == "healthy"
+    assert set(after) == {
+        ("react", "18.2.0"),
+        ("lodash", "4.17.21"),
+        ("lodash", "4.17.22"),  # every version a row
+        ("serde", "1.0.197"),
+    }
+    key = ("react", "18.2.0")
+    assert after[key] == before[key]  # untouched: same row version (xmin)
+    assert ("lodash", "4.17.20") not in after  # a version no longer reported is gone
+    assert after[("lodash", "4.17.22")][1:3] == ("healthy", "registry")  # the last one won
+    assert after[("serde", "1.0.197")][1] == "healthy"
     cur.execute("select report_dependencies(%s, %s, '[]')", (S, BOB_ENV))
     assert cur.fetchone() == (0,)
     assert _deps(cur, BOB_ENV) == {}

@@ -7,7 +7,8 @@ thread, answering with the real APIs' response shapes (trimmed to a few fields e
 - PyPI: ``GET /pypi/pypi/{name}/json`` → ``info`` (``version``, ``yanked``), ``releases``
   (files with ``yanked``), ``urls``; a non-normalized name is redirected (301) as on pypi.org.
 - RubyGems: ``GET /rubygems/api/v1/versions/{name}/latest.json`` → ``{"version": ...}``,
-  ``{"version": "unknown"}`` (200) for a gem it does not have.
+  ``{"version": "unknown"}`` (200) for a gem it does not have; ``…/versions/{name}.json`` →
+  ``[{"number", "prerelease", "platform"}]``.
 - crates.io: ``GET /crates/api/v1/crates/{name}`` → ``{"crate": {..., "max_stable_version"}}``,
   403 without a User-Agent, 404 with ``{"errors": [...]}`` for an unknown crate.
 
@@ -243,6 +244,12 @@ class FakeRegistry:
         )
 
     def _gem(self, rest: str) -> tuple[int, Any, dict[str, str]]:
+        listed = re.fullmatch(r"/api/v1/versions/([^/]+)\.json", rest)
+        if listed:  # every version, newest first (here: the one latest.json names)
+            gem = self.gems.get(unquote(listed.group(1)))
+            if gem is None:
+                return 404, "This rubygem could not be found.", {}
+            return 200, [{"number": gem, "prerelease": False, "platform": "ruby"}], {}
         match = re.fullmatch(r"/api/v1/versions/([^/]+)/latest\.json", rest)
         if not match:
             return 404, None, {}

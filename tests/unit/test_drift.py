@@ -226,3 +226,66 @@ def test_large_matrix(large_inputs: tuple[list[Dependency], list[UUID]]) -> None
     assert counts[DriftState.VULNERABLE]
     assert counts[DriftState.OUTDATED]
     assert len(matrix.drifted().rows) == 500
+
+
+def test_a_nested_old_copy_is_drift_of_its_own() -> None:
+    """lodash 4.17.21 and a nested 4.17.11 against a baseline of 4.17.21: the old copy."""
+    deps = [
+        dep(None, "lodash", "4.17.21", "^4.17.21"),
+        dep(ENV_A, "lodash", "4.17.21"),
+        dep(ENV_A, "lodash", "4.17.11"),
+        dep(ENV_B, "lodash", "4.17.21"),
+    ]
+    matrix = build_matrix(deps, [ENV_A, ENV_B])
+    (row,) = matrix.rows
+    a, b = row.cells
+    assert a is not None
+    assert b is not None
+    assert a.version == "4.17.21, 4.17.11"  # every version, newest first
+    # 4.17.11 does not satisfy the baseline's ^4.17.21: the worst of the two versions
+    assert a.state == DriftState.VIOLATES
+    assert [(c.version, c.state) for c in a.entries] == [
+        ("4.17.21", DriftState.MATCHES),
+        ("4.17.11", DriftState.VIOLATES),
+    ]
+    assert b == DriftCell("4.17.21", None, DriftState.MATCHES)
+    assert b.entries == (b,)
+    report = drift_report(deps, {ENV_A: "bob-laptop", ENV_B: "ci"})
+    assert [(f.kind, f.environment_name, f.version, f.expected) for f in report.baseline_drift] == [
+        ("extra_version", "bob-laptop", "4.17.11", "4.17.21")
+    ]
+    assert [(f.environment_name, f.version) for f in report.violations] == [
+        ("bob-laptop", "4.17.11")
+    ]
+    assert report.to_json()["baseline_drift"][0]["package_kind"] == "registry"
+
+
+def test_version_sets_pair_bumps_and_list_what_is_left() -> None:
+    deps = [
+        dep(None, "serde", "1.0.197", manager=PackageManager.CARGO),
+        dep(None, "serde", "0.9.15", manager=PackageManager.CARGO),
+        dep(ENV_A, "serde", "1.0.200", manager=PackageManager.CARGO),  # a bump of 1.0.197
+        dep(ENV_B, "serde", "1.0.197", manager=PackageManager.CARGO),  # lacks 0.9.15
+    ]
+    report = drift_report(deps, {ENV_A: "a", ENV_B: "b"})
+    assert [(f.kind, f.environment_name, f.version, f.expected) for f in report.baseline_drift] == [
+        ("differs", "a", "1.0.200", "1.0.197"),
+        ("missing_version", "a", None, "0.9.15"),
+        ("missing_version", "b", None, "0.9.15"),
+    ]
+    matrix = build_matrix(deps, [ENV_A, ENV_B])
+    (row,) = matrix.rows
+    assert row.baseline is not None
+    assert row.baseline.version == "1.0.197, 0.9.15"
+    assert [c.state if c else None for c in row.cells] == [DriftState.DIFFERS, DriftState.DIFFERS]
+
+
+def test_same_version_sets_are_no_drift() -> None:
+    deps = [
+        dep(None, "numpy", "1.24.4", manager=PIP),
+        dep(None, "numpy", "2.0.2", manager=PIP),
+        dep(ENV_A, "numpy", "2.0.2", manager=PIP),
+        dep(ENV_A, "numpy", "1.24.4", manager=PIP),
+    ]
+    assert not drift_report(deps, {ENV_A: "a"}).has_drift
+    assert build_matrix(deps, [ENV_A]).rows[0].worst == DriftState.MATCHES

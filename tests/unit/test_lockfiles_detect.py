@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, one_version_per_name, scan_path
+from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, scan_path
 from devsync_tui.core.models import PackageKind, PackageManager
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
@@ -182,28 +182,6 @@ def test_yarn_and_pnpm_aliases(tmp_path: Path) -> None:
     assert scan_path(pnpm).packages == (
         ParsedPackage(NPM, "bar", "1.4.0", "^1.0.0", True, alias="foo"),
     )
-
-
-def test_one_version_per_name_keeps_the_direct_else_the_highest() -> None:
-    rows = [
-        ParsedPackage(NPM, "ms", "2.0.0", None, False),
-        ParsedPackage(NPM, "ms", "2.1.3", "^2", True),
-        ParsedPackage(NPM, "ms", "3.0.0", None, False),
-        ParsedPackage(NPM, "debug", "2.6.9", None, False),
-        ParsedPackage(NPM, "debug", "4.3.4", None, False),
-        ParsedPackage(NPM, "app", "1.0.0", None, False, PackageKind.WORKSPACE),
-        ParsedPackage(PIP, "numpy", "1.24.4", "==1.24.4", True, marker='python_version < "3.9"'),
-        ParsedPackage(PIP, "numpy", "2.0.2", "==2.0.2", True, marker='python_version >= "3.9"'),
-        ParsedPackage(CARGO, "serde_json", "1.0.0", None, False),
-        ParsedPackage(CARGO, "serde-json", "0.9.0", None, False),
-    ]
-    chosen = one_version_per_name(rows)
-    assert [(p.manager, p.name, p.version) for p in chosen] == [
-        (NPM, "ms", "2.1.3"),
-        (NPM, "debug", "4.3.4"),
-        (PIP, "numpy", "2.0.2"),
-        (CARGO, "serde_json", "1.0.0"),
-    ]
 
 
 def test_a_manifest_requirement_folds_into_the_versions_it_names() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,7 @@ from devsync_tui.core.models import (
     HealthCheck,
     HealthPoint,
     MetricType,
+    PackageKind,
     PackageManager,
 )
 
@@ -60,17 +61,18 @@ order by h.id desc limit %s
 #: one UUID (cached) instead of 100k UUID objects built by the loader.
 _DEPENDENCY_COLUMNS = (
     "id, environment_id::text, package_manager, package_name, version_constraint, "
-    "resolved_version, status, updated_at"
+    "resolved_version, status, updated_at, kind"
 )
 _PM = {m.value: m for m in PackageManager}
 _STATUS = {s.value: s for s in DependencyStatus}
+_KIND = {k.value: k for k in PackageKind}
 
 
 def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[Dependency]:
     """Models from tuples, positionally, enums from dicts. The cyclic GC is paused meanwhile:
     100k fresh objects would otherwise trigger collections that only find nothing to free
     (halves the build time). No await in here, so no other task runs with GC paused."""
-    pm, st = _PM, _STATUS
+    pm, st, kd = _PM, _STATUS, _KIND
     envs: dict[str | None, UUID | None] = {None: None}
     for text in {row[1] for row in raw}:
         if text is not None:
@@ -79,8 +81,8 @@ def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[De
     gc.disable()
     try:
         return [
-            Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u)
-            for i, e, m, n, c, r, s, u in raw
+            Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u, kd[k])
+            for i, e, m, n, c, r, s, u, k in raw
         ]
     finally:
         if enabled:
@@ -199,7 +201,8 @@ class PgData(PgCore):
             params.append(_like_pattern(name_filter))
         query = (
             f"select {_DEPENDENCY_COLUMNS} from public.dependencies where {' and '.join(where)} "
-            'order by package_manager, package_name collate "C", environment_id nulls first'
+            'order by package_manager, package_name collate "C", environment_id nulls first, '
+            'resolved_version collate "C" nulls first, id'
         )
         if limit is not None:
             query += " limit %s"
@@ -229,6 +232,34 @@ class PgData(PgCore):
             (project_id, environment_id, Jsonb(payload)),
         )
         return int(row["n"]) if row and row["n"] is not None else 0
+
+    # -- package facts ----------------------------------------------------------------------
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        row = await self.write_one("select public.report_package_facts(%s) as n", (Jsonb(payload),))
+        return int(row["n"]) if row and row["n"] is not None else 0
+
+    async def _ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> Any:
+        row = await self.write_one(
+            "select * from public.ignore_advisory(%s, %s, %s, %s)",
+            (project_id, advisory_id, until, reason),
+        )
+        if row is None or row["id"] is None:
+            raise not_done("ignore_advisory")
+        return row
+
+    async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
+        await self.write_one("select public.unignore_advisory(%s, %s)", (project_id, advisory_id))
+
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        advisories = await self.fetch_all(
+            "select * from public.project_advisories(%s)", (project_id,)
+        )
+        freshness = await self.fetch_all(
+            "select * from public.project_freshness(%s)", (project_id,)
+        )
+        return list(advisories), list(freshness)
 
     # -- health ---------------------------------------------------------------------------
     async def _health_series(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -177,6 +177,8 @@ class SupabaseConfigMixin(SupabaseRest):
                 ("package_manager", False),
                 ("package_name", False),
                 ("environment_id", False, True),
+                ("resolved_version", False, True),
+                ("id", False),
             ],
             limit=None if exact else limit,
             offset=0 if exact else offset,
@@ -258,6 +260,33 @@ class SupabaseConfigMixin(SupabaseRest):
             {"p_environment_ids": [str(e) for e in environment_ids], "p_since": since},
         )
         return [rows.health_from_row(r) for r in found]
+
+    async def _report_package_facts(self, payload: dict[str, Any]) -> int:
+        return int(await self._rpc("report_package_facts", {"p_facts": payload}) or 0)
+
+    async def _ignore_advisory(
+        self, project_id: UUID, advisory_id: str, until: date, reason: str
+    ) -> Any:
+        params = {
+            "p_project_id": project_id,
+            "p_advisory_id": advisory_id,
+            "p_until": until.isoformat(),
+            "p_reason": reason,
+        }
+        return await self._rpc_row("ignore_advisory", params)
+
+    async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
+        await self._rpc(
+            "unignore_advisory", {"p_project_id": project_id, "p_advisory_id": advisory_id}
+        )
+
+    async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
+        params = {"p_project_id": str(project_id)}
+        advisories, freshness = await asyncio.gather(
+            self._rpc_rows("project_advisories", params),
+            self._rpc_rows("project_freshness", params),
+        )
+        return list(advisories), list(freshness)
 
     async def _report_health(self, environment_id: UUID, points: Sequence[HealthPoint]) -> int:
         body = rows.health_payload(points)

@@ -7,6 +7,7 @@ The app mounts one ``DriftPane`` and calls ``show`` whenever the selection chang
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -24,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
-from devsync_tui.core.models import Environment, Project
+from devsync_tui.core.models import Environment, PackageFacts, Project
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen
@@ -316,7 +317,17 @@ class DriftPane(Widget):
         if self.matrix is None:
             return
         names = {env.id: env.name for env in self.environments}
-        self.app.push_screen(PackageDetailScreen(row, self.matrix.environment_ids, names))
+        backend, project = self.backend, self.project
+        facts = None
+        if backend is not None and project is not None:
+            project_id = project.id
+
+            async def facts() -> PackageFacts:
+                found = await backend.package_facts(project_id)
+                risks = await backend.accepted_risks(project_id)
+                return dataclasses.replace(found, accepted=tuple(risks))
+
+        self.app.push_screen(PackageDetailScreen(row, self.matrix.environment_ids, names, facts))
 
 
 def _changed_keys(before: DriftMatrix, after: DriftMatrix) -> set[object]:

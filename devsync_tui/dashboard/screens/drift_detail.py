@@ -1,18 +1,25 @@
-"""The package detail dialog of the drift matrix: every environment's version, constraint and
-state of one package, baseline first."""
+"""The package detail dialog of the drift matrix: every version, constraint and state of one
+package in the baseline and each environment, baseline first; a place that holds several
+versions (a nested npm copy, two Cargo majors) has a line per version."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.core import clock
 from devsync_tui.core.drift import SYMBOLS, DriftCell, DriftRow
+from devsync_tui.core.drift_facts import accepted_for, advisory_text
+from devsync_tui.core.models import PackageFacts
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.drift_matrix import STATE_LABELS, DriftStyled
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
@@ -20,10 +27,54 @@ from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, Virt
 
 @dataclass(frozen=True, slots=True)
 class DetailLine:
-    """One line of the dialog: where, and that place's cell (None: no such package there)."""
+    """One line of the dialog: where (empty on a place's further versions), and one version's
+    cell (None: no such package there)."""
 
     place: str
     cell: DriftCell | None
+
+
+def detail_lines(place: str, cell: DriftCell | None) -> list[DetailLine]:
+    """A place's lines: one per installed version, the place named on the first."""
+    if cell is None:
+        return [DetailLine(place, None)]
+    return [DetailLine(place if i == 0 else "", entry) for i, entry in enumerate(cell.entries)]
+
+
+def facts_text(
+    row: DriftRow, cells: Sequence[DriftCell | None], facts: PackageFacts, today: date
+) -> str:
+    """The advisories of every version shown (one the project accepts as ignored, with its
+    date and reason), and the package's latest and wanted releases."""
+    manager, name = row.package_manager, row.package_name
+    versions: list[str] = []
+    constraints: list[str | None] = []
+    for cell in cells:
+        for entry in cell.entries if cell is not None else ():
+            if entry.version and entry.version not in versions:
+                versions.append(entry.version)
+            if entry.constraint not in constraints:
+                constraints.append(entry.constraint)
+    lines = []
+    for version in versions:
+        for advisory in facts.advisories_of(manager, name, version):
+            summary = f" — {advisory.summary}" if advisory.summary else ""
+            risk = accepted_for(advisory, facts.accepted, today)
+            if risk is not None:
+                summary = f" — ignored: accepted until {risk.until.isoformat()}: {risk.reason}"
+            mark = "·" if risk is not None else "!"
+            lines.append(f"{mark} {version}  {advisory_text(advisory)}{summary}")
+    if not lines:
+        lines.append("advisories: none known for these versions")
+    for constraint in constraints or [None]:
+        fresh = facts.freshness_of(manager, name, constraint)
+        if fresh is None:
+            continue
+        wanted = f" · wanted {fresh.wanted} ({constraint})" if constraint and fresh.wanted else ""
+        line = f"latest {fresh.latest or 'unknown'}{wanted}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 class PackageDetailTable(DriftStyled[DetailLine]):
@@ -73,6 +124,7 @@ class PackageDetailScreen(ModalScreen[None]):
         }
         #detail-title { text-style: bold; height: 1; }
         #detail-summary { color: $text-muted; height: 1; }
+        #detail-facts { height: auto; max-height: 12; }
         PackageDetailTable { height: auto; max-height: 30; }
     }
     """
@@ -82,13 +134,16 @@ class PackageDetailScreen(ModalScreen[None]):
         row: DriftRow,
         environment_ids: Sequence[UUID],
         env_names: Mapping[UUID, str],
+        facts: Callable[[], Awaitable[PackageFacts]] | None = None,
     ) -> None:
         super().__init__()
         self.row = row
-        self.lines = [DetailLine("baseline", row.baseline)] + [
-            DetailLine(env_names.get(env_id, str(env_id)[:8]), cell)
+        self._facts = facts
+        places = [("baseline", row.baseline)] + [
+            (env_names.get(env_id, str(env_id)[:8]), cell)
             for env_id, cell in zip(environment_ids, row.cells, strict=True)
         ]
+        self.lines = [line for place, cell in places for line in detail_lines(place, cell)]
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -98,12 +153,28 @@ class PackageDetailScreen(ModalScreen[None]):
             close = cmd.key_name(self.app, cmd.DRIFT_DETAIL_CLOSE)
             yield Static(f"worst: {worst} · {close} to close", id="detail-summary")
             yield PackageDetailTable(id="detail-table")
+            yield Static("", id="detail-facts")
 
     def on_mount(self) -> None:
         table = self.query_one(PackageDetailTable)
         table.show_lines(self.lines)
         table.styles.height = min(len(self.lines) + 1, 30)
         table.focus()
+        if self._facts is not None:
+            self.query_one("#detail-facts", Static).update(Text("advisories: reading…"))
+            self.run_worker(self._read_facts(), exclusive=True, group="detail-facts")
+
+    async def _read_facts(self) -> None:
+        assert self._facts is not None
+        try:
+            facts = await self._facts()
+        except DevSyncError as exc:
+            text = f"Could not read the advisories ({str(exc).rstrip('.')})."
+        else:
+            today = clock.now().date()
+            text = facts_text(self.row, [line.cell for line in self.lines], facts, today)
+        # Text, not markup: summaries come from other people's lockfiles and advisories.
+        self.query_one("#detail-facts", Static).update(Text(text))
 
     def on_virtual_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
