@@ -19,6 +19,7 @@ from tests.db.helpers import (
     impersonate,
     install_machine_tokens,
 )
+from tests.db.matrix_cells_config_states import CONFIG_STATE_OPS, install_config_states
 from tests.db.matrix_cells_data import DATA_OPS
 from tests.db.matrix_cells_exec import EXEC_OPS, install_execution_control_rows
 from tests.db.matrix_cells_machine import MACHINE_OPS
@@ -29,7 +30,7 @@ from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS
+OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS + CONFIG_STATE_OPS
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 
@@ -48,6 +49,7 @@ def ids(su: Conn) -> Ids:
 
     install_machine_tokens(su)
     install_execution_control_rows(su)
+    install_config_states(su)
     found: Ids = {
         "log_level": config_id(su, s, None, "LOG_LEVEL"),
         "feature_flags": config_id(su, s, None, "FEATURE_FLAGS"),
@@ -139,10 +141,12 @@ def test_rls_enabled_on_every_table(su: Conn) -> None:
 #: private bodies. Nothing else, and no table.
 MACHINE_RPCS = [
     "machine_config_fingerprint()",
+    "machine_config_key_versions(text[])",
     "machine_dependencies()",
     "machine_effective_configuration()",
     "machine_report_dependencies(jsonb)",
     "machine_report_health(jsonb)",
+    "machine_report_config_states(jsonb)",
     "machine_reveal_secret(uuid)",
     "machine_set_status(text,timestamp with time zone)",
     "machine_whoami()",
@@ -184,6 +188,7 @@ def test_internal_writers_are_not_callable_by_users(su: Conn) -> None:
         "private.store_dependencies(uuid, uuid, jsonb)",
         "private.audit(uuid, text, text, text, uuid, uuid, jsonb)",
         "private.store_health(uuid, jsonb)",
+        "private.store_config_states(uuid, jsonb)",
         "private.secret_value_audited(public.configurations, jsonb)",
         "private.machine_token()",
     ):
@@ -263,6 +268,8 @@ POLICY_COLUMNS = [
     ("presence", "user_id"),
     ("machine_tokens", "project_id"),
     ("machine_tokens", "environment_id"),
+    ("machine_config_states", "project_id"),
+    ("machine_config_states", "environment_id"),
 ]
 
 
