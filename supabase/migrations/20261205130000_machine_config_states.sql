@@ -221,7 +221,7 @@ comment on function private.machine_report_config_states(jsonb) is
 -- in the scope each key comes from (its override, else the project default): the plain value
 -- of each version, never a secret's (value null). What "behind" is told from. Security
 -- invoker: RLS on configuration_history decides for a user.
-create or replace function private.key_versions(p_environment_id uuid, p_keys text[])
+create or replace function private.key_versions(p_environment_id uuid, p_keys jsonb)
 returns table (
   key text, version integer, value text, is_secret boolean, type text, op text,
   changed_at timestamptz, changed_by text
@@ -237,7 +237,8 @@ as $$
                                on o.project_id = env.project_id and o.environment_id = env.id
                              where o.key = k.key)
                 then (select id from env) end as environment_id
-    from unnest(p_keys) k(key)
+    from jsonb_array_elements_text(
+      case when jsonb_typeof(p_keys) = 'array' then p_keys else '[]'::jsonb end) k(key)
   )
   select h.key, h.version, case when h.is_secret then null else h.value end, h.is_secret,
          h.type, h.op, h.changed_at, p.username
@@ -250,7 +251,7 @@ as $$
   order by h.key, h.id
 $$;
 
-create or replace function public.config_key_versions(p_environment_id uuid, p_keys text[])
+create or replace function public.config_key_versions(p_environment_id uuid, p_keys jsonb)
 returns table (
   key text, version integer, value text, is_secret boolean, type text, op text,
   changed_at timestamptz, changed_by text
@@ -258,7 +259,7 @@ returns table (
 language sql stable set search_path = ''
 as $$ select * from private.key_versions(p_environment_id, p_keys) $$;
 
-create or replace function private.machine_config_key_versions(p_keys text[])
+create or replace function private.machine_config_key_versions(p_keys jsonb)
 returns table (
   key text, version integer, value text, is_secret boolean, type text, op text,
   changed_at timestamptz, changed_by text
@@ -271,7 +272,7 @@ begin
   return query select * from private.key_versions(v_token.environment_id, p_keys);
 end
 $$;
-comment on function private.machine_config_key_versions(text[]) is
+comment on function private.machine_config_key_versions(jsonb) is
   'PERMISSIONS.md machine: the history of its environment''s keys (plain values only, never '
   'a secret''s), to tell "behind"';
 
@@ -285,7 +286,7 @@ returns integer
 language sql volatile set search_path = ''
 as $$ select private.machine_report_config_states(p_states) $$;
 
-create or replace function public.machine_config_key_versions(p_keys text[])
+create or replace function public.machine_config_key_versions(p_keys jsonb)
 returns table (
   key text, version integer, value text, is_secret boolean, type text, op text,
   changed_at timestamptz, changed_by text
@@ -295,16 +296,16 @@ as $$ select * from private.machine_config_key_versions(p_keys) $$;
 
 revoke all on function
   private.store_config_states(uuid, jsonb), private.report_config_states(uuid, jsonb),
-  private.machine_report_config_states(jsonb), private.key_versions(uuid, text[]),
-  private.machine_config_key_versions(text[]),
+  private.machine_report_config_states(jsonb), private.key_versions(uuid, jsonb),
+  private.machine_config_key_versions(jsonb),
   public.report_config_states(uuid, jsonb), public.machine_report_config_states(jsonb),
-  public.config_key_versions(uuid, text[]), public.machine_config_key_versions(text[])
+  public.config_key_versions(uuid, jsonb), public.machine_config_key_versions(jsonb)
   from public, anon, authenticated, service_role;
 grant execute on function
   private.report_config_states(uuid, jsonb), public.report_config_states(uuid, jsonb),
-  private.key_versions(uuid, text[]), public.config_key_versions(uuid, text[])
+  private.key_versions(uuid, jsonb), public.config_key_versions(uuid, jsonb)
   to authenticated, service_role;
 grant execute on function
   private.machine_report_config_states(jsonb), public.machine_report_config_states(jsonb),
-  private.machine_config_key_versions(text[]), public.machine_config_key_versions(text[])
+  private.machine_config_key_versions(jsonb), public.machine_config_key_versions(jsonb)
   to anon;

@@ -98,7 +98,7 @@ CONFIG_STATE_OPS: list[Op] = [
         MEMBERS,
         lambda c, u, i: q(
             c,
-            "select version from config_key_versions(%s, array['LOG_LEVEL', 'DATABASE_URL'])",
+            'select version from config_key_versions(%s, \'["LOG_LEVEL", "DATABASE_URL"]\')',
             (BOB_ENV,),
         ),
     ),
@@ -107,7 +107,7 @@ CONFIG_STATE_OPS: list[Op] = [
         NOBODY,
         lambda c, u, i: q(
             c,
-            "select 1 from config_key_versions(%s, array['DATABASE_URL', 'STRIPE_SECRET_KEY'])"
+            'select 1 from config_key_versions(%s, \'["DATABASE_URL", "STRIPE_SECRET_KEY"]\')'
             " where value is not null",
             (BOB_ENV,),
         ),
@@ -132,14 +132,14 @@ CONFIG_STATE_OPS: list[Op] = [
     Op(
         "machine.config_key_versions",
         VALID_MACHINES,
-        lambda c, u, i: q(c, "select version from machine_config_key_versions(array['LOG_LEVEL'])"),
+        lambda c, u, i: q(c, "select version from machine_config_key_versions('[\"LOG_LEVEL\"]')"),
     ),
     Op(
         "machine.config_key_versions_secret_value",
         NOBODY,
         lambda c, u, i: q(
             c,
-            "select 1 from machine_config_key_versions(array['DATABASE_URL', 'STRIPE_SECRET_KEY'])"
+            'select 1 from machine_config_key_versions(\'["DATABASE_URL", "STRIPE_SECRET_KEY"]\')'
             " where value is not null",
         ),
     ),

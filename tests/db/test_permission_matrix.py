@@ -141,7 +141,7 @@ def test_rls_enabled_on_every_table(su: Conn) -> None:
 #: private bodies. Nothing else, and no table.
 MACHINE_RPCS = [
     "machine_config_fingerprint()",
-    "machine_config_key_versions(text[])",
+    "machine_config_key_versions(jsonb)",
     "machine_dependencies()",
     "machine_effective_configuration()",
     "machine_report_dependencies(jsonb)",
