@@ -87,9 +87,11 @@ async def test_key_versions_give_plain_values_never_secrets(transport: Transport
     versions = await alice.key_versions(BOB_ENV, ["LOG_LEVEL", "DATABASE_URL", "NOPE"])
     log = [v for v in versions if v.key == "LOG_LEVEL"]
     assert [v.version for v in log] == sorted(v.version for v in log)
-    assert log[-1].value == "trace" and log[-1].changed_by == "alice"
+    assert log[-1].value == "trace"
+    assert log[-1].changed_by == "alice"
     secret = [v for v in versions if v.key == "DATABASE_URL"]
-    assert secret and all(v.is_secret and v.value is None for v in secret)
+    assert secret
+    assert all(v.is_secret and v.value is None for v in secret)
     assert await alice.key_versions(BOB_ENV, []) == []
 
 
@@ -110,7 +112,7 @@ async def test_a_machine_reports_its_own_environment_only(transport: Transport) 
             "select count(*) from machine_config_states where environment_id = %s", (BOB_ENV,)
         ).fetchone()
     assert rows == (4,)
-    assert [s.key for s in await bob.config_states(S, [BOB_ENV])][0] == "DATABASE_URL"
+    assert next(s.key for s in await bob.config_states(S, [BOB_ENV])) == "DATABASE_URL"
 
 
 async def test_a_report_reaches_others_as_one_event(transport: Transport) -> None:
