@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -31,6 +31,7 @@ from devsync_tui.core.config_states import (
 )
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.logging_setup import register_secret
+from devsync_tui.machine import links
 from devsync_tui.machine.errors import InputError
 
 #: Read in this order; a later file wins for a key both have.
@@ -194,3 +195,49 @@ async def check(
         for s in statuses
     ]
     return StatusReport(environment_id, local, statuses, rows, values, dict(versions))
+
+
+class ConfigReporter:
+    """The agent's report of configuration states, each sync. It reports only for a checkout
+    that has a dotenv file (a machine that gets its configuration from ``devsync run`` has
+    none, and "everything missing" would be noise); it reveals a secret once per version; a
+    problem (a dotenv file that does not parse, no right to report) is said once."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.cache: RevealCache = {}
+        self.problem: str | None = None
+        self.denied = False
+        self.reported: int | None = None
+
+    def _has_dotenv(self, root: Path, extra: Sequence[str]) -> bool:
+        for name in (*DOTENV_FILES, *extra):
+            path = inside(root, name)
+            if path is not None and path.is_file():
+                return True
+        return False
+
+    async def sync(self, backend: Backend, environment_id: UUID, root: Path) -> None:
+        if self.denied:
+            return
+        extra = links.listed_files(root, environment_id)
+        if not await asyncio.to_thread(self._has_dotenv, root, extra):
+            return
+        try:
+            report = await check(backend, environment_id, root, extra, cache=self.cache)
+            self.reported = await backend.report_config_states(
+                environment_id, [s.as_input() for s in report.statuses]
+            )
+        except InputError as exc:
+            self._problem(str(exc))
+            return
+        except PermissionDenied as exc:
+            self.denied = True
+            self._problem(str(exc))
+            return
+        self.problem = None
+
+    def _problem(self, message: str) -> None:
+        if message != self.problem:
+            self.say(f"configuration states not reported: {message}")
+        self.problem = message

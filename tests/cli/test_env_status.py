@@ -173,3 +173,46 @@ def test_bad_input_is_one_sentence(devsync: DevsyncCLI) -> None:
     unlinked = devsync.home / "other"
     unlinked.mkdir()
     assert "not linked" in devsync("env", "status", str(unlinked), *BOB).err
+
+
+def test_the_agent_reports_states_each_cycle(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    result = devsync("agent", "--once", "--json", "--no-scan", *BOB, *BOB_LAPTOP)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["config_states"] == len(states(devsync))
+    assert states(devsync)["NODE_ENV"][0] == "differs"
+    assert states(devsync)["DATABASE_URL"][0] == "in_sync"
+    # the checkout catches up: the next cycle says so
+    (root / ".env").write_text((root / ".env").read_text().replace("staging-ish", "production"))
+    assert devsync("agent", "--once", "--no-scan", *BOB, *BOB_LAPTOP).code == 0
+    assert states(devsync)["NODE_ENV"][0] == "in_sync"
+
+
+def test_a_machine_token_reports_its_checkout(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    made = json.loads(devsync("token", "create", *BOB, *BOB_LAPTOP, "--json").out)
+    monkeypatch.setenv("DEVSYNC_TOKEN", made["token"])
+    status = devsync("env", "status", "--json")
+    assert status.code == 1, status.err
+    keys = {k["key"]: k["state"] for k in json.loads(status.out)["keys"]}
+    assert keys["DATABASE_URL"] == "in_sync"  # the machine reveals its own secrets
+    assert keys["API_BASE_URL"] == "differs"  # the link's file counts for the machine too
+    assert json.loads(status.out)["stored"] is True
+    assert devsync("agent", "--once", "--no-scan").code == 0
+    assert states(devsync)["STRIPE_SECRET_KEY"][0] == "missing"
+
+
+def test_the_agent_leaves_a_checkout_without_dotenv_alone(devsync: DevsyncCLI) -> None:
+    result = devsync("agent", "--once", "--json", "--no-scan", *BOB, *BOB_LAPTOP)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["config_states"] is None
+    assert states(devsync) == {}
+    (checkout(devsync) / ".env").write_text("GOOD=1\nnot a binding\n")
+    broken = devsync("agent", "--once", "--no-scan", *BOB, *BOB_LAPTOP)
+    assert broken.code == 0
+    assert "configuration states not reported: .env, line 2" in broken.err
