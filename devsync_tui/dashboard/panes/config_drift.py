@@ -37,8 +37,6 @@ from devsync_tui.dashboard.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.
 COALESCE_SECONDS = 0.1
-#: The tables whose changes this view shows.
-WATCHED = ("machine_config_states", "environments")
 
 
 class ConfigStatesLoaded(Message):
@@ -80,7 +78,10 @@ class ConfigDriftPane(Widget):
         self.environments: list[Environment] = []
         self.focus_env: UUID | None = None
         self.matrix: ConfigDriftMatrix | None = None
+        self.states: list[ConfigState] = []
         self._reload_timer: Timer | None = None
+        #: Machines whose states changed since the last load (None: reload everything).
+        self._changed: set[UUID] | None = set()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -113,6 +114,7 @@ class ConfigDriftPane(Widget):
             return
         if not same:
             self.matrix = None
+            self.states = []
             self._set_message("Loading configuration states…")
         self.project = project
         self._load()
@@ -121,35 +123,46 @@ class ConfigDriftPane(Widget):
         self.project = None
         self.environments = []
         self.matrix = None
+        self.states = []
         self._set_message(text)
 
     def apply_changes(self, events: Sequence[FeedEvent]) -> None:
         if self.project is None:
             return
-        relevant = any(
-            isinstance(e, Resync)
-            or (
-                isinstance(e, ChangeEvent)
-                and e.project_id == self.project.id
-                and e.table in WATCHED
-            )
-            for e in events
-        )
+        relevant = False
+        for e in events:
+            if isinstance(e, Resync):
+                self._changed, relevant = None, True
+            elif isinstance(e, ChangeEvent) and e.project_id == self.project.id:
+                if e.table == "environments":
+                    self._changed, relevant = None, True
+                elif e.table == "machine_config_states":
+                    relevant = True
+                    if self._changed is not None and e.environment_id is not None:
+                        self._changed.add(e.environment_id)
+                    else:
+                        self._changed = None
         if relevant and self._reload_timer is None:
             self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
 
     def _reload_now(self) -> None:
+        """A machine's report re-reads that machine's states only; anything else, all."""
         self._reload_timer = None
-        self._load()
+        changed, self._changed = self._changed, set()
+        self._load(changed if changed and self.matrix is not None else None)
 
     # -- loading -------------------------------------------------------------------------------
     @work(exclusive=True, group="cfgdrift", exit_on_error=False)
-    async def _load(self) -> None:
+    async def _load(self, only: set[UUID] | None = None) -> None:
         project, backend = self.project, self.backend
         if project is None or backend is None:
             return
         env_ids = [env.id for env in self.environments]
-        states = await backend.config_states(project.id)
+        if only:
+            fresh = await backend.config_states(project.id, sorted(only, key=str))
+            states = [s for s in self.states if s.environment_id not in only] + fresh
+        else:
+            states = await backend.config_states(project.id)
         matrix = await asyncio.to_thread(build_config_matrix, states, env_ids)
         self.post_message(ConfigStatesLoaded(project.id, states, matrix))
 
@@ -159,6 +172,7 @@ class ConfigDriftPane(Widget):
             return
         previous = self.matrix
         self.matrix = message.matrix
+        self.states = message.states
         if message.matrix.rows:
             self._set_message(None)
         else:
