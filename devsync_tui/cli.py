@@ -116,7 +116,8 @@ def refuse_token(args: argparse.Namespace) -> str | None:
     what = "the dashboard" if getattr(args, "func", None) is None else "this command"
     return (
         f"{TOKEN_ENV_VAR} is set, and a machine token works only with devsync run, env export, "
-        f"scan and agent, not with {what}; unset {TOKEN_ENV_VAR} to act as yourself."
+        f"env status, env pull, scan and agent, not with {what}; unset {TOKEN_ENV_VAR} to act "
+        "as yourself."
     )
 
 

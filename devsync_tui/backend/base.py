@@ -26,6 +26,7 @@ from typing import Any
 from uuid import UUID
 
 from devsync_tui.backend import refusals, rules
+from devsync_tui.backend.config_states import ConfigStateContract
 from devsync_tui.backend.data import DataContract
 from devsync_tui.backend.errors import DevSyncError
 
@@ -49,7 +50,7 @@ from devsync_tui.core.models import (
 )
 
 
-class Backend(DataContract, TokenContract):
+class Backend(DataContract, TokenContract, ConfigStateContract):
     """One interface, two transports. All methods are coroutines except ``changes``.
 
     Abstract methods are translated by each transport as they are; the others apply the

@@ -1,7 +1,8 @@
 """A machine as a Backend: what one environment's machine token may do, on either transport.
 
 A machine (PERMISSIONS.md "machine") reads its environment's effective configuration and
-reveals its secrets, reports that environment's dependencies, health and status, and nothing
+reveals its secrets, reports that environment's dependencies, health, status and config states
+(reading its keys' plain history to tell "behind"), and nothing
 else. The database decides (the ``machine_*`` RPCs of docs/DATABASE.md, granted to anon; the
 token travels as the ``x-devsync-token`` header); this class maps the Backend contract onto
 those RPCs, and answers every other call with one sentence instead of a round trip that would
@@ -26,7 +27,9 @@ from uuid import UUID
 
 from devsync_tui.backend import rows, rules
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.config_states import states_payload, version_from_row
 from devsync_tui.backend.errors import PermissionDenied, TokenRefused, Unavailable
+from devsync_tui.core.config_states import ConfigState, ConfigStateInput, KeyVersion
 from devsync_tui.core.models import (
     AuditEntry,
     ConfigHistoryEntry,
@@ -53,7 +56,8 @@ POLL_SECONDS = 5.0
 #: The one answer to everything a machine may not do.
 MACHINE_ONLY = (
     "A machine token may only read its environment's configuration and report its "
-    "dependencies, health and status; sign in as a person for anything else."
+    "dependencies, health, status and configuration states; sign in as a person for "
+    "anything else."
 )
 
 
@@ -248,6 +252,20 @@ class MachineBackend(Backend):
         )
         return int(n or 0)
 
+    async def _report_config_states(
+        self, environment_id: UUID, states: Sequence[ConfigStateInput]
+    ) -> int:
+        self._own(environment_id)
+        n = await self.calls.value(
+            "machine_report_config_states", {"p_states": states_payload(states)}, write=True
+        )
+        return int(n or 0)
+
+    async def _key_versions(self, environment_id: UUID, keys: Sequence[str]) -> list[KeyVersion]:
+        self._own(environment_id)
+        found = await self.calls.rows("machine_config_key_versions", {"p_keys": list(keys)})
+        return [version_from_row(r) for r in found]
+
     async def set_environment_status(
         self, environment_id: UUID, status: EnvStatus, last_sync_at: datetime | None = None
     ) -> Environment:
@@ -375,6 +393,11 @@ class MachineBackend(Backend):
     async def _audit_log(
         self, team_id: UUID, limit: int, before_id: int | None
     ) -> list[AuditEntry]:
+        self._refuse()
+
+    async def _config_states(
+        self, project_id: UUID, environment_ids: Sequence[UUID] | None
+    ) -> list[ConfigState]:
         self._refuse()
 
     async def create_team(self, name: str, slug: str) -> Team:

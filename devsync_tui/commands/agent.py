@@ -94,6 +94,8 @@ def _main(args: argparse.Namespace) -> int:
                     if report.dependencies is not None
                     else ""
                 )
+                if report.config_states is not None:
+                    deps += f", {report.config_states} configuration states"
                 say(
                     f"{report.target}: stored {report.points_stored} measurements{deps}; "
                     f"status {report.status}."

@@ -93,8 +93,8 @@ def add_token_flag(parser: argparse.ArgumentParser) -> None:
 
 #: What a command that cannot act as a machine says when it is given a token.
 TOKEN_NOT_HERE = (
-    f"A machine token ({TOKEN_ENV_VAR}) works only with devsync run, env export, scan and "
-    f"agent; unset {TOKEN_ENV_VAR} to act as yourself."
+    f"A machine token ({TOKEN_ENV_VAR}) works only with devsync run, env export, env status, "
+    f"env pull, scan and agent; unset {TOKEN_ENV_VAR} to act as yourself."
 )
 
 

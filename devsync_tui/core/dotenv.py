@@ -39,6 +39,7 @@ __all__ = [
     "LITERAL_DOLLAR_VAR",
     "DotenvError",
     "Entry",
+    "binding_spans",
     "docker_incompatible",
     "parse",
     "parse_values",
@@ -247,6 +248,24 @@ def parse(
         seen[entry.key] = entry.value
         entries.append(entry)
     return entries
+
+
+def binding_spans(text: str, *, source: str = "") -> tuple[str, list[tuple[str, int, int]]]:
+    """Where each binding of a .env text is: the text as read (a BOM removed) and, per
+    binding, (key, start, end) character offsets, ``end`` past its line end; for editing one
+    binding in place (``devsync env pull``). DotenvError as :func:`parse`."""
+    reader = _Reader(text)
+    spans: list[tuple[str, int, int]] = []
+    while reader.has_next():
+        reader.read(_MULTILINE_WS, "")
+        start = reader.pos
+        try:
+            entry = _binding(reader)
+        except _Fail as fail:
+            raise DotenvError(fail.message, line=fail.line, source=source) from None
+        if entry is not None:
+            spans.append((entry.key, start, reader.pos))
+    return reader.text, spans
 
 
 def parse_values(text: str, **options: object) -> dict[str, str | None]:

@@ -268,6 +268,27 @@ DRIFT_DETAIL = _command(
 DRIFT_DETAIL_CLOSE = _command(
     "drift.detail.close", "escape,q", "dismiss", "Close", "Close the package detail"
 )
+CFGDRIFT_FILTER = _command("cfgdrift.filter", "slash", "filter", "Filter", "Filter keys by name")
+CFGDRIFT_DRIFTED = _command(
+    "cfgdrift.drifted",
+    "f",
+    "toggle_drifted",
+    "Drifted only",
+    "Show only keys some machine does not have in sync (press again for all)",
+)
+CFGDRIFT_CLEAR = _command(
+    "cfgdrift.clear", "escape", "clear", "Clear", "Clear the filter and the drifted-only view"
+)
+CFGDRIFT_DETAIL = _command(
+    "cfgdrift.detail",
+    "enter",
+    "select",
+    "Detail",
+    "Each machine's state of this key, who changed it since, and the command that fixes it",
+)
+CFGDRIFT_DETAIL_CLOSE = _command(
+    "cfgdrift.detail.close", "escape,q", "dismiss", "Close", "Close the key detail"
+)
 HEALTH_FILTER = _command(
     "health.filter", "slash", "filter", "Filter", "Filter environments by name"
 )

@@ -12,6 +12,7 @@ from uuid import UUID
 from textual.message import Message
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import Identity, Role
 
 
@@ -100,3 +101,16 @@ def coalesce(events: Sequence[FeedEvent]) -> list[FeedEvent]:
         elif index > last_resync:
             kept[(event.table, event.id)] = (index, event)
     return [event for _, event in sorted(kept.values(), key=lambda pair: pair[0])]
+
+
+class ConfigDriftSeen(Message):
+    """The states of a project's machines as last read (for the tree and the Configuration
+    tab's marks)."""
+
+    def __init__(
+        self, project_id: UUID, environment_ids: Sequence[UUID], states: Sequence[ConfigState]
+    ) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.environment_ids = tuple(environment_ids)
+        self.states = tuple(states)

@@ -4,7 +4,8 @@ Each ``interval`` the agent samples cpu/memory/disk into a bounded buffer, then 
 the backend (the round trip is the ``ping`` point), store the buffered points in batches
 (``report_health``; the database skips points it already has, so a retried batch never
 duplicates), re-scan dependencies when a lockfile changed (``report_dependencies``, one
-transaction; a file that does not parse uploads nothing and sets status ``error``), and set
+transaction; a file that does not parse uploads nothing and sets status ``error``), compare the
+checkout's dotenv files with the configuration (``report_config_states``), and set
 status ``active`` with ``last_sync_at``. While the backend is unreachable the points wait in
 the buffer (the oldest dropped past its capacity) and syncs are retried with exponential
 backoff. SIGTERM/SIGINT: one last flush (bounded), status ``offline``, exit 0.
@@ -38,6 +39,7 @@ from devsync_tui.core.machine_token import MachineToken
 from devsync_tui.core.models import Environment, EnvStatus, Project
 from devsync_tui.core.statuses import assess
 from devsync_tui.machine import links
+from devsync_tui.machine.config_status import ConfigReporter
 from devsync_tui.machine.connect import connected
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.health import (
@@ -97,6 +99,7 @@ class Report:
     points_buffered: int = 0
     points_dropped: int = 0
     dependencies: int | None = None
+    config_states: int | None = None
     status: str = ""
     errors: list[str] = field(default_factory=list)
 
@@ -134,6 +137,7 @@ class Agent:
         self._last_rollup = 0.0
         self._rollup_denied = False
         self._outage = False
+        self.config = ConfigReporter(say)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self) -> int:
@@ -236,6 +240,8 @@ class Agent:
             self.buffer.extend([ping_point(rtt, clock.now())])
             await self._flush()
             await self._sync_dependencies()
+            await self.config.sync(backend, self.env.id, self.root)
+            self.report.config_states = self.config.reported
             await self._retention(backend)
             status = EnvStatus.ERROR if self._scan_error else EnvStatus.ACTIVE
             await backend.set_environment_status(self.env.id, status, last_sync_at=clock.now())

@@ -15,7 +15,8 @@ The store is one JSON file, ``locations.state_dir()/links.json`` (0600, replaced
 
     {"version": 1,
      "links": {"<profile>|<identity>@<host>": {
-         "<checkout path>": {"project_id": "…", "environment_id": "…", "linked_at": "…"},
+         "<checkout path>": {"project_id": "…", "environment_id": "…", "linked_at": "…",
+                             "files": ["config/dev.env"]},
          "*": {…}}}}
 
 ``"*"`` is the machine-wide link: the last environment ``devsync agent`` or ``devsync env link``
@@ -50,6 +51,8 @@ class Link:
     project_id: UUID
     environment_id: UUID
     checkout: str
+    #: dotenv files beyond ``.env`` and ``.env.local`` that the checkout uses (relative paths)
+    files: tuple[str, ...] = ()
 
 
 def store_path() -> Path:
@@ -101,9 +104,29 @@ def _save(data: dict[str, Any]) -> None:
 
 def _parse(entry: Any, checkout: str) -> Link | None:
     try:
-        return Link(UUID(entry["project_id"]), UUID(entry["environment_id"]), checkout)
-    except (KeyError, TypeError, ValueError):
+        files = entry.get("files") or []
+        return Link(
+            UUID(entry["project_id"]),
+            UUID(entry["environment_id"]),
+            checkout,
+            tuple(str(f) for f in files if isinstance(f, str)),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def listed_files(checkout: Path, environment_id: UUID) -> tuple[str, ...]:
+    """The dotenv files a link of this host lists for ``checkout`` and that environment,
+    whoever linked it (a machine token has no user scope of its own)."""
+    name = str(checkout.resolve())
+    host = "@" + socket.gethostname()
+    for scope_name, scope in sorted(_load()["links"].items()):
+        if not (isinstance(scope, dict) and str(scope_name).endswith(host)):
+            continue
+        link = _parse(scope.get(name), name) if name in scope else None
+        if link is not None and link.environment_id == environment_id and link.files:
+            return link.files
+    return ()
 
 
 def find(profile: str | None, user: str | None, cwd: Path | None = None) -> Link | None:
@@ -128,21 +151,28 @@ def save(
     *,
     cwd: Path | None = None,
     machine_wide: bool = True,
+    files: tuple[str, ...] | None = None,
 ) -> Link:
-    """Link this checkout (and, by default, the machine) to an environment."""
+    """Link this checkout (and, by default, the machine) to an environment. ``files``: the
+    extra dotenv files it uses (None: keep those of an existing link to the same environment)."""
     data = _load()
     scope = data["links"].setdefault(scope_key(profile, user), {})
-    entry = {
+    checkout = str(checkout_root(cwd))
+    if files is None:
+        old = _parse(scope.get(checkout), checkout) if checkout in scope else None
+        files = old.files if old is not None and old.environment_id == environment_id else ()
+    entry: dict[str, Any] = {
         "project_id": str(project_id),
         "environment_id": str(environment_id),
         "linked_at": datetime.now(UTC).isoformat(),
     }
-    checkout = str(checkout_root(cwd))
+    if files:
+        entry["files"] = list(files)
     scope[checkout] = entry
     if machine_wide:
-        scope[MACHINE_WIDE] = dict(entry)
+        scope[MACHINE_WIDE] = {k: v for k, v in entry.items() if k != "files"}
     _save(data)
-    return Link(project_id, environment_id, checkout)
+    return Link(project_id, environment_id, checkout, tuple(files))
 
 
 def remove(profile: str | None, user: str | None, cwd: Path | None = None) -> bool:

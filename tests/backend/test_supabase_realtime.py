@@ -125,6 +125,7 @@ async def test_joins_carry_the_user_token_and_scoped_filters(
         "environments",
         "configurations",
         "dependencies",
+        "machine_config_states",
     }
     assert all(b["filter"] == f"project_id=eq.{PROJECT_STOREFRONT}" for b in project)
     personal = joins[f"realtime:devsync:user:{BOB.id}"]["config"]["postgres_changes"]

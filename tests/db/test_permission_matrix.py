@@ -19,6 +19,7 @@ from tests.db.helpers import (
     impersonate,
     install_machine_tokens,
 )
+from tests.db.matrix_cells_config_states import CONFIG_STATE_OPS, install_config_states
 from tests.db.matrix_cells_data import DATA_OPS
 from tests.db.matrix_cells_exec import EXEC_OPS, install_execution_control_rows
 from tests.db.matrix_cells_facts import (
@@ -35,7 +36,7 @@ from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS + FACTS_OPS + RISK_OPS
+OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS + FACTS_OPS + RISK_OPS + CONFIG_STATE_OPS
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 
@@ -56,6 +57,7 @@ def ids(su: Conn) -> Ids:
     install_execution_control_rows(su)
     install_package_facts(su)
     install_accepted_risk(su)
+    install_config_states(su)
     found: Ids = {
         "log_level": config_id(su, s, None, "LOG_LEVEL"),
         "feature_flags": config_id(su, s, None, "FEATURE_FLAGS"),
@@ -147,10 +149,12 @@ def test_rls_enabled_on_every_table(su: Conn) -> None:
 #: private bodies. Nothing else, and no table.
 MACHINE_RPCS = [
     "machine_config_fingerprint()",
+    "machine_config_key_versions(jsonb)",
     "machine_dependencies()",
     "machine_effective_configuration()",
     "machine_report_dependencies(jsonb)",
     "machine_report_health(jsonb)",
+    "machine_report_config_states(jsonb)",
     "machine_report_package_facts(jsonb)",
     "machine_required_keys()",
     "machine_reveal_secret(uuid)",
@@ -195,6 +199,7 @@ def test_internal_writers_are_not_callable_by_users(su: Conn) -> None:
         "private.store_package_facts(uuid, jsonb)",
         "private.audit(uuid, text, text, text, uuid, uuid, jsonb)",
         "private.store_health(uuid, jsonb)",
+        "private.store_config_states(uuid, jsonb)",
         "private.secret_value_audited(public.configurations, jsonb)",
         "private.machine_token()",
     ):
@@ -277,6 +282,8 @@ POLICY_COLUMNS = [
     ("machine_tokens", "project_id"),
     ("machine_tokens", "environment_id"),
     ("accepted_risks", "project_id"),
+    ("machine_config_states", "project_id"),
+    ("machine_config_states", "environment_id"),
 ]
 
 

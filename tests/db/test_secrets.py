@@ -273,6 +273,7 @@ def test_secret_tables_are_not_published_to_realtime(su: Conn) -> None:
         "configurations",
         "dependencies",
         "health_checks",
+        "machine_config_states",
     }
 
 

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.backend.live import FeedEvent, PresenceInfo
+from devsync_tui.backend.postgres.config_states import PgConfigStates
 from devsync_tui.backend.postgres.data import PgData
 from devsync_tui.backend.postgres.feed import ChangeFeed
 from devsync_tui.backend.postgres.tokens import PgTokens
@@ -73,7 +74,7 @@ def label_for(conninfo: str, *, embedded: bool) -> str:
     return str(host)
 
 
-class PostgresBackend(PgData, PgTokens, Backend):
+class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
     """The Backend over a direct PostgreSQL connection, acting as one of its users."""
 
     kind = "local"

@@ -22,6 +22,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
 from devsync_tui.backend.live import FeedEvent, LinkChanged, PresenceInfo, Resync
 from devsync_tui.backend.supabase import auth
+from devsync_tui.backend.supabase.config_states import SupabaseConfigStates
 from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
 from devsync_tui.backend.supabase.realtime import FeedTiming, SupabaseFeed
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
 
 
-class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
+class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates, Backend):
     """Backend on a Supabase project, as the user whose session the storage holds."""
 
     kind = "supabase"

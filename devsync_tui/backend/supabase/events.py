@@ -25,6 +25,9 @@ log = logging.getLogger("devsync.supabase.realtime")
 Reread = Callable[[str, str], Awaitable[Any | None]]
 #: Tables whose changes can change which teams/projects I see (the channels follow them).
 SCOPE_TABLES = ("teams", "team_members", "projects")
+#: Tables whose events name an environment, not a row: one event per environment and commit
+#: (a machine's report of many keys is one event; the view re-reads that environment).
+BY_ENVIRONMENT = ("health_checks", "machine_config_states")
 
 
 def row_key(table: str, record: dict[str, Any]) -> str | None:
@@ -128,7 +131,7 @@ class FeedFanout:
         record = data.get("record") or {}
         old = data.get("old_record") or {}
         key = row_key(table, old if op == "DELETE" else record) or row_key(table, record)
-        if key is None and table != "health_checks":
+        if key is None and table not in BY_ENVIRONMENT:
             return None
         # One commit reaches every channel whose filter matches (my membership is on both the
         # team channel and my own): report it once.

@@ -37,7 +37,13 @@ log = logging.getLogger("devsync.supabase.realtime")
 #: Tables with a ``team_id`` column, filtered ``team_id=eq.<id>`` on the team channel.
 TEAM_TABLES = ("team_members", "projects")
 #: Tables with a ``project_id`` column, filtered ``project_id=eq.<id>`` on the project channel.
-PROJECT_TABLES = ("env_templates", "environments", "configurations", "dependencies")
+PROJECT_TABLES = (
+    "env_templates",
+    "environments",
+    "configurations",
+    "dependencies",
+    "machine_config_states",
+)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from devsync_tui.commands.common import add_target_flags, add_token_flag, run_async
-from devsync_tui.commands.env import edit, history, importing, transfer
+from devsync_tui.commands.env import edit, history, importing, status, transfer
 
 
 def _leaf(
@@ -96,6 +96,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=lambda a: run_async(transfer.diff(a)))
 
     p = _leaf(sub, "link", "make an environment this checkout's default --env", scope=False)
+    p.add_argument(
+        "--file",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="a dotenv file the checkout uses besides .env and .env.local (repeatable)",
+    )
     p.set_defaults(func=lambda a: run_async(edit.link(a)))
+
+    p = _leaf(sub, "status", "what this checkout runs against the configuration", scope=False)
+    p.add_argument("path", metavar="PATH", nargs="?", help="the checkout (default: here)")
+    add_token_flag(p)
+    p.set_defaults(func=lambda a: run_async(status.status(a)))
+
+    p = _leaf(sub, "pull", "write the synced values into this checkout's files", scope=False)
+    p.add_argument("path", metavar="PATH", nargs="?", help="the checkout (default: here)")
+    p.add_argument(
+        "--file", default=".env", metavar="NAME", help="where keys the checkout lacks go (.env)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask before writing")
+    add_token_flag(p)
+    p.set_defaults(func=lambda a: run_async(status.pull(a)))
     p = _leaf(sub, "unlink", "forget this checkout's default environment", scope=False)
     p.set_defaults(func=lambda a: run_async(edit.unlink(a)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import Conflict, Unavailable
@@ -245,12 +246,27 @@ async def link(args: argparse.Namespace) -> int:
         target = await resolve_target(backend, args)
         assert target.environment is not None
         scope = await link_scope(backend, flag(args, "profile"))
-        saved = links.save(*scope, target.project.id, target.environment.id)
+        files = _link_files(args.file)
+        saved = links.save(*scope, target.project.id, target.environment.id, files=files)
     if args.json:
         print_json({"checkout": saved.checkout, "target": target.label})
     else:
         say(f"Linked {saved.checkout} to {target.label}.")
     return EXIT_OK
+
+
+def _link_files(given: list[str] | None) -> tuple[str, ...] | None:
+    """``--file`` paths as the link keeps them: relative to the checkout, inside it."""
+    if given is None:
+        return None
+    root = links.checkout_root()
+    out: list[str] = []
+    for name in given:
+        path = (Path(name) if Path(name).is_absolute() else Path.cwd() / name).resolve()
+        if path != root and root not in path.parents:
+            raise UsageError(f"{name} is outside the checkout {root}.")
+        out.append(str(path.relative_to(root)))
+    return tuple(dict.fromkeys(out))
 
 
 async def unlink(args: argparse.Namespace) -> int:

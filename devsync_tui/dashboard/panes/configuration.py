@@ -4,6 +4,7 @@ with the source of every value. Secrets are masked; `r` reveals for those who ma
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core import clock
+from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.core.printable import visible
 from devsync_tui.core.wording import count
@@ -27,6 +29,7 @@ from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
+from devsync_tui.dashboard.widgets.config_drift_matrix import cell_text, state_words
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
 from devsync_tui.dashboard.workspace import read_rows
 from devsync_tui.logging_setup import register_secret
@@ -90,6 +93,22 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.revealed: dict[UUID, str] = {}
         self._mask_timers: dict[UUID, Timer] = {}
         self._value_width = VALUE_MAX
+        #: The machine copies that drift, by environment and key (the Config drift tab's).
+        self.machine_drift: dict[UUID, dict[str, ConfigState]] = {}
+
+    def set_machine_drift(
+        self, environment_ids: Sequence[UUID], states: Sequence[ConfigState]
+    ) -> None:
+        """Mark the keys whose machine copy drifts (the reported states of these machines)."""
+        drift = {e: k for e, k in self.machine_drift.items() if e not in set(environment_ids)}
+        for state in states:
+            if state.drifted:
+                drift.setdefault(state.environment_id, {})[state.key] = state
+        if drift == self.machine_drift:
+            return
+        self.machine_drift = drift
+        if self.view is not None and self.view.rows:
+            self._show_rows()
 
     def compose(self) -> ComposeResult:
         # Empty until there is a selection (or a reason there is none) to speak of.
@@ -272,7 +291,12 @@ class ConfigurationPane(ConfigActions, Vertical):
             scope = Text("override", style="bold")
         who = r.updated_by or "?"
         changed = f"{who} · {clock.ago(r.updated_at)}"
-        cells = (Text(r.key, style="bold"), value, kind, scope, str(r.version), changed)
+        key = Text(r.key, style="bold")
+        env = self.view.selection.environment if self.view else None
+        machine = self.machine_drift.get(env.id, {}).get(r.key) if env else None
+        if machine is not None:
+            key.append(" " + cell_text(machine), style="yellow")
+        cells = (key, value, kind, scope, str(r.version), changed)
         return Row(r.key, cells, f"{r.key} {who}")
 
     def _in_env(self) -> bool:
@@ -324,6 +348,10 @@ class ConfigurationPane(ConfigActions, Vertical):
                 )
             else:
                 parts.append(f"🔒 {access.reveal_reason(row.environment_id)}")
+        env = self.view.selection.environment if self.view else None
+        machine = self.machine_drift.get(env.id, {}).get(row.key) if env else None
+        if machine is not None:
+            parts.append(f"The machine's copy: {state_words(machine)}.")
         if self._in_env():
             parts.append(
                 "Overrides the project default."

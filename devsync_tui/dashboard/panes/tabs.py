@@ -57,6 +57,8 @@ TABS: tuple[Tab, ...] = (
         f"{_PANES}.configuration", "ConfigurationPane"),
     Tab("dependencies", "Dependencies", "Deps", "drift-pane",
         f"{_PANES}.drift", "DriftPane", project_view="dependencies"),
+    Tab("config-drift", "Config drift", "Drift", "config-drift-pane",
+        f"{_PANES}.config_drift", "ConfigDriftPane", project_view="machines' configuration"),
     Tab("health", "Health", "Health", "health-pane",
         f"{_PANES}.health", "HealthPane", project_view="machines' health"),
     Tab("members", "Members", "Members", "members-pane", f"{_PANES}.members", "MembersPane"),

@@ -25,7 +25,7 @@ from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.models import Environment, Identity, Role
 from devsync_tui.core.targets import ambiguity, first_project, resolve_target
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.messages import FirstViewShown, LiveBatch, Reconnect
+from devsync_tui.dashboard.messages import ConfigDriftSeen, FirstViewShown, LiveBatch, Reconnect
 from devsync_tui.dashboard.palette import JumpTarget, PaletteAction, widget_actions
 from devsync_tui.dashboard.panes.configuration import ConfigLoaded, ConfigurationPane
 from devsync_tui.dashboard.panes.tabs import (
@@ -413,6 +413,13 @@ class MainScreen(TreeActions, Screen[None]):
     def on_presence_seen(self, message: PresenceSeen) -> None:
         if message.project_id == self._presence_project:
             self.header.presence = ", ".join(message.usernames)
+
+    def on_config_drift_seen(self, message: ConfigDriftSeen) -> None:
+        """A project's machine states were read: mark drifting machines in the tree and the
+        drifting keys of the shown environment in the Configuration tab."""
+        drifted = {s.environment_id for s in message.states if s.drifted}
+        self.nav_tree.mark_config_drift(message.environment_ids, drifted)
+        self.query_one(ConfigurationPane).set_machine_drift(message.environment_ids, message.states)
 
     def _show_selection(
         self, session: Session, selection: Selection, tabs: Sequence[Tab] | None = None

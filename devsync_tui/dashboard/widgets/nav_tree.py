@@ -51,6 +51,8 @@ class NavTree(Tree[NavItem]):
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False
+        #: Machines whose reported configuration drifts (marked ≠ after their name).
+        self.config_drift: set[UUID] = set()
 
     def populate(
         self,
@@ -76,10 +78,8 @@ class NavTree(Tree[NavItem]):
                 project_node = team_node.add(project.name, data=pitem)
                 by_key[pitem.key] = project_node
                 for env in sorted(environments.get(project.id, ()), key=lambda e: e.name.lower()):
-                    mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
-                    label = Text.assemble((mark + " ", colour), env.name)
                     eitem = NavItem(team, project, env)
-                    by_key[eitem.key] = project_node.add_leaf(label, data=eitem)
+                    by_key[eitem.key] = project_node.add_leaf(self._env_label(env), data=eitem)
         for key, node in by_key.items():
             if first_fill or key in expanded:
                 node.expand()
@@ -94,6 +94,24 @@ class NavTree(Tree[NavItem]):
             else:
                 if self.root.children:
                     self._move_to(self.root.children[0])
+
+    def _env_label(self, env: Environment) -> Text:
+        mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
+        label = Text.assemble((mark + " ", colour), env.name)
+        if env.id in self.config_drift:
+            label.append(" ≠", style="yellow")
+        return label
+
+    def mark_config_drift(self, environment_ids: Sequence[UUID], drifted: set[UUID]) -> None:
+        """Mark (≠) the machines among ``environment_ids`` whose configuration drifts."""
+        wanted = (self.config_drift - set(environment_ids)) | drifted
+        if wanted == self.config_drift:
+            return
+        self.config_drift = wanted
+        for node in self._nodes_iter():
+            env = node.data.environment if node.data else None
+            if env is not None and env.id in environment_ids:
+                node.set_label(self._env_label(env))
 
     def _move_to(self, node: TreeNode[NavItem]) -> None:
         # Reading last_line rebuilds the line index, so the node knows its line number.

@@ -129,7 +129,11 @@ class FakeSupabase:
             found = await cur.fetchone()
         if found is None:
             return
-        record = found[0] if read_table == table else {"environment_id": found[0]["id"]}
+        record = (
+            found[0]
+            if read_table == table
+            else {"environment_id": found[0]["id"], "project_id": found[0]["project_id"]}
+        )
         stamp = datetime.now(UTC).isoformat()  # one commit: the same on every channel
         for joined in list(self.realtime.joined):
             ids = [b.id for b in joined.bindings if b.wants(table, op, record)]

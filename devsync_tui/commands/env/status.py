@@ -1,0 +1,197 @@
+"""``devsync env status [PATH]`` and ``devsync env pull [PATH]``: what this checkout runs
+against the environment's configuration, and bringing it in step.
+
+The rules are ``machine/config_status.py`` and ``machine/config_pull.py``. ``status`` prints
+each key that is not in sync (``--json``: every key), stores the states (where the user may
+report for the environment; a machine token for its own), and exits 1 on drift. ``pull``
+shows what it would write (secret values never), asks on a terminal, and without one writes
+only with ``--yes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import PermissionDenied
+from devsync_tui.backend.machine import MachineBackend
+from devsync_tui.commands.common import (
+    UsageError,
+    eprint,
+    flag,
+    open_from_args,
+    print_json,
+    resolve_target,
+    say,
+)
+from devsync_tui.core.config_states import LABELS, SYMBOLS, DriftState, KeyStatus, is_drift
+from devsync_tui.core.printable import escaped
+from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS
+from devsync_tui.machine import config_pull, config_status, links
+from devsync_tui.machine.config_status import StatusReport
+from devsync_tui.machine.targets import Target, TargetQuery, link_scope
+from devsync_tui.machine.targets import resolve_target as resolve
+
+
+def checkout_of(args: argparse.Namespace) -> Path:
+    """The checkout PATH names (its nearest ``.git``, else PATH itself)."""
+    path = Path(args.path or ".")
+    if not path.is_dir():
+        raise UsageError(f"{args.path} is not a folder.")
+    return links.checkout_root(path)
+
+
+async def target_for(backend: Backend, args: argparse.Namespace, root: Path) -> Target:
+    """``--env`` if given, else the environment linked to the checkout at ``root``."""
+    if isinstance(backend, MachineBackend) or args.env:
+        return await resolve_target(backend, args)
+    link = links.find(*await link_scope(backend, flag(args, "profile")), cwd=root)
+    if link is None or link.checkout == links.MACHINE_WIDE:
+        raise UsageError(
+            f"{root} is not linked to an environment; run `devsync env link --env NAME` "
+            "there, or pass --env."
+        )
+    query = TargetQuery(flag(args, "profile"), str(link.project_id), str(link.environment_id))
+    return await resolve(backend, query)
+
+
+async def _check(
+    backend: Backend, args: argparse.Namespace, *, reveal_missing: bool = False
+) -> tuple[Target, Path, StatusReport]:
+    root = checkout_of(args)
+    target = await target_for(backend, args, root)
+    assert target.environment is not None
+    extra = links.listed_files(root, target.environment.id)
+    report = await config_status.check(
+        backend, target.environment.id, root, extra, reveal_missing=reveal_missing
+    )
+    return target, root, report
+
+
+async def _store(backend: Backend, report: StatusReport) -> bool:
+    """Store the states; False when this user may not report for the environment."""
+    try:
+        await backend.report_config_states(
+            report.environment_id, [s.as_input() for s in report.statuses]
+        )
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _line(status: KeyStatus, report: StatusReport) -> str:
+    label = LABELS[status.state].split(" (")[0]
+    if status.state is DriftState.BEHIND:
+        label = f"behind: has v{status.behind_version}, synced v{status.synced_version}"
+    elif status.state is DriftState.UNKNOWN:
+        label = "unknown: a secret you may not reveal, not compared"
+        if status.key in report.local.unreadable:
+            label = "unknown: the path leaves the checkout, not read"
+    where = report.local.origin.get(status.key)
+    if status.state is not DriftState.MISSING and where and not status.is_file:
+        label += f" ({where})"
+    kind = " [file]" if status.is_file else (" [secret]" if status.is_secret else "")
+    return f"  {SYMBOLS[status.state]} {status.key}{kind}  {label}"
+
+
+def _json(target: Target, root: Path, report: StatusReport, stored: bool) -> dict[str, object]:
+    return {
+        "target": target.label,
+        "checkout": str(root),
+        "files": report.local.dotenv_files,
+        "drift": is_drift(report.statuses),
+        "stored": stored,
+        "keys": [
+            {
+                "key": s.key,
+                "state": str(s.state),
+                "synced_version": s.synced_version,
+                "behind_version": s.behind_version,
+                "is_secret": s.is_secret,
+                "type": "file" if s.is_file else "env_var",
+                "file": None if s.is_file else report.local.origin.get(s.key),
+            }
+            for s in report.statuses
+        ],
+    }
+
+
+async def status(args: argparse.Namespace) -> int:
+    """``devsync env status [PATH]``."""
+    async with open_from_args(args) as backend:
+        target, root, report = await _check(backend, args)
+        stored = await _store(backend, report)
+    drift = is_drift(report.statuses)
+    if args.json:
+        print_json(_json(target, root, report, stored))
+        return EXIT_PROBLEMS if drift else EXIT_OK
+    files = ", ".join(report.local.dotenv_files) or "no dotenv file"
+    say(f"{target.label} — {root} ({files})")
+    for s in report.not_in_sync:
+        say(_line(s, report))
+    counts = sum(s.state is DriftState.IN_SYNC for s in report.statuses)
+    drifted = sum(s.state is not DriftState.IN_SYNC for s in report.statuses)
+    if drift:
+        say(f"{drifted} of {len(report.statuses)} keys not in sync; {counts} in sync.")
+        say(f"Bring it in step: devsync env pull {escaped(str(args.path or '.'))}")
+    else:
+        say(f"In sync: {counts} keys.")
+    if not stored:
+        eprint("not stored: you may not report states for this environment.")
+    return EXIT_PROBLEMS if drift else EXIT_OK
+
+
+def _show_plan(plan: config_pull.PullPlan, root: Path) -> None:
+    for c in plan.changes:
+        where = c.path if not c.is_file else "file"
+        if c.secret:
+            shown = "(secret value)"
+        elif c.is_file:
+            shown = f"{len(c.new.encode())} bytes"
+        elif c.kind == "add":
+            shown = repr(c.new)
+        else:
+            shown = f"{c.old!r} -> {c.new!r}"
+        mark = "+" if c.kind == "add" else "~"
+        say(f"  {mark} {c.key} ({where}): {shown}")
+    for key in plan.withheld:
+        say(f"  ? {key}: a secret you may not reveal; not written")
+    for key in plan.left_alone:
+        say(f"  = {key}: only on this machine; left alone")
+
+
+async def pull(args: argparse.Namespace) -> int:
+    """``devsync env pull [PATH]``."""
+    async with open_from_args(args) as backend:
+        target, root, report = await _check(backend, args, reveal_missing=True)
+        plan = config_pull.plan_pull(report, args.file)
+        if not plan.changes:
+            say(f"{root} already has every value of {target.label} it can get.")
+            if plan.withheld or plan.left_alone:
+                _show_plan(plan, root)
+            await _store(backend, report)
+            return EXIT_OK
+        say(f"Changes to {root} from {target.label}:")
+        _show_plan(plan, root)
+        if args.dry_run:
+            say("Dry run: nothing was written.")
+            return EXIT_OK
+        if not args.yes:
+            if not sys.stdin.isatty():
+                eprint("not a terminal: pass --yes to write; nothing was written.")
+                return EXIT_INPUT
+            question = f"Write {len(plan.changes)} change(s)? [y/N] "
+            answer = await asyncio.to_thread(input, escaped(question))
+            if answer.strip().lower() not in {"y", "yes"}:
+                eprint("nothing was written.")
+                return EXIT_OK
+        written = await asyncio.to_thread(config_pull.apply_pull, root, plan)
+        after = await config_status.check(
+            backend, report.environment_id, root, links.listed_files(root, report.environment_id)
+        )
+        await _store(backend, after)
+    say(f"Wrote {len(plan.changes)} value(s) to {', '.join(written)}.")
+    return EXIT_PROBLEMS if plan.withheld else EXIT_OK

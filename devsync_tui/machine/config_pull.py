@@ -1,0 +1,152 @@
+"""``devsync env pull``: write the synced values into the checkout (after
+``config_status.check``).
+
+What is written: every key that differs, is behind or is missing on the machine, and whose
+synced value is known here (a secret only where the user may reveal it; the others are
+listed as withheld). A dotenv key goes to the file its current value comes from (so the value
+that wins changes), a missing one to the target file (``.env`` unless told). A ``file``
+configuration is written at its path. Keys only on the machine are left alone.
+
+Each file is written whole or not at all (a temp file beside it, renamed over it) and keeps
+its mode; a new file is 0600. In a dotenv file only the binding of a changed key is replaced
+(the last one, which is the one that wins); other lines and comments stay as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from devsync_tui.core import dotenv
+from devsync_tui.core.config_states import DriftState
+from devsync_tui.machine.config_status import StatusReport, inside
+from devsync_tui.machine.errors import InputError
+
+_WRITTEN = (DriftState.DIFFERS, DriftState.BEHIND, DriftState.MISSING)
+
+
+@dataclass(frozen=True, slots=True)
+class PullChange:
+    key: str
+    path: str  # relative to the checkout: a dotenv file, or the file configuration itself
+    kind: Literal["add", "change"]
+    secret: bool
+    is_file: bool
+    old: str | None  # what the checkout has (never shown for a secret)
+    new: str
+
+
+@dataclass
+class PullPlan:
+    changes: list[PullChange] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)  # secrets I may not reveal
+    left_alone: list[str] = field(default_factory=list)  # only on the machine
+
+
+def plan_pull(report: StatusReport, target_file: str = ".env") -> PullPlan:
+    plan = PullPlan()
+    local = report.local
+    for status in report.statuses:
+        if status.state is DriftState.ONLY_LOCAL:
+            plan.left_alone.append(status.key)
+            continue
+        value = report.values.get(status.key)
+        if status.is_secret and value is None and status.state is not DriftState.IN_SYNC:
+            plan.withheld.append(status.key)
+            continue
+        if status.state not in _WRITTEN or value is None:
+            continue  # in sync; unknown (a file outside the checkout is never written)
+        if status.is_file:
+            old = local.files.get(status.key)
+            path = status.key
+        else:
+            old = local.values.get(status.key)
+            path = local.origin.get(status.key, target_file)
+        kind: Literal["add", "change"] = "add" if old is None else "change"
+        plan.changes.append(
+            PullChange(status.key, path, kind, status.is_secret, status.is_file, old, value)
+        )
+    return plan
+
+
+def write_keeping_mode(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically; its mode is kept (0600 for a new file)."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o600
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def edited_dotenv(text: str, values: dict[str, str], source: str) -> str:
+    """``text`` with the winning binding of each key in ``values`` replaced, new keys added at
+    the end."""
+    try:
+        text, spans = dotenv.binding_spans(text, source=source)
+        last = {key: (start, end) for key, start, end in spans}
+        rendered = {key: dotenv.render_dotenv({key: value}) for key, value in values.items()}
+    except dotenv.DotenvError as exc:
+        raise InputError(f"{exc}; nothing was written.") from None
+    out: list[str] = []
+    at = 0
+    for key, (start, end) in sorted(
+        ((k, span) for k, span in last.items() if k in values), key=lambda item: item[1][0]
+    ):
+        out.append(text[at:start])
+        prefix = "export " if text.startswith("export", start) else ""
+        line = prefix + rendered[key]
+        # keep the line ending the old binding had (or none, at the end of a file without one)
+        if not text[start:end].endswith(("\n", "\r")):
+            line = line.removesuffix("\n")
+        out.append(line)
+        at = end
+    out.append(text[at:])
+    result = "".join(out)
+    added = [rendered[k] for k in values if k not in last]
+    if added:
+        if result and not result.endswith(("\n", "\r")):
+            result += "\n"
+        result += "".join(added)
+    return result
+
+
+def apply_pull(root: Path, plan: PullPlan) -> list[str]:
+    """Write the plan; the files written (relative names). Every file is checked before the
+    first is written."""
+    by_file: dict[str, dict[str, str]] = defaultdict(dict)
+    whole: dict[str, str] = {}
+    for change in plan.changes:
+        if change.is_file:
+            whole[change.path] = change.new
+        else:
+            by_file[change.path][change.key] = change.new
+    ready: list[tuple[Path, bytes]] = []
+    for name, values in by_file.items():
+        path = inside(root, name)
+        if path is None:
+            raise InputError(f"{name} is outside the checkout {root}; nothing was written.")
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        ready.append((path, edited_dotenv(old, values, name).encode("utf-8")))
+    for name, content in whole.items():
+        path = inside(root, name)
+        if path is None:
+            raise InputError(f"{name} is outside the checkout {root}; nothing was written.")
+        ready.append((path, content.encode("utf-8")))
+    for path, data in ready:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_keeping_mode(path, data)
+    return sorted({str(p.relative_to(root.resolve())) for p, _ in ready})

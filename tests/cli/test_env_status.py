@@ -1,0 +1,218 @@
+"""``devsync env status`` and ``devsync env pull`` against a linked checkout, with every
+state: in sync, differs, missing, only on the machine, behind, unknown; on real Postgres."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.support import demo
+from tests.support.devsync_cli import DevsyncCLI, make_devsync
+
+pytestmark = pytest.mark.db
+
+BOB = ("--user", "bob")
+BOB_LAPTOP = ("--project", "storefront", "--env", "bob-laptop")
+DB_PASSWORD = "demo-local-password-not-real"
+
+
+@pytest.fixture
+def devsync(
+    fresh_db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> DevsyncCLI:
+    cli = make_devsync(fresh_db_url, tmp_path, capsys, monkeypatch)
+    checkout = cli.home / "shop"
+    (checkout / ".git").mkdir(parents=True)
+    monkeypatch.chdir(checkout)
+    assert cli("env", "link", *BOB, *BOB_LAPTOP, "--file", "config/dev.env").code == 0
+    return cli
+
+
+def checkout(devsync: DevsyncCLI) -> Path:
+    return devsync.home / "shop"
+
+
+def states(devsync: DevsyncCLI) -> dict[str, tuple[str, int | None, int | None]]:
+    with psycopg.connect(devsync.db_url) as su:
+        rows = su.execute(
+            "select key, state, synced_version, behind_version from machine_config_states"
+            " where environment_id = %s",
+            (demo.ENV_BOB_LAPTOP,),
+        ).fetchall()
+    return {str(k): (str(s), a, b) for k, s, a, b in rows}
+
+
+def synced(devsync: DevsyncCLI) -> dict[str, str]:
+    """bob-laptop's variables as bob gets them (secrets revealed)."""
+    out = devsync("env", "export", "--format", "json", *BOB, *BOB_LAPTOP).out
+    return {str(k): str(v) for k, v in json.loads(out).items()}
+
+
+def dotenv_line(key: str, value: str) -> str:
+    return f"{key}={json.dumps(value)}\n"
+
+
+def write_checkout(devsync: DevsyncCLI, root: Path) -> None:
+    """Every state: NODE_ENV differs, STRIPE_SECRET_KEY missing, LOCAL_ONLY only here, the
+    secret DATABASE_URL in sync (from .env.local), API_BASE_URL differs (in the linked file),
+    LOG_LEVEL the value of its version 1."""
+    values = synced(devsync)
+    values["NODE_ENV"] = "staging-ish"
+    del values["STRIPE_SECRET_KEY"]
+    database_url = values.pop("DATABASE_URL")
+    values.pop("API_BASE_URL")
+    shared = "".join(dotenv_line(k, v) for k, v in values.items())
+    (root / ".env").write_text("# shared\n" + shared + "LOCAL_ONLY=1\n")
+    (root / ".env.local").write_text(dotenv_line("DATABASE_URL", database_url))
+    (root / "config").mkdir()
+    (root / "config" / "dev.env").write_text("API_BASE_URL=http://wrong\n")
+
+
+def test_status_reports_every_state_and_stores_them(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    # bob moves his LOG_LEVEL on: the checkout's "debug" is now version 1
+    assert devsync("env", "set", "LOG_LEVEL=trace", *BOB, *BOB_LAPTOP).code == 0
+    result = devsync("env", "status", *BOB)
+    assert result.code == 1, result.err
+    assert DB_PASSWORD not in result.out + result.err
+    assert "storefront/bob-laptop" in result.out
+    assert "< LOG_LEVEL  behind: has v1, synced v2" in result.out
+    assert "≠ NODE_ENV  differs (.env)" in result.out
+    assert "≠ API_BASE_URL  differs (config/dev.env)" in result.out
+    assert "+ LOCAL_ONLY  only on the machine (.env)" in result.out
+    assert "- STRIPE_SECRET_KEY [secret]  missing on the machine" in result.out
+    assert "- .npmrc [file]  missing on the machine" in result.out
+    assert "devsync env pull" in result.out
+    data = json.loads(devsync("env", "status", "--json", *BOB).out)
+    keys = {k["key"]: k for k in data["keys"]}
+    assert keys["DATABASE_URL"]["state"] == "in_sync"
+    assert keys["BOB_DEBUG_PORT"]["state"] == "in_sync"
+    assert keys["LOG_LEVEL"]["behind_version"] == 1
+    assert data["files"] == [".env", ".env.local", "config/dev.env"]
+    assert data["drift"] is True
+    assert data["stored"] is True
+    stored = states(devsync)
+    assert stored["LOG_LEVEL"] == ("behind", 2, 1)
+    assert stored["LOCAL_ONLY"] == ("only_local", None, None)
+    assert stored["DATABASE_URL"][0] == "in_sync"
+
+
+def test_a_secret_that_differs_is_differs_and_unknown_where_not_revealable(
+    devsync: DevsyncCLI,
+) -> None:
+    root = checkout(devsync)
+    (root / ".env").write_text("DATABASE_URL=postgres://old\n")
+    result = devsync("env", "status", "--json", *BOB)
+    keys = {k["key"]: k["state"] for k in json.loads(result.out)["keys"]}
+    assert keys["DATABASE_URL"] == "differs"
+    assert "postgres://old" not in result.out
+    # dave (a member, not the owner) may not reveal bob's secret: unknown, and not stored
+    dave = devsync("env", "status", "--user", "dave", *BOB_LAPTOP)
+    assert "? DATABASE_URL [secret]  unknown" in dave.out
+    assert "not stored" in dave.err
+
+
+def test_pull_shows_the_diff_asks_and_writes(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    os.chmod(root / ".env", 0o640)
+    refused = devsync("env", "pull", *BOB)
+    assert refused.code == 2
+    assert "--yes" in refused.err
+    assert "~ NODE_ENV (.env): 'staging-ish' -> 'production'" in refused.out
+    assert "+ STRIPE_SECRET_KEY (.env): (secret value)" in refused.out
+    assert "= LOCAL_ONLY: only on this machine; left alone" in refused.out
+    assert "demo-stripe" not in refused.out + refused.err
+    assert 'NODE_ENV="staging-ish"' in (root / ".env").read_text()  # nothing written
+    done = devsync("env", "pull", "--yes", *BOB)
+    assert done.code == 0, done.err
+    text = (root / ".env").read_text()
+    assert text.startswith("# shared\n")
+    assert "NODE_ENV=production\n" in text
+    assert "LOCAL_ONLY=1\n" in text
+    assert (root / ".npmrc").exists()
+    assert stat.S_IMODE((root / ".env").stat().st_mode) == 0o640
+    linked = (root / "config" / "dev.env").read_text()
+    assert linked.startswith("API_BASE_URL=")
+    assert "wrong" not in linked
+    after = json.loads(devsync("env", "status", "--json", *BOB).out)
+    assert {k["key"]: k["state"] for k in after["keys"]}["STRIPE_SECRET_KEY"] == "in_sync"
+    assert devsync("env", "status", *BOB).code == 1  # LOCAL_ONLY stays
+    assert states(devsync)["NODE_ENV"][0] == "in_sync"
+
+
+def test_pull_creates_a_private_env_file(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    assert devsync("env", "pull", "--yes", *BOB).code == 0
+    assert stat.S_IMODE((root / ".env").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / ".npmrc").stat().st_mode) == 0o600
+    result = devsync("env", "status", *BOB)
+    assert (result.code, result.err) == (0, "")
+    assert "In sync: 9 keys." in result.out
+    assert devsync("env", "pull", "--yes", *BOB).out.endswith("it can get.\n")
+
+
+def test_bad_input_is_one_sentence(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    (root / ".env").write_text("GOOD=1\nthis is not a binding\n")
+    result = devsync("env", "status", *BOB)
+    assert result.code == 2
+    assert ".env, line 2" in result.err
+    assert "Traceback" not in result.err
+    missing = devsync("env", "status", "nowhere", *BOB)
+    assert missing.code == 2
+    unlinked = devsync.home / "other"
+    unlinked.mkdir()
+    assert "not linked" in devsync("env", "status", str(unlinked), *BOB).err
+
+
+def test_the_agent_reports_states_each_cycle(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    result = devsync("agent", "--once", "--json", "--no-scan", *BOB, *BOB_LAPTOP)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["config_states"] == len(states(devsync))
+    assert states(devsync)["NODE_ENV"][0] == "differs"
+    assert states(devsync)["DATABASE_URL"][0] == "in_sync"
+    # the checkout catches up: the next cycle says so
+    (root / ".env").write_text((root / ".env").read_text().replace("staging-ish", "production"))
+    assert devsync("agent", "--once", "--no-scan", *BOB, *BOB_LAPTOP).code == 0
+    assert states(devsync)["NODE_ENV"][0] == "in_sync"
+
+
+def test_a_machine_token_reports_its_checkout(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    made = json.loads(devsync("token", "create", *BOB, *BOB_LAPTOP, "--json").out)
+    monkeypatch.setenv("DEVSYNC_TOKEN", made["token"])
+    status = devsync("env", "status", "--json")
+    assert status.code == 1, status.err
+    keys = {k["key"]: k["state"] for k in json.loads(status.out)["keys"]}
+    assert keys["DATABASE_URL"] == "in_sync"  # the machine reveals its own secrets
+    assert keys["API_BASE_URL"] == "differs"  # the link's file counts for the machine too
+    assert json.loads(status.out)["stored"] is True
+    assert devsync("agent", "--once", "--no-scan").code == 0
+    assert states(devsync)["STRIPE_SECRET_KEY"][0] == "missing"
+
+
+def test_the_agent_leaves_a_checkout_without_dotenv_alone(devsync: DevsyncCLI) -> None:
+    result = devsync("agent", "--once", "--json", "--no-scan", *BOB, *BOB_LAPTOP)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["config_states"] is None
+    assert states(devsync) == {}
+    (checkout(devsync) / ".env").write_text("GOOD=1\nnot a binding\n")
+    broken = devsync("agent", "--once", "--no-scan", *BOB, *BOB_LAPTOP)
+    assert broken.code == 0
+    assert "configuration states not reported: .env, line 2" in broken.err

@@ -1,0 +1,196 @@
+"""The Config drift tab in the real app: keys × machines from the reported states, drifted
+only, the key detail (version, who changed it since, the fix), live from another connection,
+the tree's and the Configuration tab's marks; snapshots at 80×24 and 120×40."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg
+import pytest
+from textual.widgets import TabbedContent
+
+from devsync_tui.dashboard.panes.config_drift import ConfigDriftPane
+from devsync_tui.dashboard.panes.configuration import ConfigurationPane
+from devsync_tui.dashboard.widgets.config_drift_matrix import ConfigDriftTable
+from devsync_tui.dashboard.widgets.nav_tree import NavTree
+from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+S = demo.PROJECT_STOREFRONT
+OBSERVED = "2026-11-20 09:30:00+00"
+#: bob's laptop drifts (LOG_LEVEL behind v1 of its override, a missing secret, an extra key);
+#: staging is in sync; ci-runner has not reported.
+STATES = [
+    (demo.ENV_BOB_LAPTOP, "API_BASE_URL", "in_sync", 1, None),
+    (demo.ENV_BOB_LAPTOP, "LOG_LEVEL", "behind", 2, 1),
+    (demo.ENV_BOB_LAPTOP, "STRIPE_SECRET_KEY", "missing", 2, None),
+    (demo.ENV_BOB_LAPTOP, "DATABASE_URL", "differs", 1, None),
+    (demo.ENV_BOB_LAPTOP, "LOCAL_ONLY", "only_local", None, None),
+    (demo.ENV_STAGING, "API_BASE_URL", "in_sync", 1, None),
+    (demo.ENV_STAGING, "LOG_LEVEL", "in_sync", 3, None),
+    (demo.ENV_STAGING, "STRIPE_SECRET_KEY", "in_sync", 1, None),
+]
+
+
+def install_states(db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        # bob's LOG_LEVEL override gets a version 2 by bob, so "changed since v1" names him
+        conn.execute(
+            "select set_config('request.jwt.claims', %s, false)",
+            (json.dumps({"sub": str(demo.BOB.id), "role": "authenticated"}),),
+        )
+        conn.execute(
+            "select private.write_configuration(%s, %s, 'LOG_LEVEL', 'trace', false, 'env_var', 1)",
+            (S, demo.ENV_BOB_LAPTOP),
+        )
+        conn.execute(
+            "update configuration_history set changed_at = %s where environment_id = %s"
+            " and key = 'LOG_LEVEL' and version = 2",
+            (OBSERVED, demo.ENV_BOB_LAPTOP),
+        )
+        for env, key, state, synced, behind in STATES:
+            conn.execute(
+                "insert into machine_config_states (environment_id, project_id, key, state,"
+                " synced_version, behind_version, observed_at) values (%s, %s, %s, %s, %s, %s,"
+                " %s)",
+                (env, S, key, state, synced, behind, OBSERVED),
+            )
+
+
+@pytest.fixture
+def drift_db(fresh_db_url: str) -> str:
+    install_states(fresh_db_url)
+    return fresh_db_url
+
+
+async def open_drift(pilot: Any) -> ConfigDriftPane:
+    app = pilot.app
+    await wait_ready(pilot)
+    tabs = app.main.query_one(TabbedContent)
+    while tabs.active != "config-drift":
+        await pilot.press("right_square_bracket")
+    pane = app.main.query_one(ConfigDriftPane)
+    await wait_for(pilot, lambda: pane.matrix is not None)
+    pane.table.focus()
+    await pilot.pause()
+    return pane
+
+
+def lines(table: ConfigDriftTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+async def test_matrix_filter_and_detail(drift_db: str) -> None:
+    app = make_test_app(drift_db, "alice", size=(120, 40), project="storefront")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_drift(pilot)
+        table = pane.table
+        assert [c.label for c in table.columns] == ["key", "bob-laptop", "ci-runner", "staging"]
+        shown = "\n".join(lines(table))
+        assert "< v1" in shown
+        assert "≠" in shown
+        assert [r.key for r in table.rows] == [
+            "API_BASE_URL",
+            "DATABASE_URL",
+            "LOCAL_ONLY",
+            "LOG_LEVEL",
+            "STRIPE_SECRET_KEY",
+        ]
+        await pilot.press("f")
+        assert [r.key for r in table.rows] == [
+            "DATABASE_URL",
+            "LOCAL_ONLY",
+            "LOG_LEVEL",
+            "STRIPE_SECRET_KEY",
+        ]
+        await pilot.press("escape")
+        assert len(table.rows) == 5
+        # LOG_LEVEL on bob's laptop: has v1, changed since by bob, fixed by env pull
+        table.cursor_row = 3
+        table.cursor_column = 1
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfigKeyDetailScreen")
+        screen = app.screen
+
+        def text(widget_id: str) -> str:
+            return str(screen.query_one(widget_id).render())
+
+        await wait_for(pilot, lambda: "loading" not in text("#cfgdetail-changes"))
+        assert "bob-laptop has v1 of v2." in text("#cfgdetail-has")
+        assert "Changed since v1: v2 set by bob" in text("#cfgdetail-changes")
+        assert "devsync env pull" in text("#cfgdetail-fix")
+        await pilot.press("escape")
+        assert app.screen is app.main
+
+
+async def test_marks_in_the_tree_and_the_configuration_tab(drift_db: str) -> None:
+    app = make_test_app(drift_db, "bob", size=(120, 40), project="storefront", env="bob-laptop")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        tree = app.main.query_one(NavTree)
+        await wait_for(pilot, lambda: demo.ENV_BOB_LAPTOP in tree.config_drift)
+        assert demo.ENV_STAGING not in tree.config_drift
+        labels = [str(n.label) for n in tree._nodes_iter()]
+        assert "● bob-laptop ≠" in labels or any(label.endswith("bob-laptop ≠") for label in labels)
+        config = app.main.query_one(ConfigurationPane)
+        await wait_for(pilot, lambda: demo.ENV_BOB_LAPTOP in config.machine_drift)
+        table = config.rows_table.table
+        rendered = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert "LOG_LEVEL < v1" in rendered
+        assert "API_BASE_URL" in rendered
+
+
+async def test_a_report_reaches_the_view_live(drift_db: str) -> None:
+    app = make_test_app(drift_db, "alice", size=(120, 40), project="storefront")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_drift(pilot)
+        with psycopg.connect(drift_db, autocommit=True) as conn:
+            conn.execute(
+                "select set_config('request.jwt.claims', %s, false)",
+                (json.dumps({"sub": str(demo.ALICE.id), "role": "authenticated"}),),
+            )
+            conn.execute(
+                "select public.report_config_states(%s, %s)",
+                (
+                    demo.ENV_CI_RUNNER,
+                    json.dumps([{"key": "CI", "state": "differs", "synced_version": 1}]),
+                ),
+            )
+        await wait_for(pilot, lambda: any(r.key == "CI" for r in pane.table.rows), within=5)
+        tree = app.main.query_one(NavTree)
+        await wait_for(pilot, lambda: demo.ENV_CI_RUNNER in tree.config_drift)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("view", ["matrix", "detail"])
+def test_config_drift_snapshot(
+    snap_compare: Callable[..., bool],
+    drift_db: str,
+    frozen_clock: datetime,
+    size: tuple[int, int],
+    view: str,
+) -> None:
+    app = make_test_app(drift_db, "alice", size=size, project="storefront")
+
+    async def run_before(pilot: Any) -> None:
+        pane = await open_drift(pilot)
+        if view == "detail":
+            pane.table.cursor_row = 3
+            pane.table.cursor_column = 1
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: type(pilot.app.screen).__name__ != "MainScreen")
+            await wait_for(
+                pilot,
+                lambda: (
+                    "loading" not in str(pilot.app.screen.query_one("#cfgdetail-changes").render())
+                ),
+            )
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
