@@ -36,7 +36,16 @@ from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS + FACTS_OPS + RISK_OPS + CONFIG_STATE_OPS
+OPS = (
+    TEAM_OPS
+    + DATA_OPS
+    + PRESENCE_OPS
+    + MACHINE_OPS
+    + EXEC_OPS
+    + FACTS_OPS
+    + RISK_OPS
+    + CONFIG_STATE_OPS
+)
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 
