@@ -216,3 +216,25 @@ def test_the_agent_leaves_a_checkout_without_dotenv_alone(devsync: DevsyncCLI) -
     broken = devsync("agent", "--once", "--no-scan", *BOB, *BOB_LAPTOP)
     assert broken.code == 0
     assert "configuration states not reported: .env, line 2" in broken.err
+
+
+def test_status_names_required_keys_the_environment_lacks(devsync: DevsyncCLI) -> None:
+    # bob-laptop was made from Node.js Starter: let it require a key set nowhere.
+    config = {"NODE_ENV": "development", "RELEASE_CHANNEL": {"required": True}}
+    with psycopg.connect(devsync.db_url, autocommit=True) as su:
+        su.execute(
+            "update env_templates set config_json = %s where id = %s",
+            (json.dumps(config), demo.TEMPLATE_NODE_STARTER),
+        )
+    root = checkout(devsync)
+    values = synced(devsync)
+    (root / ".env").write_text("".join(dotenv_line(k, v) for k, v in values.items()))
+    result = devsync("env", "status", *BOB)
+    assert result.code == 1, result.err
+    assert "! RELEASE_CHANNEL  required by template Node.js Starter, set nowhere" in result.out
+    assert "1 required key(s) missing" in result.out
+    data = json.loads(devsync("env", "status", "--json", *BOB).out)
+    assert data["missing_required"] == ["RELEASE_CHANNEL"]
+    assert devsync("env", "set", "RELEASE_CHANNEL=beta", *BOB, *BOB_LAPTOP).code == 0
+    data = json.loads(devsync("env", "status", "--json", *BOB).out)
+    assert data["missing_required"] == []

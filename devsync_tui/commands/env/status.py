@@ -30,7 +30,7 @@ from devsync_tui.commands.common import (
 from devsync_tui.core.config_states import LABELS, SYMBOLS, DriftState, KeyStatus, is_drift
 from devsync_tui.core.printable import escaped
 from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS
-from devsync_tui.machine import config_pull, config_status, links
+from devsync_tui.machine import config_pull, config_status, links, required
 from devsync_tui.machine.config_status import StatusReport
 from devsync_tui.machine.targets import Target, TargetQuery, link_scope
 from devsync_tui.machine.targets import resolve_target as resolve
@@ -97,12 +97,15 @@ def _line(status: KeyStatus, report: StatusReport) -> str:
     return f"  {SYMBOLS[status.state]} {status.key}{kind}  {label}"
 
 
-def _json(target: Target, root: Path, report: StatusReport, stored: bool) -> dict[str, object]:
+def _json(
+    target: Target, root: Path, report: StatusReport, stored: bool, missing: list[str]
+) -> dict[str, object]:
     return {
         "target": target.label,
         "checkout": str(root),
         "files": report.local.dotenv_files,
         "drift": is_drift(report.statuses),
+        "missing_required": missing,
         "stored": stored,
         "keys": [
             {
@@ -124,19 +127,31 @@ async def status(args: argparse.Namespace) -> int:
     async with open_from_args(args) as backend:
         target, root, report = await _check(backend, args)
         stored = await _store(backend, report)
-    drift = is_drift(report.statuses)
+        # Required by the environment's template and set nowhere (not in the synced
+        # configuration): no checkout can be in step with that, so it fails the check too.
+        missing, template = await required.missing_keys(backend, target, report.rows)
+    drift = is_drift(report.statuses) or bool(missing)
     if args.json:
-        print_json(_json(target, root, report, stored))
+        print_json(_json(target, root, report, stored, missing))
         return EXIT_PROBLEMS if drift else EXIT_OK
     files = ", ".join(report.local.dotenv_files) or "no dotenv file"
     say(f"{target.label} — {root} ({files})")
+    for key in missing:
+        say(f"  ! {escaped(key)}  required by template {escaped(template or '')}, set nowhere")
     for s in report.not_in_sync:
         say(_line(s, report))
     counts = sum(s.state is DriftState.IN_SYNC for s in report.statuses)
     drifted = sum(s.state is not DriftState.IN_SYNC for s in report.statuses)
-    if drift:
+    if missing:
+        say(
+            f"{len(missing)} required key(s) missing from the environment's configuration: "
+            "set them (devsync env set KEY VALUE) before anyone can be in step."
+        )
+    if is_drift(report.statuses):
         say(f"{drifted} of {len(report.statuses)} keys not in sync; {counts} in sync.")
         say(f"Bring it in step: devsync env pull {escaped(str(args.path or '.'))}")
+    elif missing:
+        say(f"Otherwise in sync: {counts} keys.")
     else:
         say(f"In sync: {counts} keys.")
     if not stored:
