@@ -48,7 +48,9 @@ def _present(cur: Cur, user: demo.DemoUser, project: Any, age: str = "0 seconds"
 def _announce(cur: Cur, user: demo.DemoUser | None, client: uuid.UUID, project: Any, *more: Any):
     impersonate(cur, user)
     args = (client, project, *more) + (None,) * (3 - len(more))
-    cur.execute("select username, tab, editing_key from announce_presence(%s, %s, %s, %s, %s)", args)
+    cur.execute(
+        "select username, tab, editing_key from announce_presence(%s, %s, %s, %s, %s)", args
+    )
     return cur.fetchall()
 
 
@@ -217,8 +219,14 @@ def test_arrival_moves_and_departure_are_pushed_but_a_heartbeat_is_not(fresh_db_
 
         announce(S, None, "config")
         notes = [json.loads(n.payload) for n in listen.notifies(timeout=0.5, stop_after=2)]
-        assert {"table": "presence", "op": "INSERT", "id": str(client), "team_id": str(
-            demo.TEAM_ACME), "project_id": str(S), "environment_id": None} in notes
+        assert {
+            "table": "presence",
+            "op": "INSERT",
+            "id": str(client),
+            "team_id": str(demo.TEAM_ACME),
+            "project_id": str(S),
+            "environment_id": None,
+        } in notes
         assert {"topic": f"devsync:presence:{S}", "event": "presence",
                 "payload": {"project_id": str(S)}, "private": True} in notes  # fmt: skip
         announce(S, None, "config")  # the heartbeat: nothing
@@ -226,7 +234,8 @@ def test_arrival_moves_and_departure_are_pushed_but_a_heartbeat_is_not(fresh_db_
         announce(BILL, None, "config")  # a move: both projects hear it
         got = [json.loads(n.payload) for n in listen.notifies(timeout=0.5, stop_after=4)]
         assert {n.get("project_id") or n["payload"]["project_id"] for n in got} == {
-            str(S), str(BILL)
+            str(S),
+            str(BILL),
         }
         for n in got:  # ids only: never a name, a key or a tab
             assert "bob" not in json.dumps(n) and "config" not in json.dumps(n)

@@ -23,6 +23,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.backend.live import FeedEvent, PresenceInfo
 from devsync_tui.backend.postgres.data import PgData
+from devsync_tui.backend.presence import announce_args, new_client_id, presence_from_rows
 from devsync_tui.backend.postgres.feed import ChangeFeed
 from devsync_tui.backend.postgres.tokens import PgTokens
 from devsync_tui.backend.refusals import not_done
@@ -96,6 +97,7 @@ class PostgresBackend(PgData, PgTokens, Backend):
         self._feeds: weakref.WeakSet[ChangeFeed] = weakref.WeakSet()
         #: Whether this backend may have left a presence row behind (``close`` removes it).
         self._announced = False
+        self._client_id = new_client_id()
 
     # -- lifecycle and identity -----------------------------------------------------------
     async def connect(self) -> None:
@@ -193,35 +195,40 @@ class PostgresBackend(PgData, PgTokens, Backend):
         return environment_from_row(_returned(row, "create_environment"))
 
     # -- presence ---------------------------------------------------------------------------
-    async def set_presence(self, project_id: UUID | None) -> None:
-        """Announce the project I look at (None: none); PermissionDenied outside its team."""
-        await self.write_one("select public.set_presence(%s)", (project_id,))
-        self._announced = project_id is not None
+    async def set_presence(
+        self,
+        project_id: UUID | None,
+        *,
+        environment_id: UUID | None = None,
+        tab: str | None = None,
+        editing_key: str | None = None,
+    ) -> PresenceInfo | None:
+        """Announce where this client is (None: leave); PermissionDenied outside its team."""
+        if project_id is None:
+            await self.write_one("select public.leave_presence(%s)", (self._client_id,))
+            self._announced = False
+            return None
+        args = announce_args(self._client_id, project_id, environment_id, tab, editing_key)
+        # The heartbeat repeats harmlessly, so it is retried like a read.
+        rows = await self.fetch_all(
+            "select * from public.announce_presence(%s, %s, %s, %s, %s)", tuple(args.values())
+        )
+        self._announced = True
+        return presence_from_rows(project_id, rows, self._client_id)
 
     async def presence(self, project_id: UUID) -> PresenceInfo:
-        """Who else looked at the project in the last 30 s. The call is also my heartbeat (it
-        refreshes my own row), which repeats harmlessly: so it is retried like a read."""
-
-        async def work(cur: AsyncCursor[DictRow]) -> list[DictRow]:
-            await cur.execute(
-                "select user_id, username from public.who_is_viewing(%s)", (project_id,)
-            )
-            return await cur.fetchall()
-
-        rows = await self.read(work)
-        self._announced = True
-        me = self.uid
-        names = tuple(str(r["username"]) for r in rows if r["user_id"] != me)
-        return PresenceInfo(project_id=project_id, usernames=names)
+        """Who else is on the project (read-only: retried while the database is away)."""
+        rows = await self.fetch_all("select * from public.who_is_here(%s)", (project_id,))
+        return presence_from_rows(project_id, rows, self._client_id)
 
     async def _clear_presence(self) -> None:
-        """Remove my presence rows on the way out; a failure only leaves a row that stops
-        being reported after 30 s, so it is logged, never raised."""
+        """Take my presence down on the way out; a failure only leaves a row that stops
+        being reported after 15 s, so it is logged, never raised."""
         if not self._announced or self._pool is None:
             return
         try:
             async with self.tx(deadline=_PRESENCE_CLEAR_SECONDS) as cur:
-                await cur.execute("select public.set_presence(null)")
+                await cur.execute("select public.leave_presence(%s)", (self._client_id,))
             self._announced = False
         except DevSyncError as exc:
             log.info("presence not cleared on close: %s", type(exc).__name__)

@@ -28,7 +28,13 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow, dict_row
 
 from devsync_tui.backend.errors import DevSyncError
-from devsync_tui.backend.live import ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.live import (
+    PRESENCE_TABLE,
+    ChangeEvent,
+    FeedEvent,
+    LinkChanged,
+    Resync,
+)
 from devsync_tui.backend.postgres.pool import SESSION_IMPERSONATE, TCP_LIVENESS, watchdog
 from devsync_tui.backend.rows import row_to_model
 
@@ -278,7 +284,8 @@ class ChangeFeed:
         in_scope = n.table == "profiles" or (n.team_id is not None and n.team_id in scope)
         if n.op == "DELETE" and n.table in ("teams", "team_members") and n.team_id in self._left:
             in_scope = True
-        if n.op == "DELETE" or n.id is None:
+        if n.op == "DELETE" or n.id is None or n.table == PRESENCE_TABLE:
+            # Presence pushes carry ids only: the views read who is here again.
             # Not re-readable (gone, or a statement-level batch): pass on within my teams.
             if not in_scope:
                 return None

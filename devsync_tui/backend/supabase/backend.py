@@ -21,6 +21,7 @@ from devsync_tui.backend import rows
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
 from devsync_tui.backend.live import FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.presence import announce_args, new_client_id, presence_from_rows
 from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
@@ -37,6 +38,9 @@ from devsync_tui.core.models import (
 
 if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
+
+#: How long ``close`` may spend taking my presence down.
+_PRESENCE_CLEAR_SECONDS = 2.0
 
 
 class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
@@ -66,6 +70,9 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
         self._feed_timing = feed_timing
         self._realtime_options = realtime_options
         self._auth_subscription: Any | None = None
+        self._client_id = new_client_id()
+        #: Whether this client may have a presence row (``close`` takes it down).
+        self._announced = False
 
     # -- lifecycle and identity ---------------------------------------------------------------
     @property
@@ -106,6 +113,10 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
             self._feed.queue.put_nowait(("link", ("offline", "signed out")))
 
     async def close(self) -> None:
+        # Quitting clears my presence at once (best effort: a dead link only leaves a row
+        # that stops being reported after 15 s).
+        with contextlib.suppress(DevSyncError, TimeoutError):
+            await asyncio.wait_for(self._leave_presence(), _PRESENCE_CLEAR_SECONDS)
         feed, self._feed = self._feed, None
         if feed is not None:
             await feed.close()
@@ -286,17 +297,38 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
                 failed = False
                 yield Resync("realtime connected")
 
-    async def set_presence(self, project_id: UUID | None) -> None:
+    async def set_presence(
+        self,
+        project_id: UUID | None,
+        *,
+        environment_id: UUID | None = None,
+        tab: str | None = None,
+        editing_key: str | None = None,
+    ) -> PresenceInfo | None:
+        if project_id is None:
+            await self._leave_presence()
+            feed = self._feed
+            if feed is not None:
+                async with translate_errors():
+                    await feed.watch_presence(None)
+            return None
+        args = announce_args(self._client_id, project_id, environment_id, tab, editing_key)
+        rows = await self._rpc("announce_presence", args)
+        self._announced = True
         feed = await self._ensure_feed()
-        me = await self.whoami()
         async with translate_errors():
-            await feed.set_presence(project_id, me.username)
+            await feed.watch_presence(project_id)
+        return presence_from_rows(project_id, rows or [], self._client_id)
+
+    async def _leave_presence(self) -> None:
+        if self._announced and self.client is not None:
+            await self._rpc("leave_presence", {"p_client_id": self._client_id})
+            self._announced = False
 
     def pop_notice(self) -> str | None:
         """The one-time notice that sessions live in a 0600 file (no keyring), if any."""
         return self._storage.pop_notice() if self._storage is not None else None
 
     async def presence(self, project_id: UUID) -> PresenceInfo:
-        feed = self._feed
-        names = feed.presence_usernames(project_id) if feed is not None else ()
-        return PresenceInfo(project_id=project_id, usernames=names)
+        rows = await self._rpc_rows("who_is_here", {"p_project_id": project_id})
+        return presence_from_rows(project_id, rows, self._client_id)
