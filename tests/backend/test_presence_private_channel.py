@@ -107,7 +107,8 @@ async def test_a_member_hears_an_arrival_at_once(fake: FakeSupabase, tmp_path: P
             await alice.set_presence(S, tab="config")  # announced, then joined
             await bob.set_presence(S, environment_id=ENV_BOB_LAPTOP, editing_key="LOG_LEVEL")
             await pushes.wait(1)
-            assert pushes.events[-1].project_id == S and pushes.events[-1].row is None
+            assert pushes.events[-1].project_id == S
+            assert pushes.events[-1].row is None
             info = await alice.presence(S)
             assert [(e.username, e.environment_id, e.editing_key) for e in info.entries] == [
                 ("bob", ENV_BOB_LAPTOP, "LOG_LEVEL")
@@ -128,7 +129,7 @@ async def test_a_non_member_cannot_join_nor_announce(fake: FakeSupabase, tmp_pat
             await mallory.set_presence(S)
         with pytest.raises(PermissionDenied, match="member"):
             await mallory.presence(S)
-        token = mallory._session.access_token  # noqa: SLF001
+        token = mallory._session.access_token
         client = await _raw_realtime(fake, token)
         try:
             _, got, states = await _join(client)
@@ -156,7 +157,8 @@ async def test_the_anon_key_sees_nothing_private_or_public(
         async with backend_as(fake, tmp_path, BOB.email) as bob:
             await bob.set_presence(S)
             await asyncio.sleep(0.3)
-        assert got_private == [] and got_public == []
+        assert got_private == []
+        assert got_public == []
     finally:
         await client.close()
         await public.close()
@@ -174,9 +176,10 @@ async def test_a_member_cannot_pretend_to_be_someone_else(
             await bob.set_presence(S)
             await alice.set_presence(S)
             await pushes.wait(1)
-            feed = alice._feed  # noqa: SLF001
-            assert feed is not None and feed._presence is not None  # noqa: SLF001
-            channel = feed._presence.channel  # noqa: SLF001
+            feed = alice._feed
+            assert feed is not None
+            assert feed._presence is not None
+            channel = feed._presence.channel
             # alice claims to be erin: a presence "track" and a broadcast of her own
             await channel.track({"username": "erin", "user_id": "erin"})
             await channel.send_broadcast("presence", {"project_id": str(S), "username": "erin"})
@@ -199,7 +202,8 @@ async def test_a_join_is_decided_by_the_policy_not_the_topic_name(
         permissions = await fake.realtime.authorize(
             {"sub": str(ALICE.id), "role": "authenticated"}, TOPIC
         )  # type: ignore[misc]
-        assert permissions.may_join and not permissions.write_broadcast
+        assert permissions.may_join
+        assert not permissions.write_broadcast
         assert not permissions.write_presence
         other = await fake.realtime.authorize(  # type: ignore[misc]
             {"sub": str(ALICE.id), "role": "authenticated"}, "devsync:presence:not-a-project"

@@ -17,8 +17,8 @@ from psycopg import sql
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied
-from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.backend.live import PRESENCE_TABLE, ChangeEvent, LinkChanged
+from devsync_tui.backend.postgres.backend import PostgresBackend
 from tests.backend.conftest import Transport, next_event
 from tests.support import demo
 
@@ -168,7 +168,8 @@ async def test_the_feed_pushes_arrival_and_departure(
 
     await bob.set_presence(S)
     arrival = await next_event(feeds["alice"], pushed, within=2.0)
-    assert arrival.row is None and arrival.team_id == demo.TEAM_ACME
+    assert arrival.row is None
+    assert arrival.team_id == demo.TEAM_ACME
     await bob.close()
     departure = await next_event(feeds["alice"], pushed, within=2.0)
     assert departure.op == "DELETE"

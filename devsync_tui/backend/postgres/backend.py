@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from psycopg import AsyncCursor, sql
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
@@ -23,9 +23,9 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.backend.live import FeedEvent, PresenceInfo
 from devsync_tui.backend.postgres.data import PgData
-from devsync_tui.backend.presence import announce_args, new_client_id, presence_from_rows
 from devsync_tui.backend.postgres.feed import ChangeFeed
 from devsync_tui.backend.postgres.tokens import PgTokens
+from devsync_tui.backend.presence import announce_args, new_client_id, presence_from_rows
 from devsync_tui.backend.refusals import not_done
 from devsync_tui.backend.rows import (
     environment_from_row,

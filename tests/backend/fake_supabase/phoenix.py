@@ -1,12 +1,12 @@
 """A scripted Supabase Realtime peer speaking the Phoenix channel protocol (vsn 1.0.0):
 ``phx_join``/``phx_reply`` with postgres_changes binding ids, ``heartbeat``, ``access_token``,
-presence (``presence_state``/``presence_diff``), ``phx_leave``, server close, and
-private channels authorized by the database's policies on ``realtime.messages`` (Realtime
-Authorization: see realtime_auth.py; a join that may read nothing is refused, a track or a
-broadcast it may not write is refused), broadcasts from the database (``realtime.send``) to the
-private channels of their topic only, and ``postgres_changes`` pushes that honour each binding's table, event and ``col=eq.value`` filter
-(a DELETE is filtered on the whole old row, as with REPLICA IDENTITY FULL, and carries only
-the primary key, as Realtime does for tables with RLS).
+presence (``presence_state``/``presence_diff``), ``phx_leave``, server close; private channels
+authorized by the database's policies on ``realtime.messages`` (Realtime Authorization, see
+realtime_auth.py: a join that may read nothing is refused, a track or a broadcast it may not
+write is refused); broadcasts from the database (``realtime.send``) to the private channels of
+their topic only; and ``postgres_changes`` pushes that honour each binding's table, event and
+``col=eq.value`` filter (a DELETE is filtered on the whole old row, as with REPLICA IDENTITY
+FULL, and carries only the primary key, as Realtime does for tables with RLS).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
