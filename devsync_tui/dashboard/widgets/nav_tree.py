@@ -51,6 +51,8 @@ class NavTree(Tree[NavItem]):
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False
+        #: Environment id → who else is on it (presence), shown after its name.
+        self._present: Mapping[UUID, tuple[str, ...]] = {}
 
     def populate(
         self,
@@ -76,9 +78,8 @@ class NavTree(Tree[NavItem]):
                 project_node = team_node.add(project.name, data=pitem)
                 by_key[pitem.key] = project_node
                 for env in sorted(environments.get(project.id, ()), key=lambda e: e.name.lower()):
-                    mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
-                    label = Text.assemble((mark + " ", colour), env.name)
                     eitem = NavItem(team, project, env)
+                    label = self._env_label(env)
                     by_key[eitem.key] = project_node.add_leaf(label, data=eitem)
         for key, node in by_key.items():
             if first_fill or key in expanded:
@@ -94,6 +95,24 @@ class NavTree(Tree[NavItem]):
             else:
                 if self.root.children:
                     self._move_to(self.root.children[0])
+
+    def _env_label(self, env: Environment) -> Text:
+        mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
+        label = Text.assemble((mark + " ", colour), env.name)
+        present = self._present.get(env.id)
+        if present:
+            label.append(f" ◆ {', '.join(present)}", style="cyan")
+        return label
+
+    def show_presence(self, present: Mapping[UUID, tuple[str, ...]]) -> None:
+        """Mark the environments others are on (``◆ bob, ✎erin``: ✎ edits a key there)."""
+        if present == self._present:
+            return
+        self._present = dict(present)
+        for node in self._nodes_iter():
+            item = node.data
+            if item is not None and item.environment is not None:
+                node.set_label(self._env_label(item.environment))
 
     def _move_to(self, node: TreeNode[NavItem]) -> None:
         # Reading last_line rebuilds the line index, so the node knows its line number.
