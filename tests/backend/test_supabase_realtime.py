@@ -367,7 +367,7 @@ async def test_realtime_refusing_at_start_goes_offline_then_live(
             offline = await recorder.wait_for(lambda e: isinstance(e, LinkChanged))
             assert isinstance(offline, LinkChanged)
             assert offline.state == "offline"
-            assert "unreachable" in offline.detail
+            assert "cannot be reached" in offline.detail
             fake.realtime.refuse_joins = False
             mark = len(recorder.events)
             await recorder.wait_for(

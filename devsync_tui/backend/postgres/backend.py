@@ -7,9 +7,10 @@ are retried while the database is away; writes never are. The change feed is ``f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -43,6 +44,8 @@ _MEMBER_JOIN = (
 )
 #: How long ``close`` may spend taking my presence down (a dead link must not hold up quitting).
 _PRESENCE_CLEAR_SECONDS = 2.0
+#: How many times a stopped embedded database is started again before the user is asked to.
+_START_ATTEMPTS = 3
 
 
 def _param(value: Any) -> Any:
@@ -91,6 +94,9 @@ class PostgresBackend(PgData, PgTokens, Backend):
     ) -> None:
         super().__init__(conninfo, username, **pool_options)
         self.label = label_for(conninfo, embedded=embedded)
+        self._embedded = embedded
+        #: Starting the stopped embedded database again (True once it runs, False: failed).
+        self._restart: asyncio.Task[bool] | None = None
         self._feed_max_backoff = feed_max_backoff
         #: A quiet change feed pings the database after this many seconds (dead-link check).
         self._feed_liveness_interval = feed_liveness_interval
@@ -233,6 +239,48 @@ class PostgresBackend(PgData, PgTokens, Backend):
         except DevSyncError as exc:
             log.info("presence not cleared on close: %s", type(exc).__name__)
 
+    async def diagnose_link(self) -> str:
+        """Why the database cannot be reached, and what to do — one short phrase for the
+        header. The embedded database, found stopped, is started again in the background
+        (the library call, never a ``devsync`` found on PATH); only when that fails is the
+        user told the command to run."""
+        if not self._embedded:
+            where = (
+                "the database server" if self.label == "LOCAL" else f"the database at {self.label}"
+            )
+            return f"{where} cannot be reached: is it running?"
+        from devsync_tui.backend.postgres import server
+
+        restart = self._restart
+        if restart is not None and restart.done() and restart.result():
+            self._restart = restart = None  # it ran again, and stopped again since
+        if restart is None:
+            state = await asyncio.to_thread(server.status)
+            if state.running:
+                return "the local database is not answering; reconnecting"
+            self._restart = restart = asyncio.create_task(
+                self._start_embedded(server.ensure_running)
+            )
+        if restart.done():  # it could not be started: only the user can
+            return "the local database is stopped: `devsync local start`"
+        return "the local database stopped; DevSync is starting it again"
+
+    @staticmethod
+    async def _start_embedded(ensure_running: Callable[[], str]) -> bool:
+        """Start the embedded database again; a few tries a second apart (one that is still
+        shutting down cannot start yet). True once it runs."""
+        for attempt in range(_START_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(1.0)
+            try:
+                await asyncio.to_thread(ensure_running)
+            except DevSyncError as exc:
+                log.warning("the local database could not be started again: %s", exc)
+                continue
+            log.warning("the local database had stopped; DevSync started it again")
+            return True
+        return False
+
     # -- live -----------------------------------------------------------------------------
     def changes(self) -> AsyncIterator[FeedEvent]:
         feed = ChangeFeed(
@@ -241,6 +289,7 @@ class PostgresBackend(PgData, PgTokens, Backend):
             max_backoff=self._feed_max_backoff,
             liveness_interval=self._feed_liveness_interval,
             ping_timeout=min(5.0, self._feed_liveness_interval),
+            diagnose=self.diagnose_link,
         )
         self._feeds.add(feed)
         return feed.events()

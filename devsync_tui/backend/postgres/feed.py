@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -138,8 +138,11 @@ class ChangeFeed:
         max_backoff: float = 5.0,
         liveness_interval: float = 15.0,
         ping_timeout: float = 5.0,
+        diagnose: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         self._core = core
+        #: Says why the link is down and what to do (it may start the embedded server).
+        self._diagnose = diagnose
         self._conninfo = conninfo
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
@@ -162,6 +165,7 @@ class ChangeFeed:
         backoff = self._initial_backoff
         ever_live = False
         link_down_reported = False
+        last_detail = ""
         while not self._stopping.is_set():
             conn: AsyncConnection[Any] | None = None
             rereader: AsyncConnection[Any] | None = None
@@ -210,9 +214,15 @@ class ChangeFeed:
             except (psycopg.Error, OSError, DevSyncError, _LinkLost) as exc:
                 log.info("change feed interrupted: %s", type(exc).__name__)
                 self._core.set_link_down(True)
-                if not link_down_reported:
-                    link_down_reported = True
-                    yield LinkChanged("reconnecting", "connection to the database lost")
+                detail = "connection to the database lost"
+                if self._diagnose is not None:
+                    try:
+                        detail = await asyncio.wait_for(self._diagnose(), 30)
+                    except Exception as diag_exc:  # a diagnosis never stops the feed
+                        log.info("link diagnosis failed: %s", type(diag_exc).__name__)
+                if not link_down_reported or detail != last_detail:
+                    link_down_reported, last_detail = True, detail
+                    yield LinkChanged("reconnecting", detail)
             finally:
                 self._queue = None
                 if reader is not None:

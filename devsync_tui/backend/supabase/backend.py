@@ -25,7 +25,7 @@ from devsync_tui.backend.presence import announce_args, new_client_id, presence_
 from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
-from devsync_tui.backend.supabase.realtime import FeedTiming, SupabaseFeed
+from devsync_tui.backend.supabase.realtime import REALTIME_DOWN, FeedTiming, SupabaseFeed
 from devsync_tui.backend.supabase.rest import eq
 from devsync_tui.backend.supabase.tokens import SupabaseTokens
 from devsync_tui.core.models import (
@@ -266,7 +266,7 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
                     await feed.start(session.access_token, teams, projects)
                 except Exception as exc:
                     await feed.close()
-                    raise Unavailable("Supabase Realtime is unreachable right now.") from exc
+                    raise Unavailable(REALTIME_DOWN) from exc
                 self._feed = feed
             return self._feed
 

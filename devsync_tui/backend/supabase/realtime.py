@@ -42,6 +42,9 @@ PROJECT_TABLES = ("env_templates", "environments", "configurations", "dependenci
 #: the database (``realtime.send`` in migration …150000_presence_places), never by a client.
 PRESENCE_TOPIC = "devsync:presence:"
 PRESENCE_EVENT = "presence"
+#: What the header says while Realtime is away (the feed keeps trying by itself).
+REALTIME_LOST = "Realtime connection lost; reconnecting — changes are not live"
+REALTIME_DOWN = "Supabase Realtime cannot be reached; retrying — check your network"
 
 
 @dataclass
@@ -252,7 +255,7 @@ class SupabaseFeed:
                     self.queue.put_nowait(("resync", "realtime reconnected"))
             elif name in ("CHANNEL_ERROR", "TIMED_OUT", "CLOSED"):
                 if entry.subscribed:
-                    self._set_state("reconnecting", f"channel {name.lower()}")
+                    self._set_state("reconnecting", REALTIME_LOST)
                 elif not entry.settled.is_set():  # the first join failed: fail fast
                     entry.failure = f"{name.lower()}: {error or 'no reason given'}"
                     entry.settled.set()
@@ -273,7 +276,8 @@ class SupabaseFeed:
         """Drop the socket and every channel, connect again, join again, then Resync."""
         if self._closed:
             return
-        self._set_state("reconnecting", reason)
+        planned = reason in ("scope changed", "token refresh")
+        self._set_state("reconnecting", "" if planned else REALTIME_LOST)
         presence_project = self._presence_project
         await self._drop_all()
         try:
@@ -282,7 +286,7 @@ class SupabaseFeed:
                 await self._join_presence(presence_project)
         except Exception as exc:
             log.info("realtime re-open failed: %s", exc)
-            self._set_state("offline", "realtime unreachable")
+            self._set_state("offline", REALTIME_DOWN)
             return
         self.queue.put_nowait(("resync", reason))
 

@@ -400,6 +400,7 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         if link is not None:
             for header in self.query(StatusHeader):
                 header.link = link.state
+                header.link_detail = link.detail
         if self.session is None or not self.query(StatusHeader):
             return
         self.presence_pushed(batch)

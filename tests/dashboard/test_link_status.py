@@ -1,0 +1,30 @@
+"""The header's link status says why it is not live and what to do (issue 15, "Honest status")."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from devsync_tui.dashboard.widgets.status_header import StatusHeader
+
+
+class _Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+
+
+async def test_the_header_shows_the_reason_while_not_live() -> None:
+    app = _Host()
+    async with app.run_test(size=(120, 3)) as pilot:
+        header = app.query_one(StatusHeader)
+        header.link = "reconnecting"
+        header.link_detail = "the local database is stopped: `devsync local start`"
+        await pilot.pause()
+        assert str(header.render()).endswith(
+            "○ the local database is stopped: `devsync local start`"
+        )
+        header.link = "live"  # live again: the reason is no longer shown
+        await pilot.pause()
+        assert str(header.render()).endswith("● live")
+        header.link, header.link_detail = "offline", ""
+        await pilot.pause()
+        assert str(header.render()).endswith("○ offline")
