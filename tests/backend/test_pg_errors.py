@@ -59,6 +59,14 @@ def test_sqlstates(demo_db_url: str, errcode: str, kind: type[DevSyncError]) -> 
     assert text.endswith(".")
 
 
+def test_a_full_disk_is_named_not_a_broken_connection(demo_db_url: str) -> None:
+    mapped = map_error(_raised(demo_db_url, _raise_sql("53100", "could not extend file")))
+    assert isinstance(mapped, Unavailable)
+    assert "disk is full" in str(mapped)
+    assert "nothing was written" in str(mapped)
+    assert "not available" not in str(mapped)
+
+
 def test_conflict_reads_current_version_from_detail(demo_db_url: str) -> None:
     mapped = map_error(_raised(demo_db_url, _raise_sql("PT409", "moved", '{"current_version": 7}')))
     assert isinstance(mapped, Conflict)
