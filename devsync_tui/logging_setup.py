@@ -38,9 +38,24 @@ def redact(text: str) -> str:
 class _PrivateRotatingFileHandler(RotatingFileHandler):
     """A rotating log whose every file (the rotated ones included) is created 0600."""
 
+    #: Log lines lost because writing failed (a full disk, a removed folder).
+    lost = 0
+
     def _open(self):  # type: ignore[no-untyped-def]
         fd = os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A line that cannot be written (disk full, ...) is dropped. The default prints
+        "--- Logging error ---" and a traceback on stderr: onto the dashboard's screen."""
+        type(self).lost += 1
+        stream = self.stream
+        if stream is not None:
+            try:  # a half-written buffer would fail every later line too
+                stream.close()
+            except OSError:
+                pass
+            self.stream = None  # type: ignore[assignment]
 
 
 class _RedactingFormatter(logging.Formatter):
