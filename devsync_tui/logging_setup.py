@@ -6,6 +6,7 @@ replaced), and DevSync code never logs configuration values in the first place.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -51,10 +52,8 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
         type(self).lost += 1
         stream = self.stream
         if stream is not None:
-            try:  # a half-written buffer would fail every later line too
+            with contextlib.suppress(OSError):  # a half-written buffer fails later lines too
                 stream.close()
-            except OSError:
-                pass
             self.stream = None  # type: ignore[assignment]
 
 
