@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from devsync_tui.dashboard.launch import run_tui
-from devsync_tui.exit_codes import EXIT_INPUT, exit_code_for
+from devsync_tui.exit_codes import EXIT_CANCELLED, EXIT_INPUT, Cancelled, exit_code_for
 from devsync_tui.logging_setup import log_exception
 
 #: Every subcommand, in the order ``devsync --help`` lists them: its module under
@@ -141,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except KeyboardInterrupt:
         return 130
+    except Cancelled as exc:  # Ctrl-C at a prompt
+        print(f"devsync: {exc}", file=sys.stderr)
+        return EXIT_CANCELLED
     except Exception as exc:  # last resort: one sentence, details in the log
         code = exit_code_for(exc)
         log_exception(exc)

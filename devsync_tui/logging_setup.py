@@ -54,7 +54,7 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
         if stream is not None:
             with contextlib.suppress(OSError):  # a half-written buffer fails later lines too
                 stream.close()
-            self.stream = None  # type: ignore[assignment]
+            self.stream = None
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -170,7 +170,10 @@ async def set_(args: argparse.Namespace) -> int:
                 "warning: a secret on the command line can be seen in the process list "
                 "and shell history; prefer stdin or a prompt."
             )
-        if not has_value:
+        if not has_value and args.file is None and sys.stdin.isatty():
+            # A prompt, in this thread: Ctrl-C must end it at once (commands/prompt.py).
+            value = read_value(key=key, secret=secret, from_file=None)
+        elif not has_value:
             value = await asyncio.to_thread(read_value, key=key, secret=secret, from_file=args.file)
         type_ = (
             ConfigType(args.type)

@@ -15,13 +15,13 @@ import writes, and prints.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 from devsync_tui.commands.common import UsageError, eprint, open_from_args, print_json, say
 from devsync_tui.commands.env.edit import print_conflict, target_of
 from devsync_tui.commands.env.reading import read_bounded
+from devsync_tui.commands.prompt import ask
 from devsync_tui.core.printable import escaped
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.machine import env_transfer
@@ -77,7 +77,8 @@ async def import_(args: argparse.Namespace) -> int:
             return EXIT_OK
         if sys.stdin.isatty() and args.file != "-" and not args.yes:
             question = f"Write {len(plan.changes)} change(s) to {target.label}? [y/N] "
-            answer = await asyncio.to_thread(input, escaped(question))
+            # In this thread, not another: Ctrl-C must end the question at once.
+            answer = ask(escaped(question))
             if answer.strip().lower() not in {"y", "yes"}:
                 eprint("nothing was written.")
                 return EXIT_OK
