@@ -60,8 +60,8 @@ def tls_server(tmp_path: Path) -> Iterator[int]:
         listener.close()
 
 
-async def _error(url: str, timeout: float = 3.0) -> httpx.HTTPError:
-    async with httpx.AsyncClient(timeout=timeout) as client:
+async def _error(url: str, wait: float = 3.0) -> httpx.HTTPError:
+    async with httpx.AsyncClient(timeout=wait) as client:
         with pytest.raises(httpx.HTTPError) as raised:
             await client.get(url)
     return raised.value
@@ -102,7 +102,7 @@ async def test_a_refused_connection_and_a_timeout() -> None:
     )
     silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
     try:
-        exc = await _error(f"http://127.0.0.1:{silent.getsockname()[1]}/", timeout=0.3)
+        exc = await _error(f"http://127.0.0.1:{silent.getsockname()[1]}/", wait=0.3)
         assert network_cause(exc) == "no answer in time (timeout)"
     finally:
         silent.close()
