@@ -13,6 +13,7 @@ readable and traversable by others. We report what it did, once per data directo
 
 from __future__ import annotations
 
+import logging
 import os
 import pwd
 import shutil
@@ -42,6 +43,8 @@ from devsync_tui.backend.postgres.migrate import (
 )
 
 #: The database that holds the DevSync schema and the demo workspace.
+_log = logging.getLogger("devsync.local")
+
 DATABASE = "devsync"
 #: Built under this name on first start and renamed when complete: a first start that is
 #: interrupted leaves no half-made ``devsync`` database behind.
@@ -165,6 +168,20 @@ def _write_schema_stamp(pgdata: Path) -> None:
         pass  # only a shortcut for the next start is lost
 
 
+#: What DevSync changed on this machine while starting the database as root, this process.
+_root_notices: list[str] = []
+
+
+def root_notices() -> list[str]:
+    """The lines of the root notice said by this process (the dashboard repeats them on
+    stderr once the screen is gone)."""
+    return list(_root_notices)
+
+
+def _tell_stderr(line: str) -> None:
+    print(f"devsync: {line}", file=sys.stderr)
+
+
 def ensure_running(progress: Progress | None = None, *, notice: Progress | None = None) -> str:
     """Start the local database if needed (creating and migrating it); return a superuser URL.
 
@@ -173,7 +190,8 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
     root); without it they go to ``progress``, else to stderr.
     """
     report = progress or (lambda _line: None)
-    tell = notice or progress or (lambda line: print(line, file=sys.stderr))
+    # Not ``progress``: in the dashboard that is a loading line shown for a moment.
+    tell = notice or _tell_stderr
     pgdata = locations.database_dir()
     first_cluster = not (pgdata / "PG_VERSION").exists()
     if first_cluster:
@@ -371,6 +389,8 @@ class _RootChanges:
                     "The folders above it are readable and traversable by other users (go+rx)."
                 )
             for line in lines:
+                _log.warning("%s", line)  # kept in the log, whatever the terminal shows
+                _root_notices.append(line)
                 tell(line)
             try:
                 marker.write_text("shown\n", encoding="utf-8")
