@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from devsync_tui import __version__
 from devsync_tui.dashboard.launch import run_tui
 from devsync_tui.exit_codes import EXIT_CANCELLED, EXIT_INPUT, Cancelled, exit_code_for
 from devsync_tui.logging_setup import log_exception
@@ -53,6 +54,9 @@ def build_parser(
         prog="devsync",
         description="DevSync keeps a team's environments in step. Without a command it opens "
         "the dashboard.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"devsync {__version__}", help="print the version"
     )
     parser.add_argument("--profile", help="settings profile (default: the default profile)")
     parser.add_argument("--user", help="local transport only: open as this demo user")

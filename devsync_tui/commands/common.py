@@ -28,6 +28,7 @@ from typing import Any
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core.crypto import CryptoError
 from devsync_tui.core.machine_token import ENV_VAR as TOKEN_ENV_VAR
 from devsync_tui.core.machine_token import MachineToken, TokenError, from_environment
@@ -220,6 +221,27 @@ def target_query(args: argparse.Namespace) -> TargetQuery:
 def profile_of(args: argparse.Namespace) -> str:
     """The active profile's name (``--profile``, ``DEVSYNC_PROFILE``, … as settings decide)."""
     return profile_name(flag(args, "profile"))
+
+
+def from_link(args: argparse.Namespace, backend: Backend, target: Target) -> bool:
+    """Whether ``target``'s environment came from this checkout's link (no ``--env`` given),
+    so that a command can say so."""
+    return (
+        target.environment is not None
+        and flag(args, "env") is None
+        and not isinstance(backend, MachineBackend)
+    )
+
+
+def scope_sentence(args: argparse.Namespace, backend: Backend, target: Target) -> str:
+    """What a configuration command works on, in words: ``storefront/bob-laptop (the
+    environment linked to this checkout): its overrides over the project defaults``."""
+    if target.environment is None:
+        return f"{target.project.name}: the project defaults"
+    linked = (
+        " (the environment linked to this checkout)" if from_link(args, backend, target) else ""
+    )
+    return f"{target.label}{linked}: its overrides over the project defaults"
 
 
 async def resolve_target(

@@ -14,8 +14,11 @@ from __future__ import annotations
 import argparse
 from uuid import UUID
 
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.commands.common import (
     add_target_flags,
+    flag,
+    from_link,
     open_from_args,
     print_json,
     resolve_target,
@@ -24,6 +27,7 @@ from devsync_tui.commands.common import (
 )
 from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
+from devsync_tui.machine.targets import Target, find_project
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,7 +91,15 @@ def render(report: DriftReport, label: str, limit: int) -> str:
 async def drift(args: argparse.Namespace) -> int:
     """The command: load baseline + environments, report, exit 1 on drift."""
     async with open_from_args(args) as backend:
-        target = await resolve_target(backend, args, require_environment=False)
+        if (
+            flag(args, "project")
+            and not flag(args, "env")
+            and not isinstance(backend, MachineBackend)
+        ):
+            # --project alone is the whole project, whatever this checkout is linked to.
+            target = Target(await find_project(backend, str(flag(args, "project"))), None)
+        else:
+            target = await resolve_target(backend, args, require_environment=False)
         project = target.project
         if target.environment is not None:
             envs = [target.environment]
@@ -96,8 +108,11 @@ async def drift(args: argparse.Namespace) -> int:
         scope: list[UUID | None] = [None, *(e.id for e in envs)]
         deps = await backend.list_dependencies(project.id, environment_ids=scope)
     report = drift_report(deps, {e.id: e.name for e in envs})
+    label = target.label if target.environment else f"{project.name} (every environment)"
     if args.json:
         print_json({"target": target.label, **report.to_json()})
     else:
-        say(render(report, target.label, args.limit))
+        if from_link(args, backend, target):
+            say(f"{target.label} is the environment linked to this checkout (--project P: all).")
+        say(render(report, label, args.limit))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK
