@@ -13,7 +13,6 @@ from devsync_tui.backend.errors import (
     DevSyncError,
     InvalidInput,
     NotFound,
-    NotSignedIn,
     PermissionDenied,
     Unavailable,
 )
@@ -120,7 +119,7 @@ async def test_backend_never_leaks_psycopg_types(demo_db_url: str) -> None:
     nowhere = tempfile.mkdtemp(prefix="devsync-nosock-")
     with pytest.raises(Unavailable):
         await PostgresBackend(f"host={nowhere} dbname=x", "alice", embedded=False).connect()
-    with pytest.raises(NotSignedIn):
+    with pytest.raises(InvalidInput):  # an unknown --user is bad input
         await PostgresBackend(demo_db_url, "zelda", embedded=False).connect()
     with pytest.raises(Unavailable):
         await PostgresBackend(demo_db_url, "alice", embedded=False).list_teams()  # not connected
