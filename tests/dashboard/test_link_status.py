@@ -20,7 +20,7 @@ async def test_the_header_shows_the_reason_while_not_live() -> None:
         header.link_detail = "the local database is stopped: `devsync local start`"
         await pilot.pause()
         assert str(header.render()).endswith(
-            "○ the local database is stopped: `devsync local start`"
+            "○ reconnecting — the local database is stopped: `devsync local start`"
         )
         header.link = "live"  # live again: the reason is no longer shown
         await pilot.pause()

@@ -137,7 +137,7 @@ class PresenceActions:
         self._presence_place = place
         if self._presence_wake is None:
             self._presence_wake = asyncio.Event()
-            self.presence_loop(session)
+            self.presence_loop()
         self._presence_wake.set()
 
     def presence_pushed(self, batch: LiveBatch) -> None:
@@ -151,18 +151,25 @@ class PresenceActions:
             self._presence_wake.set()
 
     @work(exclusive=True, group="presence", exit_on_error=False)
-    async def presence_loop(self, session: Session) -> None:
-        """Announce on every move and every heartbeat; read again on every push."""
+    async def presence_loop(self) -> None:
+        """Announce on every move and every heartbeat; read again on every push. Always
+        through the current session's backend (a reconnect replaces it: announce again)."""
         wake = self._presence_wake
         assert wake is not None
         announced: Place | None = None
+        backend: object = None
         while True:
             place = self._presence_place
+            session = self.session
             pushed = wake.is_set()
             wake.clear()
+            if session is not None and session.backend is not backend:
+                backend, announced = session.backend, None
             try:
                 info: PresenceInfo | None = None
-                if place is None or (place.project_id is None and place == announced):
+                if session is None or place is None:
+                    pass
+                elif place.project_id is None and place == announced:
                     pass  # on no project: said once
                 elif place != announced or not pushed:  # moved, or the heartbeat is due
                     info = await session.backend.set_presence(

@@ -41,7 +41,7 @@ class StatusHeader(Widget):
     def render(self) -> Text:
         label, colour = _LINK.get(self.link, (self.link, "grey50"))
         if self.link in ("reconnecting", "offline") and self.link_detail:
-            label = f"○ {self.link_detail}"
+            label = f"{label} — {self.link_detail}"
         right = Text(label, style=colour)
         if self.presence:
             right = Text.assemble((f"also here: {self.presence}  ", "cyan"), right)
