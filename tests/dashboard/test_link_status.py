@@ -28,3 +28,18 @@ async def test_the_header_shows_the_reason_while_not_live() -> None:
         header.link, header.link_detail = "offline", ""
         await pilot.pause()
         assert str(header.render()).endswith("○ offline")
+
+
+async def test_presence_takes_at_most_half_the_header() -> None:
+    app = _Host()
+    async with app.run_test(size=(100, 3)) as pilot:
+        header = app.query_one(StatusHeader)
+        header.workspace, header.user, header.role = "LOCAL", "alice", "admin"
+        header.link = "live"
+        header.presence = "bob (bob-laptop · Configuration · editing LOG_LEVEL), erin (Health)"
+        await pilot.pause()
+        text = str(header.render())
+        assert "alice · admin" in text  # who I am stays readable
+        assert "also here: bob (bob-laptop" in text
+        assert "…" in text
+        assert text.endswith("● live")

@@ -44,7 +44,11 @@ class StatusHeader(Widget):
             label = f"{label} — {self.link_detail}"
         right = Text(label, style=colour)
         if self.presence:
-            right = Text.assemble((f"also here: {self.presence}  ", "cyan"), right)
+            # Who else is here gets at most half the line; the rest stays for where I am.
+            here = Text(f"also here: {self.presence}", style="cyan")
+            room = max(12, self.content_size.width // 2 - right.cell_len - 2)
+            here.truncate(room, overflow="ellipsis")
+            right = Text.assemble(here, "  ", right)
         left = Text.assemble(("DevSync", "bold"))
         if self.workspace:
             left.append("  ")
