@@ -14,11 +14,19 @@ from typing import Any
 import pytest
 
 from devsync_tui.backend.errors import PermissionDenied
-from devsync_tui.backend.live import PRESENCE_TABLE, ChangeEvent
+from devsync_tui.backend.live import PRESENCE_TABLE, ChangeEvent, LinkChanged
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from tests.backend.fake_supabase import ANON_KEY, FakeSupabase
 from tests.backend.fake_supabase.fixtures import backend_as
-from tests.support.demo import ALICE, BOB, ENV_BOB_LAPTOP, MALLORY, PROJECT_STOREFRONT
+from tests.support.demo import (
+    ALICE,
+    BOB,
+    DAVE,
+    ENV_BOB_LAPTOP,
+    MALLORY,
+    PROJECT_STOREFRONT,
+    TEAM_ACME,
+)
 
 pytestmark = pytest.mark.db
 
@@ -209,3 +217,38 @@ async def test_a_join_is_decided_by_the_policy_not_the_topic_name(
             {"sub": str(ALICE.id), "role": "authenticated"}, "devsync:presence:not-a-project"
         )
         assert not other.may_join
+
+
+async def test_a_member_removed_keeps_a_live_feed_without_the_channel(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    async with (
+        backend_as(fake, tmp_path, ALICE.email) as alice,
+        backend_as(fake, tmp_path, DAVE.email) as dave,
+    ):
+        links: list[str] = []
+
+        async def pump() -> None:
+            async for event in dave.changes():
+                if isinstance(event, LinkChanged):
+                    links.append(event.state)
+
+        task = asyncio.create_task(pump())
+        try:
+            await dave.set_presence(S)
+            await alice.remove_member(TEAM_ACME, DAVE.id)  # the channels follow: re-joined
+            feed = dave._feed
+            assert feed is not None
+            for _ in range(250):
+                if feed._presence_project is None:
+                    break
+                await asyncio.sleep(0.02)
+            assert feed._presence_project is None
+            await asyncio.sleep(0.3)
+            assert links[-1] == "live"
+            since_live = links[links.index("live") :]  # the stream opens with its state
+            assert "offline" not in since_live
+        finally:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task

@@ -282,12 +282,16 @@ class SupabaseFeed:
         await self._drop_all()
         try:
             await self._open_all()
-            if presence_project is not None:
-                await self._join_presence(presence_project)
         except Exception as exc:
             log.info("realtime re-open failed: %s", exc)
             self._set_state("offline", REALTIME_DOWN)
             return
+        if presence_project is not None:
+            try:
+                await self._join_presence(presence_project)
+            except Exception as exc:  # e.g. no longer a member: the feed itself stays live
+                log.info("presence channel not joined again: %s", exc)
+                self._presence_project = None
         self.queue.put_nowait(("resync", reason))
 
     async def _drop_all(self) -> None:
