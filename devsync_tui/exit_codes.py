@@ -29,9 +29,13 @@ class Cancelled(Exception):
         super().__init__(CANCELLED)
 
 
+class Interrupted(Exception):
+    """Ctrl-C part-way through writes; the message says exactly what was written."""
+
+
 def exit_code_for(exc: BaseException) -> int:
     """The exit code for an error raised by a command (2 when it is not a DevSync error)."""
-    if isinstance(exc, Cancelled):
+    if isinstance(exc, Cancelled | Interrupted):
         return EXIT_CANCELLED
     if isinstance(exc, PermissionDenied | NotSignedIn):
         return EXIT_DENIED

@@ -33,7 +33,13 @@ from devsync_tui.core.crypto import CryptoError
 from devsync_tui.core.machine_token import ENV_VAR as TOKEN_ENV_VAR
 from devsync_tui.core.machine_token import MachineToken, TokenError, from_environment
 from devsync_tui.core.printable import escaped, json_escaped
-from devsync_tui.exit_codes import EXIT_CANCELLED, EXIT_INPUT, Cancelled, exit_code_for
+from devsync_tui.exit_codes import (
+    EXIT_CANCELLED,
+    EXIT_INPUT,
+    Cancelled,
+    Interrupted,
+    exit_code_for,
+)
 from devsync_tui.logging_setup import log_exception, setup_logging
 from devsync_tui.machine.connect import connected, profile_name
 from devsync_tui.machine.errors import InputError
@@ -118,7 +124,7 @@ def print_json(payload: Any) -> None:
 
 def exit_for(exc: BaseException) -> int:
     """Print one sentence for ``exc`` and return its exit code (details to the log)."""
-    if isinstance(exc, Cancelled):
+    if isinstance(exc, Cancelled | Interrupted):
         eprint(str(exc))
         return EXIT_CANCELLED
     if isinstance(exc, InputError):

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -23,6 +24,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
 from devsync_tui.core import dotenv
 from devsync_tui.core.models import ConfigType, Configuration
+from devsync_tui.exit_codes import Interrupted
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.targets import Target
 from devsync_tui.machine.values import (
@@ -162,7 +164,7 @@ async def apply_import(
     env_id = target.environment.id if target.environment else None
     conflicts = 0
     written: list[str] = []
-    for key, _kind in plan.changes:
+    for index, (key, _kind) in enumerate(plan.changes):
         row = plan.current.get(key)
         expected = row.version if row is not None else None
         secret = key in plan.secret_keys
@@ -180,6 +182,15 @@ async def apply_import(
             conflicts += 1
             on_conflict(ImportConflict(key, exc, plan.incoming[key], secret, expected))
             continue
+        except asyncio.CancelledError:
+            # Ctrl-C (asyncio.run cancels the command): say exactly where it stopped.
+            rest = [k for k, _ in plan.changes[index + 1 :]]
+            raise Interrupted(
+                "Stopped by Ctrl-C. Written: "
+                + (", ".join(written) or "none")
+                + f". {key} was being saved: it may or may not be written (check it with "
+                f"`devsync env get {key}`). Not written: " + (", ".join(rest) or "none") + "."
+            ) from None
         except Unavailable:
             try:
                 await confirm_or_explain(backend, target, key, plan.incoming[key], expected)

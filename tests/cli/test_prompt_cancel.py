@@ -115,3 +115,59 @@ def test_ctrl_c_at_the_import_confirmation(devsync: DevsyncCLI) -> None:
     assert "Cancelled; nothing was written." in out
     assert took < 3
     assert _value(devsync.db_url, "IMPORTED_ONE") == 0
+
+
+def _keys(db_url: str, prefix: str) -> set[str]:
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "select key from public.configurations where key like %s", (prefix + "%",)
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def test_ctrl_c_in_a_long_import_says_exactly_what_was_written(devsync: DevsyncCLI) -> None:
+    dotenv = devsync.home / "big.env"
+    dotenv.write_text("".join(f"BULK_{i:04d}={i}\n" for i in range(3000)))
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "devsync_tui", "env", "import", str(dotenv), "--yes",
+         "--user", "bob", "--project", "storefront", "--env", "bob-laptop"],
+        env=devsync.subprocess_env(), cwd=devsync.home,
+        stdin=follower, stdout=follower, stderr=follower, start_new_session=True,
+        preexec_fn=lambda: __import__("fcntl").ioctl(0, __import__("termios").TIOCSCTTY, 0),
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while len(_keys(devsync.db_url, "BULK_")) < 20:  # part-way through the writes
+            assert time.monotonic() < deadline, seen[-500:]
+            while select.select([leader], [], [], 0.05)[0]:
+                seen += os.read(leader, 65536)
+        os.write(leader, b"\x03")
+        pressed = time.monotonic()
+        while child.poll() is None or select.select([leader], [], [], 0.3)[0]:
+            assert time.monotonic() - pressed < 15, "still running after Ctrl-C"
+            if select.select([leader], [], [], 0.05)[0]:  # keep the terminal drained
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        code = child.wait(timeout=5)
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+        os.close(leader)
+    out = seen.decode(errors="replace").replace("\r\n", "\n")
+    assert code == 130
+    assert "Traceback" not in out
+    message = out[out.index("Stopped by Ctrl-C. Written: ") :]
+    written = set(message.split("Written: ", 1)[1].split(".", 1)[0].split(", "))
+    in_flight = message.split(". ", 2)[1].split(" was being saved")[0]
+    stored = _keys(devsync.db_url, "BULK_")
+    assert written <= stored <= written | {in_flight}
+    assert 20 <= len(written) < 3000
+    assert "Not written: " in message
