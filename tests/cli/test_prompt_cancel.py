@@ -57,7 +57,7 @@ def _interrupt_at_prompt(devsync: DevsyncCLI, prompt: bytes, *argv: str) -> tupl
                 seen += os.read(leader, 4096)
         # A person's reaction time: a signal in the microseconds between the prompt's write
         # and the read is only a flag for the interpreter until the next read returns.
-        time.sleep(0.3)
+        time.sleep(0.5)
         os.write(leader, b"\x03")  # Ctrl-C, as the terminal sends it
         pressed = time.monotonic()
         try:
@@ -169,5 +169,5 @@ def test_ctrl_c_in_a_long_import_says_exactly_what_was_written(devsync: DevsyncC
     in_flight = message.split(". ", 2)[1].split(" was being saved")[0]
     stored = _keys(devsync.db_url, "BULK_")
     assert written <= stored <= written | {in_flight}
-    assert 20 <= len(written) < 3000
+    assert 19 <= len(written) < 3000  # the 20th may have been the one in flight
     assert "Not written: " in message
