@@ -166,7 +166,8 @@ def test_ctrl_c_in_a_long_import_says_exactly_what_was_written(devsync: DevsyncC
     assert "Traceback" not in out
     message = out[out.index("Stopped by Ctrl-C. Written: ") :]
     written = set(message.split("Written: ", 1)[1].split(".", 1)[0].split(", "))
-    in_flight = message.split(". ", 2)[1].split(" was being saved")[0]
+    in_flight = message.split(" was being saved")[0].rsplit(". ", 1)[1]
+    assert in_flight.startswith("BULK_")
     stored = _keys(devsync.db_url, "BULK_")
     assert written <= stored <= written | {in_flight}
     assert 19 <= len(written) < 3000  # the 20th may have been the one in flight
