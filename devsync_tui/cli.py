@@ -15,8 +15,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from devsync_tui import __version__
 from devsync_tui.dashboard.launch import run_tui
-from devsync_tui.exit_codes import EXIT_INPUT, exit_code_for
+from devsync_tui.exit_codes import EXIT_CANCELLED, EXIT_INPUT, Cancelled, exit_code_for
 from devsync_tui.logging_setup import log_exception
 
 #: Every subcommand, in the order ``devsync --help`` lists them: its module under
@@ -55,6 +56,9 @@ def build_parser(
         prog="devsync",
         description="DevSync keeps a team's environments in step. Without a command it opens "
         "the dashboard.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"devsync {__version__}", help="print the version"
     )
     parser.add_argument("--profile", help="settings profile (default: the default profile)")
     parser.add_argument("--user", help="local transport only: open as this demo user")
@@ -144,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except KeyboardInterrupt:
         return 130
+    except Cancelled as exc:  # Ctrl-C at a prompt
+        print(f"devsync: {exc}", file=sys.stderr)
+        return EXIT_CANCELLED
     except Exception as exc:  # last resort: one sentence, details in the log
         code = exit_code_for(exc)
         log_exception(exc)

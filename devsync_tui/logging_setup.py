@@ -6,6 +6,7 @@ replaced), and DevSync code never logs configuration values in the first place.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -38,9 +39,22 @@ def redact(text: str) -> str:
 class _PrivateRotatingFileHandler(RotatingFileHandler):
     """A rotating log whose every file (the rotated ones included) is created 0600."""
 
+    #: Log lines lost because writing failed (a full disk, a removed folder).
+    lost = 0
+
     def _open(self):  # type: ignore[no-untyped-def]
         fd = os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A line that cannot be written (disk full, ...) is dropped. The default prints
+        "--- Logging error ---" and a traceback on stderr: onto the dashboard's screen."""
+        type(self).lost += 1
+        stream = self.stream
+        if stream is not None:
+            with contextlib.suppress(OSError):  # a half-written buffer fails later lines too
+                stream.close()
+            self.stream = None
 
 
 class _RedactingFormatter(logging.Formatter):

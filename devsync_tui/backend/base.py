@@ -241,8 +241,19 @@ class Backend(DataContract, TokenContract, ConfigStateContract):
         """Change feed scoped to what I may see. Yields LinkChanged on state changes and
         Resync after any gap. One consumer per call."""
 
-    async def set_presence(self, project_id: UUID | None) -> None:
-        """Announce which project I am looking at (no-op where unsupported)."""
+    async def set_presence(
+        self,
+        project_id: UUID | None,
+        *,
+        environment_id: UUID | None = None,
+        tab: str | None = None,
+        editing_key: str | None = None,
+    ) -> PresenceInfo | None:
+        """Announce where this client is (``None``: nowhere, it leaves at once); repeating it
+        is the heartbeat. Returns who else is on the project (None: no project, or a
+        transport without presence). Outside the project's team: PermissionDenied."""
+        return None
 
     async def presence(self, project_id: UUID) -> PresenceInfo:
-        return PresenceInfo(project_id=project_id, usernames=())
+        """Who else (other clients) is on the project, and where."""
+        return PresenceInfo(project_id=project_id)

@@ -48,8 +48,31 @@ FeedEvent = ChangeEvent | Resync | LinkChanged
 
 
 @dataclass(frozen=True, slots=True)
+class PresenceEntry:
+    """One client (a running dashboard) on a project: who (from the server: the session's
+    profile, never what the client says) and where — environment, tab, the key being edited."""
+
+    client_id: UUID
+    user_id: UUID
+    username: str
+    environment_id: UUID | None = None
+    tab: str | None = None
+    editing_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PresenceInfo:
-    """Who else is looking at a project (transports without presence report nobody)."""
+    """Who else is on a project: every other client's entry (my own client left out)."""
 
     project_id: UUID
-    usernames: tuple[str, ...]
+    entries: tuple[PresenceEntry, ...] = ()
+
+    @property
+    def usernames(self) -> tuple[str, ...]:
+        """The people behind the entries, each once, sorted."""
+        return tuple(sorted({e.username for e in self.entries}))
+
+
+#: The ChangeEvent ``table`` of a presence push: someone arrived, moved or left the event's
+#: ``project_id`` (``id`` is their client id; ``row`` is None: read ``Backend.presence``).
+PRESENCE_TABLE = "presence"

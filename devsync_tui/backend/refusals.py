@@ -28,6 +28,10 @@ from devsync_tui.backend.errors import (
 
 CONFLICT = "Someone else changed this since you read it."
 UNAVAILABLE = "The database is not available right now; try again in a moment."
+DISK_FULL = (
+    "The database's disk is full, so nothing was written; free space on the disk that holds "
+    "the database (`devsync local status` shows where the local one lives), then try again."
+)
 SCHEMA_MISSING = (
     "The database does not have DevSync's current schema; apply its migrations "
     "(`supabase db push` for a Supabase project, `devsync db migrate` for another server)."
@@ -231,6 +235,8 @@ def database_refusal(
         return Unavailable("The database refused the login; check the connection settings.")
     if code == "3D000":
         return Unavailable("The database does not exist; check the connection settings.")
+    if code == "53100":  # disk_full: the connection is fine, the disk is not
+        return Unavailable(DISK_FULL)
     if code.startswith(("08", "53", "57")) or code in _TRANSIENT:
         return Unavailable(UNAVAILABLE)
     return DevSyncError(f"The database reported an unexpected error (SQLSTATE {code or 'none'}).")

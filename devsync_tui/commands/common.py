@@ -28,11 +28,18 @@ from typing import Any
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core.crypto import CryptoError
 from devsync_tui.core.machine_token import ENV_VAR as TOKEN_ENV_VAR
 from devsync_tui.core.machine_token import MachineToken, TokenError, from_environment
 from devsync_tui.core.printable import escaped, json_escaped
-from devsync_tui.exit_codes import EXIT_INPUT, exit_code_for
+from devsync_tui.exit_codes import (
+    EXIT_CANCELLED,
+    EXIT_INPUT,
+    Cancelled,
+    Interrupted,
+    exit_code_for,
+)
 from devsync_tui.logging_setup import log_exception, setup_logging
 from devsync_tui.machine.connect import connected, profile_name
 from devsync_tui.machine.errors import InputError
@@ -123,6 +130,9 @@ def print_json(payload: Any) -> None:
 
 def exit_for(exc: BaseException) -> int:
     """Print one sentence for ``exc`` and return its exit code (details to the log)."""
+    if isinstance(exc, Cancelled | Interrupted):
+        eprint(str(exc))
+        return EXIT_CANCELLED
     if isinstance(exc, InputError):
         eprint(str(exc))
         return EXIT_INPUT
@@ -223,6 +233,27 @@ def target_query(args: argparse.Namespace) -> TargetQuery:
 def profile_of(args: argparse.Namespace) -> str:
     """The active profile's name (``--profile``, ``DEVSYNC_PROFILE``, … as settings decide)."""
     return profile_name(flag(args, "profile"))
+
+
+def from_link(args: argparse.Namespace, backend: Backend, target: Target) -> bool:
+    """Whether ``target``'s environment came from this checkout's link (no ``--env`` given),
+    so that a command can say so."""
+    return (
+        target.environment is not None
+        and flag(args, "env") is None
+        and not isinstance(backend, MachineBackend)
+    )
+
+
+def scope_sentence(args: argparse.Namespace, backend: Backend, target: Target) -> str:
+    """What a configuration command works on, in words: ``storefront/bob-laptop (the
+    environment linked to this checkout): its overrides over the project defaults``."""
+    if target.environment is None:
+        return f"{target.project.name}: the project defaults"
+    linked = (
+        " (the environment linked to this checkout)" if from_link(args, backend, target) else ""
+    )
+    return f"{target.label}{linked}: its overrides over the project defaults"
 
 
 async def resolve_target(

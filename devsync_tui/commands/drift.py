@@ -16,8 +16,11 @@ import argparse
 from datetime import date
 from uuid import UUID
 
+from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.commands.common import (
     add_target_flags,
+    flag,
+    from_link,
     open_from_args,
     print_json,
     resolve_target,
@@ -30,6 +33,7 @@ from devsync_tui.core.drift_facts import accepted_for, advisory_text, apply_acce
 from devsync_tui.core.fix import TOOLS, FixStep, fix_plan
 from devsync_tui.core.models import AcceptedRisk, PackageFacts
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
+from devsync_tui.machine.targets import Target, find_project
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -157,7 +161,15 @@ def render_fix(plan: dict[str, list[FixStep]], label: str) -> str:
 async def drift(args: argparse.Namespace) -> int:
     """The command: load baseline + environments, report, exit 1 on drift."""
     async with open_from_args(args) as backend:
-        target = await resolve_target(backend, args, require_environment=False)
+        if (
+            flag(args, "project")
+            and not flag(args, "env")
+            and not isinstance(backend, MachineBackend)
+        ):
+            # --project alone is the whole project, whatever this checkout is linked to.
+            target = Target(await find_project(backend, str(flag(args, "project"))), None)
+        else:
+            target = await resolve_target(backend, args, require_environment=False)
         project = target.project
         if target.environment is not None:
             envs = [target.environment]
@@ -169,15 +181,18 @@ async def drift(args: argparse.Namespace) -> int:
         risks = await backend.accepted_risks(project.id)
     today = clock.now().date()
     report = apply_accepted(drift_report(deps, {e.id: e.name for e in envs}), facts, risks, today)
+    label = target.label if target.environment else f"{project.name} (every environment)"
     if args.fix:
         plan = fix_plan(report.baseline_drift, {e.id: e.name for e in envs}, args.tool)
         if args.json:
-            print_json({"target": target.label, "fix": {n: _fix_json(s) for n, s in plan.items()}})
+            print_json({"target": label, "fix": {n: _fix_json(s) for n, s in plan.items()}})
         else:
-            say(render_fix(plan, target.label))
+            say(render_fix(plan, label))
         return EXIT_PROBLEMS if any(plan.values()) else EXIT_OK
     if args.json:
         print_json({"target": target.label, **report_json(report, deps, facts, risks, today)})
     else:
-        say(render(report, target.label, args.limit, facts, risks, today))
+        if from_link(args, backend, target):
+            say(f"{target.label} is the environment linked to this checkout (--project P: all).")
+        say(render(report, label, args.limit, facts, risks, today))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK

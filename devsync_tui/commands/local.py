@@ -17,6 +17,7 @@ import psycopg
 from devsync_tui.backend.postgres import demo_large
 from devsync_tui.backend.postgres import server as local
 from devsync_tui.commands.common import eprint, exit_for
+from devsync_tui.commands.prompt import ask
 from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 
 
@@ -136,7 +137,7 @@ def _reset(args: argparse.Namespace) -> int:
             if not sys.stdin.isatty():
                 eprint("Refusing to delete local data without confirmation; pass --yes.")
                 return EXIT_INPUT
-            answer = input(
+            answer = ask(
                 f"Delete every local DevSync record in {where} and recreate the demo? [y/N] "
             )
             if answer.strip().lower() not in ("y", "yes"):

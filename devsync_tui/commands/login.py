@@ -10,7 +10,6 @@ first. The session goes to the OS keyring, or to a 0600 file where there is none
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from devsync_tui.commands.common import (
     run_async,
     say,
 )
+from devsync_tui.commands.prompt import ask
 from devsync_tui.exit_codes import EXIT_OK
 from devsync_tui.settings import SupabaseProfile, load_settings, save_settings
 
@@ -128,7 +128,7 @@ def _ask(prompt: str, *, secret: bool = False) -> str:
             "Standard input is not a terminal: pass --email with --password-stdin or --otp."
         )
     try:
-        return getpass.getpass(prompt) if secret else input(prompt)
+        return ask(prompt, secret=secret, eof_cancels=False)
     except EOFError:
         raise UsageError("No answer given.") from None
 

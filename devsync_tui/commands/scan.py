@@ -29,6 +29,7 @@ from devsync_tui.commands.common import (
     add_target_flags,
     add_token_flag,
     eprint,
+    from_link,
     open_from_args,
     print_json,
     resolve_target,
@@ -209,6 +210,11 @@ async def scan(args: argparse.Namespace) -> int:
         target = await resolve_target(backend, args, require_environment=not args.baseline)
         project = target.project
         env = None if args.baseline else target.environment
+        if env is not None and from_link(args, backend, target):
+            eprint(
+                f"reporting for {target.label}, the environment linked to this checkout "
+                "(--env NAME for another; `devsync env link` changes the link)."
+            )
         env_id = env.id if env is not None else None
         previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
         assessment = await assess(

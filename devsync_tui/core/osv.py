@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from devsync_tui import locations
 from devsync_tui.core.models import PackageManager
+from devsync_tui.core.net_errors import network_cause
 
 _log = logging.getLogger("devsync.osv")
 
@@ -184,8 +186,13 @@ class OsvClient:
                 online = False
                 _log.warning("OSV lookup failed: %s", exc)
                 known = sum(1 for key in stale if key in self.cache.entries)
+                cause = (
+                    f" ({network_cause(exc, urlsplit(self.url).hostname)})"
+                    if isinstance(exc, httpx.TransportError)
+                    else ""
+                )
                 note = (
-                    f"OSV is unreachable; kept the last known state "
+                    f"OSV is unreachable{cause}; kept the last known state "
                     f"({known} of {len(stale)} packages from the local cache)."
                 )
             try:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from packaging.version import InvalidVersion, Version
@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 from devsync_tui import __version__, locations
 from devsync_tui.core import version_gem, version_semver, versions
 from devsync_tui.core.models import PackageManager
+from devsync_tui.core.net_errors import network_cause
 from devsync_tui.core.urls import without_credentials
 
 _log = logging.getLogger("devsync.registry")
@@ -191,7 +192,12 @@ def _parse_entries(
 
 
 class _Unreachable(Exception):
-    """The registry did not answer at all (connection refused, DNS, timeout)."""
+    """The registry did not answer at all (connection refused, DNS, timeout); ``cause`` says
+    why in words a person can act on (core.net_errors)."""
+
+    def __init__(self, message: str, cause: str = "the connection failed") -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class _NoAnswer(Exception):
@@ -262,9 +268,9 @@ class RegistryClient:
         now = time.time()
         wanted = sorted(set(keys))
         stale = [key for key in wanted if not self._fresh(key, now)]
-        down: set[PackageManager] = set()
+        down: dict[PackageManager, str] = {}
         if stale and offline:
-            down = {key[0] for key in stale}
+            down = {key[0]: "offline" for key in stale}
         elif stale:
             down = await self._fetch_all(stale, now)
             try:
@@ -288,8 +294,8 @@ class RegistryClient:
         elif down:
             missed = [key for key in stale if key[0] in down]
             known = sum(1 for key in missed if key in latest)
-            names = " and ".join(
-                f"{REGISTRIES[m].label} ({without_credentials(self.urls[m])})"
+            names = "; and ".join(
+                f"{REGISTRIES[m].label} ({without_credentials(self.urls[m])}): {down[m]}"
                 for m in sorted(down, key=str)
             )
             note = (
@@ -302,12 +308,13 @@ class RegistryClient:
         cached = self.cache.get(self.urls[key[0]], key)
         return cached is not None and now - cached[1] <= self.fresh_for
 
-    async def _fetch_all(self, keys: list[LatestKey], now: float) -> set[PackageManager]:
-        """Ask for every key with ``concurrency`` workers; the managers found unreachable."""
+    async def _fetch_all(self, keys: list[LatestKey], now: float) -> dict[PackageManager, str]:
+        """Ask for every key with ``concurrency`` workers; the managers found unreachable,
+        each with why."""
         queue: asyncio.Queue[LatestKey] = asyncio.Queue()
         for key in keys:
             queue.put_nowait(key)
-        down: set[PackageManager] = set()
+        down: dict[PackageManager, str] = {}
         answered: set[PackageManager] = set()
         failures: dict[PackageManager, int] = {}
         timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 3.0))
@@ -345,7 +352,7 @@ class RegistryClient:
                     except _Unreachable as exc:
                         if key[0] not in down:
                             _log.warning("registry unreachable: %s", exc)
-                        down.add(key[0])
+                        down.setdefault(key[0], exc.cause)
                     except Exception as exc:  # _NoAnswer, or a bug: never a traceback
                         if not isinstance(exc, _NoAnswer):
                             _log.exception("registry lookup of %s %s failed", *key)
@@ -354,7 +361,7 @@ class RegistryClient:
                         # stop asking it rather than send it thousands of requests.
                         failures[key[0]] = failures.get(key[0], 0) + 1
                         if key[0] not in answered and failures[key[0]] >= _GIVE_UP_AFTER:
-                            down.add(key[0])
+                            down.setdefault(key[0], "it answers only with errors")
                     else:
                         answered.add(key[0])
                         self.cache.put(self.urls[key[0]], key, latest, now)
@@ -369,7 +376,10 @@ class RegistryClient:
             response = await client.get(url, headers=headers)
         except (httpx.TransportError, httpx.TooManyRedirects, httpx.InvalidURL) as exc:
             # Logged: a private registry's URL may carry its token (user info, query string).
-            raise _Unreachable(without_credentials(f"{url}: {type(exc).__name__}: {exc}")) from exc
+            cause = network_cause(exc, urlsplit(url).hostname)
+            raise _Unreachable(
+                without_credentials(f"{url}: {type(exc).__name__}: {exc}"), cause
+            ) from exc
         except httpx.HTTPError as exc:  # e.g. a body that does not decode
             raise _NoAnswer(without_credentials(f"{url}: {type(exc).__name__}: {exc}")) from exc
         if response.status_code in (404, 410):

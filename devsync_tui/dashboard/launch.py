@@ -77,10 +77,19 @@ def _run(args: argparse.Namespace) -> int:
 
     crypto.set_notice_handler(notice)
     result = app.run()
+    _repeat_root_notice()
     if isinstance(result, int):
         return result
     # Quitting without ever getting connected is not a success (e.g. an unknown --user).
     return app.failure_code if app.failure_code is not None else EXIT_OK
+
+
+def _repeat_root_notice() -> None:
+    """What DevSync changed on the machine starting the database as root (a system user,
+    folder permissions) was said while the screen was up: say it again where it stays."""
+    server = sys.modules.get("devsync_tui.backend.postgres.server")
+    for line in getattr(server, "root_notices", list)():
+        print(f"devsync: {line}", file=sys.stderr)
 
 
 def _on_a_terminal() -> bool:

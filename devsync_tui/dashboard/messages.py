@@ -12,6 +12,7 @@ from uuid import UUID
 from textual.message import Message
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.live import PRESENCE_TABLE
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import Identity, Role
 
@@ -99,7 +100,10 @@ def coalesce(events: Sequence[FeedEvent]) -> list[FeedEvent]:
         elif isinstance(event, Resync):
             kept[("resync", "")] = (index, event)
         elif index > last_resync:
-            kept[(event.table, event.id)] = (index, event)
+            # A presence push is about a project (one client moving between two projects is
+            # two pushes with one id): keep the newest per project.
+            key = str(event.project_id) if event.table == PRESENCE_TABLE else event.id
+            kept[(event.table, key)] = (index, event)
     return [event for _, event in sorted(kept.values(), key=lambda pair: pair[0])]
 
 

@@ -336,9 +336,17 @@ class Runner:
                     )
                     continue
                 self.say("configuration changed (" + ", ".join(changed) + "); restarting.")
-                await self.child.stop(self.options.grace)
+                status = await self.child.stop(self.options.grace)
+                if self.relay.stop_requested is not None:
+                    # Asked to stop while the command was stopping: no new child; exit.
+                    self.say("stopping (a stop signal came during the restart).")
+                    return status
                 payload = fresh
                 await self._start(payload)
+                if self.relay.stop_requested is not None:
+                    # It came while the new child was starting (the relay still held the old
+                    # one): stop the new one too.
+                    return await self.child.stop(self.options.grace)
                 await self._save_snapshot(target, payload)
         finally:
             feed.cancel()

@@ -159,3 +159,43 @@ begin
   end if;
 end
 $$;
+
+-- Realtime Authorization's stand-in (the `realtime` schema Supabase's Realtime creates):
+-- `realtime.messages`, whose RLS policies decide who may join (select) and send (insert) on a
+-- private channel; `realtime.topic()`, the channel a policy is evaluated for; and
+-- `realtime.send()`, "Broadcast from the database". Here it does not store the message (on
+-- Supabase, Realtime reads it from the table's changes): it hands it to whoever listens on
+-- `devsync_realtime` (the test Realtime does), and costs nothing when nobody does.
+create schema if not exists realtime;
+grant usage on schema realtime to anon, authenticated, service_role;
+
+create table if not exists realtime.messages (
+  topic text not null,
+  extension text not null,
+  payload jsonb,
+  event text,
+  private boolean default false,
+  updated_at timestamp not null default now(),
+  inserted_at timestamp not null default now(),
+  id uuid not null default gen_random_uuid() primary key
+);
+alter table realtime.messages enable row level security;
+grant select, insert on realtime.messages to anon, authenticated, service_role;
+
+create or replace function realtime.topic() returns text
+language sql stable
+as $$ select nullif(current_setting('realtime.topic', true), '')::text $$;
+
+create or replace function realtime.send(
+  payload jsonb, event text, topic text, private boolean default true
+) returns void
+language plpgsql
+as $$
+begin
+  perform pg_notify('devsync_realtime', jsonb_build_object(
+    'topic', topic, 'event', event, 'payload', payload, 'private', private)::text);
+end
+$$;
+
+grant execute on function realtime.topic() to anon, authenticated, service_role;
+revoke all on function realtime.send(jsonb, text, text, boolean) from public;

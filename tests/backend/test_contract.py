@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from devsync_tui.backend.base import Backend
-from devsync_tui.backend.errors import Conflict, InvalidInput, NotSignedIn, PermissionDenied
+from devsync_tui.backend.errors import Conflict, InvalidInput, PermissionDenied
 from devsync_tui.backend.live import ChangeEvent, LinkChanged, Resync
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow, Role
 from tests.backend.conftest import Transport, next_event
@@ -71,7 +71,7 @@ async def test_identity_and_lists(transport: Transport) -> None:
 # this runs on the local transport alone instead of being skipped for the other one.
 @pytest.mark.parametrize("transport", ["local"], indirect=True)
 async def test_unknown_user_lists_known_names(transport: Transport) -> None:
-    with pytest.raises(NotSignedIn) as info:
+    with pytest.raises(InvalidInput) as info:  # a name that is not a user: bad input (exit 2)
         await transport.open("zelda")
     assert "alice" in str(info.value)
     assert "bob" in str(info.value)

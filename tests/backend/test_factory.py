@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui.backend.errors import InvalidInput, NotSignedIn
+from devsync_tui.backend.errors import InvalidInput
 from devsync_tui.backend.factory import open_backend
 from devsync_tui.backend.postgres import server
 from devsync_tui.backend.postgres.backend import PostgresBackend, label_for
@@ -43,7 +43,7 @@ async def test_profile_user_and_explicit_user(demo_db_url: str) -> None:
         assert (await backend.whoami()).username == "bob"
     finally:
         await backend.close()
-    with pytest.raises(NotSignedIn, match="known users: alice"):
+    with pytest.raises(InvalidInput, match="known users: alice"):  # bad input: exit 2
         await open_backend(settings, profile="p", user="nobody")
 
 

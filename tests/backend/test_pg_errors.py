@@ -13,7 +13,6 @@ from devsync_tui.backend.errors import (
     DevSyncError,
     InvalidInput,
     NotFound,
-    NotSignedIn,
     PermissionDenied,
     Unavailable,
 )
@@ -57,6 +56,14 @@ def test_sqlstates(demo_db_url: str, errcode: str, kind: type[DevSyncError]) -> 
     text = str(mapped)
     assert text[0].isupper()
     assert text.endswith(".")
+
+
+def test_a_full_disk_is_named_not_a_broken_connection(demo_db_url: str) -> None:
+    mapped = map_error(_raised(demo_db_url, _raise_sql("53100", "could not extend file")))
+    assert isinstance(mapped, Unavailable)
+    assert "disk is full" in str(mapped)
+    assert "nothing was written" in str(mapped)
+    assert "not available" not in str(mapped)
 
 
 def test_conflict_reads_current_version_from_detail(demo_db_url: str) -> None:
@@ -112,7 +119,7 @@ async def test_backend_never_leaks_psycopg_types(demo_db_url: str) -> None:
     nowhere = tempfile.mkdtemp(prefix="devsync-nosock-")
     with pytest.raises(Unavailable):
         await PostgresBackend(f"host={nowhere} dbname=x", "alice", embedded=False).connect()
-    with pytest.raises(NotSignedIn):
+    with pytest.raises(InvalidInput):  # an unknown --user is bad input
         await PostgresBackend(demo_db_url, "zelda", embedded=False).connect()
     with pytest.raises(Unavailable):
         await PostgresBackend(demo_db_url, "alice", embedded=False).list_teams()  # not connected

@@ -17,8 +17,9 @@ from psycopg import sql
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied
+from devsync_tui.backend.live import PRESENCE_TABLE, ChangeEvent, LinkChanged
 from devsync_tui.backend.postgres.backend import PostgresBackend
-from tests.backend.conftest import Transport
+from tests.backend.conftest import Transport, next_event
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -113,7 +114,7 @@ async def test_an_outsider_is_refused_and_a_viewer_is_not(
     assert _rows(fresh_db_url) == {("alice", S), ("carol", S)}
 
 
-async def test_rows_older_than_30_seconds_are_not_reported(
+async def test_rows_older_than_15_seconds_are_not_reported(
     local: Callable[[str], Awaitable[PostgresBackend]], fresh_db_url: str
 ) -> None:
     alice = await local("alice")
@@ -123,17 +124,57 @@ async def test_rows_older_than_30_seconds_are_not_reported(
         await backend.set_presence(S)
     with psycopg.connect(fresh_db_url) as conn:
         conn.execute(
-            "update public.presence set seen_at = now() - interval '31 seconds' where user_id = %s",
+            "update public.presence set seen_at = now() - interval '16 seconds' where user_id = %s",
             (demo.BOB.id,),
         )
         conn.execute(
-            "update public.presence set seen_at = now() - interval '25 seconds' where user_id = %s",
+            "update public.presence set seen_at = now() - interval '10 seconds' where user_id = %s",
             (demo.ERIN.id,),
         )
     assert (await alice.presence(S)).usernames == ("erin",)
-    # bob's own poll is his heartbeat: he is back
-    assert (await bob.presence(S)).usernames == ("alice", "erin")
+    # bob's next announcement is his heartbeat: he is back
+    assert (await bob.set_presence(S)).usernames == ("alice", "erin")  # type: ignore[union-attr]
     assert (await alice.presence(S)).usernames == ("bob", "erin")
+
+
+async def test_each_entry_says_where_the_person_is(
+    local: Callable[[str], Awaitable[PostgresBackend]],
+) -> None:
+    alice = await local("alice")
+    bob = await local("bob")
+    await alice.set_presence(S, environment_id=demo.ENV_STAGING, tab="config")
+    await bob.set_presence(S, environment_id=demo.ENV_BOB_LAPTOP, tab="config", editing_key="X")
+    (entry,) = (await alice.presence(S)).entries
+    assert (entry.username, entry.user_id) == ("bob", demo.BOB.id)
+    assert (entry.environment_id, entry.tab, entry.editing_key) == (
+        demo.ENV_BOB_LAPTOP,
+        "config",
+        "X",
+    )
+
+
+async def test_the_feed_pushes_arrival_and_departure(
+    local: Callable[[str], Awaitable[PostgresBackend]],
+) -> None:
+    alice = await local("alice")
+    bob = await local("bob")
+    mallory = await local("mallory")
+    feeds = {who: backend.changes() for who, backend in (("alice", alice), ("mallory", mallory))}
+    for feed in feeds.values():  # live first
+        await next_event(feed, lambda e: isinstance(e, LinkChanged) and e.state == "live")
+
+    def pushed(e: object) -> bool:
+        return isinstance(e, ChangeEvent) and e.table == PRESENCE_TABLE and e.project_id == S
+
+    await bob.set_presence(S)
+    arrival = await next_event(feeds["alice"], pushed, within=2.0)
+    assert arrival.row is None
+    assert arrival.team_id == demo.TEAM_ACME
+    await bob.close()
+    departure = await next_event(feeds["alice"], pushed, within=2.0)
+    assert departure.op == "DELETE"
+    with pytest.raises(TimeoutError):  # an outsider hears nothing
+        await next_event(feeds["mallory"], pushed, within=0.5)
 
 
 async def test_close_takes_my_presence_down(
@@ -167,7 +208,7 @@ async def test_close_never_raises_when_the_database_is_gone(
             assert loop.time() - start < 10.0
         finally:
             admin.execute(allow.format(sql.Identifier(name), sql.SQL("true")))
-    # the row is left behind; it stops being reported after 30 s
+    # the row is left behind; it stops being reported after 15 s
     assert _rows(fresh_db_url) == {("bob", S)}
 
 
@@ -178,7 +219,7 @@ async def test_two_backends_of_one_user_on_two_projects(
     bob_here = await local("bob")
     bob_there = await local("bob")
     await bob_here.set_presence(S)
-    await bob_there.set_presence(BILL)  # takes his storefront row down ...
-    await bob_here.presence(S)  # ... until that terminal's next poll
+    await bob_there.set_presence(BILL)  # each terminal is its own row
     assert (await alice.presence(S)).usernames == ("bob",)
     assert (await alice.presence(BILL)).usernames == ("bob",)
+    assert (await bob_here.presence(S)).entries == ()  # my own client is not listed

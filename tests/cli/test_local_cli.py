@@ -248,9 +248,23 @@ def test_demo_adds_the_benchmark_project_and_start_applies_retention(
         "join projects p on p.id = d.project_id where p.name = 'monolith')",
     )
     assert counts == "10/550"
-    # a second run replaces the project instead of adding another
+    # a second run replaces the project completely instead of adding another
     assert _devsync("local", "demo", "--size", "small", data_dir=data_dir).returncode == 0
     assert _query(url, "select count(*) from projects where name = 'monolith'") == "1"
+    orphans = _query(
+        url,
+        "select (select count(*) from environments e where not exists "
+        "(select 1 from projects p where p.id = e.project_id)) || '/' || "
+        "(select count(*) from health_checks h where not exists "
+        "(select 1 from environments e where e.id = h.environment_id)) || '/' || "
+        "(select count(*) from dependencies d where not exists "
+        "(select 1 from projects p where p.id = d.project_id)) || '/' || "
+        "(select count(*) from configurations c where not exists "
+        "(select 1 from projects p where p.id = c.project_id))",
+    )
+    assert orphans == "0/0/0/0"  # no machine, health point, package or key left behind
+    assert _query(url, "select count(*) from environments e join projects p "
+                  "on p.id = e.project_id where p.name = 'monolith'") == "10"  # fmt: skip
     # raw health points older than 7 days are rolled up by `devsync local start`
     _query(
         url,

@@ -319,3 +319,45 @@ def test_watch_restarts_the_child_when_its_configuration_changes(devsync: Devsyn
     assert "configuration changed (LOG_LEVEL); restarting." in err
     with pytest.raises(ProcessLookupError):
         os.kill(int(first_pid), 0)
+
+
+SLOW_STOP_CHILD = """
+import os, signal, sys, time
+from pathlib import Path
+out = Path(sys.argv[1])
+with out.open("a") as f:
+    f.write(f"{os.getpid()}\\n")
+def on_term(*_):
+    Path(sys.argv[2]).write_text("stopping")
+    time.sleep(1.5)  # takes its time to stop, as a server draining requests does
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_a_stop_signal_during_a_restart_stops_it(devsync: DevsyncCLI) -> None:
+    out = devsync.home / "starts.log"
+    stopping = devsync.home / "stopping"
+    proc = devsync.popen(
+        "run", "--watch", "--grace", "5", *BOB, *BOB_LAPTOP,
+        "--", PY, "-c", SLOW_STOP_CHILD, str(out), str(stopping),
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: out.exists() and out.read_text().count("\n") == 1)
+        assert devsync("env", "set", "LOG_LEVEL=trace", *BOB, *BOB_LAPTOP).code == 0
+        _wait_for(stopping.exists)  # the restart is stopping the child
+        proc.send_signal(signal.SIGTERM)  # the service manager stops DevSync meanwhile
+        code = proc.wait(timeout=10)
+        err = proc.stderr.read().decode() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 0  # the child's own exit status
+    time.sleep(0.5)
+    assert out.read_text().count("\n") == 1, "no new child was started"
+    assert "restarting" in err
+    assert "Traceback" not in err

@@ -91,7 +91,8 @@ async def test_a_refusal_offers_no_retry(demo_db_url: str) -> None:
 
 
 def test_quitting_after_a_refusal_exits_non_zero_without_a_traceback(demo_db_url: str) -> None:
-    """`devsync --user nosuch` on a real terminal: one sentence on screen, q, exit 3."""
+    """`devsync --user nosuch` on a real terminal: one sentence on screen, q, exit 2 (an
+    unknown name is bad input)."""
     env = dict(os.environ, DEVSYNC_DATABASE_URL=demo_db_url, TERM="xterm-256color")
     env.pop("DEVSYNC_PROFILE", None)
     master, slave = pty.openpty()
@@ -120,7 +121,7 @@ def test_quitting_after_a_refusal_exits_non_zero_without_a_traceback(demo_db_url
                 seen += chunk
             elif proc.poll() is not None:
                 break
-        assert proc.wait(10) == 3
+        assert proc.wait(10) == 2
         assert b"Traceback" not in seen
     finally:
         if proc.poll() is None:

@@ -40,6 +40,14 @@ def test_coalesce_drops_changes_before_a_resync() -> None:
     assert kept == [events[500], events[501]]
 
 
+def test_coalesce_keeps_a_presence_push_per_project() -> None:
+    # one client moving from storefront to billing-api: two pushes with one client id
+    moved_from = ChangeEvent("presence", "UPDATE", "c1", None, project_id=P)
+    moved_to = ChangeEvent("presence", "UPDATE", "c1", None, project_id=demo.PROJECT_BILLING)
+    again = ChangeEvent("presence", "UPDATE", "c2", None, project_id=P)
+    assert coalesce([moved_from, moved_to, again]) == [moved_to, again]
+
+
 def test_live_batch_answers_what_it_touches() -> None:
     batch = LiveBatch([_change("configurations", "a"), LinkChanged("offline")])
     assert batch.touches("configurations")

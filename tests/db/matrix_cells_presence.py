@@ -1,9 +1,12 @@
-"""Cells for presence (migration 20261125180000_presence): who is viewing which project.
+"""Cells for presence (migrations 20261125180000_presence, 20261205150000_presence_places):
+where each client of a member is on a project.
 
 Presence follows "projects read: members" in PERMISSIONS.md: every member of the project's
-team, viewers included, may announce it and see it; the table is written only by the RPCs. The
-matrix's ``ids`` fixture stores alice as present on storefront, so reads have a row to find.
-See tests/db/matrix_ops.py for the conventions.
+team, viewers included, may announce it and see it; the table is written only by the RPCs, and
+a row is always the caller's. The matrix's ``ids`` fixture stores alice as present on
+storefront, so reads have a row to find. Joining the project's private Realtime channel
+(``realtime.messages`` read with ``realtime.topic()`` set) follows the same rule; sending on it
+is nobody's. See tests/db/matrix_ops.py for the conventions.
 """
 
 from __future__ import annotations
@@ -11,6 +14,28 @@ from __future__ import annotations
 from tests.db.helpers import MEMBERS, SIGNED_IN
 from tests.db.matrix_ops import NOBODY, Op, S, me, q
 from tests.support import demo
+
+_TOPIC = f"devsync:presence:{S}"
+
+
+def _channel_read(c, u, i) -> bool:  # type: ignore[no-untyped-def]
+    """Realtime's join check: a message of the topic, stored by the server, read as the user."""
+    c.execute("savepoint channel_read")
+    try:
+        c.execute("select set_config('realtime.topic', %s, true)", (_TOPIC,))
+        c.execute("select current_setting('role')")
+        role = c.fetchone()[0]
+        c.execute("reset role")
+        c.execute(
+            "insert into realtime.messages (topic, extension) values (%s, 'presence') returning id",
+            (_TOPIC,),
+        )
+        message = c.fetchone()[0]
+        c.execute("select set_config('role', %s, true)", (role,))
+        return q(c, "select 1 from realtime.messages where id = %s", (message,))
+    finally:
+        c.execute("rollback to savepoint channel_read")
+
 
 PRESENCE_OPS: list[Op] = [
     Op(
@@ -48,10 +73,10 @@ PRESENCE_OPS: list[Op] = [
         lambda c, u, i: q(c, "delete from presence where project_id = %s returning user_id", (S,)),
     ),
     Op(
-        "presence.rpc_set",
+        "presence.rpc_announce",
         MEMBERS,
         lambda c, u, i: (
-            q(c, "select set_presence(%s)", (S,))
+            q(c, "select * from announce_presence(gen_random_uuid(), %s)", (S,))
             and q(
                 c,
                 "select 1 from presence where user_id = %s and project_id = %s",
@@ -60,13 +85,24 @@ PRESENCE_OPS: list[Op] = [
         ),
     ),
     Op(
-        "presence.rpc_clear",
+        "presence.rpc_leave",
         SIGNED_IN,
-        lambda c, u, i: q(c, "select set_presence(null)"),
+        lambda c, u, i: q(c, "select leave_presence(gen_random_uuid())"),
     ),
     Op(
-        "presence.rpc_who_is_viewing",
+        "presence.rpc_who_is_here",
         MEMBERS,
-        lambda c, u, i: q(c, "select username from who_is_viewing(%s)", (S,)),
+        lambda c, u, i: q(c, "select username from who_is_here(%s)", (S,)),
+    ),
+    Op("presence.channel_join", MEMBERS, _channel_read),
+    Op(
+        "presence.channel_send",
+        NOBODY,
+        lambda c, u, i: q(
+            c,
+            "insert into realtime.messages (topic, extension) values (%s, 'broadcast')"
+            " returning id",
+            (_TOPIC,),
+        ),
     ),
 ]

@@ -57,3 +57,30 @@ def test_auth_users_is_closed_to_api_roles(su: Conn) -> None:
             "select has_table_privilege(%s, 'auth.users', 'select')", (role,)
         ).fetchone()
         assert row == (False,)
+
+
+def test_the_realtime_stand_in_evaluates_topic_policies_and_sends(fresh_db_url: str) -> None:
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("listen devsync_realtime")
+        with conn.transaction():
+            row = conn.execute(
+                "select set_config('realtime.topic', 'room', true), realtime.topic()"
+            ).fetchone()
+            assert row == ("room", "room")
+        assert conn.execute("select realtime.topic()").fetchone() == (None,)
+        conn.execute("""select realtime.send('{"a": 1}'::jsonb, 'ev', 'room', true)""")
+        (note,) = list(conn.notifies(timeout=0.5, stop_after=1))
+        assert json.loads(note.payload) == {
+            "topic": "room", "event": "ev", "payload": {"a": 1}, "private": True
+        }  # fmt: skip
+        row = conn.execute(
+            "select relrowsecurity from pg_class where oid = 'realtime.messages'::regclass"
+        ).fetchone()
+        assert row == (True,)
+        for role in ("anon", "authenticated"):
+            row = conn.execute(
+                "select has_function_privilege(%s, 'realtime.send(jsonb, text, text, boolean)',"
+                " 'execute')",
+                (role,),
+            ).fetchone()
+            assert row == (False,)

@@ -7,14 +7,15 @@ are retried while the database is away; writes never are. The change feed is ``f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from psycopg import AsyncCursor, sql
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
@@ -26,6 +27,7 @@ from devsync_tui.backend.postgres.config_states import PgConfigStates
 from devsync_tui.backend.postgres.data import PgData
 from devsync_tui.backend.postgres.feed import ChangeFeed
 from devsync_tui.backend.postgres.tokens import PgTokens
+from devsync_tui.backend.presence import announce_args, new_client_id, presence_from_rows
 from devsync_tui.backend.refusals import not_done
 from devsync_tui.backend.rows import (
     environment_from_row,
@@ -43,6 +45,8 @@ _MEMBER_JOIN = (
 )
 #: How long ``close`` may spend taking my presence down (a dead link must not hold up quitting).
 _PRESENCE_CLEAR_SECONDS = 2.0
+#: How many times a stopped embedded database is started again before the user is asked to.
+_START_ATTEMPTS = 3
 
 
 def _param(value: Any) -> Any:
@@ -91,12 +95,16 @@ class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
     ) -> None:
         super().__init__(conninfo, username, **pool_options)
         self.label = label_for(conninfo, embedded=embedded)
+        self._embedded = embedded
+        #: Starting the stopped embedded database again (True once it runs, False: failed).
+        self._restart: asyncio.Task[bool] | None = None
         self._feed_max_backoff = feed_max_backoff
         #: A quiet change feed pings the database after this many seconds (dead-link check).
         self._feed_liveness_interval = feed_liveness_interval
         self._feeds: weakref.WeakSet[ChangeFeed] = weakref.WeakSet()
         #: Whether this backend may have left a presence row behind (``close`` removes it).
         self._announced = False
+        self._client_id = new_client_id()
 
     # -- lifecycle and identity -----------------------------------------------------------
     async def connect(self) -> None:
@@ -194,38 +202,85 @@ class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
         return environment_from_row(_returned(row, "create_environment"))
 
     # -- presence ---------------------------------------------------------------------------
-    async def set_presence(self, project_id: UUID | None) -> None:
-        """Announce the project I look at (None: none); PermissionDenied outside its team."""
-        await self.write_one("select public.set_presence(%s)", (project_id,))
-        self._announced = project_id is not None
+    async def set_presence(
+        self,
+        project_id: UUID | None,
+        *,
+        environment_id: UUID | None = None,
+        tab: str | None = None,
+        editing_key: str | None = None,
+    ) -> PresenceInfo | None:
+        """Announce where this client is (None: leave); PermissionDenied outside its team."""
+        if project_id is None:
+            await self.write_one("select public.leave_presence(%s)", (self._client_id,))
+            self._announced = False
+            return None
+        args = announce_args(self._client_id, project_id, environment_id, tab, editing_key)
+        # The heartbeat repeats harmlessly, so it is retried like a read.
+        rows = await self.fetch_all(
+            "select * from public.announce_presence(%s, %s, %s, %s, %s)", tuple(args.values())
+        )
+        self._announced = True
+        return presence_from_rows(project_id, rows, self._client_id)
 
     async def presence(self, project_id: UUID) -> PresenceInfo:
-        """Who else looked at the project in the last 30 s. The call is also my heartbeat (it
-        refreshes my own row), which repeats harmlessly: so it is retried like a read."""
-
-        async def work(cur: AsyncCursor[DictRow]) -> list[DictRow]:
-            await cur.execute(
-                "select user_id, username from public.who_is_viewing(%s)", (project_id,)
-            )
-            return await cur.fetchall()
-
-        rows = await self.read(work)
-        self._announced = True
-        me = self.uid
-        names = tuple(str(r["username"]) for r in rows if r["user_id"] != me)
-        return PresenceInfo(project_id=project_id, usernames=names)
+        """Who else is on the project (read-only: retried while the database is away)."""
+        rows = await self.fetch_all("select * from public.who_is_here(%s)", (project_id,))
+        return presence_from_rows(project_id, rows, self._client_id)
 
     async def _clear_presence(self) -> None:
-        """Remove my presence rows on the way out; a failure only leaves a row that stops
-        being reported after 30 s, so it is logged, never raised."""
+        """Take my presence down on the way out; a failure only leaves a row that stops
+        being reported after 15 s, so it is logged, never raised."""
         if not self._announced or self._pool is None:
             return
         try:
             async with self.tx(deadline=_PRESENCE_CLEAR_SECONDS) as cur:
-                await cur.execute("select public.set_presence(null)")
+                await cur.execute("select public.leave_presence(%s)", (self._client_id,))
             self._announced = False
         except DevSyncError as exc:
             log.info("presence not cleared on close: %s", type(exc).__name__)
+
+    async def diagnose_link(self) -> str:
+        """Why the database cannot be reached, and what to do — one short phrase for the
+        header. The embedded database, found stopped, is started again in the background
+        (the library call, never a ``devsync`` found on PATH); only when that fails is the
+        user told the command to run."""
+        if not self._embedded:
+            where = (
+                "the database server" if self.label == "LOCAL" else f"the database at {self.label}"
+            )
+            return f"{where} cannot be reached: is it running?"
+        from devsync_tui.backend.postgres import server
+
+        restart = self._restart
+        if restart is not None and restart.done() and restart.result():
+            self._restart = restart = None  # it ran again, and stopped again since
+        if restart is None:
+            state = await asyncio.to_thread(server.status)
+            if state.running:
+                return "the local database is not answering; reconnecting"
+            self._restart = restart = asyncio.create_task(
+                self._start_embedded(server.ensure_running)
+            )
+        if restart.done():  # it could not be started: only the user can
+            return "the local database is stopped: `devsync local start`"
+        return "the local database stopped; DevSync is starting it again"
+
+    @staticmethod
+    async def _start_embedded(ensure_running: Callable[[], str]) -> bool:
+        """Start the embedded database again; a few tries a second apart (one that is still
+        shutting down cannot start yet). True once it runs."""
+        for attempt in range(_START_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(1.0)
+            try:
+                await asyncio.to_thread(ensure_running)
+            except DevSyncError as exc:
+                log.warning("the local database could not be started again: %s", exc)
+                continue
+            log.warning("the local database had stopped; DevSync started it again")
+            return True
+        return False
 
     # -- live -----------------------------------------------------------------------------
     def changes(self) -> AsyncIterator[FeedEvent]:
@@ -235,6 +290,7 @@ class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
             max_backoff=self._feed_max_backoff,
             liveness_interval=self._feed_liveness_interval,
             ping_timeout=min(5.0, self._feed_liveness_interval),
+            diagnose=self.diagnose_link,
         )
         self._feeds.add(feed)
         return feed.events()

@@ -40,6 +40,30 @@ returning id
 """
 
 
+def _remove_previous(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Delete an earlier benchmark project completely, with triggers and foreign keys on: with
+    ``session_replication_role = replica`` a delete does not cascade, and left its 200
+    machines and million health points behind. The two big tables go first, in bulk; the
+    cascade takes the rest (whatever tables refer to projects and environments)."""
+    old = [
+        row[0]
+        for row in conn.execute(
+            "select p.id from public.projects p join public.teams t on t.id = p.team_id "
+            "where t.slug = 'acme' and p.name = %s",
+            (PROJECT_NAME,),
+        ).fetchall()
+    ]
+    if not old:
+        return
+    conn.execute(
+        "delete from public.health_checks where environment_id in "
+        "(select id from public.environments where project_id = any(%s))",
+        (old,),
+    )
+    conn.execute("delete from public.dependencies where project_id = any(%s)", (old,))
+    conn.execute("delete from public.projects where id = any(%s)", (old,))
+
+
 def generate(
     conninfo: str, size: str = "large", progress: Callable[[str], None] | None = None
 ) -> dict[str, float]:
@@ -48,14 +72,11 @@ def generate(
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     with psycopg.connect(conninfo, autocommit=False) as conn:
-        conn.execute("set session_replication_role = replica")
         conn.execute("set local statement_timeout = 0")
         t0 = time.perf_counter()
-        conn.execute(
-            "delete from public.projects p using public.teams t "
-            "where p.team_id = t.id and t.slug = 'acme' and p.name = %s",
-            (PROJECT_NAME,),
-        )
+        _remove_previous(conn)
+        # From here on triggers (and so foreign keys) are off: bulk inserts only.
+        conn.execute("set session_replication_role = replica")
         row = conn.execute(_SQL, {"name": PROJECT_NAME}).fetchone()
         if row is None:
             raise RuntimeError("the demo team 'acme' is missing: run `devsync local reset` first")

@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -28,7 +28,13 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow, dict_row
 
 from devsync_tui.backend.errors import DevSyncError
-from devsync_tui.backend.live import ChangeEvent, FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.live import (
+    PRESENCE_TABLE,
+    ChangeEvent,
+    FeedEvent,
+    LinkChanged,
+    Resync,
+)
 from devsync_tui.backend.postgres.pool import SESSION_IMPERSONATE, TCP_LIVENESS, watchdog
 from devsync_tui.backend.rows import row_to_model
 
@@ -132,8 +138,11 @@ class ChangeFeed:
         max_backoff: float = 5.0,
         liveness_interval: float = 15.0,
         ping_timeout: float = 5.0,
+        diagnose: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         self._core = core
+        #: Says why the link is down and what to do (it may start the embedded server).
+        self._diagnose = diagnose
         self._conninfo = conninfo
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
@@ -156,6 +165,7 @@ class ChangeFeed:
         backoff = self._initial_backoff
         ever_live = False
         link_down_reported = False
+        last_detail = ""
         while not self._stopping.is_set():
             conn: AsyncConnection[Any] | None = None
             rereader: AsyncConnection[Any] | None = None
@@ -204,9 +214,15 @@ class ChangeFeed:
             except (psycopg.Error, OSError, DevSyncError, _LinkLost) as exc:
                 log.info("change feed interrupted: %s", type(exc).__name__)
                 self._core.set_link_down(True)
-                if not link_down_reported:
-                    link_down_reported = True
-                    yield LinkChanged("reconnecting", "connection to the database lost")
+                detail = "connection to the database lost"
+                if self._diagnose is not None:
+                    try:
+                        detail = await asyncio.wait_for(self._diagnose(), 30)
+                    except Exception as diag_exc:  # a diagnosis never stops the feed
+                        log.info("link diagnosis failed: %s", type(diag_exc).__name__)
+                if not link_down_reported or detail != last_detail:
+                    link_down_reported, last_detail = True, detail
+                    yield LinkChanged("reconnecting", detail)
             finally:
                 self._queue = None
                 if reader is not None:
@@ -278,7 +294,8 @@ class ChangeFeed:
         in_scope = n.table == "profiles" or (n.team_id is not None and n.team_id in scope)
         if n.op == "DELETE" and n.table in ("teams", "team_members") and n.team_id in self._left:
             in_scope = True
-        if n.op == "DELETE" or n.id is None:
+        if n.op == "DELETE" or n.id is None or n.table == PRESENCE_TABLE:
+            # Presence pushes carry ids only: the views read who is here again.
             # Not re-readable (gone, or a statement-level batch): pass on within my teams.
             if not in_scope:
                 return None

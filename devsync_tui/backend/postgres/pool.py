@@ -298,7 +298,10 @@ class PgCore:
             found = [u for u in users if u["username"] == wanted]
             if not found:
                 known = ", ".join(self.known_users)
-                raise NotSignedIn(f"There is no local user named {wanted!r}; known users: {known}.")
+                # Bad input (exit 2), not a refusal: the name given is not one of the users.
+                raise InvalidInput(
+                    f"There is no local user named {wanted!r}; known users: {known}."
+                )
             chosen = found[0]
         return Identity(
             user_id=UUID(str(chosen["id"])),

@@ -13,6 +13,7 @@ socket folder, the service user when running as root); the programs run through 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import stat
@@ -39,6 +40,8 @@ from devsync_tui.backend.postgres.migrate import (
 )
 
 #: The database that holds the DevSync schema and the demo workspace.
+_log = logging.getLogger("devsync.local")
+
 DATABASE = "devsync"
 #: Built under this name on first start and renamed when complete: a first start that is
 #: interrupted leaves no half-made ``devsync`` database behind.
@@ -144,15 +147,31 @@ def _write_schema_stamp(pgdata: Path) -> None:
         pass  # only a shortcut for the next start is lost
 
 
+#: What DevSync changed on this machine while starting the database as root, this process.
+_root_notices: list[str] = []
+
+
+def root_notices() -> list[str]:
+    """The lines of the root notice said by this process (the dashboard repeats them on
+    stderr once the screen is gone)."""
+    return list(_root_notices)
+
+
+def _tell_stderr(line: str) -> None:
+    print(f"devsync: {line}", file=sys.stderr)
+
+
 def ensure_running(progress: Progress | None = None, *, notice: Progress | None = None) -> str:
     """Start the local database if needed (creating and migrating it); return a superuser URL.
 
     ``progress`` receives one short line per step of a slow start (creating, migrating,
     loading demo data). ``notice`` receives warnings meant for the user (what was done as
-    root, where the socket went); without it they go to ``progress``, else to stderr.
+    root, where the socket went); without it they go to stderr (and the log), never only to
+    ``progress``, which the dashboard shows for a moment.
     """
     report = progress or (lambda _line: None)
-    tell = notice or progress or (lambda line: print(line, file=sys.stderr))
+    # Not ``progress``: in the dashboard that is a loading line shown for a moment.
+    tell = notice or _tell_stderr
     from devsync_tui.core import file_lock
 
     try:
@@ -356,13 +375,17 @@ def _tell_root_once(pgdata: Path, user_existed: bool, made: list[str], tell: Pro
     marker = locations.data_dir() / _ROOT_NOTICE_MARKER
     if user_existed and not made and marker.exists():
         return
-    tell(
+    lines = [
         f"Running as root: PostgreSQL runs as the system user '{SYSTEM_USER}' with its own group"
-        + (" (created now with useradd)." if not user_existed else ".")
-    )
-    tell(f"Its data folder {pgdata} belongs to '{SYSTEM_USER}'; no folder above it was changed.")
+        + (" (created now with useradd)." if not user_existed else "."),
+        f"Its data folder {pgdata} belongs to '{SYSTEM_USER}'; no folder above it was changed.",
+    ]
     if made:
-        tell("Made: " + "; ".join(made) + ".")
+        lines.append("Made: " + "; ".join(made) + ".")
+    for line in lines:
+        _log.warning("%s", line)  # kept in the log, whatever the terminal shows
+        _root_notices.append(line)  # the dashboard repeats them on exit
+        tell(line)
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text("shown\n", encoding="utf-8")

@@ -21,11 +21,12 @@ from devsync_tui.backend import rows
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
 from devsync_tui.backend.live import FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.presence import announce_args, new_client_id, presence_from_rows
 from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.config_states import SupabaseConfigStates
 from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
-from devsync_tui.backend.supabase.realtime import FeedTiming, SupabaseFeed
+from devsync_tui.backend.supabase.realtime import REALTIME_DOWN, FeedTiming, SupabaseFeed
 from devsync_tui.backend.supabase.rest import eq
 from devsync_tui.backend.supabase.tokens import SupabaseTokens
 from devsync_tui.core.models import (
@@ -38,6 +39,9 @@ from devsync_tui.core.models import (
 
 if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
+
+#: How long ``close`` may spend taking my presence down.
+_PRESENCE_CLEAR_SECONDS = 2.0
 
 
 class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates, Backend):
@@ -68,6 +72,9 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
         self._realtime_options = realtime_options
         self._auth_subscription: Any | None = None
         self._keeper: asyncio.Task[None] | None = None
+        self._client_id = new_client_id()
+        #: Whether this client may have a presence row (``close`` takes it down).
+        self._announced = False
 
     # -- lifecycle and identity ---------------------------------------------------------------
     @property
@@ -110,6 +117,10 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
             self._feed.queue.put_nowait(("link", ("offline", "signed out")))
 
     async def close(self) -> None:
+        # Quitting clears my presence at once (best effort: a dead link only leaves a row
+        # that stops being reported after 15 s).
+        with contextlib.suppress(DevSyncError, TimeoutError):
+            await asyncio.wait_for(self._leave_presence(), _PRESENCE_CLEAR_SECONDS)
         keeper, self._keeper = self._keeper, None
         if keeper is not None:
             keeper.cancel()
@@ -264,7 +275,7 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
                     await feed.start(session.access_token, teams, projects)
                 except Exception as exc:
                     await feed.close()
-                    raise Unavailable("Supabase Realtime is unreachable right now.") from exc
+                    raise Unavailable(REALTIME_DOWN) from exc
                 self._feed = feed
             return self._feed
 
@@ -295,17 +306,38 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
                 failed = False
                 yield Resync("realtime connected")
 
-    async def set_presence(self, project_id: UUID | None) -> None:
+    async def set_presence(
+        self,
+        project_id: UUID | None,
+        *,
+        environment_id: UUID | None = None,
+        tab: str | None = None,
+        editing_key: str | None = None,
+    ) -> PresenceInfo | None:
+        if project_id is None:
+            await self._leave_presence()
+            feed = self._feed
+            if feed is not None:
+                async with translate_errors():
+                    await feed.watch_presence(None)
+            return None
+        args = announce_args(self._client_id, project_id, environment_id, tab, editing_key)
+        rows = await self._rpc("announce_presence", args)
+        self._announced = True
         feed = await self._ensure_feed()
-        me = await self.whoami()
         async with translate_errors():
-            await feed.set_presence(project_id, me.username)
+            await feed.watch_presence(project_id)
+        return presence_from_rows(project_id, rows or [], self._client_id)
+
+    async def _leave_presence(self) -> None:
+        if self._announced and self.client is not None:
+            await self._rpc("leave_presence", {"p_client_id": self._client_id})
+            self._announced = False
 
     def pop_notice(self) -> str | None:
         """The one-time notice that sessions live in a 0600 file (no keyring), if any."""
         return self._storage.pop_notice() if self._storage is not None else None
 
     async def presence(self, project_id: UUID) -> PresenceInfo:
-        feed = self._feed
-        names = feed.presence_usernames(project_id) if feed is not None else ()
-        return PresenceInfo(project_id=project_id, usernames=names)
+        rows = await self._rpc_rows("who_is_here", {"p_project_id": project_id})
+        return presence_from_rows(project_id, rows, self._client_id)

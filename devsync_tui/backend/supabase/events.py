@@ -1,7 +1,8 @@
 """From raw realtime callbacks to FeedEvents, fanned out to every ``changes()`` consumer.
 
 The realtime callbacks (sync, in the websocket listen task) only put tuples into the raw queue:
-``("change", (payload, channel_scope))``, ``("link", (state, detail))``, ``("resync", reason)``.
+``("change", (payload, channel_scope))``, ``("link", (state, detail))``, ``("resync", reason)``,
+``("presence", project_id)``.
 One pump task turns them into ``ChangeEvent`` / ``LinkChanged`` / ``Resync`` — re-reading each
 changed row once through PostgREST so RLS decides what it holds — and hands each event to every
 subscriber, so two screens calling ``changes()`` both see everything.
@@ -17,7 +18,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 from uuid import UUID
 
-from devsync_tui.backend.live import ChangeEvent, FeedEvent, LinkChanged, LinkState, Resync
+from devsync_tui.backend.live import (
+    PRESENCE_TABLE,
+    ChangeEvent,
+    FeedEvent,
+    LinkChanged,
+    LinkState,
+    Resync,
+)
 
 log = logging.getLogger("devsync.supabase.realtime")
 
@@ -105,6 +113,18 @@ class FeedFanout:
                 if kind == "link":
                     self.state, self.detail = cast(LinkState, item[0]), str(item[1])
                     self._publish(LinkChanged(self.state, self.detail))
+                elif kind == "presence":
+                    project = cast(UUID, item)
+                    self._publish(
+                        ChangeEvent(
+                            table=PRESENCE_TABLE,
+                            op="UPDATE",
+                            id="",
+                            row=None,
+                            team_id=self.team_of_project(project),
+                            project_id=project,
+                        )
+                    )
                 elif kind == "resync":
                     self._publish(Resync(str(item)))
                 elif kind == "change":

@@ -1,5 +1,5 @@
 """The Supabase change feed: ``postgres_changes`` channels per team and per project, a watchdog,
-and Presence on a per-project channel.
+and presence pushes on a private per-project channel.
 
 Realtime callbacks are synchronous and run inside the websocket listen task, so they only put a
 tuple into an ``asyncio.Queue``; ``SupabaseFeed.events()`` turns the queue into FeedEvents,
@@ -44,6 +44,13 @@ PROJECT_TABLES = (
     "dependencies",
     "machine_config_states",
 )
+#: The private channel of a project's presence (+ project id), and its broadcast event: sent by
+#: the database (``realtime.send`` in migration …150000_presence_places), never by a client.
+PRESENCE_TOPIC = "devsync:presence:"
+PRESENCE_EVENT = "presence"
+#: What the header says while Realtime is away (the feed keeps trying by itself).
+REALTIME_LOST = "Realtime connection lost; reconnecting — changes are not live"
+REALTIME_DOWN = "Supabase Realtime cannot be reached; retrying — check your network"
 
 
 @dataclass
@@ -95,7 +102,6 @@ class SupabaseFeed:
         self._closed = False
         self._presence: _Channel | None = None
         self._presence_project: UUID | None = None
-        self._presence_name = ""
         self._tasks: set[asyncio.Task[Any]] = set()
         self.fanout = FeedFanout(self.queue, reread, self._projects_team, on_scope_change)
 
@@ -255,7 +261,7 @@ class SupabaseFeed:
                     self.queue.put_nowait(("resync", "realtime reconnected"))
             elif name in ("CHANNEL_ERROR", "TIMED_OUT", "CLOSED"):
                 if entry.subscribed:
-                    self._set_state("reconnecting", f"channel {name.lower()}")
+                    self._set_state("reconnecting", REALTIME_LOST)
                 elif not entry.settled.is_set():  # the first join failed: fail fast
                     entry.failure = f"{name.lower()}: {error or 'no reason given'}"
                     entry.settled.set()
@@ -276,17 +282,22 @@ class SupabaseFeed:
         """Drop the socket and every channel, connect again, join again, then Resync."""
         if self._closed:
             return
-        self._set_state("reconnecting", reason)
+        planned = reason in ("scope changed", "token refresh")
+        self._set_state("reconnecting", "" if planned else REALTIME_LOST)
         presence_project = self._presence_project
         await self._drop_all()
         try:
             await self._open_all()
-            if presence_project is not None:
-                await self._join_presence(presence_project)
         except Exception as exc:
             log.info("realtime re-open failed: %s", exc)
-            self._set_state("offline", "realtime unreachable")
+            self._set_state("offline", REALTIME_DOWN)
             return
+        if presence_project is not None:
+            try:
+                await self._join_presence(presence_project)
+            except Exception as exc:  # e.g. no longer a member: the feed itself stays live
+                log.info("presence channel not joined again: %s", exc)
+                self._presence_project = None
         self.queue.put_nowait(("resync", reason))
 
     async def _drop_all(self) -> None:
@@ -366,8 +377,10 @@ class SupabaseFeed:
         return None
 
     # -- presence ------------------------------------------------------------------------------
-    async def set_presence(self, project_id: UUID | None, username: str) -> None:
-        self._presence_name = username
+    async def watch_presence(self, project_id: UUID | None) -> None:
+        """Listen on the project's private presence channel (None: on none). Who may join is
+        the database's decision (members of the project's team); what arrives is a push with
+        the project id only, and the views read who is here through the API."""
         if project_id == self._presence_project and self._presence is not None:
             return
         async with self._lock:
@@ -375,41 +388,28 @@ class SupabaseFeed:
                 old = self._presence
                 self._presence = None
                 with contextlib.suppress(Exception):
-                    await old.channel.untrack()
-                with contextlib.suppress(Exception):
                     await self.client.remove_channel(old.channel)
             self._presence_project = project_id
             if project_id is not None:
                 await self._join_presence(project_id)
 
     async def _join_presence(self, project_id: UUID) -> None:
-        key = f"devsync:presence:{project_id}"
+        key = f"{PRESENCE_TOPIC}{project_id}"
         channel = self.client.channel(
             key,
             {
                 "config": {
                     "broadcast": {"ack": False, "self": False},
-                    "presence": {"key": str(self.user_id), "enabled": True},
-                    "private": False,
+                    "presence": {"key": "", "enabled": False},
+                    "private": True,
                 }
             },
         )
-        channel.on_presence_sync(lambda: None)
+
+        def on_push(_payload: Any) -> None:  # sync, in the listen task: never block here
+            self.queue.put_nowait(("presence", project_id))
+
+        channel.on_broadcast(PRESENCE_EVENT, on_push)
         entry = _Channel(key=key, channel=channel)
         await self._subscribe(entry)
         self._presence = entry
-        await channel.track({"username": self._presence_name, "user_id": str(self.user_id)})
-
-    def presence_usernames(self, project_id: UUID) -> tuple[str, ...]:
-        """Who else (not me) is on the project's presence channel."""
-        if self._presence is None or self._presence_project != project_id:
-            return ()
-        names: set[str] = set()
-        for key, metas in self._presence.channel.presence_state().items():
-            if key == str(self.user_id):
-                continue
-            for meta in metas:
-                name = meta.get("username")
-                if isinstance(name, str) and name:
-                    names.add(name)
-        return tuple(sorted(names))

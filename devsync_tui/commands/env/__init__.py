@@ -51,7 +51,9 @@ def _version(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``devsync env`` and its actions."""
     env = subparsers.add_parser(
-        "env", help="show and change configuration", description=__doc__.split("\n\n")[0]
+        "env",
+        help="show and change configuration",
+        description=__doc__.split("\n\n")[0].replace("``", ""),
     )
     sub = env.add_subparsers(dest="env_action", metavar="ACTION", required=True)
 

@@ -21,6 +21,7 @@ from devsync_tui.commands.common import (
     print_json,
     resolve_target,
     say,
+    scope_sentence,
 )
 from devsync_tui.commands.env.reading import read_value
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
@@ -83,12 +84,14 @@ async def list_(args: argparse.Namespace) -> int:
     async with open_from_args(args) as backend:
         target = await target_of(backend, args, write=False)
         rows = sorted(await effective_rows(backend, target), key=lambda r: r.key)
+        scope = scope_sentence(args, backend, target)
     if args.json:
         print_json({"target": target.label, "configuration": [_row_json(r) for r in rows]})
         return EXIT_OK
     if not rows:
-        say(f"No configuration in {target.label}.")
+        say(f"No configuration in {scope}.")
         return EXIT_OK
+    say(f"{scope} ({len(rows)} key{'s' if len(rows) != 1 else ''}):")
     width = max(len(r.key) for r in rows)
     for row in rows:
         where = "override" if row.source == "override" else "default"
@@ -171,7 +174,10 @@ async def set_(args: argparse.Namespace) -> int:
                 "warning: a secret on the command line can be seen in the process list "
                 "and shell history; prefer stdin or a prompt."
             )
-        if not has_value:
+        if not has_value and args.file is None and sys.stdin.isatty():
+            # A prompt, in this thread: Ctrl-C must end it at once (commands/prompt.py).
+            value = read_value(key=key, secret=secret, from_file=None)
+        elif not has_value:
             value = await asyncio.to_thread(read_value, key=key, secret=secret, from_file=args.file)
         type_ = (
             ConfigType(args.type)

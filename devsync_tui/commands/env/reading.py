@@ -5,11 +5,11 @@ Reads are bounded: ``/dev/zero`` or an endless pipe must not eat the machine's m
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
 from devsync_tui.commands.common import UsageError
+from devsync_tui.commands.prompt import ask
 from devsync_tui.machine.values import MAX_VALUE_BYTES
 
 
@@ -28,7 +28,7 @@ def read_value(
             text = text.removesuffix("\n").removesuffix("\r")
         return text
     prompt = f"Value for {key}{' (hidden)' if secret else ''}: "
-    return getpass.getpass(prompt) if secret else input(prompt)
+    return ask(prompt, secret=secret)
 
 
 def read_bounded(path: str, limit: int, why: str) -> bytes:

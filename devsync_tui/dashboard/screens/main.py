@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane, Tabs, Tree
 
 from devsync_tui.backend.base import Backend
-from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.models import Environment, Identity, Role
 from devsync_tui.core.targets import ambiguity, first_project, resolve_target
 from devsync_tui.dashboard import keys as cmd
@@ -38,6 +36,7 @@ from devsync_tui.dashboard.panes.tabs import (
     SelectionView,
     Tab,
 )
+from devsync_tui.dashboard.screens.presence import PresenceActions
 from devsync_tui.dashboard.screens.tree_actions import TreeActions
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.footer import Footer
@@ -82,20 +81,7 @@ class WorkspaceLoaded(Message):
         self.data = data
 
 
-class PresenceSeen(Message):
-    """Who else is looking at the selected project (transports with presence)."""
-
-    def __init__(self, project_id: UUID, usernames: tuple[str, ...]) -> None:
-        super().__init__()
-        self.project_id = project_id
-        self.usernames = usernames
-
-
-#: How often the list of who else is looking is refreshed (seconds).
-PRESENCE_INTERVAL = 10.0
-
-
-class MainScreen(TreeActions, Screen[None]):
+class MainScreen(PresenceActions, TreeActions, Screen[None]):
     """The one main screen. ``selection`` is bound down to the panes by ``_show_selection``."""
 
     BINDINGS = cmd.bindings(
@@ -117,7 +103,6 @@ class MainScreen(TreeActions, Screen[None]):
         self._warm = warm
         self._target_done = False
         self._data: WorkspaceData | None = None
-        self._presence_project: UUID | None = None
         #: The panes mounted so far (the first tab's, then the later ones), by tab.
         self._panes: dict[Tab, Widget] = {}
         self._later_started = False
@@ -154,9 +139,11 @@ class MainScreen(TreeActions, Screen[None]):
         # A dialog is on top: this footer's keys do not reach through it (the dialog says
         # its own), so do not show them beneath it.
         self.query_one(Footer).display = False
+        self.presence_suspended()
 
     def on_screen_resume(self) -> None:
         self.query_one(Footer).display = True
+        self.presence_resumed()
 
     @property
     def loaded(self) -> bool:
@@ -367,6 +354,7 @@ class MainScreen(TreeActions, Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
+        self.presence_moved()
         # Focus left in a pane that is now hidden would leave the footer without keys.
         focused = self.focused
         tabs = self.query_one(TabbedContent)
@@ -387,32 +375,7 @@ class MainScreen(TreeActions, Screen[None]):
         self._show_selection(session, selection)
         self.refresh_bindings()
         self.nav_tree.refresh_bindings()
-        project_id = selection.project.id if selection.project else None
-        if project_id != self._presence_project:
-            self._presence_project = project_id
-            self.header.presence = ""
-            self.watch_presence(session, project_id)
-
-    @work(exclusive=True, group="presence", exit_on_error=False)
-    async def watch_presence(self, session: Session, project_id: UUID | None) -> None:
-        """Announce which project I look at; show who else does (where the transport can)."""
-        try:
-            await session.backend.set_presence(project_id)
-        except DevSyncError:
-            log.info("presence not announced", exc_info=True)
-        while project_id is not None:
-            try:
-                info = await session.backend.presence(project_id)
-            except DevSyncError:
-                info = None
-            if info is not None:
-                others = tuple(u for u in info.usernames if u != session.identity.username)
-                self.post_message(PresenceSeen(project_id, others))
-            await asyncio.sleep(PRESENCE_INTERVAL)
-
-    def on_presence_seen(self, message: PresenceSeen) -> None:
-        if message.project_id == self._presence_project:
-            self.header.presence = ", ".join(message.usernames)
+        self.presence_moved()
 
     def on_config_drift_seen(self, message: ConfigDriftSeen) -> None:
         """A project's machine states were read: mark drifting machines in the tree and the
@@ -445,8 +408,10 @@ class MainScreen(TreeActions, Screen[None]):
         if link is not None:
             for header in self.query(StatusHeader):
                 header.link = link.state
+                header.link_detail = link.detail
         if self.session is None or not self.query(StatusHeader):
             return
+        self.presence_pushed(batch)
         if batch.touches(*_TREE_TABLES):
             self.load_workspace()
         # Only attached panes: a batch may arrive while the app is closing.

@@ -53,6 +53,8 @@ class NavTree(Tree[NavItem]):
         self.auto_expand = False
         #: Machines whose reported configuration drifts (marked ≠ after their name).
         self.config_drift: set[UUID] = set()
+        #: Environment id → who else is on it (presence), shown after its name.
+        self._present: Mapping[UUID, tuple[str, ...]] = {}
 
     def populate(
         self,
@@ -100,6 +102,9 @@ class NavTree(Tree[NavItem]):
         label = Text.assemble((mark + " ", colour), env.name)
         if env.id in self.config_drift:
             label.append(" ≠", style="yellow")
+        present = self._present.get(env.id)
+        if present:
+            label.append(f" ◆ {', '.join(present)}", style="cyan")
         return label
 
     def mark_config_drift(self, environment_ids: Sequence[UUID], drifted: set[UUID]) -> None:
@@ -112,6 +117,16 @@ class NavTree(Tree[NavItem]):
             env = node.data.environment if node.data else None
             if env is not None and env.id in environment_ids:
                 node.set_label(self._env_label(env))
+
+    def show_presence(self, present: Mapping[UUID, tuple[str, ...]]) -> None:
+        """Mark the environments others are on (``◆ bob, ✎erin``: ✎ edits a key there)."""
+        if present == self._present:
+            return
+        self._present = dict(present)
+        for node in self._nodes_iter():
+            item = node.data
+            if item is not None and item.environment is not None:
+                node.set_label(self._env_label(item.environment))
 
     def _move_to(self, node: TreeNode[NavItem]) -> None:
         # Reading last_line rebuilds the line index, so the node knows its line number.

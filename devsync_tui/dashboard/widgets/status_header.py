@@ -32,14 +32,23 @@ class StatusHeader(Widget):
     role: reactive[str] = reactive("")
     title: reactive[str] = reactive("")
     link: reactive[str] = reactive("connecting")
+    #: Why the link is not live and what to do ("the local database is stopped: `devsync
+    #: local start`"); shown instead of the bare state while not live.
+    link_detail: reactive[str] = reactive("")
     #: Who else is looking at the same project ("bob, erin"), where the transport tells.
     presence: reactive[str] = reactive("")
 
     def render(self) -> Text:
         label, colour = _LINK.get(self.link, (self.link, "grey50"))
+        if self.link in ("reconnecting", "offline") and self.link_detail:
+            label = f"{label} — {self.link_detail}"
         right = Text(label, style=colour)
         if self.presence:
-            right = Text.assemble((f"also here: {self.presence}  ", "cyan"), right)
+            # Who else is here gets at most half the line; the rest stays for where I am.
+            here = Text(f"also here: {self.presence}", style="cyan")
+            room = max(12, self.content_size.width // 2 - right.cell_len - 2)
+            here.truncate(room, overflow="ellipsis")
+            right = Text.assemble(here, "  ", right)
         left = Text.assemble(("DevSync", "bold"))
         if self.workspace:
             left.append("  ")

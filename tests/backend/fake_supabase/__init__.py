@@ -5,7 +5,8 @@ PostgreSQL database (``/rest/v1``) and a Phoenix-protocol Realtime peer
 ``FakeSupabase(database_url)`` seeds GoTrue with the demo users (password ``devsync-demo``),
 inserts signed-up users into ``auth.users`` (the profile trigger runs), and — with
 ``bridge_changes=True`` — turns the database's ``devsync_changes`` notifications into
-``postgres_changes`` messages, applying RLS per subscriber the way Realtime (WALRUS) does.
+``postgres_changes`` messages, applying RLS per subscriber the way Realtime (WALRUS) does, and
+its ``realtime.send`` broadcasts into the private channels the policies let join.
 Every HTTP request is kept in ``requests`` for assertions on paths, filters, headers, bodies.
 """
 
@@ -24,6 +25,7 @@ from tests.backend.fake_supabase.gotrue import ANON_KEY, FakeGoTrue, User
 from tests.backend.fake_supabase.httpserver import HttpRequest, HttpResponse, LoopbackServer
 from tests.backend.fake_supabase.phoenix import FakeRealtime
 from tests.backend.fake_supabase.postgrest import FakePostgrest
+from tests.backend.fake_supabase.realtime_auth import ChannelAuthorizer
 
 __all__ = ["ANON_KEY", "FakeSupabase"]
 
@@ -36,7 +38,7 @@ class FakeSupabase:
         self.gotrue = FakeGoTrue()
         self.gotrue.on_signup = self._insert_auth_user
         self.postgrest = FakePostgrest(database_url)
-        self.realtime = FakeRealtime()
+        self.realtime = FakeRealtime(ChannelAuthorizer(database_url))
         self.server = LoopbackServer(self._http, self.realtime.serve)
         self.requests: list[HttpRequest] = []
         self.anon_key = ANON_KEY
@@ -100,14 +102,21 @@ class FakeSupabase:
             await psycopg.AsyncConnection.connect(self.database_url) as reader,
         ):
             await listen.execute("listen devsync_changes")
+            await listen.execute("listen devsync_realtime")
             self._bridge_ready.set()
             async for note in listen.notifies():
                 with contextlib.suppress(Exception):
-                    await self._relay(reader, json.loads(note.payload))
+                    if note.channel == "devsync_realtime":  # realtime.send
+                        sent = json.loads(note.payload)
+                        await self.realtime.deliver_broadcast(
+                            sent["topic"], sent["event"], sent["payload"], bool(sent["private"])
+                        )
+                    else:
+                        await self._relay(reader, json.loads(note.payload))
 
     async def _relay(self, conn: psycopg.AsyncConnection[Any], note: dict[str, Any]) -> None:
         table, op, key = note["table"], note["op"], note.get("id")
-        if table in ("configuration_history", "audit_log"):
+        if table in ("configuration_history", "audit_log", "presence"):
             return  # not in the supabase_realtime publication
         pk = self._pk(table, key)
         if op == "DELETE":  # not RLS-checked by Realtime: filtered on the old row only

@@ -1,9 +1,12 @@
 """A scripted Supabase Realtime peer speaking the Phoenix channel protocol (vsn 1.0.0):
 ``phx_join``/``phx_reply`` with postgres_changes binding ids, ``heartbeat``, ``access_token``,
-presence (``presence_state``/``presence_diff``), ``phx_leave``, server close, and
-``postgres_changes`` pushes that honour each binding's table, event and ``col=eq.value`` filter
-(a DELETE is filtered on the whole old row, as with REPLICA IDENTITY FULL, and carries only
-the primary key, as Realtime does for tables with RLS).
+presence (``presence_state``/``presence_diff``), ``phx_leave``, server close; private channels
+authorized by the database's policies on ``realtime.messages`` (Realtime Authorization, see
+realtime_auth.py: a join that may read nothing is refused, a track or a broadcast it may not
+write is refused); broadcasts from the database (``realtime.send``) to the private channels of
+their topic only; and ``postgres_changes`` pushes that honour each binding's table, event and
+``col=eq.value`` filter (a DELETE is filtered on the whole old row, as with REPLICA IDENTITY
+FULL, and carries only the primary key, as Realtime does for tables with RLS).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +24,7 @@ import jwt
 
 from tests.backend.fake_supabase.gotrue import ANON_KEY, decode_token
 from tests.backend.fake_supabase.httpserver import WebSocket
+from tests.backend.fake_supabase.realtime_auth import Permissions
 
 _ids = itertools.count(1000)
 
@@ -55,12 +60,22 @@ class Joined:
     bindings: list[Binding]
     presence_key: str
     claims: dict[str, Any] = field(default_factory=dict)
+    private: bool = False
+    permissions: Permissions = field(default_factory=Permissions)
+
+    @property
+    def sub_topic(self) -> str:
+        return self.topic.removeprefix("realtime:")
 
 
 class FakeRealtime:
     """Holds every websocket and joined channel; tests drive it and read ``received``."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, authorize: Callable[[dict[str, Any], str], Awaitable[Permissions]] | None = None
+    ) -> None:
+        #: Evaluates the database's policies for (claims, topic); None refuses private joins.
+        self.authorize = authorize
         self.sockets: list[WebSocket] = []
         self.joined: list[Joined] = []
         self.received: list[dict[str, Any]] = []  # every client message, in order
@@ -122,6 +137,22 @@ class FakeRealtime:
             sent += 1
         return sent
 
+    async def deliver_broadcast(
+        self, topic: str, event: str, payload: Any, private: bool = True
+    ) -> int:
+        """A broadcast from the database (``realtime.send``): to every channel of the topic
+        joined with the same privacy (and, private, allowed to read broadcasts)."""
+        sent = 0
+        for joined in list(self.joined):
+            if joined.sub_topic != topic or joined.private != private or joined.ws.closed:
+                continue
+            if private and not joined.permissions.read_broadcast:
+                continue
+            message = {"type": "broadcast", "event": event, "payload": payload}
+            await self._send(joined.ws, joined.topic, "broadcast", message)
+            sent += 1
+        return sent
+
     async def close_all(self, code: int = 1011) -> None:
         """The server closes every socket (Realtime restarting, a deploy)."""
         for ws in list(self.sockets):
@@ -179,6 +210,8 @@ class FakeRealtime:
                     joined.access_token = payload.get("access_token")
         elif event == "presence":
             await self._presence(ws, topic, ref, payload)
+        elif event == "broadcast":
+            await self._client_broadcast(ws, topic, ref, payload)
         elif event == "phx_leave":
             for joined in [j for j in self.joined if j.ws is ws and j.topic == topic]:
                 self.joined.remove(joined)
@@ -217,6 +250,21 @@ class FakeRealtime:
                 )
                 return
         config = payload.get("config") or {}
+        private = bool(config.get("private"))
+        permissions = Permissions()
+        if private:
+            sub_topic = topic.removeprefix("realtime:")
+            if self.authorize is not None:
+                permissions = await self.authorize(claims, sub_topic)
+            if not permissions.may_join:
+                reason = (
+                    "Unauthorized: You do not have permissions to read from this Channel topic: "
+                    + sub_topic
+                )
+                await self._send(
+                    ws, topic, "phx_reply", {"status": "error", "response": {"reason": reason}}, ref
+                )
+                return
         bindings = [
             Binding(
                 next(_ids), b["event"], b.get("schema", "public"), b.get("table"), b.get("filter")
@@ -226,7 +274,9 @@ class FakeRealtime:
         presence_key = ((config.get("presence") or {}).get("key")) or ""
         for old in [j for j in self.joined if j.ws is ws and j.topic == topic]:
             self.joined.remove(old)
-        self.joined.append(Joined(ws, topic, ref, token, bindings, presence_key, claims))
+        self.joined.append(
+            Joined(ws, topic, ref, token, bindings, presence_key, claims, private, permissions)
+        )
         response = {
             "postgres_changes": [
                 {
@@ -240,13 +290,20 @@ class FakeRealtime:
             ]
         }
         await self._send(ws, topic, "phx_reply", {"status": "ok", "response": response}, ref)
-        if (config.get("presence") or {}).get("enabled"):
+        presence_readable = not private or permissions.read_presence
+        if (config.get("presence") or {}).get("enabled") and presence_readable:
             state = {k: {"metas": [m]} for k, m in self.presence.get(topic, {}).items()}
             await self._send(ws, topic, "presence_state", state)
         self._joined_event.set()
 
     async def _presence(self, ws: WebSocket, topic: str, ref: str | None, payload: Any) -> None:
         joined = next((j for j in self.joined if j.ws is ws and j.topic == topic), None)
+        if joined is not None and joined.private and not joined.permissions.write_presence:
+            reason = "Unauthorized: You do not have permissions to track presence on this topic"
+            await self._send(
+                ws, topic, "phx_reply", {"status": "error", "response": {"reason": reason}}, ref
+            )
+            return
         await self._send(ws, topic, "phx_reply", {"status": "ok", "response": {}}, ref)
         if joined is None:
             return
@@ -258,6 +315,21 @@ class FakeRealtime:
         elif payload.get("event") == "untrack":
             await self._presence_leave(joined)
 
+    async def _client_broadcast(
+        self, ws: WebSocket, topic: str, ref: str | None, payload: Any
+    ) -> None:
+        """A client's broadcast: to the topic's other channels of the same privacy, when it may
+        write (private channels); otherwise dropped, as Realtime drops it."""
+        joined = next((j for j in self.joined if j.ws is ws and j.topic == topic), None)
+        if joined is None or (joined.private and not joined.permissions.write_broadcast):
+            return
+        for other in list(self.joined):
+            if other is joined or other.topic != topic or other.private != joined.private:
+                continue
+            if other.private and not other.permissions.read_broadcast:
+                continue
+            await self._send(other.ws, topic, "broadcast", payload)
+
     async def _presence_leave(self, joined: Joined) -> None:
         members = self.presence.get(joined.topic, {})
         meta = members.pop(joined.presence_key, None)
@@ -268,4 +340,6 @@ class FakeRealtime:
         self, topic: str, joins: dict[str, Any], leaves: dict[str, Any]
     ) -> None:
         for joined in [j for j in self.joined if j.topic == topic]:
+            if joined.private and not joined.permissions.read_presence:
+                continue
             await self._send(joined.ws, topic, "presence_diff", {"joins": joins, "leaves": leaves})

@@ -1,0 +1,174 @@
+"""Ctrl-C at a CLI prompt ends the command at once (issue 15, "Honest status"): the hidden
+secret prompt (getpass), a plain value prompt, import's confirmation and `local reset`'s
+question each say "Cancelled; nothing was written.", exit 130 and change nothing. Run in a
+pseudo-terminal, as a person types."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.support.devsync_cli import DevsyncCLI, make_devsync
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def devsync(
+    fresh_db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> DevsyncCLI:
+    return make_devsync(fresh_db_url, tmp_path, capsys, monkeypatch)
+
+
+def _interrupt_at_prompt(devsync: DevsyncCLI, prompt: bytes, *argv: str) -> tuple[int, str, float]:
+    """Run ``devsync ARGV`` on a pty, press Ctrl-C once ``prompt`` shows; (exit code, output,
+    seconds from Ctrl-C to exit)."""
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "devsync_tui", *argv],
+        env=devsync.subprocess_env(),
+        cwd=devsync.home,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+        preexec_fn=lambda: __import__("fcntl").ioctl(0, __import__("termios").TIOCSCTTY, 0),
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 60
+    try:
+        while prompt not in seen:
+            assert time.monotonic() < deadline, f"no prompt: {seen!r}"
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                seen += os.read(leader, 4096)
+        # A person's reaction time: a signal in the microseconds between the prompt's write
+        # and the read is only a flag for the interpreter until the next read returns.
+        time.sleep(0.5)
+        os.write(leader, b"\x03")  # Ctrl-C, as the terminal sends it
+        pressed = time.monotonic()
+        try:
+            code = child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running after Ctrl-C: {seen!r}") from None
+        took = time.monotonic() - pressed
+        while True:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+        os.close(leader)
+    return code, seen.decode(errors="replace"), took
+
+
+def _value(db_url: str, key: str) -> int:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "select count(*) from public.configurations where key = %s", (key,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize("secret", [True, False], ids=["hidden-prompt", "value-prompt"])
+def test_ctrl_c_at_the_value_prompt(devsync: DevsyncCLI, secret: bool) -> None:
+    argv = ["env", "set", "NEW_KEY", "--user", "bob", "--project", "storefront",
+            "--env", "bob-laptop"] + (["--secret"] if secret else [])  # fmt: skip
+    code, out, took = _interrupt_at_prompt(devsync, b"Value for NEW_KEY", *argv)
+    assert code == 130
+    assert "Cancelled; nothing was written." in out
+    assert "Traceback" not in out
+    assert took < 3
+    assert _value(devsync.db_url, "NEW_KEY") == 0
+
+
+def test_ctrl_c_at_the_import_confirmation(devsync: DevsyncCLI) -> None:
+    dotenv = devsync.home / "new.env"
+    dotenv.write_text("IMPORTED_ONE=1\nIMPORTED_TWO=2\n")
+    code, out, took = _interrupt_at_prompt(
+        devsync, b"[y/N]", "env", "import", str(dotenv), "--user", "bob",
+        "--project", "storefront", "--env", "bob-laptop",
+    )  # fmt: skip
+    assert code == 130
+    assert "Cancelled; nothing was written." in out
+    assert took < 3
+    assert _value(devsync.db_url, "IMPORTED_ONE") == 0
+
+
+def _keys(db_url: str, prefix: str) -> set[str]:
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "select key from public.configurations where key like %s", (prefix + "%",)
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def test_ctrl_c_in_a_long_import_says_exactly_what_was_written(devsync: DevsyncCLI) -> None:
+    dotenv = devsync.home / "big.env"
+    dotenv.write_text("".join(f"BULK_{i:04d}={i}\n" for i in range(3000)))
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "devsync_tui", "env", "import", str(dotenv), "--yes",
+         "--user", "bob", "--project", "storefront", "--env", "bob-laptop"],
+        env=devsync.subprocess_env(), cwd=devsync.home,
+        stdin=follower, stdout=follower, stderr=follower, start_new_session=True,
+        preexec_fn=lambda: __import__("fcntl").ioctl(0, __import__("termios").TIOCSCTTY, 0),
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while len(_keys(devsync.db_url, "BULK_")) < 20:  # part-way through the writes
+            assert time.monotonic() < deadline, seen[-500:]
+            while select.select([leader], [], [], 0.05)[0]:
+                seen += os.read(leader, 65536)
+        os.write(leader, b"\x03")
+        pressed = time.monotonic()
+        while child.poll() is None or select.select([leader], [], [], 0.3)[0]:
+            assert time.monotonic() - pressed < 15, "still running after Ctrl-C"
+            if select.select([leader], [], [], 0.05)[0]:  # keep the terminal drained
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        code = child.wait(timeout=5)
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+        os.close(leader)
+    out = seen.decode(errors="replace").replace("\r\n", "\n")
+    assert code == 130
+    assert "Traceback" not in out
+    message = out[out.index("Stopped by Ctrl-C. Written: ") :]
+    written = set(message.split("Written: ", 1)[1].split(".", 1)[0].split(", "))
+    in_flight = message.split(" was being saved")[0].rsplit(". ", 1)[1]
+    assert in_flight.startswith("BULK_")
+    stored = _keys(devsync.db_url, "BULK_")
+    assert written <= stored <= written | {in_flight}
+    assert 19 <= len(written) < 3000  # the 20th may have been the one in flight
+    assert "Not written: " in message

@@ -1,0 +1,111 @@
+"""Small things users notice on the command line (issue 15): `devsync --version`, help text
+without raw markup, an unknown `--user` is bad input, `env list` says which scope it lists,
+`scan` says when the checkout's link chose its environment, and `drift --project` is the
+whole project whatever the checkout is linked to."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devsync_tui import __version__, cli
+from tests.support.devsync_cli import DevsyncCLI, make_devsync
+
+BOB = ("--user", "bob")
+BOB_LAPTOP = ("--project", "storefront", "--env", "bob-laptop")
+
+
+@pytest.fixture
+def devsync(
+    fresh_db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> DevsyncCLI:
+    return make_devsync(fresh_db_url, tmp_path, capsys, monkeypatch)
+
+
+def test_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "devsync_tui", "--version"], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (0, f"devsync {__version__}\n")
+
+
+def _every_help() -> list[tuple[str, str]]:
+    """(command path, its --help text) for devsync and every subcommand, recursively."""
+    import argparse
+
+    found: list[tuple[str, str]] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        found.append((path, parser.format_help()))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+
+    walk(cli.build_parser(), "devsync")
+    return found
+
+
+def test_help_has_no_raw_markup() -> None:
+    helps = _every_help()
+    assert len(helps) > 20
+    for path, text in helps:
+        for markup in ("``", ":func:", ":class:", "[bold", "[/", "[dim", "**"):
+            assert markup not in text, f"{path} --help shows {markup!r}"
+
+
+def test_an_unknown_user_is_bad_input(devsync: DevsyncCLI) -> None:
+    result = devsync("env", "list", "--user", "zed", *BOB_LAPTOP)
+    assert result.code == 2
+    assert result.err.strip().startswith("devsync: There is no local user named 'zed'")
+    assert "known users: alice, bob" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_env_list_says_which_scope_it_lists(devsync: DevsyncCLI) -> None:
+    listed = devsync("env", "list", *BOB, *BOB_LAPTOP)
+    assert listed.code == 0
+    first = listed.out.splitlines()[0]
+    assert first.startswith("storefront/bob-laptop: its overrides over the project defaults (")
+    assert "linked" not in first
+    defaults = devsync("env", "list", *BOB, "--project", "storefront", "--project-default")
+    assert defaults.out.splitlines()[0].startswith("storefront: the project defaults (")
+    assert devsync("env", "link", *BOB, *BOB_LAPTOP).code == 0
+    linked = devsync("env", "list", *BOB)
+    assert linked.out.splitlines()[0].startswith(
+        "storefront/bob-laptop (the environment linked to this checkout): its overrides"
+    )
+
+
+def test_scan_says_the_link_chose_its_environment(devsync: DevsyncCLI) -> None:
+    (devsync.home / "requirements.txt").write_text("requests==2.31.0\n")
+    assert devsync("env", "link", *BOB, *BOB_LAPTOP).code == 0
+    scanned = devsync("scan", *BOB, "--no-osv", "--no-registry")
+    assert scanned.code in (0, 1)
+    assert "reporting for storefront/bob-laptop, the environment linked to this checkout" in (
+        scanned.err
+    )
+    named = devsync("scan", *BOB, *BOB_LAPTOP, "--no-osv", "--no-registry")
+    assert "linked to this checkout" not in named.err
+
+
+def test_drift_project_is_the_whole_project_despite_a_link(devsync: DevsyncCLI) -> None:
+    assert devsync("env", "link", *BOB, *BOB_LAPTOP).code == 0
+    whole = devsync("drift", *BOB, "--project", "storefront", "--json")
+    data = json.loads(whole.out)
+    assert data["environments"] == 3  # not only the linked bob-laptop
+    assert data["target"] == "storefront (project defaults)"
+    text = devsync("drift", *BOB, "--project", "storefront")
+    assert "Drift for storefront (every environment)" in text.out
+    assert "linked" not in text.out
+    # no flag at all: the link decides, and the report says so
+    linked = devsync("drift", *BOB)
+    assert "Drift for storefront/bob-laptop" in linked.out
+    assert "storefront/bob-laptop is the environment linked to this checkout" in linked.out

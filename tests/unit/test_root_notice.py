@@ -1,0 +1,61 @@
+"""What DevSync changed on the machine starting its database as root (a system user, folder
+permissions) is said on stderr and kept in the log — not only in the dashboard's loading line,
+which shows for a moment (issue 15, "Honest status")."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from devsync_tui.backend.postgres import server
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_root_changes_go_to_stderr_and_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEVSYNC_DATA_DIR", str(tmp_path))
+    made = ["/var/lib/devsync/abc (0700, pgserver)"]
+    keep = _Keep()
+    logger = logging.getLogger("devsync.local")
+    logger.addHandler(keep)
+    try:
+        server._tell_root_once(tmp_path / "pgdata", False, made, server._tell_stderr)
+    finally:
+        logger.removeHandler(keep)
+    err = capsys.readouterr().err
+    assert "devsync: Running as root: PostgreSQL runs as the system user 'pgserver'" in err
+    assert "(created now with useradd)." in err
+    assert "no folder above it was changed" in err
+    assert "Made: /var/lib/devsync/abc (0700, pgserver)." in err
+    assert any("created now with useradd" in line for line in keep.lines)
+    assert any("/var/lib/devsync/abc" in line for line in keep.lines)
+    assert any("useradd" in line for line in server.root_notices())
+
+
+def test_ensure_running_says_it_on_stderr_not_in_the_loading_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEVSYNC_DATA_DIR", str(tmp_path))
+
+    def start(_report, tell) -> str:  # type: ignore[no-untyped-def]
+        tell("Running as root: a change")
+        return "postgresql:///postgres?host=/nowhere"
+
+    monkeypatch.setattr(server, "_start_server", start)
+    monkeypatch.setattr(server, "_ensure_schema", lambda *_a: None)
+    monkeypatch.setattr(server, "_write_schema_stamp", lambda *_a: None)
+    loading: list[str] = []
+    server.ensure_running(loading.append)
+    assert "devsync: Running as root: a change" in capsys.readouterr().err
+    assert "Running as root: a change" not in loading
