@@ -185,7 +185,7 @@ async def drift(args: argparse.Namespace) -> int:
     if args.fix:
         plan = fix_plan(report.baseline_drift, {e.id: e.name for e in envs}, args.tool)
         if args.json:
-            print_json({"target": label, "fix": {n: _fix_json(s) for n, s in plan.items()}})
+            print_json({"target": target.label, "fix": {n: _fix_json(s) for n, s in plan.items()}})
         else:
             say(render_fix(plan, label))
         return EXIT_PROBLEMS if any(plan.values()) else EXIT_OK

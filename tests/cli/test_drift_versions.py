@@ -97,7 +97,7 @@ def test_fix_prints_each_machines_commands_and_runs_nothing(devsync: DevsyncCLI)
     assert result.code == 1
     out = result.out.splitlines()
     assert out[0] == (
-        "Commands that would bring each machine of storefront (project defaults) to the "
+        "Commands that would bring each machine of storefront (every environment) to the "
         "baseline (not run):"
     )
     laptop = out[out.index("bob-laptop:") + 1 : out.index("ci-runner:")]

@@ -11,7 +11,6 @@ is not overwritten: theirs vs yours is shown and the exit code is 1.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable
 
@@ -25,8 +24,16 @@ from devsync_tui.commands.common import (
 )
 from devsync_tui.commands.env.edit import print_conflict, target_of
 from devsync_tui.commands.env.reading import read_bounded
+from devsync_tui.commands.prompt import ask
 from devsync_tui.core.printable import escaped
-from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS
+from devsync_tui.exit_codes import (
+    CANCELLED,
+    EXIT_CANCELLED,
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    Cancelled,
+)
 from devsync_tui.machine import env_transfer
 from devsync_tui.machine.env_import import (
     ImportConflict,
@@ -37,8 +44,6 @@ from devsync_tui.machine.env_import import (
 )
 
 #: The exit code after Ctrl-C, as shells report SIGINT.
-EXIT_INTERRUPTED = 130
-CANCELLED = "Cancelled; nothing was written."
 
 
 def register(
@@ -71,17 +76,12 @@ def register(
 
 
 def _ask(question: str) -> bool:
-    """A yes/no question on the terminal; Ctrl-D is a no, Ctrl-C raises KeyboardInterrupt.
-
-    asyncio.run's own SIGINT handler only cancels the main task, which a blocking ``input``
-    would never notice: Python's default handler is put back while we wait for the answer."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    """A yes/no question on the terminal; Ctrl-D is a no; Ctrl-C raises ``Cancelled`` at once
+    (``commands/prompt.py``)."""
     try:
-        answer = input(escaped(question))
+        answer = ask(escaped(question), eof_cancels=False)
     except EOFError:
         return False
-    finally:
-        signal.signal(signal.SIGINT, previous)
     return answer.strip().lower() in {"y", "yes"}
 
 
@@ -116,10 +116,9 @@ async def import_(args: argparse.Namespace) -> int:
                 return EXIT_PROBLEMS
             try:
                 yes = _ask(f"Write {len(plan.changes)} change(s) to {target.label}? [y/N] ")
-            except KeyboardInterrupt:
-                print(file=sys.stderr)  # end the question's line
+            except Cancelled:
                 eprint(CANCELLED)
-                return EXIT_INTERRUPTED
+                return EXIT_CANCELLED
             if not yes:
                 eprint(CANCELLED)
                 return EXIT_OK
@@ -127,7 +126,7 @@ async def import_(args: argparse.Namespace) -> int:
             conflicts = await apply_import(backend, plan, _show_conflict)
         except ImportInterrupted as stop:
             eprint(_interrupted(stop, target.label))
-            return EXIT_INTERRUPTED
+            return EXIT_CANCELLED
     written = len(plan.changes) - conflicts
     summary = f"Imported {written} change(s) into {target.label}" + (
         f"; {conflicts} conflict(s) left untouched." if conflicts else "."
