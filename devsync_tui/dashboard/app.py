@@ -16,6 +16,8 @@ from typing import Protocol
 from rich.text import Text
 from textual import on, work
 from textual.app import App
+from textual.notifications import Notify
+from textual.widgets._toast import ToastRack
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged
@@ -118,6 +120,30 @@ class DevSyncApp(App[int]):
                 f"The details are in {current_log_file()}."
             )
         )
+
+    def _on_notify(self, event: Notify) -> None:
+        """A notice identical to one on screen replaces it (its time starts again) instead
+        of stacking a second copy."""
+        new = event.notification
+        for old in list(self._notifications):
+            if (old.message, old.title, old.severity) == (new.message, new.title, new.severity):
+                self._unnotify(old, refresh=False)
+        super()._on_notify(event)
+
+    def _refresh_notifications(self) -> None:
+        super()._refresh_notifications()
+        self.call_after_refresh(self._keep_toasts_off_buttons)
+
+    def _keep_toasts_off_buttons(self) -> None:
+        """Over a dialog, notices (docked at the top there, app.tcss) stop above its buttons:
+        the newest stay in view, older ones scroll away beneath them."""
+        screen = self.screen
+        if not screen.has_class("dialog"):
+            return
+        rows = [b.region.y for b in screen.query(".dialog-buttons") if b.region.height]
+        racks = screen.query(ToastRack)
+        if rows and racks:
+            racks.first().styles.max_height = max(min(rows), 1)
 
     # -- start ---------------------------------------------------------------------------
     def on_mount(self) -> None:

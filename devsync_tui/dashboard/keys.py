@@ -80,6 +80,27 @@ def key_name(app: App[object], command: UICommand) -> str:
     return command.key_display or _spoken(command.key.split(",")[0])
 
 
+#: How the README and the help screen spell keys Textual names in words.
+_SPELLED = {
+    "escape": "esc",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "pageup": "pgup",
+    "pagedown": "pgdn",
+    "slash": "/",
+    "question_mark": "?",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
+
+
+def spelled(command: UICommand) -> str:
+    """The command's default keys as the README's key table writes them (``home, g``)."""
+    return ", ".join(_SPELLED.get(k.strip(), k.strip()) for k in command.key.split(","))
+
+
 def _spoken(key: str) -> str:
     # "enter" reads better in a sentence than Textual's ⏎; "escape" becomes "esc", "?" stays.
     return key if key == "enter" else format_key(key)
@@ -151,6 +172,19 @@ FOCUS_TREE = _command(
     "app.focus_tree", "t", "focus_tree", "Tree", "Move focus to the tree.", show=False
 )
 
+#: `1`…`6`: straight to a tab (in the order of ``panes.tabs.TABS``).
+TAB_KEYS = tuple(
+    _command(
+        f"app.tab{n}",
+        str(n),
+        f"show_tab_number({n})",
+        f"Tab {n}",
+        f"Show tab {n}.",
+        show=False,
+    )
+    for n in range(1, 7)
+)
+
 # -- navigation tree -----------------------------------------------------------------------
 TREE_NEW = _command(
     "tree.new",
@@ -172,6 +206,14 @@ TREE_DELETE = _command(
     "screen.delete_item",
     "Delete",
     "Delete the selected team, project or environment (asks first).",
+)
+TREE_FILTER = _command(
+    "tree.filter",
+    "slash",
+    "filter",
+    "Filter",
+    "Filter the tree by name (teams, projects, environments).",
+    key_display="/",
 )
 TREE_NEW_TEAM = _command(
     "tree.new_team",

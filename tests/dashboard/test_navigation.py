@@ -94,7 +94,7 @@ async def test_help_lists_the_keys_of_this_screen(demo_db_url: str) -> None:
         app.main.query_one("#config-table").focus()
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        names = {name for _, name, _ in app.screen.rows}
+        names = {row[1] for row in app.screen.rows}
         assert {"Edit", "Reveal", "Copy", "History", "Export", "Filter", "Help"} <= names
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))

@@ -269,9 +269,12 @@ class ConfigActions:
         path = Path(str(values["path"]))
         path, replace = await asyncio.to_thread(_existing, path)
         if replace and not await self.app.push_screen_wait(
-            ConfirmDialog(f"Replace {path}?", confirm="Replace")
+            ConfirmDialog(
+                f"Replace {path}?",
+                confirm="Replace",
+                cancelled=f"Not exported: {path} was left as it was.",
+            )
         ):
-            self.app.notify(f"Not exported: {path} was left as it was.")
             return
         out: dict[str, str] = {}
         omitted: list[str] = []

@@ -86,6 +86,8 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.revealed: dict[UUID, str] = {}
         self._mask_timers: dict[UUID, Timer] = {}
         self._value_width = VALUE_MAX
+        #: A key the palette jumped to, to put the cursor on once its view is shown.
+        self._pending_key: str | None = None
 
     def compose(self) -> ComposeResult:
         # Empty until there is a selection (or a reason there is none) to speak of.
@@ -177,6 +179,9 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         self.view = message.view
         self._show_rows()
+        pending, self._pending_key = self._pending_key, None
+        if pending is not None and any(r.key == pending for r in message.view.rows):
+            self.go_to_key(pending)
         self.refresh_bindings()
         self.rows_table.table.refresh_bindings()
         if message.flash:
@@ -379,6 +384,15 @@ class ConfigurationPane(ConfigActions, Vertical):
             )
             for r in view.rows
         ]
+
+    def go_to_key_when_shown(self, key: str) -> None:
+        """Put the cursor on ``key`` now if it is on screen, else once the view loads."""
+        view = self.view
+        loading = view is None or not self.rows_table.table.row_count
+        if not loading and view is not None and any(r.key == key for r in view.rows):
+            self.go_to_key(key)
+        else:
+            self._pending_key = key
 
     def go_to_key(self, key: str) -> None:
         """Show this pane's tab with the cursor on ``key``."""
