@@ -253,7 +253,7 @@ async def test_detail_line_follows_the_filter(demo_db_url: str) -> None:
         assert pane.rows_table.cursor_key == "BOB_DEBUG_PORT"
         text = str(detail.render())
         assert "Secret" not in text
-        assert "environment" in text
+        assert "Set for bob-laptop only" in text
         await pilot.press(*"zzz")
         await pilot.pause()
         assert pane.rows_table.cursor_key is None
@@ -275,7 +275,10 @@ async def test_value_column_uses_the_room_the_tree_leaves(fresh_db_url: str) -> 
         await wait_for(pilot, lambda: pane.size.width == 100)
         await wait_for(pilot, lambda: len(cell_text(pane, "DATABASE_URL", 1)) > with_tree)
         without_tree = len(cell_text(pane, "DATABASE_URL", 1))
-        assert without_tree >= with_tree + 20
+        # At 100 columns the value gets at least 30 characters beside the tree (the columns
+        # the detail line also says give way), and more without it.
+        assert with_tree >= 30
+        assert without_tree > with_tree
         # The whole table still fits: nothing is pushed out of sight on the right.
         table = pane.rows_table.table
         assert sum(c.get_render_width(table) for c in table.columns.values()) <= pane.size.width

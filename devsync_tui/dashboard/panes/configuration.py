@@ -7,7 +7,6 @@ import logging
 from functools import partial
 from uuid import UUID
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,27 +16,25 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
-from devsync_tui.core import clock
-from devsync_tui.core.models import ConfigType, EffectiveConfigRow
-from devsync_tui.core.printable import visible
-from devsync_tui.core.wording import count
+from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
+from devsync_tui.dashboard.panes.config_cells import (
+    ALL_COLUMNS,
+    CellMaker,
+    Layout,
+    choose_layout,
+    detail_value,
+    origin,
+)
 from devsync_tui.dashboard.session import Access, Selection, Session
-from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable
 from devsync_tui.dashboard.workspace import read_rows
 from devsync_tui.logging_setup import register_secret
 
 log = logging.getLogger("devsync.ui")
-
-MASK = "••••••••"
-COLUMNS = ("Key", "Value", "Type", "Scope", "Ver", "Changed")
-#: Value column width bounds (long values are cut; `enter` shows all).
-VALUE_MIN, VALUE_MAX = 10, 120
-#: Room beside the cells: each column's padding (1 each side) and the vertical scrollbar.
-OTHER_COLUMNS = 2 * len(COLUMNS) + 2
 
 
 class ConfigTable(KeyTable):
@@ -85,14 +82,18 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.view: ConfigView | None = None
         self.revealed: dict[UUID, str] = {}
         self._mask_timers: dict[UUID, Timer] = {}
-        self._value_width = VALUE_MAX
+        self._layout: Layout | None = None
+        #: The shown project's defaults (an environment's overrides name the one they replace)
+        #: and template names by id, read after the view.
+        self._defaults: dict[UUID, EffectiveConfigRow] = {}
+        self._templates: dict[UUID, tuple[str, frozenset[str]]] = {}
         #: A key the palette jumped to, to put the cursor on once its view is shown.
         self._pending_key: str | None = None
 
     def compose(self) -> ComposeResult:
         # Empty until there is a selection (or a reason there is none) to speak of.
         yield Static("", id="config-hint", classes="pane-hint")
-        yield FilterableTable(COLUMNS, table=ConfigTable(id="config-table"), id="config-rows")
+        yield FilterableTable(ALL_COLUMNS, table=ConfigTable(id="config-table"), id="config-rows")
         yield Static("", id="config-detail", classes="pane-detail")
 
     @property
@@ -179,6 +180,8 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         self.view = message.view
         self._show_rows()
+        if message.view.selection.environment is not None:
+            self._load_origins(message.view.selection)
         pending, self._pending_key = self._pending_key, None
         if pending is not None and any(r.key == pending for r in message.view.rows):
             self.go_to_key(pending)
@@ -225,47 +228,20 @@ class ConfigurationPane(ConfigActions, Vertical):
         else:
             assert sel.project is not None
             self._hint(f"{sel.project.name}: project defaults (every environment inherits them)")
-        self._value_width = VALUE_MAX
-        rows = [self._row(r, access) for r in view.rows]
+        cells = CellMaker(access, dict(self.revealed), self._in_env())
         # The value column gets the room the other columns leave (measured from their cells:
-        # the table sizes every column to its widest cell), so that hiding the tree or a
-        # wider terminal shows more of each value.
-        room = (self.size.width or 100) - _other_columns_width(rows)
-        width = max(VALUE_MIN, min(VALUE_MAX, room))
-        if width != self._value_width:
-            self._value_width = width
-            rows = [self._row(r, access) for r in view.rows]
-        self.rows_table.set_rows(rows)
-        if not rows:
+        # the table sizes every column to its widest cell); where that is too little, the
+        # columns the detail line also says (type, version, who changed it) give way.
+        width = self.rows_table.table.size.width or self.size.width or 100
+        layout = choose_layout(list(view.rows), cells, width)
+        if layout.columns != (self._layout.columns if self._layout else ALL_COLUMNS):
+            self.rows_table.set_columns(layout.columns)
+        self._layout = layout
+        self.rows_table.set_rows([cells.row(r, layout) for r in view.rows])
+        if not view.rows:
             new_key = cmd.key_name(self.app, cmd.CFG_NEW)
             self._hint(f"No configuration here yet. Press {new_key} to add a key.")
         self._update_detail()
-
-    def _row(self, r: EffectiveConfigRow, access: Access) -> Row:
-        if r.is_secret:
-            shown = self.revealed.get(r.configuration_id)
-            if shown is not None:
-                value = Text(_one_line(shown, self._value_width), style="bold yellow")
-            elif access.can_reveal(r.environment_id):
-                value = Text(MASK, style="dim")
-            else:
-                value = Text.assemble((MASK, "dim"), " 🔒")
-        elif r.value is None:
-            value = Text("")
-        elif r.type is ConfigType.FILE:
-            lines = r.value.count("\n") + (0 if r.value.endswith("\n") else 1)
-            value = Text(f"{count(lines, 'line')}, {len(r.value.encode())} B", style="italic")
-        else:
-            value = Text(_one_line(r.value, self._value_width))
-        kind = "file" if r.type is ConfigType.FILE else "env"
-        if r.environment_id is None:
-            scope = Text("default", style="dim") if self._in_env() else Text("project")
-        else:
-            scope = Text("override", style="bold")
-        who = r.updated_by or "?"
-        changed = f"{who} · {clock.ago(r.updated_at)}"
-        cells = (Text(r.key, style="bold"), value, kind, scope, str(r.version), changed)
-        return Row(r.key, cells, f"{r.key} {who}")
 
     def _in_env(self) -> bool:
         return self.view is not None and self.view.selection.environment is not None
@@ -299,32 +275,52 @@ class ConfigurationPane(ConfigActions, Vertical):
         self._update_detail()
 
     def _update_detail(self) -> None:
-        row, access = self.selected(), self.access
+        row, access, view = self.selected(), self.access, self.view
         detail = self.query_one("#config-detail", Static)
-        if row is None or access is None:
+        if row is None or access is None or view is None:
             detail.update("")
             return
-        parts: list[str] = []
+        revealed = self.revealed.get(row.configuration_id)
+        may_reveal = access.can_reveal(row.environment_id)
+        env = view.selection.environment
+        default = self._defaults.get(row.overrides_id) if row.overrides_id else None
+        template = None
+        if env is not None and env.template_id in self._templates:
+            name, keys = self._templates[env.template_id]
+            template = name if row.key in keys and row.environment_id is not None else None
+        parts = [origin(row, env.name if env else None, default, template)]
         if row.is_secret:
-            if row.configuration_id in self.revealed:
+            if revealed is not None:
                 reveal_key = cmd.key_name(self.app, cmd.CFG_REVEAL)
                 parts.append(f"Revealed; masked again shortly or on {reveal_key}.")
-            elif access.can_reveal(row.environment_id):
+            elif may_reveal:
                 parts.append(
                     f"Secret: {cmd.key_name(self.app, cmd.CFG_REVEAL)} reveals it "
                     "(the reveal is recorded)."
                 )
             else:
                 parts.append(f"🔒 {access.reveal_reason(row.environment_id)}")
-        if self._in_env():
-            parts.append(
-                "Overrides the project default."
-                if row.source == "override" and row.overrides_id
-                else "Set for this environment only."
-                if row.source == "override"
-                else "Inherited from the project default."
-            )
-        detail.update("  ".join(parts))
+        detail.update(
+            Text.assemble(detail_value(row, revealed, may_reveal), "\n", "  ".join(parts))
+        )
+
+    @work(exclusive=True, group="config-origin", exit_on_error=False)
+    async def _load_origins(self, selection: Selection) -> None:
+        """An environment's project defaults (what its overrides replace) and its template's
+        name and keys, for the detail line."""
+        session = self.session
+        env, project = selection.environment, selection.project
+        if session is None or env is None or project is None:
+            return
+        try:
+            defaults = await session.backend.project_configuration(project.id)
+            templates = await session.backend.list_templates(project.id) if env.template_id else []
+        except DevSyncError:
+            log.info("origins of %s not read", env.id, exc_info=True)
+            return
+        self._defaults = {r.configuration_id: r for r in defaults}
+        self._templates = {t.id: (t.name, frozenset(t.config_json)) for t in templates}
+        self._update_detail()
 
     # -- reveal and mask -----------------------------------------------------------------
     @work(group="config-reveal", exit_on_error=False)
@@ -405,30 +401,6 @@ class ConfigurationPane(ConfigActions, Vertical):
             self.rows_table.action_clear_filter()
             table.move_cursor(row=table.get_row_index(key))
         table.focus()
-
-
-def _other_columns_width(rows: list[Row]) -> int:
-    """What every column but the value takes: its widest cell or label, plus the padding."""
-    total = OTHER_COLUMNS
-    for i, label in enumerate(COLUMNS):
-        if i == 1:
-            continue
-        total += max([cell_len(label), *(_cell_width(row.cells[i]) for row in rows)])
-    return total
-
-
-def _cell_width(cell: object) -> int:
-    if isinstance(cell, Text):
-        return max((line.cell_len for line in cell.split("\n")), default=0)
-    return max((cell_len(line) for line in str(cell).split("\n")), default=0)
-
-
-def _one_line(value: str, width: int) -> str:
-    value = visible(value)
-    first = value.splitlines()[0] if value else ""
-    if "\n" not in value and len(first) <= width:
-        return first
-    return first[: max(1, width - 1)] + "…"
 
 
 def _is_uuid(text: str) -> bool:

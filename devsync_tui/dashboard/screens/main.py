@@ -90,6 +90,9 @@ class PresenceSeen(Message):
         self.usernames = usernames
 
 
+#: Below this many columns the footer is compact (its labels fit at 80 and 100 columns).
+COMPACT_FOOTER_WIDTH = 120
+
 #: How often the list of who else is looking is refreshed (seconds).
 PRESENCE_INTERVAL = 10.0
 
@@ -145,7 +148,8 @@ class MainScreen(TreeActions, Screen[None]):
         the palette hint (`?` lists every key, ctrl+p included)."""
         narrow = event.size.width < NARROW_WIDTH
         footer = self.query_one(Footer)
-        footer.compact = narrow
+        # A table's keys (ten for an admin's configuration) fit only compact below 120.
+        footer.compact = event.size.width < COMPACT_FOOTER_WIDTH
         footer.show_command_palette = not narrow
         tabs = self.query_one(TabbedContent)
         for tab in TABS:
