@@ -24,9 +24,9 @@ async def test_value_column_takes_the_free_width_at_100_columns(demo_db_url: str
 
 
 async def test_detail_line_shows_the_whole_value_its_origin_and_the_default(
-    demo_db_url: str,
+    fresh_db_url: str,
 ) -> None:
-    app = make_test_app(demo_db_url, "bob", size=(80, 24), project="storefront", env="bob-laptop")
+    app = make_test_app(fresh_db_url, "bob", size=(80, 24), project="storefront", env="bob-laptop")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
         pane = config_pane(app)
