@@ -15,6 +15,7 @@ from typing import Protocol
 
 from rich.text import Text
 from textual import on, work
+from textual._files import generate_datetime_filename
 from textual.app import App
 from textual.notifications import Notify
 from textual.widgets._toast import ToastRack
@@ -37,6 +38,7 @@ from devsync_tui.dashboard.messages import (
 from devsync_tui.dashboard.palette import ActionsProvider, JumpProvider
 from devsync_tui.dashboard.screens.help import HelpScreen
 from devsync_tui.dashboard.screens.main import MainScreen, StartTarget, WarmOpening
+from devsync_tui.dashboard.screenshot import masked_svg, save_masked
 from devsync_tui.dashboard.warm_start import WarmStart
 from devsync_tui.exit_codes import exit_code_for
 from devsync_tui.logging_setup import current_log_file, log_exception
@@ -144,6 +146,29 @@ class DevSyncApp(App[int]):
         racks = screen.query(ToastRack)
         if rows and racks:
             racks.first().styles.max_height = max(min(rows), 1)
+
+    # -- screenshots (secrets masked, file 0600) -------------------------------------------
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        return masked_svg(self)
+
+    def save_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str:
+        name = filename or generate_datetime_filename(self.title, ".svg", time_format)
+        return str(save_masked(self, name, path or "./"))
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's "Screenshot": saved where Textual saves it, secrets masked, 0600."""
+        name = filename or generate_datetime_filename(self.title, ".svg", time_format)
+        try:
+            saved = save_masked(self, name, path)
+        except OSError as exc:
+            self.notify(f"Could not save the screenshot: {exc.strerror}.", severity="error")
+            return None
+        self.notify(f"Saved the screenshot (secrets masked) to {saved}.", markup=False)
+        return None
 
     # -- start ---------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -107,25 +107,33 @@ class ConfigurationPane(ConfigActions, Vertical):
         return Access.of(self.session, self.view.selection)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide the writing keys from users who may not write here (PERMISSIONS.md)."""
-        if action in ("new", "edit", "delete"):
-            access = self.access
-            if access is None:
-                return False
-            env_id = (
-                self.view.selection.environment.id
-                if self.view and self.view.selection.environment
-                else None
+        """Offer only what the user may do to the selected row (PERMISSIONS.md, through
+        ``Access``): no reveal or copy of a secret they may not see, no edit or delete
+        outside the scope they may write (another member's environment, a viewer's anything,
+        a read-only dashboard)."""
+        if action not in ("new", "edit", "delete", "reveal", "copy"):
+            return True
+        access, view = self.access, self.view
+        if access is None or view is None:
+            return False
+        env_id = view.selection.environment.id if view.selection.environment else None
+        if action == "new":
+            return access.can_edit_config(env_id)
+        row = self.selected()
+        if row is None:
+            return False
+        if action == "reveal":
+            return row.is_secret and (
+                row.configuration_id in self.revealed or access.can_reveal(row.environment_id)
             )
-            if action == "new":
-                return access.can_edit_config(env_id)
-            row = self.selected()
-            if row is not None and not access.can_edit_config(
-                row.environment_id, row.key, row.type
-            ):
-                return False  # an execution-control variable (PATH, …): admins only
-            return access.can_edit_config(env_id) or access.can_edit_config(None)
-        return True
+        if action == "copy":
+            return not row.is_secret or access.can_reveal(row.environment_id)
+        if action == "delete" and env_id is not None and row.environment_id is None:
+            return False  # a default inherited here is deleted from the project's view
+        # In an environment, editing an inherited default makes an override there: both
+        # need the right to write this scope; an execution-control key (PATH, …) is for
+        # admins only.
+        return access.can_edit_config(env_id, row.key, row.type)
 
     # -- loading -------------------------------------------------------------------------
     def show(self, session: Session, selection: Selection) -> None:
@@ -342,6 +350,17 @@ class ConfigurationPane(ConfigActions, Vertical):
     def on_secret_revealed(self, message: SecretRevealed) -> None:
         if self.session is None:  # only a session reveals
             return
+        if message.then_copy:  # copied, not shown: the screen stays masked
+            row = (
+                next(
+                    (r for r in self.view.rows if r.configuration_id == message.configuration_id),
+                    None,
+                )
+                if self.view
+                else None
+            )
+            self.copy_secret(row.key if row else "the secret", message.value)
+            return
         self.revealed[message.configuration_id] = message.value
         old = self._mask_timers.pop(message.configuration_id, None)
         if old is not None:
@@ -349,9 +368,6 @@ class ConfigurationPane(ConfigActions, Vertical):
         self._mask_timers[message.configuration_id] = self.set_timer(
             self.session.settings.reveal_timeout, partial(self.mask, message.configuration_id)
         )
-        if message.then_copy:
-            self.app.copy_to_clipboard(message.value)
-            self.app.notify("Copied the secret to the clipboard.")
         self._show_rows()
 
     def mask(self, configuration_id: UUID) -> None:

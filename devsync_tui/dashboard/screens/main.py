@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.readonly import read_only
 from devsync_tui.core.models import Environment, Identity, Role
 from devsync_tui.core.targets import ambiguity, first_project, resolve_target
 from devsync_tui.dashboard import keys as cmd
@@ -198,6 +199,8 @@ class MainScreen(TreeActions, Screen[None]):
     def connected(
         self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
     ) -> None:
+        if self._settings.read_only:  # refused below the UI too, whatever it offers
+            backend = read_only(backend)
         self.session = Session(backend, identity, dict(roles), settings=self._settings)
         self.header.workspace = backend.label
         self.header.user = identity.username
@@ -397,8 +400,9 @@ class MainScreen(TreeActions, Screen[None]):
         session = self.session
         if session is None or selection is None:
             return
-        role = session.role_in(selection.team.id)
-        self.header.role = role.value if role else ""
+        role = session.member_role(selection.team.id)
+        read_only = " · read-only" if session.read_only else ""
+        self.header.role = role.value + read_only if role else ""
         self.header.title = selection.title
         self._show_selection(session, selection)
         self.refresh_bindings()
@@ -530,7 +534,7 @@ class MainScreen(TreeActions, Screen[None]):
                     f"tab_{tab.id}",
                 )
             )
-        if self.session is not None:
+        if self.session is not None and self.check_action("new_team", ()):
             new_team = cmd.TREE_NEW_TEAM
             found.append(
                 PaletteAction(new_team.label, new_team.help, self.action_new_team, "new_team")
