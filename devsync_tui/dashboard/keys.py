@@ -314,9 +314,20 @@ HEALTH_FILTER = _command(
     "health.filter", "slash", "filter", "Filter", "Filter environments by name"
 )
 HEALTH_CLEAR = _command("health.clear", "escape", "clear", "Clear", "Clear the filter")
-# Nothing opens from a health row: enter stays out of the footer.
+HEALTH_SORT = _command(
+    "health.sort",
+    "s",
+    "sort",
+    "Sort",
+    "Sort by the next column: name, status (worst first), last report (oldest first), "
+    "cpu, memory, disk, ping (highest first)",
+)
 HEALTH_SELECT = _command(
-    "health.select", "enter", "select", "Open", "Select the environment", show=False
+    "health.select",
+    "enter",
+    "select",
+    "Detail",
+    "The machine's health and a summary of its dependencies against the baseline",
 )
 
 # -- members / templates -------------------------------------------------------------------

@@ -13,7 +13,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
 
+from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, EnvStatus, Project, Team
+from devsync_tui.core.staleness import is_stale
 from devsync_tui.dashboard import keys as cmd
 
 _STATUS_MARK = {
@@ -22,6 +24,7 @@ _STATUS_MARK = {
     EnvStatus.ERROR: ("✖", "red"),
     EnvStatus.OFFLINE: ("○", "grey50"),
 }
+_STALE_MARK = ("◌", "yellow")
 
 
 #: A project with more environments (machines) than this opens collapsed.
@@ -137,8 +140,7 @@ class NavTree(Tree[NavItem]):
                 for env in envs:
                     if not self._shown(team.name, project.name, env.name):
                         continue
-                    mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
-                    label = Text.assemble((mark + " ", colour), env.name)
+                    label = self._env_label(env)
                     eitem = NavItem(team, project, env)
                     by_key[eitem.key] = project_node.add_leaf(label, data=eitem)
         for key, node in by_key.items():
@@ -156,6 +158,17 @@ class NavTree(Tree[NavItem]):
             else:
                 if self.root.children:
                     self._move_to(self.root.children[0])
+
+    def _env_label(self, env: Environment) -> Text:
+        """The status mark and the name; stale (no report for two agent intervals) is said,
+        and without colour (NO_COLOR) an error stands out reversed, a stale one bold."""
+        if is_stale(env.status, env.last_sync_at, clock.now()):
+            mark, colour = _STALE_MARK
+        else:
+            mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
+        if self.app.no_color and mark in ("✖", _STALE_MARK[0]):
+            colour = "bold reverse" if mark == "✖" else "bold"
+        return Text.assemble((mark + " ", colour), env.name)
 
     def _move_to(self, node: TreeNode[NavItem]) -> None:
         # Reading last_line rebuilds the line index, so the node knows its line number.
