@@ -182,6 +182,20 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     return target
 
 
+def save_theme(
+    theme: str, path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """Set ``theme`` in the settings file (``path``, else where ``load_settings`` reads),
+    keeping everything else the file holds; the path written."""
+    env = os.environ if environ is None else environ
+    if path is None:
+        override = env.get("DEVSYNC_CONFIG")
+        path = Path(override) if override else locations.config_file()
+    stored = load_settings(path, environ={})
+    stored.theme = theme
+    return save_settings(stored, path)
+
+
 def dump_settings(settings: Settings) -> str:
     """The TOML text ``save_settings`` writes."""
     lines: list[str] = []

@@ -18,6 +18,7 @@ from textual import on, work
 from textual._files import generate_datetime_filename
 from textual.app import App
 from textual.notifications import Notify
+from textual.theme import Theme
 from textual.widgets._toast import ToastRack
 from textual.worker import Worker, WorkerState
 
@@ -42,7 +43,7 @@ from devsync_tui.dashboard.screenshot import masked_svg, save_masked
 from devsync_tui.dashboard.warm_start import WarmStart
 from devsync_tui.exit_codes import exit_code_for
 from devsync_tui.logging_setup import current_log_file, log_exception
-from devsync_tui.settings import Settings
+from devsync_tui.settings import Settings, SettingsError, save_theme
 
 log = logging.getLogger("devsync.app")
 
@@ -147,6 +148,26 @@ class DevSyncApp(App[int]):
         if rows and racks:
             racks.first().styles.max_height = max(min(rows), 1)
 
+    # -- theme ---------------------------------------------------------------------------
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name != self.settings.theme:
+            self.settings.theme = theme.name
+            self._save_theme(theme.name)
+
+    @work(exclusive=True, group="save-theme", exit_on_error=False)
+    async def _save_theme(self, name: str) -> None:
+        """Write the theme into the settings file, changing nothing else in it (not what
+        this run's flags set, such as --read-only)."""
+        try:
+            await asyncio.to_thread(save_theme, name, self.settings.path)
+        except (OSError, SettingsError) as exc:
+            log.warning("theme not saved: %s", exc)
+            self.notify(
+                f"The theme {name} is used now but could not be saved: {exc}",
+                severity="warning",
+                markup=False,
+            )
+
     # -- screenshots (secrets masked, file 0600) -------------------------------------------
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         return masked_svg(self)
@@ -182,6 +203,8 @@ class DevSyncApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
+        # From now on a theme picked in the palette is kept for the next start.
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         keymap = self.settings.keymap
         if keymap:
             self.set_keymap(cmd.expand_keymap(keymap))
