@@ -279,6 +279,21 @@ CFG_EXPORT = _command(
     "Write the effective configuration as a .env file.",
 )
 
+CFG_COMPARE = _command(
+    "config.compare",
+    "c",
+    "compare",
+    "Compare",
+    "Compare this environment with another of the project (as `devsync env diff`).",
+)
+COMPARE_PROMOTE = _command(
+    "compare.promote",
+    "p",
+    "promote",
+    "Promote",
+    "Copy the selected key's value from the first environment to the second (asks first).",
+)
+
 # -- dependencies (drift) and health -------------------------------------------------------
 DRIFT_FILTER = _command(
     "drift.filter",

@@ -244,6 +244,54 @@ class ConfigActions:
             callback=lambda restored: self._reload() if restored else None,
         )
 
+    # -- compare -----------------------------------------------------------------------------
+    def action_compare(self) -> None:
+        view = self.view
+        if view is not None and view.selection.environment is not None:
+            self._compare()
+
+    @work(group="config-edit", exit_on_error=False)
+    async def _compare(self) -> None:
+        session, view, access = self.session, self.view, self.access
+        if session is None or view is None or access is None:
+            return
+        sel = view.selection
+        if sel.environment is None or sel.project is None:
+            return
+        from devsync_tui.dashboard.screens.compare import CompareScreen
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
+
+        here = sel.environment
+        others = [e for e in sel.environments if e.id != here.id]
+        if not others:
+            self.app.notify(f"{sel.project.name} has no other environment to compare with.")
+            return
+        other = others[0]
+        if len(others) > 1:
+            values = await self.app.push_screen_wait(
+                FormDialog(
+                    f"Compare {here.name} with",
+                    [
+                        Field(
+                            "env",
+                            "Environment",
+                            "select",
+                            options=[(e.name, str(e.id)) for e in others],
+                        )
+                    ],
+                    submit="Compare",
+                    required=["env"],
+                )
+            )
+            if not values:
+                return
+            other = next(e for e in others if str(e.id) == values["env"])
+        promoted = await self.app.push_screen_wait(
+            CompareScreen(session, access, sel.project, here, other)
+        )
+        if promoted:
+            self._reload()
+
     # -- export ------------------------------------------------------------------------------
     def action_export(self) -> None:
         if self.view is not None and self.view.rows:

@@ -74,6 +74,7 @@ class ConfigurationPane(ConfigActions, Vertical):
         cmd.CFG_COPY,
         cmd.CFG_HISTORY,
         cmd.CFG_EXPORT,
+        cmd.CFG_COMPARE,
     )
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -111,6 +112,11 @@ class ConfigurationPane(ConfigActions, Vertical):
         ``Access``): no reveal or copy of a secret they may not see, no edit or delete
         outside the scope they may write (another member's environment, a viewer's anything,
         a read-only dashboard)."""
+        if action == "compare":  # an environment, and another one to compare it with
+            view = self.view
+            return bool(
+                view and view.selection.environment and len(view.selection.environments) > 1
+            )
         if action not in ("new", "edit", "delete", "reveal", "copy"):
             return True
         access, view = self.access, self.view
