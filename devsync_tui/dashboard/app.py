@@ -39,7 +39,7 @@ from devsync_tui.dashboard.messages import (
 from devsync_tui.dashboard.palette import ActionsProvider, JumpProvider
 from devsync_tui.dashboard.screens.help import HelpScreen
 from devsync_tui.dashboard.screens.main import MainScreen, StartTarget, WarmOpening
-from devsync_tui.dashboard.screenshot import masked_svg, save_masked
+from devsync_tui.dashboard.screenshot import save_masked
 from devsync_tui.dashboard.warm_start import WarmStart
 from devsync_tui.exit_codes import exit_code_for
 from devsync_tui.logging_setup import current_log_file, log_exception
@@ -169,9 +169,8 @@ class DevSyncApp(App[int]):
             )
 
     # -- screenshots (secrets masked, file 0600) -------------------------------------------
-    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
-        return masked_svg(self)
-
+    # The palette's "Screenshot" and the screenshot action deliver through these two;
+    # export_screenshot stays Textual's own (what snapshot tests compare).
     def save_screenshot(
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None
     ) -> str:

@@ -101,6 +101,14 @@ class HealthTable(VirtualTable[EnvHealth]):
         & > .health--warn { color: $warning; }
         & > .health--high { color: $error; }
         & > .health--none { color: $text-muted; }
+        /* Without colour (NO_COLOR) the monochrome filter makes red a quiet grey: the most
+           serious states stand out the most instead, on a light box, never dim. */
+        &:nocolor {
+            & > .health--error, & > .health--high {
+                color: $background; background: $foreground; text-style: bold;
+            }
+            & > .health--stale, & > .health--warn { color: $foreground; text-style: bold; }
+        }
     }
     """
 
