@@ -140,6 +140,14 @@ async def test_read_only_offers_and_performs_no_write_or_reveal(demo_db_url: str
             await session.backend.create_team("x", "x")
         # Reads still work, the audit log included (alice is an admin).
         assert await session.backend.list_teams()
+        await pilot.press("4")  # members: an admin's add, role, remove, and leave are gone
+        await wait_ready(pilot)
+        app.main.query_one("#members-table").focus()
+        await pilot.pause()
+        assert not _offered(app) & {"Add", "Role", "Remove", "Leave"}
+        await pilot.press("L")
+        await pilot.pause()
+        assert app.screen is app.main
         await pilot.press("6")
         await wait_ready(pilot)
         assert "admins" not in str(app.main.query_one("#activity-pane").render())
