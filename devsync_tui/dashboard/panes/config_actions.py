@@ -255,41 +255,9 @@ class ConfigActions:
         session, view, access = self.session, self.view, self.access
         if session is None or view is None or access is None:
             return
-        sel = view.selection
-        if sel.environment is None or sel.project is None:
-            return
-        from devsync_tui.dashboard.screens.compare import CompareScreen
-        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
+        from devsync_tui.dashboard.screens.compare import compare_with_another
 
-        here = sel.environment
-        others = [e for e in sel.environments if e.id != here.id]
-        if not others:
-            self.app.notify(f"{sel.project.name} has no other environment to compare with.")
-            return
-        other = others[0]
-        if len(others) > 1:
-            values = await self.app.push_screen_wait(
-                FormDialog(
-                    f"Compare {here.name} with",
-                    [
-                        Field(
-                            "env",
-                            "Environment",
-                            "select",
-                            options=[(e.name, str(e.id)) for e in others],
-                        )
-                    ],
-                    submit="Compare",
-                    required=["env"],
-                )
-            )
-            if not values:
-                return
-            other = next(e for e in others if str(e.id) == values["env"])
-        promoted = await self.app.push_screen_wait(
-            CompareScreen(session, access, sel.project, here, other)
-        )
-        if promoted:
+        if await compare_with_another(self.app, session, access, view.selection):
             self._reload()
 
     # -- export ------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ first to the second (`p`: the normal write rules, after a confirmation)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -18,8 +19,8 @@ from devsync_tui.core.execution_control import refusal as execution_control_refu
 from devsync_tui.core.models import EffectiveConfigRow, Environment, Project
 from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
-from devsync_tui.dashboard.session import Access, Session
+from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog
+from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import KeyTable
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.machine import env_transfer
@@ -222,3 +223,34 @@ class CompareScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(self.promoted)
+
+
+async def compare_with_another(
+    app: App[Any], session: Session, access: Access, selection: Selection
+) -> bool:
+    """Ask which other environment of the project to compare the selected one with (none to
+    ask when there is one), then show the comparison; True when a key was promoted."""
+    here, project = selection.environment, selection.project
+    if here is None or project is None:
+        return False
+    others = [e for e in selection.environments if e.id != here.id]
+    if not others:
+        app.notify(f"{project.name} has no other environment to compare with.")
+        return False
+    other = others[0]
+    if len(others) > 1:
+        options = [(e.name, str(e.id)) for e in others]
+        values = await app.push_screen_wait(
+            FormDialog(
+                f"Compare {here.name} with",
+                [Field("env", "Environment", "select", options=options)],
+                submit="Compare",
+                required=["env"],
+            )
+        )
+        if not values:
+            return False
+        other = next(e for e in others if str(e.id) == values["env"])
+    screen = CompareScreen(session, access, project, here, other)
+    promoted: bool = await app.push_screen_wait(screen)
+    return promoted
