@@ -65,6 +65,11 @@ def build_parser(
     parser.add_argument("--project", help="open straight on this project")
     parser.add_argument("--env", help="open straight on this environment (with --project)")
     parser.add_argument("--team", help="open straight on this team (name or slug)")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="a dashboard that neither changes nor reveals anything (a wall screen, pairing)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     registered: set[str] = set()
     for name, (module_name, help_) in COMMANDS.items():

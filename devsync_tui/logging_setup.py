@@ -27,6 +27,12 @@ def register_secret(value: str) -> None:
             _secrets.add(value)
 
 
+def known_secrets() -> list[str]:
+    """The secrets revealed in this process so far (for masking a screenshot), longest first."""
+    with _lock:
+        return sorted(_secrets, key=len, reverse=True)
+
+
 def redact(text: str) -> str:
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)

@@ -5,6 +5,7 @@ Example::
     default_profile = "team"
     theme = "textual-dark"
     reveal_timeout = 30.0
+    read_only = false            # true: the dashboard never writes nor reveals
 
     [profiles.team]
     kind = "supabase"
@@ -101,6 +102,9 @@ class Settings:
     """Action id → keys (comma-separated Textual key names), e.g. ``{"reveal": "r,ctrl+r"}``."""
     reveal_timeout: float = 30.0
     """Seconds a revealed secret stays visible before it is masked again."""
+    read_only: bool = False
+    """The dashboard neither writes nor reveals (``devsync --read-only`` sets it for a run):
+    for a wall screen, or pairing over SSH on a shared server."""
     path: Path | None = None
     """The settings file they were read from, or would be saved to when it does not exist yet
     (None: built in memory)."""
@@ -178,6 +182,20 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     return target
 
 
+def save_theme(
+    theme: str, path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """Set ``theme`` in the settings file (``path``, else where ``load_settings`` reads),
+    keeping everything else the file holds; the path written."""
+    env = os.environ if environ is None else environ
+    if path is None:
+        override = env.get("DEVSYNC_CONFIG")
+        path = Path(override) if override else locations.config_file()
+    stored = load_settings(path, environ={})
+    stored.theme = theme
+    return save_settings(stored, path)
+
+
 def dump_settings(settings: Settings) -> str:
     """The TOML text ``save_settings`` writes."""
     lines: list[str] = []
@@ -185,6 +203,8 @@ def dump_settings(settings: Settings) -> str:
         lines.append(f"default_profile = {_toml_str(settings.default_profile)}")
     lines.append(f"theme = {_toml_str(settings.theme)}")
     lines.append(f"reveal_timeout = {float(settings.reveal_timeout)!r}")
+    if settings.read_only:
+        lines.append("read_only = true")
     for name, prof in sorted(settings.profiles.items()):
         if prof.from_env or (name == LOCAL_PROFILE and prof == LocalProfile()):
             continue
@@ -254,7 +274,7 @@ _OBSOLETE = frozenset({"redraw_interval"})
 
 
 def _parse(data: dict[str, Any], loc: _Locator) -> Settings:
-    known = {"profiles", "default_profile", "theme", "keymap", "reveal_timeout"}
+    known = {"profiles", "default_profile", "theme", "keymap", "reveal_timeout", "read_only"}
     for key in data:
         if key not in known and key not in _OBSOLETE:
             raise loc.error(f"unknown setting {key!r}.", _key_rx(key))
@@ -262,6 +282,10 @@ def _parse(data: dict[str, Any], loc: _Locator) -> Settings:
     settings.default_profile = _opt_str(data, "default_profile", loc)
     settings.theme = _opt_str(data, "theme", loc) or settings.theme
     settings.reveal_timeout = _seconds(data, "reveal_timeout", settings.reveal_timeout, loc)
+    read_only = data.get("read_only", False)
+    if not isinstance(read_only, bool):
+        raise loc.error("'read_only' must be true or false.", _key_rx("read_only"))
+    settings.read_only = read_only
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise loc.error(

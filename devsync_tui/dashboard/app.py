@@ -23,6 +23,7 @@ from devsync_tui.backend.errors import DevSyncError, Unavailable
 from devsync_tui.backend.warm import WarmBackend
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard import startup_gc
+from devsync_tui.dashboard.app_chrome import AppChrome
 from devsync_tui.dashboard.messages import (
     Connected,
     ConnectFailed,
@@ -65,7 +66,7 @@ class BackendFactory(Protocol):
     ) -> Awaitable[Backend]: ...
 
 
-class DevSyncApp(App[int]):
+class DevSyncApp(AppChrome, App[int]):
     """The DevSync dashboard."""
 
     TITLE = "DevSync"
@@ -131,6 +132,7 @@ class DevSyncApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
+        self.watch_theme_changes()
         keymap = self.settings.keymap
         if keymap:
             self.set_keymap(cmd.expand_keymap(keymap))

@@ -80,6 +80,27 @@ def key_name(app: App[object], command: UICommand) -> str:
     return command.key_display or _spoken(command.key.split(",")[0])
 
 
+#: How the README and the help screen spell keys Textual names in words.
+_SPELLED = {
+    "escape": "esc",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "pageup": "pgup",
+    "pagedown": "pgdn",
+    "slash": "/",
+    "question_mark": "?",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
+
+
+def spelled(command: UICommand) -> str:
+    """The command's default keys as the README's key table writes them (``home, g``)."""
+    return ", ".join(_SPELLED.get(k.strip(), k.strip()) for k in command.key.split(","))
+
+
 def _spoken(key: str) -> str:
     # "enter" reads better in a sentence than Textual's ⏎; "escape" becomes "esc", "?" stays.
     return key if key == "enter" else format_key(key)
@@ -151,6 +172,20 @@ FOCUS_TREE = _command(
     "app.focus_tree", "t", "focus_tree", "Tree", "Move focus to the tree.", show=False
 )
 
+#: `1`…`7`: straight to a tab (in the order of ``panes.tabs.TABS``; a test holds the two to
+#: the same number).
+TAB_KEYS = tuple(
+    _command(
+        f"app.tab{n}",
+        str(n),
+        f"show_tab_number({n})",
+        f"Tab {n}",
+        f"Show tab {n}.",
+        show=False,
+    )
+    for n in range(1, 8)
+)
+
 # -- navigation tree -----------------------------------------------------------------------
 TREE_NEW = _command(
     "tree.new",
@@ -172,6 +207,14 @@ TREE_DELETE = _command(
     "screen.delete_item",
     "Delete",
     "Delete the selected team, project or environment (asks first).",
+)
+TREE_FILTER = _command(
+    "tree.filter",
+    "slash",
+    "filter",
+    "Filter",
+    "Filter the tree by name (teams, projects, environments).",
+    key_display="/",
 )
 TREE_NEW_TEAM = _command(
     "tree.new_team",
@@ -237,6 +280,21 @@ CFG_EXPORT = _command(
     "Write the effective configuration as a .env file.",
 )
 
+CFG_COMPARE = _command(
+    "config.compare",
+    "c",
+    "compare",
+    "Compare",
+    "Compare this environment with another of the project (as `devsync env diff`).",
+)
+COMPARE_PROMOTE = _command(
+    "compare.promote",
+    "p",
+    "promote",
+    "Promote",
+    "Copy the selected key's value from the first environment to the second (asks first).",
+)
+
 # -- dependencies (drift) and health -------------------------------------------------------
 DRIFT_FILTER = _command(
     "drift.filter",
@@ -293,9 +351,20 @@ HEALTH_FILTER = _command(
     "health.filter", "slash", "filter", "Filter", "Filter environments by name"
 )
 HEALTH_CLEAR = _command("health.clear", "escape", "clear", "Clear", "Clear the filter")
-# Nothing opens from a health row: enter stays out of the footer.
+HEALTH_SORT = _command(
+    "health.sort",
+    "s",
+    "sort",
+    "Sort",
+    "Sort by the next column: name, status (worst first), last report (oldest first), "
+    "cpu, memory, disk, ping (highest first)",
+)
 HEALTH_SELECT = _command(
-    "health.select", "enter", "select", "Open", "Select the environment", show=False
+    "health.select",
+    "enter",
+    "select",
+    "Detail",
+    "The machine's health and a summary of its dependencies against the baseline",
 )
 
 # -- members / templates -------------------------------------------------------------------

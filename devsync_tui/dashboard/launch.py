@@ -28,6 +28,8 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"devsync: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    if getattr(args, "read_only", False):
+        settings.read_only = True
     if args.env and not args.project:
         print("devsync: --env needs --project (the environment's project).", file=sys.stderr)
         return EXIT_INPUT

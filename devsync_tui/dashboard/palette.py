@@ -42,6 +42,8 @@ class PaletteSource(Protocol):
 
     def jump_targets(self) -> list[JumpTarget]: ...
 
+    async def load_jump_keys(self) -> None: ...
+
 
 def widget_actions(
     root: Widget, run: Callable[[Widget, str], Awaitable[None]]
@@ -89,7 +91,8 @@ class ActionsProvider(Provider):
             # DevSync's all carry an id.
             if not binding.id:
                 continue
-            if binding.action == "command_palette":
+            # The palette opens itself; the number keys' tabs are its "Show …" commands.
+            if binding.action == "command_palette" or binding.action.startswith("show_tab_"):
                 continue
             seen.add(binding.action)
             run = partial(self.app.run_action, binding.action, active.node)
@@ -117,11 +120,18 @@ class ActionsProvider(Provider):
 class JumpProvider(Provider):
     """Jump to any team, project, environment or configuration key."""
 
+    def _source(self) -> PaletteSource | None:
+        return next((s for s in self.app.screen_stack if isinstance(s, PaletteSource)), None)
+
+    async def startup(self) -> None:
+        """Read every project's keys as the palette opens (not only the open view's)."""
+        source = self._source()
+        if source is not None:
+            await source.load_jump_keys()
+
     def _targets(self) -> list[JumpTarget]:
-        for screen in self.app.screen_stack:
-            if isinstance(screen, PaletteSource):
-                return screen.jump_targets()
-        return []
+        source = self._source()
+        return source.jump_targets() if source is not None else []
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

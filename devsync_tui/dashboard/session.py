@@ -26,9 +26,23 @@ class Session:
     roles: dict[UUID, Role] = field(default_factory=dict)
     settings: Settings = field(kw_only=True)
 
-    def role_in(self, team_id: UUID | None) -> Role | None:
-        """The user's role in the team (None: not a member, or no team)."""
+    @property
+    def read_only(self) -> bool:
+        """A read-only dashboard (``--read-only``): nothing is written or revealed."""
+        return self.settings.read_only
+
+    def member_role(self, team_id: UUID | None) -> Role | None:
+        """The user's role in the team as the database has it (None: not a member)."""
         return self.roles.get(team_id) if team_id is not None else None
+
+    def role_in(self, team_id: UUID | None) -> Role | None:
+        """The role the dashboard acts with in the team (None: not a member, or no team): the
+        member's own, or, read-only, a viewer's, who writes and reveals nothing (what it may
+        read does not depend on it: ``member_role``)."""
+        role = self.member_role(team_id)
+        if role is not None and self.read_only:
+            return Role.VIEWER
+        return role
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,7 @@ class Access:
     user_id: UUID
     environment: Environment | None
     environments: Sequence[Environment]
+    read_only: bool = False
 
     @classmethod
     def of(cls, session: Session, selection: Selection) -> Access:
@@ -73,6 +88,7 @@ class Access:
             user_id=session.identity.user_id,
             environment=selection.environment,
             environments=selection.environments,
+            read_only=session.read_only,
         )
 
     def _owns(self, environment_id: UUID | None) -> bool:
@@ -106,6 +122,8 @@ class Access:
 
     def reveal_reason(self, environment_id: UUID | None) -> str:
         """One line saying why this user may not reveal a secret of this scope."""
+        if self.read_only:
+            return "This dashboard is read-only: it reveals nothing."
         if self.role is None:
             return "You are not a member of this team."
         if self.role is Role.VIEWER:

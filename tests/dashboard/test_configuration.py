@@ -156,8 +156,9 @@ async def test_viewer_is_not_offered_edits(demo_db_url: str) -> None:
         config_pane(app).go_to_key("NODE_ENV")
         await pilot.pause()
         offered = {b.binding.action for b in app.screen.active_bindings.values()}
-        assert {"reveal", "copy", "history", "export"} <= offered
-        assert not {"new", "delete", "select_cursor"} & offered
+        # NODE_ENV is no secret: its value may be copied; there is nothing to reveal.
+        assert {"copy", "history", "export"} <= offered
+        assert not {"new", "delete", "select_cursor", "reveal"} & offered
         await pilot.press("enter", "n", "d")
         await wait_ready(pilot)
         assert not isinstance(app.screen, ConfigEditor)
@@ -253,7 +254,7 @@ async def test_detail_line_follows_the_filter(demo_db_url: str) -> None:
         assert pane.rows_table.cursor_key == "BOB_DEBUG_PORT"
         text = str(detail.render())
         assert "Secret" not in text
-        assert "environment" in text
+        assert "Set for bob-laptop only" in text
         await pilot.press(*"zzz")
         await pilot.pause()
         assert pane.rows_table.cursor_key is None
@@ -275,7 +276,10 @@ async def test_value_column_uses_the_room_the_tree_leaves(fresh_db_url: str) -> 
         await wait_for(pilot, lambda: pane.size.width == 100)
         await wait_for(pilot, lambda: len(cell_text(pane, "DATABASE_URL", 1)) > with_tree)
         without_tree = len(cell_text(pane, "DATABASE_URL", 1))
-        assert without_tree >= with_tree + 20
+        # At 100 columns the value gets at least 30 characters beside the tree (the columns
+        # the detail line also says give way), and more without it.
+        assert with_tree >= 30
+        assert without_tree > with_tree
         # The whole table still fits: nothing is pushed out of sight on the right.
         table = pane.rows_table.table
         assert sum(c.get_render_width(table) for c in table.columns.values()) <= pane.size.width

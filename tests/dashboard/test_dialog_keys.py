@@ -33,7 +33,7 @@ async def test_history_offers_what_the_user_may_do(demo_db_url: str, user: str, 
         assert not app.main.query_one(Footer).display
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        assert {"Restore", "Reveal", "Cancel"} <= {name for _, name, _ in app.screen.rows}
+        assert {"Restore", "Reveal", "Cancel"} <= {row[1] for row in app.screen.rows}
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("escape")
@@ -48,6 +48,6 @@ async def test_help_lists_only_what_the_user_may_do(demo_db_url: str) -> None:
         app.main.nav_tree.focus()
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        names = {name for _, name, _ in app.screen.rows}
+        names = {row[1] for row in app.screen.rows}
         assert "Help" in names
         assert not names & {"New", "Rename", "Delete"}  # a viewer changes nothing here

@@ -60,8 +60,10 @@ async def test_each_environment_shows_status_sync_ping_and_metrics(demo_db_url: 
         latest = latest_values(demo_db_url)
         lines = {line.split()[0]: line for line in table_lines(app)[1:] if line.strip()}
         # Seed: bob-laptop and staging active 2 and 4 min ago, ci-runner syncing 1 min ago.
+        # Staging's agent (every 60 s) has missed two reports: it is stale, not active.
         assert "● active" in lines["bob-laptop"]
         assert "2 min ago" in lines["bob-laptop"]
+        assert "◌ stale" in lines["staging"]
         assert "4 min ago" in lines["staging"]
         assert "◐ syncing" in lines["ci-runner"]
         assert "1 min ago" in lines["ci-runner"]
@@ -77,8 +79,9 @@ async def test_each_environment_shows_status_sync_ping_and_metrics(demo_db_url: 
         assert buckets[-1] == max(b for b in buckets if b is not None)
         status = str(app.query_one("#health-status").render())
         assert "3 environments" in status
-        assert "● 2 active" in status
+        assert "● 1 active" in status
         assert "◐ 1 syncing" in status
+        assert "◌ 1 stale" in status
 
 
 async def test_offline_environment_and_gap_in_its_series(demo_db_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
@@ -87,10 +88,27 @@ def test_remapping_a_registered_command_applies_and_is_known(command: cmd.UIComm
             assert command.id not in {b.id for b in left}, f"{cls.__name__} keeps {old}"
 
 
-def test_the_readme_lists_every_binding_id() -> None:
+def _readme_key_table() -> dict[str, str]:
+    """The README's key table (section "Keys"): binding id → the keys it lists for it."""
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    missing = [i for i in cmd.COMMANDS if f"`{i}`" not in readme]
-    assert missing == []
+    section = readme.split("\n## Keys\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    listed: dict[str, str] = {}
+    for row in rows:
+        cell = row.split("|")[2]
+        for entry in cell.split(" · "):
+            found = re.fullmatch(r"\s*`([^`]+)` (.+?)\s*", entry)
+            assert found, f"README key table: cannot read {entry!r}"
+            assert found.group(1) not in listed, f"README lists {found.group(1)} twice"
+            listed[found.group(1)] = found.group(2)
+    return listed
+
+
+def test_the_readme_key_table_matches_the_registry() -> None:
+    listed = _readme_key_table()
+    assert set(listed) == set(cmd.COMMANDS)
+    for command_id, keys in listed.items():
+        assert keys == cmd.spelled(cmd.COMMANDS[command_id]), command_id
 
 
 def test_unknown_names_are_still_reported() -> None:
@@ -115,3 +133,9 @@ async def test_a_remapped_drift_filter_works_and_is_not_called_unknown(demo_db_u
         await pilot.press("F")
         await wait_for(pilot, lambda: box.display and box.has_focus)
         assert not any("keymap" in n.message for n in app._notifications)
+
+
+def test_there_is_a_number_key_for_every_tab() -> None:
+    from devsync_tui.dashboard.panes.tabs import TABS
+
+    assert [c.key for c in cmd.TAB_KEYS] == [str(n) for n in range(1, len(TABS) + 1)]

@@ -9,6 +9,7 @@ from textual.widgets import Input, TabbedContent
 from devsync_tui.dashboard.screens.help import HelpScreen
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.dashboard.helpers import config_pane
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -75,7 +76,8 @@ async def test_palette_switches_tabs_and_lists_no_widget_internals(demo_db_url: 
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
-        app.main.query_one("#config-table").focus()
+        config_pane(app).go_to_key("DATABASE_URL")  # a secret: Reveal is offered
+        await pilot.pause()
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         names = {action.name for action in ActionsProvider(app.main)._actions()}
@@ -91,10 +93,11 @@ async def test_help_lists_the_keys_of_this_screen(demo_db_url: str) -> None:
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
-        app.main.query_one("#config-table").focus()
+        config_pane(app).go_to_key("DATABASE_URL")  # a secret: Reveal is offered
+        await pilot.pause()
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        names = {name for _, name, _ in app.screen.rows}
+        names = {row[1] for row in app.screen.rows}
         assert {"Edit", "Reveal", "Copy", "History", "Export", "Filter", "Help"} <= names
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))

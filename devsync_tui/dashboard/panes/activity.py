@@ -59,7 +59,7 @@ class ActivityPane(Vertical):
             self._entries = []  # another team's log must not come back on a resize
         self.session, self.selection = session, selection
         table = self.query_one(FilterableTable)
-        if not permissions.can_read_audit_log(session.role_in(selection.team.id)):
+        if not permissions.can_read_audit_log(session.member_role(selection.team.id)):
             table.display = False
             table.set_rows([])
             self.query_one("#activity-hint", Static).update(
@@ -123,7 +123,7 @@ class ActivityPane(Vertical):
         sel = self.selection
         if sel is None or self.session is None:
             return
-        if not permissions.can_read_audit_log(self.session.role_in(sel.team.id)):
+        if not permissions.can_read_audit_log(self.session.member_role(sel.team.id)):
             return
         if batch.resync or any(
             e.table == "audit_log" and e.team_id == sel.team.id for e in batch.changes

@@ -6,11 +6,13 @@ import asyncio
 import os
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from textual import work
+from textual.app import App
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core.execution_control import refusal as execution_control_refusal
@@ -20,9 +22,6 @@ from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.writes import attempt
 from devsync_tui.logging_setup import register_secret
-
-if TYPE_CHECKING:
-    from textual.app import App
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +80,22 @@ class ConfigActions:
             self.app.copy_to_clipboard(row.value or "")
             self.app.notify(f"Copied the value of {row.key}.")
         elif row.configuration_id in self.revealed:
-            self.app.copy_to_clipboard(self.revealed[row.configuration_id])
-            self.app.notify(f"Copied the secret {row.key}.")
+            self.copy_secret(row.key, self.revealed[row.configuration_id])
         elif access.can_reveal(row.environment_id):
             self.fetch_secret(row.configuration_id, True)
         else:
             self.app.notify(access.reveal_reason(row.environment_id), severity="warning")
+
+    def copy_secret(self, key: str, value: str) -> None:
+        """Copy a secret (OSC 52) without showing it, and empty the clipboard again after the
+        reveal timeout if it still holds it (terminals that take OSC 52 writes clear it)."""
+        if self.session is None:
+            return
+        app = self.app
+        app.copy_to_clipboard(value)
+        timeout = self.session.settings.reveal_timeout
+        app.notify(f"Copied the secret {key}; the clipboard is emptied in {timeout:g} s.")
+        app.set_timer(timeout, partial(clear_clipboard, app, value))
 
     # -- edit / new --------------------------------------------------------------------------
     def action_edit(self) -> None:
@@ -108,11 +117,9 @@ class ConfigActions:
             scope = env_id
             expected = None
         elif env_id is not None and row.environment_id is None:
-            # An inherited default: editing it here makes an override, if the user may.
-            if access.can_edit_config(env_id):
-                scope, expected = env_id, None
-            else:
-                scope, expected = None, row.version
+            # An inherited default: editing it here makes an override (the project's own
+            # view changes the default itself).
+            scope, expected = env_id, None
         else:
             scope, expected = row.environment_id, row.version
         if not access.can_edit_config(scope):
@@ -237,6 +244,22 @@ class ConfigActions:
             callback=lambda restored: self._reload() if restored else None,
         )
 
+    # -- compare -----------------------------------------------------------------------------
+    def action_compare(self) -> None:
+        view = self.view
+        if view is not None and view.selection.environment is not None:
+            self._compare()
+
+    @work(group="config-edit", exit_on_error=False)
+    async def _compare(self) -> None:
+        session, view, access = self.session, self.view, self.access
+        if session is None or view is None or access is None:
+            return
+        from devsync_tui.dashboard.screens.compare import compare_with_another
+
+        if await compare_with_another(self.app, session, access, view.selection):
+            self._reload()
+
     # -- export ------------------------------------------------------------------------------
     def action_export(self) -> None:
         if self.view is not None and self.view.rows:
@@ -269,9 +292,12 @@ class ConfigActions:
         path = Path(str(values["path"]))
         path, replace = await asyncio.to_thread(_existing, path)
         if replace and not await self.app.push_screen_wait(
-            ConfirmDialog(f"Replace {path}?", confirm="Replace")
+            ConfirmDialog(
+                f"Replace {path}?",
+                confirm="Replace",
+                cancelled=f"Not exported: {path} was left as it was.",
+            )
         ):
-            self.app.notify(f"Not exported: {path} was left as it was.")
             return
         out: dict[str, str] = {}
         omitted: list[str] = []
@@ -310,6 +336,12 @@ class ConfigActions:
         if skipped_files:
             message += f" Files are not env vars: {', '.join(skipped_files)} not included."
         self.app.notify(message, severity="warning" if omitted else "information", timeout=8)
+
+
+def clear_clipboard(app: App[Any], value: str) -> None:
+    """Empty the clipboard (OSC 52 with an empty payload) if the last copy was ``value``."""
+    if app.is_running and app.clipboard == value:
+        app.copy_to_clipboard("")
 
 
 def write_private(path: Path, text: str, *, replace: bool = True) -> Path:

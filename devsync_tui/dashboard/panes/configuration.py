@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from functools import partial
 from uuid import UUID
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,15 +17,20 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
-from devsync_tui.core import clock
 from devsync_tui.core.config_states import ConfigState
-from devsync_tui.core.models import ConfigType, EffectiveConfigRow
-from devsync_tui.core.printable import visible
-from devsync_tui.core.wording import count
+from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
+from devsync_tui.dashboard.panes.config_cells import (
+    ALL_COLUMNS,
+    CellMaker,
+    Layout,
+    choose_layout,
+    detail_value,
+    origin,
+)
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.config_drift_matrix import cell_text, state_words
@@ -35,13 +39,6 @@ from devsync_tui.dashboard.workspace import read_rows
 from devsync_tui.logging_setup import register_secret
 
 log = logging.getLogger("devsync.ui")
-
-MASK = "••••••••"
-COLUMNS = ("Key", "Value", "Type", "Scope", "Ver", "Changed")
-#: Value column width bounds (long values are cut; `enter` shows all).
-VALUE_MIN, VALUE_MAX = 10, 120
-#: Room beside the cells: each column's padding (1 each side) and the vertical scrollbar.
-OTHER_COLUMNS = 2 * len(COLUMNS) + 2
 
 
 class ConfigTable(KeyTable):
@@ -84,6 +81,7 @@ class ConfigurationPane(ConfigActions, Vertical):
         cmd.CFG_COPY,
         cmd.CFG_HISTORY,
         cmd.CFG_EXPORT,
+        cmd.CFG_COMPARE,
     )
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -92,7 +90,13 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.view: ConfigView | None = None
         self.revealed: dict[UUID, str] = {}
         self._mask_timers: dict[UUID, Timer] = {}
-        self._value_width = VALUE_MAX
+        self._layout: Layout | None = None
+        #: The shown project's defaults (an environment's overrides name the one they replace)
+        #: and template names by id, read after the view.
+        self._defaults: dict[UUID, EffectiveConfigRow] = {}
+        self._templates: dict[UUID, tuple[str, frozenset[str]]] = {}
+        #: A key the palette jumped to, to put the cursor on once its view is shown.
+        self._pending_key: str | None = None
         #: The machine copies that drift, by environment and key (the Config drift tab's).
         self.machine_drift: dict[UUID, dict[str, ConfigState]] = {}
 
@@ -116,7 +120,7 @@ class ConfigurationPane(ConfigActions, Vertical):
         required = Static("", id="config-required", classes="pane-hint")
         required.display = False  # only when a required key is missing
         yield required
-        yield FilterableTable(COLUMNS, table=ConfigTable(id="config-table"), id="config-rows")
+        yield FilterableTable(ALL_COLUMNS, table=ConfigTable(id="config-table"), id="config-rows")
         yield Static("", id="config-detail", classes="pane-detail")
 
     @property
@@ -130,25 +134,38 @@ class ConfigurationPane(ConfigActions, Vertical):
         return Access.of(self.session, self.view.selection)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide the writing keys from users who may not write here (PERMISSIONS.md)."""
-        if action in ("new", "edit", "delete"):
-            access = self.access
-            if access is None:
-                return False
-            env_id = (
-                self.view.selection.environment.id
-                if self.view and self.view.selection.environment
-                else None
+        """Offer only what the user may do to the selected row (PERMISSIONS.md, through
+        ``Access``): no reveal or copy of a secret they may not see, no edit or delete
+        outside the scope they may write (another member's environment, a viewer's anything,
+        a read-only dashboard)."""
+        if action == "compare":  # an environment, and another one to compare it with
+            view = self.view
+            return bool(
+                view and view.selection.environment and len(view.selection.environments) > 1
             )
-            if action == "new":
-                return access.can_edit_config(env_id)
-            row = self.selected()
-            if row is not None and not access.can_edit_config(
-                row.environment_id, row.key, row.type
-            ):
-                return False  # an execution-control variable (PATH, …): admins only
-            return access.can_edit_config(env_id) or access.can_edit_config(None)
-        return True
+        if action not in ("new", "edit", "delete", "reveal", "copy"):
+            return True
+        access, view = self.access, self.view
+        if access is None or view is None:
+            return False
+        env_id = view.selection.environment.id if view.selection.environment else None
+        if action == "new":
+            return access.can_edit_config(env_id)
+        row = self.selected()
+        if row is None:
+            return False
+        if action == "reveal":
+            return row.is_secret and (
+                row.configuration_id in self.revealed or access.can_reveal(row.environment_id)
+            )
+        if action == "copy":
+            return not row.is_secret or access.can_reveal(row.environment_id)
+        if action == "delete" and env_id is not None and row.environment_id is None:
+            return False  # a default inherited here is deleted from the project's view
+        # In an environment, editing an inherited default makes an override there: both
+        # need the right to write this scope; an execution-control key (PATH, …) is for
+        # admins only.
+        return access.can_edit_config(env_id, row.key, row.type)
 
     # -- loading -------------------------------------------------------------------------
     def show(self, session: Session, selection: Selection) -> None:
@@ -209,6 +226,11 @@ class ConfigurationPane(ConfigActions, Vertical):
         required.update(missing_line(*message.missing) if message.missing[0] else "")
         required.display = bool(message.missing[0])
         self._show_rows()
+        if message.view.selection.environment is not None:
+            self._load_origins(message.view.selection)
+        pending, self._pending_key = self._pending_key, None
+        if pending is not None and any(r.key == pending for r in message.view.rows):
+            self.go_to_key(pending)
         self.refresh_bindings()
         self.rows_table.table.refresh_bindings()
         if message.flash:
@@ -252,52 +274,32 @@ class ConfigurationPane(ConfigActions, Vertical):
         else:
             assert sel.project is not None
             self._hint(f"{sel.project.name}: project defaults (every environment inherits them)")
-        self._value_width = VALUE_MAX
-        rows = [self._row(r, access) for r in view.rows]
+        cells = CellMaker(access, dict(self.revealed), self._in_env())
         # The value column gets the room the other columns leave (measured from their cells:
-        # the table sizes every column to its widest cell), so that hiding the tree or a
-        # wider terminal shows more of each value.
-        room = (self.size.width or 100) - _other_columns_width(rows)
-        width = max(VALUE_MIN, min(VALUE_MAX, room))
-        if width != self._value_width:
-            self._value_width = width
-            rows = [self._row(r, access) for r in view.rows]
-        self.rows_table.set_rows(rows)
-        if not rows:
+        # the table sizes every column to its widest cell); where that is too little, the
+        # columns the detail line also says (type, version, who changed it) give way.
+        width = self.rows_table.table.size.width or self.size.width or 100
+        layout = choose_layout(list(view.rows), cells, width)
+        if layout.columns != (self._layout.columns if self._layout else ALL_COLUMNS):
+            self.rows_table.set_columns(layout.columns)
+        self._layout = layout
+        self.rows_table.set_rows([self._machine_marked(cells.row(r, layout)) for r in view.rows])
+        if not view.rows:
             new_key = cmd.key_name(self.app, cmd.CFG_NEW)
             self._hint(f"No configuration here yet. Press {new_key} to add a key.")
         self._update_detail()
 
-    def _row(self, r: EffectiveConfigRow, access: Access) -> Row:
-        if r.is_secret:
-            shown = self.revealed.get(r.configuration_id)
-            if shown is not None:
-                value = Text(_one_line(shown, self._value_width), style="bold yellow")
-            elif access.can_reveal(r.environment_id):
-                value = Text(MASK, style="dim")
-            else:
-                value = Text.assemble((MASK, "dim"), " 🔒")
-        elif r.value is None:
-            value = Text("")
-        elif r.type is ConfigType.FILE:
-            lines = r.value.count("\n") + (0 if r.value.endswith("\n") else 1)
-            value = Text(f"{count(lines, 'line')}, {len(r.value.encode())} B", style="italic")
-        else:
-            value = Text(_one_line(r.value, self._value_width))
-        kind = "file" if r.type is ConfigType.FILE else "env"
-        if r.environment_id is None:
-            scope = Text("default", style="dim") if self._in_env() else Text("project")
-        else:
-            scope = Text("override", style="bold")
-        who = r.updated_by or "?"
-        changed = f"{who} · {clock.ago(r.updated_at)}"
-        key = Text(r.key, style="bold")
+    def _machine_marked(self, row: Row) -> Row:
+        """The row with its machine copy's state after the key (≠, -, +, < vN) when the
+        environment's machine reported that it drifts (the Config drift tab's states)."""
         env = self.view.selection.environment if self.view else None
-        machine = self.machine_drift.get(env.id, {}).get(r.key) if env else None
-        if machine is not None:
-            key.append(" " + cell_text(machine), style="yellow")
-        cells = (key, value, kind, scope, str(r.version), changed)
-        return Row(r.key, cells, f"{r.key} {who}")
+        machine = self.machine_drift.get(env.id, {}).get(row.key) if env else None
+        if machine is None:
+            return row
+        first = row.cells[0]
+        key = first.copy() if isinstance(first, Text) else Text(str(first))
+        key.append(" " + cell_text(machine), style="yellow")
+        return Row(row.key, (key, *row.cells[1:]), row.search)
 
     def _in_env(self) -> bool:
         return self.view is not None and self.view.selection.environment is not None
@@ -331,36 +333,55 @@ class ConfigurationPane(ConfigActions, Vertical):
         self._update_detail()
 
     def _update_detail(self) -> None:
-        row, access = self.selected(), self.access
+        row, access, view = self.selected(), self.access, self.view
         detail = self.query_one("#config-detail", Static)
-        if row is None or access is None:
+        if row is None or access is None or view is None:
             detail.update("")
             return
-        parts: list[str] = []
+        revealed = self.revealed.get(row.configuration_id)
+        may_reveal = access.can_reveal(row.environment_id)
+        env = view.selection.environment
+        default = self._defaults.get(row.overrides_id) if row.overrides_id else None
+        template = None
+        if env is not None and env.template_id in self._templates:
+            name, keys = self._templates[env.template_id]
+            template = name if row.key in keys and row.environment_id is not None else None
+        parts = [origin(row, env.name if env else None, default, template)]
         if row.is_secret:
-            if row.configuration_id in self.revealed:
+            if revealed is not None:
                 reveal_key = cmd.key_name(self.app, cmd.CFG_REVEAL)
                 parts.append(f"Revealed; masked again shortly or on {reveal_key}.")
-            elif access.can_reveal(row.environment_id):
+            elif may_reveal:
                 parts.append(
                     f"Secret: {cmd.key_name(self.app, cmd.CFG_REVEAL)} reveals it "
                     "(the reveal is recorded)."
                 )
             else:
                 parts.append(f"🔒 {access.reveal_reason(row.environment_id)}")
-        env = self.view.selection.environment if self.view else None
         machine = self.machine_drift.get(env.id, {}).get(row.key) if env else None
         if machine is not None:
             parts.append(f"The machine's copy: {state_words(machine)}.")
-        if self._in_env():
-            parts.append(
-                "Overrides the project default."
-                if row.source == "override" and row.overrides_id
-                else "Set for this environment only."
-                if row.source == "override"
-                else "Inherited from the project default."
-            )
-        detail.update("  ".join(parts))
+        detail.update(
+            Text.assemble(detail_value(row, revealed, may_reveal), "\n", "  ".join(parts))
+        )
+
+    @work(exclusive=True, group="config-origin", exit_on_error=False)
+    async def _load_origins(self, selection: Selection) -> None:
+        """An environment's project defaults (what its overrides replace) and its template's
+        name and keys, for the detail line."""
+        session = self.session
+        env, project = selection.environment, selection.project
+        if session is None or env is None or project is None:
+            return
+        try:
+            defaults = await session.backend.project_configuration(project.id)
+            templates = await session.backend.list_templates(project.id) if env.template_id else []
+        except DevSyncError:
+            log.info("origins of %s not read", env.id, exc_info=True)
+            return
+        self._defaults = {r.configuration_id: r for r in defaults}
+        self._templates = {t.id: (t.name, frozenset(t.config_json)) for t in templates}
+        self._update_detail()
 
     # -- reveal and mask -----------------------------------------------------------------
     @work(group="config-reveal", exit_on_error=False)
@@ -382,6 +403,17 @@ class ConfigurationPane(ConfigActions, Vertical):
     def on_secret_revealed(self, message: SecretRevealed) -> None:
         if self.session is None:  # only a session reveals
             return
+        if message.then_copy:  # copied, not shown: the screen stays masked
+            row = (
+                next(
+                    (r for r in self.view.rows if r.configuration_id == message.configuration_id),
+                    None,
+                )
+                if self.view
+                else None
+            )
+            self.copy_secret(row.key if row else "the secret", message.value)
+            return
         self.revealed[message.configuration_id] = message.value
         old = self._mask_timers.pop(message.configuration_id, None)
         if old is not None:
@@ -389,9 +421,6 @@ class ConfigurationPane(ConfigActions, Vertical):
         self._mask_timers[message.configuration_id] = self.set_timer(
             self.session.settings.reveal_timeout, partial(self.mask, message.configuration_id)
         )
-        if message.then_copy:
-            self.app.copy_to_clipboard(message.value)
-            self.app.notify("Copied the secret to the clipboard.")
         self._show_rows()
 
     def mask(self, configuration_id: UUID) -> None:
@@ -421,6 +450,15 @@ class ConfigurationPane(ConfigActions, Vertical):
             for r in view.rows
         ]
 
+    def go_to_key_when_shown(self, key: str) -> None:
+        """Put the cursor on ``key`` now if it is on screen, else once the view loads."""
+        view = self.view
+        loading = view is None or not self.rows_table.table.row_count
+        if not loading and view is not None and any(r.key == key for r in view.rows):
+            self.go_to_key(key)
+        else:
+            self._pending_key = key
+
     def go_to_key(self, key: str) -> None:
         """Show this pane's tab with the cursor on ``key``."""
         tab = next(a for a in self.ancestors if isinstance(a, TabPane))
@@ -432,30 +470,6 @@ class ConfigurationPane(ConfigActions, Vertical):
             self.rows_table.action_clear_filter()
             table.move_cursor(row=table.get_row_index(key))
         table.focus()
-
-
-def _other_columns_width(rows: list[Row]) -> int:
-    """What every column but the value takes: its widest cell or label, plus the padding."""
-    total = OTHER_COLUMNS
-    for i, label in enumerate(COLUMNS):
-        if i == 1:
-            continue
-        total += max([cell_len(label), *(_cell_width(row.cells[i]) for row in rows)])
-    return total
-
-
-def _cell_width(cell: object) -> int:
-    if isinstance(cell, Text):
-        return max((line.cell_len for line in cell.split("\n")), default=0)
-    return max((cell_len(line) for line in str(cell).split("\n")), default=0)
-
-
-def _one_line(value: str, width: int) -> str:
-    value = visible(value)
-    first = value.splitlines()[0] if value else ""
-    if "\n" not in value and len(first) <= width:
-        return first
-    return first[: max(1, width - 1)] + "…"
 
 
 def _is_uuid(text: str) -> bool:

@@ -8,7 +8,9 @@ the newest reading per metric (``Backend.health_latest``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from textual import on, work
@@ -22,11 +24,12 @@ from textual.worker import Worker, WorkerState
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import clock
-from devsync_tui.core.models import Environment, Project
+from devsync_tui.core.models import Environment, EnvStatus, MetricType, Project
+from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
-from devsync_tui.dashboard.widgets.health_table import STATUS_SYMBOLS, HealthTable
-from devsync_tui.dashboard.widgets.virtual_table import FilterInput
+from devsync_tui.dashboard.widgets.health_table import STALE_SYMBOL, STATUS_SYMBOLS, HealthTable
+from devsync_tui.dashboard.widgets.virtual_table import FilterInput, VirtualTable
 
 #: Feed bursts (an agent reports a batch per environment) within this window: one reload.
 COALESCE_SECONDS = 0.5
@@ -53,10 +56,39 @@ class HealthLoaded(Message):
         self.final = final
 
 
+def _status_rank(row: EnvHealth) -> int:
+    env = row.environment
+    shown = shown_status(EnvStatus(env.status), env.last_sync_at, clock.now())
+    return _SEVERITY.index(shown) if shown in _SEVERITY else len(_SEVERITY)
+
+
+def _highest(metric: MetricType) -> Callable[[EnvHealth], tuple[bool, float]]:
+    def key(row: EnvHealth) -> tuple[bool, float]:
+        value = row.latest(metric)
+        return (value is None, -(value or 0.0))  # no data last
+
+    return key
+
+
+_SEVERITY = ("error", STALE, "offline", "syncing", "active")
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+#: The orders `s` steps through: (name, key).
+SORTS: tuple[tuple[str, Callable[[EnvHealth], Any]], ...] = (
+    ("name", lambda row: row.environment.name.lower()),
+    ("status (worst first)", _status_rank),
+    ("last report (oldest first)", lambda row: row.environment.last_sync_at or _NEVER),
+    ("cpu", _highest(MetricType.CPU)),
+    ("memory", _highest(MetricType.MEMORY)),
+    ("disk", _highest(MetricType.DISK)),
+    ("ping", _highest(MetricType.PING)),
+)
+
+
 class HealthPane(Widget):
     """Environments' status and metrics for one project."""
 
-    BINDINGS = cmd.bindings(cmd.HEALTH_FILTER, cmd.HEALTH_CLEAR)
+    BINDINGS = cmd.bindings(cmd.HEALTH_FILTER, cmd.HEALTH_CLEAR, cmd.HEALTH_SORT)
 
     DEFAULT_CSS = """
     HealthPane {
@@ -89,6 +121,8 @@ class HealthPane(Widget):
         self.series_loaded = False
         #: The slots per sparkline of the last read (None before any).
         self._slots: int | None = None
+        #: Which of ``SORTS`` orders the rows (`s` moves to the next).
+        self.sort_index = 0
 
     def compose(self) -> ComposeResult:
         yield FilterInput("Filter environments…", id="health-filter")
@@ -288,23 +322,44 @@ class HealthPane(Widget):
         self.set_class(text is not None, "-message")
 
     def _show_rows(self, flash: set[UUID] | None = None) -> None:
-        self.table.show_rows(self.rows)
+        name, order = SORTS[self.sort_index]
+        self.table.show_rows(sorted(self.rows, key=order))
         if flash:
             self.table.flash(flash)
         counts: dict[str, int] = {}
+        now = clock.now()
         for row in self.rows:
-            counts[row.environment.status] = counts.get(row.environment.status, 0) + 1
+            env = row.environment
+            shown = shown_status(EnvStatus(env.status), env.last_sync_at, now)
+            counts[shown] = counts.get(shown, 0) + 1
+        symbols = {status.value: symbol for status, symbol in STATUS_SYMBOLS.items()}
+        symbols[STALE] = STALE_SYMBOL
         count = len(self.rows)
         parts = [f"{count} environment{'' if count == 1 else 's'}"] + [
-            f"{STATUS_SYMBOLS[status]} {counts[status]} {status.value}"
-            for status in STATUS_SYMBOLS
-            if counts.get(status)
+            f"{symbol} {counts[state]} {state}"
+            for state, symbol in symbols.items()
+            if counts.get(state)
         ]
+        if self.sort_index:
+            parts.append(f"sorted by {name}")
         if not self.series_loaded:
             parts.append("reading the last day…")
         self.query_one("#health-status", Static).update(" · ".join(parts))
 
     # -- keys ------------------------------------------------------------------------------------
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._show_rows()  # the status line says the order
+
+    @on(VirtualTable.RowSelected, "#health-table")
+    def _row_chosen(self, event: VirtualTable.RowSelected) -> None:
+        event.stop()
+        row = event.row
+        if self.backend is not None and isinstance(row, EnvHealth):
+            from devsync_tui.dashboard.screens.machine_detail import MachineDetailScreen
+
+            self.app.push_screen(MachineDetailScreen(self.backend, row))
+
     def action_filter(self) -> None:
         self.query_one(FilterInput).open()
 

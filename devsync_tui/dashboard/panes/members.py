@@ -75,8 +75,10 @@ class MembersPane(Vertical):
         """Adding, re-roling and removing are for admins; the owner cannot leave."""
         if action in ("add_member", "remove_member"):
             return permissions.can_add_member(self.role)
-        if action == "leave_team":
+        if action == "leave_team":  # not the owner; not from a read-only dashboard
             sel, session = self.selection, self.session
+            if session is not None and session.read_only:
+                return False
             return not (sel and session and sel.team.owner_id == session.identity.user_id)
         return True
 

@@ -23,18 +23,29 @@ FormValues = dict[str, str | bool]
 #: Saves the values; returns None on success, or a sentence (or raises DevSyncError) to keep
 #: the dialog open with that sentence shown in it.
 SubmitCallback = Callable[[FormValues], Awaitable[str | None]]
+#: What a dialog says when it is cancelled.
+CANCELLED = "Cancelled; nothing was changed."
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """Ask a yes/no question; dismisses with True only on the confirm button."""
+    """Ask a yes/no question; dismisses with True only on the confirm button. Saying no says
+    so (``cancelled``, one sentence), so a cancelled action is never silent."""
 
     BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL)
 
-    def __init__(self, question: str, *, confirm: str = "Delete", danger: bool = True) -> None:
+    def __init__(
+        self,
+        question: str,
+        *,
+        confirm: str = "Delete",
+        danger: bool = True,
+        cancelled: str = CANCELLED,
+    ) -> None:
         super().__init__(classes="dialog")
         self._question = question
         self._confirm = confirm
         self._danger = danger
+        self._cancelled = cancelled
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -57,6 +68,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        self.app.notify(self._cancelled)
         self.dismiss(False)
 
 
@@ -210,4 +222,5 @@ class FormDialog(ModalScreen[FormValues | None]):
         # While saving the outcome is not known yet: closing now could hide a write that
         # happens anyway. The save ends (success, refusal or Unavailable) on its own.
         if not self._saving:
+            self.app.notify(CANCELLED)
             self.dismiss(None)

@@ -22,16 +22,35 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, under: Screen[Any]) -> None:
         super().__init__(classes="dialog")
         self._under = under
-        #: (keys, name, help) as listed.
-        self.rows: list[tuple[str, str, str]] = []
+        #: (keys, name, binding id for the settings' [keymap], help) as listed.
+        self.rows: list[tuple[str, str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column(no_wrap=True)
         table.add_column(style="dim")
-        self.rows = [("↑ ↓  j k", "Move", "Arrows move in tables and the tree; tab moves focus.")]
+        table.add_column(style="dim")
+        self.rows = [
+            ("↑ ↓  j k", "Move", "", "Arrows move in tables and the tree; tab moves focus.")
+        ]
         seen: set[str] = set()
+        tabs = [
+            c
+            for c in cmd.TAB_KEYS
+            if c.id in {a.binding.id for a in self._under.active_bindings.values()}
+        ]
+        if tabs:
+            seen.update(c.action for c in tabs)
+            self.rows.append(
+                (
+                    f"{self.app.get_key_display(tabs[0].binding())}…"
+                    f"{self.app.get_key_display(tabs[-1].binding())}",
+                    "Tabs",
+                    f"{tabs[0].id}…",
+                    "Show a tab by its place; [ and ] step through them.",
+                )
+            )
         for active in self._under.active_bindings.values():
             binding = active.binding
             # Only DevSync's own commands (they all have ids); widgets' cursor keys are above.
@@ -47,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
                     continue
             seen.add(binding.action)
             shown = self.app.get_key_display(binding)
-            self.rows.append((shown, binding.description, binding.tooltip or ""))
+            self.rows.append((shown, binding.description, binding.id, binding.tooltip or ""))
         for row in self.rows:
             table.add_row(*row)
         with Vertical(classes="dialog-box wide", id="help"):
@@ -58,7 +77,8 @@ class HelpScreen(ModalScreen[None]):
                 Text(
                     f"{cmd.key_name(self.app, cmd.PALETTE)} runs any action by name or jumps "
                     "anywhere · "
-                    "keys can be remapped in the settings file ([keymap])",
+                    "remap a key in the settings file's [keymap] table by its id "
+                    '(reveal = "v", or "config.reveal" = "v")',
                     style="dim",
                 ),
                 classes="dialog-note",

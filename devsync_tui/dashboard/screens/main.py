@@ -20,6 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane, Tabs, Tree
 
 from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.readonly import read_only
 from devsync_tui.core.models import Environment, Identity, Role
 from devsync_tui.core.targets import ambiguity, first_project, resolve_target
 from devsync_tui.dashboard import keys as cmd
@@ -40,7 +42,7 @@ from devsync_tui.dashboard.screens.presence import PresenceActions
 from devsync_tui.dashboard.screens.tree_actions import TreeActions
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.footer import Footer
-from devsync_tui.dashboard.widgets.nav_tree import NavItem, NavTree
+from devsync_tui.dashboard.widgets.nav_tree import NavItem, NavPanel, NavTree
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
 from devsync_tui.dashboard.workspace import WorkspaceData, read_workspace
 from devsync_tui.settings import Settings
@@ -81,11 +83,15 @@ class WorkspaceLoaded(Message):
         self.data = data
 
 
+#: Below this many columns the footer is compact (its labels fit at 80 and 100 columns).
+COMPACT_FOOTER_WIDTH = 120
+
+
 class MainScreen(PresenceActions, TreeActions, Screen[None]):
     """The one main screen. ``selection`` is bound down to the panes by ``_show_selection``."""
 
     BINDINGS = cmd.bindings(
-        cmd.TOGGLE_TREE, cmd.REFRESH, cmd.NEXT_TAB, cmd.PREV_TAB, cmd.FOCUS_TREE
+        cmd.TOGGLE_TREE, cmd.REFRESH, cmd.NEXT_TAB, cmd.PREV_TAB, cmd.FOCUS_TREE, *cmd.TAB_KEYS
     )
 
     selection: var[Selection | None] = var(None, init=False)
@@ -108,11 +114,13 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         self._later_started = False
         #: Connecting failed (the status line says why); ctrl+r tries again.
         self._failed = False
+        #: Every project's configuration keys, for the palette (read when it opens).
+        self._jump_keys: dict[UUID, tuple[str, ...]] = {}
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
         with Horizontal(id="body"):
-            yield NavTree(id="nav")
+            yield NavPanel(id="nav-panel")
             with Vertical(id="views"):
                 yield Static("Starting…", id="status-line")
                 with TabbedContent(id="tabs", initial=FIRST_TAB.id):
@@ -129,11 +137,17 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         the palette hint (`?` lists every key, ctrl+p included)."""
         narrow = event.size.width < NARROW_WIDTH
         footer = self.query_one(Footer)
-        footer.compact = narrow
+        # A table's keys (ten for an admin's configuration) fit only compact below 120.
+        footer.compact = event.size.width < COMPACT_FOOTER_WIDTH
         footer.show_command_palette = not narrow
         tabs = self.query_one(TabbedContent)
         for tab in TABS:
             tabs.get_tab(tab.id).label = tab.short if narrow else tab.title
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Mark the panel that holds the focus (the tree marks itself with ``:focus``)."""
+        for panel in self.query("#views, #nav-panel"):
+            panel.set_class(panel in event.widget.ancestors, "-focused")
 
     def on_screen_suspend(self) -> None:
         # A dialog is on top: this footer's keys do not reach through it (the dialog says
@@ -175,6 +189,8 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
     def connected(
         self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
     ) -> None:
+        if self._settings.read_only:  # refused below the UI too, whatever it offers
+            backend = read_only(backend)
         self.session = Session(backend, identity, dict(roles), settings=self._settings)
         self.header.workspace = backend.label
         self.header.user = identity.username
@@ -189,6 +205,9 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         self.load_workspace()
 
     def on_mount(self) -> None:
+        # The tab strip takes no focus: j/k/enter do nothing there (the number keys, `[`
+        # and `]` switch tabs from anywhere), so tab moves between the tree and the table.
+        self.query_one(TabbedContent).query_one(Tabs).can_focus = False
         if self._warm is not None:
             backend, identity, roles = self._warm
             self.connected(backend, identity, roles, live=False)
@@ -289,6 +308,9 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
             if key[2] is None and key[1] is None:
                 self.query_one(TabbedContent).active = TEAM_TAB
         self.nav_tree.focus()
+        # A warm start gets here while the screen is still being mounted, and the screen's
+        # first activation would focus its first focusable widget instead: focus again then.
+        self.call_after_refresh(self.nav_tree.focus)
 
     def _names(self) -> dict[str, str]:
         """Names of everything in the tree (and of members), by id as text."""
@@ -369,8 +391,9 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         session = self.session
         if session is None or selection is None:
             return
-        role = session.role_in(selection.team.id)
-        self.header.role = role.value if role else ""
+        role = session.member_role(selection.team.id)
+        suffix = " · read-only" if session.read_only else ""
+        self.header.role = role.value + suffix if role else ""
         self.header.title = selection.title
         self._show_selection(session, selection)
         self.refresh_bindings()
@@ -426,13 +449,14 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
 
     # -- actions -------------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
-        self.nav_tree.display = not self.nav_tree.display
+        panel = self.query_one(NavPanel)
+        panel.display = not panel.display
         # The configuration's value column takes the room the tree leaves: lay it out again
         # once the new widths are known (its own resize event alone missed it once in CI).
         self.call_after_refresh(self.query_one(ConfigurationPane).on_resize)
 
     def action_focus_tree(self) -> None:
-        self.nav_tree.display = True
+        self.query_one(NavPanel).display = True
         self.nav_tree.focus()
 
     def action_refresh(self) -> None:
@@ -461,6 +485,13 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
     def action_prev_tab(self) -> None:
         self._switch_tab(-1)
 
+    def action_show_tab_number(self, number: int) -> None:
+        """`1`…`7`: that tab, keeping the focus where it is (the tree, or the new table)."""
+        if 1 <= number <= len(TABS):
+            self.query_one(TabbedContent).active = TABS[number - 1].id
+            if self.focused is not self.nav_tree:
+                self.call_after_refresh(self._focus_active_tab)
+
     def palette_actions(self) -> list[PaletteAction]:
         """Every DevSync command of the active tab, runnable from the palette wherever the
         focus is; then the tabs, and the tree's commands that make sense anywhere."""
@@ -478,7 +509,7 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
                     f"tab_{tab.id}",
                 )
             )
-        if self.session is not None:
+        if self.session is not None and self.check_action("new_team", ()):
             new_team = cmd.TREE_NEW_TEAM
             found.append(
                 PaletteAction(new_team.label, new_team.help, self.action_new_team, "new_team")
@@ -500,7 +531,8 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         await node.run_action(action)
 
     def jump_targets(self) -> list[JumpTarget]:
-        """Palette targets: every tree item, and every key of the configuration on screen."""
+        """Palette targets: every team, project and environment (filtered out of the tree or
+        not), and every configuration key of every project read so far (``load_jump_keys``)."""
         targets: list[JumpTarget] = []
         for item in self.nav_tree.items():
             kind = "environment" if item.environment else "project" if item.project else "team"
@@ -508,9 +540,45 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
                 x.name for x in (item.team, item.project, item.environment) if x is not None
             )
             targets.append(JumpTarget(label, f"Open this {kind}", partial(self._jump, item.key)))
-        targets.extend(self.query_one(ConfigurationPane).jump_targets())
+        on_screen = self.query_one(ConfigurationPane).jump_targets()
+        targets.extend(on_screen)
+        shown = {t.label for t in on_screen}
+        for item in self.nav_tree.items():
+            if item.project is None or item.environment is not None:
+                continue
+            for key in self._jump_keys.get(item.project.id, ()):
+                if key in shown and self.selection and self.selection.project == item.project:
+                    continue  # already offered by the view on screen
+                targets.append(
+                    JumpTarget(
+                        f"{key}",
+                        f"Configuration key in {item.team.name} ▸ {item.project.name}",
+                        partial(self._jump_to_key, item.key, key),
+                    )
+                )
         return targets
 
+    async def load_jump_keys(self) -> None:
+        """Read the keys of every project's defaults, for the palette (when it opens)."""
+        session = self.session
+        if session is None or self._data is None:
+            return
+        found: dict[UUID, tuple[str, ...]] = {}
+        for project in self._data.projects:
+            try:
+                rows = await session.backend.list_configurations(project.id)
+            except DevSyncError:
+                log.info("keys of %s not read for the palette", project.id, exc_info=True)
+                continue
+            found[project.id] = tuple(r.key for r in rows)
+        self._jump_keys = found
+
     def _jump(self, key: tuple[UUID, UUID | None, UUID | None]) -> None:
-        self.nav_tree.display = True
+        self.query_one(NavPanel).display = True
         self.nav_tree.select_item(key)
+
+    def _jump_to_key(self, where: tuple[UUID, UUID | None, UUID | None], key: str) -> None:
+        """Open the project (its defaults) and put the cursor on ``key`` once they are shown."""
+        self._jump(where)
+        self._show_tab(TABS[0].id)
+        self.query_one(ConfigurationPane).go_to_key_when_shown(key)

@@ -39,6 +39,8 @@ def tree_refusal(
     may (PERMISSIONS.md, through ``core.permissions``; the database stays the authority)."""
     if session is None:
         return "Not connected yet."
+    if session.read_only:
+        return "This dashboard is read-only: it changes nothing."
     if selection is None:
         return None if action == "new" else "Select a team, project or environment first."
     role = session.role_in(selection.team.id)
@@ -95,6 +97,8 @@ class TreeActions:
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The tree's writing keys, offered only where the role allows (``tree_refusal``)."""
+        if action == "new_team":
+            return self.session is None or not self.session.read_only
         what = _ACTIONS.get(action)
         return what is None or tree_refusal(self.session, self.selection, what) is None
 
@@ -115,6 +119,9 @@ class TreeActions:
             self._new_environment(sel)
 
     def action_new_team(self) -> None:
+        if self.session is not None and self.session.read_only:
+            self.app.notify("This dashboard is read-only: it changes nothing.", severity="warning")
+            return
         self._new_team()
 
     def action_rename_item(self) -> None:

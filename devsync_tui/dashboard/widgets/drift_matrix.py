@@ -87,6 +87,13 @@ class DriftStyled(VirtualTable[RowT]):
         & > .drift--missing { color: $text-muted; }
         & > .drift--violates { color: $error; }
         & > .drift--vulnerable { color: $error; text-style: bold reverse; }
+        /* Without colour (NO_COLOR): the most serious states on a light box, never dim. */
+        &:nocolor {
+            & > .drift--vulnerable, & > .drift--violates {
+                color: $background; background: $foreground; text-style: bold;
+            }
+            & > .drift--outdated { color: $foreground; text-style: bold; }
+        }
     }
     """
 

@@ -91,6 +91,10 @@ class FilterableTable(Vertical):
         row_key, _ = self.table.coordinate_to_cell_key(self.table.cursor_coordinate)
         return row_key.value
 
+    def set_columns(self, columns: Sequence[str]) -> None:
+        """Show these columns from the next ``set_rows`` on (rows then carry their cells)."""
+        self._columns = tuple(columns)
+
     def set_rows(self, rows: Sequence[Row]) -> None:
         """Replace the rows; keep the cursor on the same key if it still exists."""
         self._rows = list(rows)

@@ -13,6 +13,7 @@ from textual.message import Message
 
 from devsync_tui.core import clock
 from devsync_tui.core.models import EnvStatus, MetricType
+from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.health_series import (
     PERCENT_METRICS,
@@ -30,6 +31,8 @@ STATUS_SYMBOLS: dict[EnvStatus, str] = {
     EnvStatus.OFFLINE: "○",
     EnvStatus.ERROR: "✗",
 }
+#: A machine that says it is active but has not reported for two agent intervals.
+STALE_SYMBOL = "◌"
 METRIC_LABELS: dict[MetricType, str] = {
     MetricType.CPU: "cpu",
     MetricType.MEMORY: "memory",
@@ -80,6 +83,7 @@ class HealthTable(VirtualTable[EnvHealth]):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {
         *(f"health--{status.value}" for status in EnvStatus),
+        f"health--{STALE}",
         "health--ok",
         "health--warn",
         "health--high",
@@ -92,10 +96,19 @@ class HealthTable(VirtualTable[EnvHealth]):
         & > .health--syncing { color: $accent; }
         & > .health--offline { color: $text-muted; }
         & > .health--error { color: $error; text-style: bold; }
+        & > .health--stale { color: $warning; text-style: bold; }
         & > .health--ok { color: $success; }
         & > .health--warn { color: $warning; }
         & > .health--high { color: $error; }
         & > .health--none { color: $text-muted; }
+        /* Without colour (NO_COLOR) the monochrome filter makes red a quiet grey: the most
+           serious states stand out the most instead, on a light box, never dim. */
+        &:nocolor {
+            & > .health--error, & > .health--high {
+                color: $background; background: $foreground; text-style: bold;
+            }
+            & > .health--stale, & > .health--warn { color: $foreground; text-style: bold; }
+        }
     }
     """
 
@@ -114,8 +127,10 @@ class HealthTable(VirtualTable[EnvHealth]):
         return self.get_component_rich_style(name)
 
     def _status(self, row: EnvHealth) -> CellRender:
-        status = EnvStatus(row.environment.status)
-        return f"{STATUS_SYMBOLS[status]} {status.value}", self._style(f"health--{status.value}")
+        env = row.environment
+        shown = shown_status(EnvStatus(env.status), env.last_sync_at, clock.now())
+        symbol = STALE_SYMBOL if shown == STALE else STATUS_SYMBOLS[EnvStatus(env.status)]
+        return f"{symbol} {shown}", self._style(f"health--{shown}")
 
     def _metric(self, metric: MetricType) -> Callable[[EnvHealth], CellRender]:
         def render(row: EnvHealth) -> CellRender:

@@ -7,10 +7,15 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from rich.text import Text
-from textual.widgets import Tree
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
 
+from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, EnvStatus, Project, Team
+from devsync_tui.core.staleness import is_stale
 from devsync_tui.dashboard import keys as cmd
 
 _STATUS_MARK = {
@@ -19,6 +24,14 @@ _STATUS_MARK = {
     EnvStatus.ERROR: ("✖", "red"),
     EnvStatus.OFFLINE: ("○", "grey50"),
 }
+_STALE_MARK = ("◌", "yellow")
+
+
+#: A project with more environments (machines) than this opens collapsed.
+COLLAPSE_OVER = 10
+
+#: Node key: (team id, project id or None, environment id or None).
+NavKey = tuple[UUID, UUID | None, UUID | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +56,13 @@ class NavTree(Tree[NavItem]):
     expanded."""
 
     BINDINGS = cmd.bindings(
-        cmd.TREE_NEW, cmd.TREE_RENAME, cmd.TREE_DELETE, cmd.TREE_NEW_TEAM, cmd.DOWN, cmd.UP
+        cmd.TREE_NEW,
+        cmd.TREE_RENAME,
+        cmd.TREE_DELETE,
+        cmd.TREE_FILTER,
+        cmd.TREE_NEW_TEAM,
+        cmd.DOWN,
+        cmd.UP,
     )
 
     def __init__(self, **kwargs: object) -> None:
@@ -55,6 +74,36 @@ class NavTree(Tree[NavItem]):
         self.config_drift: set[UUID] = set()
         #: Environment id → who else is on it (presence), shown after its name.
         self._present: Mapping[UUID, tuple[str, ...]] = {}
+        #: What the tree shows only items about (lower case; empty: everything).
+        self.filter_text = ""
+        self._data: (
+            tuple[
+                Sequence[Team],
+                Sequence[Project],
+                Mapping[UUID, Sequence[Environment]],
+                Mapping[UUID, str],
+            ]
+            | None
+        ) = None
+
+    def action_filter(self) -> None:
+        """`/`: type to keep only the teams, projects and environments whose name matches."""
+        panel = self.parent
+        if isinstance(panel, NavPanel):
+            panel.open_filter()
+
+    def set_filter(self, text: str) -> None:
+        """Show only items whose name contains ``text`` (any case), with what holds them and
+        what they hold; empty shows everything again."""
+        self.filter_text = text.strip().lower()
+        if self._data is not None:
+            self.populate(*self._data)
+
+    def _shown(self, *names: str) -> bool:
+        """Whether an item is shown under the filter: its own name or one around it matches
+        (``names``: the item's own, its ancestors', its descendants')."""
+        wanted = self.filter_text
+        return not wanted or any(wanted in name.lower() for name in names)
 
     def populate(
         self,
@@ -64,26 +113,42 @@ class NavTree(Tree[NavItem]):
         usernames: Mapping[UUID, str],
     ) -> None:
         """Replace the tree's content; the highlighted item stays highlighted if it exists."""
+        self._data = (teams, projects, environments, usernames)
         current = self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
         expanded = {n.data.key for n in self._nodes_iter() if n.data and n.is_expanded}
         first_fill = not self.root.children
         self.clear()
-        by_key: dict[tuple[UUID, UUID | None, UUID | None], TreeNode[NavItem]] = {}
+        by_key: dict[NavKey, TreeNode[NavItem]] = {}
+        crowded: set[NavKey] = set()
         for team in sorted(teams, key=lambda t: t.name.lower()):
+            team_projects = sorted(
+                (p for p in projects if p.team_id == team.id), key=lambda p: p.name.lower()
+            )
+            inside = [p.name for p in team_projects] + [
+                e.name for p in team_projects for e in environments.get(p.id, ())
+            ]
+            if not self._shown(team.name, *inside):
+                continue
             item = NavItem(team)
             team_node = self.root.add(Text(team.name, style="bold"), data=item)
             by_key[item.key] = team_node
-            for project in sorted(
-                (p for p in projects if p.team_id == team.id), key=lambda p: p.name.lower()
-            ):
+            for project in team_projects:
+                envs = sorted(environments.get(project.id, ()), key=lambda e: e.name.lower())
+                if not self._shown(team.name, project.name, *(e.name for e in envs)):
+                    continue
                 pitem = NavItem(team, project)
                 project_node = team_node.add(project.name, data=pitem)
                 by_key[pitem.key] = project_node
-                for env in sorted(environments.get(project.id, ()), key=lambda e: e.name.lower()):
+                if len(envs) > COLLAPSE_OVER:
+                    crowded.add(pitem.key)
+                for env in envs:
+                    if not self._shown(team.name, project.name, env.name):
+                        continue
                     eitem = NavItem(team, project, env)
                     by_key[eitem.key] = project_node.add_leaf(self._env_label(env), data=eitem)
         for key, node in by_key.items():
-            if first_fill or key in expanded:
+            # A filter shows every match; a project of many machines opens collapsed.
+            if self.filter_text or key in expanded or (first_fill and key not in crowded):
                 node.expand()
         if current is not None:
             # Where the cursor was, else what held it (a deleted environment: its project;
@@ -98,7 +163,14 @@ class NavTree(Tree[NavItem]):
                     self._move_to(self.root.children[0])
 
     def _env_label(self, env: Environment) -> Text:
-        mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
+        """The status mark and the name; stale (no report for two agent intervals) is said,
+        and without colour (NO_COLOR) an error stands out reversed, a stale one bold."""
+        if is_stale(env.status, env.last_sync_at, clock.now()):
+            mark, colour = _STALE_MARK
+        else:
+            mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
+        if self.app.no_color and mark in ("✖", _STALE_MARK[0]):
+            colour = "bold reverse" if mark == "✖" else "bold"
         label = Text.assemble((mark + " ", colour), env.name)
         if env.id in self.config_drift:
             label.append(" ≠", style="yellow")
@@ -143,11 +215,29 @@ class NavTree(Tree[NavItem]):
         return found
 
     def items(self) -> list[NavItem]:
-        """Every item in the tree (for the command palette's jump targets)."""
-        return [node.data for node in self._nodes_iter() if node.data is not None]
+        """Every item of the tree's data, shown under the filter or not (for the command
+        palette's jump targets)."""
+        if self._data is None:
+            return []
+        teams, projects, environments, _names = self._data
+        found: list[NavItem] = []
+        for team in teams:
+            found.append(NavItem(team))
+            for project in (p for p in projects if p.team_id == team.id):
+                found.append(NavItem(team, project))
+                found.extend(NavItem(team, project, e) for e in environments.get(project.id, ()))
+        return found
 
-    def select_item(self, key: tuple[UUID, UUID | None, UUID | None]) -> bool:
-        """Move the cursor to the item with this key; False if there is none."""
+    def select_item(self, key: NavKey) -> bool:
+        """Move the cursor to the item with this key and scroll it into view; False if there
+        is none (a filter that hides it is cleared first)."""
+        shown = any(n.data is not None and n.data.key == key for n in self._nodes_iter())
+        if self.filter_text and not shown:
+            panel = self.parent
+            if isinstance(panel, NavPanel):
+                panel.close_filter(focus=False)
+            else:
+                self.set_filter("")
         for node in self._nodes_iter():
             if node.data is not None and node.data.key == key:
                 parent = node.parent
@@ -155,5 +245,63 @@ class NavTree(Tree[NavItem]):
                     parent.expand()
                     parent = parent.parent
                 self._move_to(node)
+                # The expanded lines are laid out on the next refresh: scroll then.
+                self.call_after_refresh(self._scroll_to_cursor)
                 return True
         return False
+
+    def _scroll_to_cursor(self) -> None:
+        node = self.cursor_node
+        if node is not None:
+            if node._line != self.cursor_line:
+                self._move_to(node)
+            self.scroll_to_node(node, animate=False)
+
+
+class TreeFilter(Input):
+    """The tree's filter box: every keystroke re-filters; enter goes to the tree; esc clears."""
+
+    BINDINGS = cmd.bindings(cmd.CLEAR)
+
+    def action_clear_filter(self) -> None:
+        panel = self.parent
+        if isinstance(panel, NavPanel):
+            panel.close_filter()
+
+
+class NavPanel(Vertical):
+    """The tree with its filter box above it (shown while filtering)."""
+
+    def compose(self) -> ComposeResult:
+        yield TreeFilter(placeholder="filter the tree", id="tree-filter", compact=True)
+        yield NavTree(id="nav")
+
+    @property
+    def nav(self) -> NavTree:
+        return self.query_one(NavTree)
+
+    def open_filter(self) -> None:
+        box = self.query_one(TreeFilter)
+        box.add_class("-open")
+        box.focus()
+
+    def close_filter(self, *, focus: bool = True) -> None:
+        box = self.query_one(TreeFilter)
+        box.value = ""
+        box.remove_class("-open")
+        self.nav.set_filter("")
+        if focus:
+            self.nav.focus()
+
+    @on(Input.Changed, "#tree-filter")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.nav.set_filter(event.value)
+
+    @on(Input.Submitted, "#tree-filter")
+    def _done(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            self.close_filter()
+        else:
+            self.nav.focus()
