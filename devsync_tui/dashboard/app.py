@@ -211,8 +211,14 @@ class DevSyncApp(App[int]):
                 self.settings, profile=self._profile, user=self._user, progress=progress
             )
             if warm is None:
-                identity = await backend.whoami()
-                roles = await backend.my_roles()
+                # One round trip for who I am, the tree and the first view's rows; the
+                # screens take them through ``backend.answer_now``.
+                opening = await backend.open_workspace(self.target.project, self.target.env)
+                if opening is not None:
+                    identity, roles = opening.identity, opening.roles
+                else:
+                    identity = await backend.whoami()
+                    roles = await backend.my_roles()
         except DevSyncError as exc:
             log.warning("connect failed: %s", exc)
             if warm is not None:

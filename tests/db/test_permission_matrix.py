@@ -22,6 +22,7 @@ from tests.db.helpers import (
 from tests.db.matrix_cells_data import DATA_OPS
 from tests.db.matrix_cells_exec import EXEC_OPS, install_execution_control_rows
 from tests.db.matrix_cells_machine import MACHINE_OPS
+from tests.db.matrix_cells_opening import OPENING_OPS
 from tests.db.matrix_cells_presence import PRESENCE_OPS
 from tests.db.matrix_cells_team import TEAM_OPS
 from tests.db.matrix_ops import Ids
@@ -29,7 +30,7 @@ from tests.support import demo
 
 pytestmark = pytest.mark.db
 
-OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS
+OPS = TEAM_OPS + DATA_OPS + PRESENCE_OPS + MACHINE_OPS + EXEC_OPS + OPENING_OPS
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 

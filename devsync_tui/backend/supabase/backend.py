@@ -21,6 +21,7 @@ from devsync_tui.backend import rows
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
 from devsync_tui.backend.live import FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.opening import Opening, Primed, opening_from_document
 from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
@@ -92,7 +93,8 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
                     self._session = await client.auth.get_session()
             if self._session is None:
                 raise NotSignedIn("Your session has ended; run `devsync login` again.")
-            await self.whoami()
+            # Who I am is read on first use (whoami), or comes with open_workspace: not one
+            # more round trip before the dashboard's first frame.
         except BaseException:
             await self.close()
             raise
@@ -129,6 +131,24 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
             user_id=user_id, username=str(row["username"]), email=session.user.email
         )
         return self._identity
+
+    async def open_workspace(
+        self, project: str | None = None, environment: str | None = None
+    ) -> Opening:
+        session = self._session
+        if session is None:
+            raise NotSignedIn("You are not signed in; run `devsync login`.")
+        doc = await self._rpc(
+            "open_workspace", {"p_project": project, "p_environment": environment}
+        )
+        if not isinstance(doc, dict):
+            raise Unavailable("The Supabase project answered open_workspace with no document.")
+        opening = opening_from_document(doc, session.user.email)
+        if opening.identity.user_id != UUID(str(session.user.id)):
+            raise NotSignedIn("Your session does not match your profile; run `devsync login`.")
+        self._identity = opening.identity
+        self.primed = Primed(opening.answers)
+        return opening
 
     async def my_roles(self) -> dict[UUID, Role]:
         me = await self.whoami()
