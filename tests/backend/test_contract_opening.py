@@ -56,14 +56,16 @@ async def test_opening_answers_what_the_separate_reads_do(transport: Transport, 
     assert (opening.identity, opening.roles) == (await backend.whoami(), await backend.my_roles())
     views = {k: v for k, v in opening.answers.items() if k not in expected}
     if who == "mallory":  # in no team: nothing to open
-        assert views == {} and expected[call_key("list_teams", (), {})] == []
+        assert views == {}
+        assert expected[call_key("list_teams", (), {})] == []
         return
     # No project named: the first project (by name) of the first team (by name): billing-api
     assert list(views) == [call_key("project_configuration", (demo.PROJECT_BILLING,), {})]
     got = rows_of(opening.answers, "project_configuration", demo.PROJECT_BILLING)
     assert got == await backend.project_configuration(demo.PROJECT_BILLING)
     assert all(row.value is None for row in got if row.is_secret)
-    assert any(row.is_secret for row in got) and all(row.updated_by for row in got)
+    assert any(row.is_secret for row in got)
+    assert all(row.updated_by for row in got)
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,11 @@ async def test_opening_answers_what_the_separate_reads_do(transport: Transport, 
         ("acme/storefront", None, ("project_configuration", demo.PROJECT_STOREFRONT)),
         (str(demo.PROJECT_STOREFRONT), None, ("project_configuration", demo.PROJECT_STOREFRONT)),
         ("storefront", "bob-laptop", ("effective_configuration", demo.ENV_BOB_LAPTOP)),
-        ("storefront", str(demo.ENV_STAGING).upper(), ("effective_configuration", demo.ENV_STAGING)),
+        (
+            "storefront",
+            str(demo.ENV_STAGING).upper(),
+            ("effective_configuration", demo.ENV_STAGING),
+        ),
     ],
 )
 async def test_opening_of_a_named_scope(
@@ -89,7 +95,8 @@ async def test_opening_of_a_named_scope(
         assert got == await backend.effective_configuration(scope_id)
     else:
         assert got == await backend.project_configuration(scope_id)
-    assert got and all(row.value is None for row in got if row.is_secret)
+    assert got
+    assert all(row.value is None for row in got if row.is_secret)
 
 
 async def test_nothing_matches_then_no_rows(transport: Transport) -> None:
@@ -102,6 +109,7 @@ async def test_nothing_matches_then_no_rows(transport: Transport) -> None:
 
 async def test_each_answer_is_handed_out_once(transport: Transport) -> None:
     backend = await transport.open("alice")
+
     async def teams_of(b: Backend) -> list[Team]:
         return await b.list_teams()
 

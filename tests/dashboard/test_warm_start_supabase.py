@@ -70,7 +70,8 @@ async def test_child_reads_the_opening_in_one_request(
     assert [r.path for r in fake.requests] == ["/rest/v1/rpc/open_workspace"]
     assert fake.requests[0].json() == {"p_project": "storefront", "p_environment": None}
     assert snapshot.label == "127.0.0.1"
-    assert snapshot.identity.username == "alice" and snapshot.identity.email == ALICE.email
+    assert snapshot.identity.username == "alice"
+    assert snapshot.identity.email == ALICE.email
     async with backend_as(fake, tmp_path / "other", ALICE.email) as backend:
         opening = await backend.open_workspace("storefront")
     assert snapshot.answers == opening.answers

@@ -10,7 +10,9 @@ from tests.db.helpers import MEMBERS, SIGNED_IN
 from tests.db.matrix_ops import BOB_ENV, NOBODY, Op, S, q
 
 #: jsonpath over the document: a row of the opened views with this key
-_KEY_IN_VIEWS = "select 1 where jsonb_path_exists({call}, '$.views[*].rows[*] ? (@.key == \"{key}\")')"
+_KEY_IN_VIEWS = (
+    "select 1 where jsonb_path_exists({call}, '$.views[*].rows[*] ? (@.key == \"{key}\")')"
+)
 
 OPENING_OPS: list[Op] = [
     Op("open_workspace.call", SIGNED_IN, lambda c, u, i: q(c, "select open_workspace()")),
