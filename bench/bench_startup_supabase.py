@@ -130,6 +130,8 @@ def main() -> None:
         if expires_in <= 1:
             time.sleep(1.1)
 
+    paths: list[str] = []  # the last start's requests before its first frame with data
+
     def one(expires_in: int = 3600) -> tuple[float, int, int]:
         signed_in(expires_in)
         fake.requests.clear()
@@ -137,6 +139,12 @@ def main() -> None:
         started = time.perf_counter()
         took = time_to_text(devsync, args.marker, env=env)
         before = [t for t in fake.timings if t[0] <= started + took]
+        paths.clear()
+        paths.extend(
+            f"{r.method} {r.path}"
+            for r, t in zip(fake.requests, fake.timings, strict=True)
+            if t in before
+        )
         return took, len(before), sequential_chain(before)
 
     try:
@@ -162,6 +170,7 @@ def main() -> None:
                     "latency_ms": ms,
                     "requests": statistics.median(s[1] for s in samples),
                     "sequential": statistics.median(s[2] for s in samples),
+                    "last_requests": list(paths),
                 },
             )
     finally:

@@ -94,6 +94,8 @@ class DevSyncApp(App[int]):
         self.backend: Backend | None = None
         self._warm_start = warm_start
         self._warm: WarmBackend | None = None
+        #: Connected/ConnectFailed that came before the main screen (posted again after it).
+        self._early: Connected | ConnectFailed | None = None
         #: Set by the main screen once the opening view is on screen.
         self.first_view = asyncio.Event()
         #: The exit code of the last failed attempt to connect (None once connected): what
@@ -145,6 +147,10 @@ class DevSyncApp(App[int]):
         # After Textual's start-up batch, which paints nothing until it ends: the main
         # screen's first frame is then painted as soon as it is ready, and what it schedules
         # "after refresh" (the other tabs, the real connection) runs after that paint.
+        if self._warm_start is None:
+            # Connecting (and the one opening read) runs while Textual starts: its network
+            # waits and imports overlap the first frame's work.
+            self.connect()
         self.call_later(self._open_main)
         # Should the first view never come (an error), collection resumes anyway.
         self.set_timer(FIRST_VIEW_WAIT, startup_gc.resume)
@@ -161,8 +167,12 @@ class DevSyncApp(App[int]):
 
     async def _open_main(self) -> None:
         opening = await self._warm_opening()
-        self.push_screen(MainScreen(self.settings, target=self.target, warm=opening))
-        self.connect()
+        await self.push_screen(MainScreen(self.settings, target=self.target, warm=opening))
+        if self._warm_start is not None:
+            self.connect()
+        early, self._early = self._early, None
+        if early is not None:  # connected (or failed) before the main screen was there
+            self.post_message(early)
 
     async def _warm_opening(self) -> WarmOpening | None:
         """The warm start's snapshot behind a stand-in backend, if it came in time. Usually
@@ -243,10 +253,16 @@ class DevSyncApp(App[int]):
         if (main := self.main_or_none) is not None:
             main.connected(message.backend, message.identity, message.roles, live=message.live)
             self.watch_changes(message.backend)
+        else:
+            self._early = Connected(
+                message.backend, message.identity, message.roles, live=message.live
+            )
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         if (main := self.main_or_none) is not None:
             main.show_failure(message.text, retry=message.retry)
+        else:
+            self._early = ConnectFailed(message.text, retry=message.retry)
 
     # -- live ----------------------------------------------------------------------------
     @work(exclusive=True, group="live", exit_on_error=False)

@@ -81,6 +81,9 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
     async def connect(self) -> None:
         if self.client is not None:
             return
+        # supabase-py and supabase_auth (~0.5 s of imports) in a worker thread: the event loop
+        # (the dashboard starting) keeps running meanwhile.
+        await asyncio.to_thread(_load_supabase)
         client = await auth.create_client(
             self.url, self.anon_key, self.storage, realtime=self._realtime_options
         )
@@ -320,3 +323,11 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, Backend):
         feed = self._feed
         names = feed.presence_usernames(project_id) if feed is not None else ()
         return PresenceInfo(project_id=project_id, usernames=names)
+
+
+def _load_supabase() -> None:
+    """Import what creating a client imports (then a no-op in ``create_client``)."""
+    import httpx  # noqa: F401
+
+    import supabase  # noqa: F401
+    from devsync_tui.backend.supabase import session  # noqa: F401
