@@ -2,9 +2,9 @@
 
 ``opening_from_document`` turns the RPC's document into the answers of the reads the dashboard
 opens with, each under the call key the warm start records (``backend.warm.call_key``): who I
-am, my roles, the teams, projects, environments and members, and the configuration rows of
-the candidate scopes. ``Primed`` hands each answer out once, to ``answer_now`` (the first
-frame); every later read goes to the database as before.
+am, my roles, the teams, projects, environments and members, the configuration rows of the
+candidate scopes and the templates of those environments. ``Primed`` hands each answer out
+once, to ``answer_now`` (the first frame); every later read goes to the database as before.
 """
 
 from __future__ import annotations
@@ -57,13 +57,19 @@ def opening_from_document(doc: Mapping[str, Any], email: str | None = None) -> O
     for team in teams:
         found = [m for m in members if m.team_id == team.id]
         answers[call_key("list_members", (team.id,), {})] = rules.by_username(found)
+    templates = {t.id: t for t in map(rows.template_from_row, doc.get("templates") or ())}
+    by_id = {e.id: e for e in environments}
     for view in doc.get("views") or ():
         found_rows = rules.by_key(rows.effective_from_row(r) for r in view.get("rows") or ())
         environment_id = view.get("environment_id")
         if environment_id is None:
             key = call_key("project_configuration", (rows.as_uuid(view["project_id"]),), {})
         else:
-            key = call_key("effective_configuration", (rows.as_uuid(environment_id),), {})
+            opened = rows.as_uuid(environment_id)
+            key = call_key("effective_configuration", (opened,), {})
+            template_id = by_id[opened].template_id if opened in by_id else None
+            if template_id is not None:  # its required keys (None: not visible to me)
+                answers[call_key("template", (template_id,), {})] = templates.get(template_id)
         answers[key] = found_rows
     return Opening(identity, roles, answers)
 

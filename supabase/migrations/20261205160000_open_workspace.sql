@@ -1,8 +1,8 @@
 -- The dashboard's opening view in one round trip (issue 16, "Start-up in one round trip").
 --
 -- public.open_workspace(p_project, p_environment) returns one jsonb document: who I am, my roles,
--- the teams, projects, environments and members I may see, and the configuration rows of the
--- scope(s) the dashboard may open on. Security invoker: every read below goes through the
+-- the teams, projects, environments and members I may see, the configuration rows of the
+-- scope(s) the dashboard may open on, and the templates of those environments. Security invoker: every read below goes through the
 -- tables' RLS policies (and effective_configuration, itself invoker), so it returns exactly
 -- what the separate reads it replaces would, and nothing a user may not see (secret values stay
 -- NULL: they live in configuration_secrets, which no policy opens).
@@ -22,6 +22,7 @@ as $$
 declare
   v_me uuid := auth.uid();
   v_views jsonb := '[]'::jsonb;
+  v_env_ids uuid[] := '{}';
   v_scope record;
   v_rows jsonb;
   v_name text := lower(coalesce(p_project, ''));
@@ -66,6 +67,7 @@ begin
     else
       select coalesce(jsonb_agg(to_jsonb(r) order by r.key), '[]'::jsonb) into v_rows
         from public.effective_configuration(v_scope.environment_id) r;
+      v_env_ids := v_env_ids || v_scope.environment_id;
     end if;
     v_views := v_views || jsonb_build_array(jsonb_build_object(
       'project_id', v_scope.project_id, 'environment_id', v_scope.environment_id,
@@ -88,7 +90,12 @@ begin
                                                     'full_name', p.full_name)
                   order by m.team_id, m.user_id), '[]'::jsonb)
                 from public.team_members m left join public.profiles p on p.id = m.user_id),
-    'views', v_views);
+    'views', v_views,
+    -- the templates of the opened environments (their required keys), those I may see
+    'templates', (select coalesce(jsonb_agg(to_jsonb(t) order by t.id), '[]'::jsonb)
+                    from public.env_templates t
+                   where t.id in (select e.template_id from public.environments e
+                                   where e.id = any (v_env_ids))));
 end
 $$;
 comment on function public.open_workspace(text, text) is

@@ -97,6 +97,19 @@ async def test_opening_of_a_named_scope(
         assert got == await backend.project_configuration(scope_id)
     assert got
     assert all(row.value is None for row in got if row.is_secret)
+    if name == "effective_configuration":  # and its template, for the required keys
+        env = next(
+            e for e in await backend.list_environments(demo.PROJECT_STOREFRONT) if e.id == scope_id
+        )
+        templates = {k: v for k, v in opening.answers.items() if k[0] == "template"}
+        if env.template_id is None:
+            assert templates == {}
+        else:
+            assert templates == {
+                call_key("template", (env.template_id,), {}): await backend.template(
+                    env.template_id
+                )
+            }
 
 
 async def test_nothing_matches_then_no_rows(transport: Transport) -> None:
