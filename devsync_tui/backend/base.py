@@ -20,9 +20,9 @@ Every method raises only ``backend.errors`` types.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from devsync_tui.backend import refusals, rules
@@ -49,6 +49,11 @@ from devsync_tui.core.models import (
     TeamMember,
 )
 
+if TYPE_CHECKING:
+    from devsync_tui.backend.opening import Opening, Primed
+
+T = TypeVar("T")
+
 
 class Backend(DataContract, TokenContract, ConfigStateContract):
     """One interface, two transports. All methods are coroutines except ``changes``.
@@ -72,6 +77,23 @@ class Backend(DataContract, TokenContract, ConfigStateContract):
     async def close(self) -> None: ...
 
     # whoami() and my_roles(): declared with the data contract, whose rules use them.
+
+    #: The answers of ``open_workspace`` not yet used by ``answer_now`` (None: none).
+    primed: Primed | None = None
+
+    async def open_workspace(
+        self, project: str | None = None, environment: str | None = None
+    ) -> Opening | None:
+        """The dashboard's opening view in one round trip (``public.open_workspace``): who I
+        am, my roles, the tree, and the rows of the scopes ``project``/``environment`` (as
+        typed) may name, or of the first project. Kept in ``primed`` for ``answer_now``.
+        None from a backend without it (the dashboard then makes the separate reads)."""
+        return None
+
+    def answer_now(self, read: Callable[[Backend], Coroutine[Any, Any, T]]) -> T | None:
+        """``read(self)`` answered at once from the opening (each answer once), or None."""
+        primed = self.primed
+        return primed.answer_now(read) if primed is not None else None
 
     @abc.abstractmethod
     async def ping(self) -> float:

@@ -95,6 +95,10 @@ class DevSyncApp(AppChrome, App[int]):
         self.backend: Backend | None = None
         self._warm_start = warm_start
         self._warm: WarmBackend | None = None
+        #: The warm start's opening (or None, connecting the ordinary way), from on_mount.
+        self._opening: asyncio.Future[WarmOpening | None] | None = None
+        #: Connected/ConnectFailed that came before the main screen (posted again after it).
+        self._early: Connected | ConnectFailed | None = None
         #: Set by the main screen once the opening view is on screen.
         self.first_view = asyncio.Event()
         #: The exit code of the last failed attempt to connect (None once connected): what
@@ -147,6 +151,7 @@ class DevSyncApp(AppChrome, App[int]):
         # After Textual's start-up batch, which paints nothing until it ends: the main
         # screen's first frame is then painted as soon as it is ready, and what it schedules
         # "after refresh" (the other tabs, the real connection) runs after that paint.
+        self._opening = asyncio.ensure_future(self._warm_opening())
         self.call_later(self._open_main)
         # Should the first view never come (an error), collection resumes anyway.
         self.set_timer(FIRST_VIEW_WAIT, startup_gc.resume)
@@ -162,21 +167,30 @@ class DevSyncApp(AppChrome, App[int]):
         self.connect()
 
     async def _open_main(self) -> None:
-        opening = await self._warm_opening()
-        self.push_screen(MainScreen(self.settings, target=self.target, warm=opening))
-        self.connect()
+        assert self._opening is not None  # set in on_mount, which runs first
+        opening = await self._opening
+        await self.push_screen(MainScreen(self.settings, target=self.target, warm=opening))
+        if opening is not None:
+            self.connect()  # after the snapshot's first view is on screen (connect waits)
+        early, self._early = self._early, None
+        if early is not None:  # connected (or failed) before the main screen was there
+            self.post_message(early)
 
     async def _warm_opening(self) -> WarmOpening | None:
         """The warm start's snapshot behind a stand-in backend, if it came in time. Usually
-        it is there before the UI is; the short wait keeps a blank screen brief."""
-        if self._warm_start is None:
-            return None
-        snapshot = await self._warm_start.snapshot(WARM_START_WAIT)
-        if snapshot is None:
-            return None
-        self._warm = WarmBackend(snapshot.label, snapshot.answers)
-        self.backend = self._warm.as_backend()
-        return (self.backend, snapshot.identity, snapshot.roles)
+        it is there before the UI is; the short wait keeps a blank screen brief.
+
+        Without one, connecting (and the one opening read, refreshing an expired session
+        first) starts here, while Textual starts: its network waits and imports overlap the
+        main screen's start-up work."""
+        if self._warm_start is not None:
+            snapshot = await self._warm_start.snapshot(WARM_START_WAIT)
+            if snapshot is not None:
+                self._warm = WarmBackend(snapshot.label, snapshot.answers)
+                self.backend = self._warm.as_backend()
+                return (self.backend, snapshot.identity, snapshot.roles)
+        self.connect()
+        return None
 
     @property
     def main(self) -> MainScreen:
@@ -213,8 +227,14 @@ class DevSyncApp(AppChrome, App[int]):
                 self.settings, profile=self._profile, user=self._user, progress=progress
             )
             if warm is None:
-                identity = await backend.whoami()
-                roles = await backend.my_roles()
+                # One round trip for who I am, the tree and the first view's rows; the
+                # screens take them through ``backend.answer_now``.
+                opening = await backend.open_workspace(self.target.project, self.target.env)
+                if opening is not None:
+                    identity, roles = opening.identity, opening.roles
+                else:
+                    identity = await backend.whoami()
+                    roles = await backend.my_roles()
         except DevSyncError as exc:
             log.warning("connect failed: %s", exc)
             if warm is not None:
@@ -239,10 +259,16 @@ class DevSyncApp(AppChrome, App[int]):
         if (main := self.main_or_none) is not None:
             main.connected(message.backend, message.identity, message.roles, live=message.live)
             self.watch_changes(message.backend)
+        else:
+            self._early = Connected(
+                message.backend, message.identity, message.roles, live=message.live
+            )
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         if (main := self.main_or_none) is not None:
             main.show_failure(message.text, retry=message.retry)
+        else:
+            self._early = ConnectFailed(message.text, retry=message.retry)
 
     # -- live ----------------------------------------------------------------------------
     @work(exclusive=True, group="live", exit_on_error=False)

@@ -8,11 +8,14 @@ configuration) and sends them back through a pipe, then exits. The app shows the
 ``backend.warm.WarmBackend`` while it connects for real, and re-reads them once the change
 feed is live, so nothing committed in between is missed.
 
-Only for local profiles (the embedded database or a Postgres URL), and only when the embedded
-server already runs: a first start with its progress lines, and Supabase sign-in sessions
-(whose refresh tokens must not be used by two processes), take the ordinary path. Anything
-going wrong in the child only means the ordinary path is taken. The pipe carries what the
-user may see anyway (secrets are masked in these reads); nothing is written to disk.
+For local profiles (the embedded database or a Postgres URL) only when the embedded server
+already runs: a first start with its progress lines takes the ordinary path. For Supabase
+profiles the child makes one plain HTTP request (``public.open_workspace``), without
+supabase-py, and only with a stored session that has not expired: refreshing one uses its
+refresh token, which must not be used by two processes, so the app does that (then the same
+one call). Anything going wrong in the child only means the ordinary path is taken. The pipe
+carries what the user may see anyway (secrets are masked in these reads); nothing is written
+to disk.
 """
 
 from __future__ import annotations
@@ -24,17 +27,17 @@ import os
 import pickle
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID
 
-from devsync_tui.settings import LocalProfile, Settings, SettingsError
+from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
 
 # The child's modules (the backend, its reads) are imported in the child, after the fork:
 # imported here, they make the fork 20-35 ms later (measured with the first-frame benchmark's
 # harness), and the first frame then waits for the snapshot.
 if TYPE_CHECKING:
-    from devsync_tui.backend.base import Backend
     from devsync_tui.backend.warm import CallKey
     from devsync_tui.core.models import Identity, Role
 
@@ -120,7 +123,7 @@ def begin(
         _name, chosen = settings.profile(profile)
     except SettingsError:
         return None  # the ordinary path reports it
-    if not isinstance(chosen, LocalProfile):
+    if not isinstance(chosen, LocalProfile | SupabaseProfile):
         return None
     read_fd, write_fd = os.pipe()
     try:
@@ -131,18 +134,14 @@ def begin(
         return None
     if pid == 0:  # the child: never returns
         os.close(read_fd)
-        _child(write_fd, settings, profile, user, (team, project, env))
+        if isinstance(chosen, SupabaseProfile):
+            _child(write_fd, lambda: _read_supabase(chosen, project, env))
+        _child(write_fd, lambda: asyncio.run(_read(settings, profile, user, (team, project, env))))
     os.close(write_fd)
     return WarmStart(pid, read_fd)
 
 
-def _child(
-    fd: int,
-    settings: Settings,
-    profile: str | None,
-    user: str | None,
-    target: tuple[str | None, str | None, str | None],
-) -> None:
+def _child(fd: int, read_snapshot: Callable[[], Snapshot | None]) -> NoReturn:
     """Read, send, exit. Silent: the terminal and the log belong to the parent."""
     code = 0
     try:
@@ -158,7 +157,9 @@ def _child(
         def read() -> None:
             # Every failure is silent: an uncaught one would be printed on the terminal.
             with contextlib.suppress(BaseException):
-                result.append(asyncio.run(_read(settings, profile, user, target)))
+                found = read_snapshot()
+                if found is not None:
+                    result.append(found)
 
         # A fresh thread: a fork taken inside a running event loop (tests) leaves this thread
         # marked as running one, and asyncio.run would refuse.
@@ -175,24 +176,19 @@ def _child(
         os._exit(code)
 
 
-class _Recorder:
-    """The backend, keeping each read's answer under its call key for the snapshot."""
+def _read_supabase(
+    chosen: SupabaseProfile, project: str | None, env: str | None
+) -> Snapshot | None:
+    """The opening in one HTTP request, as the stored session's user (None: no valid one)."""
+    from urllib.parse import urlsplit  # in the child only (see the top)
 
-    def __init__(self, backend: Backend, answers: dict[CallKey, object]) -> None:
-        self._backend = backend
-        self._answers = answers
+    from devsync_tui.backend.supabase.opening_request import fetch_opening
 
-    def __getattr__(self, name: str) -> Any:
-        from devsync_tui.backend.warm import call_key  # in the child only (see the top)
-
-        method = getattr(self._backend, name)
-
-        async def call(*args: object, **kwargs: object) -> object:
-            answer = await method(*args, **kwargs)
-            self._answers[call_key(name, args, kwargs)] = answer
-            return answer
-
-        return call
+    opening = fetch_opening(chosen.url, chosen.anon_key, project, env, timeout=CHILD_DEADLINE)
+    if opening is None:
+        return None
+    label = urlsplit(chosen.url).hostname or chosen.url
+    return Snapshot(label, opening.answers)
 
 
 async def _read(
@@ -200,24 +196,16 @@ async def _read(
     profile: str | None,
     user: str | None,
     target: tuple[str | None, str | None, str | None],
-) -> Snapshot:
-    """The reads the dashboard opens with: the very functions ``MainScreen`` calls."""
+) -> Snapshot | None:
+    """The opening view in one call (``open_workspace``): the answers of the reads
+    ``MainScreen`` opens with."""
     # In the child only, after the fork (see the top).
     from devsync_tui.backend.factory import open_backend
-    from devsync_tui.core.targets import first_project, resolve_target
-    from devsync_tui.dashboard.workspace import read_rows, read_workspace
 
     backend = await open_backend(settings, profile=profile, user=user, start_database=False)
-    answers: dict[CallKey, object] = {}
-    recorder = cast("Backend", _Recorder(backend, answers))
     try:
-        await recorder.whoami()
-        data = await read_workspace(recorder)
-        key = resolve_target(
-            data.teams, data.projects, data.environments, *target
-        ) or first_project(data.teams, data.projects)
-        if key is not None and key[1] is not None:
-            await read_rows(recorder, key[1], key[2])
-        return Snapshot(backend.label, answers)
+        _team, project, env = target
+        opening = await backend.open_workspace(project, env)
+        return None if opening is None else Snapshot(backend.label, opening.answers)
     finally:
         await backend.close()

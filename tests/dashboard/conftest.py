@@ -75,7 +75,10 @@ async def wait_ready(pilot: Pilot[Any], within: float = 10.0) -> None:
     deadline = loop.time() + within
     while loop.time() < deadline:
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
-        if screen is not None and screen.selection is not None and not _busy(app):
+        # The other tabs' panes are mounted after the first view (no worker busy between:
+        # an opening read in one round trip shows that view at once).
+        ready = screen is not None and screen.selection is not None and screen._later_started
+        if ready and not _busy(app):
             await pilot.pause(0.05)
             if not _busy(app):
                 await pilot.wait_for_scheduled_animations()

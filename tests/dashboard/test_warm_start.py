@@ -149,6 +149,8 @@ def test_no_warm_start_where_it_does_not_apply(
         default_profile="s",
     )
     nothing: dict[str, str | None] = dict.fromkeys(("profile", "user", "team", "project", "env"))
-    assert warm_start.begin(remote, **nothing) is None
+    # Supabase profiles have one too (tests/dashboard/test_warm_start_supabase.py); the switch
+    # turns both off.
     monkeypatch.setenv(warm_start.ENV_SWITCH, "0")
+    assert warm_start.begin(remote, **nothing) is None
     assert warm_start.begin(_settings(demo_db_url), **nothing) is None

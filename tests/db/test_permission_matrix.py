@@ -29,6 +29,7 @@ from tests.db.matrix_cells_facts import (
     install_package_facts,
 )
 from tests.db.matrix_cells_machine import MACHINE_OPS
+from tests.db.matrix_cells_opening import OPENING_OPS
 from tests.db.matrix_cells_presence import PRESENCE_OPS
 from tests.db.matrix_cells_team import TEAM_OPS
 from tests.db.matrix_ops import Ids
@@ -45,6 +46,7 @@ OPS = (
     + FACTS_OPS
     + RISK_OPS
     + CONFIG_STATE_OPS
+    + OPENING_OPS
 )
 OPS_BY_NAME = {op.name: op for op in OPS}
 

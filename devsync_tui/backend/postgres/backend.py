@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.backend.live import FeedEvent, PresenceInfo
+from devsync_tui.backend.opening import Opening, Primed, opening_from_document
 from devsync_tui.backend.postgres.config_states import PgConfigStates
 from devsync_tui.backend.postgres.data import PgData
 from devsync_tui.backend.postgres.feed import ChangeFeed
@@ -120,6 +121,18 @@ class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
 
     async def whoami(self) -> Identity:
         return self.identity
+
+    async def open_workspace(
+        self, project: str | None = None, environment: str | None = None
+    ) -> Opening:
+        row = await self.fetch_one(
+            "select public.open_workspace(%s, %s) as doc", (project, environment)
+        )
+        if row is None or not isinstance(row["doc"], dict):
+            raise DevSyncError("open_workspace answered with no document.")
+        opening = opening_from_document(row["doc"], self.identity.email)
+        self.primed = Primed(opening.answers)
+        return opening
 
     async def my_roles(self) -> dict[UUID, Role]:
         rows = await self.fetch_all(

@@ -21,6 +21,7 @@ from devsync_tui.backend import rows
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, NotSignedIn, Unavailable
 from devsync_tui.backend.live import FeedEvent, LinkChanged, PresenceInfo, Resync
+from devsync_tui.backend.opening import Opening, Primed, opening_from_document
 from devsync_tui.backend.presence import announce_args, new_client_id, presence_from_rows
 from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.config_states import SupabaseConfigStates
@@ -89,6 +90,9 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
     async def connect(self) -> None:
         if self.client is not None:
             return
+        # supabase-py and supabase_auth (~0.5 s of imports) in a worker thread: the event loop
+        # (the dashboard starting) keeps running meanwhile.
+        await asyncio.to_thread(_load_supabase)
         client = await auth.create_client(
             self.url, self.anon_key, self.storage, realtime=self._realtime_options
         )
@@ -98,7 +102,8 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
             await auth.restore_session(client, self.storage)
             if self._session is None:
                 raise NotSignedIn("Your session has ended; run `devsync login` again.")
-            await self.whoami()
+            # Who I am is read on first use (whoami), or comes with open_workspace: not one
+            # more round trip before the dashboard's first frame.
         except BaseException:
             await self.close()
             raise
@@ -149,6 +154,24 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
             user_id=user_id, username=str(row["username"]), email=session.user.email
         )
         return self._identity
+
+    async def open_workspace(
+        self, project: str | None = None, environment: str | None = None
+    ) -> Opening:
+        session = self._session
+        if session is None:
+            raise NotSignedIn("You are not signed in; run `devsync login`.")
+        doc = await self._rpc(
+            "open_workspace", {"p_project": project, "p_environment": environment}
+        )
+        if not isinstance(doc, dict):
+            raise Unavailable("The Supabase project answered open_workspace with no document.")
+        opening = opening_from_document(doc, session.user.email)
+        if opening.identity.user_id != UUID(str(session.user.id)):
+            raise NotSignedIn("Your session does not match your profile; run `devsync login`.")
+        self._identity = opening.identity
+        self.primed = Primed(opening.answers)
+        return opening
 
     async def my_roles(self) -> dict[UUID, Role]:
         me = await self.whoami()
@@ -341,3 +364,11 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
     async def presence(self, project_id: UUID) -> PresenceInfo:
         rows = await self._rpc_rows("who_is_here", {"p_project_id": project_id})
         return presence_from_rows(project_id, rows, self._client_id)
+
+
+def _load_supabase() -> None:
+    """Import what creating a client imports (then a no-op in ``create_client``)."""
+    import httpx  # noqa: F401
+
+    import supabase  # noqa: F401
+    from devsync_tui.backend.supabase import session  # noqa: F401

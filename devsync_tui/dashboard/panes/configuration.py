@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
+from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import EffectiveConfigRow
@@ -192,16 +193,10 @@ class ConfigurationPane(ConfigActions, Vertical):
             assert self.view is not None
             self.view = ConfigView(selection, self.view.rows)
         answer_now = getattr(session.backend, "answer_now", None)
-        assert selection.project is not None
-        read = partial(
-            read_rows,
-            project_id=selection.project.id,
-            environment_id=selection.environment.id if selection.environment else None,
-        )
-        rows = answer_now(read) if answer_now else None
-        if rows is not None:  # a warm start's snapshot: on the very first frame
-            view = ConfigView(selection, rows)
-            self.on_config_loaded(ConfigLoaded(view, frozenset(), ((), None)))
+        answered = answer_now(partial(_first_view, selection=selection)) if answer_now else None
+        if answered is not None:  # the opening read (or a warm start's): on the first frame
+            rows, missing = answered
+            self.on_config_loaded(ConfigLoaded(ConfigView(selection, rows), frozenset(), missing))
             return
         self.load(selection, frozenset())
 
@@ -210,9 +205,7 @@ class ConfigurationPane(ConfigActions, Vertical):
         session = self.session
         if session is None or selection.project is None:
             return
-        environment_id = selection.environment.id if selection.environment else None
-        rows = await read_rows(session.backend, selection.project.id, environment_id)
-        missing = await read_missing(session.backend, selection, rows)
+        rows, missing = await _first_view(session.backend, selection)
         self.post_message(ConfigLoaded(ConfigView(selection, rows), flash, missing))
 
     def on_config_loaded(self, message: ConfigLoaded) -> None:
@@ -478,3 +471,13 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def _first_view(
+    backend: Backend, selection: Selection
+) -> tuple[tuple[EffectiveConfigRow, ...], tuple[tuple[str, ...], str | None]]:
+    """A scope's rows and the required keys it lacks (with its template's name)."""
+    assert selection.project is not None
+    environment_id = selection.environment.id if selection.environment else None
+    rows = await read_rows(backend, selection.project.id, environment_id)
+    return rows, await read_missing(backend, selection, rows)

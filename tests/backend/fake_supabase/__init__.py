@@ -8,6 +8,8 @@ inserts signed-up users into ``auth.users`` (the profile trigger runs), and — 
 ``postgres_changes`` messages, applying RLS per subscriber the way Realtime (WALRUS) does, and
 its ``realtime.send`` broadcasts into the private channels the policies let join.
 Every HTTP request is kept in ``requests`` for assertions on paths, filters, headers, bodies.
+``latency`` (seconds, default 0) is added to every HTTP round trip (a project in another
+region); each request's arrival and answer times (``time.perf_counter``) are in ``timings``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,8 +36,13 @@ DEMO_PASSWORD = "devsync-demo"
 
 
 class FakeSupabase:
-    def __init__(self, database_url: str, *, bridge_changes: bool = False) -> None:
+    def __init__(
+        self, database_url: str, *, bridge_changes: bool = False, latency: float = 0.0
+    ) -> None:
         self.database_url = database_url
+        self.latency = latency
+        #: (arrived, answered) per HTTP request, in ``requests`` order (perf_counter seconds).
+        self.timings: list[tuple[float, float]] = []
         self.gotrue = FakeGoTrue()
         self.gotrue.on_signup = self._insert_auth_user
         self.postgrest = FakePostgrest(database_url)
@@ -79,7 +87,17 @@ class FakeSupabase:
         ]
 
     async def _http(self, request: HttpRequest) -> HttpResponse:
+        arrived = time.perf_counter()
         self.requests.append(request)
+        index = len(self.timings)
+        self.timings.append((arrived, arrived))
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+        response = await self._route(request)
+        self.timings[index] = (arrived, time.perf_counter())
+        return response
+
+    async def _route(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/auth/v1/"):
             return await self.gotrue.handle(request, request.path[len("/auth/v1/") :])
         if request.path.startswith("/rest/v1/"):

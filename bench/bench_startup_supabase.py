@@ -1,0 +1,191 @@
+"""Startup on a Supabase profile: process start → first frame with data, with the stand-in
+project (tests/backend/fake_supabase: GoTrue, PostgREST, Realtime on loopback, on a migrated and
+seeded database of the embedded server) answering every HTTP request ``--latency`` ms late.
+
+The dashboard runs on the same pseudo-terminal harness as bench_startup.py (``pty_screen``, a
+pyte screen of 120×40: a real terminal start, not headless), signed in as alice, opening the
+demo project; the time is until a configuration key of it is on screen. Beside each figure:
+
+- ``requests``: HTTP requests the stand-in received before that frame;
+- ``sequential``: the longest chain of them where each starts after the previous one was
+  answered (round trips the user waits for one after another);
+- the minimal Textual app with a DataTable (the same reference as bench_startup.py), timed
+  alternately with the dashboard, and the ratio.
+
+``--expired`` also times a start whose stored session has expired (a refresh first).
+
+Usage: python bench/bench_startup_supabase.py [--runs 5] [--latency 0,30,150] [--expired]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # tests.backend.fake_supabase
+from common import figure
+from pty_screen import time_to_text
+
+T = TypeVar("T")
+DB_NAME = "devsync_bench_supabase"
+
+
+class Loop:
+    """An event loop in a thread: the stand-in serves while the harness blocks on the pty."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def sequential_chain(timings: list[tuple[float, float]]) -> int:
+    """Longest chain of requests each sent after the previous one's answer arrived."""
+    ordered = sorted(timings)
+    best: list[int] = []
+    for i, (start, _end) in enumerate(ordered):
+        before = [best[j] for j in range(i) if ordered[j][1] <= start]
+        best.append(1 + max(before, default=0))
+    return max(best, default=0)
+
+
+def prepare_database() -> str:
+    from devsync_tui.backend.postgres import server as local
+    from devsync_tui.backend.postgres.migrate import (
+        apply_migrations,
+        connect,
+        drop_database,
+        load_seed,
+        with_database,
+    )
+
+    server_url = local.ensure_running()
+    drop_database(server_url, DB_NAME)
+    with connect(server_url, autocommit=True) as conn:
+        conn.execute(f"create database {DB_NAME}")
+    url = with_database(server_url, DB_NAME)
+    apply_migrations(url, supabase_compat=True)
+    load_seed(url)
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--latency", default="0,30,150", help="ms per round trip, comma-separated")
+    parser.add_argument("--marker", default="FEATURE_FLAGS")
+    parser.add_argument("--expired", action="store_true", help="also time an expired session")
+    args = parser.parse_args()
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_startup.py: with byte code
+
+    from devsync_tui.backend.postgres.migrate import drop_database
+    from tests.backend.fake_supabase import FakeSupabase
+    from tests.backend.fake_supabase.fixtures import sign_in
+
+    db_url = prepare_database()
+    loop = Loop()
+    fake = loop.run(FakeSupabase(db_url).start())
+    folder = Path(tempfile.mkdtemp(prefix="devsync-bench-supabase-"))
+    env = {
+        "DEVSYNC_CONFIG": str(folder / "config.toml"),
+        "DEVSYNC_STATE_DIR": str(folder / "state"),
+        "SUPABASE_URL": fake.url,
+        "SUPABASE_ANON_KEY": fake.anon_key,
+        "DEVSYNC_PROFILE": "env-supabase",
+        # sessions in the 0600 file beside the config, never a developer's keyring
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    os.environ.pop("DEVSYNC_DATABASE_URL", None)
+    from devsync_tui.backend.supabase import auth, session
+
+    session_file = folder / session.FALLBACK_FILE
+    devsync = [sys.executable, "-m", "devsync_tui", "--project", "storefront"]
+    reference = [sys.executable, str(HERE / "ref_minimal_datatable.py")]
+
+    def signed_in(expires_in: int) -> None:
+        session_file.unlink(missing_ok=True)
+        fake.gotrue.access_expires_in = expires_in
+        namespace = auth.storage_namespace(fake.url)
+        storage = session.SessionStorage(namespace, use_keyring=False, path=session_file)
+        loop.run(sign_in(fake, storage, "alice@example.com"))
+        fake.gotrue.access_expires_in = 3600
+        if expires_in <= 1:
+            time.sleep(1.1)
+
+    paths: list[str] = []  # the last start's requests before its first frame with data
+
+    def one(expires_in: int = 3600) -> tuple[float, int, int]:
+        signed_in(expires_in)
+        fake.requests.clear()
+        fake.timings.clear()
+        started = time.perf_counter()
+        took = time_to_text(devsync, args.marker, env=env)
+        before = [t for t in fake.timings if t[0] <= started + took]
+        paths.clear()
+        paths.extend(
+            f"{r.method} {r.path}"
+            for r, t in zip(fake.requests, fake.timings, strict=True)
+            if t in before
+        )
+        return took, len(before), sequential_chain(before)
+
+    try:
+        fake.latency = 0.0
+        one()  # warm-up (page cache, .pyc files)
+        time_to_text(reference, "REFERENCE_READY")
+        cases = [(int(ms), 3600) for ms in args.latency.split(",")]
+        if args.expired:
+            cases.append((int(args.latency.split(",")[-1]), 1))
+        for ms, expires_in in cases:
+            fake.latency = ms / 1000
+            samples, refs = [], []
+            for _ in range(args.runs):  # alternating: the machine's load moves both alike
+                samples.append(one(expires_in))
+                refs.append(time_to_text(reference, "REFERENCE_READY"))
+            suffix = ".expired_session" if expires_in <= 1 else ""
+            figure(
+                f"startup.supabase.first_frame_with_data.{ms}ms{suffix}",
+                [s[0] for s in samples],
+                "s",
+                reference=refs,
+                reference_name="minimal Textual app with a DataTable (no network)",
+                target=0.6 if ms == 150 else (None if ms else 1.3),
+                extra={
+                    "latency_ms": ms,
+                    "requests": statistics.median(s[1] for s in samples),
+                    "sequential": statistics.median(s[2] for s in samples),
+                    "last_requests": list(paths),
+                },
+            )
+    finally:
+        loop.run(fake.stop())
+        loop.stop()
+        drop_database(_server_url(), DB_NAME)
+
+
+def _server_url() -> str:
+    from devsync_tui.backend.postgres import server as local
+
+    return local.ensure_running()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Where a Supabase session is kept, without supabase-py: the OS keyring, else a 0600 JSON file
+under ``locations.config_dir()``. ``session.SessionStorage`` (what supabase-py is handed) stores
+through this; ``peek`` reads a stored value directly, e.g. in the warm start's child, which must
+not pay for importing ``supabase_auth`` (~0.25 s) before the dashboard's first frame.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import keyring
+from keyring.backends import fail
+
+from devsync_tui import locations
+from devsync_tui.backend.errors import PermissionDenied
+from devsync_tui.core import file_lock
+from devsync_tui.core.private_file import write_private
+
+log = logging.getLogger("devsync.session")
+
+#: Keyring service name; the keyring "username" is ``<namespace>|<key>``.
+KEYRING_SERVICE = "devsync"
+#: The fallback file's name inside ``locations.config_dir()``.
+FALLBACK_FILE = "session.json"
+_NOTICE_FLAG = "notice_shown"
+
+_file_lock = threading.Lock()
+
+
+def fallback_path() -> Path:
+    """The 0600 file used when no keyring backend can store a secret."""
+    return locations.config_dir() / FALLBACK_FILE
+
+
+def keyring_usable() -> bool:
+    """True when keyring has a backend that can store secrets (not the ``fail`` backend)."""
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # a broken keyring configuration is "no keyring"
+        return False
+    if isinstance(backend, fail.Keyring):
+        return False
+    priority = getattr(backend, "priority", 1)
+    try:
+        return float(priority) > 0
+    except (TypeError, ValueError):
+        return True
+
+
+class _FallbackFile:
+    """A JSON object ``{"namespaces": {ns: {key: value}}, "notice_shown": bool}`` in a 0600 file.
+
+    Every write goes to a fresh temporary file created with mode 0600 (``mkstemp`` uses
+    ``O_EXCL`` and 0600, so the file is never readable by others, not even briefly) in the same
+    directory, then ``os.replace``-d over the old one, so a reader never sees half a file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {"namespaces": {}}
+        except OSError as exc:
+            log.warning("cannot read the session file %s: %s", self.path, exc)
+            return {"namespaces": {}}
+        try:
+            data = json.loads(text)
+        except ValueError:
+            log.warning("the session file %s is not JSON; ignoring it", self.path)
+            return {"namespaces": {}}
+        if not isinstance(data, dict) or not isinstance(data.get("namespaces"), dict):
+            return {"namespaces": {}}
+        return data
+
+    def write(self, data: dict[str, Any]) -> None:
+        # A folder only this user can enter (made 0700, a loose one of ours tightened, one of
+        # another owner refused): the session and its lock live there.
+        try:
+            file_lock.private_folder(self.path.parent)
+        except file_lock.LockRefused as exc:
+            raise PermissionDenied(str(exc)) from None
+        write_private(self.path, json.dumps(data).encode("utf-8"))
+
+    def get(self, namespace: str, key: str) -> str | None:
+        with _file_lock:
+            value = self.read()["namespaces"].get(namespace, {}).get(key)
+        return value if isinstance(value, str) else None
+
+    def set(self, namespace: str, key: str, value: str) -> bool:
+        """Store; returns True when this is the first time the fallback file holds a session
+        (the caller shows the notice then)."""
+        with _file_lock:
+            data = self.read()
+            data["namespaces"].setdefault(namespace, {})[key] = value
+            first = not data.get(_NOTICE_FLAG)
+            data[_NOTICE_FLAG] = True
+            self.write(data)
+        return first
+
+    def remove(self, namespace: str, key: str) -> None:
+        with _file_lock:
+            data = self.read()
+            entries = data["namespaces"].get(namespace)
+            if not entries or key not in entries:
+                return
+            del entries[key]
+            if not entries:
+                del data["namespaces"][namespace]
+            self.write(data)
+
+
+def peek(namespace: str, key: str) -> str | None:
+    """The value stored under ``key`` for ``namespace`` (keyring first, as ``SessionStorage``
+    reads), or None. Never writes."""
+    if keyring_usable():
+        try:
+            value = keyring.get_password(KEYRING_SERVICE, f"{namespace}|{key}")
+        except Exception:  # unusable after all: the file, as SessionStorage falls back
+            value = None
+        if value is not None:
+            return value
+    return _FallbackFile(fallback_path()).get(namespace, key)
