@@ -49,7 +49,12 @@ async def test_number_keys_show_tabs(demo_db_url: str) -> None:
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
         tabs = app.main.query_one(TabbedContent)
-        for key, tab in [("3", "config-drift"), ("4", "health"), ("7", "activity"), ("1", "configuration")]:
+        for key, tab in [
+            ("3", "config-drift"),
+            ("4", "health"),
+            ("7", "activity"),
+            ("1", "configuration"),
+        ]:
             await pilot.press(key)
             await pilot.pause()
             assert tabs.active == tab
