@@ -79,7 +79,7 @@ class Backend(DataContract, TokenContract, ConfigStateContract):
     # whoami() and my_roles(): declared with the data contract, whose rules use them.
 
     #: The answers of ``open_workspace`` not yet used by ``answer_now`` (None: none).
-    primed: Primed | None = None
+    primed: Primed[Backend] | None = None
 
     async def open_workspace(
         self, project: str | None = None, environment: str | None = None

@@ -1,7 +1,7 @@
 """The dashboard's opening view in one round trip (``public.open_workspace``, docs/DATABASE.md).
 
 ``opening_from_document`` turns the RPC's document into the answers of the reads the dashboard
-opens with, each under the call key the warm start records (``backend.warm.call_key``): who I
+opens with, each under the call key the warm start records (``backend.call_keys.call_key``): who I
 am, my roles, the teams, projects, environments and members, the configuration rows of the
 candidate scopes and the templates of those environments. ``Primed`` hands each answer out
 once, to ``answer_now`` (the first frame); every later read goes to the database as before.
@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from devsync_tui.backend import rows, rules
+from devsync_tui.backend.call_keys import CallKey, call_key
 from devsync_tui.backend.errors import DevSyncError
-from devsync_tui.backend.warm import CallKey, call_key
 from devsync_tui.core.models import Identity, Role
 
-if TYPE_CHECKING:
-    from devsync_tui.backend.base import Backend
-
 T = TypeVar("T")
+#: What ``answer_now``'s read is handed (the Backend contract: ``Primed[Backend]``).
+B = TypeVar("B")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +73,19 @@ def opening_from_document(doc: Mapping[str, Any], email: str | None = None) -> O
     return Opening(identity, roles, answers)
 
 
-class Primed:
+class Primed(Generic[B]):
     """Answers the opening's reads, each once; anything else is not answered here."""
 
     def __init__(self, answers: Mapping[CallKey, object]) -> None:
         self._answers: dict[CallKey, object] = dict(answers)
 
-    def answer_now(self, read: Callable[[Backend], Coroutine[Any, Any, T]]) -> T | None:
+    def answer_now(self, read: Callable[[B], Coroutine[Any, Any, T]]) -> T | None:
         """``read`` run to its end right away when the opening answers every call it makes
         (those answers are then used up); None otherwise."""
         if not self._answers:
             return None
         used: list[CallKey] = []
-        coroutine = read(cast("Backend", _Answers(self._answers, used)))
+        coroutine = read(cast(B, _Answers(self._answers, used)))
         try:
             coroutine.send(None)
         except StopIteration as done:

@@ -14,18 +14,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 from devsync_tui.backend.base import Backend
+from devsync_tui.backend.call_keys import CallKey, call_key
 from devsync_tui.backend.errors import DevSyncError, Unavailable
 from devsync_tui.backend.live import FeedEvent, LinkChanged, Resync
 
 T = TypeVar("T")
-
-#: A read as the snapshot records it: method name, positional arguments, sorted keywords.
-CallKey = tuple[str, tuple[object, ...], tuple[tuple[str, object], ...]]
-
-
-def call_key(name: str, args: tuple[object, ...], kwargs: Mapping[str, object]) -> CallKey:
-    """The snapshot key of ``name(*args, **kwargs)``."""
-    return (name, args, tuple(sorted(kwargs.items())))
 
 
 class WarmBackend:

@@ -38,7 +38,7 @@ from devsync_tui.settings import LocalProfile, Settings, SettingsError, Supabase
 # imported here, they make the fork 20-35 ms later (measured with the first-frame benchmark's
 # harness), and the first frame then waits for the snapshot.
 if TYPE_CHECKING:
-    from devsync_tui.backend.warm import CallKey
+    from devsync_tui.backend.call_keys import CallKey
     from devsync_tui.core.models import Identity, Role
 
 #: Turn warm starts off (``DEVSYNC_WARM_START=0``), e.g. to compare start-up times.

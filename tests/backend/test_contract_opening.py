@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 
 from devsync_tui.backend.base import Backend
-from devsync_tui.backend.warm import call_key
+from devsync_tui.backend.call_keys import call_key
 from devsync_tui.core.models import EffectiveConfigRow, Team
 from tests.backend.conftest import Transport
 from tests.support import demo

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from devsync_tui.backend.base import Backend
+from devsync_tui.backend.call_keys import call_key
 from devsync_tui.backend.errors import Unavailable
 from devsync_tui.backend.live import LinkChanged, Resync
 from devsync_tui.backend.postgres.backend import PostgresBackend
-from devsync_tui.backend.warm import WarmBackend, call_key
+from devsync_tui.backend.warm import WarmBackend
 from devsync_tui.core.models import Team
 from tests.support import demo
 

@@ -1,0 +1,17 @@
+"""How a Backend read is named when its answer is kept for later: method, arguments, keywords.
+
+The warm start records answers under these keys and the opening RPC fills them; both import
+the key from here, so neither needs the other (nor the Backend contract) to spell it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+#: A read as the snapshot records it: method name, positional arguments, sorted keywords.
+CallKey = tuple[str, tuple[object, ...], tuple[tuple[str, object], ...]]
+
+
+def call_key(name: str, args: tuple[object, ...], kwargs: Mapping[str, object]) -> CallKey:
+    """The snapshot key of ``name(*args, **kwargs)``."""
+    return (name, args, tuple(sorted(kwargs.items())))
