@@ -145,9 +145,14 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
             tabs.get_tab(tab.id).label = tab.short if narrow else tab.title
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        """Mark the panel that holds the focus (the tree marks itself with ``:focus``)."""
+        """Mark the panel that holds the focus (the tree marks itself with ``:focus``).
+
+        From where the focus is now, not from the event's widget: these events bubble up
+        through different widgets' queues, and one from an earlier focus (a pane's table,
+        while the tabs are still being mounted) can arrive after a later one."""
+        focused = self.focused or event.widget
         for panel in self.query("#views, #nav-panel"):
-            panel.set_class(panel in event.widget.ancestors, "-focused")
+            panel.set_class(panel in focused.ancestors, "-focused")
 
     def on_screen_suspend(self) -> None:
         # A dialog is on top: this footer's keys do not reach through it (the dialog says
@@ -306,11 +311,23 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         if key is not None:
             self.nav_tree.select_item(key)
             if key[2] is None and key[1] is None:
-                self.query_one(TabbedContent).active = TEAM_TAB
+                self._show_team_tab()
         self.nav_tree.focus()
         # A warm start gets here while the screen is still being mounted, and the screen's
         # first activation would focus its first focusable widget instead: focus again then.
         self.call_after_refresh(self.nav_tree.focus)
+
+    def _show_team_tab(self) -> None:
+        """A team was asked for: show its members. On a primed start this runs while the
+        tabs are still being mounted, and their mounting would activate the first tab over
+        it: set it again once they are up."""
+        tabs = self.query_one(TabbedContent)
+        tabs.active = TEAM_TAB
+
+        def again() -> None:
+            tabs.active = TEAM_TAB
+
+        self.call_after_refresh(again)
 
     def _names(self) -> dict[str, str]:
         """Names of everything in the tree (and of members), by id as text."""
