@@ -12,7 +12,13 @@ import psycopg
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.dashboard.app import DevSyncApp
 from devsync_tui.dashboard.panes.configuration import ConfigurationPane
+from devsync_tui.dashboard.panes.tabs import TABS
 from devsync_tui.dashboard.screens.main import MainScreen
+
+
+def tab_key(tab_id: str) -> str:
+    """The number key that shows the tab ``tab_id`` (1 for the first tab, …)."""
+    return str(next(n for n, tab in enumerate(TABS, 1) if tab.id == tab_id))
 
 
 def stored(db_url: str, project: UUID, env: UUID | None, key: str) -> tuple[str | None, int]:

@@ -33,7 +33,7 @@ async def _open_tab(pilot: Any, tab: str) -> None:
         pane.table.focus()
     else:
         health = app.main.query_one(HealthPane)
-        await wait_for(pilot, lambda: health.series_loaded)
+        await wait_for(pilot, lambda: health.settled)
         health.table.focus()
     await pilot.pause()
 

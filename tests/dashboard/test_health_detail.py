@@ -21,6 +21,7 @@ from devsync_tui.core.staleness import STALE_AFTER, is_stale, shown_status
 from devsync_tui.dashboard.panes.health import HealthPane
 from devsync_tui.dashboard.screens.machine_detail import MachineDetailScreen, summarize
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.dashboard.helpers import tab_key
 from tests.dashboard.pane_host import freeze_clock_to_seed
 
 pytestmark = pytest.mark.db
@@ -66,9 +67,9 @@ async def test_sort_and_open_a_machine(demo_db_url: str, seed_clock: None) -> No
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
-        await pilot.press("3")
+        await pilot.press(tab_key("health"))
         pane = app.main.query_one(HealthPane)
-        await wait_for(pilot, lambda: pane.series_loaded)
+        await wait_for(pilot, lambda: pane.settled)
         pane.table.focus()
         names = lambda: [row.environment.name for row in pane.table.rows]  # noqa: E731
         assert names() == ["bob-laptop", "ci-runner", "staging"]

@@ -15,7 +15,7 @@ from textual.widgets import Footer
 from devsync_tui.backend.errors import PermissionDenied
 from devsync_tui.dashboard.palette import ActionsProvider
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
-from tests.dashboard.helpers import cell_text, config_pane
+from tests.dashboard.helpers import cell_text, config_pane, tab_key
 
 pytestmark = pytest.mark.db
 
@@ -140,7 +140,8 @@ async def test_read_only_offers_and_performs_no_write_or_reveal(demo_db_url: str
             await session.backend.create_team("x", "x")
         # Reads still work, the audit log included (alice is an admin).
         assert await session.backend.list_teams()
-        await pilot.press("4")  # members: an admin's add, role, remove, and leave are gone
+        # Members: an admin's add, role, remove, and leave are gone.
+        await pilot.press(tab_key("members"))
         await wait_ready(pilot)
         app.main.query_one("#members-table").focus()
         await pilot.pause()
@@ -148,6 +149,6 @@ async def test_read_only_offers_and_performs_no_write_or_reveal(demo_db_url: str
         await pilot.press("L")
         await pilot.pause()
         assert app.screen is app.main
-        await pilot.press("6")
+        await pilot.press(tab_key("activity"))
         await wait_ready(pilot)
         assert "admins" not in str(app.main.query_one("#activity-pane").render())

@@ -21,7 +21,7 @@ from devsync_tui.dashboard.screens.compare import CompareScreen
 from devsync_tui.dashboard.screens.dialogs import FormDialog
 from devsync_tui.dashboard.screens.machine_detail import MachineDetailScreen
 from tests.dashboard.conftest import make_test_app, seed_now, wait_for, wait_ready
-from tests.dashboard.helpers import config_pane
+from tests.dashboard.helpers import config_pane, tab_key
 from tests.dashboard.pane_host import PaneHost, freeze_clock_to_seed, settle
 from tests.support import demo
 
@@ -52,9 +52,9 @@ async def _read_only(pilot: Pilot[Any]) -> None:
 
 async def _machine(pilot: Pilot[Any]) -> None:
     await wait_ready(pilot)
-    await pilot.press("3")
+    await pilot.press(tab_key("health"))
     pane = pilot.app.main.query_one(HealthPane)
-    await wait_for(pilot, lambda: pane.series_loaded)
+    await wait_for(pilot, lambda: pane.settled)
     pane.table.focus()
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, MachineDetailScreen))

@@ -161,6 +161,14 @@ class HealthPane(Widget):
             self._set_message("Loading health…")
         self._load()
 
+    @property
+    def settled(self) -> bool:
+        """The last day is read at the width its sparklines are drawn now: shown, loaded,
+        nothing stretched from a read at another width and no read again pending."""
+        if not self.series_loaded or not self.table.scrollable_content_region.width:
+            return False
+        return self._slots == self.table.spark_for([EnvHealth(env) for env in self.environments])
+
     def show_nothing(self, text: str) -> None:
         """No project is selected: forget the one shown and say what to select."""
         self.project = None
