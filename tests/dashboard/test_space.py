@@ -53,15 +53,50 @@ async def test_detail_line_shows_the_whole_value_its_origin_and_the_default(
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_footer_labels_fit(demo_db_url: str, size: tuple[int, int]) -> None:
-    app = make_test_app(demo_db_url, "alice", size=size, project="storefront", env="ci-runner")
+@pytest.mark.parametrize(
+    ("user", "env"),
+    [("alice", "ci-runner"), ("alice", "bob-laptop"), ("bob", "bob-laptop")],
+    ids=lambda v: v,
+)
+async def test_footer_labels_fit(
+    demo_db_url: str, size: tuple[int, int], user: str, env: str
+) -> None:
+    app = make_test_app(demo_db_url, user, size=size, project="storefront", env=env)
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
-        config_pane(app).go_to_key("DATABASE_URL")  # a secret alice may reveal: every key
+        config_pane(app).go_to_key("DATABASE_URL")  # a secret both may reveal: every key
         await pilot.pause()
         footer = app.main.query_one(Footer)
+        await wait_for(pilot, lambda: bool(footer.query("FooterKey")))
         keys = [k for k in footer.query("FooterKey") if k.display]
-        labels = {str(k.description) for k in keys}
-        assert {"Edit", "Reveal", "Copy", "History", "Export", "Help"} <= labels
+        labels = [str(k.description) for k in keys]
+        assert {"Edit", "Reveal", "Copy", "History", "Export", "Help"} <= set(labels)
         assert all(k.region.right <= size[0] for k in keys)
         assert all(k.region.width > len(str(k.description)) for k in keys)  # none cut
+        # What did not fit is left out whole from the right; Help (which lists it) stays.
+        offered = [
+            b.description
+            for (_, b, _, _) in app.main.active_bindings.values()
+            if b.show and b.description != "Help"
+        ]
+        shown = [label for label in labels if label in offered]
+        assert shown == offered[: len(shown)]
+
+
+async def test_footer_gives_back_what_it_left_out_when_the_terminal_widens(
+    demo_db_url: str,
+) -> None:
+    app = make_test_app(demo_db_url, "bob", size=(80, 24), project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        config_pane(app).go_to_key("DATABASE_URL")
+        await pilot.pause()
+        footer = app.main.query_one(Footer)
+
+        def labels() -> set[str]:
+            return {str(k.description) for k in footer.query("FooterKey") if k.display}
+
+        await wait_for(pilot, lambda: "Help" in labels())
+        assert "Quit" not in labels()
+        await pilot.resize_terminal(140, 30)
+        await wait_for(pilot, lambda: {"Quit", "Compare", "Help"} <= labels())
