@@ -379,3 +379,19 @@ async def test_realtime_refusing_at_start_goes_offline_then_live(
             assert resync.reason == "realtime connected"
         finally:
             await recorder.stop()
+
+
+async def test_closing_with_a_silent_server_does_not_hang(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    """Quitting while Realtime stopped answering: presence, feed and socket each give up in
+    bounded time instead of holding the quit up."""
+    async with backend_as(fake, tmp_path, BOB.email) as backend:
+        recorder = Recorder(backend)
+        await recorder.wait_for(lambda e: isinstance(e, LinkChanged) and e.state == "live")
+        fake.realtime.stall_all()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait_for(backend.close(), 15)
+        assert loop.time() - started < 12
+        await recorder.stop()

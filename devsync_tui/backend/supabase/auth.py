@@ -7,6 +7,7 @@ module is imported.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -30,6 +31,8 @@ log = logging.getLogger("devsync.supabase")
 #: HTTP timeouts (seconds) for PostgREST and GoTrue requests.
 HTTP_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 5.0
+#: How long closing waits for the Realtime socket to say goodbye.
+_REALTIME_CLOSE_SECONDS = 3.0
 #: Realtime client options (supabase.types.RealtimeClientOptions).
 DEFAULT_REALTIME: dict[str, Any] = {"auto_reconnect": True, "hb_interval": 25, "max_retries": 5}
 
@@ -106,8 +109,8 @@ async def close_client(client: AsyncClient) -> None:
     if timer is not None:
         timer.cancel()
     try:
-        await client.realtime.close()
-    except Exception as exc:  # closing is best effort
+        await asyncio.wait_for(client.realtime.close(), _REALTIME_CLOSE_SECONDS)
+    except Exception as exc:  # closing is best effort (a silent server: a timeout)
         log.debug("realtime close: %s", type(exc).__name__)
     http = client.options.httpx_client
     if http is not None:

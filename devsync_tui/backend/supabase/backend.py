@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
 
 #: How long ``close`` may spend taking my presence down.
+#: How long quitting waits for the live feed to close before it lets go of it.
+_CLOSE_SECONDS = 5.0
 _PRESENCE_CLEAR_SECONDS = 2.0
 
 
@@ -133,7 +135,9 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
                 await keeper
         feed, self._feed = self._feed, None
         if feed is not None:
-            await feed.close()
+            # Bounded: a socket whose server stopped answering must not hold the quit up.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(feed.close(), _CLOSE_SECONDS)
         client, self.client = self.client, None
         if self._auth_subscription is not None:
             with contextlib.suppress(Exception):
