@@ -150,6 +150,41 @@ def test_pull_shows_the_diff_asks_and_writes(devsync: DevsyncCLI) -> None:
     assert states(devsync)["NODE_ENV"][0] == "in_sync"
 
 
+def test_pull_json_is_the_plan_and_what_was_written(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    before = (root / ".env").read_text()
+    dry = devsync("env", "pull", "--json", "--dry-run", *BOB)
+    assert dry.code == 0, dry.err
+    plan = json.loads(dry.out)
+    changes = {c["key"]: c for c in plan["changes"]}
+    assert changes["NODE_ENV"] == {
+        "key": "NODE_ENV",
+        "kind": "change",
+        "path": ".env",
+        "type": "env_var",
+        "is_secret": False,
+        "old": "staging-ish",
+        "new": "production",
+    }
+    assert changes["STRIPE_SECRET_KEY"]["is_secret"]
+    assert changes["STRIPE_SECRET_KEY"]["new"] is None
+    assert (plan["left_alone"], plan["written"], plan["dry_run"]) == (["LOCAL_ONLY"], [], True)
+    assert "demo-stripe" not in dry.out + dry.err
+    # --json never asks: without --yes it writes nothing, and says so on stderr.
+    refused = devsync("env", "pull", "--json", *BOB)
+    assert refused.code == 2
+    assert json.loads(refused.out)["written"] == []
+    assert "--yes" in refused.err
+    assert (root / ".env").read_text() == before
+    done = devsync("env", "pull", "--json", "--yes", *BOB)
+    assert done.code == 0, done.err
+    assert ".env" in json.loads(done.out)["written"]
+    assert "NODE_ENV=production\n" in (root / ".env").read_text()
+    again = json.loads(devsync("env", "pull", "--json", "--yes", *BOB).out)
+    assert (again["changes"], again["written"]) == ([], [])
+
+
 def test_pull_creates_a_private_env_file(devsync: DevsyncCLI) -> None:
     root = checkout(devsync)
     assert devsync("env", "pull", "--yes", *BOB).code == 0

@@ -115,3 +115,18 @@ def test_ctrl_c_at_the_import_confirmation(devsync: DevsyncCLI) -> None:
     assert "Cancelled; nothing was written." in out
     assert took < 3
     assert _value(devsync.db_url, "IMPORTED_ONE") == 0
+
+
+def test_ctrl_c_at_the_pull_question(devsync: DevsyncCLI) -> None:
+    shop = devsync.home / "shop"
+    (shop / ".git").mkdir(parents=True)
+    (shop / ".env").write_text("NODE_ENV=staging-ish\n")
+    code, out, took = _interrupt_at_prompt(
+        devsync, b"[y/N]", "env", "pull", str(shop), "--user", "bob",
+        "--project", "storefront", "--env", "bob-laptop",
+    )  # fmt: skip
+    assert code == 130
+    assert "Cancelled; nothing was written." in out
+    assert took < 3
+    assert (shop / ".env").read_text() == "NODE_ENV=staging-ish\n"
+    assert not (shop / ".npmrc").exists()

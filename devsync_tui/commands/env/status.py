@@ -5,7 +5,8 @@ The rules are ``machine/config_status.py`` and ``machine/config_pull.py``. ``sta
 each key that is not in sync (``--json``: every key), stores the states (where the user may
 report for the environment; a machine token for its own), and exits 1 on drift. ``pull``
 shows what it would write (secret values never), asks on a terminal, and without one writes
-only with ``--yes``.
+only with ``--yes`` (``--json``: the plan and what was written as one document; it never
+asks, so it writes only with ``--yes``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from devsync_tui.commands.common import (
     resolve_target,
     say,
 )
+from devsync_tui.commands.prompt import ask
 from devsync_tui.core.config_states import LABELS, SYMBOLS, DriftState, KeyStatus, is_drift
 from devsync_tui.core.printable import escaped
 from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS
@@ -178,29 +180,70 @@ def _show_plan(plan: config_pull.PullPlan, root: Path) -> None:
         say(f"  = {key}: only on this machine; left alone")
 
 
+def _pull_json(
+    target: Target,
+    root: Path,
+    plan: config_pull.PullPlan,
+    written: list[str],
+    *,
+    dry_run: bool,
+) -> dict[str, object]:
+    """``env pull --json``: the plan (no secret value, no file content) and what was written."""
+    return {
+        "target": target.label,
+        "checkout": str(root),
+        "dry_run": dry_run,
+        "changes": [
+            {
+                "key": c.key,
+                "kind": c.kind,
+                "path": c.path,
+                "type": "file" if c.is_file else "env_var",
+                "is_secret": c.secret,
+                "old": None if c.secret or c.is_file else c.old,
+                "new": None if c.secret or c.is_file else c.new,
+            }
+            for c in plan.changes
+        ],
+        "withheld": plan.withheld,
+        "left_alone": plan.left_alone,
+        "written": written,
+    }
+
+
 async def pull(args: argparse.Namespace) -> int:
-    """``devsync env pull [PATH]``."""
+    """``devsync env pull [PATH]`` (``--json``: one document, never a question)."""
+    as_json = bool(args.json)
     async with open_from_args(args) as backend:
         target, root, report = await _check(backend, args, reveal_missing=True)
         plan = config_pull.plan_pull(report, args.file)
         if not plan.changes:
+            await _store(backend, report)
+            if as_json:
+                print_json(_pull_json(target, root, plan, [], dry_run=args.dry_run))
+                return EXIT_OK
             say(f"{root} already has every value of {target.label} it can get.")
             if plan.withheld or plan.left_alone:
                 _show_plan(plan, root)
-            await _store(backend, report)
             return EXIT_OK
-        say(f"Changes to {root} from {target.label}:")
-        _show_plan(plan, root)
+        if not as_json:
+            say(f"Changes to {root} from {target.label}:")
+            _show_plan(plan, root)
         if args.dry_run:
-            say("Dry run: nothing was written.")
+            if as_json:
+                print_json(_pull_json(target, root, plan, [], dry_run=True))
+            else:
+                say("Dry run: nothing was written.")
             return EXIT_OK
         if not args.yes:
-            if not sys.stdin.isatty():
-                eprint("not a terminal: pass --yes to write; nothing was written.")
+            if as_json or not sys.stdin.isatty():
+                if as_json:
+                    print_json(_pull_json(target, root, plan, [], dry_run=False))
+                why = "--json never asks" if as_json else "not a terminal"
+                eprint(f"{why}: pass --yes to write; nothing was written.")
                 return EXIT_INPUT
             question = f"Write {len(plan.changes)} change(s)? [y/N] "
-            answer = await asyncio.to_thread(input, escaped(question))
-            if answer.strip().lower() not in {"y", "yes"}:
+            if ask(escaped(question)).strip().lower() not in {"y", "yes"}:
                 eprint("nothing was written.")
                 return EXIT_OK
         written = await asyncio.to_thread(config_pull.apply_pull, root, plan)
@@ -208,5 +251,8 @@ async def pull(args: argparse.Namespace) -> int:
             backend, report.environment_id, root, links.listed_files(root, report.environment_id)
         )
         await _store(backend, after)
-    say(f"Wrote {len(plan.changes)} value(s) to {', '.join(written)}.")
+    if as_json:
+        print_json(_pull_json(target, root, plan, written, dry_run=False))
+    else:
+        say(f"Wrote {len(plan.changes)} value(s) to {', '.join(written)}.")
     return EXIT_PROBLEMS if plan.withheld else EXIT_OK
