@@ -15,9 +15,12 @@ from textual.widgets import TabbedContent
 
 from devsync_tui.dashboard.panes.config_drift import ConfigDriftPane
 from devsync_tui.dashboard.panes.configuration import ConfigurationPane
+from devsync_tui.dashboard.panes.health import HealthPane
+from devsync_tui.dashboard.screens.machine_detail import MachineDetailScreen
 from devsync_tui.dashboard.widgets.config_drift_matrix import ConfigDriftTable
 from devsync_tui.dashboard.widgets.nav_tree import NavTree
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.dashboard.helpers import tab_key
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -194,3 +197,36 @@ def test_config_drift_snapshot(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_machine_detail_sums_up_its_configuration_drift(drift_db: str) -> None:
+    app = make_test_app(drift_db, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        await pilot.press(tab_key("health"))
+        pane = app.main.query_one(HealthPane)
+        await wait_for(pilot, lambda: pane.settled)
+        pane.table.focus()
+        names = [row.environment.name for row in pane.table.rows]
+        pane.table.cursor_row = names.index("bob-laptop")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MachineDetailScreen))
+        detail = app.screen
+        assert isinstance(detail, MachineDetailScreen)
+        await wait_for(pilot, lambda: detail.config_summary is not None)
+        text = str(detail.query_one("#machine-config").render())
+        assert "1 of 5 keys in sync" in text
+        assert "differs: DATABASE_URL" in text
+        assert "behind: LOG_LEVEL (has v1, synced v2)" in text
+        assert "missing on the machine: STRIPE_SECRET_KEY" in text
+        assert "only on the machine: LOCAL_ONLY" in text
+        assert "devsync env pull" in text
+        await pilot.press("escape")
+        names = [row.environment.name for row in pane.table.rows]
+        pane.table.cursor_row = names.index("ci-runner")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MachineDetailScreen))
+        other = app.screen
+        assert isinstance(other, MachineDetailScreen)
+        await wait_for(pilot, lambda: other.config_summary is not None)
+        assert "No report yet" in str(other.query_one("#machine-config").render())

@@ -10,6 +10,7 @@ from uuid import uuid4
 import pytest
 
 from devsync_tui.core import clock
+from devsync_tui.core.machine_summary import summarize_dependencies as summarize
 from devsync_tui.core.models import (
     Dependency,
     DependencyStatus,
@@ -19,7 +20,7 @@ from devsync_tui.core.models import (
 )
 from devsync_tui.core.staleness import STALE_AFTER, is_stale, shown_status
 from devsync_tui.dashboard.panes.health import HealthPane
-from devsync_tui.dashboard.screens.machine_detail import MachineDetailScreen, summarize
+from devsync_tui.dashboard.screens.machine_detail import MachineDetailScreen
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
 from tests.dashboard.helpers import tab_key
 from tests.dashboard.pane_host import freeze_clock_to_seed

@@ -1,12 +1,8 @@
-"""`enter` on a Health row: one machine (environment) in detail — its health now and over the
-last day, and a summary of its dependencies against the project baseline. (Configuration
-drift per machine is not recorded yet, so this dialog has no section for it.)"""
+"""`enter` on a Health row: one machine (environment) in detail — its health now, a summary of
+its dependencies against the project baseline, and of its actual configuration against the
+synced one (``core/machine_summary.py``)."""
 
 from __future__ import annotations
-
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
@@ -18,9 +14,15 @@ from textual.widgets import Static
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import clock
-from devsync_tui.core.models import Dependency, DependencyStatus, EnvStatus, MetricType
+from devsync_tui.core.machine_summary import (
+    ConfigDriftSummary,
+    DependencySummary,
+    summarize_config,
+    summarize_dependencies,
+)
+from devsync_tui.core.models import EnvStatus, MetricType
+from devsync_tui.core.printable import visible
 from devsync_tui.core.staleness import STALE, STALE_AFTER, shown_status
-from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.health_series import EnvHealth, format_latest
 
@@ -28,51 +30,8 @@ from devsync_tui.dashboard.widgets.health_series import EnvHealth, format_latest
 DEPENDENCY_LIMIT = 5000
 
 
-@dataclass(frozen=True, slots=True)
-class DependencySummary:
-    """What a machine runs, against the project baseline."""
-
-    total: int
-    by_manager: dict[str, int]
-    differ: int
-    missing: int
-    vulnerable: int
-    outdated: int
-    capped: bool
-
-    def lines(self) -> list[str]:
-        if not self.total and not self.missing:
-            return ["No dependencies reported yet (`devsync scan` or `devsync agent` there)."]
-        at_least = "at least " if self.capped else ""
-        managers = ", ".join(f"{m} {n}" for m, n in sorted(self.by_manager.items()))
-        first = f"{at_least}{count(self.total, 'package')}" + (f" ({managers})" if managers else "")
-        against = f"{self.differ} differ from the baseline · {self.missing} of the baseline missing"
-        health = f"{self.vulnerable} vulnerable · {self.outdated} outdated"
-        return [first, against, health]
-
-
-def summarize(
-    mine: Sequence[Dependency], baseline: Sequence[Dependency], capped: bool
-) -> DependencySummary:
-    """Count ``mine`` by manager and status, and against ``baseline`` (same manager and
-    name: a different resolved version differs; a baseline package absent here is missing)."""
-    base = {(d.package_manager, d.package_name): d.resolved_version for d in baseline}
-    here = {(d.package_manager, d.package_name): d.resolved_version for d in mine}
-    differ = sum(1 for k, v in here.items() if k in base and base[k] != v)
-    statuses = Counter(d.status for d in mine)
-    return DependencySummary(
-        total=len(here),
-        by_manager=dict(Counter(str(d.package_manager) for d in mine)),
-        differ=differ,
-        missing=sum(1 for k in base if k not in here),
-        vulnerable=statuses[DependencyStatus.VULNERABLE],
-        outdated=statuses[DependencyStatus.OUTDATED],
-        capped=capped,
-    )
-
-
 class MachineDetailScreen(ModalScreen[None]):
-    """One environment's health and dependencies."""
+    """One environment's health, dependencies and configuration drift."""
 
     BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL)
 
@@ -82,6 +41,8 @@ class MachineDetailScreen(ModalScreen[None]):
         self.row = row
         #: The dependency summary once read (tests wait on it).
         self.summary: DependencySummary | None = None
+        #: The configuration drift summary once read.
+        self.config_summary: ConfigDriftSummary | None = None
 
     def compose(self) -> ComposeResult:
         env = self.row.environment
@@ -89,6 +50,7 @@ class MachineDetailScreen(ModalScreen[None]):
             yield Static(Text(env.name, style="bold"), classes="dialog-title")
             yield Static(self._health_text(), id="machine-health")
             yield Static("Dependencies: reading…", id="machine-deps")
+            yield Static("Configuration: reading…", id="machine-config")
             close = cmd.key_name(self.app, cmd.DIALOG_CANCEL)
             yield Static(Text(f"{close} closes", style="dim"), classes="dialog-note")
 
@@ -113,6 +75,7 @@ class MachineDetailScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self._load_dependencies()
+        self._load_config_states()
 
     @work(exclusive=True, group="machine-detail", exit_on_error=False)
     async def _load_dependencies(self) -> None:
@@ -129,8 +92,21 @@ class MachineDetailScreen(ModalScreen[None]):
             deps.update(f"Dependencies: could not be read ({str(exc).rstrip('.')}).")
             return
         capped = len(mine) >= DEPENDENCY_LIMIT or len(baseline) >= DEPENDENCY_LIMIT
-        self.summary = summarize(mine, baseline, capped)
+        self.summary = summarize_dependencies(mine, baseline, capped)
         deps.update("Dependencies: " + "\n  ".join(self.summary.lines()))
+
+    @work(exclusive=True, group="machine-config", exit_on_error=False)
+    async def _load_config_states(self) -> None:
+        env = self.row.environment
+        shown = self.query_one("#machine-config", Static)
+        try:
+            states = await self._backend.config_states(env.project_id, [env.id])
+        except DevSyncError as exc:
+            shown.update(f"Configuration: could not be read ({str(exc).rstrip('.')}).")
+            return
+        summary = self.config_summary = summarize_config(states)
+        ago = clock.ago(summary.observed_at) if summary.observed_at else None
+        shown.update(Text(visible("Configuration: " + "\n  ".join(summary.lines(ago)))))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
