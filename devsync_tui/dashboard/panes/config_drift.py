@@ -24,7 +24,6 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
-from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.config_matrix import ConfigDriftMatrix, ConfigDriftRow, build_config_matrix
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import Environment, Project
@@ -33,6 +32,7 @@ from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import ConfigDriftSeen
 from devsync_tui.dashboard.screens.config_drift_detail import ConfigKeyDetailScreen
 from devsync_tui.dashboard.widgets.config_drift_matrix import ConfigDriftTable, legend_text
+from devsync_tui.dashboard.widgets.load_failure import load_failure
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.
@@ -192,11 +192,7 @@ class ConfigDriftPane(Widget):
         if event.worker.group != "cfgdrift" or event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        reason = str(error).rstrip(".") if isinstance(error, DevSyncError) else "unexpected error"
-        self._set_message(
-            f"Could not load the configuration states ({reason}). They are read again on the "
-            "next change, or when you refresh."
-        )
+        self._set_message(load_failure(self, "the configuration states", error))
 
     def _set_message(self, text: str | None) -> None:
         self.query_one("#cfgdrift-message", Static).update(text or "")

@@ -23,13 +23,13 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
-from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.models import Environment, PackageFacts, Project
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
+from devsync_tui.dashboard.widgets.load_failure import load_failure
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.
@@ -210,11 +210,7 @@ class DriftPane(Widget):
             return
         self._failed = True
         error = event.worker.error
-        reason = str(error).rstrip(".") if isinstance(error, DevSyncError) else "unexpected error"
-        self._set_message(
-            f"Could not load the dependencies ({reason}). They are read again on the next "
-            "change, or when you refresh."
-        )
+        self._set_message(load_failure(self, "the dependencies", error))
         self.log.error("drift load failed", error=repr(error))
 
     def _set_message(self, text: str | None) -> None:

@@ -22,13 +22,13 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
-from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, EnvStatus, MetricType, Project
 from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
 from devsync_tui.dashboard.widgets.health_table import STALE_SYMBOL, STATUS_SYMBOLS, HealthTable
+from devsync_tui.dashboard.widgets.load_failure import load_failure
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput, VirtualTable
 
 #: Feed bursts (an agent reports a batch per environment) within this window: one reload.
@@ -318,11 +318,7 @@ class HealthPane(Widget):
         self._loading_all = False
         self._failed = True
         error = event.worker.error
-        reason = str(error).rstrip(".") if isinstance(error, DevSyncError) else "unexpected error"
-        self._set_message(
-            f"Could not load the health data ({reason}). It is read again on the next change, "
-            "or when you refresh."
-        )
+        self._set_message(load_failure(self, "the health data", error))
         self.log.error("health load failed", error=repr(error))
 
     def _set_message(self, text: str | None) -> None:
