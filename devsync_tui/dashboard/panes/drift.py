@@ -27,6 +27,7 @@ from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.models import Environment, PackageFacts, Project
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
 from devsync_tui.dashboard.widgets.load_failure import load_failure
@@ -90,6 +91,8 @@ class DriftPane(Widget):
         self._failed = False
         #: True while only the first page of a big project is shown.
         self.loading_more = False
+        #: Reads wait until the Dependencies tab is shown (a hidden tab reads nothing).
+        self.reads = ReadWhenShown(self, lambda: self._load(live=False))
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -129,7 +132,10 @@ class DriftPane(Widget):
         self.focus_env = focus_env
         if self.matrix is None:
             self._set_message("Loading dependencies…")
-        self._load(live=False)
+        self.reads.now_or_when_shown()
+
+    def on_show(self) -> None:
+        self.reads.shown()
 
     def show_nothing(self, text: str) -> None:
         """No project is selected: forget the one shown and say what to select."""
@@ -168,7 +174,7 @@ class DriftPane(Widget):
 
     def _reload_now(self) -> None:
         self._reload_timer = None
-        self._load(live=True)
+        self.reads.now_or_when_shown(lambda: self._load(live=True))
 
     # -- loading -------------------------------------------------------------------------------
     @work(exclusive=True, group="drift", exit_on_error=False)

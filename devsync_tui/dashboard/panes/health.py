@@ -26,6 +26,7 @@ from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, EnvStatus, MetricType, Project
 from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
 from devsync_tui.dashboard.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
 from devsync_tui.dashboard.widgets.health_table import STALE_SYMBOL, STATUS_SYMBOLS, HealthTable
 from devsync_tui.dashboard.widgets.load_failure import load_failure
@@ -123,6 +124,8 @@ class HealthPane(Widget):
         self._slots: int | None = None
         #: Which of ``SORTS`` orders the rows (`s` moves to the next).
         self.sort_index = 0
+        #: Reads wait until the Health tab is shown (a hidden tab reads nothing).
+        self.reads = ReadWhenShown(self, self._load)
 
     def compose(self) -> ComposeResult:
         yield FilterInput("Filter environments…", id="health-filter")
@@ -159,7 +162,10 @@ class HealthPane(Widget):
         self._focus_env = focus_env
         if not self.rows:
             self._set_message("Loading health…")
-        self._load()
+        self.reads.now_or_when_shown()
+
+    def on_show(self) -> None:
+        self.reads.shown()
 
     @property
     def settled(self) -> bool:
@@ -235,7 +241,7 @@ class HealthPane(Widget):
         everything = self._pending_all or self._loading_all
         only = None if everything else frozenset(self._pending)
         self._pending_all, self._pending = False, set()
-        self._load(only)
+        self.reads.now_or_when_shown(lambda: self._load(only))
 
     # -- loading -------------------------------------------------------------------------------
     @work(exclusive=True, group="health", exit_on_error=False)
@@ -271,8 +277,9 @@ class HealthPane(Widget):
 
     async def _spark_slots(self) -> int:
         """The sparklines' width once the table is laid out: the rows just posted show it
-        (hidden while "Loading health…" is up); a pane never shown reads at 80 columns and
-        again at its width once shown (SparkWidthChanged)."""
+        (hidden while "Loading health…" is up). Reads wait for the tab to be shown
+        (``ReadWhenShown``), so this is the width drawn; a resize reads again
+        (SparkWidthChanged)."""
         for _ in range(50):
             if self.table.scrollable_content_region.width:
                 break
