@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from devsync_tui.backend.errors import PermissionDenied, Unavailable
 from devsync_tui.backend.refusals import UNAVAILABLE
-from devsync_tui.dashboard.widgets.load_failure import load_failure
+from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
 
 

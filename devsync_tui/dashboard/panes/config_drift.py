@@ -30,9 +30,9 @@ from devsync_tui.core.models import Environment, Project
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import ConfigDriftSeen
+from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.screens.config_drift_detail import ConfigKeyDetailScreen
 from devsync_tui.dashboard.widgets.config_drift_matrix import ConfigDriftTable, legend_text
-from devsync_tui.dashboard.widgets.load_failure import load_failure
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.

@@ -27,10 +27,10 @@ from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.models import Environment, PackageFacts, Project
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
-from devsync_tui.dashboard.widgets.load_failure import load_failure
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.

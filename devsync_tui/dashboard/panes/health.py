@@ -26,10 +26,10 @@ from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, EnvStatus, MetricType, Project
 from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
 from devsync_tui.dashboard.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
 from devsync_tui.dashboard.widgets.health_table import STALE_SYMBOL, STATUS_SYMBOLS, HealthTable
-from devsync_tui.dashboard.widgets.load_failure import load_failure
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput, VirtualTable
 
 #: Feed bursts (an agent reports a batch per environment) within this window: one reload.
