@@ -5,7 +5,9 @@ Each place (the baseline, an environment) holds a set of versions of a package �
 copies, pip pins under exclusive markers, Cargo locks two majors. A version's state, first
 rule that applies:
 
-1. VULNERABLE — its ``status`` is vulnerable;
+1. VULNERABLE — its ``status`` is vulnerable, unless every advisory known for it is an
+   accepted risk (``accepted``): then the rules below apply, and ACCEPTED instead of MATCHES,
+   DIFFERS or OUTDATED;
 2. VIOLATES — it does not satisfy the baseline's constraint (or, when the baseline has none,
    its own);
 3. OUTDATED — its ``status`` is outdated;
@@ -122,11 +124,22 @@ class DriftMatrix:
         return DriftMatrix(self.environment_ids, rows)
 
 
-def _state(dep: Dependency, baseline: Sequence[Dependency]) -> DriftState:
-    if dep.status is VULNERABLE:
+#: Versions whose every advisory is accepted: (manager, name, resolved version).
+Accepted = frozenset[tuple[PackageManager, str, str | None]]
+
+
+def _is_accepted(dep: Dependency, accepted: Accepted) -> bool:
+    return (dep.package_manager, dep.package_name, dep.resolved_version) in accepted
+
+
+def _state(dep: Dependency, baseline: Sequence[Dependency], accepted: Accepted) -> DriftState:
+    risk = dep.status is VULNERABLE
+    if risk and not _is_accepted(dep, accepted):
         return DriftState.VULNERABLE
     if violates(dep.package_manager, dep.resolved_version, constraint_for(dep, baseline)):
         return DriftState.VIOLATES
+    if risk:
+        return DriftState.ACCEPTED
     if dep.status is OUTDATED:
         return DriftState.OUTDATED
     if not baseline:
@@ -136,11 +149,14 @@ def _state(dep: Dependency, baseline: Sequence[Dependency]) -> DriftState:
     return DriftState.DIFFERS
 
 
-def _baseline_state(dep: Dependency) -> DriftState:
-    if dep.status is VULNERABLE:
+def _baseline_state(dep: Dependency, accepted: Accepted) -> DriftState:
+    risk = dep.status is VULNERABLE
+    if risk and not _is_accepted(dep, accepted):
         return DriftState.VULNERABLE
     if violates(dep.package_manager, dep.resolved_version, dep.version_constraint):
         return DriftState.VIOLATES
+    if risk:
+        return DriftState.ACCEPTED
     if dep.status is OUTDATED:
         return DriftState.OUTDATED
     return DriftState.MATCHES
@@ -163,11 +179,11 @@ def _joined(manager: PackageManager, parts: list[tuple[Dependency, DriftState]])
 
 
 def _set_cell(
-    manager: PackageManager, deps: list[Dependency], baseline: list[Dependency]
+    manager: PackageManager, deps: list[Dependency], baseline: list[Dependency], accepted: Accepted
 ) -> DriftCell:
     """An environment's cell when it or the baseline has several versions: at least DIFFERS
     when it lacks one of the baseline's versions."""
-    cell = _joined(manager, [(d, _state(d, baseline)) for d in deps])
+    cell = _joined(manager, [(d, _state(d, baseline, accepted)) for d in deps])
     lacking = any(
         not matches_baseline(manager, b.resolved_version, deps)
         for b in baseline
@@ -178,30 +194,37 @@ def _set_cell(
     return cell
 
 
-def build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -> DriftMatrix:
+def build_matrix(
+    deps: Iterable[Dependency], environment_ids: Sequence[UUID], accepted: Accepted = frozenset()
+) -> DriftMatrix:
     """The drift matrix of these dependency rows over these environments (baseline rows have
-    ``environment_id`` None; rows of other environments are ignored)."""
+    ``environment_id`` None; rows of other environments are ignored); vulnerable versions in
+    ``accepted`` are ACCEPTED (``core.drift_facts.accepted_versions``)."""
     # Building allocates ~100k small tuples that all survive: a cyclic-GC pass in the middle
     # would only walk them (and every object the caller holds) for nothing.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build_matrix(deps, environment_ids)
+        return _build_matrix(deps, environment_ids, accepted)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _baseline_cell(manager: PackageManager, baseline: list[Dependency]) -> DriftCell | None:
+def _baseline_cell(
+    manager: PackageManager, baseline: list[Dependency], accepted: Accepted
+) -> DriftCell | None:
     if not baseline:
         return None
     if len(baseline) == 1:
         b = baseline[0]
-        return DriftCell(b.resolved_version, b.version_constraint, _baseline_state(b))
-    return _joined(manager, [(b, _baseline_state(b)) for b in baseline])
+        return DriftCell(b.resolved_version, b.version_constraint, _baseline_state(b, accepted))
+    return _joined(manager, [(b, _baseline_state(b, accepted)) for b in baseline])
 
 
-def _build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -> DriftMatrix:
+def _build_matrix(
+    deps: Iterable[Dependency], environment_ids: Sequence[UUID], accepted: Accepted
+) -> DriftMatrix:
     env_ids = tuple(environment_ids)
     index = {env_id: i for i, env_id in enumerate(env_ids)}
     width = len(env_ids)
@@ -213,7 +236,7 @@ def _build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -
     rows: list[DriftRow] = []
     for manager, shown, key in by_name(grouped):
         baseline, by_column = grouped[key]
-        baseline_cell = _baseline_cell(manager, baseline)
+        baseline_cell = _baseline_cell(manager, baseline, accepted)
         worst = baseline_cell.state if baseline_cell is not None else DriftState.MATCHES
         single = baseline[0] if len(baseline) == 1 else None
         b_version = single.resolved_version if single is not None else None
@@ -224,7 +247,7 @@ def _build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -
             worst = max(worst, DriftState.MISSING)
         for column, here in by_column.items():
             if len(here) > 1 or len(baseline) > 1:
-                cell = _set_cell(manager, here, baseline)
+                cell = _set_cell(manager, here, baseline, accepted)
             else:
                 dep = here[0]
                 version, constraint = dep.resolved_version, dep.version_constraint
@@ -236,10 +259,11 @@ def _build_matrix(deps: Iterable[Dependency], environment_ids: Sequence[UUID]) -
                     b_version,
                     b_constraint,
                     in_baseline,
+                    bool(accepted) and _is_accepted(dep, accepted),
                 )
                 state = states.get(memo)
                 if state is None:
-                    state = states[memo] = _state(dep, baseline)
+                    state = states[memo] = _state(dep, baseline, accepted)
                 cell_key = (version, constraint, state)
                 found = cells.get(cell_key)
                 if found is None:

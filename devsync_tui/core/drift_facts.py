@@ -10,7 +10,14 @@ from datetime import date
 from typing import Any
 
 from devsync_tui.core.drift_report import DriftFinding, DriftReport
-from devsync_tui.core.models import AcceptedRisk, Advisory, Dependency, PackageFacts
+from devsync_tui.core.models import (
+    AcceptedRisk,
+    Advisory,
+    Dependency,
+    DependencyStatus,
+    PackageFacts,
+    PackageManager,
+)
 
 
 def accepted_for(
@@ -23,6 +30,32 @@ def accepted_for(
         if risk.advisory_id in names and risk.active(today):
             return risk
     return None
+
+
+def all_accepted(found: Sequence[Advisory], risks: Sequence[AcceptedRisk], today: date) -> bool:
+    """Whether a version with the advisories ``found`` is an accepted risk: it has some, and
+    every one is accepted today (one nobody accepted, or none known: not accepted)."""
+    return bool(found) and all(accepted_for(a, risks, today) is not None for a in found)
+
+
+def accepted_versions(
+    deps: Iterable[Dependency], facts: PackageFacts, risks: Sequence[AcceptedRisk], today: date
+) -> frozenset[tuple[PackageManager, str, str | None]]:
+    """The vulnerable versions among ``deps`` whose every known advisory is accepted today:
+    (manager, name, version), as ``core.drift.build_matrix`` takes them."""
+    if not risks:
+        return frozenset()
+    by_version: dict[tuple[PackageManager, str, str | None], list[Advisory]] = {}
+    for a in facts.advisories:
+        by_version.setdefault((a.package_manager, a.package_name, a.version), []).append(a.advisory)
+    found = set()
+    for d in deps:
+        if d.status is not DependencyStatus.VULNERABLE:
+            continue
+        key = (d.package_manager, d.package_name, d.resolved_version)
+        if key not in found and all_accepted(by_version.get(key, []), risks, today):
+            found.add(key)
+    return frozenset(found)
 
 
 def apply_accepted(
@@ -38,7 +71,7 @@ def apply_accepted(
             if finding.kind == "vulnerable"
             else []
         )
-        if found and all(accepted_for(a, risks, today) is not None for a in found):
+        if all_accepted(found, risks, today):
             ignored.append(finding)
         else:
             kept.append(finding)

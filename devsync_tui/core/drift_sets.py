@@ -24,9 +24,12 @@ class DriftState(IntEnum):
     MATCHES = 0
     DIFFERS = 1
     OUTDATED = 2
-    MISSING = 3
-    VIOLATES = 4
-    VULNERABLE = 5
+    #: Vulnerable, but every advisory known for the version is an accepted risk of the
+    #: project (``devsync deps ignore``) that still counts today.
+    ACCEPTED = 3
+    MISSING = 4
+    VIOLATES = 5
+    VULNERABLE = 6
 
 
 #: One character per state, readable without colour.
@@ -34,6 +37,7 @@ SYMBOLS: dict[DriftState, str] = {
     DriftState.MATCHES: "=",
     DriftState.DIFFERS: "≠",
     DriftState.OUTDATED: "↑",
+    DriftState.ACCEPTED: "~",
     DriftState.MISSING: "∅",
     DriftState.VIOLATES: "✗",
     DriftState.VULNERABLE: "!",
@@ -44,6 +48,7 @@ LABELS: dict[DriftState, str] = {
     DriftState.MATCHES: "matches",
     DriftState.DIFFERS: "differs",
     DriftState.OUTDATED: "outdated",
+    DriftState.ACCEPTED: "accepted risk",
     DriftState.MISSING: "missing",
     DriftState.VIOLATES: "violates constraint",
     DriftState.VULNERABLE: "vulnerable",

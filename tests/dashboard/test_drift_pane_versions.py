@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from textual.widgets import Static
 
+from devsync_tui.backend.live import Resync
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import (
     Advisory,
@@ -112,3 +113,41 @@ def test_an_accepted_advisory_is_shown_ignored_with_date_and_reason() -> None:
     )
     # the day after, it counts again
     assert facts_text(row, [cell], facts, date(2027, 3, 2)).startswith("! 4.17.11")
+
+
+async def test_an_accepted_risk_shows_as_accepted_not_vulnerable(fresh_db_url: str) -> None:
+    """bob's lodash (at the baseline's version) is vulnerable; once the team accepts its only
+    advisory (by its CVE alias) the cell says `~` (accepted risk) instead of `!`. The demo's
+    other vulnerable version, below its constraint, has no stored advisory: it stays `!`."""
+    bob = PostgresBackend(fresh_db_url, "bob")
+    await bob.connect()
+    try:
+        current = await bob.list_dependencies(
+            demo.PROJECT_STOREFRONT, environment_ids=[demo.ENV_BOB_LAPTOP]
+        )
+        report = [
+            DependencyInput(
+                d.package_manager, d.package_name, d.version_constraint,
+                "4.17.21" if d.package_name == "lodash" else d.resolved_version, d.status,
+            )
+            for d in current
+        ]  # fmt: skip
+        await bob.report_dependencies(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, report)
+        checked = datetime(2026, 11, 1, tzinfo=UTC)
+        await bob.report_package_facts(
+            [AdvisoryCheck(PackageManager.NPM, "lodash", "4.17.21", checked, (GHSA,))], []
+        )
+        app = PaneHost(fresh_db_url, "bob", DriftPane, demo.PROJECT_STOREFRONT)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, loaded)
+            table = app.query_one(DriftMatrixTable)
+            assert cells_by_package(table)["lodash"][1] == "! 4.17.21"
+            until = datetime(2099, 1, 1, tzinfo=UTC).date()
+            await bob.ignore_advisory(demo.PROJECT_STOREFRONT, "CVE-2021-23337", until, "ok")
+            pane = app.query_one(DriftPane)
+            pane.apply_changes([Resync("refresh")])  # what the refresh key does
+            await settle(pilot, lambda p: cells_by_package(table)["lodash"][1] == "~ 4.17.21")
+            assert cells_by_package(table)["requests"][1] == "! 2.28.2"
+            assert "~ accepted" in str(pane.query_one("#drift-legend").render())
+    finally:
+        await bob.close()

@@ -289,3 +289,29 @@ def test_same_version_sets_are_no_drift() -> None:
     ]
     assert not drift_report(deps, {ENV_A: "a"}).has_drift
     assert build_matrix(deps, [ENV_A]).rows[0].worst == DriftState.MATCHES
+
+
+def test_an_accepted_vulnerable_version_is_accepted_not_vulnerable() -> None:
+    accepted = frozenset({(NPM, "lodash", "4.17.20")})
+    base = dep(None, "lodash", "4.17.20", "^4.17.0", VULNERABLE)
+    here = dep(ENV_A, "lodash", "4.17.20", "^4.17.0", VULNERABLE)
+    other = dep(ENV_A, "left-pad", "1.0.0", None, VULNERABLE)
+    matrix = build_matrix([base, here, other], [ENV_A], accepted)
+    rows = {r.package_name: r for r in matrix.rows}
+    cell = rows["lodash"].cells[0]
+    assert cell is not None
+    assert cell.state is DriftState.ACCEPTED
+    assert rows["lodash"].baseline is not None
+    assert rows["lodash"].baseline.state is DriftState.ACCEPTED
+    assert rows["lodash"].worst is DriftState.ACCEPTED
+    # Another package at an accepted package's version is not accepted (names count).
+    assert rows["left-pad"].cells[0] is not None
+    assert rows["left-pad"].cells[0].state is DriftState.VULNERABLE
+    # Accepted does not hide a violated constraint.
+    bad = dep(ENV_A, "lodash", "4.17.20", None, VULNERABLE)
+    strict = dep(None, "lodash", "4.17.21", "^4.17.21")
+    violating = build_matrix([strict, bad], [ENV_A], accepted).rows[0].cells[0]
+    assert violating is not None
+    assert violating.state is DriftState.VIOLATES
+    # Without the acceptance it is vulnerable again (an expired entry is not passed in).
+    assert only_cell(here) == DriftCell("4.17.20", "^4.17.0", DriftState.VULNERABLE)

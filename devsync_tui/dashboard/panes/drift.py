@@ -23,8 +23,10 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
-from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
-from devsync_tui.core.models import Environment, PackageFacts, Project
+from devsync_tui.core import clock
+from devsync_tui.core.drift import Accepted, DriftMatrix, DriftRow, build_matrix
+from devsync_tui.core.drift_facts import accepted_versions
+from devsync_tui.core.models import DependencyStatus, Environment, PackageFacts, Project
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.load_failure import load_failure
@@ -183,6 +185,7 @@ class DriftPane(Widget):
         if project is None or backend is None:
             return
         env_ids = [env.id for env in self.environments]
+        risks = await backend.accepted_risks(project.id)
         deps = await backend.list_dependencies(project.id, limit=FIRST_PAGE_ROWS)
         if len(deps) == FIRST_PAGE_ROWS:
             if self.matrix is None:
@@ -193,8 +196,16 @@ class DriftPane(Widget):
                 matrix = await asyncio.to_thread(build_matrix, whole, env_ids)
                 self.post_message(DriftLoaded(project.id, matrix, live, partial=True))
             deps += await backend.list_dependencies(project.id, offset=len(deps))
+        # A vulnerable version whose every advisory the project accepted shows as accepted.
+        accepted: Accepted = frozenset()
+        today = clock.now().date()
+        if any(r.active(today) for r in risks) and any(
+            d.status is DependencyStatus.VULNERABLE for d in deps
+        ):
+            facts = await backend.package_facts(project.id)
+            accepted = accepted_versions(deps, facts, risks, today)
         # Building the matrix is pure CPU work in core/: keep the event loop free meanwhile.
-        matrix = await asyncio.to_thread(build_matrix, deps, env_ids)
+        matrix = await asyncio.to_thread(build_matrix, deps, env_ids, accepted)
         self.post_message(DriftLoaded(project.id, matrix, live))
 
     @on(DriftLoaded)

@@ -84,6 +84,7 @@ class DriftStyled(VirtualTable[RowT]):
         & > .drift--matches { color: $success; }
         & > .drift--differs { color: $accent; }
         & > .drift--outdated { color: $warning; }
+        & > .drift--accepted { color: $warning; text-style: italic; }
         & > .drift--missing { color: $text-muted; }
         & > .drift--violates { color: $error; }
         & > .drift--vulnerable { color: $error; text-style: bold reverse; }
@@ -169,7 +170,7 @@ class DriftMatrixTable(DriftStyled[DriftRow]):
 
 
 #: Legend words: short enough that the whole legend fits in 80 columns.
-_LEGEND_WORDS = {**LABELS, DriftState.VIOLATES: "violates"}
+_LEGEND_WORDS = {**LABELS, DriftState.VIOLATES: "violates", DriftState.ACCEPTED: "accepted"}
 
 
 def legend_text(width: int = 200) -> str:
