@@ -40,6 +40,7 @@ from devsync_tui.dashboard.panes.tabs import (
 )
 from devsync_tui.dashboard.screens.presence import PresenceActions
 from devsync_tui.dashboard.screens.tree_actions import TreeActions
+from devsync_tui.dashboard.screens.tree_drift import TreeDriftMarks
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.footer import Footer
 from devsync_tui.dashboard.widgets.nav_tree import NavItem, NavPanel, NavTree
@@ -87,7 +88,7 @@ class WorkspaceLoaded(Message):
 COMPACT_FOOTER_WIDTH = 120
 
 
-class MainScreen(PresenceActions, TreeActions, Screen[None]):
+class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
     """The one main screen. ``selection`` is bound down to the panes by ``_show_selection``."""
 
     BINDINGS = cmd.bindings(
@@ -276,6 +277,7 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
             self._later_started = True
             self.post_message(FirstViewShown())
             self._mount_later_panes(self.session.backend)
+            self.mark_other_projects()
 
     @work(group="panes", exit_on_error=False)
     async def _mount_later_panes(self, backend: Backend) -> None:
@@ -454,6 +456,10 @@ class MainScreen(PresenceActions, TreeActions, Screen[None]):
         self.presence_pushed(batch)
         if batch.touches(*_TREE_TABLES):
             self.load_workspace()
+        if batch.resync:
+            self.mark_other_projects()
+        else:
+            self.tree_drift_changes(batch)
         # Only attached panes: a batch may arrive while the app is closing.
         panes = [(tab, pane) for tab, pane in self._panes.items() if pane.is_attached]
         for tab, pane in panes:
