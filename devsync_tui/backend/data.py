@@ -57,6 +57,14 @@ class DataContract(Transport):
         found = await self._rows("configurations", match)
         return rules.by_key(found)
 
+    async def project_keys(self, project_id: UUID) -> list[tuple[UUID | None, str]]:
+        """Every configuration key of the project I may see, with its scope (None: the
+        defaults; else the environment that overrides or adds it), by scope then key. One
+        read for the palette's "jump to any key"; no values."""
+        found: list[Configuration] = await self._rows("configurations", {"project_id": project_id})
+        keys = {(c.environment_id, c.key) for c in found}
+        return sorted(keys, key=lambda k: (k[0] is not None, str(k[0] or ""), k[1]))
+
     async def effective_configuration(self, environment_id: UUID) -> list[EffectiveConfigRow]:
         """The environment's configuration: its overrides and the defaults they leave; NotFound
         when I may not see the environment."""

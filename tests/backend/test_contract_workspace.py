@@ -166,3 +166,16 @@ async def test_team_deletion_reaches_its_members(transport: Transport) -> None:
     assert (gone.op, gone.id, gone.row) == ("DELETE", str(team.id), None)
     assert team.id not in await carol.my_roles()
     await feed.aclose()  # type: ignore[attr-defined]
+
+
+async def test_project_keys_are_every_scope_i_may_see(transport: Transport) -> None:
+    """The palette's one read: every key of the project with its scope, no values; a member
+    sees other members' overrides' names as they see the rows (RLS), an outsider nothing."""
+    alice = await transport.open("alice")
+    keys = await alice.project_keys(demo.PROJECT_STOREFRONT)
+    assert (None, "LOG_LEVEL") in keys
+    assert (demo.ENV_BOB_LAPTOP, "BOB_DEBUG_PORT") in keys
+    defaults = [k for k in keys if k[0] is None]
+    assert keys[: len(defaults)] == sorted(defaults, key=lambda k: k[1])  # defaults first
+    mallory = await transport.open("mallory")
+    assert await mallory.project_keys(demo.PROJECT_STOREFRONT) == []

@@ -96,6 +96,25 @@ async def test_palette_jumps_to_a_key_of_another_project(demo_db_url: str) -> No
         assert sel.project.id == demo.PROJECT_BILLING
 
 
+async def test_palette_jumps_to_an_override_only_one_environment_has(demo_db_url: str) -> None:
+    """BOB_DEBUG_PORT exists only as bob-laptop's override: the palette finds it from the
+    project defaults' view and opens bob-laptop on it."""
+    app = make_test_app(demo_db_url, "alice", project="billing-api")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"BOB_DEBUG")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        pane = config_pane(app)
+        await wait_for(pilot, lambda: pane.rows_table.cursor_key == "BOB_DEBUG_PORT")
+        sel = app.main.selection
+        assert sel is not None
+        assert sel.environment is not None
+        assert sel.environment.id == demo.ENV_BOB_LAPTOP
+
+
 def _crowd(envs: int) -> tuple[list[Team], list[Project], dict[UUID, Any], dict[UUID, str]]:
     team = Team(uuid4(), "Big", "big", uuid4())
     small, crowded = (Project(uuid4(), team.id, name) for name in ("api", "fleet"))

@@ -116,7 +116,7 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         #: Connecting failed (the status line says why); ctrl+r tries again.
         self._failed = False
         #: Every project's configuration keys, for the palette (read when it opens).
-        self._jump_keys: dict[UUID, tuple[str, ...]] = {}
+        self._jump_keys: dict[UUID, tuple[tuple[UUID | None, str], ...]] = {}
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -566,34 +566,52 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         on_screen = self.query_one(ConfigurationPane).jump_targets()
         targets.extend(on_screen)
         shown = {t.label for t in on_screen}
-        for item in self.nav_tree.items():
-            if item.project is None or item.environment is not None:
-                continue
-            for key in self._jump_keys.get(item.project.id, ()):
-                if key in shown and self.selection and self.selection.project == item.project:
-                    continue  # already offered by the view on screen
+        places = {
+            (item.project.id, item.environment.id if item.environment else None): item
+            for item in self.nav_tree.items()
+            if item.project is not None
+        }
+        sel = self.selection
+        on_view = (
+            (sel.project.id, sel.environment.id if sel.environment else None)
+            if sel is not None and sel.project is not None
+            else None
+        )
+        for project_id, keys in self._jump_keys.items():
+            for scope, key in keys:
+                place = places.get((project_id, scope))
+                if place is None or place.project is None:
+                    continue  # an environment not in the tree
+                # The view on screen offers its own keys (an environment's view: with the
+                # defaults it inherits).
+                here = on_view is not None and on_view[0] == project_id
+                if key in shown and here and scope in (None, on_view and on_view[1]):
+                    continue
+                where = " ▸ ".join(
+                    x.name for x in (place.team, place.project, place.environment) if x is not None
+                )
+                kind = "override" if scope is not None else "key"
                 targets.append(
                     JumpTarget(
                         f"{key}",
-                        f"Configuration key in {item.team.name} ▸ {item.project.name}",
-                        partial(self._jump_to_key, item.key, key),
+                        f"Configuration {kind} in {where}",
+                        partial(self._jump_to_key, place.key, key),
                     )
                 )
         return targets
 
     async def load_jump_keys(self) -> None:
-        """Read the keys of every project's defaults, for the palette (when it opens)."""
+        """Read every configuration key of every project (defaults and each environment's
+        overrides, one read per project), for the palette (when it opens)."""
         session = self.session
         if session is None or self._data is None:
             return
-        found: dict[UUID, tuple[str, ...]] = {}
+        found: dict[UUID, tuple[tuple[UUID | None, str], ...]] = {}
         for project in self._data.projects:
             try:
-                rows = await session.backend.list_configurations(project.id)
+                found[project.id] = tuple(await session.backend.project_keys(project.id))
             except DevSyncError:
                 log.info("keys of %s not read for the palette", project.id, exc_info=True)
-                continue
-            found[project.id] = tuple(r.key for r in rows)
         self._jump_keys = found
 
     def _jump(self, key: tuple[UUID, UUID | None, UUID | None]) -> None:
@@ -601,7 +619,8 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         self.nav_tree.select_item(key)
 
     def _jump_to_key(self, where: tuple[UUID, UUID | None, UUID | None], key: str) -> None:
-        """Open the project (its defaults) and put the cursor on ``key`` once they are shown."""
+        """Open the project (its defaults) or the environment and put the cursor on ``key``
+        once they are shown."""
         self._jump(where)
         self._show_tab(TABS[0].id)
         self.query_one(ConfigurationPane).go_to_key_when_shown(key)
