@@ -99,8 +99,12 @@ async def test_activity_is_for_admins_only(demo_db_url: str) -> None:
     app = make_test_app(demo_db_url, "alice", project="storefront")
     async with app.run_test(size=app.test_size) as pilot:
         await wait_ready(pilot)
+        await wait_for(pilot, lambda: bool(app.main.query(ActivityPane)))
         pane = app.main.query_one(ActivityPane)
         table = pane.query_one("#activity-rows").table  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: pane.reads.waiting)  # hidden: the log is not read yet
+        assert table.row_count == 0
+        await _tab(pilot, "activity")
         await wait_for(pilot, lambda: table.row_count > 0)
 
 

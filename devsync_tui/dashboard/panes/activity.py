@@ -15,6 +15,7 @@ from devsync_tui.core import clock, permissions
 from devsync_tui.core.audit_wording import describe, who
 from devsync_tui.core.models import AuditEntry
 from devsync_tui.dashboard.messages import LiveBatch
+from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
 
@@ -46,6 +47,9 @@ class ActivityPane(Vertical):
         #: Names of users, teams, projects and environments by id (text), from the tree.
         self.names: dict[str, str] = {}
         self._entries: list[AuditEntry] = []
+        #: The log is read when its tab is shown (every write adds an entry: reading it on
+        #: each change while hidden slowed the view on screen).
+        self.reads = ReadWhenShown(self, self.load)
 
     def compose(self) -> ComposeResult:
         yield Static("Select a team.", id="activity-hint", classes="pane-hint")
@@ -67,7 +71,10 @@ class ActivityPane(Vertical):
             )
             return
         table.display = True
-        self.load()
+        self.reads.now_or_when_shown()
+
+    def on_show(self) -> None:
+        self.reads.shown()
 
     @work(exclusive=True, group="activity-load", exit_on_error=False)
     async def load(self) -> None:
@@ -128,4 +135,4 @@ class ActivityPane(Vertical):
         if batch.resync or any(
             e.table == "audit_log" and e.team_id == sel.team.id for e in batch.changes
         ):
-            self.load()
+            self.reads.now_or_when_shown()
