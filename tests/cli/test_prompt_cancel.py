@@ -55,9 +55,8 @@ def _interrupt_at_prompt(devsync: DevsyncCLI, prompt: bytes, *argv: str) -> tupl
             ready, _, _ = select.select([leader], [], [], 0.5)
             if ready:
                 seen += os.read(leader, 4096)
-        # A person's reaction time: a signal in the microseconds between the prompt's write
-        # and the read is only a flag for the interpreter until the next read returns.
-        time.sleep(0.5)
+        # At once: a Ctrl-C between the prompt's write and the read is seen at the next tick
+        # of the question's wait (commands/prompt.py), not lost.
         os.write(leader, b"\x03")  # Ctrl-C, as the terminal sends it
         pressed = time.monotonic()
         try:
