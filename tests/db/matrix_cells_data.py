@@ -230,6 +230,12 @@ DATA_OPS: list[Op] = [
         ("dependencies_select",),
     ),
     Op(
+        "dependency_page.rows",
+        MEMBERS,
+        lambda c, u, i: q(c, "select id from dependency_page(%s, 'npm')", (S,)),
+        ("dependencies_select",),
+    ),
+    Op(
         "dependencies.insert_baseline",
         WRITERS,
         lambda c, u, i: q(
