@@ -10,7 +10,7 @@ are checked before they are sent.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -33,8 +33,12 @@ from devsync_tui.core.models import (
     HealthPoint,
     Identity,
     PackageFacts,
+    PackageManager,
     Role,
 )
+
+#: Rows of one page of ``dependency_pages``: 500 machines' rows of ~40 packages.
+DEPENDENCY_PAGE_ROWS = 20_000
 
 
 class DataContract(Transport):
@@ -195,6 +199,33 @@ class DataContract(Transport):
         return await self._list_dependencies(
             project_id, environment_ids, name_filter or None, limit, offset
         )
+
+    async def dependency_pages(
+        self, project_id: UUID, rows_per_page: int = DEPENDENCY_PAGE_ROWS
+    ) -> AsyncIterator[list[Dependency]]:
+        """A project's dependency rows a page at a time, each page whole packages (every row
+        of a package, baseline and environments, in the same page), pages in package order
+        (manager, then ``package_fold``; any order within a page). About ``rows_per_page``
+        rows each, more when one package alone has more rows: only one page is held."""
+        if rows_per_page < 1:
+            raise ValueError("rows_per_page must be at least 1")
+        for manager in sorted(PackageManager, key=lambda m: m.value):
+            after: tuple[str, UUID] | None = None
+            limit = rows_per_page
+            while True:
+                page = await self._dependency_page(project_id, manager, after, limit)
+                if len(page) < limit:
+                    if page:
+                        yield [dep for _, dep in page]
+                    break
+                last = page[-1][0]
+                whole = [(fold, dep) for fold, dep in page if fold != last]
+                if not whole:  # one package fills the page: read it with room to spare
+                    limit *= 2
+                    continue
+                yield [dep for _, dep in whole]
+                after = (whole[-1][0], whole[-1][1].id)
+                limit = rows_per_page
 
     async def report_dependencies(
         self,

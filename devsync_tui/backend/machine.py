@@ -44,6 +44,7 @@ from devsync_tui.core.models import (
     HealthCheck,
     HealthPoint,
     Identity,
+    PackageManager,
     Project,
     Role,
     Team,
@@ -322,6 +323,15 @@ class MachineBackend(Backend):
         raise PermissionDenied(MACHINE_ONLY)
 
     async def _row(self, table: str, key: UUID | int) -> Any | None:
+        self._refuse()
+
+    async def _dependency_page(
+        self,
+        project_id: UUID,
+        manager: PackageManager,
+        after: tuple[str, UUID] | None,
+        limit: int,
+    ) -> list[tuple[str, Dependency]]:
         self._refuse()
 
     async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:

@@ -15,9 +15,9 @@ READS = frozenset(
         "whoami", "my_roles", "connect", "close", "ping", "changes", "presence", "set_presence",
         "list_teams", "list_members", "list_projects", "list_templates", "list_environments",
         "list_configurations", "project_keys", "effective_configuration", "project_configuration",
-        "configuration_history", "list_dependencies", "health_series", "health_buckets",
-        "health_latest", "audit_log", "answer_now", "open_workspace", "template",
-        "config_states", "key_versions", "package_facts", "accepted_risks",
+        "configuration_history", "list_dependencies", "dependency_pages", "health_series",
+        "health_buckets", "health_latest", "audit_log", "answer_now", "open_workspace",
+        "template", "config_states", "key_versions", "package_facts", "accepted_risks",
         "list_machine_tokens",
     }
 )  # fmt: skip

@@ -25,6 +25,7 @@ from devsync_tui.core.models import (
     EffectiveConfigRow,
     HealthCheck,
     HealthPoint,
+    PackageManager,
     TeamMember,
 )
 
@@ -117,6 +118,18 @@ class Transport(abc.ABC):
     ) -> list[Dependency]:
         """A page of the project's dependencies in the contract's order (package manager,
         package name bytewise, baseline first, then environment), filtered as asked."""
+
+    @abc.abstractmethod
+    async def _dependency_page(
+        self,
+        project_id: UUID,
+        manager: PackageManager,
+        after: tuple[str, UUID] | None,
+        limit: int,
+    ) -> list[tuple[str, Dependency]]:
+        """RPC ``dependency_page``: up to ``limit`` rows of one package manager of a project
+        after the keyset ``after`` (fold, id), from the start with None, in (fold, id) order,
+        each with its fold; fewer only at the end."""
 
     @abc.abstractmethod
     async def _report_dependencies(

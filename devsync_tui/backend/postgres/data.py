@@ -220,6 +220,29 @@ class PgData(PgCore):
         raw = await self.read(work, row_factory=tuple_row)
         return _build_dependencies(project_id, raw)
 
+    async def _dependency_page(
+        self,
+        project_id: UUID,
+        manager: PackageManager,
+        after: tuple[str, UUID] | None,
+        limit: int,
+    ) -> list[tuple[str, Dependency]]:
+        fold, last_id = after if after is not None else (None, None)
+        query = (
+            "select package_fold, id, environment_id::text, package_manager, package_name, "
+            "version_constraint, resolved_version, status, updated_at, kind "
+            "from public.dependency_page(%s, %s, %s, %s, %s)"
+        )
+        params = (project_id, manager.value, fold, last_id, limit)
+
+        async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            await cur.execute(query, params, binary=True)
+            return await cur.fetchall()
+
+        raw = await self.read(work, row_factory=tuple_row)
+        deps = _build_dependencies(project_id, [row[1:] for row in raw])
+        return [(str(row[0]), dep) for row, dep in zip(raw, deps, strict=True)]
+
     async def _report_dependencies(
         self,
         project_id: UUID,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from devsync_tui.backend import rows
@@ -23,7 +23,11 @@ from devsync_tui.core.models import (
     HealthCheck,
     HealthPoint,
     MetricType,
+    PackageManager,
 )
+
+if TYPE_CHECKING:
+    from supabase import AsyncClient
 
 
 def _scope(project_id: UUID, environment_id: UUID | None) -> list[Filter]:
@@ -189,6 +193,38 @@ class SupabaseConfigMixin(SupabaseRest):
             deps = [d for d in deps if needle in d.package_name.casefold()][offset:]
             deps = deps if limit is None else deps[:limit]
         return deps
+
+    async def _dependency_page(
+        self,
+        project_id: UUID,
+        manager: PackageManager,
+        after: tuple[str, UUID] | None,
+        limit: int,
+    ) -> list[tuple[str, Dependency]]:
+        # A response holds at most PAGE rows (max_rows): go on from the last row's keyset
+        # (not by offset, which would make the function read the skipped rows again).
+        found: list[tuple[str, Dependency]] = []
+        while len(found) < limit:
+            fold, last_id = after if after is not None else (None, None)
+            want = min(PAGE, limit - len(found))
+            body = {
+                "p_project": str(project_id),
+                "p_manager": manager.value,
+                "p_after_fold": fold,
+                "p_after_id": None if last_id is None else str(last_id),
+                "p_limit": want,
+            }
+
+            def call(client: AsyncClient, body: dict[str, Any] = body) -> Any:
+                return client.rpc("dependency_page", body)
+
+            response = await self._run(call, read=True)
+            page = [r for r in (response.data or []) if isinstance(r, dict)]
+            found += [(str(r["package_fold"]), rows.dependency_from_row(r)) for r in page]
+            if len(page) < want:
+                break
+            after = (found[-1][0], found[-1][1].id)
+        return found
 
     async def _report_dependencies(
         self,

@@ -1,0 +1,82 @@
+"""``Backend.dependency_pages``: a project's dependency rows a page of whole packages at a
+time (issue 16, the Dependencies view of a 1M-row team), on every transport.
+
+Whole packages means every row of one package — baseline, every environment, every version,
+and every spelling the ecosystem counts as the same package (pip's ``Foo_Bar`` is
+``foo-bar``) — is in one page, so the view can build each page's matrix rows alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from devsync_tui.backend.errors import PermissionDenied
+from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
+from devsync_tui.core.names import package_key
+from tests.backend.conftest import Transport
+from tests.support import demo
+
+pytestmark = pytest.mark.db
+
+_NPM, _PIP = PackageManager.NPM, PackageManager.PIP
+
+#: Names that share a page key: one pip package in three spellings, two npm packages that
+#: differ only in case, and one npm package at many versions (more rows than a small page).
+_REPORT = [
+    DependencyInput(_PIP, "Foo_Bar", "*", "1.0.0"),
+    DependencyInput(_PIP, "foo.bar", "*", "1.1.0"),
+    DependencyInput(_PIP, "foo-bar", "*", "1.2.0"),
+    DependencyInput(_NPM, "JSONStream", "*", "1.3.5"),
+    DependencyInput(_NPM, "jsonstream", "*", "0.0.1"),
+    *(DependencyInput(_NPM, "many-versions", "*", f"1.0.{n}") for n in range(7)),
+]
+
+
+def _key(d: Dependency) -> tuple[object, ...]:
+    return (d.id,)
+
+
+@pytest.mark.parametrize("rows_per_page", [1, 3, 5, 20_000])
+async def test_pages_are_whole_packages_and_hold_every_row(
+    transport: Transport, rows_per_page: int
+) -> None:
+    bob = await transport.open("bob")
+    await bob.report_dependencies(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, _REPORT)
+    everything = await bob.list_dependencies(demo.PROJECT_STOREFRONT)
+
+    pages = [page async for page in bob.dependency_pages(demo.PROJECT_STOREFRONT, rows_per_page)]
+
+    assert all(pages)
+    got = [d for page in pages for d in page]
+    assert sorted(got, key=_key) == sorted(everything, key=_key)  # each row once
+    # No package (as the ecosystem names it) is cut between two pages.
+    seen: dict[object, int] = {}
+    for number, page in enumerate(pages):
+        for d in page:
+            key = (d.package_manager, package_key(d.package_manager, d.package_name))
+            assert seen.setdefault(key, number) == number, key
+    # Small pages: a package with more rows than a page still comes whole, and alone.
+    if rows_per_page == 3:
+        many = [p for p in pages if any(d.package_name == "many-versions" for d in p)]
+        assert len(many) == 1
+        assert len([d for d in many[0] if d.package_name == "many-versions"]) >= 7
+        spellings = [p for p in pages if any(d.package_manager is _PIP and "bar" in
+                                             d.package_name.lower() for d in p)]  # fmt: skip
+        assert len(spellings) == 1
+
+
+async def test_pages_show_only_what_the_reader_may_see(transport: Transport) -> None:
+    mallory = await transport.open("mallory")
+    assert [page async for page in mallory.dependency_pages(demo.PROJECT_STOREFRONT)] == []
+    bob = await transport.open("bob")
+    with pytest.raises(ValueError, match="at least 1"):
+        async for _ in bob.dependency_pages(demo.PROJECT_STOREFRONT, 0):
+            pass
+
+
+async def test_a_machine_may_not_page_the_whole_project(transport: Transport) -> None:
+    bob = await transport.open("bob")
+    token = await bob.create_machine_token(demo.ENV_BOB_LAPTOP, "laptop", None)
+    machine = await transport.open_machine(token.token)
+    with pytest.raises(PermissionDenied):
+        async for _ in machine.dependency_pages(demo.PROJECT_STOREFRONT):
+            pass
