@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable, Input
 
 from devsync_tui.backend.base import Backend
+from devsync_tui.backend.data import DEPENDENCY_PAGE_ROWS
 from devsync_tui.core.drift import SYMBOLS, build_matrix
 from devsync_tui.core.models import (
     Dependency,
@@ -124,11 +125,22 @@ def _unsupported(name: str) -> Any:
     return method
 
 
-async def _list_dependencies(
-    self: Any, project_id: UUID, *, limit: int | None = None, offset: int = 0, **_: object
-) -> list[Dependency]:
+async def _dependency_pages(
+    self: Any, project_id: UUID, rows_per_page: int = DEPENDENCY_PAGE_ROWS
+) -> AsyncIterator[list[Dependency]]:
+    """Pages of whole packages, as ``Backend.dependency_pages`` gives them."""
     rows: list[Dependency] = self.deps
-    return rows[offset:] if limit is None else rows[offset : offset + limit]
+    start = 0
+    while start < len(rows):
+        end = min(start + rows_per_page, len(rows))
+        while end < len(rows) and rows[end].package_name == rows[end - 1].package_name:
+            end += 1
+        yield rows[start:end]
+        start = end
+
+
+async def _no_risks(self: Any, project_id: UUID) -> list[Any]:
+    return []
 
 
 #: An in-memory Backend that serves only the dependency rows.
@@ -139,7 +151,8 @@ MemoryBackend: type[Backend] = type(
         **{name: _unsupported(name) for name in Backend.__abstractmethods__},
         "kind": "memory",
         "label": "MEMORY",
-        "list_dependencies": _list_dependencies,
+        "dependency_pages": _dependency_pages,
+        "accepted_risks": _no_risks,
     },
 )
 

@@ -4,6 +4,7 @@ reads once, with what changed meanwhile."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,15 +19,17 @@ from tests.support import demo
 pytestmark = pytest.mark.db
 
 
-def _count_calls(backend: Any, name: str) -> list[int]:
+def _count_reads(backend: Any) -> list[int]:
+    """Counts the whole-project reads of the Dependencies view (``dependency_pages``)."""
     calls = [0]
-    real = getattr(backend, name)
+    real = backend.dependency_pages
 
-    async def counted(*args: Any, **kwargs: Any) -> Any:
+    async def counted(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         calls[0] += 1
-        return await real(*args, **kwargs)
+        async for page in real(*args, **kwargs):
+            yield page
 
-    setattr(backend, name, counted)
+    backend.dependency_pages = counted
     return calls
 
 
@@ -38,7 +41,7 @@ async def test_hidden_tabs_read_nothing_until_shown(fresh_db_url: str) -> None:
         drift = app.main.query_one(DriftPane)
         health = app.main.query_one(HealthPane)
         assert drift.backend is not None
-        reads = _count_calls(drift.backend, "list_dependencies")
+        reads = _count_reads(drift.backend)
         await pilot.pause(0.5)
         # Mounted and told which project to show, but neither tab was opened: nothing read.
         assert drift.project is not None

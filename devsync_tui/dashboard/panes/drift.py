@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -37,8 +38,10 @@ from devsync_tui.dashboard.widgets.virtual_table import FilterInput
 
 #: Feed bursts within this many seconds become one reload.
 COALESCE_SECONDS = 0.25
-#: Rows of the first read: a big project's first packages are on screen while the rest loads.
-FIRST_PAGE_ROWS = 20_000
+#: A first load still going after this many seconds shows the packages read so far...
+SHOW_FIRST = 0.1
+#: ...and then again this often, until it has them all.
+SHOW_EVERY = 0.5
 
 
 class DriftLoaded(Message):
@@ -186,26 +189,34 @@ class DriftPane(Widget):
             return
         env_ids = [env.id for env in self.environments]
         risks = await backend.accepted_risks(project.id)
-        deps = await backend.list_dependencies(project.id, limit=FIRST_PAGE_ROWS)
-        if len(deps) == FIRST_PAGE_ROWS:
-            if self.matrix is None:
-                # A big project: show the packages of the first page (all but the last one,
-                # whose rows may go on in the rest) while the rest loads, in one more read.
-                last = (deps[-1].package_manager, deps[-1].package_name)
-                whole = [d for d in deps if (d.package_manager, d.package_name) != last]
-                matrix = await asyncio.to_thread(build_matrix, whole, env_ids)
-                self.post_message(DriftLoaded(project.id, matrix, live, partial=True))
-            deps += await backend.list_dependencies(project.id, offset=len(deps))
-        # A vulnerable version whose every advisory the project accepted shows as accepted.
-        accepted: Accepted = frozenset()
         today = clock.now().date()
-        if any(r.active(today) for r in risks) and any(
-            d.status is DependencyStatus.VULNERABLE for d in deps
-        ):
-            facts = await backend.package_facts(project.id)
-            accepted = accepted_versions(deps, facts, risks, today)
-        # Building the matrix is pure CPU work in core/: keep the event loop free meanwhile.
-        matrix = await asyncio.to_thread(build_matrix, deps, env_ids, accepted)
+        risky = any(r.active(today) for r in risks)
+        facts: PackageFacts | None = None
+        # A project is read a page of whole packages at a time and only its matrix rows are
+        # kept: never the whole project's dependency rows at once (1M rows were ~1 GB). A
+        # first load that takes longer than SHOW_FIRST shows what it has then and every
+        # SHOW_EVERY seconds after; a reload keeps the matrix on screen until the new one is
+        # whole.
+        rows: list[DriftRow] = []
+        first = self.matrix is None
+        shown_at = time.monotonic() - SHOW_EVERY + SHOW_FIRST
+        async for page in backend.dependency_pages(project.id):
+            # A vulnerable version whose every advisory the project accepted shows as such.
+            accepted: Accepted = frozenset()
+            if risky and any(d.status is DependencyStatus.VULNERABLE for d in page):
+                if facts is None:
+                    facts = await backend.package_facts(project.id)
+                accepted = accepted_versions(page, facts, risks, today)
+            # Building is pure CPU work in core/: keep the event loop free meanwhile.
+            part = await asyncio.to_thread(build_matrix, page, env_ids, accepted)
+            rows.extend(part.rows)
+            del page, part
+            now = time.monotonic()
+            if first and now - shown_at >= SHOW_EVERY:
+                shown_at = now
+                so_far = DriftMatrix(tuple(env_ids), _in_name_order(rows))
+                self.post_message(DriftLoaded(project.id, so_far, live, partial=True))
+        matrix = DriftMatrix(tuple(env_ids), _in_name_order(rows))
         self.post_message(DriftLoaded(project.id, matrix, live))
 
     @on(DriftLoaded)
@@ -341,6 +352,12 @@ class DriftPane(Widget):
                 return dataclasses.replace(found, accepted=tuple(risks))
 
         self.app.push_screen(PackageDetailScreen(row, self.matrix.environment_ids, names, facts))
+
+
+def _in_name_order(rows: list[DriftRow]) -> tuple[DriftRow, ...]:
+    """Rows in ``build_matrix``'s order (manager, name): pages come in the database's key
+    order, which differs from it for names with capitals."""
+    return tuple(sorted(rows, key=lambda r: (r.package_manager, r.package_name)))
 
 
 def _changed_keys(before: DriftMatrix, after: DriftMatrix) -> set[object]:
