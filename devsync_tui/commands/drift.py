@@ -30,8 +30,9 @@ from devsync_tui.commands.common import (
 from devsync_tui.core import clock
 from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
 from devsync_tui.core.drift_facts import accepted_for, advisory_text, apply_accepted, report_json
+from devsync_tui.core.drift_report import merged_report
 from devsync_tui.core.fix import TOOLS, FixStep, fix_plan
-from devsync_tui.core.models import AcceptedRisk, PackageFacts
+from devsync_tui.core.models import AcceptedRisk, Dependency, DependencyStatus, PackageFacts
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.machine.targets import Target, find_project
 
@@ -175,12 +176,24 @@ async def drift(args: argparse.Namespace) -> int:
             envs = [target.environment]
         else:
             envs = await backend.list_environments(project.id)
-        scope: list[UUID | None] = [None, *(e.id for e in envs)]
-        deps = await backend.list_dependencies(project.id, environment_ids=scope)
+        names = {e.id: e.name for e in envs}
+        if target.environment is None:
+            # The whole project: a page of whole packages at a time, keeping only findings
+            # (and the few rows whose facts the JSON shows), never every row at once.
+            parts: list[DriftReport] = []
+            deps: list[Dependency] = []
+            async for page in backend.dependency_pages(project.id):
+                parts.append(drift_report(page, names))
+                deps += (d for d in page if d.status is not DependencyStatus.HEALTHY)
+            found = merged_report(parts, len(names))
+        else:
+            scope: list[UUID | None] = [None, target.environment.id]
+            deps = await backend.list_dependencies(project.id, environment_ids=scope)
+            found = drift_report(deps, names)
         facts = await backend.package_facts(project.id)
         risks = await backend.accepted_risks(project.id)
     today = clock.now().date()
-    report = apply_accepted(drift_report(deps, {e.id: e.name for e in envs}), facts, risks, today)
+    report = apply_accepted(found, facts, risks, today)
     label = target.label if target.environment else f"{project.name} (every environment)"
     if args.fix:
         plan = fix_plan(report.baseline_drift, {e.id: e.name for e in envs}, args.tool)

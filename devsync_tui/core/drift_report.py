@@ -181,3 +181,33 @@ def drift_report(deps: Iterable[Dependency], environments: Mapping[UUID, str]) -
     return DriftReport(
         tuple(drift), tuple(violations), tuple(freshness), len(grouped), len(env_ids)
     )
+
+
+def merged_report(parts: Iterable[DriftReport], environments: int) -> DriftReport:
+    """One report from the reports of disjoint sets of whole packages (``drift_report`` of each
+    page of ``Backend.dependency_pages``): the same as ``drift_report`` of all their rows, so a
+    project never has to be held whole. Findings are put back in package order (a stable
+    sort: a package's own findings keep theirs)."""
+
+    def in_order(findings: list[DriftFinding]) -> tuple[DriftFinding, ...]:
+        return tuple(sorted(findings, key=lambda f: (f.package_manager, f.package_name)))
+
+    drift: list[DriftFinding] = []
+    violations: list[DriftFinding] = []
+    freshness: list[DriftFinding] = []
+    ignored: list[DriftFinding] = []
+    packages = 0
+    for part in parts:
+        drift += part.baseline_drift
+        violations += part.violations
+        freshness += part.freshness
+        ignored += part.ignored
+        packages += part.packages
+    return DriftReport(
+        in_order(drift),
+        in_order(violations),
+        in_order(freshness),
+        packages,
+        environments,
+        in_order(ignored),
+    )
