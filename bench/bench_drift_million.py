@@ -9,6 +9,10 @@ opens the pane in a fresh process, as alice under RLS, headless at 120×40:
   packages, ~20,000 rows each), only matrix rows kept;
 - ``whole`` (the reference, what the pane did before): every row in one ``list_dependencies``,
   then one ``build_matrix``.
+Then (``pages`` only) another client reports machine-001's 2,000 packages with one version
+changed: from its commit to the first frame drawn with the new cell (the pane reads that
+machine's column and the baseline again; before, a change re-read the whole project — the
+reference is the whole read's time).
 "First rows" is from ``show()`` to the first frame that renders a data row; "all rows" to the
 first frame with every package; a keystroke is from the key to the frame with its filter;
 memory is the process's peak RSS (``ru_maxrss``) and its RSS once everything is shown.
@@ -29,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -39,13 +44,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
 import psycopg
 from common import figure, machine
+from textual import work
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.postgres.backend import PostgresBackend
-from devsync_tui.core.drift import build_matrix
-from devsync_tui.core.models import Environment, Project
+from devsync_tui.core.drift import DriftMatrix, DriftRow, build_matrix
+from devsync_tui.core.models import DependencyInput, Environment, Project
 from devsync_tui.dashboard.panes import drift as drift_pane
 from devsync_tui.dashboard.panes.drift import DriftLoaded, DriftPane
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable
@@ -54,7 +60,9 @@ SIZE = (120, 40)
 TEAM = UUID("00000000-0000-4000-b000-000000000001")
 ALICE = UUID("00000000-0000-4000-a000-000000000001")
 PROJECT = Project(UUID("00000000-0000-4000-c000-00000000f00d"), TEAM, "monolith")
-FILTER_TEXT = "pkg-0042"
+# Matches pkg-00010 … pkg-00019 at every size the bench accepts (at least 20 packages).
+FILTER_TEXT = "pkg-0001"
+CHILD_LIMIT_S = 900.0
 
 _GENERATE = [
     "set session_replication_role = replica",
@@ -113,27 +121,71 @@ class Probe:
         return self.stamp - since
 
 
-FIRST, FULL = Probe(), Probe()
-STATE: dict[str, Any] = {"filter": "", "packages": 0}
+FIRST, FULL, CHANGED = Probe(), Probe(), Probe()
+STATE: dict[str, Any] = {"filter": "", "packages": 0, "want": None, "armed": False}
+#: The live change: machine-001 (the first column) reports this package at this version.
+CHANGED_PACKAGE, CHANGED_VERSION = "pkg-00010", "9.9.9"
 
 
 class ProbedMatrix(DriftMatrixTable):
+    def set_matrix(
+        self, matrix: DriftMatrix, rows: Sequence[DriftRow], env_names: Mapping[UUID, str]
+    ) -> None:
+        super().set_matrix(matrix, rows, env_names)
+        if STATE["want"] is not None:
+            row = next((r for r in matrix.rows if r.package_name == CHANGED_PACKAGE), None)
+            cell = row.cells[0] if row is not None else None
+            STATE["armed"] = cell is not None and cell.version == CHANGED_VERSION
+
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         if y >= 1 and self.rows and self.filter_text == STATE["filter"]:
             FIRST.hit()
             if len(self.all_rows) == STATE["packages"]:
                 FULL.hit()
+            if STATE["armed"]:
+                CHANGED.hit()
         return strip
 
 
 class Host(App[None]):
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, live: bool) -> None:
         super().__init__()
         self.backend = backend
+        self.live = live
 
     def compose(self) -> ComposeResult:
         yield DriftPane(self.backend)
+
+    def on_mount(self) -> None:
+        if self.live:
+            self._follow_feed()
+
+    @work(group="feed", exit_on_error=False)
+    async def _follow_feed(self) -> None:
+        async for event in self.backend.changes():
+            self.query_one(DriftPane).apply_changes([event])
+
+
+async def _report_change(url: str, env: UUID) -> float:
+    """Another client reports machine-001's packages with one version changed; the moment it
+    committed."""
+    other = PostgresBackend(url, "alice", embedded=False)
+    await other.connect()
+    try:
+        current = await other.list_dependencies(PROJECT.id, environment_ids=[env])
+        rows = [
+            DependencyInput(
+                d.package_manager, d.package_name, d.version_constraint,
+                CHANGED_VERSION if d.package_name == CHANGED_PACKAGE else d.resolved_version,
+                d.status,
+            )
+            for d in current
+        ]  # fmt: skip
+        await other.report_dependencies(PROJECT.id, env, rows)
+        return time.perf_counter()
+    finally:
+        await other.close()
 
 
 async def _whole(pane: DriftPane, backend: Backend, env_ids: list[UUID]) -> None:
@@ -151,8 +203,8 @@ async def run_case(url: str, case: str, packages: int) -> dict[str, Any]:
     await backend.connect()
     envs: list[Environment] = await backend.list_environments(PROJECT.id)
     envs.sort(key=lambda e: e.name)
-    drift_pane.DriftMatrixTable = ProbedMatrix  # type: ignore[misc]
-    app = Host(backend)
+    drift_pane.DriftMatrixTable = ProbedMatrix  # type: ignore[attr-defined]
+    app = Host(backend, live=case == "pages")
     try:
         async with app.run_test(size=SIZE) as pilot:
             pane = app.query_one(DriftPane)
@@ -175,6 +227,14 @@ async def run_case(url: str, case: str, packages: int) -> dict[str, Any]:
                 await pilot.press(FILTER_TEXT[n - 1])
                 keys.append(await FIRST.wait(at))
             shown = len(pane.table.all_rows)
+            change = None
+            if case == "pages":
+                # A machine reports: its column (and the baseline) is read again, not the
+                # project (the reference: the whole read above, what a change cost before).
+                await asyncio.sleep(0.5)  # the feed is listening
+                STATE["want"] = True
+                committed = await _report_change(url, envs[0].id)
+                change = await CHANGED.wait(committed, 120.0)
     finally:
         await backend.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -185,6 +245,7 @@ async def run_case(url: str, case: str, packages: int) -> dict[str, Any]:
         "rss_shown_mb": rss_shown / 2**20,
         "rss_peak_mb": peak / 2**20,
         "packages_shown": shown,
+        "change_s": change,
     }
 
 
@@ -193,8 +254,10 @@ def _child(url: str, case: str, packages: int) -> dict[str, Any]:
         [sys.executable, __file__, "--case", case, "--url", url, "--packages", str(packages)],
         capture_output=True,
         text=True,
-        check=True,
+        timeout=CHILD_LIMIT_S,
     )
+    if out.returncode != 0:
+        sys.exit(f"the {case} run failed ({out.returncode}):\n{out.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -207,6 +270,8 @@ def main() -> None:
     parser.add_argument("--case", choices=("pages", "whole"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.packages < 20 or args.environments < 1:
+        parser.error("at least 20 packages and one environment")
     if args.case:
         print(json.dumps(asyncio.run(run_case(args.url, args.case, args.packages))))
         return
@@ -243,6 +308,14 @@ def main() -> None:
                 target=target,
                 extra=size,
             )
+        figure(
+            "drift_1m_live_change",
+            [r["change_s"] for r in pages],
+            "s",
+            reference=[r["full_s"] for r in whole],
+            reference_name="reading the whole project again (what a change cost before)",
+            extra=size,
+        )
         figure(
             "drift_1m_filter_keystroke",
             [k for r in pages for k in r["keys_s"]],
