@@ -218,13 +218,17 @@ class DataContract(Transport):
                     if page:
                         yield [dep for _, dep in page]
                     break
-                last = page[-1][0]
-                whole = [(fold, dep) for fold, dep in page if fold != last]
-                if not whole:  # one package fills the page: read it with room to spare
+                # The page ends inside its last package (or at its end): keep what comes
+                # before that package, and read the package again with the next page.
+                last, cut = page[-1][0], len(page) - 1
+                while cut > 0 and page[cut - 1][0] == last:
+                    cut -= 1
+                if cut == 0:  # one package fills the page: read it with room to spare
                     limit *= 2
                     continue
-                yield [dep for _, dep in whole]
-                after = (whole[-1][0], whole[-1][1].id)
+                fold, dep = page[cut - 1]
+                yield [d for _, d in page[:cut]]
+                after = (fold, dep.id)
                 limit = rows_per_page
 
     async def report_dependencies(

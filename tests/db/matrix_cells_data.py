@@ -233,7 +233,9 @@ DATA_OPS: list[Op] = [
         "dependency_page.rows",
         MEMBERS,
         lambda c, u, i: q(c, "select id from dependency_page(%s, 'npm')", (S,)),
-        ("dependencies_select",),
+        # Security definer: it applies dependencies_select's condition itself (migration
+        # 20261205171000), so dropping the policy does not deny it.
+        (),
     ),
     Op(
         "dependencies.insert_baseline",

@@ -4,12 +4,14 @@ core/names.py counts as one package must have one fold — on any database local
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devsync_tui.core.models import PackageManager
 from devsync_tui.core.names import package_key
-from tests.db.helpers import Conn
+from tests.db.helpers import Conn, acting_as, impersonate
+from tests.support import demo
 
 #: Every character Python's str.isspace() knows (what package_key's strip() removes).
 _WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
@@ -62,3 +64,60 @@ def test_the_page_query_walks_the_index(su: Conn) -> None:
     )
     assert "dependencies_project_fold_idx" in plan
     assert "Sort" not in plan
+
+
+def test_a_later_page_reads_only_its_rows(su: Conn) -> None:
+    # Through the function itself, as a member (the policy applies), with the generic plan a
+    # long session ends up with: a page after (fold, id) starts there in the index (migration
+    # 20261205171000). Before, under RLS the keyset condition filtered rows instead of
+    # bounding the scan: a page of a million-row project read it from its start (~1 s).
+    project = demo.PROJECT_BILLING
+    with su.transaction(force_rollback=True):
+        su.execute(
+            "insert into public.dependencies (project_id, environment_id, package_manager,"
+            " package_name, resolved_version, status)"
+            " select %s, null, 'cargo', 'crate-' || lpad(n::text, 5, '0'), '1.0.0', 'healthy'"
+            " from generate_series(1, 3000) n",
+            (project,),
+        )
+        su.execute("analyze public.dependencies")
+        su.execute("set local plan_cache_mode = force_generic_plan")
+        impersonate(su.cursor(), demo.ALICE)
+        page = "select count(*) from public.dependency_page(%s, 'cargo', %s, %s, %s)"
+        for _ in range(6):  # a plan is cached after the first calls
+            su.execute(page, (project, None, None, 10))
+        last = su.execute(
+            "select package_fold, id from public.dependency_page(%s, 'cargo', null, null, 2990)"
+            ' order by package_fold collate "C" desc, id desc limit 1',
+            (project,),
+        ).fetchone()
+        assert last is not None
+        fetched = (
+            "select idx_tup_fetch + seq_tup_read from pg_stat_xact_user_tables"
+            " where relid = 'public.dependencies'::regclass"
+        )
+        before = su.execute(fetched).fetchone()
+        counted = su.execute(page, (project, last[0], last[1], 100)).fetchone()
+        after = su.execute(fetched).fetchone()
+        assert counted == (10,)
+        assert before is not None
+        assert after is not None
+        assert int(after[0]) - int(before[0]) <= 20, "the page read rows before its start"
+
+
+@pytest.mark.parametrize("user", demo.USERS, ids=lambda u: u.username)
+def test_a_page_holds_what_the_select_policy_shows(su: Conn, user: demo.DemoUser) -> None:
+    # dependency_page is security definer and applies dependencies_select itself (once, before
+    # reading): the rows of every page are exactly the rows the policy shows this user.
+    for project in demo.PROJECT_NAMES:
+        with acting_as(su, user) as cur:
+            cur.execute(
+                "select id from public.dependencies where project_id = %s order by id", (project,)
+            )
+            shown = cur.fetchall()
+            cur.execute(
+                "select p.id from unnest(array['npm', 'pip', 'cargo', 'gem']) m,"
+                " public.dependency_page(%s, m, null, null, 50000) p order by p.id",
+                (project,),
+            )
+            assert cur.fetchall() == shown

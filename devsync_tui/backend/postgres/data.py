@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -68,25 +69,49 @@ _STATUS = {s.value: s for s in DependencyStatus}
 _KIND = {k.value: k for k in PackageKind}
 
 
-def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[Dependency]:
-    """Models from tuples, positionally, enums from dicts. The cyclic GC is paused meanwhile:
-    100k fresh objects would otherwise trigger collections that only find nothing to free
-    (halves the build time). No await in here, so no other task runs with GC paused."""
-    pm, st, kd = _PM, _STATUS, _KIND
+def _environments(raw: list[tuple[Any, ...]]) -> dict[str | None, UUID | None]:
+    """Each distinct environment id (column 1, as text) as one UUID."""
     envs: dict[str | None, UUID | None] = {None: None}
     for text in {row[1] for row in raw}:
         if text is not None:
             envs[text] = UUID(text)
+    return envs
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic GC paused while models are built: 100k fresh objects would otherwise
+    trigger collections that only find nothing to free (halves the build time). Nothing may
+    await inside, so no other task runs with GC paused."""
     enabled = gc.isenabled()
     gc.disable()
     try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_dependencies(project_id: UUID, raw: list[tuple[Any, ...]]) -> list[Dependency]:
+    """Models from tuples (``_DEPENDENCY_COLUMNS``), positionally, enums from dicts."""
+    pm, st, kd, envs = _PM, _STATUS, _KIND, _environments(raw)
+    with _gc_paused():
         return [
             Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u, kd[k])
             for i, e, m, n, c, r, s, u, k in raw
         ]
-    finally:
-        if enabled:
-            gc.enable()
+
+
+def _build_folded_dependencies(
+    project_id: UUID, raw: list[tuple[Any, ...]]
+) -> list[tuple[str, Dependency]]:
+    """As ``_build_dependencies``, for rows with their ``package_fold`` after the columns."""
+    pm, st, kd, envs = _PM, _STATUS, _KIND, _environments(raw)
+    with _gc_paused():
+        return [
+            (f, Dependency(i, project_id, envs[e], pm[m], n, c, r, st[s], u, kd[k]))
+            for i, e, m, n, c, r, s, u, k, f in raw
+        ]
 
 
 #: As the dependencies': a day of 200 environments is 48,000 buckets (4 metrics x 60 slots),
@@ -229,8 +254,7 @@ class PgData(PgCore):
     ) -> list[tuple[str, Dependency]]:
         fold, last_id = after if after is not None else (None, None)
         query = (
-            "select package_fold, id, environment_id::text, package_manager, package_name, "
-            "version_constraint, resolved_version, status, updated_at, kind "
+            f"select {_DEPENDENCY_COLUMNS}, package_fold "
             "from public.dependency_page(%s, %s, %s, %s, %s)"
         )
         params = (project_id, manager.value, fold, last_id, limit)
@@ -240,8 +264,7 @@ class PgData(PgCore):
             return await cur.fetchall()
 
         raw = await self.read(work, row_factory=tuple_row)
-        deps = _build_dependencies(project_id, [row[1:] for row in raw])
-        return [(str(row[0]), dep) for row, dep in zip(raw, deps, strict=True)]
+        return _build_folded_dependencies(project_id, raw)
 
     async def _report_dependencies(
         self,
