@@ -4,6 +4,8 @@ severity sort, the filter, the package detail and live changes from another user
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -222,9 +224,18 @@ async def test_a_burst_of_changes_and_a_resync_are_one_reload_each(demo_db_url: 
         assert len(pane.table.rows) == 10
 
 
+#: Takes away (or gives back) both ways the pane reads dependency rows: the table and the
+#: page function (whose security-definer half applies the select policy itself).
+REVOKE_DEPENDENCIES = (
+    "{0} select on public.dependencies {1} authenticated;"
+    " {0} execute on function private.dependency_page(uuid, text, text, uuid, integer)"
+    " {1} authenticated"
+)
+
+
 async def test_a_failed_load_says_so_in_one_sentence_and_recovers(fresh_db_url: str) -> None:
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-        conn.execute("revoke select on public.dependencies from authenticated")
+        conn.execute(REVOKE_DEPENDENCIES.format("revoke", "from"))
     app = PaneHost(fresh_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda p: "Could not" in str(p.query_one("#drift-message").render()))
@@ -234,9 +245,88 @@ async def test_a_failed_load_says_so_in_one_sentence_and_recovers(fresh_db_url: 
         assert "Traceback" not in text
         assert not pane.table.display
         with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-            conn.execute("grant select on public.dependencies to authenticated")
+            conn.execute(REVOKE_DEPENDENCIES.format("grant", "to"))
         pane.apply_changes([Resync("reconnected")])
         await pilot.pause(0.5)
         await settle(pilot, loaded)
         assert not pane.has_class("-message")
         assert len(pane.table.rows) == 10
+
+
+class _Reads:
+    """Counts the pane's dependency reads: whole-project pages and per-environment lists."""
+
+    def __init__(self, backend: PostgresBackend) -> None:
+        self.whole = 0
+        self.columns: list[list[object]] = []
+        pages, listed = backend.dependency_pages, backend.list_dependencies
+
+        def dependency_pages(*args: object, **kwargs: object) -> object:
+            self.whole += 1
+            return pages(*args, **kwargs)  # type: ignore[arg-type]
+
+        async def list_dependencies(*args: object, **kwargs: object) -> object:
+            ids = kwargs.get("environment_ids")
+            self.columns.append(list(ids) if isinstance(ids, list) else [])
+            return await listed(*args, **kwargs)  # type: ignore[arg-type]
+
+        backend.dependency_pages = dependency_pages  # type: ignore[method-assign,assignment]
+        backend.list_dependencies = list_dependencies  # type: ignore[method-assign,assignment]
+
+
+async def _report(url: str, user: str, env: UUID | None, version: str) -> None:
+    """``user`` reports ``env``'s (None: the baseline's) lodash at ``version``."""
+    backend = PostgresBackend(url, user)
+    await backend.connect()
+    try:
+        current = await backend.list_dependencies(demo.PROJECT_STOREFRONT, environment_ids=[env])
+        rows = [
+            DependencyInput(
+                d.package_manager, d.package_name, d.version_constraint,
+                version if d.package_name == "lodash" else d.resolved_version,
+                DependencyStatus.HEALTHY if d.package_name == "lodash" else d.status,
+            )
+            for d in current
+        ]  # fmt: skip
+        await backend.report_dependencies(demo.PROJECT_STOREFRONT, env, rows)
+    finally:
+        await backend.close()
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    for _ in range(200):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(what)
+
+
+async def test_a_machines_report_reads_only_its_column_and_the_baseline(fresh_db_url: str) -> None:
+    app = PaneHost(fresh_db_url, "alice", DriftPane, demo.PROJECT_STOREFRONT, live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, loaded)
+        await pilot.pause(0.3)  # the feed is listening
+        assert app.backend is not None
+        reads = _Reads(app.backend)
+        table = app.query_one(DriftMatrixTable)
+        await _report(fresh_db_url, "bob", demo.ENV_BOB_LAPTOP, "4.17.21")
+        await _until(lambda: cells_by_package(table)["lodash"][1] == "= 4.17.21", "not shown")
+        assert reads.whole == 0
+        assert reads.columns == [[None, demo.ENV_BOB_LAPTOP]]
+        assert cells_by_package(table)["requests"][1] == "! 2.28.2"  # other rows as they were
+        assert (str(PackageManager.NPM), "lodash") in table._flashing
+        # The same as reading everything again.
+        pane = app.query_one(DriftPane)
+        shown = pane.matrix
+        pane._read_all(live=False)
+        await pilot.pause(0.3)
+        await settle(pilot, loaded)
+        assert pane.matrix == shown
+        # The baseline moved: every column is compared with it again, so everything is read.
+        whole_before = reads.whole
+        await _report(fresh_db_url, "alice", None, "4.17.19")
+        await _until(
+            lambda: "4.17.19" in cells_by_package(table)["lodash"][0],
+            str(cells_by_package(table)["lodash"]),
+        )
+        assert reads.whole == whole_before + 1

@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
 from devsync_tui.core import clock
 from devsync_tui.core.drift import Accepted, DriftMatrix, DriftRow, build_matrix
+from devsync_tui.core.drift_columns import replace_columns
 from devsync_tui.core.drift_facts import accepted_versions
 from devsync_tui.core.models import DependencyStatus, Environment, PackageFacts, Project
 from devsync_tui.core.wording import count
@@ -43,6 +44,9 @@ SHOW_FIRST = 0.1
 #: ...and then again this often, until it has them all.
 SHOW_EVERY = 0.5
 
+#: Environments whose dependency rows changed, with how many changes each.
+Stale = dict[UUID, int]
+
 
 class DriftLoaded(Message):
     """A worker built the matrix of a project."""
@@ -51,15 +55,27 @@ class DriftLoaded(Message):
     bubble = False
 
     def __init__(
-        self, project_id: UUID, matrix: DriftMatrix, live: bool, *, partial: bool = False
+        self,
+        project_id: UUID,
+        matrix: DriftMatrix | None,
+        live: bool,
+        *,
+        partial: bool = False,
+        columns: Stale | None = None,
+        base: DriftMatrix | None = None,
     ) -> None:
         super().__init__()
         self.project_id = project_id
+        #: None from a column reload that cannot know the result: read everything.
         self.matrix = matrix
         #: True when a live change caused the load: changed rows flash.
         self.live = live
         #: True for the first page of a big first load: the rest is still coming.
         self.partial = partial
+        #: A column reload: the changes it read (environment → count) and the matrix it
+        #: rebuilt part of (the result only holds if that is still the one shown).
+        self.columns = columns
+        self.base = base
 
 
 class DriftPane(Widget):
@@ -92,12 +108,19 @@ class DriftPane(Widget):
         self.focus_env: UUID | None = None
         self.matrix: DriftMatrix | None = None
         self._reload_timer: Timer | None = None
+        #: Environments whose rows changed since they were read: only their columns are read
+        #: again (a machine's report is ~2,000 rows; the project can be a million).
+        self._stale_columns: Stale = {}
+        #: Something only a whole read shows changed (the baseline, the environments, a gap),
+        #: or a whole read is under way.
+        self._stale_all = False
+        self._whole_read_running = False
         #: The last load failed: the next show() reads again whatever it shows.
         self._failed = False
         #: True while only the first page of a big project is shown.
         self.loading_more = False
         #: Reads wait until the Dependencies tab is shown (a hidden tab reads nothing).
-        self.reads = ReadWhenShown(self, lambda: self._load(live=False))
+        self.reads = ReadWhenShown(self, lambda: self._read_all(live=False))
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -157,15 +180,20 @@ class DriftPane(Widget):
         relevant = False
         for event in events:
             if isinstance(event, Resync):
-                relevant = True
+                relevant = self._stale_all = True
             elif isinstance(event, ChangeEvent) and event.project_id == self.project.id:
                 if event.table == "environments":
                     self._apply_environment_change(event)
-                    relevant = True
+                    relevant = self._stale_all = True
                 elif event.table == "dependencies":
                     relevant = True
-        if relevant and self._reload_timer is None:
-            self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
+                    env = event.environment_id
+                    if env is None:
+                        self._stale_all = True  # the baseline (or a change without scope)
+                    else:
+                        self._stale_columns[env] = self._stale_columns.get(env, 0) + 1
+        if relevant:
+            self._reload_soon()
 
     def _apply_environment_change(self, event: ChangeEvent) -> None:
         envs = [e for e in self.environments if str(e.id) != event.id]
@@ -179,7 +207,35 @@ class DriftPane(Widget):
 
     def _reload_now(self) -> None:
         self._reload_timer = None
-        self.reads.now_or_when_shown(lambda: self._load(live=True))
+        self.reads.now_or_when_shown(self._reload_changed)
+
+    def _reload_changed(self) -> None:
+        """Read what changed: the changed environments' columns (and the baseline they are
+        compared with) when only machines reported, else everything."""
+        matrix = self.matrix
+        shown = [env.id for env in self.environments]
+        whole = (
+            self._stale_all
+            or self._whole_read_running
+            or self._failed
+            or matrix is None
+            or self.loading_more
+            or tuple(shown) != matrix.environment_ids
+        )
+        if whole:
+            self._read_all(live=True)
+            return
+        stale = {env: n for env, n in self._stale_columns.items() if env in shown}
+        self._stale_columns = stale  # changes of environments not shown do not matter
+        if stale:
+            self._load_columns(dict(stale))
+
+    def _read_all(self, live: bool) -> None:
+        """Read the whole project: it shows every change made before it starts."""
+        self._stale_all = False
+        self._stale_columns = {}
+        self._whole_read_running = True
+        self._load(live)
 
     # -- loading -------------------------------------------------------------------------------
     @work(exclusive=True, group="drift", exit_on_error=False)
@@ -219,24 +275,75 @@ class DriftPane(Widget):
         matrix = DriftMatrix(tuple(env_ids), _in_name_order(rows))
         self.post_message(DriftLoaded(project.id, matrix, live))
 
+    @work(exclusive=True, group="drift", exit_on_error=False)
+    async def _load_columns(self, stale: Stale) -> None:
+        """Read the baseline and the changed environments' rows, build their columns and put
+        them in the shown matrix (``core.drift_columns``)."""
+        project, backend, base = self.project, self.backend, self.matrix
+        if project is None or backend is None or base is None:
+            return
+        order = [env for env in base.environment_ids if env in stale]
+        places: list[UUID | None] = [None, *order]
+        deps = await backend.list_dependencies(project.id, environment_ids=places)
+        risks = await backend.accepted_risks(project.id)
+        today = clock.now().date()
+        accepted: Accepted = frozenset()
+        if any(r.active(today) for r in risks) and any(
+            d.status is DependencyStatus.VULNERABLE for d in deps
+        ):
+            facts = await backend.package_facts(project.id)
+            accepted = accepted_versions(deps, facts, risks, today)
+        part = await asyncio.to_thread(build_matrix, deps, order, accepted)
+        del deps
+        merged = await asyncio.to_thread(replace_columns, base, part)
+        self.post_message(DriftLoaded(project.id, merged, True, columns=stale, base=base))
+
     @on(DriftLoaded)
     def _loaded(self, message: DriftLoaded) -> None:
         if self.project is None or message.project_id != self.project.id:
             return
+        if message.columns is not None:
+            self._columns_loaded(message)
+            return
+        if not message.partial:
+            self._whole_read_running = False
+        assert message.matrix is not None  # only a column reload leaves it unknown
+        self._show_matrix(message.matrix, message.live, message.partial)
+
+    def _columns_loaded(self, message: DriftLoaded) -> None:
+        if message.base is not self.matrix or message.matrix is None:
+            # A whole read replaced the matrix meanwhile, or the baseline moved.
+            if message.matrix is None:
+                self._stale_all = True
+            self._reload_soon()
+            return
+        for env, n in (message.columns or {}).items():
+            if self._stale_columns.get(env) == n:
+                del self._stale_columns[env]  # no change of it came after the read began
+        self._show_matrix(message.matrix, live=True, partial=False)
+        if self._stale_columns:
+            self._reload_soon()
+
+    def _reload_soon(self) -> None:
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(COALESCE_SECONDS, self._reload_now)
+
+    def _show_matrix(self, matrix: DriftMatrix, live: bool, partial: bool) -> None:
         previous = self.matrix
-        self.matrix = message.matrix
-        self.loading_more = message.partial
+        self.matrix = matrix
+        self.loading_more = partial
         self._failed = False
         self._set_message(None)
         self._refresh_rows()
-        if message.live and previous is not None:
-            self.table.flash(_changed_keys(previous, message.matrix))
+        if live and previous is not None:
+            self.table.flash(_changed_keys(previous, matrix))
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "drift" or event.state != WorkerState.ERROR:
             return
         self._failed = True
+        self._whole_read_running = False
         error = event.worker.error
         self._set_message(load_failure(self, "the dependencies", error))
         self.log.error("drift load failed", error=repr(error))
