@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from devsync_tui.backend.postgres import demo_large
 from tests.db.helpers import MACHINE, acting_as, impersonate, install_machine_tokens, try_sql
 from tests.support import demo
 
@@ -279,4 +280,15 @@ def test_who_reads_the_roll_up(fresh_db_url: str) -> None:
         ).fetchone()
         assert row == (42.5, 1)
         conn.rollback()
+        _assert_recounted(conn)
+
+
+def test_a_bulk_load_with_triggers_off_keeps_the_roll_up_right(fresh_db_url: str) -> None:
+    """demo_large writes with session_replication_role = replica; the roll-up's triggers are
+    ENABLE ALWAYS, so they still count the points, and count them out when it re-creates."""
+    demo_large.generate(fresh_db_url, "small")
+    with psycopg.connect(fresh_db_url) as conn:
+        _assert_recounted(conn)
+    demo_large.generate(fresh_db_url, "small")  # removes the previous project first
+    with psycopg.connect(fresh_db_url) as conn:
         _assert_recounted(conn)
