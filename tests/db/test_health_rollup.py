@@ -183,6 +183,8 @@ def test_the_roll_up_follows_deletes_updates_retention_and_truncate(fresh_db_url
         _assert_recounted(conn)  # the seed's points (migration backfill, then the triggers)
         _points(conn)
         _assert_recounted(conn)
+        _points(conn)  # every point again: ON CONFLICT DO NOTHING inserts none, counts none
+        _assert_recounted(conn)
         # points on and just before cell edges, and a whole cell
         conn.execute(
             "delete from public.health_checks where metric_type = 'memory' "
