@@ -8,9 +8,13 @@ filled and stopped here) or, with ``--url``, on a database that already holds it
   sparkline (the first batch of environments);
 - ``health_pane_all_sparklines``: from ``show()`` to the first frame after every environment's
   series was read (``series_loaded``), headless ``App.run_test`` at 120×40;
-- ``health_buckets_200_envs``: ``Backend.health_buckets`` for all 200 environments, one day,
-  60 slots (4 × 60 averages each), with ``health_latest`` beside it; reference: the raw points
-  of the same day through ``Backend.health_series`` (what the pane read before buckets).
+- ``health_buckets_200_envs``: ``Backend.health_buckets`` for all 200 environments, 60 slots
+  (4 × 60 averages each) over the window the pane asks for at that width (``sparkline_window``:
+  a day of whole 12-minute cells, read from the roll-up), with ``health_latest`` beside it;
+  reference: the raw points of the same day through ``Backend.health_series`` (what the pane
+  read before buckets);
+- ``health_buckets_200_envs_unaligned``: the same for a day ending now (not whole cells: the
+  points path, what every window took before the roll-up).
 
 Usage: python bench/bench_health_pane.py [--repeats 3] [--url URL]
 Prints one JSON object per figure (median, min, max, n, reference, ratio).
@@ -41,7 +45,7 @@ from devsync_tui.core import clock
 from devsync_tui.core.models import Environment, Project
 from devsync_tui.dashboard.panes import health as health_screen
 from devsync_tui.dashboard.panes.health import HealthPane
-from devsync_tui.dashboard.widgets.health_series import BARS
+from devsync_tui.dashboard.widgets.health_series import BARS, sparkline_window
 from devsync_tui.dashboard.widgets.health_table import HealthTable
 
 SIZE = (120, 40)
@@ -122,14 +126,19 @@ async def reads(url: str, repeats: int) -> None:
         _project, envs = await _monolith(backend)
         ids = [e.id for e in envs]
         since = clock.now() - timedelta(days=1)
-        buckets, raw = [], []
+        start, end = sparkline_window(clock.now(), 60)
+        buckets, unaligned, raw = [], [], []
         rows = points = 0
         for _ in range(repeats):
             t0 = time.perf_counter()
-            got = await backend.health_buckets(ids, since, 60)
-            latest = await backend.health_latest(ids, since)
+            got = await backend.health_buckets(ids, start, 60, until=end)
+            latest = await backend.health_latest(ids, start)
             buckets.append(time.perf_counter() - t0)
             rows = len(got) + len(latest)
+            t0 = time.perf_counter()
+            await backend.health_buckets(ids, since, 60)
+            await backend.health_latest(ids, since)
+            unaligned.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             points = len(await backend.health_series(ids, since))
             raw.append(time.perf_counter() - t0)
@@ -139,9 +148,10 @@ async def reads(url: str, repeats: int) -> None:
             "s",
             reference=raw,
             reference_name="health_series_200_envs_raw",
-            target=0.5,
-            extra={"rows": rows, "raw_points": points},
+            target=0.25,
+            extra={"rows": rows, "raw_points": points, "window": [str(start), str(end)]},
         )
+        figure("health_buckets_200_envs_unaligned", unaligned, "s", target=0.5)
     finally:
         await backend.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from uuid import UUID
 
 import psycopg
@@ -14,7 +15,7 @@ from textual.widget import Widget
 from devsync_tui.core import clock
 from devsync_tui.core.models import MetricType
 from devsync_tui.dashboard.panes.health import HealthLoaded, HealthPane
-from devsync_tui.dashboard.widgets.health_series import format_latest, slot_end
+from devsync_tui.dashboard.widgets.health_series import format_latest, sparkline_window
 from devsync_tui.dashboard.widgets.health_table import HealthTable
 from tests.dashboard.pane_host import PaneHost, freeze_clock_to_seed, settle
 from tests.support import demo
@@ -74,7 +75,7 @@ async def test_each_environment_shows_status_sync_ping_and_metrics(demo_db_url: 
                 assert shown in lines[name], (name, metric, shown)
         # Bob's laptop runs hot on memory in the last hour: the last bars are the highest.
         bob = next(row for row in pane.rows if row.environment.id == demo.ENV_BOB_LAPTOP)
-        buckets = bob.buckets(MetricType.MEMORY, slot_end(clock.now()), 24)
+        buckets = bob.buckets(MetricType.MEMORY, *sparkline_window(clock.now(), 24), 24)
         assert buckets[-1] is not None
         assert buckets[-1] == max(b for b in buckets if b is not None)
         status = str(app.query_one("#health-status").render())
@@ -98,10 +99,14 @@ async def test_offline_environment_and_gap_in_its_series(demo_db_url: str) -> No
         assert 24 * 60 / slots < 60
         # It went silent three hours ago: the last slots of the day have no data, and the
         # database read them at the width drawn.
-        buckets = row.buckets(MetricType.CPU, slot_end(clock.now()), slots)
+        start, end = sparkline_window(clock.now(), slots)
+        buckets = row.buckets(MetricType.CPU, start, end, slots)
         assert buckets == list(row.series[MetricType.CPU].values)
         assert buckets[-3:] == [None, None, None]
-        assert buckets[0] is not None
+        # The seed's day starts inside the window (whole 12-minute cells: up to 4 h longer than
+        # a day, see sparkline_window): the slot holding 23 h ago has data.
+        day_start = int((clock.now() - timedelta(hours=23) - start) / (end - start) * slots)
+        assert buckets[day_start] is not None
         assert table.cursor_value is row
 
 
@@ -178,6 +183,8 @@ async def test_sparklines_are_read_at_the_width_drawn_and_again_after_a_resize(
             raise AssertionError(f"not read again at {table.spark_slots} slots: {sizes}")
         # What is drawn is what the database averaged, slot for slot.
         bob = next(r for r in pane.rows if r.environment.id == demo.ENV_BOB_LAPTOP)
-        drawn = bob.buckets(MetricType.MEMORY, slot_end(clock.now()), table.spark_slots)
+        drawn = bob.buckets(
+            MetricType.MEMORY, *sparkline_window(clock.now(), table.spark_slots), table.spark_slots
+        )
         assert drawn == list(bob.series[MetricType.MEMORY].values)
         assert drawn[-1] == max(b for b in drawn if b is not None)

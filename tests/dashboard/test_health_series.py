@@ -15,6 +15,9 @@ from devsync_tui.core.models import (
 )
 from devsync_tui.dashboard.widgets.drift_matrix import legend_text
 from devsync_tui.dashboard.widgets.health_series import (
+    GRAIN,
+    STRAY,
+    WINDOW,
     EnvHealth,
     SlotSeries,
     bucket_series,
@@ -22,6 +25,7 @@ from devsync_tui.dashboard.widgets.health_series import (
     metric_number,
     slot_end,
     sparkline,
+    sparkline_window,
     summarize,
 )
 from devsync_tui.dashboard.widgets.health_table import spark_width
@@ -63,6 +67,28 @@ def test_slot_end_rounds_up_to_the_minute() -> None:
     assert slot_end(T0 + timedelta(seconds=1)) == T0 + timedelta(minutes=1)
 
 
+def test_sparkline_windows_are_whole_cells_near_a_day() -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    on_grid = datetime(2026, 3, 1, tzinfo=UTC)  # a whole number of 12-minute cells since 1970
+    minute = on_grid + timedelta(minutes=1)
+    assert sparkline_window(on_grid, 60) == (on_grid - WINDOW, on_grid)
+    for now in (on_grid + timedelta(microseconds=1), on_grid + timedelta(minutes=11, seconds=59)):
+        assert sparkline_window(now, 60) == (on_grid + GRAIN - WINDOW, on_grid + GRAIN)
+    for slots in range(6, 121):
+        start, end = sparkline_window(on_grid + timedelta(seconds=5), slots)
+        assert abs((end - start) - WINDOW) <= STRAY
+        if end == on_grid + GRAIN:  # whole cells: what the database reads from its roll-up
+            assert (start - epoch) % GRAIN == timedelta(0)
+            assert (end - start) % (GRAIN * slots) == timedelta(0)
+        else:  # the exact day, up to the next minute
+            assert (start, end) == (minute - WINDOW, minute)
+    # 46 slots (200 columns): 36-minute slots, 27.6 h; 80 slots: no whole number of cells
+    # within STRAY of a day
+    start, end = sparkline_window(on_grid + timedelta(seconds=5), 46)
+    assert (end - start, end) == (timedelta(minutes=36 * 46), on_grid + GRAIN)
+    assert sparkline_window(on_grid + timedelta(seconds=5), 80) == (minute - WINDOW, minute)
+
+
 def test_summarize_places_buckets_and_newest_readings() -> None:
     quiet = Environment(uuid4(), uuid4(), uuid4(), "quiet", EnvStatus.OFFLINE)
     busy = Environment(uuid4(), quiet.project_id, uuid4(), "busy", EnvStatus.ACTIVE)
@@ -82,8 +108,8 @@ def test_summarize_places_buckets_and_newest_readings() -> None:
     assert [row.environment.name for row in rows] == ["quiet", "busy"]
     assert rows[0].series == {}
     assert rows[0].latest(MetricType.CPU) is None
-    assert rows[0].buckets(MetricType.CPU, end, 4) == [None] * 4
-    assert rows[1].buckets(MetricType.CPU, end, 4, timedelta(hours=4)) == [20.0, None, None, 80.0]
+    assert rows[0].buckets(MetricType.CPU, start, end, 4) == [None] * 4
+    assert rows[1].buckets(MetricType.CPU, start, end, 4) == [20.0, None, None, 80.0]
     assert rows[1].series[MetricType.CPU].counts == (3, 0, 0, 1)
     assert rows[1].latest(MetricType.CPU) == 80.0
     assert rows[1].latest(MetricType.DISK) is None

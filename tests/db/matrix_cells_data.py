@@ -363,6 +363,33 @@ DATA_OPS: list[Op] = [
             c, "select n from report_health(%s, %s) n where n = 1", (BOB_ENV, health_report())
         ),
     ),
+    # health_rollup (the triggers' 12-minute sums of health_checks): read as the points
+    Op(
+        "health_rollup.select",
+        MEMBERS,
+        lambda c, u, i: q(
+            c, "select n from health_rollup where environment_id = %s limit 1", (BOB_ENV,)
+        ),
+        ("health_rollup_select",),
+    ),
+    Op(
+        "health_rollup.write_direct",
+        NOBODY,
+        lambda c, u, i: q(
+            c,
+            "update health_rollup set n = n + 1 where environment_id = %s returning n",
+            (BOB_ENV,),
+        ),
+    ),
+    Op(
+        "health_checks.rpc_buckets",
+        MEMBERS,
+        lambda c, u, i: q(
+            c,
+            "select n from health_buckets(array[%s]::uuid[], now() - interval '2 days', 4)",
+            (BOB_ENV,),
+        ),
+    ),
     Op(
         "health_checks.rpc_rollup",
         ADMINS,

@@ -25,8 +25,8 @@ SPAN = timedelta(hours=2)
 #: is not granted to users), one row per environment, metric and slot.
 REFERENCE = """
 select c.environment_id, c.metric_type,
-       least(%(slots)s - 1, floor(date_part('epoch', c.recorded_at - %(since)s)
-             / date_part('epoch', %(until)s - %(since)s) * %(slots)s)::integer) as slot,
+       least(%(slots)s - 1, floor(date_part('epoch', c.recorded_at - %(since)s) * %(slots)s
+             / date_part('epoch', %(until)s - %(since)s))::integer) as slot,
        avg(private.health_number(c.value)), count(*)::integer
 from public.health_checks c
 where c.environment_id = any(%(ids)s) and c.recorded_at between %(since)s and %(until)s

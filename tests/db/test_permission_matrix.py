@@ -228,7 +228,7 @@ def test_no_write_grant_on_rpc_only_tables(su: Conn) -> None:
         " and table_name in ('configurations', 'configuration_secrets', 'configuration_history',"
         " 'configuration_history_secrets', 'audit_log', 'team_members', 'machine_tokens',"
         " 'accepted_risks', 'package_advisories', 'package_advisory_checks',"
-        " 'package_freshness')"
+        " 'package_freshness', 'health_rollup')"
     ).fetchall()
     assert rows == []
     secret_reads = su.execute(
@@ -288,6 +288,7 @@ POLICY_COLUMNS = [
     ("dependencies", "project_id"),
     ("dependencies", "environment_id"),
     ("health_checks", "environment_id"),
+    ("health_rollup", "environment_id"),
     ("presence", "project_id"),
     ("presence", "user_id"),
     ("machine_tokens", "project_id"),

@@ -4,7 +4,9 @@ Adds project "monolith" to the demo team Acme with 200 environments, 500 package
 the baseline (100,500 dependency rows), 10,000 configurations and 1,000,000 health points.
 It is written with set-based SQL as the database superuser, with triggers off for the bulk
 insert (``session_replication_role = replica``): the point is volume for measurements, not a
-history of how it got there. Takes well under a minute on a 2-core machine.
+history of how it got there. The health roll-up's triggers fire all the same (ENABLE ALWAYS,
+migration ...20261205180000_health_rollup): health_buckets reads the sums they keep. Takes
+well under a minute on a 2-core machine.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
-from devsync_tui.dashboard.widgets.health_series import WINDOW, EnvHealth, slot_end, summarize
+from devsync_tui.dashboard.widgets.health_series import EnvHealth, sparkline_window, summarize
 from devsync_tui.dashboard.widgets.health_table import STALE_SYMBOL, STATUS_SYMBOLS, HealthTable
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput, VirtualTable
 
@@ -254,11 +254,11 @@ class HealthPane(Widget):
         if not self.rows:
             # Status and last sync need no read: show every environment at once.
             self.post_message(HealthLoaded(project.id, summarize(environments, [])))
-        # The window ends on a whole minute (slots stay put while the clock ticks); as many
-        # slots as the sparklines are wide, so what the database averaged is what is drawn.
-        end = slot_end(clock.now())
-        since = end - WINDOW
+        # As many slots as the sparklines are wide, so what the database averaged is what is
+        # drawn; the window's ends and slot length are whole 12-minute cells where that stays
+        # near a day (sparkline_window), which the database reads from its roll-up.
         slots = await self._spark_slots()
+        since, end = sparkline_window(clock.now(), slots)
         # Averaging a day of a machine's points still reads them all: a few machines first
         # (those on screen), then the rest in batches, each shown as it arrives.
         start, size = 0, FIRST_BATCH

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +20,16 @@ from devsync_tui.core.models import Environment, HealthBucket, HealthCheck, Metr
 #: (agents report {"percent": …} / {"ms": …}; the hourly rollup stores {"avg": …}).
 NUMBER_KEYS = ("percent", "ms", "value", "avg")
 BARS = "▁▂▃▄▅▆▇█"
-#: How far back the sparklines look.
+#: How far back the sparklines look (about: see ``sparkline_window``).
 WINDOW = timedelta(days=1)
+#: The database keeps each environment's sum and count per metric and 12-minute cell of an
+#: epoch grid (migration ...20261205180000_health_rollup); ``health_buckets`` reads a window
+#: from those when its ends and its slot length are whole cells, from the points otherwise.
+GRAIN = timedelta(minutes=12)
+#: How far a window of whole cells may stray from ``WINDOW`` before a sparkline keeps the exact
+#: day instead (read from the points: slower).
+STRAY = WINDOW / 6
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PERCENT_METRICS = (MetricType.CPU, MetricType.MEMORY, MetricType.DISK)
 
 
@@ -67,10 +75,26 @@ def weighted_buckets(
 
 
 def slot_end(now: datetime) -> datetime:
-    """The end of the sparkline window: ``now`` rounded up to the whole minute, so the slots
-    do not shift with every second that passes."""
+    """``now`` rounded up to the whole minute."""
     whole = now.replace(second=0, microsecond=0)
     return whole if whole == now else whole + timedelta(minutes=1)
+
+
+def sparkline_window(now: datetime, slots: int) -> tuple[datetime, datetime]:
+    """[start, end] of ``slots`` sparkline slots near ``WINDOW``: ``now`` rounded up to a whole
+    ``GRAIN`` cell, each slot the whole number of cells nearest ``WINDOW / slots`` (the database
+    then adds up its 12-minute sums instead of reading every point). When no whole number of
+    cells comes within ``STRAY`` of the day (e.g. 80 or 90 slots), the exact day up to the next
+    whole minute. The ends stay put while the clock ticks within a cell (or minute)."""
+    cells = max(1, round(WINDOW / (GRAIN * max(1, slots))))
+    window = GRAIN * cells * max(1, slots)
+    if abs(window - WINDOW) > STRAY:
+        end = slot_end(now)
+        return end - WINDOW, end
+    since_epoch = now - _EPOCH
+    whole = _EPOCH + GRAIN * (since_epoch // GRAIN)
+    end = whole if whole == now else whole + GRAIN
+    return end - window, end
 
 
 def sparkline(values: Sequence[float | None], low: float = 0.0, high: float = 100.0) -> str:
@@ -139,12 +163,12 @@ class EnvHealth:
         return self.newest.get(metric)
 
     def buckets(
-        self, metric: MetricType, end: datetime, slots: int, window: timedelta = WINDOW
+        self, metric: MetricType, start: datetime, end: datetime, slots: int
     ) -> list[float | None]:
         series = self.series.get(metric)
         if series is None:
-            return [None] * slots if slots > 0 and window > timedelta(0) else []
-        return series.resample(end - window, end, slots)
+            return [None] * slots if slots > 0 and end > start else []
+        return series.resample(start, end, slots)
 
 
 def summarize(

@@ -19,8 +19,8 @@ from devsync_tui.dashboard.widgets.health_series import (
     PERCENT_METRICS,
     EnvHealth,
     format_latest,
-    slot_end,
     sparkline,
+    sparkline_window,
 )
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
 
@@ -135,7 +135,8 @@ class HealthTable(VirtualTable[EnvHealth]):
     def _metric(self, metric: MetricType) -> Callable[[EnvHealth], CellRender]:
         def render(row: EnvHealth) -> CellRender:
             latest = row.latest(metric)
-            spark = sparkline(row.buckets(metric, slot_end(clock.now()), self._spark))
+            start, end = sparkline_window(clock.now(), self._spark)
+            spark = sparkline(row.buckets(metric, start, end, self._spark))
             text = f"{spark}{format_latest(metric, latest).rjust(VALUE_WIDTH)}"
             return text, self._style(level_class(latest))
 
