@@ -34,9 +34,11 @@ from devsync_tui.backend.postgres.migrate import (
     load_seed,
     with_database,
 )
+from tests.support.seed_clock import align_seed
 
 TEMPLATE_DB = "devsync_template"
 DEMO_DB = "devsync_demo"
+ALIGNED_DB = "devsync_demo_aligned"
 _fresh_counter = itertools.count(1)
 
 
@@ -120,7 +122,7 @@ def _start_embedded() -> tuple[str, tuple[Any, Path]]:
     return url, (server, base)
 
 
-_DB_FIXTURES = frozenset({"pg_superuser_url", "demo_db_url", "fresh_db_url"})
+_DB_FIXTURES = frozenset({"pg_superuser_url", "demo_db_url", "aligned_demo_db_url", "fresh_db_url"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -185,6 +187,19 @@ def demo_db_url(pg_superuser_url: str, _template_db: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(pg_superuser_url, DEMO_DB)
+
+
+@pytest.fixture(scope="session")
+def aligned_demo_db_url(pg_superuser_url: str, _template_db: str) -> Iterator[str]:
+    """URL of a copy of the demo whose seed sits at the same place in the hour
+    (``tests/support/seed_clock.py``): for snapshots that draw sparklines. Shared by the
+    session: do not write to it."""
+    url = _clone(pg_superuser_url, ALIGNED_DB)
+    align_seed(url)
+    try:
+        yield url
+    finally:
+        drop_database(pg_superuser_url, ALIGNED_DB)
 
 
 #: What tests must never change in the shared demo database (secrets revealed, values saved,

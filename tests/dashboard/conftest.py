@@ -126,7 +126,16 @@ def seed_now(db_url: str) -> datetime:
 @pytest.fixture
 def frozen_clock(demo_db_url: str) -> Iterator[datetime]:
     """Freeze the app's clock relative to the seeded data (for snapshots)."""
-    at = seed_now(demo_db_url) + CLOCK_OFFSET
+    yield from _frozen_at(seed_now(demo_db_url) + CLOCK_OFFSET)
+
+
+@pytest.fixture
+def aligned_clock(aligned_demo_db_url: str) -> Iterator[datetime]:
+    """``frozen_clock`` for ``aligned_demo_db_url`` (snapshots that draw sparklines)."""
+    yield from _frozen_at(seed_now(aligned_demo_db_url) + CLOCK_OFFSET)
+
+
+def _frozen_at(at: datetime) -> Iterator[datetime]:
     clock.freeze(at)
     try:
         yield at

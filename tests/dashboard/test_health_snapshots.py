@@ -1,5 +1,6 @@
 """Snapshots of the Health pane on the seeded demo at 80×24 and 120×40 (clock frozen at the
-moment the seed ran, so "N min ago" and the sparklines never move)."""
+moment the seed ran, and that moment at the same place in the hour — tests/support/seed_clock.py
+— so "N min ago" and the sparklines never move)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture(autouse=True)
-def _frozen_clock(demo_db_url: str) -> Iterator[None]:
-    freeze_clock_to_seed(demo_db_url)
+def _frozen_clock(aligned_demo_db_url: str) -> Iterator[None]:
+    freeze_clock_to_seed(aligned_demo_db_url)
     yield
     clock.freeze(None)
 
@@ -29,12 +30,16 @@ async def _loaded(pilot: Any) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_health_storefront(
-    snap_compare: Callable[..., bool], demo_db_url: str, size: tuple[int, int]
+    snap_compare: Callable[..., bool], aligned_demo_db_url: str, size: tuple[int, int]
 ) -> None:
-    app = PaneHost(demo_db_url, "alice", HealthPane, demo.PROJECT_STOREFRONT, demo.ENV_STAGING)
+    app = PaneHost(
+        aligned_demo_db_url, "alice", HealthPane, demo.PROJECT_STOREFRONT, demo.ENV_STAGING
+    )
     assert snap_compare(app, terminal_size=size, run_before=_loaded)
 
 
-def test_health_offline_environment(snap_compare: Callable[..., bool], demo_db_url: str) -> None:
-    app = PaneHost(demo_db_url, "alice", HealthPane, demo.PROJECT_BILLING)
+def test_health_offline_environment(
+    snap_compare: Callable[..., bool], aligned_demo_db_url: str
+) -> None:
+    app = PaneHost(aligned_demo_db_url, "alice", HealthPane, demo.PROJECT_BILLING)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_loaded)

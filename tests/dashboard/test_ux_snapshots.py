@@ -24,6 +24,7 @@ from tests.dashboard.conftest import make_test_app, seed_now, wait_for, wait_rea
 from tests.dashboard.helpers import config_pane, tab_key
 from tests.dashboard.pane_host import PaneHost, freeze_clock_to_seed, settle
 from tests.support import demo
+from tests.support.seed_clock import align_seed
 
 pytestmark = pytest.mark.db
 
@@ -74,10 +75,14 @@ SCREENS: dict[str, tuple[str, dict[str, str], Any, bool]] = {
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", list(SCREENS))
 def test_ux_screen(
-    snap_compare: Any, demo_db_url: str, frozen_clock: Any, name: str, size: tuple[int, int]
+    snap_compare: Any,
+    aligned_demo_db_url: str,
+    aligned_clock: Any,
+    name: str,
+    size: tuple[int, int],
 ) -> None:
     user, target, steps, read_only = SCREENS[name]
-    app = make_test_app(demo_db_url, user, size=size, **target)
+    app = make_test_app(aligned_demo_db_url, user, size=size, **target)
     app.settings.read_only = read_only
     assert snap_compare(app, terminal_size=size, run_before=steps)
 
@@ -113,6 +118,7 @@ def _no_color(monkeypatch: pytest.MonkeyPatch, fresh_db_url: str) -> Iterator[No
             "update public.environments set status = 'error' where id = %s",
             (demo.ENV_BOB_LAPTOP,),
         )
+    align_seed(fresh_db_url)  # the sparklines' bars do not depend on the time of day
     freeze_clock_to_seed(fresh_db_url)
     yield
     clock.freeze(None)
