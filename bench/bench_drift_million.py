@@ -123,8 +123,9 @@ class Probe:
 
 FIRST, FULL, CHANGED = Probe(), Probe(), Probe()
 STATE: dict[str, Any] = {"filter": "", "packages": 0, "want": None, "armed": False}
-#: The live change: machine-001 (the first column) reports this package at this version.
-CHANGED_PACKAGE, CHANGED_VERSION = "pkg-00010", "9.9.9"
+#: The live change: machine-001 (the first column) reports this package at the first of these
+#: versions it does not run already (every repeat must change something, or nothing is sent).
+CHANGED_PACKAGE, CHANGED_VERSIONS = "pkg-00010", ("9.9.9", "9.9.8")
 
 
 class ProbedMatrix(DriftMatrixTable):
@@ -135,7 +136,7 @@ class ProbedMatrix(DriftMatrixTable):
         if STATE["want"] is not None:
             row = next((r for r in matrix.rows if r.package_name == CHANGED_PACKAGE), None)
             cell = row.cells[0] if row is not None else None
-            STATE["armed"] = cell is not None and cell.version == CHANGED_VERSION
+            STATE["armed"] = cell is not None and cell.version == STATE["want"]
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
@@ -174,10 +175,13 @@ async def _report_change(url: str, env: UUID) -> float:
     await other.connect()
     try:
         current = await other.list_dependencies(PROJECT.id, environment_ids=[env])
+        was = {d.resolved_version for d in current if d.package_name == CHANGED_PACKAGE}
+        version = next(v for v in CHANGED_VERSIONS if v not in was)
+        STATE["want"] = version
         rows = [
             DependencyInput(
                 d.package_manager, d.package_name, d.version_constraint,
-                CHANGED_VERSION if d.package_name == CHANGED_PACKAGE else d.resolved_version,
+                version if d.package_name == CHANGED_PACKAGE else d.resolved_version,
                 d.status,
             )
             for d in current
@@ -232,7 +236,6 @@ async def run_case(url: str, case: str, packages: int) -> dict[str, Any]:
                 # A machine reports: its column (and the baseline) is read again, not the
                 # project (the reference: the whole read above, what a change cost before).
                 await asyncio.sleep(0.5)  # the feed is listening
-                STATE["want"] = True
                 committed = await _report_change(url, envs[0].id)
                 change = await CHANGED.wait(committed, 120.0)
     finally:
