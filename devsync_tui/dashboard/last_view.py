@@ -1,0 +1,132 @@
+"""The dashboard's side of the cached last view (``core.view_cache``): whose cache a start
+reads, the opening it makes of one, and the cache made of a view on screen.
+
+Imports no UI: ``launch`` reads the cache before Textual is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from uuid import UUID
+
+from devsync_tui.backend.cached import CachedBackend
+from devsync_tui.backend.opening import Opening, opening_from_document, view_document
+from devsync_tui.core import clock, view_cache
+from devsync_tui.core.models import EffectiveConfigRow, EnvTemplate
+from devsync_tui.core.view_cache import CachedView
+from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
+
+log = logging.getLogger("devsync.view_cache")
+
+
+def owner(settings: Settings, *, profile: str | None, user: str | None) -> str | None:
+    """Whose cache this start reads and writes: the profile and the user it signs in as.
+    None where no cache applies (an unknown profile, which the start reports; a Supabase
+    profile without a stored session, which must sign in first)."""
+    try:
+        name, chosen = settings.profile(profile)
+    except SettingsError:
+        return None
+    if isinstance(chosen, LocalProfile):
+        where = chosen.database_url or "embedded"
+        return view_cache.owner_key(name, "local", _digest(where), user or chosen.user or "")
+    if isinstance(chosen, SupabaseProfile):
+        user_id = _stored_user(chosen.url)
+        if user_id is None:
+            return None
+        return view_cache.owner_key(name, "supabase", _digest(chosen.url.rstrip("/")), user_id)
+    return None
+
+
+def _digest(text: str) -> str:
+    # A database URL may hold a password: only its hash is part of the owner.
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _stored_user(url: str) -> str | None:
+    """The user id of the session stored for this Supabase project (read locally only)."""
+    from devsync_tui.backend.supabase import auth, session_store
+
+    try:
+        stored = auth.stored_session(
+            session_store.peek(auth.storage_namespace(url), auth.SESSION_KEY)
+        )
+    except Exception:  # an unusable store means "no session": the start says what to do
+        log.debug("no stored session readable for the cached view", exc_info=True)
+        return None
+    user = stored.get("user") if stored is not None else None
+    found = user.get("id") if isinstance(user, dict) else None
+    return str(found) if found else None
+
+
+def load(cache_owner: str | None) -> CachedView | None:
+    """The owner's cached view (None: none, or not usable)."""
+    return view_cache.load(cache_owner) if cache_owner is not None else None
+
+
+class Reading:
+    """The owner's cached view, read in a thread while the UI is imported (the local key
+    store alone takes ~0.07 s where it has to import ``keyring``); ``result`` waits for it."""
+
+    def __init__(self, cache_owner: str | None) -> None:
+        self._owner = cache_owner
+        self._view: CachedView | None = None
+        self._thread = threading.Thread(target=self._read, name="devsync-last-view", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            self._view = load(self._owner)
+        except Exception:  # never a crash: no cache
+            log.debug("the cached view could not be read", exc_info=True)
+
+    def result(self) -> CachedView | None:
+        self._thread.join()
+        return self._view
+
+
+def standing_in(view: CachedView, kind: str) -> tuple[CachedBackend, Opening] | None:
+    """A backend answering ``view``'s reads, and its opening (None: the cache's document
+    cannot be read as one, e.g. from an older DevSync: ignored)."""
+    try:
+        opening = opening_from_document(view.document)
+    except Exception:  # a damaged cache is no cache (logged), never a crash
+        log.debug("the cached view cannot be opened; ignored", exc_info=True)
+        return None
+    return CachedBackend(view.label, kind, opening.answers, view.age()), opening
+
+
+def of_view(
+    document: dict[str, object] | None,
+    label: str,
+    project_id: UUID,
+    environment_id: UUID | None,
+    rows: Sequence[EffectiveConfigRow],
+    required: tuple[tuple[str, ...], str | None],
+    template_id: UUID | None,
+) -> CachedView | None:
+    """The cache of a view on screen: the live opening's ``document`` (the tree) with the
+    shown scope's ``rows``, and its template's required keys as far as the view knows them
+    (``required``: the missing ones and the template's name — what the cached view shows
+    again from the same rows). None without a live document."""
+    if not document:
+        return None
+    template = None
+    missing, template_name = required
+    if template_id is not None and template_name is not None:
+        template = EnvTemplate(
+            id=template_id,
+            project_id=project_id,
+            name=template_name,
+            config_json={key: {"required": True} for key in missing},
+        )
+    return CachedView(
+        document=view_document(document, project_id, environment_id, rows, template),
+        project_id=str(project_id),
+        environment_id=None if environment_id is None else str(environment_id),
+        label=label,
+        saved_at=clock.now(),
+    )
