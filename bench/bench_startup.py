@@ -58,7 +58,7 @@ def main() -> None:
         empty = folder / "empty"
         shutil.rmtree(empty, ignore_errors=True)
         env = {"DEVSYNC_STATE_DIR": str(empty)}
-        return times_to_screens(devsync, {"live": (args.marker, LIVE)}, env=env)["live"]
+        return times_to_screens(devsync, {"data": (args.marker,)}, env=env)["data"]
 
     try:
         # One start that stays long enough to keep its view (the cache every later start

@@ -27,8 +27,11 @@ from devsync_tui.backend.readonly import WRITES
 T = TypeVar("T")
 
 
-def refusal(age: str) -> str:
-    """Why a write or a reveal cannot be done on the cached view (``age``: "3 h ago")."""
+def refusal(age: str | None) -> str:
+    """Why a write or a reveal cannot be done on the cached view (``age``: "3 h ago"; None:
+    an opening read ahead, live but not connected yet)."""
+    if age is None:
+        return "DevSync is still connecting: nothing can be changed or revealed yet."
     return (
         f"This is the view cached {age}, not live data: nothing can be changed or revealed "
         "until DevSync is connected."
@@ -38,7 +41,9 @@ def refusal(age: str) -> str:
 class CachedBackend:
     """Answers the cached view's reads until ``attach``; forwards everything afterwards."""
 
-    def __init__(self, label: str, kind: str, answers: Mapping[CallKey, object], age: str) -> None:
+    def __init__(
+        self, label: str, kind: str, answers: Mapping[CallKey, object], age: str | None
+    ) -> None:
         self.label = label
         self.kind = kind
         self._answers: dict[CallKey, object] = dict(answers)

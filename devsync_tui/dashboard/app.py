@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on, work
@@ -56,6 +57,8 @@ FIRST_VIEW_WAIT = 1.0
 #: A view on screen is kept as the last view once it stayed this long (seconds): moving
 #: through the tree writes the cache once, where the user stops.
 REMEMBER_AFTER = 1.0
+#: How long the first frame may wait for an opening read ahead (no cached view; seconds).
+PREFETCH_WAIT = 0.3
 #: What reads the cached view lacks say under ``--offline``.
 OFFLINE_REASON = "DevSync was started with --offline: only the cached view can be shown."
 
@@ -96,6 +99,7 @@ class DevSyncApp(AppChrome, App[int]):
         cached: CachedView | last_view.Reading | None = None,
         cache_owner: str | None = None,
         offline: bool = False,
+        prefetch: last_view.Prefetch | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -109,6 +113,8 @@ class DevSyncApp(AppChrome, App[int]):
         self._cache_owner = cache_owner
         #: ``--offline``: show the cached view and contact nothing.
         self.offline = offline
+        #: Without a cached view, a Supabase profile's opening read ahead (one HTTP request).
+        self._prefetch = prefetch
         #: The cached view's stand-in backend while it is on screen (None: no cached view).
         self._stand_in: CachedBackend | None = None
         #: The live opening's document (the tree), which the cached view keeps.
@@ -188,6 +194,8 @@ class DevSyncApp(AppChrome, App[int]):
         if isinstance(self._cached, last_view.Reading):  # read while the UI was imported
             self._cached = await asyncio.to_thread(self._cached.result)
         opening = self._cached_opening()
+        if opening is None and self._prefetch is not None:
+            opening = await self._prefetched_opening(self._prefetch)
         if opening is None and not self.offline:
             # No cached view: connecting (and the one opening read, refreshing an expired
             # session first) starts now, while the main screen starts: its network waits
@@ -219,6 +227,23 @@ class DevSyncApp(AppChrome, App[int]):
         if self.target == StartTarget():  # no --team/--project/--env: open where it was
             self.target = StartTarget(project=view.project_id, env=view.environment_id)
         return CachedOpening(self.backend, opening.identity, opening.roles, view.saved_at)
+
+    async def _prefetched_opening(self, ahead: last_view.Prefetch) -> CachedOpening | None:
+        """The opening read ahead (no cached view), behind a stand-in until connected."""
+        found = await asyncio.to_thread(ahead.result, PREFETCH_WAIT)
+        if found is None:
+            return None
+        label = urlsplit(self._profile_url()).hostname or "Supabase"
+        stand_in = CachedBackend(label, "supabase", found.answers, None)
+        self._stand_in = stand_in
+        self.backend = stand_in.as_backend()
+        return CachedOpening(self.backend, found.identity, found.roles, None)
+
+    def _profile_url(self) -> str:
+        try:
+            return str(getattr(self.settings.profile(self._profile)[1], "url", ""))
+        except SettingsError:
+            return ""
 
     def _kind(self) -> str:
         try:
@@ -488,13 +513,15 @@ def make_app(
     cached: CachedView | last_view.Reading | None = None,
     cache_owner: str | None = None,
     offline: bool = False,
+    prefetch: last_view.Prefetch | None = None,
 ) -> DevSyncApp:
     """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` is awaited for
     a connected Backend in a worker, after the first frame, so a slow start (the embedded
     database) never delays it. ``cached`` (``last_view.load``, or a ``last_view.Reading``)
     is drawn in the first frame, marked as cached, until the live view replaces it; live
     views are kept as ``cache_owner``'s last view. ``offline``: only the cached view,
-    nothing is contacted."""
+    nothing is contacted. ``prefetch``: without a cache, a Supabase profile's opening read
+    ahead (``last_view.prefetch``), shown first until connected."""
     return DevSyncApp(
         settings,
         backend_factory,
@@ -505,4 +532,5 @@ def make_app(
         cached=cached,
         cache_owner=cache_owner,
         offline=offline,
+        prefetch=prefetch,
     )

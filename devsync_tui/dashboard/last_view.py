@@ -88,6 +88,64 @@ class Reading:
         return self._view
 
 
+class Prefetch:
+    """A first start on a Supabase profile (no cached view): the opening read with one plain
+    HTTP request (``open_workspace``, the stored session's user) in a thread while the UI is
+    imported — waiting on the network costs the UI nothing, and supabase-py is not needed for
+    it. Nothing is asked when a cached view exists (``reading`` has one) or the stored session
+    has expired (the app refreshes it)."""
+
+    def __init__(
+        self,
+        profile: SupabaseProfile,
+        project: str | None,
+        environment: str | None,
+        reading: Reading,
+    ) -> None:
+        self._profile = profile
+        self._target = (project, environment)
+        self._reading = reading
+        self._opening: Opening | None = None
+        self._thread = threading.Thread(target=self._read, name="devsync-opening", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        if self._reading.result() is not None:
+            return  # the cached view is the first frame; the app reads live data itself
+        from devsync_tui.backend.supabase.opening_request import fetch_opening
+
+        project, environment = self._target
+        try:
+            self._opening = fetch_opening(
+                self._profile.url, self._profile.anon_key, project, environment, timeout=5.0
+            )
+        except Exception:  # any failure: the app connects the ordinary way and says why
+            log.debug("the opening could not be read ahead", exc_info=True)
+
+    def result(self, wait: float) -> Opening | None:
+        """The opening, if it came within ``wait`` seconds (None otherwise)."""
+        self._thread.join(wait)
+        return None if self._thread.is_alive() else self._opening
+
+
+def prefetch(
+    settings: Settings,
+    *,
+    profile: str | None,
+    project: str | None,
+    environment: str | None,
+    reading: Reading,
+) -> Prefetch | None:
+    """A ``Prefetch`` for a Supabase profile; None for other profiles."""
+    try:
+        _name, chosen = settings.profile(profile)
+    except SettingsError:
+        return None
+    if not isinstance(chosen, SupabaseProfile):
+        return None
+    return Prefetch(chosen, project, environment, reading)
+
+
 def standing_in(view: CachedView, kind: str) -> tuple[CachedBackend, Opening] | None:
     """A backend answering ``view``'s reads, and its opening (None: the cache's document
     cannot be read as one, e.g. from an older DevSync: ignored)."""

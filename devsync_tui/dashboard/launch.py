@@ -62,8 +62,14 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_INPUT
 
+    ahead = None
     if not offline:  # read while the UI is imported
         cached = last_view.Reading(owner)
+        # Without a cached view, a Supabase profile reads its opening meanwhile too.
+        ahead = last_view.prefetch(
+            settings, profile=args.profile, project=args.project, environment=args.env,
+            reading=cached,
+        )  # fmt: skip
     from devsync_tui.backend.factory import open_backend
     from devsync_tui.dashboard.app import make_app
 
@@ -78,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
         cached=cached,
         cache_owner=owner,
         offline=offline,
+        prefetch=ahead,
     )
 
     # Notices from the local key store (e.g. "no keyring: key kept in a 0600 file") as toasts.

@@ -25,8 +25,8 @@ class Session:
     identity: Identity
     roles: dict[UUID, Role] = field(default_factory=dict)
     settings: Settings = field(kw_only=True)
-    #: The cached last view, not live data (``dashboard.last_view``): read-only until the
-    #: live view replaces it.
+    #: The cached last view (``dashboard.last_view``), or an opening read ahead, shown before
+    #: DevSync is connected: read-only until the live view replaces it.
     cached: bool = field(default=False, kw_only=True)
 
     @property
@@ -129,7 +129,7 @@ class Access:
     def reveal_reason(self, environment_id: UUID | None) -> str:
         """One line saying why this user may not reveal a secret of this scope."""
         if self.cached:
-            return "This is the cached view, not live data: nothing is revealed until connected."
+            return "This view is not live yet: nothing is revealed until DevSync is connected."
         if self.read_only:
             return "This dashboard is read-only: it reveals nothing."
         if self.role is None:

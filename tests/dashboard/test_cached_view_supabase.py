@@ -130,3 +130,62 @@ async def test_another_supabase_user_does_not_see_it(fake: FakeSupabase) -> None
     assert bob is not None
     assert bob != alice
     assert last_view.load(bob) is None
+
+
+async def test_a_first_start_shows_the_opening_read_ahead(fake: FakeSupabase) -> None:
+    """No cached view yet: the opening comes from one plain HTTP request made while the UI
+    loads (no supabase-py), before connecting; it is live data, so not marked cached."""
+    await sign_in(fake, _storage(fake), demo.ALICE.email)
+    fake.requests.clear()
+    settings = _settings(fake)
+    owner = last_view.owner(settings, profile=None, user=None)
+    assert owner is not None
+    reading = last_view.Reading(owner)
+    ahead = last_view.prefetch(
+        settings, profile=None, project="storefront", environment=None, reading=reading
+    )
+    assert ahead is not None
+    gate = asyncio.Event()
+    app = make_app(
+        settings,
+        _factory(fake, gate),
+        project="storefront",
+        animations=False,
+        cached=reading,
+        cache_owner=owner,
+        prefetch=ahead,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main_or_none is not None and bool(_keys(app)))
+        header = app.main.query_one(StatusHeader)
+        assert header.cached_at is None
+        assert header.link == "connecting"
+        assert "LOG_LEVEL" in _keys(app)
+        assert [r.path for r in fake.requests] == ["/rest/v1/rpc/open_workspace"]
+        session = app.main.session
+        assert session is not None
+        assert session.read_only  # until connected
+        gate.set()
+        await wait_for(pilot, lambda: header.link == "live", within=20)
+        await wait_ready(pilot, within=20)
+        assert not app.main.session.read_only  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: view_cache.load(owner) is not None)
+
+
+async def test_no_read_ahead_when_a_cached_view_exists(fake: FakeSupabase) -> None:
+    await sign_in(fake, _storage(fake), demo.ALICE.email)
+    settings = _settings(fake)
+    owner = last_view.owner(settings, profile=None, user=None)
+    assert owner is not None
+    app = _app(fake, _factory(fake))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot, within=20)
+        await wait_for(pilot, lambda: view_cache.load(owner) is not None)
+    fake.requests.clear()
+    reading = last_view.Reading(owner)
+    ahead = last_view.prefetch(
+        settings, profile=None, project=None, environment=None, reading=reading
+    )
+    assert ahead is not None
+    assert ahead.result(5) is None
+    assert fake.requests == []

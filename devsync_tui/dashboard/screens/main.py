@@ -71,12 +71,13 @@ _LATER_PANES_DEADLINE = 0.5
 
 @dataclass(frozen=True, slots=True)
 class CachedOpening:
-    """The cached last view: its stand-in backend, who I am, my roles, when it was seen."""
+    """The cached last view: its stand-in backend, who I am, my roles, when it was seen
+    (None: not cached, an opening read ahead before connecting)."""
 
     backend: Backend
     identity: Identity
     roles: dict[UUID, Role]
-    saved_at: datetime
+    saved_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
