@@ -132,7 +132,13 @@ def main() -> None:
             time.sleep(1.1)
 
     paths: list[str] = []  # the last start's requests before its first frame of live data
-    screens = {"cached": (args.marker, "cached ·"), "live": (args.marker, "● live")}
+    # The cached view; then live data (the opening read ahead, or connected) with no cached
+    # mark; then connected ("● live").
+    screens = {
+        "cached": (args.marker, "cached ·"),
+        "fresh": (args.marker, "!cached ·"),
+        "live": (args.marker, "● live"),
+    }
 
     def one(expires_in: int = 3600, cache: bool = True) -> dict[str, tuple[float, int, int]]:
         """One start: for each frame timed, (seconds, requests before it, sequential)."""
@@ -189,10 +195,11 @@ def main() -> None:
             cases.append((int(args.latency.split(",")[-1]), 1))
         for ms, expires_in in cases:
             fake.latency = ms / 1000
-            cached, live, plain, refs = [], [], [], []
+            cached, fresh, live, plain, refs = [], [], [], [], []
             for _ in range(args.runs):  # alternating: the machine's load moves both alike
                 both = one(expires_in)
                 cached.append(both["cached"])
+                fresh.append(both["fresh"])
                 live.append(both["live"])
                 refs.append(time_to_text(reference, "REFERENCE_READY"))
                 plain.append(one(expires_in, cache=False)["live"])
@@ -203,8 +210,12 @@ def main() -> None:
                 latency_ms=ms, frame="the cached last view, marked cached", target=target,
             )  # fmt: skip
             report(
+                f"startup.supabase.first_live_data_frame.{ms}ms{suffix}", fresh, refs,
+                latency_ms=ms, frame="live data replacing the cached view (read ahead)",
+            )  # fmt: skip
+            report(
                 f"startup.supabase.first_live_frame.{ms}ms{suffix}", live, refs,
-                latency_ms=ms, frame="live data replacing the cached view",
+                latency_ms=ms, frame="connected: ● live",
                 last_requests=list(paths),
             )  # fmt: skip
             report(

@@ -21,6 +21,10 @@ from collections.abc import Sequence
 import pyte
 
 
+def _shows(shown: str, text: str) -> bool:
+    return text[1:] not in shown if text.startswith("!") else text in shown
+
+
 def time_to_text(
     argv: Sequence[str],
     marker: str,
@@ -48,8 +52,9 @@ def times_to_screens(
     linger: float = 0.0,
 ) -> dict[str, float]:
     """Seconds from spawning ``argv`` until each named screen is first seen: a screen is seen
-    when every one of its texts is visible at once. Returns when all were seen (after
-    ``linger`` more seconds of the program running: e.g. for it to write a cache)."""
+    when every one of its texts is visible at once (a text written ``!text``: not visible).
+    Returns when all were seen (after ``linger`` more seconds of the program running: e.g.
+    for it to write a cache)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
     screen = pyte.Screen(columns, lines)
@@ -78,7 +83,7 @@ def times_to_screens(
                 stream.feed(data)
                 shown = "\n".join(screen.display)
                 for name, texts in screens.items():
-                    if name not in seen and all(text in shown for text in texts):
+                    if name not in seen and all(_shows(shown, text) for text in texts):
                         seen[name] = arrived - start
             elif proc.poll() is not None:
                 break

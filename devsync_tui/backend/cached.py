@@ -75,6 +75,17 @@ class CachedBackend:
         self._failure = error
         self._settled.set()
 
+    @property
+    def failed(self) -> bool:
+        """Connecting failed (or is not tried) and nothing is attached."""
+        return self._real is None and self._failure is not None
+
+    def refresh(self, answers: Mapping[CallKey, object]) -> None:
+        """Answer from ``answers`` (a live opening read ahead) instead of the cache."""
+        if self._real is None:
+            self._answers = dict(answers)
+            self._age = None
+
     def retry(self) -> None:
         """Connecting is tried again: reads the cache lacks wait for it once more."""
         if self._real is None:

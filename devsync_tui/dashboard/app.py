@@ -59,6 +59,8 @@ FIRST_VIEW_WAIT = 1.0
 REMEMBER_AFTER = 1.0
 #: How long the first frame may wait for an opening read ahead (no cached view; seconds).
 PREFETCH_WAIT = 0.3
+#: How long a read ahead may still replace a cached view on screen (seconds).
+PREFETCH_LATE_WAIT = 5.0
 #: What reads the cached view lacks say under ``--offline``.
 OFFLINE_REASON = "DevSync was started with --offline: only the cached view can be shown."
 
@@ -206,6 +208,8 @@ class DevSyncApp(AppChrome, App[int]):
         )
         if opening is not None and not self.offline:
             self.connect()  # after the cached view is on screen (connect waits for it)
+            if opening.saved_at is not None and self._prefetch is not None:
+                self._take_prefetch(self._prefetch)
         early, self._early = self._early, None
         if early is not None:  # connected (or failed) before the main screen was there
             self.post_message(early)
@@ -238,6 +242,19 @@ class DevSyncApp(AppChrome, App[int]):
         self._stand_in = stand_in
         self.backend = stand_in.as_backend()
         return CachedOpening(self.backend, found.identity, found.roles, None)
+
+    @work(group="prefetch", exit_on_error=False)
+    async def _take_prefetch(self, ahead: last_view.Prefetch) -> None:
+        """A live opening read ahead that comes while the cached view is on screen and the
+        app is still connecting replaces the cached view."""
+        found = await asyncio.to_thread(ahead.result, PREFETCH_LATE_WAIT)
+        stand_in, main = self._stand_in, self.main_or_none
+        if found is None or stand_in is None or main is None:
+            return
+        if stand_in.attached or stand_in.failed:
+            return  # connected meanwhile (its own read is newer), or failed (said so)
+        stand_in.refresh(found.answers)
+        main.fresh_opening(found.identity, found.roles)
 
     def _profile_url(self) -> str:
         try:

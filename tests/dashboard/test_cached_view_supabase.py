@@ -172,7 +172,11 @@ async def test_a_first_start_shows_the_opening_read_ahead(fake: FakeSupabase) ->
         await wait_for(pilot, lambda: view_cache.load(owner) is not None)
 
 
-async def test_no_read_ahead_when_a_cached_view_exists(fake: FakeSupabase) -> None:
+async def test_a_read_ahead_replaces_the_cached_view_before_connecting(
+    fake: FakeSupabase, fresh_db_url: str
+) -> None:
+    import psycopg
+
     await sign_in(fake, _storage(fake), demo.ALICE.email)
     settings = _settings(fake)
     owner = last_view.owner(settings, profile=None, user=None)
@@ -181,11 +185,37 @@ async def test_no_read_ahead_when_a_cached_view_exists(fake: FakeSupabase) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, within=20)
         await wait_for(pilot, lambda: view_cache.load(owner) is not None)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("update teams set name = 'Acme Ahead' where slug = 'acme'")
     fake.requests.clear()
     reading = last_view.Reading(owner)
     ahead = last_view.prefetch(
         settings, profile=None, project=None, environment=None, reading=reading
     )
     assert ahead is not None
-    assert ahead.result(5) is None
-    assert fake.requests == []
+    gate = asyncio.Event()
+    app = make_app(
+        settings,
+        _factory(fake, gate),
+        animations=False,
+        cached=reading,
+        cache_owner=owner,
+        prefetch=ahead,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main_or_none is not None and bool(_keys(app)))
+        header = app.main.query_one(StatusHeader)
+        teams = lambda: [i.team.name for i in app.main.nav_tree.items() if i.project is None]  # noqa: E731
+        # The cached frame first (or already the read ahead), then the read ahead, unconnected.
+        await wait_for(pilot, lambda: teams() == ["Acme Ahead"], within=10)
+        assert header.cached_at is None
+        assert header.link == "connecting"
+        assert "DJANGO_SETTINGS_MODULE" in _keys(app)  # billing-api, the first project
+        requested = [r.path for r in fake.requests]
+        assert requested == ["/rest/v1/rpc/open_workspace"]
+        # Where the cached view was open: the read ahead asked for that place by id.
+        assert fake.requests[0].json()["p_project"] == str(demo.PROJECT_BILLING)
+        gate.set()
+        await wait_for(pilot, lambda: header.link == "live", within=20)
+        await wait_ready(pilot, within=20)
+        assert teams() == ["Acme Ahead"]

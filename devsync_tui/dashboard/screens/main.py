@@ -245,6 +245,15 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         self.show_progress("Loading…")
         self.load_workspace()
 
+    def fresh_opening(self, identity: Identity, roles: dict[UUID, Role]) -> None:
+        """The cached view's stand-in now answers a live opening read ahead: show it in place
+        of the cached view (its mark goes; the header says "connecting" until connected)."""
+        if self._cached is None or self.session is None or not self.session.cached:
+            return
+        self._cached = CachedOpening(self._cached.backend, identity, roles, None)
+        self._reshow = True
+        self.connected(self._cached.backend, identity, roles, live=False)
+
     def on_mount(self) -> None:
         # The tab strip takes no focus: j/k/enter do nothing there (the number keys, `[`
         # and `]` switch tabs from anywhere), so tab moves between the tree and the table.
