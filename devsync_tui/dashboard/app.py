@@ -14,7 +14,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on, work
@@ -115,7 +114,7 @@ class DevSyncApp(AppChrome, App[int]):
         self._cache_owner = cache_owner
         #: ``--offline``: show the cached view and contact nothing.
         self.offline = offline
-        #: Without a cached view, a Supabase profile's opening read ahead (one HTTP request).
+        #: The opening read ahead (``last_view.Prefetch``): first frame, or replaces the cache.
         self._prefetch = prefetch
         #: The cached view's stand-in backend while it is on screen (None: no cached view).
         self._stand_in: CachedBackend | None = None
@@ -237,8 +236,7 @@ class DevSyncApp(AppChrome, App[int]):
         found = await asyncio.to_thread(ahead.result, PREFETCH_WAIT)
         if found is None:
             return None
-        label = urlsplit(self._profile_url()).hostname or "Supabase"
-        stand_in = CachedBackend(label, "supabase", found.answers, None)
+        stand_in = CachedBackend(ahead.label, ahead.kind, found.answers, None)
         self._stand_in = stand_in
         self.backend = stand_in.as_backend()
         return CachedOpening(self.backend, found.identity, found.roles, None)
@@ -255,12 +253,6 @@ class DevSyncApp(AppChrome, App[int]):
             return  # connected meanwhile (its own read is newer), or failed (said so)
         stand_in.refresh(found.answers)
         main.fresh_opening(found.identity, found.roles)
-
-    def _profile_url(self) -> str:
-        try:
-            return str(getattr(self.settings.profile(self._profile)[1], "url", ""))
-        except SettingsError:
-            return ""
 
     def _kind(self) -> str:
         try:
@@ -537,8 +529,9 @@ def make_app(
     database) never delays it. ``cached`` (``last_view.load``, or a ``last_view.Reading``)
     is drawn in the first frame, marked as cached, until the live view replaces it; live
     views are kept as ``cache_owner``'s last view. ``offline``: only the cached view,
-    nothing is contacted. ``prefetch``: without a cache, a Supabase profile's opening read
-    ahead (``last_view.prefetch``), shown first until connected."""
+    nothing is contacted. ``prefetch``: the opening read ahead (``last_view.prefetch``, either
+    transport): the first frame without a cache, else it replaces the cached view; shown as
+    connecting until connected."""
     return DevSyncApp(
         settings,
         backend_factory,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from devsync_tui.backend.cached import CachedBackend
@@ -88,22 +89,35 @@ class Reading:
         return self._view
 
 
+#: Reads an opening for (project, environment): the opening and the label of its backend.
+OpeningRead = Callable[[str | None, str | None], tuple[Opening, str]]
+
+
 class Prefetch:
-    """On a Supabase profile: the opening read with one plain HTTP request (``open_workspace``,
-    the stored session's user) in a thread while the UI is imported — waiting on the network
-    costs the UI nothing, and supabase-py (~0.35 s to import) is not needed for it. It is the
-    first frame of a first start, and replaces a cached view before the app is connected.
-    Nothing is asked when the stored session has expired (the app refreshes it)."""
+    """The opening read (``open_workspace``, as the user the app signs in as) in a thread
+    while the UI is imported — waiting on the database costs the UI nothing. It is the first
+    frame of a first start, and replaces a cached view before the app is connected.
+
+    On a Supabase profile one plain HTTP request (supabase-py, ~0.35 s to import, is not
+    needed for it; nothing is asked when the stored session has expired: the app refreshes
+    it). On a local profile psycopg, over the embedded database only when it already runs
+    (never started here), or the profile's database URL. Any failure: no opening (logged at
+    debug), the app connects the ordinary way and says why."""
 
     def __init__(
         self,
-        profile: SupabaseProfile,
+        kind: str,
+        read: OpeningRead,
         project: str | None,
         environment: str | None,
         reading: Reading,
     ) -> None:
-        """``reading``: the cached view being read (where it was open is read ahead)."""
-        self._profile = profile
+        """``kind``: the transport (``local``/``supabase``); ``reading``: the cached view
+        being read (where it was open is read ahead)."""
+        self.kind = kind
+        #: The label of the backend that read it (the stand-in's until connected).
+        self.label = kind
+        self._read_opening = read
         self._target = (project, environment)
         self._reading = reading
         self._opening: Opening | None = None
@@ -111,16 +125,12 @@ class Prefetch:
         self._thread.start()
 
     def _read(self) -> None:
-        from devsync_tui.backend.supabase.opening_request import fetch_opening
-
         project, environment = self._target
-        cached = self._reading.result()
-        if cached is not None and project is None and environment is None:
-            project, environment = cached.project_id, cached.environment_id  # where it was
         try:
-            self._opening = fetch_opening(
-                self._profile.url, self._profile.anon_key, project, environment, timeout=5.0
-            )
+            cached = self._reading.result()
+            if cached is not None and project is None and environment is None:
+                project, environment = cached.project_id, cached.environment_id  # where it was
+            self._opening, self.label = self._read_opening(project, environment)
         except Exception:  # any failure: the app connects the ordinary way and says why
             log.debug("the opening could not be read ahead", exc_info=True)
 
@@ -137,15 +147,40 @@ def prefetch(
     project: str | None,
     environment: str | None,
     reading: Reading,
+    user: str | None = None,
 ) -> Prefetch | None:
-    """A ``Prefetch`` for a Supabase profile; None for other profiles."""
+    """A ``Prefetch`` for the profile (``user``: a local profile's ``--user``); None for an
+    unknown profile."""
     try:
         _name, chosen = settings.profile(profile)
     except SettingsError:
         return None
-    if not isinstance(chosen, SupabaseProfile):
-        return None
-    return Prefetch(chosen, project, environment, reading)
+    if isinstance(chosen, SupabaseProfile):
+        return Prefetch("supabase", _supabase_read(chosen), project, environment, reading)
+    if isinstance(chosen, LocalProfile):
+        return Prefetch("local", _local_read(chosen, user), project, environment, reading)
+    return None
+
+
+def _supabase_read(chosen: SupabaseProfile) -> OpeningRead:
+    def read(project: str | None, environment: str | None) -> tuple[Opening, str]:
+        from devsync_tui.backend.supabase.opening_request import fetch_opening
+
+        found = fetch_opening(chosen.url, chosen.anon_key, project, environment, timeout=5.0)
+        if found is None:
+            raise LookupError("no opening read ahead (no usable stored session)")
+        return found, urlsplit(chosen.url).hostname or "Supabase"
+
+    return read
+
+
+def _local_read(chosen: LocalProfile, user: str | None) -> OpeningRead:
+    def read(project: str | None, environment: str | None) -> tuple[Opening, str]:
+        from devsync_tui.backend.factory import read_local_opening
+
+        return read_local_opening(chosen, user, project, environment, timeout=5.0)
+
+    return read
 
 
 def standing_in(view: CachedView, kind: str) -> tuple[CachedBackend, Opening] | None:

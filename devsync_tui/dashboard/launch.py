@@ -65,10 +65,11 @@ def _run(args: argparse.Namespace) -> int:
     ahead = None
     if not offline:  # read while the UI is imported
         cached = last_view.Reading(owner)
-        # Without a cached view, a Supabase profile reads its opening meanwhile too.
+        # The opening is read meanwhile too (Supabase: one HTTP request; local: psycopg,
+        # only if the database already runs).
         ahead = last_view.prefetch(
             settings, profile=args.profile, project=args.project, environment=args.env,
-            reading=cached,
+            reading=cached, user=args.user,
         )  # fmt: skip
     from devsync_tui.backend.factory import open_backend
     from devsync_tui.dashboard.app import make_app

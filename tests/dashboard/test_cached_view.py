@@ -61,9 +61,8 @@ def _app(db_url: str, factory: Any, user: str = "alice", **more: Any) -> DevSync
         factory,
         user=user,
         animations=False,
-        cached=last_view.load(owner),
         cache_owner=owner,
-        **more,
+        **({"cached": last_view.load(owner)} | more),
     )
 
 
@@ -294,3 +293,105 @@ def test_offline_with_a_damaged_cache_is_the_same_as_none(
     path.write_bytes(b"DSX\x01" + b"\0" * 40)
     assert launch.run_tui(_args(user="alice")) == 4
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _ahead(db_url: str, user: str = "alice", **where: str | None) -> tuple[Any, Any]:
+    reading = last_view.Reading(_owner(db_url, user))
+    ahead = last_view.prefetch(
+        _settings(db_url),
+        profile=None,
+        project=where.get("project"),
+        environment=where.get("environment"),
+        reading=reading,
+        user=user,
+    )
+    assert ahead is not None
+    return reading, ahead
+
+
+async def test_a_first_local_start_shows_the_opening_read_ahead(fresh_db_url: str) -> None:
+    """No cached view: the opening read ahead (psycopg, as alice) is the first frame while
+    the app's own backend has not connected (its factory is held); not marked cached."""
+    reading, ahead = _ahead(fresh_db_url, project="storefront")
+    gate = asyncio.Event()
+    calls: list[int] = []
+    app = _app(
+        fresh_db_url,
+        _factory(fresh_db_url, gate, calls),
+        project="storefront",
+        cached=reading,
+        prefetch=ahead,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main_or_none is not None and bool(_keys(app)))
+        header = app.main.query_one(StatusHeader)
+        assert header.cached_at is None
+        assert header.link == "connecting"  # the app's backend is held at the gate
+        assert "LOG_LEVEL" in _keys(app)
+        assert ahead.kind == "local"
+        session = app.main.session
+        assert session is not None
+        assert session.identity.username == "alice"  # the user the app signs in as
+        assert session.read_only  # until connected
+        gate.set()
+        await wait_for(pilot, lambda: header.link == "live", within=20)
+        await wait_ready(pilot, within=20)
+        assert calls == [1]
+
+
+async def test_a_local_read_ahead_replaces_the_cached_view_before_connecting(
+    fresh_db_url: str,
+) -> None:
+    await _see_live(fresh_db_url)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("update teams set name = 'Acme Ahead' where slug = 'acme'")
+    reading, ahead = _ahead(fresh_db_url)
+    gate = asyncio.Event()
+    app = _app(fresh_db_url, _factory(fresh_db_url, gate), cached=reading, prefetch=ahead)
+    teams = lambda: [i.team.name for i in app.main.nav_tree.items() if i.project is None]  # noqa: E731
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main_or_none is not None and bool(_keys(app)))
+        header = app.main.query_one(StatusHeader)
+        await wait_for(pilot, lambda: teams() == ["Acme Ahead"], within=10)
+        assert header.cached_at is None
+        assert header.link == "connecting"
+        gate.set()
+        await wait_for(pilot, lambda: header.link == "live", within=20)
+        await wait_ready(pilot, within=20)
+        assert teams() == ["Acme Ahead"]
+
+
+async def test_a_failed_local_read_ahead_falls_back_to_connecting(fresh_db_url: str) -> None:
+    """A read ahead that cannot connect gives no opening: the app connects the ordinary way."""
+    bad = Settings(
+        profiles={"t": LocalProfile(database_url="postgresql://nobody@127.0.0.1:1/none")},
+        default_profile="t",
+    )
+    reading = last_view.Reading(_owner(fresh_db_url))
+    ahead = last_view.prefetch(
+        bad, profile=None, project=None, environment=None, reading=reading, user="alice"
+    )
+    assert ahead is not None
+    assert ahead.result(10) is None
+    gate = asyncio.Event()
+    app = _app(fresh_db_url, _factory(fresh_db_url, gate), cached=reading, prefetch=ahead)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        assert app.main_or_none is None or not _keys(app)  # nothing to draw before connecting
+        gate.set()
+        await wait_ready(pilot, within=20)
+        assert app.main.query_one(StatusHeader).link == "live"
+        assert _keys(app)
+
+
+def test_the_local_read_ahead_never_starts_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devsync_tui.backend import factory
+    from devsync_tui.backend.postgres import server
+
+    monkeypatch.delenv("DEVSYNC_DATABASE_URL", raising=False)
+    monkeypatch.setattr(server, "running_url", lambda: None)
+    monkeypatch.setattr(server, "ensure_running", lambda *_: pytest.fail("started"))
+    with pytest.raises(Unavailable):
+        factory.read_local_opening(LocalProfile(), "alice", None, None)
