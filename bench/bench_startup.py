@@ -10,7 +10,10 @@ private temporary one): its first frame with data is that cached view, marked "c
 before the database answers; the live view replaces it after one round trip. Three figures:
 
 - ``startup.first_frame_with_data``: the cached view's frame (key + "cached" in the header);
-- ``startup.first_live_frame``: the same start's first frame of live data (key + "● live");
+- ``startup.first_fresh_frame``: the same start's first frame of live data (key, no "cached"
+  mark): the opening read ahead (psycopg in a thread while the UI loads) replacing the cached
+  view, still "connecting", or the connected view if that comes first;
+- ``startup.first_live_frame``: the same start's connected frame (key + "● live");
 - ``startup.first_frame_with_data.no_cache``: a start with no cache (a first start, or the
   first after another user signed in): live data is the first data.
 
@@ -52,7 +55,11 @@ def main() -> None:
     reference = [sys.executable, str(HERE / "ref_minimal_datatable.py")]
     folder = Path(tempfile.mkdtemp(prefix="devsync-bench-startup-"))
     cached_env = {"DEVSYNC_STATE_DIR": str(folder / "state")}
-    both = {"cached": (args.marker, CACHED), "live": (args.marker, LIVE)}
+    both = {
+        "cached": (args.marker, CACHED),
+        "fresh": (args.marker, "!" + CACHED),
+        "live": (args.marker, LIVE),
+    }
 
     def no_cache() -> float:
         empty = folder / "empty"
@@ -69,12 +76,14 @@ def main() -> None:
         no_cache()
         cached: list[float] = []
         live: list[float] = []
+        fresh: list[float] = []
         refs: list[float] = []
         plain: list[float] = []
         for _ in range(args.runs):
             found = times_to_screens(devsync, both, env=cached_env)
             cached.append(found["cached"])
             live.append(found["live"])
+            fresh.append(found["fresh"])
             refs.append(time_to_text(reference, "REFERENCE_READY"))
             plain.append(no_cache())
     finally:
@@ -85,8 +94,12 @@ def main() -> None:
         target=1.2, extra={"frame": "the cached last view, marked cached"},
     )  # fmt: skip
     figure(
+        "startup.first_fresh_frame", fresh, "s", reference=refs, reference_name=name,
+        extra={"frame": "live data (read ahead or connected) replacing the cached view"},
+    )  # fmt: skip
+    figure(
         "startup.first_live_frame", live, "s", reference=refs, reference_name=name,
-        extra={"frame": "live data replacing the cached view"},
+        extra={"frame": "connected (● live) after the cached view"},
     )  # fmt: skip
     figure(
         "startup.first_frame_with_data.no_cache", plain, "s", reference=refs,
