@@ -185,6 +185,8 @@ class DevSyncApp(AppChrome, App[int]):
     def _first_view_shown(self) -> None:
         """The main screen's first view is on screen: connect for real, collect again."""
         self.first_view.set()
+        if self._prefetch is not None:
+            self._prefetch.frame_shown()
         startup_gc.resume()
 
     @on(Reconnect)
