@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -35,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))  # tests.backend.fake_supabase
 from common import figure
-from pty_screen import time_to_text
+from pty_screen import time_to_text, times_to_screens
 
 T = TypeVar("T")
 DB_NAME = "devsync_bench_supabase"
@@ -130,25 +131,63 @@ def main() -> None:
         if expires_in <= 1:
             time.sleep(1.1)
 
-    paths: list[str] = []  # the last start's requests before its first frame with data
+    paths: list[str] = []  # the last start's requests before its first frame of live data
+    # The cached view; then live data (the opening read ahead, or connected) with no cached
+    # mark; then connected ("● live").
+    screens = {
+        "cached": (args.marker, "cached ·"),
+        "fresh": (args.marker, "!cached ·"),
+        "live": (args.marker, "● live"),
+    }
 
-    def one(expires_in: int = 3600) -> tuple[float, int, int]:
+    def one(expires_in: int = 3600, cache: bool = True) -> dict[str, tuple[float, int, int]]:
+        """One start: for each frame timed, (seconds, requests before it, sequential)."""
         signed_in(expires_in)
         fake.requests.clear()
         fake.timings.clear()
+        run_env = dict(env)
+        wanted = screens
+        if not cache:  # an empty state folder: no cached view (a first start)
+            empty = folder / "empty"
+            shutil.rmtree(empty, ignore_errors=True)
+            run_env["DEVSYNC_STATE_DIR"] = str(empty)
+            # The first frame with data: the opening read ahead (marked "connecting") or live.
+            wanted = {"live": (args.marker,)}
         started = time.perf_counter()
-        took = time_to_text(devsync, args.marker, env=env)
-        before = [t for t in fake.timings if t[0] <= started + took]
-        paths.clear()
-        paths.extend(
-            f"{r.method} {r.path}"
-            for r, t in zip(fake.requests, fake.timings, strict=True)
-            if t in before
+        found = times_to_screens(devsync, wanted, env=run_env)
+        result = {}
+        for name, took in found.items():
+            before = [t for t in fake.timings if t[0] <= started + took]
+            result[name] = (took, len(before), sequential_chain(before))
+            if name == "live":
+                paths.clear()
+                paths.extend(
+                    f"{r.method} {r.path}"
+                    for r, t in zip(fake.requests, fake.timings, strict=True)
+                    if t in before
+                )
+        return result
+
+    def report(name: str, samples: list[tuple[float, int, int]], refs: list[float], **more: Any):
+        figure(
+            name,
+            [s[0] for s in samples],
+            "s",
+            reference=refs,
+            reference_name="minimal Textual app with a DataTable (no network)",
+            extra={
+                "requests": statistics.median(s[1] for s in samples),
+                "sequential": statistics.median(s[2] for s in samples),
+                **more,
+            },
+            target=more.pop("target", None),
         )
-        return took, len(before), sequential_chain(before)
 
     try:
         fake.latency = 0.0
+        # A start that stays long enough to keep its view (the cache later starts open on).
+        signed_in(3600)
+        times_to_screens(devsync, {"live": screens["live"]}, env=env, linger=2.5)
         one()  # warm-up (page cache, .pyc files)
         time_to_text(reference, "REFERENCE_READY")
         cases = [(int(ms), 3600) for ms in args.latency.split(",")]
@@ -156,25 +195,34 @@ def main() -> None:
             cases.append((int(args.latency.split(",")[-1]), 1))
         for ms, expires_in in cases:
             fake.latency = ms / 1000
-            samples, refs = [], []
+            cached, fresh, live, plain, refs = [], [], [], [], []
             for _ in range(args.runs):  # alternating: the machine's load moves both alike
-                samples.append(one(expires_in))
+                both = one(expires_in)
+                cached.append(both["cached"])
+                fresh.append(both["fresh"])
+                live.append(both["live"])
                 refs.append(time_to_text(reference, "REFERENCE_READY"))
+                plain.append(one(expires_in, cache=False)["live"])
             suffix = ".expired_session" if expires_in <= 1 else ""
-            figure(
-                f"startup.supabase.first_frame_with_data.{ms}ms{suffix}",
-                [s[0] for s in samples],
-                "s",
-                reference=refs,
-                reference_name="minimal Textual app with a DataTable (no network)",
-                target=0.6 if ms == 150 else (None if ms else 1.3),
-                extra={
-                    "latency_ms": ms,
-                    "requests": statistics.median(s[1] for s in samples),
-                    "sequential": statistics.median(s[2] for s in samples),
-                    "last_requests": list(paths),
-                },
-            )
+            target = 0.6 if ms == 150 else (None if ms else 1.3)
+            report(
+                f"startup.supabase.first_frame_with_data.{ms}ms{suffix}", cached, refs,
+                latency_ms=ms, frame="the cached last view, marked cached", target=target,
+            )  # fmt: skip
+            report(
+                f"startup.supabase.first_live_data_frame.{ms}ms{suffix}", fresh, refs,
+                latency_ms=ms, frame="live data replacing the cached view (read ahead)",
+            )  # fmt: skip
+            report(
+                f"startup.supabase.first_live_frame.{ms}ms{suffix}", live, refs,
+                latency_ms=ms, frame="connected: ● live",
+                last_requests=list(paths),
+            )  # fmt: skip
+            report(
+                f"startup.supabase.first_frame_with_data.no_cache.{ms}ms{suffix}", plain, refs,
+                latency_ms=ms, frame="no cache: the opening read ahead, or live data",
+                last_requests=list(paths),
+            )  # fmt: skip
     finally:
         loop.run(fake.stop())
         loop.stop()

@@ -21,6 +21,10 @@ from collections.abc import Sequence
 import pyte
 
 
+def _shows(shown: str, text: str) -> bool:
+    return text[1:] not in shown if text.startswith("!") else text in shown
+
+
 def time_to_text(
     argv: Sequence[str],
     marker: str,
@@ -31,6 +35,26 @@ def time_to_text(
     env: dict[str, str] | None = None,
 ) -> float:
     """Seconds from spawning ``argv`` until ``marker`` is visible on its screen."""
+    found = times_to_screens(
+        argv, {"marker": (marker,)}, columns=columns, lines=lines, timeout=timeout, env=env
+    )
+    return found["marker"]
+
+
+def times_to_screens(
+    argv: Sequence[str],
+    screens: dict[str, Sequence[str]],
+    *,
+    columns: int = 120,
+    lines: int = 40,
+    timeout: float = 30.0,
+    env: dict[str, str] | None = None,
+    linger: float = 0.0,
+) -> dict[str, float]:
+    """Seconds from spawning ``argv`` until each named screen is first seen: a screen is seen
+    when every one of its texts is visible at once (a text written ``!text``: not visible).
+    Returns when all were seen (after ``linger`` more seconds of the program running: e.g.
+    for it to write a cache)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
     screen = pyte.Screen(columns, lines)
@@ -38,6 +62,7 @@ def time_to_text(
     full_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(lines))
     if env:
         full_env.update(env)
+    seen: dict[str, float] = {}
     start = time.perf_counter()
     proc = subprocess.Popen(
         list(argv), stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True
@@ -45,7 +70,7 @@ def time_to_text(
     os.close(slave)
     try:
         deadline = start + timeout
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and len(seen) < len(screens):
             ready, _, _ = select.select([master], [], [], 0.01)
             if ready:
                 try:
@@ -56,11 +81,21 @@ def time_to_text(
                 # slower than a real terminal) has finished parsing it.
                 arrived = time.perf_counter()
                 stream.feed(data)
-                if any(marker in row for row in screen.display):
-                    return arrived - start
+                shown = "\n".join(screen.display)
+                for name, texts in screens.items():
+                    if name not in seen and all(_shows(shown, text) for text in texts):
+                        seen[name] = arrived - start
             elif proc.poll() is not None:
                 break
-        raise TimeoutError(f"{marker!r} never appeared; screen:\n" + "\n".join(screen.display))
+        if len(seen) < len(screens):
+            missing = [name for name in screens if name not in seen]
+            raise TimeoutError(f"{missing} never appeared; screen:\n" + "\n".join(screen.display))
+        end = time.perf_counter() + linger
+        while time.perf_counter() < end and proc.poll() is None:
+            if select.select([master], [], [], 0.05)[0]:
+                with contextlib.suppress(OSError):
+                    os.read(master, 65536)
+        return seen
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)

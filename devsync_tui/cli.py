@@ -70,6 +70,12 @@ def build_parser(
         action="store_true",
         help="a dashboard that neither changes nor reveals anything (a wall screen, pairing)",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="open the dashboard on the last view cached on this machine, contacting nothing "
+        "(read-only)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     registered: set[str] = set()
     for name, (module_name, help_) in COMMANDS.items():

@@ -1,7 +1,7 @@
 """How a Backend read is named when its answer is kept for later: method, arguments, keywords.
 
-The warm start records answers under these keys and the opening RPC fills them; both import
-the key from here, so neither needs the other (nor the Backend contract) to spell it.
+The opening RPC fills answers under these keys and the cached view's stand-in answers by them;
+both import the key from here, so neither needs the other (nor the Backend contract) to spell it.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from devsync_tui.settings import LocalProfile, Settings, SettingsError, Supabase
 
 if TYPE_CHECKING:
     from devsync_tui.backend.machine import MachineBackend, MachineCalls
+    from devsync_tui.backend.opening import Opening
     from devsync_tui.backend.postgres.backend import PostgresBackend
     from devsync_tui.core.machine_token import MachineToken
 
@@ -167,3 +168,46 @@ async def _connect(backend: Backend) -> None:
         with contextlib.suppress(DevSyncError):
             await backend.close()
         raise
+
+
+def read_local_opening(
+    chosen: LocalProfile,
+    user: str | None,
+    project: str | None,
+    environment: str | None,
+    *,
+    timeout: float = 5.0,
+) -> tuple[Opening, str]:
+    """A local profile's opening (``open_workspace``) and its backend's label, read in the
+    calling thread (its own event loop) by the same backend and user the app connects as.
+    Never starts the embedded database: ``Unavailable`` unless it already runs (the caller,
+    a read ahead, then leaves the opening to the app)."""
+    conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
+    embedded = conninfo is None
+    if conninfo is None:
+        from devsync_tui.backend.postgres import server
+
+        conninfo = server.running_url()
+        if conninfo is None:
+            raise Unavailable("The local database is not running.")
+    from devsync_tui.backend.postgres.backend import PostgresBackend
+
+    backend = PostgresBackend(
+        conninfo,
+        user or chosen.user,
+        embedded=embedded,
+        min_size=1,
+        max_size=1,
+        connect_timeout=timeout,
+        read_tries=1,
+        op_timeout=timeout,
+    )
+
+    async def read() -> Opening:
+        await _connect(backend)
+        try:
+            return await backend.open_workspace(project, environment)
+        finally:
+            await backend.close()
+
+    return asyncio.run(read()), backend.label

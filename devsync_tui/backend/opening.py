@@ -1,7 +1,7 @@
 """The dashboard's opening view in one round trip (``public.open_workspace``, docs/DATABASE.md).
 
 ``opening_from_document`` turns the RPC's document into the answers of the reads the dashboard
-opens with, each under the call key the warm start records (``backend.call_keys.call_key``): who I
+opens with, each under its call key (``backend.call_keys.call_key``): who I
 am, my roles, the teams, projects, environments and members, the configuration rows of the
 candidate scopes and the templates of those environments. ``Primed`` hands each answer out
 once, to ``answer_now`` (the first frame); every later read goes to the database as before.
@@ -9,15 +9,15 @@ once, to ``answer_now`` (the first frame); every later read goes to the database
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from devsync_tui.backend import rows, rules
 from devsync_tui.backend.call_keys import CallKey, call_key
 from devsync_tui.backend.errors import DevSyncError
-from devsync_tui.core.models import Identity, Role
+from devsync_tui.core.models import EffectiveConfigRow, EnvTemplate, Identity, Role
 
 T = TypeVar("T")
 #: What ``answer_now``'s read is handed (the Backend contract: ``Primed[Backend]``).
@@ -31,6 +31,8 @@ class Opening:
     identity: Identity
     roles: dict[UUID, Role]
     answers: dict[CallKey, object]
+    #: The document it was made from (what a cached view keeps, ``core.view_cache``).
+    document: Mapping[str, Any] = field(default_factory=dict)
 
 
 def opening_from_document(doc: Mapping[str, Any], email: str | None = None) -> Opening:
@@ -70,7 +72,54 @@ def opening_from_document(doc: Mapping[str, Any], email: str | None = None) -> O
             if template_id is not None:  # its required keys (None: not visible to me)
                 answers[call_key("template", (template_id,), {})] = templates.get(template_id)
         answers[key] = found_rows
-    return Opening(identity, roles, answers)
+    return Opening(identity, roles, answers, doc)
+
+
+def row_document(row: EffectiveConfigRow) -> dict[str, Any]:
+    """A configuration row in ``open_workspace``'s shape (what ``rows.effective_from_row``
+    reads back); a secret's value is never in it."""
+    return {
+        "configuration_id": str(row.configuration_id),
+        "project_id": str(row.project_id),
+        "environment_id": None if row.environment_id is None else str(row.environment_id),
+        "key": row.key,
+        "value": None if row.is_secret else row.value,
+        "is_secret": row.is_secret,
+        "type": row.type.value,
+        "version": row.version,
+        "source": row.source,
+        "updated_at": None if row.updated_at is None else row.updated_at.isoformat(),
+        "updated_by": row.updated_by,
+        "overrides_id": None if row.overrides_id is None else str(row.overrides_id),
+    }
+
+
+def view_document(
+    document: Mapping[str, Any],
+    project_id: UUID,
+    environment_id: UUID | None,
+    rows: Sequence[EffectiveConfigRow],
+    template: EnvTemplate | None = None,
+) -> dict[str, Any]:
+    """``document`` (an ``open_workspace`` answer) opened on one scope: its tree, with
+    ``rows`` as the only view and ``template`` (the environment's, if any) as the only one."""
+    view = {
+        "project_id": str(project_id),
+        "environment_id": None if environment_id is None else str(environment_id),
+        "rows": [row_document(r) for r in rows],
+    }
+    templates = []
+    if template is not None:
+        templates.append(
+            {
+                "id": str(template.id),
+                "project_id": str(template.project_id),
+                "name": template.name,
+                "config_json": dict(template.config_json),
+                "is_public": template.is_public,
+            }
+        )
+    return {**document, "views": [view], "templates": templates}
 
 
 class Primed(Generic[B]):

@@ -13,8 +13,8 @@ The rule:
   dashboard opens on the first of them in its tree order and says which others there were
   (:func:`ambiguity`).
 
-Also where the dashboard opens without a query (:func:`first_project`). Shared by the main
-screen and the warm start, which reads the opening view ahead of the UI.
+Also where the dashboard opens without a query (:func:`first_project`). Used by the main
+screen, on live data and on the cached last view alike.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """DevSyncApp and its one factory, ``make_app`` (called by the CLI and by the tests).
 
-The first frame shows the shell at once; connecting (which may start the embedded database)
-runs in a worker that reports progress and posts ``Connected``. One long-lived worker consumes
+The first frame shows the shell at once — with the last view this user saw, from the local
+cache (``dashboard.last_view``), marked as cached with its age. Connecting (which may start
+the embedded database) runs in a worker that reports progress and posts ``Connected``; the
+live opening (one round trip) then replaces the cached view. One long-lived worker consumes
 the backend's change feed, coalesces bursts and posts ``LiveBatch`` messages.
 """
 
@@ -11,18 +13,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged
+from devsync_tui.backend.cached import CachedBackend
 from devsync_tui.backend.errors import DevSyncError, Unavailable
-from devsync_tui.backend.warm import WarmBackend
+from devsync_tui.core import view_cache
+from devsync_tui.core.view_cache import CachedView
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard import startup_gc
+from devsync_tui.dashboard import last_view, startup_gc
 from devsync_tui.dashboard.app_chrome import AppChrome
 from devsync_tui.dashboard.messages import (
     Connected,
@@ -31,24 +36,32 @@ from devsync_tui.dashboard.messages import (
     FirstViewShown,
     LiveBatch,
     Reconnect,
+    ViewSeen,
     coalesce,
 )
 from devsync_tui.dashboard.palette import ActionsProvider, JumpProvider
 from devsync_tui.dashboard.screens.help import HelpScreen
-from devsync_tui.dashboard.screens.main import MainScreen, StartTarget, WarmOpening
-from devsync_tui.dashboard.warm_start import WarmStart
+from devsync_tui.dashboard.screens.main import CachedOpening, MainScreen, StartTarget
 from devsync_tui.exit_codes import exit_code_for
 from devsync_tui.logging_setup import current_log_file, log_exception
-from devsync_tui.settings import Settings
+from devsync_tui.settings import Settings, SettingsError
 
 log = logging.getLogger("devsync.app")
 
 #: How long a burst of feed events is gathered before the views re-read (seconds).
 COALESCE_WINDOW = 0.08
-#: With a warm start, connecting for real waits at most this long for the opening view.
+#: With a cached view on screen, connecting for real waits at most this long for it to be
+#: drawn (connecting loads the database driver: not before the first frame).
 FIRST_VIEW_WAIT = 1.0
-#: How long the first frame may wait for a warm start's snapshot (seconds).
-WARM_START_WAIT = 0.3
+#: A view on screen is kept as the last view once it stayed this long (seconds): moving
+#: through the tree writes the cache once, where the user stops.
+REMEMBER_AFTER = 1.0
+#: How long the first frame may wait for an opening read ahead (no cached view; seconds).
+PREFETCH_WAIT = 0.3
+#: How long a read ahead may still replace a cached view on screen (seconds).
+PREFETCH_LATE_WAIT = 5.0
+#: What reads the cached view lacks say under ``--offline``.
+OFFLINE_REASON = "DevSync was started with --offline: only the cached view can be shown."
 
 
 class BackendFactory(Protocol):
@@ -84,7 +97,10 @@ class DevSyncApp(AppChrome, App[int]):
         user: str | None = None,
         target: StartTarget | None = None,
         animations: bool = True,
-        warm_start: WarmStart | None = None,
+        cached: CachedView | last_view.Reading | None = None,
+        cache_owner: str | None = None,
+        offline: bool = False,
+        prefetch: last_view.Prefetch | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -93,10 +109,20 @@ class DevSyncApp(AppChrome, App[int]):
         self._user = user
         self.target = target or StartTarget()
         self.backend: Backend | None = None
-        self._warm_start = warm_start
-        self._warm: WarmBackend | None = None
-        #: The warm start's opening (or None, connecting the ordinary way), from on_mount.
-        self._opening: asyncio.Future[WarmOpening | None] | None = None
+        #: The last view this user saw (shown first), and whose cache this start writes.
+        self._cached = cached
+        self._cache_owner = cache_owner
+        #: ``--offline``: show the cached view and contact nothing.
+        self.offline = offline
+        #: The opening read ahead (``last_view.Prefetch``): first frame, or replaces the cache.
+        self._prefetch = prefetch
+        #: The cached view's stand-in backend while it is on screen (None: no cached view).
+        self._stand_in: CachedBackend | None = None
+        #: The live opening's document (the tree), which the cached view keeps.
+        self._document: dict[str, Any] | None = None
+        #: The view waiting to be kept as the last view, and the timer that keeps it.
+        self._to_remember: ViewSeen | None = None
+        self._remember_timer: Timer | None = None
         #: Connected/ConnectFailed that came before the main screen (posted again after it).
         self._early: Connected | ConnectFailed | None = None
         #: Set by the main screen once the opening view is on screen.
@@ -151,7 +177,6 @@ class DevSyncApp(AppChrome, App[int]):
         # After Textual's start-up batch, which paints nothing until it ends: the main
         # screen's first frame is then painted as soon as it is ready, and what it schedules
         # "after refresh" (the other tabs, the real connection) runs after that paint.
-        self._opening = asyncio.ensure_future(self._warm_opening())
         self.call_later(self._open_main)
         # Should the first view never come (an error), collection resumes anyway.
         self.set_timer(FIRST_VIEW_WAIT, startup_gc.resume)
@@ -160,6 +185,8 @@ class DevSyncApp(AppChrome, App[int]):
     def _first_view_shown(self) -> None:
         """The main screen's first view is on screen: connect for real, collect again."""
         self.first_view.set()
+        if self._prefetch is not None:
+            self._prefetch.frame_shown()
         startup_gc.resume()
 
     @on(Reconnect)
@@ -167,30 +194,73 @@ class DevSyncApp(AppChrome, App[int]):
         self.connect()
 
     async def _open_main(self) -> None:
-        assert self._opening is not None  # set in on_mount, which runs first
-        opening = await self._opening
-        await self.push_screen(MainScreen(self.settings, target=self.target, warm=opening))
-        if opening is not None:
-            self.connect()  # after the snapshot's first view is on screen (connect waits)
+        if isinstance(self._cached, last_view.Reading):  # read while the UI was imported
+            self._cached = await asyncio.to_thread(self._cached.result)
+        opening = self._cached_opening()
+        if opening is None and self._prefetch is not None:
+            opening = await self._prefetched_opening(self._prefetch)
+        if opening is None and not self.offline:
+            # No cached view: connecting (and the one opening read, refreshing an expired
+            # session first) starts now, while the main screen starts: its network waits
+            # and imports overlap that work.
+            self.connect()
+        await self.push_screen(
+            MainScreen(self.settings, target=self.target, cached=opening, offline=self.offline)
+        )
+        if opening is not None and not self.offline:
+            self.connect()  # after the cached view is on screen (connect waits for it)
+            if opening.saved_at is not None and self._prefetch is not None:
+                self._take_prefetch(self._prefetch)
         early, self._early = self._early, None
         if early is not None:  # connected (or failed) before the main screen was there
             self.post_message(early)
 
-    async def _warm_opening(self) -> WarmOpening | None:
-        """The warm start's snapshot behind a stand-in backend, if it came in time. Usually
-        it is there before the UI is; the short wait keeps a blank screen brief.
+    def _cached_opening(self) -> CachedOpening | None:
+        """The cached last view behind its stand-in backend, or None (no usable cache)."""
+        view = self._cached
+        if not isinstance(view, CachedView):
+            return None
+        found = last_view.standing_in(view, self._kind())
+        if found is None:
+            self._cached = None
+            return None
+        stand_in, opening = found
+        self._stand_in = stand_in
+        self.backend = stand_in.as_backend()
+        if self.offline:
+            stand_in.fail(Unavailable(OFFLINE_REASON))
+        if self.target == StartTarget():  # no --team/--project/--env: open where it was
+            self.target = StartTarget(project=view.project_id, env=view.environment_id)
+        return CachedOpening(self.backend, opening.identity, opening.roles, view.saved_at)
 
-        Without one, connecting (and the one opening read, refreshing an expired session
-        first) starts here, while Textual starts: its network waits and imports overlap the
-        main screen's start-up work."""
-        if self._warm_start is not None:
-            snapshot = await self._warm_start.snapshot(WARM_START_WAIT)
-            if snapshot is not None:
-                self._warm = WarmBackend(snapshot.label, snapshot.answers)
-                self.backend = self._warm.as_backend()
-                return (self.backend, snapshot.identity, snapshot.roles)
-        self.connect()
-        return None
+    async def _prefetched_opening(self, ahead: last_view.Prefetch) -> CachedOpening | None:
+        """The opening read ahead (no cached view), behind a stand-in until connected."""
+        found = await asyncio.to_thread(ahead.result, PREFETCH_WAIT)
+        if found is None:
+            return None
+        stand_in = CachedBackend(ahead.label, ahead.kind, found.answers, None)
+        self._stand_in = stand_in
+        self.backend = stand_in.as_backend()
+        return CachedOpening(self.backend, found.identity, found.roles, None)
+
+    @work(group="prefetch", exit_on_error=False)
+    async def _take_prefetch(self, ahead: last_view.Prefetch) -> None:
+        """A live opening read ahead that comes while the cached view is on screen and the
+        app is still connecting replaces the cached view."""
+        found = await asyncio.to_thread(ahead.result, PREFETCH_LATE_WAIT)
+        stand_in, main = self._stand_in, self.main_or_none
+        if found is None or stand_in is None or main is None:
+            return
+        if stand_in.attached or stand_in.failed:
+            return  # connected meanwhile (its own read is newer), or failed (said so)
+        stand_in.refresh(found.answers)
+        main.fresh_opening(found.identity, found.roles)
+
+    def _kind(self) -> str:
+        try:
+            return self.settings.profile(self._profile)[1].kind
+        except SettingsError:
+            return "local"
 
     @property
     def main(self) -> MainScreen:
@@ -206,19 +276,23 @@ class DevSyncApp(AppChrome, App[int]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        """Open the backend (may start the embedded database), then say who we are.
+        """Open the backend (may start the embedded database), then read the opening view in
+        one round trip (who I am, the tree, the shown scope's rows).
 
         The factory returns a connected backend (``backend.factory.open_backend``). With a
-        warm start, its snapshot is shown first through a stand-in backend, and the real one
-        is attached to it once connected."""
+        cached view on screen, its stand-in is attached to the real backend once connected,
+        and the live opening replaces the cached view."""
 
         def progress(text: str) -> None:
             # May be called from a thread that starts the database; post_message is safe.
             self.post_message(ConnectProgress(text))
 
-        warm = self._warm
-        if warm is not None:
-            # Connecting for real loads the database driver: not before the first view is
+        if self.offline:
+            return
+        stand_in = self._stand_in
+        if stand_in is not None:
+            stand_in.retry()
+            # Connecting for real loads the database driver: not before the cached view is
             # on screen.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.first_view.wait(), FIRST_VIEW_WAIT)
@@ -226,29 +300,39 @@ class DevSyncApp(AppChrome, App[int]):
             backend = await self._backend_factory(
                 self.settings, profile=self._profile, user=self._user, progress=progress
             )
-            if warm is None:
-                # One round trip for who I am, the tree and the first view's rows; the
-                # screens take them through ``backend.answer_now``.
-                opening = await backend.open_workspace(self.target.project, self.target.env)
-                if opening is not None:
-                    identity, roles = opening.identity, opening.roles
-                else:
-                    identity = await backend.whoami()
-                    roles = await backend.my_roles()
+            project, env = self._live_target()
+            # One round trip for who I am, the tree and the first view's rows; the screens
+            # take them through ``backend.answer_now``.
+            opening = await backend.open_workspace(project, env)
+            if opening is not None:
+                identity, roles = opening.identity, opening.roles
+                self._document = dict(opening.document)
+            else:
+                identity = await backend.whoami()
+                roles = await backend.my_roles()
         except DevSyncError as exc:
             log.warning("connect failed: %s", exc)
-            if warm is not None:
-                warm.fail(exc)
+            if stand_in is not None:
+                stand_in.fail(exc)
             self.failure_code = exit_code_for(exc)
             retry = isinstance(exc, Unavailable)
             self.post_message(ConnectFailed(str(exc) or "Could not connect.", retry=retry))
             return
         self.failure_code = None
-        if warm is not None:
-            warm.attach(backend)
-            self.watch_changes(warm.as_backend())
-        else:
-            self.post_message(Connected(backend, identity, roles))
+        if stand_in is not None:
+            # The panes made with the stand-in go on through it, to the real backend.
+            stand_in.attach(backend)
+        self.post_message(Connected(backend, identity, roles))
+
+    def _live_target(self) -> tuple[str | None, str | None]:
+        """Where the live opening reads: the view on screen (the cached one, or where the
+        user went meanwhile), else where the flags or the cache say."""
+        main = self.main_or_none
+        selection = main.selection if main is not None else None
+        if selection is not None and selection.project is not None:
+            env = selection.environment
+            return str(selection.project.id), None if env is None else str(env.id)
+        return self.target.project, self.target.env
 
     def on_connect_progress(self, message: ConnectProgress) -> None:
         if (main := self.main_or_none) is not None:
@@ -376,11 +460,50 @@ class DevSyncApp(AppChrome, App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    # -- the last view -------------------------------------------------------------------
+    @on(ViewSeen)
+    def _view_seen(self, message: ViewSeen) -> None:
+        """A live view is on screen: keep it as the last view once the user stays on it."""
+        if self._cache_owner is None or self._document is None:
+            return
+        self._to_remember = message
+        if self._remember_timer is not None:
+            self._remember_timer.stop()
+        self._remember_timer = self.set_timer(REMEMBER_AFTER, self._remember_later)
+
+    def _remember_later(self) -> None:
+        self._remember_timer = None
+        self._remember_in_thread()
+
+    @work(thread=True, group="remember", exit_on_error=False)
+    def _remember_in_thread(self) -> None:
+        self._remember()
+
+    def _remember(self) -> None:
+        """Write the view waiting to be kept (encrypting and writing: off the UI's thread,
+        but for the last one as the app closes)."""
+        seen, self._to_remember = self._to_remember, None
+        owner, document, backend = self._cache_owner, self._document, self.backend
+        if seen is None or owner is None or document is None:
+            return
+        view = last_view.of_view(
+            document,
+            backend.label if backend is not None else "",
+            seen.project_id,
+            seen.environment_id,
+            seen.rows,
+            seen.required,
+            seen.template_id,
+        )
+        if view is not None:
+            view_cache.save(owner, view)
+
     async def on_unmount(self) -> None:
         # Stop the change feed (and any load) before the backend closes under it.
         self.workers.cancel_all()
-        if self._warm_start is not None:
-            self._warm_start.cancel()
+        if self._remember_timer is not None:  # the view the user quit on
+            self._remember_timer.stop()
+            self._remember()
         if self.backend is not None:
             try:
                 await self.backend.close()
@@ -398,12 +521,19 @@ def make_app(
     project: str | None = None,
     env: str | None = None,
     animations: bool = True,
-    warm_start: WarmStart | None = None,
+    cached: CachedView | last_view.Reading | None = None,
+    cache_owner: str | None = None,
+    offline: bool = False,
+    prefetch: last_view.Prefetch | None = None,
 ) -> DevSyncApp:
     """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` is awaited for
     a connected Backend in a worker, after the first frame, so a slow start (the embedded
-    database) never delays it. ``warm_start`` (from ``warm_start.begin``) supplies the
-    opening view read ahead by a forked process."""
+    database) never delays it. ``cached`` (``last_view.load``, or a ``last_view.Reading``)
+    is drawn in the first frame, marked as cached, until the live view replaces it; live
+    views are kept as ``cache_owner``'s last view. ``offline``: only the cached view,
+    nothing is contacted. ``prefetch``: the opening read ahead (``last_view.prefetch``, either
+    transport): the first frame without a cache, else it replaces the cached view; shown as
+    connecting until connected."""
     return DevSyncApp(
         settings,
         backend_factory,
@@ -411,5 +541,8 @@ def make_app(
         user=user,
         target=StartTarget(team=team, project=project, env=env),
         animations=animations,
-        warm_start=warm_start,
+        cached=cached,
+        cache_owner=cache_owner,
+        offline=offline,
+        prefetch=prefetch,
     )

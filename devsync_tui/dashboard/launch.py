@@ -6,8 +6,9 @@ import argparse
 import sys
 
 from devsync_tui.core import crypto
-from devsync_tui.dashboard import startup_gc, warm_start
-from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK
+from devsync_tui.core.view_cache import CachedView
+from devsync_tui.dashboard import last_view, startup_gc
+from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 from devsync_tui.logging_setup import setup_logging
 from devsync_tui.settings import SettingsError, load_settings
 
@@ -34,6 +35,23 @@ def _run(args: argparse.Namespace) -> int:
         print("devsync: --env needs --project (the environment's project).", file=sys.stderr)
         return EXIT_INPUT
 
+    # The last view this user saw, drawn in the first frame (before the UI is imported: the
+    # key store and the decryption are then the only work before it).
+    offline = bool(getattr(args, "offline", False))
+    owner = last_view.owner(settings, profile=args.profile, user=args.user)
+    cached: CachedView | last_view.Reading | None = None
+    if offline:
+        cached = last_view.load(owner)
+        if cached is not None and last_view.standing_in(cached, "local") is None:
+            cached = None  # its document cannot be read (logged)
+    if offline and cached is None:
+        print(
+            "devsync: --offline opens the last view this dashboard showed on this machine, "
+            "and there is none for this profile and user yet: start `devsync` once while "
+            "the database can be reached.",
+            file=sys.stderr,
+        )
+        return EXIT_UNAVAILABLE
     if not _on_a_terminal():
         # Textual reads keys from stdin and draws on stderr; without a terminal it would spin.
         print(
@@ -44,18 +62,15 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_INPUT
 
-    # Before the UI is imported: a forked process reads the opening view meanwhile.
-    warm = warm_start.begin(
-        settings,
-        profile=args.profile,
-        user=args.user,
-        team=args.team,
-        project=args.project,
-        env=args.env,
-    )
-    # The UI and the backend after the fork, not at the top: the child reads while this
-    # process imports them (first frame with data 0.34 s this way, 0.56 s without the warm
-    # start: bench/bench_startup.py).
+    ahead = None
+    if not offline:  # read while the UI is imported
+        cached = last_view.Reading(owner)
+        # The opening is read meanwhile too (Supabase: one HTTP request; local: psycopg,
+        # only if the database already runs).
+        ahead = last_view.prefetch(
+            settings, profile=args.profile, project=args.project, environment=args.env,
+            reading=cached, user=args.user,
+        )  # fmt: skip
     from devsync_tui.backend.factory import open_backend
     from devsync_tui.dashboard.app import make_app
 
@@ -67,7 +82,10 @@ def _run(args: argparse.Namespace) -> int:
         team=args.team,
         project=args.project,
         env=args.env,
-        warm_start=warm,
+        cached=cached,
+        cache_owner=owner,
+        offline=offline,
+        prefetch=ahead,
     )
 
     # Notices from the local key store (e.g. "no keyring: key kept in a 0600 file") as toasts.

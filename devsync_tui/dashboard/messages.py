@@ -14,7 +14,7 @@ from textual.message import Message
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.live import PRESENCE_TABLE
 from devsync_tui.core.config_states import ConfigState
-from devsync_tui.core.models import Identity, Role
+from devsync_tui.core.models import EffectiveConfigRow, Identity, Role
 
 
 class ConnectProgress(Message):
@@ -26,8 +26,8 @@ class ConnectProgress(Message):
 
 
 class Connected(Message):
-    """The backend is connected and we know who we are. ``live`` is False for a warm start's
-    stand-in, which shows the opening view while the real connection is made."""
+    """The backend is connected and we know who we are. ``live`` is False for the cached last
+    view's stand-in, which shows that view while the real connection is made."""
 
     def __init__(
         self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
@@ -52,6 +52,26 @@ class ConnectFailed(Message):
 class FirstViewShown(Message):
     """The main screen's first view is on screen: the app may connect for real and collect
     garbage again."""
+
+
+class ViewSeen(Message):
+    """A live view of a project or environment is on screen: what the cached last view
+    keeps (``dashboard.last_view``). ``required``: its missing required keys and template."""
+
+    def __init__(
+        self,
+        project_id: UUID,
+        environment_id: UUID | None,
+        rows: Sequence[EffectiveConfigRow],
+        required: tuple[tuple[str, ...], str | None],
+        template_id: UUID | None,
+    ) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.environment_id = environment_id
+        self.rows = tuple(rows)
+        self.required = required
+        self.template_id = template_id
 
 
 class Reconnect(Message):

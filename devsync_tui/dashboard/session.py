@@ -25,11 +25,15 @@ class Session:
     identity: Identity
     roles: dict[UUID, Role] = field(default_factory=dict)
     settings: Settings = field(kw_only=True)
+    #: The cached last view (``dashboard.last_view``), or an opening read ahead, shown before
+    #: DevSync is connected: read-only until the live view replaces it.
+    cached: bool = field(default=False, kw_only=True)
 
     @property
     def read_only(self) -> bool:
-        """A read-only dashboard (``--read-only``): nothing is written or revealed."""
-        return self.settings.read_only
+        """A read-only dashboard (``--read-only``), or a cached view: nothing is written or
+        revealed."""
+        return self.settings.read_only or self.cached
 
     def member_role(self, team_id: UUID | None) -> Role | None:
         """The user's role in the team as the database has it (None: not a member)."""
@@ -80,6 +84,7 @@ class Access:
     environment: Environment | None
     environments: Sequence[Environment]
     read_only: bool = False
+    cached: bool = False
 
     @classmethod
     def of(cls, session: Session, selection: Selection) -> Access:
@@ -89,6 +94,7 @@ class Access:
             environment=selection.environment,
             environments=selection.environments,
             read_only=session.read_only,
+            cached=session.cached,
         )
 
     def _owns(self, environment_id: UUID | None) -> bool:
@@ -122,6 +128,8 @@ class Access:
 
     def reveal_reason(self, environment_id: UUID | None) -> str:
         """One line saying why this user may not reveal a secret of this scope."""
+        if self.cached:
+            return "This view is not live yet: nothing is revealed until DevSync is connected."
         if self.read_only:
             return "This dashboard is read-only: it reveals nothing."
         if self.role is None:

@@ -1,6 +1,6 @@
 """What the dashboard reads to open: the tree's data, and a project's or environment's
-configuration rows. One definition for the main screen and for the warm start's child (which
-must make exactly these reads), so it imports no UI."""
+configuration rows. One definition for the main screen, answered at once by the opening read
+or by the cached last view (``backend.answer_now``); it imports no UI."""
 
 from __future__ import annotations
 

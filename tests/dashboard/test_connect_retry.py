@@ -17,7 +17,7 @@ import pytest
 
 from devsync_tui.backend.errors import NotSignedIn, Unavailable
 from devsync_tui.backend.postgres.backend import PostgresBackend
-from devsync_tui.dashboard import warm_start
+from devsync_tui.dashboard import last_view
 from devsync_tui.dashboard.app import make_app
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
 from devsync_tui.settings import LocalProfile, Settings
@@ -41,33 +41,43 @@ def _flaky_factory(db_url: str, failures: int) -> Any:
     return factory
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["plain", "warm"])
-async def test_ctrl_r_tries_again(demo_db_url: str, warm: bool) -> None:
+@pytest.mark.parametrize("cached", [False, True], ids=["plain", "cached"])
+async def test_ctrl_r_tries_again(demo_db_url: str, cached: bool) -> None:
     settings = Settings(profiles={"t": LocalProfile(database_url=demo_db_url)}, default_profile="t")
-    started = None
-    if warm:
-        started = warm_start.begin(
-            settings, profile=None, user="bob", team=None, project="storefront", env=None
+    owner = last_view.owner(settings, profile=None, user="bob")
+    if cached:  # a start that saw the view live first
+        first = make_app(
+            settings,
+            _flaky_factory(demo_db_url, failures=0),
+            user="bob",
+            project="storefront",
+            animations=False,
+            cache_owner=owner,
         )
-        assert started is not None
+        async with first.run_test(size=(100, 30)) as pilot:
+            await wait_ready(pilot)
+            await wait_for(pilot, lambda: last_view.load(owner) is not None)
     app = make_app(
         settings,
         _flaky_factory(demo_db_url, failures=1),
         user="bob",
         project="storefront",
         animations=False,
-        warm_start=started,
+        cached=last_view.load(owner),
+        cache_owner=owner,
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.main_or_none is not None)
         header = app.main.query_one(StatusHeader)
         await wait_for(pilot, lambda: header.link == "offline")
+        assert (header.cached_at is not None) == cached
         line = str(app.main.query_one("#status-line").render())
         assert "The database refused the connection." in line
         assert "ctrl+r tries again" in line
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: header.link == "live")
         await wait_ready(pilot)
+        assert header.cached_at is None
         assert app.main.selection is not None
         assert app.main.selection.project is not None
         assert app.main.selection.project.name == "storefront"

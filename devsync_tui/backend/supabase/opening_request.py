@@ -1,9 +1,10 @@
-"""``open_workspace`` in one plain HTTP request, without supabase-py: for the warm start's child,
-which reads the dashboard's opening view while the UI loads (importing supabase-py alone takes
-longer than the UI: ~0.35 s).
+"""``open_workspace`` in one plain HTTP request, without supabase-py: what a first start on a
+Supabase profile (no cached view yet) shows first, read in a thread while the UI loads
+(importing supabase-py alone takes longer than the UI: ~0.35 s; a thread waiting on the
+network costs the UI nothing).
 
 Only with a stored session whose access token is still valid: refreshing uses (and replaces)
-the refresh token, which one process alone may do, so an expired session is left to the app
+the refresh token, which one holder alone may use, so an expired session is left to the app
 (``SupabaseBackend``), which refreshes it and makes the same call.
 """
 

@@ -1,7 +1,8 @@
 """Where a Supabase session is kept, without supabase-py: the OS keyring, else a 0600 JSON file
 under ``locations.config_dir()``. ``session.SessionStorage`` (what supabase-py is handed) stores
-through this; ``peek`` reads a stored value directly, e.g. in the warm start's child, which must
-not pay for importing ``supabase_auth`` (~0.25 s) before the dashboard's first frame.
+through this; ``peek`` reads a stored value directly, e.g. whose cached view the dashboard
+opens (``dashboard.last_view``) before its first frame, which must not pay for importing
+``supabase_auth`` (~0.25 s).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.messages import LiveBatch
+from devsync_tui.dashboard.messages import LiveBatch, ViewSeen
 from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
 from devsync_tui.dashboard.panes.config_cells import (
@@ -194,7 +194,7 @@ class ConfigurationPane(ConfigActions, Vertical):
             self.view = ConfigView(selection, self.view.rows)
         answer_now = getattr(session.backend, "answer_now", None)
         answered = answer_now(partial(_first_view, selection=selection)) if answer_now else None
-        if answered is not None:  # the opening read (or a warm start's): on the first frame
+        if answered is not None:  # the opening read (or the cached view): on the first frame
             rows, missing = answered
             self.on_config_loaded(ConfigLoaded(ConfigView(selection, rows), frozenset(), missing))
             return
@@ -228,6 +228,24 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.rows_table.table.refresh_bindings()
         if message.flash:
             self.rows_table.flash(message.flash)
+        self._seen(message)
+
+    def _seen(self, message: ConfigLoaded) -> None:
+        """Live rows are on screen: tell the app (it keeps them as the cached last view; the
+        screen stops what bubbles up to it)."""
+        selection = message.view.selection
+        if self.session is None or self.session.cached or selection.project is None:
+            return
+        environment = selection.environment
+        self.app.post_message(
+            ViewSeen(
+                selection.project.id,
+                environment.id if environment is not None else None,
+                message.view.rows,
+                message.missing,
+                environment.template_id if environment is not None else None,
+            )
+        )
 
     def apply_live(self, batch: LiveBatch) -> None:
         """Re-read when a configuration of the shown project changed; flash those keys."""

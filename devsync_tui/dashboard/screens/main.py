@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
@@ -25,7 +26,12 @@ from devsync_tui.backend.readonly import read_only
 from devsync_tui.core.models import Environment, Identity, Role
 from devsync_tui.core.targets import ambiguity, first_project, resolve_target
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.messages import ConfigDriftSeen, FirstViewShown, LiveBatch, Reconnect
+from devsync_tui.dashboard.messages import (
+    ConfigDriftSeen,
+    FirstViewShown,
+    LiveBatch,
+    Reconnect,
+)
 from devsync_tui.dashboard.palette import JumpTarget, PaletteAction, widget_actions
 from devsync_tui.dashboard.panes.configuration import ConfigLoaded, ConfigurationPane
 from devsync_tui.dashboard.panes.tabs import (
@@ -63,8 +69,15 @@ _TREE_TABLES = ("teams", "team_members", "projects", "environments", "profiles")
 _LATER_PANES_DEADLINE = 0.5
 
 
-#: A warm start's opening: its stand-in backend, who I am, my roles.
-WarmOpening = tuple[Backend, Identity, dict[UUID, Role]]
+@dataclass(frozen=True, slots=True)
+class CachedOpening:
+    """The cached last view: its stand-in backend, who I am, my roles, when it was seen
+    (None: not cached, an opening read ahead before connecting)."""
+
+    backend: Backend
+    identity: Identity
+    roles: dict[UUID, Role]
+    saved_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,17 +115,25 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         self,
         settings: Settings,
         target: StartTarget | None = None,
-        warm: WarmOpening | None = None,
+        cached: CachedOpening | None = None,
+        offline: bool = False,
     ) -> None:
         super().__init__()
         self._settings = settings
         self._target = target or StartTarget()
-        self._warm = warm
+        self._cached = cached
+        #: ``--offline``: the cached view only, never connected.
+        self._offline = offline
+        #: The live session replaced the cached one: show the selection again, read live.
+        self._reshow = False
         self._target_done = False
         self._data: WorkspaceData | None = None
         #: The panes mounted so far (the first tab's, then the later ones), by tab.
         self._panes: dict[Tab, Widget] = {}
         self._later_started = False
+        #: The cached view is on screen and connecting: the other tabs are mounted once the
+        #: live view is (or connecting failed), leaving the machine to connecting first.
+        self._later_waiting = False
         #: Connecting failed (the status line says why); ctrl+r tries again.
         self._failed = False
         #: Every project's configuration keys, for the palette (read when it opens).
@@ -191,33 +212,60 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         then = f"{retry_key} tries again." if retry else f"{quit_key} quits."
         status.update(Text.assemble((text, "bold red"), f"  {then}"))
         status.display = True
+        # The cached view stays, usable: with all its tabs.
+        self.call_after_refresh(self._start_waiting_panes)
 
     def connected(
         self, backend: Backend, identity: Identity, roles: dict[UUID, Role], *, live: bool = True
     ) -> None:
         if self._settings.read_only:  # refused below the UI too, whatever it offers
             backend = read_only(backend)
-        self.session = Session(backend, identity, dict(roles), settings=self._settings)
+        replacing = self.session is not None and self.session.cached
+        self.session = Session(
+            backend, identity, dict(roles), settings=self._settings, cached=not live
+        )
         self.header.workspace = backend.label
         self.header.user = identity.username
-        # A warm start's stand-in is not live yet: the change feed says when it is.
-        self.header.link = "live" if live else "connecting"
+        # The cached view's stand-in is not live: the header says how old it is.
+        if live:
+            self.header.cached_at = None
+            self.header.link = "live"
+            self.header.link_detail = ""
+            self._reshow = replacing
+            self._failed = False
+        else:
+            assert self._cached is not None
+            self.header.cached_at = self._cached.saved_at
+            self.header.link = "offline" if self._offline else "connecting"
         answer_now = getattr(backend, "answer_now", None)
         data = answer_now(read_workspace) if answer_now is not None else None
-        if data is not None:  # a warm start's snapshot: on the very first frame
+        if data is not None:  # the opening read or the cached view: at once
             self.on_workspace_loaded(WorkspaceLoaded(data))
             return
         self.show_progress("Loading…")
         self.load_workspace()
 
+    def fresh_opening(self, identity: Identity, roles: dict[UUID, Role]) -> None:
+        """The cached view's stand-in now answers a live opening read ahead: show it in place
+        of the cached view (its mark goes; the header says "connecting" until connected)."""
+        if self._cached is None or self.session is None or not self.session.cached:
+            return
+        self._cached = CachedOpening(self._cached.backend, identity, roles, None)
+        self._reshow = True
+        self.connected(self._cached.backend, identity, roles, live=False)
+
     def on_mount(self) -> None:
         # The tab strip takes no focus: j/k/enter do nothing there (the number keys, `[`
         # and `]` switch tabs from anywhere), so tab moves between the tree and the table.
         self.query_one(TabbedContent).query_one(Tabs).can_focus = False
-        if self._warm is not None:
-            backend, identity, roles = self._warm
-            self.connected(backend, identity, roles, live=False)
+        if self._cached is not None:
+            cached = self._cached
+            self.connected(cached.backend, cached.identity, cached.roles, live=False)
             self.call_after_refresh(self._start_later_panes)
+            if self._offline:
+                self.header.link_detail = "--offline"
+            # The age moves on by itself.
+            self.set_interval(30, self.header.refresh)
 
     @work(exclusive=True, group="workspace", exit_on_error=False)
     async def load_workspace(self) -> None:
@@ -255,11 +303,14 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
             self._open_target()
         before = self.selection
         self._refresh_selection()
-        if roles_changed and self.selection is not None and self.selection == before:
+        reshow, self._reshow = self._reshow, False
+        if (roles_changed or reshow) and self.selection is not None and self.selection == before:
             # Same place, new role: the header, the panes' offers and locks follow it.
             self.watch_selection(self.selection)
         # The tree lays its lines out on the next refresh: follow its cursor from there too.
         self.call_after_refresh(self._refresh_selection)
+        if self._later_waiting and self.session is not None and not self.session.cached:
+            self.call_after_refresh(self._start_waiting_panes)
         if not self._later_started:
             selection = self.selection
             if selection is None or selection.project is None:  # no configuration to read
@@ -276,6 +327,16 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         if not self._later_started and self.session is not None:
             self._later_started = True
             self.post_message(FirstViewShown())
+            if self.session.cached and not self._offline:
+                self._later_waiting = True
+                return
+            self._mount_later_panes(self.session.backend)
+            self.mark_other_projects()
+
+    def _start_waiting_panes(self) -> None:
+        """Mount the other tabs that waited for the live view (or for connecting to fail)."""
+        if self._later_waiting and self.session is not None:
+            self._later_waiting = False
             self._mount_later_panes(self.session.backend)
             self.mark_other_projects()
 
@@ -315,7 +376,7 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
             if key[2] is None and key[1] is None:
                 self._show_team_tab()
         self.nav_tree.focus()
-        # A warm start gets here while the screen is still being mounted, and the screen's
+        # A cached start gets here while the screen is still being mounted, and the screen's
         # first activation would focus its first focusable widget instead: focus again then.
         self.call_after_refresh(self.nav_tree.focus)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
+
+from devsync_tui.core import clock
 
 _LINK = {
     "live": ("● live", "green"),
@@ -37,11 +41,26 @@ class StatusHeader(Widget):
     link_detail: reactive[str] = reactive("")
     #: Who else is looking at the same project ("bob, erin"), where the transport tells.
     presence: reactive[str] = reactive("")
+    #: When the cached view on screen was seen (None: the view is live data).
+    cached_at: reactive[datetime | None] = reactive(None)
 
-    def render(self) -> Text:
+    def link_label(self) -> tuple[str, str]:
+        """The right-hand mark and its colour: the link's state, or, while the cached last
+        view is shown, that it is cached and how old it is."""
         label, colour = _LINK.get(self.link, (self.link, "grey50"))
+        if self.cached_at is not None:
+            ago = clock.ago(self.cached_at)
+            if self.link == "offline":
+                detail = f" ({self.link_detail})" if self.link_detail == "--offline" else ""
+                return f"○ offline — cached view from {ago}{detail}", "red"
+            old = ago.replace(" ago", " old")
+            return f"◌ cached · {old} · {label.lstrip('●○ ')}", "yellow"
         if self.link in ("reconnecting", "offline") and self.link_detail:
             label = f"{label} — {self.link_detail}"
+        return label, colour
+
+    def render(self) -> Text:
+        label, colour = self.link_label()
         right = Text(label, style=colour)
         if self.presence:
             # Who else is here gets at most half the line; the rest stays for where I am.

@@ -1,10 +1,15 @@
-"""``WarmBackend``: the dashboard's backend for its first moments, before the real one is up.
+"""``CachedBackend``: the dashboard's backend while it shows the last view it saw
+(``core.view_cache``), before the real one is connected — or instead of it (``--offline``,
+or the database cannot be reached).
 
-A warm start (``dashboard/warm_start.py``) reads the opening view in a separate process
-while the UI loads; this stand-in answers exactly those reads from that snapshot until the real
-backend is attached, and makes every other call wait for it. Once attached, everything goes
-to the real backend. Its change feed ends the first ``LinkChanged("live")`` with a
-``Resync``: what was read from the snapshot predates the feed, so the views read it again.
+It answers the reads the cached view holds (who I am, the tree, the cached scope's rows),
+as often as they are asked: going back to the cached view while offline shows it again.
+Other reads wait for the real backend and fail with the reason connecting failed. Writes and
+reveals never wait: the cached view is read-only, and each is refused with a sentence saying
+so (the UI offers none of them meanwhile; this is the floor under it).
+
+Once ``attach``\\ ed, everything goes to the real backend, ``answer_now`` included (the live
+opening read, one round trip).
 """
 
 from __future__ import annotations
@@ -15,19 +20,34 @@ from typing import Any, TypeVar, cast
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.call_keys import CallKey, call_key
-from devsync_tui.backend.errors import DevSyncError, Unavailable
-from devsync_tui.backend.live import FeedEvent, LinkChanged, Resync
+from devsync_tui.backend.errors import DevSyncError, PermissionDenied, Unavailable
+from devsync_tui.backend.live import FeedEvent
+from devsync_tui.backend.readonly import WRITES
 
 T = TypeVar("T")
 
 
-class WarmBackend:
-    """Answers the snapshot's reads until ``attach``; forwards everything afterwards."""
+def refusal(age: str | None) -> str:
+    """Why a write or a reveal cannot be done on the cached view (``age``: "3 h ago"; None:
+    an opening read ahead, live but not connected yet)."""
+    if age is None:
+        return "DevSync is still connecting: nothing can be changed or revealed yet."
+    return (
+        f"This is the view cached {age}, not live data: nothing can be changed or revealed "
+        "until DevSync is connected."
+    )
 
-    def __init__(self, label: str, answers: Mapping[CallKey, object]) -> None:
+
+class CachedBackend:
+    """Answers the cached view's reads until ``attach``; forwards everything afterwards."""
+
+    def __init__(
+        self, label: str, kind: str, answers: Mapping[CallKey, object], age: str | None
+    ) -> None:
         self.label = label
-        self.kind = "local"
+        self.kind = kind
         self._answers: dict[CallKey, object] = dict(answers)
+        self._age = age
         self._real: Backend | None = None
         self._failure: DevSyncError | None = None
         self._settled = asyncio.Event()
@@ -46,20 +66,37 @@ class WarmBackend:
         self.label = real.label
         self.kind = real.kind
         self._answers.clear()
+        self._failure = None
         self._settled.set()
 
     def fail(self, error: DevSyncError) -> None:
-        """Connecting failed: calls waiting for the real backend (and later ones) raise
-        ``error``; the snapshot keeps answering what it holds."""
+        """Connecting failed (or is not tried: ``--offline``): reads the cache lacks raise
+        ``error``; the cache keeps answering what it holds. A later ``attach`` still works."""
         self._failure = error
         self._settled.set()
 
+    @property
+    def failed(self) -> bool:
+        """Connecting failed (or is not tried) and nothing is attached."""
+        return self._real is None and self._failure is not None
+
+    def refresh(self, answers: Mapping[CallKey, object]) -> None:
+        """Answer from ``answers`` (a live opening read ahead) instead of the cache."""
+        if self._real is None:
+            self._answers = dict(answers)
+            self._age = None
+
+    def retry(self) -> None:
+        """Connecting is tried again: reads the cache lacks wait for it once more."""
+        if self._real is None:
+            self._failure = None
+            self._settled = asyncio.Event()
+
     def answer_now(self, read: Callable[[Backend], Coroutine[Any, Any, T]]) -> T | None:
-        """``read(self)`` run to its end right away when the snapshot answers every call it
-        makes, so that the first frame can show it; None otherwise (and always once the real
-        backend is attached, whose calls really wait)."""
+        """``read(self)`` run to its end right away when the cache (or, attached, the live
+        opening) answers every call it makes; None otherwise."""
         if self._real is not None:
-            return None
+            return self._real.answer_now(read)
         coroutine = read(self.as_backend())
         try:
             coroutine.send(None)
@@ -68,7 +105,7 @@ class WarmBackend:
             return result
         except DevSyncError:
             return None
-        # It waits for the real backend (a read the snapshot lacks): drop it, nothing started.
+        # It waits for the real backend (a read the cache lacks): drop it, nothing started.
         coroutine.close()
         return None
 
@@ -87,7 +124,17 @@ class WarmBackend:
             return getattr(real, name)
         if not callable(getattr(Backend, name, None)):
             raise AttributeError(name)
+        if name in WRITES:
+            return self._refused(name)
         return self._deferred(name)
+
+    def _refused(self, name: str) -> Callable[..., Any]:
+        async def call(*args: object, **kwargs: object) -> object:
+            if self._real is None:
+                raise PermissionDenied(refusal(self._age))
+            return await getattr(self._real, name)(*args, **kwargs)
+
+        return call
 
     def _deferred(self, name: str) -> Callable[..., Any]:
         async def call(*args: object, **kwargs: object) -> object:
@@ -104,20 +151,15 @@ class WarmBackend:
         return call
 
     def changes(self) -> AsyncIterator[FeedEvent]:
-        """The real backend's change feed, once it is attached, with a ``Resync`` after its
-        first "live": the views then re-read what the snapshot showed."""
+        """The real backend's change feed, once it is attached."""
         return self._changes()
 
     async def _changes(self) -> AsyncIterator[FeedEvent]:
         backend = await self._backend()
-        caught_up = False
         feed = backend.changes()
         try:
             async for event in feed:
                 yield event
-                if not caught_up and isinstance(event, LinkChanged) and event.state == "live":
-                    caught_up = True
-                    yield Resync("warm start: re-read what was shown before the feed was live")
         finally:
             aclose = getattr(feed, "aclose", None)
             if aclose is not None:
