@@ -79,12 +79,13 @@ def _lines(table: HealthTable) -> list[str]:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_tab_snapshot(
     snap_compare: Callable[..., bool],
-    demo_db_url: str,
-    frozen_clock: datetime,
+    aligned_demo_db_url: str,
+    aligned_clock: datetime,
     tab: str,
     size: tuple[int, int],
 ) -> None:
-    app = make_test_app(demo_db_url, "alice", size=size, project="storefront")
+    # The aligned demo: the Health tab's sparklines do not depend on the time of day.
+    app = make_test_app(aligned_demo_db_url, "alice", size=size, project="storefront")
 
     async def run_before(pilot: Any) -> None:
         await _open_tab(pilot, tab)
