@@ -4,8 +4,11 @@ raw LISTEN/NOTIFY round trip on the same server as the floor. (Commit → ``Chan
 bench_live_latency.py.) Target: median ≤ 100 ms on screen.
 
 The dashboard runs headless (``App.run_test``, 120×40) as alice on storefront/bob-laptop;
-bob saves ``BOB_DEBUG_PORT`` through the RPC. Changes are sequential (one in flight), and the
-clock stops when the table holds the new value and a frame was rendered after it.
+bob saves ``BOB_DEBUG_PORT`` through the RPC. Changes are sequential (one in flight). The clock
+stops at the first frame that draws the new value (the table renders a line holding it:
+``live.commit_to_screen``); ``live.commit_to_idle`` is the older, looser figure — until the app
+is idle after it (``pilot.pause(0)``: the origins read, bindings refresh and whatever else the
+change set off).
 
 Usage: python bench/bench_screen_latency.py [--changes 500] [--database-url URL]
 (default: the embedded database; writes the demo key BOB_DEBUG_PORT of storefront/bob-laptop).
@@ -22,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import figure
@@ -36,6 +40,23 @@ from devsync_tui.settings import Settings
 STOREFRONT = UUID("00000000-0000-4000-c000-000000000001")
 BOB_LAPTOP = UUID("00000000-0000-4000-d000-000000000001")
 KEY = "BOB_DEBUG_PORT"
+
+#: The value a change is waiting for, and when a frame first drew it.
+DRAWN: dict[str, Any] = {"want": None, "at": None}
+
+
+def _probe_frames() -> None:
+    """Stamp the first ``render_line`` (of any data table) whose text holds the awaited value."""
+    original = DataTable.render_line
+
+    def render_line(self: DataTable[Any], y: int) -> Any:
+        strip = original(self, y)
+        want = DRAWN["want"]
+        if want is not None and DRAWN["at"] is None and want in strip.text:
+            DRAWN["at"] = time.perf_counter()
+        return strip
+
+    DataTable.render_line = render_line  # type: ignore[method-assign]
 
 
 def _cell(app: Any) -> str:
@@ -72,6 +93,7 @@ async def run(url: str, changes: int) -> None:
     # As `devsync` does (dashboard/launch.py): collection paused until the first view, then
     # resumed with what exists by then frozen.
     startup_gc.pause()
+    _probe_frames()
     app = make_app(
         Settings(), factory, user="alice", project="storefront", env="bob-laptop",
         animations=False,
@@ -79,6 +101,7 @@ async def run(url: str, changes: int) -> None:
     writer = PostgresBackend(url, "bob", embedded=False)
     await writer.connect()
     screen_ms: list[float] = []
+    idle_ms: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         deadline = time.perf_counter() + 30
         while not _cell(app) and time.perf_counter() < deadline:
@@ -87,6 +110,7 @@ async def run(url: str, changes: int) -> None:
         version = next(r.version for r in rows if r.key == KEY)
         for i in range(changes):
             value = str(20000 + i)
+            DRAWN["want"], DRAWN["at"] = value, None
             started = time.perf_counter()
             saved = await writer.save_configuration(
                 STOREFRONT, BOB_LAPTOP, KEY, value, is_secret=False,
@@ -97,8 +121,13 @@ async def run(url: str, changes: int) -> None:
                 await asyncio.sleep(0.0005)
                 if time.perf_counter() - started > 10:
                     raise SystemExit(f"change {i} never reached the screen")
-            await pilot.pause(0)  # the frame with it
-            screen_ms.append((time.perf_counter() - started) * 1000)
+            while DRAWN["at"] is None:  # the first frame that draws it
+                await asyncio.sleep(0.0005)
+                if time.perf_counter() - started > 10:
+                    raise SystemExit(f"change {i} was never drawn")
+            screen_ms.append((DRAWN["at"] - started) * 1000)
+            await pilot.pause(0)  # idle after it
+            idle_ms.append((time.perf_counter() - started) * 1000)
             # Changes a moment apart, as people make them: a change right after the previous
             # screen update is coalesced with whatever follows (COALESCE_WINDOW), by design.
             await asyncio.sleep(0.1)
@@ -111,6 +140,13 @@ async def run(url: str, changes: int) -> None:
         reference=floor,
         reference_name="raw LISTEN/NOTIFY round trip",
         target=100,
+    )
+    figure(
+        "live.commit_to_idle",
+        idle_ms,
+        "ms",
+        reference=floor,
+        reference_name="raw LISTEN/NOTIFY round trip",
     )
 
 
