@@ -71,6 +71,11 @@ class LocalProfile:
     from_env: bool = False
     """True for the implicit profile made from ``DEVSYNC_DATABASE_URL`` (never saved)."""
 
+    def conninfo(self, environ: Mapping[str, str] = os.environ) -> str | None:
+        """The server this profile connects to: its ``database_url``, else
+        ``DEVSYNC_DATABASE_URL``; None = the embedded database (in ``locations.data_dir()``)."""
+        return self.database_url or environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
+
 
 @dataclass(frozen=True, slots=True)
 class SupabaseProfile:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +95,7 @@ async def open_machine_backend(
 async def _local_conninfo(chosen: LocalProfile, progress: Progress | None) -> tuple[str, bool]:
     """(connection string, embedded?) of a local profile, the embedded database started if
     it is not running."""
-    conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
+    conninfo = chosen.conninfo()
     if conninfo is not None:
         return conninfo, False
     from devsync_tui.backend.postgres import server
@@ -121,7 +120,7 @@ async def _open_local(
     )
     backend_class: type[PostgresBackend] = postgres.PostgresBackend
 
-    conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
+    conninfo = chosen.conninfo()
     if conninfo is not None:
         backend = backend_class(conninfo, user or chosen.user, embedded=False)
         await _connect(backend)
@@ -182,7 +181,7 @@ def read_local_opening(
     calling thread (its own event loop) by the same backend and user the app connects as.
     Never starts the embedded database: ``Unavailable`` unless it already runs (the caller,
     a read ahead, then leaves the opening to the app)."""
-    conninfo = chosen.database_url or os.environ.get("DEVSYNC_DATABASE_URL", "").strip() or None
+    conninfo = chosen.conninfo()
     embedded = conninfo is None
     if conninfo is None:
         from devsync_tui.backend.postgres import server

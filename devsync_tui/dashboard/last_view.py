@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from devsync_tui import locations
 from devsync_tui.backend.cached import CachedBackend
 from devsync_tui.backend.opening import Opening, opening_from_document, view_document
 from devsync_tui.core import clock, view_cache
@@ -32,7 +33,9 @@ def owner(settings: Settings, *, profile: str | None, user: str | None) -> str |
     except SettingsError:
         return None
     if isinstance(chosen, LocalProfile):
-        where = chosen.database_url or "embedded"
+        # The server it connects to; the embedded one is told apart by its data directory
+        # (DEVSYNC_DATA_DIR: another workspace, another cache).
+        where = chosen.conninfo() or f"embedded:{locations.data_dir().resolve()}"
         return view_cache.owner_key(name, "local", _digest(where), user or chosen.user or "")
     if isinstance(chosen, SupabaseProfile):
         user_id = _stored_user(chosen.url)
