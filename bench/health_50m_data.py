@@ -14,18 +14,19 @@ own second of the minute. The newest point is at ``anchor`` (stored in ``bench.h
 the benches freeze DevSync's clock just after it, so the database keeps working as "today" on
 any later day.
 
-How (the fastest way found for 2 shared cores and the disk budget): the points go in by ``INSERT
-… SELECT generate_series`` in chunks of 2,000,000 rows (1,000 minutes of all 2,000 series), one
-transaction each, oldest first, with progress printed. Before the first chunk the four indexes
-of ``health_checks`` (primary key, the unique series key, recorded_at, the series/number index
-of migration …190000) are dropped, their definitions kept in ``bench.health_50m_indexes``; after
-the last they are built again from those definitions (sorted builds: ~90 % full pages;
-point-by-point inserts split pages in the middle of the series indexes and may leave them
-emptier — reads may be a little faster than on a table grown by reports; said in
-bench/README.md). The roll-up's triggers stay on (ENABLE ALWAYS, statement level with transition
-tables): each chunk adds its cells' sums to ``health_rollup`` as an agent's report does. At the
-end the roll-up of a sample of machines is recomputed from the points and compared (count and
-sum per cell, equal or the run fails), and the table is vacuumed and analyzed.
+How (chosen for 2 shared cores and the disk budget; COPY and a roll-up filled after were not
+timed): the points go in by ``INSERT … SELECT generate_series`` in chunks of 2,000,000 rows
+(1,000 minutes of all 2,000 series), one transaction each, oldest first, with progress printed.
+Before the first chunk the four indexes of ``health_checks`` (primary key, the unique series
+key, recorded_at, the series/number index of migration …190000) are dropped, their definitions
+kept in ``bench.health_50m_indexes``; after the last they are built again from those definitions
+(sorted builds: ~90 % full pages; point-by-point inserts split pages in the middle of the series
+indexes and may leave them emptier — reads may be a little faster than on a table grown by
+reports; said in bench/README.md). The roll-up's triggers stay on (ENABLE ALWAYS, statement
+level with transition tables): each chunk adds its cells' sums to ``health_rollup`` as an
+agent's report does. At the end the roll-up of a sample of machines is recomputed from the
+points and compared (count and sum per cell, equal or the run fails), and the table is vacuumed
+and analyzed.
 
 Reuse: the data dir is ``/work/bench-data/health-50m`` (``DEVSYNC_DATA_DIR``; override with
 ``--data-dir``). A finished database is detected by ``bench.health_50m.done`` and reused as is;
