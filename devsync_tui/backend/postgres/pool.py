@@ -112,7 +112,9 @@ async def _in_utc(conn: AsyncConnection[Any]) -> None:
 #: A connection that finished a unit of work this recently is not asked whether it is alive
 #: before the next one (a second round trip for a one-statement write). If it died in between,
 #: the unit fails before anything is sent: reads are retried, a write is "not applied" (a
-#: pipelined write reads the socket first: see ``_still_open``).
+#: pipelined write reads the socket first: see ``_still_open``). A link gone silent in that
+#: second shows only when the watchdog fires; a pipelined write has sent its statement by
+#: then, so it is "unknown" (``OutcomeUnknown``), where a per-statement one stopped at BEGIN.
 FRESH_SECONDS = 1.0
 _IDLE = pq.TransactionStatus.IDLE
 
