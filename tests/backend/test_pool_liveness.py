@@ -26,13 +26,13 @@ async def test_a_connection_returned_just_now_is_not_pinged(
     try:
         await liveness.check(conn)  # never used: asked
         assert len(pings) == 1
-        await liveness.returned(conn)
+        liveness.returned(conn)
         await liveness.check(conn)  # returned just now: not asked
         assert len(pings) == 1
         await liveness.check(conn)  # the mark is used once: asked again
         assert len(pings) == 2
         monkeypatch.setattr(pool_module, "FRESH_SECONDS", 0.0)
-        await liveness.returned(conn)
+        liveness.returned(conn)
         await liveness.check(conn)  # returned longer ago than FRESH_SECONDS: asked
         assert len(pings) == 3
     finally:

@@ -2,10 +2,16 @@
 
 ``TcpProxy(target_url)`` listens on 127.0.0.1 and forwards to the server of ``target_url``
 (a Unix socket directory or a TCP host). ``url`` is ``target_url`` rewritten to go through the
-proxy. ``cut()`` drops every connection now; ``cut_on(marker, forward=...)`` drops a
-connection when the client sends bytes containing ``marker`` — after forwarding them to the
-server (the request happens, the reply is lost) or before (the request never arrives).
+proxy. ``cut()`` drops every connection now (``hang_up()`` closes them in order);
+``cut_on(marker, forward=...)`` drops a connection when the client sends bytes containing
+``marker`` — after forwarding them to the server (the request happens, the reply is lost) or
+before (the request never arrives).
 ``refuse`` makes new connections fail, as while a network is down.
+
+Forwarding stops at the end of the request holding the marker: a client that pipelines (sends
+BEGIN, the statement and COMMIT without waiting for replies) may hand several requests to the
+proxy in one read, and the server must not get the ones after the marker. A request ends with
+its Execute message (extended protocol); a simple-protocol query is the message itself.
 """
 
 from __future__ import annotations
@@ -62,6 +68,13 @@ class TcpProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def hang_up(self) -> None:
+        """Close every open connection in order (FIN, no RST), as a server ending its sessions
+        does: the client learns it only when it next reads, and its next send still succeeds."""
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
     def cut_on(self, marker: bytes, *, forward: bool) -> asyncio.Event:
         """Drop the connection that sends ``marker``; the event is set when it fired."""
         trap = _Trap(marker, forward, asyncio.Event())
@@ -107,6 +120,7 @@ class TcpProxy:
                     return
                 if trap is not None:
                     self._muted.add(id(pair[0]))
+                    data = _through_request(data, trap.marker)
                 writer.write(data)
                 await writer.drain()
                 if trap is not None:
@@ -132,3 +146,15 @@ class TcpProxy:
             w.transport.abort()
             self._writers.discard(w)
         trap.fired.set()
+
+
+#: An Execute message for the unnamed portal, all rows: what ends each statement psycopg sends.
+_EXECUTE = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00"
+
+
+def _through_request(data: bytes, marker: bytes) -> bytes:
+    """``data`` up to the end of the request holding ``marker``: through the first Execute after
+    it, or all of ``data`` if none follows (a simple-protocol query, or the request's end is in
+    a later read)."""
+    end = data.find(_EXECUTE, data.find(marker))
+    return data if end < 0 else data[: end + len(_EXECUTE)]

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from psycopg import AsyncConnection, AsyncCursor
+from psycopg import AsyncConnection, AsyncCursor, pq
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -101,12 +101,6 @@ def watchdog(conn: AsyncConnection[Any], seconds: float) -> Iterator[None]:
         handle.cancel()
 
 
-@asynccontextmanager
-async def _watchdog_tx(conn: AsyncConnection[Any], seconds: float) -> AsyncIterator[None]:
-    with watchdog(conn, seconds):
-        yield
-
-
 async def _in_utc(conn: AsyncConnection[Any]) -> None:
     """Every pooled session runs in UTC, as PostgREST's do on Supabase: timestamps come back in
     UTC whatever the server's zone (the embedded server takes the machine's), and the database
@@ -116,9 +110,13 @@ async def _in_utc(conn: AsyncConnection[Any]) -> None:
 
 
 #: A connection that finished a unit of work this recently is not asked whether it is alive
-#: before the next one (a round trip of five for a one-statement write). If it died in between,
-#: the unit fails before anything is sent: reads are retried, a write is "not applied".
+#: before the next one (a second round trip for a one-statement write). If it died in between,
+#: the unit fails before anything is sent: reads are retried, a write is "not applied" (a
+#: pipelined write reads the socket first: see ``_still_open``). A link gone silent in that
+#: second shows only when the watchdog fires; a pipelined write has sent its statement by
+#: then, so it is "unknown" (``OutcomeUnknown``), where a per-statement one stopped at BEGIN.
 FRESH_SECONDS = 1.0
+_IDLE = pq.TransactionStatus.IDLE
 
 
 class _Liveness:
@@ -139,9 +137,13 @@ class _Liveness:
         with watchdog(conn, self.seconds):
             await AsyncConnectionPool.check_connection(conn)
 
-    async def returned(self, conn: AsyncConnection[Any]) -> None:
-        """The pool's ``reset`` hook: called when a connection comes back in a clean state."""
-        self._returned[conn] = time.monotonic()
+    def returned(self, conn: AsyncConnection[Any]) -> None:
+        """Called as a unit of work gives its connection back: remembered if it comes back
+        clean (open, no transaction left). Not the pool's ``reset`` hook: with one, the pool
+        hands every returned connection to its worker task, and the next unit waits for it."""
+        pgconn = conn.pgconn
+        if pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == _IDLE:
+            self._returned[conn] = time.monotonic()
 
 
 async def _retire(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
@@ -213,6 +215,7 @@ class PgCore:
         self._link_down = False
         self._claims = ""
         self._op_timeout = op_timeout
+        self._liveness = _Liveness(min(2.0, connect_timeout))
         #: Pools replaced by ``refresh_pool``, closing in the background.
         self._retiring: set[asyncio.Task[None]] = set()
         self.known_users: list[str] = []
@@ -260,17 +263,21 @@ class PgCore:
         self._impersonation = (IMPERSONATE, (self._claims,))
 
     def _make_pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
-        liveness = _Liveness(min(2.0, self._connect_timeout))
         return AsyncConnectionPool(
             self._conninfo,
             min_size=self._min_size,
             max_size=self._max_size,
             open=False,
             timeout=self._acquire_timeout,
-            check=liveness.check,
-            reset=liveness.returned,
+            check=self._liveness.check,
             configure=_in_utc,
-            kwargs={"connect_timeout": int(self._connect_timeout), **TCP_LIVENESS},
+            # Autocommit: every unit says BEGIN itself (``tx`` through psycopg's transaction(),
+            # ``write_statement`` inside its pipeline), never psycopg implicitly.
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": int(self._connect_timeout),
+                **TCP_LIVENESS,
+            },
             reconnect_timeout=24 * 3600.0,  # keep trying: the app may outlive an outage
             name="devsync",
         )
@@ -358,22 +365,29 @@ class PgCore:
 
     # -- units of work --------------------------------------------------------------------
     @asynccontextmanager
+    async def _connection(self, limit: float) -> AsyncIterator[AsyncConnection[Any]]:
+        """A pooled connection for one unit of work, severed if the unit is still running after
+        ``limit`` seconds. While the feed knows the link is down, waiting for one is cut short."""
+        pool = self._pool
+        if pool is None:
+            raise Unavailable("Not connected to the database.")
+        timeout = min(0.5, self._acquire_timeout) if self._link_down else self._acquire_timeout
+        async with pool.connection(timeout=timeout) as conn:
+            try:
+                with watchdog(conn, limit):
+                    yield conn
+            finally:
+                self._liveness.returned(conn)
+
+    @asynccontextmanager
     async def tx(
         self, row_factory: Any = dict_row, deadline: float | None = None
     ) -> AsyncIterator[AsyncCursor[Any]]:
         """One impersonated transaction; yields a cursor. psycopg errors become DevSync ones.
         Past ``deadline`` seconds (default: the read deadline) its connection is severed."""
         limit = self._deadline(read=True) if deadline is None else deadline
-        pool = self._pool
-        if pool is None:
-            raise Unavailable("Not connected to the database.")
-        timeout = min(0.5, self._acquire_timeout) if self._link_down else self._acquire_timeout
         try:
-            async with (
-                pool.connection(timeout=timeout) as conn,
-                _watchdog_tx(conn, limit),
-                conn.transaction(),
-            ):
+            async with self._connection(limit) as conn, conn.transaction():
                 cur = conn.cursor(row_factory=row_factory)
                 await cur.execute(*self._impersonation)
                 yield cur
@@ -405,21 +419,19 @@ class PgCore:
         If the link breaks once the write was sent (during it or its COMMIT), the caller gets
         ``OutcomeUnknown``: only the database knows whether it committed, and
         ``Backend.confirm_save`` asks it once it is back. A failure before that (no connection,
-        impersonation failed) is a plain ``Unavailable``: nothing was written.
+        impersonation failed) is a plain ``Unavailable``: nothing was written. A single
+        statement is faster through ``write_statement`` (one round trip instead of four).
         """
         sent = False
         try:
             async with self.tx(deadline=self._deadline(read=False), **kw) as cur:
                 sent = True
                 return await work(cur)
-        except OutcomeUnknown:
-            raise
-        except Unavailable:
-            if not sent:
+        except DevSyncError as exc:
+            told = _write_error(exc, sent=sent)
+            if told is exc:
                 raise
-            raise OutcomeUnknown(
-                "The connection broke while saving: it may or may not have been applied."
-            ) from None
+            raise told from None
 
     async def fetch_all(self, query: str, params: Sequence[Any] = ()) -> list[DictRow]:
         async def work(cur: AsyncCursor[DictRow]) -> list[DictRow]:
@@ -436,13 +448,84 @@ class PgCore:
         return await self.read(work)
 
     async def write_one(self, query: str, params: Sequence[Any] = ()) -> DictRow | None:
-        async def work(cur: AsyncCursor[DictRow]) -> DictRow | None:
-            await cur.execute(query, params)
-            return await cur.fetchone() if cur.description else None
+        """One statement that writes (an RPC), in one round trip; its first row, if any."""
+        cur = await self.write_statement(query, params)
+        return await cur.fetchone() if cur.description else None
 
-        return await self.write(work)
+    async def write_statement(
+        self, query: str, params: Sequence[Any] = (), row_factory: Any = dict_row
+    ) -> AsyncCursor[Any]:
+        """Run one statement that writes, with the guarantees of ``write``, in one round trip:
+        BEGIN, the impersonation, the statement and COMMIT are sent one after the other without
+        waiting for replies (pipeline mode), and the replies are read once, after the Sync. On
+        a 2-core machine serving many clients it is the Python work per round trip, more than
+        the wait, that this saves. Returns the statement's cursor, its rows read after COMMIT.
+
+        What the server refuses comes out as from ``tx``: it stops at the first error, so a
+        refused impersonation leaves the statement unrun. The statement counts as sent once it
+        is handed to psycopg: a connection found closed before that (see ``_still_open``), or
+        a link that breaks while BEGIN and the impersonation go out, is a plain
+        ``Unavailable``; after it, ``OutcomeUnknown``.
+        """
+        sent = False
+        try:
+            async with self._connection(self._deadline(read=False)) as conn:
+                _still_open(conn)
+                try:
+                    async with conn.pipeline():
+                        control = conn.cursor()
+                        # Never prepared: BEGIN and COMMIT travel as text, as they always did.
+                        await control.execute("BEGIN", prepare=False)
+                        await control.execute(*self._impersonation)
+                        sent = True
+                        cur = conn.cursor(row_factory=row_factory)
+                        await cur.execute(query, params)
+                        await control.execute("COMMIT", prepare=False)
+                except Exception:
+                    await _end_failed(conn)
+                    raise
+                return cur
+        except (psycopg.Error, OSError, TimeoutError, UnicodeError, RecursionError) as exc:
+            raise _write_error(map_error(exc), sent=sent) from None
 
     async def _ping(self) -> float:
         start = time.perf_counter()
         await self.fetch_one("select 1 as one")
         return time.perf_counter() - start
+
+
+_IN_TRANSACTION = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
+
+
+def _still_open(conn: AsyncConnection[Any]) -> None:
+    """Raise ``OperationalError`` if the server closed this idle connection (it died, restarted
+    or was terminated since the connection's last unit of work): its goodbye is already on the
+    socket, and reading it costs no round trip. A write sent in one batch would otherwise only
+    learn that after sending, when nothing tells "never arrived" from "committed, reply lost".
+    """
+    pgconn = conn.pgconn
+    pgconn.consume_input()
+    if pgconn.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError("the connection was closed")
+
+
+async def _end_failed(conn: AsyncConnection[Any]) -> None:
+    """After a pipelined write that failed, roll back what is left of its transaction (refused
+    by the server, the COMMIT queued behind the error was skipped; failed in psycopg, it was
+    never queued), so the pool gets the connection back clean instead of rolling back with a
+    warning. A broken connection is left to the pool to discard."""
+    pgconn = conn.pgconn
+    if pgconn.status != pq.ConnStatus.OK or pgconn.transaction_status not in _IN_TRANSACTION:
+        return
+    with contextlib.suppress(psycopg.Error):
+        await conn.rollback()
+
+
+def _write_error(exc: DevSyncError, *, sent: bool) -> DevSyncError:
+    """What a write that failed with ``exc`` tells its caller: a break of the link once the
+    write was sent is ``OutcomeUnknown`` (it may have committed); anything else stays as is."""
+    if sent and isinstance(exc, Unavailable) and not isinstance(exc, OutcomeUnknown):
+        return OutcomeUnknown(
+            "The connection broke while saving: it may or may not have been applied."
+        )
+    return exc

@@ -1,0 +1,147 @@
+"""CPU per save_configuration call, client and server, for each write path (local transport).
+
+``bench_rpc_throughput.py`` counts calls per second; on a shared 2-core machine that figure
+moves with everyone else's load, and its raw reference is measured seconds apart from the
+saves. This one counts CPU time instead, in alternating blocks on one connection each:
+
+- ``raw``: a raw one-row ``UPDATE public.configurations`` in autocommit (same triggers);
+- ``per-statement``: ``PgCore.write`` — BEGIN, impersonation, the RPC, COMMIT, one round trip
+  each (what every save did before ``write_statement``);
+- ``pipelined``: ``PgCore.write_one`` — the same four in one round trip.
+
+Per call: this process's CPU (``time.process_time``) plus the server backend's (utime + stime
+from ``/proc/<backend pid>/stat``, so the server must run on this machine). On a machine where
+both sides compete for the cores, calls/s at saturation go roughly as 1 / (client + server
+CPU), so 1 / ``ratio`` (``ratio`` = path CPU ÷ raw CPU) estimates the throughput ratio that
+``bench_rpc_throughput.py`` reports (target at 32 clients: ≥ 0.8, i.e. ``ratio`` ≤ 1.25).
+
+Usage: python bench/bench_write_cpu.py --database-url URL [--calls 1000] [--rounds 5]
+(default URL: the embedded database of ``devsync local url``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import figure
+
+from devsync_tui.backend.postgres.backend import PostgresBackend
+
+STOREFRONT = uuid.UUID("00000000-0000-4000-c000-000000000001")
+SAVE = "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu(pid: int) -> float:
+    """Seconds of CPU the server process ``pid`` has used (user + system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+class _Paths:
+    """The three ways to write one value, each bumping the key's version by one."""
+
+    def __init__(self, backend: PostgresBackend, raw: psycopg.AsyncConnection[Any]) -> None:
+        self.backend, self.raw = backend, raw
+        self.key = f"BENCH_CPU_{uuid.uuid4().hex[:6]}"
+        self.version = 0
+        self.row_id: Any = None
+
+    def _params(self, value: str) -> tuple[Any, ...]:
+        return (STOREFRONT, None, self.key, value, False, "env_var", self.version)
+
+    async def create(self) -> None:
+        row = await self.backend.write_one(
+            SAVE, (STOREFRONT, None, self.key, "start", False, "env_var", None)
+        )
+        assert row is not None
+        self.version, self.row_id = row["version"], row["id"]
+
+    async def raw_update(self, i: int) -> None:
+        await self.raw.execute(
+            "update public.configurations set value = %s where id = %s", (f"r{i}", self.row_id)
+        )
+        self.version += 1
+
+    async def per_statement(self, i: int) -> None:
+        async def work(cur: psycopg.AsyncCursor[Any]) -> Any:
+            await cur.execute(SAVE, self._params(f"s{i}"))
+            return await cur.fetchone()
+
+        self.version = (await self.backend.write(work))["version"]
+
+    async def pipelined(self, i: int) -> None:
+        row = await self.backend.write_one(SAVE, self._params(f"p{i}"))
+        assert row is not None
+        self.version = row["version"]
+
+
+async def _block(call: Callable[[int], Awaitable[None]], calls: int, pid: int) -> float:
+    """Microseconds of CPU (this process + the server backend) per call over one block."""
+    client, server = time.process_time(), _backend_cpu(pid)
+    for i in range(calls):
+        await call(i)
+    used = time.process_time() - client + _backend_cpu(pid) - server
+    return used / calls * 1e6
+
+
+async def _measure(url: str, calls: int, rounds: int) -> dict[str, list[float]]:
+    backend = PostgresBackend(url, "alice", embedded=False, min_size=1, max_size=1)
+    await backend.connect()
+    raw = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    try:
+        paths = _Paths(backend, raw)
+        await paths.create()
+        found = await backend.fetch_one("select pg_backend_pid() as pid")
+        assert found is not None
+        pid = int(found["pid"])
+        runs = {
+            "raw": (paths.raw_update, raw.info.backend_pid),
+            "per_statement": (paths.per_statement, pid),
+            "pipelined": (paths.pipelined, pid),
+        }
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(rounds):
+            for name, (call, backend_pid) in runs.items():
+                cpu[name].append(await _block(call, calls, backend_pid))
+        return cpu
+    finally:
+        await raw.close()
+        await backend.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url")
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    url = args.database_url
+    if not url:
+        from devsync_tui.backend.postgres import server as local
+
+        url = local.ensure_running()
+    cpu = asyncio.run(_measure(url, args.calls, args.rounds))
+    for name in ("per_statement", "pipelined"):
+        figure(
+            f"rpc.save_configuration.cpu_per_call.{name}",
+            cpu[name],
+            "us",
+            reference=cpu["raw"],
+            reference_name="raw one-row UPDATE, same triggers, CPU us per call",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""A one-statement write goes out in one round trip (``PgCore.write_statement``: BEGIN, the
+impersonation, the statement and COMMIT pipelined) and keeps every guarantee of the unit of
+work it replaced (``PgCore.write``, one round trip per statement): the same error for the same
+refusal, nothing written when the impersonation is refused, ``OutcomeUnknown`` only once the
+statement may have reached the server, the watchdog still severing, and the connection given
+back clean."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg import AsyncCursor
+
+from devsync_tui.backend.errors import DevSyncError, OutcomeUnknown, Unavailable
+from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.backend.postgres.pool import _still_open
+from tests.support.demo import ENV_STAGING, PROJECT_STOREFRONT
+from tests.support.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.db
+
+SAVE = "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)"
+
+
+def _save_params(key: str, value: str, expected: int | None, env: UUID | None = None) -> tuple:
+    return (PROJECT_STOREFRONT, env, key, value, False, "env_var", expected)
+
+
+async def _old_path(backend: PostgresBackend, query: str, params: tuple) -> Any:
+    """The unit of work the pipelined path replaced: one round trip per statement."""
+
+    async def work(cur: AsyncCursor[Any]) -> Any:
+        await cur.execute(query, params)
+        return await cur.fetchone() if cur.description else None
+
+    return await backend.write(work)
+
+
+@pytest.fixture
+async def alice(fresh_db_url: str) -> AsyncIterator[PostgresBackend]:
+    backend = PostgresBackend(fresh_db_url, "alice", embedded=False, min_size=1, max_size=1)
+    await backend.connect()
+    yield backend
+    await backend.close()
+
+
+@pytest.fixture
+async def carol(fresh_db_url: str) -> AsyncIterator[PostgresBackend]:
+    backend = PostgresBackend(fresh_db_url, "carol", embedded=False, min_size=1, max_size=1)
+    await backend.connect()
+    yield backend
+    await backend.close()
+
+
+def _versions(db_url: str, key: str) -> list[int]:
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "select version from public.configuration_history where project_id = %s "
+            "and key = %s and op <> 'delete' order by id",
+            (PROJECT_STOREFRONT, key),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+async def _refusal(call: Any) -> DevSyncError:
+    with pytest.raises(DevSyncError) as caught:
+        await call
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["stale-version", "exists-already", "bad-key", "nul-byte", "no-such-environment"],
+)
+async def test_the_same_refusal_comes_out_of_both_paths(
+    alice: PostgresBackend, fresh_db_url: str, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await alice.write_one(SAVE, _save_params("PIPE_KEY", "v1", None))
+    params = {
+        "stale-version": _save_params("PIPE_KEY", "v2", 7),
+        "exists-already": _save_params("PIPE_KEY", "v2", None),
+        "bad-key": _save_params("1 not a name", "v2", None),
+        "nul-byte": _save_params("PIPE_KEY", "a\x00b", 1),
+        "no-such-environment": _save_params(
+            "PIPE_KEY", "v2", None, UUID("00000000-0000-4000-d000-00000000ffff")
+        ),
+    }[case]
+    caplog.set_level(logging.WARNING, logger="psycopg")
+    old = await _refusal(_old_path(alice, SAVE, params))
+    new = await _refusal(alice.write_one(SAVE, params))
+    assert (type(new), str(new)) == (type(old), str(old))
+    assert not isinstance(new, Unavailable)
+    assert _versions(fresh_db_url, "PIPE_KEY") == [1]
+    # the connection came back clean: no rollback by the pool, and the next write just works
+    assert "rolling back returned connection" not in caplog.text
+    await alice.write_one(SAVE, _save_params("PIPE_KEY", "v2", 1))
+    assert _versions(fresh_db_url, "PIPE_KEY") == [1, 2]
+
+
+async def test_a_permission_refusal_is_the_same_and_writes_nothing(
+    carol: PostgresBackend, fresh_db_url: str
+) -> None:
+    params = _save_params("CAROL_KEY", "x", None, ENV_STAGING)
+    old = await _refusal(_old_path(carol, SAVE, params))
+    new = await _refusal(carol.write_one(SAVE, params))
+    assert (type(new), str(new)) == (type(old), str(old))
+    assert _versions(fresh_db_url, "CAROL_KEY") == []
+
+
+async def test_a_refused_impersonation_leaves_the_statement_unrun(
+    alice: PostgresBackend, fresh_db_url: str
+) -> None:
+    claims = alice.claims
+    alice._impersonation = (
+        "select set_config('role', 'no_such_role', true),"
+        " set_config('request.jwt.claims', %s, true)",
+        (claims,),
+    )
+    params = _save_params("IMPERSONATION_KEY", "x", None)
+    old = await _refusal(_old_path(alice, SAVE, params))
+    new = await _refusal(alice.write_one(SAVE, params))
+    assert (type(new), str(new)) == (type(old), str(old))
+    assert not isinstance(new, Unavailable)
+    assert _versions(fresh_db_url, "IMPERSONATION_KEY") == []
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_applied(
+    alice: PostgresBackend, fresh_db_url: str
+) -> None:
+    """Returned less than FRESH_SECONDS ago, the connection is not pinged; that the server
+    closed it is found before the statement is sent, so the caller hears "not applied", not
+    "unknown"."""
+    await alice.write_one(SAVE, _save_params("CLOSED_KEY", "v1", None))
+    with psycopg.connect(fresh_db_url, autocommit=True) as admin:
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = current_database() and pid <> pg_backend_pid()"
+        )
+    await asyncio.sleep(0.05)
+    with pytest.raises(Unavailable) as caught:
+        await alice.write_one(SAVE, _save_params("CLOSED_KEY", "v2", 1))
+    assert not isinstance(caught.value, OutcomeUnknown)
+    assert _versions(fresh_db_url, "CLOSED_KEY") == [1]
+
+
+async def test_a_closing_seen_on_the_socket_is_found_without_a_round_trip(
+    fresh_db_url: str,
+) -> None:
+    """Over TCP the first sends after the server's FIN still succeed (on loopback the RST
+    comes back at once; over a real network the whole batch could be gone by then), so the
+    pipelined write reads what is already on the socket before sending anything."""
+    proxy = await TcpProxy(fresh_db_url).start()
+    conn = await psycopg.AsyncConnection.connect(proxy.url, autocommit=True)
+    try:
+        await conn.execute("select 1")
+        _still_open(conn)  # alive: nothing to read, nothing raised
+        proxy.hang_up()
+        await asyncio.sleep(0.05)
+        with pytest.raises(psycopg.OperationalError):
+            _still_open(conn)
+    finally:
+        await conn.close()
+        await proxy.close()
+
+
+async def test_the_watchdog_still_severs_a_write_and_says_unknown(alice: PostgresBackend) -> None:
+    alice._op_timeout = 0.25  # a write may take twice that
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(OutcomeUnknown):
+        await alice.write_one("select pg_sleep(5)")
+    assert loop.time() - started < 3.0
+
+
+@pytest.mark.parametrize(("marker", "saved"), [(b"COMMIT", True), (b"save_configuration", False)])
+async def test_a_cut_once_the_statement_went_out_is_unknown(
+    fresh_db_url: str, marker: bytes, saved: bool
+) -> None:
+    """The proxy forwards up to the end of the request holding the marker, then cuts: after
+    COMMIT the save happened, after the statement alone it did not; the caller cannot tell
+    which and hears ``OutcomeUnknown`` both times."""
+    proxy = await TcpProxy(fresh_db_url).start()
+    backend = PostgresBackend(proxy.url, "alice", embedded=False, min_size=1, max_size=1)
+    try:
+        await backend.connect()
+        await backend.write_one(SAVE, _save_params("CUT_PIPE", "v1", None))
+        fired = proxy.cut_on(marker, forward=True)
+        with pytest.raises(OutcomeUnknown):
+            await backend.write_one(SAVE, _save_params("CUT_PIPE", "v2", 1))
+        assert fired.is_set()
+        assert _versions(fresh_db_url, "CUT_PIPE") == ([1, 2] if saved else [1])
+    finally:
+        await backend.close()
+        await proxy.close()
