@@ -32,6 +32,14 @@ from devsync_tui.dashboard.panes.config_cells import (
     detail_value,
     origin,
 )
+from devsync_tui.dashboard.panes.config_live import (
+    ConfigRowsLoaded,
+    Touched,
+    merge_defaults,
+    merge_rows,
+    read_keys,
+    touched,
+)
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.config_drift_matrix import cell_text, state_words
@@ -54,14 +62,19 @@ class ConfigTable(KeyTable):
         return True
 
 
+#: The required keys an environment lacks, and its template's name.
+Missing = tuple[tuple[str, ...], str | None]
+
+
 class ConfigLoaded(Message):
     def __init__(
-        self, view: ConfigView, flash: frozenset[str], missing: tuple[tuple[str, ...], str | None]
+        self, view: ConfigView, flash: frozenset[str], missing: Missing, load: int = 0
     ) -> None:
         super().__init__()
         self.view = view
         self.flash = flash
-        self.missing = missing  # required keys the environment lacks, its template's name
+        self.missing = missing
+        self.load = load  # which whole read this answers (``ConfigurationPane.load``)
 
 
 class SecretRevealed(Message):
@@ -100,6 +113,14 @@ class ConfigurationPane(ConfigActions, Vertical):
         self._pending_key: str | None = None
         #: The machine copies that drift, by environment and key (the Config drift tab's).
         self.machine_drift: dict[UUID, dict[str, ConfigState]] = {}
+        #: The shown view's missing line (kept for a live change, which re-reads only keys).
+        self._missing: Missing = ((), None)
+        #: The newest whole read, and whether its answer is still to come.
+        self._load = 0
+        self._loading = False
+        #: The newest keyed read of each key still to come (an older answer is not shown).
+        self._key_reads: dict[str, int] = {}
+        self._key_read = 0
 
     def set_machine_drift(
         self, environment_ids: Sequence[UUID], states: Sequence[ConfigState]
@@ -172,6 +193,7 @@ class ConfigurationPane(ConfigActions, Vertical):
     def show(self, session: Session, selection: Selection) -> None:
         """Show the configuration of the selected project or environment."""
         self.session = session
+        self._key_reads.clear()  # what they read is read again here
         same = (
             self.view is not None
             and self.view.selection.project == selection.project
@@ -196,25 +218,45 @@ class ConfigurationPane(ConfigActions, Vertical):
         answered = answer_now(partial(_first_view, selection=selection)) if answer_now else None
         if answered is not None:  # the opening read (or the cached view): on the first frame
             rows, missing = answered
-            self.on_config_loaded(ConfigLoaded(ConfigView(selection, rows), frozenset(), missing))
+            self._load += 1
+            self._loading = True
+            view = ConfigView(selection, rows)
+            self.on_config_loaded(ConfigLoaded(view, frozenset(), missing, self._load))
             return
         self.load(selection, frozenset())
 
+    def load(self, selection: Selection, flash: frozenset[str]) -> None:
+        """Read the whole view again (then flash ``flash``); keyed reads still to come are
+        dropped, this one answers for them."""
+        self._load += 1
+        self._loading = True
+        self._key_reads.clear()
+        self._read_view(selection, flash, self._load)
+
     @work(exclusive=True, group="config-load", exit_on_error=False)
-    async def load(self, selection: Selection, flash: frozenset[str]) -> None:
+    async def _read_view(self, selection: Selection, flash: frozenset[str], load: int) -> None:
         session = self.session
         if session is None or selection.project is None:
             return
         rows, missing = await _first_view(session.backend, selection)
-        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash, missing))
+        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash, missing, load))
+
+    def _shows(self, selection: Selection) -> bool:
+        """True when ``selection`` is the scope shown (a read for another one is dropped)."""
+        current = self.view
+        return (
+            current is not None
+            and current.selection.project == selection.project
+            and current.selection.environment == selection.environment
+        )
 
     def on_config_loaded(self, message: ConfigLoaded) -> None:
-        current = self.view
-        if current is None or current.selection.project != message.view.selection.project:
+        if not self._shows(message.view.selection):
             return
-        if current.selection.environment != message.view.selection.environment:
-            return
+        if message.load == self._load:
+            self._loading = False
         self.view = message.view
+        self._missing = message.missing
         required = self.query_one("#config-required", Static)
         required.update(missing_line(*message.missing) if message.missing[0] else "")
         required.display = bool(message.missing[0])
@@ -228,12 +270,12 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.rows_table.table.refresh_bindings()
         if message.flash:
             self.rows_table.flash(message.flash)
-        self._seen(message)
+        self._seen(message.view)
 
-    def _seen(self, message: ConfigLoaded) -> None:
+    def _seen(self, view: ConfigView) -> None:
         """Live rows are on screen: tell the app (it keeps them as the cached last view; the
         screen stops what bubbles up to it)."""
-        selection = message.view.selection
+        selection = view.selection
         if self.session is None or self.session.cached or selection.project is None:
             return
         environment = selection.environment
@@ -241,34 +283,72 @@ class ConfigurationPane(ConfigActions, Vertical):
             ViewSeen(
                 selection.project.id,
                 environment.id if environment is not None else None,
-                message.view.rows,
-                message.missing,
+                view.rows,
+                self._missing,
                 environment.template_id if environment is not None else None,
             )
         )
 
+    # -- live changes --------------------------------------------------------------------
     def apply_live(self, batch: LiveBatch) -> None:
-        """Re-read when a configuration of the shown project changed; flash those keys."""
+        """Read again the keys of the shown view that changed, and redraw just their rows
+        (flashed); a whole read when only that can tell (``config_live``, ``_whole_read``)."""
         view = self.view
         if view is None or view.selection.project is None:
             return
-        project_id = view.selection.project.id
-        keys: set[str] = set()
-        relevant = batch.resync
-        for event in batch.changes:
-            if event.table == "configurations" and event.project_id == project_id:
-                relevant = True
-                key = getattr(event.row, "key", None)
-                if key is None:  # a delete: find the key by the id we showed
-                    key = next(
-                        (r.key for r in view.rows if str(r.configuration_id) == event.id), None
-                    )
-                if key:
-                    keys.add(key)
-                if _is_uuid(event.id):  # a revealed value that changed is stale
-                    self.revealed.pop(UUID(event.id), None)
-        if relevant:
-            self.load(view.selection, frozenset(keys))
+        touch = touched(batch, view.selection, view.rows, self._defaults)
+        if touch is None:
+            return
+        for configuration_id in touch.stale:  # a revealed value that changed is stale
+            self.revealed.pop(configuration_id, None)
+        if self._whole_read(touch):
+            self.load(view.selection, touch.keys)
+            return
+        self._key_read += 1
+        self._key_reads.update(dict.fromkeys(touch.keys, self._key_read))
+        self._read_keys(view.selection, touch, self._key_read)
+
+    def _whole_read(self, touch: Touched) -> bool:
+        """A whole read instead of a keyed one: the change says so (``Touched.whole``), the
+        view is still loading, or a key of the environment's template changed (the missing
+        line is the whole view's to say) or its template's keys are not known yet."""
+        if touch.whole or self._loading or self.view is None:
+            return True
+        env = self.view.selection.environment
+        if env is None or env.template_id is None:
+            return False
+        template = self._templates.get(env.template_id)
+        return template is None or not touch.keys.isdisjoint(template[1])
+
+    @work(group="config-rows", exit_on_error=False)
+    async def _read_keys(self, selection: Selection, touch: Touched, request: int) -> None:
+        session = self.session
+        if session is None:
+            return
+        rows, defaults = await read_keys(session.backend, selection, touch)
+        self.post_message(ConfigRowsLoaded(selection, touch, request, rows, defaults))
+
+    def on_config_rows_loaded(self, message: ConfigRowsLoaded) -> None:
+        view = self.view
+        if view is None or not self._shows(message.selection):
+            return
+        # Only the keys this read is the newest read of (a later read, whole or keyed, tells
+        # the others).
+        keys = {k for k in message.touch.keys if self._key_reads.get(k) == message.request}
+        if not keys:
+            return
+        for key in keys:
+            del self._key_reads[key]
+        was_empty = not view.rows
+        self.view = ConfigView(view.selection, merge_rows(view.rows, keys, message.rows))
+        if message.defaults is not None:
+            shown_defaults = keys & message.touch.default_keys
+            self._defaults = merge_defaults(self._defaults, shown_defaults, message.defaults)
+        self._show_changed(keys, was_empty)
+        self.refresh_bindings()
+        self.rows_table.table.refresh_bindings()
+        self.rows_table.flash(keys)
+        self._seen(self.view)
 
     # -- rendering -----------------------------------------------------------------------
     def _hint(self, text: str) -> None:
@@ -286,11 +366,7 @@ class ConfigurationPane(ConfigActions, Vertical):
             assert sel.project is not None
             self._hint(f"{sel.project.name}: project defaults (every environment inherits them)")
         cells = CellMaker(access, dict(self.revealed), self._in_env())
-        # The value column gets the room the other columns leave (measured from their cells:
-        # the table sizes every column to its widest cell); where that is too little, the
-        # columns the detail line also says (type, version, who changed it) give way.
-        width = self.rows_table.table.size.width or self.size.width or 100
-        layout = choose_layout(list(view.rows), cells, width)
+        layout = choose_layout(list(view.rows), cells, self._width())
         if layout.columns != (self._layout.columns if self._layout else ALL_COLUMNS):
             self.rows_table.set_columns(layout.columns)
         self._layout = layout
@@ -298,6 +374,27 @@ class ConfigurationPane(ConfigActions, Vertical):
         if not view.rows:
             new_key = cmd.key_name(self.app, cmd.CFG_NEW)
             self._hint(f"No configuration here yet. Press {new_key} to add a key.")
+        self._update_detail()
+
+    def _width(self) -> int:
+        # The value column gets the room the other columns leave (measured from their cells:
+        # the table sizes every column to its widest cell); where that is too little, the
+        # columns the detail line also says (type, version, who changed it) give way.
+        return self.rows_table.table.size.width or self.size.width or 100
+
+    def _show_changed(self, keys: set[str], was_empty: bool) -> None:
+        """Redraw the rows of ``keys`` alone; everything when the layout changes with them
+        (a wider value, a longer name) or the view becomes or stops being empty."""
+        view, access = self.view, self.access
+        if view is None or access is None:
+            return
+        cells = CellMaker(access, dict(self.revealed), self._in_env())
+        layout = choose_layout(list(view.rows), cells, self._width())
+        if layout != self._layout or was_empty or not view.rows:
+            self._show_rows()
+            return
+        changed = [self._machine_marked(cells.row(r, layout)) for r in view.rows if r.key in keys]
+        self.rows_table.update_rows(changed, [r.key for r in view.rows])
         self._update_detail()
 
     def _machine_marked(self, row: Row) -> Row:
@@ -483,17 +580,9 @@ class ConfigurationPane(ConfigActions, Vertical):
         table.focus()
 
 
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 async def _first_view(
     backend: Backend, selection: Selection
-) -> tuple[tuple[EffectiveConfigRow, ...], tuple[tuple[str, ...], str | None]]:
+) -> tuple[tuple[EffectiveConfigRow, ...], Missing]:
     """A scope's rows and the required keys it lacks (with its template's name)."""
     assert selection.project is not None
     environment_id = selection.environment.id if selection.environment else None
