@@ -207,8 +207,10 @@ def _fields(obj: Any) -> dict[str, Any]:
 async def test_a_key_of_the_template_is_a_whole_read_for_the_missing_line(
     fresh_db_url: str,
 ) -> None:
-    # bob-laptop's template requires SENTRY_DSN, which bob-laptop lacks.
-    config = {"NODE_ENV": {"required": True}, "SENTRY_DSN": {"required": True}}
+    # bob-laptop's template requires SENTRY_DSN, which bob-laptop lacks; it also names
+    # BOB_DEBUG_PORT, not required.
+    config: dict[str, Any] = {"NODE_ENV": {"required": True}, "SENTRY_DSN": {"required": True}}
+    config["BOB_DEBUG_PORT"] = {"value": "9229"}
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
         conn.execute(
             "update env_templates set config_json = %s where id = %s",
@@ -222,14 +224,14 @@ async def test_a_key_of_the_template_is_a_whole_read_for_the_missing_line(
         calls = _count_reads(pane)
         port = _row(pane, "BOB_DEBUG_PORT")
         async with other_client(fresh_db_url, "bob") as other:
-            await other.save_configuration(  # not the template's: keyed, the line stays
+            await other.save_configuration(  # not required: keyed, the line stays
                 STORE, demo.ENV_BOB_LAPTOP, "BOB_DEBUG_PORT", "9230",
                 is_secret=False, type=ConfigType.ENV_VAR, expected_version=port.version,
             )  # fmt: skip
             await wait_for(pilot, lambda: _row(pane, "BOB_DEBUG_PORT").value == "9230")
             assert calls == Counter({"effective_configuration_keys": 1})
             assert line.display
-            await other.save_configuration(  # the template's: a whole read says the line
+            await other.save_configuration(  # required: a whole read says the line
                 STORE, demo.ENV_BOB_LAPTOP, "SENTRY_DSN", "https://k@s/1",
                 is_secret=False, type=ConfigType.ENV_VAR, expected_version=None,
             )  # fmt: skip

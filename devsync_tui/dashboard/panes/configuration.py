@@ -20,6 +20,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import EffectiveConfigRow
+from devsync_tui.core.required import required_keys
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import LiveBatch, ViewSeen
 from devsync_tui.dashboard.palette import JumpTarget
@@ -109,6 +110,8 @@ class ConfigurationPane(ConfigActions, Vertical):
         #: and template names by id, read after the view.
         self._defaults: dict[UUID, EffectiveConfigRow] = {}
         self._templates: dict[UUID, tuple[str, frozenset[str]]] = {}
+        #: The keys each of those templates marks required (the missing line's).
+        self._required: dict[UUID, frozenset[str]] = {}
         #: A key the palette jumped to, to put the cursor on once its view is shown.
         self._pending_key: str | None = None
         #: The machine copies that drift, by environment and key (the Config drift tab's).
@@ -310,15 +313,15 @@ class ConfigurationPane(ConfigActions, Vertical):
 
     def _whole_read(self, touch: Touched) -> bool:
         """A whole read instead of a keyed one: the change says so (``Touched.whole``), the
-        view is still loading, or a key of the environment's template changed (the missing
-        line is the whole view's to say) or its template's keys are not known yet."""
+        view is still loading, or a key the environment's template requires changed (the
+        missing line is the whole view's to say) or its template is not known yet."""
         if touch.whole or self._loading or self.view is None:
             return True
         env = self.view.selection.environment
         if env is None or env.template_id is None:
             return False
-        template = self._templates.get(env.template_id)
-        return template is None or not touch.keys.isdisjoint(template[1])
+        required = self._required.get(env.template_id)
+        return required is None or not touch.keys.isdisjoint(required)
 
     @work(group="config-rows", exit_on_error=False)
     async def _read_keys(self, selection: Selection, touch: Touched, request: int) -> None:
@@ -489,6 +492,7 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         self._defaults = {r.configuration_id: r for r in defaults}
         self._templates = {t.id: (t.name, frozenset(t.config_json)) for t in templates}
+        self._required = {t.id: frozenset(required_keys(t.config_json)) for t in templates}
         self._update_detail()
 
     # -- reveal and mask -----------------------------------------------------------------
