@@ -1,7 +1,7 @@
 """Backend contract, on every transport: the keyed reads a live change makes
 (``effective_configuration_keys``, ``project_configuration_keys``) answer exactly what the whole
 reads answer for those keys — values, masking, source, version, who changed it — for an admin,
-a member and a viewer."""
+a member and a viewer; an outsider reads nothing."""
 
 from __future__ import annotations
 
@@ -64,3 +64,10 @@ async def test_a_viewer_gets_secrets_masked_and_no_keys_no_read(transport: Trans
     assert all(r.is_secret and r.value is None for r in keyed)
     assert await carol.effective_configuration_keys(demo.ENV_STAGING, []) == []
     assert await carol.project_configuration_keys(demo.PROJECT_STOREFRONT, set()) == []
+
+
+async def test_an_outsider_reads_no_keys(transport: Transport) -> None:
+    mallory = await transport.open("mallory")
+    keys = ["API_BASE_URL", "STRIPE_SECRET_KEY"]
+    assert await mallory.effective_configuration_keys(demo.ENV_STAGING, keys) == []
+    assert await mallory.project_configuration_keys(demo.PROJECT_STOREFRONT, keys) == []
