@@ -14,7 +14,8 @@ import pytest
 from textual.widgets import Static
 
 from devsync_tui.core.models import ConfigType
-from devsync_tui.dashboard.panes.config_live import ConfigRowsLoaded, Touched
+from devsync_tui.dashboard.panes.config_keys import Touched
+from devsync_tui.dashboard.panes.config_live import ConfigRowsLoaded
 from devsync_tui.dashboard.panes.configuration import ConfigurationPane
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
 from tests.dashboard.helpers import cell_text, config_pane, other_client

@@ -1,115 +1,33 @@
-"""How the Configuration tab follows a teammate's change: the keys a live batch touched are
-read again by themselves and merged into the rows shown (issue 16: a change updates what it
-touched, never a whole-table re-read). What cannot be placed from what is on screen is left to
-a whole read of the view."""
+"""The Configuration tab's live half: a teammate's change re-reads the keys it touched
+(``config_keys``) and redraws just their rows (issue 16: a change updates what it touched,
+never a whole-table re-read); a whole read where only that can tell. Mixed into
+``ConfigurationPane``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
+from textual import work
 from textual.message import Message
 
-from devsync_tui.backend.base import Backend
 from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.dashboard.messages import LiveBatch
-from devsync_tui.dashboard.session import Selection
+from devsync_tui.dashboard.panes.config_actions import ConfigView
+from devsync_tui.dashboard.panes.config_cells import CellMaker, Layout, choose_layout
+from devsync_tui.dashboard.panes.config_keys import (
+    Touched,
+    merge_defaults,
+    merge_rows,
+    read_keys,
+    touched,
+)
+from devsync_tui.dashboard.session import Access, Selection, Session
+from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
 
-#: More keys than this in one batch: one whole read instead (an import, a restore of many).
-MAX_KEYED = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Touched:
-    """What a batch did to the shown view."""
-
-    #: The keys to read again (and flash).
-    keys: frozenset[str]
-    #: Of those, the keys whose project default changed: an environment's view re-reads its
-    #: defaults too (the detail line names the default an override replaces).
-    default_keys: frozenset[str]
-    #: Configurations whose revealed value is stale now.
-    stale: frozenset[UUID]
-    #: Only a whole read can tell (a resync, too many keys, a row not placed).
-    whole: bool
-
-
-def touched(
-    batch: LiveBatch,
-    selection: Selection,
-    rows: Sequence[EffectiveConfigRow],
-    defaults: Mapping[UUID, EffectiveConfigRow],
-) -> Touched | None:
-    """The keys of the shown scope that ``batch`` changed; None when it changed none of them.
-
-    A changed row says its scope and key; a deleted one only its id, found among the rows
-    shown (or, in an environment, among the defaults its overrides replace). Another
-    environment's row is none of this view's business. Whether a default shows through an
-    environment is the database's to say: its key is simply read again."""
-    assert selection.project is not None
-    env_id = selection.environment.id if selection.environment else None
-    keys: set[str] = set()
-    default_keys: set[str] = set()
-    stale: set[UUID] = set()
-    whole = batch.resync
-    shown = {str(r.configuration_id): r for r in rows}
-    by_id = {str(i): r for i, r in defaults.items()} if env_id is not None else {}
-    relevant = whole
-    for event in batch.changes:
-        if event.table != "configurations" or event.project_id != selection.project.id:
-            continue
-        if (ident := _as_uuid(event.id)) is not None:
-            stale.add(ident)
-        place = _place(event.row, event.id, event.environment_id, env_id, shown, by_id)
-        if place is None:  # another environment's row
-            continue
-        relevant = True
-        if place is _UNPLACED:
-            whole = True
-            continue
-        key, is_default = place
-        keys.add(key)
-        if is_default and env_id is not None:
-            default_keys.add(key)
-    if not relevant:
-        return None
-    whole = whole or len(keys) > MAX_KEYED
-    return Touched(frozenset(keys), frozenset(default_keys), frozenset(stale), whole)
-
-
-_UNPLACED = ("", False)
-
-
-def _place(
-    row: object,
-    ident: str,
-    scope: UUID | None,
-    env_id: UUID | None,
-    shown: Mapping[str, EffectiveConfigRow],
-    defaults: Mapping[str, EffectiveConfigRow],
-) -> tuple[str, bool] | None:
-    """(key, is a project default) of a changed configuration; None: another environment's;
-    ``_UNPLACED``: neither the event nor the screen says which key it was."""
-    key = getattr(row, "key", None)
-    if row is not None and isinstance(key, str):
-        row_scope = getattr(row, "environment_id", None)
-        if row_scope is not None and row_scope != env_id:
-            return None
-        return key, row_scope is None
-    known = shown.get(ident) or defaults.get(ident)
-    if known is not None:
-        return known.key, known.environment_id is None
-    if scope is not None and scope != env_id:
-        return None
-    return _UNPLACED
-
-
-def _as_uuid(text: str) -> UUID | None:
-    try:
-        return UUID(text)
-    except ValueError:
-        return None
+#: The required keys an environment lacks, and its template's name.
+Missing = tuple[tuple[str, ...], str | None]
 
 
 class ConfigRowsLoaded(Message):
@@ -132,41 +50,107 @@ class ConfigRowsLoaded(Message):
         self.defaults = defaults
 
 
-async def read_keys(
-    backend: Backend, selection: Selection, touch: Touched
-) -> tuple[list[EffectiveConfigRow], list[EffectiveConfigRow] | None]:
-    """The shown scope's rows of the touched keys, and in an environment its project defaults
-    of the touched default keys (None when it read none)."""
-    assert selection.project is not None
-    project_id, env = selection.project.id, selection.environment
-    if env is None:
-        return await backend.project_configuration_keys(project_id, touch.keys), None
-    rows = await backend.effective_configuration_keys(env.id, touch.keys)
-    if not touch.default_keys:
-        return rows, None
-    return rows, await backend.project_configuration_keys(project_id, touch.default_keys)
+class LiveRows:
+    """Live changes of the shown view, row by row."""
 
+    if TYPE_CHECKING:
+        session: Session | None
+        view: ConfigView | None
+        revealed: dict[UUID, str]
+        _defaults: dict[UUID, EffectiveConfigRow]
+        _required: dict[UUID, frozenset[str]]
+        _layout: Layout | None
+        _loading: bool
+        _key_reads: dict[str, int]
+        _key_read: int
 
-def merge_rows(
-    rows: Sequence[EffectiveConfigRow], keys: Iterable[str], fresh: Iterable[EffectiveConfigRow]
-) -> tuple[EffectiveConfigRow, ...]:
-    """``rows`` with the rows of ``keys`` replaced by ``fresh`` (absent there: gone), in the
-    order a whole read gives (``workspace.read_rows``); the other rows are the same objects."""
-    gone = set(keys)
-    kept = [r for r in rows if r.key not in gone]
-    merged = kept + [r for r in fresh if r.key in gone]
-    if len(merged) == len(kept):
-        return tuple(kept)
-    return tuple(sorted(merged, key=lambda r: (r.key.lower(), r.key)))
+        @property
+        def access(self) -> Access | None: ...
+        @property
+        def rows_table(self) -> FilterableTable: ...
 
+        def post_message(self, message: Message) -> bool: ...
+        def refresh_bindings(self) -> None: ...
+        def load(self, selection: Selection, flash: frozenset[str]) -> None: ...
+        def _shows(self, selection: Selection) -> bool: ...
+        def _seen(self, view: ConfigView) -> None: ...
+        def _show_rows(self) -> None: ...
+        def _width(self) -> int: ...
+        def _in_env(self) -> bool: ...
+        def _machine_marked(self, row: Row) -> Row: ...
+        def _update_detail(self) -> None: ...
 
-def merge_defaults(
-    defaults: Mapping[UUID, EffectiveConfigRow],
-    keys: Iterable[str],
-    fresh: Iterable[EffectiveConfigRow],
-) -> dict[UUID, EffectiveConfigRow]:
-    """The defaults by id with those of ``keys`` replaced by ``fresh``."""
-    gone = set(keys)
-    merged = {i: r for i, r in defaults.items() if r.key not in gone}
-    merged.update((r.configuration_id, r) for r in fresh if r.key in gone)
-    return merged
+    def apply_live(self, batch: LiveBatch) -> None:
+        """Read again the keys of the shown view that changed, and redraw just their rows
+        (flashed); a whole read when only that can tell (``touched``, ``_whole_read``)."""
+        view = self.view
+        if view is None or view.selection.project is None:
+            return
+        touch = touched(batch, view.selection, view.rows, self._defaults)
+        if touch is None:
+            return
+        for configuration_id in touch.stale:  # a revealed value that changed is stale
+            self.revealed.pop(configuration_id, None)
+        if self._whole_read(touch):
+            self.load(view.selection, touch.keys)
+            return
+        self._key_read += 1
+        self._key_reads.update(dict.fromkeys(touch.keys, self._key_read))
+        self._read_keys(view.selection, touch, self._key_read)
+
+    def _whole_read(self, touch: Touched) -> bool:
+        """A whole read instead of a keyed one: the change says so (``Touched.whole``), the
+        view is still loading, or a key the environment's template requires changed (the
+        missing line is the whole view's to say) or its template is not known yet."""
+        if touch.whole or self._loading or self.view is None:
+            return True
+        env = self.view.selection.environment
+        if env is None or env.template_id is None:
+            return False
+        required = self._required.get(env.template_id)
+        return required is None or not touch.keys.isdisjoint(required)
+
+    @work(group="config-rows", exit_on_error=False)
+    async def _read_keys(self, selection: Selection, touch: Touched, request: int) -> None:
+        session = self.session
+        if session is None:
+            return
+        rows, defaults = await read_keys(session.backend, selection, touch)
+        self.post_message(ConfigRowsLoaded(selection, touch, request, rows, defaults))
+
+    def on_config_rows_loaded(self, message: ConfigRowsLoaded) -> None:
+        view = self.view
+        if view is None or not self._shows(message.selection):
+            return
+        # Only the keys this read is the newest read of (a later read, whole or keyed, tells
+        # the others).
+        keys = {k for k in message.touch.keys if self._key_reads.get(k) == message.request}
+        if not keys:
+            return
+        for key in keys:
+            del self._key_reads[key]
+        was_empty = not view.rows
+        self.view = ConfigView(view.selection, merge_rows(view.rows, keys, message.rows))
+        if message.defaults is not None:
+            shown_defaults = keys & message.touch.default_keys
+            self._defaults = merge_defaults(self._defaults, shown_defaults, message.defaults)
+        self._show_changed(keys, was_empty)
+        self.refresh_bindings()
+        self.rows_table.table.refresh_bindings()
+        self.rows_table.flash(keys)
+        self._seen(self.view)
+
+    def _show_changed(self, keys: set[str], was_empty: bool) -> None:
+        """Redraw the rows of ``keys`` alone; everything when the layout changes with them
+        (a wider value, a longer name) or the view becomes or stops being empty."""
+        view, access = self.view, self.access
+        if view is None or access is None:
+            return
+        cells = CellMaker(access, dict(self.revealed), self._in_env())
+        layout = choose_layout(list(view.rows), cells, self._width())
+        if layout != self._layout or was_empty or not view.rows:
+            self._show_rows()
+            return
+        changed = [self._machine_marked(cells.row(r, layout)) for r in view.rows if r.key in keys]
+        self.rows_table.update_rows(changed, [r.key for r in view.rows])
+        self._update_detail()

@@ -22,7 +22,7 @@ from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.core.required import required_keys
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.messages import LiveBatch, ViewSeen
+from devsync_tui.dashboard.messages import ViewSeen
 from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
 from devsync_tui.dashboard.panes.config_cells import (
@@ -33,14 +33,7 @@ from devsync_tui.dashboard.panes.config_cells import (
     detail_value,
     origin,
 )
-from devsync_tui.dashboard.panes.config_live import (
-    ConfigRowsLoaded,
-    Touched,
-    merge_defaults,
-    merge_rows,
-    read_keys,
-    touched,
-)
+from devsync_tui.dashboard.panes.config_live import LiveRows, Missing
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.config_drift_matrix import cell_text, state_words
@@ -63,10 +56,6 @@ class ConfigTable(KeyTable):
         return True
 
 
-#: The required keys an environment lacks, and its template's name.
-Missing = tuple[tuple[str, ...], str | None]
-
-
 class ConfigLoaded(Message):
     def __init__(
         self, view: ConfigView, flash: frozenset[str], missing: Missing, load: int = 0
@@ -86,7 +75,7 @@ class SecretRevealed(Message):
         self.then_copy = then_copy
 
 
-class ConfigurationPane(ConfigActions, Vertical):
+class ConfigurationPane(LiveRows, ConfigActions, Vertical):
     """Key, value (masked), type, scope, version, changed by/at."""
 
     BINDINGS = cmd.bindings(
@@ -292,67 +281,6 @@ class ConfigurationPane(ConfigActions, Vertical):
             )
         )
 
-    # -- live changes --------------------------------------------------------------------
-    def apply_live(self, batch: LiveBatch) -> None:
-        """Read again the keys of the shown view that changed, and redraw just their rows
-        (flashed); a whole read when only that can tell (``config_live``, ``_whole_read``)."""
-        view = self.view
-        if view is None or view.selection.project is None:
-            return
-        touch = touched(batch, view.selection, view.rows, self._defaults)
-        if touch is None:
-            return
-        for configuration_id in touch.stale:  # a revealed value that changed is stale
-            self.revealed.pop(configuration_id, None)
-        if self._whole_read(touch):
-            self.load(view.selection, touch.keys)
-            return
-        self._key_read += 1
-        self._key_reads.update(dict.fromkeys(touch.keys, self._key_read))
-        self._read_keys(view.selection, touch, self._key_read)
-
-    def _whole_read(self, touch: Touched) -> bool:
-        """A whole read instead of a keyed one: the change says so (``Touched.whole``), the
-        view is still loading, or a key the environment's template requires changed (the
-        missing line is the whole view's to say) or its template is not known yet."""
-        if touch.whole or self._loading or self.view is None:
-            return True
-        env = self.view.selection.environment
-        if env is None or env.template_id is None:
-            return False
-        required = self._required.get(env.template_id)
-        return required is None or not touch.keys.isdisjoint(required)
-
-    @work(group="config-rows", exit_on_error=False)
-    async def _read_keys(self, selection: Selection, touch: Touched, request: int) -> None:
-        session = self.session
-        if session is None:
-            return
-        rows, defaults = await read_keys(session.backend, selection, touch)
-        self.post_message(ConfigRowsLoaded(selection, touch, request, rows, defaults))
-
-    def on_config_rows_loaded(self, message: ConfigRowsLoaded) -> None:
-        view = self.view
-        if view is None or not self._shows(message.selection):
-            return
-        # Only the keys this read is the newest read of (a later read, whole or keyed, tells
-        # the others).
-        keys = {k for k in message.touch.keys if self._key_reads.get(k) == message.request}
-        if not keys:
-            return
-        for key in keys:
-            del self._key_reads[key]
-        was_empty = not view.rows
-        self.view = ConfigView(view.selection, merge_rows(view.rows, keys, message.rows))
-        if message.defaults is not None:
-            shown_defaults = keys & message.touch.default_keys
-            self._defaults = merge_defaults(self._defaults, shown_defaults, message.defaults)
-        self._show_changed(keys, was_empty)
-        self.refresh_bindings()
-        self.rows_table.table.refresh_bindings()
-        self.rows_table.flash(keys)
-        self._seen(self.view)
-
     # -- rendering -----------------------------------------------------------------------
     def _hint(self, text: str) -> None:
         self.query_one("#config-hint", Static).update(text)
@@ -384,21 +312,6 @@ class ConfigurationPane(ConfigActions, Vertical):
         # the table sizes every column to its widest cell); where that is too little, the
         # columns the detail line also says (type, version, who changed it) give way.
         return self.rows_table.table.size.width or self.size.width or 100
-
-    def _show_changed(self, keys: set[str], was_empty: bool) -> None:
-        """Redraw the rows of ``keys`` alone; everything when the layout changes with them
-        (a wider value, a longer name) or the view becomes or stops being empty."""
-        view, access = self.view, self.access
-        if view is None or access is None:
-            return
-        cells = CellMaker(access, dict(self.revealed), self._in_env())
-        layout = choose_layout(list(view.rows), cells, self._width())
-        if layout != self._layout or was_empty or not view.rows:
-            self._show_rows()
-            return
-        changed = [self._machine_marked(cells.row(r, layout)) for r in view.rows if r.key in keys]
-        self.rows_table.update_rows(changed, [r.key for r in view.rows])
-        self._update_detail()
 
     def _machine_marked(self, row: Row) -> Row:
         """The row with its machine copy's state after the key (≠, -, +, < vN) when the
