@@ -10,7 +10,7 @@ are checked before they are sent.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -80,6 +80,25 @@ class DataContract(Transport):
     async def project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
         """The project defaults as effective rows (source ``"default"``), with updated_by."""
         return rules.by_key(await self._project_configuration(project_id))
+
+    async def effective_configuration_keys(
+        self, environment_id: UUID, keys: Collection[str]
+    ) -> list[EffectiveConfigRow]:
+        """``effective_configuration``'s rows whose key is one of ``keys`` (same values,
+        masking, source and who changed them): a live change re-reads only what it touched.
+        A key the environment does not have is simply absent; so is everything when I may
+        not see the environment (no NotFound: a deleted key and a hidden one look alike)."""
+        if not keys:
+            return []
+        return rules.by_key(await self._effective_configuration_keys(environment_id, sorted(keys)))
+
+    async def project_configuration_keys(
+        self, project_id: UUID, keys: Collection[str]
+    ) -> list[EffectiveConfigRow]:
+        """``project_configuration``'s rows whose key is one of ``keys``."""
+        if not keys:
+            return []
+        return rules.by_key(await self._project_configuration_keys(project_id, sorted(keys)))
 
     async def save_configuration(
         self,

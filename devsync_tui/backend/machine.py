@@ -19,7 +19,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
@@ -197,6 +197,13 @@ class MachineBackend(Backend):
         found = await self.calls.rows("machine_effective_configuration")
         return rules.by_key([rows.effective_from_row(r) for r in found])
 
+    async def effective_configuration_keys(
+        self, environment_id: UUID, keys: Collection[str]
+    ) -> list[EffectiveConfigRow]:
+        """Its environment's effective rows of these keys (a machine has one read: the whole)."""
+        wanted = set(keys)
+        return [r for r in await self.effective_configuration(environment_id) if r.key in wanted]
+
     async def required_keys(self) -> tuple[list[str], str | None]:
         """The keys this environment's template marks required, and the template's name (a
         machine may not read templates: ``machine_required_keys()`` gives just this)."""
@@ -364,6 +371,16 @@ class MachineBackend(Backend):
         self._refuse()
 
     async def _project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
+        self._refuse()
+
+    async def _effective_configuration_keys(
+        self, environment_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
+        self._refuse()
+
+    async def _project_configuration_keys(
+        self, project_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
         self._refuse()
 
     async def _save_configuration(

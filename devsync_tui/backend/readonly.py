@@ -15,6 +15,7 @@ READS = frozenset(
         "whoami", "my_roles", "connect", "close", "ping", "changes", "presence", "set_presence",
         "list_teams", "list_members", "list_projects", "list_templates", "list_environments",
         "list_configurations", "project_keys", "effective_configuration", "project_configuration",
+        "effective_configuration_keys", "project_configuration_keys",
         "configuration_history", "list_dependencies", "dependency_pages", "health_series",
         "health_buckets", "health_latest", "audit_log", "answer_now", "open_workspace",
         "template", "config_states", "key_versions", "package_facts", "accepted_risks",

@@ -69,6 +69,18 @@ class Transport(abc.ABC):
         """The project defaults as effective rows, each with who wrote its current version."""
 
     @abc.abstractmethod
+    async def _effective_configuration_keys(
+        self, environment_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
+        """RPC ``effective_configuration_keys``: the effective rows of these keys."""
+
+    @abc.abstractmethod
+    async def _project_configuration_keys(
+        self, project_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
+        """``_project_configuration``'s rows of these keys."""
+
+    @abc.abstractmethod
     async def _save_configuration(
         self,
         project_id: UUID,

@@ -41,7 +41,7 @@ from devsync_tui.core.models import (
     PackageManager,
 )
 
-_PROJECT_DEFAULTS = """
+_DEFAULT_ROWS = """
 select c.id as configuration_id, c.project_id, c.environment_id, c.key, c.value, c.is_secret,
        c.type, c.version, 'default' as source, c.updated_at,
        (select p.username from public.configuration_history h
@@ -50,8 +50,10 @@ select c.id as configuration_id, c.project_id, c.environment_id, c.key, c.value,
        null::uuid as overrides_id
 from public.configurations c
 where c.project_id = %s and c.environment_id is null
-order by c.key
 """
+_PROJECT_DEFAULTS = _DEFAULT_ROWS + "order by c.key"
+#: The same rows of some keys (a live change re-reads only what it touched).
+_PROJECT_DEFAULTS_OF_KEYS = _DEFAULT_ROWS + "and c.key = any(%s) order by c.key"
 _HISTORY = """
 select h.*, p.username as changed_by_username
 from public.configuration_history h left join public.profiles p on p.id = h.changed_by
@@ -154,6 +156,21 @@ class PgData(PgCore):
 
     async def _project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
         rows = await self.fetch_all(_PROJECT_DEFAULTS, (project_id,))
+        return [effective_from_row(r) for r in rows]
+
+    async def _effective_configuration_keys(
+        self, environment_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
+        rows = await self.fetch_all(
+            "select * from public.effective_configuration_keys(%s, %s)",
+            (environment_id, list(keys)),
+        )
+        return [effective_from_row(r) for r in rows]
+
+    async def _project_configuration_keys(
+        self, project_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
+        rows = await self.fetch_all(_PROJECT_DEFAULTS_OF_KEYS, (project_id, list(keys)))
         return [effective_from_row(r) for r in rows]
 
     async def _save_configuration(

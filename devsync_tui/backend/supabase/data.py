@@ -42,9 +42,29 @@ class SupabaseConfigMixin(SupabaseRest):
         return [rows.effective_from_row(r) for r in (data or []) if isinstance(r, dict)]
 
     async def _project_configuration(self, project_id: UUID) -> list[EffectiveConfigRow]:
-        found = await self._select(
-            "configurations", where=_scope(project_id, None), order=[("id", False)]
+        return await self._default_rows(_scope(project_id, None))
+
+    async def _effective_configuration_keys(
+        self, environment_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
+        data = await self._rpc(
+            "effective_configuration_keys",
+            {"p_environment_id": environment_id, "p_keys": list(keys)},
         )
+        return [rows.effective_from_row(r) for r in (data or []) if isinstance(r, dict)]
+
+    async def _project_configuration_keys(
+        self, project_id: UUID, keys: Sequence[str]
+    ) -> list[EffectiveConfigRow]:
+        found: list[EffectiveConfigRow] = []
+        for start in range(0, len(keys), 100):  # keep the URL short
+            chunk = keys[start : start + 100]
+            found += await self._default_rows([*_scope(project_id, None), in_("key", chunk)])
+        return found
+
+    async def _default_rows(self, where: list[Filter]) -> list[EffectiveConfigRow]:
+        """Project defaults (``where`` picks them) as effective rows with who wrote each."""
+        found = await self._select("configurations", where=where, order=[("id", False)])
         configs = [rows.configuration_from_row(r) for r in found]
         if not configs:
             return []

@@ -20,8 +20,9 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import EffectiveConfigRow
+from devsync_tui.core.required import required_keys
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.messages import LiveBatch, ViewSeen
+from devsync_tui.dashboard.messages import ViewSeen
 from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
 from devsync_tui.dashboard.panes.config_cells import (
@@ -32,6 +33,7 @@ from devsync_tui.dashboard.panes.config_cells import (
     detail_value,
     origin,
 )
+from devsync_tui.dashboard.panes.config_live import LiveRows, Missing
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.config_drift_matrix import cell_text, state_words
@@ -56,12 +58,13 @@ class ConfigTable(KeyTable):
 
 class ConfigLoaded(Message):
     def __init__(
-        self, view: ConfigView, flash: frozenset[str], missing: tuple[tuple[str, ...], str | None]
+        self, view: ConfigView, flash: frozenset[str], missing: Missing, load: int = 0
     ) -> None:
         super().__init__()
         self.view = view
         self.flash = flash
-        self.missing = missing  # required keys the environment lacks, its template's name
+        self.missing = missing
+        self.load = load  # which whole read this answers (``ConfigurationPane.load``)
 
 
 class SecretRevealed(Message):
@@ -72,7 +75,7 @@ class SecretRevealed(Message):
         self.then_copy = then_copy
 
 
-class ConfigurationPane(ConfigActions, Vertical):
+class ConfigurationPane(LiveRows, ConfigActions, Vertical):
     """Key, value (masked), type, scope, version, changed by/at."""
 
     BINDINGS = cmd.bindings(
@@ -96,10 +99,20 @@ class ConfigurationPane(ConfigActions, Vertical):
         #: and template names by id, read after the view.
         self._defaults: dict[UUID, EffectiveConfigRow] = {}
         self._templates: dict[UUID, tuple[str, frozenset[str]]] = {}
+        #: The keys each of those templates marks required (the missing line's).
+        self._required: dict[UUID, frozenset[str]] = {}
         #: A key the palette jumped to, to put the cursor on once its view is shown.
         self._pending_key: str | None = None
         #: The machine copies that drift, by environment and key (the Config drift tab's).
         self.machine_drift: dict[UUID, dict[str, ConfigState]] = {}
+        #: The shown view's missing line (kept for a live change, which re-reads only keys).
+        self._missing: Missing = ((), None)
+        #: The newest whole read, and whether its answer is still to come.
+        self._load = 0
+        self._loading = False
+        #: The newest keyed read of each key still to come (an older answer is not shown).
+        self._key_reads: dict[str, int] = {}
+        self._key_read = 0
 
     def set_machine_drift(
         self, environment_ids: Sequence[UUID], states: Sequence[ConfigState]
@@ -172,6 +185,7 @@ class ConfigurationPane(ConfigActions, Vertical):
     def show(self, session: Session, selection: Selection) -> None:
         """Show the configuration of the selected project or environment."""
         self.session = session
+        self._key_reads.clear()  # what they read is read again here
         same = (
             self.view is not None
             and self.view.selection.project == selection.project
@@ -196,25 +210,45 @@ class ConfigurationPane(ConfigActions, Vertical):
         answered = answer_now(partial(_first_view, selection=selection)) if answer_now else None
         if answered is not None:  # the opening read (or the cached view): on the first frame
             rows, missing = answered
-            self.on_config_loaded(ConfigLoaded(ConfigView(selection, rows), frozenset(), missing))
+            self._load += 1
+            self._loading = True
+            view = ConfigView(selection, rows)
+            self.on_config_loaded(ConfigLoaded(view, frozenset(), missing, self._load))
             return
         self.load(selection, frozenset())
 
+    def load(self, selection: Selection, flash: frozenset[str]) -> None:
+        """Read the whole view again (then flash ``flash``); keyed reads still to come are
+        dropped, this one answers for them."""
+        self._load += 1
+        self._loading = True
+        self._key_reads.clear()
+        self._read_view(selection, flash, self._load)
+
     @work(exclusive=True, group="config-load", exit_on_error=False)
-    async def load(self, selection: Selection, flash: frozenset[str]) -> None:
+    async def _read_view(self, selection: Selection, flash: frozenset[str], load: int) -> None:
         session = self.session
         if session is None or selection.project is None:
             return
         rows, missing = await _first_view(session.backend, selection)
-        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash, missing))
+        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash, missing, load))
+
+    def _shows(self, selection: Selection) -> bool:
+        """True when ``selection`` is the scope shown (a read for another one is dropped)."""
+        current = self.view
+        return (
+            current is not None
+            and current.selection.project == selection.project
+            and current.selection.environment == selection.environment
+        )
 
     def on_config_loaded(self, message: ConfigLoaded) -> None:
-        current = self.view
-        if current is None or current.selection.project != message.view.selection.project:
+        if not self._shows(message.view.selection):
             return
-        if current.selection.environment != message.view.selection.environment:
-            return
+        if message.load == self._load:
+            self._loading = False
         self.view = message.view
+        self._missing = message.missing
         required = self.query_one("#config-required", Static)
         required.update(missing_line(*message.missing) if message.missing[0] else "")
         required.display = bool(message.missing[0])
@@ -228,12 +262,12 @@ class ConfigurationPane(ConfigActions, Vertical):
         self.rows_table.table.refresh_bindings()
         if message.flash:
             self.rows_table.flash(message.flash)
-        self._seen(message)
+        self._seen(message.view)
 
-    def _seen(self, message: ConfigLoaded) -> None:
+    def _seen(self, view: ConfigView) -> None:
         """Live rows are on screen: tell the app (it keeps them as the cached last view; the
         screen stops what bubbles up to it)."""
-        selection = message.view.selection
+        selection = view.selection
         if self.session is None or self.session.cached or selection.project is None:
             return
         environment = selection.environment
@@ -241,34 +275,11 @@ class ConfigurationPane(ConfigActions, Vertical):
             ViewSeen(
                 selection.project.id,
                 environment.id if environment is not None else None,
-                message.view.rows,
-                message.missing,
+                view.rows,
+                self._missing,
                 environment.template_id if environment is not None else None,
             )
         )
-
-    def apply_live(self, batch: LiveBatch) -> None:
-        """Re-read when a configuration of the shown project changed; flash those keys."""
-        view = self.view
-        if view is None or view.selection.project is None:
-            return
-        project_id = view.selection.project.id
-        keys: set[str] = set()
-        relevant = batch.resync
-        for event in batch.changes:
-            if event.table == "configurations" and event.project_id == project_id:
-                relevant = True
-                key = getattr(event.row, "key", None)
-                if key is None:  # a delete: find the key by the id we showed
-                    key = next(
-                        (r.key for r in view.rows if str(r.configuration_id) == event.id), None
-                    )
-                if key:
-                    keys.add(key)
-                if _is_uuid(event.id):  # a revealed value that changed is stale
-                    self.revealed.pop(UUID(event.id), None)
-        if relevant:
-            self.load(view.selection, frozenset(keys))
 
     # -- rendering -----------------------------------------------------------------------
     def _hint(self, text: str) -> None:
@@ -286,11 +297,7 @@ class ConfigurationPane(ConfigActions, Vertical):
             assert sel.project is not None
             self._hint(f"{sel.project.name}: project defaults (every environment inherits them)")
         cells = CellMaker(access, dict(self.revealed), self._in_env())
-        # The value column gets the room the other columns leave (measured from their cells:
-        # the table sizes every column to its widest cell); where that is too little, the
-        # columns the detail line also says (type, version, who changed it) give way.
-        width = self.rows_table.table.size.width or self.size.width or 100
-        layout = choose_layout(list(view.rows), cells, width)
+        layout = choose_layout(list(view.rows), cells, self._width())
         if layout.columns != (self._layout.columns if self._layout else ALL_COLUMNS):
             self.rows_table.set_columns(layout.columns)
         self._layout = layout
@@ -299,6 +306,12 @@ class ConfigurationPane(ConfigActions, Vertical):
             new_key = cmd.key_name(self.app, cmd.CFG_NEW)
             self._hint(f"No configuration here yet. Press {new_key} to add a key.")
         self._update_detail()
+
+    def _width(self) -> int:
+        # The value column gets the room the other columns leave (measured from their cells:
+        # the table sizes every column to its widest cell); where that is too little, the
+        # columns the detail line also says (type, version, who changed it) give way.
+        return self.rows_table.table.size.width or self.size.width or 100
 
     def _machine_marked(self, row: Row) -> Row:
         """The row with its machine copy's state after the key (≠, -, +, < vN) when the
@@ -392,6 +405,7 @@ class ConfigurationPane(ConfigActions, Vertical):
             return
         self._defaults = {r.configuration_id: r for r in defaults}
         self._templates = {t.id: (t.name, frozenset(t.config_json)) for t in templates}
+        self._required = {t.id: frozenset(required_keys(t.config_json)) for t in templates}
         self._update_detail()
 
     # -- reveal and mask -----------------------------------------------------------------
@@ -483,17 +497,9 @@ class ConfigurationPane(ConfigActions, Vertical):
         table.focus()
 
 
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 async def _first_view(
     backend: Backend, selection: Selection
-) -> tuple[tuple[EffectiveConfigRow, ...], tuple[tuple[str, ...], str | None]]:
+) -> tuple[tuple[EffectiveConfigRow, ...], Missing]:
     """A scope's rows and the required keys it lacks (with its template's name)."""
     assert selection.project is not None
     environment_id = selection.environment.id if selection.environment else None

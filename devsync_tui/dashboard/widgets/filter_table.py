@@ -36,7 +36,8 @@ class KeyTable(DataTable[RenderableType]):
 
 class FilterableTable(Vertical):
     """A table whose rows can be filtered with `/`; rows are replaced wholesale with
-    ``set_rows`` and the cursor stays on the same key."""
+    ``set_rows`` or some at a time with ``update_rows``, and the cursor stays on the same
+    key."""
 
     DEFAULT_CSS = """
     FilterableTable {
@@ -100,13 +101,23 @@ class FilterableTable(Vertical):
         self._rows = list(rows)
         self._render_rows()
 
-    def _render_rows(self) -> None:
-        table = self.table
-        keep = self.cursor_key
-        if self._follow_first and table.cursor_row <= 0:
-            keep = None
+    def update_rows(self, changed: Sequence[Row], order: Sequence[str]) -> None:
+        """Put ``changed`` in place of the rows with their keys (or add them), drop the rows
+        whose key is not in ``order`` (every key, in the order shown), and leave every other
+        row of the table as it is: a live change redraws what it touched. The cursor stays
+        on its key, the filter and the flashes stay. When a column's width changes, the
+        table is drawn again as ``set_rows`` does (the same widths either way)."""
+        by_key = {row.key: row for row in self._rows}
+        gone = by_key.keys() - set(order)
+        by_key.update((row.key, row) for row in changed)
+        self._rows = [by_key[key] for key in order]
+        self._patch({row.key for row in changed} | gone)
+
+    def _shown(self) -> list[Row]:
         query = self.filter_text
-        shown = [row for row in self._rows if not query or query in row.search.lower()]
+        return [row for row in self._rows if not query or query in row.search.lower()]
+
+    def _widths(self, shown: Sequence[Row]) -> list[int]:
         # Column widths are computed here, from the cells themselves: a DataTable that
         # measures rows added before its first layout makes every column as narrow as its
         # label, and it keeps each column as wide as the widest cell it ever held.
@@ -114,14 +125,71 @@ class FilterableTable(Vertical):
         for row in shown:
             for i, cell in enumerate(row.cells[: len(widths)]):
                 widths[i] = max(widths[i], _cell_width(cell))
+        return widths
+
+    def _cells(self, row: Row) -> tuple[RenderableType, ...]:
+        if row.key in self._flashing:
+            return tuple(_flash(cell) for cell in row.cells)
+        return row.cells
+
+    def _patch(self, keys: set[str]) -> None:
+        """Redraw the rows of ``keys`` alone (``update_rows``, flashes)."""
+        table = self.table
+        shown = self._shown()
+        columns = table.ordered_columns
+        labels = tuple(str(column.label) for column in columns)
+        if labels != self._columns or self._widths(shown) != [c.width for c in columns]:
+            self._render_rows()
+            return
+        keep = self._kept_key()
+        by_key = {row.key: row for row in shown}
+        added = False
+        for key in keys:
+            row, present = by_key.get(key), key in table.rows
+            if row is None:
+                if present:
+                    table.remove_row(key)
+            elif present:
+                for column, cell in zip(columns, self._cells(row), strict=True):
+                    table.update_cell(key, column.key, cell)
+            else:
+                table.add_row(*self._cells(row), key=key)
+                added = True
+        if added:
+            self._put_in_order([row.key for row in shown])
+        self._restore_cursor(keep)
+
+    def _put_in_order(self, keys: Sequence[str]) -> None:
+        """Sort the table's rows into ``keys``' order. DataTable sorts by cell values only:
+        each row is known by its first cell object (one per row), which ``get_row`` hands
+        back as it was added."""
+        table = self.table
+        place = {id(table.get_row(key)[0]): i for i, key in enumerate(keys)}
+        if len(place) != len(keys):  # two rows sharing a cell object: draw them all again
+            self._render_rows()
+            return
+        table.sort(table.ordered_columns[0].key, key=lambda cell: place[id(cell)])
+
+    def _kept_key(self) -> str | None:
+        """The key the cursor stays on (None: back to the first row)."""
+        if self._follow_first and self.table.cursor_row <= 0:
+            return None
+        return self.cursor_key
+
+    def _render_rows(self) -> None:
+        table = self.table
+        keep = self._kept_key()
+        shown = self._shown()
+        widths = self._widths(shown)
         table.clear(columns=True)
         for label, width in zip(self._columns, widths, strict=True):
             table.add_column(label, width=width)
         for row in shown:
-            cells = row.cells
-            if row.key in self._flashing:
-                cells = tuple(_flash(cell) for cell in cells)
-            table.add_row(*cells, key=row.key)
+            table.add_row(*self._cells(row), key=row.key)
+        self._restore_cursor(keep)
+
+    def _restore_cursor(self, keep: str | None) -> None:
+        table = self.table
         # A table in a hidden tab has no height: scrolling its cursor "into view" there would
         # leave the rows above the cursor scrolled out of sight once the tab is shown again.
         scroll = table.size.height > 0
@@ -140,13 +208,13 @@ class FilterableTable(Vertical):
         if not new:
             return
         self._flashing |= new
-        self._render_rows()
+        self._patch(new)
         self.set_timer(FLASH_SECONDS, lambda: self._unflash(new))
 
     def _unflash(self, keys: set[str]) -> None:
         self._flashing -= keys
         if self.is_mounted:
-            self._render_rows()
+            self._patch(keys)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
