@@ -211,3 +211,18 @@ def secret_value(conn: Conn, configuration_id: UUID) -> str:
     ).fetchone()
     assert row is not None
     return str(row[0])
+
+
+#: ``health_buckets``' documented answer computed plainly from the points (run as superuser:
+#: private.health_number is not granted to users): one row per environment, metric and slot.
+HEALTH_BUCKETS_REFERENCE = """
+select c.environment_id, c.metric_type,
+       least(%(slots)s - 1, floor(date_part('epoch', c.recorded_at - %(since)s) * %(slots)s
+             / date_part('epoch', %(until)s - %(since)s))::integer) as slot,
+       avg(private.health_number(c.value)), count(*)::integer
+from public.health_checks c
+where c.environment_id = any(%(ids)s) and c.recorded_at between %(since)s and %(until)s
+  and private.health_number(c.value) is not null
+group by 1, 2, 3
+order by 1, 2, 3
+"""

@@ -13,27 +13,13 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from tests.db.helpers import acting_as
+from tests.db.helpers import HEALTH_BUCKETS_REFERENCE, acting_as
 from tests.support import demo
 
 pytestmark = pytest.mark.db
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
 SPAN = timedelta(hours=2)
-
-#: The plain form over the environments the caller may read (run as superuser: private.health_number
-#: is not granted to users), one row per environment, metric and slot.
-REFERENCE = """
-select c.environment_id, c.metric_type,
-       least(%(slots)s - 1, floor(date_part('epoch', c.recorded_at - %(since)s) * %(slots)s
-             / date_part('epoch', %(until)s - %(since)s))::integer) as slot,
-       avg(private.health_number(c.value)), count(*)::integer
-from public.health_checks c
-where c.environment_id = any(%(ids)s) and c.recorded_at between %(since)s and %(until)s
-  and private.health_number(c.value) is not null
-group by 1, 2, 3
-order by 1, 2, 3
-"""
 
 
 def _foreign_environment(conn: psycopg.Connection[tuple[object, ...]]) -> object:
@@ -123,7 +109,7 @@ def _assert_plain_aggregate(conn: psycopg.Connection[tuple[object, ...]], foreig
             )
             got = cur.fetchall()
         visible = {**params, "ids": [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING]}
-        expected = conn.execute(REFERENCE, visible).fetchall()
+        expected = conn.execute(HEALTH_BUCKETS_REFERENCE, visible).fetchall()
         assert {row[0] for row in expected} == {demo.ENV_BOB_LAPTOP, demo.ENV_STAGING}
         assert [(e, m, s, n) for e, m, s, _, n in got] == [
             (e, m, s, n) for e, m, s, _, n in expected

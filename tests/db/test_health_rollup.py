@@ -19,7 +19,14 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from devsync_tui.backend.postgres import demo_large
-from tests.db.helpers import MACHINE, acting_as, impersonate, install_machine_tokens, try_sql
+from tests.db.helpers import (
+    HEALTH_BUCKETS_REFERENCE,
+    MACHINE,
+    acting_as,
+    impersonate,
+    install_machine_tokens,
+    try_sql,
+)
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -30,18 +37,6 @@ CELL = timedelta(minutes=12)
 START = datetime(2026, 3, 1, tzinfo=UTC)
 SPAN = timedelta(hours=4)
 
-#: The points' plain aggregate, documented slot rule, as superuser (health_number is private).
-REFERENCE = """
-select c.environment_id, c.metric_type,
-       least(%(slots)s - 1, floor(date_part('epoch', c.recorded_at - %(since)s) * %(slots)s
-             / date_part('epoch', %(until)s - %(since)s))::integer) as slot,
-       avg(private.health_number(c.value)), count(*)::integer
-from public.health_checks c
-where c.environment_id = any(%(ids)s) and c.recorded_at between %(since)s and %(until)s
-  and private.health_number(c.value) is not null
-group by 1, 2, 3
-order by 1, 2, 3
-"""
 
 #: The roll-up as it should be: every cell recounted from the points.
 RECOUNT = """
@@ -114,7 +109,7 @@ def test_windows_of_whole_cells_give_what_the_points_give(fresh_db_url: str) -> 
         # not whole cells, the points path. Both equal the plain aggregate.
         for slots in (20, 10, 4, 1, 7, 60):
             params = {"ids": ids[:2], "since": START, "until": until, "slots": slots}
-            expected = conn.execute(REFERENCE, params).fetchall()
+            expected = conn.execute(HEALTH_BUCKETS_REFERENCE, params).fetchall()
             got = _buckets(conn, demo.BOB, ids, slots, until)
             _assert_same(got, expected)
             # the point exactly at the end is in the last slot, the one a microsecond before too
@@ -157,7 +152,7 @@ def test_a_huge_number_sends_the_window_to_the_points(fresh_db_url: str) -> None
         # (22003); the roll-up (which keeps no sum for that cell) is not used.
         for query, params in (
             (
-                REFERENCE,
+                HEALTH_BUCKETS_REFERENCE,
                 {"ids": [demo.ENV_STAGING], "since": START, "until": START + SPAN, "slots": 20},
             ),
             (
@@ -170,7 +165,7 @@ def test_a_huge_number_sends_the_window_to_the_points(fresh_db_url: str) -> None
         # a window without that cell is still read from the roll-up
         later = START + CELL * 10
         params = {"ids": [demo.ENV_STAGING], "since": later, "until": START + SPAN, "slots": 10}
-        expected = conn.execute(REFERENCE, params).fetchall()
+        expected = conn.execute(HEALTH_BUCKETS_REFERENCE, params).fetchall()
         with acting_as(conn, demo.BOB) as cur:
             cur.execute(
                 "select * from public.health_buckets(%s, %s, 10, %s)",
