@@ -33,7 +33,6 @@ from devsync_tui.dashboard.messages import (
     Connected,
     ConnectFailed,
     ConnectProgress,
-    FirstViewShown,
     LiveBatch,
     Reconnect,
     ViewSeen,
@@ -181,9 +180,10 @@ class DevSyncApp(AppChrome, App[int]):
         # Should the first view never come (an error), collection resumes anyway.
         self.set_timer(FIRST_VIEW_WAIT, startup_gc.resume)
 
-    @on(FirstViewShown)
     def _first_view_shown(self) -> None:
-        """The main screen's first view is on screen: connect for real, collect again."""
+        """The main screen's first view is drawn: connect for real, collect again. Called
+        by the main screen at once (a message would wait behind ``_open_main``, which awaits
+        the screen's mount, ~2 frames)."""
         self.first_view.set()
         if self._prefetch is not None:
             self._prefetch.frame_shown()
@@ -199,18 +199,23 @@ class DevSyncApp(AppChrome, App[int]):
         opening = self._cached_opening()
         if opening is None and self._prefetch is not None:
             opening = await self._prefetched_opening(self._prefetch)
-        if opening is None and not self.offline:
+        if not self.offline:
             # No cached view: connecting (and the one opening read, refreshing an expired
             # session first) starts now, while the main screen starts: its network waits
-            # and imports overlap that work.
+            # and imports overlap that work. A cached view: connecting waits until it is
+            # drawn (``first_view``), which comes before the screen's mount has ended.
             self.connect()
         await self.push_screen(
-            MainScreen(self.settings, target=self.target, cached=opening, offline=self.offline)
+            MainScreen(
+                self.settings,
+                target=self.target,
+                cached=opening,
+                offline=self.offline,
+                on_first_view=self._first_view_shown,
+            )
         )
-        if opening is not None and not self.offline:
-            self.connect()  # after the cached view is on screen (connect waits for it)
-            if opening.saved_at is not None and self._prefetch is not None:
-                self._take_prefetch(self._prefetch)
+        if opening is not None and opening.saved_at is not None and self._prefetch is not None:
+            self._take_prefetch(self._prefetch)  # once the screen can take it
         early, self._early = self._early, None
         if early is not None:  # connected (or failed) before the main screen was there
             self.post_message(early)

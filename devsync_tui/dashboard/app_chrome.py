@@ -1,17 +1,21 @@
-"""What DevSyncApp adds to Textual's own notices, theme and screenshots: identical notices
-merge and keep off a dialog's buttons; a theme picked in the palette is saved; a screenshot
-masks every revealed secret and is written readable by its owner only."""
+"""What DevSyncApp adds to Textual's own notices, theme, screenshots and frames: identical
+notices merge and keep off a dialog's buttons; a theme picked in the palette is saved; a
+screenshot masks every revealed secret and is written readable by its owner only; work can wait
+for the next frame drawn (``call_after_frame``) rather than for the screen to be idle."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.console import RenderableType
 from textual import work
 from textual._files import generate_datetime_filename
 from textual.app import App
 from textual.notifications import Notify
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets._toast import ToastRack
 
@@ -28,6 +32,37 @@ class AppChrome(App[Any]):
     """Mixed into DevSyncApp (before App)."""
 
     settings: Settings
+    #: What waits for the next frame drawn (``call_after_frame``); a list of the instance's own
+    #: once something waits.
+    _after_frame: tuple[Callable[[], object], ...] = ()
+
+    # -- frames --------------------------------------------------------------------------
+    def call_after_frame(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the next frame is drawn (written to the terminal, or rendered
+        in a headless run), right after it on the event loop. ``call_after_refresh``
+        waits until the screen is idle: at start-up, while the tabs' underline, the footer and
+        the tree settle, that is 4-5 frames and 0.1-0.15 s after the first frame with data, and
+        connecting waited as long (bench_startup, first live frame after a cached one)."""
+        self._after_frame = (*self._after_frame, callback)
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        # The one place Textual (pinned at 8.2.8) draws a frame; a frame held back (nothing to
+        # draw, or inside a batch) is not one. tests/dashboard/test_after_frame.py fails if an
+        # upgrade changes this.
+        super()._display(screen, renderable)
+        if self._after_frame and renderable is not None and not self._batch_count:
+            waiting, self._after_frame = self._after_frame, ()
+            # Not through a message queue: the app's may be busy (a screen mounting), and a
+            # frame drawn from the app's task would leave a screen's waiting for its next one.
+            loop = asyncio.get_running_loop()
+            for callback in waiting:
+                loop.call_soon(self._after_frame_call, callback)
+
+    def _after_frame_call(self, callback: Callable[[], object]) -> None:
+        try:
+            callback()
+        except Exception as error:  # as Textual treats an error in any callback of the app
+            self._handle_exception(error)
 
     def watch_theme_changes(self) -> None:
         """From now on a theme picked in the palette is kept for the next start."""

@@ -49,11 +49,6 @@ class ConnectFailed(Message):
         self.retry = retry
 
 
-class FirstViewShown(Message):
-    """The main screen's first view is on screen: the app may connect for real and collect
-    garbage again."""
-
-
 class ViewSeen(Message):
     """A live view of a project or environment is on screen: what the cached last view
     keeps (``dashboard.last_view``). ``required``: its missing required keys and template."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,9 +26,9 @@ from devsync_tui.backend.readonly import read_only
 from devsync_tui.core.models import Environment, Identity, Role
 from devsync_tui.core.targets import ambiguity, first_project, resolve_target
 from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.app_chrome import AppChrome
 from devsync_tui.dashboard.messages import (
     ConfigDriftSeen,
-    FirstViewShown,
     LiveBatch,
     Reconnect,
 )
@@ -117,9 +117,13 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         target: StartTarget | None = None,
         cached: CachedOpening | None = None,
         offline: bool = False,
+        on_first_view: Callable[[], None] | None = None,
     ) -> None:
+        """``on_first_view``: called once the first view is drawn (the cached one, or the
+        first live one): the app connects for real and collects garbage again."""
         super().__init__()
         self._settings = settings
+        self._on_first_view = on_first_view
         self._target = target or StartTarget()
         self._cached = cached
         #: ``--offline``: the cached view only, never connected.
@@ -192,6 +196,11 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         return self._data is not None
 
     @property
+    def devsync_app(self) -> AppChrome:
+        """The app, as DevSync's (the one app this screen is made by)."""
+        return cast(AppChrome, self.app)
+
+    @property
     def header(self) -> StatusHeader:
         return self.query_one(StatusHeader)
 
@@ -261,7 +270,8 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         if self._cached is not None:
             cached = self._cached
             self.connected(cached.backend, cached.identity, cached.roles, live=False)
-            self.call_after_refresh(self._start_later_panes)
+            # Its first frame has the cached rows: connecting for real starts once it is drawn.
+            self.devsync_app.call_after_frame(self._start_later_panes)
             if self._offline:
                 self.header.link_detail = "--offline"
             # The age moves on by itself.
@@ -314,19 +324,20 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         if not self._later_started:
             selection = self.selection
             if selection is None or selection.project is None:  # no configuration to read
-                self.call_after_refresh(self._start_later_panes)
+                self.devsync_app.call_after_frame(self._start_later_panes)
             else:
                 self.set_timer(_LATER_PANES_DEADLINE, self._start_later_panes)
 
     @on(ConfigLoaded)
     def _first_view_loaded(self) -> None:
         if not self._later_started:
-            self.call_after_refresh(self._start_later_panes)
+            self.devsync_app.call_after_frame(self._start_later_panes)
 
     def _start_later_panes(self) -> None:
         if not self._later_started and self.session is not None:
             self._later_started = True
-            self.post_message(FirstViewShown())
+            if self._on_first_view is not None:
+                self._on_first_view()
             if self.session.cached and not self._offline:
                 self._later_waiting = True
                 return
