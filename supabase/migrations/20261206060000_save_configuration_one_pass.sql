@@ -11,23 +11,6 @@
 -- version on the row as that writer committed it, as the locking SELECT did; the look after a
 -- miss reads the committed row, so PT409 names the version that made it miss. Creating
 -- (p_expected_version null) is as before.
---
--- public.save_configuration is plpgsql instead of sql: still security invoker with the same
--- search_path, it only passes its arguments on, but a plpgsql body is planned once per session
--- where a non-inlinable sql one (it sets search_path) is planned again on every call.
-
-create or replace function public.save_configuration(
-  p_project_id uuid, p_environment_id uuid, p_key text, p_value text, p_is_secret boolean,
-  p_type text, p_expected_version integer
-) returns public.configurations
-language plpgsql set search_path = ''
-as $$
-begin
-  return private.save_configuration(p_project_id, p_environment_id, p_key, p_value,
-                                    p_is_secret, p_type, p_expected_version);
-end
-$$;
-
 create or replace function private.write_configuration(
   p_project_id uuid, p_environment_id uuid, p_key text, p_value text, p_is_secret boolean,
   p_type text, p_expected_version integer
