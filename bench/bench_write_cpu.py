@@ -7,7 +7,9 @@ saves. This one counts CPU time instead, in alternating blocks on one connection
 - ``raw``: a raw one-row ``UPDATE public.configurations`` in autocommit (same triggers);
 - ``per-statement``: ``PgCore.write`` — BEGIN, impersonation, the RPC, COMMIT, one round trip
   each (what every save did before ``write_statement``);
-- ``pipelined``: ``PgCore.write_one`` — the same four in one round trip.
+- ``write_one``: ``PgCore.write_one``, what every save does: since the pooled connections
+  impersonate for their whole session, the RPC alone, one autocommit statement (before that,
+  figure ``pipelined``: BEGIN, impersonation, the RPC and COMMIT pipelined in one round trip).
 
 Per call: this process's CPU (``time.process_time``) plus the server backend's (utime + stime
 from ``/proc/<backend pid>/stat``, so the server must run on this machine). On a machine where
@@ -81,7 +83,7 @@ class _Paths:
 
         self.version = (await self.backend.write(work))["version"]
 
-    async def pipelined(self, i: int) -> None:
+    async def write_one(self, i: int) -> None:
         row = await self.backend.write_one(SAVE, self._params(f"p{i}"))
         assert row is not None
         self.version = row["version"]
@@ -109,7 +111,7 @@ async def _measure(url: str, calls: int, rounds: int) -> dict[str, list[float]]:
         runs = {
             "raw": (paths.raw_update, raw.info.backend_pid),
             "per_statement": (paths.per_statement, pid),
-            "pipelined": (paths.pipelined, pid),
+            "write_one": (paths.write_one, pid),
         }
         cpu: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(rounds):
@@ -133,7 +135,7 @@ def main() -> None:
 
         url = local.ensure_running()
     cpu = asyncio.run(_measure(url, args.calls, args.rounds))
-    for name in ("per_statement", "pipelined"):
+    for name in ("per_statement", "write_one"):
         figure(
             f"rpc.save_configuration.cpu_per_call.{name}",
             cpu[name],

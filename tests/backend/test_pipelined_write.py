@@ -1,13 +1,16 @@
-"""A one-statement write goes out in one round trip (``PgCore.write_statement``: BEGIN, the
-impersonation, the statement and COMMIT pipelined) and keeps every guarantee of the unit of
-work it replaced (``PgCore.write``, one round trip per statement): the same error for the same
-refusal, nothing written when the impersonation is refused, ``OutcomeUnknown`` only once the
-statement may have reached the server, the watchdog still severing, and the connection given
-back clean."""
+"""A one-statement write goes out as one autocommit statement (``PgCore.write_statement``) on
+a pooled connection that impersonates for its whole session (``pool._Impersonating``), and
+keeps every guarantee of the unit of work it replaced (``PgCore.write``: BEGIN, the
+transaction's own impersonation, the statement, COMMIT, one round trip each): the same error
+for the same refusal, never the login role's rights (on every connection of the pool, the
+first and those made after a reconnect; a machine's act as ``anon``), nothing run on a
+connection whose impersonation is refused, ``OutcomeUnknown`` only once the statement may have
+reached the server, the watchdog still severing, and the connection given back clean."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,8 +22,8 @@ from psycopg import AsyncCursor
 
 from devsync_tui.backend.errors import DevSyncError, OutcomeUnknown, Unavailable
 from devsync_tui.backend.postgres.backend import PostgresBackend
-from devsync_tui.backend.postgres.pool import _still_open
-from tests.support.demo import ENV_STAGING, PROJECT_STOREFRONT
+from devsync_tui.backend.postgres.pool import PgCore, _still_open
+from tests.support.demo import CAROL, ENV_STAGING, PROJECT_STOREFRONT
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.db
@@ -113,20 +116,95 @@ async def test_a_permission_refusal_is_the_same_and_writes_nothing(
     assert _versions(fresh_db_url, "CAROL_KEY") == []
 
 
-async def test_a_refused_impersonation_leaves_the_statement_unrun(
+async def _session_of(core: PgCore) -> tuple[Any, ...]:
+    """Who a pooled connection is outside any unit of work: its session's role and claims."""
+    assert core._pool is not None
+    async with core._pool.connection() as conn:
+        cur = await conn.execute(
+            "select current_user, auth.uid(), current_setting('request.jwt.claims', true),"
+            " current_setting('request.headers', true), pg_backend_pid()"
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def _terminate_all(db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as admin:
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = current_database() and pid <> pg_backend_pid()"
+        )
+
+
+async def test_every_pooled_connection_acts_as_the_user_also_after_a_reconnect(
+    carol: PostgresBackend, fresh_db_url: str
+) -> None:
+    """Carol is a viewer: her save is refused by the database on the pool's first connection
+    and, after the server dropped it, on the one the pool made in its place; both sessions are
+    hers (role ``authenticated``, her uid), never the login role's."""
+    params = _save_params("CAROL_SESSION_KEY", "x", None)
+    user, uid, _claims, _headers, first_pid = await _session_of(carol)
+    assert (user, uid) == ("authenticated", CAROL.id)
+    refused = await _refusal(carol.write_one(SAVE, params))
+    assert not isinstance(refused, Unavailable)
+
+    _terminate_all(fresh_db_url)
+    await asyncio.sleep(0.05)
+    with pytest.raises(Unavailable):  # found closed before anything was sent
+        await carol.write_one(SAVE, params)
+    again = await _refusal(carol.write_one(SAVE, params))
+    assert (type(again), str(again)) == (type(refused), str(refused))
+    user, uid, _claims, _headers, pid = await _session_of(carol)
+    assert pid != first_pid
+    assert (user, uid) == ("authenticated", CAROL.id)
+    assert _versions(fresh_db_url, "CAROL_SESSION_KEY") == []
+
+
+async def test_a_machines_connections_never_act_as_a_user(fresh_db_url: str) -> None:
+    """A machine-token backend's pool: ``anon``, no user in the claims, its token header; a
+    user's RPC is refused on its connections, also on one made after a reconnect."""
+    core = PgCore(fresh_db_url, machine_token="not-a-real-token", min_size=1, max_size=1)
+    await core._open()
+    try:
+        for _ in range(2):
+            user, uid, claims, headers, _pid = await _session_of(core)
+            assert (user, uid) == ("anon", None)
+            assert json.loads(claims) == {"role": "anon"}
+            assert json.loads(headers) == {"x-devsync-token": "not-a-real-token"}
+            refused = await _refusal(
+                core.write_one(SAVE, _save_params("MACHINE_SESSION_KEY", "x", None))
+            )
+            assert not isinstance(refused, Unavailable)
+            assert _versions(fresh_db_url, "MACHINE_SESSION_KEY") == []
+            _terminate_all(fresh_db_url)
+            await asyncio.sleep(0.05)
+            with pytest.raises(Unavailable):
+                await core.write_one("select 1")
+    finally:
+        await core._close()
+
+
+async def test_a_connection_whose_impersonation_is_refused_never_serves(
     alice: PostgresBackend, fresh_db_url: str
 ) -> None:
-    claims = alice.claims
-    alice._impersonation = (
-        "select set_config('role', 'no_such_role', true),"
-        " set_config('request.jwt.claims', %s, true)",
-        (claims,),
+    """The pool's connections impersonate as they join it; one that the server refuses it to
+    is closed and never used, so nothing runs with the login role's rights: the write waits
+    for a connection in vain and is "not applied" (``Unavailable``), and nothing is written."""
+    await alice._close()
+    alice._session_impersonation = (
+        "select set_config('role', 'no_such_role', false),"
+        " set_config('request.jwt.claims', %s, false)",
+        (alice.claims,),
     )
-    params = _save_params("IMPERSONATION_KEY", "x", None)
-    old = await _refusal(_old_path(alice, SAVE, params))
-    new = await _refusal(alice.write_one(SAVE, params))
-    assert (type(new), str(new)) == (type(old), str(old))
-    assert not isinstance(new, Unavailable)
+    alice._acquire_timeout = 1.0
+    alice._pool = alice._make_pool()
+    await alice._pool.open(wait=False)
+    with pytest.raises(Unavailable) as caught:
+        await alice.write_one(SAVE, _save_params("IMPERSONATION_KEY", "x", None))
+    assert not isinstance(caught.value, OutcomeUnknown)
+    with pytest.raises(Unavailable):
+        await alice.fetch_one("select 1")
     assert _versions(fresh_db_url, "IMPERSONATION_KEY") == []
 
 
@@ -137,11 +215,7 @@ async def test_a_connection_the_server_closed_while_idle_is_not_applied(
     closed it is found before the statement is sent, so the caller hears "not applied", not
     "unknown"."""
     await alice.write_one(SAVE, _save_params("CLOSED_KEY", "v1", None))
-    with psycopg.connect(fresh_db_url, autocommit=True) as admin:
-        admin.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity "
-            "where datname = current_database() and pid <> pg_backend_pid()"
-        )
+    _terminate_all(fresh_db_url)
     await asyncio.sleep(0.05)
     with pytest.raises(Unavailable) as caught:
         await alice.write_one(SAVE, _save_params("CLOSED_KEY", "v2", 1))
@@ -153,8 +227,8 @@ async def test_a_closing_seen_on_the_socket_is_found_without_a_round_trip(
     fresh_db_url: str,
 ) -> None:
     """Over TCP the first sends after the server's FIN still succeed (on loopback the RST
-    comes back at once; over a real network the whole batch could be gone by then), so the
-    pipelined write reads what is already on the socket before sending anything."""
+    comes back at once; over a real network the whole request could be gone by then), so the
+    one-statement write reads what is already on the socket before sending anything."""
     proxy = await TcpProxy(fresh_db_url).start()
     conn = await psycopg.AsyncConnection.connect(proxy.url, autocommit=True)
     try:
@@ -178,13 +252,19 @@ async def test_the_watchdog_still_severs_a_write_and_says_unknown(alice: Postgre
     assert loop.time() - started < 3.0
 
 
-@pytest.mark.parametrize(("marker", "saved"), [(b"COMMIT", True), (b"save_configuration", False)])
+#: The Sync message that ends an extended-protocol request: at it, the server commits a
+#: statement run in autocommit (its implicit transaction).
+_SYNC = b"S\x00\x00\x00\x04"
+
+
+@pytest.mark.parametrize(("marker", "saved"), [(_SYNC, True), (b"cut-marker-v2", False)])
 async def test_a_cut_once_the_statement_went_out_is_unknown(
     fresh_db_url: str, marker: bytes, saved: bool
 ) -> None:
-    """The proxy forwards up to the end of the request holding the marker, then cuts: after
-    COMMIT the save happened, after the statement alone it did not; the caller cannot tell
-    which and hears ``OutcomeUnknown`` both times."""
+    """The proxy forwards up to the end of the request holding the marker, then cuts: through
+    the Sync the save committed (autocommit), through the statement's Execute alone (the value
+    is in its Bind) it ran but never committed; the caller cannot tell which and hears
+    ``OutcomeUnknown`` both times."""
     proxy = await TcpProxy(fresh_db_url).start()
     backend = PostgresBackend(proxy.url, "alice", embedded=False, min_size=1, max_size=1)
     try:
@@ -192,9 +272,14 @@ async def test_a_cut_once_the_statement_went_out_is_unknown(
         await backend.write_one(SAVE, _save_params("CUT_PIPE", "v1", None))
         fired = proxy.cut_on(marker, forward=True)
         with pytest.raises(OutcomeUnknown):
-            await backend.write_one(SAVE, _save_params("CUT_PIPE", "v2", 1))
+            await backend.write_one(SAVE, _save_params("CUT_PIPE", "cut-marker-v2", 1))
         assert fired.is_set()
-        assert _versions(fresh_db_url, "CUT_PIPE") == ([1, 2] if saved else [1])
+        expected = [1, 2] if saved else [1]
+        for _ in range(50):  # the server may still be finishing the statement it was given
+            if _versions(fresh_db_url, "CUT_PIPE") == expected:
+                break
+            await asyncio.sleep(0.05)
+        assert _versions(fresh_db_url, "CUT_PIPE") == expected
     finally:
         await backend.close()
         await proxy.close()

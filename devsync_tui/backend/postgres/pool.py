@@ -1,9 +1,14 @@
 """The plumbing of the direct PostgreSQL transport: pool, impersonated transactions, identity,
 retries and error mapping. ``PostgresBackend`` builds on it.
 
-Every unit of work runs in one transaction that first does what PostgREST does for a request:
-``set_config('role', 'authenticated', true)`` and ``set_config('request.jwt.claims', …, true)``,
-so Row Level Security decides what the user sees and may do, never this client.
+Every statement runs impersonated, as PostgREST runs a request: role ``authenticated`` and
+``request.jwt.claims`` holding the user, so Row Level Security decides what the user sees and
+may do, never this client. A ``PgCore`` acts as one identity for its whole life (the user
+resolved in ``_open_identity``, or a machine token), and its pool is its own: every
+connection takes that identity for its whole session as it joins the pool (``_Impersonating``,
+the pool's ``configure``), before it can serve anything, so a one-statement write is one
+autocommit statement (``write_statement``). Units of work of several statements (``tx``) also
+set it again for their transaction, as before.
 
 A machine (``machine_token``) is impersonated as PostgREST serves a request with the anon key
 and the ``x-devsync-token`` header: role ``anon`` and ``request.headers`` holding the token;
@@ -53,11 +58,17 @@ MACHINE_IMPERSONATE = (
     " set_config('request.headers', %s, true)"
 )
 _ANON_CLAIMS = json.dumps({"role": "anon"})
-#: The same for a whole session, on a connection that serves one user only (the change feed's),
-#: in UTC like every session of this transport (see ``_in_utc``).
+#: The same for a whole session, on a connection that serves one user only (the change feed's,
+#: and every connection of a user's pool), in UTC like every session of this transport: see
+#: ``_Impersonating``.
 SESSION_IMPERSONATE = (
     "select set_config('role', 'authenticated', false),"
     " set_config('request.jwt.claims', %s, false), set_config('TimeZone', 'UTC', false)"
+)
+#: A machine's, for every connection of its pool.
+MACHINE_SESSION_IMPERSONATE = (
+    "select set_config('role', 'anon', false), set_config('request.jwt.claims', %s, false),"
+    " set_config('request.headers', %s, false), set_config('TimeZone', 'UTC', false)"
 )
 
 _KNOWN_USERS = """
@@ -101,20 +112,41 @@ def watchdog(conn: AsyncConnection[Any], seconds: float) -> Iterator[None]:
         handle.cancel()
 
 
-async def _in_utc(conn: AsyncConnection[Any]) -> None:
-    """Every pooled session runs in UTC, as PostgREST's do on Supabase: timestamps come back in
-    UTC whatever the server's zone (the embedded server takes the machine's), and the database
-    truncates to hours (health roll-ups) and reads zone-less times the same on both transports."""
-    await conn.execute("set time zone 'UTC'")
-    await conn.commit()
+class _Impersonating:
+    """The pool's ``configure``: a new connection takes its pool's one identity for the whole
+    session (one autocommit statement) before the pool hands it to anyone, and runs in UTC, as
+    PostgREST's sessions do on Supabase: timestamps come back in UTC whatever the server's zone
+    (the embedded server takes the machine's), and the database truncates to hours (health
+    roll-ups) and reads zone-less times the same on both transports.
+
+    Why this is as safe as impersonating per transaction: a connection that fails it is closed
+    and never joins the pool (psycopg_pool adds a connection only once ``configure`` returned),
+    so no connection of the pool, first or made after a reconnect, ever runs a statement with
+    the login role's rights. Nothing undoes it: no ``RESET``/``DISCARD`` is ever sent on a
+    pooled connection (the pool has no ``reset`` hook; it only rolls back a transaction left
+    open, and a rollback keeps session settings made outside it), and the transaction-local
+    settings ``tx`` makes end with their transaction, back to these. A pool belongs to one
+    ``PgCore``, whose identity is fixed before its first pool is made; ``statement`` is fixed
+    with the pool (``refresh_pool`` makes the next one with the same)."""
+
+    def __init__(self, statement: tuple[str, tuple[str, ...]]) -> None:
+        self.statement = statement
+
+    async def __call__(self, conn: AsyncConnection[Any]) -> None:
+        try:
+            await conn.execute(*self.statement)
+        except BaseException:
+            await conn.close()
+            raise
 
 
 #: A connection that finished a unit of work this recently is not asked whether it is alive
 #: before the next one (a second round trip for a one-statement write). If it died in between,
 #: the unit fails before anything is sent: reads are retried, a write is "not applied" (a
-#: pipelined write reads the socket first: see ``_still_open``). A link gone silent in that
-#: second shows only when the watchdog fires; a pipelined write has sent its statement by
-#: then, so it is "unknown" (``OutcomeUnknown``), where a per-statement one stopped at BEGIN.
+#: one-statement write reads the socket first: see ``_still_open``). A link gone silent in
+#: that second shows only when the watchdog fires; a one-statement write has sent its
+#: statement by then, so it is "unknown" (``OutcomeUnknown``), where a per-statement one
+#: stopped at BEGIN.
 FRESH_SECONDS = 1.0
 _IDLE = pq.TransactionStatus.IDLE
 
@@ -195,13 +227,16 @@ class PgCore:
         machine_token: str | None = None,
     ) -> None:
         self._conninfo = conninfo
-        #: What each transaction runs first: the user's impersonation (set once the identity is
-        #: known), or the machine's (anon + its token header).
+        #: What each transaction of ``tx`` runs first, and what each pooled connection runs for
+        #: its whole session as it joins the pool: the user's impersonation (set once the
+        #: identity is known), or the machine's (anon + its token header).
         self._impersonation: tuple[str, tuple[str, ...]] = (IMPERSONATE, ("",))
+        self._session_impersonation: tuple[str, tuple[str, ...]] | None = None
         self._machine = machine_token is not None
         if machine_token is not None:
             headers = json.dumps({"x-devsync-token": machine_token})
             self._impersonation = (MACHINE_IMPERSONATE, (_ANON_CLAIMS, headers))
+            self._session_impersonation = (MACHINE_SESSION_IMPERSONATE, (_ANON_CLAIMS, headers))
         self._requested_user = username
         self._min_size = min_size
         self._max_size = max_size
@@ -261,8 +296,14 @@ class PgCore:
             raise map_error(exc) from None
         self._claims = claims_for(self._identity)
         self._impersonation = (IMPERSONATE, (self._claims,))
+        self._session_impersonation = (SESSION_IMPERSONATE, (self._claims,))
 
     def _make_pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        """A pool of this backend's own, every connection impersonating its one identity."""
+        session = self._session_impersonation
+        if session is None:
+            # No pool before the identity is known: its connections would act as the login role.
+            raise NotSignedIn("Not connected: the identity is not known yet.")
         return AsyncConnectionPool(
             self._conninfo,
             min_size=self._min_size,
@@ -270,9 +311,9 @@ class PgCore:
             open=False,
             timeout=self._acquire_timeout,
             check=self._liveness.check,
-            configure=_in_utc,
-            # Autocommit: every unit says BEGIN itself (``tx`` through psycopg's transaction(),
-            # ``write_statement`` inside its pipeline), never psycopg implicitly.
+            configure=_Impersonating(session),
+            # Autocommit: ``tx`` says BEGIN itself (psycopg's transaction()), and
+            # ``write_statement``'s one statement is its own transaction.
             kwargs={
                 "autocommit": True,
                 "connect_timeout": int(self._connect_timeout),
@@ -384,7 +425,13 @@ class PgCore:
         self, row_factory: Any = dict_row, deadline: float | None = None
     ) -> AsyncIterator[AsyncCursor[Any]]:
         """One impersonated transaction; yields a cursor. psycopg errors become DevSync ones.
-        Past ``deadline`` seconds (default: the read deadline) its connection is severed."""
+        Past ``deadline`` seconds (default: the read deadline) its connection is severed.
+
+        The connection impersonates for its whole session already; the transaction sets the
+        same identity again, locally, so that a unit of several statements (whatever its
+        ``work`` runs) does not depend on the session's settings. It costs one statement per
+        unit (reads, and writes of several statements): one-statement writes go through
+        ``write_statement``."""
         limit = self._deadline(read=True) if deadline is None else deadline
         try:
             async with self._connection(limit) as conn, conn.transaction():
@@ -450,40 +497,35 @@ class PgCore:
     async def write_one(self, query: str, params: Sequence[Any] = ()) -> DictRow | None:
         """One statement that writes (an RPC), in one round trip; its first row, if any."""
         cur = await self.write_statement(query, params)
-        return await cur.fetchone() if cur.description else None
+        # Whether it returned rows, read off the result: ``cur.description`` would build a
+        # Column per field on every call, a tenth of this path's Python time.
+        result = cur.pgresult
+        if result is None or result.status != pq.ExecStatus.TUPLES_OK:
+            return None
+        return await cur.fetchone()
 
     async def write_statement(
         self, query: str, params: Sequence[Any] = (), row_factory: Any = dict_row
     ) -> AsyncCursor[Any]:
-        """Run one statement that writes, with the guarantees of ``write``, in one round trip:
-        BEGIN, the impersonation, the statement and COMMIT are sent one after the other without
-        waiting for replies (pipeline mode), and the replies are read once, after the Sync. On
-        a 2-core machine serving many clients it is the Python work per round trip, more than
-        the wait, that this saves. Returns the statement's cursor, its rows read after COMMIT.
+        """Run one statement that writes, with the guarantees of ``write``, in one round trip
+        and one psycopg execute: the connection already impersonates (for its whole session,
+        see ``_Impersonating``), and in autocommit a single statement is its own transaction,
+        so it commits whole or not at all, as BEGIN … COMMIT around it would. On a 2-core
+        machine serving many clients it is the Python work per statement, more than the wait,
+        that this saves. Returns the statement's cursor, its rows not yet read.
 
-        What the server refuses comes out as from ``tx``: it stops at the first error, so a
-        refused impersonation leaves the statement unrun. The statement counts as sent once it
-        is handed to psycopg: a connection found closed before that (see ``_still_open``), or
-        a link that breaks while BEGIN and the impersonation go out, is a plain
-        ``Unavailable``; after it, ``OutcomeUnknown``.
+        What the server refuses comes out as from ``tx``, and nothing of the statement is
+        left. The statement counts as sent once it is handed to psycopg: a connection found
+        closed before that (see ``_still_open``) is a plain ``Unavailable``; after it,
+        ``OutcomeUnknown``.
         """
         sent = False
         try:
             async with self._connection(self._deadline(read=False)) as conn:
                 _still_open(conn)
-                try:
-                    async with conn.pipeline():
-                        control = conn.cursor()
-                        # Never prepared: BEGIN and COMMIT travel as text, as they always did.
-                        await control.execute("BEGIN", prepare=False)
-                        await control.execute(*self._impersonation)
-                        sent = True
-                        cur = conn.cursor(row_factory=row_factory)
-                        await cur.execute(query, params)
-                        await control.execute("COMMIT", prepare=False)
-                except Exception:
-                    await _end_failed(conn)
-                    raise
+                cur = conn.cursor(row_factory=row_factory)
+                sent = True
+                await cur.execute(query, params)
                 return cur
         except (psycopg.Error, OSError, TimeoutError, UnicodeError, RecursionError) as exc:
             raise _write_error(map_error(exc), sent=sent) from None
@@ -494,31 +536,20 @@ class PgCore:
         return time.perf_counter() - start
 
 
-_IN_TRANSACTION = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
-
-
 def _still_open(conn: AsyncConnection[Any]) -> None:
     """Raise ``OperationalError`` if the server closed this idle connection (it died, restarted
     or was terminated since the connection's last unit of work): its goodbye is already on the
-    socket, and reading it costs no round trip. A write sent in one batch would otherwise only
+    socket, and reading it costs no round trip. A one-statement write would otherwise only
     learn that after sending, when nothing tells "never arrived" from "committed, reply lost".
     """
     pgconn = conn.pgconn
+    # Twice: a server ending a session (terminated, shutting down) says why, then closes; libpq
+    # stops reading at the first bytes it gets (the FATAL notice), so only a second read sees
+    # the end of the stream. Nothing pending, each is one recv() answering "nothing yet".
+    pgconn.consume_input()
     pgconn.consume_input()
     if pgconn.status != pq.ConnStatus.OK:
         raise psycopg.OperationalError("the connection was closed")
-
-
-async def _end_failed(conn: AsyncConnection[Any]) -> None:
-    """After a pipelined write that failed, roll back what is left of its transaction (refused
-    by the server, the COMMIT queued behind the error was skipped; failed in psycopg, it was
-    never queued), so the pool gets the connection back clean instead of rolling back with a
-    warning. A broken connection is left to the pool to discard."""
-    pgconn = conn.pgconn
-    if pgconn.status != pq.ConnStatus.OK or pgconn.transaction_status not in _IN_TRANSACTION:
-        return
-    with contextlib.suppress(psycopg.Error):
-        await conn.rollback()
 
 
 def _write_error(exc: DevSyncError, *, sent: bool) -> DevSyncError:
