@@ -2,8 +2,8 @@
 memory / disk over the last day. Loaded in a worker, kept live by the change feed.
 
 The database averages a day of points into as many slots as a sparkline is wide
-(``Backend.health_buckets``: a few dozen numbers per metric, not thousands of points) and gives
-the newest reading per metric (``Backend.health_latest``)."""
+(``Backend.health_sparklines``: an array of a few dozen numbers per metric, not thousands of
+points) and gives the newest reading per metric (``Backend.health_latest``)."""
 
 from __future__ import annotations
 
@@ -268,9 +268,9 @@ class HealthPane(Widget):
         batches += [rest[i : i + BATCH] for i in range(0, len(rest), BATCH)]
         for index, batch in enumerate(batches or [[]]):
             ids = [env.id for env in batch]
-            buckets = await backend.health_buckets(ids, since, slots, until=end) if ids else []
+            series = await backend.health_sparklines(ids, since, slots, until=end) if ids else []
             latest = await backend.health_latest(ids, since) if ids else []
-            rows = summarize(batch, buckets, latest, start=since, end=end, slots=slots)
+            rows = summarize(batch, series, latest, start=since, end=end, slots=slots)
             final = index >= len(batches) - 1
             self.post_message(HealthLoaded(project.id, rows, final=final))
 
