@@ -67,7 +67,7 @@ def _foreign_environment(conn: Conn) -> UUID:
 def _points(conn: Conn, envs: list[UUID]) -> None:
     """cpu every 47 s over the window and beyond it, but not in its second hour (empty slots);
     memory exactly on every 20-minute edge and a microsecond before it, both ends included;
-    ping only in the last hour; no disk at all (no row)."""
+    ping only in the last hour, disk only in the first (empty slots at the start, at the end)."""
     rows = []
     for e, env in enumerate(envs):
         for i in range(-30, int(SPAN.total_seconds() / 47) + 30):
@@ -85,6 +85,7 @@ def _points(conn: Conn, envs: list[UUID]) -> None:
             rows.append(
                 (env, "ping", Jsonb({"ms": i / 100 + e}), START + SPAN - timedelta(seconds=i))
             )
+            rows.append((env, "disk", Jsonb({"percent": i / 60 + e}), START + timedelta(seconds=i)))
     with conn.cursor() as cur:
         cur.executemany(
             "insert into public.health_checks (environment_id, metric_type, value, recorded_at) "
@@ -142,7 +143,9 @@ def test_arrays_equal_the_points_for_every_role(fresh_db_url: str) -> None:
                 # one row per environment and metric, every array as long as the slots
                 assert len({(e, m) for e, m, *_ in got}) == len(got)
                 assert all(len(a) == len(c) == slots for *_, a, c in got)
-                assert "disk" not in {m for _, m, *_ in got}
+                assert {m for _, m, *_ in got} == (
+                    {"cpu", "memory", "ping", "disk"} if got else set()
+                )
                 for _, metric, start, width, averages, counts in got:
                     assert start == since
                     assert width == pytest.approx((until - since).total_seconds() / slots)
@@ -157,6 +160,11 @@ def test_arrays_equal_the_points_for_every_role(fresh_db_url: str) -> None:
                         # the last hour only: slots 15-17 of 20 minutes
                         assert counts[:15] == [0] * 15
                         assert all(counts[15:])
+                    if metric == "disk" and slots == 18 and since == START:
+                        # the first hour only: slots 0-2
+                        assert all(counts[:3])
+                        assert counts[3:] == [0] * 15
+                        assert averages[3:] == [None] * 15
         assert cases == 18
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from collections.abc import Iterator, Sequence
@@ -125,6 +126,8 @@ _SPARKLINES = (
     "from public.health_sparklines(%s::uuid[], %s, %s, %s)"
 )
 _METRIC = {m.value: m for m in MetricType}
+#: ``health_sparklines`` reads at least twice this many environments in two halves at once.
+_SPARKLINES_MIN_PART = 50
 
 
 def _build_sparklines(raw: list[tuple[Any, ...]]) -> list[HealthSlots]:
@@ -342,13 +345,28 @@ class PgData(PgCore):
         *,
         until: datetime | None = None,
     ) -> list[HealthSlots]:
-        async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-            await cur.execute(
-                _SPARKLINES, (list(environment_ids), since, slots, until), binary=True
-            )
-            return await cur.fetchall()
+        ids = sorted(set(environment_ids))
+        if until is None or len(ids) > 500 or len(ids) < 2 * _SPARKLINES_MIN_PART:
+            # One call: a window ending at the database's now() (two calls would each take
+            # their own), few environments, or too many (the database says why).
+            parts = [list(environment_ids)]
+        else:
+            # Halves read at once, on two connections: the database works out one environment
+            # at a time on one core, and the parts' rows (ordered by environment, the ids split
+            # in order) joined are one call's. 500 machines at 50M points: 0.22 -> 0.13 s with
+            # health_latest beside them (2 cores, load ~1).
+            half = (len(ids) + 1) // 2
+            parts = [ids[:half], ids[half:]]
 
-        return _build_sparklines(await self.read(work, row_factory=tuple_row))
+        async def read(part: list[UUID]) -> list[tuple[Any, ...]]:
+            async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+                await cur.execute(_SPARKLINES, (part, since, slots, until), binary=True)
+                return await cur.fetchall()
+
+            return await self.read(work, row_factory=tuple_row)
+
+        found = await asyncio.gather(*(read(part) for part in parts))
+        return _build_sparklines([row for rows in found for row in rows])
 
     async def health_latest(
         self, environment_ids: Sequence[UUID], since: datetime

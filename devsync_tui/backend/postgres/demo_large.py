@@ -175,9 +175,11 @@ def generate(
         conn.commit()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         t0 = time.perf_counter()
-        # health_checks is vacuumed too, as autovacuum would within a minute (migration
-        # ...190000): health_sparklines reads it by index-only scans once pages are all-visible.
+        # health_checks and its roll-up are vacuumed too, as autovacuum would within a minute
+        # (migrations ...190000, ...20261206061000): health_sparklines reads them by index-only
+        # scans once pages are all-visible.
         conn.execute("vacuum (analyze) public.health_checks")
+        conn.execute("vacuum (analyze) public.health_rollup")
         for table in ("dependencies", "configurations", "environments"):
             conn.execute(f"analyze public.{table}")
         timings["analyze"] = time.perf_counter() - t0
