@@ -3,12 +3,13 @@
 -- 500 machines x 4 metrics x 60 slots health_buckets returned ~120,000 rows, and reading them
 -- (one Python object each) was most of the pane's read (0.54-0.82 s with health_latest; the
 -- scans themselves are cheap since ...180000_health_rollup). Here the same averages travel as
--- 2,000 rows of two arrays each.
+-- 2,000 rows of two arrays each, built per environment (inside its lateral: sorting all
+-- 120,000 slots together for the arrays cost ~12 % more).
 --
 -- Same answer as health_buckets: slot i of p_slots covers [since + i*w, since + (i+1)*w) with
 -- w = (until - since) / p_slots (a point exactly at the end is in the last slot), read from
 -- health_rollup for windows of whole 12-minute cells, from the points otherwise (the same
--- three plans, unchanged). averages[i + 1] / counts[i + 1] are slot i's average and number of
+-- three plans). averages[i + 1] / counts[i + 1] are slot i's average and number of
 -- points (NULL / 0: no point with a number there); an environment and metric without any
 -- point in the window has no row. Rows are ordered by environment and metric (the Supabase
 -- transport pages through max_rows-sized responses).
