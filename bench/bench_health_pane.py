@@ -10,12 +10,14 @@ filled and stopped here) or, with ``--url``, on a database that already holds it
   sparklines;
 - ``health_pane_all_sparklines``: from ``show()`` to the first frame after every environment's
   series was read (``series_loaded``), headless ``App.run_test`` at 120×40;
-- ``health_buckets_200_envs``: ``Backend.health_buckets`` for all 200 environments, 60 slots
-  (4 × 60 averages each) over the window the pane asks for at that width (``sparkline_window``:
-  a day of whole 12-minute cells, read from the roll-up), with ``health_latest`` beside it;
+- ``health_sparklines_200_envs``: ``Backend.health_sparklines`` for all 200 environments, 60
+  slots (4 arrays of 60 averages each) over the window the pane asks for at that width
+  (``sparkline_window``: a day of whole 12-minute cells, read from the roll-up), with
+  ``health_latest`` beside it (``health_buckets_*`` before migration ...20261206061000: the
+  same averages as a row per slot);
   reference: the raw points of the same day through ``Backend.health_series`` (what the pane
-  read before buckets);
-- ``health_buckets_200_envs_unaligned``: the same for a day ending now (not whole cells: the
+  read before the database averaged them);
+- ``health_sparklines_200_envs_unaligned``: the same for a day ending now (not whole cells: the
   points path, what every window took before the roll-up).
 
 ``--points 50m``: the same on the reusable database of ``health_50m_data.py`` (500 machines ×
@@ -200,7 +202,7 @@ async def reads_50m(url: str, repeats: int) -> None:
             rows = 0
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                got = await backend.health_buckets(ids, start, 60, until=end)
+                got = await backend.health_sparklines(ids, start, 60, until=end)
                 latest = await backend.health_latest(ids, start)
                 both.append(time.perf_counter() - t0)
                 rows = len(got) + len(latest)
@@ -208,13 +210,13 @@ async def reads_50m(url: str, repeats: int) -> None:
                 await backend.health_latest(ids, start)
                 latest_alone.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                await backend.health_buckets(ids, since, 60)
+                await backend.health_sparklines(ids, since, 60)
                 await backend.health_latest(ids, since)
                 unaligned.append(time.perf_counter() - t0)
             extra = {"rows": rows, "window": [str(start), str(end)], "points": 50_000_000}
-            figure(f"health_buckets_{count}_envs_50m", both, "s", target=0.25, extra=extra)
+            figure(f"health_sparklines_{count}_envs_50m", both, "s", target=0.25, extra=extra)
             figure(f"health_latest_{count}_envs_50m", latest_alone, "s")
-            figure(f"health_buckets_{count}_envs_unaligned_50m", unaligned, "s", target=0.5)
+            figure(f"health_sparklines_{count}_envs_unaligned_50m", unaligned, "s", target=0.5)
         env = envs[0]
         detail = []
         for _ in range(repeats):
@@ -240,31 +242,31 @@ async def reads(url: str, repeats: int) -> None:
         ids = [e.id for e in envs]
         since = clock.now() - timedelta(days=1)
         start, end = sparkline_window(clock.now(), 60)
-        buckets, unaligned, raw = [], [], []
+        sparklines, unaligned, raw = [], [], []
         rows = points = 0
         for _ in range(repeats):
             t0 = time.perf_counter()
-            got = await backend.health_buckets(ids, start, 60, until=end)
+            got = await backend.health_sparklines(ids, start, 60, until=end)
             latest = await backend.health_latest(ids, start)
-            buckets.append(time.perf_counter() - t0)
+            sparklines.append(time.perf_counter() - t0)
             rows = len(got) + len(latest)
             t0 = time.perf_counter()
-            await backend.health_buckets(ids, since, 60)
+            await backend.health_sparklines(ids, since, 60)
             await backend.health_latest(ids, since)
             unaligned.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             points = len(await backend.health_series(ids, since))
             raw.append(time.perf_counter() - t0)
         figure(
-            "health_buckets_200_envs",
-            buckets,
+            "health_sparklines_200_envs",
+            sparklines,
             "s",
             reference=raw,
             reference_name="health_series_200_envs_raw",
             target=0.25,
             extra={"rows": rows, "raw_points": points, "window": [str(start), str(end)]},
         )
-        figure("health_buckets_200_envs_unaligned", unaligned, "s", target=0.5)
+        figure("health_sparklines_200_envs_unaligned", unaligned, "s", target=0.5)
     finally:
         await backend.close()
 

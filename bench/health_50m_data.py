@@ -256,7 +256,7 @@ def _build_indexes(conn: psycopg.Connection[tuple[object, ...]]) -> None:
         say(f"built {name} in {time.perf_counter() - t0:.0f} s")
     conn.execute(
         "comment on index public.health_checks_series_number_idx is "
-        "'health_buckets: index-only scans of one environment''s points with their number'"
+        "'health_sparklines: index-only scans of one environment''s points with their number'"
     )
     conn.execute("update bench.health_50m set indexes_built = true")
 

@@ -28,9 +28,9 @@ from devsync_tui.core.models import (
     DependencyInput,
     EffectiveConfigRow,
     Freshness,
-    HealthBucket,
     HealthCheck,
     HealthPoint,
+    HealthSlots,
     Identity,
     PackageFacts,
     PackageManager,
@@ -317,19 +317,21 @@ class DataContract(Transport):
         return rules.health_order(await self._health_series(environment_ids, since))
 
     @abc.abstractmethod
-    async def health_buckets(
+    async def health_sparklines(
         self,
         environment_ids: Sequence[UUID],
         since: datetime,
         slots: int,
         *,
         until: datetime | None = None,
-    ) -> list[HealthBucket]:
+    ) -> list[HealthSlots]:
         """Each environment's points per metric averaged into ``slots`` equal time slots over
         [since, until] (until: the database's now() when None), computed by the database (RPC
-        ``health_buckets``); only environments I may read contribute, ordered by environment,
-        metric, slot. At most 500 environments and 1..1440 slots, ``since`` before ``until``:
-        InvalidInput otherwise."""
+        ``health_sparklines``): one ``HealthSlots`` per environment and metric with a point in
+        the window, its ``slots`` averages and counts in slot order (None / 0: an empty slot);
+        only environments I may read contribute, ordered by environment, then metric. At most
+        500 environments and 1..1440 slots, ``since`` before ``until``: InvalidInput
+        otherwise."""
 
     @abc.abstractmethod
     async def health_latest(

@@ -40,9 +40,9 @@ from devsync_tui.core.models import (
     EffectiveConfigRow,
     Environment,
     EnvStatus,
-    HealthBucket,
     HealthCheck,
     HealthPoint,
+    HealthSlots,
     Identity,
     PackageManager,
     Project,
@@ -444,14 +444,14 @@ class MachineBackend(Backend):
     ) -> Environment:
         self._refuse()
 
-    async def health_buckets(
+    async def health_sparklines(
         self,
         environment_ids: Sequence[UUID],
         since: datetime,
         slots: int,
         *,
         until: datetime | None = None,
-    ) -> list[HealthBucket]:
+    ) -> list[HealthSlots]:
         self._refuse()
 
     async def health_latest(

@@ -17,7 +17,7 @@ READS = frozenset(
         "list_configurations", "project_keys", "effective_configuration", "project_configuration",
         "effective_configuration_keys", "project_configuration_keys",
         "configuration_history", "list_dependencies", "dependency_pages", "health_series",
-        "health_buckets", "health_latest", "audit_log", "answer_now", "open_workspace",
+        "health_sparklines", "health_latest", "audit_log", "answer_now", "open_workspace",
         "template", "config_states", "key_versions", "package_facts", "accepted_risks",
         "list_machine_tokens",
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
@@ -26,9 +26,9 @@ from devsync_tui.core.models import (
     Environment,
     EnvStatus,
     EnvTemplate,
-    HealthBucket,
     HealthCheck,
     HealthPoint,
+    HealthSlots,
     MachineTokenInfo,
     MetricType,
     PackageKind,
@@ -254,13 +254,16 @@ def health_from_row(r: Row) -> HealthCheck:
     )
 
 
-def health_bucket_from_row(r: Row) -> HealthBucket:
-    return HealthBucket(
+def health_slots_from_row(r: Row) -> HealthSlots:
+    """A row of ``health_sparklines`` (slot_seconds: the slot length in seconds; averages and
+    counts: arrays, JSON arrays over PostgREST)."""
+    return HealthSlots(
         environment_id=as_uuid(r["environment_id"]),
         metric_type=MetricType(r["metric_type"]),
-        slot=int(r["slot"]),
-        value=float(r["value"]),
-        n=int(r["n"]),
+        since=as_datetime(r["since"]),
+        width=timedelta(seconds=float(r["slot_seconds"])),
+        averages=tuple(None if v is None else float(v) for v in r["averages"]),
+        counts=tuple(int(n) for n in r["counts"]),
     )
 
 

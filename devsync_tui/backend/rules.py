@@ -67,7 +67,7 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
 
 def health_order(points: Iterable[HealthCheck]) -> list[HealthCheck]:
     """Raw health points by environment, metric, then time (the order of ``health_latest``
-    and ``health_buckets``)."""
+    and ``health_sparklines``)."""
     return sorted(points, key=lambda p: (p.environment_id, str(p.metric_type), p.recorded_at))
 
 

@@ -8,7 +8,7 @@ secret values travel only through ``Backend.reveal_secret``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -230,17 +230,19 @@ class HealthPoint:
 
 
 @dataclass(frozen=True, slots=True)
-class HealthBucket:
-    """The average of one environment's points of one metric in one time slot
-    (``Backend.health_buckets``): slot ``i`` of ``slots`` covers
-    ``[since + i·w, since + (i+1)·w)`` with ``w = (until - since) / slots``. ``n`` points with a
-    number were averaged; slots without any are not returned."""
+class HealthSlots:
+    """One environment's points of one metric averaged into equal time slots
+    (``Backend.health_sparklines``): slot ``i`` of ``len(averages)`` covers
+    ``[since + i·width, since + (i+1)·width)`` (a point exactly at the window's end is in the
+    last slot); ``averages[i]`` is the average of the ``counts[i]`` points with a number there,
+    None (and 0) for a slot without any."""
 
     environment_id: UUID
     metric_type: MetricType
-    slot: int
-    value: float
-    n: int
+    since: datetime
+    width: timedelta
+    averages: tuple[float | None, ...]
+    counts: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from devsync_tui.core.models import (
     DependencyInput,
     DependencyStatus,
     HealthPoint,
+    HealthSlots,
     MetricType,
     PackageManager,
 )
@@ -182,13 +183,12 @@ def _number(value: dict[str, object]) -> float | None:
     return None
 
 
-async def test_health_buckets_average_each_slot(transport: Transport) -> None:
+async def test_health_sparklines_average_each_slot(transport: Transport) -> None:
     bob = await transport.open("bob")
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
     since = until - timedelta(hours=5, seconds=7)  # slot edges fall between the seed's points
     # 1,200 cpu points 13 s apart (every tenth without a number) and a ping exactly at `until`
-    # (the last slot holds it): with 1,440 slots of 12.5 s one environment has over a thousand
-    # buckets, so the Supabase transport pages through max_rows.
+    # (the last slot holds it): with 1,440 slots of 12.5 s some slots hold a point, others none.
     start = until - timedelta(seconds=13 * 1200, milliseconds=-250)  # off the seed's times
     points = [
         HealthPoint(
@@ -211,37 +211,55 @@ async def test_health_buckets_average_each_slot(transport: Transport) -> None:
             offset = (p.recorded_at - since).total_seconds()
             slot = min(slots - 1, math.floor(offset / span * slots))
             expected.setdefault((p.environment_id, str(p.metric_type), slot), []).append(number)
-        got = await bob.health_buckets(envs, since, slots, until=until)
-        assert {(b.environment_id, str(b.metric_type), b.slot) for b in got} == set(expected)
-        for b in got:
-            numbers = expected[(b.environment_id, str(b.metric_type), b.slot)]
-            assert b.n == len(numbers)
-            assert b.value == pytest.approx(sum(numbers) / len(numbers))
+        got = await bob.health_sparklines(envs, since, slots, until=until)
+        # one per environment and metric with a point, in that order, each slot in its place
+        keys = sorted({(e, m) for e, m, _ in expected}, key=lambda k: (str(k[0]), k[1]))
+        assert [(s.environment_id, str(s.metric_type)) for s in got] == keys
+        for s in got:
+            assert isinstance(s, HealthSlots)
+            assert isinstance(s.metric_type, MetricType)
+            assert s.since == since
+            assert s.width.total_seconds() == pytest.approx((until - since).total_seconds() / slots)
+            assert isinstance(s.averages, tuple)
+            assert isinstance(s.counts, tuple)
+            assert len(s.averages) == len(s.counts) == slots
+            for slot, (average, n) in enumerate(zip(s.averages, s.counts, strict=True)):
+                numbers = expected.get((s.environment_id, str(s.metric_type), slot), [])
+                assert n == len(numbers)
+                if numbers:
+                    assert average == pytest.approx(sum(numbers) / len(numbers))
+                else:
+                    assert average is None
         if slots == 1440:
-            assert len([b for b in got if b.environment_id == demo.ENV_BOB_LAPTOP]) > 1000
-            last = [b for b in got if b.metric_type is MetricType.PING and b.slot == slots - 1]
-            assert [(b.environment_id, b.value, b.n) for b in last] == [
+            cpu = next(
+                s
+                for s in got
+                if s.environment_id == demo.ENV_BOB_LAPTOP and s.metric_type is MetricType.CPU
+            )
+            assert 0 < cpu.counts.count(0) < slots  # empty slots between full ones
+            ping = [s for s in got if s.metric_type is MetricType.PING and s.counts[-1]]
+            assert [(s.environment_id, s.averages[-1], s.counts[-1]) for s in ping] == [
                 (demo.ENV_BOB_LAPTOP, 2.5, 1)  # "value" comes before "ms"
             ]
     # Without `until` the window ends now: the ping reported for later is left out.
-    now_buckets = await bob.health_buckets(envs, since, 24)
-    assert sum(b.n for b in now_buckets) == sum(
+    now_series = await bob.health_sparklines(envs, since, 24)
+    assert sum(sum(s.counts) for s in now_series) == sum(
         1 for p in raw if _number(p.value) is not None and p.recorded_at <= datetime.now(UTC)
     )
-    assert await bob.health_buckets([], since, 24) == []
+    assert await bob.health_sparklines([], since, 24) == []
 
 
-async def test_health_buckets_show_outsiders_nothing_and_check_bounds(
+async def test_health_sparklines_show_outsiders_nothing_and_check_bounds(
     transport: Transport,
 ) -> None:
     since = datetime.now(UTC) - timedelta(days=1)
     envs = [e.id for e in demo.ENVIRONMENTS]
     mallory = await transport.open("mallory")
-    assert await mallory.health_buckets(envs, since, 48) == []
+    assert await mallory.health_sparklines(envs, since, 48) == []
     bob = await transport.open("bob")
     seen = {p.environment_id for p in await bob.health_series(envs, since)}
     assert seen
-    assert {b.environment_id for b in await bob.health_buckets(envs, since, 48)} == seen
+    assert {s.environment_id for s in await bob.health_sparklines(envs, since, 48)} == seen
     too_many = [uuid4() for _ in range(501)]
     for ids, slots, until in (
         (too_many, 48, None),
@@ -250,7 +268,7 @@ async def test_health_buckets_show_outsiders_nothing_and_check_bounds(
         (envs, 48, since),
     ):
         with pytest.raises(InvalidInput):
-            await bob.health_buckets(ids, since, slots, until=until)
+            await bob.health_sparklines(ids, since, slots, until=until)
 
 
 async def test_health_latest_is_the_newest_point_with_a_number(transport: Transport) -> None:

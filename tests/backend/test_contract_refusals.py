@@ -203,7 +203,7 @@ SCENARIOS: dict[str, tuple[Scenario, str | None]] = {
     ),
     "member rolls health up": (lambda u, _: u["bob"].rollup_health(7), None),
     "zero health slots": (
-        lambda u, _: u["bob"].health_buckets(
+        lambda u, _: u["bob"].health_sparklines(
             [demo.ENV_BOB_LAPTOP], datetime.now(UTC) - timedelta(hours=1), 0
         ),
         None,

@@ -226,12 +226,17 @@ async def test_health_reads_are_ordered_by_environment_metric_and_time(
     series = await bob.health_series(envs, since)
     assert {p.environment_id for p in series} == set(envs)
     assert series == sorted(series, key=lambda p: (p.environment_id, p.metric_type, p.recorded_at))
-    # 1,440 slots: on Supabase each environment is its own call (a page holds 1,000 rows)
-    buckets = [
-        (b.environment_id, b.metric_type, b.slot)
-        for b in await bob.health_buckets(envs, since, 1440)
+    sparklines = [
+        (s.environment_id, s.metric_type) for s in await bob.health_sparklines(envs, since, 1440)
     ]
-    assert {b[0] for b in buckets} == set(envs)
-    assert buckets == sorted(buckets)
+    assert {s[0] for s in sparklines} == set(envs)
+    assert sparklines == sorted(sparklines)
+    # 400 ids (on Supabase two calls of 250 environments: a page holds 1,000 rows, 4 each),
+    # the unknown ones contribute nothing: the same answer, in the same order
+    many = [*envs, *(uuid4() for _ in range(398))]
+    until = datetime.now(UTC)
+    alone = await bob.health_sparklines(envs, since, 60, until=until)
+    assert {s.environment_id for s in alone} == set(envs)
+    assert await bob.health_sparklines(many, since, 60, until=until) == alone
     latest = [(p.environment_id, p.metric_type) for p in await bob.health_latest(envs, since)]
     assert latest == sorted(latest)

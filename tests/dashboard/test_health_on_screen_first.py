@@ -25,7 +25,7 @@ class Recorder:
     def __init__(self) -> None:
         self.reads: list[list[UUID]] = []
 
-    async def health_buckets(
+    async def health_sparklines(
         self, ids: Sequence[UUID], since: datetime, slots: int, *, until: datetime | None = None
     ) -> list[Any]:
         self.reads.append(list(ids))

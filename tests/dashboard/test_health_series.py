@@ -9,8 +9,8 @@ from uuid import uuid4
 from devsync_tui.core.models import (
     Environment,
     EnvStatus,
-    HealthBucket,
     HealthCheck,
+    HealthSlots,
     MetricType,
 )
 from devsync_tui.dashboard.widgets.drift_matrix import legend_text
@@ -89,28 +89,35 @@ def test_sparkline_windows_are_whole_cells_near_a_day() -> None:
     assert sparkline_window(on_grid + timedelta(seconds=5), 80) == (minute - WINDOW, minute)
 
 
-def test_summarize_places_buckets_and_newest_readings() -> None:
+def test_summarize_places_series_and_newest_readings() -> None:
     quiet = Environment(uuid4(), uuid4(), uuid4(), "quiet", EnvStatus.OFFLINE)
     busy = Environment(uuid4(), quiet.project_id, uuid4(), "busy", EnvStatus.ACTIVE)
     start, end = T0 - timedelta(hours=4), T0
-    buckets = [
-        HealthBucket(busy.id, MetricType.CPU, 0, 20.0, 3),
-        HealthBucket(busy.id, MetricType.CPU, 3, 80.0, 1),
-        HealthBucket(busy.id, MetricType.CPU, 9, 1.0, 1),  # outside the slots: ignored
-        HealthBucket(uuid4(), MetricType.CPU, 0, 1.0, 1),  # not shown
+    width, hours = (end - start) / 4, timedelta(hours=2)
+    series = [
+        HealthSlots(busy.id, MetricType.CPU, start, width, (20.0, None, None, 80.0), (3, 0, 0, 1)),
+        # another window than asked for (2-hour slots from 2 hours earlier): kept as its own,
+        # resampled where drawn
+        HealthSlots(
+            busy.id, MetricType.MEMORY, start - hours, hours, (50.0, 60.0, None), (1, 1, 0)
+        ),
+        HealthSlots(uuid4(), MetricType.CPU, start, width, (1.0,) * 4, (1,) * 4),  # not shown
     ]
     latest = [
         HealthCheck(uuid4(), busy.id, MetricType.CPU, {"percent": 80.0}, T0),
         HealthCheck(uuid4(), busy.id, MetricType.PING, {"ms": 12.25}, T0),
         HealthCheck(uuid4(), busy.id, MetricType.DISK, {"note": "no number"}, T0),
     ]
-    rows = summarize([quiet, busy], buckets, latest, start=start, end=end, slots=4)
+    rows = summarize([quiet, busy], series, latest, start=start, end=end, slots=4)
     assert [row.environment.name for row in rows] == ["quiet", "busy"]
     assert rows[0].series == {}
     assert rows[0].latest(MetricType.CPU) is None
     assert rows[0].buckets(MetricType.CPU, start, end, 4) == [None] * 4
     assert rows[1].buckets(MetricType.CPU, start, end, 4) == [20.0, None, None, 80.0]
     assert rows[1].series[MetricType.CPU].counts == (3, 0, 0, 1)
+    memory = rows[1].series[MetricType.MEMORY]
+    assert (memory.start, memory.end) == (start - hours, end)
+    assert rows[1].buckets(MetricType.MEMORY, start, end, 4) == [60.0, 60.0, None, None]
     assert rows[1].latest(MetricType.CPU) == 80.0
     assert rows[1].latest(MetricType.DISK) is None
     assert format_latest(MetricType.PING, rows[1].latest(MetricType.PING)) == "12.2 ms"

@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+import pytest
 
 from tests.support import demo
 
@@ -213,9 +214,11 @@ def secret_value(conn: Conn, configuration_id: UUID) -> str:
     return str(row[0])
 
 
-#: ``health_buckets``' documented answer computed plainly from the points (run as superuser:
-#: private.health_number is not granted to users): one row per environment, metric and slot.
-HEALTH_BUCKETS_REFERENCE = """
+#: The documented slot averages computed plainly from the points (run as superuser:
+#: private.health_number is not granted to users): one row per environment, metric and slot
+#: with a point — (environment_id, metric_type, slot, average, count). ``health_sparklines``
+#: answers the same as arrays (``reference_sparklines``).
+HEALTH_SLOTS_REFERENCE = """
 select c.environment_id, c.metric_type,
        least(%(slots)s - 1, floor(date_part('epoch', c.recorded_at - %(since)s) * %(slots)s
              / date_part('epoch', %(until)s - %(since)s))::integer) as slot,
@@ -226,3 +229,39 @@ where c.environment_id = any(%(ids)s) and c.recorded_at between %(since)s and %(
 group by 1, 2, 3
 order by 1, 2, 3
 """
+
+#: ``health_sparklines`` for the parameters of ``HEALTH_SLOTS_REFERENCE``.
+SPARKLINES = "select * from public.health_sparklines(%(ids)s, %(since)s, %(slots)s, %(until)s)"
+
+
+def reference_sparklines(
+    conn: psycopg.Connection[Any], params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """``HEALTH_SLOTS_REFERENCE`` in the shape of ``health_sparklines``' rows: (environment_id,
+    metric_type, since, slot_seconds, averages, counts) for each environment and metric with a
+    point in the window, in that order; an empty slot is None / 0, and an environment or metric
+    without any point has no row."""
+    slots = params["slots"]
+    found: dict[tuple[Any, Any], tuple[list[float | None], list[int]]] = {}
+    for env, metric, slot, value, n in conn.execute(HEALTH_SLOTS_REFERENCE, params).fetchall():
+        averages, counts = found.setdefault((env, metric), ([None] * slots, [0] * slots))
+        averages[slot], counts[slot] = value, n
+    width = (params["until"] - params["since"]).total_seconds() / slots
+    return [
+        (env, metric, params["since"], width, averages, counts)
+        for (env, metric), (averages, counts) in found.items()
+    ]
+
+
+def assert_same_sparklines(got: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> None:
+    """Rows of ``health_sparklines`` against ``reference_sparklines``: the same environments,
+    metrics, window and counts, the same empty slots, averages equal but for the last bits of a
+    double (another summing order)."""
+    assert [(e, m, s, c) for e, m, s, _, _, c in got] == [
+        (e, m, s, c) for e, m, s, _, _, c in expected
+    ]
+    for row, want in zip(got, expected, strict=True):
+        assert row[3] == pytest.approx(want[3], rel=1e-12)
+        assert len(row[4]) == len(want[4])
+        assert [v is None for v in row[4]] == [v is None for v in want[4]]
+        assert row[4] == pytest.approx(want[4], rel=1e-12)

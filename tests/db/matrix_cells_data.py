@@ -382,11 +382,11 @@ DATA_OPS: list[Op] = [
         ),
     ),
     Op(
-        "health_checks.rpc_buckets",
+        "health_checks.rpc_sparklines",
         MEMBERS,
         lambda c, u, i: q(
             c,
-            "select n from health_buckets(array[%s]::uuid[], now() - interval '2 days', 4)",
+            "select counts from health_sparklines(array[%s]::uuid[], now() - interval '2 days', 4)",
             (BOB_ENV,),
         ),
     ),

@@ -1,4 +1,4 @@
-"""public.health_buckets against private.health_number: the number the buckets average is the
+"""public.health_sparklines against private.health_number: the number the slots average is the
 one the retention roll-ups use (the function writes it inline for speed), and only signed-in
 users may call it."""
 
@@ -30,7 +30,7 @@ VALUES = [
 ]
 
 
-def test_buckets_average_the_number_of_health_number(fresh_db_url: str) -> None:
+def test_slots_average_the_number_of_health_number(fresh_db_url: str) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with psycopg.connect(fresh_db_url) as conn:
         for i, value in enumerate(VALUES):
@@ -54,7 +54,7 @@ def test_buckets_average_the_number_of_health_number(fresh_db_url: str) -> None:
         with acting_as(conn, demo.BOB) as cur:
             # One slot per minute: each point alone in its slot.
             cur.execute(
-                "select slot, value, n from public.health_buckets(%s, %s, %s, %s)",
+                "select averages, counts from public.health_sparklines(%s, %s, %s, %s)",
                 (
                     [demo.ENV_BOB_LAPTOP],
                     start,
@@ -62,14 +62,16 @@ def test_buckets_average_the_number_of_health_number(fresh_db_url: str) -> None:
                     start + timedelta(minutes=len(VALUES)),
                 ),
             )
-            got = {slot: (value, n) for slot, value, n in cur.fetchall()}
-        assert got == {i: (number, 1) for i, number in expected.items()}
+            ((averages, counts),) = cur.fetchall()
+        # the slots of the points without a number are empty: None, counted 0
+        assert averages == [expected.get(i) for i in range(len(VALUES))]
+        assert counts == [1 if i in expected else 0 for i in range(len(VALUES))]
         assert len(expected) == len(VALUES) - 2  # the last two carry no number
         with acting_as(conn, None) as cur:
             assert (
                 try_sql(
                     cur,
-                    "select * from public.health_buckets(%s, %s, 10)",
+                    "select * from public.health_sparklines(%s, %s, 10)",
                     ([demo.ENV_BOB_LAPTOP], start),
                 )
                 is None

@@ -1,8 +1,8 @@
-"""public.health_buckets since migrations ...190000_health_buckets_fast (one environment at a
-time, read from a covering index) and ...191000_health_buckets_unvacuumed (the sequential scan
-while the table is not mostly all-visible) gives, on both plans, what a plain aggregate of the
-caller's visible points gives: repeated ids count once, environments of other teams and unknown
-ids contribute nothing."""
+"""public.health_sparklines (the plans of health_buckets since migrations
+...190000_health_buckets_fast, one environment at a time read from a covering index, and
+...191000_health_buckets_unvacuumed, the sequential scan while the table is not mostly
+all-visible) gives, on both plans, what a plain aggregate of the caller's visible points gives:
+repeated ids count once, environments of other teams and unknown ids contribute nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from tests.db.helpers import HEALTH_BUCKETS_REFERENCE, acting_as
+from tests.db.helpers import (
+    SPARKLINES,
+    acting_as,
+    assert_same_sparklines,
+    reference_sparklines,
+)
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -44,7 +49,7 @@ def _foreign_environment(conn: psycopg.Connection[tuple[object, ...]]) -> object
     return env[0]
 
 
-def test_buckets_are_the_plain_aggregate_of_the_visible_points(fresh_db_url: str) -> None:
+def test_slots_are_the_plain_aggregate_of_the_visible_points(fresh_db_url: str) -> None:
     with psycopg.connect(fresh_db_url) as conn:
         foreign = _foreign_environment(conn)
         envs = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING, foreign]
@@ -103,18 +108,18 @@ def _assert_plain_aggregate(conn: psycopg.Connection[tuple[object, ...]], foreig
     for slots in (1, 7, 60, 1440):
         params = {"ids": asked, "since": START, "until": START + SPAN, "slots": slots}
         with acting_as(conn, demo.BOB) as cur:
-            cur.execute(
-                "select * from public.health_buckets(%(ids)s, %(since)s, %(slots)s, %(until)s)",
-                params,
-            )
+            cur.execute(SPARKLINES, params)
             got = cur.fetchall()
         visible = {**params, "ids": [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING]}
-        expected = conn.execute(HEALTH_BUCKETS_REFERENCE, visible).fetchall()
+        expected = reference_sparklines(conn, visible)
         assert {row[0] for row in expected} == {demo.ENV_BOB_LAPTOP, demo.ENV_STAGING}
-        assert [(e, m, s, n) for e, m, s, _, n in got] == [
-            (e, m, s, n) for e, m, s, _, n in expected
-        ]
-        for (*_, value, _n), (*_, want, _m) in zip(got, expected, strict=True):
-            assert value == pytest.approx(want, rel=1e-12)
-        disk = [(s, v, n) for e, m, s, v, n in got if m == "disk"]
-        assert disk == ([(0, 1.0, 1), (slots - 1, 3.0, 1)] if slots > 1 else [(0, 2.0, 2)])
+        assert_same_sparklines(got, expected)
+        # bob's laptop has no disk points: no row; staging's two lie at both ends of the window
+        disk = [(e, a, c) for e, m, _, _, a, c in got if m == "disk"]
+        if slots > 1:
+            middle = slots - 2
+            assert disk == [
+                (demo.ENV_STAGING, [1.0] + [None] * middle + [3.0], [1] + [0] * middle + [1])
+            ]
+        else:
+            assert disk == [(demo.ENV_STAGING, [2.0], [2])]

@@ -1,7 +1,8 @@
 """public.health_rollup (migration ...20261205180000_health_rollup): the 12-minute sums kept by
-the triggers on health_checks, and health_buckets reading them for windows of whole cells.
+the triggers on health_checks, and health_sparklines (health_buckets before ...20261206061000)
+reading them for windows of whole cells.
 
-- what health_buckets answers from the roll-up is what the points give (the plain aggregate),
+- what health_sparklines answers from the roll-up is what the points give (the plain aggregate),
   points on cell, slot and window edges included, and the roll-up is really what it read;
 - after inserts, deletes, updates, retention (which merges hourly points with ON CONFLICT DO
   UPDATE) and TRUNCATE the roll-up is the recount of the points left;
@@ -20,11 +21,13 @@ from psycopg.types.json import Jsonb
 
 from devsync_tui.backend.postgres import demo_large
 from tests.db.helpers import (
-    HEALTH_BUCKETS_REFERENCE,
+    HEALTH_SLOTS_REFERENCE,
     MACHINE,
     acting_as,
+    assert_same_sparklines,
     impersonate,
     install_machine_tokens,
+    reference_sparklines,
     try_sql,
 )
 from tests.support import demo
@@ -78,18 +81,14 @@ def _points(conn: Conn) -> None:
     conn.commit()
 
 
-def _buckets(conn: Conn, user: demo.DemoUser, ids: list[UUID], slots: int, until: datetime) -> list:
+def _sparklines(
+    conn: Conn, user: demo.DemoUser, ids: list[UUID], slots: int, until: datetime
+) -> list:
     with acting_as(conn, user) as cur:
         cur.execute(
-            "select * from public.health_buckets(%s, %s, %s, %s)", (ids, START, slots, until)
+            "select * from public.health_sparklines(%s, %s, %s, %s)", (ids, START, slots, until)
         )
         return cur.fetchall()
-
-
-def _assert_same(got: list, expected: list) -> None:
-    assert [(e, m, s, n) for e, m, s, _, n in got] == [(e, m, s, n) for e, m, s, _, n in expected]
-    for (*_, value, _n), (*_, want, _m) in zip(got, expected, strict=True):
-        assert value == pytest.approx(want, rel=1e-12)
 
 
 def _assert_recounted(conn: Conn) -> None:
@@ -109,12 +108,12 @@ def test_windows_of_whole_cells_give_what_the_points_give(fresh_db_url: str) -> 
         # not whole cells, the points path. Both equal the plain aggregate.
         for slots in (20, 10, 4, 1, 7, 60):
             params = {"ids": ids[:2], "since": START, "until": until, "slots": slots}
-            expected = conn.execute(HEALTH_BUCKETS_REFERENCE, params).fetchall()
-            got = _buckets(conn, demo.BOB, ids, slots, until)
-            _assert_same(got, expected)
+            expected = reference_sparklines(conn, params)
+            got = _sparklines(conn, demo.BOB, ids, slots, until)
+            assert_same_sparklines(got, expected)
             # the point exactly at the end is in the last slot, the one a microsecond before too
-            last = [n for e, m, s, _, n in got if m == "memory" and s == slots - 1]
-            assert last
+            last = [counts[-1] for e, m, _, _, _, counts in got if m == "memory"]
+            assert len(last) == 2
             assert all(n >= 2 for n in last)
         # The roll-up is what the whole-cell window read: a changed sum shows.
         with conn.transaction(force_rollback=True):
@@ -125,8 +124,8 @@ def test_windows_of_whole_cells_give_what_the_points_give(fresh_db_url: str) -> 
             )
             with acting_as(conn, demo.BOB) as cur:
                 cur.execute(
-                    "select value from public.health_buckets(%s, %s, 20, %s) "
-                    "where environment_id = %s and metric_type = 'cpu' and slot = 0",
+                    "select averages[1] from public.health_sparklines(%s, %s, 20, %s) "
+                    "where environment_id = %s and metric_type = 'cpu'",
                     ([demo.ENV_STAGING], START, until, demo.ENV_STAGING),
                 )
                 assert cur.fetchone()[0] > 1000
@@ -152,11 +151,11 @@ def test_a_huge_number_sends_the_window_to_the_points(fresh_db_url: str) -> None
         # (22003); the roll-up (which keeps no sum for that cell) is not used.
         for query, params in (
             (
-                HEALTH_BUCKETS_REFERENCE,
+                HEALTH_SLOTS_REFERENCE,
                 {"ids": [demo.ENV_STAGING], "since": START, "until": START + SPAN, "slots": 20},
             ),
             (
-                "select * from public.health_buckets(%s, %s, 20, %s)",
+                "select * from public.health_sparklines(%s, %s, 20, %s)",
                 ([demo.ENV_STAGING], START, START + SPAN),
             ),
         ):
@@ -165,13 +164,13 @@ def test_a_huge_number_sends_the_window_to_the_points(fresh_db_url: str) -> None
         # a window without that cell is still read from the roll-up
         later = START + CELL * 10
         params = {"ids": [demo.ENV_STAGING], "since": later, "until": START + SPAN, "slots": 10}
-        expected = conn.execute(HEALTH_BUCKETS_REFERENCE, params).fetchall()
+        expected = reference_sparklines(conn, params)
         with acting_as(conn, demo.BOB) as cur:
             cur.execute(
-                "select * from public.health_buckets(%s, %s, 10, %s)",
+                "select * from public.health_sparklines(%s, %s, 10, %s)",
                 ([demo.ENV_STAGING], later, START + SPAN),
             )
-            _assert_same(cur.fetchall(), expected)
+            assert_same_sparklines(cur.fetchall(), expected)
 
 
 def test_the_roll_up_follows_deletes_updates_retention_and_truncate(fresh_db_url: str) -> None:
@@ -229,9 +228,9 @@ def test_who_reads_the_roll_up(fresh_db_url: str) -> None:
         _points(conn)
         until = START + SPAN
         ids = [demo.ENV_BOB_LAPTOP, demo.ENV_STAGING]
-        seen = _buckets(conn, demo.CAROL, ids, 20, until)  # a viewer
+        seen = _sparklines(conn, demo.CAROL, ids, 20, until)  # a viewer
         assert {e for e, *_ in seen} == set(ids)
-        assert _buckets(conn, demo.MALLORY, ids, 20, until) == []  # another team
+        assert _sparklines(conn, demo.MALLORY, ids, 20, until) == []  # another team
         for user in (demo.CAROL, demo.MALLORY):
             with acting_as(conn, user) as cur:
                 cur.execute("select distinct environment_id from public.health_rollup")
@@ -243,7 +242,7 @@ def test_who_reads_the_roll_up(fresh_db_url: str) -> None:
                 assert (
                     try_sql(
                         cur,
-                        "select * from public.health_buckets(%s, %s, 20, %s)",
+                        "select * from public.health_sparklines(%s, %s, 20, %s)",
                         (ids, START, until),
                     )
                     is None

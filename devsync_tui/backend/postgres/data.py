@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -33,9 +34,9 @@ from devsync_tui.core.models import (
     DependencyInput,
     DependencyStatus,
     EffectiveConfigRow,
-    HealthBucket,
     HealthCheck,
     HealthPoint,
+    HealthSlots,
     MetricType,
     PackageKind,
     PackageManager,
@@ -116,27 +117,28 @@ def _build_folded_dependencies(
         ]
 
 
-#: As the dependencies': a day of 200 environments is 48,000 buckets (4 metrics x 60 slots),
-#: read in binary as tuples; environment_id travels as text so that each distinct id becomes
-#: one UUID (~0.2 s less than dict rows with a UUID each, half of health_buckets' budget).
-_BUCKETS = (
-    "select environment_id::text, metric_type, slot, value, n "
-    "from public.health_buckets(%s::uuid[], %s, %s, %s)"
+#: One row per environment and metric, the slots as two arrays (float8[], int4[]): a day of 500
+#: environments is 2,000 rows, not the 120,000 of one row per slot (health_buckets before
+#: migration ...20261206061000), read in binary as tuples; environment_id travels as text so
+#: that each distinct id becomes one UUID.
+_SPARKLINES = (
+    "select environment_id::text, metric_type, since, slot_seconds, averages, counts "
+    "from public.health_sparklines(%s::uuid[], %s, %s, %s)"
 )
 _METRIC = {m.value: m for m in MetricType}
+#: ``health_sparklines`` reads at least twice this many environments in two halves at once.
+_SPARKLINES_MIN_PART = 50
 
 
-def _build_buckets(raw: list[tuple[Any, ...]]) -> list[HealthBucket]:
-    """Models from tuples, positionally; the cyclic GC paused meanwhile, as for dependencies."""
+def _build_sparklines(raw: list[tuple[Any, ...]]) -> list[HealthSlots]:
+    """Models from tuples, positionally (the arrays as tuples: the models are frozen)."""
     envs = {text: UUID(text) for text in {row[0] for row in raw}}
+    widths = {seconds: timedelta(seconds=seconds) for seconds in {row[3] for row in raw}}
     metric = _METRIC
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return [HealthBucket(envs[e], metric[m], s, v, n) for e, m, s, v, n in raw]
-    finally:
-        if enabled:
-            gc.enable()
+    return [
+        HealthSlots(envs[e], metric[m], s, widths[w], tuple(a), tuple(c))
+        for e, m, s, w, a, c in raw
+    ]
 
 
 def _like_pattern(text: str) -> str:
@@ -335,19 +337,36 @@ class PgData(PgCore):
         )
         return [health_from_row(r) for r in rows]
 
-    async def health_buckets(
+    async def health_sparklines(
         self,
         environment_ids: Sequence[UUID],
         since: datetime,
         slots: int,
         *,
         until: datetime | None = None,
-    ) -> list[HealthBucket]:
-        async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-            await cur.execute(_BUCKETS, (list(environment_ids), since, slots, until), binary=True)
-            return await cur.fetchall()
+    ) -> list[HealthSlots]:
+        ids = sorted(set(environment_ids))
+        if until is None or len(ids) > 500 or len(ids) < 2 * _SPARKLINES_MIN_PART:
+            # One call: a window ending at the database's now() (two calls would each take
+            # their own), few environments, or too many (the database says why).
+            parts = [list(environment_ids)]
+        else:
+            # Halves read at once, on two connections: the database works out one environment
+            # at a time on one core, and the parts' rows (ordered by environment, the ids split
+            # in order) joined are one call's. 500 machines at 50M points: 0.22 -> 0.13 s with
+            # health_latest beside them (2 cores, load ~1).
+            half = (len(ids) + 1) // 2
+            parts = [ids[:half], ids[half:]]
 
-        return _build_buckets(await self.read(work, row_factory=tuple_row))
+        async def read(part: list[UUID]) -> list[tuple[Any, ...]]:
+            async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+                await cur.execute(_SPARKLINES, (part, since, slots, until), binary=True)
+                return await cur.fetchall()
+
+            return await self.read(work, row_factory=tuple_row)
+
+        found = await asyncio.gather(*(read(part) for part in parts))
+        return _build_sparklines([row for rows in found for row in rows])
 
     async def health_latest(
         self, environment_ids: Sequence[UUID], since: datetime

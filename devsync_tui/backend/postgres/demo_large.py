@@ -5,7 +5,7 @@ the baseline (100,500 dependency rows), 10,000 configurations and 1,000,000 heal
 It is written with set-based SQL as the database superuser, with triggers off for the bulk
 insert (``session_replication_role = replica``): the point is volume for measurements, not a
 history of how it got there. The health roll-up's triggers fire all the same (ENABLE ALWAYS,
-migration ...20261205180000_health_rollup): health_buckets reads the sums they keep. Takes
+migration ...20261205180000_health_rollup): health_sparklines reads the sums they keep. Takes
 well under a minute on a 2-core machine.
 """
 
@@ -175,9 +175,11 @@ def generate(
         conn.commit()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         t0 = time.perf_counter()
-        # health_checks is vacuumed too, as autovacuum would within a minute (migration
-        # ...190000): health_buckets reads it by index-only scans once pages are all-visible.
+        # health_checks and its roll-up are vacuumed too, as autovacuum would within a minute
+        # (migrations ...190000, ...20261206061000): health_sparklines reads them by index-only
+        # scans once pages are all-visible.
         conn.execute("vacuum (analyze) public.health_checks")
+        conn.execute("vacuum (analyze) public.health_rollup")
         for table in ("dependencies", "configurations", "environments"):
             conn.execute(f"analyze public.{table}")
         timings["analyze"] = time.perf_counter() - t0

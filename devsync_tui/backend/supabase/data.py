@@ -19,9 +19,9 @@ from devsync_tui.core.models import (
     Dependency,
     DependencyInput,
     EffectiveConfigRow,
-    HealthBucket,
     HealthCheck,
     HealthPoint,
+    HealthSlots,
     MetricType,
     PackageManager,
 )
@@ -276,15 +276,15 @@ class SupabaseConfigMixin(SupabaseRest):
             )
         return [rows.health_from_row(r) for r in found]
 
-    async def health_buckets(
+    async def health_sparklines(
         self,
         environment_ids: Sequence[UUID],
         since: datetime,
         slots: int,
         *,
         until: datetime | None = None,
-    ) -> list[HealthBucket]:
-        # In id order: each call's rows come ordered by environment, metric, slot, so the calls'
+    ) -> list[HealthSlots]:
+        # In id order: each call's rows come ordered by environment, then metric, so the calls'
         # answers joined in that order are ordered as one call's would be.
         ids = sorted(str(e) for e in environment_ids)
         params: dict[str, Any] = {"p_since": since, "p_slots": slots, "p_until": until}
@@ -293,8 +293,8 @@ class SupabaseConfigMixin(SupabaseRest):
             chunks = [ids]
         else:
             # A response holds at most PAGE rows (max_rows): ask for as many environments per
-            # call as fill a page at most (4 metrics × slots rows each); larger answers page.
-            per_call = max(1, PAGE // (len(MetricType) * max(1, slots)))
+            # call as fill a page at most (a row per metric each, whatever the slots).
+            per_call = max(1, PAGE // len(MetricType))
             chunks = [ids[i : i + per_call] for i in range(0, len(ids), per_call)]
         # A few calls at a time: each is a short read, the round trips are what adds up.
         limit = asyncio.Semaphore(4)
@@ -302,11 +302,11 @@ class SupabaseConfigMixin(SupabaseRest):
         async def read(chunk: list[str]) -> list[dict[str, Any]]:
             async with limit:
                 return await self._rpc_rows(
-                    "health_buckets", {"p_environment_ids": chunk, **params}
+                    "health_sparklines", {"p_environment_ids": chunk, **params}
                 )
 
         found = await asyncio.gather(*(read(chunk) for chunk in chunks))
-        return [rows.health_bucket_from_row(r) for part in found for r in part]
+        return [rows.health_slots_from_row(r) for part in found for r in part]
 
     async def health_latest(
         self, environment_ids: Sequence[UUID], since: datetime

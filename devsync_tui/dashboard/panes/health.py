@@ -2,8 +2,8 @@
 memory / disk over the last day. Loaded in a worker, kept live by the change feed.
 
 The database averages a day of points into as many slots as a sparkline is wide
-(``Backend.health_buckets``: a few dozen numbers per metric, not thousands of points) and gives
-the newest reading per metric (``Backend.health_latest``)."""
+(``Backend.health_sparklines``: an array of a few dozen numbers per metric, not thousands of
+points) and gives the newest reading per metric (``Backend.health_latest``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,14 @@ from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
 from devsync_tui.core import clock
-from devsync_tui.core.models import Environment, EnvStatus, MetricType, Project
+from devsync_tui.core.models import (
+    Environment,
+    EnvStatus,
+    HealthCheck,
+    HealthSlots,
+    MetricType,
+    Project,
+)
 from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.load_failure import load_failure
@@ -268,9 +275,15 @@ class HealthPane(Widget):
         batches += [rest[i : i + BATCH] for i in range(0, len(rest), BATCH)]
         for index, batch in enumerate(batches or [[]]):
             ids = [env.id for env in batch]
-            buckets = await backend.health_buckets(ids, since, slots, until=end) if ids else []
-            latest = await backend.health_latest(ids, since) if ids else []
-            rows = summarize(batch, buckets, latest, start=since, end=end, slots=slots)
+            series: list[HealthSlots] = []
+            latest: list[HealthCheck] = []
+            if ids:
+                # Both reads at once (each on a connection or request of its own).
+                series, latest = await asyncio.gather(
+                    backend.health_sparklines(ids, since, slots, until=end),
+                    backend.health_latest(ids, since),
+                )
+            rows = summarize(batch, series, latest, start=since, end=end, slots=slots)
             final = index >= len(batches) - 1
             self.post_message(HealthLoaded(project.id, rows, final=final))
 

@@ -1,8 +1,9 @@
 """Health data for display: numbers out of the metric JSON, time buckets, text sparklines.
 
-The database averages the points into time slots (``Backend.health_buckets``) as many as the
-sparkline is wide; the newest reading beside it comes from ``Backend.health_latest``. No Textual
-here: these are plain functions the health table calls and the tests check.
+The database averages the points into time slots (``Backend.health_sparklines``) as many as
+the sparkline is wide, one array of averages per environment and metric; the newest reading
+beside it comes from ``Backend.health_latest``. No Textual here: these are plain functions the
+health table calls and the tests check.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from devsync_tui.core.models import Environment, HealthBucket, HealthCheck, MetricType
+from devsync_tui.core.models import Environment, HealthCheck, HealthSlots, MetricType
 
 #: Keys a metric's JSON value may carry its number under, in order of preference
 #: (agents report {"percent": …} / {"ms": …}; the hourly rollup stores {"avg": …}).
@@ -23,7 +24,7 @@ BARS = "▁▂▃▄▅▆▇█"
 #: How far back the sparklines look (about: see ``sparkline_window``).
 WINDOW = timedelta(days=1)
 #: The database keeps each environment's sum and count per metric and 12-minute cell of an
-#: epoch grid (migration ...20261205180000_health_rollup); ``health_buckets`` reads a window
+#: epoch grid (migration ...20261205180000_health_rollup); ``health_sparklines`` reads a window
 #: from those when its ends and its slot length are whole cells, from the points otherwise.
 GRAIN = timedelta(minutes=12)
 #: How far a window of whole cells may stray from ``WINDOW`` before a sparkline keeps the exact
@@ -173,40 +174,35 @@ class EnvHealth:
 
 def summarize(
     environments: Sequence[Environment],
-    buckets: Iterable[HealthBucket] = (),
+    series: Iterable[HealthSlots] = (),
     latest: Iterable[HealthCheck] = (),
     *,
     start: datetime | None = None,
     end: datetime | None = None,
     slots: int = 0,
 ) -> list[EnvHealth]:
-    """One row per environment, in their order (one without data still gets a row): the
-    buckets of [start, end] in ``slots`` slots per metric, and the newest reading per metric
-    (``latest``: a point per environment and metric; one without a number is skipped)."""
-    values: dict[tuple[UUID, MetricType], list[float | None]] = {}
-    counts: dict[tuple[UUID, MetricType], list[int]] = {}
-    for bucket in buckets:
-        key = (bucket.environment_id, MetricType(bucket.metric_type))
-        if not 0 <= bucket.slot < slots:
-            continue
-        values.setdefault(key, [None] * slots)[bucket.slot] = bucket.value
-        counts.setdefault(key, [0] * slots)[bucket.slot] = bucket.n
+    """One row per environment, in their order (one without data still gets a row): the slot
+    averages per metric of [start, end] in ``slots`` slots (``series``: the database's arrays,
+    kept as they are), and the newest reading per metric (``latest``: a point per environment
+    and metric; one without a number is skipped)."""
+    found: dict[UUID, dict[MetricType, SlotSeries]] = {}
+    if start is not None and end is not None:
+        for one in series:
+            if one.since == start and len(one.averages) == slots:
+                window = SlotSeries(start, end, one.averages, one.counts)
+            else:
+                # Another window than asked for: its own slots, resampled where drawn.
+                count = len(one.averages)
+                window = SlotSeries(
+                    one.since, one.since + one.width * count, one.averages, one.counts
+                )
+            found.setdefault(one.environment_id, {})[MetricType(one.metric_type)] = window
     newest: dict[UUID, dict[MetricType, float]] = {}
     for check in latest:
         number = metric_number(check.value)
         if number is not None:
             newest.setdefault(check.environment_id, {})[MetricType(check.metric_type)] = number
-    rows = []
-    for env in environments:
-        series = {}
-        if start is not None and end is not None:
-            series = {
-                metric: SlotSeries(start, end, tuple(values[key]), tuple(counts[key]))
-                for metric in MetricType
-                if (key := (env.id, metric)) in values
-            }
-        rows.append(EnvHealth(env, series, newest.get(env.id, {})))
-    return rows
+    return [EnvHealth(env, found.get(env.id, {}), newest.get(env.id, {})) for env in environments]
 
 
 def format_latest(metric: MetricType, value: float | None) -> str:
