@@ -2,8 +2,9 @@
 which once the database is reachable again (``OutcomeUnknown`` + ``Backend.confirm_save``).
 
 The backend talks to the test database through a TCP proxy that drops the connection at a
-chosen moment: right after the COMMIT went out (the save happened, the reply is lost), or
-after the RPC went out but before COMMIT (the server rolls the transaction back).
+chosen moment: right after the save's commit point went out (the save is one statement in
+autocommit, so that is the Sync ending its request: the save happened, the reply is lost), or
+after the RPC went out but before that Sync (the server rolls the statement back).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ async def test_cut_after_commit_means_saved_exactly_once(
 ) -> None:
     proxy, backend = proxied
     await _save(backend, "CUT_KEY", "before", None)
-    fired = proxy.cut_on(b"COMMIT", forward=True)
+    fired = proxy.cut_on(b"save_configuration", forward=True, commit=True)
     with pytest.raises(OutcomeUnknown):
         await _save(backend, "CUT_KEY", "after", 1)
     assert fired.is_set()
@@ -100,7 +101,7 @@ async def test_confirm_while_still_down_says_unavailable(
 ) -> None:
     proxy, backend = proxied
     await _save(backend, "CUT_KEY", "before", None)
-    proxy.cut_on(b"COMMIT", forward=True)
+    proxy.cut_on(b"save_configuration", forward=True, commit=True)
     with pytest.raises(OutcomeUnknown):
         await _save(backend, "CUT_KEY", "after", 1)
     proxy.refuse = True

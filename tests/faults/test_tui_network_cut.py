@@ -38,7 +38,7 @@ async def test_cut_after_commit_the_editor_says_saved(fresh_db_url: str) -> None
         async with app.run_test(size=app.test_size) as pilot:
             await wait_ready(pilot)
             await _edit(pilot, "BOB_DEBUG_PORT", "9231")
-            fired = proxy.cut_on(b"COMMIT", forward=True)
+            fired = proxy.cut_on(b"save_configuration", forward=True, commit=True)
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: not isinstance(app.screen, ConfigEditor), within=30)
             assert fired.is_set()

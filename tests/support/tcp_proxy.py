@@ -5,7 +5,10 @@
 proxy. ``cut()`` drops every connection now (``hang_up()`` closes them in order);
 ``cut_on(marker, forward=...)`` drops a connection when the client sends bytes containing
 ``marker`` — after forwarding them to the server (the request happens, the reply is lost) or
-before (the request never arrives).
+before (the request never arrives). With ``commit=True`` it forwards through the Sync that ends
+the request: a statement run in autocommit (DevSync's one-statement writes) commits at that
+Sync, so this is "the write committed, its reply is lost", as cutting after a COMMIT is for a
+transaction of several statements.
 ``refuse`` makes new connections fail, as while a network is down.
 
 Forwarding stops at the end of the request holding the marker: a client that pipelines (sends
@@ -29,6 +32,7 @@ class _Trap:
     marker: bytes
     forward: bool
     fired: asyncio.Event
+    commit: bool = False
 
 
 class TcpProxy:
@@ -75,9 +79,10 @@ class TcpProxy:
             writer.close()
         self._writers.clear()
 
-    def cut_on(self, marker: bytes, *, forward: bool) -> asyncio.Event:
-        """Drop the connection that sends ``marker``; the event is set when it fired."""
-        trap = _Trap(marker, forward, asyncio.Event())
+    def cut_on(self, marker: bytes, *, forward: bool, commit: bool = False) -> asyncio.Event:
+        """Drop the connection that sends ``marker``; the event is set when it fired.
+        ``commit``: forward through the request's Sync first (see the module's doc)."""
+        trap = _Trap(marker, forward, asyncio.Event(), commit)
         self._traps.append(trap)
         return trap.fired
 
@@ -120,9 +125,16 @@ class TcpProxy:
                     return
                 if trap is not None:
                     self._muted.add(id(pair[0]))
-                    data = _through_request(data, trap.marker)
+                    end = _SYNC if trap.commit else _EXECUTE
+                    data = _through_request(data, trap.marker, end)
                 writer.write(data)
                 await writer.drain()
+                if trap is not None and trap.commit and not data.endswith(_SYNC):
+                    # the Sync is in a later read: forward up to it before cutting
+                    while not data.endswith(_SYNC) and (more := await reader.read(65536)):
+                        data = _through_request(more, b"", _SYNC)
+                        writer.write(data)
+                        await writer.drain()
                 if trap is not None:
                     # give the server the request, then lose the reply
                     await asyncio.sleep(0.05)
@@ -150,11 +162,14 @@ class TcpProxy:
 
 #: An Execute message for the unnamed portal, all rows: what ends each statement psycopg sends.
 _EXECUTE = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00"
+#: The Sync message that ends an extended-protocol request: at it, the server commits a
+#: statement run in autocommit (its implicit transaction).
+_SYNC = b"S\x00\x00\x00\x04"
 
 
-def _through_request(data: bytes, marker: bytes) -> bytes:
-    """``data`` up to the end of the request holding ``marker``: through the first Execute after
-    it, or all of ``data`` if none follows (a simple-protocol query, or the request's end is in
-    a later read)."""
-    end = data.find(_EXECUTE, data.find(marker))
-    return data if end < 0 else data[: end + len(_EXECUTE)]
+def _through_request(data: bytes, marker: bytes, end_message: bytes = _EXECUTE) -> bytes:
+    """``data`` up to the end of the request holding ``marker``: through the first
+    ``end_message`` after it, or all of ``data`` if none follows (a simple-protocol query, or
+    the request's end is in a later read)."""
+    end = data.find(end_message, max(data.find(marker), 0))
+    return data if end < 0 else data[: end + len(end_message)]
