@@ -24,7 +24,7 @@ from devsync_tui.backend.errors import DevSyncError, OutcomeUnknown, Unavailable
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.backend.postgres.pool import PgCore, _still_open
 from tests.support.demo import CAROL, ENV_STAGING, PROJECT_STOREFRONT
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import SYNC, TcpProxy
 
 pytestmark = pytest.mark.db
 
@@ -252,12 +252,7 @@ async def test_the_watchdog_still_severs_a_write_and_says_unknown(alice: Postgre
     assert loop.time() - started < 3.0
 
 
-#: The Sync message that ends an extended-protocol request: at it, the server commits a
-#: statement run in autocommit (its implicit transaction).
-_SYNC = b"S\x00\x00\x00\x04"
-
-
-@pytest.mark.parametrize(("marker", "saved"), [(_SYNC, True), (b"cut-marker-v2", False)])
+@pytest.mark.parametrize(("marker", "saved"), [(SYNC, True), (b"cut-marker-v2", False)])
 async def test_a_cut_once_the_statement_went_out_is_unknown(
     fresh_db_url: str, marker: bytes, saved: bool
 ) -> None:

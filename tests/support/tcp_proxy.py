@@ -125,16 +125,17 @@ class TcpProxy:
                     return
                 if trap is not None:
                     self._muted.add(id(pair[0]))
-                    end = _SYNC if trap.commit else _EXECUTE
+                    end = SYNC if trap.commit else _EXECUTE
                     data = _through_request(data, trap.marker, end)
                 writer.write(data)
                 await writer.drain()
-                if trap is not None and trap.commit and not data.endswith(_SYNC):
-                    # the Sync is in a later read: forward up to it before cutting
-                    while not data.endswith(_SYNC) and (more := await reader.read(65536)):
-                        data = _through_request(more, b"", _SYNC)
-                        writer.write(data)
-                        await writer.drain()
+                # with ``commit``, a Sync still to come is forwarded before cutting
+                while trap is not None and trap.commit and not data.endswith(SYNC):
+                    if not (more := await reader.read(65536)):
+                        break
+                    data = _through_request(more, b"", SYNC)
+                    writer.write(data)
+                    await writer.drain()
                 if trap is not None:
                     # give the server the request, then lose the reply
                     await asyncio.sleep(0.05)
@@ -164,7 +165,7 @@ class TcpProxy:
 _EXECUTE = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00"
 #: The Sync message that ends an extended-protocol request: at it, the server commits a
 #: statement run in autocommit (its implicit transaction).
-_SYNC = b"S\x00\x00\x00\x04"
+SYNC = b"S\x00\x00\x00\x04"
 
 
 def _through_request(data: bytes, marker: bytes, end_message: bytes = _EXECUTE) -> bytes:
