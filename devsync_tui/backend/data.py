@@ -17,6 +17,7 @@ from uuid import UUID
 from devsync_tui.backend import refusals, rows_facts, rules
 from devsync_tui.backend.errors import Conflict, PermissionDenied
 from devsync_tui.backend.transport import Transport
+from devsync_tui.core import clock
 from devsync_tui.core.models import (
     AcceptedRisk,
     AdvisoryCheck,
@@ -26,6 +27,7 @@ from devsync_tui.core.models import (
     Configuration,
     Dependency,
     DependencyInput,
+    DependencySummary,
     EffectiveConfigRow,
     Freshness,
     HealthCheck,
@@ -274,6 +276,17 @@ class DataContract(Transport):
         rules.check_report("packages", refusals.MAX_PACKAGES, freshness)
         return await self._report_package_facts(
             rows_facts.package_facts_payload(advisories, freshness)
+        )
+
+    async def dependency_summary(
+        self, project_id: UUID, environment_ids: Sequence[UUID]
+    ) -> DependencySummary | None:
+        """The project's team-wide dependency counts over its baseline and these environments,
+        counted by the database (``dependency_summary``) as ``DriftMatrix.summary`` counts the
+        matrix of the same rows, accepted risks judged by today's date (``core.clock``). None
+        when the caller may not read the project's dependencies."""
+        return await self._dependency_summary(
+            project_id, list(dict.fromkeys(environment_ids)), clock.now().date()
         )
 
     async def package_facts(self, project_id: UUID) -> PackageFacts:

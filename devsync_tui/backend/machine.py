@@ -37,6 +37,7 @@ from devsync_tui.core.models import (
     Configuration,
     Dependency,
     DependencyInput,
+    DependencySummary,
     EffectiveConfigRow,
     Environment,
     EnvStatus,
@@ -339,6 +340,11 @@ class MachineBackend(Backend):
         after: tuple[str, UUID] | None,
         limit: int,
     ) -> list[tuple[str, Dependency]]:
+        self._refuse()
+
+    async def _dependency_summary(
+        self, project_id: UUID, environment_ids: list[UUID], today: date
+    ) -> DependencySummary | None:
         self._refuse()
 
     async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:

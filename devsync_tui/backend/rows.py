@@ -22,6 +22,7 @@ from devsync_tui.core.models import (
     Dependency,
     DependencyInput,
     DependencyStatus,
+    DependencySummary,
     EffectiveConfigRow,
     Environment,
     EnvStatus,
@@ -226,6 +227,12 @@ def history_from_row(r: Row) -> ConfigHistoryEntry:
         changed_by=opt_uuid(r.get("changed_by")),
         changed_by_username=opt_str(r.get("changed_by_username") or changer),
         changed_at=as_datetime(r["changed_at"]),
+    )
+
+
+def dependency_summary_from_row(r: Row) -> DependencySummary:
+    return DependencySummary(
+        packages=int(r["packages"]), vulnerable=int(r["vulnerable"]), missing=int(r["missing"])
     )
 
 

@@ -22,6 +22,7 @@ from devsync_tui.core.models import (
     Configuration,
     Dependency,
     DependencyInput,
+    DependencySummary,
     EffectiveConfigRow,
     HealthCheck,
     HealthPoint,
@@ -142,6 +143,12 @@ class Transport(abc.ABC):
         """RPC ``dependency_page``: up to ``limit`` rows of one package manager of a project
         after the keyset ``after`` (fold, id), from the start with None, in (fold, id) order,
         each with its fold; fewer only at the end."""
+
+    @abc.abstractmethod
+    async def _dependency_summary(
+        self, project_id: UUID, environment_ids: list[UUID], today: date
+    ) -> DependencySummary | None:
+        """RPC ``dependency_summary``: its one row (None when it returns none)."""
 
     @abc.abstractmethod
     async def _report_dependencies(

@@ -47,7 +47,7 @@ from devsync_tui.core.drift_sets import (
     ordered,
     violates,
 )
-from devsync_tui.core.models import Dependency, PackageManager
+from devsync_tui.core.models import Dependency, DependencySummary, PackageManager
 
 __all__ = [
     "BASELINE_NAME",
@@ -110,6 +110,21 @@ class DriftMatrix:
         """Worst rows first; (manager, name) order among equals."""
         ordered_rows = sorted(self.rows, key=lambda r: -r.worst)  # sorted() is stable
         return DriftMatrix(self.environment_ids, tuple(ordered_rows))
+
+    def summary(self) -> DependencySummary:
+        """Its counts, as the database's ``dependency_summary`` counts the same rows."""
+        vulnerable = missing = 0
+        for row in self.rows:
+            if row.worst == DriftState.VULNERABLE:
+                vulnerable += 1
+            # A row is at least MISSING where a cell is: only those rows need a look.
+            if (
+                row.worst >= DriftState.MISSING
+                and row.baseline is not None
+                and any(c is not None and c.state is DriftState.MISSING for c in row.cells)
+            ):
+                missing += 1
+        return DependencySummary(len(self.rows), vulnerable, missing)
 
     def filtered(self, text: str) -> DriftMatrix:
         """Rows whose package name (or manager) contains ``text``, ignoring case."""

@@ -355,6 +355,21 @@ class Freshness:
 
 
 @dataclass(frozen=True, slots=True)
+class DependencySummary:
+    """A project's dependency counts over its baseline and the environments shown, from the
+    database (``dependency_summary``) or from a whole drift matrix (``DriftMatrix.summary``):
+    the same definitions, so the Dependencies view says the same before and after it has read
+    every page."""
+
+    #: Packages (one per manager and name as the ecosystem compares names).
+    packages: int
+    #: Packages with a vulnerable version not every advisory of which is an accepted risk.
+    vulnerable: int
+    #: Packages the baseline has and at least one environment shown lacks.
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
 class PackageFacts:
     """What is stored about the versions and packages of a project (``package_facts``)."""
 

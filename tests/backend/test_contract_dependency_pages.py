@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from devsync_tui.backend.errors import PermissionDenied
+from devsync_tui.core.drift import build_matrix
 from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
 from devsync_tui.core.names import package_key
 from tests.backend.conftest import Transport
@@ -80,3 +81,27 @@ async def test_a_machine_may_not_page_the_whole_project(transport: Transport) ->
     with pytest.raises(PermissionDenied):
         async for _ in machine.dependency_pages(demo.PROJECT_STOREFRONT):
             pass
+
+
+async def test_the_summary_counts_what_the_pages_hold(transport: Transport) -> None:
+    # dependency_summary (the Dependencies view's counts while pages still arrive) is the
+    # matrix of every page's rows counted, on every transport; the reader's rules apply.
+    bob = await transport.open("bob")
+    await bob.report_dependencies(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, _REPORT)
+    envs = [e.id for e in await bob.list_environments(demo.PROJECT_STOREFRONT)]
+    rows = [d async for page in bob.dependency_pages(demo.PROJECT_STOREFRONT) for d in page]
+    summary = await bob.dependency_summary(demo.PROJECT_STOREFRONT, envs)
+    assert summary is not None
+    assert summary == build_matrix(rows, envs).summary()
+    # Foo_Bar, foo.bar and foo-bar are one pip package; JSONStream and jsonstream two npm ones.
+    names = {(d.package_manager, package_key(d.package_manager, d.package_name)) for d in rows}
+    assert summary.packages == len(names)
+    # Only bob's laptop: what the other environments alone run is not counted.
+    only_bob = await bob.dependency_summary(demo.PROJECT_STOREFRONT, [demo.ENV_BOB_LAPTOP])
+    assert only_bob == build_matrix(rows, [demo.ENV_BOB_LAPTOP]).summary()
+    mallory = await transport.open("mallory")
+    assert await mallory.dependency_summary(demo.PROJECT_STOREFRONT, envs) is None
+    token = await bob.create_machine_token(demo.ENV_BOB_LAPTOP, "laptop", None)
+    machine = await transport.open_machine(token.token)
+    with pytest.raises(PermissionDenied):
+        await machine.dependency_summary(demo.PROJECT_STOREFRONT, envs)

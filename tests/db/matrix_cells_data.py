@@ -238,6 +238,14 @@ DATA_OPS: list[Op] = [
         (),
     ),
     Op(
+        "dependency_summary.row",
+        MEMBERS,
+        lambda c, u, i: q(c, "select packages from dependency_summary(%s, '{}')", (S,)),
+        # Security definer, applying dependencies_select's condition itself, like
+        # dependency_page (migration 20261206210000).
+        (),
+    ),
+    Op(
         "dependencies.insert_baseline",
         WRITERS,
         lambda c, u, i: q(

@@ -20,6 +20,7 @@ from devsync_tui.backend.rows import (
     audit_from_row,
     configuration_from_row,
     dependency_payload,
+    dependency_summary_from_row,
     effective_from_row,
     health_from_row,
     health_payload,
@@ -33,6 +34,7 @@ from devsync_tui.core.models import (
     Dependency,
     DependencyInput,
     DependencyStatus,
+    DependencySummary,
     EffectiveConfigRow,
     HealthCheck,
     HealthPoint,
@@ -284,6 +286,15 @@ class PgData(PgCore):
 
         raw = await self.read(work, row_factory=tuple_row)
         return _build_folded_dependencies(project_id, raw)
+
+    async def _dependency_summary(
+        self, project_id: UUID, environment_ids: list[UUID], today: date
+    ) -> DependencySummary | None:
+        row = await self.fetch_one(
+            "select * from public.dependency_summary(%s, %s::uuid[], %s)",
+            (project_id, environment_ids, today),
+        )
+        return None if row is None else dependency_summary_from_row(row)
 
     async def _report_dependencies(
         self,

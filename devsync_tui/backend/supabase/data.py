@@ -18,6 +18,7 @@ from devsync_tui.core.models import (
     Configuration,
     Dependency,
     DependencyInput,
+    DependencySummary,
     EffectiveConfigRow,
     HealthCheck,
     HealthPoint,
@@ -245,6 +246,22 @@ class SupabaseConfigMixin(SupabaseRest):
                 break
             after = (found[-1][0], found[-1][1].id)
         return found
+
+    async def _dependency_summary(
+        self, project_id: UUID, environment_ids: list[UUID], today: date
+    ) -> DependencySummary | None:
+        body = {
+            "p_project": str(project_id),
+            "p_environments": [str(e) for e in environment_ids],
+            "p_today": today.isoformat(),
+        }
+
+        def call(client: AsyncClient) -> Any:
+            return client.rpc("dependency_summary", body)
+
+        response = await self._run(call, read=True)
+        found = [r for r in (response.data or []) if isinstance(r, dict)]
+        return rows.dependency_summary_from_row(found[0]) if found else None
 
     async def _report_dependencies(
         self,
