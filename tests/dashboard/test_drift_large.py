@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from textual.widget import Widget
 
+from devsync_tui.core.models import DependencySummary
 from devsync_tui.dashboard.panes.drift import DriftLoaded, DriftPane
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable
 from tests.dashboard.pane_host import PaneHost, settle
@@ -92,9 +93,24 @@ async def test_100k_dependency_rows_open_scroll_and_filter(fresh_db_url: str) ->
         assert "= 1.0.0" in line
         assert "≠" not in line[len("≠ npm pkg-00000") :]
         # Drifted: every package has some environment with (p + e) % 50 == 0.
-        assert "500 packages · 500 drifted · 200 envs" in str(
+        assert "500 packages · 500 drifted · 0 vulnerable · 0 missing · 200 envs" in str(
             app.query_one("#drift-status").render()
         )
+        # While its pages arrived, the pane asked the database for the team-wide counts:
+        # the same as the whole matrix's.
+        assert pane.summary == DependencySummary(packages=500, vulnerable=0, missing=0)
+        assert pane.matrix is not None
+        assert pane.matrix.summary() == pane.summary
+        # What the status line said then: the first page, with the database's totals.
+        pane.post_message(DriftLoaded(UUID(PROJECT), first, live=False, partial=True))
+        await pilot.pause()
+        status = str(app.query_one("#drift-status").render())
+        assert status.startswith(f"{len(first.rows)} of 500 packages · ")
+        assert "drifted so far · 0 vulnerable · 0 missing · 200 envs" in status
+        assert status.endswith("loading the rest…")
+        pane._read_all(live=False)  # and whole again
+        await pilot.pause(0.2)
+        await settle(pilot, loaded, seconds=120)
 
         await pilot.press("end")  # last row
         for _ in range(ENVS + 1):

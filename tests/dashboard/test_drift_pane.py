@@ -14,7 +14,7 @@ from textual.widget import Widget
 from devsync_tui.backend.base import ChangeEvent, Resync
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import DependencyInput, DependencyStatus, PackageManager
-from devsync_tui.dashboard.panes.drift import DriftLoaded, DriftPane
+from devsync_tui.dashboard.panes.drift import DriftLoaded, DriftPane, _fitted
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen, PackageDetailTable
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable
 from tests.dashboard.pane_host import PaneHost, settle
@@ -330,3 +330,20 @@ async def test_a_machines_report_reads_only_its_column_and_the_baseline(fresh_db
             str(cells_by_package(table)["lodash"]),
         )
         assert reads.whole == whole_before + 1
+
+
+def test_the_status_line_fits_by_leaving_out_the_least_needed() -> None:
+    parts = [
+        (0, "7 of 10 packages"), (0, "8 drifted"), (3, "2 vulnerable"), (4, "1 missing"),
+        (5, "3 envs"), (2, "by severity"), (1, "drifted only"),
+    ]  # fmt: skip
+    whole = "7 of 10 packages · 8 drifted · 2 vulnerable · 1 missing · 3 envs · by severity"
+    assert _fitted(parts, 200) == whole + " · drifted only"
+    assert _fitted(parts, 0) == whole + " · drifted only"  # not laid out yet
+    # 80 columns: the envs (the columns say) and the missing count (the ∅ cells) go first.
+    assert _fitted(parts, 78) == (
+        "7 of 10 packages · 8 drifted · 2 vulnerable · by severity · drifted only"
+    )
+    assert _fitted(parts, 60) == "7 of 10 packages · 8 drifted · by severity · drifted only"
+    assert _fitted(parts, 40) == "7 of 10 packages · 8 drifted"  # the counts stay
+    assert _fitted(parts, 10) == "7 of 10 packages · 8 drifted"

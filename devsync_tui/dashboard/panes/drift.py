@@ -28,7 +28,13 @@ from devsync_tui.core import clock
 from devsync_tui.core.drift import Accepted, DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.drift_columns import replace_columns
 from devsync_tui.core.drift_facts import accepted_versions
-from devsync_tui.core.models import DependencyStatus, Environment, PackageFacts, Project
+from devsync_tui.core.models import (
+    DependencyStatus,
+    DependencySummary,
+    Environment,
+    PackageFacts,
+    Project,
+)
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.load_failure import load_failure
@@ -78,6 +84,20 @@ class DriftLoaded(Message):
         self.base = base
 
 
+class SummaryLoaded(Message):
+    """The database counted a project's packages (``Backend.dependency_summary``)."""
+
+    bubble = False
+
+    def __init__(
+        self, project_id: UUID, environment_ids: tuple[UUID, ...], summary: DependencySummary
+    ) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.environment_ids = environment_ids
+        self.summary = summary
+
+
 class DriftPane(Widget):
     """Packages × (baseline + environments), filterable, sortable, with a package detail."""
 
@@ -119,6 +139,14 @@ class DriftPane(Widget):
         self._failed = False
         #: True while only the first page of a big project is shown.
         self.loading_more = False
+        #: The team-wide counts the database gave for the environments shown: what the status
+        #: line says while pages still arrive (then the whole matrix's own counts).
+        self.summary: DependencySummary | None = None
+        #: The shown matrix's counts (``DriftMatrix.summary``), once it is whole.
+        self._counts: DependencySummary | None = None
+        #: This whole read asked the database for the counts (only a read that shows its
+        #: first pages before the rest does: a small project is whole at once).
+        self._summary_asked = False
         #: Reads wait until the Dependencies tab is shown (a hidden tab reads nothing).
         self.reads = ReadWhenShown(self, lambda: self._read_all(live=False))
 
@@ -132,6 +160,7 @@ class DriftPane(Widget):
 
     def on_resize(self, event: Resize) -> None:
         self.query_one("#drift-legend", Static).update(legend_text(event.size.width - 2))
+        self._update_status()
 
     @property
     def table(self) -> DriftMatrixTable:
@@ -155,6 +184,7 @@ class DriftPane(Widget):
                 return
         else:
             self.matrix = None
+            self.summary = self._counts = None
         self.project = project
         self.environments = list(environments)
         self.focus_env = focus_env
@@ -170,6 +200,7 @@ class DriftPane(Widget):
         self.project = None
         self.environments = []
         self.matrix = None
+        self.summary = self._counts = None
         self._set_message(text)
 
     def apply_changes(self, events: Sequence[FeedEvent]) -> None:
@@ -235,6 +266,7 @@ class DriftPane(Widget):
         self._stale_all = False
         self._stale_columns = {}
         self._whole_read_running = True
+        self._summary_asked = False
         self._load(live)
 
     # -- loading -------------------------------------------------------------------------------
@@ -275,6 +307,27 @@ class DriftPane(Widget):
         matrix = DriftMatrix(tuple(env_ids), _in_name_order(rows))
         self.post_message(DriftLoaded(project.id, matrix, live))
 
+    @work(exclusive=True, group="drift-summary", exit_on_error=False)
+    async def _load_summary(self) -> None:
+        """Ask the database for the team-wide counts while the rest of the pages arrive (a
+        whole read of a million rows takes seconds; the counts come in one query)."""
+        project, backend = self.project, self.backend
+        if project is None or backend is None:
+            return
+        env_ids = tuple(env.id for env in self.environments)
+        summary = await backend.dependency_summary(project.id, env_ids)
+        if summary is not None:
+            self.post_message(SummaryLoaded(project.id, env_ids, summary))
+
+    @on(SummaryLoaded)
+    def _summary_loaded(self, message: SummaryLoaded) -> None:
+        shown = tuple(env.id for env in self.environments)
+        if self.project is None or message.project_id != self.project.id:
+            return
+        if message.environment_ids == shown:
+            self.summary = message.summary
+            self._update_status()
+
     @work(exclusive=True, group="drift", exit_on_error=False)
     async def _load_columns(self, stale: Stale) -> None:
         """Read the baseline and the changed environments' rows, build their columns and put
@@ -307,6 +360,9 @@ class DriftPane(Widget):
             return
         if not message.partial:
             self._whole_read_running = False
+        elif not self._summary_asked:
+            self._summary_asked = True
+            self._load_summary()
         assert message.matrix is not None  # only a column reload leaves it unknown
         self._show_matrix(message.matrix, message.live, message.partial)
 
@@ -332,6 +388,7 @@ class DriftPane(Widget):
         previous = self.matrix
         self.matrix = matrix
         self.loading_more = partial
+        self._counts = None if partial else matrix.summary()
         self._failed = False
         self._set_message(None)
         self._refresh_rows()
@@ -376,21 +433,30 @@ class DriftPane(Widget):
         matrix = self.matrix
         if matrix is None:
             return
-        total = len(matrix.rows)
+        # Whole: the matrix's own counts. While pages arrive: the database's, for the whole
+        # project (the same definitions), once they have come.
+        counts = self._counts if not self.loading_more else self.summary
+        total = counts.packages if counts is not None else len(matrix.rows)
         shown = len(self.table.rows)
         drifted = sum(1 for row in matrix.rows if row.worst > 0)
         # The filter text is in the input above the table: the status need not repeat it.
-        parts = [
-            f"{total} packages" if shown == total else f"{shown} of {total} packages",
-            f"{drifted} drifted",
-            count(len(matrix.environment_ids), "env"),
-            "by severity" if self.sort_by_severity else "by name",
+        # (priority, text): on a narrow screen the least needed go first (the counts of
+        # states are in the matrix and its legend too).
+        parts: list[tuple[int, str]] = [
+            (0, f"{total:,} packages" if shown == total else f"{shown:,} of {total:,} packages"),
+            (0, f"{drifted:,} drifted" + (" so far" if self.loading_more else "")),
+        ]
+        if counts is not None:
+            parts += [(3, f"{counts.vulnerable:,} vulnerable"), (4, f"{counts.missing:,} missing")]
+        parts += [
+            (5, count(len(matrix.environment_ids), "env")),
+            (2, "by severity" if self.sort_by_severity else "by name"),
         ]
         if self.drifted_only:
-            parts.append("drifted only")
+            parts.append((1, "drifted only"))
         if self.loading_more:
-            parts.append("loading the rest…")
-        self.query_one("#drift-status", Static).update(" · ".join(parts))
+            parts.append((1, "loading the rest…"))
+        self.query_one("#drift-status", Static).update(_fitted(parts, self.size.width - 2))
 
     # -- keys ------------------------------------------------------------------------------------
     def action_filter(self) -> None:
@@ -473,3 +539,15 @@ def _changed_keys(before: DriftMatrix, after: DriftMatrix) -> set[object]:
         return set()
     old = {row_key(row): row for row in before.rows}
     return {row_key(row) for row in after.rows if old.get(row_key(row)) != row}
+
+
+def _fitted(parts: Sequence[tuple[int, str]], width: int) -> str:
+    """The parts joined with " · ", leaving out the least needed (highest number first, the
+    last of equals first) until the line fits ``width`` (0 or less: not laid out yet, all)."""
+    kept = list(parts)
+    while width > 0 and len(kept) > 1 and len(" · ".join(text for _, text in kept)) > width:
+        drop = max(range(len(kept)), key=lambda i: (kept[i][0], i))
+        if kept[drop][0] == 0:
+            break
+        del kept[drop]
+    return " · ".join(text for _, text in kept)
