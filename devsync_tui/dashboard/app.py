@@ -39,7 +39,6 @@ from devsync_tui.dashboard.messages import (
     coalesce,
 )
 from devsync_tui.dashboard.palette import ActionsProvider, JumpProvider
-from devsync_tui.dashboard.screens.help import HelpScreen
 from devsync_tui.dashboard.screens.main import CachedOpening, MainScreen, StartTarget
 from devsync_tui.exit_codes import exit_code_for
 from devsync_tui.logging_setup import current_log_file, log_exception
@@ -462,6 +461,9 @@ class DevSyncApp(AppChrome, App[int]):
 
     # -- actions -------------------------------------------------------------------------
     def action_help(self) -> None:
+        # Imported when first asked for: not before the first frame.
+        from devsync_tui.dashboard.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

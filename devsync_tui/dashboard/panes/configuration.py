@@ -36,7 +36,6 @@ from devsync_tui.dashboard.panes.config_cells import (
 from devsync_tui.dashboard.panes.config_live import LiveRows, Missing
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
-from devsync_tui.dashboard.widgets.config_drift_matrix import cell_text, state_words
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
 from devsync_tui.dashboard.workspace import read_rows
 from devsync_tui.logging_setup import register_secret
@@ -320,6 +319,9 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         machine = self.machine_drift.get(env.id, {}).get(row.key) if env else None
         if machine is None:
             return row
+        # Imported with the first drifting key (not before the first frame).
+        from devsync_tui.dashboard.widgets.config_drift_matrix import cell_text
+
         first = row.cells[0]
         key = first.copy() if isinstance(first, Text) else Text(str(first))
         key.append(" " + cell_text(machine), style="yellow")
@@ -384,6 +386,8 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
                 parts.append(f"🔒 {access.reveal_reason(row.environment_id)}")
         machine = self.machine_drift.get(env.id, {}).get(row.key) if env else None
         if machine is not None:
+            from devsync_tui.dashboard.widgets.config_drift_matrix import state_words
+
             parts.append(f"The machine's copy: {state_words(machine)}.")
         detail.update(
             Text.assemble(detail_value(row, revealed, may_reveal), "\n", "  ".join(parts))
