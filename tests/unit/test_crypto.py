@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
 import subprocess
@@ -183,3 +184,42 @@ def test_key_goes_to_a_usable_keyring_and_no_file_is_written(
         assert crypto.decrypt(blob, context="c") == b"v"
     finally:
         keyring.set_keyring(previous)
+
+
+def test_an_existing_key_file_is_the_key_and_the_keyring_is_not_asked(
+    key_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A desktop keyring holding another key does not split caches made under SSH (file)."""
+    import keyring
+
+    blob = crypto.encrypt(b"made headless", context="c")  # DEVSYNC_KEYRING=off: the file
+    crypto._reset_for_tests()
+    monkeypatch.delenv("DEVSYNC_KEYRING")
+    backend = _MemoryKeyring.make()
+    other = base64.b64encode(b"k" * 32).decode()
+    backend.store[(crypto.KEYRING_SERVICE, crypto.KEYRING_NAME)] = other  # type: ignore[attr-defined]
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)  # type: ignore[arg-type]
+    try:
+        assert crypto.decrypt(blob, context="c") == b"made headless"
+        assert crypto.key_location() == str(key_home / "local-key")
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_reading_an_existing_key_file_does_not_import_keyring(tmp_path: Path) -> None:
+    """keyring's import and backend discovery cost a headless start ~0.2-0.35 s of CPU."""
+    env = dict(os.environ, DEVSYNC_CONFIG=str(tmp_path / "c4" / "config.toml"))
+    env.pop("DEVSYNC_KEYRING", None)
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    make = "from devsync_tui.core import crypto; crypto.encrypt(b'x', context='c')"
+    subprocess.run([sys.executable, "-c", make], env=env, capture_output=True, check=True)
+    code = (
+        "import sys; from devsync_tui.core import crypto;"
+        "crypto.encrypt(b'x', context='c'); print('keyring' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+    assert out.stderr == ""  # no notice: the file was already there
