@@ -6,8 +6,12 @@ import contextlib
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,11 +114,10 @@ async def test_keyring_failure_falls_back_to_file(
     assert await store.get_item("k") == "v"
 
 
-async def test_keyring_used_when_it_works(
-    config_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import keyring
+def _memory_keyring() -> Any:
+    """A real keyring backend (keyring's own base class) that keeps passwords in memory."""
     from keyring.backend import KeyringBackend
+    from keyring.errors import PasswordDeleteError
 
     class MemoryKeyring(KeyringBackend):
         priority = 1  # type: ignore[assignment]
@@ -130,28 +133,92 @@ async def test_keyring_used_when_it_works(
             self.items[(service, username)] = password
 
         def delete_password(self, service: str, username: str) -> None:
-            from keyring.errors import PasswordDeleteError
-
             if (service, username) not in self.items:
                 raise PasswordDeleteError(username)
             del self.items[(service, username)]
 
-    backend = MemoryKeyring()
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[Any]:
+    import keyring
+
+    backend = _memory_keyring()
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:
-        assert session.keyring_usable()
-        store = SessionStorage("https://p.supabase.co")
-        await store.set_item("supabase.auth.token", "tok")
-        assert backend.items == {("devsync", "https://p.supabase.co|supabase.auth.token"): "tok"}
-        assert not (config_dir / "session.json").exists()
-        assert store.pop_notice() is None
-        assert await store.get_item("supabase.auth.token") == "tok"
-        await store.remove_item("supabase.auth.token")
-        assert backend.items == {}
-        await store.remove_item("supabase.auth.token")  # removing twice is fine
+        yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+async def test_a_session_in_the_file_stays_there(config_dir: Path, memory_keyring: Any) -> None:
+    """The file is read first and written back: a keyring value (an older session, or another
+    login's) never shadows it, and nothing moves into the keyring behind the user's back."""
+    account = ("devsync", "ns|supabase.auth.token")
+    memory_keyring.items[account] = "older, in the keyring"
+    headless = SessionStorage("ns", use_keyring=False)
+    await headless.set_item("supabase.auth.token", "made where no keyring worked")
+    store = SessionStorage("ns")
+    assert await store.get_item("supabase.auth.token") == "made where no keyring worked"
+    await store.set_item("supabase.auth.token", "refreshed")
+    assert headless.get_sync("supabase.auth.token") == "refreshed"
+    assert memory_keyring.items[account] == "older, in the keyring"
+    assert store.location == str(config_dir / "session.json")
+    from devsync_tui.backend.supabase import session_store
+
+    assert session_store.peek("ns", "supabase.auth.token") == "refreshed"
+    await store.remove_item("supabase.auth.token")  # logout clears both places
+    assert memory_keyring.items == {}
+    assert await store.get_item("supabase.auth.token") is None
+
+
+async def test_after_a_keyring_failure_the_newer_session_in_the_file_wins(
+    config_dir: Path, memory_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh that could not reach the keyring (a D-Bus hiccup) went to the file; a later
+    start must not read the keyring's older, already-used refresh token."""
+    store = SessionStorage("ns")
+    await store.set_item("k", "first")
+    assert memory_keyring.items == {("devsync", "ns|k"): "first"}
+
+    def refuse(*args: object) -> None:
+        raise RuntimeError("D-Bus went away")
+
+    monkeypatch.setattr(memory_keyring, "set_password", refuse)
+    await store.set_item("k", "second")
+    assert await SessionStorage("ns").get_item("k") == "second"
+
+
+def test_reading_a_session_from_the_file_does_not_import_keyring(tmp_path: Path) -> None:
+    """keyring's import and backend discovery cost a headless start ~0.2-0.35 s of CPU."""
+    env = dict(os.environ, DEVSYNC_CONFIG=str(tmp_path / "cfg" / "config.toml"))
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    code = (
+        "import sys;"
+        "from devsync_tui.backend.supabase import session_store as s;"
+        "s._FallbackFile(s.fallback_path()).set('ns', 'k', 'v');"
+        "print(s.peek('ns', 'k'), 'keyring' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["v", "False"]
+
+
+async def test_keyring_used_when_it_works(config_dir: Path, memory_keyring: Any) -> None:
+    backend = memory_keyring
+    assert session.keyring_usable()
+    store = SessionStorage("https://p.supabase.co")
+    await store.set_item("supabase.auth.token", "tok")
+    assert backend.items == {("devsync", "https://p.supabase.co|supabase.auth.token"): "tok"}
+    assert not (config_dir / "session.json").exists()
+    assert store.pop_notice() is None
+    assert await store.get_item("supabase.auth.token") == "tok"
+    await store.remove_item("supabase.auth.token")
+    assert backend.items == {}
+    await store.remove_item("supabase.auth.token")  # removing twice is fine
 
 
 def test_headless_default_is_the_file() -> None:

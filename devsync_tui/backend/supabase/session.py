@@ -3,6 +3,7 @@
 ``SessionStorage`` is the ``AsyncSupportedStorage`` handed to supabase-py: it stores in the OS
 keyring, and where keyring has no usable backend (the default on a headless server: no D-Bus
 session) in a 0600 JSON file under ``locations.config_dir()``, with a one-time notice saying so.
+A value in the file stays there (read first, written back there): see ``session_store``.
 
 Importing this module imports ``supabase_auth`` (~0.25 s), so only the Supabase transport and the
 login command import it, inside their functions.
@@ -51,7 +52,8 @@ class SessionStorage(AsyncSupportedStorage):
         path: Path | None = None,
     ) -> None:
         self.namespace = namespace
-        self._use_keyring = keyring_usable() if use_keyring is None else use_keyring
+        #: None: not known yet (asking keyring costs its backend discovery; see ``_keyring``).
+        self._use_keyring = use_keyring
         self._file = _FallbackFile(path or fallback_path())
         #: Set the first time a session lands in the fallback file; read with ``pop_notice``.
         self._notice: str | None = None
@@ -90,12 +92,18 @@ class SessionStorage(AsyncSupportedStorage):
                 f"{LOCK_TIMEOUT:.0f} s; try again."
             ) from None
 
+    def _keyring(self) -> bool:
+        """Whether the keyring is used for values the file does not hold (asked once)."""
+        if self._use_keyring is None:
+            self._use_keyring = keyring_usable()
+        return self._use_keyring
+
     @property
     def location(self) -> str:
         """Where sessions go, for ``devsync whoami`` and the notice."""
-        if self._use_keyring:
-            return "the system keyring"
-        return str(self._file.path)
+        if self._file.holds(self.namespace) or not self._keyring():
+            return str(self._file.path)
+        return "the system keyring"
 
     def pop_notice(self) -> str | None:
         """The one-time notice about the fallback file (None when there is nothing to say)."""
@@ -107,19 +115,19 @@ class SessionStorage(AsyncSupportedStorage):
 
     # -- synchronous core (also used by `devsync logout` without an event loop) ---------------
     def get_sync(self, key: str) -> str | None:
-        if self._use_keyring:
-            try:
-                value = keyring.get_password(KEYRING_SERVICE, self._account(key))
-            except Exception as exc:
-                log.warning("keyring read failed (%s); using the session file", type(exc).__name__)
-                self._use_keyring = False
-            else:
-                if value is not None:
-                    return value
-        return self._file.get(self.namespace, key)
+        value = self._file.get(self.namespace, key)
+        if value is not None or not self._keyring():
+            return value
+        try:
+            return keyring.get_password(KEYRING_SERVICE, self._account(key))
+        except Exception as exc:
+            log.warning("keyring read failed (%s); using the session file", type(exc).__name__)
+            self._use_keyring = False
+            return None
 
     def set_sync(self, key: str, value: str) -> None:
-        if self._use_keyring:
+        # A value the file holds stays there: get_sync reads the file first.
+        if self._file.get(self.namespace, key) is None and self._keyring():
             try:
                 keyring.set_password(KEYRING_SERVICE, self._account(key), value)
                 return
@@ -142,12 +150,12 @@ class SessionStorage(AsyncSupportedStorage):
 
     # -- AsyncSupportedStorage ------------------------------------------------------------------
     async def get_item(self, key: str) -> str | None:
-        if self._use_keyring:
+        if self._use_keyring is not False:  # keyring calls may block (D-Bus): a thread
             return await asyncio.to_thread(self.get_sync, key)
         return self.get_sync(key)
 
     async def set_item(self, key: str, value: str) -> None:
-        if self._use_keyring:
+        if self._use_keyring is not False:
             await asyncio.to_thread(self.set_sync, key, value)
         else:
             self.set_sync(key, value)
