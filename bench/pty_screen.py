@@ -25,6 +25,18 @@ def _shows(shown: str, text: str) -> bool:
     return text[1:] not in shown if text.startswith("!") else text in shown
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, every thread) process ``pid`` has used so far."""
+    with contextlib.suppress(OSError):
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    return float("nan")
+
+
 def time_to_text(
     argv: Sequence[str],
     marker: str,
@@ -33,11 +45,14 @@ def time_to_text(
     lines: int = 40,
     timeout: float = 30.0,
     env: dict[str, str] | None = None,
+    cpu: dict[str, float] | None = None,
 ) -> float:
-    """Seconds from spawning ``argv`` until ``marker`` is visible on its screen."""
+    """Seconds from spawning ``argv`` until ``marker`` is visible on its screen (``cpu``: see
+    ``times_to_screens``; its key is ``"marker"``)."""
     found = times_to_screens(
-        argv, {"marker": (marker,)}, columns=columns, lines=lines, timeout=timeout, env=env
-    )
+        argv, {"marker": (marker,)}, columns=columns, lines=lines, timeout=timeout, env=env,
+        cpu=cpu,
+    )  # fmt: skip
     return found["marker"]
 
 
@@ -50,11 +65,14 @@ def times_to_screens(
     timeout: float = 30.0,
     env: dict[str, str] | None = None,
     linger: float = 0.0,
+    cpu: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Seconds from spawning ``argv`` until each named screen is first seen: a screen is seen
     when every one of its texts is visible at once (a text written ``!text``: not visible).
     Returns when all were seen (after ``linger`` more seconds of the program running: e.g.
-    for it to write a cache)."""
+    for it to write a cache). ``cpu``, if given, receives for each screen the CPU seconds
+    (user + system, all threads) the program had used when it was seen: unlike the wall time,
+    that does not grow with other processes' load."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
     screen = pyte.Screen(columns, lines)
@@ -85,6 +103,8 @@ def times_to_screens(
                 for name, texts in screens.items():
                     if name not in seen and all(_shows(shown, text) for text in texts):
                         seen[name] = arrived - start
+                        if cpu is not None:
+                            cpu[name] = _cpu_seconds(proc.pid)
             elif proc.poll() is not None:
                 break
         if len(seen) < len(screens):
