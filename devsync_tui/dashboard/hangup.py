@@ -1,4 +1,4 @@
-"""The dashboard ends when its terminal goes away (hang-up, end of file, or SIGHUP).
+"""The dashboard ends when its terminal hangs up (stdin at end of file) or on SIGHUP.
 
 Why: Textual's ``LinuxDriver`` (8.2.8) reads keys in a thread that loops on
 ``select(stdin, 0.1)``; an empty read (end of file: what a pty slave returns once its master
