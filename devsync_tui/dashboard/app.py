@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App
+from textual.driver import Driver
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -130,6 +132,16 @@ class DevSyncApp(AppChrome, App[int]):
         self.failure_code: int | None = None
         if not animations:
             self.animation_level = "none"
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, but one that ends the app when the terminal hangs up where
+        Textual's ``LinuxDriver`` would read end of file forever (``dashboard.hangup``)."""
+        chosen = super().get_driver_class()
+        if sys.platform == "win32":
+            return chosen
+        from devsync_tui.dashboard import hangup
+
+        return hangup.driver_class(chosen)
 
     # -- crashes -------------------------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:
