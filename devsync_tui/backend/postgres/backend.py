@@ -229,11 +229,13 @@ class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
             self._announced = False
             return None
         args = announce_args(self._client_id, project_id, environment_id, tab, editing_key)
+        # Before the request: one cut short after its commit (the app quits meanwhile) has
+        # still left a row that ``close`` must take down.
+        self._announced = True
         # The heartbeat repeats harmlessly, so it is retried like a read.
         rows = await self.fetch_all(
             "select * from public.announce_presence(%s, %s, %s, %s, %s)", tuple(args.values())
         )
-        self._announced = True
         return presence_from_rows(project_id, rows, self._client_id)
 
     async def presence(self, project_id: UUID) -> PresenceInfo:

@@ -349,8 +349,9 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
                     await feed.watch_presence(None)
             return None
         args = announce_args(self._client_id, project_id, environment_id, tab, editing_key)
-        rows = await self._rpc("announce_presence", args)
+        # Before the request: one cut short after its commit has still left a row behind.
         self._announced = True
+        rows = await self._rpc("announce_presence", args)
         feed = await self._ensure_feed()
         async with translate_errors():
             await feed.watch_presence(project_id)
