@@ -114,7 +114,7 @@ def _keyring_get() -> str | None:
     if os.environ.get("DEVSYNC_KEYRING", "").lower() in {"off", "0", "no", "file"}:
         raise LookupError("keyring disabled")
     try:
-        # Deferred: keyring costs ~0.06 s to import, which a start with DEVSYNC_KEYRING=off
+        # Deferred: keyring costs 0.1-0.2 s of CPU to import, which a start with DEVSYNC_KEYRING=off
         # (and every process that never encrypts) must not pay.
         import keyring
         from keyring.errors import KeyringError
@@ -201,7 +201,7 @@ def _key() -> bytes:
         path = key_file()
         # The key file exists only where no keyring could take the key when it was made, and
         # once it exists the keyring never gets one: read it first, so a headless machine's
-        # start does not pay for keyring's backend discovery (~0.2-0.35 s of CPU) to learn
+        # start does not pay for keyring's backend discovery (0.15-0.2 s of CPU here) to learn
         # that again. Where both exist (a desktop session made a keyring key, then an SSH
         # session without one made the file), every session now agrees on the file's key.
         from_file = _read_key_file(path)

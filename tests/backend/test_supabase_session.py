@@ -192,7 +192,7 @@ async def test_after_a_keyring_failure_the_newer_session_in_the_file_wins(
 
 
 def test_reading_a_session_from_the_file_does_not_import_keyring(tmp_path: Path) -> None:
-    """keyring's import and backend discovery cost a headless start ~0.2-0.35 s of CPU."""
+    """keyring's import and backend discovery cost a headless start 0.15-0.2 s of CPU."""
     env = dict(os.environ, DEVSYNC_CONFIG=str(tmp_path / "cfg" / "config.toml"))
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     code = (

@@ -208,7 +208,7 @@ def test_an_existing_key_file_is_the_key_and_the_keyring_is_not_asked(
 
 
 def test_reading_an_existing_key_file_does_not_import_keyring(tmp_path: Path) -> None:
-    """keyring's import and backend discovery cost a headless start ~0.2-0.35 s of CPU."""
+    """keyring's import and backend discovery cost a headless start 0.15-0.2 s of CPU."""
     env = dict(os.environ, DEVSYNC_CONFIG=str(tmp_path / "c4" / "config.toml"))
     env.pop("DEVSYNC_KEYRING", None)
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"

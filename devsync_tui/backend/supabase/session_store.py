@@ -6,7 +6,7 @@ opens (``dashboard.last_view``) before its first frame, which must not pay for i
 
 A value found in the file is the value, and is written back there (``SessionStorage``): it
 went to the file because no keyring could take it, and on a headless machine finding it there
-first spares every start keyring's import and backend discovery (~0.2-0.35 s of CPU). So
+first spares every start keyring's import and backend discovery (0.15-0.2 s of CPU here). So
 ``keyring`` is imported only when the file does not hold the value.
 """
 
