@@ -298,3 +298,44 @@ async def test_a_session_stored_for_someone_else_is_never_adopted(
         await backend.close()
     stored = _stored(tmp_path / "alice-session.json", fake)
     assert dict(stored["user"])["email"] == BOB.email  # type: ignore[call-overload]
+
+
+async def test_a_refresh_cut_short_by_quitting_still_stores_the_new_session(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    """Quitting (or a timeout) cancels a request while its refresh is in flight: GoTrue has
+    already rotated the token when the answer is lost. The new session must still be stored;
+    keeping the retired one would end the session for every process at its next refresh."""
+    fake.gotrue.access_expires_in = 30  # inside the margin: every request refreshes
+    fake.gotrue.reuse_interval = 0
+    await sign_in(fake, storage_for(fake, tmp_path, "alice"), ALICE.email)
+    backend = await _backend(fake, tmp_path)
+    handle = fake.gotrue.handle
+    rotated = asyncio.Event()
+
+    async def slow_answer(request: Any, path: str) -> Any:
+        answer = await handle(request, path)
+        if request.param("grant_type") == "refresh_token":
+            rotated.set()
+            await asyncio.sleep(0.5)  # the answer is on its way when the request is cut
+        return answer
+
+    fake.gotrue.handle = slow_answer  # type: ignore[method-assign]
+    try:
+        reading = asyncio.create_task(backend.list_teams())
+        await asyncio.wait_for(rotated.wait(), 10)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+    finally:
+        await backend.close()
+        fake.gotrue.handle = handle  # type: ignore[method-assign]
+    # What GoTrue handed out last is what is stored: another process carries on with it.
+    stored = str(_stored(tmp_path / "alice-session.json", fake)["refresh_token"])
+    assert fake.gotrue.refresh_tokens[stored].used_at is None  # not retired
+    other = await _backend(fake, tmp_path)
+    try:
+        assert await other.list_teams()
+    finally:
+        await other.close()
+    assert set(_outcomes(fake)) == {"rotated"}

@@ -133,6 +133,8 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+        # A refresh cut short by the quit goes on until its new session is stored.
+        await self._refresh_finished(_CLOSE_SECONDS)
         feed, self._feed = self._feed, None
         if feed is not None:
             # Bounded: a socket whose server stopped answering must not hold the quit up.

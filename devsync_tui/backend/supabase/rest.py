@@ -69,6 +69,8 @@ class SupabaseRest:
     client: AsyncClient | None
     _session: Any | None
     _refresh_lock: asyncio.Lock
+    #: The refresh in flight, if any (``_refresh``).
+    _refreshing: asyncio.Future[None] | None = None
     #: Why the session ended (set once; every later request says the same, GoTrue is not asked).
     _ended: NotSignedIn | None = None
 
@@ -97,23 +99,45 @@ class SupabaseRest:
         return client
 
     async def _refresh(self, client: AsyncClient) -> None:
-        """Refresh the shared session (or adopt the one another process stored)."""
+        """Refresh the shared session (or adopt the one another process stored).
+
+        The refresh runs in a task of its own that its caller only waits for: a caller
+        cancelled (quitting, a timeout) must not cut it between GoTrue rotating the token and
+        the new session being stored. The stored token would then be a retired one, and the
+        next refresh with it, by any process, would end the session for all of them."""
         async with self._refresh_lock:
-            session = self._session
-            if self._ended is not None:
-                raise NotSignedIn(str(self._ended))
-            if session is None or not shared_session.near_expiry(session):
-                return  # another task of this process refreshed meanwhile
-            try:
-                fresh = await shared_session.refresh(
-                    client, self.storage, session.refresh_token, str(session.user.id)
-                )
-            except NotSignedIn as exc:
-                self._ended = exc
-                log.warning("the Supabase session ended: %s", exc)
-                self._session_ended(exc)
-                raise
-            self._session = fresh
+            running = self._refreshing
+            if running is None or running.done():
+                session = self._session
+                if self._ended is not None:
+                    raise NotSignedIn(str(self._ended))
+                if session is None or not shared_session.near_expiry(session):
+                    return  # another task of this process refreshed meanwhile
+                running = asyncio.ensure_future(self._refresh_now(client, session))
+                # Its outcome is also the caller's; retrieved here so that a task whose
+                # caller was cancelled never logs "exception was never retrieved".
+                running.add_done_callback(lambda t: t.cancelled() or t.exception())
+                self._refreshing = running
+        await asyncio.shield(running)
+
+    async def _refresh_now(self, client: AsyncClient, session: Any) -> None:
+        try:
+            fresh = await shared_session.refresh(
+                client, self.storage, session.refresh_token, str(session.user.id)
+            )
+        except NotSignedIn as exc:
+            self._ended = exc
+            log.warning("the Supabase session ended: %s", exc)
+            self._session_ended(exc)
+            raise
+        self._session = fresh
+
+    async def _refresh_finished(self, within: float) -> None:
+        """Wait (at most ``within`` seconds) for a refresh in flight to store its session:
+        before the client it uses is closed."""
+        running = self._refreshing
+        if running is not None and not running.done():
+            await asyncio.wait({running}, timeout=within)
 
     async def _keep_fresh(self) -> None:
         """While connected: refresh ahead of expiry even when no request is made, so that
