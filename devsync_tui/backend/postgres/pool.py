@@ -404,6 +404,11 @@ class PgCore:
             return min(3.0, self._op_timeout)
         return self._op_timeout if read else 2 * self._op_timeout
 
+    def _checkout_timeout(self) -> float:
+        """Seconds to wait for a pooled connection: cut short while the feed knows the link is
+        down."""
+        return min(0.5, self._acquire_timeout) if self._link_down else self._acquire_timeout
+
     # -- units of work --------------------------------------------------------------------
     @asynccontextmanager
     async def _connection(self, limit: float) -> AsyncIterator[AsyncConnection[Any]]:
@@ -412,8 +417,7 @@ class PgCore:
         pool = self._pool
         if pool is None:
             raise Unavailable("Not connected to the database.")
-        timeout = min(0.5, self._acquire_timeout) if self._link_down else self._acquire_timeout
-        async with pool.connection(timeout=timeout) as conn:
+        async with pool.connection(timeout=self._checkout_timeout()) as conn:
             try:
                 with watchdog(conn, limit):
                     yield conn
@@ -519,14 +523,33 @@ class PgCore:
         closed before that (see ``_still_open``) is a plain ``Unavailable``; after it,
         ``OutcomeUnknown``.
         """
+        pool = self._pool
+        if pool is None:
+            raise Unavailable("Not connected to the database.")
         sent = False
+        # What ``_connection`` does, inline (this is every save's path, and its Python time is
+        # what a 2-core machine serving many clients runs out of): the pool's checkout and
+        # return without ``pool.connection()``'s ``async with conn``, whose COMMIT/ROLLBACK is
+        # a no-op here (autocommit, one statement: the connection is IDLE again whatever the
+        # statement did; a broken one is the pool's to discard, in ``putconn``), and the
+        # watchdog's timer without its context manager.
         try:
-            async with self._connection(self._deadline(read=False)) as conn:
-                _still_open(conn)
-                cur = conn.cursor(row_factory=row_factory)
-                sent = True
-                await cur.execute(query, params)
-                return cur
+            conn = await pool.getconn(timeout=self._checkout_timeout())
+            try:
+                handle = asyncio.get_running_loop().call_later(
+                    self._deadline(read=False), sever, conn
+                )
+                try:
+                    _still_open(conn)
+                    cur = conn.cursor(row_factory=row_factory)
+                    sent = True
+                    await cur.execute(query, params)
+                    return cur
+                finally:
+                    handle.cancel()
+            finally:
+                self._liveness.returned(conn)
+                await pool.putconn(conn)
         except (psycopg.Error, OSError, TimeoutError, UnicodeError, RecursionError) as exc:
             raise _write_error(map_error(exc), sent=sent) from None
 
