@@ -33,7 +33,7 @@ from uuid import UUID
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor, pq
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from devsync_tui.backend.errors import (
@@ -507,6 +507,18 @@ class PgCore:
         if result is None or result.status != pq.ExecStatus.TUPLES_OK:
             return None
         return await cur.fetchone()
+
+    async def write_one_values(
+        self, query: str, params: Sequence[Any] = ()
+    ) -> tuple[Any, ...] | None:
+        """``write_one``, its row as a tuple of the statement's columns in their order (for a
+        hot path: no dict of column names built per call)."""
+        cur = await self.write_statement(query, params, row_factory=tuple_row)
+        result = cur.pgresult
+        if result is None or result.status != pq.ExecStatus.TUPLES_OK:
+            return None
+        row: tuple[Any, ...] | None = await cur.fetchone()
+        return row
 
     async def write_statement(
         self, query: str, params: Sequence[Any] = (), row_factory: Any = dict_row
