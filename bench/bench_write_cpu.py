@@ -9,7 +9,9 @@ saves. This one counts CPU time instead, in alternating blocks on one connection
   each (what every save did before ``write_statement``);
 - ``write_one``: ``PgCore.write_one``, what every save does: since the pooled connections
   impersonate for their whole session, the RPC alone, one autocommit statement (before that,
-  figure ``pipelined``: BEGIN, impersonation, the RPC and COMMIT pipelined in one round trip).
+  figure ``pipelined``: BEGIN, impersonation, the RPC and COMMIT pipelined in one round trip);
+- ``save_configuration``: ``Backend.save_configuration``, the API every caller uses (the same
+  one statement, its row read as a tuple of named columns and made a ``Configuration``).
 
 Per call: this process's CPU (``time.process_time``) plus the server backend's (utime + stime
 from ``/proc/<backend pid>/stat``, so the server must run on this machine). On a machine where
@@ -39,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import figure
 
 from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.core.models import ConfigType
 
 STOREFRONT = uuid.UUID("00000000-0000-4000-c000-000000000001")
 SAVE = "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)"
@@ -88,6 +91,18 @@ class _Paths:
         assert row is not None
         self.version = row["version"]
 
+    async def save_configuration(self, i: int) -> None:
+        saved = await self.backend.save_configuration(
+            STOREFRONT,
+            None,
+            self.key,
+            f"c{i}",
+            is_secret=False,
+            type=ConfigType.ENV_VAR,
+            expected_version=self.version,
+        )
+        self.version = saved.version
+
 
 async def _block(call: Callable[[int], Awaitable[None]], calls: int, pid: int) -> float:
     """Microseconds of CPU (this process + the server backend) per call over one block."""
@@ -112,6 +127,7 @@ async def _measure(url: str, calls: int, rounds: int) -> dict[str, list[float]]:
             "raw": (paths.raw_update, raw.info.backend_pid),
             "per_statement": (paths.per_statement, pid),
             "write_one": (paths.write_one, pid),
+            "save_configuration": (paths.save_configuration, pid),
         }
         cpu: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(rounds):
@@ -135,7 +151,7 @@ def main() -> None:
 
         url = local.ensure_running()
     cpu = asyncio.run(_measure(url, args.calls, args.rounds))
-    for name in ("per_statement", "write_one"):
+    for name in ("per_statement", "write_one", "save_configuration"):
         figure(
             f"rpc.save_configuration.cpu_per_call.{name}",
             cpu[name],
