@@ -9,10 +9,13 @@ saves. This one counts CPU time instead, in alternating blocks on one connection
   each (what every save did before ``write_statement``);
 - ``write_one``: ``PgCore.write_one``, what every save does: since the pooled connections
   impersonate for their whole session, the RPC alone, one autocommit statement (before that,
-  figure ``pipelined``: BEGIN, impersonation, the RPC and COMMIT pipelined in one round trip).
+  figure ``pipelined``: BEGIN, impersonation, the RPC and COMMIT pipelined in one round trip);
+- ``save_configuration``: ``Backend.save_configuration``, the API every caller uses (the same
+  one statement, its row read as a tuple of named columns and made a ``Configuration``).
 
 Per call: this process's CPU (``time.process_time``) plus the server backend's (utime + stime
-from ``/proc/<backend pid>/stat``, so the server must run on this machine). On a machine where
+from ``/proc/<backend pid>/stat``, so the server must run on this machine); ``extra`` gives
+the two apart (medians over the blocks, the raw UPDATE's too). On a machine where
 both sides compete for the cores, calls/s at saturation go roughly as 1 / (client + server
 CPU), so 1 / ``ratio`` (``ratio`` = path CPU ÷ raw CPU) estimates the throughput ratio that
 ``bench_rpc_throughput.py`` reports (target at 32 clients: ≥ 0.8, i.e. ``ratio`` ≤ 1.25).
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -39,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import figure
 
 from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.core.models import ConfigType
 
 STOREFRONT = uuid.UUID("00000000-0000-4000-c000-000000000001")
 SAVE = "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)"
@@ -88,17 +93,31 @@ class _Paths:
         assert row is not None
         self.version = row["version"]
 
+    async def save_configuration(self, i: int) -> None:
+        saved = await self.backend.save_configuration(
+            STOREFRONT,
+            None,
+            self.key,
+            f"c{i}",
+            is_secret=False,
+            type=ConfigType.ENV_VAR,
+            expected_version=self.version,
+        )
+        self.version = saved.version
 
-async def _block(call: Callable[[int], Awaitable[None]], calls: int, pid: int) -> float:
-    """Microseconds of CPU (this process + the server backend) per call over one block."""
+
+async def _block(
+    call: Callable[[int], Awaitable[None]], calls: int, pid: int
+) -> tuple[float, float]:
+    """Microseconds of CPU per call over one block: this process's, the server backend's."""
     client, server = time.process_time(), _backend_cpu(pid)
     for i in range(calls):
         await call(i)
-    used = time.process_time() - client + _backend_cpu(pid) - server
-    return used / calls * 1e6
+    client, server = time.process_time() - client, _backend_cpu(pid) - server
+    return client / calls * 1e6, server / calls * 1e6
 
 
-async def _measure(url: str, calls: int, rounds: int) -> dict[str, list[float]]:
+async def _measure(url: str, calls: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
     backend = PostgresBackend(url, "alice", embedded=False, min_size=1, max_size=1)
     await backend.connect()
     raw = await psycopg.AsyncConnection.connect(url, autocommit=True)
@@ -112,8 +131,9 @@ async def _measure(url: str, calls: int, rounds: int) -> dict[str, list[float]]:
             "raw": (paths.raw_update, raw.info.backend_pid),
             "per_statement": (paths.per_statement, pid),
             "write_one": (paths.write_one, pid),
+            "save_configuration": (paths.save_configuration, pid),
         }
-        cpu: dict[str, list[float]] = {name: [] for name in runs}
+        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
         for _ in range(rounds):
             for name, (call, backend_pid) in runs.items():
                 cpu[name].append(await _block(call, calls, backend_pid))
@@ -135,13 +155,22 @@ def main() -> None:
 
         url = local.ensure_running()
     cpu = asyncio.run(_measure(url, args.calls, args.rounds))
-    for name in ("per_statement", "write_one"):
+    raw = cpu["raw"]
+    for name in ("per_statement", "write_one", "save_configuration"):
+        blocks = cpu[name]
         figure(
             f"rpc.save_configuration.cpu_per_call.{name}",
-            cpu[name],
+            [c + s for c, s in blocks],
             "us",
-            reference=cpu["raw"],
+            reference=[c + s for c, s in raw],
             reference_name="raw one-row UPDATE, same triggers, CPU us per call",
+            # the split, medians over the blocks: this process, its server backend
+            extra={
+                "client_us": round(statistics.median(c for c, _ in blocks), 1),
+                "server_us": round(statistics.median(s for _, s in blocks), 1),
+                "raw_client_us": round(statistics.median(c for c, _ in raw), 1),
+                "raw_server_us": round(statistics.median(s for _, s in raw), 1),
+            },
         )
 
 

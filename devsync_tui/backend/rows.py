@@ -184,6 +184,31 @@ def configuration_from_row(r: Row) -> Configuration:
     )
 
 
+#: ``Configuration``'s fields in a row of ``public.configurations``, in the order
+#: ``configuration_from_values`` reads them.
+CONFIGURATION_COLUMNS = (
+    "id, project_id, environment_id, key, value, is_secret, type, version, updated_at"
+)
+
+
+def configuration_from_values(v: Sequence[Any]) -> Configuration:
+    """``configuration_from_row`` for the values of ``CONFIGURATION_COLUMNS``, in that order
+    (a tuple row: no per-row dict of column names; a save's hot path). Same model, same
+    rules."""
+    is_secret = bool(v[5])
+    return Configuration(
+        id=as_uuid(v[0]),
+        project_id=as_uuid(v[1]),
+        environment_id=opt_uuid(v[2]),
+        key=str(v[3]),
+        value=None if is_secret else opt_str(v[4]),
+        is_secret=is_secret,
+        type=ConfigType(v[6]),
+        version=int(v[7]),
+        updated_at=opt_datetime(v[8]),
+    )
+
+
 def effective_from_row(r: Row) -> EffectiveConfigRow:
     """A row of ``effective_configuration()`` (or the same shape built for project defaults)."""
     is_secret = bool(r["is_secret"])

@@ -20,9 +20,11 @@ import psycopg
 import pytest
 from psycopg import AsyncCursor
 
-from devsync_tui.backend.errors import DevSyncError, OutcomeUnknown, Unavailable
+from devsync_tui.backend.errors import Conflict, DevSyncError, OutcomeUnknown, Unavailable
+from devsync_tui.backend.postgres import pool as pool_module
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.backend.postgres.pool import PgCore, _still_open
+from devsync_tui.core.models import ConfigType, Configuration
 from tests.support.demo import CAROL, ENV_STAGING, PROJECT_STOREFRONT
 from tests.support.tcp_proxy import SYNC, TcpProxy
 
@@ -114,6 +116,63 @@ async def test_a_permission_refusal_is_the_same_and_writes_nothing(
     new = await _refusal(carol.write_one(SAVE, params))
     assert (type(new), str(new)) == (type(old), str(old))
     assert _versions(fresh_db_url, "CAROL_KEY") == []
+
+
+async def _values_cursor_of(core: PgCore) -> Any:
+    """The cursor the pool's (one) connection keeps for ``write_one_values``, if any."""
+    assert core._pool is not None
+    conn = await core._pool.getconn()
+    try:
+        return getattr(conn, pool_module._VALUES_CURSOR, None)
+    finally:
+        await core._pool.putconn(conn)
+
+
+async def _save(backend: PostgresBackend, value: str, expected: int | None) -> Configuration:
+    return await backend.save_configuration(
+        PROJECT_STOREFRONT,
+        None,
+        "CURSOR_KEY",
+        value,
+        is_secret=False,
+        type=ConfigType.ENV_VAR,
+        expected_version=expected,
+    )
+
+
+async def test_saves_reuse_their_connections_cursor_and_a_refusal_leaves_nothing_on_it(
+    alice: PostgresBackend, fresh_db_url: str
+) -> None:
+    """``save_configuration`` reads its row on a cursor its connection keeps
+    (``pool._values_cursor``): the model is the stored row's, a refusal on that cursor comes
+    out as usual and leaves nothing for the next save, and a connection made after a
+    reconnect gets a cursor of its own."""
+
+    async def stored() -> Configuration:
+        rows = await alice.list_configurations(PROJECT_STOREFRONT, None)
+        return next(r for r in rows if r.key == "CURSOR_KEY")
+
+    first = await _save(alice, "v1", None)
+    assert first == await stored()
+    cursor = await _values_cursor_of(alice)
+    assert cursor is not None
+    with pytest.raises(Conflict) as caught:
+        await _save(alice, "stale", 7)
+    assert caught.value.current_version == 1
+    second = await _save(alice, "v2", 1)
+    assert (second.version, second.value) == (2, "v2")
+    assert second == await stored()
+    assert await _values_cursor_of(alice) is cursor
+    assert _versions(fresh_db_url, "CURSOR_KEY") == [1, 2]
+
+    _terminate_all(fresh_db_url)
+    await asyncio.sleep(0.05)
+    # The helper's checkout did not mark the connection fresh: the pool's check finds it
+    # closed and the save gets a new connection.
+    third = await _save(alice, "v3", 2)
+    assert (third.version, third.value) == (3, "v3")
+    assert await _values_cursor_of(alice) is not cursor
+    assert _versions(fresh_db_url, "CURSOR_KEY") == [1, 2, 3]
 
 
 async def _session_of(core: PgCore) -> tuple[Any, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -10,6 +11,7 @@ import pytest
 from devsync_tui.backend import rows
 from devsync_tui.core.models import (
     ConfigType,
+    Configuration,
     DependencyStatus,
     EnvStatus,
     MetricType,
@@ -66,6 +68,39 @@ def test_configuration_same_model_from_both_shapes() -> None:
     assert rows.configuration_from_row(native) == rows.configuration_from_row(jsonish)
     model = rows.configuration_from_row(jsonish)
     assert (model.type, model.version, model.value) == (ConfigType.ENV_VAR, 3, "info")
+
+
+def test_configuration_from_values_is_configuration_from_row() -> None:
+    """The save's tuple path reads ``CONFIGURATION_COLUMNS`` in order into the same model."""
+    columns = [c.strip() for c in rows.CONFIGURATION_COLUMNS.split(",")]
+    assert columns == [f.name for f in dataclasses.fields(Configuration)]
+    for row in (
+        {
+            "id": U1,
+            "project_id": U2,
+            "environment_id": None,
+            "key": "LOG_LEVEL",
+            "value": "info",
+            "is_secret": False,
+            "type": "file",
+            "version": 3,
+            "updated_at": WHEN,
+        },
+        {
+            "id": str(U1),
+            "project_id": str(U2),
+            "environment_id": str(U3),
+            "key": "TOKEN",
+            "value": "••••••••",
+            "is_secret": True,
+            "type": "env_var",
+            "version": 1,
+            "updated_at": None,
+        },
+    ):
+        values = tuple(row[c] for c in columns)
+        assert rows.configuration_from_values(values) == rows.configuration_from_row(row)
+    assert rows.configuration_from_values(values).value is None
 
 
 def test_secret_value_is_always_dropped() -> None:

@@ -17,8 +17,10 @@ from psycopg.types.json import Jsonb
 from devsync_tui.backend.postgres.pool import PgCore
 from devsync_tui.backend.refusals import not_done
 from devsync_tui.backend.rows import (
+    CONFIGURATION_COLUMNS,
     audit_from_row,
     configuration_from_row,
+    configuration_from_values,
     dependency_payload,
     dependency_summary_from_row,
     effective_from_row,
@@ -57,6 +59,10 @@ where c.project_id = %s and c.environment_id is null
 _PROJECT_DEFAULTS = _DEFAULT_ROWS + "order by c.key"
 #: The same rows of some keys (a live change re-reads only what it touched).
 _PROJECT_DEFAULTS_OF_KEYS = _DEFAULT_ROWS + "and c.key = any(%s) order by c.key"
+#: Every save's statement: the saved row's columns by name, read as a tuple.
+_SAVE_CONFIGURATION = (
+    f"select {CONFIGURATION_COLUMNS} from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)"
+)
 _HISTORY = """
 select h.*, p.username as changed_by_username
 from public.configuration_history h left join public.profiles p on p.id = h.changed_by
@@ -188,13 +194,13 @@ class PgData(PgCore):
         type: ConfigType,
         expected_version: int | None,
     ) -> Configuration:
-        row = await self.write_one(
-            "select * from public.save_configuration(%s, %s, %s, %s, %s, %s, %s)",
+        row = await self.write_one_values(
+            _SAVE_CONFIGURATION,
             (project_id, environment_id, key, value, is_secret, str(type), expected_version),
         )
-        if row is None or row["id"] is None:
+        if row is None or row[0] is None:
             raise not_done("save_configuration")
-        return configuration_from_row(row)
+        return configuration_from_values(row)
 
     async def _delete_configuration(self, configuration_id: UUID, expected_version: int) -> None:
         await self.write_one(
