@@ -35,11 +35,13 @@ import psycopg
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
+from textual.widgets._footer import FooterKey
 
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core import clock
 from devsync_tui.dashboard.app import DevSyncApp, make_app
 from devsync_tui.dashboard.screens.main import MainScreen
+from devsync_tui.dashboard.widgets.footer import Footer
 from devsync_tui.settings import Settings
 
 pytestmark = pytest.mark.db
@@ -108,6 +110,11 @@ async def wait_for(pilot: Pilot[Any], condition: Any, within: float = 5.0) -> No
             return
         await pilot.pause(0.02)
     raise AssertionError("condition not met in time")
+
+
+def footer_settled(footer: Footer) -> bool:
+    """The footer shows keys for its screen's bindings, with no recompose still pending."""
+    return bool(footer.query(FooterKey)) and footer._shown == footer.shown()
 
 
 def seed_now(db_url: str) -> datetime:

@@ -26,8 +26,9 @@ from devsync_tui.dashboard.screens.conflict import ConflictDialog
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, FormDialog
 from devsync_tui.dashboard.screens.help import HelpScreen
 from devsync_tui.dashboard.screens.history import HistoryScreen
+from devsync_tui.dashboard.widgets.footer import Footer
 from devsync_tui.settings import Settings
-from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from tests.dashboard.conftest import footer_settled, make_test_app, wait_for, wait_ready
 from tests.dashboard.helpers import config_pane, other_client
 from tests.support import demo
 
@@ -192,6 +193,10 @@ def test_before_connecting(
         await wait_for(pilot, lambda: pilot.app.main_or_none is not None)
         line = pilot.app.main.query_one("#status-line")
         await wait_for(pilot, lambda: expected in str(line.render()))
+        # The footer's keys come once the screen's bindings are known and its layout has
+        # settled (over a second after the status line on a loaded machine): not a fixed wait.
+        footer = pilot.app.main.query_one(Footer)
+        await wait_for(pilot, lambda: footer_settled(footer), within=20)
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=size, run_before=steps)
