@@ -13,7 +13,8 @@ keyring has no usable backend (headless servers: keyring's ``fail`` backend), th
 hard-linked into place so two processes racing both end up with the same key), and a one-line
 notice is given when that file is created, through :func:`set_notice_handler` (stderr by
 default; the TUI routes it to a toast). Once the key file exists it is the key, and the
-keyring is not asked (nor imported). ``DEVSYNC_KEYRING=off`` skips the keyring (tests, CI).
+keyring is not asked (nor imported), except for a blob the file's key cannot open: one sealed
+with the keyring's key before the file existed. ``DEVSYNC_KEYRING=off`` skips the keyring.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ _log = logging.getLogger("devsync.crypto")
 _lock = threading.Lock()
 _cached_key: bytes | None = None
 _cached_location: str | None = None
+#: The keyring's key where the file's is the key (``_keyring_key``); False: not looked up.
+_keyring_fallback: bytes | bool | None = False
 _notice_given = False
 
 
@@ -92,10 +95,11 @@ def key_location() -> str:
 
 def _reset_for_tests() -> None:
     """Forget the cached key (tests point ``DEVSYNC_CONFIG`` elsewhere between cases)."""
-    global _cached_key, _cached_location, _notice_given
+    global _cached_key, _cached_location, _keyring_fallback, _notice_given
     with _lock:
         _cached_key = None
         _cached_location = None
+        _keyring_fallback = False
         _notice_given = False
 
 
@@ -239,6 +243,24 @@ def _key() -> bytes:
     return from_file
 
 
+def _keyring_key() -> bytes | None:
+    """The keyring's key, where the key file's is the key: blobs sealed before the file
+    existed (a desktop session's, when an SSH session without a keyring later made the file)
+    still open with it. Looked up once, only when a blob does not open with the file's key."""
+    global _keyring_fallback
+    _key()
+    with _lock:
+        if _keyring_fallback is False:
+            _keyring_fallback = None
+            if _cached_location != "keyring":
+                try:
+                    stored = _keyring_get()
+                    _keyring_fallback = _decode_key(stored, "the OS keyring") if stored else None
+                except (LookupError, CryptoError):
+                    pass
+        return _keyring_fallback if isinstance(_keyring_fallback, bytes) else None
+
+
 def _aad(context: str) -> bytes:
     return _HEADER + context.encode("utf-8")
 
@@ -264,9 +286,14 @@ def decrypt(blob: bytes, *, context: str) -> bytes:
     if blob[len(_MAGIC)] != _VERSION:
         raise CryptoError(f"The encrypted data has an unknown format version {blob[3]}.")
     nonce = blob[len(_HEADER) : len(_HEADER) + _NONCE_LEN]
+    sealed = blob[len(_HEADER) + _NONCE_LEN :]
     try:
-        return AESGCM(_key()).decrypt(nonce, blob[len(_HEADER) + _NONCE_LEN :], _aad(context))
+        return AESGCM(_key()).decrypt(nonce, sealed, _aad(context))
     except InvalidTag as exc:
+        older = _keyring_key()
+        if older is not None:
+            with contextlib.suppress(InvalidTag):
+                return AESGCM(older).decrypt(nonce, sealed, _aad(context))
         raise CryptoError(
             "The encrypted data was altered, belongs elsewhere, or the key changed."
         ) from exc

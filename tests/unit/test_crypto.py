@@ -223,3 +223,31 @@ def test_reading_an_existing_key_file_does_not_import_keyring(tmp_path: Path) ->
     )
     assert out.stdout.strip() == "False"
     assert out.stderr == ""  # no notice: the file was already there
+
+
+def test_a_blob_sealed_with_the_keyring_key_still_opens_once_a_key_file_exists(
+    key_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A desktop session sealed a draft with the keyring's key; then an SSH session without
+    a keyring made the key file, which is the key from then on: the draft is not lost."""
+    import keyring
+
+    monkeypatch.delenv("DEVSYNC_KEYRING")
+    backend = _MemoryKeyring.make()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)  # type: ignore[arg-type]
+    try:
+        draft = crypto.encrypt(b"unsaved edit", context="draft:1")
+        assert crypto.key_location() == "keyring"
+        crypto._reset_for_tests()
+        monkeypatch.setenv("DEVSYNC_KEYRING", "off")  # the SSH session: no keyring
+        crypto.encrypt(b"x", context="c")
+        assert (key_home / "local-key").exists()
+        crypto._reset_for_tests()
+        monkeypatch.delenv("DEVSYNC_KEYRING")  # the desktop again
+        assert crypto.decrypt(draft, context="draft:1") == b"unsaved edit"
+        assert crypto.key_location() == str(key_home / "local-key")
+        with pytest.raises(crypto.CryptoError):  # still bound to its context
+            crypto.decrypt(draft, context="draft:2")
+    finally:
+        keyring.set_keyring(previous)
