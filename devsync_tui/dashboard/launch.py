@@ -109,7 +109,10 @@ def _repeat_root_notice() -> None:
     folder permissions) was said while the screen was up: say it again where it stays."""
     server = sys.modules.get("devsync_tui.backend.postgres.server")
     for line in getattr(server, "root_notices", list)():
-        print(f"devsync: {line}", file=sys.stderr)
+        try:
+            print(f"devsync: {line}", file=sys.stderr)
+        except OSError:  # the terminal hung up (the reason the app ended): nowhere to say it
+            return
 
 
 def _on_a_terminal() -> bool:

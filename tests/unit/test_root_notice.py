@@ -59,3 +59,21 @@ def test_ensure_running_says_it_on_stderr_not_in_the_loading_line(
     server.ensure_running(loading.append)
     assert "devsync: Running as root: a change" in capsys.readouterr().err
     assert "Running as root: a change" not in loading
+
+
+def test_repeating_them_after_the_terminal_hung_up_is_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dashboard ended because its terminal hung up: stderr is that dead terminal (EIO).
+    Nothing can be said there, and the end must not become an "unhandled error"."""
+    import io
+
+    from devsync_tui.dashboard import launch
+
+    class _HungUp(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(server, "root_notices", lambda: ["Running as root: a change"])
+    monkeypatch.setattr("sys.stderr", _HungUp())
+    launch._repeat_root_notice()  # no exception
