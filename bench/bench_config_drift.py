@@ -331,7 +331,7 @@ def main() -> None:
         if data_dir is not None:
             from devsync_tui.backend.postgres import server as local
 
-            local.stop()
+            local.reset()
             shutil.rmtree(data_dir, ignore_errors=True)
     print(json.dumps({"name": "machine", **machine()}))
 

@@ -152,7 +152,7 @@ async def main() -> None:
         url = await asyncio.to_thread(local.ensure_running)
         await measure(url, args.reports, args.repeats)
     finally:
-        await asyncio.to_thread(local.stop)
+        await asyncio.to_thread(local.reset)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -324,7 +324,7 @@ async def main() -> None:
         await asyncio.to_thread(demo_large.generate, url, "large")
         await measure(url, args.repeats)
     finally:
-        await asyncio.to_thread(local.stop)
+        await asyncio.to_thread(local.reset)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -160,7 +160,7 @@ async def main() -> None:
         await asyncio.to_thread(generate, url, args.environments, args.packages)
         await measure(url, args.repeats)
     finally:
-        await asyncio.to_thread(local.stop)
+        await asyncio.to_thread(local.reset)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

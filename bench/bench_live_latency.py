@@ -154,7 +154,7 @@ async def main() -> None:
         if data_dir is not None:
             from devsync_tui.backend.postgres import server as local
 
-            await asyncio.to_thread(local.stop)
+            await asyncio.to_thread(local.reset)
             shutil.rmtree(data_dir, ignore_errors=True)
     raw_median, raw_p99 = statistics.median(raw), percentile(raw, 99)
     live_median, live_p99 = statistics.median(live), percentile(live, 99)

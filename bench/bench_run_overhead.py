@@ -192,7 +192,7 @@ def main() -> None:
         if embedded:
             from devsync_tui.backend.postgres import server as local
 
-            local.stop()
+            local.reset()
         shutil.rmtree(home, ignore_errors=True)
 
 
