@@ -256,8 +256,16 @@ def history_from_row(r: Row) -> ConfigHistoryEntry:
 
 
 def dependency_summary_from_row(r: Row) -> DependencySummary:
+    """The database settles most of "drifted"; the packages only the version grammar decides
+    (``undecided``) are counted here (``core.drift_summary``; imported when first needed: the
+    drift rules are not part of the first frame)."""
+    from devsync_tui.core.drift_summary import undecided_drifted
+
     return DependencySummary(
-        packages=int(r["packages"]), vulnerable=int(r["vulnerable"]), missing=int(r["missing"])
+        packages=int(r["packages"]),
+        vulnerable=int(r["vulnerable"]),
+        missing=int(r["missing"]),
+        drifted=int(r["drifted"]) + undecided_drifted(r["undecided"]),
     )
 
 

@@ -113,8 +113,10 @@ class DriftMatrix:
 
     def summary(self) -> DependencySummary:
         """Its counts, as the database's ``dependency_summary`` counts the same rows."""
-        vulnerable = missing = 0
+        vulnerable = missing = drifted = 0
         for row in self.rows:
+            if row.worst:
+                drifted += 1
             if row.worst == DriftState.VULNERABLE:
                 vulnerable += 1
             # A row is at least MISSING where a cell is: only those rows need a look.
@@ -124,7 +126,7 @@ class DriftMatrix:
                 and any(c is not None and c.state is DriftState.MISSING for c in row.cells)
             ):
                 missing += 1
-        return DependencySummary(len(self.rows), vulnerable, missing)
+        return DependencySummary(len(self.rows), vulnerable, missing, drifted)
 
     def filtered(self, text: str) -> DriftMatrix:
         """Rows whose package name (or manager) contains ``text``, ignoring case."""

@@ -367,6 +367,8 @@ class DependencySummary:
     vulnerable: int
     #: Packages the baseline has and at least one environment shown lacks.
     missing: int
+    #: Packages with a cell (baseline or environment shown) other than MATCHES.
+    drifted: int
 
 
 @dataclass(frozen=True, slots=True)

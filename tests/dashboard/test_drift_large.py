@@ -98,15 +98,16 @@ async def test_100k_dependency_rows_open_scroll_and_filter(fresh_db_url: str) ->
         )
         # While its pages arrived, the pane asked the database for the team-wide counts:
         # the same as the whole matrix's.
-        assert pane.summary == DependencySummary(packages=500, vulnerable=0, missing=0)
+        assert pane.summary == DependencySummary(packages=500, vulnerable=0, missing=0, drifted=500)
         assert pane.matrix is not None
         assert pane.matrix.summary() == pane.summary
         # What the status line said then: the first page, with the database's totals.
         pane.post_message(DriftLoaded(UUID(PROJECT), first, live=False, partial=True))
         await pilot.pause()
         status = str(app.query_one("#drift-status").render())
-        assert status.startswith(f"{len(first.rows)} of 500 packages · ")
-        assert "drifted so far · 0 vulnerable · 0 missing · 200 envs" in status
+        # Drifted too: the database's count, not the first page's.
+        assert status.startswith(f"{len(first.rows)} of 500 packages · 500 drifted · ")
+        assert "500 drifted · 0 vulnerable · 0 missing · 200 envs" in status
         assert status.endswith("loading the rest…")
         pane._read_all(live=False)  # and whole again
         await pilot.pause(0.2)

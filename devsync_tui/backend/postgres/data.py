@@ -300,7 +300,10 @@ class PgData(PgCore):
             "select * from public.dependency_summary(%s, %s::uuid[], %s)",
             (project_id, environment_ids, today),
         )
-        return None if row is None else dependency_summary_from_row(row)
+        if row is None:
+            return None
+        # Off the loop: the client's share of "drifted" runs the drift rules (~35 µs a package).
+        return await asyncio.to_thread(dependency_summary_from_row, row)
 
     async def _report_dependencies(
         self,

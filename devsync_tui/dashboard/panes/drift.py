@@ -438,13 +438,16 @@ class DriftPane(Widget):
         counts = self._counts if not self.loading_more else self.summary
         total = counts.packages if counts is not None else len(matrix.rows)
         shown = len(self.table.rows)
-        drifted = sum(1 for row in matrix.rows if row.worst > 0)
+        if counts is not None:
+            drifted = f"{counts.drifted:,} drifted"
+        else:  # pages still arriving, the database's counts not yet here
+            drifted = f"{sum(1 for row in matrix.rows if row.worst > 0):,} drifted so far"
         # The filter text is in the input above the table: the status need not repeat it.
         # (priority, text): on a narrow screen the least needed go first (the counts of
         # states are in the matrix and its legend too).
         parts: list[tuple[int, str]] = [
             (0, f"{total:,} packages" if shown == total else f"{shown:,} of {total:,} packages"),
-            (0, f"{drifted:,} drifted" + (" so far" if self.loading_more else "")),
+            (0, drifted),
         ]
         if counts is not None:
             parts += [(3, f"{counts.vulnerable:,} vulnerable"), (4, f"{counts.missing:,} missing")]
