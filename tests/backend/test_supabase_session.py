@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -239,3 +240,34 @@ def test_corrupt_file_is_ignored_and_replaced(config_dir: Path) -> None:
     store.set_sync("k", "v")
     assert store.get_sync("k") == "v"
     assert _mode(config_dir / "session.json") == 0o600
+
+
+async def test_the_session_lock_excludes_other_tasks_of_the_process(config_dir: Path) -> None:
+    # Re-entering the lock is free only inside the block (the same task, or a task it starts
+    # there); any other task of this process waits, as another process would.
+    store = SessionStorage("ns", use_keyring=False)
+    order: list[str] = []
+    inside = asyncio.Event()
+
+    async def holder() -> None:
+        async with store.locked():
+            order.append("A in")
+            inside.set()
+            async with store.locked():  # the same task again: no wait
+                order.append("A again")
+
+            async def helper() -> None:
+                async with store.locked():  # started inside the block: no wait either
+                    order.append("A's helper")
+
+            await asyncio.wait_for(asyncio.create_task(helper()), 1)
+            await asyncio.sleep(0.2)  # the other task, meanwhile, must not get in
+            order.append("A out")
+
+    async def other() -> None:
+        await inside.wait()
+        async with store.locked():
+            order.append("B in")
+
+    await asyncio.wait_for(asyncio.gather(holder(), other()), 10)
+    assert order == ["A in", "A again", "A's helper", "A out", "B in"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,6 +36,11 @@ log = logging.getLogger("devsync.session")
 
 #: How long a process waits for another one's refresh (a refresh is one HTTP request).
 LOCK_TIMEOUT = 30.0
+#: The storages whose lock this context holds (by ``id``): seen by the task holding it and by
+#: tasks it starts meanwhile (they copy its context), not by the process's other tasks.
+_HELD: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "devsync_session_locks_held", default=frozenset()
+)
 
 
 class SessionStorage(AsyncSupportedStorage):
@@ -57,7 +63,6 @@ class SessionStorage(AsyncSupportedStorage):
         self._file = _FallbackFile(path or fallback_path())
         #: Set the first time a session lands in the fallback file; read with ``pop_notice``.
         self._notice: str | None = None
-        self._lock_depth = 0
 
     @property
     def lock_path(self) -> Path:
@@ -68,22 +73,21 @@ class SessionStorage(AsyncSupportedStorage):
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
         """Hold the session lock: every DevSync process of this user that reads, refreshes or
-        replaces the stored session does so holding it. Re-entering from this storage is a no-op
-        (the supabase-py writes of a sign-in or refresh happen inside our own locked block)."""
-        if self._lock_depth:
-            self._lock_depth += 1
-            try:
-                yield
-            finally:
-                self._lock_depth -= 1
+        replaces the stored session does so holding it. Re-entering it from inside the block
+        (the same task, or a task started in it) is a no-op: the supabase-py writes of a sign-in
+        or refresh happen inside our own locked block. Any other task of this process waits,
+        as another process does (the ``flock`` is per open file)."""
+        held = _HELD.get()
+        if id(self) in held:
+            yield
             return
         try:
             async with file_lock.locked(self.lock_path, wait=LOCK_TIMEOUT):
-                self._lock_depth = 1
+                mark = _HELD.set(held | {id(self)})
                 try:
                     yield
                 finally:
-                    self._lock_depth = 0
+                    _HELD.reset(mark)
         except file_lock.LockRefused as exc:
             raise PermissionDenied(str(exc)) from None
         except file_lock.LockTimeout:
