@@ -310,8 +310,11 @@ class DevSyncApp(AppChrome, App[int]):
             stand_in.retry()
             # Connecting for real loads the database driver: not before the cached view is
             # on screen.
+            # asyncio.timeout, not wait_for: wait_for runs the wait in a task of its own, and
+            # its end reaches this one loop turn later (a frame later, on a busy machine).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.first_view.wait(), FIRST_VIEW_WAIT)
+                async with asyncio.timeout(FIRST_VIEW_WAIT):
+                    await self.first_view.wait()
         try:
             backend = await self._backend_factory(
                 self.settings, profile=self._profile, user=self._user, progress=progress
