@@ -13,7 +13,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from devsync_tui.core.models import ConfigType
-from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
+from devsync_tui.dashboard.widgets.footer import Footer
+from tests.dashboard.conftest import footer_settled, make_test_app, wait_for, wait_ready
 from tests.dashboard.helpers import config_pane, other_client
 from tests.support import demo
 
@@ -79,5 +80,9 @@ def test_snapshot(
         await wait_ready(pilot)
         await wait_for(pilot, lambda: _line(pilot.app).display)
         await wait_ready(pilot)
+        # The tree takes the focus back after the screen's first activation gave it to the
+        # table: the footer's keys follow a frame later (not a fixed wait).
+        footer = pilot.app.main.query_one(Footer)
+        await wait_for(pilot, lambda: footer_settled(footer), within=20)
 
     assert snap_compare(app, terminal_size=size, run_before=steps)

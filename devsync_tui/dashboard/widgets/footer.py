@@ -52,7 +52,10 @@ class Footer(TextualFooter):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: What the keys on screen were composed from (None: not known, compose again).
         self._shown: tuple[Hashable, ...] | None = None
+        #: What the last ``compose`` drew from, read as it ran.
+        self._composed: tuple[Hashable, ...] | None = None
 
     def shown(self) -> tuple[Hashable, ...]:
         """Everything ``compose`` draws from: the shown bindings with their key display,
@@ -76,6 +79,7 @@ class Footer(TextualFooter):
         return (keys, palette_state, self.compact, self.show_command_palette, self.app.size.width)
 
     def compose(self) -> ComposeResult:
+        self._composed = self.shown() if self._bindings_ready else None
         widgets = list(super().compose())
         if any(not isinstance(w, FooterKey) for w in widgets):  # binding groups: as Textual
             yield from widgets
@@ -103,8 +107,13 @@ class Footer(TextualFooter):
         await self.recompose()
 
     async def recompose(self) -> None:
+        self._composed = None
         await super().recompose()
-        self._shown = self.shown() if self._bindings_ready else None
+        # What compose drew from, not what the bindings are now: the focus may have moved
+        # while the new keys were mounted, and that change must still recompose (its
+        # ``bindings_changed`` compares against this). Reading ``shown()`` here instead kept
+        # the keys of the widget focused a moment before, with nothing left to replace them.
+        self._shown = self._composed
         self._drop_removed_watchers()
 
     def _drop_removed_watchers(self) -> None:
