@@ -76,7 +76,9 @@ class SessionStorage(AsyncSupportedStorage):
         replaces the stored session does so holding it. Re-entering it from inside the block
         (the same task, or a task started in it) is a no-op: the supabase-py writes of a sign-in
         or refresh happen inside our own locked block. Any other task of this process waits,
-        as another process does (the ``flock`` is per open file)."""
+        as another process does (the ``flock`` is per open file). A task started inside keeps
+        that context after the block: none started there may take the lock later (none does:
+        the keep-fresh task and each refresh's own task start outside it)."""
         held = _HELD.get()
         if id(self) in held:
             yield
