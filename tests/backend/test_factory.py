@@ -109,7 +109,9 @@ async def test_embedded_database_when_nothing_is_configured(
         assert server.running_url() == quick  # the long way checked it and wrote it again
     finally:
         await backend.close()
-        await asyncio.to_thread(server.stop)
+        # Stop it and delete it (as root, its cluster in /var/lib/devsync/<id> too).
+        await asyncio.to_thread(server.reset)
+        shutil.rmtree(data_dir, ignore_errors=True)
         assert server.running_url() is None
         await asyncio.to_thread(server.reset)  # as root, its service folder too
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -34,7 +34,7 @@ def embedded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     try:
         yield data_dir
     finally:
-        local.stop()
+        local.reset()  # stops it and deletes it (as root, its service folder too)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
