@@ -107,6 +107,11 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
     BINDINGS = cmd.bindings(
         cmd.TOGGLE_TREE, cmd.REFRESH, cmd.NEXT_TAB, cmd.PREV_TAB, cmd.FOCUS_TREE, *cmd.TAB_KEYS
     )
+    #: What takes the focus when nothing has it (the screen's first activation, or the focused
+    #: widget gone): the tree, else the first focusable widget of the views, in DOM order.
+    #: Textual's default ("*") gave it to the tree's filter input first, then the table
+    #: (``_tab_shown``), then the tree (the workspace load): three footers in a row at start.
+    AUTO_FOCUS = "#nav, #views *"
 
     selection: var[Selection | None] = var(None, init=False)
     session: var[Session | None] = var(None, init=False)
