@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,46 +166,48 @@ class _MemoryKeyring:
         return Memory()
 
 
-def test_key_goes_to_a_usable_keyring_and_no_file_is_written(
-    key_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def memory_keyring() -> Iterator[Any]:
+    """A ``_MemoryKeyring`` installed as keyring's backend for the test, the previous one put
+    back after."""
     import keyring
 
-    monkeypatch.delenv("DEVSYNC_KEYRING")
     backend = _MemoryKeyring.make()
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)  # type: ignore[arg-type]
     try:
-        blob = crypto.encrypt(b"v", context="c")
-        assert crypto.key_location() == "keyring"
-        assert (crypto.KEYRING_SERVICE, crypto.KEYRING_NAME) in backend.store  # type: ignore[attr-defined]
-        assert not (key_home / "local-key").exists()
-        assert capsys.readouterr().err == ""  # no notice: nothing fell back
-        crypto._reset_for_tests()
-        assert crypto.decrypt(blob, context="c") == b"v"
+        yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+def test_key_goes_to_a_usable_keyring_and_no_file_is_written(
+    key_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: Any,
+) -> None:
+    monkeypatch.delenv("DEVSYNC_KEYRING")
+    blob = crypto.encrypt(b"v", context="c")
+    assert crypto.key_location() == "keyring"
+    assert (crypto.KEYRING_SERVICE, crypto.KEYRING_NAME) in memory_keyring.store
+    assert not (key_home / "local-key").exists()
+    assert capsys.readouterr().err == ""  # no notice: nothing fell back
+    crypto._reset_for_tests()
+    assert crypto.decrypt(blob, context="c") == b"v"
 
 
 def test_an_existing_key_file_is_the_key_and_the_keyring_is_not_asked(
-    key_home: Path, monkeypatch: pytest.MonkeyPatch
+    key_home: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: Any
 ) -> None:
     """A desktop keyring holding another key does not split caches made under SSH (file)."""
-    import keyring
-
     blob = crypto.encrypt(b"made headless", context="c")  # DEVSYNC_KEYRING=off: the file
     crypto._reset_for_tests()
     monkeypatch.delenv("DEVSYNC_KEYRING")
-    backend = _MemoryKeyring.make()
     other = base64.b64encode(b"k" * 32).decode()
-    backend.store[(crypto.KEYRING_SERVICE, crypto.KEYRING_NAME)] = other  # type: ignore[attr-defined]
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)  # type: ignore[arg-type]
-    try:
-        assert crypto.decrypt(blob, context="c") == b"made headless"
-        assert crypto.key_location() == str(key_home / "local-key")
-    finally:
-        keyring.set_keyring(previous)
+    memory_keyring.store[(crypto.KEYRING_SERVICE, crypto.KEYRING_NAME)] = other
+    assert crypto.decrypt(blob, context="c") == b"made headless"
+    assert crypto.key_location() == str(key_home / "local-key")
 
 
 def test_reading_an_existing_key_file_does_not_import_keyring(tmp_path: Path) -> None:
@@ -226,28 +229,20 @@ def test_reading_an_existing_key_file_does_not_import_keyring(tmp_path: Path) ->
 
 
 def test_a_blob_sealed_with_the_keyring_key_still_opens_once_a_key_file_exists(
-    key_home: Path, monkeypatch: pytest.MonkeyPatch
+    key_home: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: Any
 ) -> None:
     """A desktop session sealed a draft with the keyring's key; then an SSH session without
     a keyring made the key file, which is the key from then on: the draft is not lost."""
-    import keyring
-
     monkeypatch.delenv("DEVSYNC_KEYRING")
-    backend = _MemoryKeyring.make()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)  # type: ignore[arg-type]
-    try:
-        draft = crypto.encrypt(b"unsaved edit", context="draft:1")
-        assert crypto.key_location() == "keyring"
-        crypto._reset_for_tests()
-        monkeypatch.setenv("DEVSYNC_KEYRING", "off")  # the SSH session: no keyring
-        crypto.encrypt(b"x", context="c")
-        assert (key_home / "local-key").exists()
-        crypto._reset_for_tests()
-        monkeypatch.delenv("DEVSYNC_KEYRING")  # the desktop again
-        assert crypto.decrypt(draft, context="draft:1") == b"unsaved edit"
-        assert crypto.key_location() == str(key_home / "local-key")
-        with pytest.raises(crypto.CryptoError):  # still bound to its context
-            crypto.decrypt(draft, context="draft:2")
-    finally:
-        keyring.set_keyring(previous)
+    draft = crypto.encrypt(b"unsaved edit", context="draft:1")
+    assert crypto.key_location() == "keyring"
+    crypto._reset_for_tests()
+    monkeypatch.setenv("DEVSYNC_KEYRING", "off")  # the SSH session: no keyring
+    crypto.encrypt(b"x", context="c")
+    assert (key_home / "local-key").exists()
+    crypto._reset_for_tests()
+    monkeypatch.delenv("DEVSYNC_KEYRING")  # the desktop again
+    assert crypto.decrypt(draft, context="draft:1") == b"unsaved edit"
+    assert crypto.key_location() == str(key_home / "local-key")
+    with pytest.raises(crypto.CryptoError):  # still bound to its context
+        crypto.decrypt(draft, context="draft:2")
