@@ -10,7 +10,8 @@ are checked before they are sent.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Collection, Sequence
+import itertools
+from collections.abc import AsyncGenerator, Collection, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -222,22 +223,32 @@ class DataContract(Transport):
         )
 
     async def dependency_pages(
-        self, project_id: UUID, rows_per_page: int = DEPENDENCY_PAGE_ROWS
-    ) -> AsyncIterator[list[Dependency]]:
+        self,
+        project_id: UUID,
+        rows_per_page: int = DEPENDENCY_PAGE_ROWS,
+        first_pages: Sequence[int] = (),
+    ) -> AsyncGenerator[list[Dependency], None]:
         """A project's dependency rows a page at a time, each page whole packages (every row
         of a package, baseline and environments, in the same page), pages in package order
         (manager, then ``package_fold``; any order within a page). About ``rows_per_page``
-        rows each, more when one package alone has more rows: only one page is held."""
-        if rows_per_page < 1:
-            raise ValueError("rows_per_page must be at least 1")
+        rows each, more when one package alone has more rows: only one page is held.
+
+        ``first_pages``: the sizes of the first pages, in rows (whole packages as well), so
+        that what fills a screen comes sooner than a whole page (20,000 rows take ~0.3 s to
+        read and build)."""
+        if rows_per_page < 1 or any(rows < 1 for rows in first_pages):
+            raise ValueError("rows_per_page and first_pages must be at least 1")
+        sizes = iter(first_pages)
         for manager in sorted(PackageManager, key=lambda m: m.value):
             after: tuple[str, UUID] | None = None
-            limit = rows_per_page
+            limit = base = next(sizes, rows_per_page)
             while True:
                 page = await self._dependency_page(project_id, manager, after, limit)
                 if len(page) < limit:
                     if page:
                         yield [dep for _, dep in page]
+                    else:  # nothing of this manager: the size is the next manager's
+                        sizes = itertools.chain((base,), sizes)
                     break
                 # The page ends inside its last package (or at its end): keep what comes
                 # before that package, and read the package again with the next page.
@@ -250,7 +261,7 @@ class DataContract(Transport):
                 fold, dep = page[cut - 1]
                 yield [d for _, d in page[:cut]]
                 after = (fold, dep.id)
-                limit = rows_per_page
+                limit = base = next(sizes, rows_per_page)
 
     async def report_dependencies(
         self,

@@ -7,6 +7,8 @@ and every spelling the ecosystem counts as the same package (pip's ``Foo_Bar`` i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from devsync_tui.backend.errors import PermissionDenied
@@ -63,6 +65,39 @@ async def test_pages_are_whole_packages_and_hold_every_row(
         spellings = [p for p in pages if any(d.package_manager is _PIP and "bar" in
                                              d.package_name.lower() for d in p)]  # fmt: skip
         assert len(spellings) == 1
+
+
+@pytest.mark.parametrize("first_pages", [(1,), (4,), (2, 5), (9, 1, 3)])
+async def test_the_first_pages_have_the_sizes_asked(
+    transport: Transport, first_pages: tuple[int, ...]
+) -> None:
+    # What fills a screen comes first: pages of whole packages of at most the sizes asked
+    # (unless one package alone has more rows), then whole pages (one per manager here).
+    bob = await transport.open("bob")
+    await bob.report_dependencies(demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP, _REPORT)
+    everything = await bob.list_dependencies(demo.PROJECT_STOREFRONT)
+
+    pages = [
+        page
+        async for page in bob.dependency_pages(demo.PROJECT_STOREFRONT, first_pages=first_pages)
+    ]
+
+    got = [d for page in pages for d in page]
+    assert sorted(got, key=_key) == sorted(everything, key=_key)  # each row once
+    seen: dict[object, int] = {}
+    for number, page in enumerate(pages):
+        keys = {(d.package_manager, package_key(d.package_manager, d.package_name)) for d in page}
+        for key in keys:
+            assert seen.setdefault(key, number) == number, key  # no package cut
+        # One page key (private.package_fold) can be two npm packages (JSONStream, jsonstream).
+        folds = {re.sub(r"[-_.]+", "-", d.package_name).lower() for d in page}
+        if number < len(first_pages):
+            assert len(page) <= first_pages[number] or len(folds) == 1, (number, len(page))
+    managers = {d.package_manager for d in everything}
+    assert len(pages) <= len(first_pages) + len(managers)
+    with pytest.raises(ValueError, match="at least 1"):
+        async for _ in bob.dependency_pages(demo.PROJECT_STOREFRONT, first_pages=(4, 0)):
+            pass
 
 
 async def test_pages_show_only_what_the_reader_may_see(transport: Transport) -> None:
