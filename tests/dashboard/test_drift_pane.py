@@ -4,7 +4,8 @@ severity sort, the filter, the package detail and live changes from another user
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -14,7 +15,13 @@ from textual.widget import Widget
 from devsync_tui.backend.base import ChangeEvent, Resync
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import DependencyInput, DependencyStatus, PackageManager
-from devsync_tui.dashboard.panes.drift import DriftLoaded, DriftPane, _fitted
+from devsync_tui.dashboard.panes.drift import (
+    QUICK_ROWS,
+    DriftLoaded,
+    DriftPane,
+    _fitted,
+    first_pages,
+)
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen, PackageDetailTable
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable
 from tests.dashboard.pane_host import PaneHost, settle
@@ -253,6 +260,53 @@ async def test_a_failed_load_says_so_in_one_sentence_and_recovers(fresh_db_url: 
         assert len(pane.table.rows) == 10
 
 
+async def test_the_first_page_shows_while_the_next_is_slow(demo_db_url: str) -> None:
+    # The pages after the first do not come until the test says so: the first page must be on
+    # screen by then (it was held until the next page arrived when it came within
+    # SHOW_FIRST), asked for as about a screen's rows, and the rest follows.
+    release = asyncio.Event()
+    asked: list[object] = []
+    loads: list[DriftLoaded] = []
+
+    def make(backend: PostgresBackend) -> DriftPane:
+        real = backend.dependency_pages
+
+        async def slow(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+            asked.append(kwargs.get("first_pages"))
+            n = 0
+            async for page in real(*args, **kwargs):
+                if n:
+                    await release.wait()
+                n += 1
+                yield page
+
+        backend.dependency_pages = slow  # type: ignore[method-assign]
+        return DriftPane(backend)
+
+    def hook(message: object) -> None:
+        if isinstance(message, DriftLoaded) and all(m is not message for m in loads):
+            loads.append(message)
+
+    app = PaneHost(demo_db_url, "carol", make, PROJECT)
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await _until(lambda: bool(loads), "the first page was not shown")
+        await pilot.pause()
+        pane = app.query_one(DriftPane)
+        assert loads[0].partial
+        assert pane.loading_more
+        assert names(pane.table)
+        assert len(pane.table.rows) < 10
+        assert str(pane.query_one("#drift-status").render()).endswith("loading the rest…")
+        # At most a screen of packages × (the baseline and 3 environments).
+        assert len(asked) == 1
+        assert isinstance(asked[0], tuple)
+        assert 4 <= sum(asked[0]) <= 40 * 4
+        release.set()
+        await settle(pilot, loaded)
+        assert [m.partial for m in loads] == [True, False]
+        assert len(pane.table.rows) == 10
+
+
 class _Reads:
     """Counts the pane's dependency reads: whole-project pages and per-environment lists."""
 
@@ -330,6 +384,13 @@ async def test_a_machines_report_reads_only_its_column_and_the_baseline(fresh_db
             str(cells_by_package(table)["lodash"]),
         )
         assert reads.whole == whole_before + 1
+
+
+def test_a_screen_of_rows_comes_in_a_quick_page_and_the_rest_of_the_screen() -> None:
+    assert first_pages(160) == (160,)
+    assert first_pages(QUICK_ROWS) == (QUICK_ROWS,)
+    # 40 packages × 501 places: the first 5,000 rows on their own, then the rest of them.
+    assert first_pages(40 * 501) == (QUICK_ROWS, 40 * 501 - QUICK_ROWS)
 
 
 def test_the_status_line_fits_by_leaving_out_the_least_needed() -> None:

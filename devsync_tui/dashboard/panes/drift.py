@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from uuid import UUID
 
 from textual import on, work
@@ -29,6 +29,7 @@ from devsync_tui.core.drift import Accepted, DriftMatrix, DriftRow, build_matrix
 from devsync_tui.core.drift_columns import replace_columns
 from devsync_tui.core.drift_facts import accepted_versions
 from devsync_tui.core.models import (
+    Dependency,
     DependencyStatus,
     DependencySummary,
     Environment,
@@ -49,6 +50,9 @@ COALESCE_SECONDS = 0.25
 SHOW_FIRST = 0.1
 #: ...and then again this often, until it has them all.
 SHOW_EVERY = 0.5
+#: A first page's rows at most: read and built in ~0.1 s (500 environments' rows of ten
+#: packages); the rest of the screen comes in the next page.
+QUICK_ROWS = 5_000
 
 #: Environments whose dependency rows changed, with how many changes each.
 Stale = dict[UUID, int]
@@ -276,36 +280,65 @@ class DriftPane(Widget):
         if project is None or backend is None:
             return
         env_ids = [env.id for env in self.environments]
-        risks = await backend.accepted_risks(project.id)
         today = clock.now().date()
-        risky = any(r.active(today) for r in risks)
+        # The accepted risks are read beside the first page, not one round trip before it.
+        risks_read = asyncio.ensure_future(backend.accepted_risks(project.id))
         facts: PackageFacts | None = None
         # A project is read a page of whole packages at a time and only its matrix rows are
-        # kept: never the whole project's dependency rows at once (1M rows were ~1 GB). A
-        # first load that takes longer than SHOW_FIRST shows what it has then and every
-        # SHOW_EVERY seconds after; a reload keeps the matrix on screen until the new one is
-        # whole.
+        # kept: never the whole project's dependency rows at once (1M rows were ~1 GB). The
+        # first pages hold what fills the screen (a whole page of 20,000 rows takes ~0.3 s);
+        # a first load still going after SHOW_FIRST shows what it has then and every
+        # SHOW_EVERY seconds after, while the next page is read; a reload keeps the matrix on
+        # screen until the new one is whole.
+        on_screen = self._rows_on_screen()
+        pages = backend.dependency_pages(
+            project.id, first_pages=first_pages(on_screen * (len(env_ids) + 1))
+        )
+        reading: asyncio.Future[list[Dependency] | None] | None = None
         rows: list[DriftRow] = []
         first = self.matrix is None
-        shown_at = time.monotonic() - SHOW_EVERY + SHOW_FIRST
-        async for page in backend.dependency_pages(project.id):
-            # A vulnerable version whose every advisory the project accepted shows as such.
-            accepted: Accepted = frozenset()
-            if risky and any(d.status is DependencyStatus.VULNERABLE for d in page):
-                if facts is None:
-                    facts = await backend.package_facts(project.id)
-                accepted = accepted_versions(page, facts, risks, today)
-            # Building is pure CPU work in core/: keep the event loop free meanwhile.
-            part = await asyncio.to_thread(build_matrix, page, env_ids, accepted)
-            rows.extend(part.rows)
-            del page, part
-            now = time.monotonic()
-            if first and now - shown_at >= SHOW_EVERY:
-                shown_at = now
-                so_far = DriftMatrix(tuple(env_ids), _in_name_order(rows))
-                self.post_message(DriftLoaded(project.id, so_far, live, partial=True))
+        show_at = time.monotonic() + SHOW_FIRST
+        try:
+            while True:
+                reading = asyncio.ensure_future(_next_page(pages))
+                if first and rows:
+                    done, _ = await asyncio.wait({reading}, timeout=show_at - time.monotonic())
+                    if not done:  # the next page is not in yet: show what there is
+                        so_far = DriftMatrix(tuple(env_ids), _in_name_order(rows))
+                        self.post_message(DriftLoaded(project.id, so_far, live, partial=True))
+                        # Until the screen is full each page shows as it comes.
+                        full = len(rows) >= on_screen
+                        show_at = time.monotonic() + (SHOW_EVERY if full else 0)
+                page = await reading
+                if page is None:
+                    break
+                risks = await risks_read
+                # A vulnerable version whose every advisory the project accepted shows as such.
+                accepted: Accepted = frozenset()
+                if any(r.active(today) for r in risks) and any(
+                    d.status is DependencyStatus.VULNERABLE for d in page
+                ):
+                    if facts is None:
+                        facts = await backend.package_facts(project.id)
+                    accepted = accepted_versions(page, facts, risks, today)
+                # Building is pure CPU work in core/: keep the event loop free meanwhile.
+                part = await asyncio.to_thread(build_matrix, page, env_ids, accepted)
+                rows.extend(part.rows)
+                del page, part
+        finally:
+            # Stopped, failed or done: nothing is left reading, no error is left unretrieved.
+            for task in (reading, risks_read):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+            await pages.aclose()
         matrix = DriftMatrix(tuple(env_ids), _in_name_order(rows))
         self.post_message(DriftLoaded(project.id, matrix, live))
+
+    def _rows_on_screen(self) -> int:
+        """How many packages the table can show at most: the pane's height (the table is
+        hidden while "Loading…" is shown), else the screen's."""
+        return max(self.size.height or self.app.size.height, 1)
 
     @work(exclusive=True, group="drift-summary", exit_on_error=False)
     async def _load_summary(self) -> None:
@@ -528,6 +561,19 @@ class DriftPane(Widget):
                 return dataclasses.replace(found, accepted=tuple(risks))
 
         self.app.push_screen(PackageDetailScreen(row, self.matrix.environment_ids, names, facts))
+
+
+def first_pages(screen_rows: int) -> tuple[int, ...]:
+    """The sizes of a load's first pages: a screen's dependency rows (``screen_rows``: the
+    packages it shows × the places), the first QUICK_ROWS of them on their own."""
+    if screen_rows <= QUICK_ROWS:
+        return (screen_rows,)
+    return (QUICK_ROWS, screen_rows - QUICK_ROWS)
+
+
+async def _next_page(pages: AsyncGenerator[list[Dependency], None]) -> list[Dependency] | None:
+    """The next page, None after the last (a coroutine: it runs as a task of its own)."""
+    return await anext(pages, None)
 
 
 def _in_name_order(rows: list[DriftRow]) -> tuple[DriftRow, ...]:
