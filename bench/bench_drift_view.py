@@ -126,13 +126,17 @@ def _unsupported(name: str) -> Any:
 
 
 async def _dependency_pages(
-    self: Any, project_id: UUID, rows_per_page: int = DEPENDENCY_PAGE_ROWS
+    self: Any,
+    project_id: UUID,
+    rows_per_page: int = DEPENDENCY_PAGE_ROWS,
+    first_pages: Sequence[int] = (),
 ) -> AsyncIterator[list[Dependency]]:
     """Pages of whole packages, as ``Backend.dependency_pages`` gives them."""
     rows: list[Dependency] = self.deps
+    sizes = iter(first_pages)
     start = 0
     while start < len(rows):
-        end = min(start + rows_per_page, len(rows))
+        end = min(start + next(sizes, rows_per_page), len(rows))
         while end < len(rows) and rows[end].package_name == rows[end - 1].package_name:
             end += 1
         yield rows[start:end]
