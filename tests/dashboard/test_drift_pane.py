@@ -4,6 +4,7 @@ severity sort, the filter, the package detail and live changes from another user
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 from uuid import UUID
@@ -14,7 +15,9 @@ from textual.widget import Widget
 
 from devsync_tui.backend.base import ChangeEvent, Resync
 from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.core.drift import build_matrix
 from devsync_tui.core.models import DependencyInput, DependencyStatus, PackageManager
+from devsync_tui.dashboard.panes import drift
 from devsync_tui.dashboard.panes.drift import (
     QUICK_ROWS,
     DriftLoaded,
@@ -305,6 +308,47 @@ async def test_the_first_page_shows_while_the_next_is_slow(demo_db_url: str) -> 
         await settle(pilot, loaded)
         assert [m.partial for m in loads] == [True, False]
         assert len(pane.table.rows) == 10
+
+
+async def test_pages_read_faster_than_built_still_show_while_loading(
+    demo_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every page is in before the one before it is built (one package a page, at once; each
+    # build slowed to 60 ms): what was built still shows after SHOW_FIRST, and then as each
+    # page comes while the screen is not full, before the whole matrix.
+    def make(backend: PostgresBackend) -> DriftPane:
+        real = backend.dependency_pages
+
+        async def one_package_a_page(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+            rows = [d async for page in real(*args) for d in page]
+            for name in sorted({d.package_name for d in rows}):
+                yield [d for d in rows if d.package_name == name]
+
+        backend.dependency_pages = one_package_a_page  # type: ignore[method-assign]
+        return DriftPane(backend)
+
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.06)
+        return build_matrix(*args, **kwargs)
+
+    monkeypatch.setattr(drift, "build_matrix", slow_build)
+    loads: list[DriftLoaded] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, DriftLoaded) and all(m is not message for m in loads):
+            loads.append(message)
+
+    app = PaneHost(demo_db_url, "carol", make, PROJECT)
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await settle(pilot, loaded)
+        partial = [m for m in loads if m.partial]
+        assert len(partial) >= 3
+        assert not loads[-1].partial
+        sizes = [len(m.matrix.rows) if m.matrix else 0 for m in loads]
+        assert sizes[-1] == 10
+        sizes = sizes[:-1]
+        assert sizes == sorted(sizes)
+        assert sizes[-1] < 10
 
 
 class _Reads:

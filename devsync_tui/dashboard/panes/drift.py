@@ -294,16 +294,17 @@ class DriftPane(Widget):
         pages = backend.dependency_pages(
             project.id, first_pages=first_pages(on_screen * (len(env_ids) + 1))
         )
-        reading: asyncio.Future[list[Dependency] | None] | None = None
+        # One page is read ahead: the next one is asked for before this one is built.
+        reading = asyncio.ensure_future(_next_page(pages))
         rows: list[DriftRow] = []
         first = self.matrix is None
         show_at = time.monotonic() + SHOW_FIRST
         try:
             while True:
-                reading = asyncio.ensure_future(_next_page(pages))
-                if first and rows:
-                    done, _ = await asyncio.wait({reading}, timeout=show_at - time.monotonic())
-                    if not done:  # the next page is not in yet: show what there is
+                if first and rows and not _ended(reading):
+                    # Due, or the next page is not in by then: show what there is.
+                    wait = show_at - time.monotonic()
+                    if wait <= 0 or not (await asyncio.wait({reading}, timeout=wait))[0]:
                         so_far = DriftMatrix(tuple(env_ids), _in_name_order(rows))
                         self.post_message(DriftLoaded(project.id, so_far, live, partial=True))
                         # Until the screen is full each page shows as it comes.
@@ -312,6 +313,7 @@ class DriftPane(Widget):
                 page = await reading
                 if page is None:
                     break
+                reading = asyncio.ensure_future(_next_page(pages))
                 risks = await risks_read
                 # A vulnerable version whose every advisory the project accepted shows as such.
                 accepted: Accepted = frozenset()
@@ -328,9 +330,8 @@ class DriftPane(Widget):
         finally:
             # Stopped, failed or done: nothing is left reading, no error is left unretrieved.
             for task in (reading, risks_read):
-                if task is not None:
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
             await pages.aclose()
         matrix = DriftMatrix(tuple(env_ids), _in_name_order(rows))
         self.post_message(DriftLoaded(project.id, matrix, live))
@@ -569,6 +570,16 @@ def first_pages(screen_rows: int) -> tuple[int, ...]:
     if screen_rows <= QUICK_ROWS:
         return (screen_rows,)
     return (QUICK_ROWS, screen_rows - QUICK_ROWS)
+
+
+def _ended(reading: asyncio.Future[list[Dependency] | None]) -> bool:
+    """The pages are known to have ended: the whole matrix is next, no partial first."""
+    return (
+        reading.done()
+        and not reading.cancelled()
+        and reading.exception() is None
+        and (reading.result() is None)
+    )
 
 
 async def _next_page(pages: AsyncGenerator[list[Dependency], None]) -> list[Dependency] | None:
