@@ -148,8 +148,8 @@ class DriftPane(Widget):
         self.summary: DependencySummary | None = None
         #: The shown matrix's counts (``DriftMatrix.summary``), once it is whole.
         self._counts: DependencySummary | None = None
-        #: This whole read asked the database for the counts (only a read that shows its
-        #: first pages before the rest does: a small project is whole at once).
+        #: This whole read asked the database for the counts (only a read that shows a screen
+        #: of packages before the rest does: a small project is whole at once).
         self._summary_asked = False
         #: Reads wait until the Dependencies tab is shown (a hidden tab reads nothing).
         self.reads = ReadWhenShown(self, lambda: self._read_all(live=False))
@@ -392,12 +392,14 @@ class DriftPane(Widget):
         if message.columns is not None:
             self._columns_loaded(message)
             return
+        assert message.matrix is not None  # only a column reload leaves it unknown
         if not message.partial:
             self._whole_read_running = False
-        elif not self._summary_asked:
+        elif not self._summary_asked and len(message.matrix.rows) >= self._rows_on_screen():
+            # Once the screen is full: the count (~1 s of the server's CPU at 1M rows) would
+            # slow the pages that fill it.
             self._summary_asked = True
             self._load_summary()
-        assert message.matrix is not None  # only a column reload leaves it unknown
         self._show_matrix(message.matrix, message.live, message.partial)
 
     def _columns_loaded(self, message: DriftLoaded) -> None:
