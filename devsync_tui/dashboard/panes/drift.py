@@ -287,9 +287,9 @@ class DriftPane(Widget):
         # A project is read a page of whole packages at a time and only its matrix rows are
         # kept: never the whole project's dependency rows at once (1M rows were ~1 GB). The
         # first pages hold what fills the screen (a whole page of 20,000 rows takes ~0.3 s);
-        # a first load still going after SHOW_FIRST shows what it has then and every
-        # SHOW_EVERY seconds after, while the next page is read; a reload keeps the matrix on
-        # screen until the new one is whole.
+        # a first load still going after SHOW_FIRST shows what it has then, each page as it
+        # comes until the screen is full, then every SHOW_EVERY seconds; a reload keeps the
+        # matrix on screen until the new one is whole.
         on_screen = self._rows_on_screen()
         pages = backend.dependency_pages(
             project.id, first_pages=first_pages(on_screen * (len(env_ids) + 1))
