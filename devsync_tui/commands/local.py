@@ -1,4 +1,5 @@
-"""``devsync local start|stop|status|url|reset``: the embedded PostgreSQL with the demo workspace.
+"""``devsync local start|stop|status|url|reset|delete|demo``: the embedded PostgreSQL with the demo
+workspace.
 
 Progress lines go to stderr so that stdout stays clean for scripts (``psql "$(devsync local
 url)"``). ``status`` exits 0 when the server runs and 4 when it does not.
@@ -43,6 +44,11 @@ def register(subparsers: Any) -> None:
     reset = actions.add_parser("reset", help="delete all local data and recreate the demo")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     reset.set_defaults(func=_reset)
+    delete = actions.add_parser(
+        "delete", help="delete all local data and leave it deleted (e.g. before uninstalling)"
+    )
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(func=_delete)
     demo = actions.add_parser(
         "demo",
         help="add the benchmark project 'monolith' (large: 200 machines, 100k dependencies, "
@@ -130,23 +136,47 @@ def _url(args: argparse.Namespace) -> int:
     return _guard(run, args)
 
 
+def _not_confirmed(args: argparse.Namespace, question: str) -> int | None:
+    """None when the user confirmed (``--yes``, or answered yes); else the exit code."""
+    if args.yes:
+        return None
+    if not sys.stdin.isatty():
+        eprint("Refusing to delete local data without confirmation; pass --yes.")
+        return EXIT_INPUT
+    if ask(question).strip().lower() not in ("y", "yes"):
+        print("Nothing deleted.")
+        return EXIT_OK
+    return None
+
+
 def _reset(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
         where = local.status().data_dir
-        if not args.yes:
-            if not sys.stdin.isatty():
-                eprint("Refusing to delete local data without confirmation; pass --yes.")
-                return EXIT_INPUT
-            answer = ask(
-                f"Delete every local DevSync record in {where} and recreate the demo? [y/N] "
-            )
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing deleted.")
-                return EXIT_OK
+        question = f"Delete every local DevSync record in {where} and recreate the demo? [y/N] "
+        if (refused := _not_confirmed(args, question)) is not None:
+            return refused
         local.reset()
         print(f"Deleted the local database in {where}.")
         local.ensure_running(_progress)
         print("Recreated the local database with the demo workspace.")
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace) -> int:
+        state = local.status()
+        where = state.data_dir
+        if not state.initialized:
+            print(f"There is no local database in {where}.")
+            return EXIT_OK
+        question = f"Delete every local DevSync record in {where} for good? [y/N] "
+        if (refused := _not_confirmed(args, question)) is not None:
+            return refused
+        local.reset()
+        print(f"Deleted the local database in {where}.")
+        print("The next `devsync local start` (or `devsync`) creates a new one with the demo.")
         return EXIT_OK
 
     return _guard(run, args)

@@ -180,6 +180,39 @@ def test_reset_needs_confirmation_then_recreates_the_demo(data_dir: Path, starte
     assert _query(url, "select name from teams where slug = 'acme'") == "Acme"
 
 
+def test_delete_asks_then_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    # For good, e.g. before uninstalling: the cluster (as root, in its service folder), the
+    # password, and no new demo; asking twice is not an error.
+    folder = Path(tempfile.mkdtemp(prefix="devsync-test-delete-"))
+    monkeypatch.setenv("DEVSYNC_DATA_DIR", str(folder))
+    try:
+        assert _devsync("local", "start", data_dir=folder).returncode == 0
+        pgdata, where = cluster.pgdata(), server.status().data_dir
+        assert pgdata.is_dir()
+        refused = _devsync("local", "delete", data_dir=folder)
+        assert refused.returncode == 2
+        assert "pass --yes" in refused.stderr
+        assert pgdata.is_dir()
+
+        done = _devsync("local", "delete", "--yes", data_dir=folder)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"Deleted the local database in {where}.")
+        assert "Loading the demo workspace" not in done.stderr
+        assert not pgdata.exists()
+        assert not cluster.password_file().exists()
+        if pgdata.parent.parent == cluster.SERVICE_ROOT:
+            assert not pgdata.parent.exists()  # root's service folder for it
+        status = _devsync("local", "status", data_dir=folder)
+        assert status.returncode == 4
+        assert "not created yet" in status.stdout
+        again = _devsync("local", "delete", "--yes", data_dir=folder)
+        assert again.returncode == 0
+        assert again.stdout.strip() == f"There is no local database in {where}."
+    finally:
+        server.reset()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
