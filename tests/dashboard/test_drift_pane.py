@@ -310,6 +310,45 @@ async def test_the_first_page_shows_while_the_next_is_slow(demo_db_url: str) -> 
         assert len(pane.table.rows) == 10
 
 
+async def test_switching_project_mid_load_stops_the_reads_of_the_first(
+    demo_db_url: str,
+) -> None:
+    # The storefront's second page never comes; showing billing meanwhile cancels that load:
+    # its page reads stop (the generator is closed), billing shows, no error surfaces.
+    closed: list[UUID] = []
+    never = asyncio.Event()
+
+    def make(backend: PostgresBackend) -> DriftPane:
+        real = backend.dependency_pages
+
+        async def stuck(project_id: UUID, *args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+            n = 0
+            try:
+                async for page in real(project_id, *args, **kwargs):
+                    if n and project_id == PROJECT:
+                        await never.wait()
+                    n += 1
+                    yield page
+            finally:
+                closed.append(project_id)
+
+        backend.dependency_pages = stuck  # type: ignore[method-assign]
+        return DriftPane(backend)
+
+    app = PaneHost(demo_db_url, "carol", make, PROJECT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(DriftPane)
+        await _until(lambda: pane.loading_more, "the storefront's first page was not shown")
+        await app.show_project(OTHER)
+        await settle(pilot, loaded)
+        assert closed[0] == PROJECT  # the storefront's reads were stopped, not left waiting
+        assert pane.project is not None
+        assert pane.project.id == OTHER
+        assert pane.matrix is not None
+        assert pane.matrix.rows
+        assert not [w for w in app.workers if w.group == "drift" and w.is_running]
+
+
 async def test_pages_read_faster_than_built_still_show_while_loading(
     demo_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
