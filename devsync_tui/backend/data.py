@@ -10,14 +10,13 @@ are checked before they are sent.
 from __future__ import annotations
 
 import abc
-import itertools
 from collections.abc import AsyncGenerator, Collection, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
 from devsync_tui.backend import refusals, rows_facts, rules
 from devsync_tui.backend.errors import Conflict, PermissionDenied
-from devsync_tui.backend.transport import Transport
+from devsync_tui.backend.transport import PageKey, Transport
 from devsync_tui.core import clock
 from devsync_tui.core.models import (
     AcceptedRisk,
@@ -230,7 +229,8 @@ class DataContract(Transport):
     ) -> AsyncGenerator[list[Dependency], None]:
         """A project's dependency rows a page at a time, each page whole packages (every row
         of a package, baseline and environments, in the same page), pages in package order
-        (manager, then ``package_fold``; any order within a page). About ``rows_per_page``
+        (manager, then ``package_fold``; any order within a page; one page can end one
+        manager's packages and begin the next's). About ``rows_per_page``
         rows each, more when one package alone has more rows: only one page is held.
 
         ``first_pages``: the sizes of the first pages, in rows (whole packages as well), so
@@ -239,29 +239,26 @@ class DataContract(Transport):
         if rows_per_page < 1 or any(rows < 1 for rows in first_pages):
             raise ValueError("rows_per_page and first_pages must be at least 1")
         sizes = iter(first_pages)
-        for manager in sorted(PackageManager, key=lambda m: m.value):
-            after: tuple[str, UUID] | None = None
-            limit = base = next(sizes, rows_per_page)
-            while True:
-                page = await self._dependency_page(project_id, manager, after, limit)
-                if len(page) < limit:
-                    if page:
-                        yield [dep for _, dep in page]
-                    else:  # nothing of this manager: the size is the next manager's
-                        sizes = itertools.chain((base,), sizes)
-                    break
-                # The page ends inside its last package (or at its end): keep what comes
-                # before that package, and read the package again with the next page.
-                last, cut = page[-1][0], len(page) - 1
-                while cut > 0 and page[cut - 1][0] == last:
-                    cut -= 1
-                if cut == 0:  # one package fills the page: read it with room to spare
-                    limit *= 2
-                    continue
-                fold, dep = page[cut - 1]
-                yield [d for _, d in page[:cut]]
-                after = (fold, dep.id)
-                limit = base = next(sizes, rows_per_page)
+        after: PageKey | None = None
+        limit = next(sizes, rows_per_page)
+        while True:
+            page = await self._dependency_page(project_id, after, limit)
+            if len(page) < limit:
+                if page:
+                    yield [dep for _, dep in page]
+                return
+            # The page ends inside its last package (or at its end): keep what comes before
+            # that package, and read the package again with the next page.
+            last, cut = _package_of(page[-1]), len(page) - 1
+            while cut > 0 and _package_of(page[cut - 1]) == last:
+                cut -= 1
+            if cut == 0:  # one package fills the page: read it with room to spare
+                limit *= 2
+                continue
+            fold, dep = page[cut - 1]
+            yield [d for _, d in page[:cut]]
+            after = (dep.package_manager.value, fold, dep.id)
+            limit = next(sizes, rows_per_page)
 
     async def report_dependencies(
         self,
@@ -387,3 +384,8 @@ class DataContract(Transport):
         if not found and before_id is None and (await self.my_roles()).get(team_id) != Role.ADMIN:
             raise PermissionDenied(refusals.AUDIT_ADMINS_ONLY)
         return rules.newest_first(found)
+
+
+def _package_of(row: tuple[str, Dependency]) -> tuple[PackageManager, str]:
+    """A page row's page key: its manager and ``package_fold``."""
+    return row[1].package_manager, row[0]

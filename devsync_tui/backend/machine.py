@@ -29,6 +29,7 @@ from devsync_tui.backend import rows, rules
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.config_states import states_payload, version_from_row
 from devsync_tui.backend.errors import PermissionDenied, TokenRefused, Unavailable
+from devsync_tui.backend.transport import PageKey
 from devsync_tui.core.config_states import ConfigState, ConfigStateInput, KeyVersion
 from devsync_tui.core.models import (
     AuditEntry,
@@ -45,7 +46,6 @@ from devsync_tui.core.models import (
     HealthPoint,
     HealthSlots,
     Identity,
-    PackageManager,
     Project,
     Role,
     Team,
@@ -336,8 +336,7 @@ class MachineBackend(Backend):
     async def _dependency_page(
         self,
         project_id: UUID,
-        manager: PackageManager,
-        after: tuple[str, UUID] | None,
+        after: PageKey | None,
         limit: int,
     ) -> list[tuple[str, Dependency]]:
         self._refuse()

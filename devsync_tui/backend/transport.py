@@ -26,9 +26,12 @@ from devsync_tui.core.models import (
     EffectiveConfigRow,
     HealthCheck,
     HealthPoint,
-    PackageManager,
     TeamMember,
 )
+
+#: Where a page of ``dependency_page_next`` goes on from: the last row's package manager (its
+#: value), ``package_fold`` and id.
+PageKey = tuple[str, str, UUID]
 
 
 class Transport(abc.ABC):
@@ -136,12 +139,11 @@ class Transport(abc.ABC):
     async def _dependency_page(
         self,
         project_id: UUID,
-        manager: PackageManager,
-        after: tuple[str, UUID] | None,
+        after: PageKey | None,
         limit: int,
     ) -> list[tuple[str, Dependency]]:
-        """RPC ``dependency_page``: up to ``limit`` rows of one package manager of a project
-        after the keyset ``after`` (fold, id), from the start with None, in (fold, id) order,
+        """RPC ``dependency_page_next``: up to ``limit`` rows of a project after the keyset
+        ``after`` (manager, fold, id), from the start with None, in (manager, fold, id) order,
         each with its fold; fewer only at the end."""
 
     @abc.abstractmethod

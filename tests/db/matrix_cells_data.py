@@ -238,6 +238,13 @@ DATA_OPS: list[Op] = [
         (),
     ),
     Op(
+        "dependency_page_next.rows",
+        MEMBERS,
+        lambda c, u, i: q(c, "select id from dependency_page_next(%s)", (S,)),
+        # Security definer like dependency_page (migration 20261207060000).
+        (),
+    ),
+    Op(
         "dependency_summary.row",
         MEMBERS,
         lambda c, u, i: q(c, "select packages from dependency_summary(%s, '{}')", (S,)),

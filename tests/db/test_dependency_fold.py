@@ -121,3 +121,98 @@ def test_a_page_holds_what_the_select_policy_shows(su: Conn, user: demo.DemoUser
                 (project,),
             )
             assert cur.fetchall() == shown
+
+
+@pytest.mark.parametrize("user", demo.USERS, ids=lambda u: u.username)
+def test_pages_across_managers_hold_what_the_select_policy_shows(
+    su: Conn, user: demo.DemoUser
+) -> None:
+    # dependency_page_next (migration 20261207060000) applies dependencies_select the same way,
+    # and walking it from the start, a few rows a page, gives every row once, in order.
+    for project in demo.PROJECT_NAMES:
+        with acting_as(su, user) as cur:
+            cur.execute(
+                "select id from public.dependencies where project_id = %s order by id", (project,)
+            )
+            shown = sorted(r[0] for r in cur.fetchall())
+            seen: list[tuple[str, str, object]] = []
+            after: tuple[object, object, object] = (None, None, None)
+            while True:
+                cur.execute(
+                    "select package_manager, package_fold, id"
+                    " from public.dependency_page_next(%s, %s, %s, %s, 3)",
+                    (project, *after),
+                )
+                page = cur.fetchall()
+                seen += page
+                if len(page) < 3:
+                    break
+                after = page[-1]
+            assert sorted(r[2] for r in seen) == shown
+            keys = [(m, f.encode(), str(i)) for m, f, i in seen]
+            assert keys == sorted(keys)  # (manager, fold bytewise, id)
+
+
+def test_a_page_across_managers_walks_the_index(su: Conn) -> None:
+    # The query of private.dependency_page_next after a keyset, planned alone: one range
+    # scan of dependencies_project_fold_idx across managers, no sort. (Sorts and sequential
+    # scans only discouraged, not impossible: the test database is tiny, and the plan must
+    # show that the index can give this order at all.)
+    with su.transaction(force_rollback=True):
+        su.execute("set local enable_seqscan = off")
+        su.execute("set local enable_sort = off")
+        plan = "\n".join(
+            str(r[0])
+            for r in su.execute(
+                "explain select * from public.dependencies d"
+                " where d.project_id = '00000000-0000-0000-0000-000000000001'"
+                ' and (d.package_manager, private.package_fold(d.package_name) collate "C",'
+                " d.id) > ('cargo', 'serde' collate \"C\","
+                " '00000000-0000-0000-0000-000000000000'::uuid)"
+                ' order by d.package_manager, private.package_fold(d.package_name) collate "C",'
+                " d.id limit 100"
+            ).fetchall()
+        )
+    assert "dependencies_project_fold_idx" in plan
+    assert "Sort" not in plan
+
+
+def test_a_later_page_across_managers_reads_only_its_rows(su: Conn) -> None:
+    # As test_a_later_page_reads_only_its_rows, through dependency_page_next as a member with
+    # a generic plan: a page after (manager, fold, id) starts there in the index.
+    project = demo.PROJECT_BILLING
+    with su.transaction(force_rollback=True):
+        su.execute(
+            "insert into public.dependencies (project_id, environment_id, package_manager,"
+            " package_name, resolved_version, status)"
+            " select %s, null, 'cargo', 'crate-' || lpad(n::text, 5, '0'), '1.0.0', 'healthy'"
+            " from generate_series(1, 3000) n",
+            (project,),
+        )
+        su.execute("analyze public.dependencies")
+        su.execute("set local plan_cache_mode = force_generic_plan")
+        impersonate(su.cursor(), demo.ALICE)
+        page = "select count(*) from public.dependency_page_next(%s, %s, %s, %s, %s)"
+        for _ in range(6):  # a plan is cached after the first calls
+            su.execute(page, (project, None, None, None, 10))
+        last = su.execute(
+            "select package_manager, package_fold, id"
+            " from public.dependency_page_next(%s, null, null, null, 2990)"
+            ' order by package_manager desc, package_fold collate "C" desc, id desc limit 1',
+            (project,),
+        ).fetchone()
+        assert last is not None
+        assert last[0] == "cargo"
+        fetched = (
+            "select idx_tup_fetch + seq_tup_read from pg_stat_xact_user_tables"
+            " where relid = 'public.dependencies'::regclass"
+        )
+        before = su.execute(fetched).fetchone()
+        counted = su.execute(page, (project, *last, 100)).fetchone()
+        after = su.execute(fetched).fetchone()
+        assert counted is not None
+        assert 10 <= counted[0] <= 100  # the last 10 crates, then billing's other managers
+        assert before is not None
+        assert after is not None
+        read = int(after[0]) - int(before[0])
+        assert read <= counted[0] + 20, "the page read rows before its start"

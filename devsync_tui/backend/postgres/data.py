@@ -28,6 +28,7 @@ from devsync_tui.backend.rows import (
     health_payload,
     history_from_row,
 )
+from devsync_tui.backend.transport import PageKey
 from devsync_tui.core.models import (
     AuditEntry,
     ConfigHistoryEntry,
@@ -275,16 +276,15 @@ class PgData(PgCore):
     async def _dependency_page(
         self,
         project_id: UUID,
-        manager: PackageManager,
-        after: tuple[str, UUID] | None,
+        after: PageKey | None,
         limit: int,
     ) -> list[tuple[str, Dependency]]:
-        fold, last_id = after if after is not None else (None, None)
+        manager, fold, last_id = after if after is not None else (None, None, None)
         query = (
             f"select {_DEPENDENCY_COLUMNS}, package_fold "
-            "from public.dependency_page(%s, %s, %s, %s, %s)"
+            "from public.dependency_page_next(%s, %s, %s, %s, %s)"
         )
-        params = (project_id, manager.value, fold, last_id, limit)
+        params = (project_id, manager, fold, last_id, limit)
 
         async def work(cur: AsyncCursor[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             await cur.execute(query, params, binary=True)

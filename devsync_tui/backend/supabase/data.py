@@ -11,6 +11,7 @@ from uuid import UUID
 
 from devsync_tui.backend import rows
 from devsync_tui.backend.supabase.rest import PAGE, Filter, SupabaseRest, eq, in_
+from devsync_tui.backend.transport import PageKey
 from devsync_tui.core.models import (
     AuditEntry,
     ConfigHistoryEntry,
@@ -24,7 +25,6 @@ from devsync_tui.core.models import (
     HealthPoint,
     HealthSlots,
     MetricType,
-    PackageManager,
 )
 
 if TYPE_CHECKING:
@@ -218,33 +218,33 @@ class SupabaseConfigMixin(SupabaseRest):
     async def _dependency_page(
         self,
         project_id: UUID,
-        manager: PackageManager,
-        after: tuple[str, UUID] | None,
+        after: PageKey | None,
         limit: int,
     ) -> list[tuple[str, Dependency]]:
         # A response holds at most PAGE rows (max_rows): go on from the last row's keyset
         # (not by offset, which would make the function read the skipped rows again).
         found: list[tuple[str, Dependency]] = []
         while len(found) < limit:
-            fold, last_id = after if after is not None else (None, None)
+            manager, fold, last_id = after if after is not None else (None, None, None)
             want = min(PAGE, limit - len(found))
             body = {
                 "p_project": str(project_id),
-                "p_manager": manager.value,
+                "p_after_manager": manager,
                 "p_after_fold": fold,
                 "p_after_id": None if last_id is None else str(last_id),
                 "p_limit": want,
             }
 
             def call(client: AsyncClient, body: dict[str, Any] = body) -> Any:
-                return client.rpc("dependency_page", body)
+                return client.rpc("dependency_page_next", body)
 
             response = await self._run(call, read=True)
             page = [r for r in (response.data or []) if isinstance(r, dict)]
             found += [(str(r["package_fold"]), rows.dependency_from_row(r)) for r in page]
             if len(page) < want:
                 break
-            after = (found[-1][0], found[-1][1].id)
+            fold, dep = found[-1]
+            after = (dep.package_manager.value, fold, dep.id)
         return found
 
     async def _dependency_summary(
