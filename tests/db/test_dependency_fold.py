@@ -4,6 +4,10 @@ core/names.py counts as one package must have one fold — on any database local
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from uuid import UUID
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,6 +75,25 @@ def test_a_later_page_reads_only_its_rows(su: Conn) -> None:
     # long session ends up with: a page after (fold, id) starts there in the index (migration
     # 20261205171000). Before, under RLS the keyset condition filtered rows instead of
     # bounding the scan: a page of a million-row project read it from its start (~1 s).
+    page = "select count(*) from public.dependency_page(%s, 'cargo', %s, %s, %s)"
+    with _many_crates(su) as project:
+        for _ in range(6):  # a plan is cached after the first calls
+            su.execute(page, (project, None, None, 10))
+        last = su.execute(
+            "select package_fold, id from public.dependency_page(%s, 'cargo', null, null, 2990)"
+            ' order by package_fold collate "C" desc, id desc limit 1',
+            (project,),
+        ).fetchone()
+        assert last is not None
+        counted, read = _rows_read(su, page, (project, last[0], last[1], 100))
+    assert counted == 10
+    assert read <= 20, "the page read rows before its start"
+
+
+@contextlib.contextmanager
+def _many_crates(su: Conn) -> Iterator[UUID]:
+    """Inside a rolled-back transaction: billing with 3,000 more cargo rows, analysed, read as
+    alice (the policy applies) with generic plans (what a long session ends up with)."""
     project = demo.PROJECT_BILLING
     with su.transaction(force_rollback=True):
         su.execute(
@@ -83,26 +106,22 @@ def test_a_later_page_reads_only_its_rows(su: Conn) -> None:
         su.execute("analyze public.dependencies")
         su.execute("set local plan_cache_mode = force_generic_plan")
         impersonate(su.cursor(), demo.ALICE)
-        page = "select count(*) from public.dependency_page(%s, 'cargo', %s, %s, %s)"
-        for _ in range(6):  # a plan is cached after the first calls
-            su.execute(page, (project, None, None, 10))
-        last = su.execute(
-            "select package_fold, id from public.dependency_page(%s, 'cargo', null, null, 2990)"
-            ' order by package_fold collate "C" desc, id desc limit 1',
-            (project,),
-        ).fetchone()
-        assert last is not None
-        fetched = (
-            "select idx_tup_fetch + seq_tup_read from pg_stat_xact_user_tables"
-            " where relid = 'public.dependencies'::regclass"
-        )
-        before = su.execute(fetched).fetchone()
-        counted = su.execute(page, (project, last[0], last[1], 100)).fetchone()
-        after = su.execute(fetched).fetchone()
-        assert counted == (10,)
-        assert before is not None
-        assert after is not None
-        assert int(after[0]) - int(before[0]) <= 20, "the page read rows before its start"
+        yield project
+
+
+def _rows_read(su: Conn, query: str, params: tuple[object, ...]) -> tuple[int, int]:
+    """``query``'s count(*) and how many dependency rows the database read to answer it."""
+    fetched = (
+        "select idx_tup_fetch + seq_tup_read from pg_stat_xact_user_tables"
+        " where relid = 'public.dependencies'::regclass"
+    )
+    before = su.execute(fetched).fetchone()
+    counted = su.execute(query, params).fetchone()
+    after = su.execute(fetched).fetchone()
+    assert before is not None
+    assert counted is not None
+    assert after is not None
+    return int(counted[0]), int(after[0]) - int(before[0])
 
 
 @pytest.mark.parametrize("user", demo.USERS, ids=lambda u: u.username)
@@ -134,7 +153,7 @@ def test_pages_across_managers_hold_what_the_select_policy_shows(
             cur.execute(
                 "select id from public.dependencies where project_id = %s order by id", (project,)
             )
-            shown = sorted(r[0] for r in cur.fetchall())
+            shown = sorted(str(r[0]) for r in cur.fetchall())
             seen: list[tuple[str, str, object]] = []
             after: tuple[object, object, object] = (None, None, None)
             while True:
@@ -148,7 +167,7 @@ def test_pages_across_managers_hold_what_the_select_policy_shows(
                 if len(page) < 3:
                     break
                 after = page[-1]
-            assert sorted(r[2] for r in seen) == shown
+            assert sorted(str(r[2]) for r in seen) == shown
             keys = [(m, f.encode(), str(i)) for m, f, i in seen]
             assert keys == sorted(keys)  # (manager, fold bytewise, id)
 
@@ -180,19 +199,8 @@ def test_a_page_across_managers_walks_the_index(su: Conn) -> None:
 def test_a_later_page_across_managers_reads_only_its_rows(su: Conn) -> None:
     # As test_a_later_page_reads_only_its_rows, through dependency_page_next as a member with
     # a generic plan: a page after (manager, fold, id) starts there in the index.
-    project = demo.PROJECT_BILLING
-    with su.transaction(force_rollback=True):
-        su.execute(
-            "insert into public.dependencies (project_id, environment_id, package_manager,"
-            " package_name, resolved_version, status)"
-            " select %s, null, 'cargo', 'crate-' || lpad(n::text, 5, '0'), '1.0.0', 'healthy'"
-            " from generate_series(1, 3000) n",
-            (project,),
-        )
-        su.execute("analyze public.dependencies")
-        su.execute("set local plan_cache_mode = force_generic_plan")
-        impersonate(su.cursor(), demo.ALICE)
-        page = "select count(*) from public.dependency_page_next(%s, %s, %s, %s, %s)"
+    page = "select count(*) from public.dependency_page_next(%s, %s, %s, %s, %s)"
+    with _many_crates(su) as project:
         for _ in range(6):  # a plan is cached after the first calls
             su.execute(page, (project, None, None, None, 10))
         last = su.execute(
@@ -203,16 +211,6 @@ def test_a_later_page_across_managers_reads_only_its_rows(su: Conn) -> None:
         ).fetchone()
         assert last is not None
         assert last[0] == "cargo"
-        fetched = (
-            "select idx_tup_fetch + seq_tup_read from pg_stat_xact_user_tables"
-            " where relid = 'public.dependencies'::regclass"
-        )
-        before = su.execute(fetched).fetchone()
-        counted = su.execute(page, (project, *last, 100)).fetchone()
-        after = su.execute(fetched).fetchone()
-        assert counted is not None
-        assert 10 <= counted[0] <= 100  # the last 10 crates, then billing's other managers
-        assert before is not None
-        assert after is not None
-        read = int(after[0]) - int(before[0])
-        assert read <= counted[0] + 20, "the page read rows before its start"
+        counted, read = _rows_read(su, page, (project, *last, 100))
+    assert 10 <= counted <= 100  # the last 10 crates, then billing's other managers
+    assert read <= counted + 20, "the page read rows before its start"
