@@ -46,6 +46,10 @@ DEPENDENCY_PAGE_ROWS = 20_000
 class DataContract(Transport):
     """Configuration, dependencies, health and audit of the Backend contract."""
 
+    #: The most rows one request answers (PostgREST's max_rows on Supabase: a bigger page is
+    #: several requests one after the other); None: any number.
+    rows_per_request: int | None = None
+
     # -- identity (the rules below ask who I am) --------------------------------------------
     @abc.abstractmethod
     async def whoami(self) -> Identity: ...

@@ -15,6 +15,7 @@ from textual.widget import Widget
 
 from devsync_tui.backend.base import ChangeEvent, Resync
 from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.core.drift import build_matrix
 from devsync_tui.core.models import DependencyInput, DependencyStatus, PackageManager
 from devsync_tui.dashboard.panes import drift
@@ -476,6 +477,10 @@ def test_a_screen_of_rows_comes_in_a_quick_page_and_the_rest_of_the_screen() -> 
     assert first_pages(QUICK_ROWS) == (QUICK_ROWS,)
     # 40 packages × 501 places: the first 5,000 rows on their own, then the rest of them.
     assert first_pages(40 * 501) == (QUICK_ROWS, 40 * 501 - QUICK_ROWS)
+    # On Supabase the quick page is one response of at most 1,000 rows.
+    assert SupabaseBackend.rows_per_request == 1_000
+    assert PostgresBackend.rows_per_request is None
+    assert first_pages(40 * 501, 1_000) == (1_000, 40 * 501 - 1_000)
 
 
 def test_the_status_line_fits_by_leaving_out_the_least_needed() -> None:

@@ -28,7 +28,7 @@ from devsync_tui.backend.supabase.config_states import SupabaseConfigStates
 from devsync_tui.backend.supabase.data import SupabaseConfigMixin
 from devsync_tui.backend.supabase.errors import translate_errors
 from devsync_tui.backend.supabase.realtime import REALTIME_DOWN, FeedTiming, SupabaseFeed
-from devsync_tui.backend.supabase.rest import eq
+from devsync_tui.backend.supabase.rest import PAGE, eq
 from devsync_tui.backend.supabase.tokens import SupabaseTokens
 from devsync_tui.core.models import (
     Environment,
@@ -51,6 +51,7 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
     """Backend on a Supabase project, as the user whose session the storage holds."""
 
     kind = "supabase"
+    rows_per_request = PAGE
 
     def __init__(
         self,

@@ -291,8 +291,10 @@ class DriftPane(Widget):
         # comes until the screen is full, then every SHOW_EVERY seconds; a reload keeps the
         # matrix on screen until the new one is whole.
         on_screen = self._rows_on_screen()
+        # On Supabase a quick page is one response (1,000 rows), not five one after another.
+        quick = min(QUICK_ROWS, backend.rows_per_request or QUICK_ROWS)
         pages = backend.dependency_pages(
-            project.id, first_pages=first_pages(on_screen * (len(env_ids) + 1))
+            project.id, first_pages=first_pages(on_screen * (len(env_ids) + 1), quick)
         )
         # One page is read ahead: the next one is asked for before this one is built.
         reading = asyncio.ensure_future(_next_page(pages))
@@ -566,12 +568,12 @@ class DriftPane(Widget):
         self.app.push_screen(PackageDetailScreen(row, self.matrix.environment_ids, names, facts))
 
 
-def first_pages(screen_rows: int) -> tuple[int, ...]:
+def first_pages(screen_rows: int, quick: int = QUICK_ROWS) -> tuple[int, ...]:
     """The sizes of a load's first pages: a screen's dependency rows (``screen_rows``: the
-    packages it shows × the places), the first QUICK_ROWS of them on their own."""
-    if screen_rows <= QUICK_ROWS:
+    packages it shows × the places), the first ``quick`` of them on their own."""
+    if screen_rows <= quick:
         return (screen_rows,)
-    return (QUICK_ROWS, screen_rows - QUICK_ROWS)
+    return (quick, screen_rows - quick)
 
 
 def _ended(reading: asyncio.Future[list[Dependency] | None]) -> bool:
