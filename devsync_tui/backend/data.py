@@ -233,9 +233,9 @@ class DataContract(Transport):
     ) -> AsyncGenerator[list[Dependency], None]:
         """A project's dependency rows a page at a time, each page whole packages (every row
         of a package, baseline and environments, in the same page), pages in package order
-        (manager, then ``package_fold``; any order within a page; one page can end one
-        manager's packages and begin the next's). About ``rows_per_page``
-        rows each, more when one package alone has more rows: only one page is held.
+        (manager, then ``package_fold``; any order within a page; a page can end one
+        manager's packages and begin the next's). About ``rows_per_page`` rows each, more
+        when one package alone has more rows: only one page is held.
 
         ``first_pages``: the sizes of the first pages, in rows (whole packages as well), so
         that what fills a screen comes sooner than a whole page (20,000 rows take ~0.3 s to

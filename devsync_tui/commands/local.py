@@ -169,6 +169,7 @@ def _delete(args: argparse.Namespace) -> int:
         state = local.status()
         where = state.data_dir
         if not state.initialized:
+            local.reset()  # what a first start cut short may have left: no data, nothing to ask
             print(f"There is no local database in {where}.")
             return EXIT_OK
         question = f"Delete every local DevSync record in {where} for good? [y/N] "

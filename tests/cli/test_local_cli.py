@@ -208,6 +208,16 @@ def test_delete_asks_then_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch)
         again = _devsync("local", "delete", "--yes", data_dir=folder)
         assert again.returncode == 0
         assert again.stdout.strip() == f"There is no local database in {where}."
+        # What a first start cut short leaves (a folder without a cluster, the password) goes
+        # too, without a question: it holds no data.
+        pgdata.mkdir(parents=True)
+        cluster.password_file().parent.mkdir(parents=True, exist_ok=True)
+        cluster.password_file().write_text("leftover\n")
+        cut_short = _devsync("local", "delete", data_dir=folder)
+        assert cut_short.returncode == 0
+        assert cut_short.stdout.strip() == f"There is no local database in {where}."
+        assert not pgdata.exists()
+        assert not cluster.password_file().exists()
     finally:
         server.reset()
         shutil.rmtree(folder, ignore_errors=True)
