@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
-from devsync_tui.core import clock
-
-_LINK = {
-    "live": ("● live", "green"),
-    "reconnecting": ("○ reconnecting", "yellow"),
-    "offline": ("○ offline", "red"),
-    "connecting": ("○ connecting", "grey50"),
-}
+from devsync_tui.dashboard.link_marks import link_mark
 
 
 class StatusHeader(Widget):
@@ -47,24 +44,31 @@ class StatusHeader(Widget):
     def link_label(self) -> tuple[str, str]:
         """The right-hand mark and its colour: the link's state, or, while the cached last
         view is shown, that it is cached and how old it is."""
-        label, colour = _LINK.get(self.link, (self.link, "grey50"))
-        if self.cached_at is not None:
-            ago = clock.ago(self.cached_at)
-            if self.link == "offline":
-                detail = f" ({self.link_detail})" if self.link_detail == "--offline" else ""
-                return f"○ offline — cached view from {ago}{detail}", "red"
-            old = ago.replace(" ago", " old")
-            return f"◌ cached · {old} · {label.lstrip('●○ ')}", "yellow"
-        if self.link in ("reconnecting", "offline") and self.link_detail:
-            label = f"{label} — {self.link_detail}"
-        return label, colour
+        return link_mark(self.link, self.link_detail, self.cached_at)
 
     def render(self) -> Text:
-        label, colour = self.link_label()
+        return self._line(*self.link_label(), presence=self.presence)
+
+    def replay_strip(self, label: str, colour: str, presence: str) -> Strip:
+        """This line as drawn with ``label`` in ``colour`` on the right (and ``presence``),
+        for a recorded frame (``dashboard.frame_record``, which checks it against the line
+        Textual drew before it trusts it)."""
+        text = self._line(label, colour, presence=presence)
+        visual = visualize(self, text, markup=False)
+        style = self.visual_style
+        inner = Visual.to_strips(self, visual, self.content_size.width, 1, style, pad=True)[0]
+        pad = Segment(" ", RichStyle(bgcolor=style.rich_style.bgcolor))
+        strip = Strip([pad, *inner, pad])
+        background = self.background_colors[1]
+        for line_filter in self.get_line_filters():
+            strip = strip.apply_filter(line_filter, background)
+        return strip
+
+    def _line(self, label: str, colour: str, *, presence: str) -> Text:
         right = Text(label, style=colour)
-        if self.presence:
+        if presence:
             # Who else is here gets at most half the line; the rest stays for where I am.
-            here = Text(f"also here: {self.presence}", style="cyan")
+            here = Text(f"also here: {presence}", style="cyan")
             room = max(12, self.content_size.width // 2 - right.cell_len - 2)
             here.truncate(room, overflow="ellipsis")
             right = Text.assemble(here, "  ", right)
