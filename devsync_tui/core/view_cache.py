@@ -1,5 +1,8 @@
 """The last view a user saw in the dashboard, kept locally so that the next start draws it at
 once (marked as cached with its age) and ``devsync --offline`` can open without a network.
+With it, where it could be kept safely, the screen as the dashboard drew that view
+(``ScreenFrame``): the next start in a terminal of the same size writes it before the UI is
+even imported (``dashboard.frame_replay``).
 
 What is kept is the document ``public.open_workspace`` answers (the tree, my roles, the
 opened scope's configuration rows) for the view that was on screen, and which project and
@@ -37,8 +40,68 @@ MAX_ROWS = 5_000
 #: A cache whose JSON would be larger than this is not kept at all (bytes).
 MAX_BYTES = 4 * 1024 * 1024
 
+#: A recorded screen larger than this is not kept (characters of terminal output).
+MAX_FRAME_CHARS = 1024 * 1024
+#: Stands for the header's right-hand mark in a recorded frame (``ScreenFrame.headers``):
+#: the start that replays it writes there how old the view is.
+FRAME_TOKEN = "\ue000"
+
 #: The parts of ``open_workspace``'s document a cached view keeps.
 _PARTS = ("me", "roles", "teams", "projects", "environments", "members", "views", "templates")
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenFrame:
+    """The screen as the dashboard drew a view: terminal output that redraws it (cursor moves
+    and styled text, for the terminal it was drawn on), recorded only while no secret was
+    revealed and with every secret revealed in that process masked besides
+    (``dashboard.frame_record``). What it was drawn for — the terminal's size, the
+    variables that choose its colours, the theme, read-only — must all be the same for it to
+    be replayed. ``body``: every line but the header; ``header``: the header line with a run
+    of ``FRAME_TOKEN`` where the mark saying how old the view is goes."""
+
+    width: int
+    height: int
+    terminal: str
+    theme: str
+    read_only: bool
+    body: str
+    header: str
+
+    def size(self) -> int:
+        return len(self.body) + len(self.header)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "terminal": self.terminal,
+            "theme": self.theme,
+            "read_only": self.read_only,
+            "body": self.body,
+            "header": self.header,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: object) -> ScreenFrame | None:
+        """The frame, or None when ``raw`` is not one (an older or damaged cache)."""
+        if not isinstance(raw, dict):
+            return None
+        fields = (raw.get("width"), raw.get("height"))
+        texts = (raw.get("terminal"), raw.get("theme"), raw.get("body"), raw.get("header"))
+        if not all(isinstance(n, int) and n > 0 for n in fields) or not all(
+            isinstance(t, str) for t in texts
+        ):
+            return None
+        return cls(
+            width=raw["width"],
+            height=raw["height"],
+            terminal=raw["terminal"],
+            theme=raw["theme"],
+            read_only=bool(raw.get("read_only")),
+            body=raw["body"],
+            header=raw["header"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +114,15 @@ class CachedView:
     environment_id: str | None
     label: str
     saved_at: datetime
+    #: The screen as it was drawn (None: not recorded, see ``ScreenFrame``).
+    frame: ScreenFrame | None = None
 
     def age(self, now: datetime | None = None) -> str:
         """How old it is, as the header says it: "3 h ago", "just now"."""
         return clock.ago(self.saved_at, reference=now)
 
     def to_json(self) -> bytes:
-        payload = {
+        payload: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "document": self.document,
             "project_id": self.project_id,
@@ -65,6 +130,8 @@ class CachedView:
             "label": self.label,
             "saved_at": self.saved_at.isoformat(),
         }
+        if self.frame is not None and self.frame.size() <= MAX_FRAME_CHARS:
+            payload["frame"] = self.frame.to_dict()
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @classmethod
@@ -86,6 +153,7 @@ class CachedView:
                 environment_id=_opt_text(raw.get("environment_id")),
                 label=str(raw.get("label") or ""),
                 saved_at=saved_at,
+                frame=ScreenFrame.from_dict(raw.get("frame")),
             )
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
             return None
@@ -172,7 +240,12 @@ def save(owner: str, view: CachedView) -> bool:
     """Keep ``view`` as ``owner``'s last view (encrypted, 0600). False (logged) when it was
     not kept: too big, or the disk or the key refused."""
     clean = CachedView(
-        sanitized(view.document), view.project_id, view.environment_id, view.label, view.saved_at
+        sanitized(view.document),
+        view.project_id,
+        view.environment_id,
+        view.label,
+        view.saved_at,
+        view.frame,
     )
     data = clean.to_json()
     if len(data) > MAX_BYTES:
