@@ -27,10 +27,11 @@ from devsync_tui.backend.base import Backend, FeedEvent, LinkChanged
 from devsync_tui.backend.cached import CachedBackend
 from devsync_tui.backend.errors import DevSyncError, Unavailable
 from devsync_tui.core import view_cache
-from devsync_tui.core.view_cache import CachedView
+from devsync_tui.core.view_cache import CachedView, ScreenFrame
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard import last_view, startup_gc
 from devsync_tui.dashboard.app_chrome import AppChrome
+from devsync_tui.dashboard.frame_replay import Replay
 from devsync_tui.dashboard.messages import (
     Connected,
     ConnectFailed,
@@ -101,6 +102,7 @@ class DevSyncApp(AppChrome, App[int]):
         cache_owner: str | None = None,
         offline: bool = False,
         prefetch: last_view.Prefetch | None = None,
+        replay: Replay | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -116,6 +118,11 @@ class DevSyncApp(AppChrome, App[int]):
         self.offline = offline
         #: The opening read ahead (``last_view.Prefetch``): first frame, or replaces the cache.
         self._prefetch = prefetch
+        #: The recorded frame this start drew before the UI (``dashboard.frame_replay``):
+        #: the driver takes the terminal from it and holds the output until the screen settles.
+        self.replay = replay
+        #: The screen recorded with the view waiting to be kept (``dashboard.frame_record``).
+        self._frame_to_keep: ScreenFrame | None = None
         #: The cached view's stand-in backend while it is on screen (None: no cached view).
         self._stand_in: CachedBackend | None = None
         #: The live opening's document (the tree), which the cached view keeps.
@@ -123,6 +130,8 @@ class DevSyncApp(AppChrome, App[int]):
         #: The view waiting to be kept as the last view, and the timer that keeps it.
         self._to_remember: ViewSeen | None = None
         self._remember_timer: Timer | None = None
+        #: The last live view seen (kept again, with the screen, as the user leaves).
+        self._last_seen: ViewSeen | None = None
         #: Connected/ConnectFailed that came before the main screen (posted again after it).
         self._early: Connected | ConnectFailed | None = None
         #: Set by the main screen once the opening view is on screen.
@@ -135,13 +144,14 @@ class DevSyncApp(AppChrome, App[int]):
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, but one that ends the app when the terminal hangs up where
-        Textual's ``LinuxDriver`` would read end of file forever (``dashboard.hangup``)."""
+        Textual's ``LinuxDriver`` would read end of file forever (``dashboard.hangup``), and
+        holds its output behind a replayed frame (``dashboard.held_driver``)."""
         chosen = super().get_driver_class()
         if sys.platform == "win32":
             return chosen
-        from devsync_tui.dashboard import hangup
+        from devsync_tui.dashboard import held_driver
 
-        return hangup.driver_class(chosen)
+        return held_driver.driver_class(chosen)
 
     # -- crashes -------------------------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:
@@ -199,6 +209,14 @@ class DevSyncApp(AppChrome, App[int]):
         if self._prefetch is not None:
             self._prefetch.frame_shown()
         startup_gc.resume()
+        # Behind a replayed frame the output is held until the screen has settled (its
+        # footer, tabs and tree drawn): then it replaces the picture at once.
+        self.call_after_refresh(self._release_output)
+
+    def _release_output(self) -> None:
+        from devsync_tui.dashboard.held_driver import release
+
+        release(self._driver)
 
     @on(Reconnect)
     def _reconnect(self) -> None:
@@ -488,14 +506,25 @@ class DevSyncApp(AppChrome, App[int]):
         """A live view is on screen: keep it as the last view once the user stays on it."""
         if self._cache_owner is None or self._document is None:
             return
-        self._to_remember = message
+        self._to_remember = self._last_seen = message
         if self._remember_timer is not None:
             self._remember_timer.stop()
         self._remember_timer = self.set_timer(REMEMBER_AFTER, self._remember_later)
 
     def _remember_later(self) -> None:
         self._remember_timer = None
+        self._record_frame()
         self._remember_in_thread()
+
+    def _record_frame(self) -> None:
+        """The screen as drawn now, kept with the view if it may be (on the UI's thread)."""
+        from devsync_tui.dashboard.frame_record import record
+
+        try:
+            self._frame_to_keep = record(self, read_only=self.settings.read_only)
+        except Exception:  # never a crash: the view is kept without its frame
+            log.debug("the screen could not be recorded", exc_info=True)
+            self._frame_to_keep = None
 
     @work(thread=True, group="remember", exit_on_error=False)
     def _remember_in_thread(self) -> None:
@@ -505,6 +534,7 @@ class DevSyncApp(AppChrome, App[int]):
         """Write the view waiting to be kept (encrypting and writing: off the UI's thread,
         but for the last one as the app closes)."""
         seen, self._to_remember = self._to_remember, None
+        frame, self._frame_to_keep = self._frame_to_keep, None
         owner, document, backend = self._cache_owner, self._document, self.backend
         if seen is None or owner is None or document is None:
             return
@@ -516,15 +546,46 @@ class DevSyncApp(AppChrome, App[int]):
             seen.rows,
             seen.required,
             seen.template_id,
+            frame,
         )
         if view is not None:
             view_cache.save(owner, view)
+
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: Any | None = None
+    ) -> None:
+        """Quit (any way: the key, SIGHUP, a hang-up): the view on screen is kept as the last
+        view with the screen as the user leaves it, as long as that screen is still there."""
+        self._keep_on_exit()
+        super().exit(result, return_code, message)
+
+    def _keep_on_exit(self) -> None:
+        """The view waiting to be kept is kept now; the one already kept is kept again with
+        the screen as it is now if it was live until now, unless that cannot be recorded
+        (a notice on screen, another tab): then the kept one, with its own frame, stays."""
+        pending = self._remember_timer is not None
+        if self._remember_timer is not None:
+            self._remember_timer.stop()
+            self._remember_timer = None
+        elif self._last_seen is None:
+            return
+        main = self.main_or_none
+        if not pending and (main is None or main.header.link != "live"):
+            return  # not live until now: the view kept when it was stays
+        try:
+            self._record_frame()
+            if pending or self._frame_to_keep is not None:
+                self._to_remember = self._to_remember or self._last_seen
+                self._remember()
+        except Exception:  # leaving never fails on the cache (logged)
+            log.debug("the last view could not be kept on the way out", exc_info=True)
 
     async def on_unmount(self) -> None:
         # Stop the change feed (and any load) before the backend closes under it.
         self.workers.cancel_all()
         if self._remember_timer is not None:  # the view the user quit on
             self._remember_timer.stop()
+            self._record_frame()
             self._remember()
         if self.backend is not None:
             try:
@@ -547,6 +608,7 @@ def make_app(
     cache_owner: str | None = None,
     offline: bool = False,
     prefetch: last_view.Prefetch | None = None,
+    replay: Replay | None = None,
 ) -> DevSyncApp:
     """Build the app. ``backend_factory(settings, profile=, user=, progress=)`` is awaited for
     a connected Backend in a worker, after the first frame, so a slow start (the embedded
@@ -555,7 +617,8 @@ def make_app(
     views are kept as ``cache_owner``'s last view. ``offline``: only the cached view,
     nothing is contacted. ``prefetch``: the opening read ahead (``last_view.prefetch``, either
     transport): the first frame without a cache, else it replaces the cached view; shown as
-    connecting until connected."""
+    connecting until connected. ``replay``: the recorded frame drawn before the UI, if any
+    (``dashboard.frame_replay``)."""
     return DevSyncApp(
         settings,
         backend_factory,
@@ -567,4 +630,5 @@ def make_app(
         cache_owner=cache_owner,
         offline=offline,
         prefetch=prefetch,
+        replay=replay,
     )

@@ -23,7 +23,6 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver  # not on Windows: imported where it is used
 
 if TYPE_CHECKING:
@@ -31,11 +30,6 @@ if TYPE_CHECKING:
 
 #: What ends the watch on stdin: the other end is gone, an error, or stdin is not open.
 _GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
-
-
-def driver_class(chosen: type[Driver]) -> type[Driver]:
-    """``HangUpDriver`` where Textual chose its ``LinuxDriver``; else ``chosen``."""
-    return HangUpDriver if chosen is LinuxDriver else chosen
 
 
 class HangUpDriver(LinuxDriver):

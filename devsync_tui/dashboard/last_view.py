@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from devsync_tui import locations
+from devsync_tui.backend import rows, rules
 from devsync_tui.backend.cached import CachedBackend
 from devsync_tui.backend.opening import Opening, opening_from_document, view_document
 from devsync_tui.core import clock, view_cache
-from devsync_tui.core.models import EffectiveConfigRow, EnvTemplate
-from devsync_tui.core.view_cache import CachedView
+from devsync_tui.core.models import EffectiveConfigRow, Environment, EnvTemplate
+from devsync_tui.core.targets import resolve_target
+from devsync_tui.core.view_cache import CachedView, ScreenFrame
 from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
 
 log = logging.getLogger("devsync.view_cache")
@@ -73,10 +75,15 @@ def load(cache_owner: str | None) -> CachedView | None:
 
 class Reading:
     """The owner's cached view, read in a thread while the UI is imported (the local key
-    store alone takes ~0.07 s where it has to import ``keyring``); ``result`` waits for it."""
+    store alone takes ~0.07 s where it has to import ``keyring``); ``result`` waits for it.
+    ``then`` is called with it in that thread (None: none, or not readable), e.g. to replay
+    its recorded frame at once."""
 
-    def __init__(self, cache_owner: str | None) -> None:
+    def __init__(
+        self, cache_owner: str | None, then: Callable[[CachedView | None], None] | None = None
+    ) -> None:
         self._owner = cache_owner
+        self._then = then
         self._view: CachedView | None = None
         self._thread = threading.Thread(target=self._read, name="devsync-last-view", daemon=True)
         self._thread.start()
@@ -86,6 +93,8 @@ class Reading:
             self._view = load(self._owner)
         except Exception:  # never a crash: no cache
             log.debug("the cached view could not be read", exc_info=True)
+        if self._then is not None:
+            self._then(self._view)
 
     def result(self) -> CachedView | None:
         self._thread.join()
@@ -203,6 +212,34 @@ def _local_read(chosen: LocalProfile, user: str | None) -> OpeningRead:
     return read
 
 
+def opens_here(
+    view: CachedView, team: str | None, project: str | None, environment: str | None
+) -> bool:
+    """Whether a start asked for ``--team``/``--project``/``--env`` (as the dashboard
+    resolves them: ``core.targets``) opens the place ``view`` shows; no flags: it does."""
+    if not (team or project or environment):
+        return True
+    if not project:
+        return False  # a team opens on its members
+    try:
+        document = view.document
+        teams = rules.by_name(rows.team_from_row(r) for r in document.get("teams") or ())
+        projects = rules.by_name(rows.project_from_row(r) for r in document.get("projects") or ())
+        environments: dict[UUID, list[Environment]] = {}
+        for row in document.get("environments") or ():
+            found = rows.environment_from_row(row)
+            environments.setdefault(found.project_id, []).append(found)
+        ordered = {key: rules.by_name(envs) for key, envs in environments.items()}
+        key = resolve_target(teams, projects, ordered, team, project, environment)
+    except Exception:  # a document it cannot read: not the place asked for
+        log.debug("the cached view's places cannot be read", exc_info=True)
+        return False
+    if key is None or key[1] is None:
+        return False
+    shown = None if key[2] is None else str(key[2])
+    return str(key[1]) == view.project_id and shown == view.environment_id
+
+
 def standing_in(view: CachedView, kind: str) -> tuple[CachedBackend, Opening] | None:
     """A backend answering ``view``'s reads, and its opening (None: the cache's document
     cannot be read as one, e.g. from an older DevSync: ignored)."""
@@ -222,11 +259,13 @@ def of_view(
     rows: Sequence[EffectiveConfigRow],
     required: tuple[tuple[str, ...], str | None],
     template_id: UUID | None,
+    frame: ScreenFrame | None = None,
 ) -> CachedView | None:
     """The cache of a view on screen: the live opening's ``document`` (the tree) with the
     shown scope's ``rows``, and its template's required keys as far as the view knows them
     (``required``: the missing ones and the template's name — what the cached view shows
-    again from the same rows). None without a live document."""
+    again from the same rows), and the screen recorded with it (``frame``, if any). None
+    without a live document."""
     if not document:
         return None
     template = None
@@ -244,4 +283,5 @@ def of_view(
         environment_id=None if environment_id is None else str(environment_id),
         label=label,
         saved_at=clock.now(),
+        frame=frame,
     )

@@ -7,10 +7,10 @@ import sys
 
 from devsync_tui.core import crypto
 from devsync_tui.core.view_cache import CachedView
-from devsync_tui.dashboard import last_view, startup_gc
+from devsync_tui.dashboard import frame_replay, last_view, startup_gc
 from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 from devsync_tui.logging_setup import setup_logging
-from devsync_tui.settings import SettingsError, load_settings
+from devsync_tui.settings import Settings, SettingsError, load_settings
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -39,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
     # key store and the decryption are then the only work before it).
     offline = bool(getattr(args, "offline", False))
     owner = last_view.owner(settings, profile=args.profile, user=args.user)
-    cached: CachedView | last_view.Reading | None = None
+    cached: CachedView | None = None
     if offline:
         cached = last_view.load(owner)
         if cached is not None and last_view.standing_in(cached, "local") is None:
@@ -62,14 +62,38 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_INPUT
 
+    # The screen recorded with the cached view, drawn as soon as it is read (a terminal of
+    # the same size etc.; ``frame_replay``): the first frame before the UI is imported.
+    replay = frame_replay.for_start(
+        theme=settings.theme,
+        read_only=settings.read_only,
+        offline=offline,
+        opens=lambda view: last_view.opens_here(view, args.team, args.project, args.env),
+    )
+    try:
+        return _run_app(args, settings, owner, cached, replay)
+    finally:
+        if replay is not None:
+            replay.undo()  # only if the app never took the terminal over
+
+
+def _run_app(
+    args: argparse.Namespace,
+    settings: Settings,
+    owner: str | None,
+    cached: CachedView | None,
+    replay: frame_replay.Replay | None,
+) -> int:
+    offline = bool(getattr(args, "offline", False))  # then ``cached`` is its view
     ahead = None
+    opened: CachedView | last_view.Reading | None = cached
     if not offline:  # read while the UI is imported
-        cached = last_view.Reading(owner)
+        opened = last_view.Reading(owner, then=replay.show if replay is not None else None)
         # The opening is read meanwhile too (Supabase: one HTTP request; local: psycopg,
         # only if the database already runs).
         ahead = last_view.prefetch(
             settings, profile=args.profile, project=args.project, environment=args.env,
-            reading=cached, user=args.user,
+            reading=opened, user=args.user,
         )  # fmt: skip
     from devsync_tui.backend.factory import open_backend
     from devsync_tui.dashboard.app import make_app
@@ -82,10 +106,11 @@ def _run(args: argparse.Namespace) -> int:
         team=args.team,
         project=args.project,
         env=args.env,
-        cached=cached,
+        cached=opened,
         cache_owner=owner,
         offline=offline,
         prefetch=ahead,
+        replay=replay,
     )
 
     # Notices from the local key store (e.g. "no keyring: key kept in a 0600 file") as toasts.
