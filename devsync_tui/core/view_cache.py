@@ -224,12 +224,41 @@ def owner_key(
     return json.dumps(parts, sort_keys=True)
 
 
+def location(where: str) -> str:
+    """An owner's ``location`` for a database URL or Supabase URL ``where`` (a URL may hold a
+    password: only its hash is kept)."""
+    return hashlib.sha256(where.encode("utf-8")).hexdigest()
+
+
+def embedded_location() -> str:
+    """The ``location`` of the embedded database (told apart by its data folder)."""
+    return location(f"embedded:{locations.data_dir().resolve()}")
+
+
 def cache_dir() -> Path:
     return locations.state_dir() / "views"
 
 
 def path_for(owner: str) -> Path:
-    return cache_dir() / (hashlib.sha256(owner.encode("utf-8")).hexdigest()[:32] + ".bin")
+    """``<where>-<whose>.bin``: the views of one database share a prefix (``forget_at``)."""
+    return cache_dir() / f"{_where(owner)}-{_hash(owner)[:32]}.bin"
+
+
+def _where(owner: str) -> str:
+    try:
+        found = json.loads(owner).get("location")
+    except (ValueError, AttributeError):
+        found = None
+    return _hash(str(found))[:16]
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _legacy_path(owner: str) -> Path:
+    """Where DevSync before 2026-12-07 kept the view (removed as the view is kept anew)."""
+    return cache_dir() / (_hash(owner)[:32] + ".bin")
 
 
 def _context(owner: str) -> str:
@@ -257,6 +286,7 @@ def save(owner: str, view: CachedView) -> bool:
         folder = cache_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(path_for(owner), blob)
+        _legacy_path(owner).unlink(missing_ok=True)
     except (OSError, crypto.CryptoError):
         log.debug("the view could not be cached", exc_info=True)
         return False
@@ -293,3 +323,16 @@ def forget(owner: str) -> None:
         path_for(owner).unlink(missing_ok=True)
     except OSError:
         log.debug("the cached view could not be removed", exc_info=True)
+
+
+def forget_at(where: str) -> int:
+    """Remove every user's cached view of the database at ``where`` (a ``location``), e.g.
+    once that database is deleted; how many were removed."""
+    removed = 0
+    for path in cache_dir().glob(f"{_hash(where)[:16]}-*.bin"):
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            log.debug("the cached view %s could not be removed", path, exc_info=True)
+    return removed

@@ -6,14 +6,12 @@ Imports no UI: ``launch`` reads the cache before Textual is imported.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from devsync_tui import locations
 from devsync_tui.backend import rows, rules
 from devsync_tui.backend.cached import CachedBackend
 from devsync_tui.backend.opening import Opening, opening_from_document, view_document
@@ -37,19 +35,16 @@ def owner(settings: Settings, *, profile: str | None, user: str | None) -> str |
     if isinstance(chosen, LocalProfile):
         # The server it connects to; the embedded one is told apart by its data directory
         # (DEVSYNC_DATA_DIR: another workspace, another cache).
-        where = chosen.conninfo() or f"embedded:{locations.data_dir().resolve()}"
-        return view_cache.owner_key(name, "local", _digest(where), user or chosen.user or "")
+        conninfo = chosen.conninfo()
+        where = view_cache.location(conninfo) if conninfo else view_cache.embedded_location()
+        return view_cache.owner_key(name, "local", where, user or chosen.user or "")
     if isinstance(chosen, SupabaseProfile):
         user_id = _stored_user(chosen.url)
         if user_id is None:
             return None
-        return view_cache.owner_key(name, "supabase", _digest(chosen.url.rstrip("/")), user_id)
+        where = view_cache.location(chosen.url.rstrip("/"))
+        return view_cache.owner_key(name, "supabase", where, user_id)
     return None
-
-
-def _digest(text: str) -> str:
-    # A database URL may hold a password: only its hash is part of the owner.
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _stored_user(url: str) -> str | None:

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from devsync_tui.backend.postgres import cluster, server
 from devsync_tui.backend.postgres.migrate import drop_database, list_migrations, with_database
+from devsync_tui.core import clock, crypto, view_cache
 
 DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]
 
@@ -185,9 +186,15 @@ def test_delete_asks_then_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch)
     # password, and no new demo; asking twice is not an error.
     folder = Path(tempfile.mkdtemp(prefix="devsync-test-delete-"))
     monkeypatch.setenv("DEVSYNC_DATA_DIR", str(folder))
+    monkeypatch.setenv("DEVSYNC_STATE_DIR", str(folder / "state"))
+    monkeypatch.setenv("DEVSYNC_KEYRING", "off")
+    crypto._reset_for_tests()
     try:
         assert _devsync("local", "start", data_dir=folder).returncode == 0
         pgdata, where = cluster.pgdata(), server.status().data_dir
+        # The dashboard's cached views of it (two users), and one of another database.
+        here = [_cached_view(view_cache.embedded_location(), user) for user in ("alice", "bob")]
+        elsewhere = _cached_view(view_cache.location("postgresql://db.example/app"), "alice")
         assert pgdata.is_dir()
         refused = _devsync("local", "delete", data_dir=folder)
         assert refused.returncode == 2
@@ -202,6 +209,8 @@ def test_delete_asks_then_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch)
         assert not cluster.password_file().exists()
         if pgdata.parent.parent == cluster.SERVICE_ROOT:
             assert not pgdata.parent.exists()  # root's service folder for it
+        assert [view_cache.load(owner) for owner in here] == [None, None]
+        assert view_cache.load(elsewhere) is not None
         status = _devsync("local", "status", data_dir=folder)
         assert status.returncode == 4
         assert "not created yet" in status.stdout
@@ -221,6 +230,16 @@ def test_delete_asks_then_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch)
     finally:
         server.reset()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cached_view(location: str, user: str) -> str:
+    """A cached last view of the database at ``location`` for ``user``; its owner."""
+    owner = view_cache.owner_key("default", "local", location, user)
+    me = {"id": "00000000-0000-4000-a000-000000000001", "username": user}
+    view = view_cache.CachedView({"me": me}, None, None, "LOCAL", clock.now())
+    assert view_cache.save(owner, view)
+    assert view_cache.load(owner) is not None
+    return owner
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ from devsync_tui.backend.postgres.migrate import (
     load_seed,
     with_database,
 )
+from devsync_tui.core import view_cache
 
 #: The database that holds the DevSync schema and the demo workspace.
 _log = logging.getLogger("devsync.local")
@@ -355,7 +356,8 @@ def status() -> LocalStatus:
 
 def reset() -> None:
     """Stop the local database and delete its data and password (the next start recreates
-    the demo)."""
+    the demo), and the dashboard's cached views of it (every user's on this machine's state
+    folder: they show records that are gone)."""
     stop()
     pgdata = cluster.pgdata()
     if pgdata.exists():
@@ -368,6 +370,7 @@ def reset() -> None:
     (locations.data_dir() / _SCHEMA_STAMP).unlink(missing_ok=True)
     marker = locations.data_dir() / _ROOT_NOTICE_MARKER
     marker.unlink(missing_ok=True)
+    view_cache.forget_at(view_cache.embedded_location())
 
 
 def _tell_root_once(pgdata: Path, user_existed: bool, made: list[str], tell: Progress) -> None:
