@@ -5,6 +5,7 @@ left. Real PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pyte
@@ -12,7 +13,7 @@ import pytest
 from textual.strip import Strip
 
 from devsync_tui import logging_setup
-from devsync_tui.core import view_cache
+from devsync_tui.core import clock, view_cache
 from devsync_tui.core.view_cache import FRAME_TOKEN, CachedView
 from devsync_tui.dashboard import frame_record, last_view
 from devsync_tui.dashboard.frame_replay import frame_text, terminal_signature
@@ -33,6 +34,17 @@ def _nothing_revealed_yet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 BOB_LAPTOP = {"project": "storefront", "env": "bob-laptop"}
+
+
+@pytest.fixture
+def still_clock() -> Iterator[None]:
+    """The clock stopped: a relative time on screen ("alice 1m") cannot tick between the
+    recording and the comparison."""
+    clock.freeze(clock.now())
+    try:
+        yield
+    finally:
+        clock.freeze(None)
 
 
 def _kept(db_url: str, user: str) -> CachedView | None:
@@ -59,7 +71,7 @@ def _replayed(view: CachedView) -> list[str]:
 
 @pytest.mark.parametrize("size", [(80, 24), SIZE, (160, 45)], ids=["narrow", "wide", "xwide"])
 async def test_the_replayed_frame_draws_what_textual_drew_with_the_cached_mark(
-    fresh_db_url: str, size: tuple[int, int]
+    fresh_db_url: str, size: tuple[int, int], still_clock: None
 ) -> None:
     app = _app(fresh_db_url, _factory(fresh_db_url), "bob", **BOB_LAPTOP)
     async with app.run_test(size=size) as pilot:
