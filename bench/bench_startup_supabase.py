@@ -268,6 +268,7 @@ def main() -> None:
         loop.run(fake.stop())
         loop.stop()
         drop_database(_server_url(), DB_NAME)
+        shutil.rmtree(folder, ignore_errors=True)  # its stand-in session and local key
 
 
 def _server_url() -> str:
