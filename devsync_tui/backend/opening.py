@@ -17,7 +17,15 @@ from uuid import UUID
 from devsync_tui.backend import rows, rules
 from devsync_tui.backend.call_keys import CallKey, call_key
 from devsync_tui.backend.errors import DevSyncError
-from devsync_tui.core.models import EffectiveConfigRow, EnvTemplate, Identity, Role
+from devsync_tui.core.models import (
+    EffectiveConfigRow,
+    Environment,
+    EnvTemplate,
+    Identity,
+    Project,
+    Role,
+    Team,
+)
 
 T = TypeVar("T")
 #: What ``answer_now``'s read is handed (the Backend contract: ``Primed[Backend]``).
@@ -35,6 +43,20 @@ class Opening:
     document: Mapping[str, Any] = field(default_factory=dict)
 
 
+def places_from_document(
+    doc: Mapping[str, Any],
+) -> tuple[list[Team], list[Project], dict[UUID, list[Environment]]]:
+    """The teams, projects and each project's environments in ``open_workspace``'s
+    document, in the tree's order (by name)."""
+    teams = rules.by_name(rows.team_from_row(r) for r in doc.get("teams") or ())
+    projects = rules.by_name(rows.project_from_row(r) for r in doc.get("projects") or ())
+    environments: dict[UUID, list[Environment]] = {}
+    for row in doc.get("environments") or ():
+        found = rows.environment_from_row(row)
+        environments.setdefault(found.project_id, []).append(found)
+    return teams, projects, {key: rules.by_name(envs) for key, envs in environments.items()}
+
+
 def opening_from_document(doc: Mapping[str, Any], email: str | None = None) -> Opening:
     """The opening from ``open_workspace``'s document (``email``: the session's, if known)."""
     me = doc.get("me")
@@ -42,9 +64,7 @@ def opening_from_document(doc: Mapping[str, Any], email: str | None = None) -> O
         raise DevSyncError("Your profile could not be read.")
     identity = Identity(user_id=rows.as_uuid(me["id"]), username=str(me["username"]), email=email)
     roles = {rows.as_uuid(r["team_id"]): Role(r["role"]) for r in doc.get("roles") or ()}
-    teams = rules.by_name(rows.team_from_row(r) for r in doc.get("teams") or ())
-    projects = rules.by_name(rows.project_from_row(r) for r in doc.get("projects") or ())
-    environments = [rows.environment_from_row(r) for r in doc.get("environments") or ()]
+    teams, projects, environments = places_from_document(doc)
     members = [rows.member_from_row(r) for r in doc.get("members") or ()]
     answers: dict[CallKey, object] = {
         call_key("whoami", (), {}): identity,
@@ -53,13 +73,13 @@ def opening_from_document(doc: Mapping[str, Any], email: str | None = None) -> O
         call_key("list_projects", (), {}): projects,
     }
     for project in projects:
-        mine = [e for e in environments if e.project_id == project.id]
-        answers[call_key("list_environments", (project.id,), {})] = rules.by_name(mine)
+        mine = environments.get(project.id, [])
+        answers[call_key("list_environments", (project.id,), {})] = mine
     for team in teams:
         found = [m for m in members if m.team_id == team.id]
         answers[call_key("list_members", (team.id,), {})] = rules.by_username(found)
     templates = {t.id: t for t in map(rows.template_from_row, doc.get("templates") or ())}
-    by_id = {e.id: e for e in environments}
+    by_id = {e.id: e for envs in environments.values() for e in envs}
     for view in doc.get("views") or ():
         found_rows = rules.by_key(rows.effective_from_row(r) for r in view.get("rows") or ())
         environment_id = view.get("environment_id")

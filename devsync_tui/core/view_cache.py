@@ -42,7 +42,7 @@ MAX_BYTES = 4 * 1024 * 1024
 
 #: A recorded screen larger than this is not kept (characters of terminal output).
 MAX_FRAME_CHARS = 1024 * 1024
-#: Stands for the header's right-hand mark in a recorded frame (``ScreenFrame.headers``):
+#: Stands for the header's right-hand mark in a recorded frame (``ScreenFrame.header``):
 #: the start that replays it writes there how old the view is.
 FRAME_TOKEN = "\ue000"
 
@@ -53,12 +53,12 @@ _PARTS = ("me", "roles", "teams", "projects", "environments", "members", "views"
 @dataclass(frozen=True, slots=True)
 class ScreenFrame:
     """The screen as the dashboard drew a view: terminal output that redraws it (cursor moves
-    and styled text, for the terminal it was drawn on), recorded only while no secret was
-    revealed and with every secret revealed in that process masked besides
-    (``dashboard.frame_record``). What it was drawn for — the terminal's size, the
-    variables that choose its colours, the theme, read-only — must all be the same for it to
-    be replayed. ``body``: every line but the header; ``header``: the header line with a run
-    of ``FRAME_TOKEN`` where the mark saying how old the view is goes."""
+    and styled text, for the terminal it was drawn on), recorded only where no secret
+    revealed in that process is on screen (``dashboard.frame_record``). What it was drawn
+    for — the terminal's size, the variables that choose its colours, the theme, read-only —
+    must all be the same for it to be replayed. ``body``: every line but the header;
+    ``header``: the header line with a run of ``FRAME_TOKEN`` where the mark saying how old
+    the view is goes."""
 
     width: int
     height: int
@@ -227,7 +227,7 @@ def owner_key(
 def location(where: str) -> str:
     """An owner's ``location`` for a database URL or Supabase URL ``where`` (a URL may hold a
     password: only its hash is kept)."""
-    return hashlib.sha256(where.encode("utf-8")).hexdigest()
+    return _hash(where)
 
 
 def embedded_location() -> str:

@@ -121,8 +121,6 @@ class DevSyncApp(AppChrome, App[int]):
         #: The recorded frame this start drew before the UI (``dashboard.frame_replay``):
         #: the driver takes the terminal from it and holds the output until the screen settles.
         self.replay = replay
-        #: The screen recorded with the view waiting to be kept (``dashboard.frame_record``).
-        self._frame_to_keep: ScreenFrame | None = None
         #: The cached view's stand-in backend while it is on screen (None: no cached view).
         self._stand_in: CachedBackend | None = None
         #: The live opening's document (the tree), which the cached view keeps.
@@ -513,28 +511,28 @@ class DevSyncApp(AppChrome, App[int]):
 
     def _remember_later(self) -> None:
         self._remember_timer = None
-        self._record_frame()
-        self._remember_in_thread()
+        self._remember_in_thread(self._record_frame())
 
-    def _record_frame(self) -> None:
-        """The screen as drawn now, kept with the view if it may be (on the UI's thread)."""
+    def _record_frame(self) -> ScreenFrame | None:
+        """The screen as drawn now, if it may be kept with the view (``frame_record``; on
+        the UI's thread)."""
         from devsync_tui.dashboard.frame_record import record
 
         try:
-            self._frame_to_keep = record(self, read_only=self.settings.read_only)
+            return record(self, read_only=self.settings.read_only)
         except Exception:  # never a crash: the view is kept without its frame
             log.debug("the screen could not be recorded", exc_info=True)
-            self._frame_to_keep = None
+            return None
 
     @work(thread=True, group="remember", exit_on_error=False)
-    def _remember_in_thread(self) -> None:
-        self._remember()
+    def _remember_in_thread(self, frame: ScreenFrame | None) -> None:
+        self._remember(frame)
 
-    def _remember(self) -> None:
-        """Write the view waiting to be kept (encrypting and writing: off the UI's thread,
-        but for the last one as the app closes)."""
+    def _remember(self, frame: ScreenFrame | None) -> None:
+        """Write the view waiting to be kept with ``frame``, the screen recorded with it
+        (encrypting and writing: off the UI's thread, but for the last one as the app
+        closes)."""
         seen, self._to_remember = self._to_remember, None
-        frame, self._frame_to_keep = self._frame_to_keep, None
         owner, document, backend = self._cache_owner, self._document, self.backend
         if seen is None or owner is None or document is None:
             return
@@ -563,20 +561,20 @@ class DevSyncApp(AppChrome, App[int]):
         """The view waiting to be kept is kept now; the one already kept is kept again with
         the screen as it is now if it was live until now, unless that cannot be recorded
         (a notice on screen, another tab): then the kept one, with its own frame, stays."""
-        pending = self._remember_timer is not None
-        if self._remember_timer is not None:
-            self._remember_timer.stop()
-            self._remember_timer = None
+        timer, self._remember_timer = self._remember_timer, None
+        pending = timer is not None
+        if timer is not None:
+            timer.stop()
         elif self._last_seen is None:
             return
         main = self.main_or_none
         if not pending and (main is None or main.header.link != "live"):
             return  # not live until now: the view kept when it was stays
         try:
-            self._record_frame()
-            if pending or self._frame_to_keep is not None:
+            frame = self._record_frame()
+            if pending or frame is not None:
                 self._to_remember = self._to_remember or self._last_seen
-                self._remember()
+                self._remember(frame)
         except Exception:  # leaving never fails on the cache (logged)
             log.debug("the last view could not be kept on the way out", exc_info=True)
 
@@ -585,8 +583,7 @@ class DevSyncApp(AppChrome, App[int]):
         self.workers.cancel_all()
         if self._remember_timer is not None:  # the view the user quit on
             self._remember_timer.stop()
-            self._record_frame()
-            self._remember()
+            self._remember(self._record_frame())
         if self.backend is not None:
             try:
                 await self.backend.close()

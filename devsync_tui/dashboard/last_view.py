@@ -12,11 +12,15 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from devsync_tui.backend import rows, rules
 from devsync_tui.backend.cached import CachedBackend
-from devsync_tui.backend.opening import Opening, opening_from_document, view_document
+from devsync_tui.backend.opening import (
+    Opening,
+    opening_from_document,
+    places_from_document,
+    view_document,
+)
 from devsync_tui.core import clock, view_cache
-from devsync_tui.core.models import EffectiveConfigRow, Environment, EnvTemplate
+from devsync_tui.core.models import EffectiveConfigRow, EnvTemplate
 from devsync_tui.core.targets import resolve_target
 from devsync_tui.core.view_cache import CachedView, ScreenFrame
 from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
@@ -217,15 +221,8 @@ def opens_here(
     if not project:
         return False  # a team opens on its members
     try:
-        document = view.document
-        teams = rules.by_name(rows.team_from_row(r) for r in document.get("teams") or ())
-        projects = rules.by_name(rows.project_from_row(r) for r in document.get("projects") or ())
-        environments: dict[UUID, list[Environment]] = {}
-        for row in document.get("environments") or ():
-            found = rows.environment_from_row(row)
-            environments.setdefault(found.project_id, []).append(found)
-        ordered = {key: rules.by_name(envs) for key, envs in environments.items()}
-        key = resolve_target(teams, projects, ordered, team, project, environment)
+        teams, projects, environments = places_from_document(view.document)
+        key = resolve_target(teams, projects, environments, team, project, environment)
     except Exception:  # a document it cannot read: not the place asked for
         log.debug("the cached view's places cannot be read", exc_info=True)
         return False
