@@ -61,6 +61,10 @@ REMEMBER_AFTER = 1.0
 PREFETCH_WAIT = 0.3
 #: How long a read ahead may still replace a cached view on screen (seconds).
 PREFETCH_LATE_WAIT = 5.0
+#: With the cached view's recorded frame on the terminal, how long the main screen waits
+#: for the opening read ahead before it draws the cached view itself (seconds): the picture
+#: is up meanwhile, and live data drawn first is one drawing of the screen, not two.
+REPLAYED_PREFETCH_WAIT = 0.5
 #: What reads the cached view lacks say under ``--offline``.
 OFFLINE_REASON = "DevSync was started with --offline: only the cached view can be shown."
 
@@ -226,6 +230,8 @@ class DevSyncApp(AppChrome, App[int]):
         opening = self._cached_opening()
         if opening is None and self._prefetch is not None:
             opening = await self._prefetched_opening(self._prefetch)
+        elif opening is not None and self._prefetch is not None and self._replayed():
+            opening = await self._fresh_behind_replay(opening, self._prefetch)
         if not self.offline:
             # No cached view: connecting (and the one opening read, refreshing an expired
             # session first) starts now, while the main screen starts: its network waits
@@ -264,6 +270,23 @@ class DevSyncApp(AppChrome, App[int]):
         if self.target == StartTarget():  # no --team/--project/--env: open where it was
             self.target = StartTarget(project=view.project_id, env=view.environment_id)
         return CachedOpening(self.backend, opening.identity, opening.roles, view.saved_at)
+
+    def _replayed(self) -> bool:
+        return self.replay is not None and self.replay.shown
+
+    async def _fresh_behind_replay(
+        self, cached: CachedOpening, ahead: last_view.Prefetch
+    ) -> CachedOpening:
+        """The cached view's recorded frame is on the terminal: the opening read ahead, if
+        it comes within ``REPLAYED_PREFETCH_WAIT``, is what the main screen draws first (the
+        cached view's stand-in answering it, unmarked); otherwise the cached view, replaced
+        when the read comes (``_take_prefetch``)."""
+        found = await asyncio.to_thread(ahead.result, REPLAYED_PREFETCH_WAIT)
+        stand_in = self._stand_in
+        if found is None or stand_in is None:
+            return cached
+        stand_in.refresh(found.answers)
+        return CachedOpening(cached.backend, found.identity, found.roles, None)
 
     async def _prefetched_opening(self, ahead: last_view.Prefetch) -> CachedOpening | None:
         """The opening read ahead (no cached view), behind a stand-in until connected."""

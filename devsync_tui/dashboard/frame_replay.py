@@ -116,6 +116,7 @@ class Replay:
         #: The terminal's settings before the frame was shown (None: nothing shown).
         self._original: list[Any] | None = None
         self._handed = False
+        self._drawn = False
 
     def show(self, view: CachedView | None) -> None:
         """Draw ``view``'s recorded frame if it fits this terminal; never raises."""
@@ -154,6 +155,12 @@ class Replay:
         termios.tcsetattr(self._in, termios.TCSANOW, quiet)
         self._original = original
         _write_all(self._out, text)
+        self._drawn = True
+
+    @property
+    def shown(self) -> bool:
+        """Whether ``show`` drew the recorded frame (False before it ran)."""
+        return self._drawn
 
     def hand_over(self, wait: float = 5.0) -> list[Any] | None:
         """Textual's driver takes the terminal: the settings to restore at its end if the

@@ -127,14 +127,20 @@ class Prefetch:
         reading: Reading,
         *,
         after_cached_frame: bool = False,
+        replayed: Callable[[], bool] = lambda: False,
     ) -> None:
         """``kind``: the transport (``local``/``supabase``); ``reading``: the cached view
         being read (where it was open is read ahead). ``after_cached_frame``: where a cached
         view exists, the read waits until it is on screen (``frame_shown``) — the local read
         imports the database driver (~0.15 s of CPU under the UI's GIL), which would delay
-        the cached frame as much as the app's own connecting would (it waits for it too)."""
+        the cached frame as much as the app's own connecting would (it waits for it too).
+        ``replayed``: whether the cached view's recorded frame is already on the terminal
+        (asked once the cached view is read): then nothing is waited for — the picture the
+        user sees is up, and the app's own drawing of it is held back anyway
+        (``held_driver``), so the read goes on at once and live data comes sooner."""
         self.kind = kind
         self._after_cached_frame = after_cached_frame
+        self._replayed = replayed
         self._shown = threading.Event()
         #: The label of the backend that read it (the stand-in's until connected).
         self.label = kind
@@ -151,7 +157,7 @@ class Prefetch:
             cached = self._reading.result()
             if cached is not None and project is None and environment is None:
                 project, environment = cached.project_id, cached.environment_id  # where it was
-            if cached is not None and self._after_cached_frame:
+            if cached is not None and self._after_cached_frame and not self._replayed():
                 self._shown.wait(FRAME_WAIT)
             self._opening, self.label = self._read_opening(project, environment)
         except Exception:  # any failure: the app connects the ordinary way and says why
@@ -175,9 +181,10 @@ def prefetch(
     environment: str | None,
     reading: Reading,
     user: str | None = None,
+    replayed: Callable[[], bool] = lambda: False,
 ) -> Prefetch | None:
-    """A ``Prefetch`` for the profile (``user``: a local profile's ``--user``); None for an
-    unknown profile."""
+    """A ``Prefetch`` for the profile (``user``: a local profile's ``--user``; ``replayed``:
+    see ``Prefetch``); None for an unknown profile."""
     try:
         _name, chosen = settings.profile(profile)
     except SettingsError:
@@ -186,7 +193,10 @@ def prefetch(
         return Prefetch("supabase", _supabase_read(chosen), project, environment, reading)
     if isinstance(chosen, LocalProfile):
         read = _local_read(chosen, user)
-        return Prefetch("local", read, project, environment, reading, after_cached_frame=True)
+        return Prefetch(
+            "local", read, project, environment, reading, after_cached_frame=True,
+            replayed=replayed,
+        )  # fmt: skip
     return None
 
 

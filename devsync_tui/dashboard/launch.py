@@ -94,6 +94,7 @@ def _run_app(
         ahead = last_view.prefetch(
             settings, profile=args.profile, project=args.project, environment=args.env,
             reading=opened, user=args.user,
+            replayed=(lambda: replay.shown) if replay is not None else (lambda: False),
         )  # fmt: skip
     from devsync_tui.backend.factory import open_backend
     from devsync_tui.dashboard.app import make_app

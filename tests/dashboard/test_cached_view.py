@@ -295,7 +295,9 @@ def test_offline_with_a_damaged_cache_is_the_same_as_none(
     assert "Traceback" not in capsys.readouterr().err
 
 
-def _ahead(db_url: str, user: str = "alice", **where: str | None) -> tuple[Any, Any]:
+def _ahead(
+    db_url: str, user: str = "alice", replayed: bool = False, **where: str | None
+) -> tuple[Any, Any]:
     reading = last_view.Reading(_owner(db_url, user))
     ahead = last_view.prefetch(
         _settings(db_url),
@@ -304,6 +306,7 @@ def _ahead(db_url: str, user: str = "alice", **where: str | None) -> tuple[Any, 
         environment=where.get("environment"),
         reading=reading,
         user=user,
+        replayed=lambda: replayed,
     )
     assert ahead is not None
     return reading, ahead
@@ -359,6 +362,90 @@ async def test_a_local_read_ahead_replaces_the_cached_view_before_connecting(
         await wait_for(pilot, lambda: header.link == "live", within=20)
         await wait_ready(pilot, within=20)
         assert teams() == ["Acme Ahead"]
+
+
+async def test_the_local_read_ahead_waits_for_the_cached_frame_unless_it_was_replayed(
+    fresh_db_url: str,
+) -> None:
+    """The local read (psycopg's import under the UI's GIL) waits until the main screen has
+    drawn the cached view; not when the recorded frame is already on the terminal."""
+    await _see_live(fresh_db_url)
+    _reading, waiting = _ahead(fresh_db_url)
+    assert waiting.result(0.3) is None  # held for the main screen's cached frame
+    waiting.frame_shown()
+    assert waiting.result(10) is not None
+    _reading, replayed = _ahead(fresh_db_url, replayed=True)
+    assert replayed.result(10) is not None  # no frame_shown: nothing was waited for
+
+
+class _Replayed:
+    """What the app asks of ``frame_replay.Replay``: the recorded frame is on the terminal
+    (the real one on a terminal: tests/dashboard/test_frame_replay_pty.py)."""
+
+    shown = True
+
+
+async def test_behind_a_replayed_frame_the_read_ahead_is_the_first_view(
+    fresh_db_url: str,
+) -> None:
+    """The recorded frame is up: the main screen draws the live opening read ahead first,
+    unmarked and still connecting, never the cached view (one drawing, not two)."""
+    await _see_live(fresh_db_url)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("update teams set name = 'Acme Ahead' where slug = 'acme'")
+    reading, ahead = _ahead(fresh_db_url, replayed=True)
+    assert ahead.result(10) is not None  # read before the app starts: no race with its wait
+    gate = asyncio.Event()
+    app = _app(
+        fresh_db_url, _factory(fresh_db_url, gate), cached=reading, prefetch=ahead,
+        replay=_Replayed(),
+    )  # fmt: skip
+    teams = lambda: [i.team.name for i in app.main.nav_tree.items() if i.project is None]  # noqa: E731
+    first: list[tuple[Any, list[str]]] = []  # the header's cached mark and the tree, as first drawn
+    shown = app._first_view_shown
+
+    def first_view_shown() -> None:
+        first.append((app.main.query_one(StatusHeader).cached_at, teams()))
+        shown()
+
+    app._first_view_shown = first_view_shown  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main_or_none is not None and bool(_keys(app)))
+        header = app.main.query_one(StatusHeader)
+        assert first == [(None, ["Acme Ahead"])]
+        assert header.link == "connecting"
+        gate.set()
+        await wait_for(pilot, lambda: header.link == "live", within=20)
+        await wait_ready(pilot, within=20)
+        assert teams() == ["Acme Ahead"]
+
+
+async def test_behind_a_replayed_frame_a_failed_read_ahead_leaves_the_cached_view(
+    fresh_db_url: str,
+) -> None:
+    await _see_live(fresh_db_url)
+    bad = Settings(
+        profiles={"t": LocalProfile(database_url="postgresql://nobody@127.0.0.1:1/none")},
+        default_profile="t",
+    )
+    reading = last_view.Reading(_owner(fresh_db_url))
+    ahead = last_view.prefetch(
+        bad, profile=None, project=None, environment=None, reading=reading, user="alice",
+        replayed=lambda: True,
+    )  # fmt: skip
+    assert ahead is not None
+    gate = asyncio.Event()
+    app = _app(
+        fresh_db_url, _factory(fresh_db_url, gate), cached=reading, prefetch=ahead,
+        replay=_Replayed(),
+    )  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main_or_none is not None and bool(_keys(app)))
+        header = app.main.query_one(StatusHeader)
+        assert header.cached_at is not None  # the cached view, marked
+        gate.set()
+        await wait_for(pilot, lambda: header.link == "live", within=20)
+        await wait_ready(pilot, within=20)
 
 
 async def test_a_failed_local_read_ahead_falls_back_to_connecting(fresh_db_url: str) -> None:
