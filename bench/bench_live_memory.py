@@ -12,7 +12,7 @@ apart. Figures (issue 16 targets):
   descheduled);
 - ``live.widgets_alive``: widgets alive after the last change, beside after the first 100.
 
-Usage: python bench/bench_live_memory.py [--changes 10000] [--database-url URL]
+Usage: python bench/bench_live_memory.py [--changes 10000] [--database-url URL] [--keep-views]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import keep_views
 from bench_screen_latency import BOB_LAPTOP, KEY, STOREFRONT, _cell
 from common import figure
 from textual.widget import Widget
@@ -68,7 +69,7 @@ def _widgets(pauses: _Pauses) -> int:
     return sum(isinstance(o, Widget) for o in gc.get_objects())
 
 
-async def run(url: str, changes: int) -> None:
+async def run(url: str, changes: int, keep: keep_views.KeptViews | None = None) -> None:
     async def factory(settings: Any, **_: Any) -> PostgresBackend:
         backend = PostgresBackend(url, "alice", embedded=False)
         await backend.connect()
@@ -79,7 +80,7 @@ async def run(url: str, changes: int) -> None:
     startup_gc.pause()
     app = make_app(
         Settings(), factory, user="alice", project="storefront", env="bob-laptop",
-        animations=False,
+        animations=False, cache_owner=keep.owner(url) if keep is not None else None,
     )  # fmt: skip
     writer = PostgresBackend(url, "bob", embedded=False)
     await writer.connect()
@@ -138,13 +139,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--keep-views", action="store_true",
+        help="keep the last view (and record the screen) after every change: bench/keep_views.py",
+    )  # fmt: skip
     args = parser.parse_args()
+    keep = keep_views.start(args.keep_views)
     url = args.database_url
     if not url:
         from devsync_tui.backend.postgres import server as local
 
         url = local.ensure_running()
-    asyncio.run(run(url, args.changes))
+    try:
+        asyncio.run(run(url, args.changes, keep))
+    finally:
+        if keep is not None:
+            keep.report(args.changes)
+            keep.close()
 
 
 if __name__ == "__main__":

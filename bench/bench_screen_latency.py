@@ -10,7 +10,7 @@ stops at the first frame that draws the new value (the table renders a line hold
 is idle after it (``pilot.pause(0)``: the origins read, bindings refresh and whatever else the
 change set off).
 
-Usage: python bench/bench_screen_latency.py [--changes 500] [--database-url URL]
+Usage: python bench/bench_screen_latency.py [--changes 500] [--database-url URL] [--keep-views]
 (default: the embedded database; writes the demo key BOB_DEBUG_PORT of storefront/bob-laptop).
 """
 
@@ -28,6 +28,7 @@ import psycopg
 from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import keep_views
 from common import figure
 
 from devsync_tui.backend.postgres.backend import PostgresBackend
@@ -84,7 +85,7 @@ async def _raw_round_trip(url: str, n: int) -> list[float]:
     return out
 
 
-async def run(url: str, changes: int) -> None:
+async def run(url: str, changes: int, keep: keep_views.KeptViews | None = None) -> None:
     async def factory(settings: Any, **_: Any) -> PostgresBackend:
         backend = PostgresBackend(url, "alice", embedded=False)
         await backend.connect()
@@ -96,7 +97,7 @@ async def run(url: str, changes: int) -> None:
     _probe_frames()
     app = make_app(
         Settings(), factory, user="alice", project="storefront", env="bob-laptop",
-        animations=False,
+        animations=False, cache_owner=keep.owner(url) if keep is not None else None,
     )  # fmt: skip
     writer = PostgresBackend(url, "bob", embedded=False)
     await writer.connect()
@@ -154,13 +155,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--changes", type=int, default=500)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--keep-views", action="store_true",
+        help="keep the last view (and record the screen) after every change: bench/keep_views.py",
+    )  # fmt: skip
     args = parser.parse_args()
+    keep = keep_views.start(args.keep_views)
     url = args.database_url
     if not url:
         from devsync_tui.backend.postgres import server as local
 
         url = local.ensure_running()
-    asyncio.run(run(url, args.changes))
+    try:
+        asyncio.run(run(url, args.changes, keep))
+    finally:
+        if keep is not None:
+            keep.report(args.changes)
+            keep.close()
 
 
 if __name__ == "__main__":
