@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.control import Control
 from textual._compositor import LayoutUpdate
+from textual.css.query import NoMatches
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import TabbedContent
@@ -85,11 +86,12 @@ def record(app: App[Any], *, read_only: bool) -> ScreenFrame | None:
 
 def _only_the_cached_view(screen: MainScreen) -> bool:
     """The Configuration tab is shown and nothing is revealed in it."""
-    tabs = screen.query(TabbedContent)
-    panes = screen.query(ConfigurationPane)
-    if not tabs or not panes:
+    try:  # the first match of each ends the walk (a query would visit every widget, twice)
+        tabs = screen.query_one(TabbedContent)
+        pane = screen.query_one(ConfigurationPane)
+    except NoMatches:
         return False
-    return tabs.first().active == FIRST_TAB.id and not panes.first().revealed
+    return tabs.active == FIRST_TAB.id and not pane.revealed
 
 
 def _shows_a_secret(lines: list[Strip]) -> bool:
