@@ -17,7 +17,6 @@ Usage: python bench/bench_live_memory.py [--changes 10000] [--database-url URL] 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import sys
@@ -136,26 +135,7 @@ async def run(url: str, changes: int, keep: keep_views.KeptViews | None = None) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--changes", type=int, default=10_000)
-    parser.add_argument("--database-url")
-    parser.add_argument(
-        "--keep-views", action="store_true",
-        help="keep the last view (and record the screen) after every change: bench/keep_views.py",
-    )  # fmt: skip
-    args = parser.parse_args()
-    keep = keep_views.start(args.keep_views)
-    url = args.database_url
-    if not url:
-        from devsync_tui.backend.postgres import server as local
-
-        url = local.ensure_running()
-    try:
-        asyncio.run(run(url, args.changes, keep))
-    finally:
-        if keep is not None:
-            keep.report(args.changes)
-            keep.close()
+    keep_views.main(run, __doc__, default_changes=10_000)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,13 @@ pauses); ``report`` adds how many views were kept and what recording took.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from common import figure
@@ -85,6 +88,30 @@ class KeptViews:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start(enabled: bool) -> KeptViews | None:
-    """``KeptViews`` when ``--keep-views`` was given (before the app is made)."""
-    return KeptViews() if enabled else None
+#: A live bench's ``run(url, changes, keep)``.
+LiveRun = Callable[[str, int, KeptViews | None], Coroutine[Any, Any, None]]
+
+
+def main(run: LiveRun, doc: str | None, *, default_changes: int) -> None:
+    """A live bench's command line: ``--changes``, ``--database-url`` (default: the embedded
+    database, started if need be) and ``--keep-views``."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--changes", type=int, default=default_changes)
+    parser.add_argument("--database-url")
+    parser.add_argument(
+        "--keep-views", action="store_true",
+        help="keep the last view (and record the screen) after every change: bench/keep_views.py",
+    )  # fmt: skip
+    args = parser.parse_args()
+    keep = KeptViews() if args.keep_views else None  # before the app is made
+    url = args.database_url
+    if not url:
+        from devsync_tui.backend.postgres import server as local
+
+        url = local.ensure_running()
+    try:
+        asyncio.run(run(url, args.changes, keep))
+    finally:
+        if keep is not None:
+            keep.report(args.changes)
+            keep.close()

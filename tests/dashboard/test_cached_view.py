@@ -295,6 +295,14 @@ def test_offline_with_a_damaged_cache_is_the_same_as_none(
     assert "Traceback" not in capsys.readouterr().err
 
 
+def _unreachable() -> Settings:
+    """A local profile whose database cannot be reached."""
+    return Settings(
+        profiles={"t": LocalProfile(database_url="postgresql://nobody@127.0.0.1:1/none")},
+        default_profile="t",
+    )
+
+
 def _ahead(
     db_url: str, user: str = "alice", replayed: bool = False, **where: str | None
 ) -> tuple[Any, Any]:
@@ -424,10 +432,7 @@ async def test_behind_a_replayed_frame_a_failed_read_ahead_leaves_the_cached_vie
     fresh_db_url: str,
 ) -> None:
     await _see_live(fresh_db_url)
-    bad = Settings(
-        profiles={"t": LocalProfile(database_url="postgresql://nobody@127.0.0.1:1/none")},
-        default_profile="t",
-    )
+    bad = _unreachable()
     reading = last_view.Reading(_owner(fresh_db_url))
     ahead = last_view.prefetch(
         bad, profile=None, project=None, environment=None, reading=reading, user="alice",
@@ -450,10 +455,7 @@ async def test_behind_a_replayed_frame_a_failed_read_ahead_leaves_the_cached_vie
 
 async def test_a_failed_local_read_ahead_falls_back_to_connecting(fresh_db_url: str) -> None:
     """A read ahead that cannot connect gives no opening: the app connects the ordinary way."""
-    bad = Settings(
-        profiles={"t": LocalProfile(database_url="postgresql://nobody@127.0.0.1:1/none")},
-        default_profile="t",
-    )
+    bad = _unreachable()
     reading = last_view.Reading(_owner(fresh_db_url))
     ahead = last_view.prefetch(
         bad, profile=None, project=None, environment=None, reading=reading, user="alice"
