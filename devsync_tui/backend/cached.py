@@ -5,8 +5,10 @@ or the database cannot be reached).
 It answers the reads the cached view holds (who I am, the tree, the cached scope's rows),
 as often as they are asked: going back to the cached view while offline shows it again.
 Other reads wait for the real backend and fail with the reason connecting failed. Writes and
-reveals never wait: the cached view is read-only, and each is refused with a sentence saying
-so (the UI offers none of them meanwhile; this is the floor under it).
+reveals wait the same way while DevSync connects (the dashboard offers the user's keys as
+they will be once live: a key pressed on the first frame does what it says once connected);
+once connecting failed, or with ``--offline``, each is refused at once with a sentence saying
+the view is cached (the UI offers none of them then; this is the floor under it).
 
 Once ``attach``\\ ed, everything goes to the real backend, ``answer_now`` included (the live
 opening read, one round trip).
@@ -28,10 +30,10 @@ T = TypeVar("T")
 
 
 def refusal(age: str | None) -> str:
-    """Why a write or a reveal cannot be done on the cached view (``age``: "3 h ago"; None:
-    an opening read ahead, live but not connected yet)."""
+    """Why a write or a reveal cannot be done on the cached view once connecting failed
+    (``age``: "3 h ago"; None: an opening read ahead, live data but not connected)."""
     if age is None:
-        return "DevSync is still connecting: nothing can be changed or revealed yet."
+        return "DevSync is not connected: nothing can be changed or revealed until it is."
     return (
         f"This is the view cached {age}, not live data: nothing can be changed or revealed "
         "until DevSync is connected."
@@ -80,6 +82,12 @@ class CachedBackend:
         """Connecting failed (or is not tried) and nothing is attached."""
         return self._real is None and self._failure is not None
 
+    @property
+    def connecting(self) -> bool:
+        """Neither attached nor failed: what waits for the real backend will get it, or the
+        reason connecting failed."""
+        return self._real is None and self._failure is None
+
     def refresh(self, answers: Mapping[CallKey, object]) -> None:
         """Answer from ``answers`` (a live opening read ahead) instead of the cache."""
         if self._real is None:
@@ -90,7 +98,8 @@ class CachedBackend:
         """Connecting is tried again: reads the cache lacks wait for it once more."""
         if self._real is None:
             self._failure = None
-            self._settled = asyncio.Event()
+            if self._settled.is_set():  # a call waiting now goes on waiting for this try
+                self._settled = asyncio.Event()
 
     def answer_now(self, read: Callable[[Backend], Coroutine[Any, Any, T]]) -> T | None:
         """``read(self)`` run to its end right away when the cache (or, attached, the live
@@ -125,14 +134,18 @@ class CachedBackend:
         if not callable(getattr(Backend, name, None)):
             raise AttributeError(name)
         if name in WRITES:
-            return self._refused(name)
+            return self._held(name)
         return self._deferred(name)
 
-    def _refused(self, name: str) -> Callable[..., Any]:
+    def _held(self, name: str) -> Callable[..., Any]:
+        """A write or reveal: refused once connecting failed; meanwhile it waits for the
+        connection and goes to the real backend (never to the cache)."""
+
         async def call(*args: object, **kwargs: object) -> object:
-            if self._real is None:
+            if self.failed:
                 raise PermissionDenied(refusal(self._age))
-            return await getattr(self._real, name)(*args, **kwargs)
+            backend = await self._backend()
+            return await getattr(backend, name)(*args, **kwargs)
 
         return call
 

@@ -26,14 +26,24 @@ class Session:
     roles: dict[UUID, Role] = field(default_factory=dict)
     settings: Settings = field(kw_only=True)
     #: The cached last view (``dashboard.last_view``), or an opening read ahead, shown before
-    #: DevSync is connected: read-only until the live view replaces it.
+    #: DevSync is connected, or instead of it (``--offline``, or connecting failed).
     cached: bool = field(default=False, kw_only=True)
+    #: Shown while DevSync connects: the user's role is offered as it will be once live, and
+    #: what they start waits for the connection (``backend.cached.CachedBackend``), so that
+    #: the keys the first frame offers work and stay. False: ``--offline``, or connecting
+    #: failed: the cached view is read-only.
+    connecting: bool = field(default=False, kw_only=True)
 
     @property
     def read_only(self) -> bool:
-        """A read-only dashboard (``--read-only``), or a cached view: nothing is written or
-        revealed."""
-        return self.settings.read_only or self.cached
+        """A read-only dashboard (``--read-only``), or a cached view that is not connecting:
+        nothing is written or revealed."""
+        return self.settings.read_only or self.cached_read_only
+
+    @property
+    def cached_read_only(self) -> bool:
+        """Read-only because the view is cached (not because of ``--read-only``)."""
+        return self.cached and not self.connecting
 
     def member_role(self, team_id: UUID | None) -> Role | None:
         """The user's role in the team as the database has it (None: not a member)."""
@@ -94,7 +104,7 @@ class Access:
             environment=selection.environment,
             environments=selection.environments,
             read_only=session.read_only,
-            cached=session.cached,
+            cached=session.cached_read_only,
         )
 
     def _owns(self, environment_id: UUID | None) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from devsync_tui.backend.errors import PermissionDenied, Unavailable
+from devsync_tui.backend.errors import Unavailable
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core import clock, crypto, view_cache
 from devsync_tui.core.models import ConfigType
@@ -119,18 +119,36 @@ async def test_the_cached_view_is_the_first_frame_then_live_replaces_it(
         label, _colour = header.link_label()
         assert label.startswith("◌ cached · 3 h old")
         assert "cached · 3 h old" in str(header.render())
-        # Read-only while cached: nothing is offered, and the floor under the UI refuses.
+        # Connecting: what alice may do is offered as it will be once live, and a write
+        # started now waits for the connection (it never goes to the cache).
         session = app.main.session
         assert session is not None
         assert session.cached
-        assert session.read_only
-        with pytest.raises(PermissionDenied, match="cached 3 h ago"):
-            await session.backend.save_configuration(
-                demo.PROJECT_STOREFRONT, None, "NEW_KEY", "v", type=ConfigType.ENV_VAR
+        assert session.connecting
+        assert not session.read_only
+        save = asyncio.ensure_future(
+            session.backend.save_configuration(
+                demo.PROJECT_STOREFRONT,
+                None,
+                "NEW_KEY",
+                "v",
+                is_secret=False,
+                type=ConfigType.ENV_VAR,
+                expected_version=None,
             )
+        )
+        await pilot.pause(0.2)
+        assert not save.done()
         gate.set()
         await wait_for(pilot, lambda: header.link == "live")
         await wait_ready(pilot)
+        assert (await save).version == 1
+        with psycopg.connect(fresh_db_url) as conn:
+            stored = conn.execute(
+                "select value from configurations where key = 'NEW_KEY' and project_id = %s",
+                (demo.PROJECT_STOREFRONT,),
+            ).fetchone()
+        assert stored == ("v",)
         assert header.cached_at is None
         assert "cached" not in str(header.render())
         await wait_for(
@@ -343,7 +361,9 @@ async def test_a_first_local_start_shows_the_opening_read_ahead(fresh_db_url: st
         session = app.main.session
         assert session is not None
         assert session.identity.username == "alice"  # the user the app signs in as
-        assert session.read_only  # until connected
+        # Offered as once live (a write waits for the connection).
+        assert session.connecting
+        assert not session.read_only
         gate.set()
         await wait_for(pilot, lambda: header.link == "live", within=20)
         await wait_ready(pilot, within=20)

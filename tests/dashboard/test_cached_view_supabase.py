@@ -14,6 +14,7 @@ from devsync_tui.backend.supabase import auth, session_store
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.backend.supabase.session import FALLBACK_FILE, SessionStorage
 from devsync_tui.core import view_cache
+from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard import last_view
 from devsync_tui.dashboard.app import DevSyncApp, make_app
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
@@ -164,11 +165,30 @@ async def test_a_first_start_shows_the_opening_read_ahead(fake: FakeSupabase) ->
         assert [r.path for r in fake.requests] == ["/rest/v1/rpc/open_workspace"]
         session = app.main.session
         assert session is not None
-        assert session.read_only  # until connected
+        # Offered as once live; a write started now waits for the connection: nothing is
+        # sent before it.
+        assert session.connecting
+        assert not session.read_only
+        save = asyncio.ensure_future(
+            session.backend.save_configuration(
+                demo.PROJECT_STOREFRONT,
+                None,
+                "SAVED_WHILE_CONNECTING",
+                "v",
+                is_secret=False,
+                type=ConfigType.ENV_VAR,
+                expected_version=None,
+            )
+        )
+        await pilot.pause(0.2)
+        assert not save.done()
+        assert [r.path for r in fake.requests] == ["/rest/v1/rpc/open_workspace"]
         gate.set()
         await wait_for(pilot, lambda: header.link == "live", within=20)
         await wait_ready(pilot, within=20)
         assert not app.main.session.read_only  # type: ignore[union-attr]
+        assert (await save).version == 1
+        assert "/rest/v1/rpc/save_configuration" in [r.path for r in fake.requests]
         await wait_for(pilot, lambda: view_cache.load(owner) is not None)
 
 

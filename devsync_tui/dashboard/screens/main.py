@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -237,6 +237,13 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         then = f"{retry_key} tries again." if retry else f"{quit_key} quits."
         status.update(Text.assemble((text, "bold red"), f"  {then}"))
         status.display = True
+        session = self.session
+        if session is not None and session.connecting:
+            # The cached view is read-only from now on: the header, the panes' offers and
+            # locks say so (a write already waiting gets the reason connecting failed).
+            self.session = replace(session, connecting=False)
+            if self.selection is not None:
+                self.watch_selection(self.selection)
         # The cached view stays, usable: with all its tabs.
         self.call_after_refresh(self._start_waiting_panes)
 
@@ -246,8 +253,16 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         if self._settings.read_only:  # refused below the UI too, whatever it offers
             backend = read_only(backend)
         replacing = self.session is not None and self.session.cached
+        # Not live: the cached view (or the opening read ahead) while connecting, which offers
+        # what the user may do once connected, or read-only with --offline or once it failed.
+        connecting = not live and not self._offline and not getattr(backend, "failed", False)
         self.session = Session(
-            backend, identity, dict(roles), settings=self._settings, cached=not live
+            backend,
+            identity,
+            dict(roles),
+            settings=self._settings,
+            cached=not live,
+            connecting=connecting,
         )
         self.header.workspace = backend.label
         self.header.user = identity.username
@@ -306,9 +321,7 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         self._data = data
         roles_changed = self.session is not None and self.session.roles != data.roles
         if self.session is not None and roles_changed:
-            self.session = Session(
-                self.session.backend, self.session.identity, data.roles, settings=self._settings
-            )
+            self.session = replace(self.session, roles=data.roles)
         self.nav_tree.populate(data.teams, data.projects, data.environments, data.usernames)
         status = self.query_one("#status-line", Static)
         # With no team there is nothing for the tabs to show (and nothing of a team left).
