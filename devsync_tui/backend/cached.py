@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.call_keys import CallKey, call_key
-from devsync_tui.backend.errors import DevSyncError, PermissionDenied, Unavailable
+from devsync_tui.backend.errors import DevSyncError, Unavailable
 from devsync_tui.backend.live import FeedEvent
 from devsync_tui.backend.readonly import WRITES
 
@@ -142,8 +142,8 @@ class CachedBackend:
         connection and goes to the real backend (never to the cache)."""
 
         async def call(*args: object, **kwargs: object) -> object:
-            if self.failed:
-                raise PermissionDenied(refusal(self._age))
+            if self.failed:  # not the user's rights: the view is not connected
+                raise Unavailable(refusal(self._age))
             backend = await self._backend()
             return await getattr(backend, name)(*args, **kwargs)
 

@@ -13,13 +13,15 @@ import psycopg
 import pytest
 from textual.widgets import Input
 
-from devsync_tui.backend.errors import PermissionDenied, Unavailable
+from devsync_tui.backend.errors import Unavailable
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard.app import DevSyncApp
+from devsync_tui.dashboard.screens.config_editor import ConfigEditor
 from devsync_tui.dashboard.screens.dialogs import FormDialog
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
 from tests.dashboard.conftest import wait_for, wait_ready
+from tests.dashboard.helpers import config_pane, stored
 from tests.dashboard.test_cached_view import _app, _factory, _keys, _see_live
 from tests.support import demo
 
@@ -152,13 +154,48 @@ async def test_when_connecting_fails_the_cached_view_turns_read_only(fresh_db_ur
         assert session.read_only
         assert not session.connecting
         assert not {"n", "e", "d"} & _offered(app).keys()
-        with pytest.raises(PermissionDenied, match="not live data"):
+        with pytest.raises(Unavailable, match="not live data"):
             await _save(app, "REFUSED_AT_ONCE")
         await pilot.press("n")  # offered nowhere now: nothing happens
         await pilot.pause(0.2)
         assert not isinstance(app.screen, FormDialog)
     assert _stored(fresh_db_url, "WAITED_THEN_REFUSED") == 0
     assert _stored(fresh_db_url, "REFUSED_AT_ONCE") == 0
+
+
+async def test_an_edit_started_while_connecting_keeps_its_text_when_connecting_fails(
+    fresh_db_url: str,
+) -> None:
+    """The editor opened on the cached view; connecting fails before the save: the editor
+    says the view is not connected (not that the user may not write), and keeps the text."""
+    await _see_live(fresh_db_url, project="storefront")
+    before = stored(fresh_db_url, demo.PROJECT_STOREFRONT, None, "LOG_LEVEL")
+    gate = asyncio.Event()
+
+    async def refused(settings: Any, **_: Any) -> PostgresBackend:
+        await gate.wait()
+        raise Unavailable("The database refused the connection.")
+
+    app = _app(fresh_db_url, refused)
+    async with app.run_test(size=(120, 40)) as pilot:
+        header = await _cached_start(pilot, app)
+        pane = config_pane(app)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: pane.rows_table.table.has_focus)
+        pane.go_to_key("LOG_LEVEL")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfigEditor))
+        editor = app.screen
+        assert isinstance(editor, ConfigEditor)
+        editor.query_one("#editor-line", Input).value = "typed while connecting"
+        gate.set()
+        await wait_for(pilot, lambda: header.link == "offline")
+        await pilot.press("ctrl+s")
+        error = editor.query_one("#editor-error")
+        await wait_for(pilot, lambda: "until DevSync is connected" in str(error.render()))
+        assert app.screen is editor
+        assert editor.query_one("#editor-line", Input).value == "typed while connecting"
+    assert stored(fresh_db_url, demo.PROJECT_STOREFRONT, None, "LOG_LEVEL") == before
 
 
 async def test_offline_offers_nothing_to_write(fresh_db_url: str) -> None:
@@ -173,6 +210,6 @@ async def test_offline_offers_nothing_to_write(fresh_db_url: str) -> None:
         assert session is not None
         assert session.read_only
         assert not {"n", "e", "d"} & _offered(app).keys()
-        with pytest.raises(PermissionDenied, match="not live data"):
+        with pytest.raises(Unavailable, match="not live data"):
             await _save(app, "WRITTEN_OFFLINE")
     assert _stored(fresh_db_url, "WRITTEN_OFFLINE") == 0
