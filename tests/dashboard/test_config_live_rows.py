@@ -239,3 +239,47 @@ async def test_a_key_of_the_template_is_a_whole_read_for_the_missing_line(
         await wait_for(pilot, lambda: not line.display)
         assert calls["effective_configuration"] == 1
         assert calls["effective_configuration_keys"] == 1
+
+
+async def test_a_change_measures_only_its_rows(
+    fresh_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choosing the layout and the table's column widths after a change measures the changed
+    row's cells alone (each row's widths are kept as drawn), and gives the layout a whole
+    drawing would."""
+    from devsync_tui.dashboard.panes import config_cells, config_live
+    from devsync_tui.dashboard.widgets import filter_table
+
+    app = make_test_app(fresh_db_url, "alice", project="storefront", env="staging")
+    async with app.run_test(size=app.test_size) as pilot:
+        pane = await _open(pilot)
+        old = _row(pane, "API_BASE_URL")
+        assert pane.view is not None
+        assert len(pane.view.rows) > 3
+        layouts, cells = Counter[str](), Counter[str]()
+
+        def counted_layout(r: Any, maker: Any) -> Any:
+            layouts[r.key] += 1
+            return config_cells.row_widths(r, maker)
+
+        def counted_cell(cell: Any) -> int:
+            cells["cell"] += 1
+            return int(filter_table_cell_width(cell))
+
+        filter_table_cell_width = filter_table._cell_width
+        monkeypatch.setattr(config_live, "row_widths", counted_layout)
+        monkeypatch.setattr(filter_table, "_cell_width", counted_cell)
+        new_value = old.value.replace("staging", "stagin9")
+        async with other_client(fresh_db_url, "erin") as erin:
+            await erin.save_configuration(
+                STORE, STAGING, "API_BASE_URL", new_value,
+                is_secret=False, type=ConfigType.ENV_VAR, expected_version=old.version,
+            )  # fmt: skip
+        await wait_for(pilot, lambda: cell_text(pane, "API_BASE_URL", 1).startswith(new_value[:20]))
+        await wait_for(pilot, lambda: not pane.rows_table._flashing, within=5)
+        assert layouts == Counter({"API_BASE_URL": 1})
+        assert 0 < cells["cell"] <= len(config_cells.ALL_COLUMNS)  # its cells, once
+        assert pane.access is not None
+        maker = config_cells.CellMaker(pane.access, dict(pane.revealed), pane._in_env())
+        whole = [config_cells.row_widths(r, maker) for r in pane.view.rows]
+        assert pane._layout == config_cells.layout_for(whole, pane._width())

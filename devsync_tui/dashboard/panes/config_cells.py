@@ -4,6 +4,7 @@ width there is (the value takes what the others leave), and the detail line unde
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from devsync_tui.dashboard.widgets.filter_table import Row
 MASK = "••••••••"
 #: Every column the table can show; narrower layouts leave some out (``LAYOUTS``).
 ALL_COLUMNS = ("Key", "Value", "Type", "Scope", "Ver", "Changed")
+_VALUE, _CHANGED = ALL_COLUMNS.index("Value"), ALL_COLUMNS.index("Changed")
 #: From the widest to the narrowest: the first whose value column gets ``VALUE_WANTED``
 #: characters is used (the last one always). "Changed" names the writer and how long ago;
 #: its short form ("alice 3m") keeps room for the value.
@@ -49,21 +51,45 @@ class Layout:
     value_width: int
 
 
-def choose_layout(rows: list[EffectiveConfigRow], cells: CellMaker, width: int) -> Layout:
+@dataclass(frozen=True, slots=True)
+class RowWidths:
+    """What one row's cells take, for choosing the layout: the value at its widest, and
+    every column (in ``ALL_COLUMNS``' order) with "Changed" long, then short. Kept per row
+    by the pane, so that a live change measures the rows it changed, not the table."""
+
+    value: int
+    long: tuple[int, ...]
+    short: tuple[int, ...]
+
+
+def row_widths(r: EffectiveConfigRow, cells: CellMaker) -> RowWidths:
+    long = cells.all_cells(r, False, VALUE_MAX)
+    short_changed = _cell_width(cells.all_cells(r, True, VALUE_MAX)["Changed"])
+    widths = tuple(_cell_width(long[c]) for c in ALL_COLUMNS)
+    short = (*widths[:_CHANGED], short_changed, *widths[_CHANGED + 1 :])
+    return RowWidths(widths[_VALUE], widths, short)
+
+
+def layout_for(rows: Collection[RowWidths], width: int) -> Layout:
     """The widest layout that leaves the value ``VALUE_WANTED`` characters at ``width`` (or
-    all of the longest value, when that is less)."""
+    all of the longest value, when that is less), from the rows' measured widths."""
     layout = Layout(ALL_COLUMNS, False, VALUE_MAX)
-    widest = max(
-        (_cell_width(cells.all_cells(r, True, VALUE_MAX)["Value"]) for r in rows), default=0
-    )
+    widest = max((r.value for r in rows), default=0)
     wanted = min(VALUE_WANTED, max(widest, VALUE_MIN))
+    widest_long = _widest([r.long for r in rows])
+    widest_short = _widest([r.short for r in rows])
     for columns, short in LAYOUTS:
-        others = _other_columns_width(columns, [cells.all_cells(r, short, VALUE_MAX) for r in rows])
+        others = _other_columns_width(columns, widest_short if short else widest_long)
         room = width - others
         layout = Layout(columns, short, max(VALUE_MIN, min(VALUE_MAX, room)))
         if room >= wanted or not rows:
             return layout
     return layout
+
+
+def _widest(rows: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """Each column's widest cell."""
+    return tuple(map(max, zip(*rows, strict=True))) if rows else (0,) * len(ALL_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,14 +205,15 @@ def _short_ago(when: str) -> str:
     return when
 
 
-def _other_columns_width(columns: tuple[str, ...], rows: list[dict[str, RenderableType]]) -> int:
-    """What every shown column but the value takes (its widest cell or label), with the
-    padding (1 each side) and the vertical scrollbar."""
+def _other_columns_width(columns: tuple[str, ...], widest: tuple[int, ...]) -> int:
+    """What every shown column but the value takes (its widest cell or label; ``widest``:
+    each of ``ALL_COLUMNS``' widest cell), with the padding (1 each side) and the vertical
+    scrollbar."""
     total = 2 * len(columns) + 2
     for label in columns:
         if label == "Value":
             continue
-        total += max([cell_len(label), *(_cell_width(row[label]) for row in rows)])
+        total += max(cell_len(label), widest[ALL_COLUMNS.index(label)])
     return total
 
 

@@ -15,7 +15,13 @@ from textual.message import Message
 from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.panes.config_actions import ConfigView
-from devsync_tui.dashboard.panes.config_cells import CellMaker, Layout, choose_layout
+from devsync_tui.dashboard.panes.config_cells import (
+    CellMaker,
+    Layout,
+    RowWidths,
+    layout_for,
+    row_widths,
+)
 from devsync_tui.dashboard.panes.config_keys import (
     Touched,
     merge_defaults,
@@ -60,6 +66,7 @@ class LiveRows:
         _defaults: dict[UUID, EffectiveConfigRow]
         _required: dict[UUID, frozenset[str]]
         _layout: Layout | None
+        _row_widths: dict[str, RowWidths]
         _loading: bool
         _key_reads: dict[str, int]
         _key_read: int
@@ -147,7 +154,16 @@ class LiveRows:
         if view is None or access is None:
             return
         cells = CellMaker(access, dict(self.revealed), self._in_env())
-        layout = choose_layout(list(view.rows), cells, self._width())
+        # The layout from every row's widths, measuring only the changed rows: the others
+        # are drawn as they were measured (``_show_rows``).
+        widths = self._row_widths
+        for key in keys:
+            widths.pop(key, None)
+        widths.update((r.key, row_widths(r, cells)) for r in view.rows if r.key in keys)
+        if len(widths) != len(view.rows):  # not the rows drawn: measure them all again
+            widths = {r.key: row_widths(r, cells) for r in view.rows}
+            self._row_widths = widths
+        layout = layout_for(widths.values(), self._width())
         if layout != self._layout or was_empty or not view.rows:
             self._show_rows()
             return

@@ -29,9 +29,11 @@ from devsync_tui.dashboard.panes.config_cells import (
     ALL_COLUMNS,
     CellMaker,
     Layout,
-    choose_layout,
+    RowWidths,
     detail_value,
+    layout_for,
     origin,
+    row_widths,
 )
 from devsync_tui.dashboard.panes.config_live import LiveRows, Missing
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
@@ -94,6 +96,8 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         self.revealed: dict[UUID, str] = {}
         self._mask_timers: dict[UUID, Timer] = {}
         self._layout: Layout | None = None
+        #: What each shown row's cells take, by key, as drawn (``config_cells.RowWidths``).
+        self._row_widths: dict[str, RowWidths] = {}
         #: The shown project's defaults (an environment's overrides name the one they replace)
         #: and template names by id, read after the view.
         self._defaults: dict[UUID, EffectiveConfigRow] = {}
@@ -296,7 +300,8 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             assert sel.project is not None
             self._hint(f"{sel.project.name}: project defaults (every environment inherits them)")
         cells = CellMaker(access, dict(self.revealed), self._in_env())
-        layout = choose_layout(list(view.rows), cells, self._width())
+        self._row_widths = {r.key: row_widths(r, cells) for r in view.rows}
+        layout = layout_for(self._row_widths.values(), self._width())
         if layout.columns != (self._layout.columns if self._layout else ALL_COLUMNS):
             self.rows_table.set_columns(layout.columns)
         self._layout = layout

@@ -76,6 +76,9 @@ class FilterableTable(Vertical):
         self._columns = tuple(columns)
         self._follow_first = follow_first
         self._rows: list[Row] = []
+        #: Each row's cell widths by key, with the row they were measured on: a live change
+        #: (``update_rows``) or a flash measures the rows it touched, not the table.
+        self._measured: dict[str, tuple[Row, tuple[int, ...]]] = {}
         self._flashing: set[str] = set()
         self.table = table or KeyTable()
         self.table.cursor_type = "row"
@@ -108,6 +111,7 @@ class FilterableTable(Vertical):
     def set_rows(self, rows: Sequence[Row]) -> None:
         """Replace the rows; keep the cursor on the same key if it still exists."""
         self._rows = list(rows)
+        self._measured = {}
         self._render_rows()
 
     def update_rows(self, changed: Sequence[Row], order: Sequence[str]) -> None:
@@ -120,6 +124,8 @@ class FilterableTable(Vertical):
         gone = by_key.keys() - set(order)
         by_key.update((row.key, row) for row in changed)
         self._rows = [by_key[key] for key in order]
+        for key in gone:
+            self._measured.pop(key, None)
         self._patch({row.key for row in changed} | gone)
 
     def _shown(self) -> list[Row]:
@@ -131,9 +137,15 @@ class FilterableTable(Vertical):
         # measures rows added before its first layout makes every column as narrow as its
         # label, and it keeps each column as wide as the widest cell it ever held.
         widths = [cell_len(label) for label in self._columns]
+        measured = self._measured
         for row in shown:
-            for i, cell in enumerate(row.cells[: len(widths)]):
-                widths[i] = max(widths[i], _cell_width(cell))
+            entry = measured.get(row.key)
+            if entry is None or entry[0] is not row:
+                entry = (row, tuple(_cell_width(cell) for cell in row.cells))
+                measured[row.key] = entry
+            for i, width in zip(range(len(widths)), entry[1], strict=False):
+                if width > widths[i]:
+                    widths[i] = width
         return widths
 
     def _cells(self, row: Row) -> tuple[RenderableType, ...]:
