@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,11 +10,22 @@ from uuid import UUID
 
 import psycopg
 
+from devsync_tui.backend.base import Backend
 from devsync_tui.backend.postgres.backend import PostgresBackend
+from devsync_tui.core.models import ConfigType, Configuration
 from devsync_tui.dashboard.app import DevSyncApp
 from devsync_tui.dashboard.panes.configuration import ConfigurationPane
 from devsync_tui.dashboard.panes.tabs import TABS
 from devsync_tui.dashboard.screens.main import MainScreen
+
+
+def save_soon(backend: Backend, project: UUID, key: str) -> asyncio.Future[Configuration]:
+    """A save of a new project default ``key`` = "v", started now and left running."""
+    return asyncio.ensure_future(
+        backend.save_configuration(
+            project, None, key, "v", is_secret=False, type=ConfigType.ENV_VAR, expected_version=None
+        )
+    )
 
 
 def tab_key(tab_id: str) -> str:

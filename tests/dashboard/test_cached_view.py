@@ -17,12 +17,12 @@ import pytest
 from devsync_tui.backend.errors import Unavailable
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core import clock, crypto, view_cache
-from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard import last_view, launch
 from devsync_tui.dashboard.app import DevSyncApp, make_app
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
 from devsync_tui.settings import LocalProfile, Settings
 from tests.dashboard.conftest import wait_for, wait_ready
+from tests.dashboard.helpers import save_soon
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -126,17 +126,7 @@ async def test_the_cached_view_is_the_first_frame_then_live_replaces_it(
         assert session.cached
         assert session.connecting
         assert not session.read_only
-        save = asyncio.ensure_future(
-            session.backend.save_configuration(
-                demo.PROJECT_STOREFRONT,
-                None,
-                "NEW_KEY",
-                "v",
-                is_secret=False,
-                type=ConfigType.ENV_VAR,
-                expected_version=None,
-            )
-        )
+        save = save_soon(session.backend, demo.PROJECT_STOREFRONT, "NEW_KEY")
         await pilot.pause(0.2)
         assert not save.done()
         gate.set()

@@ -14,7 +14,6 @@ from devsync_tui.backend.supabase import auth, session_store
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.backend.supabase.session import FALLBACK_FILE, SessionStorage
 from devsync_tui.core import view_cache
-from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard import last_view
 from devsync_tui.dashboard.app import DevSyncApp, make_app
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
@@ -22,6 +21,7 @@ from devsync_tui.settings import Settings, SupabaseProfile
 from tests.backend.fake_supabase import FakeSupabase
 from tests.backend.fake_supabase.fixtures import FAST, sign_in
 from tests.dashboard.conftest import wait_for, wait_ready
+from tests.dashboard.helpers import save_soon
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -169,17 +169,7 @@ async def test_a_first_start_shows_the_opening_read_ahead(fake: FakeSupabase) ->
         # sent before it.
         assert session.connecting
         assert not session.read_only
-        save = asyncio.ensure_future(
-            session.backend.save_configuration(
-                demo.PROJECT_STOREFRONT,
-                None,
-                "SAVED_WHILE_CONNECTING",
-                "v",
-                is_secret=False,
-                type=ConfigType.ENV_VAR,
-                expected_version=None,
-            )
-        )
+        save = save_soon(session.backend, demo.PROJECT_STOREFRONT, "SAVED_WHILE_CONNECTING")
         await pilot.pause(0.2)
         assert not save.done()
         assert [r.path for r in fake.requests] == ["/rest/v1/rpc/open_workspace"]

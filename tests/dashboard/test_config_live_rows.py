@@ -77,20 +77,27 @@ async def _open(pilot: Any) -> ConfigurationPane:
     return pane
 
 
+async def _erin_edits_api_base_url(pilot: Any, db_url: str, pane: ConfigurationPane) -> str:
+    """Erin saves staging's API_BASE_URL with a value of the same length (the column keeps
+    its width, so the table is not drawn again); returns it once it is on screen."""
+    old = _row(pane, "API_BASE_URL")
+    new_value = str(old.value).replace("staging", "stagin9")
+    async with other_client(db_url, "erin") as erin:
+        await erin.save_configuration(
+            STORE, STAGING, "API_BASE_URL", new_value,
+            is_secret=False, type=ConfigType.ENV_VAR, expected_version=old.version,
+        )  # fmt: skip
+    await wait_for(pilot, lambda: cell_text(pane, "API_BASE_URL", 1).startswith(new_value[:20]))
+    return new_value
+
+
 async def test_one_saved_key_is_one_keyed_read_and_one_row(fresh_db_url: str) -> None:
     app = make_test_app(fresh_db_url, "alice", project="storefront", env="staging")
     async with app.run_test(size=app.test_size) as pilot:
         pane = await _open(pilot)
         old = _row(pane, "API_BASE_URL")
-        # The same length: the column keeps its width, so the table is not drawn again.
-        new_value = old.value.replace("staging", "stagin9")
         before, calls = _snapshot(pane), _count_reads(pane)
-        async with other_client(fresh_db_url, "erin") as erin:
-            await erin.save_configuration(
-                STORE, STAGING, "API_BASE_URL", new_value,
-                is_secret=False, type=ConfigType.ENV_VAR, expected_version=old.version,
-            )  # fmt: skip
-        await wait_for(pilot, lambda: cell_text(pane, "API_BASE_URL", 1).startswith(new_value[:20]))
+        new_value = await _erin_edits_api_base_url(pilot, fresh_db_url, pane)
         assert _row(pane, "API_BASE_URL").value == new_value
         assert calls == Counter({"effective_configuration_keys": 1})
         assert _row(pane, "API_BASE_URL").version == old.version + 1
@@ -253,7 +260,6 @@ async def test_a_change_measures_only_its_rows(
     app = make_test_app(fresh_db_url, "alice", project="storefront", env="staging")
     async with app.run_test(size=app.test_size) as pilot:
         pane = await _open(pilot)
-        old = _row(pane, "API_BASE_URL")
         assert pane.view is not None
         assert len(pane.view.rows) > 3
         layouts, cells = Counter[str](), Counter[str]()
@@ -269,13 +275,7 @@ async def test_a_change_measures_only_its_rows(
         filter_table_cell_width = filter_table._cell_width
         monkeypatch.setattr(config_live, "row_widths", counted_layout)
         monkeypatch.setattr(filter_table, "_cell_width", counted_cell)
-        new_value = old.value.replace("staging", "stagin9")
-        async with other_client(fresh_db_url, "erin") as erin:
-            await erin.save_configuration(
-                STORE, STAGING, "API_BASE_URL", new_value,
-                is_secret=False, type=ConfigType.ENV_VAR, expected_version=old.version,
-            )  # fmt: skip
-        await wait_for(pilot, lambda: cell_text(pane, "API_BASE_URL", 1).startswith(new_value[:20]))
+        await _erin_edits_api_base_url(pilot, fresh_db_url, pane)
         await wait_for(pilot, lambda: not pane.rows_table._flashing, within=5)
         assert layouts == Counter({"API_BASE_URL": 1})
         assert 0 < cells["cell"] <= len(config_cells.ALL_COLUMNS)  # its cells, once

@@ -15,13 +15,12 @@ from textual.widgets import Input
 
 from devsync_tui.backend.errors import Unavailable
 from devsync_tui.backend.postgres.backend import PostgresBackend
-from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard.app import DevSyncApp
 from devsync_tui.dashboard.screens.config_editor import ConfigEditor
 from devsync_tui.dashboard.screens.dialogs import FormDialog
 from devsync_tui.dashboard.widgets.status_header import StatusHeader
 from tests.dashboard.conftest import wait_for, wait_ready
-from tests.dashboard.helpers import config_pane, stored
+from tests.dashboard.helpers import config_pane, save_soon, stored
 from tests.dashboard.test_cached_view import _app, _factory, _keys, _see_live
 from tests.support import demo
 
@@ -47,17 +46,17 @@ async def _cached_start(pilot: Any, app: DevSyncApp) -> StatusHeader:
 def _save(app: DevSyncApp, key: str) -> asyncio.Future[Any]:
     session = app.main.session
     assert session is not None
-    return asyncio.ensure_future(
-        session.backend.save_configuration(
-            demo.PROJECT_STOREFRONT,
-            None,
-            key,
-            "v",
-            is_secret=False,
-            type=ConfigType.ENV_VAR,
-            expected_version=None,
-        )
-    )
+    return save_soon(session.backend, demo.PROJECT_STOREFRONT, key)
+
+
+def _refused_after(gate: asyncio.Event) -> Any:
+    """A backend factory that, once ``gate`` is set, fails as a database that is down."""
+
+    async def refused(settings: Any, **_: Any) -> PostgresBackend:
+        await gate.wait()
+        raise Unavailable("The database refused the connection.")
+
+    return refused
 
 
 def _stored(db_url: str, key: str) -> int:
@@ -130,12 +129,7 @@ async def test_a_key_pressed_while_connecting_runs_once_connected(fresh_db_url: 
 async def test_when_connecting_fails_the_cached_view_turns_read_only(fresh_db_url: str) -> None:
     await _see_live(fresh_db_url, project="storefront")
     gate = asyncio.Event()
-
-    async def refused(settings: Any, **_: Any) -> PostgresBackend:
-        await gate.wait()
-        raise Unavailable("The database refused the connection.")
-
-    app = _app(fresh_db_url, refused)
+    app = _app(fresh_db_url, _refused_after(gate))
     async with app.run_test(size=(120, 40)) as pilot:
         header = await _cached_start(pilot, app)
         assert "n" in _offered(app)
@@ -171,12 +165,7 @@ async def test_an_edit_started_while_connecting_keeps_its_text_when_connecting_f
     await _see_live(fresh_db_url, project="storefront")
     before = stored(fresh_db_url, demo.PROJECT_STOREFRONT, None, "LOG_LEVEL")
     gate = asyncio.Event()
-
-    async def refused(settings: Any, **_: Any) -> PostgresBackend:
-        await gate.wait()
-        raise Unavailable("The database refused the connection.")
-
-    app = _app(fresh_db_url, refused)
+    app = _app(fresh_db_url, _refused_after(gate))
     async with app.run_test(size=(120, 40)) as pilot:
         header = await _cached_start(pilot, app)
         pane = config_pane(app)
