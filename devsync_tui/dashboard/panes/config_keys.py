@@ -51,8 +51,8 @@ def touched(
     default_keys: set[str] = set()
     stale: set[UUID] = set()
     whole = batch.resync
-    shown = {str(r.configuration_id): r for r in rows}
-    by_id = {str(i): r for i, r in defaults.items()} if env_id is not None else {}
+    shown = _ById(rows)
+    by_id = _ById(defaults.values() if env_id is not None else ())
     relevant = whole
     for event in batch.changes:
         if event.table != "configurations" or event.project_id != selection.project.id:
@@ -84,8 +84,8 @@ def _place(
     ident: str,
     scope: UUID | None,
     env_id: UUID | None,
-    shown: Mapping[str, EffectiveConfigRow],
-    defaults: Mapping[str, EffectiveConfigRow],
+    shown: _ById,
+    defaults: _ById,
 ) -> tuple[str, bool] | None:
     """(key, is a project default) of a changed configuration; None: another environment's;
     ``_UNPLACED``: neither the event nor the screen says which key it was."""
@@ -101,6 +101,21 @@ def _place(
     if scope is not None and scope != env_id:
         return None
     return _UNPLACED
+
+
+class _ById:
+    """Rows by their configuration id as text, indexed on the first lookup: only an event
+    without its row (a delete) looks one up, so a batch of saves costs nothing per row
+    shown."""
+
+    def __init__(self, rows: Iterable[EffectiveConfigRow]) -> None:
+        self._rows = rows
+        self._index: dict[str, EffectiveConfigRow] | None = None
+
+    def get(self, ident: str) -> EffectiveConfigRow | None:
+        if self._index is None:
+            self._index = {str(r.configuration_id): r for r in self._rows}
+        return self._index.get(ident)
 
 
 def _as_uuid(text: str) -> UUID | None:
@@ -131,8 +146,11 @@ def merge_rows(
     """``rows`` with the rows of ``keys`` replaced by ``fresh`` (absent there: gone), in the
     order a whole read gives (``workspace.read_rows``); the other rows are the same objects."""
     gone = set(keys)
+    new = {r.key: r for r in fresh if r.key in gone}
+    if new.keys() == {r.key for r in rows if r.key in gone}:  # the same keys, new rows
+        return tuple(new.get(r.key, r) for r in rows)
     kept = [r for r in rows if r.key not in gone]
-    merged = kept + [r for r in fresh if r.key in gone]
+    merged = kept + list(new.values())
     if len(merged) == len(kept):
         return tuple(kept)
     return tuple(sorted(merged, key=lambda r: (r.key.lower(), r.key)))
