@@ -253,7 +253,7 @@ async def test_a_change_measures_only_its_rows(
 ) -> None:
     """Choosing the layout and the table's column widths after a change measures the changed
     row's cells alone (each row's widths are kept as drawn), and gives the layout a whole
-    drawing would."""
+    drawing would; the row is drawn with its new value already highlighted."""
     from devsync_tui.dashboard.panes import config_cells, config_live
     from devsync_tui.dashboard.widgets import filter_table
 
@@ -275,9 +275,19 @@ async def test_a_change_measures_only_its_rows(
         filter_table_cell_width = filter_table._cell_width
         monkeypatch.setattr(config_live, "row_widths", counted_layout)
         monkeypatch.setattr(filter_table, "_cell_width", counted_cell)
+        patched: list[set[str]] = []
+        real_patch = pane.rows_table._patch
+
+        def counted_patch(keys: set[str]) -> None:
+            patched.append(set(keys))
+            real_patch(keys)
+
+        monkeypatch.setattr(pane.rows_table, "_patch", counted_patch)
         await _erin_edits_api_base_url(pilot, fresh_db_url, pane)
         await wait_for(pilot, lambda: not pane.rows_table._flashing, within=5)
         assert layouts == Counter({"API_BASE_URL": 1})
+        # Drawn twice: with the new value, highlighted; then as the highlight ends.
+        assert patched == [{"API_BASE_URL"}, {"API_BASE_URL"}]
         assert 0 < cells["cell"] <= len(config_cells.ALL_COLUMNS)  # its cells, once
         assert pane.access is not None
         maker = config_cells.CellMaker(pane.access, dict(pane.revealed), pane._in_env())

@@ -141,18 +141,19 @@ class LiveRows:
         if message.defaults is not None:
             shown_defaults = keys & message.touch.default_keys
             self._defaults = merge_defaults(self._defaults, shown_defaults, message.defaults)
-        self._show_changed(keys, was_empty)
+        if not self._show_changed(keys, was_empty):
+            self.rows_table.flash(keys)
         self.refresh_bindings()
         self.rows_table.table.refresh_bindings()
-        self.rows_table.flash(keys)
         self._seen(self.view)
 
-    def _show_changed(self, keys: set[str], was_empty: bool) -> None:
-        """Redraw the rows of ``keys`` alone; everything when the layout changes with them
-        (a wider value, a longer name) or the view becomes or stops being empty."""
+    def _show_changed(self, keys: set[str], was_empty: bool) -> bool:
+        """Redraw the rows of ``keys`` alone, highlighted (True); everything when the layout
+        changes with them (a wider value, a longer name) or the view becomes or stops being
+        empty (False: not highlighted yet)."""
         view, access = self.view, self.access
         if view is None or access is None:
-            return
+            return False
         cells = CellMaker(access, dict(self.revealed), self._in_env())
         # The layout from every row's widths, measuring only the changed rows: the others
         # are drawn as they were measured (``_show_rows``).
@@ -166,7 +167,8 @@ class LiveRows:
         layout = layout_for(widths.values(), self._width())
         if layout != self._layout or was_empty or not view.rows:
             self._show_rows()
-            return
+            return False
         changed = [self._machine_marked(cells.row(r, layout)) for r in view.rows if r.key in keys]
-        self.rows_table.update_rows(changed, [r.key for r in view.rows])
+        self.rows_table.update_rows(changed, [r.key for r in view.rows], flash=keys)
         self._update_detail()
+        return True

@@ -114,18 +114,24 @@ class FilterableTable(Vertical):
         self._measured = {}
         self._render_rows()
 
-    def update_rows(self, changed: Sequence[Row], order: Sequence[str]) -> None:
+    def update_rows(
+        self, changed: Sequence[Row], order: Sequence[str], *, flash: Iterable[str] = ()
+    ) -> None:
         """Put ``changed`` in place of the rows with their keys (or add them), drop the rows
         whose key is not in ``order`` (every key, in the order shown), and leave every other
         row of the table as it is: a live change redraws what it touched. The cursor stays
         on its key, the filter and the flashes stay. When a column's width changes, the
-        table is drawn again as ``set_rows`` does (the same widths either way)."""
+        table is drawn again as ``set_rows`` does (the same widths either way). The rows of
+        ``flash`` are drawn highlighted at once (as ``flash`` would, without drawing them a
+        second time)."""
         by_key = {row.key: row for row in self._rows}
         gone = by_key.keys() - set(order)
         by_key.update((row.key, row) for row in changed)
         self._rows = [by_key[key] for key in order]
         for key in gone:
             self._measured.pop(key, None)
+            by_key.pop(key)
+        self._mark_flash({key for key in flash if key in by_key})
         self._patch({row.key for row in changed} | gone)
 
     def _shown(self) -> list[Row]:
@@ -227,11 +233,15 @@ class FilterableTable(Vertical):
     def flash(self, keys: Iterable[str]) -> None:
         """Highlight these rows briefly (they were changed by someone else)."""
         new = set(keys) & {row.key for row in self._rows}
-        if not new:
-            return
-        self._flashing |= new
-        self._patch(new)
-        self.set_timer(FLASH_SECONDS, lambda: self._unflash(new))
+        if new:
+            self._mark_flash(new)
+            self._patch(new)
+
+    def _mark_flash(self, keys: set[str]) -> None:
+        """Draw these rows highlighted from now on, and as they were ``FLASH_SECONDS`` on."""
+        if keys:
+            self._flashing |= keys
+            self.set_timer(FLASH_SECONDS, lambda: self._unflash(keys))
 
     def _unflash(self, keys: set[str]) -> None:
         self._flashing -= keys
