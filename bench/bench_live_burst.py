@@ -33,7 +33,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_screen_latency import STOREFRONT
-from common import figure
+from common import database_url, figure
 
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.dashboard.app import make_app
@@ -153,11 +153,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    url = args.database_url
-    if not url:
-        from devsync_tui.backend.postgres import server as local
-
-        url = local.ensure_running()
+    url = database_url(args.database_url)
     runs = [asyncio.run(_once(url, args.keys, args.seconds)) for _ in range(args.repeats)]
     rates = {"changes_per_s": [round(r["per_s"]) for r in runs], "keys": args.keys}
     figure(

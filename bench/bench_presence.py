@@ -28,7 +28,7 @@ from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import figure
+from common import database_url, figure
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.postgres.backend import PostgresBackend
@@ -132,11 +132,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--supabase", action="store_true")
     args = parser.parse_args()
-    url = args.database_url
-    if not url:
-        from devsync_tui.backend.postgres import server as local_server
-
-        url = local_server.ensure_running()
+    url = database_url(args.database_url)
     asyncio.run((supabase if args.supabase else local)(url, args.rounds))
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import figure
+from common import database_url, figure
 
 from devsync_tui.backend.errors import Conflict
 from devsync_tui.backend.postgres.backend import PostgresBackend
@@ -270,11 +270,7 @@ def main() -> None:
         "--rounds", type=int, default=4, help="pairs of windows, raw and saves, per client count"
     )
     args = parser.parse_args()
-    url = args.database_url
-    if not url:
-        from devsync_tui.backend.postgres import server as local
-
-        url = local.ensure_running()
+    url = database_url(args.database_url)
     for clients in (1, 8, 32):
         asyncio.run(_own_keys(url, clients, args.seconds, args.rounds))
         asyncio.run(_shared_keys(url, clients, args.seconds * 2))

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import figure
+from common import database_url, figure
 
 
 def write_lockfile(folder: Path, packages: int) -> Path:
@@ -61,11 +61,7 @@ def main() -> None:
     parser.add_argument("--packages", type=int, default=3000)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    url = args.database_url
-    if not url:
-        from devsync_tui.backend.postgres import server as local
-
-        url = local.ensure_running()
+    url = database_url(args.database_url)
     env = dict(os.environ, DEVSYNC_DATABASE_URL=url)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

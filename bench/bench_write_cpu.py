@@ -40,7 +40,7 @@ from typing import Any
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import figure
+from common import database_url, figure
 
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.core.models import ConfigType
@@ -149,11 +149,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    url = args.database_url
-    if not url:
-        from devsync_tui.backend.postgres import server as local
-
-        url = local.ensure_running()
+    url = database_url(args.database_url)
     cpu = asyncio.run(_measure(url, args.calls, args.rounds))
     raw = cpu["raw"]
     for name in ("per_statement", "write_one", "save_configuration"):

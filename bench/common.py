@@ -72,3 +72,13 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
     }
+
+
+def database_url(given: str | None) -> str:
+    """The database a bench works on: the URL given, else the embedded database of
+    ``DEVSYNC_DATA_DIR`` (started if need be)."""
+    if given:
+        return given
+    from devsync_tui.backend.postgres import server as local
+
+    return local.ensure_running()

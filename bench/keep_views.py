@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from common import figure
+from common import database_url, figure
 
 #: The delay before the view on screen is kept, in these runs (seconds).
 KEEP_AFTER = 0.05
@@ -104,11 +104,7 @@ def main(run: LiveRun, doc: str | None, *, default_changes: int) -> None:
     )  # fmt: skip
     args = parser.parse_args()
     keep = KeptViews() if args.keep_views else None  # before the app is made
-    url = args.database_url
-    if not url:
-        from devsync_tui.backend.postgres import server as local
-
-        url = local.ensure_running()
+    url = database_url(args.database_url)
     try:
         asyncio.run(run(url, args.changes, keep))
     finally:
