@@ -19,7 +19,7 @@ from uuid import UUID
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied, Unavailable
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
-from devsync_tui.core.private_file import write_private as write_bytes
+from devsync_tui.core.private_file import write_output
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.machine.targets import Target
 
@@ -145,5 +145,7 @@ async def confirm_or_explain(
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically with mode 0600 (temp file + rename)."""
-    write_bytes(path, text.encode("utf-8"))
+    """Write ``text`` (UTF-8) to ``path``, a path the user named: atomically with mode 0600
+    (temp file + rename), except that a link is kept (its file is written) and a FIFO or a
+    device is written through (``core.private_file.write_output``)."""
+    write_output(path, text.encode("utf-8"))

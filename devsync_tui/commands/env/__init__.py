@@ -84,8 +84,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=lambda a: run_async(edit.unset(a)))
 
     p = _leaf(sub, "export", "the effective configuration as a dotenv/json/shell/docker file")
-    p.add_argument("--format", choices=transfer.FORMATS, default="dotenv")
-    p.add_argument("--output", "-o", metavar="FILE", help="write here (0600) instead of stdout")
+    p.add_argument("--format", choices=transfer.FORMATS, help="default: dotenv (json with --json)")
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write here instead of stdout, atomically and 0600 (an existing file too); "
+        "a link is kept and its file written; a FIFO or device (/dev/stdout) is written "
+        "through",
+    )
     add_token_flag(p)
     p.set_defaults(func=lambda a: run_async(transfer.export(a)))
 

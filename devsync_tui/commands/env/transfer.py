@@ -3,9 +3,10 @@
 The rules live in ``machine/env_transfer.py``; this module reads the arguments, asks before an
 import writes, and prints.
 
-- export: ``--output`` writes atomically with mode 0600; secrets the user may not reveal are
+- export: ``--output`` writes atomically with mode 0600, keeps a link (its file is written)
+  and writes through a FIFO or a device (``/dev/stdout``); secrets the user may not reveal are
   left out with a warning on stderr, and so are file configurations (``devsync run`` writes
-  them).
+  them). ``--json`` is ``--format json``; with another ``--format`` it is an error.
 - import: ``importing.py``.
 - diff: exit 1 when anything differs.
 """
@@ -16,8 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from devsync_tui.commands.common import eprint, open_from_args, print_json, say
+from devsync_tui.commands.common import UsageError, eprint, open_from_args, print_json, say
 from devsync_tui.commands.env.edit import target_of
+from devsync_tui.core.private_file import refuse_folder
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.machine import env_transfer
 from devsync_tui.machine.env_transfer import FORMATS
@@ -30,10 +32,13 @@ __all__ = ["FORMATS", "diff", "export"]
 # -- export -----------------------------------------------------------------------------------
 async def export(args: argparse.Namespace) -> int:
     """``devsync env export``."""
+    format_ = _format_of(args)
+    if args.output:
+        refuse_folder(Path(args.output))  # before any secret is revealed
     async with open_from_args(args) as backend:
         target = await target_of(backend, args, write=False)
         effective = await gather(backend, target)
-    done = env_transfer.export(effective, args.format)
+    done = env_transfer.export(effective, format_)
     if done.withheld:
         eprint("warning: left out secrets you may not reveal: " + ", ".join(done.withheld))
     if done.files_left_out:
@@ -54,6 +59,14 @@ async def export(args: argparse.Namespace) -> int:
         sys.stdout.write(done.text)
         sys.stdout.flush()
     return EXIT_OK
+
+
+def _format_of(args: argparse.Namespace) -> str:
+    """The format export writes: ``--format``, else json with ``--json``, else dotenv.
+    UsageError when ``--json`` meets another ``--format``."""
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json asks for --format json, not {args.format}; give only one.")
+    return args.format or ("json" if args.json else "dotenv")
 
 
 # -- diff -------------------------------------------------------------------------------------
