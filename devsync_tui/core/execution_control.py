@@ -1,15 +1,18 @@
-"""Variables that control execution: names that make a program load or run code chosen by
-their value (PERMISSIONS.md, "Rules that are easy to get wrong").
+"""Configurations that control execution (PERMISSIONS.md, "Rules that are easy to get wrong"):
+variables whose name makes a program load or run code chosen by their value, and files whose
+path does once ``devsync env pull`` writes them into a checkout.
 
-Only admins of a team may create, change, restore or delete such an env_var key, at every
-scope; the database enforces it (migration ``20261205100200_execution_control``, whose
-``private.execution_control_names()`` / ``_prefixes()`` this module mirrors: a test asserts the
-two agree). The UI uses this list only to hide what the database would refuse, and
-``devsync run`` to say when one of them changes under ``--watch``.
+Only admins of a team may create, change, restore or delete such a key, at every scope; the
+database enforces it (migrations ``20261205100200_execution_control`` and
+``20261207200000_execution_control_files``, whose ``private.execution_control_names()`` /
+``_prefixes()`` / ``_folders()`` / ``_file_names()`` this module mirrors: a test asserts they agree). The UI
+uses this only to hide what the database would refuse, and ``devsync run`` to say when a
+variable changes under ``--watch``.
 
-Names match case-insensitively: Windows environment names are, so ``Path`` is ``PATH`` there.
-File keys never count: a file configuration is written in the run's private folder, where no
-program loads it by that name.
+Variable names match case-insensitively: Windows environment names are, so ``Path`` is
+``PATH`` there. A file path counts when a part of it is a folder whose files tools run
+(``.git/``, ``.vscode/``, …), when it is a dotenv file (``.env.local``, ``config/dev.env``), or
+when its name makes a tool run code (``.npmrc``, ``.envrc``, …); parts compare in any case.
 """
 
 from __future__ import annotations
@@ -66,15 +69,64 @@ EXECUTION_CONTROL_NAMES: tuple[str, ...] = (
 #: GIT_CONFIG_COUNT / KEY_n / VALUE_n set any setting, core.sshCommand included).
 EXECUTION_CONTROL_PREFIXES: tuple[str, ...] = ("DYLD_", "GIT_CONFIG_")
 
+#: Folders (lower case; any part of a file configuration's path) whose files tools run:
+#: version control with its hooks and configuration, Cargo's, Bundler's and Maven's
+#: configuration, editors' and dev containers' tasks, git hooks.
+EXECUTION_CONTROL_FOLDERS: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".bzr",
+    ".jj",
+    ".cargo",
+    ".bundle",
+    ".mvn",
+    ".vscode",
+    ".idea",
+    ".devcontainer",
+    ".husky",
+)
+
+#: File names (lower case) that name a program or code to run. Dotenv files (``.env``,
+#: ``.env.*``, ``*.env``) count too: they carry variables to whatever loads them.
+EXECUTION_CONTROL_FILE_NAMES: tuple[str, ...] = (
+    ".envrc",
+    ".flaskenv",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".pnpmfile.cjs",
+    ".pnpmfile.mjs",
+    ".devcontainer.json",
+    ".pre-commit-config.yaml",
+    "lefthook.yml",
+    ".lefthook.yml",
+    "gradle.properties",
+    "gradle-wrapper.properties",
+)
+
 _NAMES = frozenset(EXECUTION_CONTROL_NAMES)
+_FOLDERS = frozenset(EXECUTION_CONTROL_FOLDERS)
+_FILE_NAMES = frozenset(EXECUTION_CONTROL_FILE_NAMES)
 
 
 def is_execution_control(key: str, type: str = "env_var") -> bool:
-    """Whether a configuration key is an execution-control variable (any case; env_var only)."""
-    if type != "env_var":
-        return False
-    upper = key.upper()
-    return upper in _NAMES or upper.startswith(EXECUTION_CONTROL_PREFIXES)
+    """Whether a configuration key controls execution: an env_var by its name, a file by its
+    path (any case)."""
+    if type == "env_var":
+        upper = key.upper()
+        return upper in _NAMES or upper.startswith(EXECUTION_CONTROL_PREFIXES)
+    if type == "file":
+        parts = key.lower().split("/")
+        name = parts[-1]
+        return (
+            not _FOLDERS.isdisjoint(parts)
+            or name in _FILE_NAMES
+            or name == ".env"
+            or name.startswith(".env.")
+            or name.endswith(".env")
+        )
+    return False
 
 
 def described() -> str:

@@ -110,6 +110,12 @@ def can_create_template(role: Role | None) -> bool:
     return _is_writer(role)
 
 
+def can_put_in_template(role: Role | None, key: str, key_type: str = "env_var") -> bool:
+    """Whether a key may go into a template I create: an execution-control one (PATH,
+    .npmrc, …) only when I am an admin (the database refuses the whole template otherwise)."""
+    return not is_execution_control(key, key_type) or _is_admin(role)
+
+
 def can_delete_template(role: Role | None, *, is_creator: bool) -> bool:
     """Deleting a template: admins, or its creator while a member (viewers never write)."""
     return _is_admin(role) or (_is_writer(role) and is_creator)

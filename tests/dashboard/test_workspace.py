@@ -171,6 +171,12 @@ async def test_template_list_and_create(fresh_db_url: str) -> None:
         config = query_one(fresh_db_url, sql)
         assert config["BOB_DEBUG_PORT"] == "9229"
         assert "DATABASE_URL" not in config  # secret values never go into a template
+        # .npmrc (inherited) controls execution: only admins may put it in a template, so a
+        # member's template leaves it out and says so, instead of failing whole.
+        assert ".npmrc" not in config
+        assert config["config/app.json"]["type"] == "file"
+        created = "Template from-bob created without .npmrc (only admins may put it in a template)."
+        await wait_for(pilot, lambda: any(n.message == created for n in app._notifications))
 
 
 async def test_export_dotenv_omits_secrets_the_user_may_not_see(

@@ -1,6 +1,7 @@
-"""Cells for execution-control variables (migration 20261205100200_execution_control): such
-env_var keys are created, changed, restored or deleted only by admins, at every scope and on
-every road (RPCs, templates, environments made from a template). See tests/db/matrix_ops.py
+"""Cells for execution-control variables (migration 20261205100200_execution_control) and
+files (20261207200000_execution_control_files): such keys are created, changed, restored or
+deleted only by admins, at every scope and on every road (RPCs, templates, environments made
+from a template). See tests/db/matrix_ops.py
 for the conventions.
 
 The matrix's ``ids`` fixture stores (as superuser) a storefront default ``PATH``, an
@@ -132,6 +133,38 @@ EXEC_OPS: list[Op] = [
         ADMINS,
         lambda c, u, i: q(
             c, "select id from restore_configuration(%s, 1)", (i["path_default_v1"],)
+        ),
+    ),
+    # files that run code once `env pull` writes them into a checkout (migration
+    # 20261207200000_execution_control_files): hidden paths, dotenv files; admins only
+    Op(
+        "exec_control.file_git_config_default",
+        ADMINS,
+        lambda c, u, i: q(
+            c,
+            "select id from save_configuration(%s, null, '.git/config', '[core]', false,"
+            " 'file', null)",
+            (S,),
+        ),
+    ),
+    Op(
+        "exec_control.file_dotenv_env",  # the env owner's own override too
+        ADMINS,
+        lambda c, u, i: q(
+            c,
+            "select id from save_configuration(%s, %s, 'config/dev.env', 'A=1', false, 'file',"
+            " null)",
+            (S, BOB_ENV),
+        ),
+    ),
+    Op(
+        "exec_control.file_ordinary_default",  # config/app.json stays the members'
+        WRITERS,
+        lambda c, u, i: q(
+            c,
+            "select id from save_configuration(%s, null, 'config/other.json', '{}', false,"
+            " 'file', null)",
+            (S,),
         ),
     ),
     # not execution control: a file key of that name, and a name that only starts like one

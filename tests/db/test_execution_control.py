@@ -18,6 +18,8 @@ from psycopg import sql
 from devsync_tui import locations
 from devsync_tui.backend.postgres.migrate import apply_migrations, drop_database, with_database
 from devsync_tui.core.execution_control import (
+    EXECUTION_CONTROL_FILE_NAMES,
+    EXECUTION_CONTROL_FOLDERS,
     EXECUTION_CONTROL_NAMES,
     EXECUTION_CONTROL_PREFIXES,
     is_execution_control,
@@ -34,11 +36,14 @@ EXEC_MIGRATION = "20261205100200"
 
 def test_the_python_list_is_the_sql_list(su: Conn) -> None:
     row = su.execute(
-        "select private.execution_control_names(), private.execution_control_prefixes()"
+        "select private.execution_control_names(), private.execution_control_prefixes(),"
+        " private.execution_control_folders(), private.execution_control_file_names()"
     ).fetchone()
     assert row is not None
     assert list(row[0]) == list(EXECUTION_CONTROL_NAMES)
     assert list(row[1]) == list(EXECUTION_CONTROL_PREFIXES)
+    assert list(row[2]) == list(EXECUTION_CONTROL_FOLDERS)
+    assert list(row[3]) == list(EXECUTION_CONTROL_FILE_NAMES)
 
 
 CASES = [
@@ -58,6 +63,33 @@ CASES = [
     ("GIT_CONFIGURED", "env_var", False),
     ("NODE_ENV", "env_var", False),
     ("DATABASE_URL", "env_var", False),
+    # files, by path: folders tools run from, dotenv files, names that run code (any case)
+    (".git/config", "file", True),
+    (".git/hooks/pre-commit", "file", True),
+    ("sub/.GIT/config", "file", True),
+    (".envrc", "file", True),
+    (".env", "file", True),
+    (".env.local", "file", True),
+    ("config/dev.env", "file", True),
+    ("config/DEV.ENV", "file", True),
+    (".npmrc", "file", True),
+    (".yarnrc.yml", "file", True),
+    (".cargo/config.toml", "file", True),
+    (".vscode/tasks.json", "file", True),
+    ("sub/.Husky/pre-commit", "file", True),
+    (".git", "file", True),
+    (".nvmrc", "file", False),
+    (".python-version", "file", False),
+    ("app/.hidden/settings.json", "file", False),
+    ("gradle.properties", "file", True),
+    ("gradle/wrapper/Gradle-Wrapper.properties", "file", True),
+    ("config/app.json", "file", False),
+    ("settings.toml", "file", False),
+    ("package.json", "file", False),
+    ("config/env", "file", False),
+    ("config/app.env.json", "file", False),
+    ("a.b/c.txt", "file", False),
+    (".npmrc", "env_var", False),
 ]
 
 
@@ -111,6 +143,42 @@ def test_a_refused_write_leaves_nothing_behind(cur: Cur) -> None:
         assert "/tmp/x" not in str(caught.value)  # never the value
     cur.execute("reset role")
     assert _state(cur) == before
+
+
+def test_a_member_may_not_write_a_file_that_runs_code_on_pull(cur: Cur) -> None:
+    # env pull writes a file configuration at its path in the checkout: .git/config with a
+    # core.fsmonitor would run on the admin's next `git status`.
+    before = _state(cur)
+    impersonate(cur, demo.BOB)
+    for key in (".git/config", ".npmrc", "config/dev.env", ".vscode/tasks.json"):
+        with (
+            pytest.raises(psycopg.errors.InsufficientPrivilege) as caught,
+            cur.connection.transaction(),
+        ):
+            cur.execute(
+                "select save_configuration(%s, null, %s, '[core]\n\tfsmonitor = evil', false,"
+                " 'file', (select version from configurations where project_id = %s"
+                " and environment_id is null and key = %s))",
+                (S, key, S, key),
+            )
+        assert f"only team admins may set or change {key}" in str(caught.value)
+        assert "fsmonitor" not in str(caught.value)
+    cur.execute("reset role")
+    assert _state(cur) == before
+    impersonate(cur, demo.BOB)  # an ordinary file stays the members'
+    cur.execute(
+        "select version from save_configuration(%s, null, 'config/app.json', '{}', false,"
+        " 'file', (select version from configurations where project_id = %s"
+        " and environment_id is null and key = 'config/app.json'))",
+        (S, S),
+    )
+    assert cur.fetchone() is not None
+    impersonate(cur, demo.ERIN)  # an admin may
+    cur.execute(
+        "select version from save_configuration(%s, null, '.envrc', 'dotenv', false, 'file', null)",
+        (S,),
+    )
+    assert cur.fetchone() == (1,)
 
 
 def test_an_admin_may_and_the_change_is_recorded(cur: Cur) -> None:

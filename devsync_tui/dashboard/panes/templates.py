@@ -129,18 +129,24 @@ class TemplatesPane(Vertical):
         source = sel.environment.name if sel.environment else f"{sel.project.name} defaults"
         backend, project_id = session.backend, sel.project.id
         env_id = sel.environment.id if sel.environment else None
+        role = session.role_in(sel.team.id)
+        left_out: list[str] = []
 
         async def create(values: FormValues) -> None:
             if env_id is not None:
                 rows = await backend.effective_configuration(env_id)
             else:
                 rows = await backend.project_configuration(project_id)
+            kept = [r for r in rows if not r.is_secret]
+            left_out[:] = [
+                r.key for r in kept if not permissions.can_put_in_template(role, r.key, r.type)
+            ]
             config: dict[str, Any] = {
                 r.key: {"value": r.value or "", "type": r.type.value}
                 if r.type is ConfigType.FILE
                 else (r.value or "")
-                for r in rows
-                if not r.is_secret
+                for r in kept
+                if r.key not in left_out
             }
             deps = await backend.list_dependencies(project_id, environment_ids=[env_id])
             packages = [
@@ -159,10 +165,18 @@ class TemplatesPane(Vertical):
              Field("public", "Public (everyone signed in may read it)", "check", False)],
             submit="Create", required=["name"], on_submit=create,
             note=f"Copies the configuration and dependencies of {source}. Secret values are "
-            "never copied into a template: their keys are left out.",
+            "never copied into a template: their keys are left out"
+            + ("." if permissions.can_put_in_template(role, "PATH") else
+               ", and so are keys only admins may set (PATH, .npmrc, …)."),
         ))  # fmt: skip
         if values:
-            self.app.notify(f"Template {values['name']} created.")
+            without = (
+                f" without {', '.join(left_out)} (only admins may put "
+                f"{'it' if len(left_out) == 1 else 'them'} in a template)"
+                if left_out
+                else ""
+            )
+            self.app.notify(f"Template {values['name']} created{without}.")
             self.load()
 
     def action_delete_template(self) -> None:
