@@ -7,14 +7,22 @@ listed as withheld). A dotenv key goes to the file its current value comes from 
 that wins changes), a missing one to the target file (``.env`` unless told). A ``file``
 configuration is written at its path. Keys only on the machine are left alone.
 
-Each file is written whole or not at all (a temp file beside it, renamed over it) and keeps
-its mode; a new file is 0600. In a dotenv file only the binding of a changed key is replaced
-(the last one, which is the one that wins); other lines and comments stay as they are.
+Two kinds of file configuration are never written (``PullPlan.refused``, with the reason):
+one inside a version-control folder (``.git/config``, ``.git/hooks/…``: git runs what they
+name, so not even an admin's copy is written there), and one at the path of a dotenv file the
+checkout reads (``.env``): that file is written key by key, never replaced whole.
+
+Every destination is checked before the first file is written (a folder where a file goes, a
+file where a folder goes: nothing is written). Each file is written whole or not at all (a
+temp file beside it, renamed over it) and keeps its mode; a new file is 0600. In a dotenv
+file only the binding of a changed key is replaced (the last one, which is the one that
+wins); other lines and comments stay as they are.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +35,8 @@ from devsync_tui.machine.config_status import StatusReport, inside
 from devsync_tui.machine.errors import InputError
 
 _WRITTEN = (DriftState.DIFFERS, DriftState.BEHIND, DriftState.MISSING)
+#: Version-control folders: their hooks and configuration run programs (core.fsmonitor, …).
+VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", ".jj"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +55,31 @@ class PullPlan:
     changes: list[PullChange] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)  # secrets I may not reveal
     left_alone: list[str] = field(default_factory=list)  # only on the machine
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (file key, why not)
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether some synced value will still not be in the checkout afterwards."""
+        return bool(self.withheld or self.refused)
+
+
+def refusal(key: str, dotenv_paths: set[Path], root: Path) -> str | None:
+    """Why the file configuration ``key`` is never written into the checkout, or None."""
+    vcs = next((part for part in key.split("/") if part.lower() in VCS_FOLDERS), None)
+    if vcs is not None:
+        return f"inside {vcs}/, whose hooks and configuration run programs; never written"
+    path = inside(root, key)
+    if path is not None and path in dotenv_paths:
+        return "a dotenv file this checkout reads; its keys are written one by one, not the file"
+    return None
 
 
 def plan_pull(report: StatusReport, target_file: str = ".env") -> PullPlan:
     plan = PullPlan()
     local = report.local
+    root = local.root
+    found = (inside(root, name) for name in (*local.dotenv_names, target_file))
+    dotenv_paths = {found_path for found_path in found if found_path is not None}
     for status in report.statuses:
         if status.state is DriftState.ONLY_LOCAL:
             plan.left_alone.append(status.key)
@@ -61,6 +91,10 @@ def plan_pull(report: StatusReport, target_file: str = ".env") -> PullPlan:
         if status.state not in _WRITTEN or value is None:
             continue  # in sync; unknown (a file outside the checkout is never written)
         if status.is_file:
+            why = refusal(status.key, dotenv_paths, root)
+            if why is not None:
+                plan.refused.append((status.key, why))
+                continue
             old = local.files.get(status.key)
             path = status.key
         else:
@@ -146,7 +180,43 @@ def apply_pull(root: Path, plan: PullPlan) -> list[str]:
         if path is None:
             raise InputError(f"{name} is outside the checkout {root}; nothing was written.")
         ready.append((path, content.encode("utf-8")))
+    base = root.resolve()
+    for path, _ in ready:
+        problem = _unwritable(base, path)
+        if problem is not None:
+            raise InputError(f"{problem}; nothing was written.")
+    written: list[str] = []
     for path, data in ready:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_keeping_mode(path, data)
-    return sorted({str(p.relative_to(root.resolve())) for p, _ in ready})
+        name = str(path.relative_to(base))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_keeping_mode(path, data)
+        except OSError as exc:
+            left = [str(p.relative_to(base)) for p, _ in ready[len(written) + 1 :]]
+            raise InputError(
+                f"{name} could not be written ({exc.strerror or exc}); written before it: "
+                f"{', '.join(written) or 'none'}; not written: {', '.join([name, *left])}."
+            ) from None
+        written.append(name)
+    return sorted(set(written))
+
+
+def _unwritable(base: Path, path: Path) -> str | None:
+    """Why ``path`` (inside ``base``) cannot be written as a file, or None."""
+    name = path.relative_to(base)
+    for folder in reversed(path.parents):
+        if folder == base or base not in folder.parents:
+            continue
+        if folder.exists() and not folder.is_dir():
+            return f"{name} cannot be written: {folder.relative_to(base)} is a file, not a folder"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{name} cannot be written ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return f"{name} cannot be written: it is a folder"
+    if not stat.S_ISREG(mode):
+        return f"{name} cannot be written: it is not a regular file"
+    return None

@@ -51,6 +51,7 @@ class LocalConfig:
     """What the checkout has."""
 
     root: Path
+    dotenv_names: list[str] = field(default_factory=list)  # every one read, in order
     dotenv_files: list[str] = field(default_factory=list)  # those that exist, in order
     values: dict[str, str] = field(default_factory=dict)  # dotenv keys, merged
     origin: dict[str, str] = field(default_factory=dict)  # key → the file it comes from
@@ -100,6 +101,7 @@ def read_local(root: Path, extra: Sequence[str], file_keys: Sequence[str]) -> Lo
     line, never a value) when a dotenv file cannot be read as import reads it."""
     local = LocalConfig(root=root)
     names = list(dict.fromkeys([*DOTENV_FILES, *extra]))
+    local.dotenv_names = names
     for name in names:
         path = inside(root, name)
         if path is None:

@@ -249,8 +249,9 @@ def test_the_agent_leaves_a_checkout_without_dotenv_alone(devsync: DevsyncCLI) -
     assert states(devsync) == {}
     (checkout(devsync) / ".env").write_text("GOOD=1\nnot a binding\n")
     broken = devsync("agent", "--once", "--no-scan", *BOB, *BOB_LAPTOP)
-    assert broken.code == 0
+    assert broken.code == 1  # --once: a part of the cycle was not reported
     assert "configuration states not reported: .env, line 2" in broken.err
+    assert broken.out.endswith("; not reported: configuration states.\n")
 
 
 def test_status_names_required_keys_the_environment_lacks(devsync: DevsyncCLI) -> None:
@@ -273,3 +274,69 @@ def test_status_names_required_keys_the_environment_lacks(devsync: DevsyncCLI) -
     assert devsync("env", "set", "RELEASE_CHANNEL=beta", *BOB, *BOB_LAPTOP).code == 0
     data = json.loads(devsync("env", "status", "--json", *BOB).out)
     assert data["missing_required"] == []
+
+
+def _store_file(devsync: DevsyncCLI, env: str | None, key: str, value: str) -> None:
+    """A file configuration written as the seed writes (no user: an admin's right)."""
+    with psycopg.connect(devsync.db_url, autocommit=True) as su:
+        su.execute(
+            "select private.write_configuration(%s, %s, %s, %s, false, 'file', null)",
+            (demo.PROJECT_STOREFRONT, env, key, value),
+        )
+
+
+def test_pull_never_writes_into_git_nor_replaces_a_dotenv_file(devsync: DevsyncCLI) -> None:
+    # .git/config with core.fsmonitor runs on the next `git status`; a file configuration at
+    # .env would replace the dotenv file whose keys pull writes one by one.
+    _store_file(devsync, None, ".git/config", '[core]\n\tfsmonitor = "touch /tmp/pwned"\n')
+    _store_file(devsync, demo.ENV_BOB_LAPTOP, ".env", "FOO=from-the-file\n")
+    root = checkout(devsync)
+    result = devsync("env", "pull", "--yes", *BOB)
+    assert result.code == 1, result.err
+    assert "! .git/config (file): inside .git/, whose hooks and configuration run programs" in (
+        result.out
+    )
+    assert "! .env (file): a dotenv file this checkout reads" in result.out
+    assert not (root / ".git" / "config").exists()
+    text = (root / ".env").read_text()
+    assert "NODE_ENV=" in text
+    assert "from-the-file" not in text
+    assert (root / ".npmrc").exists()  # the rest was written
+    again = devsync("env", "pull", "--json", "--yes", *BOB)
+    assert again.code == 1  # still not every value: the same answer every time
+    refused = {r["key"]: r["reason"] for r in json.loads(again.out)["refused"]}
+    assert set(refused) == {".git/config", ".env"}
+    assert devsync("env", "pull", "--dry-run", *BOB).code == 1
+
+
+def test_pull_checks_every_destination_before_writing(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    (root / ".npmrc").mkdir()
+    result = devsync("env", "pull", "--yes", *BOB)
+    assert result.code == 2
+    assert result.err.strip() == (
+        "devsync: .npmrc cannot be written: it is a folder; nothing was written."
+    )
+    assert not (root / ".env").exists()
+    (root / ".npmrc").rmdir()
+    (root / "config").write_text("a file where a folder goes\n")
+    result = devsync("env", "pull", "--yes", *BOB)
+    assert result.code == 2
+    assert "config/app.json cannot be written: config is a file, not a folder" in result.err
+    assert not (root / ".env").exists()
+    assert "Traceback" not in result.err
+
+
+def test_pull_exits_1_while_a_secret_is_withheld(devsync: DevsyncCLI) -> None:
+    # carol (a viewer) may not reveal bob-laptop's secrets: they are never written, and the
+    # exit code says the checkout is not in step, however often she pulls.
+    carol = ("--user", "carol")
+    assert devsync("env", "link", *carol, *BOB_LAPTOP).code == 0
+    first = devsync("env", "pull", "--yes", *carol)
+    assert first.code == 1, first.err
+    assert "? STRIPE_SECRET_KEY: a secret you may not reveal; not written" in first.out
+    assert devsync("env", "pull", "--yes", *carol).code == 1
+    assert devsync("env", "pull", "--dry-run", *carol).code == 1
+    data = devsync("env", "pull", "--json", "--yes", *carol)
+    assert data.code == 1
+    assert "STRIPE_SECRET_KEY" in json.loads(data.out)["withheld"]

@@ -147,7 +147,7 @@ async def status(args: argparse.Namespace) -> int:
     if missing:
         say(
             f"{len(missing)} required key(s) missing from the environment's configuration: "
-            "set them (devsync env set KEY VALUE) before anyone can be in step."
+            "set them (devsync env set KEY=VALUE) before anyone can be in step."
         )
     if is_drift(report.statuses):
         say(f"{drifted} of {len(report.statuses)} keys not in sync; {counts} in sync.")
@@ -176,6 +176,8 @@ def _show_plan(plan: config_pull.PullPlan, root: Path) -> None:
         say(f"  {mark} {c.key} ({where}): {shown}")
     for key in plan.withheld:
         say(f"  ? {key}: a secret you may not reveal; not written")
+    for key, why in plan.refused:
+        say(f"  ! {escaped(key)} (file): {why}")
     for key in plan.left_alone:
         say(f"  = {key}: only on this machine; left alone")
 
@@ -206,6 +208,7 @@ def _pull_json(
             for c in plan.changes
         ],
         "withheld": plan.withheld,
+        "refused": [{"key": key, "reason": why} for key, why in plan.refused],
         "left_alone": plan.left_alone,
         "written": written,
     }
@@ -221,11 +224,11 @@ async def pull(args: argparse.Namespace) -> int:
             await _store(backend, report)
             if as_json:
                 print_json(_pull_json(target, root, plan, [], dry_run=args.dry_run))
-                return EXIT_OK
+                return _outcome(plan)
             say(f"{root} already has every value of {target.label} it can get.")
-            if plan.withheld or plan.left_alone:
+            if plan.withheld or plan.refused or plan.left_alone:
                 _show_plan(plan, root)
-            return EXIT_OK
+            return _outcome(plan)
         if not as_json:
             say(f"Changes to {root} from {target.label}:")
             _show_plan(plan, root)
@@ -234,7 +237,7 @@ async def pull(args: argparse.Namespace) -> int:
                 print_json(_pull_json(target, root, plan, [], dry_run=True))
             else:
                 say("Dry run: nothing was written.")
-            return EXIT_OK
+            return _outcome(plan)
         if not args.yes:
             if as_json or not sys.stdin.isatty():
                 if as_json:
@@ -255,4 +258,10 @@ async def pull(args: argparse.Namespace) -> int:
         print_json(_pull_json(target, root, plan, written, dry_run=False))
     else:
         say(f"Wrote {len(plan.changes)} value(s) to {', '.join(written)}.")
-    return EXIT_PROBLEMS if plan.withheld else EXIT_OK
+    return _outcome(plan)
+
+
+def _outcome(plan: config_pull.PullPlan) -> int:
+    """1 while a synced value cannot be brought into the checkout (a secret withheld, a file
+    refused), whether or not anything else was written; else 0."""
+    return EXIT_PROBLEMS if plan.incomplete else EXIT_OK
