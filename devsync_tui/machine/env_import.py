@@ -26,7 +26,8 @@ from typing import Literal
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
 from devsync_tui.core.credentials import looks_like_credential
-from devsync_tui.core.models import ConfigType, Configuration
+from devsync_tui.core.execution_control import is_execution_control
+from devsync_tui.core.models import ConfigType, Configuration, Role
 from devsync_tui.machine.targets import Target
 from devsync_tui.machine.values import confirm_or_explain
 
@@ -47,6 +48,9 @@ class ImportPlan:
     hidden: set[str]  # keys whose values are never printed (secrets, credential-like)
     changes: list[tuple[str, Change]]
     unchanged_inherited: list[str] = field(default_factory=list)  # equal to the default
+    #: Execution-control keys (PATH, NODE_OPTIONS, …) among the changes that I, not an admin,
+    #: may not write: the import is refused whole before anything is written.
+    refused: list[str] = field(default_factory=list)
 
     @property
     def overrides(self) -> list[str]:
@@ -108,8 +112,28 @@ async def plan_import(
         else:
             changes.append((key, "override"))
     return ImportPlan(
-        target, incoming, current, inherited, secret_keys, hidden, changes, sorted(unchanged)
+        target,
+        incoming,
+        current,
+        inherited,
+        secret_keys,
+        hidden,
+        changes,
+        sorted(unchanged),
+        await _refused(backend, target, [key for key, _kind in changes]),
     )
+
+
+async def _refused(backend: Backend, target: Target, keys: list[str]) -> list[str]:
+    """The execution-control keys among ``keys`` when I am not an admin of the team (the
+    database would refuse each; asked before the first write, not part-way)."""
+    controlled = [key for key in keys if is_execution_control(key)]
+    if not controlled:
+        return []
+    me = (await backend.whoami()).user_id
+    members = await backend.list_members(target.project.team_id)
+    role = next((m.role for m in members if m.user_id == me), None)
+    return [] if role is Role.ADMIN else controlled
 
 
 @dataclass(frozen=True, slots=True)

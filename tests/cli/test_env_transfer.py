@@ -285,3 +285,24 @@ def test_import_refused_part_way_says_what_was_written(devsync: DevsyncCLI) -> N
     assert "Stopped at REFUSED_KEY; written before it: FIRST_KEY." in result.err
     assert devsync("env", "get", "FIRST_KEY", *BOB, *BOB_LAPTOP).out == "1\n"
     assert devsync("env", "get", "THIRD_KEY", *BOB, *BOB_LAPTOP).code == 2
+
+
+def test_import_of_an_execution_control_key_by_a_member_writes_nothing(
+    devsync: DevsyncCLI,
+) -> None:
+    # Only admins may set LD_PRELOAD: the import is refused whole, before the first write,
+    # not after AAA_SECOND was written.
+    env_file = devsync.home / ".env"
+    env_file.write_text("AAA_SECOND=1\nLD_PRELOAD=/tmp/evil.so\nZZZ_SECOND=2\n")
+    for extra in ((), ("--dry-run",)):
+        result = devsync("env", "import", str(env_file), "--yes", *extra, *BOB, *BOB_LAPTOP)
+        assert result.code == 3
+        assert result.err.endswith(
+            "Only team admins may set or change LD_PRELOAD: it decides which programs run."
+            " Nothing was written.\n"
+        )
+        assert "/tmp/evil" not in result.err
+        assert devsync("env", "get", "AAA_SECOND", *BOB, *BOB_LAPTOP).code == 2
+    admin = devsync("env", "import", str(env_file), "--yes", "--user", "alice", *BOB_LAPTOP)
+    assert admin.code == 0, admin.err
+    assert devsync("env", "get", "LD_PRELOAD", *BOB, *BOB_LAPTOP).out == "/tmp/evil.so\n"

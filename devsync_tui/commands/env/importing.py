@@ -29,6 +29,7 @@ from devsync_tui.core.printable import escaped
 from devsync_tui.exit_codes import (
     CANCELLED,
     EXIT_CANCELLED,
+    EXIT_DENIED,
     EXIT_INPUT,
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -96,6 +97,13 @@ async def import_(args: argparse.Namespace) -> int:
         target = await target_of(backend, args, write=True)
         plan = await plan_import(backend, target, incoming, args.secret, plain=args.plain)
         _show_plan(plan, args)
+        if plan.refused:
+            eprint(
+                f"Only team admins may set or change {_names(plan.refused)}: "
+                f"{'it decides' if len(plan.refused) == 1 else 'they decide'} which programs "
+                "run. Nothing was written."
+            )
+            return EXIT_DENIED
         if not plan.changes or args.dry_run:
             return EXIT_OK
         if plan.overrides and not args.override:
