@@ -104,10 +104,60 @@ def test_fix_prints_each_machines_commands_and_runs_nothing(devsync: DevsyncCLI)
     assert "  npm install express@4.19.2" in laptop
     assert "  npm uninstall left-pad" in laptop
     assert "  uv add requests==2.31.0" in laptop
-    assert "  # skipped a package whose name or version no registry allows" in laptop
-    assert not any("pwned" in line for line in out)
+    # named, as one single-quoted word of a comment line
+    assert "  # skipped npm package '$(touch pwned)': a name no registry allows" in laptop
+    assert all(line.startswith("  # ") for line in out if "pwned" in line)
     assert not (devsync.home / "pwned").exists()
     data = json.loads(devsync("drift", "--fix", "--json", *project).out)
     argv = [s["argv"] for s in data["fix"]["bob-laptop"]]
     assert ["pip", "install", "requests==2.31.0"] in argv
     assert "staging" in data["fix"]
+
+
+def test_fix_keeps_valid_commands_and_names_each_skipped_package(devsync: DevsyncCLI) -> None:
+    # ci-runner at the baseline's npm versions, but express at a hostile version and two
+    # extra packages whose names no registry allows
+    versions = {
+        "axios": "1.6.8",
+        "express": "4.18.0+evil;x",
+        "lodash": "4.17.21",
+        "next": "14.1.4",
+        "react": "18.2.0",
+        "react-dom": "18.2.0",
+        "typescript": "5.3.3",
+        "a b": "1.0.0",
+        "-g": "1.0.0",
+    }
+    lock = {
+        "name": "ci",
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "ci", "dependencies": {"express": "*"}},
+            **{f"node_modules/{n}": {"version": v} for n, v in versions.items()},
+        },
+    }
+    folder = devsync.home / "ci"
+    folder.mkdir()
+    (folder / "package-lock.json").write_text(json.dumps(lock))
+    ci = ("--user", "alice", "--project", "storefront", "--env", "ci-runner")
+    scanned = devsync("scan", str(folder), "--no-osv", "--no-registry", *ci)
+    assert scanned.code == 0, scanned.err
+    data = json.loads(devsync("drift", "--json", *ci).out)
+    npm = [f for f in data["baseline_drift"] if f["package_manager"] == "npm"]
+    assert len(npm) == 3
+    result = devsync("drift", "--fix", *ci)
+    assert result.code == 1
+    assert result.out.splitlines()[1:] == [
+        "ci-runner:",
+        "  # skipped npm package -g: a name no registry allows",
+        "  # skipped npm package 'a b': a name no registry allows",
+        "  npm install express@4.19.2",
+        "  pip install requests==2.31.0",
+    ]
+    fix = json.loads(devsync("drift", "--fix", "--json", *ci).out)["fix"]["ci-runner"]
+    assert [(s["argv"], s["note"]) for s in fix] == [
+        ([], "skipped npm package -g: a name no registry allows"),
+        ([], "skipped npm package 'a b': a name no registry allows"),
+        (["npm", "install", "express@4.19.2"], None),
+        (["pip", "install", "requests==2.31.0"], None),
+    ]

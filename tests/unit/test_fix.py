@@ -95,7 +95,122 @@ def test_hostile_names_and_versions_get_no_command(name: str, expected: str) -> 
     made = step(finding("missing", name, None, expected), "npm")
     assert made is not None
     assert made.argv == ()
-    assert made.text == "# skipped a package whose name or version no registry allows"
+    assert made.text.startswith("# skipped npm package ")
+    assert "\x1b" not in made.text
+
+
+@pytest.mark.parametrize(
+    ("name", "expected", "text"),
+    [
+        ("-g", "1.0.0", "# skipped npm package -g: a name no registry allows"),
+        ("a b", "1.0.0", "# skipped npm package 'a b': a name no registry allows"),
+        (
+            "lo\x1b[2Jdash",
+            "1.0.0",
+            "# skipped npm package 'lo\\x1b[2Jdash': a name no registry allows",
+        ),
+        (
+            "lodash",
+            "-e",
+            "# skipped npm package lodash: version -e is one no registry allows",
+        ),
+    ],
+)
+def test_a_skipped_package_is_named_safely(name: str, expected: str, text: str) -> None:
+    made = step(finding("missing", name, None, expected), "npm")
+    assert made is not None
+    assert made.text == text
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "x\n rm -rf ~",
+        "x\r\n$(touch pwned)",
+        "x\u2028touch pwned",
+        "x\x1b]52;c;cm0gLXJmIH4=\x07",
+        "x\x85\x9b2J",
+        "x\t;`id`",
+    ],
+)
+@pytest.mark.parametrize("kind", ["extra", "missing", "extra_version"])
+def test_a_comment_line_stays_one_inert_comment_line(hostile: str, kind: FindingKind) -> None:
+    version = None if kind == "missing" else "1.0.0"
+    expected = None if kind == "extra" else "1.0.0"
+    # a skipped name (yarn, pip), an extra copy pip cannot hold, a path package (by hand)
+    for tool, source in (
+        ("yarn", PackageKind.REGISTRY),
+        ("pip", PackageKind.REGISTRY),
+        ("bundle", PackageKind.PATH),
+    ):
+        made = step(finding(kind, hostile, version, expected, source=source), tool)
+        assert made is not None
+        assert made.argv == ()
+        text = made.text
+        assert text.startswith("# ")
+        assert text.splitlines() == [text]
+        assert not any(c in text for c in "\r\t\x1b\x07\x85\x9b\u2028")
+        # Even read as a command, the name is one single-quoted word: nothing expands.
+        words = shlex.split(text[2:])
+        assert any(w.startswith("x\\") for w in words)
+
+
+def test_only_the_words_of_the_command_are_checked() -> None:
+    evil = "4.18.0+evil;x"
+    cases = [
+        ("npm", NPM, "npm install express@4.19.2"),
+        ("yarn", NPM, "yarn add express@4.19.2"),
+        ("pnpm", NPM, "pnpm add express@4.19.2"),
+        ("pip", PIP, "pip install express==4.19.2"),
+        ("uv", PIP, "uv add express==4.19.2"),
+        ("poetry", PIP, "poetry add express==4.19.2"),
+        ("bundle", GEM, "bundle update express --conservative"),
+    ]
+    for tool, manager, command in cases:
+        made = step(finding("differs", "express", evil, "4.19.2", manager), tool)
+        assert made is not None
+        assert made.text == command
+    # cargo names the installed copy: that version is in the command, so it is checked
+    made = step(finding("differs", "serde", evil, "1.0.2", CARGO), "cargo")
+    assert made is not None
+    assert made.text == "# skipped cargo package serde: version '4.18.0+evil;x' is one no " + (
+        "registry allows"
+    )
+    # an extra package or copy: only its name (and, for cargo, its version) is in the command
+    for tool, command in (
+        ("npm", "npm uninstall left-pad"),
+        ("pip", "pip uninstall --yes left-pad"),
+    ):
+        made = step(finding("extra", "left-pad", evil, None), tool)
+        assert made is not None
+        assert made.text == command
+    made = step(finding("extra_version", "lodash", "4.17.11", "4.17.21, 4.17.20"), "yarn")
+    assert made is not None
+    assert made.text == "yarn dedupe lodash"
+    made = step(finding("extra_version", "-g", evil, "4.17.21"), "npm")
+    assert made is not None
+    assert made.text == "npm dedupe"
+    made = step(finding("extra_version", "-g", "1.0.0", "2.0.0"), "yarn")
+    assert made is not None
+    assert made.text == "# skipped npm package -g: a name no registry allows"
+    made = step(finding("extra_version", "rand", evil, "0.8.5", CARGO), "cargo")
+    assert made is not None
+    assert made.argv == ()
+
+
+def test_each_skipped_package_has_its_own_line() -> None:
+    findings = [
+        finding("extra", "-g", "1.0.0", None),
+        finding("extra", "a b", "1.0.0", None),
+        finding("differs", "express", "4.18.0+evil;x", "4.19.2"),
+        finding("extra", "-g", "2.0.0", None),  # the same package again: one line
+    ]
+    plan = fix_plan(findings, {ENV: "bob-laptop"})
+    assert [s.text for s in plan["bob-laptop"]] == [
+        "# skipped npm package -g: a name no registry allows",
+        "# skipped npm package 'a b': a name no registry allows",
+        "npm install express@4.19.2",
+    ]
 
 
 def test_local_packages_are_changed_by_hand_and_the_plan_lists_every_machine() -> None:
