@@ -6,8 +6,10 @@ checkout, else one named after the host, created if missing — and links it to 
 health_checks, dependencies re-scanned when a lockfile under ``--path`` changed, status and
 last sync time. It keeps going when the backend goes away (bounded buffer, backoff) and exits
 cleanly on SIGTERM. ``--once`` does one round and exits (for cron and CI): 0 when everything was
-stored, 4 when the backend was unreachable. With ``DEVSYNC_TOKEN`` or ``--token-file`` it runs
-as that token's machine, for the environment the token names.
+stored; 1 when the dependencies or configuration states were not (a lockfile or dotenv file that
+does not parse, a report the database refused), its last line naming what was not reported;
+3 when not permitted; 4 when the backend was unreachable. With ``DEVSYNC_TOKEN`` or
+``--token-file`` it runs as that token's machine, for the environment the token names.
 """
 
 from __future__ import annotations
@@ -96,9 +98,10 @@ def _main(args: argparse.Namespace) -> int:
                 )
                 if report.config_states is not None:
                     deps += f", {report.config_states} configuration states"
+                failed = f"; not reported: {', '.join(report.failed)}" if report.failed else ""
                 say(
                     f"{report.target}: stored {report.points_stored} measurements{deps}; "
-                    f"status {report.status}."
+                    f"status {report.status}{failed}."
                 )
         return code
 

@@ -136,7 +136,7 @@ async def audit(args: argparse.Namespace) -> int:
     """``devsync audit``."""
     if args.limit < 1:
         raise UsageError("--limit takes a number from 1.")
-    after = since(args.since) if args.since else None
+    after = since(args.since) if args.since is not None else None
     async with open_from_args(args) as backend:
         team = await _team(backend, args)
         if (await backend.my_roles()).get(team.id) != Role.ADMIN:

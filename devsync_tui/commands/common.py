@@ -43,7 +43,7 @@ from devsync_tui.exit_codes import (
 from devsync_tui.logging_setup import log_exception, setup_logging
 from devsync_tui.machine.connect import connected, profile_name
 from devsync_tui.machine.errors import InputError
-from devsync_tui.machine.targets import Target, TargetQuery
+from devsync_tui.machine.targets import Target, TargetQuery, linked_as, require_name
 from devsync_tui.machine.targets import resolve_target as resolve
 from devsync_tui.settings import SettingsError
 
@@ -196,10 +196,24 @@ def progress(message: str) -> None:
     _log.info("%s", message)
 
 
+#: Flags that name a project, environment or team: given empty they name nothing (bad input),
+#: rather than silently meaning the default.
+NAMING_FLAGS = ("project", "env", "team")
+
+
 def flag(args: argparse.Namespace, name: str) -> str | None:
-    """A shared flag's value: the target flags are absent from ``args`` when never given."""
+    """A shared flag's value: the target flags are absent from ``args`` when never given.
+    ``--project ""``, ``--env ""`` and ``--team ""`` are bad input (InputError)."""
     value: str | None = getattr(args, name, None)
+    if name in NAMING_FLAGS:
+        require_name(name, value)
     return value
+
+
+def check_names(args: argparse.Namespace) -> None:
+    """InputError when ``--project``, ``--env`` or ``--team`` was given empty (see :func:`flag`)."""
+    for name in NAMING_FLAGS:
+        flag(args, name)
 
 
 def machine_token(args: argparse.Namespace) -> MachineToken | None:
@@ -219,6 +233,7 @@ def machine_token(args: argparse.Namespace) -> MachineToken | None:
 async def open_from_args(args: argparse.Namespace) -> AsyncIterator[Backend]:
     """The connected Backend for ``--profile``/``--user`` (or the token's machine); closed when
     the block ends."""
+    check_names(args)  # an empty name is refused before anything connects
     async with connected(
         flag(args, "profile"), flag(args, "user"), progress=progress, token=machine_token(args)
     ) as backend:
@@ -236,23 +251,30 @@ def profile_of(args: argparse.Namespace) -> str:
 
 
 def from_link(args: argparse.Namespace, backend: Backend, target: Target) -> bool:
-    """Whether ``target``'s environment came from this checkout's link (no ``--env`` given),
-    so that a command can say so."""
+    """Whether ``target``'s environment came from a link (this checkout's or this machine's; no
+    ``--env`` given), so that a command can say so (:func:`link_words`)."""
     return (
         target.environment is not None
+        and target.link is not None
         and flag(args, "env") is None
         and not isinstance(backend, MachineBackend)
     )
 
 
+def link_words(target: Target) -> str:
+    """Which link chose ``target``: ``the environment linked to this checkout``, or ``this
+    machine's environment, linked last from /path/to/checkout`` (the machine-wide link)."""
+    assert target.link is not None
+    return linked_as(target.link)
+
+
 def scope_sentence(args: argparse.Namespace, backend: Backend, target: Target) -> str:
     """What a configuration command works on, in words: ``storefront/bob-laptop (the
-    environment linked to this checkout): its overrides over the project defaults``."""
+    environment linked to this checkout): its overrides over the project defaults`` (or
+    ``(this machine's environment, linked last from /path)`` where the checkout has no link)."""
     if target.environment is None:
         return f"{target.project.name}: the project defaults"
-    linked = (
-        " (the environment linked to this checkout)" if from_link(args, backend, target) else ""
-    )
+    linked = f" ({link_words(target)})" if from_link(args, backend, target) else ""
     return f"{target.label}{linked}: its overrides over the project defaults"
 
 

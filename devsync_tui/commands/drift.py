@@ -6,8 +6,8 @@ a nested old version, a baseline version lacking), constraint violations (a reso
 outside the baseline's constraint, else its own), and freshness/security (``status``
 outdated or vulnerable). Exit 1 when any is found, 0 when none.
 
-Target: ``--env`` (or the environment linked to this checkout) checks that environment; with
-only ``--project``, every environment of the project.
+Target: ``--env`` (or the linked environment: this checkout's, else this machine's) checks that
+environment; with only ``--project``, every environment of the project.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from devsync_tui.commands.common import (
     add_target_flags,
     flag,
     from_link,
+    link_words,
     open_from_args,
     print_json,
     resolve_target,
@@ -206,6 +207,6 @@ async def drift(args: argparse.Namespace) -> int:
         print_json({"target": target.label, **report_json(report, deps, facts, risks, today)})
     else:
         if from_link(args, backend, target):
-            say(f"{target.label} is the environment linked to this checkout (--project P: all).")
+            say(f"{target.label} is {link_words(target)} (--project P: all).")
         say(render(report, label, args.limit, facts, risks, today))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK

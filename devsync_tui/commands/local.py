@@ -20,6 +20,7 @@ from devsync_tui.backend.postgres import server as local
 from devsync_tui.commands.common import eprint, exit_for
 from devsync_tui.commands.prompt import ask
 from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+from devsync_tui.logging_setup import setup_logging
 
 
 def register(subparsers: Any) -> None:
@@ -63,6 +64,10 @@ def _progress(line: str) -> None:
 
 
 def _guard(action: Any, args: argparse.Namespace) -> int:
+    # The log file gets what the server module logs (the root notice among it). Without a
+    # handler Python's last resort would print those warnings on stderr a second time,
+    # unprefixed, beside the lines ``ensure_running`` already says.
+    setup_logging()
     try:
         result: int = action(args)
         return result

@@ -9,8 +9,8 @@ path, editable, git and URL packages included (as their kind). Each package's
 status comes from OSV (vulnerable) and the package registries (outdated: older than the latest
 stable release), else healthy; where a source cannot answer (offline, nothing cached) the
 status stored for that version is kept (``core.statuses``). Then a drift summary.
-``--dry-run`` reads and prints, touching no backend; with ``--json`` it is exactly what would
-be reported.
+``--dry-run`` reads, checks the target as the real run does and prints, writing nothing; with
+``--json`` it is exactly what would be reported.
 """
 
 from __future__ import annotations
@@ -28,16 +28,19 @@ from devsync_tui.commands.common import (
     add_lookup_flags,
     add_target_flags,
     add_token_flag,
+    check_names,
     eprint,
     from_link,
+    link_words,
     open_from_args,
     print_json,
     resolve_target,
     run_async,
     say,
 )
-from devsync_tui.core import statuses
+from devsync_tui.core import clock, statuses
 from devsync_tui.core.drift import DriftReport, drift_report
+from devsync_tui.core.drift_facts import apply_accepted
 from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, ScanResult, scan_path
 from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
 from devsync_tui.core.names import package_key
@@ -48,6 +51,8 @@ from devsync_tui.exit_codes import EXIT_OK
 
 #: The database refuses larger reports (docs/DATABASE.md, report_dependencies).
 MAX_PACKAGES = 20_000
+#: What a machine token says to ``--baseline``.
+MACHINE_NO_BASELINE = "A machine token reports its environment only, not the baseline."
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,6 +88,9 @@ def read_lockfiles(path: Path) -> ScanResult:
     except LockfileError as exc:
         raise UsageError(f"{exc}. Nothing was reported.") from exc
     if not result.packages:
+        # The links skipped on the way may be why nothing was found: say so first.
+        for warning in result.warnings:
+            eprint(warning)
         raise UsageError(f"No lockfiles or manifests with packages under {path}.")
     if len(result.packages) > MAX_PACKAGES:
         raise UsageError(
@@ -161,20 +169,65 @@ def _sources_json(assessment: Assessment) -> dict[str, Any]:
 
 
 def drift_summary(report: DriftReport) -> str:
-    """One line with the three drift signals."""
+    """One line with the three drift signals, counted as ``devsync drift`` counts them (the
+    report after ``apply_accepted``): accepted risks are named apart, not counted."""
     kinds: dict[str, int] = {}
     for finding in report.baseline_drift:
         kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
     detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     drift = f"{len(report.baseline_drift)} baseline drift" + (f" ({detail})" if detail else "")
+    accepted = f" Accepted risks (not counted): {len(report.ignored)}." if report.ignored else ""
     return (
         f"Drift: {drift}; {len(report.violations)} constraint violation(s); "
-        f"{len(report.freshness)} outdated/vulnerable."
+        f"{len(report.freshness)} outdated/vulnerable.{accepted}"
     )
+
+
+async def _dry_run(args: argparse.Namespace, result: ScanResult) -> int:
+    """``--dry-run``: the target checked as the real run checks it (a machine token is
+    refused when expired or revoked, a project or environment that is not the token's is an
+    error) and the statuses assessed as it would assess them (from what is stored); nothing
+    is written. It needs the database as the real run does (``--offline`` only keeps OSV and
+    the registries from being asked)."""
+    async with open_from_args(args) as backend:
+        if isinstance(backend, MachineBackend) and args.baseline:
+            raise UsageError(MACHINE_NO_BASELINE)
+        target = await resolve_target(backend, args, require_environment=not args.baseline)
+        project = target.project
+        env = None if args.baseline else target.environment
+        env_id = env.id if env is not None else None
+        previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
+    assessment = await assess(
+        result.packages,
+        previous,
+        use_osv=not args.no_osv,
+        use_registry=not args.no_registry,
+        offline=bool(args.offline),
+    )
+    for note in assessment.notes:
+        eprint(note)
+    inputs = assessment.inputs
+    label = f"{project.name} (baseline)" if env is None else f"{project.name}/{env.name}"
+    if args.json:
+        print_json(
+            {
+                "dry_run": True,
+                "target": label,
+                "baseline": bool(args.baseline),
+                "files": [str(f) for f in result.files],
+                "packages": _packages_json(result, inputs),
+                **_sources_json(assessment),
+            }
+        )
+    else:
+        say("\n".join(_summary_lines(result, inputs)))
+        say(f"Dry run: nothing was reported for {label}.")
+    return EXIT_OK
 
 
 async def scan(args: argparse.Namespace) -> int:
     """The command: read, look up, report, summarize."""
+    check_names(args)  # bad flags before reading anything
     path = Path(args.path)
     result = await asyncio.to_thread(read_lockfiles, path)
     for warning in result.warnings:
@@ -182,37 +235,18 @@ async def scan(args: argparse.Namespace) -> int:
     use_osv, use_registry = not args.no_osv, not args.no_registry
     offline = bool(args.offline)
     if args.dry_run:
-        assessment = await assess(
-            result.packages, use_osv=use_osv, use_registry=use_registry, offline=offline
-        )
-        for note in assessment.notes:
-            eprint(note)
-        inputs = assessment.inputs
-        if args.json:
-            print_json(
-                {
-                    "dry_run": True,
-                    "baseline": bool(args.baseline),
-                    "files": [str(f) for f in result.files],
-                    "packages": _packages_json(result, inputs),
-                    **_sources_json(assessment),
-                }
-            )
-        else:
-            say("\n".join(_summary_lines(result, inputs)))
-            say("Dry run: nothing was reported.")
-        return EXIT_OK
+        return await _dry_run(args, result)
 
     async with open_from_args(args) as backend:
         machine = isinstance(backend, MachineBackend)
         if machine and args.baseline:
-            raise UsageError("A machine token reports its environment only, not the baseline.")
+            raise UsageError(MACHINE_NO_BASELINE)
         target = await resolve_target(backend, args, require_environment=not args.baseline)
         project = target.project
         env = None if args.baseline else target.environment
         if env is not None and from_link(args, backend, target):
             eprint(
-                f"reporting for {target.label}, the environment linked to this checkout "
+                f"reporting for {target.label}, {link_words(target)} "
                 "(--env NAME for another; `devsync env link` changes the link)."
             )
         env_id = env.id if env is not None else None
@@ -231,7 +265,12 @@ async def scan(args: argparse.Namespace) -> int:
         if not machine:  # a machine reads no baseline: drift is for people (devsync drift)
             scope: list[UUID | None] = [None, *(e.id for e in envs)]
             deps = await backend.list_dependencies(project.id, environment_ids=scope)
-            report = drift_report(deps, {e.id: e.name for e in envs})
+            found = drift_report(deps, {e.id: e.name for e in envs})
+            # The same rule as devsync drift: a version whose every advisory is accepted
+            # is an accepted risk, not counted.
+            facts = await backend.package_facts(project.id)
+            risks = await backend.accepted_risks(project.id)
+            report = apply_accepted(found, facts, risks, clock.now().date())
     label = f"{project.name} (baseline)" if env is None else f"{project.name}/{env.name}"
     if args.json:
         print_json(

@@ -60,12 +60,47 @@ def parse(text: str, source: str) -> MachineToken:
     return MachineToken(value, source)
 
 
+def _refuse_if_not_a_token_file(where: str, info: os.stat_result) -> None:
+    """A regular file of this user's that no one else may read, else TokenError."""
+    if stat.S_ISLNK(info.st_mode):
+        raise TokenError(f"The token file {where} is a symbolic link; name the file itself.")
+    if not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "a special file"
+        raise TokenError(f"{where} is {what}, not a token file.")
+    if os.name == "posix":
+        if info.st_uid != os.geteuid():
+            raise TokenError(
+                f"The token file {where} belongs to another user; it must be yours alone."
+            )
+        if info.st_mode & 0o077:
+            mode = stat.S_IMODE(info.st_mode)
+            raise TokenError(
+                f"The token file {where} is open to other users (mode {mode:04o}); "
+                f"run `chmod 600 {where}` first."
+            )
+
+
 def read_file(path: Path) -> MachineToken:
     """The token kept in ``path``. Like ssh with a private key, a file other users may read
-    (or one owned by someone else) is refused: whoever can read it can act as the machine."""
+    (or one owned by someone else) is refused: whoever can read it can act as the machine.
+
+    What the path is gets checked before it is opened (a FIFO would block ``open`` until a
+    writer came, a device could be endless); it is then opened without following a link and
+    without blocking, and checked again on the open file, so a swap in between is refused too.
+    """
     where = str(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        before = os.lstat(path)
+    except FileNotFoundError:
+        raise TokenError(f"There is no token file {where}.") from None
+    except OSError as exc:
+        raise TokenError(f"Cannot read the token file {where}: {exc.strerror or exc}.") from None
+    _refuse_if_not_a_token_file(where, before)
+    flags = os.O_RDONLY
+    for name in ("O_NOFOLLOW", "O_NONBLOCK", "O_CLOEXEC", "O_NOCTTY"):
+        flags |= getattr(os, name, 0)
+    try:
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise TokenError(f"There is no token file {where}.") from None
     except IsADirectoryError:
@@ -76,23 +111,11 @@ def read_file(path: Path) -> MachineToken:
                 f"The token file {where} is a symbolic link; name the file itself."
             ) from None
         raise TokenError(f"Cannot read the token file {where}: {exc.strerror or exc}.") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        what = "a folder" if stat.S_ISDIR(info.st_mode) else "a special file"
-        raise TokenError(f"{where} is {what}, not a token file.")
     with os.fdopen(fd, "rb") as handle:
-        if os.name == "posix":
-            if info.st_uid != os.geteuid():
-                raise TokenError(
-                    f"The token file {where} belongs to another user; it must be yours alone."
-                )
-            if info.st_mode & 0o077:
-                mode = stat.S_IMODE(info.st_mode)
-                raise TokenError(
-                    f"The token file {where} is open to other users (mode {mode:04o}); "
-                    f"run `chmod 600 {where}` first."
-                )
+        info = os.fstat(fd)
+        _refuse_if_not_a_token_file(where, info)
+        if (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
+            raise TokenError(f"The token file {where} changed while it was read; try again.")
         data = handle.read(_MAX_FILE + 1)
     if len(data) > _MAX_FILE:
         raise TokenError(f"{where} is too large to be a token file.")

@@ -10,6 +10,13 @@ status ``active`` with ``last_sync_at``. While the backend is unreachable the po
 the buffer (the oldest dropped past its capacity) and syncs are retried with exponential
 backoff. SIGTERM/SIGINT: one last flush (bounded), status ``offline``, exit 0.
 
+With ``once`` the run is one cycle, and its exit code says whether every part of it was
+reported: 0 when it was, 1 when the dependencies or the configuration states were not (a
+lockfile or dotenv file that does not parse, a report the database refused as invalid), 3 when
+they were not because this user or token may not report them. Health points that cannot be
+stored, and a backend that cannot be reached, end the run with their error (2, 3 or 4); the
+long-running agent says each problem once and keeps going.
+
 :class:`Agent` takes :class:`AgentOptions` and two callbacks: ``say`` receives each message for
 the person (registration, outages, a lockfile that does not parse), ``progress`` each slow step
 of opening the backend. It prints nothing itself; :attr:`Agent.report` says what a run did.
@@ -38,6 +45,7 @@ from devsync_tui.core.lockfiles import LockfileError, scan_path
 from devsync_tui.core.machine_token import MachineToken
 from devsync_tui.core.models import Environment, EnvStatus, Project
 from devsync_tui.core.statuses import assess
+from devsync_tui.exit_codes import EXIT_DENIED, EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.machine import links
 from devsync_tui.machine.config_status import ConfigReporter
 from devsync_tui.machine.connect import connected
@@ -61,6 +69,9 @@ from devsync_tui.machine.targets import (
 
 _log = logging.getLogger("devsync.agent")
 STOP_FLUSH_SECONDS = 5.0
+#: The parts of a cycle that can fail without ending it (``Report.failed``).
+DEPENDENCIES = "dependencies"
+CONFIG_STATES = "configuration states"
 #: Health retention (an admin's agent): raw points older than this become hourly roll-ups.
 RETENTION_DAYS = 7
 ROLLUP_EVERY_SECONDS = 24 * 3600.0
@@ -92,7 +103,9 @@ class AgentOptions:
 
 @dataclass
 class Report:
-    """What one run of the agent did (printed by ``--once``)."""
+    """What one run of the agent did (printed by ``--once``). ``failed`` names the parts of the
+    last cycle that were not reported (``dependencies``, ``configuration states``); ``errors``
+    says why, one sentence each."""
 
     target: str = ""
     points_stored: int = 0
@@ -101,6 +114,7 @@ class Report:
     dependencies: int | None = None
     config_states: int | None = None
     status: str = ""
+    failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -141,7 +155,8 @@ class Agent:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self) -> int:
-        """Run until stopped (or one round with ``once``); the exit code (0)."""
+        """Run until stopped (0), or one round with ``once`` (0 when every part of it was
+        reported, else 1, or 3 when a part was not permitted)."""
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
@@ -159,7 +174,7 @@ class Agent:
         if self.options.once:
             self.buffer.extend(sampler.sample(clock.now()))
             await self._sync()
-            return 0
+            return self._once_code()
         sampling = asyncio.create_task(self._sample_forever(sampler))
         try:
             while not self.stopping.is_set():
@@ -242,6 +257,7 @@ class Agent:
             await self._sync_dependencies()
             await self.config.sync(backend, self.env.id, self.root)
             self.report.config_states = self.config.reported
+            self._note_config_problem()
             await self._retention(backend)
             status = EnvStatus.ERROR if self._scan_error else EnvStatus.ACTIVE
             await backend.set_environment_status(self.env.id, status, last_sync_at=clock.now())
@@ -252,6 +268,23 @@ class Agent:
             if self.env is None:
                 await self._disconnect()
             raise
+
+    def _note_config_problem(self) -> None:
+        problem = self.config.problem
+        if problem is not None and problem not in self.report.errors:
+            self.report.errors.append(problem)
+
+    def _once_code(self) -> int:
+        """The exit code of ``once``: which parts of the cycle were not reported, and why."""
+        failed = []
+        if self._scan_error is not None:
+            failed.append(DEPENDENCIES)
+        if self.config.problem is not None:
+            failed.append(CONFIG_STATES)
+        self.report.failed = failed
+        if not failed:
+            return EXIT_OK
+        return EXIT_DENIED if self.config.denied else EXIT_PROBLEMS
 
     async def _connected(self) -> Backend:
         if self.backend is None:

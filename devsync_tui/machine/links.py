@@ -17,12 +17,14 @@ The store is one JSON file, ``locations.state_dir()/links.json`` (0600, replaced
      "links": {"<profile>|<identity>@<host>": {
          "<checkout path>": {"project_id": "…", "environment_id": "…", "linked_at": "…",
                              "files": ["config/dev.env"]},
-         "*": {…}}}}
+         "*": {"project_id": "…", "environment_id": "…", "linked_at": "…",
+               "checkout": "<checkout path>"}}}}
 
 ``"*"`` is the machine-wide link: the last environment ``devsync agent`` or ``devsync env link``
-registered on this host, used from a directory that has no link of its own. Nothing in the store
-is secret (ids only). Written by ``devsync env link`` and ``devsync agent``; read by every data
-command through ``machine.targets.resolve_target``.
+registered on this host, used from a directory that has no link of its own; ``checkout`` is
+where it was linked from (absent in stores written before it was recorded). Nothing in the
+store is secret (ids and paths only). Written by ``devsync env link`` and ``devsync agent``;
+read by every data command through ``machine.targets.resolve_target``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,13 @@ class Link:
     checkout: str
     #: dotenv files beyond ``.env`` and ``.env.local`` that the checkout uses (relative paths)
     files: tuple[str, ...] = ()
+    #: the machine-wide link only: the checkout it was linked from (None when not recorded)
+    origin: str | None = None
+
+    @property
+    def machine_wide(self) -> bool:
+        """Whether this is the machine's link, not one of the working directory's checkout."""
+        return self.checkout == MACHINE_WIDE
 
 
 def store_path() -> Path:
@@ -105,11 +114,13 @@ def _save(data: dict[str, Any]) -> None:
 def _parse(entry: Any, checkout: str) -> Link | None:
     try:
         files = entry.get("files") or []
+        origin = entry.get("checkout") if checkout == MACHINE_WIDE else None
         return Link(
             UUID(entry["project_id"]),
             UUID(entry["environment_id"]),
             checkout,
             tuple(str(f) for f in files if isinstance(f, str)),
+            origin if isinstance(origin, str) and origin else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -170,7 +181,8 @@ def save(
         entry["files"] = list(files)
     scope[checkout] = entry
     if machine_wide:
-        scope[MACHINE_WIDE] = {k: v for k, v in entry.items() if k != "files"}
+        machine = {k: v for k, v in entry.items() if k != "files"}
+        scope[MACHINE_WIDE] = {**machine, "checkout": checkout}
     _save(data)
     return Link(project_id, environment_id, checkout, tuple(files))
 

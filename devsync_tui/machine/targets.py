@@ -1,24 +1,29 @@
 """What a machine-side action works on: names and ids turned into a project and an environment,
-with this checkout's link as the default.
+with the link (this checkout's, else this machine's) as the default.
 
 How the target is found (``project`` and ``env`` each take a name or an id; names match by the
 one rule of ``core/targets.py``: exact, else in any letter case, ambiguity named):
 
 1. ``env`` given: that environment. A name is looked up in ``project`` if given, else in the
    linked project, else in every project the user can see (ambiguous → :class:`InputError`
-   naming the candidates as ``project/env``). ``project/env`` is accepted as a name too.
-2. no ``env``: the environment linked to this checkout/machine (``machine/links.py``: written
-   by ``devsync env link`` and ``devsync agent``), if it belongs to ``project`` (when given).
+   naming the candidates as ``project/env``). ``project/env`` is accepted as a name too, also
+   with ``project`` when both name the same project (else :class:`InputError`).
+2. no ``env``: the environment linked to this checkout, else this machine's environment (the
+   machine-wide link; ``machine/links.py``: written by ``devsync env link`` and
+   ``devsync agent``), if it belongs to ``project`` (when given). :attr:`Target.link` is then
+   that link, and :func:`linked_as` says which of the two it is.
 3. otherwise: with ``require_environment=False`` the target is the project defaults
    (``environment=None``) of ``project`` (or the linked project, or the user's only project);
    with ``require_environment=True`` an :class:`InputError` says to name the environment or
    link one.
+
+An empty ``project`` or ``env`` (``--env ""``) is an :class:`InputError`, never "the default".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from devsync_tui.backend.base import Backend
@@ -28,6 +33,7 @@ from devsync_tui.core.targets import as_uuid, match, match_environments, match_p
 from devsync_tui.machine import links
 from devsync_tui.machine.connect import profile_name
 from devsync_tui.machine.errors import InputError
+from devsync_tui.machine.links import Link
 
 #: What a user who sees no project is told (rather than "one of: none").
 NO_PROJECT = "No project is visible to you yet; an admin of a team must add you to it."
@@ -35,10 +41,12 @@ NO_PROJECT = "No project is visible to you yet; an admin of a team must add you 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What an action works on: a project, and one of its environments or its defaults."""
+    """What an action works on: a project, and one of its environments or its defaults;
+    ``link``: the link that chose it when none was named (None otherwise)."""
 
     project: Project
     environment: Environment | None
+    link: Link | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -65,6 +73,21 @@ class _Named(Protocol):
 
 def _names(items: Sequence[_Named]) -> str:
     return ", ".join(sorted(item.name for item in items)) or "none"
+
+
+def require_name(flag: str, value: str | None) -> None:
+    """InputError when ``--flag`` was given empty (``--env ""``): it names nothing, and must not
+    silently mean the default."""
+    if value is not None and not value.strip():
+        raise InputError(f"--{flag} takes a name or an id, not an empty string.")
+
+
+def linked_as(link: Link) -> str:
+    """What a link is, in words: ``the environment linked to this checkout``, or for the
+    machine-wide link ``this machine's environment, linked last from /path/to/checkout``."""
+    if not link.machine_wide:
+        return "the environment linked to this checkout"
+    return f"this machine's environment, linked last from {link.origin or 'another checkout'}"
 
 
 async def link_scope(backend: Backend, profile: str | None) -> tuple[str, str]:
@@ -98,16 +121,38 @@ async def find_environment(
     by_id = {p.id: p for p in projects}
     environments = [e for p in projects for e in await backend.list_environments(p.id)]
     found = match_environments(environments, ref)
-    if not found and project is None and "/" in ref and as_uuid(ref) is None:
-        project_ref, _, name = ref.rpartition("/")
-        return await find_environment(backend, name, await find_project(backend, project_ref))
+    project_ref, _, name = ref.rpartition("/")
+    if not found and project_ref and name and as_uuid(ref) is None:
+        if project is None:
+            return await find_environment(backend, name, await find_project(backend, project_ref))
+        if not await _names_project(backend, project_ref, project):
+            raise InputError(
+                f"Environment {ref!r} names project {project_ref!r}, but --project names "
+                f"{project.name}; name the project once, or the same project in both."
+            )
+        return await find_environment(backend, name, project)
     if len(found) == 1:
         return by_id[found[0].project_id], found[0]
     if not found:
         where = f" in project {project.name}" if project is not None else ""
         raise InputError(f"No environment {ref!r}{where} is visible to you.")
+    if project is not None:
+        options = ", ".join(sorted(e.name for e in found))
+        raise InputError(
+            f"Environment {ref!r} of {project.name} is ambiguous; use one of: {options}."
+        )
     options = ", ".join(sorted(f"{by_id[e.project_id].name}/{e.name}" for e in found))
-    raise InputError(f"Environment {ref!r} is ambiguous; pass --project or use one of: {options}.")
+    # --project helps only when the candidates are in several projects.
+    hint = "pass --project or " if len({e.project_id for e in found}) > 1 else ""
+    raise InputError(f"Environment {ref!r} is ambiguous; {hint}use one of: {options}.")
+
+
+async def _names_project(backend: Backend, ref: str, project: Project) -> bool:
+    """Whether ``ref`` (name, id or ``team/name``) can name ``project`` (one of the projects
+    it matches by the name rule)."""
+    projects = await backend.list_projects()
+    teams = await backend.list_teams() if "/" in ref else []
+    return any(p.id == project.id for p in match_projects(teams, projects, ref))
 
 
 def environment_named(
@@ -124,10 +169,9 @@ def environment_named(
     return found[0] if found else None
 
 
-async def linked_environment(
-    backend: Backend, profile: str | None
-) -> tuple[Project, Environment] | None:
-    """The environment linked to this checkout (or machine), None when there is no link."""
+async def linked_target(backend: Backend, profile: str | None) -> Target | None:
+    """The environment linked to this checkout, else this machine's, as a Target with its
+    ``link``; None when there is no link."""
     link = links.find(*await link_scope(backend, profile))
     if link is None:
         return None
@@ -136,16 +180,29 @@ async def linked_environment(
     if project is not None:
         for env in await backend.list_environments(project.id):
             if env.id == link.environment_id:
-                return project, env
+                return Target(project, env, link)
+    what = linked_as(link)
     raise InputError(
-        "The environment linked to this checkout no longer exists or is not visible to you; "
+        f"{what[0].upper()}{what[1:]} no longer exists or is not visible to you; "
         "pass --env or run `devsync env link --env NAME`."
     )
+
+
+async def linked_environment(
+    backend: Backend, profile: str | None
+) -> tuple[Project, Environment] | None:
+    """The environment linked to this checkout (or machine), None when there is no link."""
+    target = await linked_target(backend, profile)
+    if target is None or target.environment is None:
+        return None
+    return target.project, target.environment
 
 
 def machine_target(backend: MachineBackend, query: TargetQuery) -> Target:
     """A machine's one environment. There is no choice to make: a project or environment
     named anyway must be the token's (name or id, by the one name rule), else InputError."""
+    require_name("project", query.project)
+    require_name("env", query.env)
     m = backend.machine
     project, env = m.project, m.environment
     env_ref, project_ref = query.env, query.project
@@ -175,6 +232,8 @@ async def resolve_target(
     is its token's (:func:`machine_target`)."""
     if isinstance(backend, MachineBackend):
         return machine_target(backend, query)
+    require_name("project", query.project)
+    require_name("env", query.env)
     project = await find_project(backend, query.project) if query.project else None
     if query.env:
         linked = None
@@ -189,9 +248,9 @@ async def resolve_target(
             except InputError:
                 pass  # not in the linked project: look everywhere
         return Target(*await find_environment(backend, query.env, project))
-    linked = await linked_environment(backend, query.profile)
-    if linked is not None and (project is None or linked[0].id == project.id):
-        return Target(*linked)
+    link_target = await linked_target(backend, query.profile)
+    if link_target is not None and (project is None or link_target.project.id == project.id):
+        return link_target
     if require_environment:
         raise InputError(
             "No environment is linked to this checkout; pass --env NAME "

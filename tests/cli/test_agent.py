@@ -115,17 +115,53 @@ def test_broken_lockfile_sets_error_and_uploads_nothing(
         demo.ENV_BOB_LAPTOP,
     )
     result = devsync("agent", "--once", *BOB, "--project", "storefront", "--env", "bob-laptop")
-    assert result.code == 0
+    # --once is for cron and CI: a report that failed must not look like a good one.
+    assert result.code == 1
     assert "dependencies not reported: " in result.err
     assert "package-lock.json" in result.err
     assert "Traceback" not in result.err
+    assert result.out.splitlines()[-1].endswith("; status error; not reported: dependencies.")
     assert _env(devsync.db_url, "bob-laptop")[2] == "error"
+    as_json = devsync(
+        "agent", "--once", "--json", *BOB, "--project", "storefront", "--env", "bob-laptop"
+    )
+    assert as_json.code == 1
+    report = json.loads(as_json.out)
+    assert report["status"] == "error"
+    assert report["failed"] == ["dependencies"]
+    assert len(report["errors"]) == 1
+    assert "package-lock.json" in report["errors"][0]
     after = _query(
         devsync.db_url,
         "select count(*) from dependencies where environment_id = %s",
         demo.ENV_BOB_LAPTOP,
     )
     assert after == before
+
+
+def test_a_report_the_database_refuses_fails_once_for_a_machine_too(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = devsync(
+        "token", "create", *BOB, "--project", "storefront", "--env", "bob-laptop", "--json"
+    )
+    assert made.code == 0, made.err
+    monkeypatch.setenv("DEVSYNC_TOKEN", json.loads(made.out)["token"])
+    repo = devsync.home / "repo"
+    repo.mkdir()
+    # A name no package may have (1 to 512 characters): the report is refused as a whole.
+    (repo / "requirements.txt").write_text("a" * 600 + "==1.0\n")
+    monkeypatch.chdir(repo)
+    result = devsync("agent", "--once", "--json", "--offline")
+    assert result.code == 1, result.err
+    assert "dependencies not reported: " in result.err
+    report = json.loads(result.out)
+    assert report["failed"] == ["dependencies"]
+    assert report["points_stored"] >= 4  # the rest of the cycle was stored
+    (repo / "requirements.txt").write_text("requests==2.31.0\n")
+    good = devsync("agent", "--once", "--offline")
+    assert good.code == 0, good.err
+    assert good.out.splitlines()[-1].endswith("; status active.")
 
 
 def test_someone_elses_machine_name_is_not_taken_over(devsync: DevsyncCLI) -> None:

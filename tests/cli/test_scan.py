@@ -148,6 +148,30 @@ def test_empty_folder_is_an_input_error(devsync: DevsyncCLI) -> None:
     assert "No lockfiles" in result.err
 
 
+def test_links_out_of_the_folder_are_named_when_nothing_else_is_found(
+    devsync: DevsyncCLI,
+) -> None:
+    secret = devsync.home / "secret"
+    secret.mkdir()
+    (secret / "requirements.txt").write_text("requests==2.31.0\n")
+    folder = devsync.home / "only-links"
+    folder.mkdir()
+    (folder / "requirements.txt").symlink_to("../secret/requirements.txt")
+    (folder / "requirements-x.txt").symlink_to("/etc/passwd")
+    (folder / "package-lock.json").symlink_to("/elsewhere/package-lock.json")
+    for extra in ((), ("--dry-run",)):
+        result = devsync("scan", str(folder), "--no-osv", *extra, *BOB, *BOB_LAPTOP)
+        assert result.code == 2
+        lines = result.err.splitlines()
+        skipped = [line for line in lines if "a link to somewhere outside" in line]
+        assert len(skipped) == 3
+        for name in ("requirements.txt", "requirements-x.txt", "package-lock.json"):
+            assert any(f"Skipped {folder / name}:" in line for line in skipped)
+        (last,) = [i for i, line in enumerate(lines) if "No lockfiles" in line]
+        assert all(lines.index(line) < last for line in skipped)
+        assert "root:" not in result.err
+
+
 def test_viewer_may_not_report(devsync: DevsyncCLI) -> None:
     before = stored(devsync.db_url, None)
     folder = copy_fixture(devsync, "cargo")
@@ -206,6 +230,18 @@ def test_osv_status_and_offline_keeps_last_known(
     rows = stored(devsync.db_url, demo.ENV_BOB_LAPTOP)
     assert rows["lodash"][2] == "vulnerable"
     assert rows["express"][2] == "healthy"
+
+
+def test_dry_run_checks_the_target_as_the_real_run_does(devsync: DevsyncCLI) -> None:
+    folder = copy_fixture(devsync, "npm-v3")
+    dry = devsync("scan", str(folder), "--dry-run", "--no-osv", *BOB, *BOB_LAPTOP)
+    assert dry.code == 0, dry.err
+    assert dry.out.endswith("Dry run: nothing was reported for storefront/bob-laptop.\n")
+    for target in (("--project", "nope"), ("--project", "storefront", "--env", "nope")):
+        real = devsync("scan", str(folder), "--no-osv", *BOB, *target)
+        refused = devsync("scan", str(folder), "--dry-run", "--no-osv", *BOB, *target)
+        assert (real.code, refused.code) == (2, 2), (real.err, refused.err)
+        assert refused.err == real.err
 
 
 def test_an_include_of_the_environment_is_refused_without_showing_it(devsync: DevsyncCLI) -> None:

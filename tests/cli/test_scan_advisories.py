@@ -155,3 +155,34 @@ def test_scan_stores_advisories_and_freshness_and_drift_shows_them(
         f" and resolved_version = '4.17.11' and environment_id = '{demo.ENV_BOB_LAPTOP}'",
     )
     assert status == [("vulnerable",)]
+
+
+def test_scan_summary_counts_accepted_risks_as_drift_does(
+    devsync: DevsyncCLI, sources: tuple[FakeOsv, FakeRegistry]
+) -> None:
+    # lodash 4.17.11 vulnerable (GHSA-35jh-r3h4-6jhm), old-helper 1.0.0 outdated
+    folder = devsync.home / "shop"
+    folder.mkdir()
+    (folder / "package-lock.json").write_text(json.dumps(LOCK))
+    before = devsync("scan", str(folder), *BOB)
+    assert before.code == 0, before.err
+    assert "2 outdated/vulnerable." in before.out
+    assert "Accepted risks" not in before.out
+    accepted = devsync(
+        "deps", "ignore", "GHSA-35jh-r3h4-6jhm", "--until", "2999-03-01", "--reason", "x",
+        "--user", "bob", "--project", "storefront",
+    )  # fmt: skip
+    assert accepted.code == 0, accepted.err
+    after = devsync("scan", str(folder), *BOB)
+    assert after.code == 0, after.err
+    assert "; 1 outdated/vulnerable. Accepted risks (not counted): 1." in after.out
+    drift = devsync("drift", *BOB)
+    assert "Outdated / vulnerable: 1" in drift.out
+    assert "Accepted risks (not counted): 1" in drift.out
+    scanned = json.loads(devsync("scan", str(folder), "--json", *BOB).out)["drift"]
+    assert [(f["package_name"], f["kind"]) for f in scanned["outdated_or_vulnerable"]] == [
+        ("old-helper", "outdated")
+    ]
+    assert [(f["package_name"], f["version"]) for f in scanned["ignored"]] == [
+        ("lodash", "4.17.11")
+    ]

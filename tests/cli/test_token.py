@@ -6,6 +6,7 @@ tests/backend/test_contract_tokens.py)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -194,6 +195,48 @@ def test_token_file_must_be_private(devsync: DevsyncCLI) -> None:
     assert "chmod 600" in loose.err
     path.chmod(0o600)
     assert devsync("run", "--token-file", str(path), "--", "true").code == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_token_file_that_is_a_fifo_is_refused_at_once(devsync: DevsyncCLI) -> None:
+    fifo = devsync.home / "fifo"
+    os.mkfifo(fifo, 0o600)  # open() on it would wait for a writer: forever
+    result = devsync("env", "export", "--token-file", str(fifo))
+    assert result.code == 2
+    assert result.err.strip() == f"devsync: {fifo} is a special file, not a token file."
+
+
+def test_scan_dry_run_checks_the_token_and_its_target(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = create(devsync)
+    as_machine(monkeypatch, made["token"])
+    project = devsync.home / "app"
+    project.mkdir()
+    (project / "requirements.txt").write_text("requests==2.31.0\n")
+    dry = ("scan", str(project), "--dry-run", "--offline")
+    good = devsync(*dry, "--json")
+    assert good.code == 0, good.err
+    assert json.loads(good.out)["target"] == "storefront/bob-laptop"
+    # naming another one is an error, as in the real run
+    for other in (("--project", "billing-api"), ("--env", "staging")):
+        real = devsync("scan", str(project), "--offline", *other)
+        refused = devsync(*dry, *other)
+        assert (real.code, refused.code) == (2, 2), (real.err, refused.err)
+        assert refused.err == real.err
+        assert "This machine token is for storefront/bob-laptop" in refused.err
+    assert devsync(*dry, "--baseline").code == 2
+    monkeypatch.delenv("DEVSYNC_TOKEN")
+    with psycopg.connect(devsync.db_url, autocommit=True) as conn:
+        conn.execute(
+            "update machine_tokens set expires_at = now() - interval '1 second' where id = %s",
+            (made["id"],),
+        )
+    as_machine(monkeypatch, made["token"])
+    expired = devsync(*dry)
+    assert expired.code == 3
+    assert "This machine token has expired (on " in expired.err
+    assert made["token"][4:] not in expired.err + expired.out
 
 
 def test_revoke_rules(devsync: DevsyncCLI) -> None:

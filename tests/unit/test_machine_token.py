@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +63,57 @@ def test_missing_folder_link_and_junk_are_one_sentence(tmp_path: Path) -> None:
     (tmp_path / "bin").chmod(0o600)
     with pytest.raises(mt.TokenError, match="does not hold"):
         mt.read_file(tmp_path / "bin")
+
+
+def _read_within(path: Path, seconds: float = 5.0) -> BaseException | None:
+    """``read_file(path)`` in a thread that must be done within ``seconds`` (a FIFO once
+    blocked ``open`` until a writer came: forever)."""
+    outcome: list[BaseException | None] = []
+
+    def read() -> None:
+        try:
+            mt.read_file(path)
+        except BaseException as exc:  # handed to the test
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"reading {path} blocked"
+    return outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_device_or_socket_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o600)
+    sock_path = tmp_path / "sock"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(sock_path))
+        sock_path.chmod(0o600)
+        for path in (fifo, sock_path, Path("/dev/zero"), Path("/dev/null")):
+            error = _read_within(path)
+            assert isinstance(error, mt.TokenError), path
+            assert str(error) == f"{path} is a special file, not a token file."
+
+
+def test_a_file_swapped_after_the_check_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked before opening, then again on the open file: a path swapped in between (here:
+    the check saw another file) is refused, not read."""
+    path = _file(tmp_path, TOKEN)
+    other = tmp_path / "other"
+    other.write_text(TOKEN)
+    other.chmod(0o600)
+    real_lstat = os.lstat
+    monkeypatch.setattr(
+        mt.os, "lstat", lambda p: real_lstat(other) if str(p) == str(path) else real_lstat(p)
+    )
+    with pytest.raises(mt.TokenError, match="changed while it was read"):
+        mt.read_file(path)
 
 
 def test_environment_and_file_sources(tmp_path: Path) -> None:

@@ -77,3 +77,58 @@ def test_repeating_them_after_the_terminal_hung_up_is_quiet(
     monkeypatch.setattr(server, "root_notices", lambda: ["Running as root: a change"])
     monkeypatch.setattr("sys.stderr", _HungUp())
     launch._repeat_root_notice()  # no exception
+
+
+_LOCAL_START = """
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from devsync_tui import cli
+from devsync_tui.backend.postgres import server
+from devsync_tui.commands import local
+
+def ensure_running(progress):
+    pgdata = Path(sys.argv[1]) / "pgdata"
+    server._tell_root_once(pgdata, False, [f"{pgdata} (pgserver's, private)"], server._tell_stderr)
+    return "postgresql:///devsync?host=/nowhere"
+
+server.ensure_running = ensure_running
+server.status = lambda: SimpleNamespace(pid=1, data_dir=Path(sys.argv[1]) / "pgdata")
+local._apply_retention = lambda _url: None
+sys.exit(cli.main(["local", "start"]))
+"""
+
+
+def test_local_start_says_each_root_line_once(tmp_path: Path) -> None:
+    """``devsync local start`` as root: each line once, with its ``devsync:`` prefix (the log
+    keeps them; Python's last-resort handler must not print them a second time, bare). A
+    process of its own: pytest's log capture would hide the last-resort handler here."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DEVSYNC_DATA_DIR": str(tmp_path),
+        "DEVSYNC_STATE_DIR": str(tmp_path / "state"),
+        "DEVSYNC_CONFIG": str(tmp_path / "config.toml"),
+        "DEVSYNC_KEYRING": "off",
+    }
+    env.pop("DEVSYNC_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _LOCAL_START, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    made = f"Made: {tmp_path / 'pgdata'} (pgserver's, private)."
+    assert lines.count(f"devsync: {made}") == 1
+    assert all(line.startswith("devsync: ") for line in lines), lines
+    assert sum("Running as root" in line for line in lines) == 1
+    log = (tmp_path / "state" / "devsync.log").read_text()
+    assert made in log
