@@ -4,10 +4,10 @@ path does once ``devsync env pull`` writes them into a checkout.
 
 Only admins of a team may create, change, restore or delete such a key, at every scope; the
 database enforces it (migrations ``20261205100200_execution_control`` and
-``20261207200000_execution_control_files``, whose ``private.execution_control_names()`` /
-``_prefixes()`` / ``_folders()`` / ``_file_names()`` this module mirrors: a test asserts they agree). The UI
-uses this only to hide what the database would refuse, and ``devsync run`` to say when a
-variable changes under ``--watch``.
+``20261207200000_execution_control_files``, whose ``private.execution_control_names()``,
+``_prefixes()``, ``_folders()`` and ``_file_names()`` this module mirrors: a test asserts they
+agree). The UI uses this only to hide what the database would refuse, and ``devsync run`` to
+say when a variable changes under ``--watch``.
 
 Variable names match case-insensitively: Windows environment names are, so ``Path`` is
 ``PATH`` there. A file path counts when a part of it is a folder whose files tools run
