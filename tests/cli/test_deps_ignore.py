@@ -29,13 +29,15 @@ def devsync(
     cli = make_devsync(fresh_db_url, tmp_path, capsys, monkeypatch)
     with psycopg.connect(fresh_db_url) as conn:
         conn.execute(
-            "insert into package_advisory_checks values ('npm', 'lodash', '4.17.20', now())"
+            "insert into package_advisory_checks (team_id, package_manager, package_name,"
+            " version, checked_at) values (%s, 'npm', 'lodash', '4.17.20', now())",
+            (demo.TEAM_ACME,),
         )
         conn.execute(
-            "insert into package_advisories (package_manager, package_name, version,"
-            " advisory_id, aliases, severity, fixed_version)"
-            " values ('npm', 'lodash', '4.17.20', %s, '{CVE-2021-23337}', 'HIGH', '4.17.21')",
-            (GHSA,),
+            "insert into package_advisories (team_id, package_manager, package_name, version,"
+            " advisory_id, aliases, severity, fixed_version) values"
+            " (%s, 'npm', 'lodash', '4.17.20', %s, '{CVE-2021-23337}', 'HIGH', '4.17.21')",
+            (demo.TEAM_ACME, GHSA),
         )
     return cli
 

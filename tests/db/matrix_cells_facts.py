@@ -1,14 +1,15 @@
-"""Cells for the package facts (migration ``…120100_package_facts``): advisories and freshness
-are public registry data any signed-in user reads; only scans and agents of a team that runs
-a version write its facts, through ``report_package_facts`` (a machine: for its own
-environment's versions). See tests/db/matrix_ops.py for the conventions."""
+"""Cells for the package facts (migrations ``…120100_package_facts``,
+``…201000_package_facts_per_team``): each team keeps its own advisories and freshness, which
+its members read; only scans and agents of a team that runs a version write its facts, for
+that team, through ``report_package_facts`` (a machine: for its own environment's versions). See tests/db/matrix_ops.py for the conventions."""
 
 from __future__ import annotations
 
 import json
 
-from tests.db.helpers import ADMINS, MEMBERS, USERS, WRITERS, Conn
+from tests.db.helpers import ADMINS, MEMBERS, WRITERS, Conn
 from tests.db.matrix_ops import ENV_WRITERS, NOBODY, Op, S, q
+from tests.support import demo
 
 #: The seed's versions: lodash 4.17.20 is on bob's laptop only, typescript 5.4.2 on alice's
 #: ci-runner only, express 4.19.2 in the baseline (and on staging and ci-runner).
@@ -37,17 +38,22 @@ def facts(key: tuple[str, str, str]) -> str:
 
 def install_package_facts(su: Conn) -> None:
     """One stored fact of each table, for the read cells."""
+    team = (demo.TEAM_ACME,)
     su.execute(
-        "insert into package_advisory_checks values ('npm', 'left-pad', '1.3.0', now())"
-        " on conflict do nothing"
+        "insert into package_advisory_checks (team_id, package_manager, package_name, version,"
+        " checked_at) values (%s, 'npm', 'left-pad', '1.3.0', now()) on conflict do nothing",
+        team,
     )
     su.execute(
-        "insert into package_advisories (package_manager, package_name, version, advisory_id)"
-        " values ('npm', 'left-pad', '1.3.0', 'GHSA-seed-0000-0000') on conflict do nothing"
+        "insert into package_advisories (team_id, package_manager, package_name, version,"
+        " advisory_id) values (%s, 'npm', 'left-pad', '1.3.0', 'GHSA-seed-0000-0000')"
+        " on conflict do nothing",
+        team,
     )
     su.execute(
-        "insert into package_freshness (package_manager, package_name, latest, checked_at)"
-        " values ('npm', 'left-pad', '1.3.0', now()) on conflict do nothing"
+        "insert into package_freshness (team_id, package_manager, package_name, latest,"
+        " checked_at) values (%s, 'npm', 'left-pad', '1.3.0', now()) on conflict do nothing",
+        team,
     )
 
 
@@ -58,19 +64,19 @@ def _report(fn: str, key: tuple[str, str, str]) -> str:
 FACTS_OPS: list[Op] = [
     Op(
         "package_advisories.select",
-        USERS,
+        MEMBERS,
         lambda c, u, i: q(c, "select advisory_id from package_advisories"),
         ("package_advisories_select",),
     ),
     Op(
         "package_advisory_checks.select",
-        USERS,
+        MEMBERS,
         lambda c, u, i: q(c, "select version from package_advisory_checks"),
         ("package_advisory_checks_select",),
     ),
     Op(
         "package_freshness.select",
-        USERS,
+        MEMBERS,
         lambda c, u, i: q(c, "select latest from package_freshness"),
         ("package_freshness_select",),
     ),

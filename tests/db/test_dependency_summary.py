@@ -101,14 +101,14 @@ def _insert(
 
 def _advisory(su: Conn, name: str, version: str, advisory: str, aliases: list[str]) -> None:
     su.execute(
-        "insert into public.package_advisory_checks values ('npm', %s, %s, now())"
-        " on conflict do nothing",
-        (name, version),
+        "insert into public.package_advisory_checks (team_id, package_manager, package_name,"
+        " version, checked_at) values (%s, 'npm', %s, %s, now()) on conflict do nothing",
+        (demo.TEAM_ACME, name, version),
     )
     su.execute(
-        "insert into public.package_advisories (package_manager, package_name, version,"
-        " advisory_id, aliases) values ('npm', %s, %s, %s, %s)",
-        (name, version, advisory, aliases),
+        "insert into public.package_advisories (team_id, package_manager, package_name,"
+        " version, advisory_id, aliases) values (%s, 'npm', %s, %s, %s, %s)",
+        (demo.TEAM_ACME, name, version, advisory, aliases),
     )
 
 

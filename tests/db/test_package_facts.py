@@ -1,6 +1,8 @@
-"""Package facts (migration ``…120100_package_facts``): a version's advisories are replaced
-whole by a newer check and never by an older one; freshness per (package, constraint);
-``project_advisories`` / ``project_freshness`` read what a project runs, as the caller may."""
+"""Package facts (migrations ``…120100_package_facts``, ``…201000_package_facts_per_team``): a
+version's advisories are replaced whole by a newer check and never by an older one; freshness
+per (package, constraint); each team keeps its own, so another team's report changes nothing
+it sees; ``project_advisories`` / ``project_freshness`` read what a project runs, as the caller
+may."""
 
 from __future__ import annotations
 
@@ -103,7 +105,7 @@ def test_outsiders_read_no_project_facts_and_bad_ids_are_refused(cur: Cur) -> No
     impersonate(cur, demo.MALLORY)
     assert _advisories(cur) == []  # the project's versions are not hers to know
     cur.execute("select count(*) from package_advisories where package_name = 'lodash'")
-    assert cur.fetchone() == (1,)  # the public fact itself is readable
+    assert cur.fetchone() == (0,)  # nor Acme's facts: each team keeps its own
     impersonate(cur, demo.BOB)
     bad = {**GHSA, "id": "GHSA\x1b[31m"}
     with (
@@ -111,3 +113,47 @@ def test_outsiders_read_no_project_facts_and_bad_ids_are_refused(cur: Cur) -> No
         cur.connection.transaction(),
     ):
         cur.execute("select report_package_facts(%s)", (_facts("2026-11-03T00:00:00Z", [bad]),))
+
+
+def test_another_teams_report_changes_nothing_a_team_sees(cur: Cur) -> None:
+    # mallory (in no team of Acme's) makes a team and a project of her own that "runs" lodash
+    # 4.17.20, then reports a harmless-looking advisory (and none at all) for it, newer than
+    # Acme's check: Acme still sees the real one, and its summary's accepted risks still apply.
+    impersonate(cur, demo.BOB)
+    cur.execute("select report_package_facts(%s)", (_facts("2026-11-01T00:00:00Z", [GHSA]),))
+    impersonate(cur, demo.MALLORY)
+    cur.execute("select id from create_team('Evil Corp', 'evil-corp')")
+    team = cur.fetchone()
+    assert team is not None
+    cur.execute("insert into projects (team_id, name) values (%s, 'poison') returning id", team)
+    project = cur.fetchone()
+    assert project is not None
+    cur.execute(
+        "select report_dependencies(%s, null, %s::jsonb)",
+        (
+            project[0],
+            json.dumps(
+                [
+                    {
+                        "package_manager": "npm",
+                        "package_name": "lodash",
+                        "resolved_version": "4.17.20",
+                        "version_constraint": "^4.17.21",
+                        "kind": "registry",
+                    }
+                ]
+            ),
+        ),
+    )
+    fake = {"id": "GHSA-fake-0000-0000", "severity": "LOW", "summary": "no action needed"}
+    cur.execute("select now() + interval '4 minutes'")
+    soon = cur.fetchone()
+    assert soon is not None
+    cur.execute("select report_package_facts(%s)", (_facts(soon[0].isoformat(), [fake], "0.0.1"),))
+    assert cur.fetchone() == (2,)  # stored: for her own team
+    impersonate(cur, demo.BOB)
+    assert [row[0] for row in _advisories(cur)] == ["GHSA-35jh-r3h4-6jhm"]
+    cur.execute("select latest from project_freshness(%s) where package_name = 'lodash'", (S,))
+    assert cur.fetchall() == [("4.17.21",)]
+    cur.execute("select count(*) from package_advisories where advisory_id like 'GHSA-fake%'")
+    assert cur.fetchone() == (0,)  # not even readable to Acme's members
