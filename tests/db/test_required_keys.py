@@ -69,3 +69,30 @@ def test_an_update_is_checked_too(cur: Cur) -> None:
             "update env_templates set config_json = %s where id = %s",
             (json.dumps({"X": {"required": "true"}}), demo.TEMPLATE_NODE_STARTER),
         )
+
+
+def test_an_entry_without_a_value_never_hides_a_project_default(cur: Cur) -> None:
+    # Node.js Starter's {"STRIPE_SECRET_KEY": {"is_secret": true}}: storefront's defaults set
+    # it, so the new environment inherits it (an empty override would hide it); EXTRA has no
+    # default and stays a placeholder to fill.
+    impersonate(cur, demo.DAVE)
+    cur.execute(
+        "select id from create_environment(%s, 'dave-starter', %s)",
+        (S, demo.TEMPLATE_NODE_STARTER),
+    )
+    env = cur.fetchone()
+    assert env is not None
+    cur.execute(
+        "select key, source, is_secret from effective_configuration(%s)"
+        " where key = 'STRIPE_SECRET_KEY'",
+        (env[0],),
+    )
+    assert cur.fetchall() == [("STRIPE_SECRET_KEY", "default", True)]
+    _template(cur, {"EXTRA": {"is_secret": True}, "STRIPE_SECRET_KEY": {"is_secret": True}})
+    row = cur.fetchone()
+    assert row is not None
+    cur.execute("select id from create_environment(%s, 'dave-extra', %s)", (S, row[0]))
+    env = cur.fetchone()
+    assert env is not None
+    cur.execute("select key from configurations where environment_id = %s", (env[0],))
+    assert cur.fetchall() == [("EXTRA",)]
