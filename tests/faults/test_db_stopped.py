@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from devsync_tui.backend.errors import Unavailable
+from devsync_tui.backend.postgres import cluster, pgctl
 from devsync_tui.backend.postgres import server as local
 from devsync_tui.backend.postgres.backend import PostgresBackend
 from devsync_tui.dashboard.app import DevSyncApp, make_app
@@ -38,6 +39,11 @@ def embedded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def _crash() -> None:
+    """The server stops without `devsync local stop` (killed, the machine's shutdown, …)."""
+    pgctl.stop(cluster.pgdata(), cluster.run_as())
+
+
 def _app(url: str) -> DevSyncApp:
     async def factory(settings: Any, **_: Any) -> PostgresBackend:
         backend = PostgresBackend(url, "bob", embedded=True, feed_max_backoff=0.5)
@@ -54,7 +60,7 @@ async def test_a_stopped_embedded_database_is_started_again(embedded: Path) -> N
         await wait_ready(pilot, within=30)
         header = app.main.header
         await wait_for(pilot, lambda: header.link == "live", within=15)
-        assert await asyncio.to_thread(local.stop)
+        await asyncio.to_thread(_crash)
         stopped = time.monotonic()
         await wait_for(pilot, lambda: "starting it again" in header.link_detail, within=2.0)
         assert time.monotonic() - stopped < 2.0
@@ -82,7 +88,7 @@ async def test_when_it_cannot_start_the_header_says_what_to_run(
         header = app.main.header
         await wait_for(pilot, lambda: header.link == "live", within=15)
         monkeypatch.setattr(local, "ensure_running", refuse)
-        assert await asyncio.to_thread(local.stop)
+        await asyncio.to_thread(_crash)
         await wait_for(pilot, lambda: "starting it again" in header.link_detail, within=2.0)
         await wait_for(pilot, lambda: "devsync local start" in header.link_detail, within=10.0)
         assert header.link_detail == "the local database is stopped: `devsync local start`"
@@ -92,4 +98,23 @@ async def test_when_it_cannot_start_the_header_says_what_to_run(
         assert header.link_detail == "the local database is stopped: `devsync local start`"
         assert attempts == [1, 1, 1]
         await asyncio.to_thread(started)  # the user runs it
+        await wait_for(pilot, lambda: header.link == "live", within=20)
+
+
+async def test_stopped_on_purpose_it_stays_stopped(embedded: Path) -> None:
+    # `devsync local stop` with a dashboard open: the dashboard does not start it again under
+    # the user (it did within 60 ms, and the stop then timed out); the header says how to.
+    url = await asyncio.to_thread(local.ensure_running)
+    app = _app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot, within=30)
+        header = app.main.header
+        await wait_for(pilot, lambda: header.link == "live", within=15)
+        assert await asyncio.to_thread(local.stop)
+        expected = "the local database was stopped on purpose: `devsync local start`"
+        await wait_for(pilot, lambda: header.link_detail == expected, within=2.0)
+        await pilot.pause(2.0)
+        assert not local.status().running
+        assert header.link_detail == expected
+        await asyncio.to_thread(local.ensure_running)  # the user starts it
         await wait_for(pilot, lambda: header.link == "live", within=20)

@@ -258,8 +258,9 @@ class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
     async def diagnose_link(self) -> str:
         """Why the database cannot be reached, and what to do — one short phrase for the
         header. The embedded database, found stopped, is started again in the background
-        (the library call, never a ``devsync`` found on PATH); only when that fails is the
-        user told the command to run."""
+        (the library call, never a ``devsync`` found on PATH), unless ``devsync local stop``
+        stopped it on purpose; only then, or when that fails, is the user told the command to
+        run."""
         if not self._embedded:
             where = (
                 "the database server" if self.label == "LOCAL" else f"the database at {self.label}"
@@ -274,6 +275,8 @@ class PostgresBackend(PgData, PgTokens, PgConfigStates, Backend):
             state = await asyncio.to_thread(server.status)
             if state.running:
                 return "the local database is not answering; reconnecting"
+            if await asyncio.to_thread(server.stopped_on_purpose):
+                return "the local database was stopped on purpose: `devsync local start`"
             self._restart = restart = asyncio.create_task(
                 self._start_embedded(server.ensure_running)
             )

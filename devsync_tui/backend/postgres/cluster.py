@@ -136,6 +136,13 @@ def password_file() -> Path:
     return locations.data_dir() / PASSWORD_FILE
 
 
+def stopped_marker() -> Path:
+    """Present while the user stopped the local database on purpose (``devsync local stop``):
+    an open dashboard then leaves it stopped instead of starting it again. The next start
+    removes it."""
+    return locations.data_dir() / "locks" / "local-db.stopped"
+
+
 def lock_file() -> Path:
     """The per-user lock around starting and migrating the cluster, in a private folder of its
     own (the data folder itself may have to stay open to the service user)."""

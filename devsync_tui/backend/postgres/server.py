@@ -178,6 +178,7 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
     try:
         with file_lock.locked_sync(cluster.lock_file(), wait=300):
             server_url = _start_server(report, tell)
+            cluster.stopped_marker().unlink(missing_ok=True)
     except file_lock.LockRefused as exc:
         raise Unavailable(str(exc)) from None
     except file_lock.LockTimeout:
@@ -317,12 +318,22 @@ def _build_database(
 
 
 def stop() -> bool:
-    """Stop the local database; return False if it was not running."""
+    """Stop the local database; return False if it was not running. Until the next start it
+    is marked as stopped on purpose (:func:`stopped_on_purpose`), first, so that an open
+    dashboard does not start it again meanwhile."""
     pgdata = cluster.pgdata()
     if _postmaster(pgdata) is None:
         return False
+    marker = cluster.stopped_marker()
+    marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    marker.touch(mode=0o600)
     pgctl.stop(pgdata, cluster.run_as())
     return True
+
+
+def stopped_on_purpose() -> bool:
+    """Whether ``devsync local stop`` stopped the database (and nothing started it since)."""
+    return cluster.stopped_marker().exists()
 
 
 def status() -> LocalStatus:
