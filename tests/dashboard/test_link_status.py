@@ -36,7 +36,7 @@ async def test_presence_takes_at_most_half_the_header() -> None:
         header = app.query_one(StatusHeader)
         header.workspace, header.user, header.role = "LOCAL", "alice", "admin"
         header.link = "live"
-        header.presence = "bob (bob-laptop · Configuration · editing LOG_LEVEL), erin (Health)"
+        header.presence = "bob (bob-laptop · ✎LOG_LEVEL), erin (staging · Health), dave (Health)"
         await pilot.pause()
         text = str(header.render())
         assert "alice · admin" in text  # who I am stays readable

@@ -55,7 +55,7 @@ async def test_arrival_place_and_departure_show_within_a_second(fresh_db_url: st
                 S, environment_id=demo.ENV_BOB_LAPTOP, tab="configuration", editing_key="LOG_LEVEL"
             )
             await wait_for(pilot, lambda: header.presence != "", within=1.0)
-            assert header.presence == "bob (bob-laptop · Configuration · editing LOG_LEVEL)"
+            assert header.presence == "bob (bob-laptop · ✎LOG_LEVEL)"
             assert "also here: bob (bob-laptop" in str(header.render())
             assert _tree_label(app, "bob-laptop").endswith("◆ ✎bob")
             assert "◆" not in _tree_label(app, "staging")

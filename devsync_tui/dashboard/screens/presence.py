@@ -58,14 +58,15 @@ class PresenceSeen(Message):
 
 
 def describe(entry: PresenceEntry, env_names: dict[UUID, str]) -> str:
-    """``bob (staging · Configuration · editing LOG_LEVEL)``: who, and where."""
+    """``bob (staging · Health)``, or ``bob (staging · ✎LOG_LEVEL)`` while editing a key (on
+    the Configuration tab: the tab goes, so that the key fits a header of 100 columns)."""
     where = []
     if entry.environment_id is not None and entry.environment_id in env_names:
         where.append(env_names[entry.environment_id])
-    if entry.tab:
-        where.append(_TAB_TITLES.get(entry.tab, entry.tab))
     if entry.editing_key:
-        where.append(f"editing {entry.editing_key}")
+        where.append(f"✎{entry.editing_key}")
+    elif entry.tab:
+        where.append(_TAB_TITLES.get(entry.tab, entry.tab))
     return f"{entry.username} ({' · '.join(where)})" if where else entry.username
 
 
