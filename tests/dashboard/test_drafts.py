@@ -119,3 +119,28 @@ async def test_discard_draft_restores_the_stored_value(fresh_db_url: str) -> Non
         line.cursor_position = 0
         await pilot.press("ctrl+d")
         assert line.value == "229"
+
+
+async def test_discarding_a_new_keys_draft_says_it_starts_empty(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        app.main.query_one("#config-table").focus()
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfigEditor))
+        editor = app.screen
+        editor.query_one("#editor-key", Input).value = "NEW_DRAFTED"
+        editor.query_one("#editor-line", Input).value = "typed"
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfigEditor))
+        app.main.query_one("#config-table").focus()
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfigEditor))
+        editor = app.screen
+        assert editor.query_one("#editor-line", Input).value == "typed"
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.3)
+        note = str(editor.query_one("#editor-note", Static).render())
+        assert note == "Draft discarded: the new key starts empty again."
+        assert editor.query_one("#editor-line", Input).value == ""

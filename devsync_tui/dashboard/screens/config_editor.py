@@ -259,11 +259,13 @@ class ConfigEditor(ModalScreen[bool]):
         self._apply_type(self._type())
         self.set_value(value)
         self._show_discard()
-        self._set_note(
-            "Draft discarded: this is the stored value."
-            if t.value is not None or t.is_new
-            else "Draft discarded. You may replace this secret but not see it."
-        )
+        if t.is_new:
+            note = "Draft discarded: the new key starts empty again."
+        elif t.value is not None:
+            note = "Draft discarded: this is the stored value."
+        else:
+            note = "Draft discarded. You may replace this secret but not see it."
+        self._set_note(note)
         self._value_widget().focus()
 
     # -- drafts --------------------------------------------------------------------------
