@@ -121,16 +121,9 @@ async def find_environment(
     by_id = {p.id: p for p in projects}
     environments = [e for p in projects for e in await backend.list_environments(p.id)]
     found = match_environments(environments, ref)
-    project_ref, _, name = ref.rpartition("/")
-    if not found and project_ref and name and as_uuid(ref) is None:
-        if project is None:
-            return await find_environment(backend, name, await find_project(backend, project_ref))
-        if not await _names_project(backend, project_ref, project):
-            raise InputError(
-                f"Environment {ref!r} names project {project_ref!r}, but --project names "
-                f"{project.name}; name the project once, or the same project in both."
-            )
-        return await find_environment(backend, name, project)
+    splits = _splits(ref) if not found and as_uuid(ref) is None else []
+    if splits:
+        return await _find_split(backend, ref, splits, project)
     if len(found) == 1:
         return by_id[found[0].project_id], found[0]
     if not found:
@@ -145,6 +138,37 @@ async def find_environment(
     # --project helps only when the candidates are in several projects.
     hint = "pass --project or " if len({e.project_id for e in found}) > 1 else ""
     raise InputError(f"Environment {ref!r} is ambiguous; {hint}use one of: {options}.")
+
+
+def _splits(ref: str) -> list[tuple[str, str]]:
+    """The ways ``project/env`` can be read: at the last ``/`` first (``team/project/env``),
+    then at each earlier one (an environment name may hold a ``/`` itself)."""
+    cuts = [i for i, char in enumerate(ref) if char == "/" and 0 < i < len(ref) - 1]
+    return [(ref[:i], ref[i + 1 :]) for i in reversed(cuts)]
+
+
+async def _find_split(
+    backend: Backend, ref: str, splits: list[tuple[str, str]], project: Project | None
+) -> tuple[Project, Environment]:
+    """``ref`` read as ``project/env`` (see :func:`_splits`): the first reading that names an
+    environment; else the error of the first reading."""
+    first: InputError | None = None
+    for project_ref, name in splits:
+        try:
+            if project is None:
+                return await find_environment(
+                    backend, name, await find_project(backend, project_ref)
+                )
+            if await _names_project(backend, project_ref, project):
+                return await find_environment(backend, name, project)
+            raise InputError(
+                f"Environment {ref!r} names project {project_ref!r}, but --project names "
+                f"{project.name}; name the project once, or the same project in both."
+            )
+        except InputError as exc:
+            first = first or exc
+    assert first is not None
+    raise first
 
 
 async def _names_project(backend: Backend, ref: str, project: Project) -> bool:

@@ -67,3 +67,18 @@ async def test_the_target_knows_which_link_chose_it(
     )
     named = await resolve_target(bob, TargetQuery(env="bob-laptop"))
     assert (named, named.link) == (own, None)
+
+
+async def test_project_slash_env_where_the_env_name_holds_a_slash(open_as: OpenAs) -> None:
+    # An environment may be named "qa env/x": storefront/qa env/x is read at each "/" in turn
+    # (at the last one first, for team/project/env), not only at the last.
+    alice = await open_as("alice")
+    made = await alice.create_environment(demo.PROJECT_STOREFRONT, "qa env/x")
+    project, env = await find_environment(alice, "storefront/qa env/x", None)
+    assert (project.id, env.id) == (demo.PROJECT_STOREFRONT, made.id)
+    storefront = await find_project(alice, "storefront")
+    assert (await find_environment(alice, "storefront/qa env/x", storefront))[1].id == made.id
+    project, env = await find_environment(alice, "acme/storefront/ci-runner", None)
+    assert env.id == demo.ENV_CI_RUNNER
+    with pytest.raises(InputError, match="No project named 'storefront/nowhere'"):
+        await find_environment(alice, "storefront/nowhere/x", None)
