@@ -136,6 +136,16 @@ def refuse_token(args: argparse.Namespace) -> str | None:
     )
 
 
+def _empty_name(args: argparse.Namespace) -> str | None:
+    """Why ``--project ""`` (``--env``, ``--team``) is refused: it names nothing, and must not
+    silently mean the default (the commands say the same, ``commands/common.flag``)."""
+    for name in ("project", "env", "team"):
+        value = getattr(args, name, None)
+        if value is not None and not value.strip():
+            return f"--{name} takes a name or an id, not an empty string."
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``devsync``: parse ``argv`` and run the dashboard or the command; the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -149,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
-    refusal = refuse_token(args)
+    refusal = refuse_token(args) or _empty_name(args)
     if refusal is not None:
         print(f"devsync: {refusal}", file=sys.stderr)
         return EXIT_INPUT

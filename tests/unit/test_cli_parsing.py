@@ -102,3 +102,13 @@ def test_a_missing_command_module_fails_loudly(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(cli.COMMANDS, "ghost", ("ghost", "a command whose module is missing"))
     with pytest.raises(ModuleNotFoundError, match=r"devsync_tui\.commands\.ghost"):
         main(["ghost"])
+
+
+@pytest.mark.parametrize("argv", [["--project", ""], ["--project", "x", "--env", " "]])
+def test_the_dashboard_refuses_an_empty_name(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2  # before anything connects or draws
+    err = capsys.readouterr().err
+    assert err.startswith("devsync: --")
+    assert err.endswith("takes a name or an id, not an empty string.\n")
