@@ -188,29 +188,147 @@ def load_toml(path: Path, text: str) -> dict[str, Any]:
 
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Most values (scalars, mappings, sequences) a YAML lockfile may hold. Real ones hold about 24
+#: per package they report: 74,271 in the largest found (microsoft/rushstack's pnpm-lock.yaml,
+#: 1.35 MB, 3,112 rows), 50,618 (withastro/astro), 43,525 (jestjs/jest's Yarn Berry
+#: yarn.lock); one at the 20,000-row report limit holds about 480,000. Past this, a file under
+#: the size limit could cost gigabytes and minutes to build (about 3 s and 200 MB to reach it).
+MAX_YAML_NODES = 1_000_000
+#: Most items one YAML sequence may hold: the longest in real lockfiles holds a few dozen
+#: (``os``/``cpu`` lists, ``transitivePeerDependencies``).
+MAX_YAML_ITEMS = 100_000
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_NO_KEY: Any = object()  # a mapping's frame waiting for its next key
+_SEQUENCE: Any = object()  # the key slot of a sequence's frame
+_ANCHORS = "YAML anchors and aliases are not accepted in a lockfile"
+_COLLECTION_TAG = "YAML tags on mappings and lists are not accepted in a lockfile"
 
 
-def _refuse_anchors(path: Path, text: str) -> None:
-    """Refuse any anchor or alias before anything is built. PyYAML's loaders expand aliases
-    into shared objects, so a few hundred bytes of nested aliases ("billion laughs") become a
-    structure that anything walking or printing it cannot finish; no lockfile writer emits
-    them (pnpm and Yarn write plain YAML). The events are read one at a time and the first
-    anchor stops the parse, so the cost stays that of the bytes read."""
-    for event in yaml.parse(text, Loader=_YAML_LOADER):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            mark = event.start_mark
-            line = mark.line + 1 if mark is not None else None
-            raise LockfileError(
-                path, line, "YAML anchors and aliases are not accepted in a lockfile"
-            )
+def _line(event: Any) -> int | None:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else None
 
 
-def load_yaml_documents(path: Path, text: str) -> list[Any]:
-    """Every document of a YAML stream, parsed with the safe (C when available) loader after
-    refusing anchors and aliases; errors as ``LockfileError``."""
+def _build_documents(path: Path, text: str, max_nodes: int, max_items: int) -> list[Any]:
+    """Every document of a YAML stream, built straight from the parser's events (what the
+    safe loader builds, without its intermediate node graph).
+
+    One pass refuses what a lockfile never holds before it costs anything: anchors and
+    aliases (PyYAML shares aliased objects, so a few hundred bytes of nested aliases, a
+    "billion laughs", become a structure nothing can walk or print), merge keys (they exist to
+    reuse anchored content), tags on collections, more than ``max_nodes`` values in all or
+    ``max_items`` in one sequence, nesting deeper than ``MAX_DEPTH``. Scalars are resolved
+    and constructed by the safe loader's own resolver and constructors."""
+    loader = _YAML_LOADER(text)
     try:
-        _refuse_anchors(path, text)
-        return list(yaml.load_all(text, Loader=_YAML_LOADER))
+        resolve = loader.resolve
+        constructors = loader.yaml_constructors
+        documents: list[Any] = []
+        # Open collections, innermost last: [mapping, key or _NO_KEY] or [list, _SEQUENCE].
+        stack: list[list[Any]] = []
+        root: Any = _NO_KEY
+        nodes = 0
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                nodes += 1
+                if event.anchor is not None:
+                    raise LockfileError(path, _line(event), _ANCHORS)
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag == _STR_TAG:
+                    value = event.value
+                elif stack and stack[-1][1] is _NO_KEY and tag in (_VALUE_TAG, _MERGE_TAG):
+                    if tag == _MERGE_TAG:
+                        raise LockfileError(
+                            path, _line(event), "YAML merge keys are not accepted in a lockfile"
+                        )
+                    value = event.value  # a "=" key is the string "=", as the loader reads it
+                else:
+                    node = yaml.ScalarNode(
+                        tag, event.value, event.start_mark, event.end_mark, event.style
+                    )
+                    try:
+                        value = (constructors.get(tag) or constructors[None])(loader, node)
+                    except (ValueError, TypeError, OverflowError) as exc:
+                        raise LockfileError(
+                            path, _line(event), "invalid YAML: a value does not fit its type"
+                        ) from exc
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                nodes += 1
+                if event.anchor is not None:
+                    raise LockfileError(path, _line(event), _ANCHORS)
+                if event.tag not in _COLLECTION_TAGS:
+                    raise LockfileError(path, _line(event), _COLLECTION_TAG)
+                if stack and stack[-1][1] is _NO_KEY:
+                    raise LockfileError(path, _line(event), "invalid YAML: found unhashable key")
+                if len(stack) >= MAX_DEPTH:
+                    raise LockfileError(path, _line(event), "YAML nested too deeply")
+                if nodes > max_nodes:
+                    raise _too_many(path, event, max_nodes)
+                stack.append([{}, _NO_KEY] if kind is yaml.MappingStartEvent else [[], _SEQUENCE])
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                value = stack.pop()[0]
+            elif kind is yaml.AliasEvent:
+                raise LockfileError(path, _line(event), _ANCHORS)
+            elif kind is yaml.DocumentStartEvent:
+                root = _NO_KEY
+                continue
+            elif kind is yaml.DocumentEndEvent:
+                documents.append(None if root is _NO_KEY else root)
+                continue
+            elif kind is yaml.StreamEndEvent or event is None:
+                return documents
+            else:
+                continue  # StreamStartEvent
+            if nodes > max_nodes:
+                raise _too_many(path, event, max_nodes)
+            if not stack:
+                root = value
+                continue
+            frame = stack[-1]
+            key = frame[1]
+            if key is _SEQUENCE:
+                items = frame[0]
+                items.append(value)
+                if len(items) > max_items:
+                    raise LockfileError(
+                        path,
+                        _line(event),
+                        f"a YAML list of over {max_items:,} items, far more than any lockfile",
+                    )
+            elif key is _NO_KEY:
+                frame[1] = value
+            else:
+                frame[0][key] = value
+                frame[1] = _NO_KEY
+    finally:
+        loader.dispose()
+
+
+def _too_many(path: Path, event: Any, max_nodes: int) -> LockfileError:
+    return LockfileError(
+        path, _line(event), f"over {max_nodes:,} YAML values, far more than any lockfile"
+    )
+
+
+def load_yaml_documents(
+    path: Path, text: str, *, max_nodes: int | None = None, max_items: int | None = None
+) -> list[Any]:
+    """Every document of a YAML stream, as the safe loader reads it, refusing anchors,
+    aliases and runaway sizes (see ``_build_documents``; the limits default to
+    ``MAX_YAML_NODES`` and ``MAX_YAML_ITEMS``); errors as ``LockfileError``."""
+    nodes = MAX_YAML_NODES if max_nodes is None else max_nodes
+    items = MAX_YAML_ITEMS if max_items is None else max_items
+    try:
+        return _build_documents(path, text, nodes, items)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -222,9 +340,11 @@ def load_yaml_documents(path: Path, text: str) -> list[Any]:
         raise LockfileError(path, None, "YAML nested too deeply") from exc
 
 
-def load_yaml(path: Path, text: str) -> Any:
+def load_yaml(
+    path: Path, text: str, *, max_nodes: int | None = None, max_items: int | None = None
+) -> Any:
     """The one document of a YAML file (see ``load_yaml_documents``)."""
-    documents = load_yaml_documents(path, text)
+    documents = load_yaml_documents(path, text, max_nodes=max_nodes, max_items=max_items)
     if len(documents) > 1:
         raise LockfileError(path, None, "expected one YAML document, found several")
     return documents[0] if documents else None

@@ -7,7 +7,9 @@ it. Keys that are not a registry version (git, tarball, directory) carry ``name`
 ``version`` fields and a ``resolution`` saying which kind they are. Direct dependencies come
 from the importers (``importers`` in monorepos and v9, top-level sections before). pnpm 10
 may write two YAML documents (its own install first, then the project's): the project's is
-the last one.
+the last one. An importer's local package may carry a peer suffix (``file:dir(react@18.2.0)``)
+and, in v9, the real package's name when installed under another (``'@acme/real@file:dir'``):
+it is the ``packages`` entry's path row, named after the real package.
 """
 
 from __future__ import annotations
@@ -89,19 +91,55 @@ def _package_rows(packages: dict[str, Any], major: int) -> dict[str, ParsedPacka
     return rows
 
 
-def _importer_target(name: str, ref: str, major: int) -> tuple[str, str]:
-    """(real name, lookup key in ``_package_rows``) of an importer's ``name: ref``."""
+def _without_peers(ref: str) -> str:
+    """``ref`` without its trailing peer suffixes: ``file:dir(react@18.2.0)(b@1.0.0)`` is
+    ``file:dir``. Groups nest (``(webpack@5.90.0(@swc/core@1.6.13))``); an unbalanced ``)``
+    ends the stripping. Linear in the length of ``ref``."""
+    end = len(ref)
+    while end and ref[end - 1] == ")":
+        depth = 0
+        index = end - 1
+        while index >= 0:
+            if ref[index] == ")":
+                depth += 1
+            elif ref[index] == "(":
+                depth -= 1
+                if depth == 0:
+                    break
+            index -= 1
+        if index < 0:
+            break
+        end = index
+    return ref[:end]
+
+
+def _v9_alias(name: str, ref: str) -> tuple[str, str]:
+    """(real name, its ref) of a v9 importer's ``name: ref``. pnpm writes ``real@<ref>`` when
+    the package is installed under another name (``bar@1.2.3(peer)``,
+    ``@acme/real@file:dir``): an ``@`` that comes before any ``:`` and ``(``, or a ref opening
+    with a scope. Any other ref (``1.2.3(react@18.2.0)``, ``file:dir``, a URL) is ``name``'s."""
+    at = ref.find("@", 1)
+    if at > 0:
+        colon, paren = ref.find(":"), ref.find("(")
+        if ref.startswith("@") or ((colon < 0 or at < colon) and (paren < 0 or at < paren)):
+            return ref[:at], ref[at + 1 :]
+    return name, ref
+
+
+def _importer_target(name: str, ref: str, major: int) -> tuple[str, str, tuple[str, ...]]:
+    """(real name, ref without the real name, lookup keys in ``_package_rows`` to try in
+    order) of an importer's ``name: ref``. ``file:`` and tarball keys carry no peer suffix
+    in v9 (its ``snapshots`` do) and carry it in v5/v6: both are tried."""
+    if major >= 9:
+        name, ref = _v9_alias(name, ref)
     if ref[:1].isdigit():
-        return name, f"{name}@{_PEER_SUFFIX_RE.sub('', ref)}"
-    if ref.startswith("/"):  # v5/v6 alias: /bar/1.2.3, /bar@1.2.3(peer)
+        return name, ref, (f"{name}@{_PEER_SUFFIX_RE.sub('', ref)}",)
+    if major < 9 and ref.startswith("/"):  # v5/v6 alias: /bar/1.2.3, /bar@1.2.3(peer)
         parsed = _registry_key(ref, major)
         if parsed is not None:
-            return parsed[0], f"{parsed[0]}@{parsed[1]}"
-    if major >= 9 and not ref.startswith(("file:", "http", "git", "link:")):
-        real, version = split_name(ref)  # v9 alias: bar@1.2.3(peer)
-        if real and version[:1].isdigit():
-            return real, f"{real}@{_PEER_SUFFIX_RE.sub('', version)}"
-    return name, ref if major < 9 else f"{name}@{ref}"
+            return parsed[0], ref, (f"{parsed[0]}@{parsed[1]}",)
+    prefix = f"{name}@" if major >= 9 else ""
+    return name, ref, (f"{prefix}{ref}", f"{prefix}{_without_peers(ref)}")
 
 
 def _importer_rows(
@@ -141,17 +179,21 @@ def _direct_row(
     spec = spec if isinstance(spec, str) else None
     read = classify(spec) if spec is not None else None
     constraint = read.range if read is not None and read.kind is PackageKind.REGISTRY else spec
-    if ref.startswith("link:"):
-        target = _normal_join(importer_path, ref[len("link:") :])
-        kind = PackageKind.WORKSPACE if target in importers else PackageKind.PATH
-        return ParsedPackage(NPM, name, None, constraint or None, True, kind)
-    real, key = _importer_target(name, ref, major)
-    row = rows.get(key)
+    real, own, keys = _importer_target(name, ref, major)
     alias = name if real != name else None
+    if own.startswith("link:"):
+        target = _normal_join(importer_path, _without_peers(own)[len("link:") :])
+        kind = PackageKind.WORKSPACE if target in importers else PackageKind.PATH
+        return ParsedPackage(NPM, real, None, constraint or None, True, kind, alias)
+    row = next((rows[key] for key in keys if key in rows), None)
     if row is None:
-        version = ref if ref[:1].isdigit() else None
-        version = _PEER_SUFFIX_RE.sub("", version) if version else None
-        return ParsedPackage(NPM, real, version, constraint or None, True, alias=alias)
+        if own[:1].isdigit():
+            version = _PEER_SUFFIX_RE.sub("", own) or None
+            return ParsedPackage(NPM, real, version, constraint or None, True, alias=alias)
+        # file:, a URL, git+…: never a registry package, even when its entry is missing
+        kind = classify(_without_peers(own)).kind if ":" in own else PackageKind.REGISTRY
+        return ParsedPackage(NPM, real, None, constraint or None, True, kind, alias)
+    alias = name if row.name != name else None  # v5/v6 name a local package in its entry
     return ParsedPackage(
         NPM, row.name, row.version, constraint or None, True, row.kind, alias or row.alias
     )
