@@ -394,9 +394,12 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             from devsync_tui.dashboard.widgets.config_drift_matrix import state_words
 
             parts.append(f"The machine's copy: {state_words(machine)}.")
-        detail.update(
-            Text.assemble(detail_value(row, revealed, may_reveal), "\n", "  ".join(parts))
-        )
+        value = detail_value(row, revealed, may_reveal)
+        # A file's "enter opens it": enter opens it to edit, promised only where offered.
+        opens = " (enter opens it)"
+        if value.plain.endswith(opens) and not self.check_action("edit", ()):
+            value.right_crop(len(opens))
+        detail.update(Text.assemble(value, "\n", "  ".join(parts)))
 
     @work(exclusive=True, group="config-origin", exit_on_error=False)
     async def _load_origins(self, selection: Selection) -> None:

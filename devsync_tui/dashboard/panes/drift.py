@@ -39,7 +39,7 @@ from devsync_tui.core.models import (
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.load_failure import load_failure
-from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
+from devsync_tui.dashboard.panes.when_shown import ReadWhenShown, focus_if_lost
 from devsync_tui.dashboard.screens.drift_detail import PackageDetailScreen
 from devsync_tui.dashboard.widgets.drift_matrix import DriftMatrixTable, legend_text, row_key
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
@@ -447,6 +447,8 @@ class DriftPane(Widget):
         message = self.query_one("#drift-message", Static)
         message.update(text or "")
         self.set_class(text is not None, "-message")
+        if text is None:
+            focus_if_lost(self, self.table)
 
     def _refresh_rows(self) -> None:
         matrix = self.matrix
@@ -520,6 +522,7 @@ class DriftPane(Widget):
 
     def watch_drifted_only(self) -> None:
         self._refresh_rows()
+        self.refresh_bindings()  # esc clears it: offered while there is something to clear
 
     def watch_sort_by_severity(self) -> None:
         self._refresh_rows()
@@ -530,6 +533,7 @@ class DriftPane(Widget):
         self.drifted_only = False
         self._update_status()
         self.table.focus()
+        self.refresh_bindings()  # nothing left to clear: esc is no longer offered
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear":

@@ -34,7 +34,7 @@ from devsync_tui.core.models import (
 from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.load_failure import load_failure
-from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
+from devsync_tui.dashboard.panes.when_shown import ReadWhenShown, focus_if_lost
 from devsync_tui.dashboard.widgets.health_series import EnvHealth, sparkline_window, summarize
 from devsync_tui.dashboard.widgets.health_table import STALE_SYMBOL, STATUS_SYMBOLS, HealthTable
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput, VirtualTable
@@ -364,6 +364,8 @@ class HealthPane(Widget):
     def _set_message(self, text: str | None) -> None:
         self.query_one("#health-message", Static).update(text or "")
         self.set_class(text is not None, "-message")
+        if text is None:
+            focus_if_lost(self, self.table)
 
     def _show_rows(self, flash: set[UUID] | None = None) -> None:
         name, order = SORTS[self.sort_index]
@@ -419,6 +421,7 @@ class HealthPane(Widget):
         self.query_one(FilterInput).close()
         self.table.filter("")
         self.table.focus()
+        self.refresh_bindings()  # nothing left to clear: esc is no longer offered
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear":

@@ -25,6 +25,16 @@ def on_screen(widget: Widget) -> bool:
     return widget.is_attached
 
 
+def focus_if_lost(pane: Widget, table: Widget) -> None:
+    """Give ``table`` (its pane's, just drawn in place of a message) the focus if the pane is
+    on screen and nothing has the focus. Showing a tab moves the focus from the tab shown
+    before to the new tab's table; a pane that shows "Loading…" in its table's place the first
+    time (or is mounted after its tab was shown) had no table to take it then, and the focus
+    went with the hidden tab."""
+    if on_screen(pane) and pane.screen.focused is None:
+        table.focus()
+
+
 class ReadWhenShown:
     """Runs a pane's full read now if the pane is on screen, else once it is shown."""
 

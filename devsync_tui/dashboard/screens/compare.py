@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core.execution_control import refusal as execution_control_refusal
@@ -90,16 +90,25 @@ class CompareScreen(ModalScreen[bool]):
             table = KeyTable(id="compare-table")
             table.cursor_type = "row"
             yield table
+            yield Static(self._keys_line(), id="compare-keys", classes="dialog-note")
+
+    def _keys_line(self) -> Text:
+        """What the keys do here: `p` only where the selected key may be promoted (it is
+        offered only then), else why not."""
+        close = cmd.key_name(self.app, cmd.DIALOG_CANCEL)
+        if self.diff is not None and not self.lines:
+            return Text(f"{close} closes", style="dim")
+        if self.diff is not None and not self.access.can_edit_config(self.b.id):
+            why = f"You may not change {self.b.name}, so nothing can be promoted to it."
+        elif self.diff is not None and (refusal := self.promote_refusal(self._selected())):
+            why = refusal
+        else:
             promote = cmd.key_name(self.app, cmd.COMPARE_PROMOTE)
-            close = cmd.key_name(self.app, cmd.DIALOG_CANCEL)
-            yield Static(
-                Text(
-                    f"{promote} copies the selected key from {self.a.name} to {self.b.name} "
-                    f"(asks first) · {close} closes",
-                    style="dim",
-                ),
-                classes="dialog-note",
+            why = (
+                f"{promote} copies the selected key from {self.a.name} to {self.b.name} "
+                "(asks first)"
             )
+        return Text(f"{why} · {close} closes", style="dim")
 
     def on_mount(self) -> None:
         self.load()
@@ -140,6 +149,12 @@ class CompareScreen(ModalScreen[bool]):
                 )
             )
         table.focus()
+        self._row_moved()
+
+    @on(DataTable.RowHighlighted, "#compare-table")
+    def _row_moved(self) -> None:
+        # `p` and the line saying what it does follow the row under the cursor.
+        self.query_one("#compare-keys", Static).update(self._keys_line())
         self.refresh_bindings()
 
     def _selected(self) -> Line | None:

@@ -29,9 +29,18 @@ class Row:
 
 
 class KeyTable(DataTable[RenderableType]):
-    """DataTable with vi keys; a subclass may label `enter` (``keys.CFG_EDIT``)."""
+    """DataTable with vi keys, and the first and last row on home/g and end/G (the same
+    binding ids as the virtual tables'); a subclass may label `enter` (``keys.CFG_EDIT``)."""
 
-    BINDINGS = cmd.bindings(cmd.DOWN, cmd.UP)
+    BINDINGS = cmd.bindings(cmd.DOWN, cmd.UP, cmd.FIRST_ROW, cmd.LAST_ROW)
+
+    def action_first(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
     def forget_rendered(self) -> None:
         """Drop the rendered rows and cells after rows were patched in place. DataTable keys
@@ -207,6 +216,10 @@ class FilterableTable(Vertical):
     def _render_rows(self) -> None:
         table = self.table
         keep = self._kept_key()
+        # A row deleted from under the cursor leaves it in its place: on the next row (one
+        # only filtered out leaves it on the first row).
+        gone = keep is not None and all(row.key != keep for row in self._rows)
+        was = table.cursor_row if gone else 0
         shown = self._shown()
         widths = self._widths(shown)
         table.clear(columns=True)
@@ -214,9 +227,11 @@ class FilterableTable(Vertical):
             table.add_column(label, width=width)
         for row in shown:
             table.add_row(*self._cells(row), key=row.key)
-        self._restore_cursor(keep)
+        self._restore_cursor(keep, was)
 
-    def _restore_cursor(self, keep: str | None) -> None:
+    def _restore_cursor(self, keep: str | None, was: int | None = None) -> None:
+        """The cursor on ``keep``; if that row is not shown, on row ``was`` (default: where
+        the cursor is), or the last row if there are fewer."""
         table = self.table
         # A table in a hidden tab has no height: scrolling its cursor "into view" there would
         # leave the rows above the cursor scrolled out of sight once the tab is shown again.
@@ -228,7 +243,8 @@ class FilterableTable(Vertical):
         try:
             table.move_cursor(row=table.get_row_index(keep), animate=False, scroll=scroll)
         except Exception:  # the row went away (deleted or filtered out)
-            table.move_cursor(row=min(table.cursor_row, max(0, table.row_count - 1)), scroll=scroll)
+            place = table.cursor_row if was is None else was
+            table.move_cursor(row=min(place, max(0, table.row_count - 1)), scroll=scroll)
 
     def flash(self, keys: Iterable[str]) -> None:
         """Highlight these rows briefly (they were changed by someone else)."""
