@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Footer, Select, TabbedContent
 
+from devsync_tui.dashboard.panes.config_drift import ConfigDriftPane
 from devsync_tui.dashboard.panes.drift import DriftPane
 from devsync_tui.dashboard.panes.health import HealthPane
 from devsync_tui.dashboard.screens.compare import CompareScreen
@@ -18,6 +19,7 @@ from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, FormDialog
 from devsync_tui.dashboard.widgets.nav_tree import NavTree
 from tests.dashboard.conftest import footer_settled, make_test_app, wait_for, wait_ready
 from tests.dashboard.helpers import config_pane, stored
+from tests.dashboard.test_config_drift import install_states
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -236,3 +238,25 @@ async def test_a_deleted_key_leaves_the_cursor_on_the_next_row(
         await wait_for(pilot, lambda: table.row_count == len(keys) - 1)
         await wait_ready(pilot)
         assert pane.rows_table.cursor_key == expected
+
+
+async def test_config_drift_takes_the_focus_and_offers_esc_only_to_clear(
+    fresh_db_url: str,
+) -> None:
+    install_states(fresh_db_url)  # machines have reported: the matrix is shown, not a message
+    app = make_test_app(fresh_db_url, "alice", project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: app.focused is app.main.query_one("#config-table"))
+        await pilot.press("3")
+        pane = app.main.query_one(ConfigDriftPane)
+        await wait_for(pilot, lambda: app.focused is pane.table)
+        footer = app.main.query_one(Footer)
+        await wait_for(pilot, lambda: footer_settled(footer) and "Filter" in _footer_keys(app))
+        assert "Clear" not in _footer_keys(app)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: footer_settled(footer) and "Clear" in _footer_keys(app))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not pane.drifted_only)
+        await wait_for(pilot, lambda: footer_settled(footer) and "Clear" not in _footer_keys(app))

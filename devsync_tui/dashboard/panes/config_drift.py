@@ -31,6 +31,7 @@ from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import ConfigDriftSeen
 from devsync_tui.dashboard.panes.load_failure import load_failure
+from devsync_tui.dashboard.panes.when_shown import focus_if_lost
 from devsync_tui.dashboard.screens.config_drift_detail import ConfigKeyDetailScreen
 from devsync_tui.dashboard.widgets.config_drift_matrix import ConfigDriftTable, legend_text
 from devsync_tui.dashboard.widgets.virtual_table import FilterInput
@@ -197,6 +198,8 @@ class ConfigDriftPane(Widget):
     def _set_message(self, text: str | None) -> None:
         self.query_one("#cfgdrift-message", Static).update(text or "")
         self.set_class(text is not None, "-message")
+        if text is None:
+            focus_if_lost(self, self.table)
 
     def _refresh_rows(self) -> None:
         matrix = self.matrix
@@ -248,6 +251,7 @@ class ConfigDriftPane(Widget):
 
     def watch_drifted_only(self) -> None:
         self._refresh_rows()
+        self.refresh_bindings()  # esc clears it: offered while there is something to clear
 
     def action_clear(self) -> None:
         self.query_one(FilterInput).close()
@@ -255,6 +259,7 @@ class ConfigDriftPane(Widget):
         self.drifted_only = False
         self._update_status()
         self.table.focus()
+        self.refresh_bindings()  # nothing left to clear: esc is no longer offered
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear":
