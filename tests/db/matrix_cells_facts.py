@@ -1,7 +1,8 @@
 """Cells for the package facts (migrations ``…120100_package_facts``,
 ``…201000_package_facts_per_team``): each team keeps its own advisories and freshness, which
 its members read; only scans and agents of a team that runs a version write its facts, for
-that team, through ``report_package_facts`` (a machine: for its own environment's versions). See tests/db/matrix_ops.py for the conventions."""
+that team, through ``report_package_facts`` (a machine: for its own environment's versions).
+See tests/db/matrix_ops.py for the conventions."""
 
 from __future__ import annotations
 
