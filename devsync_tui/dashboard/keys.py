@@ -216,6 +216,9 @@ TREE_FILTER = _command(
     "Filter the tree by name (teams, projects, environments).",
     key_display="/",
 )
+TREE_CLEAR = _command(
+    "tree.clear", "escape", "clear_filter", "Clear", "Clear the tree's filter (show everything)."
+)
 TREE_NEW_TEAM = _command(
     "tree.new_team",
     "N",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from devsync_tui.dashboard.screens.dialogs import FormValues
+    from devsync_tui.dashboard.widgets.nav_tree import NavTree
 
 
 #: What the tree's keys do to the selected item.
@@ -95,14 +96,31 @@ class TreeActions:
 
         def load_workspace(self) -> object: ...  # provided by MainScreen
 
+        @property
+        def nav_tree(self) -> NavTree: ...  # provided by MainScreen
+
+    def _acted_on(self) -> Selection | None:
+        """What the tree's keys act on: the selection while it is the node under the tree's
+        cursor and that node is on screen; None when a filter hides it (nothing selected)."""
+        sel, item = self.selection, self.nav_tree.cursor_item()
+        if sel is None or item is None:
+            return None
+        shown = (
+            sel.team.id,
+            sel.project.id if sel.project else None,
+            sel.environment.id if sel.environment else None,
+        )
+        return sel if item.key == shown else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The tree's writing keys, offered only where the role allows (``tree_refusal``)."""
+        """The tree's writing keys, offered only where the role allows (``tree_refusal``) and
+        only for the node under the cursor that is on screen."""
         if action == "new_team":
             return self.session is None or not self.session.read_only
         what = _ACTIONS.get(action)
-        return what is None or tree_refusal(self.session, self.selection, what) is None
+        return what is None or tree_refusal(self.session, self._acted_on(), what) is None
 
-    def _refused(self, session: Session, selection: Selection, action: TreeAction) -> bool:
+    def _refused(self, session: Session, selection: Selection | None, action: TreeAction) -> bool:
         """Say why not and return True when the user may not ``action`` the selection."""
         refusal = tree_refusal(session, selection, action)
         if refusal is not None:
@@ -110,7 +128,7 @@ class TreeActions:
         return refusal is not None
 
     def action_new_item(self) -> None:
-        sel = self.selection
+        sel = self._acted_on()
         if sel is None:
             self.action_new_team()
         elif sel.project is None:
@@ -239,8 +257,8 @@ class TreeActions:
 
     @work(group="tree-write", exit_on_error=False)
     async def _rename(self) -> None:
-        session, sel = self.session, self.selection
-        if session is None or sel is None or self._refused(session, sel, "rename"):
+        session, sel = self.session, self._acted_on()
+        if session is None or self._refused(session, sel, "rename") or sel is None:
             return
         backend = session.backend
         if sel.environment is not None:
@@ -291,8 +309,8 @@ class TreeActions:
         # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
         from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
 
-        session, sel = self.session, self.selection
-        if session is None or sel is None or self._refused(session, sel, "delete"):
+        session, sel = self.session, self._acted_on()
+        if session is None or self._refused(session, sel, "delete") or sel is None:
             return
         backend = session.backend
         if sel.environment is not None:

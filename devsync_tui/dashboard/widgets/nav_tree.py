@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from rich.text import Text
@@ -29,6 +30,9 @@ _STALE_MARK = ("◌", "yellow")
 
 #: A project with more environments (machines) than this opens collapsed.
 COLLAPSE_OVER = 10
+#: Seconds between looks at the status marks: an agent that stops reporting turns its machine
+#: stale with no change in the data (as the Health tab's tick).
+MARK_TICK_SECONDS = 30.0
 
 #: Node key: (team id, project id or None, environment id or None).
 NavKey = tuple[UUID, UUID | None, UUID | None]
@@ -60,6 +64,7 @@ class NavTree(Tree[NavItem]):
         cmd.TREE_RENAME,
         cmd.TREE_DELETE,
         cmd.TREE_FILTER,
+        cmd.TREE_CLEAR,
         cmd.TREE_NEW_TEAM,
         cmd.DOWN,
         cmd.UP,
@@ -76,6 +81,10 @@ class NavTree(Tree[NavItem]):
         self._present: Mapping[UUID, tuple[str, ...]] = {}
         #: What the tree shows only items about (lower case; empty: everything).
         self.filter_text = ""
+        #: Where the cursor was when a filter left nothing to show (it goes back there).
+        self._hidden_key: NavKey | None = None
+        #: Environment id → the status mark its label shows (the tick redraws what changed).
+        self._marks: dict[UUID, str] = {}
         self._data: (
             tuple[
                 Sequence[Team],
@@ -86,11 +95,28 @@ class NavTree(Tree[NavItem]):
             | None
         ) = None
 
+    def on_mount(self) -> None:
+        self.set_interval(MARK_TICK_SECONDS, self.refresh_marks, name="tree-marks")
+
     def action_filter(self) -> None:
         """`/`: type to keep only the teams, projects and environments whose name matches."""
         panel = self.parent
         if isinstance(panel, NavPanel):
             panel.open_filter()
+
+    def action_clear_filter(self) -> None:
+        """`esc`: show everything again (offered while a filter is applied)."""
+        panel = self.parent
+        if isinstance(panel, NavPanel):
+            panel.close_filter()
+        else:
+            self.set_filter("")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            # Nothing to clear: esc goes on to whatever is around the tree.
+            return bool(self.filter_text)
+        return True
 
     def set_filter(self, text: str) -> None:
         """Show only items whose name contains ``text`` (any case), with what holds them and
@@ -98,6 +124,18 @@ class NavTree(Tree[NavItem]):
         self.filter_text = text.strip().lower()
         if self._data is not None:
             self.populate(*self._data)
+        self.refresh_bindings()  # esc clears it; what is under the cursor may have gone
+
+    def cursor_item(self) -> NavItem | None:
+        """The item of the node under the cursor, if that node is on screen; None when there
+        is none (a filter hid it, or nothing is shown). After a rebuild the tree's cursor
+        can still hold a node of the old tree, one the filter left out."""
+        if self.last_line < 0:  # reading it lays the lines out (and the cursor on them)
+            return None
+        node = self.cursor_node
+        if node is None or node.data is None or self.cursor_line < 0:
+            return None
+        return node.data if self.get_node_at_line(self.cursor_line) is node else None
 
     def _shown(self, *names: str) -> bool:
         """Whether an item is shown under the filter: its own name or one around it matches
@@ -114,10 +152,13 @@ class NavTree(Tree[NavItem]):
     ) -> None:
         """Replace the tree's content; the highlighted item stays highlighted if it exists."""
         self._data = (teams, projects, environments, usernames)
-        current = self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
+        at = self.cursor_node
+        current = at.data.key if at and at.data else self._hidden_key
+        self._hidden_key = None
         expanded = {n.data.key for n in self._nodes_iter() if n.data and n.is_expanded}
         first_fill = not self.root.children
         self.clear()
+        self._marks = {}
         by_key: dict[NavKey, TreeNode[NavItem]] = {}
         crowded: set[NavKey] = set()
         for team in sorted(teams, key=lambda t: t.name.lower()):
@@ -161,14 +202,22 @@ class NavTree(Tree[NavItem]):
             else:
                 if self.root.children:
                     self._move_to(self.root.children[0])
+                else:  # the filter shows nothing: back to the same place once it is cleared
+                    self._hidden_key = current
+
+    @staticmethod
+    def _mark(env: Environment, now: datetime) -> tuple[str, str]:
+        """The status mark and its colour: stale (no report for two agent intervals, the
+        Health tab's rule and clock) before what the status says."""
+        if is_stale(env.status, env.last_sync_at, now):
+            return _STALE_MARK
+        return _STATUS_MARK.get(env.status, ("○", "grey50"))
 
     def _env_label(self, env: Environment) -> Text:
         """The status mark and the name; stale (no report for two agent intervals) is said,
         and without colour (NO_COLOR) an error stands out reversed, a stale one bold."""
-        if is_stale(env.status, env.last_sync_at, clock.now()):
-            mark, colour = _STALE_MARK
-        else:
-            mark, colour = _STATUS_MARK.get(env.status, ("○", "grey50"))
+        mark, colour = self._mark(env, clock.now())
+        self._marks[env.id] = mark
         if self.app.no_color and mark in ("✖", _STALE_MARK[0]):
             colour = "bold reverse" if mark == "✖" else "bold"
         label = Text.assemble((mark + " ", colour), env.name)
@@ -178,6 +227,15 @@ class NavTree(Tree[NavItem]):
         if present:
             label.append(f" ◆ {', '.join(present)}", style="cyan")
         return label
+
+    def refresh_marks(self) -> None:
+        """Redraw the environments whose status mark the time alone changed (an agent that
+        stopped reporting turns stale): the data already read, nothing read again."""
+        now = clock.now()
+        for node in self._nodes_iter():
+            env = node.data.environment if node.data else None
+            if env is not None and self._mark(env, now)[0] != self._marks.get(env.id):
+                node.set_label(self._env_label(env))
 
     def mark_config_drift(self, environment_ids: Sequence[UUID], drifted: set[UUID]) -> None:
         """Mark (≠) the machines among ``environment_ids`` whose configuration drifts."""
