@@ -114,6 +114,9 @@ _UNIQUE = {
     "environments_project_id_name_key": (
         "An environment with that name already exists in this project."
     ),
+    "env_templates_project_id_name_key": (
+        "A template with that name already exists in this project."
+    ),
     "configurations_scope_key": "That configuration key already exists here.",
     "dependencies_scope_package": "That package is already listed here.",
     "dependencies_scope_package_version": "That package version is already listed here.",

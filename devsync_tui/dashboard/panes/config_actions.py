@@ -272,11 +272,21 @@ class ConfigActions:
             return
         # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
         from devsync_tui.core import dotenv
-        from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog
+        from devsync_tui.dashboard.screens.dialogs import (
+            ConfirmDialog,
+            Field,
+            FormDialog,
+            FormValues,
+        )
 
         sel = view.selection
         named = sel.environment or sel.project
         name = safe_file_name(named.name if named is not None else "")
+
+        async def check(values: FormValues) -> str | None:
+            # A path that cannot be written is said in the dialog, the path kept to correct.
+            return await asyncio.to_thread(_unwritable, Path(str(values["path"])))
+
         values = await self.app.push_screen_wait(
             FormDialog(
                 "Export as .env",
@@ -285,6 +295,7 @@ class ConfigActions:
                 required=["path"],
                 note="Secrets you may reveal are written (each reveal is recorded); the file "
                 "is created readable by you only.",
+                on_submit=check,
             )
         )
         if not values:
@@ -327,7 +338,10 @@ class ConfigActions:
                 severity="warning",
             )
             return
-        except (OSError, dotenv.DotenvError) as exc:
+        except OSError as exc:
+            self.app.notify(_write_problem(path, exc), severity="error")
+            return
+        except dotenv.DotenvError as exc:
             self.app.notify(f"Could not write {path}: {exc}", severity="error")
             return
         message = f"Wrote {len(out)} keys to {path}."
@@ -362,6 +376,38 @@ def _existing(path: Path) -> tuple[Path, bool]:
     """``path`` with ``~`` expanded, and whether something is there already."""
     path = path.expanduser()
     return path, path.exists()
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why an export could not write ``path`` (``~`` expanded), in one sentence; None when
+    it looks writable (the write may still fail: ``_write_problem`` then says why)."""
+    path = path.expanduser()
+    folder = path.parent
+    try:
+        if path.is_dir():
+            return f"{path} is a folder; name a file in it."
+        if not folder.exists():
+            return f"The folder {folder} does not exist."
+        if not folder.is_dir():
+            return f"{folder} is not a folder."
+        if path.exists():
+            return None if os.access(path, os.W_OK) else f"You may not write {path}."
+    except PermissionError:  # a folder on the way may not be looked into
+        return f"You may not open the folder {folder}."
+    except OSError as exc:
+        return f"Could not write {path}: {(exc.strerror or 'it failed').lower()}."
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"You may not create files in the folder {folder}."
+    return None
+
+
+def _write_problem(path: Path, exc: OSError) -> str:
+    """One plain sentence for a write of ``path`` that failed (no errno, no repr)."""
+    found = _unwritable(path)
+    if found is not None:
+        return found
+    reason = (exc.strerror or "it failed").lower()
+    return f"Could not write {path}: {reason}."
 
 
 def safe_file_name(name: str, fallback: str = "devsync") -> str:

@@ -34,7 +34,7 @@ class MembersTable(KeyTable):
         if action == "select_cursor":
             for pane in self.ancestors:
                 if isinstance(pane, MembersPane):
-                    return pane.check_action("add_member", parameters)
+                    return pane.check_action("change_role", parameters)
         return True
 
 
@@ -72,9 +72,34 @@ class MembersPane(Vertical):
         return self.session.role_in(self.selection.team.id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Adding, re-roling and removing are for admins; the owner cannot leave."""
-        if action in ("add_member", "remove_member"):
+        """Adding, re-roling and removing are for admins, the last two offered only on a row
+        they may change (never the owner's, nor the last admin's); the owner cannot leave."""
+        if action == "add_member":
             return permissions.can_add_member(self.role)
+        if action in ("change_role", "remove_member"):
+            if not self.members or not permissions.can_add_member(self.role):
+                return False
+            member = self._member()
+            if member is None:
+                return False
+            is_owner, last_admin = self._facts(member)
+            if action == "remove_member":
+                return permissions.can_remove_member(
+                    self.role,
+                    target_is_self=self._is_me(member),
+                    target_is_owner=is_owner,
+                    target_is_last_admin=last_admin,
+                )
+            return any(
+                permissions.can_set_member_role(
+                    self.role,
+                    target_is_owner=is_owner,
+                    target_is_last_admin=last_admin,
+                    new_role=role,
+                )
+                for role in Role
+                if role is not member.role
+            )
         if action == "leave_team":  # not the owner; not from a read-only dashboard
             sel, session = self.selection, self.session
             if session is not None and session.read_only:
@@ -150,6 +175,9 @@ class MembersPane(Vertical):
         key = self.query_one(FilterableTable).cursor_key
         return next((m for m in self.members if str(m.user_id) == key), None)
 
+    def _is_me(self, member: TeamMember) -> bool:
+        return self.session is not None and member.user_id == self.session.identity.user_id
+
     def _facts(self, member: TeamMember) -> tuple[bool, bool]:
         assert self.selection is not None
         admins = [m for m in self.members if m.role is Role.ADMIN]
@@ -201,12 +229,25 @@ class MembersPane(Vertical):
     def _row_chosen(self) -> None:
         self.action_change_role()
 
+    @on(DataTable.RowHighlighted, "#members-table")
+    def _row_moved(self) -> None:
+        self.refresh_bindings()  # role and remove follow the row (not on the owner's)
+
     def action_change_role(self) -> None:
         member = self._member()
         if member is None:
             return
         if not permissions.can_add_member(self.role):
             self.app.notify("Only the team's admins can change roles.", severity="warning")
+            return
+        if not self.check_action("change_role", ()):  # a click on the owner's row
+            is_owner, _ = self._facts(member)
+            self.app.notify(
+                "The team's owner stays an admin."
+                if is_owner
+                else "The last admin stays an admin; make someone else admin first.",
+                severity="warning",
+            )
             return
         self._change_role(member)
 

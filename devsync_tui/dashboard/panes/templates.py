@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
+from devsync_tui.backend.errors import InvalidInput
 from devsync_tui.core import clock, permissions
 from devsync_tui.core.models import ConfigType, EnvTemplate
 from devsync_tui.core.wording import count
@@ -21,6 +23,12 @@ from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDial
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
 from devsync_tui.dashboard.writes import attempt
+
+#: The longest template name the database takes (``env_templates_name_check``, as for
+#: projects and environments).
+MAX_NAME = 200
+#: Cells the columns after the name take (Keys, Packages, Public, Created and the padding).
+OTHER_COLUMNS = 38
 
 
 class TemplatesLoaded(Message):
@@ -48,13 +56,33 @@ class TemplatesPane(Vertical):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Creating and deleting templates: admins and members (creators), never viewers."""
+        """Creating templates: admins and members, never viewers. Deleting the one under the
+        cursor: admins, or its creator while a member."""
         if action in ("new_template", "delete_template"):
             sel, session = self.selection, self.session
             if sel is None or session is None or sel.project is None:
                 return False
-            return permissions.can_create_template(session.role_in(sel.team.id))
+            role = session.role_in(sel.team.id)
+            if action == "new_template":
+                return permissions.can_create_template(role)
+            template = self._selected() if self.templates else None
+            return template is not None and permissions.can_delete_template(
+                role, is_creator=template.created_by == session.identity.user_id
+            )
         return True
+
+    def _selected(self) -> EnvTemplate | None:
+        key = self.query_one(FilterableTable).cursor_key
+        return next((t for t in self.templates if str(t.id) == key), None)
+
+    @on(DataTable.RowHighlighted)
+    def _row_moved(self) -> None:
+        self.refresh_bindings()  # delete follows the row (the creator's own, for a member)
+
+    def on_resize(self) -> None:
+        # Also when the tree is hidden or shown (ctrl+b): names are cut to the pane's width.
+        if self.templates:
+            self._show_rows()
 
     def show(self, session: Session, selection: Selection) -> None:
         self.session, self.selection = session, selection
@@ -80,11 +108,24 @@ class TemplatesPane(Vertical):
         if sel is None or sel.project is None or sel.project.id != message.project_id:
             return
         self.templates = sorted(message.templates, key=lambda t: t.name.lower())
+        self._show_rows()
+        self.refresh_bindings()
+        hint = (
+            f"{count(len(self.templates), 'template')} for {sel.project.name}. A new environment "
+            f"({cmd.key_name(self.app, cmd.TREE_NEW)} in the tree) can start from one."
+        )
+        self.query_one("#templates-hint", Static).update(hint)
+
+    def _show_rows(self) -> None:
+        """The rows, each name cut with … to what the pane leaves it (the other columns stay
+        on screen); the filter searches the whole name."""
+        table = self.query_one(FilterableTable)
+        width = max(16, (table.table.size.width or self.size.width or 100) - OTHER_COLUMNS)
         rows = [
             Row(
                 str(t.id),
                 (
-                    t.name,
+                    _cut(t.name, width),
                     str(len(t.config_json)),
                     str(len(t.dependencies_json)),
                     "yes" if t.is_public else "",
@@ -94,13 +135,7 @@ class TemplatesPane(Vertical):
             )
             for t in self.templates
         ]
-        self.query_one(FilterableTable).set_rows(rows)
-        self.refresh_bindings()
-        hint = (
-            f"{count(len(rows), 'template')} for {sel.project.name}. A new environment "
-            f"({cmd.key_name(self.app, cmd.TREE_NEW)} in the tree) can start from one."
-        )
-        self.query_one("#templates-hint", Static).update(hint)
+        table.set_rows(rows)
 
     def apply_live(self, batch: LiveBatch) -> None:
         sel = self.selection
@@ -127,12 +162,12 @@ class TemplatesPane(Vertical):
         if sel is None or session is None or sel.project is None:
             return
         source = sel.environment.name if sel.environment else f"{sel.project.name} defaults"
-        backend, project_id = session.backend, sel.project.id
+        backend, project_id, project_name = session.backend, sel.project.id, sel.project.name
         env_id = sel.environment.id if sel.environment else None
         role = session.role_in(sel.team.id)
         left_out: list[str] = []
 
-        async def create(values: FormValues) -> None:
+        async def create(values: FormValues) -> str | None:
             if env_id is not None:
                 rows = await backend.effective_configuration(env_id)
             else:
@@ -155,13 +190,25 @@ class TemplatesPane(Vertical):
                  "resolved_version": d.resolved_version}
                 for d in deps
             ]  # fmt: skip
-            await backend.create_template(
-                project_id, str(values["name"]), config, packages, bool(values["public"])
-            )
+            name = str(values["name"])
+            try:
+                await backend.create_template(
+                    project_id, name, config, packages, bool(values["public"])
+                )
+            except InvalidInput:
+                # The database refuses a second template of that name in the project (as it
+                # does a second environment); say which name and where.
+                if not any(
+                    t.name == name and t.project_id == project_id
+                    for t in await backend.list_templates(project_id)
+                ):
+                    raise
+                return f'A template named "{name}" already exists in {project_name}.'
+            return None
 
         values = await self.app.push_screen_wait(FormDialog(
             "New environment template",
-            [Field("name", "Name", placeholder="laptop"),
+            [Field("name", "Name", placeholder="laptop", max_length=MAX_NAME),
              Field("public", "Public (everyone signed in may read it)", "check", False)],
             submit="Create", required=["name"], on_submit=create,
             note=f"Copies the configuration and dependencies of {source}. Secret values are "
@@ -181,8 +228,7 @@ class TemplatesPane(Vertical):
 
     def action_delete_template(self) -> None:
         sel, session = self.selection, self.session
-        key = self.query_one(FilterableTable).cursor_key
-        template = next((t for t in self.templates if str(t.id) == key), None)
+        template = self._selected()
         if sel is None or session is None or template is None:
             return
         if not permissions.can_delete_template(
@@ -204,3 +250,11 @@ class TemplatesPane(Vertical):
                 done=f"Template {template.name} deleted.",
             )
             self.load()
+
+
+def _cut(name: str, width: int) -> Text:
+    """``name`` in at most ``width`` cells, cut with … when longer (wide characters count
+    twice)."""
+    text = Text(name, no_wrap=True)
+    text.truncate(width, overflow="ellipsis")
+    return text

@@ -83,6 +83,9 @@ class Field:
     options: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (label, value)
     placeholder: str = ""
     password: bool = False
+    #: The most characters a text field takes (0: no limit), checked on save: a longer text
+    #: (a paste too) stays in the field to be shortened, never cut silently.
+    max_length: int = 0
 
 
 class FormDialog(ModalScreen[FormValues | None]):
@@ -175,6 +178,14 @@ class FormDialog(ModalScreen[FormValues | None]):
         missing = [f.label for f in self._fields if f.name in self._required and not values[f.name]]
         if missing:
             self.show_error(f"{missing[0]} is required.")
+            return
+        too_long = [
+            f for f in self._fields if f.max_length and len(str(values[f.name])) > f.max_length
+        ]
+        if too_long:
+            self.show_error(
+                f"{too_long[0].label} may have at most {too_long[0].max_length} characters."
+            )
             return
         if self._on_submit is None:
             self.dismiss(values)

@@ -153,7 +153,7 @@ class HistoryScreen(ModalScreen[bool]):
         now = self._value_of(entry) if entry.op != "delete" else ""
         before = (self._value_of(older) if older.op != "delete" else "") if older else ""
         if now is None or before is None:
-            diff_box.update(Text("Secret: reveal to compare.", style="dim"))
+            diff_box.update(Text(self._secret_diff_note(), style="dim"))
         elif older is None:
             diff_box.update(Text("First version.", style="dim"))
         else:
@@ -161,6 +161,12 @@ class HistoryScreen(ModalScreen[bool]):
             diff_box.update(
                 diff_text(before, now, before=f"v{older.version}", after=f"v{entry.version}")
             )
+
+    def _secret_diff_note(self) -> str:
+        """Why a secret's change is not shown: not revealed yet, or never to this user."""
+        if self.access.can_reveal(self.environment_id):
+            return "Secret: reveal to compare."
+        return f"Secret: the change is not shown. {self.access.reveal_reason(self.environment_id)}"
 
     def action_reveal(self) -> None:
         index = self._selected_index()
