@@ -31,6 +31,7 @@ from typing import Literal
 
 from devsync_tui.core import dotenv
 from devsync_tui.core.config_states import DriftState
+from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.machine.config_status import StatusReport, inside
 from devsync_tui.machine.errors import InputError
 
@@ -64,13 +65,24 @@ class PullPlan:
 
 
 def refusal(key: str, dotenv_paths: set[Path], root: Path) -> str | None:
-    """Why the file configuration ``key`` is never written into the checkout, or None."""
+    """Why the file configuration ``key`` is never written into the checkout, or None. The
+    path is judged as named and as the checkout's links lead it: a link committed to the
+    repository (``config -> .git``, ``npmrc -> .npmrc``) must not carry a file a member may
+    store (``config/hooks/pre-commit``) to where only an admin's may go."""
     vcs = next((part for part in key.split("/") if part.lower() in VCS_FOLDERS), None)
     if vcs is not None:
         return f"inside {vcs}/, whose hooks and configuration run programs; never written"
     path = inside(root, key)
-    if path is not None and path in dotenv_paths:
+    if path is None:
+        return None
+    if path in dotenv_paths:
         return "a dotenv file this checkout reads; its keys are written one by one, not the file"
+    lands = path.relative_to(root.resolve()).as_posix()
+    if lands != key and (
+        any(part.lower() in VCS_FOLDERS for part in lands.split("/"))
+        or (is_execution_control(lands, "file") and not is_execution_control(key, "file"))
+    ):
+        return f"a link in the checkout leads it to {lands}, where it may not go; never written"
     return None
 
 
