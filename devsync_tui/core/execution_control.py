@@ -17,6 +17,8 @@ when its name makes a tool run code (``.npmrc``, ``.envrc``, …); parts compare
 
 from __future__ import annotations
 
+import re
+
 #: Exact names (upper case).
 EXECUTION_CONTROL_NAMES: tuple[str, ...] = (
     # which executable a bare command name resolves to (PATHEXT, COMSPEC: Windows)
@@ -106,6 +108,7 @@ EXECUTION_CONTROL_FILE_NAMES: tuple[str, ...] = (
 )
 
 _NAMES = frozenset(EXECUTION_CONTROL_NAMES)
+_TRIMMED = re.compile(r"^ +|[. ]+$")
 _FOLDERS = frozenset(EXECUTION_CONTROL_FOLDERS)
 _FILE_NAMES = frozenset(EXECUTION_CONTROL_FILE_NAMES)
 
@@ -117,16 +120,23 @@ def is_execution_control(key: str, type: str = "env_var") -> bool:
         upper = key.upper()
         return upper in _NAMES or upper.startswith(EXECUTION_CONTROL_PREFIXES)
     if type == "file":
-        parts = key.lower().split("/")
+        parts = path_parts(key)
         name = parts[-1]
-        return (
-            not _FOLDERS.isdisjoint(parts)
-            or name in _FILE_NAMES
-            or name == ".env"
-            or name.startswith(".env.")
-            or name.endswith(".env")
-        )
+        return not _FOLDERS.isdisjoint(parts) or name in _FILE_NAMES or is_dotenv_name(name)
     return False
+
+
+def path_parts(path: str) -> list[str]:
+    """A file path's parts as Windows would open them, in lower case: from a part's first
+    ``:`` on (an NTFS stream: ``.npmrc::$DATA`` is ``.npmrc``) and its trailing dots and
+    spaces (``.npmrc.``) are not its name; leading spaces go too."""
+    return [_TRIMMED.sub("", part.split(":", 1)[0]) for part in path.lower().split("/")]
+
+
+def is_dotenv_name(name: str) -> bool:
+    """Whether a file name (lower case, as :func:`path_parts` gives it) is a dotenv file's:
+    ``.env``, ``.env.*``, ``*.env``."""
+    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
 
 
 def described() -> str:

@@ -32,12 +32,10 @@ from typing import Literal
 from devsync_tui.core import dotenv
 from devsync_tui.core.config_states import DriftState
 from devsync_tui.core.execution_control import is_execution_control
-from devsync_tui.machine.config_status import StatusReport, inside
+from devsync_tui.machine.config_status import StatusReport, dotenv_refusal, inside, vcs_folder
 from devsync_tui.machine.errors import InputError
 
 _WRITTEN = (DriftState.DIFFERS, DriftState.BEHIND, DriftState.MISSING)
-#: Version-control folders: their hooks and configuration run programs (core.fsmonitor, …).
-VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", ".jj"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +67,7 @@ def refusal(key: str, dotenv_paths: set[Path], root: Path) -> str | None:
     path is judged as named and as the checkout's links lead it: a link committed to the
     repository (``config -> .git``, ``npmrc -> .npmrc``) must not carry a file a member may
     store (``config/hooks/pre-commit``) to where only an admin's may go."""
-    vcs = next((part for part in key.split("/") if part.lower() in VCS_FOLDERS), None)
+    vcs = vcs_folder(key)
     if vcs is not None:
         return f"inside {vcs}/, whose hooks and configuration run programs; never written"
     path = inside(root, key)
@@ -79,7 +77,7 @@ def refusal(key: str, dotenv_paths: set[Path], root: Path) -> str | None:
         return "a dotenv file this checkout reads; its keys are written one by one, not the file"
     lands = path.relative_to(root.resolve()).as_posix()
     if lands != key and (
-        any(part.lower() in VCS_FOLDERS for part in lands.split("/"))
+        vcs_folder(lands) is not None
         or (is_execution_control(lands, "file") and not is_execution_control(key, "file"))
     ):
         return f"a link in the checkout leads it to {lands}, where it may not go; never written"
@@ -185,6 +183,9 @@ def apply_pull(root: Path, plan: PullPlan) -> list[str]:
         path = inside(root, name)
         if path is None:
             raise InputError(f"{name} is outside the checkout {root}; nothing was written.")
+        why = dotenv_refusal(root, name)
+        if why is not None:
+            raise InputError(f"{why}: no values are written there; nothing was written.")
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         ready.append((path, edited_dotenv(old, values, name).encode("utf-8")))
     for name, content in whole.items():

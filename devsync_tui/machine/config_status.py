@@ -29,6 +29,7 @@ from devsync_tui.core.config_states import (
     compare,
     needs_history,
 )
+from devsync_tui.core.execution_control import is_dotenv_name, is_execution_control, path_parts
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.machine import links
@@ -82,6 +83,33 @@ def inside(root: Path, relative: str) -> Path | None:
     return path if path == base or base in path.parents else None
 
 
+#: Version-control folders: their hooks and configuration run programs (core.fsmonitor, …).
+VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", ".jj"})
+
+
+def vcs_folder(path: str) -> str | None:
+    """The version-control folder ``path`` (relative) goes through, as named, or None."""
+    named = path.split("/")
+    return next((named[i] for i, part in enumerate(path_parts(path)) if part in VCS_FOLDERS), None)
+
+
+def dotenv_refusal(root: Path, name: str) -> str | None:
+    """Why variables are never written into the dotenv file ``name`` of the checkout, or
+    None: it is in a version-control folder, or a link leads it into one or to a file that is
+    not a dotenv file (``.env -> .git/config``: a member's ``fsmonitor=…`` line would run on
+    the next ``git status``; ``.env.local -> .npmrc``)."""
+    path = inside(root, name)
+    if path is None:
+        return None  # outside the checkout: refused as such when written
+    lands = path.relative_to(root.resolve()).as_posix()
+    where = name if lands == name else f"{name} (a link to {lands})"
+    if vcs_folder(lands) is not None:
+        return f"{where} is in a version-control folder"
+    if is_execution_control(lands, "file") and not is_dotenv_name(path_parts(lands)[-1]):
+        return f"{where} is not a dotenv file"
+    return None
+
+
 def _read_text(path: Path) -> str | None:
     try:
         with path.open("rb") as handle:
@@ -106,6 +134,11 @@ def read_local(root: Path, extra: Sequence[str], file_keys: Sequence[str]) -> Lo
         path = inside(root, name)
         if path is None:
             raise InputError(f"{name} is outside the checkout {root}; it is not read.")
+        why = dotenv_refusal(root, name)
+        if why is not None:
+            raise InputError(
+                f"{why.replace('; no values are written there', '')}; it is not read as one."
+            )
         text = _read_text(path)
         if text is None:
             continue

@@ -47,10 +47,17 @@ $$;
 comment on function private.execution_control_file_names() is
   'PERMISSIONS.md execution control: file names (lower case) that make a tool run code';
 
+-- Each part is compared as Windows would open it: from its first ':' on (an NTFS stream,
+-- `.npmrc::$DATA` is `.npmrc`) and trailing dots and spaces (`.npmrc.`, `.git /config`) are
+-- not part of the name; leading spaces go too (` .git` must not pass for something else).
 create or replace function private.is_execution_control_path(p_path text) returns boolean
 language sql immutable set search_path = ''
 as $$
-  with parts as (select string_to_array(lower(p_path), '/') as part),
+  with parts as (
+         select array(
+                  select regexp_replace(split_part(x.part, ':', 1), '^ +|[. ]+$', '', 'g')
+                  from unnest(string_to_array(lower(p_path), '/')) with ordinality x(part, n)
+                  order by x.n) as part),
        named as (select part, part[cardinality(part)] as name from parts)
   select part && private.execution_control_folders()
          or name = any (private.execution_control_file_names())

@@ -360,3 +360,27 @@ def test_pull_follows_no_link_to_where_the_file_may_not_go(devsync: DevsyncCLI) 
     assert "! npmrc-link (file): a link in the checkout leads it to .npmrc" in result.out
     assert not (root / ".git" / "hooks").exists()
     assert "evil" not in (root / ".npmrc").read_text()  # the seed's, an admin's, is written
+
+
+def test_pull_writes_no_values_through_a_dotenv_link_into_git(devsync: DevsyncCLI) -> None:
+    # .env -> .git/config (a link committed to the repository): a member's variable
+    # fsmonitor='touch …' written there would run on the admin's next `git status`.
+    root = checkout(devsync)
+    (root / ".git" / "config").write_text("[core]\n\tbare = false\n")
+    (root / ".env").symlink_to(".git/config")
+    result = devsync("env", "pull", "--yes", *BOB)
+    assert result.code == 2
+    assert result.err.strip() == (
+        "devsync: .env (a link to .git/config) is in a version-control folder;"
+        " it is not read as one."
+    )
+    assert (root / ".git" / "config").read_text() == "[core]\n\tbare = false\n"
+    (root / ".env").unlink()
+    named = devsync("env", "pull", "--yes", "--file", ".git/config", *BOB)
+    assert named.code == 2
+    assert ".git/config is in a version-control folder: no values are written there" in (named.err)
+    assert (root / ".git" / "config").read_text() == "[core]\n\tbare = false\n"
+    (root / ".env.local").symlink_to(".npmrc")
+    npmrc = devsync("env", "status", *BOB)
+    assert npmrc.code == 2
+    assert ".env.local (a link to .npmrc) is not a dotenv file" in npmrc.err

@@ -90,6 +90,16 @@ CASES = [
     ("config/app.env.json", "file", False),
     ("a.b/c.txt", "file", False),
     (".npmrc", "env_var", False),
+    # as Windows opens them: trailing dots and spaces, NTFS streams; leading spaces
+    (".npmrc.", "file", True),
+    (".npmrc ", "file", True),
+    (".git./config", "file", True),
+    (".git /config", "file", True),
+    (" .git/config", "file", True),
+    (".npmrc::$DATA", "file", True),
+    (".git:config", "file", True),
+    ("config/dev.env.", "file", True),
+    ("a:b.txt", "file", False),
 ]
 
 
