@@ -343,18 +343,18 @@ def test_pull_exits_1_while_a_secret_is_withheld(devsync: DevsyncCLI) -> None:
 
 
 def test_pull_follows_no_link_to_where_the_file_may_not_go(devsync: DevsyncCLI) -> None:
-    # Links committed to the repository: config -> .git, npmrc-link -> .npmrc. A member may
-    # store config/hooks/pre-commit and npmrc-link (ordinary paths); written through the links
+    # Links committed to the repository: cfg -> .git, npmrc-link -> .npmrc. A member may
+    # store cfg/hooks/pre-commit and npmrc-link (ordinary paths); written through the links
     # they would be a git hook and an .npmrc, which only an admin's copy may be.
     root = checkout(devsync)
-    (root / "config").symlink_to(".git")
+    (root / "cfg").symlink_to(".git")
     (root / "npmrc-link").symlink_to(".npmrc")
-    _store_file(devsync, None, "config/hooks/pre-commit", "#!/bin/sh\ntouch /tmp/pwned\n")
+    _store_file(devsync, None, "cfg/hooks/pre-commit", "#!/bin/sh\ntouch /tmp/pwned\n")
     _store_file(devsync, None, "npmrc-link", "node-options=--require=/tmp/evil.js\n")
     result = devsync("env", "pull", "--yes", *BOB)
     assert result.code == 1, result.err
     assert (
-        "! config/hooks/pre-commit (file): a link in the checkout leads it to"
+        "! cfg/hooks/pre-commit (file): a link in the checkout leads it to"
         " .git/hooks/pre-commit, where it may not go; never written"
     ) in result.out
     assert "! npmrc-link (file): a link in the checkout leads it to .npmrc" in result.out
