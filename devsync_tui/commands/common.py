@@ -149,7 +149,10 @@ def exit_for(exc: BaseException) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     if isinstance(exc, OSError):
-        log_exception(exc)
+        if exc.filename is None:
+            log_exception(exc)
+        else:  # a path the user gave that cannot be used: bad input, not a crash
+            _log.info("stopped: %s", exc)
         where = f" ({exc.filename})" if exc.filename else ""
         eprint(f"{exc.strerror or exc}{where}.")
         return EXIT_INPUT

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from devsync_tui.logging_setup import current_log_file
 from tests.support.devsync_cli import DevsyncCLI, make_devsync
 
 BOB = ("--user", "bob")
@@ -159,6 +160,11 @@ def test_a_folder_or_a_link_to_one_is_refused(devsync: DevsyncCLI) -> None:
     assert list(folder.iterdir()) == []
     assert link.is_symlink()
     assert _leftovers(devsync.home) == []
+    # bad input, said in one sentence: the log does not call it a crash (no traceback)
+    log = current_log_file().read_text()
+    assert "Is a directory" in log
+    assert "unhandled error" not in log
+    assert "Traceback" not in log
 
 
 def test_a_regular_file_is_still_replaced_atomically_and_made_private(
