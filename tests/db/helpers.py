@@ -13,16 +13,23 @@ of the ``machine*`` identities are stored by :func:`install_machine_tokens`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
+from psycopg import sql
 
+from devsync_tui import locations
+from devsync_tui.backend.postgres.migrate import apply_migrations, drop_database, with_database
 from tests.support import demo
 
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -265,3 +272,27 @@ def assert_same_sparklines(got: list[tuple[Any, ...]], expected: list[tuple[Any,
         assert len(row[4]) == len(want[4])
         assert [v is None for v in row[4]] == [v is None for v in want[4]]
         assert row[4] == pytest.approx(want[4], rel=1e-12)
+
+
+_before_counter = itertools.count(1)
+
+
+@contextmanager
+def demo_before(superuser_url: str, folder: Path, migration: str) -> Iterator[str]:
+    """A new demo database migrated up to just before ``migration`` (a version prefix) and
+    seeded; its URL. Apply the rest with ``apply_migrations(url)``. Dropped afterwards;
+    ``folder`` holds the copied migrations."""
+    name = f"devsync_before{os.getpid()}_{next(_before_counter)}"
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = with_database(superuser_url, name)
+    try:
+        before = folder / "before"
+        before.mkdir()
+        for path in sorted(locations.migrations_dir().glob("*.sql")):
+            if path.name < migration:
+                shutil.copy(path, before / path.name)
+        apply_migrations(url, supabase_compat=True, migrations_dir=before, seed=True)
+        yield url
+    finally:
+        drop_database(superuser_url, name)

@@ -5,19 +5,15 @@ migration applies on a database that already holds duplicates and over-long name
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from devsync_tui import locations
-from devsync_tui.backend.postgres.migrate import apply_migrations, drop_database, with_database
+from devsync_tui.backend.postgres.migrate import apply_migrations
 from devsync_tui.backend.refusals import database_refusal
-from tests.db.helpers import Conn, acting_as
+from tests.db.helpers import Conn, acting_as, demo_before
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -73,22 +69,9 @@ def test_a_name_has_1_to_200_characters_whole(su: Conn) -> None:
 
 @pytest.fixture
 def before_names(pg_superuser_url: str, tmp_path: Path) -> Any:
-    """A demo database migrated up to just before the rule: (its URL, the folder of every
-    migration, to apply the rest)."""
-    name = f"devsync_tnames{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(pg_superuser_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = with_database(pg_superuser_url, name)
-    try:
-        before = tmp_path / "before"
-        before.mkdir()
-        for path in sorted(locations.migrations_dir().glob("*.sql")):
-            if path.name < MIGRATION:
-                shutil.copy(path, before / path.name)
-        apply_migrations(url, supabase_compat=True, migrations_dir=before, seed=True)
+    """A demo database migrated up to just before the rule (apply the rest to it)."""
+    with demo_before(pg_superuser_url, tmp_path, MIGRATION) as url:
         yield url
-    finally:
-        drop_database(pg_superuser_url, name)
 
 
 def test_the_migration_renames_existing_duplicates_and_trims_long_names(

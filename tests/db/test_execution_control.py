@@ -5,18 +5,14 @@ leaves nothing behind. Who may do what is in the permission matrix (matrix_cells
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from devsync_tui import locations
-from devsync_tui.backend.postgres.migrate import apply_migrations, drop_database, with_database
+from devsync_tui.backend.postgres.migrate import apply_migrations
 from devsync_tui.core.execution_control import (
     EXECUTION_CONTROL_FILE_NAMES,
     EXECUTION_CONTROL_FOLDERS,
@@ -24,7 +20,7 @@ from devsync_tui.core.execution_control import (
     EXECUTION_CONTROL_PREFIXES,
     is_execution_control,
 )
-from tests.db.helpers import Conn, Cur, acting_as, config_id, impersonate
+from tests.db.helpers import Conn, Cur, acting_as, config_id, demo_before, impersonate
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -261,17 +257,7 @@ _counter = itertools.count(1)
 def upgraded_db(pg_superuser_url: str, tmp_path: Path) -> Iterator[str]:
     """A demo database migrated up to just before the rule, holding a member-written
     NODE_OPTIONS default; then every later migration applied."""
-    name = f"devsync_exec{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(pg_superuser_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = with_database(pg_superuser_url, name)
-    try:
-        before = tmp_path / "before"
-        before.mkdir()
-        for path in sorted(locations.migrations_dir().glob("*.sql")):
-            if path.name < EXEC_MIGRATION:
-                shutil.copy(path, before / path.name)
-        apply_migrations(url, supabase_compat=True, migrations_dir=before, seed=True)
+    with demo_before(pg_superuser_url, tmp_path, EXEC_MIGRATION) as url:
         with psycopg.connect(url) as conn, conn.cursor() as c:
             impersonate(c, demo.DAVE)
             c.execute(
@@ -282,8 +268,6 @@ def upgraded_db(pg_superuser_url: str, tmp_path: Path) -> Iterator[str]:
         applied = apply_migrations(url, supabase_compat=False)
         assert EXEC_MIGRATION in {v[: len(EXEC_MIGRATION)] for v in applied}
         yield url
-    finally:
-        drop_database(pg_superuser_url, name)
 
 
 def test_rows_written_before_the_rule_stay_readable_and_need_an_admin(upgraded_db: str) -> None:
