@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from devsync_tui.backend.base import Backend
 from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.commands.common import (
     UsageError,
@@ -42,12 +43,13 @@ from devsync_tui.core import clock, statuses
 from devsync_tui.core.drift import DriftReport, drift_report
 from devsync_tui.core.drift_facts import apply_accepted
 from devsync_tui.core.lockfiles import LockfileError, ParsedPackage, ScanResult, scan_path
-from devsync_tui.core.models import Dependency, DependencyInput, PackageManager
+from devsync_tui.core.models import Dependency, DependencyInput, Environment, PackageManager
 from devsync_tui.core.names import package_key
 from devsync_tui.core.osv import OsvResult
 from devsync_tui.core.registry import RegistryResult
 from devsync_tui.core.statuses import Assessment, assess
 from devsync_tui.exit_codes import EXIT_OK
+from devsync_tui.machine.targets import Target
 
 #: The database refuses larger reports (docs/DATABASE.md, report_dependencies).
 MAX_PACKAGES = 20_000
@@ -183,6 +185,21 @@ def drift_summary(report: DriftReport) -> str:
     )
 
 
+async def _place(
+    backend: Backend, args: argparse.Namespace
+) -> tuple[Target, Environment | None, list[Dependency]]:
+    """Where a scan reports, the real run and ``--dry-run`` alike: the target (a machine
+    token's own environment; never the baseline for a machine), the environment (None: the
+    baseline) and the rows stored there now."""
+    if isinstance(backend, MachineBackend) and args.baseline:
+        raise UsageError(MACHINE_NO_BASELINE)
+    target = await resolve_target(backend, args, require_environment=not args.baseline)
+    env = None if args.baseline else target.environment
+    env_id = env.id if env is not None else None
+    previous = await backend.list_dependencies(target.project.id, environment_ids=[env_id])
+    return target, env, previous
+
+
 async def _dry_run(args: argparse.Namespace, result: ScanResult) -> int:
     """``--dry-run``: the target checked as the real run checks it (a machine token is
     refused when expired or revoked, a project or environment that is not the token's is an
@@ -190,13 +207,8 @@ async def _dry_run(args: argparse.Namespace, result: ScanResult) -> int:
     is written. It needs the database as the real run does (``--offline`` only keeps OSV and
     the registries from being asked)."""
     async with open_from_args(args) as backend:
-        if isinstance(backend, MachineBackend) and args.baseline:
-            raise UsageError(MACHINE_NO_BASELINE)
-        target = await resolve_target(backend, args, require_environment=not args.baseline)
-        project = target.project
-        env = None if args.baseline else target.environment
-        env_id = env.id if env is not None else None
-        previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
+        target, env, previous = await _place(backend, args)
+    project = target.project
     assessment = await assess(
         result.packages,
         previous,
@@ -239,18 +251,14 @@ async def scan(args: argparse.Namespace) -> int:
 
     async with open_from_args(args) as backend:
         machine = isinstance(backend, MachineBackend)
-        if machine and args.baseline:
-            raise UsageError(MACHINE_NO_BASELINE)
-        target = await resolve_target(backend, args, require_environment=not args.baseline)
+        target, env, previous = await _place(backend, args)
         project = target.project
-        env = None if args.baseline else target.environment
         if env is not None and from_link(args, backend, target):
             eprint(
                 f"reporting for {target.label}, {link_words(target)} "
                 "(--env NAME for another; `devsync env link` changes the link)."
             )
         env_id = env.id if env is not None else None
-        previous = await backend.list_dependencies(project.id, environment_ids=[env_id])
         assessment = await assess(
             result.packages, previous, use_osv=use_osv, use_registry=use_registry, offline=offline
         )
