@@ -24,17 +24,24 @@ keys run once, for two windows. (Before 2026-12-07 the clock ran from before the
 connected: 32 pooled backends take ~0.5 s to connect, 32 raw connections ~0.2 s, which cost
 the saves a larger share of a 3 s window than the raw UPDATEs.)
 
+Since migration 20261207230000 the notify triggers notify only while a listener is registered
+(an open dashboard's feed). With ``--listening`` the bench keeps one registered listener reading
+every notification for the whole run, so both sides notify on every write (figures named
+``rpc.save_configuration.listened.*``); without it neither side notifies.
+
 Usage: python bench/bench_rpc_throughput.py [--database-url URL] [--seconds 2.5] [--rounds 4]
-(default URL: the embedded database of ``devsync local url``).
+[--listening] (default URL: the embedded database of ``devsync local url``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -209,7 +216,7 @@ async def _saves(
     return stats, latencies, _verify(url, all_keys, stats)
 
 
-async def _own_keys(url: str, clients: int, seconds: float, rounds: int) -> None:
+async def _own_keys(url: str, clients: int, seconds: float, rounds: int, tag: str) -> None:
     """Own-key saves against the raw UPDATE in ``rounds`` pairs of windows, the order
     alternating (raw first, then saves first), so that a slow spell of the machine (a
     checkpoint's writes, another job) weighs on both sides alike."""
@@ -228,7 +235,7 @@ async def _own_keys(url: str, clients: int, seconds: float, rounds: int) -> None
             conflicts += stats["conflicts"]
             ok = ok and fine
     figure(
-        f"rpc.save_configuration.own-key.clients_{clients}.accepted_per_s",
+        f"rpc.save_configuration{tag}.own-key.clients_{clients}.accepted_per_s",
         saves,
         "calls/s",
         reference=raws,
@@ -241,25 +248,55 @@ async def _own_keys(url: str, clients: int, seconds: float, rounds: int) -> None
         },
     )
     figure(
-        f"rpc.save_configuration.own-key.clients_{clients}.latency",
+        f"rpc.save_configuration{tag}.own-key.clients_{clients}.latency",
         [x * 1000 for x in latencies],
         "ms",
     )
 
 
-async def _shared_keys(url: str, clients: int, seconds: float) -> None:
+async def _shared_keys(url: str, clients: int, seconds: float, tag: str) -> None:
     stats, latencies, ok = await _saves(url, clients, seconds, shared=True)
     figure(
-        f"rpc.save_configuration.shared-keys.clients_{clients}.accepted_per_s",
+        f"rpc.save_configuration{tag}.shared-keys.clients_{clients}.accepted_per_s",
         [stats["accepted"] / seconds],
         "calls/s",
         extra={"conflicts_per_s": round(stats["conflicts"] / seconds, 1), "no_lost_update": ok},
     )
     figure(
-        f"rpc.save_configuration.shared-keys.clients_{clients}.latency",
+        f"rpc.save_configuration{tag}.shared-keys.clients_{clients}.latency",
         [x * 1000 for x in latencies],
         "ms",
     )
+
+
+@contextlib.asynccontextmanager
+async def _dashboard_listening(url: str) -> AsyncIterator[None]:
+    """A registered listener on devsync_changes for the whole block, reading every
+    notification, as an open dashboard's feed is: the notify triggers then notify on every
+    write (without one they do not; migration 20261207230000)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("listen devsync_changes")
+        await conn.execute("select private.register_change_listener()")
+
+        async def drain() -> None:
+            async for _ in conn.notifies():
+                pass
+
+        reader = asyncio.create_task(drain())
+        try:
+            yield
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+
+async def _clients(url: str, clients: int, args: argparse.Namespace) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        if args.listening:
+            await stack.enter_async_context(_dashboard_listening(url))
+        tag = ".listened" if args.listening else ""
+        await _own_keys(url, clients, args.seconds, args.rounds, tag)
+        await _shared_keys(url, clients, args.seconds * 2, tag)
 
 
 def main() -> None:
@@ -269,11 +306,15 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=4, help="pairs of windows, raw and saves, per client count"
     )
+    parser.add_argument(
+        "--listening",
+        action="store_true",
+        help="with a dashboard's feed listening the whole time (every write then notifies)",
+    )
     args = parser.parse_args()
     url = database_url(args.database_url)
     for clients in (1, 8, 32):
-        asyncio.run(_own_keys(url, clients, args.seconds, args.rounds))
-        asyncio.run(_shared_keys(url, clients, args.seconds * 2))
+        asyncio.run(_clients(url, clients, args))
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ async def _local(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[T
             await conn.execute(
                 "select pg_terminate_backend(pid) from pg_stat_activity "
                 "where datname = current_database() and pid <> pg_backend_pid() "
-                "and query ilike 'listen%%'"
+                "and pid in (select pid from private.change_listeners)"
             )
 
     async def open_machine(token: str) -> MachineBackend:

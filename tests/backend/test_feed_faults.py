@@ -170,6 +170,33 @@ async def test_closing_the_backend_ends_its_feed(
                 break
             await asyncio.sleep(0.05)
         assert remaining == (0,)
+        # It said it stopped listening: writes stop notifying (migration 20261207230000).
+        cur = await admin.execute("select count(*) from private.change_listeners")
+        assert await cur.fetchone() == (0,)
+
+
+async def test_a_feed_is_a_registered_listener_while_it_runs(
+    fresh_db_url: str, opened: list[PostgresBackend]
+) -> None:
+    """Writes notify only while a feed is registered: none before the first dashboard opens
+    its feed, one row per feed while it runs, none once it is closed."""
+    alice = await _open(opened, fresh_db_url, "alice")
+
+    async def listeners() -> int:
+        async with await psycopg.AsyncConnection.connect(fresh_db_url) as admin:
+            cur = await admin.execute("select count(*) from private.change_listeners")
+            row = await cur.fetchone()
+            return row[0] if row else -1
+
+    assert await listeners() == 0
+    feed = alice.changes()
+    await next_event(feed, lambda e: e == LinkChanged("live"))
+    assert await listeners() == 1
+    bob = await _open(opened, fresh_db_url, "bob")
+    await _save(bob, "HEARD_BY_ALICE")
+    await next_event(feed, _inserted("HEARD_BY_ALICE"))
+    await feed.aclose()  # type: ignore[attr-defined]
+    assert await listeners() == 0
 
 
 class _FreezingProxy:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import psycopg
@@ -18,6 +20,7 @@ def _changes(url: str, user: demo.DemoUser | None, *steps: tuple[str, Any]) -> l
     """Run each step in its own committed transaction as ``user``; return what LISTEN saw."""
     with psycopg.connect(url, autocommit=True) as listener:
         listener.execute("listen devsync_changes")
+        listener.execute("select private.register_change_listener()")
         with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
             for query, params in steps:
                 with conn.transaction():
@@ -84,3 +87,87 @@ def test_environment_delete_is_announced_with_its_ids(fresh_db_url: str) -> None
             "environment_id": str(demo.ENV_BOB_LAPTOP),
         }
     ]
+
+
+# -- notifications only while a listener is registered (migration 20261207230000) ------------
+
+_SAVE = "select save_configuration(%s, null, %s, 'v', false, 'env_var', null)"
+
+
+def _save_as_erin(url: str, key: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur, conn.transaction():
+        impersonate(cur, demo.ERIN)
+        cur.execute(_SAVE, (demo.PROJECT_STOREFRONT, key))
+
+
+def _listeners(url: str) -> list[int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [r[0] for r in conn.execute("select pid from private.change_listeners")]
+
+
+def test_no_notification_while_nobody_is_registered(fresh_db_url: str) -> None:
+    """LISTEN alone hears nothing: writes take the commit-wide notify lock only for a
+    registered listener. Registering turns the feed on; unregistering turns it off again."""
+    with psycopg.connect(fresh_db_url, autocommit=True) as listener:
+        listener.execute("listen devsync_changes")
+        _save_as_erin(fresh_db_url, "UNHEARD_1")
+        assert list(listener.notifies(timeout=0.3)) == []
+
+        listener.execute("select private.register_change_listener()")
+        _save_as_erin(fresh_db_url, "HEARD")
+        heard = [json.loads(n.payload)["table"] for n in listener.notifies(timeout=0.5)]
+        assert "configurations" in heard
+
+        listener.execute("select private.unregister_change_listener()")
+        assert _listeners(fresh_db_url) == []
+        _save_as_erin(fresh_db_url, "UNHEARD_2")
+        assert list(listener.notifies(timeout=0.3)) == []
+
+
+def test_a_listener_that_vanished_is_dropped_by_the_next_registration(fresh_db_url: str) -> None:
+    with psycopg.connect(fresh_db_url, autocommit=True) as gone:
+        gone.execute("select private.register_change_listener()")
+        gone_pid = gone.info.backend_pid
+    # Closed without unregistering (a crash): its row stays until someone registers.
+    deadline = time.monotonic() + 5
+    with psycopg.connect(fresh_db_url, autocommit=True) as admin:
+        while (
+            admin.execute("select 1 from pg_stat_activity where pid = %s", (gone_pid,)).fetchone()
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+    assert _listeners(fresh_db_url) == [gone_pid]
+    with psycopg.connect(fresh_db_url, autocommit=True) as new:
+        new.execute("select private.register_change_listener()")
+        assert _listeners(fresh_db_url) == [new.info.backend_pid]
+
+
+def test_registration_waits_for_writes_that_did_not_notify(fresh_db_url: str) -> None:
+    """A write whose trigger found no listener is committed before registration returns, so
+    what the new listener reads next holds it; a write under way longer than one lock attempt
+    (200 ms) neither fails the registration nor stops other writers meanwhile."""
+    writer = psycopg.connect(fresh_db_url)
+    try:
+        with writer.cursor() as cur:
+            impersonate(cur, demo.ERIN)
+            cur.execute(_SAVE, (demo.PROJECT_STOREFRONT, "IN_FLIGHT"))  # not committed yet
+        registered = threading.Event()
+
+        def register() -> None:
+            with psycopg.connect(fresh_db_url, autocommit=True) as listener:
+                listener.execute("select private.register_change_listener()")
+                registered.set()
+
+        thread = threading.Thread(target=register)
+        thread.start()
+        time.sleep(0.6)  # past two lock attempts
+        assert not registered.is_set()
+        started = time.monotonic()
+        _save_as_erin(fresh_db_url, "MEANWHILE")  # another writer is not stalled for long
+        assert time.monotonic() - started < 1.0
+        assert not registered.is_set()
+        writer.commit()
+        thread.join(timeout=10)
+        assert registered.is_set()
+    finally:
+        writer.close()

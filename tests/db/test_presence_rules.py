@@ -210,6 +210,7 @@ def test_arrival_moves_and_departure_are_pushed_but_a_heartbeat_is_not(fresh_db_
         psycopg.connect(fresh_db_url, autocommit=True) as act,
     ):
         listen.execute("listen devsync_changes")
+        listen.execute("select private.register_change_listener()")
         listen.execute("listen devsync_realtime")
 
         def announce(*args: Any) -> None:

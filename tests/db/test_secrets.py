@@ -286,6 +286,7 @@ def test_notifications_carry_ids_only(fresh_db_url: str) -> None:
     def listen() -> None:
         with psycopg.connect(fresh_db_url, autocommit=True) as lc:
             lc.execute("listen devsync_changes")
+            lc.execute("select private.register_change_listener()")
             ready.set()
             while not done.is_set():
                 payloads.extend(n.payload for n in lc.notifies(timeout=0.2))

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("devsync.backend.feed")
 
 CHANNEL = "devsync_changes"
+#: A listener registers after LISTEN, and unregisters when it stops (a vanished one is dropped
+#: by the next registration): the notify triggers notify only while one is registered.
+REGISTER = "select private.register_change_listener()"
+UNREGISTER = "select private.unregister_change_listener()"
 
 _UUID_TABLES = (
     "profiles",
@@ -168,12 +172,18 @@ class ChangeFeed:
         last_detail = ""
         while not self._stopping.is_set():
             conn: AsyncConnection[Any] | None = None
+            registered: AsyncConnection[Any] | None = None
             rereader: AsyncConnection[Any] | None = None
             reader: asyncio.Task[None] | None = None
             try:
                 conninfo = make_conninfo(self._conninfo, **TCP_LIVENESS)
                 conn = await AsyncConnection.connect(conninfo, autocommit=True, connect_timeout=5)
                 await conn.execute(f"LISTEN {CHANNEL}")
+                # The notify triggers notify only while a listener is registered; this returns
+                # once every write that did not notify us has committed (migration
+                # 20261207230000), so what is read after it holds them.
+                await conn.execute(REGISTER)
+                registered = conn
                 # Re-reads get their own connection, impersonating for the whole session (it
                 # serves this user only): each re-read is then just its SELECTs, pipelined.
                 rereader = await AsyncConnection.connect(
@@ -228,6 +238,8 @@ class ChangeFeed:
                 if reader is not None:
                     reader.cancel()
                     await asyncio.gather(reader, return_exceptions=True)
+                if registered is not None:
+                    await _unregister(registered)
                 for opened in (conn, rereader):
                     if opened is not None:
                         await _close_quietly(opened)
@@ -353,6 +365,13 @@ def _params(table: str, ids: set[str]) -> tuple[Any, ...] | None:
     except (ValueError, IndexError):
         log.warning("ignoring change notifications with malformed ids for %s", table)
         return None
+
+
+async def _unregister(conn: AsyncConnection[Any]) -> None:
+    """Say this listener stops, so writes stop notifying when no one else listens. On a link
+    that is gone this fails at once or is severed; the next registration then drops the row."""
+    with contextlib.suppress(psycopg.Error, OSError), watchdog(conn, 2.0):
+        await conn.execute(UNREGISTER)
 
 
 async def _close_quietly(conn: AsyncConnection[Any]) -> None:

@@ -120,6 +120,7 @@ class FakeSupabase:
             await psycopg.AsyncConnection.connect(self.database_url) as reader,
         ):
             await listen.execute("listen devsync_changes")
+            await listen.execute("select private.register_change_listener()")
             await listen.execute("listen devsync_realtime")
             self._bridge_ready.set()
             async for note in listen.notifies():
