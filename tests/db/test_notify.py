@@ -164,7 +164,7 @@ def test_registration_waits_for_writes_that_did_not_notify(fresh_db_url: str) ->
         assert not registered.is_set()
         started = time.monotonic()
         _save_as_erin(fresh_db_url, "MEANWHILE")  # another writer is not stalled for long
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 3.0
         assert not registered.is_set()
         writer.commit()
         thread.join(timeout=10)
