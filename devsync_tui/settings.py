@@ -167,10 +167,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """Write the settings atomically (temp file + rename, mode 0600). Implicit profiles from
-    environment variables are not written, nor is a database URL holding a password."""
+    environment variables are not written, nor is a database URL holding a password. A missing
+    folder is made private (0700: the session file may join it); an existing one is left as
+    it is."""
     target = path or settings.path or locations.config_file()
     text = dump_settings(settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -3,8 +3,9 @@
 ``login`` signs in to the Supabase project of a profile: interactively (e-mail, then a password
 or, left empty, a one-time code sent by e-mail — no browser needed over SSH) or from flags:
 ``--email E --password-stdin``, ``--email E --otp`` (sends a code, then asks for it, or verifies
-``--code``), ``--signup`` to create the account. ``--url``/``--anon-key`` save a supabase profile
-first. The session goes to the OS keyring, or to a 0600 file where there is none (said once).
+``--code``), ``--signup`` to create the account. ``--url``/``--anon-key`` add a supabase profile,
+saved once the sign-in works. The session goes to the OS keyring, or to a 0600 file where there
+is none (said once).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from devsync_tui.commands.common import (
 )
 from devsync_tui.commands.prompt import ask
 from devsync_tui.exit_codes import EXIT_OK
-from devsync_tui.settings import SupabaseProfile, load_settings, save_settings
+from devsync_tui.settings import LOCAL_PROFILE, SupabaseProfile, load_settings, save_settings
 
 if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
@@ -71,7 +72,10 @@ def _profile_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=argparse.SUPPRESS, help="settings profile to use")
 
 
-def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
+def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile, bool]:
+    """The profile to sign in to, and whether it is new from ``--url``/``--anon-key`` (then it
+    is saved by :func:`_save_profile` only once the sign-in worked: a profile that cannot sign
+    in must not become the default every command then fails with)."""
     settings = load_settings()
     explicit = getattr(args, "profile", None)
     url, key = getattr(args, "url", None), getattr(args, "anon_key", None)
@@ -82,13 +86,7 @@ def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
             raise UsageError(
                 "--url must be the project's http(s) URL, like https://abcd.supabase.co."
             )
-        name = explicit or "supabase"
-        settings.profiles[name] = SupabaseProfile(url=url.rstrip("/"), anon_key=key)
-        if settings.default_profile is None:
-            settings.default_profile = name
-        path = save_settings(settings)
-        eprint(f"Saved profile {name!r} in {path}.")
-        explicit = name
+        return explicit or "supabase", SupabaseProfile(url=url.rstrip("/"), anon_key=key), True
     name, profile = settings.profile(explicit)
     if not isinstance(profile, SupabaseProfile):
         raise UsageError(
@@ -96,7 +94,25 @@ def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile]:
             "(pick a demo user with --user). Add a Supabase project with "
             "`devsync login --url URL --anon-key KEY`."
         )
-    return name, profile
+    return name, profile, False
+
+
+def _save_profile(name: str, profile: SupabaseProfile) -> None:
+    """Save the profile ``--url`` named, after the sign-in worked; the default profile too
+    when there was none (said, since every command then uses it). Read again: the file may
+    have changed while the user typed."""
+    settings = load_settings()
+    settings.profiles[name] = profile
+    became_default = settings.default_profile is None
+    if became_default:
+        settings.default_profile = name
+    path = save_settings(settings)
+    eprint(f"Saved profile {name!r} in {path}.")
+    if became_default:
+        eprint(
+            f"Commands now use profile {name!r} by default (it was {LOCAL_PROFILE!r}); "
+            f"`--profile {LOCAL_PROFILE}` picks the local database."
+        )
 
 
 def _storage(profile: SupabaseProfile) -> SessionStorage:
@@ -138,7 +154,7 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 async def _login(args: argparse.Namespace) -> int:
-    name, profile = _supabase_profile(args)
+    name, profile, new = _supabase_profile(args)
     email = (args.email or "").strip() or _ask("E-mail: ").strip()
     if args.code and not args.otp:
         raise UsageError("--code goes with --otp.")
@@ -161,6 +177,8 @@ async def _login(args: argparse.Namespace) -> int:
             if args.signup:
                 result = await auth.sign_up(client, email, password, args.username)
                 if isinstance(result, auth.PendingConfirmation):
+                    if new:  # the account exists: the login it asks for needs the profile
+                        _save_profile(name, profile)
                     print(
                         f"Account created. Confirm {email} (see the e-mail), then run "
                         f"`devsync login --profile {name}`."
@@ -172,6 +190,8 @@ async def _login(args: argparse.Namespace) -> int:
                 await _with_code(client, email, None)
     finally:
         await auth.close_client(client)
+    if new:
+        _save_profile(name, profile)
     notice = storage.pop_notice()
     if notice:
         eprint(notice)
@@ -209,7 +229,7 @@ def run_logout(args: argparse.Namespace) -> int:
 
 
 async def _logout(args: argparse.Namespace) -> int:
-    name, profile = _supabase_profile(args)
+    name, profile, _new = _supabase_profile(args)
     storage = _storage(profile)
     if auth.stored_session(await storage.get_item(auth.SESSION_KEY)) is None:
         await storage.remove_item(auth.SESSION_KEY)

@@ -1,8 +1,9 @@
 """Inter-process locks on files that only their owner may touch.
 
-A lock is an exclusive ``flock`` on a 0600 file in a folder that only the current user can
-enter. ``flock`` belongs to the open file, so two holders in one process exclude each other as
-two processes do, and the kernel releases it when the holder dies (no stale lock to clean up).
+A lock is an exclusive ``flock`` on a 0600 file of the current user's, in a folder no other user
+can change (:func:`private_folder`). ``flock`` belongs to the open file, so two holders in one
+process exclude each other as two processes do, and the kernel releases it when the holder dies
+(no stale lock to clean up).
 """
 
 from __future__ import annotations
@@ -29,15 +30,29 @@ class LockTimeout(Exception):
     """Another holder kept the lock longer than the caller would wait."""
 
 
-def private_folder(folder: Path) -> str | None:
-    """Make sure ``folder`` exists and only its owner, this user, can enter it.
+def private_folder(folder: Path) -> bool:
+    """Make sure ``folder`` exists and no other user can change what is in it; True when it
+    was made now.
 
-    A missing folder is made with mode 0700. A folder of this user that others may enter is
-    tightened to 0700 and the returned sentence says so (None: nothing was changed). A folder
-    that belongs to someone else is refused (``LockRefused``).
+    A missing folder is made with mode 0700 (whatever the umask). An existing folder is never
+    changed: it may be one DevSync did not make (the settings file's folder can be the user's
+    home, or the data folder another account must enter), and closing it would lock others out
+    without a word. So one that belongs to someone else, or that other users may write to
+    without the sticky bit (they could rename or replace the files in it), is refused
+    (``LockRefused``, one sentence). A sticky folder such as /tmp is accepted: others cannot
+    replace this user's files there, and a file they put there first is refused by its owner.
     """
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        made = False
+    except OSError as exc:
+        raise LockRefused(f"Cannot use the folder {folder}: {exc.strerror}.") from None
+    else:
+        made = True
+    try:
+        if made:
+            os.chmod(folder, 0o700)  # whatever the umask
         info = os.stat(folder, follow_symlinks=False)
     except OSError as exc:
         raise LockRefused(f"Cannot use the folder {folder}: {exc.strerror}.") from None
@@ -45,13 +60,17 @@ def private_folder(folder: Path) -> str | None:
         raise LockRefused(f"{folder} is not a folder (a link or a file is in its place).")
     if info.st_uid != os.geteuid():
         raise LockRefused(
-            f"The folder {folder} belongs to another user; DevSync keeps its locks only in a "
-            "folder of yours."
+            f"The folder {folder} belongs to another user; DevSync keeps its private files "
+            "(sessions, locks) only in a folder of yours."
         )
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        os.chmod(folder, 0o700)
-        return f"Made {folder} private to you (it was open to other users)."
-    return None
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        raise LockRefused(
+            f"Other users may write to the folder {folder} (mode {mode:04o}), so DevSync will "
+            "not keep its private files (sessions, locks) there; choose another folder, or "
+            f"run `chmod go-w {folder}` if it need not be shared."
+        )
+    return made
 
 
 def _open(path: Path) -> int:

@@ -154,7 +154,7 @@ async def test_wrong_password_and_bad_usage(
     assert code == EXIT_DENIED
     assert err.strip().endswith("Wrong e-mail or password.")
     assert "Traceback" not in err
-    code, _, err = await run(["login", "--email", ALICE.email], capsys, monkeypatch)
+    code, _, err = await run([*base, "--email", ALICE.email], capsys, monkeypatch)
     assert code == EXIT_INPUT
     assert "not a terminal" in err
     code, _, err = await run(["login", "--profile", "local"], capsys, monkeypatch)
@@ -352,3 +352,107 @@ async def test_a_password_line_that_never_ends_is_refused(
         [*base, "--password-stdin"], capsys, monkeypatch, Stdin("p" * 4096 + "\n")
     )
     assert code == EXIT_DENIED  # a long password is read whole (and is wrong here)
+
+
+async def test_a_failed_login_saves_no_profile(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A profile that cannot sign in, saved as the default, made every command after it say
+    # "You are not signed in"; it is saved once the sign-in works, and a new default is said.
+    settings = config / "config.toml"
+    base = ["login", "--profile", "qa", "--email", ALICE.email, "--password-stdin"]
+    unreachable = [*base, "--url", "http://127.0.0.1:9", "--anon-key", "abc"]
+    code, _, err = await run(unreachable, capsys, monkeypatch, Stdin("devsync-demo\n"))
+    assert code == EXIT_UNAVAILABLE
+    assert "Saved profile" not in err
+    assert not settings.exists()
+    ours = [*base, "--url", fake.url, "--anon-key", fake.anon_key]
+    code, _, err = await run(ours, capsys, monkeypatch, Stdin("wrong\n"))
+    assert code == EXIT_DENIED
+    assert not settings.exists()
+    code, out, err = await run(["whoami", "--profile", "qa"], capsys, monkeypatch)
+    assert code == EXIT_INPUT  # no such profile: nothing was saved
+    assert "No profile named 'qa'" in err
+
+    code, out, err = await run(ours, capsys, monkeypatch, Stdin("devsync-demo\n"))
+    assert code == EXIT_OK, err
+    assert out.strip() == "Signed in to 127.0.0.1 as alice <alice@example.com> (profile qa)."
+    said = [line for line in err.splitlines() if "profile" in line]
+    assert said == [
+        f"devsync: Saved profile 'qa' in {settings}.",
+        "devsync: Commands now use profile 'qa' by default (it was 'local'); "
+        "`--profile local` picks the local database.",
+    ]
+    assert 'default_profile = "qa"' in settings.read_text()
+    code, out, err = await run(["whoami"], capsys, monkeypatch)
+    assert code == EXIT_OK, err
+    assert out.startswith("alice <alice@example.com> on 127.0.0.1 (profile qa)")
+
+    other = ["login", "--profile", "qa2", "--url", fake.url, "--anon-key", fake.anon_key]
+    code, _, err = await run(
+        [*other, "--email", BOB.email, "--password-stdin"],
+        capsys,
+        monkeypatch,
+        Stdin("devsync-demo\n"),
+    )
+    assert code == EXIT_OK, err
+    assert "Saved profile 'qa2'" in err
+    assert "by default" not in err  # the default stays qa
+    assert 'default_profile = "qa"' in settings.read_text()
+
+
+def _folder(path: Path, mode: int) -> None:
+    path.mkdir()
+    path.chmod(mode)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _listing(path: Path) -> list[Path]:
+    return list(path.iterdir())
+
+
+async def test_login_leaves_the_settings_folder_as_it_is(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The settings folder may be the data folder pgserver must enter, or $HOME: `login` made
+    # it 0700 without a word. Only the session file is private.
+    _folder(config, 0o755)
+    argv = ["login", "--url", fake.url, "--anon-key", fake.anon_key, "--email", ALICE.email]
+    code, _, err = await run(
+        [*argv, "--password-stdin"], capsys, monkeypatch, Stdin("devsync-demo\n")
+    )
+    assert code == EXIT_OK, err
+    assert _mode(config) == 0o755
+    assert _mode(config / "session.json") == _mode(config / "config.toml") == 0o600
+
+
+async def test_a_settings_folder_others_may_write_to_is_refused_not_closed(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _folder(config, 0o775)
+    argv = ["login", "--url", fake.url, "--anon-key", fake.anon_key, "--email", ALICE.email]
+    code, out, err = await run(
+        [*argv, "--password-stdin"], capsys, monkeypatch, Stdin("devsync-demo\n")
+    )
+    assert code == EXIT_DENIED
+    assert out == ""
+    assert err == (
+        f"devsync: Other users may write to the folder {config} (mode 0775), so DevSync will "
+        "not keep its private files (sessions, locks) there; choose another folder, or run "
+        f"`chmod go-w {config}` if it need not be shared.\n"
+    )
+    assert _mode(config) == 0o775
+    assert _listing(config) == []  # no session, no settings, not even a lock
+    assert "devsync-demo" not in err

@@ -271,3 +271,48 @@ async def test_the_session_lock_excludes_other_tasks_of_the_process(config_dir: 
 
     await asyncio.wait_for(asyncio.gather(holder(), other()), 10)
     assert order == ["A in", "A again", "A's helper", "A out", "B in"]
+
+
+def test_an_existing_folder_keeps_its_mode_and_only_the_session_is_private(
+    config_dir: Path,
+) -> None:
+    # The settings folder may be $HOME or the data folder pgserver must enter: never chmod-ed.
+    config_dir.mkdir()
+    config_dir.chmod(0o755)
+    store = SessionStorage("ns", use_keyring=False)
+    store.set_sync("k", "v")
+    assert _mode(config_dir) == 0o755
+    assert _mode(config_dir / "session.json") == 0o600
+    assert store.get_sync("k") == "v"
+
+
+def test_a_folder_others_may_write_to_is_refused_not_chmod_ed(config_dir: Path) -> None:
+    from devsync_tui.backend.errors import PermissionDenied
+
+    config_dir.mkdir()
+    config_dir.chmod(0o770)
+    store = SessionStorage("ns", use_keyring=False)
+    with pytest.raises(PermissionDenied, match="Other users may write to the folder"):
+        store.set_sync("k", "v")
+
+    async def lock() -> None:
+        async with store.locked():
+            pass
+
+    with pytest.raises(PermissionDenied, match="Other users may write to the folder"):
+        asyncio.run(lock())
+    assert _mode(config_dir) == 0o770
+    assert list(config_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making another user's file needs root")
+def test_a_session_file_of_another_user_is_not_read(config_dir: Path) -> None:
+    # In a shared sticky folder, someone could put a session of theirs where ours goes.
+    config_dir.mkdir(mode=0o700)
+    planted = config_dir / "session.json"
+    planted.write_text(json.dumps({"namespaces": {"ns": {"k": "theirs"}}}))
+    os.chown(planted, 65534, 65534)
+    store = SessionStorage("ns", use_keyring=False)
+    assert store.get_sync("k") is None
+    os.chown(planted, os.geteuid(), os.getegid())
+    assert store.get_sync("k") == "theirs"

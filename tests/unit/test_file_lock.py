@@ -63,16 +63,15 @@ async def test_two_holders_in_one_process_exclude_each_other(tmp_path: Path) -> 
                 pass
 
 
-def test_private_folder_makes_tightens_and_refuses(tmp_path: Path) -> None:
+def test_private_folder_makes_a_missing_one_private_and_refuses_links(tmp_path: Path) -> None:
     made = tmp_path / "made"
-    assert file_lock.private_folder(made) is None
+    old_umask = os.umask(0o022)
+    try:
+        assert file_lock.private_folder(made) is True
+    finally:
+        os.umask(old_umask)
     assert stat.S_IMODE(made.stat().st_mode) == 0o700
-    loose = tmp_path / "loose"
-    loose.mkdir(mode=0o755)
-    loose.chmod(0o755)
-    note = file_lock.private_folder(loose)
-    assert note == f"Made {loose} private to you (it was open to other users)."
-    assert stat.S_IMODE(loose.stat().st_mode) == 0o700
+    assert file_lock.private_folder(made) is False  # there already: nothing to do
     link = tmp_path / "link"
     link.symlink_to(made)
     with pytest.raises(file_lock.LockRefused, match="not a folder"):
@@ -83,9 +82,47 @@ def test_private_folder_makes_tightens_and_refuses(tmp_path: Path) -> None:
         file_lock.locked_sync(made / "l.lock", wait=1),
     ):
         pass
-    if os.geteuid() == 0:
-        foreign = tmp_path / "foreign"
-        foreign.mkdir(mode=0o700)
-        os.chown(foreign, 65534, 65534)
-        with pytest.raises(file_lock.LockRefused, match="belongs to another user"):
-            file_lock.private_folder(foreign)
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o750, 0o711, 0o1777])
+def test_an_existing_folder_is_used_as_it_is_never_chmod_ed(tmp_path: Path, mode: int) -> None:
+    """A folder DevSync did not make (the settings file's, which may be the data folder the
+    service user enters, or $HOME) keeps its mode: closing it locked pgserver out of pgdata.
+    Others may not write to these (or only with the sticky bit, like /tmp)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    assert file_lock.private_folder(shared) is False
+    with file_lock.locked_sync(shared / "x.lock", wait=1):
+        pass
+    assert stat.S_IMODE(shared.stat().st_mode) == mode
+    assert stat.S_IMODE((shared / "x.lock").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("mode", [0o775, 0o777, 0o757])
+def test_a_folder_others_may_write_to_is_refused_and_left_alone(tmp_path: Path, mode: int) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    with pytest.raises(file_lock.LockRefused) as refused:
+        file_lock.private_folder(shared)
+    assert str(refused.value) == (
+        f"Other users may write to the folder {shared} (mode {mode:04o}), so DevSync will not "
+        "keep its private files (sessions, locks) there; choose another folder, or run "
+        f"`chmod go-w {shared}` if it need not be shared."
+    )
+    assert stat.S_IMODE(shared.stat().st_mode) == mode
+    with pytest.raises(file_lock.LockRefused), file_lock.locked_sync(shared / "x.lock", wait=1):
+        pass
+    assert not (shared / "x.lock").exists()
+
+
+def test_a_folder_of_another_user_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("making a folder of another user needs root (CI runs as root)")
+    foreign = tmp_path / "foreign"
+    foreign.mkdir(mode=0o700)
+    os.chown(foreign, 65534, 65534)
+    with pytest.raises(file_lock.LockRefused, match="belongs to another user"):
+        file_lock.private_folder(foreign)
+    assert stat.S_IMODE(foreign.stat().st_mode) == 0o700

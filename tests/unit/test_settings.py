@@ -168,6 +168,20 @@ def test_save_roundtrip_atomic_and_private(tmp_path: Path) -> None:
     assert loaded.theme == "nord"
 
 
+def test_save_makes_a_missing_folder_private_and_leaves_an_existing_one_alone(
+    tmp_path: Path,
+) -> None:
+    # The folder may be the user's home or the data folder pgserver enters: never chmod-ed.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    s.save_settings(s.Settings(), shared / "config.toml")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "config.toml").stat().st_mode) == 0o600
+    s.save_settings(s.Settings(), shared / "new" / "config.toml")
+    assert stat.S_IMODE((shared / "new").stat().st_mode) == 0o700  # made here: private
+
+
 def test_save_refuses_password_in_url(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('theme = "keep"\n', encoding="utf-8")

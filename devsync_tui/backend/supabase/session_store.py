@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,14 @@ class _FallbackFile:
 
     def read(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self._read_own()
         except FileNotFoundError:
             return {"namespaces": {}}
         except OSError as exc:
             log.warning("cannot read the session file %s: %s", self.path, exc)
+            return {"namespaces": {}}
+        if text is None:
+            log.warning("ignoring the session file %s: it belongs to another user", self.path)
             return {"namespaces": {}}
         try:
             data = json.loads(text)
@@ -85,9 +89,18 @@ class _FallbackFile:
             return {"namespaces": {}}
         return data
 
+    def _read_own(self) -> bytes | None:
+        """The file's content, or None when it is not this user's: in a shared sticky folder
+        someone else could have put a session of theirs there first."""
+        with self.path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_uid != os.geteuid():
+                return None
+            return handle.read()
+
     def write(self, data: dict[str, Any]) -> None:
-        # A folder only this user can enter (made 0700, a loose one of ours tightened, one of
-        # another owner refused): the session and its lock live there.
+        # A folder no other user can change (made 0700 if missing; an existing one is never
+        # chmod-ed, and refused when it is another user's or open to their writes): the
+        # session and its lock live there.
         try:
             file_lock.private_folder(self.path.parent)
         except file_lock.LockRefused as exc:
