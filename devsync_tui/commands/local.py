@@ -79,7 +79,7 @@ def _guard(action: Any, args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace) -> int:
     def run(_args: argparse.Namespace) -> int:
-        url = local.ensure_running(_progress)
+        url = local.ensure_running(_progress, asked=True)
         _apply_retention(url)
         state = local.status()
         print(f"The local database is running (pid {state.pid}); data in {state.data_dir}.")
@@ -135,7 +135,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _url(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
-        print(local.ensure_running(_progress) if args.start else local.url())
+        print(local.ensure_running(_progress, asked=True) if args.start else local.url())
         return EXIT_OK
 
     return _guard(run, args)
@@ -162,7 +162,7 @@ def _reset(args: argparse.Namespace) -> int:
             return refused
         local.reset()
         print(f"Deleted the local database in {where}.")
-        local.ensure_running(_progress)
+        local.ensure_running(_progress, asked=True)
         print("Recreated the local database with the demo workspace.")
         return EXIT_OK
 

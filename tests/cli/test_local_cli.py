@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -159,9 +160,80 @@ def test_stop_then_start_keeps_the_data(data_dir: Path, started: str) -> None:
     restarted = _devsync("local", "url", "--start", data_dir=data_dir)
     assert restarted.returncode == 0, restarted.stderr
     assert "devsync: Starting the local database" in restarted.stderr
+    assert "again" not in restarted.stderr  # asked for: nothing to explain
     assert _query(restarted.stdout.strip(), "select name from teams where slug = 'acme'") == (
         "Acme Kept"
     )
+
+
+def _as_owner(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """A data command on the embedded database as its owner, settings and state of its own."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEVSYNC_DATABASE_URL", "DEVSYNC_PROFILE", "DEVSYNC_TOKEN")
+        and not key.startswith("SUPABASE_")
+    }
+    env.update(
+        DEVSYNC_DATA_DIR=str(data_dir),
+        DEVSYNC_CONFIG=str(data_dir / "settings" / "config.toml"),
+        DEVSYNC_STATE_DIR=str(data_dir / "state"),
+        DEVSYNC_KEYRING="off",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "devsync_tui", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_command_that_starts_it_after_local_stop_says_so(data_dir: Path, started: str) -> None:
+    # README: stopped with `devsync local stop`, it stays stopped until something starts it;
+    # a data command may, but not silently.
+    assert _devsync("local", "url", "--start", data_dir=data_dir).returncode == 0
+    assert _devsync("local", "stop", data_dir=data_dir).returncode == 0
+    first = _as_owner("whoami", data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("alice <alice@example.com> on LOCAL")
+    assert first.stderr == (
+        "devsync: Started the local database again (it was stopped with `devsync local stop`).\n"
+    )
+    again = _as_owner("whoami", data_dir=data_dir)  # running: nothing to say
+    assert (again.returncode, again.stderr) == (0, "")
+
+
+@pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0),
+    reason="only root reads a data folder its server cannot enter (CI runs as root)",
+)
+def test_a_failed_stop_says_why_and_does_not_claim_it_stopped(
+    data_dir: Path, started: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a settings folder made 0700 above the data folder did: pgserver's pg_ctl cannot get
+    # in, so the stop fails; the message says pg_ctl's reason, and the database, still
+    # running, is not marked as stopped on purpose.
+    assert _devsync("local", "url", "--start", data_dir=data_dir).returncode == 0
+    monkeypatch.setenv("DEVSYNC_DATA_DIR", str(data_dir))
+    pgdata = cluster.pgdata()
+    closed = pgdata.parent
+    mode = stat.S_IMODE(closed.stat().st_mode)
+    closed.chmod(0)
+    try:
+        failed = _devsync("local", "stop", data_dir=data_dir)
+    finally:
+        closed.chmod(mode)
+    assert failed.returncode == 4
+    said = f'pg_ctl: could not access directory "{pgdata}": Permission denied'
+    assert failed.stderr == (
+        f"devsync: Could not stop the local database ({said}); "
+        f"PostgreSQL's log is {pgdata / 'log'}.\n"
+    )
+    assert not server.stopped_on_purpose()
+    assert server.status().running
 
 
 def test_reset_needs_confirmation_then_recreates_the_demo(data_dir: Path, started: str) -> None:

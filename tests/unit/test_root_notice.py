@@ -88,7 +88,7 @@ from devsync_tui import cli
 from devsync_tui.backend.postgres import server
 from devsync_tui.commands import local
 
-def ensure_running(progress):
+def ensure_running(progress, **_options):
     pgdata = Path(sys.argv[1]) / "pgdata"
     server._tell_root_once(pgdata, False, [f"{pgdata} (pgserver's, private)"], server._tell_stderr)
     return "postgresql:///devsync?host=/nowhere"

@@ -119,19 +119,43 @@ def start(data: Path, socket_dir: Path, who: RunAs) -> None:
                        "-o", options, "start"], who, timeout=90)  # fmt: skip
     except (subprocess.SubprocessError, OSError) as exc:
         raise Unavailable(
-            f"The local database in {data} could not start ({type(exc).__name__}); "
+            f"The local database in {data} could not start ({said(exc)}); "
             f"PostgreSQL's log is {data / 'log'}."
         ) from None
 
 
 def stop(data: Path, who: RunAs) -> None:
+    """Stop the server (fast shutdown), waiting until it is down."""
     try:
         run("pg_ctl", ["-w", "-D", str(data), "-m", "fast", "stop"], who, timeout=60)
     except (subprocess.SubprocessError, OSError) as exc:
         raise Unavailable(
-            f"Could not stop the local database ({type(exc).__name__}); "
-            f"PostgreSQL's log is {data / 'log'}."
+            f"Could not stop the local database ({said(exc)}); PostgreSQL's log is {data / 'log'}."
         ) from None
+
+
+#: The longest piece of a program's output put in a message.
+_SAID_MAX = 200
+
+
+def said(exc: BaseException) -> str:
+    """What went wrong running a program, in one line for a message: the line of its output
+    that says why (``pg_ctl: could not access directory "…": Permission denied``), else how it
+    ended, else the exception's name. The programs run here print no secrets."""
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"{Path(str(exc.cmd[0])).name} did not finish within {exc.timeout:.0f} s"
+    if isinstance(exc, subprocess.CalledProcessError):
+        lines = [line.strip() for line in (exc.output or "").splitlines() if line.strip()]
+        # pg_ctl and initdb put their own complaint first, prefixed with their name.
+        own = [line for line in lines if line.startswith(f"{exc.cmd}:")]
+        errors = [line for line in lines if "error" in line.lower() or "fatal" in line.lower()]
+        found = own[0] if own else (errors or lines or [""])[-1]
+        if found:
+            return found if len(found) <= _SAID_MAX else found[: _SAID_MAX - 1] + "…"
+        return f"{exc.cmd} exited with status {exc.returncode}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__
 
 
 def move_to_password(data: Path, socket_dir: Path, who: RunAs, tell: Tell) -> None:

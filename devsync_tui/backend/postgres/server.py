@@ -148,6 +148,10 @@ def _write_schema_stamp(pgdata: Path) -> None:
         pass  # only a shortcut for the next start is lost
 
 
+#: Said when a command starts the database ``devsync local stop`` stopped (it stays stopped
+#: until something starts it: this names what did).
+STARTED_AGAIN = "Started the local database again (it was stopped with `devsync local stop`)."
+
 #: What DevSync changed on this machine while starting the database as root, this process.
 _root_notices: list[str] = []
 
@@ -162,13 +166,17 @@ def _tell_stderr(line: str) -> None:
     print(f"devsync: {line}", file=sys.stderr)
 
 
-def ensure_running(progress: Progress | None = None, *, notice: Progress | None = None) -> str:
+def ensure_running(
+    progress: Progress | None = None, *, notice: Progress | None = None, asked: bool = False
+) -> str:
     """Start the local database if needed (creating and migrating it); return a superuser URL.
 
     ``progress`` receives one short line per step of a slow start (creating, migrating,
     loading demo data). ``notice`` receives warnings meant for the user (what was done as
-    root, where the socket went); without it they go to stderr (and the log), never only to
-    ``progress``, which the dashboard shows for a moment.
+    root, where the socket went, :data:`STARTED_AGAIN`); without it they go to stderr (and
+    the log), never only to ``progress``, which the dashboard shows for a moment. ``asked``:
+    the user asked for this start (``devsync local start``), so a database stopped on purpose
+    is started again without a word.
     """
     report = progress or (lambda _line: None)
     # Not ``progress``: in the dashboard that is a loading line shown for a moment.
@@ -177,8 +185,13 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
 
     try:
         with file_lock.locked_sync(cluster.lock_file(), wait=300):
+            marker = cluster.stopped_marker()
+            again = not asked and marker.exists() and _stopped_cluster(cluster.pgdata())
             server_url = _start_server(report, tell)
-            cluster.stopped_marker().unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
+            if again:  # `devsync local stop` said it stays stopped: say what undid that
+                _log.info("%s", STARTED_AGAIN)
+                tell(STARTED_AGAIN)
     except file_lock.LockRefused as exc:
         raise Unavailable(str(exc)) from None
     except file_lock.LockTimeout:
@@ -188,6 +201,11 @@ def ensure_running(progress: Progress | None = None, *, notice: Progress | None 
     _ensure_schema(server_url, report)
     _write_schema_stamp(cluster.pgdata())
     return with_database(server_url, DATABASE)
+
+
+def _stopped_cluster(pgdata: Path) -> bool:
+    """A cluster is there (not deleted by ``local delete``) and its server is not running."""
+    return (pgdata / "PG_VERSION").exists() and _postmaster(pgdata) is None
 
 
 def _start_server(report: Progress, tell: Progress) -> str:
@@ -320,14 +338,20 @@ def _build_database(
 def stop() -> bool:
     """Stop the local database; return False if it was not running. Until the next start it
     is marked as stopped on purpose (:func:`stopped_on_purpose`), first, so that an open
-    dashboard does not start it again meanwhile."""
+    dashboard does not start it again meanwhile; if the stop fails while the database still
+    runs, the mark is taken back (it would say stopped of a running database)."""
     pgdata = cluster.pgdata()
     if _postmaster(pgdata) is None:
         return False
     marker = cluster.stopped_marker()
     marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     marker.touch(mode=0o600)
-    pgctl.stop(pgdata, cluster.run_as())
+    try:
+        pgctl.stop(pgdata, cluster.run_as())
+    except BaseException:
+        if _postmaster(pgdata) is not None:
+            marker.unlink(missing_ok=True)
+        raise
     return True
 
 
