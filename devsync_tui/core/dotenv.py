@@ -21,7 +21,8 @@ backslashes, newlines and unicode):
 - :func:`render_docker` for ``docker run --env-file``: ``KEY=value`` verbatim, since Docker
   strips no quotes and expands nothing. Docker reads one line per variable, so a value with a
   newline (or ending in CR), or a line over 64 KiB, cannot be carried: :class:`DotenvError`
-  names the keys.
+  names the keys (:func:`docker_refusal`, which ``env export`` asks before it suggests the
+  format).
 - :func:`render_shell` for POSIX ``sh`` (``. file``): ``export KEY='…'`` with ``'`` as ``'\\''``.
 - :func:`render_json`: one JSON object, key → value.
 """
@@ -41,6 +42,7 @@ __all__ = [
     "Entry",
     "binding_spans",
     "docker_incompatible",
+    "docker_refusal",
     "parse",
     "parse_values",
     "render_docker",
@@ -306,19 +308,28 @@ def render_dotenv(values: Mapping[str, str]) -> str:
     return "".join(f"{key}={_dotenv_value(value)}\n" for key, value in values.items())
 
 
-def render_docker(values: Mapping[str, str]) -> str:
-    """A ``docker run --env-file`` file; DotenvError if a value has a line break."""
-    _check_keys(values)
+def docker_refusal(values: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    """Why no file can carry ``values`` to ``docker --env-file`` (one sentence) and the keys
+    it names, or None: a value with a line break (or ending in CR), or a line over
+    :data:`DOCKER_MAX_LINE` bytes. :func:`render_docker` refuses with this very sentence."""
     bad = sorted(k for k, v in values.items() if "\n" in v or v.endswith("\r"))
     if bad:
-        raise DotenvError(
-            "docker --env-file cannot carry values with line breaks: " + ", ".join(bad)
-        )
+        return "docker --env-file cannot carry values with line breaks: " + ", ".join(bad), bad
     long = sorted(k for k, v in values.items() if len(f"{k}={v}".encode()) > DOCKER_MAX_LINE)
     if long:
-        raise DotenvError(
-            f"docker --env-file cannot read lines over {DOCKER_MAX_LINE} bytes: " + ", ".join(long)
+        return (
+            f"docker --env-file cannot read lines over {DOCKER_MAX_LINE} bytes: " + ", ".join(long),
+            long,
         )
+    return None
+
+
+def render_docker(values: Mapping[str, str]) -> str:
+    """A ``docker run --env-file`` file; DotenvError if :func:`docker_refusal` names a key."""
+    _check_keys(values)
+    refused = docker_refusal(values)
+    if refused is not None:
+        raise DotenvError(refused[0])
     return "".join(f"{key}={value}\n" for key, value in values.items())
 
 

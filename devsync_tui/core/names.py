@@ -16,11 +16,16 @@ key, never through ``==`` on the names.
   ``-`` versus ``_``, and Cargo finds a crate under either spelling, so those differences are
   ignored (``serde_json`` is ``Serde-JSON``) — lossless, since no two published crates differ
   only that way.
+
+:func:`closest` is the other question asked of names: which known name did someone who typed
+an unknown one probably mean (``did you mean LOG_LEVEL?``).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 from devsync_tui.core.models import PackageManager
 
@@ -49,3 +54,22 @@ def package_key(manager: PackageManager, name: str) -> str:
 def same_package(manager: PackageManager, a: str, b: str) -> bool:
     """Whether two names denote the same package of ``manager``."""
     return package_key(manager, a) == package_key(manager, b)
+
+
+#: How alike (``difflib`` ratio, letter case ignored) a name must be to be suggested.
+CLOSE_ENOUGH = 0.7
+
+
+def closest(name: str, known: Iterable[str], *, limit: int = 3) -> list[str]:
+    """The names among ``known`` that someone who typed ``name`` probably meant, best first,
+    at most ``limit``: those equal to it in another letter case (``log_level`` →
+    ``LOG_LEVEL``), else those close to it (``LOG_LEVL`` → ``LOG_LEVEL``); none when nothing
+    is close. ``name`` itself is never suggested."""
+    by_fold: dict[str, list[str]] = {}
+    for candidate in sorted(set(known) - {name}):
+        by_fold.setdefault(candidate.casefold(), []).append(candidate)
+    folded = name.casefold()
+    if folded in by_fold:
+        return by_fold[folded][:limit]
+    near = difflib.get_close_matches(folded, list(by_fold), n=limit, cutoff=CLOSE_ENOUGH)
+    return [candidate for match in near for candidate in by_fold[match]][:limit]

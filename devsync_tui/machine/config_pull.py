@@ -13,7 +13,8 @@ name, so not even an admin's copy is written there), and one at the path of a do
 checkout reads (``.env``): that file is written key by key, never replaced whole.
 
 Every destination is checked before the first file is written (a folder where a file goes, a
-file where a folder goes: nothing is written). Each file is written whole or not at all (a
+file where a folder goes, a file outside the checkout: nothing is written), by
+:func:`prepare_pull`, which ``--dry-run`` runs too. Each file is written whole or not at all (a
 temp file beside it, renamed over it) and keeps its mode; a new file is 0600. In a dotenv
 file only the binding of a changed key is replaced (the last one, which is the one that
 wins); other lines and comments stay as they are.
@@ -35,7 +36,8 @@ from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.machine.config_status import StatusReport, dotenv_refusal, inside, vcs_folder
 from devsync_tui.machine.errors import InputError
 
-_WRITTEN = (DriftState.DIFFERS, DriftState.BEHIND, DriftState.MISSING)
+#: The states pull brings in step (where it knows the value); ``only_local`` it leaves alone.
+PULLED = frozenset({DriftState.DIFFERS, DriftState.BEHIND, DriftState.MISSING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ def plan_pull(report: StatusReport, target_file: str = ".env") -> PullPlan:
         if status.is_secret and value is None and status.state is not DriftState.IN_SYNC:
             plan.withheld.append(status.key)
             continue
-        if status.state not in _WRITTEN or value is None:
+        if status.state not in PULLED or value is None:
             continue  # in sync; unknown (a file outside the checkout is never written)
         if status.is_file:
             why = refusal(status.key, dotenv_paths, root)
@@ -168,9 +170,12 @@ def edited_dotenv(text: str, values: dict[str, str], source: str) -> str:
     return result
 
 
-def apply_pull(root: Path, plan: PullPlan) -> list[str]:
-    """Write the plan; the files written (relative names). Every file is checked before the
-    first is written."""
+def prepare_pull(root: Path, plan: PullPlan) -> list[tuple[Path, bytes]]:
+    """Every file the plan writes, with its new content; InputError (one sentence ending
+    "nothing was written") when a destination may not or cannot be written: outside the
+    checkout, a dotenv file refused (``dotenv_refusal``), a folder where a file goes, a file
+    where a folder goes. Writes nothing: ``--dry-run`` asks this too, so that it refuses
+    exactly as the real run does (:func:`apply_pull` asks it again just before writing)."""
     by_file: dict[str, dict[str, str]] = defaultdict(dict)
     whole: dict[str, str] = {}
     for change in plan.changes:
@@ -186,7 +191,8 @@ def apply_pull(root: Path, plan: PullPlan) -> list[str]:
         why = dotenv_refusal(root, name)
         if why is not None:
             raise InputError(f"{why}: no values are written there; nothing was written.")
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        # Not a regular file (a folder, a FIFO): refused below by _unwritable, in its words.
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
         ready.append((path, edited_dotenv(old, values, name).encode("utf-8")))
     for name, content in whole.items():
         path = inside(root, name)
@@ -198,6 +204,14 @@ def apply_pull(root: Path, plan: PullPlan) -> list[str]:
         problem = _unwritable(base, path)
         if problem is not None:
             raise InputError(f"{problem}; nothing was written.")
+    return ready
+
+
+def apply_pull(root: Path, plan: PullPlan) -> list[str]:
+    """Write the plan; the files written (relative names). Every file is checked
+    (:func:`prepare_pull`) before the first is written."""
+    ready = prepare_pull(root, plan)
+    base = root.resolve()
     written: list[str] = []
     for path, data in ready:
         name = str(path.relative_to(base))

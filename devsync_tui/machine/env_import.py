@@ -7,8 +7,8 @@
   override: kind ``"override"``, written only when the caller allows it (``--override``).
   Secret values are compared revealed (audited), never shown.
 - Which keys are stored as secrets: named with ``secret``; already secret (the row, or the
-  project default it overrides); or looking like a credential (``core/credentials.py``)
-  unless ``plain``.
+  project default it overrides); or looking like a credential (``values.secret_by_look``,
+  the rule ``env set`` follows for a new key) unless ``plain``.
 - :func:`apply_import` saves each change with the version it read, so a key someone changed
   meanwhile is not overwritten (handed to ``on_conflict``). The backend has no multi-key
   write, so each key is its own transaction: a refusal part-way, a lost connection or a
@@ -25,11 +25,10 @@ from typing import Literal
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
-from devsync_tui.core.credentials import looks_like_credential
 from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.core.models import ConfigType, Configuration, Role
 from devsync_tui.machine.targets import Target
-from devsync_tui.machine.values import confirm_or_explain
+from devsync_tui.machine.values import confirm_or_explain, secret_by_look
 
 Change = Literal["add", "change", "override"]
 #: How long a save in flight when Ctrl-C came may take to finish before we stop waiting.
@@ -91,11 +90,12 @@ async def plan_import(
     for key, value in incoming.items():
         row = current.get(key)
         base = row if row is not None else inherited.get(key)
-        credential = looks_like_credential(key, value) or (
-            base is not None and looks_like_credential(key, base.value)
-        )
+        looks = (value, base.value) if base is not None else (value,)
+        credential = secret_by_look(key, *looks)
         is_secret = (
-            key in secret or (base is not None and base.is_secret) or (credential and not plain)
+            key in secret
+            or (base is not None and base.is_secret)
+            or secret_by_look(key, *looks, plain=plain)
         )
         if is_secret:
             secret_keys.add(key)

@@ -19,13 +19,10 @@ from dataclasses import dataclass
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied
 from devsync_tui.core import dotenv
+from devsync_tui.core.models import ConfigType
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.targets import Target
-from devsync_tui.machine.values import (
-    Effective,
-    guess_type,
-    problem_with,
-)
+from devsync_tui.machine.values import Effective, problem_with
 
 FORMATS = ("dotenv", "json", "shell", "docker")
 _RENDER: dict[str, Callable[[Mapping[str, str]], str]] = {
@@ -48,6 +45,9 @@ class Export:
     files_left_out: list[str]  # file configurations (not variables)
     withheld: list[str]  # secrets the user may not reveal
     docker_incompatible: list[str]  # dotenv only: keys docker --env-file would misread
+    #: dotenv only: why no format carries some of them to docker --env-file (a line break, a
+    #: line too long), the sentence ``--format docker`` refuses with; None when it would not.
+    docker_refused: str | None = None
 
 
 def export(effective: Effective, format_: str) -> Export:
@@ -63,15 +63,22 @@ def export(effective: Effective, format_: str) -> Export:
         text = _RENDER[format_](variables)
     except dotenv.DotenvError as exc:
         raise InputError(f"{exc}.") from None
-    docker = dotenv.docker_incompatible(variables) if format_ == "dotenv" else []
-    return Export(text, variables, files, list(effective.withheld), docker)
+    docker: list[str] = []
+    refused: str | None = None
+    if format_ == "dotenv":
+        docker = dotenv.docker_incompatible(variables)
+        found = dotenv.docker_refusal(variables)
+        refused = found[0] if found is not None else None
+    return Export(text, variables, files, list(effective.withheld), docker, refused)
 
 
 # -- import -----------------------------------------------------------------------------------
 def parse_import(raw: bytes, source: str, warn: Callable[[str], None]) -> dict[str, str]:
     """The values of a .env file's bytes; InputError (naming ``source`` and the line) when any
-    line cannot be imported, so that nothing is written. Lines that are skipped (no value) or
-    repeated are told to ``warn``."""
+    line cannot be imported, so that nothing is written: a line that is not ``KEY=VALUE``, a
+    name that is not a variable's (``1BAD``, a path, control characters: with or without a
+    value), a value the database would refuse. A valid name without ``=`` (python-dotenv
+    leaves it unset) is skipped, and a repeated key is told too, to ``warn``."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -82,13 +89,14 @@ def parse_import(raw: bytes, source: str, warn: Callable[[str], None]) -> dict[s
         raise InputError(f"{exc}.") from None
     values: dict[str, str] = {}
     for entry in entries:
-        if entry.value is None:
+        # The name first: a line of garbage is not a key "without a value".
+        problem = problem_with(entry.key, "", ConfigType.ENV_VAR)
+        if problem is None and entry.value is None:
             warn(f"{source}, line {entry.line}: {entry.key} has no value; skipped.")
             continue
-        problem = problem_with(entry.key, entry.value, guess_type(entry.key))
-        if problem is None and guess_type(entry.key) != "env_var":
-            problem = f"{entry.key!r} is not a variable name"
-        if problem:
+        if problem is None:
+            problem = problem_with(entry.key, entry.value or "", ConfigType.ENV_VAR)
+        if problem or entry.value is None:
             raise InputError(f"{source}, line {entry.line}: {problem}; nothing was written.")
         if entry.key in values:
             warn(f"{source}, line {entry.line}: {entry.key} repeated; the last wins.")

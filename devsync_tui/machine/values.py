@@ -14,10 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from uuid import UUID
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied, Unavailable
+from devsync_tui.core.credentials import looks_like_credential
 from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.core.private_file import write_output
 from devsync_tui.logging_setup import register_secret
@@ -51,6 +51,14 @@ def problem_with(key: str, value: str, type_: ConfigType) -> str | None:
     if type_ is ConfigType.ENV_VAR and _BAD_CONTROL.search(value):
         return f"the value of {key} contains control characters"
     return None
+
+
+def secret_by_look(key: str, *values: str | None, plain: bool = False) -> bool:
+    """Whether a key is kept secret by its look: a name like a credential's, or one of
+    ``values`` holding a URL with a password (``core/credentials.py``); never with ``plain``.
+    The one rule for a key whose secrecy nobody chose: ``env import`` applies it to the keys
+    it writes, ``env set`` to a key new to the configuration."""
+    return not plain and any(looks_like_credential(key, value) for value in values or (None,))
 
 
 def guess_type(key: str) -> ConfigType:
@@ -109,11 +117,6 @@ async def reveal_all(backend: Backend, rows: Sequence[EffectiveConfigRow]) -> Ef
 
 async def gather(backend: Backend, target: Target) -> Effective:
     return await reveal_all(backend, await effective_rows(backend, target))
-
-
-async def secret_defaults(backend: Backend, project_id: UUID) -> set[str]:
-    """Keys that are secrets among the project defaults."""
-    return {c.key for c in await backend.list_configurations(project_id, None) if c.is_secret}
 
 
 async def confirm_or_explain(

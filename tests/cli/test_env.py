@@ -250,3 +250,102 @@ def test_a_user_in_no_team_is_told_so(devsync: DevsyncCLI) -> None:
     assert result.code == 2
     assert "No project is visible to you yet" in result.err
     assert "(one of: none)" not in result.err
+
+
+def test_a_key_not_found_suggests_the_one_meant(devsync: DevsyncCLI) -> None:
+    # A close spelling, or the same name in another letter case.
+    for typed in ("LOG_LEVL", "log_level"):
+        got = devsync("env", "get", typed, *BOB, *BOB_LAPTOP)
+        assert (got.code, got.err) == (
+            2,
+            f"devsync: {typed} is not set in storefront/bob-laptop; did you mean LOG_LEVEL?\n",
+        )
+    unset = devsync("env", "unset", "BOB_DEBUG_PRT", *BOB, *BOB_LAPTOP)
+    assert (unset.code, unset.err) == (
+        2,
+        "devsync: BOB_DEBUG_PRT is not set in storefront/bob-laptop; "
+        "did you mean BOB_DEBUG_PORT?\n",
+    )
+    # unset works on the scope's own keys: a project default is named as one.
+    default = devsync("env", "unset", "node_env", *BOB, *BOB_LAPTOP)
+    assert default.err == (
+        "devsync: node_env is not set in storefront/bob-laptop; did you mean NODE_ENV "
+        "(a project default: use --project-default)?\n"
+    )
+    nothing_close = devsync("env", "get", "ZZZ_UNHEARD_OF", *BOB, *BOB_LAPTOP)
+    assert nothing_close.err == ("devsync: ZZZ_UNHEARD_OF is not set in storefront/bob-laptop.\n")
+
+
+def test_set_keeps_a_new_credential_like_key_secret_as_import_does(devsync: DevsyncCLI) -> None:
+    fake = "fake-pass-" + uuid.uuid4().hex
+    result = devsync("env", "set", "QA_PASSWORD", *BOB, *BOB_LAPTOP, stdin=fake)
+    assert result.code == 0, result.err
+    assert "Set secret QA_PASSWORD in storefront/bob-laptop" in result.out
+    assert result.err == (
+        "devsync: note: QA_PASSWORD was stored as a secret because its name looks like a "
+        "credential's; --plain stores a plain value.\n"
+    )
+    listed = devsync("env", "list", *BOB, *BOB_LAPTOP)
+    assert fake not in listed.out
+    # The same rule as import (one function): the same line imported is a secret too.
+    imported = devsync.home / "in.env"
+    imported.write_text("QA_OTHER_PASSWORD=fake-pass-2\n")
+    dry = devsync("env", "import", str(imported), "--dry-run", *BOB, *BOB_LAPTOP)
+    assert "+ QA_OTHER_PASSWORD = (secret, not shown)" in dry.out
+    # A value holding a URL with a password, new key: a secret, said why.
+    url = devsync("env", "set", "QA_CACHE=redis://u:fake-pw@cache:6379", *BOB, *BOB_LAPTOP)
+    assert "its value (a URL with a password) looks like a credential's" in url.err
+    assert "fake-pw" not in url.out + url.err
+    # --plain says otherwise; and an existing key keeps its secrecy without a flag.
+    plain = devsync("env", "set", "QA_API_KEY=fake-key-1", "--plain", *BOB, *BOB_LAPTOP)
+    assert (plain.code, plain.err) == (0, "")
+    assert devsync("env", "set", "QA_API_KEY=fake-key-2", *BOB, *BOB_LAPTOP).err == ""
+    data = json.loads(devsync("env", "list", "--json", *BOB, *BOB_LAPTOP).out)
+    secret = {row["key"]: row["is_secret"] for row in data["configuration"]}
+    assert (secret["QA_PASSWORD"], secret["QA_CACHE"], secret["QA_API_KEY"]) == (
+        True,
+        True,
+        False,
+    )
+    # An override keeps the secrecy of the default it overrides: plain here.
+    assert devsync(
+        "env", "set", "QA_SHARED_TOKEN=fake-1", "--plain", *BOB, "--project", "storefront",
+        "--project-default",
+    ).code == 0  # fmt: skip
+    override = devsync("env", "set", "QA_SHARED_TOKEN=fake-2", *BOB, *BOB_LAPTOP)
+    assert (override.code, override.err) == (0, "")
+    assert "Set QA_SHARED_TOKEN" in override.out
+
+
+def test_unlink_speaks_json_and_refuses_flags_that_mean_nothing(devsync: DevsyncCLI) -> None:
+    assert devsync("env", "link", *BOB, "--env", "bob-laptop").code == 0
+    for flags in (("--env", "bob-laptop"), ("--project", "storefront")):
+        refused = devsync("env", "unlink", *BOB, *flags)
+        assert (refused.code, refused.out) == (2, "")
+        assert refused.err == (
+            f"devsync: {flags[0]} means nothing for devsync env unlink: it forgets this "
+            "checkout's link, whichever it names.\n"
+        )
+    assert devsync("env", "get", "LOG_LEVEL", *BOB).code == 0  # still linked
+    done = devsync("env", "unlink", "--json", *BOB)
+    assert done.code == 0
+    assert json.loads(done.out) == {"checkout": str(devsync.home), "unlinked": True}
+    again = devsync("env", "unlink", "--json", *BOB)
+    assert json.loads(again.out)["unlinked"] is False
+    assert devsync("env", "unlink", *BOB).out == "This checkout was not linked.\n"
+
+
+def test_a_conflict_with_json_is_one_document(devsync: DevsyncCLI) -> None:
+    for argv in (
+        ("set", "LOG_LEVEL=trace"),
+        ("unset", "LOG_LEVEL"),
+    ):
+        result = devsync("env", *argv, "--json", "--expected-version", "7", *BOB, *BOB_LAPTOP)
+        assert result.code == 1
+        assert json.loads(result.out) == {
+            "key": "LOG_LEVEL",
+            "target": "storefront/bob-laptop",
+            "written": False,
+            "conflict": {"current_version": 1, "expected_version": 7},
+        }
+        assert "changed since you read it" in result.err

@@ -119,3 +119,49 @@ def test_restore_bad_versions_are_one_sentence(devsync: DevsyncCLI) -> None:
     assert devsync("env", "get", "BOB_DEBUG_PORT", *BOB).out == "9229\n"
     denied = devsync("env", "restore", "LOG_LEVEL", "--version", "1", *CAROL)
     assert denied.code == 3
+
+
+def test_history_of_a_project_default_names_its_scope_once(devsync: DevsyncCLI) -> None:
+    args = ("--user", "bob", "--project", "storefront", "--project-default")
+    result = devsync("env", "history", "LOG_LEVEL", *args)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == (
+        "History of LOG_LEVEL in storefront (project defaults), newest first:"
+    )
+
+
+def test_history_of_an_unknown_key_suggests_the_one_meant(devsync: DevsyncCLI) -> None:
+    result = devsync("env", "history", "LOG_LEVL", *BOB)
+    assert (result.code, result.err) == (
+        2,
+        "devsync: LOG_LEVL has no history in storefront/bob-laptop; did you mean LOG_LEVEL?\n",
+    )
+    inherited = devsync("env", "history", "NODE_ENV", *BOB)
+    assert inherited.err == (
+        "devsync: NODE_ENV has no history in storefront/bob-laptop (it is inherited from the "
+        "project defaults: use --project-default).\n"
+    )
+
+
+def test_long_values_are_shortened_in_the_history(devsync: DevsyncCLI) -> None:
+    path = devsync.home / "long.txt"
+    path.write_text("x" * 100_000)
+    assert devsync("env", "set", "LOG_LEVEL", "--file", str(path), *BOB).code == 0
+    lines = devsync("env", "history", "LOG_LEVEL", *BOB).out.splitlines()
+    assert lines[1].endswith(f"'{'x' * 60}'… (100,000 characters)")
+    assert max(len(line) for line in lines) < 200
+
+
+def test_a_restore_conflict_with_json_is_one_document(devsync: DevsyncCLI) -> None:
+    assert devsync("env", "set", "LOG_LEVEL=trace", *BOB).code == 0
+    result = devsync(
+        "env", "restore", "LOG_LEVEL", "--version", "1", "--expected-version", "1", "--json", *BOB
+    )
+    assert result.code == 1
+    assert json.loads(result.out) == {
+        "key": "LOG_LEVEL",
+        "target": "storefront/bob-laptop",
+        "written": False,
+        "conflict": {"current_version": 2, "expected_version": 1},
+        "version": 1,
+    }

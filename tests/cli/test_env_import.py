@@ -222,3 +222,24 @@ def test_on_a_terminal_the_answer_decides(devsync: DevsyncCLI) -> None:
             assert err.decode().strip() == "devsync: Cancelled; nothing was written."
         else:
             assert b"Imported 1 change(s) into storefront/bob-laptop." in out
+
+
+def test_a_line_with_an_invalid_name_refuses_the_file(devsync: DevsyncCLI) -> None:
+    # Garbage is an invalid name (shown escaped), not a key "without a value" skipped with
+    # exit 0: the whole file is refused before anything is written (exit 2, bad input).
+    for raw, shown in ((b"\x00\x01\x02binary\n", r"'\x00\x01\x02binary'"), (b"1BAD\n", "'1BAD'")):
+        path = devsync.home / "bad.env"
+        path.write_bytes(b"GOOD_ONE=1\n" + raw)
+        result = devsync("env", "import", str(path), "--yes", *BOB)
+        assert (result.code, result.out) == (2, "")
+        assert result.err == (
+            f"devsync: {path}, line 2: {shown} is not a valid variable name (letters, digits, "
+            "_; not first a digit); nothing was written.\n"
+        )
+        assert "GOOD_ONE" not in _sources(devsync)
+    # A valid name alone is python-dotenv's "unset": skipped, said, and the rest imported.
+    path = _write(devsync, "GOOD_ONE=1\nALONE\n")
+    result = devsync("env", "import", path, "--yes", *BOB)
+    assert result.code == 0
+    assert result.err == f"devsync: warning: {path}, line 2: ALONE has no value; skipped.\n"
+    assert _sources(devsync)["GOOD_ONE"]["value"] == "1"

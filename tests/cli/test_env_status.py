@@ -126,8 +126,12 @@ def test_pull_shows_the_diff_asks_and_writes(devsync: DevsyncCLI) -> None:
     write_checkout(devsync, root)
     os.chmod(root / ".env", 0o640)
     refused = devsync("env", "pull", *BOB)
-    assert refused.code == 2
-    assert "--yes" in refused.err
+    # No terminal: the changes are shown, not made (exit 1, as env import: README).
+    assert refused.code == 1
+    assert refused.err == (
+        "devsync: Nothing was written: there is no terminal to confirm on; run again with "
+        "--yes to write these 5 change(s).\n"
+    )
     assert "~ NODE_ENV (.env): 'staging-ish' -> 'production'" in refused.out
     assert "+ STRIPE_SECRET_KEY (.env): (secret value)" in refused.out
     assert "= LOCAL_ONLY: only on this machine; left alone" in refused.out
@@ -173,7 +177,7 @@ def test_pull_json_is_the_plan_and_what_was_written(devsync: DevsyncCLI) -> None
     assert "demo-stripe" not in dry.out + dry.err
     # --json never asks: without --yes it writes nothing, and says so on stderr.
     refused = devsync("env", "pull", "--json", *BOB)
-    assert refused.code == 2
+    assert refused.code == 1
     assert json.loads(refused.out)["written"] == []
     assert "--yes" in refused.err
     assert (root / ".env").read_text() == before
@@ -325,6 +329,62 @@ def test_pull_checks_every_destination_before_writing(devsync: DevsyncCLI) -> No
     assert "config/app.json cannot be written: config is a file, not a folder" in result.err
     assert not (root / ".env").exists()
     assert "Traceback" not in result.err
+
+
+def test_a_dry_run_refuses_exactly_what_the_real_run_refuses(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same checks (config_pull.prepare_pull), the same sentence, the same exit code.
+    root = checkout(devsync)
+    (root / "sub").mkdir()
+    monkeypatch.chdir(root / "sub")
+    outside = devsync.home / "abs.env"
+    for name in ("../../outside.env", str(outside)):
+        real = devsync("env", "pull", "--file", name, "--yes", *BOB)
+        dry = devsync("env", "pull", "--file", name, "--dry-run", *BOB)
+        refusal = f"devsync: {name} is outside the checkout {root}; nothing was written.\n"
+        assert (real.code, real.err) == (dry.code, dry.err) == (2, refusal)
+        assert "Dry run" not in dry.out
+        # Nor is it asked about first: the question comes after the checks.
+        assert devsync("env", "pull", "--file", name, *BOB).err == real.err
+    assert not outside.exists()
+    assert not (devsync.home.parent / "outside.env").exists()
+    monkeypatch.chdir(root)
+    (root / ".npmrc").mkdir()
+    dry = devsync("env", "pull", "--dry-run", *BOB)
+    assert (dry.code, dry.err) == (
+        2,
+        "devsync: .npmrc cannot be written: it is a folder; nothing was written.\n",
+    )
+    assert not (root / ".env").exists()
+
+
+def test_status_says_what_brings_each_key_in_step(devsync: DevsyncCLI) -> None:
+    root = checkout(devsync)
+    write_checkout(devsync, root)
+    local_only = (
+        "LOCAL_ONLY is only on this machine, and pull leaves it alone: keep it for everyone "
+        "with devsync env set LOCAL_ONLY --project storefront --env bob-laptop (or devsync env "
+        "import a file of it), or remove it from .env."
+    )
+    before = devsync("env", "status", *BOB)
+    assert before.code == 1
+    assert "Bring the others in step: devsync env pull .\n" in before.out
+    assert local_only in before.out
+    assert devsync("env", "pull", "--yes", *BOB).code == 0
+    # Only the key pull leaves alone is out of step: pull is not offered, since it cannot help.
+    after = devsync("env", "status", *BOB)
+    assert after.code == 1  # still drift, as the dashboard shows it (+)
+    assert "env pull" not in after.out
+    assert after.out.endswith(local_only + "\n")
+    (root / ".env").write_text((root / ".env").read_text().replace("LOCAL_ONLY=1\n", ""))
+    (root / ".env").write_text((root / ".env").read_text() + "ONE=1\nTWO=2\n")
+    both = devsync("env", "status", *BOB)
+    assert (
+        "ONE, TWO are only on this machine, and pull leaves them alone: keep each for everyone "
+        "with devsync env set KEY --project storefront --env bob-laptop (or devsync env import "
+        "a file of them), or remove them from .env."
+    ) in both.out
 
 
 def test_pull_exits_1_while_a_secret_is_withheld(devsync: DevsyncCLI) -> None:

@@ -306,3 +306,40 @@ def test_import_of_an_execution_control_key_by_a_member_writes_nothing(
     admin = devsync("env", "import", str(env_file), "--yes", "--user", "alice", *BOB_LAPTOP)
     assert admin.code == 0, admin.err
     assert devsync("env", "get", "LD_PRELOAD", *BOB, *BOB_LAPTOP).out == "/tmp/evil.so\n"
+
+
+def test_export_recommends_no_format_that_would_refuse(devsync: DevsyncCLI) -> None:
+    # A quoted value docker can carry: --format docker is the way.
+    assert devsync("env", "set", "T_HASH=a #b", *BOB, *BOB_LAPTOP).code == 0
+    quoted = devsync("env", "export", *BOB, *BOB_LAPTOP)
+    assert quoted.err.endswith(
+        "devsync: note: quoted values make this file unfit for docker --env-file (T_HASH); "
+        "use --format docker.\n"
+    )
+    assert devsync("env", "export", "--format", "docker", *BOB, *BOB_LAPTOP).code == 0
+    # A line break: no format carries it to docker, so none is recommended; the note is the
+    # sentence --format docker refuses with.
+    assert devsync("env", "set", "QA_ML", "--file", "-", *BOB, *BOB_LAPTOP, stdin="a\nb").code == 0
+    multi = devsync("env", "export", *BOB, *BOB_LAPTOP)
+    assert multi.code == 0
+    assert "--format docker" not in multi.err
+    assert multi.err.endswith(
+        "devsync: note: this file is not for docker --env-file: docker --env-file cannot "
+        "carry values with line breaks: QA_ML.\n"
+    )
+    refused = devsync("env", "export", "--format", "docker", *BOB, *BOB_LAPTOP)
+    assert (refused.code, refused.err) == (
+        2,
+        "devsync: docker --env-file cannot carry values with line breaks: QA_ML.\n",
+    )
+
+
+def test_diff_refuses_env_which_means_nothing_there(devsync: DevsyncCLI) -> None:
+    result = devsync(
+        "env", "diff", "staging", "bob-laptop", "--user", "alice", "--env", "ci-runner"
+    )
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "devsync: --env means nothing for devsync env diff: name the two environments as "
+        "ENV_A ENV_B.\n"
+    )

@@ -93,14 +93,14 @@ def _value(db_url: str, key: str) -> int:
 
 @pytest.mark.parametrize("secret", [True, False], ids=["hidden-prompt", "value-prompt"])
 def test_ctrl_c_at_the_value_prompt(devsync: DevsyncCLI, secret: bool) -> None:
-    argv = ["env", "set", "NEW_KEY", "--user", "bob", "--project", "storefront",
+    argv = ["env", "set", "NEW_SETTING", "--user", "bob", "--project", "storefront",
             "--env", "bob-laptop"] + (["--secret"] if secret else [])  # fmt: skip
-    code, out, took = _interrupt_at_prompt(devsync, b"Value for NEW_KEY", *argv)
+    code, out, took = _interrupt_at_prompt(devsync, b"Value for NEW_SETTING", *argv)
     assert code == 130
     assert "Cancelled; nothing was written." in out
     assert "Traceback" not in out
     assert took < 3
-    assert _value(devsync.db_url, "NEW_KEY") == 0
+    assert _value(devsync.db_url, "NEW_SETTING") == 0
 
 
 def test_ctrl_c_at_the_import_confirmation(devsync: DevsyncCLI) -> None:

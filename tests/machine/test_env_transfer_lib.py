@@ -27,6 +27,10 @@ def test_a_dotenv_file_is_read_with_its_warnings() -> None:
     ("raw", "message"),
     [
         (b"GOOD=1\n1BAD=2\n", ".env, line 2: '1BAD' is not a valid variable name"),
+        # An invalid name is one with or without a value: not "a key without a value".
+        (b"GOOD=1\n1BAD\n", ".env, line 2: '1BAD' is not a valid variable name"),
+        (b"\x00\x01\x02binary\n", ".env, line 1: '\\x00\\x01\\x02binary' is not a valid"),
+        (b"config/app.json\n", ".env, line 1: 'config/app.json' is not a valid variable name"),
         (b"A=\xff\n", ".env is not UTF-8 text."),
         (b"A=x\x07y\n", ".env, line 1: the value of A contains control characters"),
     ],
@@ -73,3 +77,19 @@ def test_export_leaves_out_files_and_withheld_secrets() -> None:
     lines = Effective({"X": _row("X", "1\n2")}, {"X": "1\n2"}, [])
     with pytest.raises(InputError, match="line break"):
         export(lines, "docker")
+
+
+def test_a_dotenv_export_says_when_no_format_carries_it_to_docker() -> None:
+    values = {"QUOTED": " padded", "QA_ML": "1\n2", "LONG": "x" * 70_000}
+    rows = {key: _row(key, value) for key, value in values.items()}
+    done = export(Effective(rows, values, []), "dotenv")
+    assert done.docker_incompatible == ["QA_ML", "QUOTED"]
+    # The very sentence --format docker refuses with (line breaks are told first).
+    assert done.docker_refused == "docker --env-file cannot carry values with line breaks: QA_ML"
+    with pytest.raises(InputError, match=f"^{done.docker_refused}"):
+        export(Effective(rows, values, []), "docker")
+    del values["QA_ML"]
+    long_only = export(Effective(rows, values, []), "dotenv")
+    assert long_only.docker_refused == "docker --env-file cannot read lines over 65535 bytes: LONG"
+    del values["LONG"]
+    assert export(Effective(rows, values, []), "dotenv").docker_refused is None

@@ -66,8 +66,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = _leaf(sub, "set", "set a value: KEY=VALUE, or KEY with the value from stdin/--file/prompt")
     p.add_argument("assignment", metavar="KEY[=VALUE]")
-    p.add_argument("--secret", action="store_true", help="store as a secret")
-    p.add_argument("--plain", action="store_true", help="turn a secret into a plain value")
+    p.add_argument(
+        "--secret",
+        action="store_true",
+        help="store as a secret (a key new to the configuration whose name looks like a "
+        "credential's, *_TOKEN, *_KEY, *PASSWORD*, …, is one without it, as env import does; "
+        "an existing key keeps its secrecy)",
+    )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="store as a plain value: a secret becomes plain, and a new credential-like key "
+        "is not made a secret",
+    )
     p.add_argument("--file", metavar="PATH", help="read the value from PATH ('-': stdin), exactly")
     p.add_argument("--type", choices=["env_var", "file"], help="default: from the key's shape")
     p.add_argument(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from devsync_tui.backend.base import Backend
@@ -24,8 +25,11 @@ from devsync_tui.commands.common import (
     scope_sentence,
 )
 from devsync_tui.commands.env.reading import read_value
+from devsync_tui.core.credentials import credential_name
 from devsync_tui.core.models import ConfigType, Configuration, EffectiveConfigRow
+from devsync_tui.core.names import closest
 from devsync_tui.core.printable import escaped, has_hostile
+from devsync_tui.core.wording import quoted, shortened
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.machine import links
@@ -35,7 +39,7 @@ from devsync_tui.machine.values import (
     effective_rows,
     guess_type,
     problem_with,
-    secret_defaults,
+    secret_by_look,
 )
 
 MASK = "••••••••"
@@ -62,7 +66,7 @@ def _shown(row: EffectiveConfigRow) -> str:
     if row.type == "file":
         return f"<file, {len(value.encode())} bytes>"
     first, _, rest = value.partition("\n")
-    return escaped(first.replace("\t", " ")) + (" …" if rest else "")
+    return escaped(shortened(first.replace("\t", " "))) + (" …" if rest else "")
 
 
 def _row_json(row: EffectiveConfigRow) -> dict[str, object]:
@@ -103,9 +107,11 @@ async def get(args: argparse.Namespace) -> int:
     """``devsync env get KEY``."""
     async with open_from_args(args) as backend:
         target = await target_of(backend, args, write=False)
-        row = next((r for r in await effective_rows(backend, target) if r.key == args.key), None)
+        rows = await effective_rows(backend, target)
+        row = next((r for r in rows if r.key == args.key), None)
         if row is None:
-            raise UsageError(f"{args.key} is not set in {target.label}.")
+            sentence = f"{args.key} is not set in {target.label}"
+            raise not_found(args.key, sentence, [r.key for r in rows])
         value = row.value or ""
         if row.is_secret:
             value = await backend.reveal_secret(row.configuration_id)
@@ -121,6 +127,41 @@ async def get(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def unconfirmed(changes: int, *, as_json: bool = False) -> str:
+    """What a write that wants a yes says where it cannot ask (no terminal, or ``--json``,
+    which never asks): nothing is written, and the command exits 1 (``EXIT_PROBLEMS``: the
+    changes were found and shown, not made), as README says for ``env import``."""
+    why = "--json never asks" if as_json else "there is no terminal to confirm on"
+    return f"Nothing was written: {why}; run again with --yes to write these {changes} change(s)."
+
+
+def not_found(
+    key: str, sentence: str, own: Iterable[str], defaults: Iterable[str] = ()
+) -> UsageError:
+    """``sentence`` (``KEY is not set in storefront/staging``) as an error, with a hint: the
+    project defaults hold the key (``--project-default``), or the key meant is probably
+    another one (``did you mean LOG_LEVEL?``: another letter case, or a close spelling), of
+    the scope's own keys ``own`` first, else of the project defaults ``defaults``."""
+    defaults = set(defaults)
+    inherited = " (it is inherited from the project defaults: use --project-default)"
+    if key in defaults:
+        return UsageError(f"{sentence}{inherited}.")
+    guess = closest(key, own)
+    if guess:
+        return UsageError(f"{sentence}; did you mean {_either(guess)}?")
+    guess = closest(key, defaults)
+    if guess:
+        default = "a project default" if len(guess) == 1 else "project defaults"
+        return UsageError(
+            f"{sentence}; did you mean {_either(guess)} ({default}: use --project-default)?"
+        )
+    return UsageError(f"{sentence}.")
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def print_conflict(
     key: str, exc: Conflict, *, yours: str | None, yours_secret: bool, edited: int | None
 ) -> None:
@@ -134,11 +175,27 @@ def print_conflict(
     elif current.is_secret:
         theirs = "(secret value, not shown)"
     else:
-        theirs = repr(current.value)
-    print(f"  theirs: {theirs}", file=sys.stderr)
-    print(
-        f"  yours:  {'(secret value, not shown)' if yours_secret else repr(yours)}", file=sys.stderr
-    )
+        theirs = shown_value(current.value)
+    mine = "(secret value, not shown)" if yours_secret else shown_value(yours)
+    print(f"  theirs: {escaped(theirs)}", file=sys.stderr)
+    print(f"  yours:  {escaped(mine)}", file=sys.stderr)
+
+
+def conflict_json(key: str, target: Target, exc: Conflict, edited: int | None) -> dict[str, object]:
+    """``--json`` after a conflict (exit 1, nothing written): the document a script reads
+    instead of the sentences on stderr; no value, theirs or yours."""
+    return {
+        "key": key,
+        "target": target.label,
+        "written": False,
+        "conflict": {"current_version": exc.current_version, "expected_version": edited},
+    }
+
+
+def shown_value(value: str | None) -> str:
+    """A plain value in a conflict or a change list: quoted, a long one shortened
+    (``core.wording.quoted``)."""
+    return repr(value) if value is None else quoted(value)
 
 
 async def set_(args: argparse.Namespace) -> int:
@@ -153,22 +210,28 @@ async def set_(args: argparse.Namespace) -> int:
     async with open_from_args(args) as backend:
         target = await target_of(backend, args, write=True)
         env_id = target.environment.id if target.environment else None
-        current = next(
-            (
-                c
-                for c in await backend.list_configurations(target.project.id, env_id)
-                if c.key == key
-            ),
-            None,
+        rows = await backend.list_configurations(target.project.id, env_id)
+        current = next((c for c in rows if c.key == key), None)
+        # An override keeps the secrecy of the project default it overrides, as an existing
+        # key keeps its own, unless --secret or --plain says otherwise.
+        base = current
+        if base is None and env_id is not None:
+            defaults = await backend.list_configurations(target.project.id, None)
+            base = next((c for c in defaults if c.key == key), None)
+        type_ = (
+            ConfigType(args.type)
+            if args.type
+            else (current.type if current is not None else guess_type(key))
         )
-        # An override of a secret project default stays a secret unless --plain says not.
-        inherited = (
-            current is None
-            and env_id is not None
-            and key in await secret_defaults(backend, target.project.id)
+        # A variable new to the configuration, with no flag: the rule of env import (a name
+        # or value like a credential's makes a secret). Its name is known before the value.
+        by_look = (
+            base is None
+            and not (args.secret or args.plain)
+            and type_ is ConfigType.ENV_VAR
+            and secret_by_look(key, *((value,) if has_value else ()))
         )
-        was_secret = current.is_secret if current is not None else inherited
-        secret = args.secret or (was_secret and not args.plain)
+        secret = args.secret or by_look or (base is not None and base.is_secret and not args.plain)
         if has_value and secret:
             eprint(
                 "warning: a secret on the command line can be seen in the process list "
@@ -179,11 +242,9 @@ async def set_(args: argparse.Namespace) -> int:
             value = read_value(key=key, secret=secret, from_file=None)
         elif not has_value:
             value = await asyncio.to_thread(read_value, key=key, secret=secret, from_file=args.file)
-        type_ = (
-            ConfigType(args.type)
-            if args.type
-            else (current.type if current is not None else guess_type(key))
-        )
+        if not secret and base is None and not args.plain and type_ is ConfigType.ENV_VAR:
+            # The value read may itself look like a credential (a URL with a password).
+            by_look = secret = secret_by_look(key, value)
         problem = problem_with(key, value, type_)
         if problem:
             raise UsageError(problem[0].upper() + problem[1:] + ".")
@@ -203,12 +264,20 @@ async def set_(args: argparse.Namespace) -> int:
             version = saved.version
         except Conflict as exc:
             print_conflict(key, exc, yours=value, yours_secret=secret, edited=expected)
+            if args.json:
+                print_json(conflict_json(key, target, exc, expected))
             return EXIT_PROBLEMS
         except Unavailable:
             # OutcomeUnknown, or any outage during the write: it may have been applied. Ask
             # the database instead of guessing or retrying blindly.
             await confirm_or_explain(backend, target, key, value, expected)
             version = (expected or 0) + 1
+    if by_look:
+        why = "name" if credential_name(key) else "value (a URL with a password)"
+        eprint(
+            f"note: {key} was stored as a secret because its {why} looks like a credential's; "
+            "--plain stores a plain value."
+        )
     if args.json:
         print_json({"key": key, "version": version, "is_secret": secret, "target": target.label})
     else:
@@ -225,17 +294,24 @@ async def unset(args: argparse.Namespace) -> int:
         rows = await backend.list_configurations(target.project.id, env_id)
         row = next((c for c in rows if c.key == args.key), None)
         if row is None:
-            hint = ""
-            if env_id is not None:
-                defaults = await backend.list_configurations(target.project.id, None)
-                if any(c.key == args.key for c in defaults):
-                    hint = " (it is inherited from the project defaults: use --project-default)"
-            raise UsageError(f"{args.key} is not set in {target.label}{hint}.")
+            defaults = (
+                await backend.list_configurations(target.project.id, None)
+                if env_id is not None
+                else []
+            )
+            raise not_found(
+                args.key,
+                f"{args.key} is not set in {target.label}",
+                [c.key for c in rows],
+                [c.key for c in defaults],
+            )
         expected = args.expected_version if args.expected_version is not None else row.version
         try:
             await backend.delete_configuration(row.id, expected)
         except Conflict as exc:
             print_conflict(args.key, exc, yours="(delete)", yours_secret=False, edited=expected)
+            if args.json:
+                print_json(conflict_json(args.key, target, exc, expected))
             return EXIT_PROBLEMS
     if args.json:
         print_json({"key": args.key, "deleted": True, "target": target.label})
@@ -276,8 +352,27 @@ def _link_files(given: list[str] | None) -> tuple[str, ...] | None:
 
 
 async def unlink(args: argparse.Namespace) -> int:
-    """``devsync env unlink``."""
+    """``devsync env unlink``: forgets this checkout's link, whatever it names, so
+    ``--project``/``--env`` (shared flags, ``commands/common.add_target_flags``) would mean
+    nothing and are refused rather than ignored."""
+    refuse_flags(args, "env unlink", "it forgets this checkout's link, whichever it names")
     async with open_from_args(args) as backend:
         removed = links.remove(*await link_scope(backend, flag(args, "profile")))
-    print("Unlinked this checkout." if removed else "This checkout was not linked.")
+    if args.json:
+        print_json({"checkout": str(links.checkout_root()), "unlinked": removed})
+    else:
+        say("Unlinked this checkout." if removed else "This checkout was not linked.")
     return EXIT_OK
+
+
+def refuse_flags(args: argparse.Namespace, command: str, why: str, *names: str) -> None:
+    """UsageError (exit 2, one sentence) when a shared flag that means nothing for
+    ``command`` was given: ``names`` (default ``project`` and ``env``)."""
+    given = [
+        f"--{name}" for name in names or ("project", "env") if getattr(args, name, None) is not None
+    ]
+    if given:
+        raise UsageError(
+            f"{' and '.join(given)} {'means' if len(given) == 1 else 'mean'} nothing for "
+            f"devsync {command}: {why}."
+        )

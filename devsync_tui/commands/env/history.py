@@ -26,9 +26,17 @@ from devsync_tui.commands.common import (
     run_async,
     say,
 )
-from devsync_tui.commands.env.edit import MASK, target_of
+from devsync_tui.commands.env.edit import (
+    MASK,
+    conflict_json,
+    not_found,
+    shown_value,
+    target_of,
+)
 from devsync_tui.core import clock
 from devsync_tui.core.models import ConfigHistoryEntry
+from devsync_tui.core.printable import escaped
+from devsync_tui.core.wording import quoted
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.logging_setup import register_secret
 from devsync_tui.machine.targets import Target
@@ -80,12 +88,16 @@ async def _entries(
     found = await backend.configuration_history(target.project.id, env_id, key, limit=limit)
     if found:
         return found
-    hint = ""
-    if env_id is not None:
-        defaults = await backend.list_configurations(target.project.id, None)
-        if any(c.key == key for c in defaults):
-            hint = " (it is inherited from the project defaults: use --project-default)"
-    raise UsageError(f"{key} has no history in {target.label}{hint}.")
+    own = await backend.list_configurations(target.project.id, env_id)
+    defaults = (
+        await backend.list_configurations(target.project.id, None) if env_id is not None else []
+    )
+    raise not_found(
+        key,
+        f"{key} has no history in {target.label}",
+        [c.key for c in own],
+        [c.key for c in defaults],
+    )
 
 
 def _shown(entry: ConfigHistoryEntry, revealed: dict[int, str]) -> str:
@@ -97,7 +109,7 @@ def _shown(entry: ConfigHistoryEntry, revealed: dict[int, str]) -> str:
     if entry.type == "file":
         return f"<file, {len(value.encode())} bytes>"
     first, _, rest = value.partition("\n")
-    return repr(first) + (" …" if rest else "")
+    return quoted(first) + (" …" if rest else "")
 
 
 async def history(args: argparse.Namespace) -> int:
@@ -123,7 +135,9 @@ async def history(args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    say(f"History of {args.key} in {target.label} ({scope}), newest first:")
+    # A project default's label already says "(project defaults)".
+    where = target.label if target.environment is None else f"{target.label} ({scope})"
+    say(f"History of {args.key} in {where}, newest first:")
     width = max(len(e.changed_by_username or "?") for e in entries)
     whens = [f"{e.changed_at:%Y-%m-%d %H:%M} UTC ({clock.ago(e.changed_at)})" for e in entries]
     room = max(len(w) for w in whens)
@@ -160,10 +174,10 @@ def _print_conflict(
     if current is None:
         theirs = "(deleted)" if exc.current_version is None else "(not readable)"
     else:
-        theirs = "(secret value, not shown)" if current.is_secret else repr(current.value)
-    print(f"  theirs: {theirs}", file=sys.stderr)
-    yours = "(secret value, not shown)" if entry.is_secret else repr(entry.value)
-    print(f"  yours:  {yours} (version {entry.version})", file=sys.stderr)
+        theirs = "(secret value, not shown)" if current.is_secret else shown_value(current.value)
+    print(f"  theirs: {escaped(theirs)}", file=sys.stderr)
+    yours = "(secret value, not shown)" if entry.is_secret else shown_value(entry.value)
+    print(f"  yours:  {escaped(yours)} (version {entry.version})", file=sys.stderr)
 
 
 async def restore(args: argparse.Namespace) -> int:
@@ -189,6 +203,10 @@ async def restore(args: argparse.Namespace) -> int:
             saved = await backend.restore_configuration(entry.id, expected)
         except Conflict as exc:
             _print_conflict(args.key, exc, entry, expected)
+            if args.json:
+                print_json(
+                    {**conflict_json(args.key, target, exc, expected), "version": entry.version}
+                )
             return EXIT_PROBLEMS
     if args.json:
         print_json(

@@ -22,7 +22,7 @@ from devsync_tui.commands.common import (
     run_async,
     say,
 )
-from devsync_tui.commands.env.edit import print_conflict, target_of
+from devsync_tui.commands.env.edit import print_conflict, shown_value, target_of, unconfirmed
 from devsync_tui.commands.env.reading import read_bounded
 from devsync_tui.commands.prompt import ask
 from devsync_tui.core.printable import escaped
@@ -43,8 +43,6 @@ from devsync_tui.machine.env_import import (
     apply_import,
     plan_import,
 )
-
-#: The exit code after Ctrl-C, as shells report SIGINT.
 
 
 def register(
@@ -117,10 +115,7 @@ async def import_(args: argparse.Namespace) -> int:
             return EXIT_INPUT
         if not args.yes:
             if args.file == "-" or not sys.stdin.isatty():
-                eprint(
-                    f"Nothing was written: there is no terminal to confirm on; run again with "
-                    f"--yes to write these {len(plan.changes)} change(s)."
-                )
+                eprint(unconfirmed(len(plan.changes)))
                 return EXIT_PROBLEMS
             try:
                 yes = _ask(f"Write {len(plan.changes)} change(s) to {target.label}? [y/N] ")
@@ -198,12 +193,12 @@ def _show_plan(plan: ImportPlan, args: argparse.Namespace) -> None:
     for key, change in plan.changes:
         hidden = key in plan.hidden
         kind = "secret" if key in plan.secret_keys else "plain"
-        new = f"({kind}, not shown)" if hidden else repr(plan.incoming[key])
+        new = f"({kind}, not shown)" if hidden else shown_value(plan.incoming[key])
         if change == "add":
             say(f"  + {key} = {new}")
         elif change == "override":
             base = plan.inherited[key]
-            old = "(not shown)" if hidden else repr(base.value)
+            old = "(not shown)" if hidden else shown_value(base.value)
             say(f"  ! {key}: inherited {old} -> override {new}")
         elif hidden:
             row = plan.current.get(key)
@@ -211,6 +206,6 @@ def _show_plan(plan: ImportPlan, args: argparse.Namespace) -> None:
             say(f"  ~ {key} ({kind} value changes" + ("; a secret from now on)" if turned else ")"))
         else:
             row = plan.current.get(key)
-            say(f"  ~ {key}: {row.value if row else None!r} -> {new}")
+            say(f"  ~ {key}: {shown_value(row.value if row else None)} -> {new}")
     if args.dry_run:
         say("Dry run: nothing was written.")

@@ -4,8 +4,9 @@ against the environment's configuration, and bringing it in step.
 The rules are ``machine/config_status.py`` and ``machine/config_pull.py``. ``status`` prints
 each key that is not in sync (``--json``: every key), stores the states (where the user may
 report for the environment; a machine token for its own), and exits 1 on drift. ``pull``
-shows what it would write (secret values never), asks on a terminal, and without one writes
-only with ``--yes`` (``--json``: the plan and what was written as one document; it never
+shows what it would write (secret values never), checks every destination (``--dry-run``
+too), asks on a terminal, and without one writes only with ``--yes``: else it exits 1, as
+``env import`` does (``--json``: the plan and what was written as one document; it never
 asks, so it writes only with ``--yes``).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 from pathlib import Path
 
@@ -28,10 +30,11 @@ from devsync_tui.commands.common import (
     resolve_target,
     say,
 )
+from devsync_tui.commands.env.edit import shown_value, unconfirmed
 from devsync_tui.commands.prompt import ask
 from devsync_tui.core.config_states import LABELS, SYMBOLS, DriftState, KeyStatus, is_drift
 from devsync_tui.core.printable import escaped
-from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_PROBLEMS
+from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.machine import config_pull, config_status, links, required
 from devsync_tui.machine.config_status import StatusReport
 from devsync_tui.machine.targets import Target, TargetQuery, link_scope
@@ -151,7 +154,8 @@ async def status(args: argparse.Namespace) -> int:
         )
     if is_drift(report.statuses):
         say(f"{drifted} of {len(report.statuses)} keys not in sync; {counts} in sync.")
-        say(f"Bring it in step: devsync env pull {escaped(str(args.path or '.'))}")
+        for line in _advice(report, target, args.path):
+            say(line)
     elif missing:
         say(f"Otherwise in sync: {counts} keys.")
     else:
@@ -159,6 +163,38 @@ async def status(args: argparse.Namespace) -> int:
     if not stored:
         eprint("not stored: you may not report states for this environment.")
     return EXIT_PROBLEMS if drift else EXIT_OK
+
+
+def _advice(report: StatusReport, target: Target, path: str | None) -> list[str]:
+    """What brings the drifted keys in step, by what would: ``env pull`` for the keys it
+    writes; for keys only on this machine (pull leaves them alone, so it cannot help), storing
+    them for everyone or removing them from the file they are in."""
+    pulled = [s for s in report.not_in_sync if s.state in config_pull.PULLED]
+    local = [s.key for s in report.not_in_sync if s.state is DriftState.ONLY_LOCAL]
+    lines: list[str] = []
+    if pulled:
+        whom = "the others" if local else "it"
+        lines.append(f"Bring {whom} in step: devsync env pull {shlex.quote(path or '.')}")
+    if local:
+        one = len(local) == 1
+        files = sorted({report.local.origin[key] for key in local if key in report.local.origin})
+        assert target.environment is not None
+        where = f"--project {shlex.quote(target.project.name)} --env " + shlex.quote(
+            target.environment.name
+        )
+        key = shlex.quote(local[0]) if one else "KEY"
+        lines.append(
+            f"{_names(local)} {'is' if one else 'are'} only on this machine, and pull leaves "
+            f"{'it' if one else 'them'} alone: keep {'it' if one else 'each'} for everyone with "
+            f"devsync env set {key} {where} (or devsync env import a file of "
+            f"{'it' if one else 'them'}), or remove {'it' if one else 'them'} from "
+            f"{', '.join(files) or 'the dotenv files'}."
+        )
+    return lines
+
+
+def _names(keys: list[str]) -> str:
+    return ", ".join(keys) if len(keys) <= 5 else ", ".join(keys[:5]) + f" and {len(keys) - 5} more"
 
 
 def _show_plan(plan: config_pull.PullPlan, root: Path) -> None:
@@ -169,9 +205,9 @@ def _show_plan(plan: config_pull.PullPlan, root: Path) -> None:
         elif c.is_file:
             shown = f"{len(c.new.encode())} bytes"
         elif c.kind == "add":
-            shown = repr(c.new)
+            shown = shown_value(c.new)
         else:
-            shown = f"{c.old!r} -> {c.new!r}"
+            shown = f"{shown_value(c.old)} -> {shown_value(c.new)}"
         mark = "+" if c.kind == "add" else "~"
         say(f"  {mark} {c.key} ({where}): {shown}")
     for key in plan.withheld:
@@ -232,6 +268,9 @@ async def pull(args: argparse.Namespace) -> int:
         if not as_json:
             say(f"Changes to {root} from {target.label}:")
             _show_plan(plan, root)
+        # Every destination checked as the writes will check it (one place: prepare_pull), so
+        # that a dry run, and the question, refuse exactly what the real run would.
+        await asyncio.to_thread(config_pull.prepare_pull, root, plan)
         if args.dry_run:
             if as_json:
                 print_json(_pull_json(target, root, plan, [], dry_run=True))
@@ -242,9 +281,9 @@ async def pull(args: argparse.Namespace) -> int:
             if as_json or not sys.stdin.isatty():
                 if as_json:
                     print_json(_pull_json(target, root, plan, [], dry_run=False))
-                why = "--json never asks" if as_json else "not a terminal"
-                eprint(f"{why}: pass --yes to write; nothing was written.")
-                return EXIT_INPUT
+                # As env import: the changes were shown, not made (README: exit 1).
+                eprint(unconfirmed(len(plan.changes), as_json=as_json))
+                return EXIT_PROBLEMS
             question = f"Write {len(plan.changes)} change(s)? [y/N] "
             if ask(escaped(question)).strip().lower() not in {"y", "yes"}:
                 eprint("nothing was written.")

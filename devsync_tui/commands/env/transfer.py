@@ -8,7 +8,8 @@ import writes, and prints.
   left out with a warning on stderr, and so are file configurations (``devsync run`` writes
   them). ``--json`` is ``--format json``; with another ``--format`` it is an error.
 - import: ``importing.py``.
-- diff: exit 1 when anything differs.
+- diff: exit 1 when anything differs; ``--env`` is refused (the two environments are its
+  arguments), ``--project`` says where to find them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 from devsync_tui.commands.common import UsageError, eprint, open_from_args, print_json, say
-from devsync_tui.commands.env.edit import target_of
+from devsync_tui.commands.env.edit import refuse_flags, shown_value, target_of
 from devsync_tui.core.private_file import refuse_folder
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.machine import env_transfer
@@ -46,7 +47,11 @@ async def export(args: argparse.Namespace) -> int:
             f"note: {len(done.files_left_out)} file configuration(s) are not variables and "
             "were left out (devsync run writes them)."
         )
-    if done.docker_incompatible:
+    if done.docker_refused:
+        # No format carries these to docker: recommending --format docker would only be
+        # refused with this very sentence.
+        eprint(f"note: this file is not for docker --env-file: {done.docker_refused}.")
+    elif done.docker_incompatible:
         eprint(
             "note: quoted values make this file unfit for docker --env-file ("
             + ", ".join(done.docker_incompatible)
@@ -72,6 +77,7 @@ def _format_of(args: argparse.Namespace) -> str:
 # -- diff -------------------------------------------------------------------------------------
 async def diff(args: argparse.Namespace) -> int:
     """``devsync env diff ENV_A ENV_B``."""
+    refuse_flags(args, "env diff", "name the two environments as ENV_A ENV_B", "env")
     async with open_from_args(args) as backend:
         project = await find_project(backend, args.project) if args.project else None
         sides: list[Target] = []
@@ -90,7 +96,7 @@ async def diff(args: argparse.Namespace) -> int:
         if item.secret:
             say(f"~ {item.key}: secret values differ")
         else:
-            say(f"~ {item.key}: {item.a!r} ({a}) vs {item.b!r} ({b})")
+            say(f"~ {item.key}: {shown_value(item.a)} ({a}) vs {shown_value(item.b)} ({b})")
     for key in report.cannot_compare:
         say(f"? {key}: secret; cannot compare (you may not reveal it on both sides)")
     if not (report.differs or report.cannot_compare):
