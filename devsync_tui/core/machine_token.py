@@ -128,14 +128,24 @@ def read_file(path: Path) -> MachineToken:
 
 def from_environment(environ: Mapping[str, str], token_file: str | None) -> MachineToken | None:
     """The token this invocation acts with: ``--token-file`` if given, else ``DEVSYNC_TOKEN``
-    if set (an empty value counts as unset), else None (act as the signed-in user)."""
+    if set, else None (act as the signed-in user).
+
+    ``DEVSYNC_TOKEN`` set but empty (or blank) is refused: it is what a CI job whose secret
+    did not reach it looks like (a fork's pull request, a misspelt secret name), and taken as
+    unset it would act with the rights of whoever is signed in on the machine instead of the
+    machine's. Beside ``--token-file`` an empty one is ignored: the file says which token."""
+    value = environ.get(ENV_VAR)
     if token_file is not None:
-        if environ.get(ENV_VAR):
+        if value and value.strip():
             raise TokenError(f"Use either --token-file or {ENV_VAR}, not both.")
         return read_file(Path(token_file))
-    value = environ.get(ENV_VAR)
-    if not value:
+    if value is None:
         return None
+    if not value.strip():
+        raise TokenError(
+            f"{ENV_VAR} is set but empty, so there is no machine token to act with; give it "
+            f"the token, or unset {ENV_VAR} to act as yourself."
+        )
     return parse(value, ENV_VAR)
 
 

@@ -118,7 +118,6 @@ def test_a_file_swapped_after_the_check_is_refused(
 
 def test_environment_and_file_sources(tmp_path: Path) -> None:
     assert mt.from_environment({}, None) is None
-    assert mt.from_environment({mt.ENV_VAR: ""}, None) is None
     got = mt.from_environment({mt.ENV_VAR: f"  {TOKEN}\n"}, None)
     assert got is not None
     assert got.value == TOKEN
@@ -132,6 +131,19 @@ def test_environment_and_file_sources(tmp_path: Path) -> None:
     with pytest.raises(mt.TokenError) as caught:
         mt.from_environment({mt.ENV_VAR: TOKEN[:-1] + "Z"}, None)
     assert TOKEN[:-1] not in str(caught.value)
+
+
+@pytest.mark.parametrize("empty", ["", "  ", "\n"])
+def test_a_token_variable_set_empty_is_refused_not_taken_as_unset(
+    tmp_path: Path, empty: str
+) -> None:
+    """A CI job whose secret did not arrive must not act as whoever is signed in."""
+    with pytest.raises(mt.TokenError, match="set but empty"):
+        mt.from_environment({mt.ENV_VAR: empty}, None)
+    # Beside --token-file the file says which token: an empty variable is no second one.
+    got = mt.from_environment({mt.ENV_VAR: empty}, str(_file(tmp_path, TOKEN)))
+    assert got is not None
+    assert got.value == TOKEN
 
 
 @pytest.mark.parametrize(
