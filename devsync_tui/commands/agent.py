@@ -8,8 +8,11 @@ last sync time. It keeps going when the backend goes away (bounded buffer, backo
 cleanly on SIGTERM. ``--once`` does one round and exits (for cron and CI): 0 when everything was
 stored; 1 when the dependencies or configuration states were not (a lockfile or dotenv file that
 does not parse, a report the database refused), its last line naming what was not reported;
-3 when not permitted; 4 when the backend was unreachable. With ``DEVSYNC_TOKEN`` or
-``--token-file`` it runs as that token's machine, for the environment the token names.
+3 when not permitted; 4 when the backend was unreachable. Stopped, the long-running agent exits
+0, or 1 when measurements were lost (said on stderr with how many). ``--json`` prints what the
+run did as one JSON document on stdout when it ends (``--once`` or stopped). ``--path`` must be
+a folder (exit 2 otherwise, nothing linked). With ``DEVSYNC_TOKEN`` or ``--token-file`` it runs
+as that token's machine, for the environment the token names.
 """
 
 from __future__ import annotations
@@ -47,7 +50,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--once", action="store_true", help="one round, then exit")
     parser.add_argument(
-        "--path", default=None, metavar="DIR", help="where to look for lockfiles (default: here)"
+        "--path",
+        default=None,
+        metavar="DIR",
+        help="the checkout: where to look for lockfiles and dotenv files, linked to the "
+        "environment (default: the checkout here)",
     )
     parser.add_argument("--no-scan", action="store_true", help="do not report dependencies")
     add_lookup_flags(parser)
@@ -67,6 +74,8 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError("--interval must be a positive number of seconds.")
     if args.buffer < 1:
         raise UsageError("--buffer must be at least 1.")
+    if args.path is not None and not args.path.strip():
+        raise UsageError("--path takes a folder, not an empty string.")
     options = AgentOptions(
         path=Path(args.path) if args.path is not None else checkout_root(),
         interval=args.interval,
@@ -86,23 +95,20 @@ def _main(args: argparse.Namespace) -> int:
     async def go() -> int:
         agent = Agent(options, say=eprint, progress=progress)
         code = await agent.run()
-        if args.once:
-            report = agent.report
-            if args.json:
-                print_json(vars(report))
-            else:
-                deps = (
-                    f", {report.dependencies} dependencies"
-                    if report.dependencies is not None
-                    else ""
-                )
-                if report.config_states is not None:
-                    deps += f", {report.config_states} configuration states"
-                failed = f"; not reported: {', '.join(report.failed)}" if report.failed else ""
-                say(
-                    f"{report.target}: stored {report.points_stored} measurements{deps}; "
-                    f"status {report.status}{failed}."
-                )
+        report = agent.report
+        if args.json:
+            print_json(vars(report))
+        elif args.once:
+            deps = (
+                f", {report.dependencies} dependencies" if report.dependencies is not None else ""
+            )
+            if report.config_states is not None:
+                deps += f", {report.config_states} configuration states"
+            failed = f"; not reported: {', '.join(report.failed)}" if report.failed else ""
+            say(
+                f"{report.target}: stored {report.points_stored} measurements{deps}; "
+                f"status {report.status}{failed}."
+            )
         return code
 
     return run_async(go())

@@ -3,16 +3,21 @@
 What the dashboard's Activity tab shows, newest first: who did what (configuration changes,
 reveals, membership, machine tokens) and where. Only the team's admins may read it: anyone else
 gets one sentence and exit code 3. An entry's details never hold a value, so secrets never
-appear here. The team is ``--team`` (name, slug or id), else the team of ``--project``, else the
-only team you belong to.
+appear here. The team is ``--team`` (name, slug or id), else the team of ``--project`` or
+``--env``, else the only team you belong to. ``--project`` keeps the entries of that project
+(its environments' included), ``--env`` those of that environment; a name that matches nothing,
+or a project or environment outside ``--team``, is an error (exit 2). ``--limit`` counts the
+entries kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied
@@ -22,12 +27,13 @@ from devsync_tui.commands.common import (
     flag,
     open_from_args,
     print_json,
+    resolve_target,
     run_async,
     say,
 )
 from devsync_tui.core import clock
 from devsync_tui.core.audit_wording import describe, who
-from devsync_tui.core.models import AuditEntry, Role, Team
+from devsync_tui.core.models import AuditEntry, Environment, Project, Role, Team
 from devsync_tui.exit_codes import EXIT_OK
 from devsync_tui.machine.targets import find_project
 
@@ -63,7 +69,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="A team's audit log, newest first: configuration changes, reveals, "
         "membership and machine tokens. Team admins only (others: exit 3).",
     )
-    add_target_flags(parser)
+    add_target_flags(
+        parser,
+        project_help="only this project's entries, its environments' included (name or id)",
+        env_help="only this environment's entries (name, id or project/env)",
+    )
     parser.add_argument(
         "--team", default=argparse.SUPPRESS, help="team name, slug or id (default: yours)"
     )
@@ -76,7 +86,49 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=lambda a: run_async(audit(a)))
 
 
-async def _team(backend: Backend, args: argparse.Namespace) -> Team:
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which entries are shown: the team's, of ``project`` and ``environment`` when named."""
+
+    team: Team
+    project: Project | None = None
+    environment: Environment | None = None
+
+    def keeps(self, entry: AuditEntry, project_envs: frozenset[UUID]) -> bool:
+        """Whether ``entry`` is in scope; ``project_envs``: the project's environment ids (an
+        entry about one of them may carry no project id)."""
+        if self.environment is not None:
+            return entry.environment_id == self.environment.id
+        if self.project is not None:
+            return entry.project_id == self.project.id or entry.environment_id in project_envs
+        return True
+
+    @property
+    def label(self) -> str:
+        """Where the entries are from, for the sentence that says there are none."""
+        if self.environment is not None and self.project is not None:
+            return f"{self.project.name}/{self.environment.name}"
+        return self.project.name if self.project is not None else self.team.name
+
+
+async def _scope(backend: Backend, args: argparse.Namespace) -> Scope:
+    """The team, and the project and environment ``--project``/``--env`` name (never the
+    linked one: without them the whole team's log is shown)."""
+    project: Project | None = None
+    env: Environment | None = None
+    if flag(args, "env") is not None:
+        target = await resolve_target(backend, args)
+        project, env = target.project, target.environment
+    elif flag(args, "project") is not None:
+        project = await find_project(backend, str(flag(args, "project")))
+    team = await _team(backend, args, project)
+    if project is not None and project.team_id != team.id:
+        named = f"{project.name}/{env.name}" if env is not None else project.name
+        raise UsageError(f"{named} is not in team {team.name}; leave out --team or name its team.")
+    return Scope(team, project, env)
+
+
+async def _team(backend: Backend, args: argparse.Namespace, project: Project | None) -> Team:
     teams = await backend.list_teams()
     ref = flag(args, "team")
     if ref:
@@ -88,9 +140,7 @@ async def _team(backend: Backend, args: argparse.Namespace) -> Team:
         if not found:
             raise UsageError(f"No team named {ref!r} (yours: {names}).")
         raise UsageError(f"Team name {ref!r} is ambiguous; use its slug or id.")
-    project_ref = flag(args, "project")
-    if project_ref:
-        project = await find_project(backend, project_ref)
+    if project is not None:
         return next(t for t in teams if t.id == project.team_id)
     if len(teams) == 1:
         return teams[0]
@@ -101,18 +151,27 @@ async def _team(backend: Backend, args: argparse.Namespace) -> Team:
 
 
 async def _read(
-    backend: Backend, team: Team, after: datetime | None, limit: int
+    backend: Backend, scope: Scope, after: datetime | None, limit: int
 ) -> list[AuditEntry]:
-    """Newest first, up to ``limit`` entries, stopping at the first older than ``after``."""
+    """Newest first, up to ``limit`` entries in ``scope``, stopping at the first older than
+    ``after``."""
+    project_envs: frozenset[UUID] = frozenset()
+    if scope.project is not None and scope.environment is None:
+        project_envs = frozenset(e.id for e in await backend.list_environments(scope.project.id))
+    filtered = scope.project is not None
     entries: list[AuditEntry] = []
     before: int | None = None
     while len(entries) < limit:
-        want = min(PAGE, limit - len(entries))
-        page = await backend.audit_log(team.id, limit=want, before_id=before)
+        # Filtered, a page may keep few entries: read whole pages until enough are kept.
+        want = PAGE if filtered else min(PAGE, limit - len(entries))
+        page = await backend.audit_log(scope.team.id, limit=want, before_id=before)
         for entry in page:
             if after is not None and entry.created_at < after:
                 return entries
-            entries.append(entry)
+            if scope.keeps(entry, project_envs):
+                entries.append(entry)
+                if len(entries) == limit:
+                    return entries
         if len(page) < want:
             break
         before = page[-1].id
@@ -138,21 +197,29 @@ async def audit(args: argparse.Namespace) -> int:
         raise UsageError("--limit takes a number from 1.")
     after = since(args.since) if args.since is not None else None
     async with open_from_args(args) as backend:
-        team = await _team(backend, args)
+        scope = await _scope(backend, args)
+        team = scope.team
         if (await backend.my_roles()).get(team.id) != Role.ADMIN:
             raise PermissionDenied(f"Only admins of {team.name} may read its audit log.")
-        entries = await _read(backend, team, after, args.limit)
+        entries = await _read(backend, scope, after, args.limit)
         names = await _names(backend, team)
     if args.json:
-        print_json({"team": team.name, "entries": [_json(e, names) for e in entries]})
+        print_json(
+            {
+                "team": team.name,
+                "project": scope.project.name if scope.project else None,
+                "environment": scope.environment.name if scope.environment else None,
+                "entries": [_json(e, names) for e in entries],
+            }
+        )
         return EXIT_OK
     if not entries:
-        say(f"No audit entries for {team.name}" + (" in that time." if args.since else "."))
+        say(f"No audit entries for {scope.label}" + (" in that time." if args.since else "."))
         return EXIT_OK
     width = max(len(who(e)) for e in entries)
     for e in entries:
-        scope = e.environment_id or e.project_id
-        where = names.get(str(scope), "") if scope else ""
+        about = e.environment_id or e.project_id
+        where = names.get(str(about), "") if about else ""
         when = f"{e.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
         line = f"{when}  {who(e):<{width}}  {describe(e, names)}"
         say(line + (f"  [{where}]" if where else ""))

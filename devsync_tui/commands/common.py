@@ -50,22 +50,35 @@ from devsync_tui.settings import SettingsError
 _log = logging.getLogger("devsync.cli")
 
 
-def add_target_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags every data command shares: which profile, identity, project and environment.
+def add_target_flags(
+    parser: argparse.ArgumentParser,
+    *,
+    target: bool = True,
+    json_output: bool = True,
+    project_help: str = "project name or id",
+    env_help: str = "environment name or id (default: this machine's)",
+) -> None:
+    """Flags every data command shares: which profile, identity, project and environment,
+    and ``--json``.
 
     The first four also exist before the command (``devsync --user bob env list``); SUPPRESS
-    keeps a subcommand's unset flag from overwriting the value given there with None.
+    keeps a subcommand's unset flag from overwriting the value given there with None. A command
+    offers only the flags it acts on: ``target=False`` leaves out ``--project``/``--env`` (an
+    action on one thing named by id), ``json_output=False`` leaves out ``--json`` (a command
+    whose output is not its own, ``devsync run``); every command that offers ``--json`` prints
+    one JSON document on stdout with it. ``project_help``/``env_help`` say what the two mean
+    where they are not the target to act on (a filter: ``audit``, ``token list``).
     """
     keep = argparse.SUPPRESS
     parser.add_argument(
         "--profile", default=keep, help="settings profile to use (default: the default profile)"
     )
     parser.add_argument("--user", default=keep, help="local transport only: act as this demo user")
-    parser.add_argument("--project", default=keep, help="project name or id")
-    parser.add_argument(
-        "--env", default=keep, help="environment name or id (default: this machine's)"
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    if target:
+        parser.add_argument("--project", default=keep, help=project_help)
+        parser.add_argument("--env", default=keep, help=env_help)
+    if json_output:
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def add_lookup_flags(parser: argparse.ArgumentParser) -> None:

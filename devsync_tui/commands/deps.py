@@ -4,7 +4,9 @@
   day (included) a version whose every known advisory is accepted shows as ignored, with the
   reason and the date, not as vulnerable; ignoring it again replaces the date and reason.
 - ignored: the list, expired entries marked (an expired entry counts no more).
-- unignore ID: withdraw it.
+- unignore ID: withdraw it (``--json``: ``{"advisory_id", "project", "withdrawn": true}``).
+
+The project is ``--project``, else that of ``--env``, else the linked environment's.
 
 The advisory id is OSV's or any alias of it (a CVE or GHSA id). Both changes are audited.
 """
@@ -32,6 +34,10 @@ from devsync_tui.core.models import AcceptedRisk
 ADVISORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
 
+#: ``--env`` here: accepted risks are the project's, so an environment names its project.
+_ENV_HELP = "an environment of the project, naming its project (default: the linked one's)"
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``devsync deps`` and its actions."""
     deps = subparsers.add_parser(
@@ -42,18 +48,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = deps.add_subparsers(dest="deps_action", metavar="ACTION", required=True)
 
     p = sub.add_parser("ignore", help="accept an advisory for the project until a date")
-    add_target_flags(p)
+    add_target_flags(p, env_help=_ENV_HELP)
     p.add_argument("advisory", metavar="ID", help="the advisory's id (GHSA-…, CVE-…, PYSEC-…)")
     p.add_argument("--until", required=True, metavar="YYYY-MM-DD", help="the last day it counts")
     p.add_argument("--reason", required=True, help="why the risk is accepted (one line)")
     p.set_defaults(func=lambda a: run_async(ignore(a)))
 
     p = sub.add_parser("ignored", help="the project's accepted risks")
-    add_target_flags(p)
+    add_target_flags(p, env_help=_ENV_HELP)
     p.set_defaults(func=lambda a: run_async(ignored(a)))
 
     p = sub.add_parser("unignore", help="withdraw an accepted risk")
-    add_target_flags(p)
+    add_target_flags(p, env_help=_ENV_HELP)
     p.add_argument("advisory", metavar="ID", help="the advisory's id")
     p.set_defaults(func=lambda a: run_async(unignore(a)))
 
@@ -134,5 +140,8 @@ async def unignore(args: argparse.Namespace) -> int:
     async with open_from_args(args) as backend:
         target = await resolve_target(backend, args, require_environment=False)
         await backend.unignore_advisory(target.project.id, advisory)
-    eprint(f"{advisory} is no longer accepted for {target.project.name}: it counts again.")
+    if args.json:
+        print_json({"advisory_id": advisory, "project": target.project.name, "withdrawn": True})
+    else:
+        eprint(f"{advisory} is no longer accepted for {target.project.name}: it counts again.")
     return 0

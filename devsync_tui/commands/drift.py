@@ -18,6 +18,7 @@ from uuid import UUID
 
 from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.commands.common import (
+    UsageError,
     add_target_flags,
     flag,
     from_link,
@@ -33,9 +34,18 @@ from devsync_tui.core.drift import DriftFinding, DriftReport, drift_report
 from devsync_tui.core.drift_facts import accepted_for, advisory_text, apply_accepted, report_json
 from devsync_tui.core.drift_report import merged_report
 from devsync_tui.core.fix import TOOLS, FixStep, fix_plan
-from devsync_tui.core.models import AcceptedRisk, Dependency, DependencyStatus, PackageFacts
+from devsync_tui.core.models import (
+    AcceptedRisk,
+    Dependency,
+    DependencyStatus,
+    PackageFacts,
+    PackageManager,
+)
 from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS
 from devsync_tui.machine.targets import Target, find_project
+
+#: Findings listed per signal unless ``--limit`` says otherwise.
+LIMIT = 50
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,9 +60,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--limit",
         type=int,
-        default=50,
+        default=None,
         metavar="N",
-        help="findings listed per signal in text output (0: all; default 50)",
+        help=f"findings listed per signal in text output (0: all; default {LIMIT}; not with --fix)",
     )
     parser.add_argument(
         "--fix",
@@ -64,8 +74,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         default=[],
         choices=sorted({t for tools in TOOLS.values() for t in tools}),
-        help="write --fix commands for this tool (npm: npm, yarn, pnpm; pip: pip, uv, poetry); "
-        "may be given once per ecosystem",
+        help="with --fix: write the commands for this tool (npm: npm, yarn, pnpm; pip: pip, "
+        "uv, poetry); once per ecosystem (--tool yarn --tool uv)",
     )
     add_target_flags(parser)
     parser.set_defaults(func=_run)
@@ -73,6 +83,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _run(args: argparse.Namespace) -> int:
     return run_async(drift(args))
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """UsageError for flags that contradict each other or mean nothing: a negative
+    ``--limit``, ``--tool`` without ``--fix``, two tools for one ecosystem."""
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit takes 0 (list every finding) or a positive number.")
+    if args.limit is not None and args.fix:
+        raise UsageError("--limit counts the findings listed; --fix lists commands instead.")
+    if args.tool and not args.fix:
+        raise UsageError("--tool goes with --fix: it says which tool the fix commands use.")
+    chosen: dict[PackageManager, list[str]] = {}
+    for tool in dict.fromkeys(args.tool):  # the same tool twice says nothing new
+        for manager, tools in TOOLS.items():
+            if tool in tools:
+                chosen.setdefault(manager, []).append(tool)
+    for manager, same in chosen.items():
+        if len(same) > 1:
+            named = " and ".join(f"--tool {t}" for t in same)
+            both = "both" if len(same) == 2 else "all"
+            raise UsageError(
+                f"{named} are {both} for {manager.value}; give one tool per ecosystem."
+            )
 
 
 def _ignored_line(
@@ -162,6 +195,7 @@ def render_fix(plan: dict[str, list[FixStep]], label: str) -> str:
 
 async def drift(args: argparse.Namespace) -> int:
     """The command: load baseline + environments, report, exit 1 on drift."""
+    check_flags(args)
     async with open_from_args(args) as backend:
         if (
             flag(args, "project")
@@ -208,5 +242,6 @@ async def drift(args: argparse.Namespace) -> int:
     else:
         if from_link(args, backend, target):
             say(f"{target.label} is {link_words(target)} (--project P: all).")
-        say(render(report, label, args.limit, facts, risks, today))
+        limit = LIMIT if args.limit is None else args.limit
+        say(render(report, label, limit, facts, risks, today))
     return EXIT_PROBLEMS if report.has_drift else EXIT_OK

@@ -58,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__.split("\n\n")[0].replace("``", ""),
         usage="devsync run [options] -- COMMAND [ARG ...]",
     )
-    add_target_flags(parser)
+    # No --json: what run prints is the command's own output.
+    add_target_flags(parser, json_output=False)
     parser.add_argument(
         "--project-default", action="store_true", help="use the project defaults only"
     )

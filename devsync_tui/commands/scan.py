@@ -31,6 +31,7 @@ from devsync_tui.commands.common import (
     add_token_flag,
     check_names,
     eprint,
+    flag,
     from_link,
     link_words,
     open_from_args,
@@ -68,7 +69,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("path", nargs="?", default=".", help="folder or file (default: here)")
     parser.add_argument(
-        "--baseline", action="store_true", help="report the project baseline instead"
+        "--baseline",
+        action="store_true",
+        help="report the project baseline instead (of --project; not with --env)",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="print what would be reported; write nothing"
@@ -240,6 +243,11 @@ async def _dry_run(args: argparse.Namespace, result: ScanResult) -> int:
 async def scan(args: argparse.Namespace) -> int:
     """The command: read, look up, report, summarize."""
     check_names(args)  # bad flags before reading anything
+    if args.baseline and flag(args, "env") is not None:
+        raise UsageError(
+            "Pass either --env or --baseline, not both: the baseline is the project's, "
+            "not an environment's (--project names it)."
+        )
     path = Path(args.path)
     result = await asyncio.to_thread(read_lockfiles, path)
     for warning in result.warnings:

@@ -7,8 +7,10 @@ configuration and reveals its secrets, and reports its dependencies, health and 
 - create (admins of the team; the environment's owner for their own environment): prints the
   token once, alone on stdout (``--json``: ``{"id", "token"}``); only its hash is stored.
 - list: the tokens you may see (admins: the team's; an owner: their environment's), never a
-  token.
-- revoke (admins; the token's creator): the machine's next request is refused.
+  token; ``--project``/``--env`` keep those of that project or environment.
+- revoke (admins; the token's creator): the machine's next request is refused. The id names
+  the token: ``--project``/``--env`` do not apply (refused). ``--json``: the token as ``list``
+  shows it, with ``already_revoked``.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import argparse
 from datetime import datetime
 from uuid import UUID
 
+from devsync_tui.backend.base import Backend
 from devsync_tui.commands.common import (
     UsageError,
     add_target_flags,
     eprint,
+    flag,
     open_from_args,
     print_json,
     resolve_target,
@@ -29,7 +33,7 @@ from devsync_tui.commands.common import (
 )
 from devsync_tui.core import clock
 from devsync_tui.core.machine_token import TokenError, parse_lifetime
-from devsync_tui.core.models import MachineTokenInfo
+from devsync_tui.core.models import Environment, MachineTokenInfo, Project
 from devsync_tui.machine.targets import find_project
 
 #: How long a token lives unless ``--expires`` says otherwise.
@@ -57,11 +61,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=lambda a: run_async(create(a)))
 
     p = sub.add_parser("list", help="the tokens you may see, never a token itself")
-    add_target_flags(p)
+    add_target_flags(
+        p,
+        project_help="only this project's tokens (name or id)",
+        env_help="only this environment's tokens (name or id)",
+    )
     p.set_defaults(func=lambda a: run_async(list_(a)))
 
     p = sub.add_parser("revoke", help="refuse a token from now on")
-    add_target_flags(p)
+    add_target_flags(p, target=False)
     p.add_argument("id", metavar="ID", help="the token's id (devsync token list)")
     p.set_defaults(func=lambda a: run_async(revoke(a)))
 
@@ -121,14 +129,17 @@ def _row_json(t: MachineTokenInfo) -> dict[str, object]:
 async def list_(args: argparse.Namespace) -> int:
     """``devsync token list``."""
     async with open_from_args(args) as backend:
-        project_ref = getattr(args, "project", None)
-        project = await find_project(backend, project_ref) if project_ref else None
+        project, env = await _filter(backend, args)
         tokens = await backend.list_machine_tokens(project.id if project else None)
+    if env is not None:
+        tokens = [t for t in tokens if t.environment_id == env.id]
     if args.json:
         print_json([_row_json(t) for t in tokens])
         return 0
     if not tokens:
-        say("No machine tokens you may see.")
+        where = "" if project is None else f" of {project.name}"
+        where += f"/{env.name}" if env is not None else ""
+        say(f"No machine tokens{where} you may see.")
         return 0
     for t in tokens:
         by = f" by {t.created_by_username}" if t.created_by_username else ""
@@ -140,8 +151,26 @@ async def list_(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _filter(
+    backend: Backend, args: argparse.Namespace
+) -> tuple[Project | None, Environment | None]:
+    """What ``token list`` keeps: the project and environment ``--project``/``--env`` name
+    (an unknown one is an InputError); None for each not given. Never the linked environment:
+    without ``--env`` the list is every token you may see."""
+    if flag(args, "env") is not None:
+        target = await resolve_target(backend, args)
+        return target.project, target.environment
+    project_ref = flag(args, "project")
+    return (await find_project(backend, project_ref) if project_ref else None), None
+
+
 async def revoke(args: argparse.Namespace) -> int:
     """``devsync token revoke ID``."""
+    if flag(args, "project") is not None or flag(args, "env") is not None:
+        # Given before the command (devsync --env X token revoke ID): the id alone names it.
+        raise UsageError(
+            "token revoke takes the token's id only; --project and --env do not apply."
+        )
     try:
         token_id = UUID(args.id)
     except ValueError:
@@ -151,7 +180,10 @@ async def revoke(args: argparse.Namespace) -> int:
     async with open_from_args(args) as backend:
         before = {t.id: t for t in await backend.list_machine_tokens()}.get(token_id)
         revoked = await backend.revoke_machine_token(token_id)
-    if before is not None and before.revoked_at is not None:
+    already = before is not None and before.revoked_at is not None
+    if args.json:
+        print_json({**_row_json(revoked), "already_revoked": already})
+    elif already:
         eprint(f"token {revoked.name!r} was already revoked ({_when(revoked.revoked_at)}).")
     else:
         eprint(

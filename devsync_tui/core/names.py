@@ -56,8 +56,9 @@ def same_package(manager: PackageManager, a: str, b: str) -> bool:
     return package_key(manager, a) == package_key(manager, b)
 
 
-#: How alike (``difflib`` ratio, letter case ignored) a name must be to be suggested.
-CLOSE_ENOUGH = 0.7
+#: How alike (``difflib`` ratio, letter case ignored) a name must be to be suggested
+#: (difflib's own default: "store" → "storefront" is 0.67).
+CLOSE_ENOUGH = 0.6
 
 
 def closest(name: str, known: Iterable[str], *, limit: int = 3) -> list[str]:

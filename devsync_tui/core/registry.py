@@ -191,6 +191,14 @@ def _parse_entries(
             yield (manager, name), (latest, float(checked))
 
 
+def _span(seconds: float) -> str:
+    """``24 h``, ``30 min`` or ``5 s``: how old an answer may be before it is asked again."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
 class _Unreachable(Exception):
     """The registry did not answer at all (connection refused, DNS, timeout); ``cause`` says
     why in words a person can act on (core.net_errors)."""
@@ -285,14 +293,10 @@ class RegistryClient:
                 latest[key], checked[key] = cached
         note = None
         if down and offline:
-            missed = [key for key in stale if key not in latest]
-            note = (
-                f"Offline: {len(missed)} of {len(wanted)} packages could not be checked against "
-                f"their registries; kept the last known state "
-                f"({len(stale) - len(missed)} from the local cache)."
-            )
+            note = self._offline_note(wanted, latest, checked, now)
         elif down:
-            missed = [key for key in stale if key[0] in down]
+            # Keys of a registry that went down part-way may have been answered before it did.
+            missed = [key for key in stale if key[0] in down and checked.get(key) != now]
             known = sum(1 for key in missed if key in latest)
             names = "; and ".join(
                 f"{REGISTRIES[m].label} ({without_credentials(self.urls[m])}): {down[m]}"
@@ -303,6 +307,24 @@ class RegistryClient:
                 f"({known} of {len(missed)} packages from the local cache)."
             )
         return RegistryResult(latest, online=not down, note=note, checked=checked)
+
+    def _offline_note(
+        self,
+        wanted: list[LatestKey],
+        latest: Mapping[LatestKey, str | None],
+        checked: Mapping[LatestKey, float],
+        now: float,
+    ) -> str:
+        """What an offline lookup could tell: every answer came from the cache (fresh ones and
+        older ones alike); the rest could not be checked."""
+        missed = len(wanted) - len(latest)
+        old = sum(1 for key in latest if now - checked[key] > self.fresh_for)
+        older = f", {old} of them last checked over {_span(self.fresh_for)} ago" if old else ""
+        return (
+            f"Offline: {missed} of {len(wanted)} packages could not be checked against their "
+            f"registries; kept the last known state ({len(latest)} from the local cache"
+            f"{older})."
+        )
 
     def _fresh(self, key: LatestKey, now: float) -> bool:
         cached = self.cache.get(self.urls[key[0]], key)

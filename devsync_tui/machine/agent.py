@@ -8,7 +8,9 @@ transaction; a file that does not parse uploads nothing and sets status ``error`
 checkout's dotenv files with the configuration (``report_config_states``), and set
 status ``active`` with ``last_sync_at``. While the backend is unreachable the points wait in
 the buffer (the oldest dropped past its capacity) and syncs are retried with exponential
-backoff. SIGTERM/SIGINT: one last flush (bounded), status ``offline``, exit 0.
+backoff. SIGTERM/SIGINT: one last flush (bounded), status ``offline``, exit 0 — or exit 1 when
+measurements were lost (still buffered at the stop because the backend was unreachable, or
+dropped from a full buffer), said in one sentence with how many.
 
 With ``once`` the run is one cycle, and its exit code says whether every part of it was
 reported: 0 when it was, 1 when the dependencies or the configuration states were not (a
@@ -118,6 +120,21 @@ class Report:
     errors: list[str] = field(default_factory=list)
 
 
+def _measurements(count: int) -> str:
+    return f"{count} measurement{'' if count == 1 else 's'}"
+
+
+def _named(exc: PermissionDenied, vague: str, name: str) -> PermissionDenied:
+    """The database's refusal with the thing it refused named: ``this environment`` becomes
+    ``storefront/laptop`` (else the name is added at the end). A machine token's refusal
+    (TokenRefused) already says which token and why: left as it is."""
+    if type(exc) is not PermissionDenied:
+        return exc
+    text = str(exc).rstrip(".")
+    text = text.replace(vague, name) if vague in text else f"{text} ({name})"
+    return PermissionDenied(f"{text}.")
+
+
 def default_env_name() -> str:
     """This machine's name as an environment name (host name up to the first dot)."""
     name = socket.gethostname().split(".")[0].strip() or "machine"
@@ -151,24 +168,47 @@ class Agent:
         self._last_rollup = 0.0
         self._rollup_denied = False
         self._outage = False
+        self._dropped_told = 0  # buffer.dropped when an outage's losses were last said
         self.config = ConfigReporter(say)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self) -> int:
-        """Run until stopped (0), or one round with ``once`` (0 when every part of it was
-        reported, else 1, or 3 when a part was not permitted)."""
+        """Run until stopped (0; 1 when measurements were lost), or one round with ``once``
+        (0 when every part of it was reported, else 1, or 3 when a part was not permitted).
+        A ``path`` that is not a folder is an InputError, before anything is read or linked."""
+        if not self.root.is_dir():
+            raise InputError(f"{self.options.path} is not a folder.")
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
                 loop.add_signal_handler(signum, self.stopping.set)
         sampler = Sampler(self.root)
         try:
-            return await self._loop(sampler)
+            code = await self._loop(sampler)
         finally:
             for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
                     loop.remove_signal_handler(signum)
             await self._shutdown()
+        if self.options.once:
+            return code
+        return self._stopped_code(code)
+
+    def _stopped_code(self, code: int) -> int:
+        """The long-running agent's exit code once stopped: 1, said with the numbers, when
+        measurements were lost; else ``code``."""
+        unsent, dropped = self.report.points_buffered, self.report.points_dropped
+        if not unsent and not dropped:
+            return code
+        parts = []
+        if unsent:
+            parts.append(f"{unsent} still buffered (the backend was unreachable)")
+        if dropped:
+            parts.append(
+                f"{dropped} dropped earlier from the full buffer (--buffer {self.buffer.capacity})"
+            )
+        self.say(f"stopped; {_measurements(unsent + dropped)} lost: {' and '.join(parts)}.")
+        return EXIT_PROBLEMS
 
     async def _loop(self, sampler: Sampler) -> int:
         if self.options.once:
@@ -262,6 +302,10 @@ class Agent:
             status = EnvStatus.ERROR if self._scan_error else EnvStatus.ACTIVE
             await backend.set_environment_status(self.env.id, status, last_sync_at=clock.now())
             self.report.status = status.value
+        except PermissionDenied as exc:
+            if not self.report.target:  # not registered: _register named what it could not do
+                raise
+            raise _named(exc, "this environment", self.report.target) from exc
         except Unavailable:
             # A backend that failed to open is opened afresh next time; an open one keeps
             # its pool, which reconnects by itself.
@@ -311,7 +355,16 @@ class Agent:
         # or the last flush at shutdown): a stop right after it must not hide that it did.
         if self._outage:
             self._outage = False
-            self.say("backend reachable again; buffered measurements stored.")
+            dropped, self._dropped_told = (
+                self.buffer.dropped - self._dropped_told,
+                self.buffer.dropped,
+            )
+            lost = (
+                f" ({_measurements(dropped)} dropped from the full buffer before it came back)"
+                if dropped
+                else ""
+            )
+            self.say(f"backend reachable again; buffered measurements stored{lost}.")
 
     async def _sync_dependencies(self) -> None:
         if not self.options.scan:
@@ -440,7 +493,10 @@ class Agent:
                     "pass --env NAME to name this machine's environment."
                 )
             if env is None:
-                env = await backend.create_environment(project.id, name)
+                try:
+                    env = await backend.create_environment(project.id, name)
+                except PermissionDenied as exc:
+                    raise _named(exc, "this project", project.name) from exc
                 self.say(f"created environment {project.name}/{env.name}.")
         links.save(*scope, project.id, env.id, cwd=self.root)
         self._registered(project, env)

@@ -25,10 +25,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from uuid import UUID
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core.models import Environment, Project
+from devsync_tui.core.names import closest
 from devsync_tui.core.targets import as_uuid, match, match_environments, match_projects
 from devsync_tui.machine import links
 from devsync_tui.machine.connect import profile_name
@@ -106,7 +108,9 @@ async def find_project(backend: Backend, ref: str) -> Project:
     if not found:
         if as_uuid(ref) is not None:
             raise InputError(f"No project with id {ref} is visible to you.")
-        raise InputError(f"No project named {ref!r} (yours: {_names(projects)}).")
+        close = _nearest(ref, [p.name for p in projects])
+        hint = f"; did you mean {close!r}?" if close else "."
+        raise InputError(f"No project named {ref!r} (yours: {_names(projects)}){hint}")
     slugs = {t.id: t.slug for t in teams or await backend.list_teams()}
     options = ", ".join(sorted(f"{slugs.get(p.team_id, p.team_id)}/{p.name}" for p in found))
     raise InputError(f"Project name {ref!r} is ambiguous; use one of: {options}.")
@@ -127,8 +131,7 @@ async def find_environment(
     if len(found) == 1:
         return by_id[found[0].project_id], found[0]
     if not found:
-        where = f" in project {project.name}" if project is not None else ""
-        raise InputError(f"No environment {ref!r}{where} is visible to you.")
+        raise InputError(_no_environment(ref, project, environments, by_id))
     if project is not None:
         options = ", ".join(sorted(e.name for e in found))
         raise InputError(
@@ -138,6 +141,45 @@ async def find_environment(
     # --project helps only when the candidates are in several projects.
     hint = "pass --project or " if len({e.project_id for e in found}) > 1 else ""
     raise InputError(f"Environment {ref!r} is ambiguous; {hint}use one of: {options}.")
+
+
+#: Names listed at most in a "no such environment" message (the rest are counted).
+LISTED = 20
+
+
+def _no_environment(
+    ref: str,
+    project: Project | None,
+    environments: Sequence[Environment],
+    projects: dict[UUID, Project],
+) -> str:
+    """The sentence for an environment ``ref`` that names none of ``environments``: which
+    there are (``project/env`` when looking in every project) and the nearest name, if one is
+    close enough to be a typo."""
+    if as_uuid(ref) is not None:
+        where = f" in project {project.name}" if project is not None else ""
+        return f"No environment with id {ref}{where} is visible to you."
+    if project is not None:
+        names = sorted(e.name for e in environments)
+        listed = f"its environments: {_listed(names)}" if names else "it has none"
+        head = f"No environment {ref!r} in project {project.name} is visible to you ({listed})"
+    else:
+        names = sorted(f"{projects[e.project_id].name}/{e.name}" for e in environments)
+        listed = f"visible: {_listed(names)}" if names else "none is"
+        head = f"No environment {ref!r} is visible to you ({listed})"
+    close = _nearest(ref, [e.name for e in environments])
+    return f"{head}; did you mean {close!r}?" if close else f"{head}."
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:LISTED])
+    return shown + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
+
+
+def _nearest(ref: str, names: Sequence[str]) -> str | None:
+    """The one name ``ref`` most likely meant (``core.names.closest``), or None."""
+    close = closest(ref, names, limit=1)
+    return close[0] if close else None
 
 
 def _splits(ref: str) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from tests.support import demo
 from tests.support.devsync_cli import DevsyncCLI, make_devsync
 
 BOB = ("--user", "bob")
+ALICE = ("--user", "alice")
 NPM_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles" / "npm-v3"
 
 
@@ -177,6 +178,38 @@ def test_someone_elses_machine_name_is_not_taken_over(devsync: DevsyncCLI) -> No
 def test_viewer_cannot_report(devsync: DevsyncCLI) -> None:
     result = devsync("agent", "--once", "--user", "carol", "--project", "storefront", "--no-scan")
     assert result.code == 3
+    # The refusal names what was refused, not "this environment" / "this project".
+    assert result.err == "devsync: You may not create environments in storefront.\n"
+    named = devsync(
+        "agent", "--once", "--user", "carol", "--project", "storefront", "--env", "staging",
+        "--no-scan",
+    )  # fmt: skip
+    assert named.code == 3
+    assert named.err == "devsync: You may not report health for storefront/staging.\n"
+
+
+@pytest.mark.parametrize("where", ["missing", "a file"])
+def test_a_path_that_is_no_folder_is_refused_and_nothing_is_linked(
+    devsync: DevsyncCLI, where: str
+) -> None:
+    path = devsync.home / "nowhere"
+    if where == "a file":
+        path.write_text("not a folder\n")
+    before = _metrics(devsync.db_url, demo.ENV_STAGING)
+    result = devsync(
+        "agent", "--once", "--offline", "--path", str(path), *ALICE, "--project", "storefront",
+        "--env", "staging",
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.err == f"devsync: {path} is not a folder.\n"
+    assert result.out == ""
+    assert not (devsync.home / "state" / "links.json").exists()
+    assert _metrics(devsync.db_url, demo.ENV_STAGING) == before
+    # Nothing became the default: a command without --env still has no environment.
+    unlinked = devsync("token", "create", *ALICE, "--project", "storefront")
+    assert unlinked.code == 2
+    assert "No environment is linked" in unlinked.err
+    assert devsync("agent", "--once", "--path", "", *ALICE).code == 2
 
 
 def test_unreachable_backend_once_exits_4(
@@ -299,7 +332,7 @@ def test_sigterm_during_an_outage_exits_promptly(
     db = psycopg.conninfo.conninfo_to_dict(devsync.db_url)["dbname"]
     proc = devsync.popen(
         "agent", "--interval", "0.3", "--no-scan", *BOB, "--project", "storefront",
-        "--env", "bob-laptop", stderr=subprocess.PIPE,
+        "--env", "bob-laptop", "--json", stderr=subprocess.PIPE, stdout=subprocess.PIPE,
     )  # fmt: skip
     try:
         _wait_for(lambda: _metrics(devsync.db_url, demo.ENV_BOB_LAPTOP).get("ping", 0) >= 2)
@@ -307,7 +340,8 @@ def test_sigterm_during_an_outage_exits_promptly(
         time.sleep(1.0)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        # What was buffered in the outage cannot be stored: lost, said, and exit 1.
+        assert proc.wait(timeout=30) == 1
         assert time.monotonic() - started < 15
     finally:
         _set_connections(pg_superuser_url, db, allowed=True)
@@ -316,6 +350,14 @@ def test_sigterm_during_an_outage_exits_promptly(
             proc.wait()
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert "Traceback" not in err
+    report = json.loads(proc.stdout.read().decode() if proc.stdout else "")
+    assert report["points_buffered"] > 0
+    lost = err.strip().splitlines()[-1]
+    unsent = report["points_buffered"]
+    assert lost == (
+        f"devsync: stopped; {unsent} measurements lost: {unsent} still buffered (the backend "
+        "was unreachable)."
+    )
 
 
 def test_an_admins_agent_applies_health_retention(

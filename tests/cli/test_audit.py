@@ -8,11 +8,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from tests.support import demo
 from tests.support.devsync_cli import DevsyncCLI, make_devsync
 
 BOB = ("--user", "bob", "--project", "storefront", "--env", "bob-laptop")
+SIDE = uuid.UUID("00000000-0000-4000-b000-0000000000aa")
 
 
 @pytest.fixture
@@ -76,3 +79,49 @@ def test_bad_input_is_one_sentence(devsync: DevsyncCLI) -> None:
     unknown = devsync("audit", "--user", "alice", "--team", "nope")
     assert unknown.code == 2
     assert unknown.err.strip() == "devsync: No team named 'nope' (yours: Acme)."
+
+
+def _wheres(devsync: DevsyncCLI, *args: str) -> set[str | None]:
+    result = devsync("audit", "--user", "alice", "--json", "--limit", "1000", *args)
+    assert result.code == 0, result.err
+    return {e["where"] for e in json.loads(result.out)["entries"]}
+
+
+def test_project_and_env_keep_their_entries(devsync: DevsyncCLI) -> None:
+    everything = _wheres(devsync)
+    assert {"billing-api", "storefront/bob-laptop", "storefront/staging"} <= everything
+    billing = _wheres(devsync, "--project", "billing-api")
+    assert billing
+    assert all(w is not None and w.startswith("billing-api") for w in billing)
+    assert _wheres(devsync, "--env", "bob-laptop") == {"storefront/bob-laptop"}
+    assert _wheres(devsync, "--env", "storefront/staging") == {"storefront/staging"}
+    # --limit counts the entries kept, not those read.
+    one = devsync("audit", "--user", "alice", "--env", "bob-laptop", "--limit", "1")
+    assert len(one.out.splitlines()) == 1
+    assert one.out.rstrip().endswith("[storefront/bob-laptop]")
+
+
+def test_an_unknown_or_foreign_project_or_env_is_refused(devsync: DevsyncCLI) -> None:
+    unknown = devsync("audit", "--user", "alice", "--env", "nonexist")
+    assert unknown.code == 2
+    assert unknown.err.startswith("devsync: No environment 'nonexist' is visible to you")
+    assert unknown.out == ""
+    typo = devsync("audit", "--user", "alice", "--project", "billing")
+    assert typo.code == 2
+    assert "did you mean 'billing-api'?" in typo.err
+    with psycopg.connect(devsync.db_url, autocommit=True) as conn:
+        conn.execute(
+            "insert into public.teams (id, name, slug, owner_id) values (%s, 'Side', 'side', %s)",
+            (SIDE, demo.ALICE.id),
+        )
+        conn.execute(
+            "insert into public.team_members (team_id, user_id, role) values (%s, %s, 'admin') "
+            "on conflict do nothing",
+            (SIDE, demo.ALICE.id),
+        )
+    foreign = devsync("audit", "--user", "alice", "--team", "side", "--env", "bob-laptop")
+    assert (foreign.code, foreign.err) == (
+        2,
+        "devsync: storefront/bob-laptop is not in team Side; leave out --team or name its team.\n",
+    )
+    assert devsync("audit", "--user", "alice", "--team", "side").code == 0

@@ -75,7 +75,14 @@ def test_accept_list_withdraw(devsync: DevsyncCLI) -> None:
             "select action, actor_id from audit_log where action like 'risk.%' order by id"
         ).fetchall()
     assert actions == [("risk.accept", demo.BOB.id)]
-    assert devsync("deps", "unignore", "CVE-2021-23337", *BOB).code == 0
+    withdrawn = devsync("deps", "unignore", "CVE-2021-23337", *BOB, "--json")
+    assert withdrawn.code == 0, withdrawn.err
+    assert json.loads(withdrawn.out) == {
+        "advisory_id": "CVE-2021-23337",
+        "project": "storefront",
+        "withdrawn": True,
+    }
+    assert withdrawn.err == ""
     assert "lodash" in _vulnerable(devsync)
     again = devsync("deps", "unignore", "CVE-2021-23337", *BOB)
     assert again.code == 2

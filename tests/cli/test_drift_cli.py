@@ -78,3 +78,37 @@ def test_a_reader_that_goes_away_ends_the_report_quietly(devsync: DevsyncCLI) ->
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
     assert err == ""
+
+
+def test_tools_of_two_ecosystems_both_apply(devsync: DevsyncCLI) -> None:
+    result = devsync(
+        "drift", "--fix", *BOB, "--project", "storefront", "--tool", "yarn", "--tool", "uv",
+        "--tool", "yarn",
+    )  # fmt: skip
+    assert result.code == 1, result.err
+    assert "  yarn add express@4.19.2" in result.out
+    assert "  uv add requests==2.31.0" in result.out
+    assert "npm " not in result.out
+    assert "pip " not in result.out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--fix", "--tool", "yarn", "--tool", "pnpm"),
+            "--tool yarn and --tool pnpm are both for npm; give one tool per ecosystem.",
+        ),
+        (("--tool", "yarn"), "--tool goes with --fix: it says which tool the fix commands use."),
+        (("--limit", "-1"), "--limit takes 0 (list every finding) or a positive number."),
+        (
+            ("--fix", "--limit", "5"),
+            "--limit counts the findings listed; --fix lists commands instead.",
+        ),
+    ],
+)
+def test_flags_that_mean_nothing_are_refused(
+    devsync: DevsyncCLI, args: tuple[str, ...], message: str
+) -> None:
+    result = devsync("drift", *BOB, "--project", "storefront", *args)
+    assert (result.code, result.err, result.out) == (2, f"devsync: {message}\n", "")

@@ -98,6 +98,30 @@ def test_bad_commands(devsync: DevsyncCLI) -> None:
     assert unlinked.code == 2
 
 
+def test_found_but_not_executable_is_126_as_in_a_shell(devsync: DevsyncCLI) -> None:
+    script = devsync.home / "noexec.sh"
+    script.write_text("#!/bin/sh\necho ran\n")
+    script.chmod(0o644)
+    for command, said in (
+        ("./noexec.sh", "Command is not executable: ./noexec.sh."),
+        (str(devsync.home), f"Command is not executable: {devsync.home}."),  # a folder
+        ("./missing.sh", "Command not found: ./missing.sh."),
+    ):
+        result = devsync("run", *BOB, *BOB_LAPTOP, "--", command)
+        assert (result.code, result.err) == (
+            126 if "not executable" in said else 127,
+            f"devsync: {said}\n",
+        )
+        assert result.out == ""
+
+
+def test_run_offers_no_json(devsync: DevsyncCLI) -> None:
+    # What run prints is the command's own output: a --json would be a promise it cannot keep.
+    result = devsync("run", "--json", *BOB, *BOB_LAPTOP, "--", "true")
+    assert result.code == 2
+    assert "unrecognized arguments: --json" in result.err
+
+
 def test_offline_snapshot_is_encrypted_and_used_when_unreachable(
     devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -119,7 +119,8 @@ def test_scan_json_has_the_drift_report(devsync: DevsyncCLI) -> None:
 
 def test_baseline_then_same_env_has_no_drift(devsync: DevsyncCLI) -> None:
     folder = copy_fixture(devsync, "poetry")
-    assert devsync("scan", str(folder), "--baseline", "--no-osv", *BOB, *BOB_LAPTOP).code == 0
+    baseline_args = ("--baseline", "--no-osv", *BOB, "--project", "storefront")
+    assert devsync("scan", str(folder), *baseline_args).code == 0
     baseline = stored(devsync.db_url, None)
     assert baseline["requests"] == ("2.31.0", "^2.31", "healthy")
     assert "react" not in baseline
@@ -276,3 +277,20 @@ def test_a_file_of_any_name_and_links_out_of_the_folder(devsync: DevsyncCLI) -> 
     walked = devsync("scan", str(folder), "--dry-run", "--no-osv", *BOB, *BOB_LAPTOP)
     assert walked.code == 0, walked.err
     assert f"Skipped {folder / 'outside-link.lock'}: a link to somewhere outside" in walked.err
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_baseline_and_env_together_are_refused(devsync: DevsyncCLI, where: str) -> None:
+    folder = copy_fixture(devsync, "npm-v3")
+    before = stored(devsync.db_url, None)
+    args = ("scan", str(folder), "--baseline", *BOB, "--project", "storefront")
+    if where == "after":
+        result = devsync(*args, "--env", "staging")
+    else:  # devsync --env staging scan --baseline: the same contradiction
+        result = devsync("--env", "staging", *args)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "devsync: Pass either --env or --baseline, not both: the baseline is the project's, "
+        "not an environment's (--project names it).\n"
+    )
+    assert stored(devsync.db_url, None) == before

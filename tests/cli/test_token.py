@@ -247,3 +247,44 @@ def test_revoke_rules(devsync: DevsyncCLI) -> None:
     again = devsync("token", "revoke", made["id"], *BOB)
     assert again.code == 0
     assert "already" in again.err
+
+
+def test_list_keeps_the_named_environment_and_refuses_an_unknown_one(
+    devsync: DevsyncCLI,
+) -> None:
+    create(devsync)  # bob-laptop's
+    ci = devsync("token", "create", "--user", "alice", "--project", "storefront", "--env",
+                 "ci-runner", "--json")  # fmt: skip
+    assert ci.code == 0, ci.err
+    alice = ("--user", "alice")
+    every = json.loads(devsync("token", "list", *alice, "--json").out)
+    assert sorted(r["environment"] for r in every) == ["bob-laptop", "ci-runner"]
+    laptop = devsync("token", "list", *alice, "--env", "bob-laptop", "--json")
+    assert [r["environment"] for r in json.loads(laptop.out)] == ["bob-laptop"]
+    billing = devsync("token", "list", *alice, "--project", "billing-api")
+    assert billing.out == "No machine tokens of billing-api you may see.\n"
+    unknown = devsync("token", "list", *alice, "--env", "nonexist")
+    assert unknown.code == 2
+    assert unknown.err.startswith("devsync: No environment 'nonexist' is visible to you")
+    assert unknown.out == ""
+
+
+def test_revoke_json_and_no_target_flags(devsync: DevsyncCLI) -> None:
+    made = create(devsync)
+    revoked = devsync("token", "revoke", made["id"], *BOB, "--json")
+    assert revoked.code == 0, revoked.err
+    row = json.loads(revoked.out)
+    assert (row["id"], row["state"], row["already_revoked"]) == (made["id"], "revoked", False)
+    assert made["token"][4:] not in revoked.out
+    assert revoked.err == ""
+    again = json.loads(devsync("token", "revoke", made["id"], *BOB, "--json").out)
+    assert again["already_revoked"] is True
+    # The id names the token: --project/--env would only seem to narrow it.
+    after = devsync("token", "revoke", made["id"], *BOB, "--env", "bob-laptop")
+    assert after.code == 2
+    assert "unrecognized arguments: --env bob-laptop" in after.err
+    before = devsync("--env", "bob-laptop", "token", "revoke", made["id"], *BOB)
+    assert (before.code, before.err) == (
+        2,
+        "devsync: token revoke takes the token's id only; --project and --env do not apply.\n",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,42 @@ async def test_someone_elses_machine_is_not_claimed(
     options = AgentOptions(path=home, once=True, scan=False, user="bob", project="storefront")
     with pytest.raises(InputError, match="'staging' of storefront belongs to another user"):
         await Agent(options, lambda _line: None).run()
+
+
+async def test_a_path_that_is_no_folder_is_refused_before_anything(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = AgentOptions(path=home / "missing", once=True, scan=False, user="alice", env="x")
+    with pytest.raises(InputError, match=r"missing is not a folder\.$"):
+        await Agent(options, lambda _line: None).run()
+    assert not (home / "state" / "links.json").exists()
+
+
+async def test_a_stop_while_unreachable_says_what_was_lost(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1: every sync fails; the samples pile up in a buffer of 4
+    # (3 points a sample), so the oldest are dropped too. Stopped, nothing can be stored.
+    monkeypatch.setenv("DEVSYNC_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    said: list[str] = []
+    options = AgentOptions(
+        path=home, interval=0.05, scan=False, buffer=4, user="bob", project="storefront"
+    )
+    agent = Agent(options, said.append)
+    running = asyncio.create_task(agent.run())
+    for _ in range(500):  # at most 10 s
+        if agent.buffer.dropped >= 2:
+            break
+        await asyncio.sleep(0.02)
+    agent.stopping.set()
+    assert await asyncio.wait_for(running, 10) == 1
+    report = agent.report
+    assert report.points_stored == 0
+    assert report.points_buffered == 4
+    assert report.points_dropped >= 2
+    assert said[0].startswith("backend unreachable (")
+    assert said[-1] == (
+        f"stopped; {4 + report.points_dropped} measurements lost: 4 still buffered (the backend "
+        f"was unreachable) and {report.points_dropped} dropped earlier from the full buffer "
+        "(--buffer 4)."
+    )

@@ -71,6 +71,38 @@ async def test_environments_by_name_path_and_id(open_as: OpenAs) -> None:
         await find_environment(alice, "nope", storefront)
 
 
+async def test_an_unknown_name_lists_what_there_is_and_the_nearest(open_as: OpenAs) -> None:
+    alice = await open_as("alice")
+    storefront = await find_project(alice, "storefront")
+    with pytest.raises(InputError) as typo:
+        await find_environment(alice, "stagin", storefront)
+    assert str(typo.value) == (
+        "No environment 'stagin' in project storefront is visible to you (its environments: "
+        "bob-laptop, ci-runner, staging); did you mean 'staging'?"
+    )
+    with pytest.raises(InputError) as anywhere:
+        await find_environment(alice, "CI-RUNER", None)
+    assert str(anywhere.value) == (
+        "No environment 'CI-RUNER' is visible to you (visible: billing-api/alice-mbp, "
+        "storefront/bob-laptop, storefront/ci-runner, storefront/staging); did you mean "
+        "'ci-runner'?"
+    )
+    with pytest.raises(InputError) as far:
+        await find_environment(alice, "production", storefront)
+    assert str(far.value).endswith("(its environments: bob-laptop, ci-runner, staging).")
+    with pytest.raises(InputError) as by_id:
+        await find_environment(alice, "00000000-0000-4000-d000-00000000ffff", storefront)
+    assert str(by_id.value) == (
+        "No environment with id 00000000-0000-4000-d000-00000000ffff in project storefront "
+        "is visible to you."
+    )
+    with pytest.raises(InputError) as project:
+        await find_project(alice, "store")
+    assert str(project.value) == (
+        "No project named 'store' (yours: billing-api, storefront); did you mean 'storefront'?"
+    )
+
+
 async def test_the_link_is_the_default_target(open_as: OpenAs) -> None:
     bob = await open_as("bob")
     with pytest.raises(InputError, match="No environment is linked to this checkout"):

@@ -312,3 +312,27 @@ async def test_a_private_registry_token_is_never_shown_or_logged(
         assert "TOKEN123" not in text
         assert "QTOKEN" not in text
         assert "deploy:" not in text
+
+
+async def test_offline_counts_every_answer_from_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "r.json"
+    fake = published().start()
+    urls = fake.urls()
+    try:
+        await RegistryClient(cache, urls=urls).lookup([(NPM, "lodash"), (PIP, "requests")])
+    finally:
+        fake.stop()
+    keys = [(NPM, "lodash"), (PIP, "requests"), (NPM, "express"), (NPM, "left-pad")]
+    # Fresh answers (just learned): 2 of 4 answered from the cache, 2 never learned.
+    fresh = await RegistryClient(cache, urls=urls).lookup(keys, offline=True)
+    assert fresh.note == (
+        "Offline: 2 of 4 packages could not be checked against their registries; kept the "
+        "last known state (2 from the local cache)."
+    )
+    # Old answers count as from the cache too, and are said to be old.
+    old = await RegistryClient(cache, urls=urls, fresh_for=0).lookup(keys, offline=True)
+    assert old.note == (
+        "Offline: 2 of 4 packages could not be checked against their registries; kept the "
+        "last known state (2 from the local cache, 2 of them last checked over 0 s ago)."
+    )
+    assert old.latest == fresh.latest == {(NPM, "lodash"): "4.17.21", (PIP, "requests"): "2.32.3"}
