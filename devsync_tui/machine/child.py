@@ -37,8 +37,19 @@ FORWARDED = tuple(
 STOPPING = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, getattr(signal, "SIGQUIT", 3)}
 
 
+#: The shell's exit codes for a command it could not start: found but not executable (a file
+#: without the x bit, a folder, a format the kernel cannot run), and not found.
+EXIT_CANNOT_EXECUTE = 126
+EXIT_NOT_FOUND = 127
+
+
 class LaunchError(Exception):
-    """The command could not be started (not found, not executable). One plain sentence."""
+    """The command could not be started (not found, not executable). One plain sentence, and
+    the exit code a shell gives for it (:data:`EXIT_NOT_FOUND`, :data:`EXIT_CANNOT_EXECUTE`)."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_CANNOT_EXECUTE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def write_files(files: Mapping[str, str]) -> Path | None:
@@ -98,7 +109,7 @@ def resolve_command(name: str) -> str:
         return name
     found = shutil.which(name, path=os.environ.get("PATH", os.defpath))
     if found is None:
-        raise LaunchError(f"Command not found: {name}.")
+        raise LaunchError(f"Command not found: {name}.", EXIT_NOT_FOUND)
     return found
 
 
@@ -151,7 +162,7 @@ class Child:
             )
         except FileNotFoundError:
             self.cleanup()
-            raise LaunchError(f"Command not found: {self.command[0]}.") from None
+            raise LaunchError(f"Command not found: {self.command[0]}.", EXIT_NOT_FOUND) from None
         except PermissionError:
             self.cleanup()
             raise LaunchError(f"Command is not executable: {self.command[0]}.") from None

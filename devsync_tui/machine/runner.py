@@ -37,10 +37,6 @@ _log = logging.getLogger("devsync.run")
 EXIT_MISSING = 1
 #: A burst of changes (an import of 30 keys) is one restart, not 30.
 DEBOUNCE_SECONDS = 0.3
-#: The shell's exit codes for a command it could not start: found but not executable (a file
-#: without the x bit, a folder, a format the kernel cannot run), and not found.
-EXIT_CANNOT_EXECUTE = 126
-EXIT_NOT_FOUND = 127
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,19 +95,6 @@ def _execution_control(old: Payload, new: Payload, changed: list[str]) -> list[s
     return [
         k for k in changed if (k in old.variables or k in new.variables) and is_execution_control(k)
     ]
-
-
-def launch_exit_code(exc: LaunchError) -> int:
-    """The shell's code for a command that could not be started: 127 when nothing was found
-    to run (no such program on ``PATH``, no such file), 126 when the program was found but the
-    system would not execute it (no execute permission, a folder, an unknown format).
-
-    ``machine.child`` raises LaunchError from the OSError of the exec (its ``__context__``,
-    kept although it is not shown); without one, the name was not found on ``PATH``."""
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError):
-        return EXIT_CANNOT_EXECUTE
-    return EXIT_NOT_FOUND
 
 
 def signed_in_identity(
@@ -180,7 +163,7 @@ class Runner:
                 return await self._offline(str(exc))
         except LaunchError as exc:
             self.say(str(exc))
-            return launch_exit_code(exc)
+            return exc.exit_code
         finally:
             self.relay.uninstall()
             if self.child is not None:
