@@ -36,6 +36,14 @@ def state_dir() -> Path:
     return Path(_DIRS.user_state_dir)
 
 
+def state_dir_problem(exc: OSError) -> str:
+    """One sentence for a state folder that cannot be used (a file in its place, no right to
+    make it), naming it as DevSync's and ``DEVSYNC_STATE_DIR`` when that variable chose it."""
+    chosen = " (set by DEVSYNC_STATE_DIR)" if os.environ.get("DEVSYNC_STATE_DIR") else ""
+    why = exc.strerror or type(exc).__name__
+    return f"DevSync's state folder {state_dir()}{chosen} cannot be used: {why}."
+
+
 def cache_dir() -> Path:
     """Caches that can be rebuilt (OSV answers). Override with ``DEVSYNC_CACHE_DIR``."""
     override = os.environ.get("DEVSYNC_CACHE_DIR")

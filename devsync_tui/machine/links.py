@@ -41,6 +41,7 @@ from typing import Any
 from uuid import UUID
 
 from devsync_tui import locations
+from devsync_tui.machine.errors import InputError
 
 MACHINE_WIDE = "*"
 _log = logging.getLogger("devsync.links")
@@ -98,8 +99,11 @@ def _load() -> dict[str, Any]:
 
 def _save(data: dict[str, Any]) -> None:
     path = store_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".links.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".links.", dir=path.parent)
+    except OSError as exc:
+        raise InputError(locations.state_dir_problem(exc)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)

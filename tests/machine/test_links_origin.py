@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from devsync_tui.machine import links
+from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.targets import linked_as
 
 PROJECT = UUID("00000000-0000-4000-c000-000000000001")
@@ -62,3 +63,20 @@ def test_a_store_without_the_origin_still_loads(folders: tuple[Path, Path]) -> N
     assert again.origin == str(shop)
     assert links.remove("p", "alice", cwd=shop)
     assert links.find("p", "alice", cwd=other) is None
+
+
+def test_a_state_folder_that_cannot_be_made_is_named_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file where the state folder goes: one sentence naming DevSync's state folder and the
+    variable that chose it, not a bare 'Not a directory'."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("DEVSYNC_STATE_DIR", str(blocker / "state"))
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    with pytest.raises(InputError) as caught:
+        links.save(None, None, PROJECT, ENV, cwd=shop)
+    said = str(caught.value)
+    assert said.startswith(f"DevSync's state folder {blocker / 'state'} (set by DEVSYNC_STATE_DIR)")
+    assert "Not a directory" in said
