@@ -25,6 +25,7 @@ import httpx
 from devsync_tui import locations
 from devsync_tui.core.models import PackageManager
 from devsync_tui.core.net_errors import network_cause
+from devsync_tui.core.wording import span
 
 _log = logging.getLogger("devsync.osv")
 
@@ -174,10 +175,15 @@ class OsvClient:
         online = True
         if stale and offline:
             online = False
-            known = sum(1 for key in stale if key in self.cache.entries)
+            # Every answer comes from the cache offline, fresh ones and older ones alike.
+            missed = sum(1 for key in stale if key not in self.cache.entries)
+            old = len(stale) - missed
+            age = span(self.fresh_for.total_seconds())
+            older = f", {old} of them last checked over {age} ago" if old else ""
             note = (
-                f"Offline: {len(stale) - known} of {len(wanted)} package versions could not be "
-                f"checked against OSV; kept the last known state ({known} from the local cache)."
+                f"Offline: {missed} of {len(wanted)} package versions could not be checked "
+                f"against OSV; kept the last known state ({len(wanted) - missed} from the local "
+                f"cache{older})."
             )
         elif stale:
             try:

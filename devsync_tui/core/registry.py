@@ -36,6 +36,7 @@ from devsync_tui.core import version_gem, version_semver, versions
 from devsync_tui.core.models import PackageManager
 from devsync_tui.core.net_errors import network_cause
 from devsync_tui.core.urls import without_credentials
+from devsync_tui.core.wording import span
 
 _log = logging.getLogger("devsync.registry")
 
@@ -191,14 +192,6 @@ def _parse_entries(
             yield (manager, name), (latest, float(checked))
 
 
-def _span(seconds: float) -> str:
-    """``24 h``, ``30 min`` or ``5 s``: how old an answer may be before it is asked again."""
-    for unit, size in (("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.3g} {unit}"
-    return f"{seconds:.3g} s"
-
-
 class _Unreachable(Exception):
     """The registry did not answer at all (connection refused, DNS, timeout); ``cause`` says
     why in words a person can act on (core.net_errors)."""
@@ -319,7 +312,7 @@ class RegistryClient:
         older ones alike); the rest could not be checked."""
         missed = len(wanted) - len(latest)
         old = sum(1 for key in latest if now - checked[key] > self.fresh_for)
-        older = f", {old} of them last checked over {_span(self.fresh_for)} ago" if old else ""
+        older = f", {old} of them last checked over {span(self.fresh_for)} ago" if old else ""
         return (
             f"Offline: {missed} of {len(wanted)} packages could not be checked against their "
             f"registries; kept the last known state ({len(latest)} from the local cache"

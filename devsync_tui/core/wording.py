@@ -19,6 +19,14 @@ def with_article(noun: str) -> str:
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
+def span(seconds: float) -> str:
+    """A duration in its largest whole unit: ``24 h``, ``30 min``, ``5 s``."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
 def _length(text: str) -> str:
     return f"… ({count(len(text), 'character')})"
 

@@ -132,3 +132,24 @@ async def test_corrupt_cache_file_is_ignored(server: ThreadingHTTPServer, tmp_pa
     result = await OsvClient(cache, url=url_of(server)).lookup(PACKAGES)
     assert result.online
     assert json.loads(cache.read_text())  # rewritten whole
+
+
+async def test_offline_counts_every_answer_from_the_cache(
+    server: ThreadingHTTPServer, tmp_path: Path
+) -> None:
+    """--offline: fresh answers come from the cache too, and are counted; old ones are said."""
+    cache = tmp_path / "osv.json"
+    await OsvClient(cache, url=url_of(server)).lookup(PACKAGES[:2])
+    fresh = await OsvClient(cache, url=url_of(server)).lookup(PACKAGES, offline=True)
+    assert fresh.note == (
+        "Offline: 1 of 3 package versions could not be checked against OSV; kept the last "
+        "known state (2 from the local cache)."
+    )
+    old = await OsvClient(cache, url=url_of(server), fresh_for=timedelta(0)).lookup(
+        PACKAGES, offline=True
+    )
+    assert old.note == (
+        "Offline: 1 of 3 package versions could not be checked against OSV; kept the last "
+        "known state (2 from the local cache, 2 of them last checked over 0 s ago)."
+    )
+    assert len(OsvStandIn.requests) == 1  # offline asks nothing
