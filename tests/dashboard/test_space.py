@@ -73,11 +73,13 @@ async def test_footer_labels_fit(
         assert {"Edit", "Reveal", "Copy", "History", "Export", "Help"} <= set(labels)
         assert all(k.region.right <= size[0] for k in keys)
         assert all(k.region.width > len(str(k.description)) for k in keys)  # none cut
-        # What did not fit is left out whole from the right; Help (which lists it) stays.
+        # What did not fit is left out whole from the right; Quit and Help (which lists it)
+        # stay.
+        assert {"Quit", "Help"} <= set(labels)
         offered = [
             b.description
             for (_, b, _, _) in app.main.active_bindings.values()
-            if b.show and b.description != "Help"
+            if b.show and b.description not in ("Help", "Quit")
         ]
         shown = [label for label in labels if label in offered]
         assert shown == offered[: len(shown)]
@@ -97,6 +99,7 @@ async def test_footer_gives_back_what_it_left_out_when_the_terminal_widens(
             return {str(k.description) for k in footer.query("FooterKey") if k.display}
 
         await wait_for(pilot, lambda: "Help" in labels())
-        assert "Quit" not in labels()
+        assert "Quit" in labels()  # never left out
+        assert "Compare" not in labels()
         await pilot.resize_terminal(140, 30)
         await wait_for(pilot, lambda: {"Quit", "Compare", "Help"} <= labels())

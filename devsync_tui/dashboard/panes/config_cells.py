@@ -141,9 +141,18 @@ class CellMaker:
         return Row(r.key, tuple(cells[c] for c in layout.columns), f"{r.key} {who}")
 
 
-def detail_value(r: EffectiveConfigRow, revealed: str | None, may_reveal: bool) -> Text:
-    """The selected key's whole value for the detail line: a revealed secret, else the mask
-    (with a lock for who may not reveal it); long values cut after ``DETAIL_LINES`` lines."""
+def detail_value(
+    r: EffectiveConfigRow,
+    revealed: str | None,
+    may_reveal: bool,
+    width: int = 0,
+    whole: str = "",
+) -> Text:
+    """The selected key's value for the detail line: a revealed secret, else the mask (with a
+    lock for who may not reveal it). A long value is shortened so that the table stays in
+    sight: what fills ``DETAIL_LINES`` rows of ``width`` cells once wrapped (0: the first
+    ``DETAIL_LINES`` lines), then its length and ``whole`` (where the whole value is seen:
+    "enter opens it")."""
     head = Text(f"{r.key} = ", style="bold")
     if r.is_secret and revealed is None:
         return head + Text(MASK if may_reveal else f"{MASK} 🔒", style="dim")
@@ -151,10 +160,32 @@ def detail_value(r: EffectiveConfigRow, revealed: str | None, may_reveal: bool) 
     if r.type is ConfigType.FILE:
         return head + Text(f"{file_summary(r.value or '')} (enter opens it)", style="italic")
     lines = value.splitlines() or [""]
-    shown = "\n".join(lines[:DETAIL_LINES])
-    if len(lines) > DETAIL_LINES:
-        shown += f"\n… {count(len(lines) - DETAIL_LINES, 'more line')}"
-    return head + Text(shown, style="bold yellow" if revealed is not None else "")
+    shown = lines[:DETAIL_LINES] if not width else _wrapped_fit(lines, width, head.cell_len)
+    text = head + Text("\n".join(shown), style="bold yellow" if revealed is not None else "")
+    if shown != lines:
+        more = [count(len(value), "character")]
+        if len(lines) > 1:
+            more.append(count(len(lines), "line"))
+        where = f"; {whole}" if whole else ""
+        text.append(f"\n… {', '.join(more)} in all{where}", style="dim")
+    return text
+
+
+def _wrapped_fit(lines: list[str], width: int, head: int) -> list[str]:
+    """The first of ``lines`` that fill ``DETAIL_LINES`` rows of ``width`` cells once wrapped
+    (the first row starts after ``head`` cells), the last one cut to the rows left."""
+    rows, shown = DETAIL_LINES, []
+    for index, line in enumerate(lines):
+        room = rows * width - (head if index == 0 else 0)
+        if cell_len(line) <= room:
+            shown.append(line)
+            rows -= max(1, -(-(cell_len(line) + (head if index == 0 else 0)) // width))
+        else:
+            shown.append(line[: max(1, room - 1)] + "…")
+            rows = 0
+        if rows <= 0:
+            break
+    return shown
 
 
 def origin(

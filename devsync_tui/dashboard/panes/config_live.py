@@ -12,6 +12,7 @@ from uuid import UUID
 from textual import work
 from textual.message import Message
 
+from devsync_tui.core import clock
 from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.dashboard.messages import LiveBatch
 from devsync_tui.dashboard.panes.config_actions import ConfigView
@@ -31,6 +32,9 @@ from devsync_tui.dashboard.panes.config_keys import (
 )
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
+
+#: How often the "Changed" column's ages are brought up to date (they count minutes).
+AGE_TICK_SECONDS = 30.0
 
 #: The required keys an environment lacks, and its template's name.
 Missing = tuple[tuple[str, ...], str | None]
@@ -67,6 +71,7 @@ class LiveRows:
         _required: dict[UUID, frozenset[str]]
         _layout: Layout | None
         _row_widths: dict[str, RowWidths]
+        _ages: dict[str, str]
         _loading: bool
         _key_reads: dict[str, int]
         _key_read: int
@@ -86,10 +91,13 @@ class LiveRows:
         def _in_env(self) -> bool: ...
         def _machine_marked(self, row: Row) -> Row: ...
         def _update_detail(self) -> None: ...
+        def rights_changed(self, access: Access | None = None) -> None: ...
 
     def apply_live(self, batch: LiveBatch) -> None:
         """Read again the keys of the shown view that changed, and redraw just their rows
         (flashed); a whole read when only that can tell (``touched``, ``_whole_read``)."""
+        if batch.touches("team_members"):  # a resync too: rights may have changed meanwhile
+            self.rights_changed()
         view = self.view
         if view is None or view.selection.project is None:
             return
@@ -147,10 +155,23 @@ class LiveRows:
         self.rows_table.table.refresh_bindings()
         self._seen(self.view)
 
-    def _show_changed(self, keys: set[str], was_empty: bool) -> bool:
-        """Redraw the rows of ``keys`` alone, highlighted (True); everything when the layout
-        changes with them (a wider value, a longer name) or the view becomes or stops being
-        empty (False: not highlighted yet)."""
+    def refresh_ages(self) -> None:
+        """Keep the "Changed" column's ages current ("1m" is "4m" a while later): the rows
+        whose age reads differently now are redrawn alone, not highlighted; nothing is read
+        again, the table is not rebuilt and the cursor stays (called on ``AGE_TICK_SECONDS``)."""
+        view, layout = self.view, self._layout
+        if view is None or layout is None or "Changed" not in layout.columns:
+            return
+        now = clock.now()
+        ages = {r.key: clock.ago(r.updated_at, reference=now) for r in view.rows}
+        keys = {key for key, age in ages.items() if self._ages.get(key) != age}
+        if keys:
+            self._show_changed(keys, False, flash=False)
+
+    def _show_changed(self, keys: set[str], was_empty: bool, *, flash: bool = True) -> bool:
+        """Redraw the rows of ``keys`` alone, highlighted unless ``flash`` is False (True);
+        everything when the layout changes with them (a wider value, a longer name) or the
+        view becomes or stops being empty (False: not highlighted yet)."""
         view, access = self.view, self.access
         if view is None or access is None:
             return False
@@ -165,10 +186,27 @@ class LiveRows:
             widths = {r.key: row_widths(r, cells) for r in view.rows}
             self._row_widths = widths
         layout = layout_for(widths.values(), self._width())
+        if _same_cells(layout, self._layout, max((w.value for w in widths.values()), default=0)):
+            self._layout = layout  # only the room left over changed: no value is cut anew
         if layout != self._layout or was_empty or not view.rows:
             self._show_rows()
             return False
         changed = [self._machine_marked(cells.row(r, layout)) for r in view.rows if r.key in keys]
-        self.rows_table.update_rows(changed, [r.key for r in view.rows], flash=keys)
+        self.rows_table.update_rows(
+            changed, [r.key for r in view.rows], flash=keys if flash else ()
+        )
+        self._ages.update((r.key, clock.ago(r.updated_at)) for r in view.rows if r.key in keys)
         self._update_detail()
         return True
+
+
+def _same_cells(new: Layout, old: Layout | None, widest_value: int) -> bool:
+    """Whether ``new`` draws every row as ``old`` does: the same columns, and a value column
+    that cuts no value in either (a "Changed" cell a character wider only takes room the
+    values left)."""
+    return (
+        old is not None
+        and new.columns == old.columns
+        and new.short_changed == old.short_changed
+        and min(new.value_width, old.value_width) >= widest_value
+    )

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import DevSyncError, PermissionDenied
+from devsync_tui.core import clock
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import EffectiveConfigRow
 from devsync_tui.core.required import required_keys
@@ -35,7 +36,7 @@ from devsync_tui.dashboard.panes.config_cells import (
     origin,
     row_widths,
 )
-from devsync_tui.dashboard.panes.config_live import LiveRows, Missing
+from devsync_tui.dashboard.panes.config_live import AGE_TICK_SECONDS, LiveRows, Missing
 from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
@@ -69,15 +70,22 @@ class ConfigLoaded(Message):
 
 
 class SecretRevealed(Message):
-    def __init__(self, configuration_id: UUID, value: str, then_copy: bool) -> None:
+    def __init__(self, configuration_id: UUID, value: str, then_copy: bool, rights: int) -> None:
         super().__init__()
         self.configuration_id = configuration_id
         self.value = value
         self.then_copy = then_copy
+        self.rights = rights  # ``ConfigurationPane._rights`` when it was asked for
 
 
 class ConfigurationPane(LiveRows, ConfigActions, Vertical):
     """Key, value (masked), type, scope, version, changed by/at."""
+
+    # The detail under the table stays a few lines (a long value is shortened in it), so
+    # the table keeps its room.
+    DEFAULT_CSS = """
+    ConfigurationPane > #config-detail { max-height: 6; overflow: hidden hidden; }
+    """
 
     BINDINGS = cmd.bindings(
         cmd.CFG_NEW,
@@ -98,6 +106,8 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         self._layout: Layout | None = None
         #: What each shown row's cells take, by key, as drawn (``config_cells.RowWidths``).
         self._row_widths: dict[str, RowWidths] = {}
+        #: Each shown row's age as drawn ("3 min ago"), for the tick that keeps them current.
+        self._ages: dict[str, str] = {}
         #: The shown project's defaults (an environment's overrides name the one they replace)
         #: and template names by id, read after the view.
         self._defaults: dict[UUID, EffectiveConfigRow] = {}
@@ -116,6 +126,8 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         #: The newest keyed read of each key still to come (an older answer is not shown).
         self._key_reads: dict[str, int] = {}
         self._key_read = 0
+        #: Bumped when rights may have changed: a reveal asked for before is not shown.
+        self._rights = 0
 
     def set_machine_drift(
         self, environment_ids: Sequence[UUID], states: Sequence[ConfigState]
@@ -130,6 +142,9 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         self.machine_drift = drift
         if self.view is not None and self.view.rows:
             self._show_rows()
+
+    def on_mount(self) -> None:
+        self.set_interval(AGE_TICK_SECONDS, self.refresh_ages, name="config-ages")
 
     def compose(self) -> ComposeResult:
         # Empty until there is a selection (or a reason there is none) to speak of.
@@ -160,6 +175,10 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             return bool(
                 view and view.selection.environment and len(view.selection.environments) > 1
             )
+        if action == "export":  # a scope with keys (not a team, not an empty view)
+            return bool(self.view and self.view.rows)
+        if action == "history":
+            return self.selected() is not None
         if action not in ("new", "edit", "delete", "reveal", "copy"):
             return True
         access, view = self.access, self.view
@@ -171,10 +190,8 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         row = self.selected()
         if row is None:
             return False
-        if action == "reveal":
-            return row.is_secret and (
-                row.configuration_id in self.revealed or access.can_reveal(row.environment_id)
-            )
+        if action == "reveal":  # also to mask: what is revealed was allowed by these rights
+            return row.is_secret and access.can_reveal(row.environment_id)
         if action == "copy":
             return not row.is_secret or access.can_reveal(row.environment_id)
         if action == "delete" and env_id is not None and row.environment_id is None:
@@ -187,6 +204,7 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
     # -- loading -------------------------------------------------------------------------
     def show(self, session: Session, selection: Selection) -> None:
         """Show the configuration of the selected project or environment."""
+        rights = self.access
         self.session = session
         self._key_reads.clear()  # what they read is read again here
         same = (
@@ -197,10 +215,17 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         if not same:
             self._mask_all()
             self.query_one("#config-required", Static).display = False
+        elif rights != Access.of(session, selection):
+            # A new role, a membership or an environment's owner changed: what was revealed
+            # under the old rights is dropped at once (PERMISSIONS.md), here and in History.
+            self.rights_changed(Access.of(session, selection))
         if selection.project is None:
             self.view = None
             self.rows_table.set_rows([])
             self._hint("Select a project or an environment to see its configuration.")
+            self._update_detail()  # nothing selected: no detail left from a project
+            self.refresh_bindings()
+            self.rows_table.table.refresh_bindings()
             return
         if not same:
             self.view = ConfigView(selection, ())
@@ -306,6 +331,7 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             self.rows_table.set_columns(layout.columns)
         self._layout = layout
         self.rows_table.set_rows([self._machine_marked(cells.row(r, layout)) for r in view.rows])
+        self._ages = {r.key: clock.ago(r.updated_at) for r in view.rows}
         if not view.rows:
             new_key = cmd.key_name(self.app, cmd.CFG_NEW)
             self._hint(f"No configuration here yet. Press {new_key} to add a key.")
@@ -394,12 +420,26 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             from devsync_tui.dashboard.widgets.config_drift_matrix import state_words
 
             parts.append(f"The machine's copy: {state_words(machine)}.")
-        value = detail_value(row, revealed, may_reveal)
+        value = detail_value(row, revealed, may_reveal, self._detail_width(), self._whole_at())
         # A file's "enter opens it": enter opens it to edit, promised only where offered.
         opens = " (enter opens it)"
         if value.plain.endswith(opens) and not self.check_action("edit", ()):
             value.right_crop(len(opens))
         detail.update(Text.assemble(value, "\n", "  ".join(parts)))
+
+    def _detail_width(self) -> int:
+        """The cells a line of the detail has (inside its padding)."""
+        detail = self.query_one("#config-detail", Static)
+        return max(20, (detail.content_region.width or self._width()) - 1)
+
+    def _whole_at(self) -> str:
+        """Where a shortened value is seen whole: the keys offered for this row."""
+        ways = []
+        if self.check_action("edit", ()):
+            ways.append("enter opens it")
+        if self.check_action("copy", ()):
+            ways.append(f"{cmd.key_name(self.app, cmd.CFG_COPY)} copies it")
+        return ", ".join(ways)
 
     @work(exclusive=True, group="config-origin", exit_on_error=False)
     async def _load_origins(self, selection: Selection) -> None:
@@ -423,7 +463,7 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
     # -- reveal and mask -----------------------------------------------------------------
     @work(group="config-reveal", exit_on_error=False)
     async def fetch_secret(self, configuration_id: UUID, then_copy: bool) -> None:
-        session = self.session
+        session, rights = self.session, self._rights
         if session is None:
             return
         try:
@@ -435,11 +475,11 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             self.app.notify(str(exc) or "The secret could not be read.", severity="error")
             return
         register_secret(value)
-        self.post_message(SecretRevealed(configuration_id, value, then_copy))
+        self.post_message(SecretRevealed(configuration_id, value, then_copy, rights))
 
     def on_secret_revealed(self, message: SecretRevealed) -> None:
-        if self.session is None:  # only a session reveals
-            return
+        if self.session is None or message.rights != self._rights:
+            return  # only a session reveals, under the rights it was asked with
         if message.then_copy:  # copied, not shown: the screen stays masked
             row = (
                 next(
@@ -473,6 +513,24 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             timer.stop()
         self._mask_timers.clear()
         self.revealed.clear()
+
+    def rights_changed(self, access: Access | None = None) -> None:
+        """The user's rights may have changed (a role, a membership, a resync): mask every
+        revealed value at once, here and in an open History dialog, and offer keys anew.
+        ``access``: the rights now, when known (the History dialog takes them)."""
+        # Here, not at the top: the history dialog costs the first frame (config_actions).
+        from devsync_tui.dashboard.screens.history import HistoryScreen
+
+        had = bool(self.revealed)
+        self._rights += 1
+        self._mask_all()
+        for screen in self.app.screen_stack:
+            if isinstance(screen, HistoryScreen):
+                screen.rights_changed(access)
+        if had and self.is_mounted and self.view is not None:
+            self._show_rows()
+        self.refresh_bindings()
+        self.rows_table.table.refresh_bindings()
 
     def jump_targets(self) -> list[JumpTarget]:
         view = self.view

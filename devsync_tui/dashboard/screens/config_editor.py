@@ -157,9 +157,12 @@ class ConfigEditor(ModalScreen[bool]):
                 self.query_one("#editor-type", Select).value = draft.type
             self.query_one("#editor-secret", Checkbox).value = draft.is_secret
             self.draft_restored = True
+            if draft.base_version is not None:
+                based = f"based on version {draft.base_version}"
+            else:
+                based = "a new key" if t.is_new else "not saved here yet"
             self._set_note(
-                f"Restored your unsaved draft from {clock.ago(draft.saved)} "
-                f"(based on version {draft.base_version or 'new'}). "
+                f"Restored your unsaved draft from {clock.ago(draft.saved)} ({based}). "
                 f"{self._shortcut(cmd.DRAFT_DISCARD)} discards it."
             )
         self._show_discard()
@@ -279,8 +282,26 @@ class ConfigEditor(ModalScreen[bool]):
 
     @on(Select.Changed, "#editor-type")
     def _type_changed(self) -> None:
-        self._apply_type(self._type())
+        """Carry what is typed over to the other box (the one-line input or the text area,
+        either way: nothing typed is lost) and drop an error about the type it was."""
+        line = self.query_one("#editor-line", Input)
+        area = self.query_one("#editor-area", TextArea)
+        typed = area.text if area.display else line.value
+        kind = self._type()
+        # Back to an env var, text with line breaks stays in the multi-line box.
+        self._multiline = kind is ConfigType.ENV_VAR and "\n" in typed
+        self._apply_type(kind)
+        if area.display:
+            if area.text != typed:
+                area.load_text(typed)
+        elif line.value != typed:
+            line.value = typed
+        self._error("")
         self._changed()
+
+    @on(Input.Changed, "#editor-key")
+    def _key_changed(self) -> None:
+        self._error("")  # an error about the key typed before no longer applies
 
     def is_changed(self) -> bool:
         """True when what is on screen differs from the stored value."""
@@ -418,9 +439,15 @@ class ConfigEditor(ModalScreen[bool]):
             elif theirs is None:
                 theirs = ""  # a plain value that is empty, not one kept from us
         version = current.version if current is not None else exc.current_version
+        author = await self._author(key, version)
         choice = await self.app.push_screen_wait(
             ConflictDialog(
-                key, theirs=theirs, yours=yours, their_version=version, theirs_hidden=hidden
+                key,
+                theirs=theirs,
+                yours=yours,
+                their_version=version,
+                their_author=author,
+                theirs_hidden=hidden,
             )
         )
         if choice == "overwrite":
@@ -439,6 +466,23 @@ class ConfigEditor(ModalScreen[bool]):
             self._value_widget().focus()
         else:
             self._set_note("Not saved: someone else saved first. Save again to choose.")
+
+    async def _author(self, key: str, version: int | None) -> str | None:
+        """Who saved ``version`` of the key (None: who deleted it), from its history; None
+        when that cannot be read."""
+        t = self.target
+        try:
+            entries = await self.session.backend.configuration_history(
+                t.project_id, t.environment_id, key
+            )
+        except DevSyncError:
+            return None
+        for entry in entries:  # the newest first
+            if version is None and entry.op == "delete":
+                return entry.changed_by_username
+            if version is not None and entry.version == version and entry.op != "delete":
+                return entry.changed_by_username
+        return None
 
     async def _read_current(self, key: str) -> Configuration | None:
         t = self.target
@@ -461,7 +505,13 @@ class ConfigEditor(ModalScreen[bool]):
     def action_cancel(self) -> None:
         if self.is_changed():
             self.keep_draft()
-            self.app.notify(
-                "Not saved. Your draft is kept: open the key again to continue.", timeout=5
-            )
+            if self.target.is_new:
+                # A new key's draft is kept for this project or environment, whatever its
+                # name: the next new key here starts from it (``drafts.NEW_KEY``).
+                name = f" ({self._key()})" if self._key() else ""
+                again = f"press {cmd.key_name(self.app, cmd.CFG_NEW)} here again to continue"
+                text = f"Not saved. Your draft of the new key{name} is kept: {again}."
+            else:
+                text = "Not saved. Your draft is kept: open the key again to continue."
+            self.app.notify(text, timeout=5)
         self.dismiss(False)

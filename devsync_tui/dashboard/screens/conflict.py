@@ -53,7 +53,8 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
         theirs_hidden: bool = False,
     ) -> None:
         """``theirs`` is None when they deleted the key (``their_version`` None), when it is
-        a secret this user may not reveal (``theirs_hidden``), or when it could not be read."""
+        a secret this user may not reveal (``theirs_hidden``), or when it could not be read.
+        ``their_author``: who saved (or deleted) it, when known."""
         super().__init__(classes="dialog")
         self._theirs_hidden = theirs_hidden
         self._key = key
@@ -63,10 +64,11 @@ class ConflictDialog(ModalScreen[ConflictChoice | None]):
         self._their_author = their_author
 
     def compose(self) -> ComposeResult:
+        who = f" by {self._their_author}" if self._their_author else ""
         if self._their_version is None:
-            headline = f"{self._key} was deleted by someone else while you were editing."
+            by = who or " by someone else"
+            headline = f"{self._key} was deleted{by} while you were editing."
         else:
-            who = f" by {self._their_author}" if self._their_author else ""
             headline = (
                 f"{self._key} was saved{who} as version {self._their_version} while you were "
                 "editing."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
 from rich.text import Text
@@ -10,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
@@ -57,6 +59,10 @@ class HistoryScreen(ModalScreen[bool]):
         self.type = type
         self.entries: list[ConfigHistoryEntry] = []
         self.revealed: dict[int, str] = {}
+        #: Each revealed value's re-mask (after ``Settings.reveal_timeout``, as in the table).
+        self._mask_timers: dict[int, Timer] = {}
+        #: Bumped when rights may have changed: a reveal asked for before is not shown.
+        self._rights = 0
         self.restored = False
 
     def compose(self) -> ComposeResult:
@@ -69,7 +75,7 @@ class HistoryScreen(ModalScreen[bool]):
                     yield Static("", id="history-value")
                     yield Label("Change from the version before", classes="field-label")
                     yield Static("", id="history-diff")
-            yield Static(" · ".join(self._hints()), classes="dialog-note")
+            yield Static(" · ".join(self._hints()), classes="dialog-note", id="history-hints")
 
     def _hints(self) -> list[str]:
         """The keys this user can use here (R and r explain themselves when pressed anyway)."""
@@ -173,23 +179,56 @@ class HistoryScreen(ModalScreen[bool]):
         if index is None:
             return
         entry = self.entries[index]
-        if not entry.is_secret or entry.id in self.revealed:
+        if not entry.is_secret:
+            return
+        if entry.id in self.revealed:  # r again masks it
+            self.mask(entry.id)
             return
         if not self.access.can_reveal(self.environment_id):
             self.app.notify(self.access.reveal_reason(self.environment_id), severity="warning")
             return
-        self._reveal(entry)
+        self._reveal(entry, self._rights)
 
     @work(group="history-reveal", exit_on_error=False)
-    async def _reveal(self, entry: ConfigHistoryEntry) -> None:
+    async def _reveal(self, entry: ConfigHistoryEntry, rights: int) -> None:
         try:
             value = await self.session.backend.reveal_history_secret(entry.id)
         except DevSyncError as exc:
             self.app.notify(str(exc) or "The secret could not be read.", severity="error")
             return
         register_secret(value)
+        if rights != self._rights:
+            return  # the rights may have changed while it was read: not shown
         self.revealed[entry.id] = value
+        old = self._mask_timers.pop(entry.id, None)
+        if old is not None:
+            old.stop()
+        timeout = self.session.settings.reveal_timeout
+        self._mask_timers[entry.id] = self.set_timer(timeout, partial(self.mask, entry.id))
         self._show_selected()
+
+    def mask(self, entry_id: int) -> None:
+        """Mask this version's value again (the timeout ran out, or r was pressed)."""
+        self.revealed.pop(entry_id, None)
+        timer = self._mask_timers.pop(entry_id, None)
+        if timer is not None:
+            timer.stop()
+        if self.is_mounted:
+            self._show_selected()
+
+    def rights_changed(self, access: Access | None = None) -> None:
+        """The user's rights may have changed (a role, a membership, a resync): mask every
+        revealed value at once; ``access``, when given, is what they may do now."""
+        self._rights += 1
+        for timer in self._mask_timers.values():
+            timer.stop()
+        self._mask_timers.clear()
+        self.revealed.clear()
+        if access is not None:
+            self.access = access
+        if self.is_mounted:
+            self.query_one("#history-hints", Static).update(" · ".join(self._hints()))
+            self._show_selected()
 
     def action_restore(self) -> None:
         index = self._selected_index()
