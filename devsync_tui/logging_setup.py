@@ -112,9 +112,30 @@ def setup_logging(level: int = logging.INFO) -> None:
     _configured = True
 
 
+def stopped_by_user(exc: BaseException) -> bool:
+    """Whether ``exc`` is an answer to what the user asked (a refusal, a name that does not
+    exist, bad input, a conflict, no session): what stopped a command, not a crash."""
+    from devsync_tui.backend.errors import (
+        Conflict,
+        InvalidInput,
+        NotFound,
+        NotSignedIn,
+        PermissionDenied,
+    )
+
+    return isinstance(exc, PermissionDenied | NotFound | InvalidInput | Conflict | NotSignedIn)
+
+
 def log_exception(exc: BaseException) -> None:
+    """Log what ended a command or the app: an answer to what the user asked
+    (:func:`stopped_by_user`) at INFO in one line, as what stopped it; anything else as an
+    unhandled error with its traceback."""
     setup_logging()
-    logging.getLogger("devsync").error("unhandled error", exc_info=exc)
+    logger = logging.getLogger("devsync")
+    if stopped_by_user(exc):
+        logger.info("stopped: %s (%s)", exc, type(exc).__name__)
+    else:
+        logger.error("unhandled error", exc_info=exc)
 
 
 def current_log_file() -> Path:

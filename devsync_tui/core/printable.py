@@ -14,11 +14,16 @@ and directional marks), U+2028–U+202E (separators, embeddings and overrides), 
   for C0 and DEL (␛ for ESC, ␇ for BEL, ␡), U+FFFD for the rest — so the text keeps its length;
 - :func:`escaped` (the command line): each one becomes an escape (``\\x1b``, ``\\u202e``) that
   a person can read back.
+
+Columns are measured in terminal cells, not characters (a CJK character takes two):
+:func:`cells` and :func:`fit_cells` are what every table that pads or cuts text uses.
 """
 
 from __future__ import annotations
 
 import re
+
+from rich.cells import cell_len, set_cell_size
 
 #: The hostile code points, as inclusive ranges.
 _RANGES = (
@@ -70,3 +75,18 @@ def json_escaped(document: str) -> str:
     Hostile characters can only occur inside JSON strings, where the escape decodes to the
     very same character: a parser reads the same values, a terminal shows them inertly."""
     return HOSTILE.sub(_json_escape, document)
+
+
+def cells(text: str) -> int:
+    """How many terminal cells ``text`` takes (a wide character takes two)."""
+    return cell_len(text)
+
+
+def fit_cells(text: str, width: int) -> str:
+    """``text`` within ``width`` cells: as it is when it fits, else cut and ended with "…"
+    (never wider than ``width``; a wide character that would straddle the cut goes whole)."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1).rstrip(" ") + "…"

@@ -23,6 +23,7 @@ from devsync_tui.core import clock, view_cache
 from devsync_tui.core.models import EffectiveConfigRow, EnvTemplate
 from devsync_tui.core.targets import resolve_target
 from devsync_tui.core.view_cache import CachedView, ScreenFrame
+from devsync_tui.dashboard.workspace import WorkspaceData, tree_document
 from devsync_tui.settings import LocalProfile, Settings, SettingsError, SupabaseProfile
 
 log = logging.getLogger("devsync.view_cache")
@@ -262,14 +263,18 @@ def of_view(
     required: tuple[tuple[str, ...], str | None],
     template_id: UUID | None,
     frame: ScreenFrame | None = None,
+    tree: WorkspaceData | None = None,
 ) -> CachedView | None:
-    """The cache of a view on screen: the live opening's ``document`` (the tree) with the
-    shown scope's ``rows``, and its template's required keys as far as the view knows them
-    (``required``: the missing ones and the template's name — what the cached view shows
-    again from the same rows), and the screen recorded with it (``frame``, if any). None
-    without a live document."""
+    """The cache of a view on screen: the live opening's ``document`` with the tree as it is
+    now (``tree``, the main screen's last read of it: the opening's is as old as the
+    connection) and the shown scope's ``rows``, and its template's required keys as far as
+    the view knows them (``required``: the missing ones and the template's name — what the
+    cached view shows again from the same rows), and the screen recorded with it (``frame``,
+    if any). None without a live document."""
     if not document:
         return None
+    if tree is not None:
+        document = tree_document(document, tree)
     template = None
     missing, template_name = required
     if template_id is not None and template_name is not None:

@@ -4,11 +4,21 @@ or by the cached last view (``backend.answer_now``); it imports no UI."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from devsync_tui.backend.base import Backend
-from devsync_tui.core.models import EffectiveConfigRow, Environment, Project, Role, Team
+from devsync_tui.core.models import (
+    EffectiveConfigRow,
+    Environment,
+    EnvStatus,
+    Project,
+    Role,
+    Team,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +55,55 @@ async def read_rows(
     else:
         rows = await backend.project_configuration(project_id)
     return tuple(sorted(rows, key=lambda r: r.key.lower()))
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def tree_document(document: Mapping[str, Any], data: WorkspaceData) -> dict[str, Any]:
+    """``document`` (an ``open_workspace`` answer) with the tree as ``data`` has it now: the
+    teams, projects, environments and roles read since (a renamed team, a new environment),
+    the members' names brought up to date. What a cached last view keeps, so that the tree it
+    shows again is the one the user last saw, not the one DevSync opened with."""
+    teams = [
+        {
+            "id": str(t.id), "name": t.name, "slug": t.slug, "owner_id": str(t.owner_id),
+            "created_at": _when(t.created_at), "updated_at": _when(t.updated_at),
+        }
+        for t in data.teams
+    ]  # fmt: skip
+    projects = [
+        {
+            "id": str(p.id), "team_id": str(p.team_id), "name": p.name,
+            "description": p.description, "repository_url": p.repository_url,
+            "created_at": _when(p.created_at), "updated_at": _when(p.updated_at),
+        }
+        for p in data.projects
+    ]  # fmt: skip
+    environments = [
+        {
+            "id": str(e.id), "project_id": str(e.project_id), "user_id": str(e.user_id),
+            "name": e.name, "status": EnvStatus(e.status).value,
+            "template_id": None if e.template_id is None else str(e.template_id),
+            "last_sync_at": _when(e.last_sync_at), "created_at": _when(e.created_at),
+        }
+        for envs in data.environments.values()
+        for e in envs
+    ]  # fmt: skip
+    roles = [{"team_id": str(team), "role": role.value} for team, role in data.roles.items()]
+    team_ids = {str(t.id) for t in data.teams}
+    members = []
+    for row in document.get("members") or ():
+        if str(row.get("team_id")) not in team_ids:
+            continue  # a team left since
+        name = data.usernames.get(UUID(str(row["user_id"])))
+        members.append({**row, "username": name} if name and "profiles" not in row else row)
+    return {
+        **document,
+        "teams": teams,
+        "projects": projects,
+        "environments": environments,
+        "roles": roles,
+        "members": members,
+    }

@@ -98,13 +98,16 @@ async def test_matrix_filter_and_detail(drift_db: str) -> None:
         shown = "\n".join(lines(table))
         assert "< v1" in shown
         assert "≠" in shown
-        assert [r.key for r in table.rows] == [
+        # the reported keys, and the project's keys no machine reported (rows of "·")
+        everything = [r.key for r in table.rows]
+        assert everything == sorted(everything)
+        assert {
             "API_BASE_URL",
             "DATABASE_URL",
             "LOCAL_ONLY",
             "LOG_LEVEL",
             "STRIPE_SECRET_KEY",
-        ]
+        } <= set(everything)
         await pilot.press("f")
         assert [r.key for r in table.rows] == [
             "DATABASE_URL",
@@ -113,9 +116,9 @@ async def test_matrix_filter_and_detail(drift_db: str) -> None:
             "STRIPE_SECRET_KEY",
         ]
         await pilot.press("escape")
-        assert len(table.rows) == 5
+        assert [r.key for r in table.rows] == everything
         # LOG_LEVEL on bob's laptop: has v1, changed since by bob, fixed by env pull
-        table.cursor_row = 3
+        table.cursor_row = everything.index("LOG_LEVEL")
         table.cursor_column = 1
         await pilot.press("enter")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfigKeyDetailScreen")
@@ -183,8 +186,8 @@ def test_config_drift_snapshot(
 
     async def run_before(pilot: Any) -> None:
         pane = await open_drift(pilot)
-        if view == "detail":
-            pane.table.cursor_row = 3
+        if view == "detail":  # LOG_LEVEL on bob's laptop
+            pane.table.cursor_row = [r.key for r in pane.table.rows].index("LOG_LEVEL")
             pane.table.cursor_column = 1
             await pilot.press("enter")
             await wait_for(pilot, lambda: type(pilot.app.screen).__name__ != "MainScreen")
@@ -230,3 +233,64 @@ async def test_machine_detail_sums_up_its_configuration_drift(drift_db: str) -> 
         assert isinstance(other, MachineDetailScreen)
         await wait_for(pilot, lambda: other.config_summary is not None)
         assert "No report yet" in str(other.query_one("#machine-config").render())
+
+
+async def test_the_key_detail_is_about_the_machine_under_the_cursor(drift_db: str) -> None:
+    """Opened on bob-laptop's LOG_LEVEL cell, the detail speaks of bob-laptop; moving the
+    cursor to another machine's line speaks of that one (what it has, its changes, its fix)."""
+    app = make_test_app(drift_db, "alice", size=(120, 40), project="storefront")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_drift(pilot)
+        table = pane.table
+        table.cursor_row = [r.key for r in table.rows].index("LOG_LEVEL")
+        table.cursor_column = 1  # bob-laptop
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfigKeyDetailScreen")
+        screen = app.screen
+
+        def text(widget_id: str) -> str:
+            return str(screen.query_one(widget_id).render())
+
+        await wait_for(pilot, lambda: "loading" not in text("#cfgdetail-changes"))
+        assert "bob-laptop has v1 of v2." in text("#cfgdetail-has")
+        await pilot.press("down")  # ci-runner: no report
+        await wait_for(pilot, lambda: "ci-runner has —." in text("#cfgdetail-has"))
+        assert "ci-runner has not reported this key" in text("#cfgdetail-fix")
+        await pilot.press("down")  # staging: in sync at v3
+        await wait_for(pilot, lambda: "staging has v3 (synced)." in text("#cfgdetail-has"))
+        await wait_for(pilot, lambda: "loading" not in text("#cfgdetail-changes"))
+        assert "nothing to fix" in text("#cfgdetail-fix")
+        assert "bob" not in text("#cfgdetail-changes").split("by", 1)[0]
+
+
+async def test_every_key_of_the_project_has_a_row(drift_db: str) -> None:
+    """A key no machine reported (added since their reports) has a row, not yet reported by
+    anyone; the status counts the project's keys."""
+    app = make_test_app(drift_db, "alice", size=(120, 40), project="storefront")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        backend = app.main.session.backend
+        keys = {key for env, key in await backend.project_keys(S) if env is None}
+        pane = await open_drift(pilot)
+        shown = {row.key for row in pane.table.rows}
+        assert keys <= shown
+        unreported = sorted(keys - {key for _env, key, *_ in STATES})
+        assert unreported  # the demo has keys the fixture's machines did not report
+        row = next(r for r in pane.table.rows if r.key == unreported[0])
+        assert row.cells == (None, None, None)
+        status = str(pane.query_one("#cfgdrift-status").render())
+        assert status.startswith(f"{len(pane.table.rows)} keys · ")
+
+
+async def test_no_report_yet_counts_the_projects_keys(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "alice", size=(120, 40), project="storefront")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        backend = app.main.session.backend
+        keys = {key for _env, key in await backend.project_keys(S)}
+        pane = await open_drift(pilot)
+        status = str(pane.query_one("#cfgdrift-status").render())
+        assert status == f"{len(keys)} keys · none of 3 machines has reported yet"
+        assert "has reported its configuration yet" in str(
+            pane.query_one("#cfgdrift-message").render()
+        )

@@ -151,3 +151,24 @@ async def test_an_accepted_risk_shows_as_accepted_not_vulnerable(fresh_db_url: s
             assert "~ accepted" in str(pane.query_one("#drift-legend").render())
     finally:
         await bob.close()
+
+
+def test_a_version_its_machine_marked_vulnerable_is_not_said_to_have_no_advisory() -> None:
+    """The demo's bob-laptop lodash: marked vulnerable by the machine, no advisory stored for
+    the team: the detail says who reported it and how the details come, never "none known"."""
+    from datetime import date
+
+    from devsync_tui.core.drift import DriftCell, DriftRow, DriftState
+    from devsync_tui.core.models import PackageFacts
+    from devsync_tui.dashboard.screens.drift_detail import facts_text
+
+    baseline = DriftCell("4.17.21", "^4.17.21", DriftState.MATCHES)
+    bob = DriftCell("4.17.20", "^4.17.21", DriftState.VULNERABLE)
+    row = DriftRow(PackageManager.NPM, "lodash", baseline, (bob,), DriftState.VULNERABLE)
+    text = facts_text(
+        row, [baseline, bob], PackageFacts((), (), ()), date(2027, 3, 1), ["baseline", "bob-laptop"]
+    )
+    assert "none known" not in text
+    assert text.startswith("! 4.17.20  vulnerable per bob-laptop; advisory details not stored")
+    assert "devsync scan" in text
+    assert all(len(line) <= 74 for line in text.splitlines())  # the dialog's inside at 80

@@ -159,3 +159,33 @@ async def test_a_machine_turns_stale_in_the_tree_as_time_passes(
         await wait_for(pilot, lambda: _mark(tree, "ci-runner") == "◌")
         assert _mark(tree, "staging") == "◌"
         assert populated == []
+
+
+async def test_clearing_the_filter_restores_what_was_expanded(demo_db_url: str) -> None:
+    """A filter expands every match and drops what does not match; cleared, the tree is
+    expanded as it was before: billing-api open again, storefront (closed by hand) closed."""
+    app = make_test_app(demo_db_url, "alice", size=(100, 30), project="storefront")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        tree = app.main.nav_tree
+
+        def expanded() -> dict[str, bool]:
+            return {
+                str(node.data.project.name): node.is_expanded
+                for node in tree._nodes_iter()
+                if node.data is not None
+                and node.data.project is not None
+                and node.data.environment is None
+            }
+
+        assert expanded() == {"billing-api": True, "storefront": True}
+        storefront = next(n for n in tree._nodes_iter() if n.data and n.data.key == STOREFRONT)
+        storefront.collapse()
+        await pilot.pause()
+        await pilot.press("slash", *"bob", "enter")
+        await wait_for(pilot, lambda: "billing-api" not in expanded())
+        assert expanded() == {"storefront": True}  # the match is shown, its project open
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not tree.filter_text)
+        await pilot.pause()
+        assert expanded() == {"billing-api": True, "storefront": False}

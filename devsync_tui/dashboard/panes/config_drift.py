@@ -9,7 +9,8 @@ the main screen).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from textual import on, work
@@ -24,6 +25,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.base import Backend, ChangeEvent, FeedEvent, Resync
+from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core.config_matrix import ConfigDriftMatrix, ConfigDriftRow, build_config_matrix
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import Environment, Project
@@ -39,17 +41,57 @@ from devsync_tui.dashboard.widgets.virtual_table import FilterInput
 #: Feed bursts within this many seconds become one reload.
 COALESCE_SECONDS = 0.1
 
+log = logging.getLogger("devsync.ui")
+
+
+def with_keys(matrix: ConfigDriftMatrix, keys: Collection[str]) -> ConfigDriftMatrix:
+    """``matrix`` with a row for each of the project's ``keys`` no machine reported (a key
+    added since the last reports): no machine has reported it yet, every cell says so."""
+    reported = {row.key for row in matrix.rows}
+    missing = [key for key in keys if key not in reported]
+    if not missing:
+        return matrix
+    empty = (None,) * len(matrix.environment_ids)
+    rows = [*matrix.rows, *(ConfigDriftRow(key, empty) for key in missing)]
+    return ConfigDriftMatrix(matrix.environment_ids, tuple(sorted(rows, key=lambda r: r.key)))
+
+
+def status_text(matrix: ConfigDriftMatrix, shown: int, *, drifted_only: bool = False) -> str:
+    """The line under the matrix: keys (shown of all), drifted keys, machines that drift; or,
+    before any machine reported, that none has."""
+    total = len(matrix.rows)
+    machines = count(len(matrix.environment_ids), "machine")
+    keys = count(total, "key") if shown == total else f"{shown} of {count(total, 'key')}"
+    if not matrix.reported():
+        return f"{keys} · none of {machines} has reported yet"
+    drifted = sum(1 for row in matrix.rows if row.drifted)
+    parts = [
+        keys,
+        f"{drifted} drifted",
+        f"{len(matrix.drifted_environments())} of {machines} drift",
+    ]
+    if drifted_only:
+        parts.append("drifted only")
+    return " · ".join(parts)
+
 
 class ConfigStatesLoaded(Message):
     """A worker read a project's states."""
 
     bubble = False
 
-    def __init__(self, project_id: UUID, states: list[ConfigState], matrix: ConfigDriftMatrix):
+    def __init__(
+        self,
+        project_id: UUID,
+        states: list[ConfigState],
+        matrix: ConfigDriftMatrix,
+        keys: frozenset[str] | None = None,
+    ):
         super().__init__()
         self.project_id = project_id
         self.states = states
         self.matrix = matrix
+        self.keys = keys
 
 
 class ConfigDriftPane(Widget):
@@ -78,6 +120,11 @@ class ConfigDriftPane(Widget):
         self.project: Project | None = None
         self.environments: list[Environment] = []
         self.focus_env: UUID | None = None
+        #: The machine the tree chose last: the cursor goes to its column when that changes
+        #: only (a reload or the same selection again leaves the cursor where the user put it).
+        self._tree_focus: UUID | None = None
+        #: The project's configuration keys (None: not read yet, or not readable).
+        self.keys: frozenset[str] | None = None
         self.matrix: ConfigDriftMatrix | None = None
         self.states: list[ConfigState] = []
         self._reload_timer: Timer | None = None
@@ -109,13 +156,16 @@ class ConfigDriftPane(Widget):
         same = self.project is not None and self.project.id == project.id
         same_envs = [e.id for e in environments] == [e.id for e in self.environments]
         self.environments = list(environments)
-        self.focus_env = focus_env
+        moved, self._tree_focus = focus_env != self._tree_focus, focus_env
+        self.focus_env = focus_env if moved or not same else None
         if same and same_envs and self.matrix is not None:
-            self._focus_column(focus_env)
+            self._focus_column(self.focus_env)
+            self.focus_env = None
             return
         if not same:
             self.matrix = None
             self.states = []
+            self.keys = None
             self._set_message("Loading configuration states…")
         self.project = project
         self._load()
@@ -137,6 +187,8 @@ class ConfigDriftPane(Widget):
             elif isinstance(e, ChangeEvent) and e.project_id == self.project.id:
                 if e.table == "environments":
                     self._changed, relevant = None, True
+                elif e.table == "configurations":  # a key added or deleted: its row
+                    self.keys, relevant = None, True
                 elif e.table == "machine_config_states":
                     relevant = True
                     if self._changed is not None and e.environment_id is not None:
@@ -164,8 +216,26 @@ class ConfigDriftPane(Widget):
             states = [s for s in self.states if s.environment_id not in only] + fresh
         else:
             states = await backend.config_states(project.id)
+        keys = self.keys
+        if keys is None:
+            keys = await self._project_keys(backend, project.id, env_ids)
         matrix = await asyncio.to_thread(build_config_matrix, states, env_ids)
-        self.post_message(ConfigStatesLoaded(project.id, states, matrix))
+        matrix = with_keys(matrix, keys or ())
+        self.post_message(ConfigStatesLoaded(project.id, states, matrix, keys))
+
+    @staticmethod
+    async def _project_keys(
+        backend: Backend, project_id: UUID, env_ids: Sequence[UUID]
+    ) -> frozenset[str] | None:
+        """The keys configured for the project's defaults or one of these machines (None:
+        not readable now, e.g. a cached view: the reported keys are shown alone)."""
+        try:
+            found = await backend.project_keys(project_id)
+        except DevSyncError as exc:
+            log.info("the project's keys could not be read for Config drift: %s", exc)
+            return None
+        shown = set(env_ids)
+        return frozenset(key for env_id, key in found if env_id is None or env_id in shown)
 
     @on(ConfigStatesLoaded)
     def _loaded(self, message: ConfigStatesLoaded) -> None:
@@ -174,7 +244,8 @@ class ConfigDriftPane(Widget):
         previous = self.matrix
         self.matrix = message.matrix
         self.states = message.states
-        if message.matrix.rows:
+        self.keys = message.keys
+        if message.matrix.reported():
             self._set_message(None)
         else:
             self._set_message(
@@ -221,17 +292,8 @@ class ConfigDriftPane(Widget):
         matrix = self.matrix
         if matrix is None:
             return
-        total, shown = len(matrix.rows), len(self.table.rows)
-        drifted = sum(1 for row in matrix.rows if row.drifted)
-        machines = matrix.drifted_environments()
-        parts = [
-            f"{total} keys" if shown == total else f"{shown} of {total} keys",
-            f"{drifted} drifted",
-            f"{len(machines)} of {count(len(matrix.environment_ids), 'machine')} drift",
-        ]
-        if self.drifted_only:
-            parts.append("drifted only")
-        self.query_one("#cfgdrift-status", Static).update(" · ".join(parts))
+        text = status_text(matrix, len(self.table.rows), drifted_only=self.drifted_only)
+        self.query_one("#cfgdrift-status", Static).update(text)
 
     # -- keys ------------------------------------------------------------------------------------
     def action_filter(self) -> None:

@@ -36,6 +36,7 @@ from devsync_tui.core.models import (
     PackageFacts,
     Project,
 )
+from devsync_tui.core.printable import cells
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.load_failure import load_failure
@@ -613,7 +614,7 @@ def _fitted(parts: Sequence[tuple[int, str]], width: int) -> str:
     """The parts joined with " · ", leaving out the least needed (highest number first, the
     last of equals first) until the line fits ``width`` (0 or less: not laid out yet, all)."""
     kept = list(parts)
-    while width > 0 and len(kept) > 1 and len(" · ".join(text for _, text in kept)) > width:
+    while width > 0 and len(kept) > 1 and cells(" · ".join(text for _, text in kept)) > width:
         drop = max(range(len(kept)), key=lambda i: (kept[i][0], i))
         if kept[drop][0] == 0:
             break

@@ -10,6 +10,7 @@ from uuid import UUID
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -81,7 +82,20 @@ def changes_since(versions: Sequence[KeyVersion], cell: ConfigState | None) -> l
 
 
 class MachineLinesTable(StateStyled[MachineLine]):
-    """The dialog's table (the matrix's state colours)."""
+    """The dialog's table (the matrix's state colours); says which machine the cursor is on."""
+
+    class Highlighted(Message):
+        """The cursor is on another machine's line."""
+
+        def __init__(self, line: MachineLine) -> None:
+            super().__init__()
+            self.line = line
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        super().watch_cursor_row(old, new)
+        line = self.cursor_value
+        if line is not None:
+            self.post_message(self.Highlighted(line))
 
     def show_lines(self, lines: Sequence[MachineLine]) -> None:
         def state(line: MachineLine) -> CellRender:
@@ -102,7 +116,8 @@ class MachineLinesTable(StateStyled[MachineLine]):
 
 
 class ConfigKeyDetailScreen(ModalScreen[None]):
-    """One key across the machines; the focused machine's history and fix."""
+    """One key across the machines; the history and fix of the machine under the cursor
+    (first the one of the matrix cell the dialog was opened on)."""
 
     BINDINGS = cmd.bindings(cmd.CFGDRIFT_DETAIL_CLOSE)
 
@@ -154,13 +169,15 @@ class ConfigKeyDetailScreen(ModalScreen[None]):
             yield Static(f"{summary} · {close} to close", id="cfgdetail-summary")
             yield MachineLinesTable(id="cfgdetail-table")
             if line is not None:
-                yield Static(
-                    f"{visible(line.machine)} has {has_version(line.cell)}.",
-                    id="cfgdetail-has",
-                )
+                yield Static(self._has_text(line), id="cfgdetail-has")
                 yield Static("Changes: loading…", id="cfgdetail-changes")
-                yield Static(fix_for(self.row.key, line.cell, visible(line.machine)),
-                             id="cfgdetail-fix")  # fmt: skip
+                yield Static(self._fix_text(line), id="cfgdetail-fix")
+
+    def _has_text(self, line: MachineLine) -> str:
+        return f"{visible(line.machine)} has {has_version(line.cell)}."
+
+    def _fix_text(self, line: MachineLine) -> str:
+        return fix_for(self.row.key, line.cell, visible(line.machine))
 
     def on_mount(self) -> None:
         table = self.query_one(MachineLinesTable)
@@ -170,6 +187,18 @@ class ConfigKeyDetailScreen(ModalScreen[None]):
             table.cursor_row = self.lines.index(self.focus_line)
             self._load_changes()
         table.focus()
+
+    def on_machine_lines_table_highlighted(self, event: MachineLinesTable.Highlighted) -> None:
+        """The cursor moved to another machine: what it has, its changes and its fix."""
+        event.stop()
+        line = event.line
+        if line is self.focus_line or not self.query("#cfgdetail-has"):
+            return
+        self.focus_line = line
+        self.query_one("#cfgdetail-has", Static).update(self._has_text(line))
+        self.query_one("#cfgdetail-fix", Static).update(self._fix_text(line))
+        self.query_one("#cfgdetail-changes", Static).update("Changes: loading…")
+        self._load_changes()
 
     @work(exclusive=True, group="cfgdetail", exit_on_error=False)
     async def _load_changes(self) -> None:
@@ -182,6 +211,8 @@ class ConfigKeyDetailScreen(ModalScreen[None]):
         except DevSyncError as exc:
             target.update(f"Changes: could not be read ({str(exc).rstrip('.')}).")
             return
+        if line is not self.focus_line:
+            return  # the cursor moved on meanwhile (its own read follows)
         found = changes_since(versions, line.cell)
         if line.cell is not None and line.cell.behind_version:
             head = f"Changed since v{line.cell.behind_version}: "

@@ -17,9 +17,10 @@ from textual.widgets import Static
 
 from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.core import clock
-from devsync_tui.core.drift import SYMBOLS, DriftCell, DriftRow
+from devsync_tui.core.drift import SYMBOLS, DriftCell, DriftRow, DriftState
 from devsync_tui.core.drift_facts import accepted_for, advisory_text
 from devsync_tui.core.models import PackageFacts
+from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.drift_matrix import STATE_LABELS, DriftStyled
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
@@ -42,28 +43,46 @@ def detail_lines(place: str, cell: DriftCell | None) -> list[DetailLine]:
 
 
 def facts_text(
-    row: DriftRow, cells: Sequence[DriftCell | None], facts: PackageFacts, today: date
+    row: DriftRow,
+    cells: Sequence[DriftCell | None],
+    facts: PackageFacts,
+    today: date,
+    places: Sequence[str] = (),
 ) -> str:
     """The advisories of every version shown (one the project accepts as ignored, with its
-    date and reason), and the package's latest and wanted releases."""
+    date and reason), and the package's latest and wanted releases.
+
+    A version its machine marked vulnerable without an advisory stored for the team (the
+    machine checked online, the details were not kept) is said to be so, by whom
+    (``places``: where each of ``cells`` is), never "none known"."""
     manager, name = row.package_manager, row.package_name
     versions: list[str] = []
     constraints: list[str | None] = []
-    for cell in cells:
+    #: version → the places that marked it vulnerable
+    marked: dict[str, list[str]] = {}
+    for index, cell in enumerate(cells):
+        place = places[index] if index < len(places) else ""
         for entry in cell.entries if cell is not None else ():
             if entry.version and entry.version not in versions:
                 versions.append(entry.version)
             if entry.constraint not in constraints:
                 constraints.append(entry.constraint)
+            if entry.version and entry.state is DriftState.VULNERABLE:
+                where = marked.setdefault(entry.version, [])
+                if place and place not in where:
+                    where.append(place)
     lines = []
     for version in versions:
-        for advisory in facts.advisories_of(manager, name, version):
+        found = facts.advisories_of(manager, name, version)
+        for advisory in found:
             summary = f" — {advisory.summary}" if advisory.summary else ""
             risk = accepted_for(advisory, facts.accepted, today)
             if risk is not None:
                 summary = f" — ignored: accepted until {risk.until.isoformat()}: {risk.reason}"
             mark = "·" if risk is not None else "!"
             lines.append(f"{mark} {version}  {advisory_text(advisory)}{summary}")
+        if not found and version in marked:
+            lines.append(_reported_vulnerable(version, marked[version]))
     if not lines:
         lines.append("advisories: none known for these versions")
     for constraint in constraints or [None]:
@@ -75,6 +94,15 @@ def facts_text(
         if line not in lines:
             lines.append(line)
     return "\n".join(lines)
+
+
+def _reported_vulnerable(version: str, places: Sequence[str]) -> str:
+    """A version marked vulnerable where no advisory of it is stored (two short lines)."""
+    who = ", ".join(places) if places else "its machine"
+    return (
+        f"! {version}  vulnerable per {visible(who)}; advisory details not stored yet\n"
+        "  (devsync scan on a machine with network access fetches them)"
+    )
 
 
 class PackageDetailTable(DriftStyled[DetailLine]):
@@ -172,7 +200,13 @@ class PackageDetailScreen(ModalScreen[None]):
             text = f"Could not read the advisories ({str(exc).rstrip('.')})."
         else:
             today = clock.now().date()
-            text = facts_text(self.row, [line.cell for line in self.lines], facts, today)
+            places: list[str] = []
+            place = ""
+            for line in self.lines:  # a place's further versions are on lines of their own
+                place = line.place or place
+                places.append(place)
+            cells = [line.cell for line in self.lines]
+            text = facts_text(self.row, cells, facts, today, places)
         # Text, not markup: summaries come from other people's lockfiles and advisories.
         self.query_one("#detail-facts", Static).update(Text(text))
 

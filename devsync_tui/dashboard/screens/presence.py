@@ -159,6 +159,7 @@ class PresenceActions:
         assert wake is not None
         announced: Place | None = None
         backend: object = None
+        failed: str | None = None  # the last failure logged (each said once)
         while True:
             place = self._presence_place
             session = self.session
@@ -170,6 +171,8 @@ class PresenceActions:
                 info: PresenceInfo | None = None
                 if session is None or place is None:
                     pass
+                elif session.cached_read_only:
+                    pass  # a cached view (--offline, or not connected): nobody to tell
                 elif place.project_id is None and place == announced:
                     pass  # on no project: said once
                 elif place != announced or not pushed:  # moved, or the heartbeat is due
@@ -184,8 +187,12 @@ class PresenceActions:
                     info = await session.backend.presence(place.project_id)
                 project = place.project_id if place is not None else None
                 self.post_message(PresenceSeen(project, info))  # type: ignore[attr-defined]
-            except DevSyncError:
-                log.info("presence not announced", exc_info=True)
+                failed = None
+            except DevSyncError as exc:
+                # Expected (the database away, a refusal): said once, not every heartbeat.
+                if str(exc) != failed:
+                    failed = str(exc)
+                    log.info("presence not announced: %s", exc)
             if wake.is_set():
                 continue
             with contextlib.suppress(TimeoutError):

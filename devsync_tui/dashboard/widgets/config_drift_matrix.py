@@ -21,6 +21,7 @@ from devsync_tui.core.config_states import (
     ConfigState,
     DriftState,
 )
+from devsync_tui.core.printable import cells
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
 
@@ -62,7 +63,7 @@ def legend_text(width: int = 200) -> str:
     entries.append(f"{NO_REPORT} no report")
     lines = [entries[0]]
     for entry in entries[1:]:
-        if len(lines[-1]) + 2 + len(entry) <= width:
+        if cells(lines[-1]) + 2 + cells(entry) <= width:
             lines[-1] += "  " + entry
         else:
             lines.append(entry)
@@ -131,7 +132,7 @@ class ConfigDriftTable(StateStyled[ConfigDriftRow]):
         """Show ``rows`` with one column per machine of ``matrix``."""
         self.matrix = matrix
         labels = tuple(names.get(env_id, str(env_id)[:8]) for env_id in matrix.environment_ids)
-        longest = max((len(row.key) for row in matrix.rows), default=0)
+        longest = max((cells(row.key) for row in matrix.rows), default=0)
         key_width = max(KEY_MIN, min(longest + 2, KEY_MAX))
         spec = (matrix.environment_ids, labels, key_width)
         if spec != self._spec:
@@ -140,7 +141,7 @@ class ConfigDriftTable(StateStyled[ConfigDriftRow]):
             for index, (env_id, label) in enumerate(
                 zip(matrix.environment_ids, labels, strict=True)
             ):
-                width = max(7, min(len(label) + 2, 16))
+                width = max(7, min(cells(label) + 2, 16))
                 columns.append(Column(label, width, self._env_renderer(index), str(env_id)))
             self.set_columns(columns, fixed=1)
         self.set_rows(rows)

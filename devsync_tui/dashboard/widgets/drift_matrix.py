@@ -14,6 +14,7 @@ from uuid import UUID
 from rich.style import Style
 
 from devsync_tui.core.drift import LABELS, SYMBOLS, DriftCell, DriftMatrix, DriftRow, DriftState
+from devsync_tui.core.printable import cells
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.virtual_table import CellRender, Column, VirtualTable
 
@@ -51,7 +52,7 @@ def cell_text(cell: DriftCell | None) -> str:
 
 def package_width(rows: Sequence[DriftRow]) -> int:
     """Width of the package column: "<symbol> <manager> <name>" of the longest, bounded."""
-    longest = max((len(row.package_manager) + len(row.package_name) for row in rows), default=0)
+    longest = max((cells(row.package_manager) + cells(row.package_name) for row in rows), default=0)
     return max(PACKAGE_MIN, min(longest + 5, PACKAGE_MAX))
 
 
@@ -59,7 +60,7 @@ def baseline_width(rows: Sequence[DriftRow]) -> int:
     """Width of the baseline column: its longest version (or constraint), bounded."""
     longest = max(
         (
-            len(row.baseline.version or row.baseline.constraint or "")
+            cells(row.baseline.version or row.baseline.constraint or "")
             for row in rows
             if row.baseline
         ),
@@ -69,7 +70,7 @@ def baseline_width(rows: Sequence[DriftRow]) -> int:
 
 
 def env_column_width(name: str) -> int:
-    return max(10, min(len(name) + 2, 18))
+    return max(10, min(cells(name) + 2, 18))
 
 
 class DriftStyled(VirtualTable[RowT]):
@@ -178,11 +179,11 @@ def legend_text(width: int = 200) -> str:
     between entries where ``width`` allows, else entries wrapped whole onto more lines."""
     entries = [f"{SYMBOLS[state]} {_LEGEND_WORDS[state]}" for state in DriftState]
     roomy = "  ".join(entries)
-    if len(roomy) <= width:
+    if cells(roomy) <= width:
         return roomy
     lines = [entries[0]]
     for entry in entries[1:]:
-        if len(lines[-1]) + 1 + len(entry) <= width:
+        if cells(lines[-1]) + 1 + cells(entry) <= width:
             lines[-1] += " " + entry
         else:
             lines.append(entry)

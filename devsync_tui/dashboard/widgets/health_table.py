@@ -13,6 +13,7 @@ from textual.message import Message
 
 from devsync_tui.core import clock
 from devsync_tui.core.models import EnvStatus, MetricType
+from devsync_tui.core.printable import cells
 from devsync_tui.core.staleness import STALE, shown_status
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.widgets.health_series import (
@@ -61,7 +62,7 @@ def level_class(value: float | None) -> str:
 
 def name_width(rows: Sequence[EnvHealth]) -> int:
     """Width of the environment column: the longest name, bounded."""
-    longest = max((len(row.environment.name) for row in rows), default=0)
+    longest = max((cells(row.environment.name) for row in rows), default=0)
     return max(NAME_MIN, min(longest + 2, NAME_MAX))
 
 

@@ -83,6 +83,8 @@ class NavTree(Tree[NavItem]):
         self.filter_text = ""
         #: Where the cursor was when a filter left nothing to show (it goes back there).
         self._hidden_key: NavKey | None = None
+        #: What was expanded before a filter opened every match (restored when it is cleared).
+        self._expanded_before: set[NavKey] | None = None
         #: Environment id → the status mark its label shows (the tick redraws what changed).
         self._marks: dict[UUID, str] = {}
         self._data: (
@@ -121,10 +123,16 @@ class NavTree(Tree[NavItem]):
     def set_filter(self, text: str) -> None:
         """Show only items whose name contains ``text`` (any case), with what holds them and
         what they hold; empty shows everything again."""
-        self.filter_text = text.strip().lower()
+        text = text.strip().lower()
+        if text and not self.filter_text and self._expanded_before is None:
+            self._expanded_before = self._expanded_keys()
+        self.filter_text = text
         if self._data is not None:
             self.populate(*self._data)
         self.refresh_bindings()  # esc clears it; what is under the cursor may have gone
+
+    def _expanded_keys(self) -> set[NavKey]:
+        return {n.data.key for n in self._nodes_iter() if n.data and n.is_expanded}
 
     def cursor_item(self) -> NavItem | None:
         """The item of the node under the cursor, if that node is on screen; None when there
@@ -155,7 +163,12 @@ class NavTree(Tree[NavItem]):
         at = self.cursor_node
         current = at.data.key if at and at.data else self._hidden_key
         self._hidden_key = None
-        expanded = {n.data.key for n in self._nodes_iter() if n.data and n.is_expanded}
+        if self.filter_text:
+            expanded: set[NavKey] = set()  # a filter expands every match
+        elif self._expanded_before is not None:  # the filter is cleared: as it was before
+            expanded, self._expanded_before = self._expanded_before, None
+        else:
+            expanded = self._expanded_keys()
         first_fill = not self.root.children
         self.clear()
         self._marks = {}

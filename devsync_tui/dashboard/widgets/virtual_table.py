@@ -27,6 +27,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Input
 
+from devsync_tui.core.printable import cells, fit_cells
 from devsync_tui.dashboard import keys as cmd
 
 RowT = TypeVar("RowT")
@@ -50,9 +51,8 @@ def fit(text: str, width: int) -> str:
     inner = width - 1
     if inner <= 0:
         return " " * max(width, 0)
-    if len(text) > inner:
-        text = text[: inner - 1] + "…" if inner > 1 else text[:inner]
-    return text.ljust(inner) + " "
+    text = fit_cells(text, inner)
+    return text + " " * (inner - cells(text)) + " "
 
 
 class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
