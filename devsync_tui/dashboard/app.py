@@ -43,6 +43,7 @@ from devsync_tui.dashboard.messages import (
 )
 from devsync_tui.dashboard.palette import ActionsProvider, JumpProvider
 from devsync_tui.dashboard.screens.main import CachedOpening, MainScreen, StartTarget
+from devsync_tui.dashboard.workspace import WorkspaceData
 from devsync_tui.exit_codes import exit_code_for
 from devsync_tui.logging_setup import current_log_file, log_exception
 from devsync_tui.settings import Settings, SettingsError
@@ -534,7 +535,7 @@ class DevSyncApp(AppChrome, App[int]):
 
     def _remember_later(self) -> None:
         self._remember_timer = None
-        self._remember_in_thread(self._record_frame())
+        self._remember_in_thread(self._record_frame(), self._tree_now())
 
     def _record_frame(self) -> ScreenFrame | None:
         """The screen as drawn now, if it may be kept with the view (``frame_record``; on
@@ -547,14 +548,20 @@ class DevSyncApp(AppChrome, App[int]):
             log.debug("the screen could not be recorded", exc_info=True)
             return None
 
-    @work(thread=True, group="remember", exit_on_error=False)
-    def _remember_in_thread(self, frame: ScreenFrame | None) -> None:
-        self._remember(frame)
+    def _tree_now(self) -> WorkspaceData | None:
+        """The tree as the main screen last read it (on the UI's thread), kept with the view:
+        the opening's is as old as the connection."""
+        main = self.main_or_none
+        return main.workspace if main is not None else None
 
-    def _remember(self, frame: ScreenFrame | None) -> None:
-        """Write the view waiting to be kept with ``frame``, the screen recorded with it
-        (encrypting and writing: off the UI's thread, but for the last one as the app
-        closes)."""
+    @work(thread=True, group="remember", exit_on_error=False)
+    def _remember_in_thread(self, frame: ScreenFrame | None, tree: WorkspaceData | None) -> None:
+        self._remember(frame, tree)
+
+    def _remember(self, frame: ScreenFrame | None, tree: WorkspaceData | None) -> None:
+        """Write the view waiting to be kept with ``frame``, the screen recorded with it, and
+        ``tree`` (encrypting and writing: off the UI's thread, but for the last one as the
+        app closes)."""
         seen, self._to_remember = self._to_remember, None
         owner, document, backend = self._cache_owner, self._document, self.backend
         if seen is None or owner is None or document is None:
@@ -568,6 +575,7 @@ class DevSyncApp(AppChrome, App[int]):
             seen.required,
             seen.template_id,
             frame,
+            tree,
         )
         if view is not None:
             view_cache.save(owner, view)
@@ -597,7 +605,7 @@ class DevSyncApp(AppChrome, App[int]):
             frame = self._record_frame()
             if pending or frame is not None:
                 self._to_remember = self._to_remember or self._last_seen
-                self._remember(frame)
+                self._remember(frame, self._tree_now())
         except Exception:  # leaving never fails on the cache (logged)
             log.debug("the last view could not be kept on the way out", exc_info=True)
 
@@ -606,7 +614,7 @@ class DevSyncApp(AppChrome, App[int]):
         self.workers.cancel_all()
         if self._remember_timer is not None:  # the view the user quit on
             self._remember_timer.stop()
-            self._remember(self._record_frame())
+            self._remember(self._record_frame(), self._tree_now())
         if self.backend is not None:
             try:
                 await self.backend.close()

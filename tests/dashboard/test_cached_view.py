@@ -494,3 +494,35 @@ def test_the_local_read_ahead_never_starts_the_database(
     monkeypatch.setattr(server, "ensure_running", lambda *_: pytest.fail("started"))
     with pytest.raises(Unavailable):
         factory.read_local_opening(LocalProfile(), "alice", None, None)
+
+
+async def test_the_cached_view_keeps_the_tree_as_last_read(fresh_db_url: str) -> None:
+    """A team renamed and an environment added while the dashboard is open are in the view it
+    keeps (the tree of the opening is as old as the connection): --offline shows them."""
+    app = _app(fresh_db_url, _factory(fresh_db_url), project="storefront")
+    owner = _owner(fresh_db_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        with psycopg.connect(fresh_db_url, autocommit=True) as admin:
+            admin.execute(
+                "update public.teams set name = 'Acme Renamed' where id = %s", (demo.TEAM_ACME,)
+            )
+        await wait_for(
+            pilot,
+            lambda: (
+                app.main.workspace is not None
+                and any(t.name == "Acme Renamed" for t in app.main.workspace.teams)
+            ),
+        )
+        app.main.nav_tree.select_item((demo.TEAM_ACME, demo.PROJECT_BILLING, None))
+        await wait_ready(pilot)
+        await wait_for(
+            pilot,
+            lambda: (
+                (found := view_cache.load(owner)) is not None
+                and found.project_id == str(demo.PROJECT_BILLING)
+            ),
+        )
+    cached = view_cache.load(owner)
+    assert cached is not None
+    assert [t["name"] for t in cached.document["teams"]] == ["Acme Renamed"]

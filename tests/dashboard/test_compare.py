@@ -4,12 +4,14 @@ promote a key from one to the other under the normal write rules."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Select
+from rich.cells import cell_len
+from textual.widgets import DataTable, Select
 
+from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard.screens.compare import CompareScreen
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, FormDialog
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
-from tests.dashboard.helpers import stored
+from tests.dashboard.helpers import other_client, query_one, stored
 from tests.support import demo
 
 pytestmark = pytest.mark.db
@@ -35,8 +37,9 @@ async def test_compare_shows_the_cli_diff_masked_and_promotes(fresh_db_url: str)
         await wait_ready(pilot)
         screen = await _open_compare(app, pilot, "bob-laptop")
         marks = {line.key: line.mark for line in screen.lines}
+        # The secret is not revealed to be compared: not compared until the user asks.
         assert marks == {
-            "API_BASE_URL": "~", "BOB_DEBUG_PORT": "+", "CI": "-", "DATABASE_URL": "~",
+            "API_BASE_URL": "~", "BOB_DEBUG_PORT": "+", "CI": "-", "DATABASE_URL": "?",
             "LOG_LEVEL": "~",
         }  # fmt: skip
         secret = next(line for line in screen.lines if line.key == "DATABASE_URL")
@@ -74,3 +77,79 @@ async def test_promote_is_not_offered_into_an_environment_one_may_not_change(
         await pilot.pause()
         assert app.screen is screen  # nothing asked, nothing written
         assert screen.promote_refusal(screen.lines[0]) == "You may not change staging."
+
+
+def _reveals(db_url: str) -> int:
+    return int(
+        query_one(db_url, "select count(*) from public.audit_log where action = 'secret.reveal'")
+    )
+
+
+async def test_comparing_reveals_nothing_until_asked(fresh_db_url: str) -> None:
+    """Opening the comparison writes no "revealed" audit row (nothing is shown); `r` on a
+    secret not compared reveals both sides, shows them and compares them (two rows)."""
+    before = _reveals(fresh_db_url)
+    app = make_test_app(fresh_db_url, "alice", project="storefront", env="ci-runner")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        screen = await _open_compare(app, pilot, "bob-laptop")
+        await pilot.pause(0.2)
+        assert _reveals(fresh_db_url) == before
+        assert screen.diff is not None
+        assert screen.diff.cannot_compare == ["DATABASE_URL"]
+        table = screen.query_one("#compare-table", DataTable)
+        table.move_cursor(row=table.get_row_index("DATABASE_URL"))
+        await pilot.pause()
+        assert "reveals both values" in str(screen.query_one("#compare-keys").render())
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "DATABASE_URL" in screen.revealed)
+        line = next(x for x in screen.lines if x.key == "DATABASE_URL")
+        assert line.mark == "~"
+        assert "postgres" in line.a
+        assert "postgres" in line.b
+        assert _reveals(fresh_db_url) == before + 2
+        await pilot.press("escape")
+
+
+async def test_the_reason_stays_with_the_masked_side(fresh_db_url: str) -> None:
+    """carol (viewer) compares staging, where QA_SEC is a secret, with ci-runner, where it is
+    a plain value: the secret's side says she may not reveal it, the plain side shows it."""
+    async with other_client(fresh_db_url, "alice") as alice:
+        for env, secret, value in (("staging", True, "s3cr3t-v"), ("ci-runner", False, "plain")):
+            await alice.save_configuration(
+                demo.PROJECT_STOREFRONT, demo.ENVIRONMENTS_BY_NAME[env].id, "QA_SEC", value,
+                is_secret=secret, type=ConfigType.ENV_VAR, expected_version=None,
+            )  # fmt: skip
+    app = make_test_app(fresh_db_url, "carol", size=(80, 24), project="storefront", env="staging")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        screen = await _open_compare(app, pilot, "ci-runner")
+        line = next(x for x in screen.lines if x.key == "QA_SEC")
+        assert line.mark == "?"
+        assert line.a.startswith("••••••••")
+        assert "may not reveal" in line.a
+        assert line.b == "plain"
+        await pilot.pause(0.1)
+        table = screen.query_one("#compare-table", DataTable)
+        cells = [getattr(c, "plain", str(c)) for c in table.get_row("QA_SEC")]
+        assert cells[3] == "plain"
+        assert "may not reveal" in cells[2] or cells[2].endswith("…")
+        assert "reveal" not in {b.binding.action for b in screen.active_bindings.values()}
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_the_value_columns_use_the_width(fresh_db_url: str, size: tuple[int, int]) -> None:
+    app = make_test_app(fresh_db_url, "alice", size=size, project="storefront", env="staging")
+    async with app.run_test(size=size) as pilot:
+        await wait_ready(pilot)
+        screen = await _open_compare(app, pilot, "ci-runner")
+        await pilot.pause(0.1)
+        table = screen.query_one("#compare-table", DataTable)
+        used = sum(c.get_render_width(table) for c in table.ordered_columns)
+        box = screen.query_one("#compare")
+        assert used <= table.size.width
+        assert used >= box.content_size.width - 6, (used, box.content_size.width)
+        for row in range(table.row_count):
+            for cell, column in zip(table.get_row_at(row), table.ordered_columns, strict=True):
+                text = getattr(cell, "plain", str(cell))
+                assert cell_len(text) <= column.width

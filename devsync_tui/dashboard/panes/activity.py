@@ -21,6 +21,9 @@ from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
 
 #: The narrowest "What" column; the cells' padding and the scrollbar beside the columns.
 _WHAT_MIN, _PADDING = 20, 2 * 4 + 2
+#: The widest "Who" column, and the share of the width "Where" may take (at least
+#: ``_WHERE_MIN``): a long user or environment name is cut, not the descriptions.
+_WHO_MAX, _WHERE_SHARE, _WHERE_MIN = 16, 5, 12
 
 
 def _cut(text: str, width: int) -> str:
@@ -66,11 +69,14 @@ class ActivityPane(Vertical):
         if not permissions.can_read_audit_log(session.member_role(selection.team.id)):
             table.display = False
             table.set_rows([])
+            table.refresh_bindings()  # its `/` goes with it (FilterableTable.check_action)
             self.query_one("#activity-hint", Static).update(
                 f"Only admins of {selection.team.name} see its activity log."
             )
             return
-        table.display = True
+        if not table.display:
+            table.display = True
+            table.refresh_bindings()
         self.reads.now_or_when_shown()
 
     def on_show(self) -> None:
@@ -110,14 +116,24 @@ class ActivityPane(Vertical):
                 )
             )
         # "What" gets the room the other columns leave, so that a long description (a long
-        # key, an id without a name) never pushes "Where" out of sight.
-        others = sum(
-            max([cell_len(label), *(cell_len(c[i]) for c in cells)])
-            for i, label in ((1, "When"), (2, "Who"), (4, "Where"))
-        )
-        room = max(_WHAT_MIN, (self.size.width or 100) - others - _PADDING)
+        # key, an id without a name) never pushes "Where" out of sight; "Who" and "Where" are
+        # bounded, so that one long name (an environment's) does not squeeze every
+        # description. Every cut cell ends in "…" (the filter still searches all of it).
+        width = (self.size.width or 100) - _PADDING
+
+        def widest(i: int, label: str) -> int:
+            return max([cell_len(label), *(cell_len(c[i]) for c in cells)])
+
+        when_w = widest(1, "When")
+        who_w = min(_WHO_MAX, widest(2, "Who"))
+        where_w = min(max(_WHERE_MIN, width // _WHERE_SHARE), widest(4, "Where"))
+        room = max(_WHAT_MIN, width - when_w - who_w - where_w)
         rows = [
-            Row(key, (when, who, _cut(what, room), where), f"{who} {what} {where}")
+            Row(
+                key,
+                (_cut(when, when_w), _cut(who, who_w), _cut(what, room), _cut(where, where_w)),
+                f"{who} {what} {where}",
+            )
             for key, when, who, what, where in cells
         ]
         self.query_one(FilterableTable).set_rows(rows)

@@ -1,8 +1,9 @@
 """The main screen's tabs, listed once: id, titles, the pane each holds and how it is shown.
 
 Everything about tabs derives from ``TABS``: the TabbedContent's panes and their order (`[`
-and `]`), the short titles below ``NARROW_WIDTH`` columns, the palette's "Show …" commands,
-and which panes are shown the selection and which the selected project.
+and `]`), the short titles (below ``NARROW_WIDTH`` columns, or wherever the full ones do not
+fit), the palette's "Show …" commands, and which panes are shown the selection and which the
+selected project.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from rich.cells import cell_len
 from textual.widget import Widget
 
 from devsync_tui.backend.base import Backend, FeedEvent
@@ -76,6 +78,14 @@ TEAM_TAB = "members"
 ACTIVITY_TAB = "activity"
 #: Below this many columns the tab titles are short and the footer compact.
 NARROW_WIDTH = 100
+#: Cells a tab's title takes beside its text (Textual's ``Tab`` has one cell each side).
+TAB_PADDING = 2
+
+
+def titles_fit(width: int) -> bool:
+    """Whether the full titles of every tab fit in a tab bar ``width`` cells wide (else the
+    short ones are shown, whatever the screen's width)."""
+    return sum(cell_len(tab.title) + TAB_PADDING for tab in TABS) <= width
 
 
 class SelectionView(Protocol):

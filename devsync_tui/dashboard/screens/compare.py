@@ -1,12 +1,21 @@
 """`c` on an environment: compare its effective configuration with another environment of the
-project (the same comparison and masking as `devsync env diff`), and promote a key from the
-first to the second (`p`: the normal write rules, after a confirmation)."""
+project (masked as `devsync env diff` prints it), and promote a key from the first to the
+second (`p`: the normal write rules, after a confirmation).
+
+Secrets are not revealed to be compared: every reveal writes an audit row ("revealed X"), and
+the log must not say a value was shown when the screen showed none. A secret whose two sides
+are different configurations is listed as not compared (``?``) until the user reveals it
+there (`r`: both values are shown, and compared). Comparing without revealing needs the back
+end to compare (a definer function telling whether two configurations hold the same value,
+or a keyed hash of each value): it offers neither."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -23,13 +32,11 @@ from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDial
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import KeyTable
 from devsync_tui.logging_setup import register_secret
-from devsync_tui.machine import env_transfer
-from devsync_tui.machine.env_transfer import EnvDiff
-from devsync_tui.machine.targets import Target
+from devsync_tui.machine.env_transfer import Difference, EnvDiff
 
 MASK = "••••••••"
-#: Characters of a value shown in a column (the whole value is in the line below the table).
-VALUE_WIDTH = 30
+#: The narrowest value column; the cells' padding (4 columns) and the scrollbar's width.
+VALUE_MIN, TABLE_PADDING = 8, 2 * 4 + 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,31 +50,100 @@ class Line:
     b: str
 
 
-def diff_lines(diff: EnvDiff, a: str, b: str) -> list[Line]:
-    """The diff as table lines, worded and masked as `devsync env diff` prints it."""
+def compare_rows(
+    rows_a: dict[str, EffectiveConfigRow],
+    rows_b: dict[str, EffectiveConfigRow],
+    revealed: dict[str, tuple[str, str]],
+) -> EnvDiff:
+    """The differences between two effective configurations, without revealing anything: a
+    key that is secret on either side and not the same configuration on both is compared
+    only once its values are in ``revealed`` (key → (a, b)), else it is "not compared"
+    (``cannot_compare``)."""
+    different: list[Difference] = []
+    unknown: list[str] = []
+    for key in sorted(rows_a.keys() & rows_b.keys()):
+        ra, rb = rows_a[key], rows_b[key]
+        if ra.is_secret or rb.is_secret:
+            if ra.configuration_id == rb.configuration_id:
+                continue  # both inherit the same project default
+            if key not in revealed:
+                unknown.append(key)
+            elif revealed[key][0] != revealed[key][1] or ra.type != rb.type:
+                different.append(Difference(key, True))
+        elif ra.value != rb.value or ra.type != rb.type:
+            different.append(Difference(key, False, ra.value, rb.value))
+    return EnvDiff(
+        sorted(rows_a.keys() - rows_b.keys()),
+        sorted(rows_b.keys() - rows_a.keys()),
+        different,
+        unknown,
+    )
+
+
+def diff_lines(
+    diff: EnvDiff,
+    a: str,
+    b: str,
+    *,
+    rows: tuple[dict[str, EffectiveConfigRow], dict[str, EffectiveConfigRow]] = ({}, {}),
+    revealed: dict[str, tuple[str, str]] | None = None,
+    may_reveal: Callable[[EffectiveConfigRow], bool] = lambda row: True,
+) -> list[Line]:
+    """The diff as table lines, masked as `devsync env diff` prints it; a secret the user
+    revealed here shows its values. A side that stays masked because the user may not reveal
+    it says so in its own cell (the other side may be a plain value they see)."""
+    revealed = revealed or {}
+
+    def cell(row: EffectiveConfigRow | None, side: int, key: str) -> str:
+        if row is None:
+            return ""
+        if key in revealed:
+            return visible(revealed[key][side])
+        if not row.is_secret:
+            return visible(row.value or "")
+        return MASK if may_reveal(row) else f"{MASK} you may not reveal it"
+
     lines = [Line(k, "-", "set", f"only in {a}") for k in diff.only_a]
     lines += [Line(k, "+", f"only in {b}", "set") for k in diff.only_b]
     for item in diff.different:
-        if item.secret:
+        if item.key in revealed:
+            ra, rb = rows[0].get(item.key), rows[1].get(item.key)
+            lines.append(Line(item.key, "~", cell(ra, 0, item.key), cell(rb, 1, item.key)))
+        elif item.secret:
             lines.append(Line(item.key, "~", MASK, f"{MASK} (differs)"))
         else:
             lines.append(Line(item.key, "~", visible(item.a or ""), visible(item.b or "")))
-    lines += [Line(k, "?", MASK, "secret; you may not reveal it on both sides")
-              for k in diff.cannot_compare]  # fmt: skip
+    for k in diff.cannot_compare:
+        ra, rb = rows[0].get(k), rows[1].get(k)
+        if ra is None or rb is None:
+            lines.append(Line(k, "?", MASK, "secret; not compared"))
+        else:
+            lines.append(Line(k, "?", cell(ra, 0, k), cell(rb, 1, k)))
+    same = {x.key for x in lines}
+    lines += [
+        Line(k, "=", visible(va), visible(vb))
+        for k, (va, vb) in revealed.items()
+        if k not in same and k in rows[0] and k in rows[1]
+    ]
     return sorted(lines, key=lambda line: line.key.lower())
 
 
-def _cut(text: str) -> str:
+def _s(items: list[str]) -> str:
+    return "" if len(items) == 1 else "s"
+
+
+def _cut(text: str, width: int) -> str:
+    """The first line of ``text`` within ``width`` cells, "…" marking a cut."""
     first = text.splitlines()[0] if text else ""
-    return (
-        first if len(first) <= VALUE_WIDTH and "\n" not in text else first[: VALUE_WIDTH - 1] + "…"
-    )
+    if cell_len(first) <= width and "\n" not in text:
+        return first
+    return set_cell_size(first, max(0, width - 1)) + "…"
 
 
 class CompareScreen(ModalScreen[bool]):
     """Two environments' differences; dismisses with True when a key was promoted."""
 
-    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.COMPARE_PROMOTE)
+    BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.COMPARE_PROMOTE, cmd.CFG_REVEAL)
 
     def __init__(
         self, session: Session, access: Access, project: Project, a: Environment, b: Environment
@@ -79,6 +155,8 @@ class CompareScreen(ModalScreen[bool]):
         self.lines: list[Line] = []
         self._rows_a: dict[str, EffectiveConfigRow] = {}
         self._rows_b: dict[str, EffectiveConfigRow] = {}
+        #: Secrets the user revealed here to compare them: key → (value in a, value in b).
+        self.revealed: dict[str, tuple[str, str]] = {}
         self.promoted = False
 
     def compose(self) -> ComposeResult:
@@ -94,7 +172,8 @@ class CompareScreen(ModalScreen[bool]):
 
     def _keys_line(self) -> Text:
         """What the keys do here: `p` only where the selected key may be promoted (it is
-        offered only then), else why not."""
+        offered only then), else why not; `r` where the selected secret may be revealed to
+        compare it."""
         close = cmd.key_name(self.app, cmd.DIALOG_CANCEL)
         if self.diff is not None and not self.lines:
             return Text(f"{close} closes", style="dim")
@@ -108,6 +187,9 @@ class CompareScreen(ModalScreen[bool]):
                 f"{promote} copies the selected key from {self.a.name} to {self.b.name} "
                 "(asks first)"
             )
+        if self.diff is not None and self.reveal_refusal(self._selected()) is None:
+            reveal = cmd.key_name(self.app, cmd.CFG_REVEAL)
+            why = f"{reveal} reveals both values to compare them · {why}"
         return Text(f"{why} · {close} closes", style="dim")
 
     def on_mount(self) -> None:
@@ -120,22 +202,29 @@ class CompareScreen(ModalScreen[bool]):
         try:
             self._rows_a = {r.key: r for r in await backend.effective_configuration(self.a.id)}
             self._rows_b = {r.key: r for r in await backend.effective_configuration(self.b.id)}
-            diff = await env_transfer.compare(
-                backend, Target(self.project, self.a), Target(self.project, self.b)
-            )
         except DevSyncError as exc:
             summary.update(f"Could not compare: {str(exc).rstrip('.')}.")
             return
+        # What the user revealed stays shown only while it is still the same configuration.
+        self.revealed = {
+            k: v for k, v in self.revealed.items() if k in self._rows_a and k in self._rows_b
+        }
+        self._show_diff()
+        self.query_one(KeyTable).focus()
+
+    def _show_diff(self) -> None:
+        diff = compare_rows(self._rows_a, self._rows_b, self.revealed)
         self.diff = diff
-        self.lines = diff_lines(diff, self.a.name, self.b.name)
-        table = self.query_one(KeyTable)
-        keep = self._selected()
-        table.clear(columns=True)
-        table.add_columns("", "Key", self.a.name, self.b.name)
-        for x in self.lines:
-            table.add_row(x.mark, x.key, _cut(x.a), _cut(x.b), key=x.key)
-        if keep is not None and keep.key in {x.key for x in self.lines}:
-            table.move_cursor(row=table.get_row_index(keep.key))
+        self.lines = diff_lines(
+            diff,
+            self.a.name,
+            self.b.name,
+            rows=(self._rows_a, self._rows_b),
+            revealed=self.revealed,
+            may_reveal=lambda row: self.access.can_reveal(row.environment_id),
+        )
+        self._fill_table()
+        summary = self.query_one("#compare-summary", Static)
         if not self.lines:
             summary.update(f"{self.a.name} and {self.b.name} have the same configuration.")
         else:
@@ -143,13 +232,39 @@ class CompareScreen(ModalScreen[bool]):
                 f"{len(diff.only_a)} only in {self.a.name} · {len(diff.only_b)} only in "
                 f"{self.b.name} · {len(diff.different)} differ"
                 + (
-                    f" · {len(diff.cannot_compare)} cannot be compared"
+                    f" · {len(diff.cannot_compare)} secret{_s(diff.cannot_compare)} "
+                    "not compared (?)"
                     if diff.cannot_compare
                     else ""
                 )
             )
-        table.focus()
         self._row_moved()
+
+    def _fill_table(self) -> None:
+        """The lines, each column as wide as the dialog allows: the key column as wide as its
+        longest key (up to a third), the two value columns sharing the rest."""
+        table = self.query_one(KeyTable)
+        keep = self._selected()
+        room = (table.size.width or self.query_one("#compare").content_size.width or 96) - (
+            TABLE_PADDING + 1
+        )
+        key_w = min(max([3, *(cell_len(x.key) for x in self.lines)]), max(8, room // 3))
+        value_w = max(VALUE_MIN, (room - key_w) // 2)
+        table.clear(columns=True)
+        table.add_column("", width=1)
+        table.add_column("Key", width=key_w)
+        table.add_column(_cut(self.a.name, value_w), width=value_w)
+        table.add_column(_cut(self.b.name, value_w), width=value_w)
+        for x in self.lines:
+            table.add_row(
+                x.mark, _cut(x.key, key_w), _cut(x.a, value_w), _cut(x.b, value_w), key=x.key
+            )
+        if keep is not None and keep.key in {x.key for x in self.lines}:
+            table.move_cursor(row=table.get_row_index(keep.key))
+
+    def on_resize(self) -> None:
+        if self.diff is not None:
+            self.call_after_refresh(self._fill_table)
 
     @on(DataTable.RowHighlighted, "#compare-table")
     def _row_moved(self) -> None:
@@ -179,10 +294,52 @@ class CompareScreen(ModalScreen[bool]):
             return f"You may not see {line.key} in {self.a.name}, so it cannot be copied."
         return None
 
+    def reveal_refusal(self, line: Line | None) -> str | None:
+        """None when the selected key is a secret not compared yet that the user may reveal
+        on each side where it is secret; else why `r` does nothing here."""
+        if line is None or line.mark != "?":
+            return "Only a secret that was not compared can be revealed here."
+        rows = [self._rows_a.get(line.key), self._rows_b.get(line.key)]
+        for row, env in zip(rows, (self.a, self.b), strict=True):
+            if row is None:
+                return f"{line.key} is not set in {env.name}."
+            if row.is_secret and not self.access.can_reveal(row.environment_id):
+                return self.access.reveal_reason(row.environment_id)
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "promote":
             return self.promote_refusal(self._selected()) is None
+        if action == "reveal":
+            return self.reveal_refusal(self._selected()) is None
         return True
+
+    def action_reveal(self) -> None:
+        line = self._selected()
+        refusal = self.reveal_refusal(line)
+        if refusal is not None or line is None:
+            self.app.notify(refusal or "Select a key first.", severity="warning")
+            return
+        self._reveal(line.key)
+
+    @work(group="compare-reveal", exit_on_error=False)
+    async def _reveal(self, key: str) -> None:
+        """Reveal the key's secret sides (the user asked: each reveal is recorded, and the
+        values are then on screen) and compare them."""
+        backend = self.session.backend
+        values: list[str] = []
+        try:
+            for row in (self._rows_a[key], self._rows_b[key]):
+                value = row.value or ""
+                if row.is_secret:
+                    value = await backend.reveal_secret(row.configuration_id)
+                    register_secret(value)
+                values.append(value)
+        except DevSyncError as exc:
+            self.app.notify(str(exc) or f"{key} could not be revealed.", severity="error")
+            return
+        self.revealed[key] = (values[0], values[1])
+        self._show_diff()
 
     def action_promote(self) -> None:
         line = self._selected()

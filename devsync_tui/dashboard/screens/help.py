@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.css.scalar import Scalar
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
@@ -83,6 +84,22 @@ class HelpScreen(ModalScreen[None]):
                 ),
                 classes="dialog-note",
             )
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        """Let the list of keys be at most as tall as the screen leaves it, so that the box
+        fits and the list scrolls instead of being cut off."""
+        box = self.query_one("#help")
+        keys = box.query_one(VerticalScroll)
+        others = sum(w.outer_size.height for w in box.children if w is not keys)
+        room = max(3, self.size.height - others - box.styles.gutter.height)
+        if keys.styles.max_height != Scalar.from_number(room):
+            keys.styles.max_height = room
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -43,6 +43,7 @@ from devsync_tui.dashboard.panes.tabs import (
     ProjectView,
     SelectionView,
     Tab,
+    titles_fit,
 )
 from devsync_tui.dashboard.screens.presence import PresenceActions
 from devsync_tui.dashboard.screens.tree_actions import TreeActions
@@ -173,9 +174,34 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         # A table's keys (ten for an admin's configuration) fit only compact below 120.
         footer.compact = event.size.width < COMPACT_FOOTER_WIDTH
         footer.show_command_palette = not narrow
+        self._label_tabs(short=narrow)
+        # The tab bar's width is known once the new size is laid out (the tree beside it
+        # widens at 100 and 140 columns): from 100 columns on, the full titles may not fit.
+        self.call_after_refresh(self._fit_tab_titles)
+
+    def _label_tabs(self, *, short: bool) -> None:
         tabs = self.query_one(TabbedContent)
         for tab in TABS:
-            tabs.get_tab(tab.id).label = tab.short if narrow else tab.title
+            label = tab.short if short else tab.title
+            shown = tabs.get_tab(tab.id)
+            if str(shown.label) != label:
+                shown.label = label
+
+    def _fit_tab_titles(self) -> None:
+        width = self.query_one(TabbedContent).size.width
+        if width:
+            self._label_tabs(short=self.size.width < NARROW_WIDTH or not titles_fit(width))
+
+    def _no_team_text(self) -> str:
+        """What to do with no team: the tree's key that creates one (a read-only dashboard
+        creates nothing)."""
+        if self.session is not None and self.session.read_only:
+            return "You are in no team yet: ask an admin to add you (this dashboard is read-only)."
+        key = cmd.key_name(self.app, cmd.TREE_NEW_TEAM)
+        return (
+            f"You are in no team yet: press {key} in the tree (on the left) to create one, or "
+            "ask an admin to add you."
+        )
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Mark the panel that holds the focus (the tree marks itself with ``:focus``).
@@ -210,6 +236,11 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
     def loaded(self) -> bool:
         """True once the workspace (teams, projects, environments) has been read."""
         return self._data is not None
+
+    @property
+    def workspace(self) -> WorkspaceData | None:
+        """The tree as last read (teams, projects, environments, roles), None before."""
+        return self._data
 
     @property
     def devsync_app(self) -> AppChrome:
@@ -330,11 +361,11 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
             status.update("")
             status.display = False
         else:
-            status.update(
-                f"You are in no team yet: press {cmd.key_name(self.app, cmd.TREE_NEW_TEAM)} to "
-                "create one (or ask an admin to add you)."
-            )
+            status.update(self._no_team_text())
             status.display = True
+            # The key the text names is the tree's (not in the footer): the tree has the focus.
+            if self.session is not None and not self.session.read_only:
+                self.nav_tree.focus()
             self.header.role = ""
             self.header.title = ""
         if not self._target_done:

@@ -264,6 +264,12 @@ class FilterableTable(Vertical):
         if self.is_mounted:
             self._patch(keys)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A table that is not shown (a pane that says why there is nothing to list, such as
+        # the Activity tab of a non-admin) has nothing to filter: no `/`, in the footer or
+        # as a key.
+        return not (action in ("filter", "clear_filter") and not self.display)
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("-active")

@@ -10,7 +10,8 @@ recomposes only on a difference, and drops the watchers of keys it removed.
 
 It also fits the width: Textual's footer cuts the last keys off mid-label when they do not fit
 (at 80 columns an admin's table offers eleven). Here the keys that do not fit are left out
-whole, from the right, except Help (`?` lists every key of the screen, the ones left out too).
+whole, from the right, except Quit and Help (`?` lists every key of the screen, the ones left
+out too).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from textual.widget import Widget
 from textual.widgets import Footer as TextualFooter
 from textual.widgets._footer import FooterKey
 
-#: Actions never left out to make room (the help screen names the keys that were).
-KEEP_ACTIONS = frozenset({"app.help", "help"})
+#: Actions never left out to make room (the help screen names the keys that were): how to
+#: leave and how to find every other key.
+KEEP_ACTIONS = frozenset({"app.help", "help", "app.quit", "quit"})
 
 
 def key_width(key: FooterKey, compact: bool) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.text import Text
@@ -65,24 +67,74 @@ class StatusHeader(Widget):
         return strip
 
     def _line(self, label: str, colour: str, *, presence: str) -> Text:
-        right = Text(label, style=colour)
-        if presence:
-            # Who else is here gets at most half the line; the rest stays for where I am.
-            here = Text(f"also here: {presence}", style="cyan")
-            room = max(12, self.content_size.width // 2 - right.cell_len - 2)
-            here.truncate(room, overflow="ellipsis")
+        # What is shown when the line is short, in this order (UX.md, header): the link's
+        # state whole; where I am; why the link is not live; who else is here (shortened,
+        # then left out).
+        width = self.content_size.width or _UNBOUNDED
+        mark, _, detail = label.partition(" — ")
+        right = Text(mark, style=colour)
+        if right.cell_len >= width:
+            right.truncate(width, overflow="ellipsis")
+            return right
+        left = self._where(width - right.cell_len - 1)
+        spare = width - right.cell_len - left.cell_len - 1
+        if detail and spare >= _DETAIL_MIN + 3:
+            why = Text(f" — {detail}", style=colour)
+            why.truncate(spare, overflow="ellipsis")
+            right.append_text(why)
+            spare -= why.cell_len
+        here = _presence(presence, spare - 2)
+        if here is not None:
             right = Text.assemble(here, "  ", right)
-        left = Text.assemble(("DevSync", "bold"))
+        left.append(" " * max(1, width - left.cell_len - right.cell_len))
+        return left + right
+
+    def _where(self, room: int) -> Text:
+        """Workspace, user and role, and the breadcrumb, within ``room`` cells: the parts
+        that say who I am shorten first (the brand, then the role), then the breadcrumb is
+        cut at its end."""
+        crumb = Text(f"  │ {self.title}", style="dim") if self.title else Text()
+        for brand, role in ((True, True), (False, True), (False, False)):
+            left = self._who(brand=brand, role=role)
+            if left.cell_len + crumb.cell_len <= room:
+                return left + crumb
+        left = self._who(brand=False, role=False)
+        if left.cell_len + min(crumb.cell_len, 12) > room:
+            left = Text()
+            crumb = Text(self.title, style="dim")
+        line = left + crumb
+        line.truncate(max(0, room), overflow="ellipsis")
+        return line
+
+    def _who(self, *, brand: bool, role: bool) -> Text:
+        left = Text.assemble(("DevSync", "bold")) if brand else Text()
         if self.workspace:
-            left.append("  ")
+            left.append("  " if left else "")
             left.append(f" {self.workspace} ", style="reverse")
         if self.user:
-            left.append(f"  {self.user}", style="bold")
-            if self.role:
+            left.append(f"  {self.user}" if left else self.user, style="bold")
+            if self.role and role:
                 left.append(f" · {self.role}")
-        if self.title:
-            left.append(f"  │ {self.title}", style="dim")
-        room = max(0, self.content_size.width - right.cell_len - 1)
-        left.truncate(room, overflow="ellipsis")
-        left.append(" " * max(1, room - left.cell_len + 1))
-        return left + right
+        return left
+
+
+#: The width assumed before the first layout (nothing is shortened then).
+_UNBOUNDED = 1000
+#: The fewest cells of the link's detail worth showing ("the local…").
+_DETAIL_MIN = 10
+
+
+def _presence(presence: str, room: int) -> Text | None:
+    """Who else is here within ``room`` cells: with where they are, else their names, else
+    how many ("+2 here"); None when not even that fits."""
+    if not presence:
+        return None
+    names = [name.strip() for name in re.sub(r" \([^()]*\)", "", presence).split(",")]
+    for text in (
+        f"also here: {presence}",
+        f"also here: {', '.join(names)}",
+        f"+{len(names)} here",
+    ):
+        if cell_len(text) <= room:
+            return Text(text, style="cyan")
+    return None
