@@ -72,6 +72,11 @@ as $$
   delete from private.change_listeners where pid = pg_catalog.pg_backend_pid();
 $$;
 
+comment on function private.register_change_listener() is
+  'PERMISSIONS.md: none (the login role only; no API role may call it): this session listens on devsync_changes';
+comment on function private.unregister_change_listener() is
+  'PERMISSIONS.md: none (the login role only; no API role may call it): this session stops listening';
+
 revoke all on function private.register_change_listener(),
   private.unregister_change_listener()
   from public, anon, authenticated;
