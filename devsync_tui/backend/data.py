@@ -146,6 +146,11 @@ class DataContract(Transport):
         """The secret's value if the rule allows (audited); PermissionDenied otherwise."""
         return rules.revealed(await self._reveal_secret(configuration_id))
 
+    async def secrets_equal(self, first: UUID, second: UUID) -> bool:
+        """Whether two configurations hold the same value, revealing neither and recording no
+        reveal: for whoever may reveal both (PermissionDenied otherwise), as Compare asks."""
+        return await self._secrets_equal(first, second)
+
     async def configuration_history(
         self, project_id: UUID, environment_id: UUID | None, key: str, limit: int = 100
     ) -> list[ConfigHistoryEntry]:

@@ -407,6 +407,9 @@ class MachineBackend(Backend):
     async def _reveal_history_secret(self, history_id: int) -> str | None:
         self._refuse()
 
+    async def _secrets_equal(self, first: UUID, second: UUID) -> bool:
+        self._refuse()
+
     async def _configuration_history(
         self, project_id: UUID, environment_id: UUID | None, key: str, limit: int
     ) -> list[ConfigHistoryEntry]:

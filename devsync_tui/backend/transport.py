@@ -107,6 +107,10 @@ class Transport(abc.ABC):
         """RPC ``reveal_secret`` (None: it returned no value)."""
 
     @abc.abstractmethod
+    async def _secrets_equal(self, first: UUID, second: UUID) -> bool:
+        """RPC ``secrets_equal``."""
+
+    @abc.abstractmethod
     async def _reveal_history_secret(self, history_id: int) -> str | None:
         """RPC ``reveal_history_secret`` (None: it returned no value)."""
 

@@ -246,6 +246,23 @@ async def test_reveal_rules(transport: Transport) -> None:
         await dave.reveal_secret(stripe)
 
 
+async def test_secrets_equal_rules(transport: Transport) -> None:
+    """Compare's question on both transports: equality for whoever may reveal both sides,
+    PermissionDenied (with no value) for anyone else."""
+    alice, bob, carol = [await transport.open(n) for n in ("alice", "bob", "carol")]
+    defaults = await _by_key(await alice.project_configuration(demo.PROJECT_STOREFRONT))
+    stripe = defaults["STRIPE_SECRET_KEY"].configuration_id
+    staging = await _by_key(await alice.effective_configuration(demo.ENV_STAGING))
+    laptop = await _by_key(await bob.effective_configuration(demo.ENV_BOB_LAPTOP))
+    assert await alice.secrets_equal(stripe, stripe) is True
+    assert await alice.secrets_equal(stripe, staging["SENTRY_DSN"].configuration_id) is False
+    assert await bob.secrets_equal(stripe, laptop["DATABASE_URL"].configuration_id) is False
+    with pytest.raises(PermissionDenied):  # erin's environment, not bob's
+        await bob.secrets_equal(stripe, staging["SENTRY_DSN"].configuration_id)
+    with pytest.raises(PermissionDenied):  # viewers never
+        await carol.secrets_equal(stripe, stripe)
+
+
 async def test_history_and_restore(transport: Transport) -> None:
     bob = await transport.open("bob")
     history = await bob.configuration_history(demo.PROJECT_STOREFRONT, None, "LOG_LEVEL")

@@ -37,14 +37,14 @@ async def test_compare_shows_the_cli_diff_masked_and_promotes(fresh_db_url: str)
         await wait_ready(pilot)
         screen = await _open_compare(app, pilot, "bob-laptop")
         marks = {line.key: line.mark for line in screen.lines}
-        # The secret is not revealed to be compared: not compared until the user asks.
+        # The secret is compared by the database, not revealed: it differs, masked.
         assert marks == {
-            "API_BASE_URL": "~", "BOB_DEBUG_PORT": "+", "CI": "-", "DATABASE_URL": "?",
+            "API_BASE_URL": "~", "BOB_DEBUG_PORT": "+", "CI": "-", "DATABASE_URL": "~",
             "LOG_LEVEL": "~",
         }  # fmt: skip
         secret = next(line for line in screen.lines if line.key == "DATABASE_URL")
         assert secret.a == "••••••••"
-        assert "postgres" not in secret.b
+        assert secret.b == "•••••••• (differs)"
         table = screen.query_one("#compare-table")
         table.move_cursor(row=table.get_row_index("LOG_LEVEL"))
         await pilot.pause()
@@ -86,8 +86,9 @@ def _reveals(db_url: str) -> int:
 
 
 async def test_comparing_reveals_nothing_until_asked(fresh_db_url: str) -> None:
-    """Opening the comparison writes no "revealed" audit row (nothing is shown); `r` on a
-    secret not compared reveals both sides, shows them and compares them (two rows)."""
+    """Opening the comparison writes no "revealed" audit row (nothing is shown) yet says which
+    secrets differ (the database compares); `r` on a secret line reveals both sides and shows
+    them (two rows)."""
     before = _reveals(fresh_db_url)
     app = make_test_app(fresh_db_url, "alice", project="storefront", env="ci-runner")
     async with app.run_test(size=app.test_size) as pilot:
@@ -96,7 +97,8 @@ async def test_comparing_reveals_nothing_until_asked(fresh_db_url: str) -> None:
         await pilot.pause(0.2)
         assert _reveals(fresh_db_url) == before
         assert screen.diff is not None
-        assert screen.diff.cannot_compare == ["DATABASE_URL"]
+        assert screen.diff.cannot_compare == []
+        assert [d.key for d in screen.diff.different if d.secret] == ["DATABASE_URL"]
         table = screen.query_one("#compare-table", DataTable)
         table.move_cursor(row=table.get_row_index("DATABASE_URL"))
         await pilot.pause()

@@ -126,6 +126,21 @@ DATA_OPS: list[Op] = [
         ADMINS,  # staging belongs to erin
         lambda c, u, i: q(c, "select reveal_secret(%s)", (i["stripe_staging"],)),
     ),
+    # whether two values are equal (Compare): for whoever may reveal both; no value returned
+    Op(
+        "secrets.equal_env_and_default",
+        ENV_WRITERS,
+        lambda c, u, i: q(
+            c, "select secrets_equal(%s, %s)", (i["bob_database_url"], i["stripe_default"])
+        ),
+    ),
+    Op(
+        "secrets.equal_other_env",
+        ADMINS,  # staging belongs to erin
+        lambda c, u, i: q(
+            c, "select secrets_equal(%s, %s)", (i["bob_database_url"], i["stripe_staging"])
+        ),
+    ),
     Op(
         "secrets.reveal_history_default",
         ENV_WRITERS,

@@ -218,6 +218,44 @@ def test_viewer_never_reveals_even_for_an_environment_they_own(su: Conn) -> None
             cur.execute("select reveal_secret(%s)", (stripe[0],))
 
 
+def test_secrets_equal_tells_equality_only_and_records_no_reveal(su: Conn) -> None:
+    """Compare's question: the same value or not, for whoever may reveal both; no value comes
+    back and no reveal is recorded; a viewer is refused as reveal_secret refuses."""
+
+    def secret(env: UUID | None, key: str) -> UUID:
+        row = su.execute(
+            "select id from configurations where project_id = %s"
+            " and environment_id is not distinct from %s and key = %s",
+            (S, env, key),
+        ).fetchone()
+        assert row is not None
+        return UUID(str(row[0]))
+
+    bob_db = secret(demo.ENV_BOB_LAPTOP, "DATABASE_URL")
+    staging_stripe = secret(demo.ENV_STAGING, "STRIPE_SECRET_KEY")
+    with su.transaction(force_rollback=True), su.cursor() as cur:
+        impersonate(cur, demo.ALICE)
+        reveals = "select count(*) from audit_log where action = 'secret.reveal'"
+        # A copy of the same value under another key: equal; two different values: not.
+        value = cur.execute("select reveal_secret(%s)", (bob_db,)).fetchone()
+        assert value is not None
+        cur.execute(
+            "select (save_configuration(%s, %s, 'DB_COPY', %s, true, 'env_var', null)).id",
+            (S, demo.ENV_STAGING, value[0]),
+        )
+        copy = cur.fetchone()
+        assert copy is not None
+        before = cur.execute(reveals).fetchone()
+        assert cur.execute("select secrets_equal(%s, %s)", (bob_db, copy[0])).fetchone() == (True,)
+        assert cur.execute("select secrets_equal(%s, %s)", (bob_db, staging_stripe)).fetchone() == (
+            False,
+        )
+        assert cur.execute(reveals).fetchone() == before  # nothing recorded as revealed
+        impersonate(cur, demo.CAROL)  # a viewer
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), su.transaction():
+            cur.execute("select secrets_equal(%s, %s)", (bob_db, copy[0]))
+
+
 def test_secret_rows_hold_null_values_and_audit_details_hold_none(su: Conn) -> None:
     forbidden = [s["value"] for s in _all_secrets(su)]
     with acting_as(su, demo.ALICE) as cur:

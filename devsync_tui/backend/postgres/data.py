@@ -212,6 +212,10 @@ class PgData(PgCore):
         row = await self.write_one("select public.reveal_secret(%s) as value", (configuration_id,))
         return None if row is None or row["value"] is None else str(row["value"])
 
+    async def _secrets_equal(self, first: UUID, second: UUID) -> bool:
+        row = await self.fetch_one("select public.secrets_equal(%s, %s) as same", (first, second))
+        return bool(row is not None and row["same"])
+
     async def _reveal_history_secret(self, history_id: int) -> str | None:
         row = await self.write_one(
             "select public.reveal_history_secret(%s) as value", (history_id,)

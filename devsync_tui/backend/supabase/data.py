@@ -133,6 +133,9 @@ class SupabaseConfigMixin(SupabaseRest):
         value = await self._rpc("reveal_secret", {"p_configuration_id": configuration_id})
         return value if isinstance(value, str) else None
 
+    async def _secrets_equal(self, first: UUID, second: UUID) -> bool:
+        return await self._rpc("secrets_equal", {"p_a": first, "p_b": second}) is True
+
     async def _configuration_history(
         self, project_id: UUID, environment_id: UUID | None, key: str, limit: int
     ) -> list[ConfigHistoryEntry]:

@@ -3,14 +3,15 @@ project (masked as `devsync env diff` prints it), and promote a key from the fir
 second (`p`: the normal write rules, after a confirmation).
 
 Secrets are not revealed to be compared: every reveal writes an audit row ("revealed X"), and
-the log must not say a value was shown when the screen showed none. A secret whose two sides
-are different configurations is listed as not compared (``?``) until the user reveals it
-there (`r`: both values are shown, and compared). Comparing without revealing needs the back
-end to compare (a definer function telling whether two configurations hold the same value,
-or a keyed hash of each value): it offers neither."""
+the log must not say a value was shown when the screen showed none. The database tells
+whether two secrets hold the same value (``Backend.secrets_equal``: no value leaves it, no
+reveal is recorded) for whoever may reveal both; a secret the user may not reveal on one side
+is listed as not compared (``?``). `r` on a secret line reveals both values (each reveal
+recorded) and shows them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,11 +55,13 @@ def compare_rows(
     rows_a: dict[str, EffectiveConfigRow],
     rows_b: dict[str, EffectiveConfigRow],
     revealed: dict[str, tuple[str, str]],
+    equal: dict[str, bool] | None = None,
 ) -> EnvDiff:
     """The differences between two effective configurations, without revealing anything: a
-    key that is secret on either side and not the same configuration on both is compared
-    only once its values are in ``revealed`` (key → (a, b)), else it is "not compared"
-    (``cannot_compare``)."""
+    key that is secret on either side and not the same configuration on both is compared by
+    its values in ``revealed`` (key → (a, b)), else by what the database said of them in
+    ``equal`` (key → same value), else it is "not compared" (``cannot_compare``)."""
+    equal = equal or {}
     different: list[Difference] = []
     unknown: list[str] = []
     for key in sorted(rows_a.keys() & rows_b.keys()):
@@ -66,9 +69,14 @@ def compare_rows(
         if ra.is_secret or rb.is_secret:
             if ra.configuration_id == rb.configuration_id:
                 continue  # both inherit the same project default
-            if key not in revealed:
+            if key in revealed:
+                same = revealed[key][0] == revealed[key][1]
+            elif key in equal:
+                same = equal[key]
+            else:
                 unknown.append(key)
-            elif revealed[key][0] != revealed[key][1] or ra.type != rb.type:
+                continue
+            if not same or ra.type != rb.type:
                 different.append(Difference(key, True))
         elif ra.value != rb.value or ra.type != rb.type:
             different.append(Difference(key, False, ra.value, rb.value))
@@ -157,6 +165,8 @@ class CompareScreen(ModalScreen[bool]):
         self._rows_b: dict[str, EffectiveConfigRow] = {}
         #: Secrets the user revealed here to compare them: key → (value in a, value in b).
         self.revealed: dict[str, tuple[str, str]] = {}
+        #: What the database said of each secret pair the user may reveal: the same value?
+        self.equal: dict[str, bool] = {}
         self.promoted = False
 
     def compose(self) -> ComposeResult:
@@ -189,7 +199,7 @@ class CompareScreen(ModalScreen[bool]):
             )
         if self.diff is not None and self.reveal_refusal(self._selected()) is None:
             reveal = cmd.key_name(self.app, cmd.CFG_REVEAL)
-            why = f"{reveal} reveals both values to compare them · {why}"
+            why = f"{reveal} reveals both values · {why}"
         return Text(f"{why} · {close} closes", style="dim")
 
     def on_mount(self) -> None:
@@ -209,11 +219,39 @@ class CompareScreen(ModalScreen[bool]):
         self.revealed = {
             k: v for k, v in self.revealed.items() if k in self._rows_a and k in self._rows_b
         }
+        self.equal = await self._ask_equal()
         self._show_diff()
         self.query_one(KeyTable).focus()
 
+    async def _ask_equal(self) -> dict[str, bool]:
+        """For each secret that differs in configuration and that the user may reveal on both
+        sides: whether the two hold the same value (the database compares; nothing is
+        revealed or recorded). A refusal (rights changed meanwhile) leaves it not compared."""
+        backend = self.session.backend
+        pairs = [
+            (key, ra, rb)
+            for key, ra in self._rows_a.items()
+            if (rb := self._rows_b.get(key)) is not None
+            and (ra.is_secret or rb.is_secret)
+            and ra.configuration_id != rb.configuration_id
+            and all(
+                not row.is_secret or self.access.can_reveal(row.environment_id) for row in (ra, rb)
+            )
+        ]
+
+        async def ask(first: EffectiveConfigRow, second: EffectiveConfigRow) -> bool | None:
+            try:
+                return await backend.secrets_equal(first.configuration_id, second.configuration_id)
+            except DevSyncError:
+                return None
+
+        answers = await asyncio.gather(*(ask(ra, rb) for _, ra, rb in pairs))
+        return {
+            key: same for (key, _, _), same in zip(pairs, answers, strict=True) if same is not None
+        }
+
     def _show_diff(self) -> None:
-        diff = compare_rows(self._rows_a, self._rows_b, self.revealed)
+        diff = compare_rows(self._rows_a, self._rows_b, self.revealed, self.equal)
         self.diff = diff
         self.lines = diff_lines(
             diff,
@@ -295,11 +333,12 @@ class CompareScreen(ModalScreen[bool]):
         return None
 
     def reveal_refusal(self, line: Line | None) -> str | None:
-        """None when the selected key is a secret not compared yet that the user may reveal
-        on each side where it is secret; else why `r` does nothing here."""
-        if line is None or line.mark != "?":
-            return "Only a secret that was not compared can be revealed here."
-        rows = [self._rows_a.get(line.key), self._rows_b.get(line.key)]
+        """None when the selected key is a secret not shown yet that the user may reveal on
+        each side where it is secret; else why `r` does nothing here."""
+        rows = [self._rows_a.get(line.key), self._rows_b.get(line.key)] if line else []
+        secret = any(row is not None and row.is_secret for row in rows)
+        if line is None or line.key in self.revealed or not secret or line.mark == "=":
+            return "Only a secret not shown yet can be revealed here."
         for row, env in zip(rows, (self.a, self.b), strict=True):
             if row is None:
                 return f"{line.key} is not set in {env.name}."
