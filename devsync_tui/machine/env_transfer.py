@@ -145,7 +145,8 @@ class EnvDiff:
 
 
 async def compare(backend: Backend, a: Target, b: Target) -> EnvDiff:
-    """The differences between the effective configurations of two environments."""
+    """The differences between the effective configurations of two environments. Secrets are
+    compared by the database (``Backend.secrets_equal``), never revealed to be compared."""
     assert a.environment is not None
     assert b.environment is not None
     rows_a = {r.key: r for r in await backend.effective_configuration(a.environment.id)}
@@ -157,13 +158,12 @@ async def compare(backend: Backend, a: Target, b: Target) -> EnvDiff:
         if ra.is_secret or rb.is_secret:
             if ra.configuration_id == rb.configuration_id:
                 continue  # both inherit the same project default
-            try:
-                va = await backend.reveal_secret(ra.configuration_id) if ra.is_secret else ra.value
-                vb = await backend.reveal_secret(rb.configuration_id) if rb.is_secret else rb.value
+            try:  # the database compares: no value revealed, no reveal recorded
+                same = await backend.secrets_equal(ra.configuration_id, rb.configuration_id)
             except PermissionDenied:
                 cannot.append(key)
                 continue
-            if va != vb or ra.type != rb.type:
+            if not same or ra.type != rb.type:
                 different.append(Difference(key, True))
         elif ra.value != rb.value or ra.type != rb.type:
             different.append(Difference(key, False, ra.value, rb.value))

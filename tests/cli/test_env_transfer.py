@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import dotenv as python_dotenv
+import psycopg
 import pytest
 
 from tests.support.devsync_cli import DevsyncCLI, make_devsync
@@ -189,7 +190,17 @@ def test_import_into_project_defaults_needs_the_right(devsync: DevsyncCLI) -> No
     assert ok.code == 0
 
 
+def _reveals(db_url: str) -> int:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "select count(*) from public.audit_log where action = 'secret.reveal'"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_diff_compares_secrets_without_showing_them(devsync: DevsyncCLI) -> None:
+    before = _reveals(devsync.db_url)
     result = devsync(
         "env", "diff", "staging", "bob-laptop", "--user", "alice", "--project", "storefront"
     )
@@ -213,6 +224,7 @@ def test_diff_compares_secrets_without_showing_them(devsync: DevsyncCLI) -> None
         ).out
     )
     assert {d["key"] for d in data["different"] if d["secret"]} >= {"STRIPE_SECRET_KEY"}
+    assert _reveals(devsync.db_url) == before  # compared by the database: nothing revealed
     # dave may reveal neither side: secrets are "cannot compare", never guessed.
     dave = devsync(
         "env",
