@@ -30,7 +30,8 @@ every notification for the whole run, so both sides notify on every write (figur
 ``rpc.save_configuration.listened.*``); without it neither side notifies.
 
 Usage: python bench/bench_rpc_throughput.py [--database-url URL] [--seconds 2.5] [--rounds 4]
-[--listening] (default URL: the embedded database of ``devsync local url``).
+[--listening] [--notify-cost] (default URL: the embedded database of ``devsync local url``).
+``--notify-cost`` measures only what a listening dashboard costs writers (below).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import contextlib
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import psycopg
@@ -290,6 +291,39 @@ async def _dashboard_listening(url: str) -> AsyncIterator[None]:
             await asyncio.gather(reader, return_exceptions=True)
 
 
+async def _notify_cost(url: str, clients: int, seconds: float, rounds: int) -> None:
+    """What a listening dashboard costs every writer: raw UPDATEs and own-key saves per
+    second with no registered listener (the notify triggers do not notify) against the same
+    with one (each write notifies, taking the commit-wide notify lock), in ``rounds`` pairs
+    of windows whose order alternates. ``ratio`` = with a listener ÷ without."""
+    measures: dict[str, Callable[[str, int, float], Awaitable[float]]] = {
+        "raw": _raw_updates_per_s,
+        "save": _saves_per_s,
+    }
+    for name, measure in measures.items():
+        quiet: list[float] = []
+        listened: list[float] = []
+        for r in range(rounds):
+            for with_listener in (False, True) if r % 2 == 0 else (True, False):
+                if not with_listener:
+                    quiet.append(await measure(url, clients, seconds))
+                    continue
+                async with _dashboard_listening(url):
+                    listened.append(await measure(url, clients, seconds))
+        figure(
+            f"rpc.notify_cost.{name}.clients_{clients}.per_s",
+            listened,
+            "calls/s",
+            reference=quiet,
+            reference_name="the same with no listener registered",
+        )
+
+
+async def _saves_per_s(url: str, clients: int, seconds: float) -> float:
+    stats, _latencies, _ok = await _saves(url, clients, seconds, shared=False)
+    return stats["accepted"] / seconds
+
+
 async def _clients(url: str, clients: int, args: argparse.Namespace) -> None:
     async with contextlib.AsyncExitStack() as stack:
         if args.listening:
@@ -311,8 +345,17 @@ def main() -> None:
         action="store_true",
         help="with a dashboard's feed listening the whole time (every write then notifies)",
     )
+    parser.add_argument(
+        "--notify-cost",
+        action="store_true",
+        help="only measure writes with and without a listening dashboard, at 8 and 32 clients",
+    )
     args = parser.parse_args()
     url = database_url(args.database_url)
+    if args.notify_cost:
+        for clients in (8, 32):
+            asyncio.run(_notify_cost(url, clients, args.seconds, args.rounds))
+        return
     for clients in (1, 8, 32):
         asyncio.run(_clients(url, clients, args))
 
