@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied
 from devsync_tui.core import dotenv
-from devsync_tui.core.models import ConfigType
+from devsync_tui.core.models import ConfigType, EffectiveConfigRow
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.targets import Target
 from devsync_tui.machine.values import Effective, problem_with
@@ -144,32 +144,60 @@ class EnvDiff:
         }
 
 
-async def compare(backend: Backend, a: Target, b: Target) -> EnvDiff:
-    """The differences between the effective configurations of two environments. Secrets are
-    compared by the database (``Backend.secrets_equal``), never revealed to be compared."""
-    assert a.environment is not None
-    assert b.environment is not None
-    rows_a = {r.key: r for r in await backend.effective_configuration(a.environment.id)}
-    rows_b = {r.key: r for r in await backend.effective_configuration(b.environment.id)}
-    different: list[Difference] = []
-    cannot: list[str] = []
+Rows = Mapping[str, EffectiveConfigRow]
+
+
+def secret_pairs(
+    rows_a: Rows, rows_b: Rows
+) -> list[tuple[str, EffectiveConfigRow, EffectiveConfigRow]]:
+    """The keys whose values only the database can compare (secret on either side, and not
+    the one project default both inherit), with their two rows."""
+    pairs = []
     for key in sorted(rows_a.keys() & rows_b.keys()):
         ra, rb = rows_a[key], rows_b[key]
-        if ra.is_secret or rb.is_secret:
-            if ra.configuration_id == rb.configuration_id:
-                continue  # both inherit the same project default
-            try:  # the database compares: no value revealed, no reveal recorded
-                same = await backend.secrets_equal(ra.configuration_id, rb.configuration_id)
-            except PermissionDenied:
-                cannot.append(key)
-                continue
-            if not same or ra.type != rb.type:
+        if (ra.is_secret or rb.is_secret) and ra.configuration_id != rb.configuration_id:
+            pairs.append((key, ra, rb))
+    return pairs
+
+
+def diff_rows(rows_a: Rows, rows_b: Rows, same: Mapping[str, bool]) -> EnvDiff:
+    """The differences between two effective configurations: plain values by their text, a
+    secret pair (:func:`secret_pairs`) by ``same`` (key → the two hold the same value),
+    "cannot compare" when ``same`` does not know it."""
+    pairs = {key for key, _, _ in secret_pairs(rows_a, rows_b)}
+    different: list[Difference] = []
+    unknown: list[str] = []
+    for key in sorted(rows_a.keys() & rows_b.keys()):
+        ra, rb = rows_a[key], rows_b[key]
+        if key in pairs:
+            if key not in same:
+                unknown.append(key)
+            elif not same[key] or ra.type != rb.type:
                 different.append(Difference(key, True))
+        elif ra.is_secret or rb.is_secret:
+            continue  # both inherit the same project default
         elif ra.value != rb.value or ra.type != rb.type:
             different.append(Difference(key, False, ra.value, rb.value))
     return EnvDiff(
         sorted(rows_a.keys() - rows_b.keys()),
         sorted(rows_b.keys() - rows_a.keys()),
         different,
-        cannot,
+        unknown,
     )
+
+
+async def compare(backend: Backend, a: Target, b: Target) -> EnvDiff:
+    """The differences between the effective configurations of two environments. Secrets are
+    compared by the database (``Backend.secrets_equal``), never revealed to be compared; one
+    the user may not reveal on both sides cannot be compared."""
+    assert a.environment is not None
+    assert b.environment is not None
+    rows_a = {r.key: r for r in await backend.effective_configuration(a.environment.id)}
+    rows_b = {r.key: r for r in await backend.effective_configuration(b.environment.id)}
+    same: dict[str, bool] = {}
+    for key, ra, rb in secret_pairs(rows_a, rows_b):
+        try:
+            same[key] = await backend.secrets_equal(ra.configuration_id, rb.configuration_id)
+        except PermissionDenied:
+            continue
+    return diff_rows(rows_a, rows_b, same)

@@ -33,7 +33,7 @@ from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDial
 from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import KeyTable
 from devsync_tui.logging_setup import register_secret
-from devsync_tui.machine.env_transfer import Difference, EnvDiff
+from devsync_tui.machine.env_transfer import EnvDiff, diff_rows, secret_pairs
 
 MASK = "••••••••"
 #: The narrowest value column; the cells' padding (4 columns) and the scrollbar's width.
@@ -58,34 +58,11 @@ def compare_rows(
     equal: dict[str, bool] | None = None,
 ) -> EnvDiff:
     """The differences between two effective configurations, without revealing anything: a
-    key that is secret on either side and not the same configuration on both is compared by
-    its values in ``revealed`` (key → (a, b)), else by what the database said of them in
-    ``equal`` (key → same value), else it is "not compared" (``cannot_compare``)."""
-    equal = equal or {}
-    different: list[Difference] = []
-    unknown: list[str] = []
-    for key in sorted(rows_a.keys() & rows_b.keys()):
-        ra, rb = rows_a[key], rows_b[key]
-        if ra.is_secret or rb.is_secret:
-            if ra.configuration_id == rb.configuration_id:
-                continue  # both inherit the same project default
-            if key in revealed:
-                same = revealed[key][0] == revealed[key][1]
-            elif key in equal:
-                same = equal[key]
-            else:
-                unknown.append(key)
-                continue
-            if not same or ra.type != rb.type:
-                different.append(Difference(key, True))
-        elif ra.value != rb.value or ra.type != rb.type:
-            different.append(Difference(key, False, ra.value, rb.value))
-    return EnvDiff(
-        sorted(rows_a.keys() - rows_b.keys()),
-        sorted(rows_b.keys() - rows_a.keys()),
-        different,
-        unknown,
-    )
+    secret pair is compared by its values in ``revealed`` (key → (a, b)), else by what the
+    database said of it in ``equal`` (key → same value), else it is "not compared"."""
+    same = dict(equal or {})
+    same.update({key: a == b for key, (a, b) in revealed.items()})
+    return diff_rows(rows_a, rows_b, same)
 
 
 def diff_lines(
@@ -230,11 +207,8 @@ class CompareScreen(ModalScreen[bool]):
         backend = self.session.backend
         pairs = [
             (key, ra, rb)
-            for key, ra in self._rows_a.items()
-            if (rb := self._rows_b.get(key)) is not None
-            and (ra.is_secret or rb.is_secret)
-            and ra.configuration_id != rb.configuration_id
-            and all(
+            for key, ra, rb in secret_pairs(self._rows_a, self._rows_b)
+            if all(
                 not row.is_secret or self.access.can_reveal(row.environment_id) for row in (ra, rb)
             )
         ]
