@@ -48,22 +48,25 @@ async def test_export_name_is_safe_and_replacing_asks_first(
         await wait_ready(pilot)
         config_pane(app).rows_table.focus_table()
 
-        async def export(answer: str) -> None:
-            await pilot.press("x")
-            await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
-            field = app.screen.query_one("#f-path", Input)
-            assert field.value == "qa_env_._x.env"
-            field.value = str(target)
+        async def answer_replace(answer: str) -> None:
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             assert f"Replace {target}?" in str(app.screen.query_one(".dialog-text").render())
             await pilot.click(answer)
             await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
 
-        await export("#cancel")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        field = app.screen.query_one("#f-path", Input)
+        assert field.value == "qa_env_._x.env"
+        field.value = str(target)
+        await answer_replace("#cancel")
+        # Not replacing goes back to the form, the path kept to choose another.
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        assert app.screen.query_one("#f-path", Input).value == str(target)
         await pilot.pause(0.3)
         assert target.read_text() == "KEEP=1\n"
-        await export("#confirm")
+        await answer_replace("#confirm")
         await wait_for(pilot, lambda: "BOB_DEBUG_PORT" in target.read_text())
         assert "KEEP=1" not in target.read_text()
         assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -4,12 +4,14 @@ risks), Config drift (machine states) and Health pass; only writes and reveals a
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Static
 
 from devsync_tui.dashboard.panes.config_drift import ConfigDriftPane
 from devsync_tui.dashboard.panes.drift import DriftPane
 from devsync_tui.dashboard.panes.health import HealthPane
+from devsync_tui.dashboard.screens.dialogs import FormDialog
 from tests.dashboard.conftest import make_test_app, wait_for, wait_ready
-from tests.dashboard.helpers import tab_key
+from tests.dashboard.helpers import config_pane, tab_key
 
 pytestmark = pytest.mark.db
 
@@ -30,3 +32,18 @@ async def test_every_view_loads_read_only(demo_db_url: str) -> None:
         await wait_for(pilot, lambda: health.settled)
         for pane in (drift, states, health):
             assert "Could not load" not in str(pane.render())
+
+
+async def test_a_read_only_export_says_it_reveals_nothing(demo_db_url: str) -> None:
+    """The export form of a read-only dashboard does not promise secrets it will not write."""
+    app = make_test_app(demo_db_url, "alice", project="storefront", env="staging")
+    app.settings.read_only = True
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        config_pane(app).rows_table.focus_table()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        notes = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "reveals nothing" in notes
+        assert "Secrets you may reveal are written" not in notes
+        await pilot.press("escape")

@@ -287,29 +287,35 @@ class ConfigActions:
             # A path that cannot be written is said in the dialog, the path kept to correct.
             return await asyncio.to_thread(_unwritable, Path(str(values["path"])))
 
-        values = await self.app.push_screen_wait(
-            FormDialog(
-                "Export as .env",
-                [Field("path", "File", value=f"{name}.env")],
-                submit="Export",
-                required=["path"],
-                note="Secrets you may reveal are written (each reveal is recorded); the file "
-                "is created readable by you only.",
-                on_submit=check,
+        if session.read_only:  # it acts as a viewer: reveals nothing
+            note = "A read-only session reveals nothing: secrets are left out of the file"
+        else:
+            note = "Secrets you may reveal are written (each reveal is recorded)"
+        typed = f"{name}.env"
+        while True:
+            values = await self.app.push_screen_wait(
+                FormDialog(
+                    "Export as .env",
+                    [Field("path", "File", value=typed)],
+                    submit="Export",
+                    required=["path"],
+                    note=f"{note}; the file is created readable by you only.",
+                    on_submit=check,
+                )
             )
-        )
-        if not values:
-            return
-        path = Path(str(values["path"]))
-        path, replace = await asyncio.to_thread(_existing, path)
-        if replace and not await self.app.push_screen_wait(
-            ConfirmDialog(
-                f"Replace {path}?",
-                confirm="Replace",
-                cancelled=f"Not exported: {path} was left as it was.",
-            )
-        ):
-            return
+            if not values:
+                return
+            typed = str(values["path"])
+            path, replace = await asyncio.to_thread(_existing, Path(typed))
+            # Not replacing goes back to the form with the path kept, to choose another.
+            if not replace or await self.app.push_screen_wait(
+                ConfirmDialog(
+                    f"Replace {path}?",
+                    confirm="Replace",
+                    cancelled=f"{path} was left as it was; choose another file or replace it.",
+                )
+            ):
+                break
         out: dict[str, str] = {}
         omitted: list[str] = []
         skipped_files: list[str] = []
