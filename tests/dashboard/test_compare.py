@@ -113,6 +113,24 @@ async def test_comparing_reveals_nothing_until_asked(fresh_db_url: str) -> None:
         await pilot.press("escape")
 
 
+async def test_a_reveal_in_compare_is_masked_again_after_the_timeout(fresh_db_url: str) -> None:
+    app = make_test_app(fresh_db_url, "alice", project="storefront", env="ci-runner")
+    app.settings.reveal_timeout = 1.0
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        screen = await _open_compare(app, pilot, "bob-laptop")
+        table = screen.query_one("#compare-table", DataTable)
+        await wait_for(pilot, lambda: "DATABASE_URL" in {x.key for x in screen.lines})
+        table.move_cursor(row=table.get_row_index("DATABASE_URL"))
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "DATABASE_URL" in screen.revealed)
+        await wait_for(pilot, lambda: "DATABASE_URL" not in screen.revealed, 5)
+        line = next(x for x in screen.lines if x.key == "DATABASE_URL")
+        assert "postgres" not in line.a + line.b
+        assert line.b == "•••••••• (differs)"
+
+
 async def test_the_reason_stays_with_the_masked_side(fresh_db_url: str) -> None:
     """carol (viewer) compares staging, where QA_SEC is a secret, with ci-runner, where it is
     a plain value: the secret's side says she may not reveal it, the plain side shows it."""

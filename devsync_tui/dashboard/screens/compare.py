@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -353,6 +354,12 @@ class CompareScreen(ModalScreen[bool]):
             return
         self.revealed[key] = (values[0], values[1])
         self._show_diff()
+        # Masked again after the table's reveal timeout, as everywhere else.
+        self.set_timer(self.session.settings.reveal_timeout, partial(self._mask, key))
+
+    def _mask(self, key: str) -> None:
+        if self.revealed.pop(key, None) is not None and self.diff is not None:
+            self._show_diff()
 
     def action_promote(self) -> None:
         line = self._selected()
