@@ -43,3 +43,19 @@ async def test_presence_takes_at_most_half_the_header() -> None:
         # Too long whole: the names only (UX.md: the place first, presence gets what is left).
         assert "also here: bob, erin, dave" in text
         assert text.endswith("● live")
+
+
+async def test_the_reason_the_link_is_down_comes_before_the_brand_and_the_role() -> None:
+    """At 120 columns the whole reason fits once the brand gives way; the place stays."""
+    app = _Host()
+    async with app.run_test(size=(120, 3)) as pilot:
+        header = app.query_one(StatusHeader)
+        header.workspace, header.user, header.role = "LOCAL", "bob", "member"
+        header.title = "Acme ▸ storefront"
+        header.link = "reconnecting"
+        header.link_detail = "the local database stopped; DevSync is starting it again"
+        await pilot.pause()
+        text = str(header.render())
+        assert text.endswith("DevSync is starting it again")
+        assert "bob" in text
+        assert "Acme ▸ storefront" in text

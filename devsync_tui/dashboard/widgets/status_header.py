@@ -68,15 +68,18 @@ class StatusHeader(Widget):
 
     def _line(self, label: str, colour: str, *, presence: str) -> Text:
         # What is shown when the line is short, in this order (UX.md, header): the link's
-        # state whole; where I am; why the link is not live; who else is here (shortened,
-        # then left out).
+        # state whole; where I am; why the link is not live (before the brand and the role:
+        # "the local database stopped; DevSync is starting it again" is what to read then);
+        # who else is here (shortened, then left out).
         width = self.content_size.width or _UNBOUNDED
         mark, _, detail = label.partition(" — ")
         right = Text(mark, style=colour)
         if right.cell_len >= width:
             right.truncate(width, overflow="ellipsis")
             return right
-        left = self._where(width - right.cell_len - 1)
+        left = self._where(
+            width - right.cell_len - 1, keep=cell_len(f" — {detail}") if detail else 0
+        )
         spare = width - right.cell_len - left.cell_len - 1
         if detail and spare >= _DETAIL_MIN + 3:
             why = Text(f" — {detail}", style=colour)
@@ -89,11 +92,16 @@ class StatusHeader(Widget):
         left.append(" " * max(1, width - left.cell_len - right.cell_len))
         return left + right
 
-    def _where(self, room: int) -> Text:
+    def _where(self, room: int, *, keep: int = 0) -> Text:
         """Workspace, user and role, and the breadcrumb, within ``room`` cells: the parts
         that say who I am shorten first (the brand, then the role), then the breadcrumb is
-        cut at its end."""
+        cut at its end. The brand and the role give way to ``keep`` cells more (the link's
+        reason) as long as the rest then fits whole."""
         crumb = Text(f"  │ {self.title}", style="dim") if self.title else Text()
+        for brand, role in ((True, True), (False, True), (False, False)):
+            left = self._who(brand=brand, role=role)
+            if left.cell_len + crumb.cell_len + keep <= room:
+                return left + crumb
         for brand, role in ((True, True), (False, True), (False, False)):
             left = self._who(brand=brand, role=role)
             if left.cell_len + crumb.cell_len <= room:
