@@ -20,7 +20,7 @@ READS = frozenset(
         "health_series",
         "health_sparklines", "health_latest", "audit_log", "answer_now", "open_workspace",
         "template", "config_states", "key_versions", "package_facts", "accepted_risks",
-        "list_machine_tokens",
+        "list_machine_tokens", "secrets_equal",
     }
 )  # fmt: skip
 
