@@ -241,3 +241,35 @@ async def test_new_key_draft_is_worded_for_a_new_key(fresh_db_url: str) -> None:
         assert "version new" not in note
         assert editor.query_one("#editor-key", Input).value == "DRAFTED_KEY"
         assert editor.value() == "fake-value"
+
+
+async def test_history_ages_stay_current(
+    fresh_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devsync_tui.dashboard.screens import history as history_screen
+
+    monkeypatch.setattr(history_screen, "AGE_TICK_SECONDS", 0.1)
+    now = clock.now()
+    clock.freeze(now)
+    try:
+        app = make_test_app(fresh_db_url, "alice", size=(160, 40), project="storefront")
+        async with app.run_test(size=app.test_size) as pilot:
+            await wait_ready(pilot)
+            config_pane(app).go_to_key("LOG_LEVEL")
+            await pilot.press("h")
+            await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+            history = app.screen
+            await wait_for(pilot, lambda: len(history.entries) == 3)
+            table = history.query_one("#history-table")
+
+            def when(row: int) -> str:
+                return str(table.get_row_at(row)[3])
+
+            before = [when(i) for i in range(3)]
+            clock.freeze(now + timedelta(days=40))
+            await wait_for(pilot, lambda: when(0) != before[0])
+            ages = [history.entries[i].changed_at for i in range(3)]
+            assert [when(i) for i in range(3)] == [clock.ago(t) for t in ages]
+            assert table.cursor_row == 0
+    finally:
+        clock.freeze(None)

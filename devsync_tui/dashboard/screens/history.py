@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static
+from textual.widgets.data_table import ColumnKey
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core import clock
@@ -20,6 +21,7 @@ from devsync_tui.core.execution_control import refusal as execution_control_refu
 from devsync_tui.core.models import ConfigHistoryEntry, ConfigType
 from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
+from devsync_tui.dashboard.panes.config_live import AGE_TICK_SECONDS
 from devsync_tui.dashboard.screens.conflict import diff_text
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
 from devsync_tui.dashboard.screens.help import HelpScreen
@@ -64,6 +66,10 @@ class HistoryScreen(ModalScreen[bool]):
         #: Bumped when rights may have changed: a reveal asked for before is not shown.
         self._rights = 0
         self.restored = False
+        #: The "When" column's key and each row's age as drawn, for the tick that keeps them
+        #: current (as the Configuration tab's "Changed").
+        self._when_column: ColumnKey | None = None
+        self._ages: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
         scope = "project default" if self.environment_id is None else "environment override"
@@ -95,8 +101,20 @@ class HistoryScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", KeyTable)
-        table.add_columns("Ver", "Change", "By", "When")
+        *_, self._when_column = table.add_columns("Ver", "Change", "By", "When")
         self.load()
+        self.set_interval(AGE_TICK_SECONDS, self.refresh_ages, name="history-ages")
+
+    def refresh_ages(self) -> None:
+        """Redraw the "When" cells whose age has moved on ("just now" → "1 min ago")."""
+        if self._when_column is None or not self.is_mounted:
+            return
+        table = self.query_one("#history-table", KeyTable)
+        for entry in self.entries:
+            when = clock.ago(entry.changed_at)
+            if self._ages.get(entry.id) != when and str(entry.id) in table.rows:
+                table.update_cell(str(entry.id), self._when_column, when)
+                self._ages[entry.id] = when
 
     @work(exclusive=True, group="history-load", exit_on_error=False)
     async def load(self) -> None:
@@ -109,12 +127,13 @@ class HistoryScreen(ModalScreen[bool]):
         self.entries = message.entries
         table = self.query_one("#history-table", KeyTable)
         table.clear()
+        self._ages = {entry.id: clock.ago(entry.changed_at) for entry in self.entries}
         for entry in self.entries:
             table.add_row(
                 str(entry.version),
                 entry.op,
                 entry.changed_by_username or "?",
-                clock.ago(entry.changed_at),
+                self._ages[entry.id],
                 key=str(entry.id),
             )
         table.focus()
