@@ -118,6 +118,25 @@ def _s(items: list[str]) -> str:
     return "" if len(items) == 1 else "s"
 
 
+def _share(room: int, a_needs: int, b_needs: int) -> tuple[int, int]:
+    """The two value columns' widths in ``room`` cells: half each, except that a column
+    needing less than its half leaves the rest to the other (never under ``VALUE_MIN``)."""
+    half = max(VALUE_MIN, room // 2)
+    if a_needs < half:
+        a = max(VALUE_MIN, a_needs)
+        return a, max(VALUE_MIN, room - a)
+    if b_needs < half:
+        b = max(VALUE_MIN, b_needs)
+        return max(VALUE_MIN, room - b), b
+    return half, half
+
+
+def _needs(text: str) -> int:
+    """The cells ``text`` needs uncut by ``_cut``: its first line, and "…" if more follow."""
+    first, _, rest = text.partition("\n")
+    return cell_len(first) + (1 if rest or text.endswith("\n") else 0)
+
+
 def _cut(text: str, width: int) -> str:
     """The first line of ``text`` within ``width`` cells, "…" marking a cut."""
     first = text.splitlines()[0] if text else ""
@@ -262,16 +281,18 @@ class CompareScreen(ModalScreen[bool]):
             TABLE_PADDING + 1
         )
         key_w = min(max([3, *(cell_len(x.key) for x in self.lines)]), max(8, room // 3))
-        value_w = max(VALUE_MIN, (room - key_w) // 2)
+        a_w, b_w = _share(
+            room - key_w,
+            max([cell_len(self.a.name), *(_needs(x.a) for x in self.lines)]),
+            max([cell_len(self.b.name), *(_needs(x.b) for x in self.lines)]),
+        )
         table.clear(columns=True)
         table.add_column("", width=1)
         table.add_column("Key", width=key_w)
-        table.add_column(_cut(self.a.name, value_w), width=value_w)
-        table.add_column(_cut(self.b.name, value_w), width=value_w)
+        table.add_column(_cut(self.a.name, a_w), width=a_w)
+        table.add_column(_cut(self.b.name, b_w), width=b_w)
         for x in self.lines:
-            table.add_row(
-                x.mark, _cut(x.key, key_w), _cut(x.a, value_w), _cut(x.b, value_w), key=x.key
-            )
+            table.add_row(x.mark, _cut(x.key, key_w), _cut(x.a, a_w), _cut(x.b, b_w), key=x.key)
         if keep is not None and keep.key in {x.key for x in self.lines}:
             table.move_cursor(row=table.get_row_index(keep.key))
 
