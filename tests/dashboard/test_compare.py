@@ -173,3 +173,12 @@ async def test_the_value_columns_use_the_width(fresh_db_url: str, size: tuple[in
             for cell, column in zip(table.get_row_at(row), table.ordered_columns, strict=True):
                 text = getattr(cell, "plain", str(cell))
                 assert cell_len(text) <= column.width
+
+
+def test_a_short_column_leaves_its_room_to_a_long_one() -> None:
+    from devsync_tui.dashboard.screens.compare import VALUE_MIN, _share
+
+    assert _share(60, 40, 12) == (48, 12)  # b needs less than its half
+    assert _share(60, 5, 40) == (VALUE_MIN, 60 - VALUE_MIN)  # never under the minimum
+    assert _share(60, 40, 40) == (30, 30)  # both need more: half each
+    assert _share(60, 10, 12) == (10, 50)  # both fit: the rest goes to b
