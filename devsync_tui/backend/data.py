@@ -177,9 +177,15 @@ class DataContract(Transport):
         when it does not exist or someone else wrote it. Raises Unavailable while unreachable.
         A save is a single transaction, so the answer is "once" or "not at all"."""
         me = (await self.whoami()).user_id
-        wanted = 1 if expected_version is None else expected_version + 1
         for entry in await self.configuration_history(project_id, environment_id, key, limit=50):
-            if entry.version != wanted or entry.op == "delete":
+            if expected_version is None:
+                # A create: the key's newest creation, unless a delete came after it (a key
+                # created again continues the numbering of the one deleted before it).
+                if entry.op == "delete":
+                    return False
+                if entry.op != "insert":
+                    continue
+            elif entry.version != expected_version + 1 or entry.op == "delete":
                 continue
             if entry.changed_by != me:
                 return False

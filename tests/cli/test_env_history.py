@@ -165,3 +165,20 @@ def test_a_restore_conflict_with_json_is_one_document(devsync: DevsyncCLI) -> No
         "conflict": {"current_version": 2, "expected_version": 1},
         "version": 1,
     }
+
+
+def test_every_version_stays_reachable_after_a_delete(devsync: DevsyncCLI) -> None:
+    """A key deleted and created again continues its numbering, so restoring an older version
+    names one value (before, the new key started again at version 1)."""
+    for value in ("a", "b"):
+        assert devsync("env", "set", f"QK={value}", "--plain", *BOB).code == 0
+    assert devsync("env", "unset", "QK", *BOB).code == 0
+    assert devsync("env", "set", "QK=c", "--plain", *BOB).code == 0
+    data = json.loads(devsync("env", "history", "QK", "--json", *BOB).out)
+    assert [(h["version"], h["op"], h["value"]) for h in data["history"]] == [
+        (3, "insert", "c"), (2, "delete", None), (2, "update", "b"), (1, "insert", "a"),
+    ]  # fmt: skip
+    result = devsync("env", "restore", "QK", "--version", "2", *BOB)
+    assert result.code == 0, result.err
+    assert result.out.strip() == "Restored version 2 of QK in storefront/bob-laptop (now version 4)."
+    assert devsync("env", "get", "QK", *BOB).out == "b\n"

@@ -72,6 +72,41 @@ def test_version_starts_at_one_and_rises_by_one_on_every_road(cur: Cur) -> None:
     assert cur.fetchone() == (3,)
 
 
+def test_a_key_created_again_continues_its_numbering(cur: Cur) -> None:
+    """Every version number of a scope and key names one value, across a delete: restoring
+    "version 2" cannot mean two different values."""
+    impersonate(cur, demo.BOB)
+    cur.execute(
+        "select id, version from save_configuration(%s, %s, 'RE', 'a', false, 'env_var', null)",
+        (S, BOB_ENV),
+    )
+    first = cur.fetchone()
+    assert first is not None and first[1] == 1
+    cur.execute("select save_configuration(%s, %s, 'RE', 'b', false, 'env_var', 1)", (S, BOB_ENV))
+    cur.execute("select delete_configuration(%s, 2)", (first[0],))
+    cur.execute(
+        "select version from save_configuration(%s, %s, 'RE', 'c', false, 'env_var', null)",
+        (S, BOB_ENV),
+    )
+    assert cur.fetchone() == (3,)
+    # The same key in another scope (the project default) has its own numbering.
+    impersonate(cur, demo.ALICE)
+    cur.execute(
+        "select version from save_configuration(%s, null, 'RE', 'd', false, 'env_var', null)",
+        (S,),
+    )
+    assert cur.fetchone() == (1,)
+    cur.execute("reset role")
+    cur.execute(
+        "select version, op, value from configuration_history"
+        " where project_id = %s and environment_id = %s and key = 'RE' order by id",
+        (S, BOB_ENV),
+    )
+    assert cur.fetchall() == [
+        (1, "insert", "a"), (2, "update", "b"), (2, "delete", "b"), (3, "insert", "c"),
+    ]  # fmt: skip
+
+
 def test_history_has_every_version_current_included_and_deletes(cur: Cur) -> None:
     impersonate(cur, demo.BOB)
     cur.execute(

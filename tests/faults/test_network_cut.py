@@ -110,3 +110,30 @@ async def test_confirm_while_still_down_says_unavailable(
         await backend.confirm_save(STOREFRONT, None, "CUT_KEY", "after", expected_version=1)
     proxy.refuse = False
     assert await backend.confirm_save(STOREFRONT, None, "CUT_KEY", "after", expected_version=1)
+
+
+async def test_a_create_after_a_delete_is_confirmed_by_its_own_insert(fresh_db_url: str) -> None:
+    """A key created again continues its numbering (v3 after v1, v2 and a delete): whether
+    that create happened is read from the newest creation, never from the one before the
+    delete."""
+    backend = PostgresBackend(fresh_db_url, "alice", embedded=False, min_size=1, max_size=1)
+    await backend.connect()
+    try:
+        await _save(backend, "AGAIN_KEY", "one", None)
+        await _save(backend, "AGAIN_KEY", "two", 1)
+        stored = await backend.configuration_history(STOREFRONT, None, "AGAIN_KEY")
+        await backend.delete_configuration(stored[0].configuration_id, 2)
+        # Deleted and not created again: the old creation does not count.
+        assert not await backend.confirm_save(
+            STOREFRONT, None, "AGAIN_KEY", "one", expected_version=None
+        )
+        await _save(backend, "AGAIN_KEY", "three", None)
+        assert await backend.confirm_save(
+            STOREFRONT, None, "AGAIN_KEY", "three", expected_version=None
+        )
+        assert not await backend.confirm_save(
+            STOREFRONT, None, "AGAIN_KEY", "other", expected_version=None
+        )
+        assert _stored(fresh_db_url, "AGAIN_KEY") == [(1, "one"), (2, "two"), (3, "three")]
+    finally:
+        await backend.close()
