@@ -180,5 +180,7 @@ def test_every_version_stays_reachable_after_a_delete(devsync: DevsyncCLI) -> No
     ]  # fmt: skip
     result = devsync("env", "restore", "QK", "--version", "2", *BOB)
     assert result.code == 0, result.err
-    assert result.out.strip() == "Restored version 2 of QK in storefront/bob-laptop (now version 4)."
+    assert result.out.strip() == (
+        "Restored version 2 of QK in storefront/bob-laptop (now version 4)."
+    )
     assert devsync("env", "get", "QK", *BOB).out == "b\n"

@@ -81,7 +81,8 @@ def test_a_key_created_again_continues_its_numbering(cur: Cur) -> None:
         (S, BOB_ENV),
     )
     first = cur.fetchone()
-    assert first is not None and first[1] == 1
+    assert first is not None
+    assert first[1] == 1
     cur.execute("select save_configuration(%s, %s, 'RE', 'b', false, 'env_var', 1)", (S, BOB_ENV))
     cur.execute("select delete_configuration(%s, 2)", (first[0],))
     cur.execute(
