@@ -107,17 +107,18 @@ def resolve_target(
         chosen = match_teams(teams, team_q)
         if not chosen:
             return None
+    if env_q:
+        places = _environments(chosen, projects, environments, project_q, env_q)
+        if not places:
+            return None
+        project, env = places[0]
+        return (project.team_id, project.id, env.id)
     if not project_q:
         return (chosen[0].id, None, None) if team_q else None
-    team_ids = {t.id for t in chosen}
-    candidates = match_projects(chosen, [p for p in projects if p.team_id in team_ids], project_q)
+    candidates = _projects(chosen, projects, project_q)
     if not candidates:
         return None
-    project = candidates[0]
-    if not env_q:
-        return (project.team_id, project.id, None)
-    envs = match_environments(environments.get(project.id, ()), env_q)
-    return (project.team_id, project.id, envs[0].id) if envs else None
+    return (candidates[0].team_id, candidates[0].id, None)
 
 
 def ambiguity(
@@ -133,19 +134,64 @@ def ambiguity(
     chosen: Sequence[Team] = match_teams(teams, team_q) if team_q else teams
     if team_q and len(chosen) > 1:
         return _several(team_q, [t.slug for t in chosen])
-    if not project_q or not chosen:
+    if not chosen:
         return None
+    if project_q:
+        candidates = _projects(chosen, projects, project_q)
+        if len(candidates) > 1:
+            slugs = {t.id: t.slug for t in teams}
+            return _several(
+                project_q, [f"{slugs.get(p.team_id, p.team_id)}/{p.name}" for p in candidates]
+            )
+    if not env_q:
+        return None
+    places = _environments(chosen, projects, environments, project_q, env_q)
+    if len(places) < 2:
+        return None
+    if len({project.id for project, _ in places}) == 1:
+        return _several(env_q, [env.name for _, env in places])
+    return _several(env_q, [f"{project.name}/{env.name}" for project, env in places])
+
+
+def _projects(chosen: Sequence[Team], projects: Sequence[Project], query: str) -> list[Project]:
+    """The projects of the ``chosen`` teams ``query`` names."""
     team_ids = {t.id for t in chosen}
-    candidates = match_projects(chosen, [p for p in projects if p.team_id in team_ids], project_q)
-    if len(candidates) > 1:
-        slugs = {t.id: t.slug for t in teams}
-        return _several(
-            project_q, [f"{slugs.get(p.team_id, p.team_id)}/{p.name}" for p in candidates]
+    return match_projects(chosen, [p for p in projects if p.team_id in team_ids], query)
+
+
+def _environments(
+    chosen: Sequence[Team],
+    projects: Sequence[Project],
+    environments: Mapping[UUID, Sequence[Environment]],
+    project_q: str | None,
+    env_q: str,
+) -> list[tuple[Project, Environment]]:
+    """The environments ``env_q`` names, with their projects, as the command line finds them:
+
+    - with ``project_q``, in the first project it names; ``env_q`` may also be ``P/E`` where P
+      names that same project;
+    - without it, ``P/E`` names E in project P (``team/P/E`` too), and a bare name or id is
+      looked for in every project of the ``chosen`` teams, in the tree's order (teams, then
+      projects, by name).
+
+    A ``P/E`` is split only when no environment is named the whole text."""
+    if project_q:
+        found = _projects(chosen, projects, project_q)
+        scope = found[:1]
+    else:
+        order = {t.id: i for i, t in enumerate(sorted(chosen, key=lambda t: t.name.lower()))}
+        scope = sorted(
+            (p for p in projects if p.team_id in order),
+            key=lambda p: (order[p.team_id], p.name.lower()),
         )
-    if not candidates or not env_q:
-        return None
-    envs = match_environments(environments.get(candidates[0].id, ()), env_q)
-    return _several(env_q, [e.name for e in envs]) if len(envs) > 1 else None
+    places = [(p, e) for p in scope for e in match_environments(environments.get(p.id, ()), env_q)]
+    if places or "/" not in env_q or as_uuid(env_q) is not None:
+        return places
+    project_part, _, env_name = env_q.rpartition("/")
+    named = _projects(chosen, projects, project_part)
+    if project_q:
+        named = [p for p in named if p in scope]  # P/E must name the project asked for
+    return [(p, e) for p in named for e in match_environments(environments.get(p.id, ()), env_name)]
 
 
 def _several(query: str, names: Sequence[str]) -> str:

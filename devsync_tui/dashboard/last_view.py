@@ -229,7 +229,7 @@ def opens_here(
     resolves them: ``core.targets``) opens the place ``view`` shows; no flags: it does."""
     if not (team or project or environment):
         return True
-    if not project:
+    if not (project or environment):
         return False  # a team opens on its members
     try:
         teams, projects, environments = places_from_document(view.document)

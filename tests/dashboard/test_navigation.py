@@ -27,6 +27,22 @@ async def test_start_on_an_environment(demo_db_url: str) -> None:
         assert app.main.header.link == "live"
 
 
+@pytest.mark.parametrize(
+    "env", ["bob-laptop", "storefront/bob-laptop", "acme/storefront/bob-laptop"]
+)
+async def test_start_on_an_environment_named_without_its_project(
+    demo_db_url: str, env: str
+) -> None:
+    """``devsync --env E`` and ``--env P/E``, as the data commands take them."""
+    app = make_test_app(demo_db_url, "bob", env=env)
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        sel = app.main.selection
+        assert sel is not None
+        assert sel.environment is not None
+        assert sel.environment.id == demo.ENV_BOB_LAPTOP
+
+
 async def test_unknown_target_says_so_and_opens_the_first_project(demo_db_url: str) -> None:
     app = make_test_app(demo_db_url, "alice", project="nope")
     async with app.run_test(size=app.test_size) as pilot:

@@ -123,3 +123,36 @@ def test_the_dashboard_follows_the_same_rule() -> None:
         SHOP.id,
         LAPTOP.id,
     )
+
+
+def test_an_environment_alone_or_as_project_slash_env() -> None:
+    """The dashboard takes ``--env`` as the data commands do: ``P/E`` names E in P (``team/P/E``
+    too), and a bare name is looked for in every project, in the tree's order."""
+    staging_api = _env(30, API, "staging")
+    staging_shop = _env(31, SHOP, "staging")
+    envs = {SHOP.id: (LAPTOP, staging_shop), API.id: (staging_api,)}
+    teams, projects = (ZETA, ACME), (SHOP, API)
+    shop_laptop = (ACME.id, SHOP.id, LAPTOP.id)
+    assert resolve_target(teams, projects, envs, None, None, "bob-laptop") == shop_laptop
+    assert resolve_target(teams, projects, envs, None, None, "storefront/bob-laptop") == shop_laptop
+    assert resolve_target(teams, projects, envs, None, None, "acme/storefront/bob-laptop") == (
+        shop_laptop
+    )
+    assert resolve_target(teams, projects, envs, None, None, str(LAPTOP.id)) == shop_laptop
+    # With --project P, --env P/E is accepted for that same project only.
+    assert resolve_target(teams, projects, envs, None, "storefront", "storefront/bob-laptop") == (
+        shop_laptop
+    )
+    assert resolve_target(teams, projects, envs, None, "api", "storefront/bob-laptop") is None
+    # A bare name in two projects: the first in the tree (Acme before Zeta), the other named.
+    assert resolve_target(teams, projects, envs, None, None, "staging") == (
+        ACME.id, SHOP.id, staging_shop.id,
+    )  # fmt: skip
+    assert ambiguity(teams, projects, envs, None, None, "staging") == (
+        "“staging” names several: storefront/staging, api/staging; showing the first."
+    )
+    assert resolve_target(teams, projects, envs, "zeta", None, "staging") == (
+        ZETA.id, API.id, staging_api.id,
+    )  # fmt: skip
+    assert ambiguity(teams, projects, envs, None, None, "api/staging") is None
+    assert resolve_target(teams, projects, envs, None, None, "nowhere") is None
