@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from devsync_tui import locations
+from devsync_tui.core.keyring_choice import keyring_disabled
 
 __all__ = [
     "KEYRING_NAME",
@@ -115,7 +116,7 @@ def _decode_key(text: str, where: str) -> bytes:
 
 def _keyring_get() -> str | None:
     """The stored key text, or None. Raises LookupError when no keyring backend is usable."""
-    if os.environ.get("DEVSYNC_KEYRING", "").lower() in {"off", "0", "no", "file"}:
+    if keyring_disabled():
         raise LookupError("keyring disabled")
     try:
         # Deferred: keyring costs 0.1-0.2 s of CPU to import, which a start with DEVSYNC_KEYRING=off

@@ -222,6 +222,19 @@ async def test_keyring_used_when_it_works(config_dir: Path, memory_keyring: Any)
     await store.remove_item("supabase.auth.token")  # removing twice is fine
 
 
+async def test_devsync_keyring_off_keeps_sessions_in_the_file(
+    config_dir: Path, memory_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DEVSYNC_KEYRING=off keeps the keyring out of sessions too, not only the local key."""
+    monkeypatch.setenv("DEVSYNC_KEYRING", "off")
+    assert not session.keyring_usable()
+    store = SessionStorage("https://p.supabase.co")
+    await store.set_item("supabase.auth.token", "tok")
+    assert memory_keyring.items == {}
+    assert (config_dir / "session.json").exists()
+    assert await store.get_item("supabase.auth.token") == "tok"
+
+
 def test_headless_default_is_the_file() -> None:
     import keyring
     from keyring.backends import fail

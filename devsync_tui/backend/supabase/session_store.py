@@ -22,6 +22,7 @@ from typing import Any
 from devsync_tui import locations
 from devsync_tui.backend.errors import PermissionDenied
 from devsync_tui.core import file_lock
+from devsync_tui.core.keyring_choice import keyring_disabled
 from devsync_tui.core.private_file import write_private
 
 log = logging.getLogger("devsync.session")
@@ -41,7 +42,10 @@ def fallback_path() -> Path:
 
 
 def keyring_usable() -> bool:
-    """True when keyring has a backend that can store secrets (not the ``fail`` backend)."""
+    """True when keyring has a backend that can store secrets (not the ``fail`` backend) and
+    ``DEVSYNC_KEYRING`` does not keep it out."""
+    if keyring_disabled():
+        return False
     try:
         import keyring  # deferred: see the module's docstring
         from keyring.backends import fail
