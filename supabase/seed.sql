@@ -269,6 +269,49 @@ perform private.store_dependencies('00000000-0000-4000-c000-000000000002', '0000
 ]');
 end $$;
 
+-- What OSV said about the versions marked vulnerable above, as each machine's agent reports it
+-- (machine_report_package_facts: stored for the team of the machine's project, Acme). Real
+-- advisories as OSV names them, two a version (OSV lists more), severity in OSV's
+-- database_specific word, as core/advisories.py keeps it. checked_at: the machine's last report
+-- (bob-laptop 2 minutes ago, alice-mbp before it went offline), so a scan run in the demo is
+-- newer and replaces them. Skipped on a schema older than the facts (tests seed databases
+-- migrated part-way: tests/db/helpers.py demo_before).
+do $$ begin
+if to_regprocedure('private.store_package_facts(uuid, jsonb)') is null then
+  return;
+end if;
+perform private.store_package_facts('00000000-0000-4000-d000-000000000001', jsonb_build_object(
+  'freshness', '[]'::jsonb,
+  'advisories', jsonb_build_array(
+    jsonb_build_object('package_manager', 'npm', 'package_name', 'lodash', 'version', '4.17.20',
+      'checked_at', now() - interval '2 minutes', 'advisories', '[
+      {"id": "GHSA-29mw-wpgm-hmr9", "aliases": ["CVE-2020-28500"], "severity": "MODERATE",
+       "summary": "Regular Expression Denial of Service (ReDoS) in lodash", "fixed_version": "4.17.21"},
+      {"id": "GHSA-35jh-r3h4-6jhm", "aliases": ["CVE-2021-23337"], "severity": "HIGH",
+       "summary": "Command Injection in lodash", "fixed_version": "4.17.21"}
+    ]'::jsonb),
+    jsonb_build_object('package_manager', 'pip', 'package_name', 'requests', 'version', '2.28.2',
+      'checked_at', now() - interval '2 minutes', 'advisories', '[
+      {"id": "GHSA-9wx4-h78v-vm56", "aliases": ["CVE-2024-35195"], "severity": "MODERATE",
+       "summary": "Requests `Session` object does not verify requests after making first request with verify=False",
+       "fixed_version": "2.32.0"},
+      {"id": "GHSA-j8r2-6x86-q33q", "aliases": ["CVE-2023-32681"], "severity": "MODERATE",
+       "summary": "Unintended leak of Proxy-Authorization header in requests", "fixed_version": "2.31.0"}
+    ]'::jsonb))));
+perform private.store_package_facts('00000000-0000-4000-d000-000000000004', jsonb_build_object(
+  'freshness', '[]'::jsonb,
+  'advisories', jsonb_build_array(
+    jsonb_build_object('package_manager', 'pip', 'package_name', 'cryptography', 'version', '41.0.7',
+      'checked_at', now() - interval '3 hours 5 minutes', 'advisories', '[
+      {"id": "GHSA-3ww4-gg4f-jr7f", "aliases": ["CVE-2023-50782"], "severity": "HIGH",
+       "summary": "Python Cryptography package vulnerable to Bleichenbacher timing oracle attack",
+       "fixed_version": "42.0.0"},
+      {"id": "GHSA-9v9h-cgj8-h64p", "aliases": ["CVE-2024-0727"], "severity": "MODERATE",
+       "summary": "Bundled OpenSSL: a maliciously formatted PKCS12 file can crash the process (NULL pointer dereference)",
+       "fixed_version": "42.0.2"}
+    ]'::jsonb))));
+end $$;
+
 -- Health: cpu, memory, disk, ping every 5 minutes over the last day, per environment.
 -- Values are smooth deterministic curves; alice-mbp went offline three hours ago and bob's
 -- laptop runs hot on memory in the last hour.

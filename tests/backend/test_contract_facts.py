@@ -3,7 +3,7 @@ a person's scan and by a machine, read back by any member of the project, never 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -16,17 +16,18 @@ from tests.support import demo
 pytestmark = pytest.mark.db
 
 NPM = PackageManager.NPM
-CHECKED = datetime(2026, 11, 1, tzinfo=UTC)
 GHSA = Advisory(
     "GHSA-35jh-r3h4-6jhm", ("CVE-2021-23337",), "HIGH", "Command Injection in lodash", "4.17.21"
 )
 
 
 async def test_facts_are_reported_and_read_by_members(transport: Transport) -> None:
+    # newer than the demo's own check of lodash 4.17.20 (seed.sql), which it replaces
+    checked = clock.now().replace(microsecond=0)
     bob = await transport.open("bob")
     written = await bob.report_package_facts(
-        [AdvisoryCheck(NPM, "lodash", "4.17.20", CHECKED, (GHSA,))],
-        [Freshness(NPM, "lodash", "^4.17.21", "4.17.21", "4.17.21", CHECKED)],
+        [AdvisoryCheck(NPM, "lodash", "4.17.20", checked, (GHSA,))],
+        [Freshness(NPM, "lodash", "^4.17.21", "4.17.21", "4.17.21", checked)],
     )
     assert written == 2
     carol = await transport.open("carol")  # a viewer reads them
@@ -35,24 +36,26 @@ async def test_facts_are_reported_and_read_by_members(transport: Transport) -> N
     assert facts.advisories_of(NPM, "lodash", "4.17.21") == []
     fresh = facts.freshness_of(NPM, "lodash", "^4.17.21")
     assert fresh is not None
-    assert (fresh.latest, fresh.wanted, fresh.checked_at) == ("4.17.21", "4.17.21", CHECKED)
+    assert (fresh.latest, fresh.wanted, fresh.checked_at) == ("4.17.21", "4.17.21", checked)
     mallory = await transport.open("mallory")
     assert (await mallory.package_facts(demo.PROJECT_STOREFRONT)).advisories == ()
 
 
 async def test_a_machine_reports_facts_of_its_versions_only(transport: Transport) -> None:
+    checked = clock.now().replace(microsecond=0)  # newer than the seed's check
     bob = await transport.open("bob")
     made = await bob.create_machine_token(
         demo.ENV_BOB_LAPTOP, "ci box", clock.now() + timedelta(days=1)
     )
     machine = await transport.open_machine(made.token)
-    ours = AdvisoryCheck(NPM, "lodash", "4.17.20", CHECKED, (GHSA,))
-    theirs = AdvisoryCheck(NPM, "typescript", "5.4.2", CHECKED, ())  # ci-runner's only
+    ours = AdvisoryCheck(NPM, "lodash", "4.17.20", checked, (GHSA,))
+    theirs = AdvisoryCheck(NPM, "typescript", "5.4.2", checked, ())  # ci-runner's only
     assert await machine.report_package_facts([ours, theirs], []) == 1
     with pytest.raises(PermissionDenied):
         await machine.package_facts(demo.PROJECT_STOREFRONT)
     facts = await bob.package_facts(demo.PROJECT_STOREFRONT)
-    assert [a.package_name for a in facts.advisories] == ["lodash"]
+    assert facts.advisories_of(NPM, "lodash", "4.17.20") == [GHSA]  # the seed's list replaced
+    assert facts.advisories_of(NPM, "typescript", "5.4.2") == []
 
 
 async def test_accepted_risks_round_trip(transport: Transport) -> None:

@@ -118,7 +118,8 @@ def test_an_accepted_advisory_is_shown_ignored_with_date_and_reason() -> None:
 async def test_an_accepted_risk_shows_as_accepted_not_vulnerable(fresh_db_url: str) -> None:
     """bob's lodash (at the baseline's version) is vulnerable; once the team accepts its only
     advisory (by its CVE alias) the cell says `~` (accepted risk) instead of `!`. The demo's
-    other vulnerable version, below its constraint, has no stored advisory: it stays `!`."""
+    other vulnerable version, below its constraint, has advisories nobody accepted: it stays
+    `!`."""
     bob = PostgresBackend(fresh_db_url, "bob")
     await bob.connect()
     try:

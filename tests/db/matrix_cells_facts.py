@@ -7,6 +7,7 @@ See tests/db/matrix_ops.py for the conventions."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from tests.db.helpers import ADMINS, MEMBERS, WRITERS, Conn
 from tests.db.matrix_ops import ENV_WRITERS, NOBODY, Op, S, q
@@ -28,7 +29,8 @@ def facts(key: tuple[str, str, str]) -> str:
                     "package_manager": manager,
                     "package_name": name,
                     "version": version,
-                    "checked_at": "2026-01-01T00:00:00Z",
+                    # newer than the seed's check of lodash 4.17.20 (made as it loaded)
+                    "checked_at": datetime.now(UTC).isoformat(),
                     "advisories": [{"id": "GHSA-test-0000-0000", "aliases": ["CVE-2099-1"]}],
                 }
             ],

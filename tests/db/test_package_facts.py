@@ -23,6 +23,9 @@ S = demo.PROJECT_STOREFRONT
 @pytest.fixture
 def cur(su: Conn) -> Any:
     with su.transaction(force_rollback=True), su.cursor() as c:
+        # the demo seeds lodash 4.17.20's advisories, checked as it loaded: these tests start
+        # from a version nobody has checked
+        c.execute("delete from package_advisory_checks where package_name = 'lodash'")
         yield c
 
 
