@@ -130,7 +130,12 @@ class AppChrome(App[Any]):
         try:
             saved = save_masked(self, name, path)
         except OSError as exc:
-            self.notify(f"Could not save the screenshot: {exc.strerror}.", severity="error")
+            where = exc.filename or path or name
+            self.notify(
+                f"Could not save the screenshot to {where}: {exc.strerror or exc}.",
+                severity="error",
+                markup=False,
+            )
             return None
         self.notify(f"Saved the screenshot (secrets masked) to {saved}.", markup=False)
         return None

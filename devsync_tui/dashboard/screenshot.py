@@ -49,10 +49,17 @@ def masked_svg(app: App[Any], secrets: Iterable[str] | None = None) -> str:
     return console.export_svg(title=app.title)
 
 
+def screenshot_folder() -> Path:
+    """The downloads folder where it exists (where Textual saves screenshots), else the
+    folder DevSync was started in: a server reached over SSH usually has no ~/Downloads."""
+    downloads = user_downloads_path()
+    return downloads if downloads.is_dir() else Path.cwd()
+
+
 def save_masked(app: App[Any], filename: str, directory: str | Path | None = None) -> Path:
     """Write ``masked_svg`` to ``directory`` (default: the downloads folder, where Textual
     saves it) as ``filename``, readable by the owner only; the path written."""
-    folder = Path(directory).expanduser() if directory else user_downloads_path()
+    folder = Path(directory).expanduser() if directory else screenshot_folder()
     path = folder / filename
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -105,6 +105,32 @@ async def test_screenshot_masks_secrets_and_is_private(fresh_db_url: str, tmp_pa
         assert stat.S_IMODE((tmp_path / "again.svg").stat().st_mode) == 0o600
 
 
+def test_screenshot_goes_where_it_can_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ~/Downloads (a server over SSH): the folder DevSync was started in."""
+    from devsync_tui.dashboard import screenshot
+
+    monkeypatch.setattr(screenshot, "user_downloads_path", lambda: tmp_path / "Downloads")
+    monkeypatch.chdir(tmp_path)
+    assert screenshot.screenshot_folder() == tmp_path
+    (tmp_path / "Downloads").mkdir()
+    assert screenshot.screenshot_folder() == tmp_path / "Downloads"
+
+
+async def test_a_screenshot_that_cannot_be_saved_names_where(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    app = make_test_app(fresh_db_url, "bob", project="storefront", env="bob-laptop")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        missing = tmp_path / "no-such-folder"
+        app.deliver_screenshot("shot.svg", str(missing))
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any(f"Could not save the screenshot to {missing}" in m for m in said), said
+
+
 async def test_read_only_offers_and_performs_no_write_or_reveal(demo_db_url: str) -> None:
     app = make_test_app(demo_db_url, "alice", project="storefront", env="ci-runner")
     app.settings.read_only = True
