@@ -17,6 +17,7 @@ opening read, one round trip).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
@@ -131,10 +132,14 @@ class CachedBackend:
         real = self._real
         if real is not None:
             return getattr(real, name)
-        if not callable(getattr(Backend, name, None)):
+        if not hasattr(Backend, name):
             raise AttributeError(name)
+        if not callable(getattr(Backend, name)):
+            return getattr(Backend, name)  # a setting such as ``rows_per_request``: its default
         if name in WRITES:
             return self._held(name)
+        if inspect.isasyncgenfunction(getattr(Backend, name)):
+            return self._deferred_stream(name)
         return self._deferred(name)
 
     def _held(self, name: str) -> Callable[..., Any]:
@@ -162,6 +167,24 @@ class CachedBackend:
             return await method(*args, **kwargs)
 
         return call
+
+    def _deferred_stream(self, name: str) -> Callable[..., AsyncIterator[Any]]:
+        """A read that yields as it goes (``dependency_pages``): nothing in the cache answers
+        it, so it waits for the connection (``Unavailable`` once connecting failed) and then
+        streams from the real backend."""
+
+        async def stream(*args: object, **kwargs: object) -> AsyncIterator[Any]:
+            backend = await self._backend()
+            source = getattr(backend, name)(*args, **kwargs)
+            try:
+                async for item in source:
+                    yield item
+            finally:
+                aclose = getattr(source, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+
+        return stream
 
     def changes(self) -> AsyncIterator[FeedEvent]:
         """The real backend's change feed, once it is attached."""

@@ -5,16 +5,18 @@ from __future__ import annotations
 from uuid import UUID
 
 from rich.cells import cell_len, set_cell_size
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from devsync_tui.core import clock, permissions
 from devsync_tui.core.audit_wording import describe, who
 from devsync_tui.core.models import AuditEntry
 from devsync_tui.dashboard.messages import LiveBatch
+from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.panes.when_shown import ReadWhenShown
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
@@ -89,6 +91,16 @@ class ActivityPane(Vertical):
         team_id = self.selection.team.id
         entries = await self.session.backend.audit_log(team_id, limit=200)
         self.post_message(ActivityLoaded(team_id, entries))
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        """Reading the log failed (offline, a cached view): say why, not "Select a team"."""
+        if event.worker.group != "activity-load" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.query_one("#activity-hint", Static).update(
+            load_failure(self, "the activity log", error)
+        )
 
     def on_activity_loaded(self, message: ActivityLoaded) -> None:
         sel = self.selection

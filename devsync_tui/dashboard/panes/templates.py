@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.errors import InvalidInput
 from devsync_tui.core import clock, permissions
@@ -19,6 +20,7 @@ from devsync_tui.core.models import ConfigType, EnvTemplate
 from devsync_tui.core.wording import count
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.messages import LiveBatch
+from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog, Field, FormDialog, FormValues
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
@@ -102,6 +104,14 @@ class TemplatesPane(Vertical):
             return
         templates = await self.session.backend.list_templates(sel.project.id)
         self.post_message(TemplatesLoaded(sel.project.id, templates))
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        """Reading the templates failed (offline, a cached view): say why, not "Select"."""
+        if event.worker.group != "templates-load" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.query_one("#templates-hint", Static).update(load_failure(self, "the templates", error))
 
     def on_templates_loaded(self, message: TemplatesLoaded) -> None:
         sel = self.selection

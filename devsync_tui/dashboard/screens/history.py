@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static
 from textual.widgets.data_table import ColumnKey
+from textual.worker import Worker, WorkerState
 
 from devsync_tui.backend.errors import Conflict, DevSyncError
 from devsync_tui.core import clock
@@ -22,6 +23,7 @@ from devsync_tui.core.models import ConfigHistoryEntry, ConfigType
 from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
 from devsync_tui.dashboard.panes.config_live import AGE_TICK_SECONDS
+from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.screens.conflict import diff_text
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
 from devsync_tui.dashboard.screens.help import HelpScreen
@@ -122,6 +124,16 @@ class HistoryScreen(ModalScreen[bool]):
             self.project_id, self.environment_id, self.key
         )
         self.post_message(HistoryLoaded(entries))
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        """Reading the history failed (offline, a cached view): say so, not "No history"."""
+        if event.worker.group != "history-load" or event.state != WorkerState.ERROR:
+            return
+        # The main screen's header knows why the link is down (a modal has no header).
+        main = getattr(self.app, "main_or_none", None) or self
+        text = load_failure(main, "the history", event.worker.error)
+        self.query_one("#history-value", Static).update(text)
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.entries = message.entries
