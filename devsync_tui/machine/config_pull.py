@@ -228,6 +228,22 @@ def apply_pull(root: Path, plan: PullPlan) -> list[str]:
     return sorted(set(written))
 
 
+def readable_by_others(root: Path, plan: PullPlan) -> list[tuple[str, int]]:
+    """The files the plan wrote a secret into that other users of this machine may read
+    (group or other read bits, kept from the file as it was): (relative name, mode)."""
+    found: dict[str, int] = {}
+    for change in plan.changes:
+        if not change.secret or change.path in found:
+            continue
+        try:
+            mode = (root / change.path).stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o044:
+            found[change.path] = mode
+    return sorted(found.items())
+
+
 def _unwritable(base: Path, path: Path) -> str | None:
     """Why ``path`` (inside ``base``) cannot be written as a file, or None."""
     name = path.relative_to(base)

@@ -139,6 +139,11 @@ def test_pull_shows_the_diff_asks_and_writes(devsync: DevsyncCLI) -> None:
     assert 'NODE_ENV="staging-ish"' in (root / ".env").read_text()  # nothing written
     done = devsync("env", "pull", "--yes", *BOB)
     assert done.code == 0, done.err
+    # The mode is kept (0640): the secret now in it is readable by the group, and said so.
+    assert done.err == (
+        "devsync: warning: .env now holds a secret and other users of this machine may read it "
+        "(mode 0640); `chmod 600 .env` keeps it yours.\n"
+    )
     text = (root / ".env").read_text()
     assert text.startswith("# shared\n")
     assert "NODE_ENV=production\n" in text

@@ -297,6 +297,12 @@ async def pull(args: argparse.Namespace) -> int:
         print_json(_pull_json(target, root, plan, written, dry_run=False))
     else:
         say(f"Wrote {len(plan.changes)} value(s) to {', '.join(written)}.")
+    for name, mode in config_pull.readable_by_others(root, plan):
+        # Its mode was kept (README); say what that means for the secret now in it.
+        eprint(
+            f"warning: {escaped(name)} now holds a secret and other users of this machine may "
+            f"read it (mode {mode:04o}); `chmod 600 {shlex.quote(name)}` keeps it yours."
+        )
     return _outcome(plan)
 
 
