@@ -173,3 +173,24 @@ def test_a_version_its_machine_marked_vulnerable_is_not_said_to_have_no_advisory
     assert text.startswith("! 4.17.20  vulnerable per bob-laptop; advisory details not stored")
     assert "devsync scan" in text
     assert all(len(line) <= 74 for line in text.splitlines())  # the dialog's inside at 80
+
+
+async def test_a_project_without_a_baseline_says_how_to_record_one(fresh_db_url: str) -> None:
+    """Without a baseline every package "differs" (the baseline lacks it): the status says
+    that there is none yet and how to record one."""
+    import psycopg
+
+    with psycopg.connect(fresh_db_url) as conn:
+        conn.execute(
+            "delete from public.dependencies where project_id = %s and environment_id is null",
+            (demo.PROJECT_STOREFRONT,),
+        )
+    app = PaneHost(fresh_db_url, "bob", DriftPane, demo.PROJECT_STOREFRONT, demo.ENV_BOB_LAPTOP)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, loaded)
+        status = str(app.query_one("#drift-status", Static).render())
+        assert status.startswith("no baseline yet: `devsync scan --baseline`"), status
+    app = PaneHost(fresh_db_url, "bob", DriftPane, demo.PROJECT_BILLING, demo.ENV_ALICE_MBP)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, loaded)
+        assert "no baseline" not in str(app.query_one("#drift-status", Static).render())

@@ -132,6 +132,8 @@ class DriftPane(Widget):
         self.environments: list[Environment] = []
         self.focus_env: UUID | None = None
         self.matrix: DriftMatrix | None = None
+        #: Whether that matrix has no baseline at all, found once per matrix.
+        self._baseline_known: tuple[DriftMatrix | None, bool] = (None, False)
         self._reload_timer: Timer | None = None
         #: Environments whose rows changed since they were read: only their columns are read
         #: again (a machine's report is ~2,000 rows; the project can be a million).
@@ -500,7 +502,17 @@ class DriftPane(Widget):
             parts.append((1, "drifted only"))
         if self.loading_more:
             parts.append((1, "loading the rest…"))
+        elif self._without_baseline(matrix):
+            # Every package then "differs" (the baseline lacks it): say what is missing.
+            parts.insert(0, (0, "no baseline yet: `devsync scan --baseline`"))
         self.query_one("#drift-status", Static).update(_fitted(parts, self.size.width - 2))
+
+    def _without_baseline(self, matrix: DriftMatrix) -> bool:
+        """Whether the project has packages but no baseline at all (asked once per matrix)."""
+        if self._baseline_known[0] is not matrix:
+            none = bool(matrix.rows) and all(row.baseline is None for row in matrix.rows)
+            self._baseline_known = (matrix, none)
+        return self._baseline_known[1]
 
     # -- keys ------------------------------------------------------------------------------------
     def action_filter(self) -> None:
