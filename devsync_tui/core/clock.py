@@ -23,6 +23,10 @@ def freeze(at: datetime | None) -> None:
     _frozen = at
 
 
+#: How often a shown age ("3 min ago") is drawn again: the tables and History redraw theirs.
+AGE_TICK_SECONDS = 30.0
+
+
 def ago(then: datetime | None, *, reference: datetime | None = None) -> str:
     """A short relative time: "just now", "3 min ago", "2 h ago", "5 d ago", or "never"."""
     if then is None:

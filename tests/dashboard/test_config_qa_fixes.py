@@ -246,9 +246,7 @@ async def test_new_key_draft_is_worded_for_a_new_key(fresh_db_url: str) -> None:
 async def test_history_ages_stay_current(
     fresh_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from devsync_tui.dashboard.screens import history as history_screen
-
-    monkeypatch.setattr(history_screen, "AGE_TICK_SECONDS", 0.1)
+    monkeypatch.setattr(clock, "AGE_TICK_SECONDS", 0.1)
     now = clock.now()
     clock.freeze(now)
     try:

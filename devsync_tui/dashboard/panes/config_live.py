@@ -34,7 +34,7 @@ from devsync_tui.dashboard.session import Access, Selection, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, Row
 
 #: How often the "Changed" column's ages are brought up to date (they count minutes).
-AGE_TICK_SECONDS = 30.0
+AGE_TICK_SECONDS = clock.AGE_TICK_SECONDS
 
 #: The required keys an environment lacks, and its template's name.
 Missing = tuple[tuple[str, ...], str | None]

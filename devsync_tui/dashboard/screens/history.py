@@ -22,7 +22,6 @@ from devsync_tui.core.execution_control import refusal as execution_control_refu
 from devsync_tui.core.models import ConfigHistoryEntry, ConfigType
 from devsync_tui.core.printable import visible
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.panes.config_live import AGE_TICK_SECONDS
 from devsync_tui.dashboard.panes.load_failure import load_failure
 from devsync_tui.dashboard.screens.conflict import diff_text
 from devsync_tui.dashboard.screens.dialogs import ConfirmDialog
@@ -105,7 +104,7 @@ class HistoryScreen(ModalScreen[bool]):
         table = self.query_one("#history-table", KeyTable)
         *_, self._when_column = table.add_columns("Ver", "Change", "By", "When")
         self.load()
-        self.set_interval(AGE_TICK_SECONDS, self.refresh_ages, name="history-ages")
+        self.set_interval(clock.AGE_TICK_SECONDS, self.refresh_ages, name="history-ages")
 
     def refresh_ages(self) -> None:
         """Redraw the "When" cells whose age has moved on ("just now" → "1 min ago")."""
