@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from devsync_tui import __version__
+from devsync_tui.core.targets import NAMING_FLAGS, empty_name
 from devsync_tui.dashboard.launch import run_tui
 from devsync_tui.exit_codes import EXIT_CANCELLED, EXIT_INPUT, Cancelled, exit_code_for
 from devsync_tui.logging_setup import log_exception
@@ -137,12 +138,13 @@ def refuse_token(args: argparse.Namespace) -> str | None:
 
 
 def _empty_name(args: argparse.Namespace) -> str | None:
-    """Why ``--project ""`` (``--env``, ``--team``) is refused: it names nothing, and must not
-    silently mean the default (the commands say the same, ``commands/common.flag``)."""
-    for name in ("project", "env", "team"):
-        value = getattr(args, name, None)
-        if value is not None and not value.strip():
-            return f"--{name} takes a name or an id, not an empty string."
+    """Why ``--project ""`` (``--env``, ``--team``, ``--user``, ``--profile``) is refused, for
+    the dashboard and every command alike: it names nothing, and must not silently mean the
+    default (the commands say the same, ``commands/common.flag``)."""
+    for name in NAMING_FLAGS:
+        problem = empty_name(name, getattr(args, name, None))
+        if problem is not None:
+            return problem
     return None
 
 

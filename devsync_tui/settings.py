@@ -44,6 +44,8 @@ from urllib.parse import urlsplit
 
 from devsync_tui import locations
 
+#: The variable naming a PostgreSQL server to use instead of the embedded database.
+DATABASE_URL_VAR = "DEVSYNC_DATABASE_URL"
 #: Name of the built-in profile that runs the embedded database.
 LOCAL_PROFILE = "local"
 #: Names of the implicit profiles made from environment variables.
@@ -401,7 +403,14 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> None:
         settings.profiles[ENV_SUPABASE_PROFILE] = SupabaseProfile(
             url=url.rstrip("/"), anon_key=key, from_env=True
         )
-    database_url = env.get("DEVSYNC_DATABASE_URL", "").strip()
+    database_url = env.get(DATABASE_URL_VAR, "").strip()
+    if DATABASE_URL_VAR in env and not database_url:
+        # As DEVSYNC_TOKEN (core.machine_token): a CI variable that did not arrive, which taken
+        # as unset would send every command to the embedded demo database instead.
+        raise SettingsError(
+            f"{DATABASE_URL_VAR} is set but empty, so it names no database; give it a "
+            f"PostgreSQL URL, or unset {DATABASE_URL_VAR} to use the embedded database."
+        )
     if database_url:
         settings.profiles[ENV_LOCAL_PROFILE] = LocalProfile(
             database_url=database_url, from_env=True

@@ -33,6 +33,7 @@ from devsync_tui.core.crypto import CryptoError
 from devsync_tui.core.machine_token import ENV_VAR as TOKEN_ENV_VAR
 from devsync_tui.core.machine_token import MachineToken, TokenError, from_environment
 from devsync_tui.core.printable import escaped, json_escaped
+from devsync_tui.core.targets import NAMING_FLAGS
 from devsync_tui.exit_codes import (
     EXIT_CANCELLED,
     EXIT_INPUT,
@@ -212,14 +213,10 @@ def progress(message: str) -> None:
     _log.info("%s", message)
 
 
-#: Flags that name a project, environment or team: given empty they name nothing (bad input),
-#: rather than silently meaning the default.
-NAMING_FLAGS = ("project", "env", "team")
-
-
 def flag(args: argparse.Namespace, name: str) -> str | None:
     """A shared flag's value: the target flags are absent from ``args`` when never given.
-    ``--project ""``, ``--env ""`` and ``--team ""`` are bad input (InputError)."""
+    ``--project ""``, ``--env ""``, ``--team ""``, ``--user ""`` and ``--profile ""`` are bad
+    input (InputError): given empty they name nothing, rather than silently mean the default."""
     value: str | None = getattr(args, name, None)
     if name in NAMING_FLAGS:
         require_name(name, value)
@@ -227,7 +224,8 @@ def flag(args: argparse.Namespace, name: str) -> str | None:
 
 
 def check_names(args: argparse.Namespace) -> None:
-    """InputError when ``--project``, ``--env`` or ``--team`` was given empty (see :func:`flag`)."""
+    """InputError when a naming flag (``--project``, ``--env``, ``--team``, ``--user``,
+    ``--profile``) was given empty (see :func:`flag`)."""
     for name in NAMING_FLAGS:
         flag(args, name)
 

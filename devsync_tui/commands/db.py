@@ -14,7 +14,7 @@ import psycopg
 
 from devsync_tui.backend.errors import Unavailable
 from devsync_tui.backend.postgres.migrate import applied_versions, apply_migrations
-from devsync_tui.commands.common import exit_for
+from devsync_tui.commands.common import UsageError, exit_for
 from devsync_tui.exit_codes import EXIT_OK
 
 
@@ -52,8 +52,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-
     url: str = args.database_url
+    if not url.strip():  # libpq would take it for "the default server on the default socket"
+        raise UsageError(
+            "--database-url takes a PostgreSQL URL (postgresql://…), not an empty string."
+        )
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:

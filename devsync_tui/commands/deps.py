@@ -28,7 +28,8 @@ from devsync_tui.commands.common import (
     say,
 )
 from devsync_tui.core import clock
-from devsync_tui.core.models import AcceptedRisk
+from devsync_tui.core.models import AcceptedRisk, PackageFacts
+from devsync_tui.core.names import closest
 
 #: What the database accepts as an advisory id (docs/DATABASE.md accepted_risks).
 ADVISORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
@@ -105,6 +106,7 @@ async def ignore(args: argparse.Namespace) -> int:
     async with open_from_args(args) as backend:
         target = await resolve_target(backend, args, require_environment=False)
         risk = await backend.ignore_advisory(target.project.id, advisory, until, reason)
+        facts = await backend.package_facts(target.project.id)
     if args.json:
         print_json(_json(risk, clock.now().date()))
     else:
@@ -112,7 +114,26 @@ async def ignore(args: argparse.Namespace) -> int:
             f"{risk.advisory_id} is accepted for {target.project.name} until "
             f"{risk.until.isoformat()}: shown as ignored, not vulnerable, until then."
         )
+    warning = unknown_advisory(risk.advisory_id, target.project.name, facts)
+    if warning is not None:
+        eprint(f"warning: {warning}")
     return 0
+
+
+def unknown_advisory(advisory_id: str, project: str, facts: PackageFacts) -> str | None:
+    """What to say when no advisory stored for the project's packages has ``advisory_id`` as
+    its id or an alias (a typo, or one no scan has met yet): it is accepted all the same, so
+    that a risk can be accepted before a scan fetches the advisory; None when one has."""
+    known = {name for a in facts.advisories for name in (a.advisory.id, *a.advisory.aliases)}
+    if advisory_id in known:
+        return None
+    # Ids share their shape (GHSA-…, CVE-2021-…): only a near miss is a likely typo.
+    near = closest(advisory_id, known, cutoff=0.8)
+    hint = f"; did you mean {' or '.join(near)}?" if near else "."
+    return (
+        f"no advisory {advisory_id} is stored for {project}'s packages yet; the acceptance "
+        f"applies once a scan finds it{hint}"
+    )
 
 
 async def ignored(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -19,7 +20,7 @@ from devsync_tui.backend.postgres import demo_large
 from devsync_tui.backend.postgres import server as local
 from devsync_tui.commands.common import eprint, exit_for
 from devsync_tui.commands.prompt import ask
-from devsync_tui.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+from devsync_tui.exit_codes import EXIT_OK, EXIT_PROBLEMS, EXIT_UNAVAILABLE
 from devsync_tui.logging_setup import setup_logging
 
 
@@ -141,13 +142,18 @@ def _url(args: argparse.Namespace) -> int:
     return _guard(run, args)
 
 
-def _not_confirmed(args: argparse.Namespace, question: str) -> int | None:
-    """None when the user confirmed (``--yes``, or answered yes); else the exit code."""
+def _not_confirmed(args: argparse.Namespace, question: str, where: Path) -> int | None:
+    """None when the user confirmed (``--yes``, or answered yes); else the exit code. Without
+    a terminal to ask on, nothing is deleted and the exit code is 1, as ``env import`` and
+    ``env pull`` do when they cannot ask (``commands/env/edit.unconfirmed``)."""
     if args.yes:
         return None
     if not sys.stdin.isatty():
-        eprint("Refusing to delete local data without confirmation; pass --yes.")
-        return EXIT_INPUT
+        eprint(
+            "Nothing was deleted: there is no terminal to confirm on; run again with --yes to "
+            f"delete the local database in {where}."
+        )
+        return EXIT_PROBLEMS
     if ask(question).strip().lower() not in ("y", "yes"):
         print("Nothing deleted.")
         return EXIT_OK
@@ -158,7 +164,7 @@ def _reset(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
         where = local.status().data_dir
         question = f"Delete every local DevSync record in {where} and recreate the demo? [y/N] "
-        if (refused := _not_confirmed(args, question)) is not None:
+        if (refused := _not_confirmed(args, question, where)) is not None:
             return refused
         local.reset()
         print(f"Deleted the local database in {where}.")
@@ -178,7 +184,7 @@ def _delete(args: argparse.Namespace) -> int:
             print(f"There is no local database in {where}.")
             return EXIT_OK
         question = f"Delete every local DevSync record in {where} for good? [y/N] "
-        if (refused := _not_confirmed(args, question)) is not None:
+        if (refused := _not_confirmed(args, question, where)) is not None:
             return refused
         local.reset()
         print(f"Deleted the local database in {where}.")

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from devsync_tui import locations
 from devsync_tui.core.models import Advisory, PackageManager
 from devsync_tui.core.names import package_key
+from devsync_tui.core.net_errors import http_client, network_cause
 from devsync_tui.core.osv import ECOSYSTEMS, OSV_URL, OSV_URL_ENV
 from devsync_tui.core.printable import visible
 from devsync_tui.core.versions import compare
@@ -174,7 +175,12 @@ class AdvisoryDetails:
                 await self._fetch(stale, now)
             except httpx.HTTPError as exc:
                 _log.warning("OSV advisory details failed: %s", exc)
-                note = "OSV is unreachable; advisory details are from the local cache."
+                cause = (
+                    f" ({network_cause(exc, urlsplit(self.url).hostname)})"
+                    if isinstance(exc, httpx.TransportError)
+                    else ""
+                )
+                note = f"OSV is unreachable{cause}; advisory details are from the local cache."
             try:
                 self._save(now)
             except OSError as exc:
@@ -184,7 +190,7 @@ class AdvisoryDetails:
 
     async def _fetch(self, ids: list[str], now: datetime) -> None:
         gate = asyncio.Semaphore(CONCURRENCY)
-        async with httpx.AsyncClient(timeout=10.0) as client:
+        async with http_client(timeout=10.0) as client:
 
             async def one(advisory_id: str) -> None:
                 async with gate:

@@ -19,6 +19,8 @@ _ACTIONS = {
     "token.create": "created machine token",
     "token.revoke": "revoked machine token",
     "token.use": "machine token used:",
+    "risk.accept": "accepted risk",
+    "risk.withdraw": "withdrew accepted risk",
 }
 
 
@@ -37,9 +39,18 @@ def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
     d = entry.details
     verb = _ACTIONS.get(entry.action, entry.action)
     target = entry.target_id or ""
-    what = d.get("key") or d.get("name") or d.get("token") or names.get(target) or target
+    what = (
+        d.get("key")
+        or d.get("name")
+        or d.get("token")
+        or d.get("advisory_id")  # an accepted risk: its row's id would mean nothing to anyone
+        or names.get(target)
+        or target
+    )
     if entry.action == "member.role" and d.get("to"):
         return f"{verb} {what}: {d.get('from')} → {d['to']}"
+    if entry.action == "risk.accept" and d.get("until"):
+        return f"{verb} {what} until {d['until']}"
     version = d.get("version")
     extra = d.get("role")
     text = f"{verb} {what}"

@@ -61,16 +61,18 @@ def same_package(manager: PackageManager, a: str, b: str) -> bool:
 CLOSE_ENOUGH = 0.6
 
 
-def closest(name: str, known: Iterable[str], *, limit: int = 3) -> list[str]:
+def closest(
+    name: str, known: Iterable[str], *, limit: int = 3, cutoff: float = CLOSE_ENOUGH
+) -> list[str]:
     """The names among ``known`` that someone who typed ``name`` probably meant, best first,
     at most ``limit``: those equal to it in another letter case (``log_level`` →
-    ``LOG_LEVEL``), else those close to it (``LOG_LEVL`` → ``LOG_LEVEL``); none when nothing
-    is close. ``name`` itself is never suggested."""
+    ``LOG_LEVEL``), else those close to it (``LOG_LEVL`` → ``LOG_LEVEL``; at least ``cutoff``
+    alike); none when nothing is close. ``name`` itself is never suggested."""
     by_fold: dict[str, list[str]] = {}
     for candidate in sorted(set(known) - {name}):
         by_fold.setdefault(candidate.casefold(), []).append(candidate)
     folded = name.casefold()
     if folded in by_fold:
         return by_fold[folded][:limit]
-    near = difflib.get_close_matches(folded, list(by_fold), n=limit, cutoff=CLOSE_ENOUGH)
+    near = difflib.get_close_matches(folded, list(by_fold), n=limit, cutoff=cutoff)
     return [candidate for match in near for candidate in by_fold[match]][:limit]

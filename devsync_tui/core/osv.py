@@ -24,7 +24,7 @@ import httpx
 
 from devsync_tui import locations
 from devsync_tui.core.models import PackageManager
-from devsync_tui.core.net_errors import network_cause
+from devsync_tui.core.net_errors import http_client, network_cause
 from devsync_tui.core.wording import span
 
 _log = logging.getLogger("devsync.osv")
@@ -212,7 +212,7 @@ class OsvClient:
         return OsvResult(advisories, online, note, checked)
 
     async def _query(self, keys: Sequence[PackageKey], now: datetime) -> None:
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with http_client(timeout=self.timeout) as client:
             for start in range(0, len(keys), BATCH_SIZE):
                 batch = keys[start : start + BATCH_SIZE]
                 response = await client.post(self.url, json={"queries": _queries(batch)})

@@ -34,7 +34,7 @@ from packaging.version import InvalidVersion, Version
 from devsync_tui import __version__, locations
 from devsync_tui.core import version_gem, version_semver, versions
 from devsync_tui.core.models import PackageManager
-from devsync_tui.core.net_errors import network_cause
+from devsync_tui.core.net_errors import NetworkSettingError, http_client, network_cause
 from devsync_tui.core.urls import without_credentials
 from devsync_tui.core.wording import span
 
@@ -349,12 +349,20 @@ class RegistryClient:
             # One client per worker, a connection per registry host each: httpcore's shared
             # pool scans all its connections on every request, which doubled the CPU cost of
             # a 3,000-name lookup.
-            async with httpx.AsyncClient(
-                timeout=timeout,
-                limits=httpx.Limits(max_connections=len(REGISTRIES)),
-                follow_redirects=True,
-                headers={"User-Agent": USER_AGENT},
-            ) as client:
+            try:
+                client = http_client(
+                    timeout=timeout,
+                    limits=httpx.Limits(max_connections=len(REGISTRIES)),
+                    follow_redirects=True,
+                    headers={"User-Agent": USER_AGENT},
+                )
+            except NetworkSettingError as exc:  # SSL_CERT_FILE, a proxy: no request can go
+                for manager in {key[0] for key in keys} - answered:
+                    if manager not in down:
+                        _log.warning("registry unreachable: %s", exc)
+                    down.setdefault(manager, network_cause(exc))
+                return
+            async with client:
                 while True:
                     try:
                         key = queue.get_nowait()

@@ -40,6 +40,25 @@ class _Named(Protocol):
 N = TypeVar("N", bound=_Named)
 
 
+#: The flags that name something, in the order they are checked, and what each takes.
+NAMING_FLAGS: dict[str, str] = {
+    "profile": "a profile's name",
+    "user": "a user's name",
+    "team": "a name or an id",
+    "project": "a name or an id",
+    "env": "a name or an id",
+}
+
+
+def empty_name(flag: str, value: str | None) -> str | None:
+    """Why ``--flag`` given empty (``--user ""``, or only spaces) is refused: it names nothing
+    and must not silently mean the default (alice, the default profile, the linked
+    environment); None when ``value`` is absent or names something."""
+    if value is None or value.strip():
+        return None
+    return f"--{flag} takes {NAMING_FLAGS.get(flag, 'a name')}, not an empty string."
+
+
 def as_uuid(text: str) -> UUID | None:
     """``text`` as an id, or None when it is not one."""
     try:

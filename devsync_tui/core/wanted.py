@@ -19,6 +19,7 @@ import httpx
 
 from devsync_tui.core import registry
 from devsync_tui.core.models import PackageManager
+from devsync_tui.core.net_errors import NetworkSettingError, http_client
 from devsync_tui.core.urls import without_credentials
 from devsync_tui.core.versions import compare, satisfies
 
@@ -103,7 +104,16 @@ async def lookup_wanted(keys: Iterable[WantedKey], *, offline: bool = False) -> 
     down: set[PackageManager] = set()
     gate = asyncio.Semaphore(CONCURRENCY)
     headers = {"User-Agent": registry.USER_AGENT}
-    async with httpx.AsyncClient(timeout=10.0, follow_redirects=True, headers=headers) as client:
+    try:
+        client = http_client(timeout=10.0, follow_redirects=True, headers=headers)
+    except NetworkSettingError as exc:
+        _log.warning("%s", exc)
+        managers = {m for m, _n in names}
+        return WantedResult(
+            note=f"Could not read the releases on {_labels(managers)} ({exc}); wanted versions "
+            "kept as last known."
+        )
+    async with client:
 
         async def one(manager: PackageManager, name: str) -> None:
             if manager in down:
@@ -132,6 +142,11 @@ async def lookup_wanted(keys: Iterable[WantedKey], *, offline: bool = False) -> 
             result[(manager, name, constraint)] = newest_satisfying(manager, found, constraint)
     note = None
     if down:
-        labels = " and ".join(registry.REGISTRIES[m].label for m in sorted(down, key=str))
-        note = f"Could not read the releases on {labels}; wanted versions kept as last known."
+        note = (
+            f"Could not read the releases on {_labels(down)}; wanted versions kept as last known."
+        )
     return WantedResult(result, note)
+
+
+def _labels(managers: Iterable[PackageManager]) -> str:
+    return " and ".join(registry.REGISTRIES[m].label for m in sorted(managers, key=str))

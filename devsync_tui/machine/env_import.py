@@ -27,6 +27,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import Conflict, DevSyncError, PermissionDenied, Unavailable
 from devsync_tui.core.execution_control import is_execution_control
 from devsync_tui.core.models import ConfigType, Configuration, Role
+from devsync_tui.core.permissions import can_edit_configuration
 from devsync_tui.machine.targets import Target
 from devsync_tui.machine.values import confirm_or_explain, secret_by_look
 
@@ -50,6 +51,9 @@ class ImportPlan:
     #: Execution-control keys (PATH, NODE_OPTIONS, …) among the changes that I, not an admin,
     #: may not write: the import is refused whole before anything is written.
     refused: list[str] = field(default_factory=list)
+    #: Whether I may change the target's configuration at all (admins; an environment's owner;
+    #: members for the project defaults), as the database will decide it at the first write.
+    may_write: bool = True
 
     @property
     def overrides(self) -> list[str]:
@@ -111,6 +115,7 @@ async def plan_import(
             unchanged.append(key)
         else:
             changes.append((key, "override"))
+    may_write, refused = await _rights(backend, target, [key for key, _kind in changes])
     return ImportPlan(
         target,
         incoming,
@@ -120,20 +125,25 @@ async def plan_import(
         hidden,
         changes,
         sorted(unchanged),
-        await _refused(backend, target, [key for key, _kind in changes]),
+        refused,
+        may_write,
     )
 
 
-async def _refused(backend: Backend, target: Target, keys: list[str]) -> list[str]:
-    """The execution-control keys among ``keys`` when I am not an admin of the team (the
-    database would refuse each; asked before the first write, not part-way)."""
-    controlled = [key for key in keys if is_execution_control(key)]
-    if not controlled:
-        return []
+async def _rights(backend: Backend, target: Target, keys: list[str]) -> tuple[bool, list[str]]:
+    """Whether I may change the target's configuration, and the execution-control keys among
+    ``keys`` I may not set (not an admin): the database would refuse those writes, so they are
+    asked before the first one (and by ``--dry-run``), not found part-way."""
+    if not keys:
+        return True, []
     me = (await backend.whoami()).user_id
-    members = await backend.list_members(target.project.team_id)
-    role = next((m.role for m in members if m.user_id == me), None)
-    return [] if role is Role.ADMIN else controlled
+    role = (await backend.my_roles()).get(target.project.team_id)
+    env = target.environment
+    may_write = can_edit_configuration(
+        role, scope_is_default=env is None, env_owner=env is not None and env.user_id == me
+    )
+    controlled = [key for key in keys if is_execution_control(key)]
+    return may_write, ([] if role is Role.ADMIN else controlled)
 
 
 @dataclass(frozen=True, slots=True)

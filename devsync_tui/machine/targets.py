@@ -31,7 +31,13 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.machine import MachineBackend
 from devsync_tui.core.models import Environment, Project
 from devsync_tui.core.names import closest
-from devsync_tui.core.targets import as_uuid, match, match_environments, match_projects
+from devsync_tui.core.targets import (
+    as_uuid,
+    empty_name,
+    match,
+    match_environments,
+    match_projects,
+)
 from devsync_tui.machine import links
 from devsync_tui.machine.connect import profile_name
 from devsync_tui.machine.errors import InputError
@@ -78,10 +84,11 @@ def _names(items: Sequence[_Named]) -> str:
 
 
 def require_name(flag: str, value: str | None) -> None:
-    """InputError when ``--flag`` was given empty (``--env ""``): it names nothing, and must not
-    silently mean the default."""
-    if value is not None and not value.strip():
-        raise InputError(f"--{flag} takes a name or an id, not an empty string.")
+    """InputError when ``--flag`` was given empty (``--env ""``, ``--user ""``): it names
+    nothing, and must not silently mean the default (``core.targets.empty_name``)."""
+    problem = empty_name(flag, value)
+    if problem is not None:
+        raise InputError(problem)
 
 
 def linked_as(link: Link) -> str:

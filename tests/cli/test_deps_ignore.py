@@ -117,3 +117,56 @@ def test_refusals(devsync: DevsyncCLI, args: tuple[str, ...], code: int, message
     assert "Traceback" not in result.err
     with psycopg.connect(devsync.db_url) as conn:
         assert conn.execute("select count(*) from accepted_risks").fetchone() == (0,)
+
+
+def test_an_id_no_stored_advisory_has_is_accepted_with_a_warning(devsync: DevsyncCLI) -> None:
+    # Accepted all the same (a risk may be accepted before a scan fetches the advisory), but
+    # no longer silently: a typo would otherwise leave the real advisory counting.
+    unknown = devsync("deps", "ignore", "NOT-AN-ID", "--until", "2999-03-01", "--reason", "x", *BOB)
+    assert unknown.code == 0, unknown.err
+    assert unknown.err.splitlines() == [
+        "devsync: NOT-AN-ID is accepted for storefront until 2999-03-01: shown as ignored, not "
+        "vulnerable, until then.",
+        "devsync: warning: no advisory NOT-AN-ID is stored for storefront's packages yet; the "
+        "acceptance applies once a scan finds it.",
+    ]
+    typo = devsync(
+        "deps", "ignore", "GHSA-35jh-r3h4-6jhn", "--until", "2999-03-01", "--reason", "x", *BOB,
+        "--json",
+    )  # fmt: skip
+    assert typo.code == 0, typo.err
+    assert json.loads(typo.out)["advisory_id"] == "GHSA-35jh-r3h4-6jhn"
+    assert typo.err == (
+        "devsync: warning: no advisory GHSA-35jh-r3h4-6jhn is stored for storefront's packages "
+        f"yet; the acceptance applies once a scan finds it; did you mean {GHSA}?\n"
+    )
+    listed = devsync("deps", "ignored", "--json", *BOB)
+    assert {r["advisory_id"] for r in json.loads(listed.out)} == {
+        "NOT-AN-ID",
+        "GHSA-35jh-r3h4-6jhn",
+    }
+    for known in (GHSA, "CVE-2021-23337"):  # its id, or an alias of it
+        done = devsync("deps", "ignore", known, "--until", "2999-03-01", "--reason", "x", *BOB)
+        assert done.code == 0, done.err
+        assert "warning" not in done.err
+
+
+def test_the_audit_log_names_the_advisory_not_the_row(devsync: DevsyncCLI) -> None:
+    assert devsync(
+        "deps", "ignore", "CVE-2021-23337", "--until", "2999-03-01", "--reason", "x", *BOB
+    ).code == 0  # fmt: skip
+    assert devsync("deps", "unignore", "CVE-2021-23337", *BOB).code == 0
+    audit = devsync("audit", "--user", "alice", "--project", "storefront", "--json")
+    assert audit.code == 0, audit.err
+    said = [
+        (e["actor"], e["description"])
+        for e in json.loads(audit.out)["entries"]
+        if e["action"].startswith("risk.")
+    ]
+    assert said == [
+        ("bob", "withdrew accepted risk CVE-2021-23337"),
+        ("bob", "accepted risk CVE-2021-23337 until 2999-03-01"),
+    ]
+    text = devsync("audit", "--user", "alice", "--project", "storefront").out
+    (line,) = [line for line in text.splitlines() if "risk CVE-2021-23337 until" in line]
+    assert line.endswith("  accepted risk CVE-2021-23337 until 2999-03-01  [storefront]")

@@ -87,6 +87,65 @@ def test_an_inherited_key_becomes_an_override_only_with_override(devsync: Devsyn
     assert rows["BRAND_NEW"]["value"] == "1"
 
 
+@pytest.mark.parametrize(
+    ("user", "code", "said"),
+    [
+        (
+            "bob",  # his own environment: the inherited NODE_ENV needs --override
+            2,
+            "devsync: NODE_ENV is inherited from the project defaults with another value; "
+            "importing would make it an override of storefront/bob-laptop. Pass --override to "
+            "do so; nothing was written.\n",
+        ),
+        (
+            "dave",  # a member, on someone else's environment
+            3,
+            "devsync: You may not change the configuration of storefront/bob-laptop (its owner "
+            "and the team's admins may); nothing was written.\n",
+        ),
+        (
+            "carol",  # a viewer
+            3,
+            "devsync: You may not change the configuration of storefront/bob-laptop (its owner "
+            "and the team's admins may); nothing was written.\n",
+        ),
+    ],
+)
+def test_dry_run_refuses_what_the_real_run_refuses(
+    devsync: DevsyncCLI, user: str, code: int, said: str
+) -> None:
+    # It used to exit 0 without a word about --override (or the right to write), while the
+    # same command with --yes stopped: a dry run that passes must mean the real run would.
+    env_file = _write(devsync, "NODE_ENV=staging\nBRAND_NEW=1\n")
+    target = ("--user", user, *BOB[2:])
+    for extra in (("--dry-run",), ("--yes",), ("--dry-run", "--json"), ()):
+        result = devsync("env", "import", env_file, *extra, *target)
+        assert (result.code, result.err) == (code, said), extra
+    assert "BRAND_NEW" not in _sources(devsync)
+    if user == "bob":
+        dry = devsync("env", "import", env_file, "--dry-run", "--override", *BOB)
+        assert dry.code == 0, dry.err
+        assert dry.out.endswith("Dry run: nothing was written.\n")
+        assert "BRAND_NEW" not in _sources(devsync)
+
+
+def test_a_project_default_import_by_a_viewer_is_refused_before_writing(
+    devsync: DevsyncCLI,
+) -> None:
+    env_file = _write(devsync, "BRAND_NEW=1\n")
+    for extra in ("--dry-run", "--yes"):
+        result = devsync(
+            "env", "import", env_file, extra, "--project-default", "--user", "carol",
+            "--project", "storefront",
+        )  # fmt: skip
+        assert result.code == 3
+        assert result.err == (
+            "devsync: You may not change the project defaults of storefront (admins and members "
+            "may); nothing was written.\n"
+        )
+    assert _stored(devsync.db_url, "BRAND_NEW") == []
+
+
 def test_without_a_terminal_nothing_is_written_unless_yes(devsync: DevsyncCLI) -> None:
     env_file = _write(devsync, "LOG_LEVEL=trace\n")
     result = devsync("env", "import", env_file, *BOB)

@@ -240,9 +240,12 @@ def test_reset_needs_confirmation_then_recreates_the_demo(data_dir: Path, starte
     url = _devsync("local", "url", "--start", data_dir=data_dir).stdout.strip()
     _query(url, "update teams set name = 'Renamed' where slug = 'acme'")
     refused = _devsync("local", "reset", data_dir=data_dir)
-    assert refused.returncode == 2
+    # No terminal to ask on: nothing deleted and exit 1, as env import and env pull do.
+    assert refused.returncode == 1
+    where = json.loads(_devsync("local", "status", "--json", data_dir=data_dir).stdout)["data_dir"]
     assert refused.stderr.strip() == (
-        "devsync: Refusing to delete local data without confirmation; pass --yes."
+        "devsync: Nothing was deleted: there is no terminal to confirm on; run again with "
+        f"--yes to delete the local database in {where}."
     )
     assert _query(url, "select name from teams where slug = 'acme'") == "Renamed"
 
@@ -269,8 +272,11 @@ def test_delete_asks_then_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch)
         elsewhere = _cached_view(view_cache.location("postgresql://db.example/app"), "alice")
         assert pgdata.is_dir()
         refused = _devsync("local", "delete", data_dir=folder)
-        assert refused.returncode == 2
-        assert "pass --yes" in refused.stderr
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            "devsync: Nothing was deleted: there is no terminal to confirm on; run again with "
+            f"--yes to delete the local database in {where}.\n"
+        )
         assert pgdata.is_dir()
 
         done = _devsync("local", "delete", "--yes", data_dir=folder)

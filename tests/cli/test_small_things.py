@@ -5,6 +5,7 @@ whole project whatever the checkout is linked to."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -67,6 +68,58 @@ def test_an_unknown_user_is_bad_input(devsync: DevsyncCLI) -> None:
     assert result.err.strip().startswith("devsync: There is no local user named 'zed'")
     assert "known users: alice, bob" in result.err
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["db", "migrate", "--database-url", ""],
+            "--database-url takes a PostgreSQL URL (postgresql://…), not an empty string.",
+        ),
+        (
+            ["db", "migrate", "--database-url", " ", "--seed"],
+            "--database-url takes a PostgreSQL URL (postgresql://…), not an empty string.",
+        ),
+        (
+            ["login", "--url", "", "--anon-key", "k", "--email", "a@example.com"],
+            "--url takes the project's URL (https://abcd.supabase.co), not an empty string.",
+        ),
+        (
+            ["login", "--url", "", "--anon-key", "", "--email", "a@example.com"],
+            "--url takes the project's URL (https://abcd.supabase.co), not an empty string.",
+        ),
+        (
+            ["login", "--url", "https://x.supabase.co", "--anon-key", " "],
+            "--anon-key takes the project's anon key, not an empty string.",
+        ),
+    ],
+)
+def test_an_empty_url_is_bad_input(
+    argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # --database-url "" reached libpq as "the default server on the default socket" (exit 4);
+    # login --url "" --anon-key "" signed in to the default profile instead.
+    monkeypatch.setenv("DEVSYNC_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("DEVSYNC_KEYRING", "off")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == f"devsync: {said}\n"
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_an_empty_database_url_variable_is_bad_input(
+    devsync: DevsyncCLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVSYNC_DATABASE_URL", "")
+    for argv in (("env", "list", *BOB, "--project", "storefront"), ("--project", "storefront")):
+        result = devsync(*argv)
+        assert (result.code, result.out) == (2, "")
+        assert result.err == (
+            "devsync: DEVSYNC_DATABASE_URL is set but empty, so it names no database; give it a "
+            "PostgreSQL URL, or unset DEVSYNC_DATABASE_URL to use the embedded database.\n"
+        )
 
 
 def test_env_list_says_which_scope_it_lists(devsync: DevsyncCLI) -> None:

@@ -94,6 +94,43 @@ def test_an_empty_name_is_bad_input(
     assert result.err == f"devsync: --{name} takes a name or an id, not an empty string.\n"
 
 
+@pytest.mark.parametrize(
+    ("command", "rest"),
+    [
+        ("env list", ("--project", "storefront")),
+        ("env set", ("A=1", "--project", "storefront", "--env", "bob-laptop")),
+        ("env import", ("-", "--yes", "--project", "storefront", "--env", "bob-laptop")),
+        ("drift", ("--project", "storefront")),
+        ("scan", ("--no-osv", "--no-registry", "--project", "storefront")),
+        ("run", ("--project", "storefront", "--", "true")),
+        ("agent", ("--once", "--no-scan", "--project", "storefront")),
+        ("audit", ()),
+        ("deps ignored", ("--project", "storefront")),
+        ("token list", ()),
+    ],
+)
+@pytest.mark.parametrize("user", ["", "  "])
+def test_an_empty_user_is_bad_input_not_alice(
+    devsync: DevsyncCLI, command: str, rest: tuple[str, ...], user: str
+) -> None:
+    # It used to act as the workspace owner (alice), silently: exit 0, alice's rights.
+    (devsync.home / "requirements.txt").write_text("requests==2.31.0\n")
+    words = command.split()
+    for argv in ((*words, "--user", user, *rest), ("--user", user, *words, *rest)):
+        result = devsync(*argv, stdin="A=1\n")
+        assert (result.code, result.out) == (2, ""), argv
+        assert result.err == "devsync: --user takes a user's name, not an empty string.\n"
+    with psycopg.connect(devsync.db_url) as conn:
+        written = conn.execute("select count(*) from configurations where key = 'A'").fetchone()
+    assert written == (0,)
+
+
+def test_an_empty_profile_is_bad_input(devsync: DevsyncCLI) -> None:
+    result = devsync("env", "list", "--profile", "", "--project", "storefront")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "devsync: --profile takes a profile's name, not an empty string.\n"
+
+
 def test_an_empty_team_is_bad_input(devsync: DevsyncCLI) -> None:
     result = devsync("audit", *ALICE, "--team", "")
     assert (result.code, result.err) == (

@@ -112,3 +112,18 @@ def test_the_dashboard_refuses_an_empty_name(
     err = capsys.readouterr().err
     assert err.startswith("devsync: --")
     assert err.endswith("takes a name or an id, not an empty string.\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--user", ""], "--user takes a user's name"),
+        (["--user", " ", "--project", "storefront"], "--user takes a user's name"),
+        (["--profile", ""], "--profile takes a profile's name"),
+    ],
+)
+def test_the_dashboard_refuses_an_empty_user_or_profile(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2  # rather than open as alice (or on the default profile)
+    assert capsys.readouterr().err == f"devsync: {said}, not an empty string.\n"

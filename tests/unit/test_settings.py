@@ -96,6 +96,21 @@ def test_env_overrides(tmp_path: Path) -> None:
     assert loaded.profile("env-supabase")[0] == "env-supabase"
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_database_url_variable_is_refused_not_taken_as_unset(
+    tmp_path: Path, value: str
+) -> None:
+    # As an empty DEVSYNC_TOKEN: a CI variable that did not arrive must not send the command
+    # to the embedded demo database instead.
+    path = _write(tmp_path, 'default_profile = "local"\n')
+    with pytest.raises(s.SettingsError) as raised:
+        s.load_settings(path, environ={"DEVSYNC_DATABASE_URL": value})
+    assert str(raised.value) == (
+        "DEVSYNC_DATABASE_URL is set but empty, so it names no database; give it a PostgreSQL "
+        "URL, or unset DEVSYNC_DATABASE_URL to use the embedded database."
+    )
+
+
 def test_devsync_config_env_names_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, 'theme = "gruvbox"\n')
     assert s.load_settings(environ={"DEVSYNC_CONFIG": str(path)}).theme == "gruvbox"

@@ -78,9 +78,10 @@ async def create_client(
         # when this module is (the login command and the transport import it first).
         import httpx
 
+        from devsync_tui.core.net_errors import http_client
         from supabase import AsyncClientOptions, acreate_client
 
-        http = httpx.AsyncClient(
+        http = http_client(
             timeout=httpx.Timeout(HTTP_TIMEOUT, connect=CONNECT_TIMEOUT),
             follow_redirects=True,
         )

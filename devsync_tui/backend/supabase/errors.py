@@ -143,6 +143,8 @@ def map_exception(exc: BaseException) -> DevSyncError:
         )
     if module.startswith("supabase_auth") or name.startswith("Auth"):
         return _auth_error(exc)
+    if name == "NetworkSettingError":  # core.net_errors: SSL_CERT_FILE or a proxy, named
+        return Unavailable(f"The Supabase project cannot be reached: {exc}.")
     if name in _NETWORK_ERROR_NAMES or module.startswith(("httpx", "httpcore", "websockets")):
         return Unavailable("The Supabase project is unreachable; check the network.")
     if isinstance(exc, OSError | TimeoutError):

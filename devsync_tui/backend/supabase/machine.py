@@ -39,20 +39,23 @@ class SupabaseMachineCalls(MachineCalls):
         self._client: httpx.AsyncClient | None = None
 
     async def open(self) -> None:
-        import httpx
+        from devsync_tui.core.net_errors import http_client
 
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=f"{self.url}/rest/v1",
-                headers={
-                    "apikey": self._anon_key,
-                    "Authorization": f"Bearer {self._anon_key}",
-                    HEADER: self._token.value,
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                },
-                timeout=TIMEOUT,
-            )
+            try:
+                self._client = http_client(
+                    base_url=f"{self.url}/rest/v1",
+                    headers={
+                        "apikey": self._anon_key,
+                        "Authorization": f"Bearer {self._anon_key}",
+                        HEADER: self._token.value,
+                        "Content-Type": "application/json",
+                        "Accept": "application/json",
+                    },
+                    timeout=TIMEOUT,
+                )
+            except Exception as exc:  # SSL_CERT_FILE or a proxy it cannot use: one sentence
+                raise map_exception(exc) from None
 
     async def close(self) -> None:
         client, self._client = self._client, None

@@ -95,24 +95,15 @@ async def import_(args: argparse.Namespace) -> int:
         target = await target_of(backend, args, write=True)
         plan = await plan_import(backend, target, incoming, args.secret, plain=args.plain)
         _show_plan(plan, args)
-        if plan.refused:
-            eprint(
-                f"Only team admins may set or change {_names(plan.refused)}: "
-                f"{'it decides' if len(plan.refused) == 1 else 'they decide'} which programs "
-                "run. Nothing was written."
-            )
-            return EXIT_DENIED
+        # What the real run refuses before its first write, --dry-run refuses too (same
+        # sentence, same exit code): only the writes and the question are left out.
+        refusal = _refusal(plan, args)
+        if refusal is not None:
+            code, sentence = refusal
+            eprint(sentence)
+            return code
         if not plan.changes or args.dry_run:
             return EXIT_OK
-        if plan.overrides and not args.override:
-            eprint(
-                f"{_names(plan.overrides)} "
-                + ("is" if len(plan.overrides) == 1 else "are")
-                + f" inherited from the project defaults with another value; importing would "
-                f"make {'it an override' if len(plan.overrides) == 1 else 'them overrides'} of "
-                f"{target.label}. Pass --override to do so; nothing was written."
-            )
-            return EXIT_INPUT
         if not args.yes:
             if args.file == "-" or not sys.stdin.isatty():
                 eprint(unconfirmed(len(plan.changes)))
@@ -139,6 +130,33 @@ async def import_(args: argparse.Namespace) -> int:
     else:
         say(summary)
     return EXIT_PROBLEMS if conflicts else EXIT_OK
+
+
+def _refusal(plan: ImportPlan, args: argparse.Namespace) -> tuple[int, str] | None:
+    """Why the import may not write (exit code, sentence), checked before anything is written;
+    None when it may go on."""
+    label = plan.target.label
+    if plan.refused:
+        return EXIT_DENIED, (
+            f"Only team admins may set or change {_names(plan.refused)}: "
+            f"{'it decides' if len(plan.refused) == 1 else 'they decide'} which programs "
+            "run. Nothing was written."
+        )
+    if plan.changes and not plan.may_write:
+        if plan.target.environment is None:
+            whose = f"the project defaults of {plan.target.project.name} (admins and members may)"
+        else:
+            whose = f"the configuration of {label} (its owner and the team's admins may)"
+        return EXIT_DENIED, f"You may not change {whose}; nothing was written."
+    if plan.overrides and not args.override:
+        one = len(plan.overrides) == 1
+        return EXIT_INPUT, (
+            f"{_names(plan.overrides)} {'is' if one else 'are'} inherited from the project "
+            f"defaults with another value; importing would make "
+            f"{'it an override' if one else 'them overrides'} of {label}. Pass --override to "
+            "do so; nothing was written."
+        )
+    return None
 
 
 def _names(keys: list[str]) -> str:
