@@ -31,11 +31,6 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     if getattr(args, "read_only", False):
         settings.read_only = True
-    for flag in ("team", "project", "env"):
-        value = getattr(args, flag, None)
-        if value is not None and not value.strip():  # as the data commands (``require_name``)
-            print(f"devsync: --{flag} takes a name or an id, not an empty string.", file=sys.stderr)
-            return EXIT_INPUT
 
     # The last view this user saw, drawn in the first frame (before the UI is imported: the
     # key store and the decryption are then the only work before it).
