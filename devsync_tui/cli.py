@@ -169,8 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if func is None:
             return run_tui(args)
         return func(args)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # Ctrl-C outside a question: maybe while a request was out
+        print(
+            "devsync: Interrupted; a change already sent may have been made "
+            "(`devsync env history KEY` shows each version).",
+            file=sys.stderr,
+        )
+        return EXIT_CANCELLED
     except Cancelled as exc:  # Ctrl-C at a prompt
         print(f"devsync: {exc}", file=sys.stderr)
         return EXIT_CANCELLED

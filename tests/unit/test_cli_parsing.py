@@ -127,3 +127,18 @@ def test_the_dashboard_refuses_an_empty_user_or_profile(
 ) -> None:
     assert main(argv) == 2  # rather than open as alice (or on the default profile)
     assert capsys.readouterr().err == f"devsync: {said}, not an empty string.\n"
+
+
+def test_ctrl_c_outside_a_question_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while a request may be out: exit 130 with a sentence, not silence."""
+    from devsync_tui import cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_tui", interrupted)
+    assert cli.main([]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("devsync: Interrupted; a change already sent may have been made")
