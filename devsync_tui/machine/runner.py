@@ -37,6 +37,9 @@ _log = logging.getLogger("devsync.run")
 EXIT_MISSING = 1
 #: A burst of changes (an import of 30 keys) is one restart, not 30.
 DEBOUNCE_SECONDS = 0.3
+#: How long the live updates may be away before ``run --watch`` says so: a planned
+#: re-subscribe (a project added to the team) or a blip is back well within it.
+LINK_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,47 @@ def signed_in_identity(
     return f"supabase:{user_id}" if user_id else "supabase:signed-out"
 
 
+class _LinkNotices:
+    """What ``run --watch`` says about its live updates (the feed's ``LinkChanged``): a spell
+    without them once it lasted ``LINK_GRACE_SECONDS`` — its latest state, once, however it
+    goes on — and, after a spell that was said, their return, once. So neither the moment a
+    feed takes to say "live" at the start nor a planned re-subscribe is announced, on any
+    transport."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self._say = say
+        self._down: str | None = None  # the state of the spell under way
+        self._timer: asyncio.TimerHandle | None = None
+        self._said = False
+
+    def seen(self, event: LinkChanged) -> None:
+        if event.state == "live":
+            self._down = None
+            self._cancel()
+            if self._said:
+                self._said = False
+                self._say("live updates are back.")
+            return
+        self._down = event.state
+        if not self._said and self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(LINK_GRACE_SECONDS, self._announce)
+
+    def _announce(self) -> None:
+        self._timer = None
+        if self._down is not None and not self._said:
+            self._said = True
+            self._say(f"live updates {self._down}; the command keeps running.")
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def close(self) -> None:
+        self._cancel()
+
+
 class Runner:
     """One ``devsync run`` invocation."""
 
@@ -136,6 +180,7 @@ class Runner:
         self.child: Child | None = None
         self.relay = SignalRelay(lambda: self.child)
         self._told_short: set[str] = set()
+        self._link = _LinkNotices(say)
 
     def snapshot_key(self) -> str:
         o = self.options
@@ -350,6 +395,7 @@ class Runner:
                     return await self.child.stop(self.options.grace)
                 await self._save_snapshot(target, payload)
         finally:
+            self._link.close()
             feed.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await feed
@@ -358,8 +404,7 @@ class Runner:
         if isinstance(event, Resync):
             return True
         if isinstance(event, LinkChanged):
-            if event.state != "live":
-                self.say(f"live updates {event.state}; the command keeps running.")
+            self._link.seen(event)
             return event.state == "live"  # (re)subscribed: compare, in case we missed one
         if isinstance(event, ChangeEvent) and event.table == "configurations":
             if event.project_id is not None and event.project_id != target.project.id:

@@ -15,10 +15,12 @@ import pytest
 
 from devsync_tui.backend.live import ChangeEvent, FeedEvent, LinkChanged, Resync
 from devsync_tui.backend.supabase.backend import SupabaseBackend
+from devsync_tui.backend.supabase.realtime import FeedTiming
 from devsync_tui.core.models import ConfigType, Configuration
 from tests.backend.fake_supabase import FakeSupabase
-from tests.backend.fake_supabase.fixtures import backend_as
+from tests.backend.fake_supabase.fixtures import backend_as, sign_in, storage_for
 from tests.support.demo import ALICE, BOB, MALLORY, PROJECT_BILLING, PROJECT_STOREFRONT, TEAM_ACME
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.db
 
@@ -395,3 +397,173 @@ async def test_closing_with_a_silent_server_does_not_hang(
         await asyncio.wait_for(backend.close(), 15)
         assert loop.time() - started < 12
         await recorder.stop()
+
+
+# -- outages, planned leaves, the stream's first state -----------------------------------------
+
+#: Joins give up after half a second: an outage of a few seconds outlasts several of them.
+SHORT = FeedTiming(subscribe_timeout=0.5, watchdog_interval=0.3, ping_timeout=1.0, rejoin_grace=1.0)
+
+
+def _link(state: str) -> Callable[[FeedEvent], bool]:
+    return lambda e: isinstance(e, LinkChanged) and e.state == state
+
+
+def _wanted_topics(user: object) -> set[str]:
+    return {
+        f"realtime:devsync:user:{user}",
+        f"realtime:devsync:team:{TEAM_ACME}",
+        f"realtime:devsync:project:{PROJECT_STOREFRONT}",
+        f"realtime:devsync:project:{PROJECT_BILLING}",
+    }
+
+
+async def _saved_by_alice(fake: FakeSupabase, folder: Path, key: str) -> Configuration:
+    async with backend_as(fake, folder, ALICE.email) as alice:
+        return await alice.save_configuration(
+            PROJECT_STOREFRONT,
+            None,
+            key,
+            "x",
+            is_secret=False,
+            type=ConfigType.ENV_VAR,
+            expected_version=None,
+        )
+
+
+async def test_the_stream_opens_with_the_live_state_not_offline(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    """``devsync run --watch`` printed "live updates offline" at every start: the stream's
+    first event was the fan-out's initial state, before its pump took the queued "live"."""
+    async with backend_as(fake, tmp_path, BOB.email) as backend:
+        stream = backend.changes()
+        try:
+            first = await asyncio.wait_for(anext(stream), 10)  # type: ignore[call-overload]
+            assert first == LinkChanged("live")
+            # a later consumer gets the state as it is now, at once
+            second = backend.changes()
+            assert await asyncio.wait_for(anext(second), 5) == LinkChanged("live")  # type: ignore[call-overload]
+            await second.aclose()  # type: ignore[attr-defined]
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_an_outage_longer_than_the_subscribe_timeout_ends_live(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    """The whole project unreachable (new connections refused, open ones cut) for several
+    subscribe timeouts: the feed keeps trying, comes back live with every channel, says
+    Resync, and delivers what changes after."""
+    proxy = await TcpProxy(f"host=127.0.0.1 port={fake.server.port}").start()
+    storage = storage_for(fake, tmp_path, "bob")
+    await sign_in(fake, storage, BOB.email)
+    backend = SupabaseBackend(
+        f"http://127.0.0.1:{proxy.port}",
+        fake.anon_key,
+        storage=storage,
+        feed_timing=SHORT,
+        realtime_options={"max_retries": 2, "initial_backoff": 0.1, "timeout": 1},
+    )
+    await backend.connect()
+    recorder = Recorder(backend)
+    try:
+        await recorder.wait_for(_link("live"))
+        await backend.set_presence(PROJECT_STOREFRONT)
+        mark = len(recorder.events)
+        proxy.refuse = True
+        proxy.cut()
+        await recorder.wait_for(
+            lambda e: isinstance(e, LinkChanged) and e.state != "live", after=mark
+        )
+        await asyncio.sleep(3.0)  # six subscribe timeouts, ten watchdog rounds
+        assert not [e for e in recorder.events[mark:] if e == LinkChanged("live")]
+        mark = len(recorder.events)
+        proxy.refuse = False
+        # The dashboard's presence heartbeat, at once: its join used to open a new socket
+        # that made the watchdog's checks pass with none of the feed's channels joined.
+        await backend.set_presence(PROJECT_STOREFRONT)
+        await recorder.wait_for(_link("live"), after=mark, wait=15)
+        await recorder.wait_for(lambda e: isinstance(e, Resync), after=mark)
+        feed = backend._feed
+        assert feed is not None
+        assert await feed.check() is None
+        presence = f"realtime:devsync:presence:{PROJECT_STOREFRONT}"
+        await fake.realtime.wait_joined(presence, count=2)
+        joined = {j.topic for j in fake.realtime.joined if j.claims.get("sub") == str(BOB.id)}
+        assert joined == _wanted_topics(BOB.id) | {presence}
+        mark = len(recorder.events)
+        saved = await _saved_by_alice(fake, tmp_path, "AFTER_OUTAGE")
+        await recorder.wait_for(_is_change("configurations", "INSERT", str(saved.id)), after=mark)
+    finally:
+        await recorder.stop()
+        await backend.close()
+        await proxy.close()
+
+
+async def test_joins_unanswered_past_the_subscribe_timeout_end_live(
+    fake: FakeSupabase, tmp_path: Path
+) -> None:
+    """The socket comes back but Realtime answers no join for a while: the watchdog's re-open
+    fails (offline, no channel joined) while realtime-py keeps the socket up by itself. Once
+    joins are answered again the feed must not stay offline for good."""
+    async with backend_as(fake, tmp_path, BOB.email, timing=SHORT) as backend:
+        recorder = Recorder(backend)
+        try:
+            await recorder.wait_for(_link("live"))
+            mark = len(recorder.events)
+            fake.realtime.answer_joins = False
+            await fake.realtime.close_all(1011)
+            await recorder.wait_for(_link("offline"), after=mark, wait=15)
+            feed = backend._feed
+            assert feed is not None
+            assert await feed.check() is not None  # offline is a problem, whatever the socket
+            await asyncio.sleep(1.0)
+            mark = len(recorder.events)
+            fake.realtime.answer_joins = True
+            await recorder.wait_for(_link("live"), after=mark, wait=10)
+            await recorder.wait_for(lambda e: isinstance(e, Resync), after=mark)
+            assert set(feed._channels) == {
+                t.removeprefix("realtime:") for t in _wanted_topics(BOB.id)
+            }
+            mark = len(recorder.events)
+            saved = await _saved_by_alice(fake, tmp_path, "AFTER_SILENT_JOINS")
+            await recorder.wait_for(
+                _is_change("configurations", "INSERT", str(saved.id)), after=mark
+            )
+        finally:
+            await recorder.stop()
+
+
+async def test_check_reports_a_wanted_channel_that_is_missing(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder]
+) -> None:
+    backend, _ = bob
+    feed = backend._feed
+    assert feed is not None
+    assert await feed.check() is None
+    key = f"devsync:project:{PROJECT_BILLING}"
+    entry = feed._channels.pop(key)  # as a re-open that failed half-way left it
+    try:
+        assert await feed.check() == f"channel {key} missing"
+    finally:
+        feed._channels[key] = entry
+
+
+async def test_moving_presence_to_another_project_keeps_the_link_live(
+    fake: FakeSupabase, bob: tuple[SupabaseBackend, Recorder], tmp_path: Path
+) -> None:
+    """Leaving the old project's presence channel on purpose is not a lost connection (its
+    CLOSED came once the leave timed out, and turned the header to "reconnecting")."""
+    backend, recorder = bob
+    await backend.set_presence(PROJECT_STOREFRONT)
+    mark = len(recorder.events)
+    await backend.set_presence(PROJECT_BILLING)
+    await fake.realtime.wait_joined(f"realtime:devsync:presence:{PROJECT_BILLING}")
+    await asyncio.sleep(4.0)  # past the leave's timeout (3 s in these tests)
+    await backend.set_presence(None)
+    await asyncio.sleep(4.0)
+    assert [e for e in recorder.events[mark:] if isinstance(e, LinkChanged)] == []
+    saved = await _saved_by_alice(fake, tmp_path, "AFTER_MOVE")
+    await recorder.wait_for(_is_change("configurations", "INSERT", str(saved.id)), after=mark)
+    assert [e for e in recorder.events[mark:] if isinstance(e, LinkChanged)] == []

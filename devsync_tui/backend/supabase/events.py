@@ -68,7 +68,12 @@ class FeedFanout:
         self.reread = reread
         self.team_of_project = team_of_project
         self.on_scope_change = on_scope_change
-        self.state: LinkState = "offline"
+        #: The link state the pump last took from the raw queue; None until it took one. The
+        #: feed queues "live" (or fails to start) before anyone subscribes, so "unknown" lasts
+        #: only until the pump runs: a stream opened meanwhile gets that "live" from the pump,
+        #: rather than a made-up "offline" first (``devsync run --watch`` said it at every
+        #: start).
+        self.state: LinkState | None = None
         self.detail = ""
         self._subscribers: list[asyncio.Queue[FeedEvent | None]] = []
         self._recent: deque[tuple[str, str, str, Any]] = deque(maxlen=512)
@@ -88,11 +93,13 @@ class FeedFanout:
             queue.put_nowait(None)  # ends every consumer's iteration
 
     async def events(self) -> AsyncIterator[FeedEvent]:
-        """One consumer's stream: the current link state first, then everything."""
+        """One consumer's stream: the current link state first (once known), then
+        everything."""
         queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue()
         self._subscribers.append(queue)
         try:
-            yield LinkChanged(self.state, self.detail)
+            if self.state is not None:
+                yield LinkChanged(self.state, self.detail)
             while True:
                 event = await queue.get()
                 if event is None:

@@ -5,7 +5,11 @@ the environments in the tree.
 The backend pushes a presence event when someone arrives, moves or leaves (both transports);
 the screen then reads who is here at once. Between pushes the announcement is repeated every
 ``HEARTBEAT_SECONDS`` (the database forgets a silent client after 15 s), which also notices
-clients that vanished without saying goodbye."""
+clients that vanished without saying goodbye.
+
+Who is here is shown only while the backend says so: when it refuses (the user was removed from
+the project's team) the list goes, and when the project itself went from the tree (no selection
+left) this dashboard leaves it."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from uuid import UUID
 from textual import work
 from textual.message import Message
 
-from devsync_tui.backend.errors import DevSyncError
+from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.backend.live import PRESENCE_TABLE, PresenceEntry, PresenceInfo
 from devsync_tui.backend.presence import HEARTBEAT_SECONDS
 from devsync_tui.dashboard.panes.tabs import TABS
@@ -162,6 +166,12 @@ class PresenceActions:
         failed: str | None = None  # the last failure logged (each said once)
         while True:
             place = self._presence_place
+            if place is not None and place.project_id is not None and self.selection is None:
+                # The project went from the tree under us (removed from its team, or the
+                # project deleted): nobody is shown there any more, and we leave it.
+                place = self._presence_place = Place(None)
+                self._presence_info = None
+                self._show_presence()
             session = self.session
             pushed = wake.is_set()
             wake.clear()
@@ -193,6 +203,9 @@ class PresenceActions:
                 if str(exc) != failed:
                     failed = str(exc)
                     log.info("presence not announced: %s", exc)
+                if isinstance(exc, PermissionDenied) and place is not None:
+                    # No longer allowed to see who is here: what was shown is not so any more.
+                    self.post_message(PresenceSeen(place.project_id, None))  # type: ignore[attr-defined]
             if wake.is_set():
                 continue
             with contextlib.suppress(TimeoutError):
