@@ -46,7 +46,7 @@ from devsync_tui.machine.connect import connected, profile_name
 from devsync_tui.machine.errors import InputError
 from devsync_tui.machine.targets import Target, TargetQuery, linked_as, require_name
 from devsync_tui.machine.targets import resolve_target as resolve
-from devsync_tui.settings import SettingsError
+from devsync_tui.settings import LOCAL_PROFILE, SettingsError, load_settings
 
 _log = logging.getLogger("devsync.cli")
 
@@ -238,9 +238,31 @@ def machine_token(args: argparse.Namespace) -> MachineToken | None:
             raise UsageError(TOKEN_NOT_HERE)
         return None
     try:
-        return from_environment(os.environ, flag(args, "token_file"))
+        token = from_environment(os.environ, flag(args, "token_file"))
     except TokenError as exc:
         raise UsageError(str(exc)) from None
+    if token is not None:
+        _require_token_project(args, token)
+    return token
+
+
+def _require_token_project(args: argparse.Namespace, token: MachineToken) -> None:
+    """UsageError when no project is configured for ``token``: no ``--profile``, no
+    ``DEVSYNC_PROFILE``, no ``default_profile`` in the settings and neither ``SUPABASE_URL`` nor
+    ``DEVSYNC_DATABASE_URL``. The built-in local profile that is left would start, and on a
+    fresh CI runner create, the embedded database, which knows no such token ("not valid").
+    A local profile the user chose (``--profile local``, ``DEVSYNC_DATABASE_URL``, a local
+    default profile) is used as before."""
+    settings = load_settings()
+    if flag(args, "profile") or settings.env_profile or settings.default_profile:
+        return
+    if settings.active_profile_name() != LOCAL_PROFILE:
+        return  # SUPABASE_URL/SUPABASE_ANON_KEY, or DEVSYNC_DATABASE_URL
+    raise UsageError(
+        f"No Supabase project is set for the machine token in {token.source}: set "
+        "SUPABASE_URL and SUPABASE_ANON_KEY, or name a profile with --profile "
+        f"(--profile {LOCAL_PROFILE} for the local database)."
+    )
 
 
 @asynccontextmanager

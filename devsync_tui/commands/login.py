@@ -15,7 +15,6 @@ import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from devsync_tui.backend.errors import DevSyncError
 from devsync_tui.backend.supabase import auth
 from devsync_tui.backend.supabase.backend import SupabaseBackend
 from devsync_tui.commands.common import (
@@ -56,8 +55,19 @@ def register(subparsers: Any) -> None:
     login.add_argument("--anon-key", help="with --url: the project's anon (public) key")
     login.set_defaults(func=run_login)
 
-    logout = subparsers.add_parser("logout", help="sign out and forget the stored session")
+    logout = subparsers.add_parser(
+        "logout",
+        help="sign out and forget the stored session",
+        description="Forget the stored session of a profile (every DevSync process of the "
+        "profile on this machine stops using it) and end it at Supabase, so that it cannot be "
+        "refreshed again.",
+    )
     _profile_flag(logout)
+    logout.add_argument(
+        "--everywhere",
+        action="store_true",
+        help="end every session of your account, on every machine (a lost laptop)",
+    )
     logout.set_defaults(func=run_logout)
 
     whoami = subparsers.add_parser("whoami", help="who you are signed in as, and your teams")
@@ -79,6 +89,13 @@ def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile, b
     settings = load_settings()
     explicit = getattr(args, "profile", None)
     url, key = getattr(args, "url", None), getattr(args, "anon_key", None)
+    # Given empty they name no project: bad input, never "sign in to the default profile".
+    for name, value, what in (
+        ("--url", url, "URL (https://abcd.supabase.co)"),
+        ("--anon-key", key, "anon key"),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(f"{name} takes the project's {what}, not an empty string.")
     if url or key:
         if not (url and key):
             raise UsageError("--url and --anon-key go together.")
@@ -229,28 +246,36 @@ def run_logout(args: argparse.Namespace) -> int:
 
 
 async def _logout(args: argparse.Namespace) -> int:
+    """Forget the stored session at once (every DevSync process of the profile stops using it
+    before its next request), then ask Supabase Auth to revoke it: this session only, which
+    every DevSync process of the profile on this machine shares, or with ``--everywhere``
+    every session of the user."""
+    from devsync_tui.backend.supabase.session import sign_out
+
     name, profile, _new = _supabase_profile(args)
-    storage = _storage(profile)
-    if auth.stored_session(await storage.get_item(auth.SESSION_KEY)) is None:
-        await storage.remove_item(auth.SESSION_KEY)
-        print(f"You were not signed in to {_host(profile.url)} (profile {name}).")
+    everywhere = bool(getattr(args, "everywhere", False))
+    host = _host(profile.url)
+    outcome = await sign_out(
+        _storage(profile),
+        profile.url,
+        profile.anon_key,
+        scope="global" if everywhere else "local",
+    )
+    if not outcome.was_signed_in:
+        print(f"You were not signed in to {host} (profile {name}).")
         return EXIT_OK
-    try:
-        client = await auth.create_client(profile.url, profile.anon_key, storage)
-        try:
-            await auth.restore_session(client, storage)
-            if not await auth.sign_out(client):
-                eprint(
-                    f"Could not reach {_host(profile.url)} to revoke the session; "
-                    "it is forgotten here anyway."
-                )
-        finally:
-            await auth.close_client(client)
-    except DevSyncError as exc:
-        # Offline or an already dead session: forgetting it here is what the user asked for.
-        eprint(f"Could not tell the server ({exc}); the session is forgotten here anyway.")
-    await storage.remove_item(auth.SESSION_KEY)
-    print(f"Signed out of {_host(profile.url)} (profile {name}).")
+    if outcome.problem is not None:
+        eprint(
+            f"Could not tell {host} to end the session ({outcome.problem.rstrip('.')}); "
+            "it is forgotten here anyway, and no DevSync process of this profile uses it again."
+        )
+    elif not outcome.revoked:
+        eprint(
+            f"{host} did not confirm the end of the session; it is forgotten here anyway, "
+            "and no DevSync process of this profile uses it again."
+        )
+    where = " on every device" if everywhere else ""
+    print(f"Signed out of {host}{where} (profile {name}).")
     return EXIT_OK
 
 

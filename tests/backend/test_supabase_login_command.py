@@ -456,3 +456,34 @@ async def test_a_settings_folder_others_may_write_to_is_refused_not_closed(
     assert _mode(config) == 0o775
     assert _listing(config) == []  # no session, no settings, not even a lock
     assert "devsync-demo" not in err
+
+
+async def test_logout_ends_the_session_at_supabase_here_or_everywhere(
+    fake: FakeSupabase,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`logout` revokes this machine's session (scope=local: the one every DevSync process of
+    the profile here shares); `--everywhere` every session of the account (a lost laptop)."""
+    login = ["login", "--url", fake.url, "--anon-key", fake.anon_key, "--email", ALICE.email]
+    code, _, err = await run(
+        [*login, "--password-stdin"], capsys, monkeypatch, Stdin("devsync-demo\n")
+    )
+    assert code == EXIT_OK, err
+    code, out, err = await run(["logout"], capsys, monkeypatch)
+    assert (code, out.strip(), err) == (EXIT_OK, "Signed out of 127.0.0.1 (profile supabase).", "")
+    assert fake.gotrue.logouts == [(str(ALICE.id), "local")]
+    assert all(s.revoked for s in fake.gotrue.sessions.values())
+
+    code, _, err = await run(
+        ["login", "--email", ALICE.email, "--password-stdin"],
+        capsys,
+        monkeypatch,
+        Stdin("devsync-demo\n"),
+    )
+    assert code == EXIT_OK, err
+    code, out, err = await run(["logout", "--everywhere"], capsys, monkeypatch)
+    assert code == EXIT_OK, err
+    assert out.strip() == "Signed out of 127.0.0.1 on every device (profile supabase)."
+    assert fake.gotrue.logouts[-1] == (str(ALICE.id), "global")

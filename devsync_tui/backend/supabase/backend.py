@@ -102,7 +102,10 @@ class SupabaseBackend(SupabaseConfigMixin, SupabaseTokens, SupabaseConfigStates,
         self._auth_subscription = client.auth.on_auth_state_change(self._on_auth_event)
         self.client = client
         try:
+            # Taken before reading: a sign-out meanwhile is seen at the first request.
+            mark = self.storage.stamp()
             await auth.restore_session(client, self.storage)
+            self._stored_mark = mark
             if self._session is None:
                 raise NotSignedIn("Your session has ended; run `devsync login` again.")
             # Who I am is read on first use (whoami), or comes with open_workspace: not one

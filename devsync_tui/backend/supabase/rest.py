@@ -5,6 +5,7 @@ direct table writes, and error translation around every request."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import time
@@ -16,8 +17,8 @@ from uuid import UUID
 from devsync_tui.backend.errors import InvalidInput, NotFound, NotSignedIn, Unavailable
 from devsync_tui.backend.refusals import NOT_FINITE, not_done
 from devsync_tui.backend.supabase import shared_session
-from devsync_tui.backend.supabase.errors import map_exception, translate_errors
-from devsync_tui.backend.supabase.shared_session import REFRESH_MARGIN
+from devsync_tui.backend.supabase.errors import SESSION_ENDED, map_exception, translate_errors
+from devsync_tui.backend.supabase.shared_session import OTHER_USER, REFRESH_MARGIN, SESSION_KEY
 
 if TYPE_CHECKING:
     from devsync_tui.backend.supabase.session import SessionStorage
@@ -33,6 +34,9 @@ READ_RETRY_DELAY = 0.3
 KEEP_FRESH_MIN = 5.0
 #: After a refresh that could not reach GoTrue, the keeper tries again after this long.
 KEEP_FRESH_RETRY = 10.0
+#: How often a connected process with no request to make looks whether the stored session is
+#: still there (``devsync logout`` elsewhere): the dashboard's header says so this soon.
+STORED_CHECK_INTERVAL = 2.0
 
 Filter = Callable[[Any], Any]
 
@@ -73,6 +77,9 @@ class SupabaseRest:
     _refreshing: asyncio.Future[None] | None = None
     #: Why the session ended (set once; every later request says the same, GoTrue is not asked).
     _ended: NotSignedIn | None = None
+    #: ``storage.stamp()`` when the stored session was last seen to be this process's
+    #: (None: not looked at yet).
+    _stored_mark: tuple[object, ...] | None = None
 
     @property
     def storage(self) -> SessionStorage:
@@ -80,6 +87,15 @@ class SupabaseRest:
 
     def _session_ended(self, reason: NotSignedIn) -> None:
         """Told once when the shared session is over (the backend tells the live feed)."""
+
+    def _end(self, reason: NotSignedIn) -> NotSignedIn:
+        """The session is over for this process: every later request raises ``reason``
+        without asking anyone. Returns the reason that holds (the first one)."""
+        if self._ended is None:
+            self._ended = reason
+            log.warning("the Supabase session ended: %s", reason)
+            self._session_ended(reason)
+        return self._ended
 
     def _require(self) -> AsyncClient:
         if self.client is None:
@@ -94,9 +110,40 @@ class SupabaseRest:
         session = self._session
         if session is None:
             raise NotSignedIn("You are signed out; run `devsync login`.")
+        if self._storage_stamp() != self._stored_mark:
+            await self._check_stored()
         if getattr(session, "expires_at", None) is not None and shared_session.near_expiry(session):
             await self._refresh(client)
         return client
+
+    def _storage_stamp(self) -> tuple[object, ...]:
+        return self.storage.stamp()
+
+    async def _check_stored(self) -> None:
+        """The stored session is the one truth (``shared_session``): once it is gone
+        (``devsync logout`` in any process of the profile) or is someone else's, this process
+        stops using its copy, before its next request reaches PostgREST with it.
+
+        Read only when ``storage.stamp()`` changed (a ``stat`` of the session file; the keyring
+        every few seconds): nothing is asked over the network. A keyring that cannot be read
+        right now tells nothing: looked at again when the stamp next changes."""
+        storage = self.storage
+        mark = storage.stamp()  # before reading: a change made meanwhile is seen next time
+        try:
+            raw = await storage.lookup(SESSION_KEY)
+        except Unavailable as exc:
+            log.info("cannot look at the stored session (%s); going on", exc)
+            self._stored_mark = mark
+            return
+        if self._ended is not None:
+            raise NotSignedIn(str(self._ended))
+        held = self._session
+        if held is None:
+            return
+        problem = _stored_problem(raw, str(held.user.id))
+        if problem is not None:
+            raise self._end(NotSignedIn(problem))
+        self._stored_mark = mark
 
     async def _refresh(self, client: AsyncClient) -> None:
         """Refresh the shared session (or adopt the one another process stored).
@@ -126,10 +173,7 @@ class SupabaseRest:
                 client, self.storage, session.refresh_token, str(session.user.id)
             )
         except NotSignedIn as exc:
-            self._ended = exc
-            log.warning("the Supabase session ended: %s", exc)
-            self._session_ended(exc)
-            raise
+            raise self._end(exc) from None
         self._session = fresh
 
     async def _refresh_finished(self, within: float) -> None:
@@ -141,12 +185,18 @@ class SupabaseRest:
 
     async def _keep_fresh(self) -> None:
         """While connected: refresh ahead of expiry even when no request is made, so that
-        Realtime never holds an expired token (supabase-py's own timer is off)."""
+        Realtime never holds an expired token (supabase-py's own timer is off); and meanwhile
+        look at the stored session every ``STORED_CHECK_INTERVAL`` seconds, so that a sign-out
+        elsewhere ends this process's session (and the dashboard says so) with no request."""
         while self._ended is None:
             expires_at = getattr(self._session, "expires_at", None) or 0
             wait = max(expires_at - REFRESH_MARGIN - time.time(), KEEP_FRESH_MIN)
-            await asyncio.sleep(wait)
+            due = time.monotonic() + wait
             try:
+                while (left := due - time.monotonic()) > 0:
+                    await asyncio.sleep(min(left, STORED_CHECK_INTERVAL))
+                    if self._session is not None and self._storage_stamp() != self._stored_mark:
+                        await self._check_stored()
                 await self._fresh()
             except NotSignedIn:
                 return
@@ -282,6 +332,26 @@ class SupabaseRest:
             rows = await self._select("profiles", "id,username", where=[in_("id", chunk)])
             found.update({UUID(str(r["id"])): str(r["username"]) for r in rows})
         return found
+
+
+def _stored_problem(raw: str | None, user_id: str) -> str | None:
+    """Why this process may no longer use its session, given what is stored (``raw``): gone
+    (signed out, or ended and forgotten by another process), or someone else's (signed in as
+    another user since). None: the stored session is still the user's (the same one, or a newer
+    one another process refreshed or signed in: adopted at the next refresh)."""
+    if not raw:
+        return SESSION_ENDED
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return SESSION_ENDED  # as ``read_stored``, which a new process would go by
+    if not isinstance(data, dict) or not data.get("refresh_token"):
+        return SESSION_ENDED
+    user = data.get("user")
+    stored_user = user.get("id") if isinstance(user, dict) else None
+    if stored_user is not None and str(stored_user) != user_id:
+        return OTHER_USER
+    return None
 
 
 def eq(column: str, value: Any) -> Filter:

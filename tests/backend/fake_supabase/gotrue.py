@@ -99,6 +99,8 @@ class FakeGoTrue:
         self.sessions: dict[str, AuthSession] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.revoked: list[str] = []
+        #: Every sign-out answered: (user id, scope).
+        self.logouts: list[tuple[str, str]] = []
         self.access_expires_in = 3600
         self.reuse_interval = 10.0
         #: Every refresh answered: (refresh token sent, outcome) with outcome "rotated",
@@ -195,16 +197,7 @@ class FakeGoTrue:
             del self.codes[email]
             return HttpResponse(200, self._session(self.users[email]))
         if request.method == "POST" and path == "logout":
-            token = request.headers.get("authorization", "").removeprefix("Bearer ")
-            self.revoked.append(token)
-            try:
-                session_id = decode_token(token).get("session_id")
-            except jwt.InvalidTokenError:
-                session_id = None
-            ended = self.sessions.get(str(session_id))
-            if ended is not None:
-                ended.revoked = True
-            return HttpResponse(204)
+            return self._logout(request)
         if request.method == "GET" and path == "user":
             token = request.headers.get("authorization", "").removeprefix("Bearer ")
             try:
@@ -216,6 +209,30 @@ class FakeGoTrue:
                 return self._error(404, "user_not_found", "User not found")
             return HttpResponse(200, self._user_json(found))
         return self._error(404, "not_found", f"no such endpoint {path}")
+
+    def _logout(self, request: HttpRequest) -> HttpResponse:
+        """GoTrue's ``Logout``: a valid access token is required (403 ``bad_jwt`` otherwise,
+        an expired one too); ``scope=local`` ends its session (every refresh token of it),
+        ``global`` (the default) every session of the user, ``others`` all but this one."""
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        try:
+            claims = decode_token(token)
+        except jwt.InvalidTokenError:
+            return self._error(403, "bad_jwt", "invalid JWT: unable to parse or verify token")
+        scope = request.param("scope") or "global"
+        if scope not in ("local", "global", "others"):
+            return self._error(400, "validation_failed", "unsupported logout scope")
+        self.revoked.append(token)
+        self.logouts.append((str(claims.get("sub")), scope))
+        mine = str(claims.get("session_id"))
+        for auth_session in self.sessions.values():
+            if auth_session.user_id != claims.get("sub"):
+                continue
+            if (scope == "local" and auth_session.id == mine) or (
+                scope == "global" or (scope == "others" and auth_session.id != mine)
+            ):
+                auth_session.revoked = True
+        return HttpResponse(204)
 
     def _refresh(self, token: str) -> HttpResponse:
         found = self.refresh_tokens.get(token)
