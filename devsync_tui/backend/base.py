@@ -244,6 +244,13 @@ class Backend(DataContract, TokenContract, ConfigStateContract):
         )
         return environment
 
+    async def set_environment_owner(self, environment_id: UUID, user_id: UUID) -> Environment:
+        """Give the environment to ``user_id``: admins of its team only (PermissionDenied);
+        the new owner must be a member or admin of the team (InvalidInput: not a viewer, not
+        an outsider); unknown environment NotFound. Audited (``environment.owner``); its
+        configurations are not touched."""
+        return await self._set_environment_owner(environment_id, user_id)
+
     async def delete_environment(self, environment_id: UUID) -> None:
         await self._deleted("environments", environment_id)
 

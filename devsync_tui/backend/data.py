@@ -29,6 +29,7 @@ from devsync_tui.core.models import (
     DependencyInput,
     DependencySummary,
     EffectiveConfigRow,
+    Environment,
     Freshness,
     HealthCheck,
     HealthPoint,
@@ -342,6 +343,11 @@ class DataContract(Transport):
     async def unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
         """Withdraw an accepted risk (NotFound when there is none). Audited."""
         await self._unignore_advisory(project_id, advisory_id)
+
+    # -- environments: whose machine --------------------------------------------------------
+    @abc.abstractmethod
+    async def _set_environment_owner(self, environment_id: UUID, user_id: UUID) -> Environment:
+        """RPC ``set_environment_owner``: the environment as stored."""
 
     # -- health -----------------------------------------------------------------------------
     async def health_series(

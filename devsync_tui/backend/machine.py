@@ -357,6 +357,9 @@ class MachineBackend(Backend):
     async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
         self._refuse()
 
+    async def _set_environment_owner(self, environment_id: UUID, user_id: UUID) -> Environment:
+        self._refuse()
+
     async def _rows(self, table: str, match: Mapping[str, Any]) -> list[Any]:
         self._refuse()
 

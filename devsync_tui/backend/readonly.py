@@ -36,7 +36,7 @@ WRITES = frozenset(
         "report_config_states", "report_dependencies", "report_health", "report_package_facts",
         "restore_configuration", "reveal_history_secret", "reveal_secret",
         "revoke_machine_token", "rollup_health", "save_configuration", "set_environment_status",
-        "set_member_role", "unignore_advisory", "update_project",
+        "set_environment_owner", "set_member_role", "unignore_advisory", "update_project",
     }
 )  # fmt: skip
 

@@ -151,6 +151,7 @@ _NOT_DONE = {
     "add_team_member": "The member was not added.",
     "set_member_role": "The member's role was not changed.",
     "create_environment": "The environment was not created.",
+    "set_environment_owner": "The environment's owner was not changed.",
     "save_configuration": "The configuration was not saved.",
     "restore_configuration": "The history entry was not restored.",
     "create_machine_token": "The machine token was not created.",

@@ -21,6 +21,7 @@ _ACTIONS = {
     "token.use": "machine token used:",
     "risk.accept": "accepted risk",
     "risk.withdraw": "withdrew accepted risk",
+    "environment.owner": "gave",
 }
 
 
@@ -49,6 +50,9 @@ def describe(entry: AuditEntry, names: Mapping[str, str] | None = None) -> str:
     )
     if entry.action == "member.role" and d.get("to"):
         return f"{verb} {what}: {d.get('from')} → {d['to']}"
+    if entry.action == "environment.owner" and d.get("to"):
+        to = str(d["to"])
+        return f"{verb} {what} to {names.get(to, to)}"
     if entry.action == "risk.accept" and d.get("until"):
         return f"{verb} {what} until {d['until']}"
     version = d.get("version")

@@ -227,6 +227,40 @@ TREE_NEW_TEAM = _command(
     "Create a team; you become its owner.",
     show=False,
 )
+TREE_OWNER = _command(
+    "tree.owner",
+    "o",
+    "screen.change_owner",
+    "Owner",
+    "Give the selected environment to a member or admin of its team (admins only).",
+    show=False,
+)
+# Textual's Tree toggles a node with space (its own binding, no id): named here so that the
+# help screen lists it, with the arrows file-manager trees use.
+TREE_TOGGLE = _command(
+    "tree.toggle",
+    "space",
+    "toggle_node",
+    "Open/close",
+    "Expand or collapse the selected team or project.",
+    show=False,
+)
+TREE_EXPAND = _command(
+    "tree.expand",
+    "right",
+    "expand_or_enter",
+    "Expand",
+    "Expand the selected team or project; on an expanded one, go to its first item.",
+    show=False,
+)
+TREE_COLLAPSE = _command(
+    "tree.collapse",
+    "left",
+    "collapse_or_leave",
+    "Collapse",
+    "Collapse the selected team or project; elsewhere, go to what holds it.",
+    show=False,
+)
 
 # -- tables (the filterable tables, the tree and the virtual tables) ------------------------
 FILTER = _command(

@@ -3,6 +3,10 @@ projects, env_templates, environments (see tests/db/matrix_ops.py for the conven
 
 from __future__ import annotations
 
+from typing import Any
+
+import psycopg
+
 from tests.db.helpers import ADMINS, MEMBERS, SIGNED_IN, WRITERS
 from tests.db.matrix_ops import (
     ACME,
@@ -17,6 +21,27 @@ from tests.db.matrix_ops import (
     q,
 )
 from tests.support import demo
+
+
+def _owner_given(cur: Any, new_owner: demo.DemoUser) -> bool:
+    """Hand bob-laptop to ``new_owner``: True when the RPC returned the row with that owner;
+    False when refused (42501 for who calls, 22023 for whom it would go to)."""
+    try:
+        with cur.connection.transaction():
+            cur.execute(
+                "select user_id from set_environment_owner(%s, %s)", (BOB_ENV, new_owner.id)
+            )
+            rows = cur.fetchall()
+    except psycopg.errors.InvalidParameterValue:
+        return False
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    except psycopg.DatabaseError as exc:
+        if exc.sqlstate == "PT401":
+            return False
+        raise
+    return bool(rows) and rows[0][0] == new_owner.id
+
 
 TEAM_OPS: list[Op] = [
     # profiles
@@ -297,4 +322,68 @@ TEAM_OPS: list[Op] = [
         lambda c, u, i: q(c, "delete from environments where id = %s returning id", (BOB_ENV,)),
         ("environments_delete",),
     ),
+    # who owns an environment: only through set_environment_owner (the column is not granted)
+    Op(
+        "environments.set_owner_rpc",
+        ADMINS,
+        lambda c, u, i: _owner_given(c, demo.DAVE),
+    ),
+    Op(
+        "environments.set_owner_to_admin_rpc",
+        ADMINS,
+        lambda c, u, i: _owner_given(c, demo.ERIN),
+    ),
+    Op(
+        "environments.set_owner_to_viewer_rpc",
+        NOBODY,
+        lambda c, u, i: _owner_given(c, demo.CAROL),
+    ),
+    Op(
+        "environments.set_owner_to_outsider_rpc",
+        NOBODY,
+        lambda c, u, i: _owner_given(c, demo.MALLORY),
+    ),
+    Op(
+        "environments.update_owner_direct",
+        NOBODY,
+        lambda c, u, i: q(
+            c,
+            "update environments set user_id = %s where id = %s returning id",
+            (demo.DAVE.id, BOB_ENV),
+        ),
+    ),
+    Op(
+        "environments.create_for_other_rpc",
+        ADMINS,
+        lambda c, u, i: q(
+            c,
+            "select id from create_environment(%s, 'for-other', null, %s) where user_id = %s",
+            (S, other_than(u, demo.DAVE, demo.BOB), other_than(u, demo.DAVE, demo.BOB)),
+        ),
+    ),
+    Op(
+        "environments.create_for_viewer_rpc",
+        NOBODY,
+        lambda c, u, i: _refused_22023(
+            c, "select id from create_environment(%s, 'for-carol', null, %s)", (S, demo.CAROL.id)
+        ),
+    ),
+    Op(
+        "environments.create_for_self_rpc",
+        WRITERS,
+        lambda c, u, i: q(
+            c,
+            "select id from create_environment(%s, 'mine', null, %s)",
+            (S, me(u) or demo.ALICE.id),
+        ),
+    ),
 ]
+
+
+def _refused_22023(cur: Any, query: str, params: Any) -> bool:
+    """``q``, with 22023 (a bad owner) counted as a refusal too."""
+    try:
+        with cur.connection.transaction():
+            return q(cur, query, params)
+    except psycopg.errors.InvalidParameterValue:
+        return False

@@ -24,6 +24,7 @@ from devsync_tui.backend.rows import (
     dependency_payload,
     dependency_summary_from_row,
     effective_from_row,
+    environment_from_row,
     health_from_row,
     health_payload,
     history_from_row,
@@ -39,6 +40,7 @@ from devsync_tui.core.models import (
     DependencyStatus,
     DependencySummary,
     EffectiveConfigRow,
+    Environment,
     HealthCheck,
     HealthPoint,
     HealthSlots,
@@ -340,6 +342,14 @@ class PgData(PgCore):
 
     async def _unignore_advisory(self, project_id: UUID, advisory_id: str) -> None:
         await self.write_one("select public.unignore_advisory(%s, %s)", (project_id, advisory_id))
+
+    async def _set_environment_owner(self, environment_id: UUID, user_id: UUID) -> Environment:
+        row = await self.write_one(
+            "select * from public.set_environment_owner(%s, %s)", (environment_id, user_id)
+        )
+        if row is None or row["id"] is None:
+            raise not_done("set_environment_owner")
+        return environment_from_row(row)
 
     async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
         advisories = await self.fetch_all(

@@ -21,6 +21,7 @@ from devsync_tui.core.models import (
     DependencyInput,
     DependencySummary,
     EffectiveConfigRow,
+    Environment,
     HealthCheck,
     HealthPoint,
     HealthSlots,
@@ -358,6 +359,12 @@ class SupabaseConfigMixin(SupabaseRest):
         await self._rpc(
             "unignore_advisory", {"p_project_id": project_id, "p_advisory_id": advisory_id}
         )
+
+    async def _set_environment_owner(self, environment_id: UUID, user_id: UUID) -> Environment:
+        row = await self._rpc_row(
+            "set_environment_owner", {"p_environment_id": environment_id, "p_user_id": user_id}
+        )
+        return rows.environment_from_row(row)
 
     async def _project_facts(self, project_id: UUID) -> tuple[list[Any], list[Any]]:
         params = {"p_project_id": str(project_id)}

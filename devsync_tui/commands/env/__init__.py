@@ -2,7 +2,7 @@
 
 ``list``, ``get KEY``, ``set KEY[=VALUE]``, ``unset KEY``, ``link``, ``unlink`` (``edit.py``);
 ``export``, ``diff ENV_A ENV_B`` (``transfer.py``), ``import FILE`` (``importing.py``),
-``history KEY``, ``restore KEY --version N`` (``history.py``).
+``history KEY``, ``restore KEY --version N`` (``history.py``), ``owner USER`` (``owner.py``).
 Writes follow the dashboard's rules: every save names the version it edited
 (``Backend.save_configuration(expected_version=…)``); if the row moved on, nothing is written,
 theirs and yours are printed, and the exit code is 1. Secret values are read from stdin,
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from devsync_tui.commands.common import add_target_flags, add_token_flag, run_async
-from devsync_tui.commands.env import edit, history, importing, status, transfer
+from devsync_tui.commands.env import edit, history, importing, owner, status, transfer
 
 
 def _leaf(
@@ -141,3 +141,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=lambda a: run_async(status.pull(a)))
     p = _leaf(sub, "unlink", "forget this checkout's default environment", scope=False)
     p.set_defaults(func=lambda a: run_async(edit.unlink(a)))
+
+    owner.register(sub, _leaf)

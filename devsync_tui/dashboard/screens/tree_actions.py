@@ -1,6 +1,8 @@
-"""Create, rename and delete teams, projects and environments from the navigation tree.
+"""Create, rename and delete teams, projects and environments from the navigation tree, and
+give an environment to another member of its team.
 
-What the tree offers and what its actions check is one answer, ``tree_refusal``."""
+What the tree offers and what its actions check is one answer, ``tree_refusal``. What was just
+created is shown: its parents expanded, the cursor on it (``select_after_load``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from uuid import UUID
 from textual import work
 
 from devsync_tui.core import permissions
+from devsync_tui.core.models import Role
 from devsync_tui.dashboard.session import Selection, Session
 from devsync_tui.dashboard.writes import attempt
 
@@ -23,12 +26,15 @@ if TYPE_CHECKING:
 
 
 #: What the tree's keys do to the selected item.
-TreeAction = Literal["new", "rename", "delete"]
+TreeAction = Literal["new", "rename", "delete", "owner"]
+#: A node of the tree: (team, project or None, environment or None).
+NavKey = tuple[UUID, UUID | None, UUID | None]
 #: The screen actions of the tree's keys (``keys.TREE_NEW`` …).
 _ACTIONS: dict[str, TreeAction] = {
     "new_item": "new",
     "rename_item": "rename",
     "delete_item": "delete",
+    "change_owner": "owner",
 }
 
 
@@ -47,6 +53,13 @@ def tree_refusal(
     role = session.role_in(selection.team.id)
     me = session.identity.user_id
     allowed: bool
+    if action == "owner":
+        if selection.environment is None:
+            return "Select an environment first."
+        # PERMISSIONS.md environments: who owns one is changed by the team's admins only.
+        if role != Role.ADMIN:
+            return "Only the team's admins can change who owns an environment."
+        return None
     if action == "new":
         allowed = (
             permissions.can_create_project(role)
@@ -91,6 +104,9 @@ class TreeActions:
     session: Session | None
     selection: Selection | None
     app: App[Any]
+    #: What was just created: the tree shows it (parents expanded, the cursor on it) once a
+    #: reload of the workspace holds it (``MainScreen.on_workspace_loaded``).
+    select_after_load: NavKey | None = None
 
     if TYPE_CHECKING:
 
@@ -148,6 +164,14 @@ class TreeActions:
     def action_delete_item(self) -> None:
         self._delete()
 
+    def action_change_owner(self) -> None:
+        self._change_owner()
+
+    def _show_created(self, key: NavKey) -> None:
+        """Reload the tree and put the cursor on ``key`` (a new item) once it is there."""
+        self.select_after_load = key
+        self.load_workspace()
+
     @work(group="tree-write", exit_on_error=False)
     async def _new_team(self) -> None:
         # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
@@ -158,9 +182,12 @@ class TreeActions:
             return
         backend = session.backend
 
+        made: list[NavKey] = []
+
         async def create(values: FormValues) -> None:
             name = str(values["name"])
-            await backend.create_team(name, str(values["slug"]) or slugify(name))
+            team = await backend.create_team(name, str(values["slug"]) or slugify(name))
+            made.append((team.id, None, None))
 
         values = await self.app.push_screen_wait(
             FormDialog(
@@ -177,7 +204,10 @@ class TreeActions:
         )
         if values:
             self.app.notify(f"Team {values['name']} created.")
-            self.load_workspace()
+            if made:
+                self._show_created(made[0])
+            else:
+                self.load_workspace()
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_project(self, sel: Selection) -> None:
@@ -191,13 +221,16 @@ class TreeActions:
             return
         backend = session.backend
 
+        made: list[NavKey] = []
+
         async def create(values: FormValues) -> None:
-            await backend.create_project(
+            project = await backend.create_project(
                 sel.team.id,
                 str(values["name"]),
                 str(values["description"]) or None,
                 str(values["repository_url"]) or None,
             )
+            made.append((sel.team.id, project.id, None))
 
         values = await self.app.push_screen_wait(
             FormDialog(
@@ -214,7 +247,10 @@ class TreeActions:
         )
         if values:
             self.app.notify(f"Project {values['name']} created.")
-            self.load_workspace()
+            if made:
+                self._show_created(made[0])
+            else:
+                self.load_workspace()
 
     @work(group="tree-write", exit_on_error=False)
     async def _new_environment(self, sel: Selection) -> None:
@@ -234,11 +270,14 @@ class TreeActions:
         if options:
             fields.append(Field("template", "From template (optional)", "select", "", options))
 
+        made: list[NavKey] = []
+
         async def create(values: FormValues) -> None:
             template = str(values.get("template") or "")
-            await backend.create_environment(
+            env = await backend.create_environment(
                 project.id, str(values["name"]), UUID(template) if template else None
             )
+            made.append((sel.team.id, project.id, env.id))
 
         values = await self.app.push_screen_wait(
             FormDialog(
@@ -253,7 +292,10 @@ class TreeActions:
         )
         if values:
             self.app.notify(f"Environment {values['name']} created.")
-            self.load_workspace()
+            if made:
+                self._show_created(made[0])
+            else:
+                self.load_workspace()
 
     @work(group="tree-write", exit_on_error=False)
     async def _rename(self) -> None:
@@ -344,3 +386,50 @@ class TreeActions:
                     done=f"Team {sel.team.name} deleted.",
                 )
                 self.load_workspace()
+
+    @work(group="tree-write", exit_on_error=False)
+    async def _change_owner(self) -> None:
+        # Not at the top: the dialogs, history and .env writer cost the first frame ~12 ms.
+        from devsync_tui.dashboard.screens.dialogs import Field, FormDialog
+
+        session, sel = self.session, self._acted_on()
+        if session is None or self._refused(session, sel, "owner") or sel is None:
+            return
+        env, project = sel.environment, sel.project
+        if env is None or project is None:
+            return
+        backend = session.backend
+        members = await attempt(self.app, backend.list_members(sel.team.id))
+        if members is None:
+            return
+        # Viewers never write, so they cannot own an environment (the database refuses too).
+        owners = [m for m in members if m.role != Role.VIEWER]
+        names = {m.user_id: m.username or str(m.user_id) for m in owners}
+        options = [(f"{names[m.user_id]} ({m.role})", str(m.user_id)) for m in owners]
+        current = str(env.user_id) if env.user_id in names else ""
+        label = f"{project.name}/{env.name}"
+
+        async def save(values: FormValues) -> str | None:
+            chosen = str(values["owner"])
+            if chosen != str(env.user_id):
+                await backend.set_environment_owner(env.id, UUID(chosen))
+            return None
+
+        values = await self.app.push_screen_wait(
+            FormDialog(
+                f"Owner of {label}",
+                [Field("owner", "Belongs to", "select", current, options)],
+                required=["owner"],
+                note="Its owner (besides the admins) changes its overrides and reveals its "
+                "secrets. Viewers cannot own one.",
+                on_submit=save,
+            )
+        )
+        if values is None:
+            return
+        chosen = str(values["owner"])
+        if chosen == str(env.user_id):
+            self.app.notify(f"{label} already belongs to {names.get(env.user_id, '?')}.")
+            return
+        self.app.notify(f"{label} now belongs to {names.get(UUID(chosen), '?')}.")
+        self.load_workspace()

@@ -66,6 +66,10 @@ class NavTree(Tree[NavItem]):
         cmd.TREE_FILTER,
         cmd.TREE_CLEAR,
         cmd.TREE_NEW_TEAM,
+        cmd.TREE_OWNER,
+        cmd.TREE_TOGGLE,
+        cmd.TREE_EXPAND,
+        cmd.TREE_COLLAPSE,
         cmd.DOWN,
         cmd.UP,
     )
@@ -113,6 +117,26 @@ class NavTree(Tree[NavItem]):
             panel.close_filter()
         else:
             self.set_filter("")
+
+    def action_expand_or_enter(self) -> None:
+        """`→`: expand a collapsed team or project; on an expanded one, go to its first item."""
+        node = self.cursor_node
+        if node is None or not node.children:
+            return
+        if not node.is_expanded:
+            node.expand()
+        else:
+            self._move_to(node.children[0])
+
+    def action_collapse_or_leave(self) -> None:
+        """`←`: collapse an expanded team or project; elsewhere, go to what holds it."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.children and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self._move_to(node.parent)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
