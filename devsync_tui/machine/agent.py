@@ -22,61 +22,49 @@ long-running agent says each problem once and keeps going.
 :class:`Agent` takes :class:`AgentOptions` and two callbacks: ``say`` receives each message for
 the person (registration, outages, a lockfile that does not parse), ``progress`` each slow step
 of opening the backend. It prints nothing itself; :attr:`Agent.report` says what a run did.
+The parts it drives live beside it: ``registration`` (which environment, linked to the
+checkout), ``health`` (sampling, the buffer, backoff, outages, retention), ``dependency_report``
+and ``config_status`` (the two reports that can fail without ending a cycle).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
 import signal
-import socket
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
-from devsync_tui import locations
 from devsync_tui.backend.base import Backend
-from devsync_tui.backend.errors import DevSyncError, InvalidInput, PermissionDenied, Unavailable
-from devsync_tui.backend.machine import MachineBackend
+from devsync_tui.backend.errors import DevSyncError, PermissionDenied, Unavailable
 from devsync_tui.core import clock
-from devsync_tui.core.lockfiles import LockfileError, scan_path
 from devsync_tui.core.machine_token import MachineToken
 from devsync_tui.core.models import Environment, EnvStatus, Project
-from devsync_tui.core.statuses import assess
 from devsync_tui.exit_codes import EXIT_DENIED, EXIT_OK, EXIT_PROBLEMS
-from devsync_tui.machine import links
 from devsync_tui.machine.config_status import ConfigReporter
 from devsync_tui.machine.connect import connected
-from devsync_tui.machine.errors import InputError
+from devsync_tui.machine.dependency_report import DependencyReporter
+from devsync_tui.machine.errors import InputError, named_refusal
 from devsync_tui.machine.health import (
     MAX_BATCH,
     Backoff,
+    Outage,
     PointBuffer,
+    Retention,
     Sampler,
-    lockfile_fingerprint,
+    measurements,
     ping_point,
 )
-from devsync_tui.machine.targets import (
-    NO_PROJECT,
-    TargetQuery,
-    environment_named,
-    find_project,
-    link_scope,
-    machine_target,
-)
+from devsync_tui.machine.registration import register
+from devsync_tui.machine.targets import TargetQuery
 
-_log = logging.getLogger("devsync.agent")
 STOP_FLUSH_SECONDS = 5.0
 #: The parts of a cycle that can fail without ending it (``Report.failed``).
 DEPENDENCIES = "dependencies"
 CONFIG_STATES = "configuration states"
-#: Health retention (an admin's agent): raw points older than this become hourly roll-ups.
-RETENTION_DAYS = 7
-ROLLUP_EVERY_SECONDS = 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,27 +108,6 @@ class Report:
     errors: list[str] = field(default_factory=list)
 
 
-def _measurements(count: int) -> str:
-    return f"{count} measurement{'' if count == 1 else 's'}"
-
-
-def _named(exc: PermissionDenied, vague: str, name: str) -> PermissionDenied:
-    """The database's refusal with the thing it refused named: ``this environment`` becomes
-    ``storefront/laptop`` (else the name is added at the end). A machine token's refusal
-    (TokenRefused) already says which token and why: left as it is."""
-    if type(exc) is not PermissionDenied:
-        return exc
-    text = str(exc).rstrip(".")
-    text = text.replace(vague, name) if vague in text else f"{text} ({name})"
-    return PermissionDenied(f"{text}.")
-
-
-def default_env_name() -> str:
-    """This machine's name as an environment name (host name up to the first dot)."""
-    name = socket.gethostname().split(".")[0].strip() or "machine"
-    return name[:64]
-
-
 class Agent:
     """One ``devsync agent`` process."""
 
@@ -163,13 +130,17 @@ class Agent:
         self._backend_cm: AbstractAsyncContextManager[Backend] | None = None
         self.project: Project | None = None
         self.env: Environment | None = None
-        self.fingerprint: tuple[tuple[str, int, int], ...] | None = None
-        self._scan_error: str | None = None
-        self._last_rollup = 0.0
-        self._rollup_denied = False
-        self._outage = False
-        self._dropped_told = 0  # buffer.dropped when an outage's losses were last said
+        self.outage = Outage(self.buffer, say)
+        self.dependencies = DependencyReporter(
+            self.root,
+            say,
+            self.report.errors,
+            use_osv=options.use_osv,
+            use_registry=options.use_registry,
+            offline=options.offline,
+        )
         self.config = ConfigReporter(say)
+        self.retention = Retention()
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self) -> int:
@@ -207,7 +178,7 @@ class Agent:
             parts.append(
                 f"{dropped} dropped earlier from the full buffer (--buffer {self.buffer.capacity})"
             )
-        self.say(f"stopped; {_measurements(unsent + dropped)} lost: {' and '.join(parts)}.")
+        self.say(f"stopped; {measurements(unsent + dropped)} lost: {' and '.join(parts)}.")
         return EXIT_PROBLEMS
 
     async def _loop(self, sampler: Sampler) -> int:
@@ -223,7 +194,7 @@ class Agent:
                         break
                 except Unavailable as exc:
                     delay = self.backoff.next_delay()
-                    self._announce_outage(str(exc), delay)
+                    self.outage.sync_failed(str(exc), delay)
                 else:
                     self.backoff.reset()
                     delay = self.interval
@@ -259,12 +230,6 @@ class Agent:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), seconds)
 
-    def _announce_outage(self, reason: str, delay: float) -> None:
-        _log.info("sync failed (%s); retrying in %.1f s", reason, delay)
-        if not self._outage:
-            self._outage = True
-            self.say(f"backend unreachable ({reason}); buffering measurements and retrying.")
-
     async def _shutdown(self) -> None:
         if self.backend is not None and self.env is not None and not self.options.once:
             with contextlib.suppress(DevSyncError, TimeoutError):
@@ -294,18 +259,20 @@ class Agent:
             rtt = await backend.ping()
             self.buffer.extend([ping_point(rtt, clock.now())])
             await self._flush()
-            await self._sync_dependencies()
+            if self.options.scan:
+                await self.dependencies.sync(backend, self.project_id, self.env.id)
+                self.report.dependencies = self.dependencies.reported
             await self.config.sync(backend, self.env.id, self.root)
             self.report.config_states = self.config.reported
             self._note_config_problem()
-            await self._retention(backend)
-            status = EnvStatus.ERROR if self._scan_error else EnvStatus.ACTIVE
+            await self.retention.run(backend)
+            status = EnvStatus.ERROR if self.dependencies.problem else EnvStatus.ACTIVE
             await backend.set_environment_status(self.env.id, status, last_sync_at=clock.now())
             self.report.status = status.value
         except PermissionDenied as exc:
             if not self.report.target:  # not registered: _register named what it could not do
                 raise
-            raise _named(exc, "this environment", self.report.target) from exc
+            raise named_refusal(exc, "this environment", self.report.target) from exc
         except Unavailable:
             # A backend that failed to open is opened afresh next time; an open one keeps
             # its pool, which reconnects by itself.
@@ -321,7 +288,7 @@ class Agent:
     def _once_code(self) -> int:
         """The exit code of ``once``: which parts of the cycle were not reported, and why."""
         failed = []
-        if self._scan_error is not None:
+        if self.dependencies.problem is not None:
             failed.append(DEPENDENCIES)
         if self.config.problem is not None:
             failed.append(CONFIG_STATES)
@@ -348,117 +315,7 @@ class Agent:
             stored = await self.backend.report_health(self.env.id, batch)
             self.buffer.drop_through(last)
             self.report.points_stored += stored
-            self._outage_over()
-
-    def _outage_over(self) -> None:
-        # Said when the first batch after an outage is stored, wherever that happens (a sync,
-        # or the last flush at shutdown): a stop right after it must not hide that it did.
-        if self._outage:
-            self._outage = False
-            dropped, self._dropped_told = (
-                self.buffer.dropped - self._dropped_told,
-                self.buffer.dropped,
-            )
-            lost = (
-                f" ({_measurements(dropped)} dropped from the full buffer before it came back)"
-                if dropped
-                else ""
-            )
-            self.say(f"backend reachable again; buffered measurements stored{lost}.")
-
-    async def _sync_dependencies(self) -> None:
-        if not self.options.scan:
-            return
-        assert self.backend is not None
-        assert self.env is not None
-        fingerprint = await asyncio.to_thread(lockfile_fingerprint, self.root)
-        if fingerprint == self.fingerprint:
-            return
-        if not fingerprint:
-            self.fingerprint = fingerprint  # nothing to report: leave what is stored alone
-            return
-        await self.backend.set_environment_status(self.env.id, EnvStatus.SYNCING)
-        try:
-            result = await asyncio.to_thread(scan_path, self.root)
-        except LockfileError as exc:
-            self._scan_failed(str(exc), fingerprint)
-            return
-        # `devsync scan`'s rules (core/statuses.py): OSV decides vulnerable, the registries
-        # outdated; where they cannot answer (offline), the status stored for the same version
-        # is kept.
-        previous = await self.backend.list_dependencies(
-            self.project_id, environment_ids=[self.env.id]
-        )
-        for warning in result.warnings:
-            _log.warning("%s", warning)
-        assessment = await assess(
-            result.packages,
-            previous,
-            use_osv=self.options.use_osv,
-            use_registry=self.options.use_registry,
-            offline=self.options.offline,
-        )
-        for note in assessment.notes:
-            _log.info("%s", note)
-        packages = assessment.inputs
-        try:
-            count = await self.backend.report_dependencies(self.project_id, self.env.id, packages)
-        except InvalidInput as exc:
-            self._scan_failed(str(exc), fingerprint)
-            return
-        await self.backend.report_package_facts(assessment.advisory_checks, assessment.freshness)
-        self.fingerprint = fingerprint
-        self._save_fingerprint(fingerprint)
-        self._scan_error = None
-        self.report.dependencies = count
-        _log.info("reported %d dependencies from %d files", count, len(result.files))
-
-    async def _retention(self, backend: Backend) -> None:
-        """Once a day, an admin's agent rolls old raw health points up into hourly ones
-        (health_checks must not grow without end). Other users' agents leave it to admins."""
-        now = clock.now().timestamp()
-        if self._rollup_denied or now - self._last_rollup < ROLLUP_EVERY_SECONDS:
-            return
-        try:
-            folded = await backend.rollup_health(RETENTION_DAYS)
-        except PermissionDenied:
-            self._rollup_denied = True
-            return
-        self._last_rollup = now
-        if folded:
-            _log.info("retention: rolled %d raw health points up into hourly points", folded)
-
-    def _scan_failed(self, message: str, fingerprint: tuple[tuple[str, int, int], ...]) -> None:
-        # Remember the fingerprint: the same broken file is not re-read every interval.
-        self.fingerprint = fingerprint
-        if message != self._scan_error:
-            self.say(f"dependencies not reported: {message}")
-            self.report.errors.append(message)
-        self._scan_error = message
-
-    def _state_file(self) -> Path:
-        assert self.env is not None
-        return locations.state_dir() / "agent" / f"{self.env.id}.json"
-
-    def _load_fingerprint(self) -> None:
-        """The fingerprint of the last successful report (so ``--once`` from cron re-scans
-        only when a lockfile changed since the previous run, too)."""
-        try:
-            data = json.loads(self._state_file().read_text(encoding="utf-8"))
-            if data.get("root") == str(self.root):
-                self.fingerprint = tuple(tuple(item) for item in data["fingerprint"])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.fingerprint = None
-
-    def _save_fingerprint(self, fingerprint: tuple[tuple[str, int, int], ...]) -> None:
-        path = self._state_file()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"root": str(self.root), "fingerprint": fingerprint}))
-            tmp.replace(path)
-        except OSError as exc:  # only costs a re-scan next time
-            _log.warning("could not save the agent state %s: %s", path, exc)
+            self.outage.stored()
 
     @property
     def project_id(self) -> UUID:
@@ -467,58 +324,14 @@ class Agent:
 
     # -- registration -----------------------------------------------------------------------
     async def _register(self, backend: Backend) -> None:
-        """Find (or create) this machine's environment and link it to this checkout. A machine
-        token names its environment: nothing to find, create or link."""
-        if isinstance(backend, MachineBackend):
-            query = TargetQuery(self.options.profile, self.options.project, self.options.env)
-            target = machine_target(backend, query)
-            assert target.environment is not None
-            self._registered(target.project, target.environment)
-            return
-        scope = await link_scope(backend, self.options.profile)
-        link = links.find(*scope, cwd=self.root)
-        project = await self._project(backend, link)
-        environments = await backend.list_environments(project.id)
-        env_ref = self.options.env
-        env: Environment | None = None
-        if env_ref is None and link is not None and link.project_id == project.id:
-            env = next((e for e in environments if e.id == link.environment_id), None)
-        if env is None:
-            name = env_ref or default_env_name()
-            env = environment_named(environments, name, project)
-            me = await backend.whoami()
-            if env is not None and env.user_id != me.user_id and env_ref is None:
-                raise InputError(
-                    f"Environment {env.name!r} of {project.name} belongs to another user; "
-                    "pass --env NAME to name this machine's environment."
-                )
-            if env is None:
-                try:
-                    env = await backend.create_environment(project.id, name)
-                except PermissionDenied as exc:
-                    raise _named(exc, "this project", project.name) from exc
-                self.say(f"created environment {project.name}/{env.name}.")
-        links.save(*scope, project.id, env.id, cwd=self.root)
-        self._registered(project, env)
-
-    def _registered(self, project: Project, env: Environment) -> None:
+        """Find (or create) this machine's environment and link it to this checkout
+        (``registration``)."""
+        o = self.options
+        project, env = await register(
+            backend, TargetQuery(o.profile, o.project, o.env), self.root, self.say
+        )
         self.project, self.env = project, env
-        self._load_fingerprint()
+        self.dependencies.load_fingerprint(env.id)
         self.report.target = f"{project.name}/{env.name}"
         if not self.options.once:
             self.say(f"reporting for {self.report.target} every {self.interval:g} s.")
-
-    async def _project(self, backend: Backend, link: links.Link | None) -> Project:
-        if self.options.project:
-            return await find_project(backend, self.options.project)
-        projects = await backend.list_projects()
-        if link is not None:
-            for project in projects:
-                if project.id == link.project_id:
-                    return project
-        if len(projects) == 1:
-            return projects[0]
-        if not projects:
-            raise InputError(NO_PROJECT)
-        names = ", ".join(sorted(p.name for p in projects))
-        raise InputError(f"Which project is this machine for? Pass --project (one of: {names}).")

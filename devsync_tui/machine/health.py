@@ -5,8 +5,10 @@
 - :class:`PointBuffer`: a bounded FIFO of points not yet stored. When full, the oldest points
   are dropped (and counted): an agent cut off for days must not grow without end.
 - :class:`Backoff`: exponential retry delays with jitter, reset on success.
+- :class:`Outage`: an unreachable backend, said once when it begins and once when it is over.
 - :func:`lockfile_fingerprint`: a cheap stat-only fingerprint of the lockfiles and manifests
   under a path, so dependencies are re-scanned only when one of them changed.
+- :class:`Retention`: once a day, an admin's agent rolls old raw points up into hourly ones.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import logging
 import os
 import random
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 import psutil
 
+from devsync_tui.backend.base import Backend
+from devsync_tui.backend.errors import PermissionDenied
+from devsync_tui.core import clock
 from devsync_tui.core.lockfiles.detect import walk
 from devsync_tui.core.models import HealthPoint, MetricType
 
@@ -28,6 +33,9 @@ _log = logging.getLogger("devsync.agent")
 
 #: The most points ``report_health`` takes in one call (docs/DATABASE.md).
 MAX_BATCH = 5000
+#: Health retention (an admin's agent): raw points older than this become hourly roll-ups.
+RETENTION_DAYS = 7
+ROLLUP_EVERY_SECONDS = 24 * 3600.0
 
 
 class Sampler:
@@ -134,6 +142,70 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+def measurements(count: int) -> str:
+    """``1 measurement``, ``2 measurements``."""
+    return f"{count} measurement{'' if count == 1 else 's'}"
+
+
+class Outage:
+    """An unreachable backend: said once when it begins, and once when the first batch after
+    it is stored, with how many measurements the full ``buffer`` dropped meanwhile."""
+
+    def __init__(self, buffer: PointBuffer, say: Callable[[str], None]) -> None:
+        self.buffer = buffer
+        self.say = say
+        self.active = False
+        self._dropped_told = 0  # buffer.dropped when an outage's losses were last said
+
+    def sync_failed(self, reason: str, delay: float) -> None:
+        """A sync failed for ``reason`` (the next is tried in ``delay`` seconds): said when
+        it is the first since the backend was last reachable."""
+        _log.info("sync failed (%s); retrying in %.1f s", reason, delay)
+        if not self.active:
+            self.active = True
+            self.say(f"backend unreachable ({reason}); buffering measurements and retrying.")
+
+    def stored(self) -> None:
+        """A batch was stored: an outage, if any, is over."""
+        # Said when the first batch after an outage is stored, wherever that happens (a sync,
+        # or the last flush at shutdown): a stop right after it must not hide that it did.
+        if self.active:
+            self.active = False
+            dropped, self._dropped_told = (
+                self.buffer.dropped - self._dropped_told,
+                self.buffer.dropped,
+            )
+            lost = (
+                f" ({measurements(dropped)} dropped from the full buffer before it came back)"
+                if dropped
+                else ""
+            )
+            self.say(f"backend reachable again; buffered measurements stored{lost}.")
+
+
+class Retention:
+    """Once a day, an admin's agent rolls old raw health points up into hourly ones
+    (health_checks must not grow without end). Other users' agents leave it to admins."""
+
+    def __init__(self) -> None:
+        self._last_rollup = 0.0
+        self._denied = False
+
+    async def run(self, backend: Backend) -> None:
+        """Roll up, unless it was done in the last day or this user may not."""
+        now = clock.now().timestamp()
+        if self._denied or now - self._last_rollup < ROLLUP_EVERY_SECONDS:
+            return
+        try:
+            folded = await backend.rollup_health(RETENTION_DAYS)
+        except PermissionDenied:
+            self._denied = True
+            return
+        self._last_rollup = now
+        if folded:
+            _log.info("retention: rolled %d raw health points up into hourly points", folded)
 
 
 def lockfile_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:

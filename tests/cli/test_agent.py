@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from devsync_tui.machine.agent import default_env_name
+from devsync_tui.machine.registration import default_env_name
 from tests.support import demo
 from tests.support.devsync_cli import DevsyncCLI, make_devsync
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devsync_tui.machine import agent as agent_module
+from devsync_tui.machine import registration
 from devsync_tui.machine.agent import Agent, AgentOptions
 from devsync_tui.machine.errors import InputError
 
@@ -42,7 +42,7 @@ async def test_someone_elses_machine_is_not_claimed(
 ) -> None:
     # This host's name matches erin's "staging" (by the name rule: any case): bob's agent
     # must not report into it, and says why in one sentence.
-    monkeypatch.setattr(agent_module, "default_env_name", lambda: "STAGING")
+    monkeypatch.setattr(registration, "default_env_name", lambda: "STAGING")
     options = AgentOptions(path=home, once=True, scan=False, user="bob", project="storefront")
     with pytest.raises(InputError, match="'staging' of storefront belongs to another user"):
         await Agent(options, lambda _line: None).run()

@@ -144,7 +144,8 @@ class ConfigActions:
                 note = "You may replace this secret but not see it: type the new value."
         # Not at the top: the editor (TextArea, tree-sitter) costs the first frame ~19 ms
         # (measured with process_time after the app's imports), a sixteenth of it.
-        from devsync_tui.dashboard.screens.config_editor import ConfigEditor, EditTarget
+        from devsync_tui.dashboard.screens.config_editor import ConfigEditor
+        from devsync_tui.dashboard.screens.config_save import EditTarget
 
         target = EditTarget(
             project_id=view.selection.project.id,

@@ -1,29 +1,27 @@
 """The Configuration tab: a project's defaults, or an environment's effective configuration
-with the source of every value. Secrets are masked; `r` reveals for those who may."""
+with the source of every value. Secrets are masked; `r` reveals for those who may.
+
+The pane draws the rows and the detail line and says what may be done to the selected row; its
+mixins hold the rest: whole reads (``config_load``), live changes (``config_live``), revealed
+secrets (``config_reveal``) and the keys' actions (``config_actions``)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from functools import partial
 from uuid import UUID
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
-from devsync_tui.backend.base import Backend
-from devsync_tui.backend.errors import DevSyncError, PermissionDenied
 from devsync_tui.core import clock
 from devsync_tui.core.config_states import ConfigState
 from devsync_tui.core.models import EffectiveConfigRow
-from devsync_tui.core.required import required_keys
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.messages import ViewSeen
 from devsync_tui.dashboard.palette import JumpTarget
 from devsync_tui.dashboard.panes.config_actions import ConfigActions, ConfigView
 from devsync_tui.dashboard.panes.config_cells import (
@@ -37,13 +35,10 @@ from devsync_tui.dashboard.panes.config_cells import (
     row_widths,
 )
 from devsync_tui.dashboard.panes.config_live import AGE_TICK_SECONDS, LiveRows, Missing
-from devsync_tui.dashboard.panes.config_required import missing_line, read_missing
-from devsync_tui.dashboard.session import Access, Selection, Session
+from devsync_tui.dashboard.panes.config_load import ViewLoading
+from devsync_tui.dashboard.panes.config_reveal import RevealedSecrets
+from devsync_tui.dashboard.session import Access, Session
 from devsync_tui.dashboard.widgets.filter_table import FilterableTable, KeyTable, Row
-from devsync_tui.dashboard.workspace import read_rows
-from devsync_tui.logging_setup import register_secret
-
-log = logging.getLogger("devsync.ui")
 
 
 class ConfigTable(KeyTable):
@@ -58,27 +53,7 @@ class ConfigTable(KeyTable):
         return True
 
 
-class ConfigLoaded(Message):
-    def __init__(
-        self, view: ConfigView, flash: frozenset[str], missing: Missing, load: int = 0
-    ) -> None:
-        super().__init__()
-        self.view = view
-        self.flash = flash
-        self.missing = missing
-        self.load = load  # which whole read this answers (``ConfigurationPane.load``)
-
-
-class SecretRevealed(Message):
-    def __init__(self, configuration_id: UUID, value: str, then_copy: bool, rights: int) -> None:
-        super().__init__()
-        self.configuration_id = configuration_id
-        self.value = value
-        self.then_copy = then_copy
-        self.rights = rights  # ``ConfigurationPane._rights`` when it was asked for
-
-
-class ConfigurationPane(LiveRows, ConfigActions, Vertical):
+class ConfigurationPane(ViewLoading, RevealedSecrets, LiveRows, ConfigActions, Vertical):
     """Key, value (masked), type, scope, version, changed by/at."""
 
     # The detail under the table stays a few lines (a long value is shortened in it), so
@@ -160,6 +135,11 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         return self.query_one("#config-rows", FilterableTable)
 
     @property
+    def required_line(self) -> Static:
+        """The line naming the required keys the environment lacks (``config_required``)."""
+        return self.query_one("#config-required", Static)
+
+    @property
     def access(self) -> Access | None:
         if self.session is None or self.view is None:
             return None
@@ -200,114 +180,6 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
         # need the right to write this scope; an execution-control key (PATH, …) is for
         # admins only.
         return access.can_edit_config(env_id, row.key, row.type)
-
-    # -- loading -------------------------------------------------------------------------
-    def show(self, session: Session, selection: Selection) -> None:
-        """Show the configuration of the selected project or environment."""
-        rights = self.access
-        self.session = session
-        self._key_reads.clear()  # what they read is read again here
-        same = (
-            self.view is not None
-            and self.view.selection.project == selection.project
-            and self.view.selection.environment == selection.environment
-        )
-        if not same:
-            self._mask_all()
-            self.query_one("#config-required", Static).display = False
-        elif rights != Access.of(session, selection):
-            # A new role, a membership or an environment's owner changed: what was revealed
-            # under the old rights is dropped at once (PERMISSIONS.md), here and in History.
-            self.rights_changed(Access.of(session, selection))
-        if selection.project is None:
-            self.view = None
-            self.rows_table.set_rows([])
-            self._hint("Select a project or an environment to see its configuration.")
-            self._update_detail()  # nothing selected: no detail left from a project
-            self.refresh_bindings()
-            self.rows_table.table.refresh_bindings()
-            return
-        if not same:
-            self.view = ConfigView(selection, ())
-            self.rows_table.set_rows([])
-            self._hint("Loading…")
-        else:
-            assert self.view is not None
-            self.view = ConfigView(selection, self.view.rows)
-        answer_now = getattr(session.backend, "answer_now", None)
-        answered = answer_now(partial(_first_view, selection=selection)) if answer_now else None
-        if answered is not None:  # the opening read (or the cached view): on the first frame
-            rows, missing = answered
-            self._load += 1
-            self._loading = True
-            view = ConfigView(selection, rows)
-            self.on_config_loaded(ConfigLoaded(view, frozenset(), missing, self._load))
-            return
-        self.load(selection, frozenset())
-
-    def load(self, selection: Selection, flash: frozenset[str]) -> None:
-        """Read the whole view again (then flash ``flash``); keyed reads still to come are
-        dropped, this one answers for them."""
-        self._load += 1
-        self._loading = True
-        self._key_reads.clear()
-        self._read_view(selection, flash, self._load)
-
-    @work(exclusive=True, group="config-load", exit_on_error=False)
-    async def _read_view(self, selection: Selection, flash: frozenset[str], load: int) -> None:
-        session = self.session
-        if session is None or selection.project is None:
-            return
-        rows, missing = await _first_view(session.backend, selection)
-        self.post_message(ConfigLoaded(ConfigView(selection, rows), flash, missing, load))
-
-    def _shows(self, selection: Selection) -> bool:
-        """True when ``selection`` is the scope shown (a read for another one is dropped)."""
-        current = self.view
-        return (
-            current is not None
-            and current.selection.project == selection.project
-            and current.selection.environment == selection.environment
-        )
-
-    def on_config_loaded(self, message: ConfigLoaded) -> None:
-        if not self._shows(message.view.selection):
-            return
-        if message.load == self._load:
-            self._loading = False
-        self.view = message.view
-        self._missing = message.missing
-        required = self.query_one("#config-required", Static)
-        required.update(missing_line(*message.missing) if message.missing[0] else "")
-        required.display = bool(message.missing[0])
-        self._show_rows()
-        if message.view.selection.environment is not None:
-            self._load_origins(message.view.selection)
-        pending, self._pending_key = self._pending_key, None
-        if pending is not None and any(r.key == pending for r in message.view.rows):
-            self.go_to_key(pending)
-        self.refresh_bindings()
-        self.rows_table.table.refresh_bindings()
-        if message.flash:
-            self.rows_table.flash(message.flash)
-        self._seen(message.view)
-
-    def _seen(self, view: ConfigView) -> None:
-        """Live rows are on screen: tell the app (it keeps them as the cached last view; the
-        screen stops what bubbles up to it)."""
-        selection = view.selection
-        if self.session is None or self.session.cached or selection.project is None:
-            return
-        environment = selection.environment
-        self.app.post_message(
-            ViewSeen(
-                selection.project.id,
-                environment.id if environment is not None else None,
-                view.rows,
-                self._missing,
-                environment.template_id if environment is not None else None,
-            )
-        )
 
     # -- rendering -----------------------------------------------------------------------
     def _hint(self, text: str) -> None:
@@ -441,97 +313,7 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             ways.append(f"{cmd.key_name(self.app, cmd.CFG_COPY)} copies it")
         return ", ".join(ways)
 
-    @work(exclusive=True, group="config-origin", exit_on_error=False)
-    async def _load_origins(self, selection: Selection) -> None:
-        """An environment's project defaults (what its overrides replace) and its template's
-        name and keys, for the detail line."""
-        session = self.session
-        env, project = selection.environment, selection.project
-        if session is None or env is None or project is None:
-            return
-        try:
-            defaults = await session.backend.project_configuration(project.id)
-            templates = await session.backend.list_templates(project.id) if env.template_id else []
-        except DevSyncError:
-            log.info("origins of %s not read", env.id, exc_info=True)
-            return
-        self._defaults = {r.configuration_id: r for r in defaults}
-        self._templates = {t.id: (t.name, frozenset(t.config_json)) for t in templates}
-        self._required = {t.id: frozenset(required_keys(t.config_json)) for t in templates}
-        self._update_detail()
-
-    # -- reveal and mask -----------------------------------------------------------------
-    @work(group="config-reveal", exit_on_error=False)
-    async def fetch_secret(self, configuration_id: UUID, then_copy: bool) -> None:
-        session, rights = self.session, self._rights
-        if session is None:
-            return
-        try:
-            value = await session.backend.reveal_secret(configuration_id)
-        except PermissionDenied:
-            self.app.notify("You are not allowed to see this secret.", severity="error")
-            return
-        except DevSyncError as exc:
-            self.app.notify(str(exc) or "The secret could not be read.", severity="error")
-            return
-        register_secret(value)
-        self.post_message(SecretRevealed(configuration_id, value, then_copy, rights))
-
-    def on_secret_revealed(self, message: SecretRevealed) -> None:
-        if self.session is None or message.rights != self._rights:
-            return  # only a session reveals, under the rights it was asked with
-        if message.then_copy:  # copied, not shown: the screen stays masked
-            row = (
-                next(
-                    (r for r in self.view.rows if r.configuration_id == message.configuration_id),
-                    None,
-                )
-                if self.view
-                else None
-            )
-            self.copy_secret(row.key if row else "the secret", message.value)
-            return
-        self.revealed[message.configuration_id] = message.value
-        old = self._mask_timers.pop(message.configuration_id, None)
-        if old is not None:
-            old.stop()
-        self._mask_timers[message.configuration_id] = self.set_timer(
-            self.session.settings.reveal_timeout, partial(self.mask, message.configuration_id)
-        )
-        self._show_rows()
-
-    def mask(self, configuration_id: UUID) -> None:
-        self.revealed.pop(configuration_id, None)
-        timer = self._mask_timers.pop(configuration_id, None)
-        if timer is not None:
-            timer.stop()
-        if self.is_mounted:
-            self._show_rows()
-
-    def _mask_all(self) -> None:
-        for timer in self._mask_timers.values():
-            timer.stop()
-        self._mask_timers.clear()
-        self.revealed.clear()
-
-    def rights_changed(self, access: Access | None = None) -> None:
-        """The user's rights may have changed (a role, a membership, a resync): mask every
-        revealed value at once, here and in an open History dialog, and offer keys anew.
-        ``access``: the rights now, when known (the History dialog takes them)."""
-        # Here, not at the top: the history dialog costs the first frame (config_actions).
-        from devsync_tui.dashboard.screens.history import HistoryScreen
-
-        had = bool(self.revealed)
-        self._rights += 1
-        self._mask_all()
-        for screen in self.app.screen_stack:
-            if isinstance(screen, HistoryScreen):
-                screen.rights_changed(access)
-        if had and self.is_mounted and self.view is not None:
-            self._show_rows()
-        self.refresh_bindings()
-        self.rows_table.table.refresh_bindings()
-
+    # -- jumping to a key (the palette) --------------------------------------------------
     def jump_targets(self) -> list[JumpTarget]:
         view = self.view
         if view is None:
@@ -565,13 +347,3 @@ class ConfigurationPane(LiveRows, ConfigActions, Vertical):
             self.rows_table.action_clear_filter()
             table.move_cursor(row=table.get_row_index(key))
         table.focus()
-
-
-async def _first_view(
-    backend: Backend, selection: Selection
-) -> tuple[tuple[EffectiveConfigRow, ...], Missing]:
-    """A scope's rows and the required keys it lacks (with its template's name)."""
-    assert selection.project is not None
-    environment_id = selection.environment.id if selection.environment else None
-    rows = await read_rows(backend, selection.project.id, environment_id)
-    return rows, await read_missing(backend, selection, rows)

@@ -1,41 +1,27 @@
 """Editing one configuration value: a line for env vars, a TextArea (highlighted by the key's
 extension) for files. Every keystroke is kept as a draft until the save succeeds; a save over a
-newer version opens the conflict dialog."""
+newer version opens the conflict dialog (the save and what follows it: ``config_save``)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from uuid import UUID
 
-from textual import events, on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from devsync_tui.backend.errors import (
-    Conflict,
-    DevSyncError,
-    OutcomeUnknown,
-    PermissionDenied,
-    Unavailable,
-)
 from devsync_tui.core import clock
-from devsync_tui.core.execution_control import is_execution_control
-from devsync_tui.core.models import ConfigType, Configuration
+from devsync_tui.core.models import ConfigType
 from devsync_tui.dashboard import drafts
 from devsync_tui.dashboard import keys as cmd
-from devsync_tui.dashboard.screens.conflict import ConflictDialog, merge_text
+from devsync_tui.dashboard.screens.config_save import EditorSaving, EditTarget
 from devsync_tui.dashboard.session import Session
-from devsync_tui.logging_setup import register_secret
+from devsync_tui.dashboard.widgets.value_line import ValueLine
 
-#: How often a save whose link broke is checked (with backoff up to 5 s: about a minute).
-CONFIRM_TRIES = 15
 log = logging.getLogger("devsync.ui")
 
 #: File extensions → TextArea languages (tree-sitter grammars shipped with textual[syntax]).
@@ -55,47 +41,7 @@ def language_for(key: str) -> str | None:
     return LANGUAGES.get(PurePosixPath(key).suffix.lower())
 
 
-class ValueLine(Input):
-    """The one-line value box of an env var. Input keeps only the first line of a paste;
-    this one hands a multi-line paste to the editor (``MultilinePaste``) so none is lost."""
-
-    class MultilinePaste(Message):
-        def __init__(self, text: str, value: str) -> None:
-            super().__init__()
-            #: The value with the paste put where the cursor (or selection) was.
-            self.value = value
-            self.text = text
-
-    def _on_paste(self, event: events.Paste) -> None:
-        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
-        if "\n" not in text.rstrip("\n"):
-            return  # one line: Input's own handler (called after this one) inserts it
-        event.stop()
-        event.prevent_default()
-        start, end = sorted(self.selection)
-        self.post_message(self.MultilinePaste(text, self.value[:start] + text + self.value[end:]))
-
-
-@dataclass(frozen=True, slots=True)
-class EditTarget:
-    """What is being edited and where it will be saved."""
-
-    project_id: UUID
-    environment_id: UUID | None
-    key: str  # "" for a new key
-    type: ConfigType
-    is_secret: bool
-    expected_version: int | None  # None: create
-    value: str | None  # None: a secret the user may replace but not see
-    where: str  # "project default of storefront", "override for bob-laptop"
-    can_reveal: bool = True
-
-    @property
-    def is_new(self) -> bool:
-        return not self.key
-
-
-class ConfigEditor(ModalScreen[bool]):
+class ConfigEditor(EditorSaving, ModalScreen[bool]):
     """Dismisses with True when a value was saved (or theirs kept), False when cancelled."""
 
     BINDINGS = cmd.bindings(cmd.DIALOG_CANCEL, cmd.DIALOG_SAVE, cmd.DRAFT_DISCARD)
@@ -210,6 +156,9 @@ class ConfigEditor(ModalScreen[bool]):
         widget = self._value_widget()
         return widget.text if isinstance(widget, TextArea) else widget.value
 
+    def _is_secret(self) -> bool:
+        return self.query_one("#editor-secret", Checkbox).value
+
     def set_value(self, value: str) -> None:
         self.query_one("#editor-line", Input).value = value
         self.query_one("#editor-area", TextArea).load_text(value)
@@ -306,7 +255,7 @@ class ConfigEditor(ModalScreen[bool]):
     def is_changed(self) -> bool:
         """True when what is on screen differs from the stored value."""
         t = self.target
-        secret = self.query_one("#editor-secret", Checkbox).value
+        secret = self._is_secret()
         return (
             self.value() != (t.value or "")
             or secret != t.is_secret
@@ -325,7 +274,7 @@ class ConfigEditor(ModalScreen[bool]):
             t.key or drafts.NEW_KEY,
             self.value(),
             type=self._type().value,
-            is_secret=self.query_one("#editor-secret", Checkbox).value,
+            is_secret=self._is_secret(),
             base_version=self.expected,
             name=self._key(),
         )
@@ -354,151 +303,6 @@ class ConfigEditor(ModalScreen[bool]):
         error = self.query_one("#editor-error", Static)
         error.update(text)
         error.set_class(not text, "-empty")
-
-    @work(exclusive=True, group="editor-save", exit_on_error=False)
-    async def save(self) -> None:
-        t = self.target
-        key, value, kind = self._key(), self.value(), self._type()
-        secret = self.query_one("#editor-secret", Checkbox).value
-        backend = self.session.backend
-        try:
-            await backend.save_configuration(
-                t.project_id, t.environment_id, key, value,
-                is_secret=secret, type=kind, expected_version=self.expected,
-            )  # fmt: skip
-        except Conflict as exc:
-            await self._resolve(exc, key, value)
-            return
-        except OutcomeUnknown:
-            await self._settle_unknown(key, value)
-            return
-        except PermissionDenied as exc:
-            # The execution-control rule (PATH, …: admins only) is the database's sentence.
-            self._error(
-                str(exc)
-                if is_execution_control(key, kind)
-                else f"You may not change the {t.where}."
-            )
-            return
-        except DevSyncError as exc:
-            self._error(str(exc) or "The value could not be saved.")
-            return
-        self._drop_draft()
-        self.app.notify(f"Saved {key}.")
-        self.dismiss(True)
-
-    async def _settle_unknown(self, key: str, value: str) -> None:
-        """The link broke after the save was sent: ask the database, once it is back, whether
-        it happened (a save is one transaction: exactly once or not at all) and say which.
-        The draft stays on disk until the answer is "saved"."""
-        t = self.target
-        self._error("The connection broke while saving; checking whether it was saved…")
-        delay = 0.5
-        for _ in range(CONFIRM_TRIES):
-            try:
-                saved = await self.session.backend.confirm_save(
-                    t.project_id, t.environment_id, key, value, expected_version=self.expected
-                )
-            except Unavailable:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            except DevSyncError as exc:
-                self._error(str(exc) or "Could not tell whether the value was saved.")
-                return
-            if saved:
-                self._drop_draft()
-                self.app.notify(
-                    f"Saved {key} (the connection broke after it was written; "
-                    "it was saved exactly once)."
-                )
-                self.dismiss(True)
-            else:
-                self._error(
-                    f"{key} was not saved: the connection broke before it was written. "
-                    "Your edit is kept; save again."
-                )
-            return
-        self._error(
-            "The database is still unreachable, so it is not known whether this was saved. "
-            "Your edit is kept as a draft; save again once the database is back."
-        )
-
-    async def _resolve(self, exc: Conflict, key: str, yours: str) -> None:
-        """Show theirs, yours and the diff; act on the user's choice."""
-        current = exc.current if isinstance(exc.current, Configuration) else None
-        if current is None and exc.current_version is not None:
-            current = await self._read_current(key)
-        theirs: str | None = None
-        hidden = False
-        if current is not None:
-            theirs = current.value
-            if current.is_secret:
-                hidden = not self.target.can_reveal
-                theirs = None if hidden else await self._reveal(current.id)
-            elif theirs is None:
-                theirs = ""  # a plain value that is empty, not one kept from us
-        version = current.version if current is not None else exc.current_version
-        author = await self._author(key, version)
-        choice = await self.app.push_screen_wait(
-            ConflictDialog(
-                key,
-                theirs=theirs,
-                yours=yours,
-                their_version=version,
-                their_author=author,
-                theirs_hidden=hidden,
-            )
-        )
-        if choice == "overwrite":
-            self.expected = version
-            self.keep_draft()
-            self.save()
-        elif choice == "theirs":
-            self._drop_draft()
-            self.app.notify(f"Kept their version of {key}.")
-            self.dismiss(True)
-        elif choice == "merge":
-            self.expected = version
-            self.target = replace(self.target, value=theirs)
-            self.set_value(merge_text(theirs or "", yours))
-            self._set_note(f"Merging with version {version}: edit, then save.")
-            self._value_widget().focus()
-        else:
-            self._set_note("Not saved: someone else saved first. Save again to choose.")
-
-    async def _author(self, key: str, version: int | None) -> str | None:
-        """Who saved ``version`` of the key (None: who deleted it), from its history; None
-        when that cannot be read."""
-        t = self.target
-        try:
-            entries = await self.session.backend.configuration_history(
-                t.project_id, t.environment_id, key
-            )
-        except DevSyncError:
-            return None
-        for entry in entries:  # the newest first
-            if version is None and entry.op == "delete":
-                return entry.changed_by_username
-            if version is not None and entry.version == version and entry.op != "delete":
-                return entry.changed_by_username
-        return None
-
-    async def _read_current(self, key: str) -> Configuration | None:
-        t = self.target
-        try:
-            rows = await self.session.backend.list_configurations(t.project_id, t.environment_id)
-        except DevSyncError:
-            return None
-        return next((r for r in rows if r.key == key), None)
-
-    async def _reveal(self, configuration_id: UUID) -> str | None:
-        try:
-            value = await self.session.backend.reveal_secret(configuration_id)
-        except DevSyncError:
-            return None
-        register_secret(value)
-        return value
 
     # -- cancel --------------------------------------------------------------------------
     @on(Button.Pressed, "#cancel")

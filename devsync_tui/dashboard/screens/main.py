@@ -33,7 +33,8 @@ from devsync_tui.dashboard.messages import (
     Reconnect,
 )
 from devsync_tui.dashboard.palette import JumpTarget, PaletteAction, widget_actions
-from devsync_tui.dashboard.panes.configuration import ConfigLoaded, ConfigurationPane
+from devsync_tui.dashboard.panes.config_load import ConfigLoaded
+from devsync_tui.dashboard.panes.configuration import ConfigurationPane
 from devsync_tui.dashboard.panes.tabs import (
     ACTIVITY_TAB,
     FIRST_TAB,
