@@ -355,6 +355,7 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
         if self.session is not None and roles_changed:
             self.session = replace(self.session, roles=data.roles)
         self.nav_tree.populate(data.teams, data.projects, data.environments, data.usernames)
+        self._select_created(data)
         status = self.query_one("#status-line", Static)
         # With no team there is nothing for the tabs to show (and nothing of a team left).
         self.query_one(TabbedContent).display = bool(data.teams)
@@ -388,6 +389,22 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
                 self.devsync_app.call_after_frame(self._start_later_panes)
             else:
                 self.set_timer(_LATER_PANES_DEADLINE, self._start_later_panes)
+
+    def _select_created(self, data: WorkspaceData) -> None:
+        """Show what was just created (``select_after_load``): its parents expanded, the
+        cursor on it, so its view opens. A read from before it existed leaves it waiting."""
+        key = self.select_after_load
+        if key is None:
+            return
+        team_id, project_id, env_id = key
+        if env_id is not None:
+            there = any(e.id == env_id for e in data.environments.get(project_id or team_id, ()))
+        elif project_id is not None:
+            there = any(p.id == project_id for p in data.projects)
+        else:
+            there = any(t.id == team_id for t in data.teams)
+        if there and self.nav_tree.select_item(key):
+            self.select_after_load = None
 
     @on(ConfigLoaded)
     def _first_view_loaded(self) -> None:
