@@ -22,6 +22,7 @@ from devsync_tui.machine.errors import InputError, named_refusal
 from devsync_tui.machine.targets import (
     NO_PROJECT,
     TargetQuery,
+    dead_link,
     environment_named,
     find_project,
     link_scope,
@@ -52,6 +53,8 @@ async def register(
     env: Environment | None = None
     if env_ref is None and link is not None and link.project_id == project.id:
         env = next((e for e in environments if e.id == link.environment_id), None)
+        if env is None and query.project is None:
+            raise dead_link(link)  # deleted: not a new environment in its place
     if env is None:
         name = env_ref or default_env_name()
         env = environment_named(environments, name, project)
@@ -79,6 +82,9 @@ async def _project(backend: Backend, query: TargetQuery, link: links.Link | None
         for project in projects:
             if project.id == link.project_id:
                 return project
+        # Its project is gone or no longer mine (the team left): never another project's
+        # environment in its place, with this checkout's packages and key names.
+        raise dead_link(link)
     if len(projects) == 1:
         return projects[0]
     if not projects:

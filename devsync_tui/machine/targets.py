@@ -254,8 +254,14 @@ async def linked_target(backend: Backend, profile: str | None) -> Target | None:
         for env in await backend.list_environments(project.id):
             if env.id == link.environment_id:
                 return Target(project, env, link)
+    raise dead_link(link)
+
+
+def dead_link(link: Link) -> InputError:
+    """The refusal for a link whose environment is gone or no longer visible (deleted, or its
+    team left): never silently another project's or a new environment instead."""
     what = linked_as(link)
-    raise InputError(
+    return InputError(
         f"{what[0].upper()}{what[1:]} no longer exists or is not visible to you; "
         "pass --env or run `devsync env link --env NAME`."
     )
