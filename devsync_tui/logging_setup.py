@@ -123,7 +123,10 @@ def stopped_by_user(exc: BaseException) -> bool:
         PermissionDenied,
     )
 
-    return isinstance(exc, PermissionDenied | NotFound | InvalidInput | Conflict | NotSignedIn)
+    answers = PermissionDenied | NotFound | InvalidInput | Conflict | NotSignedIn
+    # Bad input a command refused (machine.errors.InputError, the CLI's UsageError): marked on
+    # the class, as this module sits below the layers that define them.
+    return isinstance(exc, answers) or bool(getattr(exc, "answers_the_user", False))
 
 
 def log_exception(exc: BaseException) -> None:

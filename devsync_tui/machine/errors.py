@@ -15,6 +15,9 @@ from devsync_tui.backend.errors import PermissionDenied
 class InputError(Exception):
     """Input that cannot be acted on; ``str(error)`` is one plain sentence."""
 
+    #: What stopped a command is logged as an answer, not as a crash (``logging_setup``).
+    answers_the_user = True
+
 
 def named_refusal(exc: PermissionDenied, vague: str, name: str) -> PermissionDenied:
     """The database's refusal with the thing it refused named: ``this environment`` becomes

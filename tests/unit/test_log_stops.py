@@ -10,6 +10,8 @@ import pytest
 
 from devsync_tui import logging_setup
 from devsync_tui.backend.errors import NotFound, PermissionDenied, TokenRefused, Unavailable
+from devsync_tui.commands.common import UsageError
+from devsync_tui.machine.errors import InputError
 
 
 def _logged(exc: Exception, caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
@@ -27,7 +29,16 @@ def _logged(exc: Exception, caplog: pytest.LogCaptureFixture) -> logging.LogReco
     return record
 
 
-@pytest.mark.parametrize("exc", [PermissionDenied("no"), TokenRefused("revoked"), NotFound("x")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        PermissionDenied("no"),
+        TokenRefused("revoked"),
+        NotFound("x"),
+        InputError("DEVSYNC_TOKEN is not a machine token."),
+        UsageError("--limit takes a whole number."),
+    ],
+)
 def test_a_refusal_is_what_stopped_it(exc: Exception, caplog: pytest.LogCaptureFixture) -> None:
     record = _logged(exc, caplog)
     assert record.levelno == logging.INFO
