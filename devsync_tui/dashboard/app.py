@@ -269,7 +269,9 @@ class DevSyncApp(AppChrome, App[int]):
         if self.offline:
             stand_in.fail(Unavailable(OFFLINE_REASON))
         if self.target == StartTarget():  # no --team/--project/--env: open where it was
-            self.target = StartTarget(project=view.project_id, env=view.environment_id)
+            self.target = StartTarget(
+                project=view.project_id, env=view.environment_id, remembered=True
+            )
         return CachedOpening(self.backend, opening.identity, opening.roles, view.saved_at)
 
     def _replayed(self) -> bool:

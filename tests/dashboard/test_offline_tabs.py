@@ -56,3 +56,24 @@ async def test_history_says_it_cannot_be_read_offline(fresh_db_url: str) -> None
         box = app.screen.query_one("#history-value", Static)
         await wait_for(pilot, lambda: "Could not load the history" in str(box.render()))
         assert "offline" in str(box.render()).lower()
+
+
+async def test_a_last_place_gone_is_said_in_words(fresh_db_url: str) -> None:
+    """Where the last view was is no longer visible (its team left, its project deleted): the
+    start says so in words (it had said "Nothing called “<its id>”") and opens the first
+    project."""
+    from uuid import uuid4
+
+    from devsync_tui.dashboard.screens.main import StartTarget
+    from tests.dashboard.conftest import make_test_app, wait_ready
+
+    gone = str(uuid4())
+    app = make_test_app(fresh_db_url, "alice")
+    app.target = StartTarget(project=gone, remembered=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("The place you saw last is no longer visible" in m for m in said), said
+        assert not any(gone in m for m in said), said
+        assert app.main.selection is not None
+        assert app.main.selection.project is not None

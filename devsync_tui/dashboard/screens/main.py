@@ -89,6 +89,9 @@ class StartTarget:
     team: str | None = None
     project: str | None = None
     env: str | None = None
+    #: Where the last view was (the cached view's ids), not what the user typed: if it is no
+    #: longer visible, that is said in words, never as an id.
+    remembered: bool = False
 
 
 class WorkspaceLoaded(Message):
@@ -457,7 +460,13 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
             self.notify(several, severity="warning")
         if key is None:
             wanted = env_q or project_q or team_q
-            if wanted:
+            if wanted and target.remembered:
+                self.notify(
+                    "The place you saw last is no longer visible to you (deleted, or you left "
+                    "its team).",
+                    severity="warning",
+                )
+            elif wanted:
                 self.notify(f"Nothing called “{wanted}” is visible to you.", severity="warning")
             key = first_project(data.teams, data.projects)
         if key is not None:
