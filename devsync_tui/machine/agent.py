@@ -183,6 +183,7 @@ class Agent:
 
     async def _loop(self, sampler: Sampler) -> int:
         if self.options.once:
+            await asyncio.sleep(sampler.settle_seconds())  # a real CPU reading, not 0 %
             self.buffer.extend(sampler.sample(clock.now()))
             await self._sync()
             return self._once_code()
@@ -222,6 +223,7 @@ class Agent:
 
     async def _sample_forever(self, sampler: Sampler) -> None:
         """Sample every interval, whatever the syncs are doing (they may hang on an outage)."""
+        await self._sleep(sampler.settle_seconds())  # a real first CPU reading, not 0 %
         while not self.stopping.is_set():
             self.buffer.extend(sampler.sample(clock.now()))
             await self._sleep(self.interval)

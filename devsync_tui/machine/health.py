@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -27,7 +28,7 @@ from devsync_tui.backend.base import Backend
 from devsync_tui.backend.errors import PermissionDenied
 from devsync_tui.core import clock
 from devsync_tui.core.lockfiles.detect import walk
-from devsync_tui.core.models import HealthPoint, MetricType
+from devsync_tui.core.models import HealthPoint, MetricType, Role
 
 _log = logging.getLogger("devsync.agent")
 
@@ -36,6 +37,8 @@ MAX_BATCH = 5000
 #: Health retention (an admin's agent): raw points older than this become hourly roll-ups.
 RETENTION_DAYS = 7
 ROLLUP_EVERY_SECONDS = 24 * 3600.0
+#: The shortest span a CPU reading averages over (the first sample waits for it).
+CPU_WINDOW = 0.25
 
 
 class Sampler:
@@ -44,6 +47,13 @@ class Sampler:
     def __init__(self, disk_path: Path) -> None:
         self.disk_path = disk_path
         psutil.cpu_percent(interval=None)  # the first reading is meaningless: prime it
+        #: When it was primed (see ``settle_seconds``).
+        self._primed = time.monotonic()
+
+    def settle_seconds(self) -> float:
+        """How long to wait before the first sample reads a real CPU use: psutil averages
+        since the priming, and over a few microseconds it reads 0 %."""
+        return max(0.0, CPU_WINDOW - (time.monotonic() - self._primed))
 
     def sample(self, at: datetime) -> list[HealthPoint]:
         memory = psutil.virtual_memory()
@@ -197,6 +207,10 @@ class Retention:
         """Roll up, unless it was done in the last day or this user may not."""
         now = clock.now().timestamp()
         if self._denied or now - self._last_rollup < ROLLUP_EVERY_SECONDS:
+            return
+        if Role.ADMIN not in (await backend.my_roles()).values():
+            # Not asked at all: the database would refuse it, and log an error each time.
+            self._denied = True
             return
         try:
             folded = await backend.rollup_health(RETENTION_DAYS)
