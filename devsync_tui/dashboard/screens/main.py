@@ -567,7 +567,10 @@ class MainScreen(PresenceActions, TreeActions, TreeDriftMarks, Screen[None]):
 
     def watch_selection(self, selection: Selection | None) -> None:
         session = self.session
-        if session is None or selection is None:
+        if session is None:
+            return
+        if selection is None:  # nothing left to show (the last team left): leave at once
+            self.presence_moved()
             return
         role = session.member_role(selection.team.id)
         suffix = " · read-only" if session.read_only else ""
