@@ -55,6 +55,8 @@ class DependencyReporter:
         self.fingerprint: Fingerprint | None = None
         self.problem: str | None = None
         self.reported: int | None = None
+        #: The scan notes already said (an unreachable OSV is said once, not every round).
+        self._said: set[str] = set()
 
     async def sync(self, backend: Backend, project_id: UUID, environment_id: UUID) -> None:
         """Scan and report the checkout's dependencies when a lockfile changed since the last
@@ -86,6 +88,9 @@ class DependencyReporter:
         )
         for note in assessment.notes:
             _log.info("%s", note)
+            if note not in self._said:  # why a registry or OSV did not answer: once a run
+                self._said.add(note)
+                self.say(note)
         packages = assessment.inputs
         try:
             count = await backend.report_dependencies(project_id, environment_id, packages)

@@ -52,6 +52,8 @@ def test_the_agent_reports_its_dependencies_as_when_offline(devsync: DevsyncCLI)
     report = json.loads(result.out)
     assert report["failed"] == []
     assert report["dependencies"] > 0
+    # Why OSV did not answer is said (once), not only logged.
+    assert result.err.count(f"OSV is unreachable ({WHY})") == 1, result.err
     with psycopg.connect(devsync.db_url) as conn:
         (stored,) = conn.execute(
             "select count(*) from dependencies d join environments e on e.id = d.environment_id"
