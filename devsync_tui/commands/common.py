@@ -318,4 +318,19 @@ async def resolve_target(
     backend: Backend, args: argparse.Namespace, *, require_environment: bool = True
 ) -> Target:
     """The project and environment ``--project``/``--env`` (or the link) name."""
-    return await resolve(backend, target_query(args), require_environment=require_environment)
+    try:
+        return await resolve(backend, target_query(args), require_environment=require_environment)
+    except InputError as exc:
+        # `--project P` alone, where the command takes the project's defaults too: say how.
+        if (
+            require_environment
+            and getattr(args, "project", None)
+            and not getattr(args, "env", None)
+            and hasattr(args, "project_default")
+            and str(exc).startswith("No environment is linked to this checkout")
+        ):
+            raise InputError(
+                f"{str(exc).rstrip('.')}; for the project defaults of {args.project}, "
+                "add --project-default."
+            ) from None
+        raise

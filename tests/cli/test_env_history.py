@@ -184,3 +184,17 @@ def test_every_version_stays_reachable_after_a_delete(devsync: DevsyncCLI) -> No
         "Restored version 2 of QK in storefront/bob-laptop (now version 4)."
     )
     assert devsync("env", "get", "QK", *BOB).out == "b\n"
+
+
+def test_a_project_alone_says_how_to_reach_its_defaults(devsync: DevsyncCLI) -> None:
+    """No link and `--project P` without `--env`: the refusal names --project-default, which
+    is what someone naming only a project usually means (QA)."""
+    for argv in (
+        ("env", "set", "FOO=1", "--plain"),
+        ("env", "restore", "LOG_LEVEL", "--version", "1"),
+    ):
+        result = devsync(*argv, "--user", "bob", "--project", "billing-api")
+        assert result.code == 2, result.err
+        assert result.err.strip().endswith(
+            "for the project defaults of billing-api, add --project-default."
+        ), result.err
