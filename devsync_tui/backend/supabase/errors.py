@@ -36,9 +36,9 @@ SESSION_ENDED = "Your session has ended; run `devsync login` again."
 #: GoTrue revoked the whole session because one of its old refresh tokens was used again after
 #: the reuse grace (it treats that as a stolen token).
 SESSION_REUSED = (
-    "Supabase ended your session because an old copy of it was used again (it treats that as "
-    "a stolen token); run `devsync login` again."
-)
+    "Run `devsync login` again: Supabase ended your session because an old copy of it was "
+    "used again (it treats that as a stolen token)."
+)  # what to do first: a narrow header keeps the start of it
 
 #: PostgREST's own codes (https://postgrest.org errors reference) that mean "the server side is
 #: not reachable or not set up" rather than "your request was wrong".
