@@ -99,9 +99,15 @@ def _supabase_profile(args: argparse.Namespace) -> tuple[str, SupabaseProfile, b
     if url or key:
         if not (url and key):
             raise UsageError("--url and --anon-key go together.")
-        if not url.startswith(("https://", "http://")):
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
             raise UsageError(
                 "--url must be the project's http(s) URL, like https://abcd.supabase.co."
+            )
+        if parts.path.rstrip("/") or parts.query or parts.fragment:
+            raise UsageError(
+                "--url is the project's base URL, like https://abcd.supabase.co, without "
+                f"{parts.path or '?' + parts.query} (DevSync adds /auth/v1 and /rest/v1 itself)."
             )
         return explicit or "supabase", SupabaseProfile(url=url.rstrip("/"), anon_key=key), True
     name, profile = settings.profile(explicit)

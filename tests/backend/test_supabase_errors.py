@@ -87,3 +87,40 @@ async def test_translate_errors_hides_the_transport_type() -> None:
             raise httpx.ConnectError("refused")
     assert not isinstance(info.value, httpx.HTTPError)
     assert info.value.__cause__ is None
+
+
+def _raised_during(cause: BaseException) -> AuthRetryableError:
+    """An AuthRetryableError as supabase_auth raises it: inside its handler of ``cause``."""
+    try:
+        try:
+            raise cause
+        except Exception:
+            raise AuthRetryableError("Request failed", 0) from None
+    except AuthRetryableError as exc:
+        exc.__context__ = cause  # `from None` hid it; supabase_auth keeps it
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("cause", "said"),
+    [
+        (
+            httpx.ConnectError("[Errno -2] Name or service not known"),
+            "Supabase Auth cannot be reached: the name does not resolve (DNS).",
+        ),
+        (
+            httpx.ConnectError("[Errno 111] Connection refused"),
+            "Supabase Auth cannot be reached: the connection was refused.",
+        ),
+        (
+            httpx.ReadTimeout("timed out"),
+            "Supabase Auth did not answer in time; try again later.",
+        ),
+    ],
+)
+def test_an_auth_server_not_reached_says_why(cause: BaseException, said: str) -> None:
+    """QA: a name that does not resolve, a refused port and TLS all said "unreachable right
+    now; try again later", which would not help."""
+    mapped = map_exception(_raised_during(cause))
+    assert isinstance(mapped, Unavailable)
+    assert str(mapped) == said

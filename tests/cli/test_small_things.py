@@ -93,6 +93,11 @@ def test_an_unknown_user_is_bad_input(devsync: DevsyncCLI) -> None:
             ["login", "--url", "https://x.supabase.co", "--anon-key", " "],
             "--anon-key takes the project's anon key, not an empty string.",
         ),
+        (  # QA: the REST endpoint given as the project's URL ended in "Bad identifier"
+            ["login", "--url", "https://x.supabase.co/rest/v1", "--anon-key", "k"],
+            "--url is the project's base URL, like https://abcd.supabase.co, without /rest/v1 "
+            "(DevSync adds /auth/v1 and /rest/v1 itself).",
+        ),
     ],
 )
 def test_an_empty_url_is_bad_input(

@@ -30,6 +30,7 @@ from devsync_tui.backend.refusals import (
     is_sqlstate,
     sentence,
 )
+from devsync_tui.core.net_errors import network_cause
 
 #: A refresh was refused: the session is over.
 SESSION_ENDED = "Your session has ended; run `devsync login` again."
@@ -106,8 +107,17 @@ def _auth_error(exc: BaseException) -> DevSyncError:
     status = getattr(exc, "status", None)
     code = getattr(exc, "code", None)
     message = str(getattr(exc, "message", "") or exc)
-    if name == "AuthRetryableError" or (isinstance(status, int) and status >= 500):
-        return Unavailable("Supabase Auth is unreachable right now; try again later.")
+    if isinstance(status, int) and status >= 500:
+        return Unavailable(f"Supabase Auth answered HTTP {status}; try again later.")
+    if name == "AuthRetryableError":
+        # No answer at all: why, where it can be told (DNS, refused, TLS: "try again later"
+        # would not help those).
+        why = network_cause(exc)
+        if why == "no answer in time (timeout)":
+            return Unavailable("Supabase Auth did not answer in time; try again later.")
+        if why == "the connection failed":
+            return Unavailable("Supabase Auth is unreachable right now; try again later.")
+        return Unavailable(f"Supabase Auth cannot be reached: {why}.")
     if name == "AuthSessionMissingError":
         return NotSignedIn("You are not signed in; run `devsync login`.")
     if name == "AuthWeakPasswordError":
