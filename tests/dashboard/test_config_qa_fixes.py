@@ -271,3 +271,31 @@ async def test_history_ages_stay_current(
             assert table.cursor_row == 0
     finally:
         clock.freeze(None)
+
+
+async def test_a_secret_is_dots_in_the_editor(fresh_db_url: str) -> None:
+    """Opening the editor on a secret does not put its value on screen (QA): the one-line box
+    is a password box while "Secret" is ticked, and shows the text once it is unticked."""
+    from textual.widgets import Checkbox
+
+    app = make_test_app(fresh_db_url, "alice", project="storefront", env="ci-runner")
+    async with app.run_test(size=app.test_size) as pilot:
+        await wait_ready(pilot)
+        pane = config_pane(app)
+        pane.go_to_key("STRIPE_SECRET_KEY")
+        await pilot.pause()
+        pane.action_edit()
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfigEditor))
+        editor = app.screen
+        line = editor.query_one("#editor-line", Input)
+        await wait_for(pilot, lambda: bool(line.value))
+        secret = line.value
+        assert len(secret) > 8
+        assert line.password
+        await pilot.pause()
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert secret[:8] not in shown
+        editor.query_one("#editor-secret", Checkbox).value = False
+        await pilot.pause()
+        assert not line.password
+        assert secret[:8] in app.export_screenshot().replace("&#160;", " ")

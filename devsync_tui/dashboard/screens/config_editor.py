@@ -115,6 +115,7 @@ class ConfigEditor(EditorSaving, ModalScreen[bool]):
         self._multiline = "\n" in value
         self._apply_type(self._type())
         self.set_value(value)
+        self._mask_line()
         if t.is_new:
             self.query_one("#editor-key", Input).focus()
         else:
@@ -228,6 +229,13 @@ class ConfigEditor(EditorSaving, ModalScreen[bool]):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(0.3, self.keep_draft)
+
+    @on(Checkbox.Changed, "#editor-secret")
+    def _mask_line(self) -> None:
+        """A secret's one-line value shows as dots, as in a password box: opening the editor
+        on a secret does not put it on screen for whoever looks on (the table's reveal key
+        shows it on purpose). A file or multi-line value is edited in the text area, as is."""
+        self.query_one("#editor-line", Input).password = self._is_secret()
 
     @on(Select.Changed, "#editor-type")
     def _type_changed(self) -> None:
