@@ -368,9 +368,10 @@ def test_status_says_what_brings_each_key_in_step(devsync: DevsyncCLI) -> None:
     root = checkout(devsync)
     write_checkout(devsync, root)
     local_only = (
-        "LOCAL_ONLY is only on this machine, and pull leaves it alone: keep it for everyone "
-        "with devsync env set LOCAL_ONLY --project storefront --env bob-laptop (or devsync env "
-        "import a file of it), or remove it from .env."
+        "LOCAL_ONLY is only on this machine, and pull leaves it alone: store it in "
+        "storefront/bob-laptop's configuration with devsync env set LOCAL_ONLY --project "
+        "storefront --env bob-laptop (it asks for the value; or devsync env import a file of "
+        "it), or remove it from .env."
     )
     before = devsync("env", "status", *BOB)
     assert before.code == 1
@@ -386,9 +387,10 @@ def test_status_says_what_brings_each_key_in_step(devsync: DevsyncCLI) -> None:
     (root / ".env").write_text((root / ".env").read_text() + "ONE=1\nTWO=2\n")
     both = devsync("env", "status", *BOB)
     assert (
-        "ONE, TWO are only on this machine, and pull leaves them alone: keep each for everyone "
-        "with devsync env set KEY --project storefront --env bob-laptop (or devsync env import "
-        "a file of them), or remove them from .env."
+        "ONE, TWO are only on this machine, and pull leaves them alone: store each in "
+        "storefront/bob-laptop's configuration with devsync env set KEY --project storefront "
+        "--env bob-laptop (it asks for the value; or devsync env import a file of them), or "
+        "remove them from .env."
     ) in both.out
 
 

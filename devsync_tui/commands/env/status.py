@@ -185,8 +185,9 @@ def _advice(report: StatusReport, target: Target, path: str | None) -> list[str]
         key = shlex.quote(local[0]) if one else "KEY"
         lines.append(
             f"{_names(local)} {'is' if one else 'are'} only on this machine, and pull leaves "
-            f"{'it' if one else 'them'} alone: keep {'it' if one else 'each'} for everyone with "
-            f"devsync env set {key} {where} (or devsync env import a file of "
+            f"{'it' if one else 'them'} alone: store {'it' if one else 'each'} in "
+            f"{target.label}'s configuration with devsync env set {key} {where} (it asks for "
+            f"the value; or devsync env import a file of "
             f"{'it' if one else 'them'}), or remove {'it' if one else 'them'} from "
             f"{', '.join(files) or 'the dotenv files'}."
         )
