@@ -30,7 +30,6 @@ from devsync_tui.backend.refusals import (
     is_sqlstate,
     sentence,
 )
-from devsync_tui.core.net_errors import network_cause
 
 #: A refresh was refused: the session is over.
 SESSION_ENDED = "Your session has ended; run `devsync login` again."
@@ -112,6 +111,9 @@ def _auth_error(exc: BaseException) -> DevSyncError:
     if name == "AuthRetryableError":
         # No answer at all: why, where it can be told (DNS, refused, TLS: "try again later"
         # would not help those).
+        # Deferred: net_errors imports httpx, which a start that never signs in must not pay.
+        from devsync_tui.core.net_errors import network_cause
+
         why = network_cause(exc)
         if why == "no answer in time (timeout)":
             return Unavailable("Supabase Auth did not answer in time; try again later.")
